@@ -1,0 +1,120 @@
+"""Registering services and their OpenID Connect clients."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlmodel import Session, select
+
+from broker.keys.keystore import SUPPORTED_ALGS
+from broker.oidc.models import AUTH_METHODS, SECRET_METHODS
+from broker.scopes import REGISTRY
+from broker.security import digest, random_token
+from broker.settings import LOOPBACK_HOSTS
+from broker.store.models import OAuthClient, Service
+
+
+class AdminError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ClientRegistration:
+    name: str
+    redirect_uris: list[str]
+    scope: str
+    auth_method: str = "client_secret_basic"
+    jwks_uri: str | None = None
+    jwks: dict[str, Any] | None = None
+    id_token_alg: str = "ES256"
+    access_token_ttl: int = 600
+    client_id: str | None = None
+
+
+def check_redirect_uri(uri: str) -> None:
+    parts = urlsplit(uri)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise AdminError(f"redirect URI must be an absolute http(s) URL: {uri}")
+    if parts.fragment:
+        raise AdminError(f"redirect URI must not have a fragment: {uri}")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise AdminError(f"plain http redirect URIs are only allowed on loopback: {uri}")
+
+
+def validate(reg: ClientRegistration) -> list[str]:
+    if not reg.name.strip():
+        raise AdminError("a client needs a name")
+    if not reg.redirect_uris:
+        raise AdminError("at least one --redirect-uri is required")
+    for uri in reg.redirect_uris:
+        check_redirect_uri(uri)
+    scopes = list(dict.fromkeys(reg.scope.split()))
+    if unknown := REGISTRY.unknown(scopes):
+        raise AdminError(f"unknown scopes: {' '.join(unknown)}")
+    if "openid" not in scopes:
+        raise AdminError("the openid scope is required")
+    if reg.auth_method not in AUTH_METHODS:
+        raise AdminError(f"--auth-method must be one of {', '.join(AUTH_METHODS)}")
+    if reg.auth_method == "private_key_jwt" and not (reg.jwks_uri or reg.jwks):
+        raise AdminError("private_key_jwt needs --jwks-uri (or an inline JWKS)")
+    if reg.jwks_uri and urlsplit(reg.jwks_uri).scheme not in ("https", "http"):
+        raise AdminError("--jwks-uri must be an http(s) URL")
+    if reg.id_token_alg not in SUPPORTED_ALGS:
+        raise AdminError(f"ID token algorithm must be one of {', '.join(SUPPORTED_ALGS)}")
+    if not 60 <= reg.access_token_ttl <= 3600:
+        raise AdminError("access token lifetime must be between 60 and 3600 seconds")
+    return scopes
+
+
+def service_for(session: Session, name: str, now: int) -> Service:
+    service = session.exec(select(Service).where(Service.name == name)).first()
+    if service is None:
+        service = Service(id=str(uuid.uuid4()), name=name,
+                          sector_identifier=random_token(16), created_at=now)
+        session.add(service)
+        session.flush()
+    return service
+
+
+def add_client(session: Session, reg: ClientRegistration) -> dict[str, Any]:
+    """Create the client (and its service if new); the secret is returned once, stored hashed."""
+    scopes = validate(reg)
+    now = int(time.time())
+    service = service_for(session, reg.name.strip(), now)
+    secret = random_token(32) if reg.auth_method in SECRET_METHODS else None
+    client = OAuthClient(
+        client_id=reg.client_id or random_token(18), service_id=service.id, name=reg.name.strip(),
+        secret_digest=digest(secret) if secret else None, auth_method=reg.auth_method,
+        redirect_uris=list(reg.redirect_uris), scope=" ".join(scopes), jwks_uri=reg.jwks_uri,
+        jwks=reg.jwks, id_token_signed_response_alg=reg.id_token_alg,
+        access_token_ttl=reg.access_token_ttl, created_at=now,
+    )
+    session.add(client)
+    session.flush()
+    out = describe(client, service)
+    if secret:
+        out["client_secret"] = secret
+    return out
+
+
+def describe(client: OAuthClient, service: Service) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id, "name": client.name, "service": service.name,
+        "service_id": service.id, "token_endpoint_auth_method": client.auth_method,
+        "redirect_uris": list(client.redirect_uris), "scope": client.scope,
+        "jwks_uri": client.jwks_uri, "id_token_signed_response_alg":
+        client.id_token_signed_response_alg, "access_token_ttl": client.access_token_ttl,
+        "created_at": client.created_at, "disabled": client.disabled_at is not None,
+    }
+
+
+def list_clients(session: Session) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(OAuthClient, Service).join(Service, Service.id == OAuthClient.service_id)
+        .order_by(OAuthClient.created_at)
+    ).all()
+    return [describe(client, service) for client, service in rows]

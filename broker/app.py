@@ -1,0 +1,91 @@
+"""Application factory: builds the broker from settings."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from broker.db import Database
+from broker.flow import AuthorizationFlow
+from broker.keys.keystore import KeyStore
+from broker.keys.vault import KeyVault, derive_key
+from broker.oidc.config import OidcConfig
+from broker.settings import Settings
+from broker.store.key_store import SqlKeyRepository
+from broker.web.errors import EXCEPTION_HANDLERS
+from broker.web.middleware import RequestContextMiddleware
+from broker.web.oidc_controller import OidcController
+from broker.web.state import BrokerState
+from broker.identity.controller import LoginController
+from consent.controller import ConsentController
+from consent.service import ConsentLedger
+
+log = logging.getLogger("broker")
+CONSENT_DIR = Path(__file__).resolve().parent.parent / "consent"
+
+
+def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
+    db = db or Database(settings.effective_database_url)
+    secret = settings.secret
+    config = OidcConfig(
+        issuer=settings.issuer_url,
+        resource_audience=settings.resource_server_audience,
+        pairwise_key=derive_key(secret, "pairwise subject v1"),
+        code_ttl=settings.code_ttl,
+        id_token_ttl=settings.id_token_ttl,
+        allow_insecure_transport=settings.allows_insecure_transport,
+    )
+    keys = KeyStore(SqlKeyRepository(db), KeyVault(secret),
+                    max_token_ttl=max(settings.max_access_token_ttl, settings.id_token_ttl))
+    flow = AuthorizationFlow(
+        db, config, keys, ConsentLedger(), step_key=derive_key(secret, "interaction steps v1"),
+        interaction_ttl=settings.interaction_ttl, session_ttl=settings.session_ttl,
+    )
+    return BrokerState(settings=settings, config=config, db=db, keys=keys, flow=flow)
+
+
+def template_environment(settings: Settings) -> Environment:
+    loaders = [FileSystemLoader(str(CONSENT_DIR / "templates"))]
+    if settings.theme_dir:
+        loaders.insert(0, FileSystemLoader(str(settings.theme_dir)))
+    return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True),
+                       auto_reload=False)
+
+
+def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar:
+    state = state or build_state(settings)
+    static_dirs = [CONSENT_DIR / "static"]
+    if settings.theme_dir:
+        static_dirs.insert(0, settings.theme_dir)
+
+    def on_startup() -> None:
+        created = state.keys.ensure_keys()
+        if created:
+            log.info("generated signing keys", extra={"kids": created})
+        log.info("broker ready", extra={"issuer": state.config.issuer,
+                                        "mode": settings.describe_mode()})
+
+    app = Litestar(
+        route_handlers=[
+            OidcController, LoginController, ConsentController,
+            create_static_files_router(path="/static", directories=static_dirs),
+        ],
+        template_config=TemplateConfig(
+            instance=JinjaTemplateEngine.from_environment(template_environment(settings))),
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[RequestContextMiddleware],
+        on_startup=[on_startup],
+        on_shutdown=[state.db.dispose],
+        openapi_config=None,
+        debug=False,
+        logging_config=None,
+    )
+    app.state.broker = state
+    app.state.consent_handoff = state.flow
+    return app

@@ -1,0 +1,186 @@
+"""The ``broker`` command. Every command prints JSON (or nothing) on stdout; logs go to stderr."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+
+from broker.logs import configure_logging
+from broker.settings import ConfigurationError, Settings
+
+log = logging.getLogger("broker.cli")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except (ConfigurationError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _print(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _db(settings: Settings):
+    from broker.db import Database
+
+    return Database(settings.effective_database_url)
+
+
+@click.group()
+def main() -> None:
+    """Consent broker: OpenID Connect provider for public-sector data sharing."""
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.is_development:
+        log.warning(settings.describe_mode())
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def run(host: str, port: int, workers: int) -> None:
+    """Serve the broker. The issuer defaults to http://HOST:PORT unless BROKER_ISSUER is set."""
+    import uvicorn
+
+    from broker.asgi import ISSUER_DEFAULT_ENV
+
+    settings = _settings().with_issuer_default(host, port)
+    os.environ[ISSUER_DEFAULT_ENV] = settings.issuer_url  # read by worker processes too
+    uvicorn.run("broker.asgi:build", factory=True, host=host, port=port, workers=workers,
+                log_config=None, access_log=False, server_header=False, proxy_headers=False)
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command()
+@click.option("--revision", default="head", show_default=True)
+def upgrade(revision: str) -> None:
+    from broker import migrate
+
+    settings = _settings()
+    migrate.upgrade(settings.effective_database_url, revision)
+    _print({"upgraded_to": revision})
+
+
+@db.command()
+@click.option("--revision", default="base", show_default=True)
+def downgrade(revision: str) -> None:
+    from broker import migrate
+
+    settings = _settings()
+    migrate.downgrade(settings.effective_database_url, revision)
+    _print({"downgraded_to": revision})
+
+
+@main.group()
+def clients() -> None:
+    """OpenID Connect clients of the services."""
+
+
+@clients.command("add")
+@click.option("--name", required=True, help="Service name; created if new, reused otherwise.")
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option("--scope", required=True, help='e.g. "openid profile"')
+@click.option("--auth-method", default="client_secret_basic", show_default=True,
+              type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt"]))
+@click.option("--jwks-uri", default=None)
+@click.option("--id-token-alg", default="ES256", show_default=True,
+              type=click.Choice(["ES256", "RS256"]))
+@click.option("--access-token-ttl", default=600, show_default=True, type=int)
+def clients_add(name, redirect_uris, scope, auth_method, jwks_uri, id_token_alg,
+                access_token_ttl) -> None:
+    from broker.admin.clients import AdminError, ClientRegistration, add_client
+
+    settings = _settings()
+    registration = ClientRegistration(
+        name=name, redirect_uris=list(redirect_uris), scope=scope, auth_method=auth_method,
+        jwks_uri=jwks_uri, id_token_alg=id_token_alg, access_token_ttl=access_token_ttl)
+    try:
+        with _db(settings).transaction() as session:
+            created = add_client(session, registration)
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _print(created)
+
+
+@clients.command("list")
+def clients_list() -> None:
+    from broker.admin.clients import list_clients
+
+    with _db(_settings()).reader() as session:
+        _print(list_clients(session))
+
+
+@main.group()
+def keys() -> None:
+    """Signing keys."""
+
+
+def _keystore(settings: Settings):
+    from broker.keys.keystore import KeyStore
+    from broker.keys.vault import KeyVault
+    from broker.store.key_store import SqlKeyRepository
+
+    return KeyStore(SqlKeyRepository(_db(settings)), KeyVault(settings.secret),
+                    max_token_ttl=max(settings.max_access_token_ttl, settings.id_token_ttl))
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """New keys sign from now on; the old ones stay in the JWKS until their tokens expire."""
+    _print(_keystore(_settings()).rotate())
+
+
+@keys.command("list")
+def keys_list() -> None:
+    from broker.store.key_store import SqlKeyRepository
+
+    stored = SqlKeyRepository(_db(_settings())).list_keys()
+    _print([{"kid": k.kid, "alg": k.alg, "created_at": k.created_at, "retired_at": k.retired_at,
+             "unpublish_at": k.unpublish_at} for k in stored])
+
+
+@main.group()
+def demo() -> None:
+    """Demo data and the demo online service."""
+
+
+@demo.command("seed")
+@click.option("--service-url", default="http://127.0.0.1:8001", show_default=True)
+@click.option("--password-profile", default="standard", show_default=True,
+              type=click.Choice(["standard", "benchmark"]),
+              help="argon2id cost for the test citizens (benchmark = minimal cost)")
+def demo_seed(service_url: str, password_profile: str) -> None:
+    """Create or update the test citizens and the demo service (idempotent)."""
+    from broker.demo.seed import seed
+
+    settings = _settings()
+    with _db(settings).transaction() as session:
+        _print(seed(session, settings.var_dir, service_url, password_profile))
+
+
+@demo.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--service-port", default=8001, show_default=True, type=int)
+def demo_run(host: str, port: int, service_port: int) -> None:
+    """Migrate, seed, and start the broker and the demo online service together."""
+    from broker.demo.runner import run_demo
+
+    settings = _settings().with_issuer_default(host, port)
+    sys.exit(run_demo(settings, host, port, service_port))
+
+
+if __name__ == "__main__":
+    main()

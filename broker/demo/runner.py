@@ -1,0 +1,53 @@
+"""``broker demo run``: the whole system on one machine, for people trying it out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import uvicorn
+
+from broker import migrate
+from broker.app import create_app
+from broker.db import Database
+from broker.demo.citizens import CITIZENS
+from broker.demo.online_service import RelyingParty, create_service_app
+from broker.demo.seed import DEMO_CLIENT_ID, demo_service_key, seed
+from broker.settings import Settings
+
+log = logging.getLogger("broker.demo")
+
+
+def _server(app, host: str, port: int) -> uvicorn.Server:
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None,
+                                         access_log=False, server_header=False))
+
+
+def run_demo(settings: Settings, host: str, port: int, service_port: int) -> int:
+    url = settings.effective_database_url
+    migrate.upgrade(url)
+    service_url = f"http://{host}:{service_port}"
+    with Database(url).transaction() as session:
+        seed(session, settings.var_dir, service_url)
+    broker_app = create_app(settings)
+    rp = RelyingParty(issuer=settings.issuer_url, client_id=DEMO_CLIENT_ID,
+                      private_key=demo_service_key(settings.var_dir), base_url=service_url)
+    servers = [_server(broker_app, host, port), _server(create_service_app(rp), host, service_port)]
+
+    first = CITIZENS[0]
+    print(
+        "\n  Consent broker (development mode) is running:\n"
+        f"    demo online service : {service_url}/   <- start here\n"
+        f"    broker (issuer)     : {settings.issuer_url}\n"
+        f"    discovery           : {settings.issuer_url}/.well-known/openid-configuration\n"
+        f"    test citizen        : login '{first.login}', password '{first.password}' "
+        f"({first.given_name} {first.family_name}); others are listed on the login page\n"
+        "  Press Ctrl+C to stop.\n",
+        flush=True,
+    )
+
+    async def serve_all() -> None:
+        await asyncio.gather(*(server.serve() for server in servers))
+
+    asyncio.run(serve_all())
+    return 0

@@ -1,0 +1,87 @@
+"""Idempotent demo data: the demo identity provider's test citizens and the demo online service."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from joserfc.jwk import ECKey
+from sqlmodel import Session
+
+from broker.admin.clients import ClientRegistration, add_client, check_redirect_uri
+from broker.demo.citizens import CITIZENS
+from broker.identity.demo import HASH_PROFILES
+from broker.store.models import DemoIdentity, OAuthClient
+
+DEMO_CLIENT_ID = "demo-cantine-villebourg"
+DEMO_SERVICE_NAME = "Mairie de Villebourg – Tarifs de la cantine scolaire"
+DEMO_SCOPE = "openid profile birth email"
+DEMO_KEY_FILE = "demo-service-key.json"
+
+
+def seed_citizens(session: Session, profile: str = "standard") -> int:
+    hasher = HASH_PROFILES[profile]
+    for position, citizen in enumerate(CITIZENS):
+        row = session.get(DemoIdentity, citizen.login)
+        if row is None:
+            row = DemoIdentity(login=citizen.login, password_hash="", given_name="",
+                               family_name="", birthdate="", gender="", birthcountry="", acr="")
+        if not _hash_still_valid(hasher, row.password_hash, citizen.password):
+            row.password_hash = hasher.hash(citizen.password)
+        row.given_name, row.family_name = citizen.given_name, citizen.family_name
+        row.preferred_username = citizen.preferred_username
+        row.birthdate, row.gender = citizen.birthdate, citizen.gender
+        row.birthplace, row.birthcountry = citizen.birthplace, citizen.birthcountry
+        row.email, row.acr, row.case, row.position = citizen.email, citizen.acr, citizen.case, position
+        session.add(row)
+    session.flush()
+    return len(CITIZENS)
+
+
+def _hash_still_valid(hasher, stored: str, password: str) -> bool:
+    if not stored:
+        return False
+    try:
+        hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return not hasher.check_needs_rehash(stored)
+
+
+def demo_service_key(var_dir: Path) -> ECKey:
+    """The demo service's private key for private_key_jwt, created once under var/."""
+    path = var_dir / DEMO_KEY_FILE
+    if path.exists():
+        return ECKey.import_key(json.loads(path.read_text()))
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = ECKey.generate_key("P-256", parameters={"kid": "demo-service-1", "alg": "ES256",
+                                                  "use": "sig"}, private=True)
+    path.write_text(json.dumps(key.as_dict(private=True)))
+    path.chmod(0o600)
+    return key
+
+
+def seed_demo_service(session: Session, var_dir: Path, service_url: str) -> dict[str, Any]:
+    redirect_uri = f"{service_url.rstrip('/')}/callback"
+    check_redirect_uri(redirect_uri)
+    jwks = {"keys": [demo_service_key(var_dir).as_dict(private=False)]}
+    existing = session.get(OAuthClient, DEMO_CLIENT_ID)
+    if existing is None:
+        return add_client(session, ClientRegistration(
+            name=DEMO_SERVICE_NAME, redirect_uris=[redirect_uri], scope=DEMO_SCOPE,
+            auth_method="private_key_jwt", jwks=jwks, client_id=DEMO_CLIENT_ID))
+    if redirect_uri not in existing.redirect_uris:
+        existing.redirect_uris = [*existing.redirect_uris, redirect_uri]
+    existing.jwks, existing.scope = jwks, DEMO_SCOPE
+    session.add(existing)
+    return {"client_id": DEMO_CLIENT_ID, "redirect_uris": list(existing.redirect_uris)}
+
+
+def seed(session: Session, var_dir: Path, service_url: str,
+         profile: str = "standard") -> dict[str, Any]:
+    citizens = seed_citizens(session, profile)
+    client = seed_demo_service(session, var_dir, service_url)
+    return {"citizens": citizens, "demo_client_id": client["client_id"],
+            "demo_redirect_uris": client["redirect_uris"]}

@@ -1,0 +1,36 @@
+"""The consent screen's view of the broker: read a pending request, give the decision back.
+
+This is the only broker interface the ``consent`` package uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ConsentRequest:
+    interaction_id: str
+    step_token: str
+    client_id: str
+    service_name: str
+    scopes: list[str]
+    citizen_given_name: str
+    citizen_family_name: str
+
+
+class FlowError(Exception):
+    """A step the citizen cannot take; ``reason`` picks the page shown (see web.errors)."""
+
+    def __init__(self, reason: str, back_url: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.back_url = back_url
+
+
+class ConsentHandoff(Protocol):
+    def consent_request(self, interaction_id: str, browser_id: str | None) -> ConsentRequest: ...
+
+    def decide(self, interaction_id: str, browser_id: str | None, step_token: str | None,
+               approve: bool, wording: dict) -> str:
+        """Record the decision and return where to send the browser (the client's redirect)."""

@@ -1,0 +1,63 @@
+"""The demo identity provider's login page, inside an interaction."""
+
+from __future__ import annotations
+
+from anyio import to_thread
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+
+from broker.demo.citizens import CITIZENS
+from broker.handoff import FlowError
+from broker.web.http import cookies_for, page, redirect
+from broker.web.pages import flow_error_page
+from broker.web.state import BROWSER_COOKIE, broker_state
+
+PERSONAS = [
+    {"login": c.login, "password": c.password, "label": f"{c.given_name} {c.family_name}",
+     "case": c.case, "acr": c.acr}
+    for c in CITIZENS
+]
+
+
+def _login_page(action: str, token: str, client_name: str, error: str | None = None,
+                login_value: str = "", status: int = 200) -> Template:
+    return page("login.html", {
+        "action": action, "csrf_token": token, "client_name": client_name, "error": error,
+        "login_value": login_value, "personas": PERSONAS,
+    }, status=status)
+
+
+class LoginController(Controller):
+    path = "/interaction/{interaction_id:str}/login"
+
+    @get()
+    async def show(self, request: Request, interaction_id: str) -> Template:
+        flow = broker_state(request).flow
+        try:
+            token, client_name = flow.login_form(interaction_id, request.cookies.get(BROWSER_COOKIE))
+        except FlowError as exc:
+            return flow_error_page(exc.reason)
+        return _login_page(str(request.url.path), token, client_name)
+
+    @post(status_code=303)
+    async def submit(self, request: Request, interaction_id: str) -> Redirect | Template:
+        form = await request.form()
+        flow = broker_state(request).flow
+        browser_id = request.cookies.get(BROWSER_COOKIE)
+        login, password = _text(form.get("login")), _text(form.get("password"))
+        try:
+            # Password hashing is CPU-bound and releases the GIL: keep it off the event loop.
+            result = await to_thread.run_sync(
+                flow.login, interaction_id, browser_id, _text(form.get("csrf_token")), login,
+                password)
+        except FlowError as exc:
+            return flow_error_page(exc.reason)
+        if result.login_error:
+            token, client_name = flow.login_form(interaction_id, browser_id)
+            return _login_page(str(request.url.path), token, client_name, result.login_error,
+                               login_value=login, status=401)
+        return redirect(result.location, cookies_for(request, result))
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,49 @@
+"""The demo identity provider: seeded test citizens, argon2id-hashed passwords."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, select
+
+from broker.identity.base import IdentityPivot, VerifiedIdentity
+from broker.store.models import DemoIdentity
+
+# OWASP's argon2id baseline (19 MiB, 2 passes). Verification reads the cost from each stored
+# hash, so accounts seeded with the "benchmark" profile (see demo.seed) verify faster.
+HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+HASH_PROFILES = {
+    "standard": HASHER,
+    "benchmark": PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+}
+# Verified when the login is unknown, so that response time does not reveal which logins exist.
+_DECOY_HASH = HASHER.hash("decoy password")
+
+
+class DemoIdentityProvider:
+    key = "demo"
+    label = "Fournisseur d'identité de démonstration"
+
+    def verify(self, session: Session, login: str, password: str) -> VerifiedIdentity | None:
+        account = session.get(DemoIdentity, login.strip()) if login and len(login) <= 100 else None
+        try:
+            HASHER.verify(account.password_hash if account else _DECOY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if account is None:
+            return None
+        return VerifiedIdentity(
+            idp=self.key,
+            subject=account.login,
+            pivot=IdentityPivot(
+                given_name=account.given_name, family_name=account.family_name,
+                birthdate=account.birthdate, gender=account.gender,
+                birthplace=account.birthplace, birthcountry=account.birthcountry,
+                preferred_username=account.preferred_username, email=account.email,
+            ),
+            acr=account.acr,
+            amr=("pwd",),
+        )
+
+    def personas(self, session: Session) -> list[DemoIdentity]:
+        return list(session.exec(select(DemoIdentity).order_by(DemoIdentity.position)).all())

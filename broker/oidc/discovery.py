@@ -1,0 +1,41 @@
+"""OpenID Connect Discovery 1.0 / RFC 8414 metadata: it states only what the broker does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from broker.keys.keystore import SUPPORTED_ALGS
+from broker.oidc.authorize import ACR_LEVELS
+from broker.oidc.client_auth import ASSERTION_ALGS
+from broker.oidc.config import OidcConfig
+from broker.oidc.models import AUTH_METHODS
+
+
+def metadata(config: OidcConfig, scopes: list[str], claims: list[str]) -> dict[str, Any]:
+    return {
+        "issuer": config.issuer,
+        "authorization_endpoint": config.authorization_endpoint,
+        "token_endpoint": config.token_endpoint,
+        "userinfo_endpoint": config.userinfo_endpoint,
+        "jwks_uri": config.jwks_uri,
+        "scopes_supported": scopes,
+        "claims_supported": claims,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "userinfo_signing_alg_values_supported": [],
+        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+        "acr_values_supported": list(ACR_LEVELS),
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "require_request_uri_registration": False,
+        "claim_types_supported": ["normal"],
+        "ui_locales_supported": ["fr"],
+    }

@@ -1,0 +1,133 @@
+"""authlib's authorization code grant, configured for our profile: codes stored as digests,
+single use and short-lived, replay revokes what the code produced; PKCE S256 for every client;
+ID tokens signed by the broker's current keys."""
+
+from __future__ import annotations
+
+import time
+
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core import OpenIDCode
+
+from broker.oidc.models import AuthorizationCode
+from broker.oidc.tokens import TokenSubject, pairwise_subject
+from broker.security import digest
+
+
+class CodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+
+    def save_authorization_code(self, code: str, request) -> None:
+        now = int(time.time())
+        auth = request.user
+        config = self.server.config
+        self.server.store.save_code(
+            AuthorizationCode(
+                code_digest=digest(code),
+                client_id=request.client.client_id,
+                citizen_id=auth.citizen_id,
+                redirect_uri=request.payload.redirect_uri,
+                scope=request.granted_scope or request.scope,
+                nonce=request.payload.data.get("nonce"),
+                code_challenge=request.payload.data.get("code_challenge"),
+                code_challenge_method=request.payload.data.get("code_challenge_method"),
+                auth_time=auth.auth_time,
+                acr=auth.acr,
+                amr=list(auth.amr),
+                grant_id=request.grant_id,
+                expires_at=now + config.code_ttl,
+            ),
+            created_at=now,
+        )
+
+    def query_authorization_code(self, code: str, client) -> AuthorizationCode | None:
+        store = self.server.store
+        now = int(time.time())
+        record = store.get_code(digest(code))
+        if record is None or record.client_id != client.client_id:
+            return None
+        if record.consumed_at is not None:
+            # RFC 6749 §4.1.2: a code used twice revokes the tokens it produced.
+            store.revoke_tokens_from_code(record.code_digest, now)
+            self.server.replayed_code = record.code_digest
+            return None
+        if record.expires_at <= now:
+            return None
+        return record
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> TokenSubject:
+        # Claimed here, after every check, so that concurrent redemptions cannot both succeed.
+        if not self.server.store.consume_code(authorization_code.code_digest, int(time.time())):
+            self.server.store.revoke_tokens_from_code(authorization_code.code_digest, int(time.time()))
+            self.server.replayed_code = authorization_code.code_digest
+            raise InvalidGrantError("Invalid 'code' in request.")
+        self.request.code_digest = authorization_code.code_digest
+        client = self.request.client
+        return TokenSubject(
+            citizen_id=authorization_code.citizen_id,
+            sub=pairwise_subject(self.server.config, client.sector_identifier, authorization_code.citizen_id),
+            auth_time=authorization_code.auth_time,
+            acr=authorization_code.acr,
+            grant_id=authorization_code.grant_id,
+        )
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        """Kept (consumed) until purged, so that a replay is recognised."""
+
+
+class S256CodeChallenge(CodeChallenge):
+    """PKCE with S256 only, required from every client, confidential ones included."""
+
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant, redirect_uri) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("Missing 'code_challenge': PKCE is required.")
+        # RFC 7636 §4.3: an absent method means "plain", which we refuse.
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("'code_challenge_method' must be S256.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+    def validate_code_verifier(self, grant, result) -> None:
+        request = grant.request
+        challenge = self.get_authorization_code_challenge(request.authorization_code)
+        if challenge and not request.form.get("code_verifier"):
+            raise InvalidRequestError("Missing 'code_verifier'")
+        super().validate_code_verifier(grant, result)
+
+
+class BrokerOpenIDCode(OpenIDCode):
+    def __init__(self, server) -> None:
+        super().__init__(require_nonce=False)
+        self.server = server
+
+    def exists_nonce(self, nonce: str, request) -> bool:
+        return False
+
+    def get_client_algorithm(self, client) -> str:
+        return client.id_token_signed_response_alg
+
+    def resolve_client_private_key(self, client):
+        return self.server.keys.signing_key(client.id_token_signed_response_alg)
+
+    def get_encode_header(self, client) -> dict:
+        key = self.resolve_client_private_key(client)
+        return {"alg": key.alg, "kid": key.kid, "typ": "JWT"}
+
+    def get_client_claims(self, client) -> dict:
+        now = int(time.time())
+        config = self.server.config
+        return {
+            "iss": config.issuer,
+            "aud": [client.client_id],
+            "iat": now,
+            "exp": now + config.id_token_ttl,
+        }
+
+    def generate_user_info(self, user: TokenSubject, scope: str) -> dict:
+        # Identity claims go to /userinfo only; the ID token carries the subject.
+        return {"sub": user.sub}

@@ -1,0 +1,138 @@
+"""Protocol-side records: plain dataclasses that authlib's grants and our checks operate on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin
+from authlib.oauth2.rfc6749.util import scope_to_list
+
+from broker.security import same_digest
+
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
+SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+
+
+@dataclass
+class Client(ClientMixin):
+    client_id: str
+    name: str
+    service_id: str
+    sector_identifier: str
+    auth_method: str
+    redirect_uris: list[str]
+    scope: str
+    secret_digest: str | None = None
+    jwks_uri: str | None = None
+    jwks: dict[str, Any] | None = None
+    id_token_signed_response_alg: str = "ES256"
+    access_token_ttl: int = 600
+
+    @property
+    def scopes(self) -> set[str]:
+        return set(scope_to_list(self.scope) or [])
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> None:
+        # OpenID Connect requires redirect_uri on every request: never guess one.
+        return None
+
+    def get_allowed_scope(self, scope: str | None) -> str | None:
+        requested = scope_to_list(scope) or []
+        if not requested or not set(requested) <= self.scopes:
+            return None
+        return " ".join(dict.fromkeys(requested))
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.redirect_uris
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return same_digest(client_secret, self.secret_digest)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method == self.auth_method
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type == "authorization_code"
+
+
+@dataclass
+class AuthorizationCode(AuthorizationCodeMixin):
+    code_digest: str
+    client_id: str
+    citizen_id: str
+    redirect_uri: str
+    scope: str
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    auth_time: int
+    acr: str
+    amr: list[str] = field(default_factory=list)
+    grant_id: str | None = None
+    expires_at: int = 0
+    consumed_at: int | None = None
+
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_nonce(self) -> str | None:
+        return self.nonce
+
+    def get_auth_time(self) -> int:
+        return self.auth_time
+
+    def get_acr(self) -> str:
+        return self.acr
+
+    def get_amr(self) -> list[str]:
+        return self.amr
+
+
+@dataclass(frozen=True)
+class CitizenIdentity:
+    """The identity pivot and contact data of a citizen, as the identity provider sent them."""
+
+    id: str
+    given_name: str
+    family_name: str
+    birthdate: str
+    gender: str
+    birthplace: str
+    birthcountry: str
+    preferred_username: str = ""
+    email: str = ""
+
+    def claim(self, name: str) -> str | None:
+        value = getattr(self, name, None)
+        return value if value else None
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """What an identity provider established: who, how strongly, when."""
+
+    citizen_id: str
+    acr: str
+    amr: list[str]
+    auth_time: int
+    idp: str
+
+
+@dataclass(frozen=True)
+class AccessTokenRecord:
+    jti: str
+    client_id: str
+    citizen_id: str
+    scope: str
+    expires_at: int
+    revoked_at: int | None

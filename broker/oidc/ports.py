@@ -1,0 +1,32 @@
+"""What the protocol code needs from storage. broker.store implements it on SQL databases."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from broker.oidc.models import AccessTokenRecord, AuthorizationCode, CitizenIdentity, Client
+
+
+class OidcStore(Protocol):
+    def get_client(self, client_id: str) -> Client | None: ...
+
+    def save_code(self, code: AuthorizationCode, created_at: int) -> None: ...
+
+    def get_code(self, code_digest: str) -> AuthorizationCode | None: ...
+
+    def consume_code(self, code_digest: str, now: int) -> bool:
+        """Mark the code used; False if it already was (atomic compare-and-set)."""
+
+    def revoke_tokens_from_code(self, code_digest: str, now: int) -> int: ...
+
+    def save_access_token(
+        self, record: AccessTokenRecord, issued_at: int, code_digest: str | None,
+        grant_id: str | None,
+    ) -> None: ...
+
+    def get_access_token(self, jti: str) -> AccessTokenRecord | None: ...
+
+    def get_citizen(self, citizen_id: str) -> CitizenIdentity | None: ...
+
+    def remember_assertion_jti(self, client_id: str, jti: str, expires_at: int) -> bool:
+        """Record a client assertion id; False if it was already seen (replay)."""

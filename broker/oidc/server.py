@@ -1,0 +1,94 @@
+"""Our authlib AuthorizationServer: one instance per request, bound to that request's store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from authlib.oauth2.rfc6749 import AuthorizationServer
+from authlib.oauth2.rfc6749.util import scope_to_list
+
+from broker.keys.keystore import KeyStore
+from broker.oidc.client_auth import JwksCache, PrivateKeyJwtAuthentication
+from broker.oidc.config import OidcConfig
+from broker.oidc.grants import BrokerOpenIDCode, CodeGrant, S256CodeChallenge
+from broker.oidc.ports import OidcStore
+from broker.oidc.request import BrokerOAuth2Request, HttpRequestData
+from broker.oidc.tokens import IssuedAccessToken, TokenSubject, issue_access_token
+
+
+@dataclass
+class ProtocolResponse:
+    status: int
+    body: Any
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def location(self) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == "location"), None)
+
+    @location.setter
+    def location(self, value: str) -> None:
+        self.headers = [(k, v) for k, v in self.headers if k.lower() != "location"]
+        self.headers.append(("Location", value))
+
+
+class BrokerServer(AuthorizationServer):
+    def __init__(
+        self, config: OidcConfig, store: OidcStore, keys: KeyStore, jwks_cache: JwksCache,
+        scopes_supported: list[str],
+    ) -> None:
+        super().__init__(scopes_supported=scopes_supported)
+        self.config = config
+        self.store = store
+        self.keys = keys
+        self.issued: list[IssuedAccessToken] = []
+        self.replayed_code: str | None = None
+        self.register_grant(CodeGrant, [S256CodeChallenge(required=True), BrokerOpenIDCode(self)])
+        self.register_client_auth_method(
+            PrivateKeyJwtAuthentication.CLIENT_AUTH_METHOD,
+            PrivateKeyJwtAuthentication(self, jwks_cache),
+        )
+        self.register_token_generator("default", self._generate_token)
+
+    def query_client(self, client_id: str):
+        return self.store.get_client(client_id)
+
+    def create_oauth2_request(self, request) -> BrokerOAuth2Request:
+        if isinstance(request, BrokerOAuth2Request):
+            return request
+        assert isinstance(request, HttpRequestData)
+        return BrokerOAuth2Request(request, self.config.allow_insecure_transport)
+
+    def handle_response(self, status, body, headers) -> ProtocolResponse:
+        return ProtocolResponse(status, body, list(headers))
+
+    def send_signal(self, name, *args, **kwargs) -> None:
+        """No signal bus: structured logs cover what signals would."""
+
+    def _generate_token(
+        self, grant_type, client, user: TokenSubject, scope, expires_in=None,
+        include_refresh_token=False,
+    ) -> dict[str, Any]:
+        issued = issue_access_token(
+            self.config, self.keys.signing_key(), client, user, scope,
+            ttl=expires_in or client.access_token_ttl,
+        )
+        self.issued.append(issued)
+        return {
+            "token_type": "Bearer",
+            "access_token": issued.token,
+            "expires_in": issued.record.expires_at - issued.issued_at,
+            "scope": scope,
+        }
+
+    def save_token(self, token: dict[str, Any], request: BrokerOAuth2Request) -> None:
+        issued = self.issued[-1]
+        self.store.save_access_token(
+            issued.record, issued.issued_at, code_digest=request.code_digest,
+            grant_id=request.user.grant_id,
+        )
+
+
+def split_scope(scope: str | None) -> list[str]:
+    return list(dict.fromkeys(scope_to_list(scope) or []))

@@ -1,0 +1,96 @@
+"""Interactions and browser sessions on SQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from broker.interactions import InteractionView, State
+from broker.oidc.models import Authentication
+from broker.security import digest
+from broker.store import models as m
+
+
+class SqlInteractionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(self, *, id, state, browser_digest, client_id, params, authentication,
+               created_at, expires_at) -> None:
+        self.session.add(
+            m.Interaction(
+                id=id, state=state, browser_digest=browser_digest, client_id=client_id,
+                params=params, created_at=created_at, expires_at=expires_at,
+                **_auth_fields(authentication),
+            )
+        )
+        self.session.flush()
+
+    def get(self, id: str) -> tuple[InteractionView, str] | None:
+        if len(id) > 64:
+            return None
+        row = self.session.get(m.Interaction, id)
+        if row is None:
+            return None
+        authentication = None
+        if row.citizen_id is not None:
+            authentication = Authentication(
+                citizen_id=row.citizen_id, acr=row.acr or "", amr=list(row.amr or []),
+                auth_time=row.auth_time or 0, idp=row.idp or "",
+            )
+        view = InteractionView(
+            id=row.id, state=State(row.state), client_id=row.client_id, params=dict(row.params),
+            expires_at=row.expires_at, authentication=authentication,
+        )
+        return view, row.browser_digest
+
+    def move(self, id, from_state, to_state, authentication) -> bool:
+        values = {"state": to_state, **_auth_fields(authentication)}
+        result = self.session.exec(
+            update(m.Interaction)
+            .where(m.Interaction.id == id, m.Interaction.state == from_state)
+            .values(**values)
+        )
+        return result.rowcount == 1
+
+
+def _auth_fields(authentication: Authentication | None) -> dict:
+    if authentication is None:
+        return {}
+    return {
+        "citizen_id": authentication.citizen_id, "acr": authentication.acr,
+        "amr": list(authentication.amr), "auth_time": authentication.auth_time,
+        "idp": authentication.idp,
+    }
+
+
+class SqlSessionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(self, session_id: str, browser_id: str, auth: Authentication,
+               expires_at: int) -> None:
+        self.session.add(
+            m.BrowserSession(
+                id_digest=digest(session_id), browser_digest=digest(browser_id),
+                citizen_id=auth.citizen_id, idp=auth.idp, acr=auth.acr, amr=list(auth.amr),
+                auth_time=auth.auth_time, expires_at=expires_at,
+            )
+        )
+
+    def find(self, session_id: str, browser_id: str, now: int) -> Authentication | None:
+        if not session_id or len(session_id) > 128:
+            return None
+        row = self.session.get(m.BrowserSession, digest(session_id))
+        if (row is None or row.revoked_at is not None or row.expires_at <= now
+                or row.browser_digest != digest(browser_id)):
+            return None
+        return Authentication(citizen_id=row.citizen_id, acr=row.acr, amr=list(row.amr),
+                              auth_time=row.auth_time, idp=row.idp)
+
+    def revoke(self, session_id: str, now: int) -> None:
+        self.session.exec(
+            update(m.BrowserSession)
+            .where(m.BrowserSession.id_digest == digest(session_id))
+            .values(revoked_at=now)
+        )

@@ -1,0 +1,174 @@
+"""Table models of the broker. Times are integer epoch seconds (UTC) on every database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Service(SQLModel, table=True):
+    """An administration's registered entity; owns OIDC clients. Its sector keys pairwise subs."""
+
+    __tablename__ = "service"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200, unique=True)
+    sector_identifier: str = Field(max_length=128)
+    created_at: int = Field(sa_type=BigInteger)
+
+
+class OAuthClient(SQLModel, table=True):
+    __tablename__ = "oauth_client"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    service_id: str = Field(foreign_key="service.id", index=True, max_length=64)
+    name: str = Field(max_length=200)
+    secret_digest: str | None = Field(default=None, max_length=128)
+    auth_method: str = Field(max_length=40)
+    redirect_uris: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    scope: str = Field(max_length=4000)
+    jwks_uri: str | None = Field(default=None, max_length=2000)
+    jwks: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    id_token_signed_response_alg: str = Field(default="ES256", max_length=10)
+    access_token_ttl: int = 600
+    created_at: int = Field(sa_type=BigInteger)
+    disabled_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class SigningKey(SQLModel, table=True):
+    """A signing key; the private part is encrypted at rest (AES-256-GCM, see keys.vault)."""
+
+    __tablename__ = "signing_key"
+
+    kid: str = Field(primary_key=True, max_length=64)
+    alg: str = Field(max_length=10)
+    public_jwk: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    private_jwk_encrypted: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: int = Field(sa_type=BigInteger)
+    retired_at: int | None = Field(default=None, sa_type=BigInteger)
+    unpublish_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class Citizen(SQLModel, table=True):
+    """A citizen as last received from an identity provider."""
+
+    __tablename__ = "citizen"
+    __table_args__ = (UniqueConstraint("idp", "idp_subject", name="uq_citizen_idp_subject"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    idp: str = Field(max_length=64)
+    idp_subject: str = Field(max_length=255)
+    given_name: str = Field(max_length=255)
+    family_name: str = Field(max_length=255)
+    preferred_username: str = Field(default="", max_length=255)
+    birthdate: str = Field(max_length=10)
+    gender: str = Field(max_length=10)
+    birthplace: str = Field(default="", max_length=5)
+    birthcountry: str = Field(max_length=5)
+    email: str = Field(default="", max_length=320)
+    created_at: int = Field(sa_type=BigInteger)
+    updated_at: int = Field(sa_type=BigInteger)
+
+
+class DemoIdentity(SQLModel, table=True):
+    """An account of the demo identity provider."""
+
+    __tablename__ = "demo_identity"
+
+    login: str = Field(primary_key=True, max_length=100)
+    password_hash: str = Field(max_length=255)
+    given_name: str = Field(max_length=255)
+    family_name: str = Field(max_length=255)
+    preferred_username: str = Field(default="", max_length=255)
+    birthdate: str = Field(max_length=10)
+    gender: str = Field(max_length=10)
+    birthplace: str = Field(default="", max_length=5)
+    birthcountry: str = Field(max_length=5)
+    email: str = Field(default="", max_length=320)
+    acr: str = Field(max_length=10)
+    case: str = Field(default="", max_length=500)
+    position: int = 0
+
+
+class BrowserSession(SQLModel, table=True):
+    """A citizen's single sign-on session at the broker, bound to one browser."""
+
+    __tablename__ = "browser_session"
+
+    id_digest: str = Field(primary_key=True, max_length=64)
+    browser_digest: str = Field(max_length=64)
+    citizen_id: str = Field(foreign_key="citizen.id", index=True, max_length=64)
+    idp: str = Field(max_length=64)
+    acr: str = Field(max_length=10)
+    amr: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    auth_time: int = Field(sa_type=BigInteger)
+    expires_at: int = Field(sa_type=BigInteger)
+    revoked_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class Interaction(SQLModel, table=True):
+    """A parked authorization request between /authorize and the code; see broker.interactions."""
+
+    __tablename__ = "interaction"
+
+    id: str = Field(primary_key=True, max_length=64)
+    state: str = Field(max_length=20)
+    browser_digest: str = Field(max_length=64)
+    client_id: str = Field(foreign_key="oauth_client.client_id", max_length=64)
+    params: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    citizen_id: str | None = Field(default=None, foreign_key="citizen.id", max_length=64)
+    idp: str | None = Field(default=None, max_length=64)
+    auth_time: int | None = Field(default=None, sa_type=BigInteger)
+    acr: str | None = Field(default=None, max_length=10)
+    amr: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: int = Field(sa_type=BigInteger)
+    expires_at: int = Field(sa_type=BigInteger, index=True)
+
+
+class AuthorizationCode(SQLModel, table=True):
+    __tablename__ = "authorization_code"
+
+    code_digest: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(foreign_key="oauth_client.client_id", max_length=64)
+    citizen_id: str = Field(foreign_key="citizen.id", max_length=64)
+    redirect_uri: str = Field(max_length=2000)
+    scope: str = Field(max_length=4000)
+    nonce: str | None = Field(default=None, max_length=512)
+    code_challenge: str | None = Field(default=None, max_length=128)
+    code_challenge_method: str | None = Field(default=None, max_length=10)
+    auth_time: int = Field(sa_type=BigInteger)
+    acr: str = Field(max_length=10)
+    amr: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    grant_id: str | None = Field(default=None, max_length=64)
+    created_at: int = Field(sa_type=BigInteger)
+    expires_at: int = Field(sa_type=BigInteger, index=True)
+    consumed_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class AccessToken(SQLModel, table=True):
+    """The server-side record of a JWT access token: revocation and replay clean-up find it here."""
+
+    __tablename__ = "access_token"
+    __table_args__ = (Index("ix_access_token_code_digest", "code_digest"),)
+
+    jti: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(foreign_key="oauth_client.client_id", max_length=64)
+    citizen_id: str = Field(foreign_key="citizen.id", index=True, max_length=64)
+    scope: str = Field(max_length=4000)
+    code_digest: str | None = Field(default=None, max_length=64)
+    grant_id: str | None = Field(default=None, index=True, max_length=64)
+    issued_at: int = Field(sa_type=BigInteger)
+    expires_at: int = Field(sa_type=BigInteger, index=True)
+    revoked_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class ClientAssertionJti(SQLModel, table=True):
+    """Seen ``jti`` of private_key_jwt assertions, so an assertion cannot be replayed."""
+
+    __tablename__ = "client_assertion_jti"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    jti: str = Field(primary_key=True, max_length=255)
+    expires_at: int = Field(sa_type=BigInteger, index=True)

@@ -1,0 +1,125 @@
+"""OidcStore on SQL: clients, codes, access tokens, citizens, assertion ids."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from broker.oidc.models import AccessTokenRecord, AuthorizationCode, CitizenIdentity, Client
+from broker.store import models as m
+
+
+def client_from_row(row: m.OAuthClient, service: m.Service) -> Client:
+    return Client(
+        client_id=row.client_id, name=row.name, service_id=row.service_id,
+        sector_identifier=service.sector_identifier, auth_method=row.auth_method,
+        redirect_uris=list(row.redirect_uris), scope=row.scope, secret_digest=row.secret_digest,
+        jwks_uri=row.jwks_uri, jwks=row.jwks,
+        id_token_signed_response_alg=row.id_token_signed_response_alg,
+        access_token_ttl=row.access_token_ttl,
+    )
+
+
+def citizen_from_row(row: m.Citizen) -> CitizenIdentity:
+    return CitizenIdentity(
+        id=row.id, given_name=row.given_name, family_name=row.family_name,
+        birthdate=row.birthdate, gender=row.gender, birthplace=row.birthplace,
+        birthcountry=row.birthcountry, preferred_username=row.preferred_username,
+        email=row.email,
+    )
+
+
+class SqlOidcStore:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_client(self, client_id: str) -> Client | None:
+        if not isinstance(client_id, str) or len(client_id) > 64:
+            return None
+        found = self.session.exec(
+            select(m.OAuthClient, m.Service)
+            .join(m.Service, m.Service.id == m.OAuthClient.service_id)
+            .where(m.OAuthClient.client_id == client_id, m.OAuthClient.disabled_at.is_(None))
+        ).first()
+        return client_from_row(*found) if found else None
+
+    def save_code(self, code: AuthorizationCode, created_at: int) -> None:
+        self.session.add(
+            m.AuthorizationCode(
+                code_digest=code.code_digest, client_id=code.client_id,
+                citizen_id=code.citizen_id, redirect_uri=code.redirect_uri, scope=code.scope,
+                nonce=code.nonce, code_challenge=code.code_challenge,
+                code_challenge_method=code.code_challenge_method, auth_time=code.auth_time,
+                acr=code.acr, amr=code.amr, grant_id=code.grant_id, created_at=created_at,
+                expires_at=code.expires_at,
+            )
+        )
+        self.session.flush()
+
+    def get_code(self, code_digest: str) -> AuthorizationCode | None:
+        row = self.session.get(m.AuthorizationCode, code_digest)
+        if row is None:
+            return None
+        return AuthorizationCode(
+            code_digest=row.code_digest, client_id=row.client_id, citizen_id=row.citizen_id,
+            redirect_uri=row.redirect_uri, scope=row.scope, nonce=row.nonce,
+            code_challenge=row.code_challenge, code_challenge_method=row.code_challenge_method,
+            auth_time=row.auth_time, acr=row.acr, amr=list(row.amr), grant_id=row.grant_id,
+            expires_at=row.expires_at, consumed_at=row.consumed_at,
+        )
+
+    def consume_code(self, code_digest: str, now: int) -> bool:
+        result = self.session.exec(
+            update(m.AuthorizationCode)
+            .where(m.AuthorizationCode.code_digest == code_digest,
+                   m.AuthorizationCode.consumed_at.is_(None))
+            .values(consumed_at=now)
+        )
+        return result.rowcount == 1
+
+    def revoke_tokens_from_code(self, code_digest: str, now: int) -> int:
+        result = self.session.exec(
+            update(m.AccessToken)
+            .where(m.AccessToken.code_digest == code_digest, m.AccessToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return result.rowcount
+
+    def save_access_token(
+        self, record: AccessTokenRecord, issued_at: int, code_digest: str | None,
+        grant_id: str | None,
+    ) -> None:
+        self.session.add(
+            m.AccessToken(
+                jti=record.jti, client_id=record.client_id, citizen_id=record.citizen_id,
+                scope=record.scope, code_digest=code_digest, grant_id=grant_id,
+                issued_at=issued_at, expires_at=record.expires_at,
+            )
+        )
+
+    def get_access_token(self, jti: str) -> AccessTokenRecord | None:
+        row = self.session.get(m.AccessToken, jti)
+        if row is None:
+            return None
+        return AccessTokenRecord(
+            jti=row.jti, client_id=row.client_id, citizen_id=row.citizen_id, scope=row.scope,
+            expires_at=row.expires_at, revoked_at=row.revoked_at,
+        )
+
+    def get_citizen(self, citizen_id: str) -> CitizenIdentity | None:
+        row = self.session.get(m.Citizen, citizen_id)
+        return citizen_from_row(row) if row else None
+
+    def remember_assertion_jti(self, client_id: str, jti: str, expires_at: int) -> bool:
+        try:
+            with self.session.begin_nested():
+                self.session.add(m.ClientAssertionJti(client_id=client_id, jti=jti,
+                                                      expires_at=expires_at))
+        except IntegrityError:
+            return False
+        return True
+
+    def purge_expired(self, now: int) -> None:
+        self.session.exec(delete(m.ClientAssertionJti).where(m.ClientAssertionJti.expires_at < now))
+        self.session.exec(delete(m.AuthorizationCode).where(m.AuthorizationCode.expires_at < now - 600))

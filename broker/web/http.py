@@ -1,0 +1,61 @@
+"""Translating between Litestar requests/responses and the protocol code's plain types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Template
+
+from broker.flow import StepResult
+from broker.logs import request_id_var
+from broker.oidc.request import HttpRequestData
+from broker.oidc.server import ProtocolResponse
+from broker.web.state import BROWSER_COOKIE, SESSION_COOKIE, broker_state
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+async def http_request_data(request: Request, *, include_form: bool) -> HttpRequestData:
+    params: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, []).append(value)
+    if include_form and request.method == "POST":
+        form = await request.form()
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                params.setdefault(key, []).append(value)
+    return HttpRequestData(method=request.method, uri=str(request.url), headers=request.headers,
+                           params=params)
+
+
+def protocol_response(result: ProtocolResponse) -> Response:
+    headers = dict(result.headers)
+    headers.update(NO_STORE)
+    return Response(content=result.body, status_code=result.status, headers=headers,
+                    media_type="application/json" if not isinstance(result.body, str) else None)
+
+
+def cookies_for(request: Request, result: StepResult) -> list[Cookie]:
+    settings = broker_state(request).settings
+    secure = settings.secure_cookies
+    cookies = []
+    if result.new_browser_id:
+        cookies.append(Cookie(key=BROWSER_COOKIE, value=result.new_browser_id, httponly=True,
+                              secure=secure, samesite="lax", max_age=365 * 24 * 3600))
+    if result.new_session_id:
+        cookies.append(Cookie(key=SESSION_COOKIE, value=result.new_session_id, httponly=True,
+                              secure=secure, samesite="lax"))
+    return cookies
+
+
+def redirect(location: str, cookies: list[Cookie] | None = None) -> Redirect:
+    return Redirect(path=location, status_code=303, cookies=cookies or [], headers=NO_STORE)
+
+
+def page(template: str, context: dict[str, Any], status: int = 200,
+         cookies: list[Cookie] | None = None) -> Template:
+    context = {"request_id": request_id_var.get(), **context}
+    return Template(template_name=template, context=context, status_code=status,
+                    cookies=cookies or [], headers=NO_STORE)

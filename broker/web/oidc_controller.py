@@ -1,0 +1,105 @@
+"""HTTP endpoints of the OpenID Connect provider. Thin: parse, call the flow, translate."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Redirect, Template
+
+from broker.flow import InsufficientScope
+from broker.oidc.discovery import metadata
+from broker.oidc.tokens import InvalidAccessToken
+from broker.scopes import REGISTRY
+from broker.web.http import NO_STORE, cookies_for, http_request_data, protocol_response, redirect
+from broker.web.pages import authorize_error_page
+from broker.web.state import BROWSER_COOKIE, SESSION_COOKIE, broker_state
+
+FORM = "application/x-www-form-urlencoded"
+
+
+class OidcController(Controller):
+    @get("/.well-known/openid-configuration", cache=False)
+    async def discovery(self, request: Request) -> Response:
+        state = broker_state(request)
+        body = metadata(state.config, REGISTRY.names(), REGISTRY.claims_supported())
+        return Response(body, headers={"Cache-Control": "public, max-age=300",
+                                       "Access-Control-Allow-Origin": "*"})
+
+    @get("/jwks")
+    async def jwks(self, request: Request) -> Response:
+        body = broker_state(request).keys.jwks()
+        return Response(body, media_type="application/jwk-set+json",
+                        headers={"Cache-Control": "public, max-age=60",
+                                 "Access-Control-Allow-Origin": "*"})
+
+    @get("/authorize")
+    async def authorize_get(self, request: Request) -> Redirect | Template:
+        return await _authorize(request)
+
+    @post("/authorize", status_code=303)
+    async def authorize_post(self, request: Request) -> Redirect | Template:
+        return await _authorize(request)
+
+    @post("/token", status_code=200)
+    async def token(self, request: Request) -> Response:
+        if not (request.headers.get("content-type") or "").startswith(FORM):
+            return _json_error(400, "invalid_request",
+                               "The token request must be application/x-www-form-urlencoded.")
+        http = await http_request_data(request, include_form=True)
+        flow = broker_state(request).flow
+        await flow.prefetch_client_keys(http)
+        return protocol_response(flow.token(http))
+
+    @get("/userinfo")
+    async def userinfo_get(self, request: Request) -> Response:
+        return await _userinfo(request)
+
+    @post("/userinfo", status_code=200)
+    async def userinfo_post(self, request: Request) -> Response:
+        return await _userinfo(request)
+
+
+async def _authorize(request: Request) -> Redirect | Template:
+    http = await http_request_data(request, include_form=True)
+    result = broker_state(request).flow.authorize(
+        http, request.cookies.get(BROWSER_COOKIE), request.cookies.get(SESSION_COOKIE))
+    if result.error_page is not None:
+        return authorize_error_page(result.error_page.error, result.error_page.status)
+    return redirect(result.location, cookies_for(request, result))
+
+
+async def _userinfo(request: Request) -> Response:
+    token = _bearer_token(request.headers.get("authorization"))
+    if token is None and request.method == "POST":
+        form = await request.form()
+        body_token = form.get("access_token")
+        token = body_token if isinstance(body_token, str) and body_token else None
+    if token is None:
+        # RFC 6750 §3.1: no credentials at all gets a bare challenge.
+        return Response({"error": "invalid_token", "error_description": "Missing bearer token."},
+                        status_code=401, headers={**NO_STORE, "WWW-Authenticate": 'Bearer'})
+    try:
+        claims = broker_state(request).flow.userinfo(token)
+    except InvalidAccessToken as exc:
+        return _bearer_error(401, "invalid_token", exc.description)
+    except InsufficientScope as exc:
+        return _bearer_error(403, "insufficient_scope", exc.description)
+    return Response(claims, headers=NO_STORE)
+
+
+def _bearer_token(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    value = value.strip()
+    return value if scheme.lower() == "bearer" and value else None
+
+
+def _bearer_error(status: int, error: str, description: str) -> Response:
+    challenge = f'Bearer error="{error}", error_description="{description}"'
+    return Response({"error": error, "error_description": description}, status_code=status,
+                    headers={**NO_STORE, "WWW-Authenticate": challenge})
+
+
+def _json_error(status: int, error: str, description: str) -> Response:
+    return Response({"error": error, "error_description": description}, status_code=status,
+                    headers=NO_STORE)
