@@ -4,6 +4,7 @@ the citizen's decision back; it never touches the broker's internals."""
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from broker.handoff import ConsentHandoff, ConsentRequest, FlowError
@@ -35,7 +36,7 @@ class ConsentController(Controller):
     path = "/interaction/{interaction_id:str}/consent"
 
     @get()
-    async def show(self, request: Request, interaction_id: str) -> Template:
+    async def show(self, request: Request, interaction_id: FromPath[str]) -> Template:
         handoff: ConsentHandoff = request.app.state.consent_handoff
         try:
             pending = handoff.consent_request(interaction_id, request.cookies.get(BROWSER_COOKIE))
@@ -51,7 +52,7 @@ class ConsentController(Controller):
         })
 
     @post(status_code=303)
-    async def decide(self, request: Request, interaction_id: str) -> Redirect | Template:
+    async def decide(self, request: Request, interaction_id: FromPath[str]) -> Redirect | Template:
         handoff: ConsentHandoff = request.app.state.consent_handoff
         form = await request.form()
         browser_id = request.cookies.get(BROWSER_COOKIE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from anyio import to_thread
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from broker.demo.citizens import CITIZENS
@@ -31,7 +32,7 @@ class LoginController(Controller):
     path = "/interaction/{interaction_id:str}/login"
 
     @get()
-    async def show(self, request: Request, interaction_id: str) -> Template:
+    async def show(self, request: Request, interaction_id: FromPath[str]) -> Template:
         flow = broker_state(request).flow
         try:
             token, client_name = flow.login_form(interaction_id, request.cookies.get(BROWSER_COOKIE))
@@ -40,7 +41,7 @@ class LoginController(Controller):
         return _login_page(str(request.url.path), token, client_name)
 
     @post(status_code=303)
-    async def submit(self, request: Request, interaction_id: str) -> Redirect | Template:
+    async def submit(self, request: Request, interaction_id: FromPath[str]) -> Redirect | Template:
         form = await request.form()
         flow = broker_state(request).flow
         browser_id = request.cookies.get(BROWSER_COOKIE)

@@ -17,7 +17,6 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 ASSERTION_ALGS = ("ES256", "RS256", "PS256", "EdDSA")
-MAX_ASSERTION_LIFETIME = 300
 
 
 class JwksCache:
@@ -75,8 +74,6 @@ class PrivateKeyJwtAuthentication(JWTBearerClientAssertion):
         except (JoseError, ValueError) as exc:
             raise InvalidClientError(description="Invalid client assertion.") from exc
         self.verify_claims(claims)
-        if claims["exp"] - claims.get("iat", int(time.time())) > MAX_ASSERTION_LIFETIME:
-            raise InvalidClientError(description="The client assertion lives too long.")
         return claims
 
     def validate_jti(self, claims, jti) -> bool:

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from broker.app import build_state
+from broker.settings import Settings
+from tests.databases import PostgresFactory, SqliteFactory, backend_url
+from tests.servers import LiveServer, start_server
+
+TEST_SECRET = "test-key-encryption-secret-0123456789-abcdefgh"
+
+
+@pytest.fixture(scope="session")
+def db_factory(tmp_path_factory) -> Iterator[SqliteFactory | PostgresFactory]:
+    workdir = tmp_path_factory.mktemp("db")
+    server = backend_url()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    factory = PostgresFactory(server, worker) if server else SqliteFactory(workdir)
+    factory.build_template(workdir / "var")
+    yield factory
+    if isinstance(factory, PostgresFactory):
+        factory.close()
+
+
+@pytest.fixture
+def database_url(db_factory) -> Iterator[str]:
+    url = db_factory.create()
+    yield url
+    db_factory.drop(url)
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "var"
+    path.mkdir()
+    return path
+
+
+def make_settings(database_url: str, var_dir: Path, issuer: str, **overrides) -> Settings:
+    values = dict(database_url=database_url, issuer=issuer, key_encryption_secret=TEST_SECRET,
+                  var_dir=var_dir, env="development", log_format="text")
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings_factory(database_url, var_dir):
+    def factory(issuer: str = "http://127.0.0.1:8000", **overrides) -> Settings:
+        return make_settings(database_url, var_dir, issuer, **overrides)
+
+    return factory
+
+
+@pytest.fixture
+def broker(settings_factory) -> Iterator[LiveServer]:
+    """A real broker on a loopback socket, with its own freshly migrated and seeded database."""
+    with start_server(lambda issuer: settings_factory(issuer)) as server:
+        yield server
+
+
+@pytest.fixture
+def state(settings_factory):
+    """The broker's components in-process, for focused tests (no HTTP)."""
+    s = build_state(settings_factory())
+    s.keys.ensure_keys()
+    yield s
+    s.db.dispose()
+
+
+@pytest.fixture
+def jwks_server():
+    """Serves a JWKS over real HTTP, as a client's jwks_uri would."""
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import threading
+
+    servers = []
+
+    def start(jwks: dict) -> str:
+        body = json.dumps(jwks).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,140 @@
+"""Helpers shared by the tests: registering clients, PKCE values, and a scripted browser."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import httpx
+
+from broker.admin.clients import ClientRegistration, add_client
+from broker.web.state import BrokerState
+
+REDIRECT_URI = "http://127.0.0.1:9/cb"
+CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+@dataclass
+class RegisteredClient:
+    client_id: str
+    client_secret: str | None
+    redirect_uri: str
+    scope: str
+
+
+def register_client(state: BrokerState, name: str = "Service de test",
+                    scope: str = "openid profile birth email", **kwargs) -> RegisteredClient:
+    kwargs.setdefault("redirect_uris", [REDIRECT_URI])
+    with state.db.transaction() as session:
+        created = add_client(session, ClientRegistration(name=name, scope=scope, **kwargs))
+    return RegisteredClient(created["client_id"], created.get("client_secret"),
+                            kwargs["redirect_uris"][0], scope)
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return verifier, challenge.rstrip(b"=").decode()
+
+
+def query(location: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+@dataclass
+class AuthorizationRequest:
+    client: RegisteredClient
+    verifier: str = ""
+    state: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    nonce: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.verifier:
+            self.verifier, self.challenge = pkce_pair()
+        else:
+            self.challenge = pkce_pair_for(self.verifier)
+
+    def params(self) -> dict[str, str]:
+        params = {
+            "response_type": "code", "client_id": self.client.client_id,
+            "redirect_uri": self.client.redirect_uri, "scope": self.client.scope,
+            "state": self.state, "nonce": self.nonce, "code_challenge": self.challenge,
+            "code_challenge_method": "S256",
+        }
+        params.update(self.extra)
+        return {k: v for k, v in params.items() if v is not None}
+
+
+def pkce_pair_for(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+class Browser:
+    """A citizen's browser: keeps cookies, follows the broker's pages, never auto-redirects."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=10)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def get(self, url: str, **kwargs) -> httpx.Response:
+        return self.http.get(urljoin(self.base_url, url), **kwargs)
+
+    def post(self, url: str, **kwargs) -> httpx.Response:
+        return self.http.post(urljoin(self.base_url, url), **kwargs)
+
+    def authorize(self, request: AuthorizationRequest) -> httpx.Response:
+        return self.get("/authorize", params=request.params())
+
+    @staticmethod
+    def csrf(page: httpx.Response) -> str:
+        match = CSRF.search(page.text)
+        assert match, f"no step token on page {page.status_code}"
+        return match.group(1)
+
+    def login(self, login_url: str, login: str = "test", password: str = "123") -> httpx.Response:
+        page = self.get(login_url)
+        assert page.status_code == 200, page.text
+        return self.post(login_url, data={"csrf_token": self.csrf(page), "login": login,
+                                          "password": password})
+
+    def consent(self, consent_url: str, decision: str = "approve") -> httpx.Response:
+        page = self.get(consent_url)
+        assert page.status_code == 200, page.text
+        return self.post(consent_url, data={"csrf_token": self.csrf(page), "decision": decision})
+
+    def sign_in(self, request: AuthorizationRequest, login: str = "test",
+                password: str = "123", decision: str = "approve") -> dict[str, str]:
+        """The whole front channel; returns the parameters the client receives."""
+        response = self.authorize(request)
+        assert response.status_code == 303, response.text
+        location = response.headers["location"]
+        if location.endswith("/login"):
+            response = self.login(location, login, password)
+            assert response.status_code == 303, response.text
+            location = response.headers["location"]
+        if location.endswith("/consent"):
+            response = self.consent(location, decision)
+            assert response.status_code == 303, response.text
+            location = response.headers["location"]
+        assert location.startswith(request.client.redirect_uri), location
+        return query(location)
+
+
+def redeem(base_url: str, client: RegisteredClient, code: str, verifier: str | None,
+           **overrides) -> httpx.Response:
+    data = {"grant_type": "authorization_code", "code": code,
+            "redirect_uri": client.redirect_uri}
+    if verifier is not None:
+        data["code_verifier"] = verifier
+    data.update(overrides)
+    return httpx.post(f"{base_url}/token", data=data,
+                      auth=(client.client_id, client.client_secret or ""), timeout=10)

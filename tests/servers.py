@@ -1,0 +1,64 @@
+"""Start real servers on loopback sockets for the tests: uvicorn in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import uvicorn
+
+from broker.app import build_state, create_app
+from broker.settings import Settings
+from broker.web.state import BrokerState
+
+
+@dataclass
+class LiveServer:
+    url: str
+    state: BrokerState | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.state.settings
+
+
+def bound_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextlib.contextmanager
+def serve_app(app, sock: socket.socket) -> Iterator[None]:
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])),
+                              daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@contextlib.contextmanager
+def start_server(settings_for: Callable[[str], Settings]) -> Iterator[LiveServer]:
+    sock = bound_socket()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    state = build_state(settings_for(url))
+    with serve_app(create_app(state.settings, state), sock):
+        yield LiveServer(url=url, state=state)
+    state.db.dispose()
