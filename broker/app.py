@@ -79,7 +79,6 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(template_environment(settings))),
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[RequestContextMiddleware],
         on_startup=[on_startup],
         on_shutdown=[state.db.dispose],
         openapi_config=None,
@@ -89,3 +88,9 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
     app.state.broker = state
     app.state.consent_handoff = state.flow
     return app
+
+
+def create_asgi_app(settings: Settings, state: BrokerState | None = None):
+    """The application as served: the request-context middleware wraps everything, routing
+    errors (404, 405) included, which Litestar's own middleware would not see."""
+    return RequestContextMiddleware(create_app(settings, state))

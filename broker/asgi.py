@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from broker.app import create_app
+from broker.app import create_asgi_app
 from broker.logs import configure_logging
 from broker.settings import Settings
 
@@ -21,5 +21,5 @@ def _settings() -> Settings:
 def build():
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings)
+    return create_asgi_app(settings)
 

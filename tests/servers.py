@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
-from broker.app import build_state, create_app
+from broker.app import build_state, create_asgi_app
 from broker.settings import Settings
 from broker.web.state import BrokerState
 
@@ -36,7 +36,8 @@ def bound_socket() -> socket.socket:
 
 @contextlib.contextmanager
 def serve_app(app, sock: socket.socket) -> Iterator[None]:
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
+                            server_header=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])),
                               daemon=True)
@@ -59,6 +60,6 @@ def start_server(settings_for: Callable[[str], Settings]) -> Iterator[LiveServer
     sock = bound_socket()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     state = build_state(settings_for(url))
-    with serve_app(create_app(state.settings, state), sock):
+    with serve_app(create_asgi_app(state.settings, state), sock):
         yield LiveServer(url=url, state=state)
     state.db.dispose()

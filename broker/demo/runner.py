@@ -8,7 +8,7 @@ import logging
 import uvicorn
 
 from broker import migrate
-from broker.app import create_app
+from broker.app import create_asgi_app
 from broker.db import Database
 from broker.demo.citizens import CITIZENS
 from broker.demo.online_service import RelyingParty, create_service_app
@@ -29,7 +29,7 @@ def run_demo(settings: Settings, host: str, port: int, service_port: int) -> int
     service_url = f"http://{host}:{service_port}"
     with Database(url).transaction() as session:
         seed(session, settings.var_dir, service_url)
-    broker_app = create_app(settings)
+    broker_app = create_asgi_app(settings)
     rp = RelyingParty(issuer=settings.issuer_url, client_id=DEMO_CLIENT_ID,
                       private_key=demo_service_key(settings.var_dir), base_url=service_url)
     servers = [_server(broker_app, host, port), _server(create_service_app(rp), host, service_port)]

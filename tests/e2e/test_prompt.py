@@ -1,0 +1,143 @@
+"""prompt, max_age and single sign-on across requests of one browser."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import update
+
+from broker.store.models import BrowserSession
+from tests.helpers import AuthorizationRequest, Browser, query, register_client
+
+
+def test_prompt_none_without_session_is_login_required(broker):
+    client = register_client(broker.state)
+    request = AuthorizationRequest(client, extra={"prompt": "none"})
+    received = query(Browser(broker.url).authorize(request).headers["location"])
+    assert received["error"] == "login_required"
+    assert received["state"] == request.state and received["iss"] == broker.url
+
+
+def test_session_skips_login_and_remembered_consent_skips_screen(broker):
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    browser.sign_in(AuthorizationRequest(client))
+    response = browser.authorize(AuthorizationRequest(client))
+    assert "code" in query(response.headers["location"])
+    silent = browser.authorize(AuthorizationRequest(client, extra={"prompt": "none"}))
+    assert "code" in query(silent.headers["location"])
+
+
+def test_prompt_none_with_session_but_no_consent_is_consent_required(broker):
+    first = register_client(broker.state, name="Premier service")
+    second = register_client(broker.state, name="Second service")
+    browser = Browser(broker.url)
+    browser.sign_in(AuthorizationRequest(first))
+    request = AuthorizationRequest(second, extra={"prompt": "none"})
+    received = query(browser.authorize(request).headers["location"])
+    assert received["error"] == "consent_required" and received["iss"] == broker.url
+    # Without prompt=none the citizen goes straight to consent: the session is reused.
+    response = browser.authorize(AuthorizationRequest(second))
+    assert response.headers["location"].endswith("/consent")
+
+
+def test_prompt_login_forces_authentication(broker):
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    browser.sign_in(AuthorizationRequest(client))
+    response = browser.authorize(AuthorizationRequest(client, extra={"prompt": "login"}))
+    assert response.headers["location"].endswith("/login")
+
+
+def test_prompt_consent_shows_the_screen_again(broker):
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    browser.sign_in(AuthorizationRequest(client))
+    response = browser.authorize(AuthorizationRequest(client, extra={"prompt": "consent"}))
+    assert response.headers["location"].endswith("/consent")
+
+
+def test_prompt_none_combined_with_another_value_is_invalid(broker):
+    client = register_client(broker.state)
+    request = AuthorizationRequest(client, extra={"prompt": "none login"})
+    received = query(Browser(broker.url).authorize(request).headers["location"])
+    assert received["error"] == "invalid_request"
+
+
+def test_max_age_forces_login_when_authentication_is_older(broker):
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    browser.sign_in(AuthorizationRequest(client))
+    with broker.state.db.transaction() as s:
+        s.exec(update(BrowserSession).values(auth_time=int(time.time()) - 120))
+    fresh_enough = browser.authorize(AuthorizationRequest(client, extra={"max_age": "300"}))
+    assert "code" in query(fresh_enough.headers["location"])
+    too_old = browser.authorize(AuthorizationRequest(client, extra={"max_age": "60"}))
+    assert too_old.headers["location"].endswith("/login")
+    silent = browser.authorize(AuthorizationRequest(client, extra={"max_age": "60",
+                                                                    "prompt": "none"}))
+    assert query(silent.headers["location"])["error"] == "login_required"
+
+
+def test_invalid_max_age_and_acr_values_are_rejected(broker):
+    client = register_client(broker.state)
+    for extra in ({"max_age": "-1"}, {"max_age": "soon"}, {"acr_values": "gold"}):
+        request = AuthorizationRequest(client, extra=extra)
+        received = query(Browser(broker.url).authorize(request).headers["location"])
+        assert received["error"] == "invalid_request", extra
+
+
+def test_session_below_requested_acr_forces_login(broker):
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    browser.sign_in(AuthorizationRequest(client), login="naissance_La_Réunion")  # eidas1
+    response = browser.authorize(AuthorizationRequest(client, extra={"acr_values": "eidas2"}))
+    assert response.headers["location"].endswith("/login")
+
+
+def test_session_cookie_from_another_browser_is_ignored(broker):
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    browser.sign_in(AuthorizationRequest(client))
+    session = browser.http.cookies.get("broker_session")
+    thief = Browser(broker.url)
+    thief.http.cookies.set("broker_session", session)
+    response = thief.authorize(AuthorizationRequest(client))
+    assert response.headers["location"].endswith("/login")
+
+
+def test_unsupported_request_parameters(broker):
+    client = register_client(broker.state)
+    cases = {"request": "request_not_supported", "request_uri": "request_uri_not_supported"}
+    for param, error in cases.items():
+        request = AuthorizationRequest(client, extra={param: "x"})
+        assert query(Browser(broker.url).authorize(request).headers["location"])["error"] == error
+    request = AuthorizationRequest(client, extra={"response_type": "token"})
+    assert query(Browser(broker.url).authorize(request).headers["location"])["error"] == \
+        "unsupported_response_type"
+    request = AuthorizationRequest(client, extra={"scope": "openid cnous_statut_boursier"})
+    assert query(Browser(broker.url).authorize(request).headers["location"])["error"] == \
+        "invalid_scope"
+    request = AuthorizationRequest(client, extra={"scope": "profile"})
+    assert query(Browser(broker.url).authorize(request).headers["location"])["error"] == \
+        "invalid_scope"
+
+
+def test_authorize_by_post(broker):
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    response = browser.post("/authorize", data=AuthorizationRequest(client).params())
+    assert response.status_code == 303 and response.headers["location"].endswith("/login")
+
+
+def test_wrong_password_shows_the_form_again(broker):
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    login = browser.authorize(AuthorizationRequest(client)).headers["location"]
+    page = browser.get(login)
+    response = browser.post(login, data={"csrf_token": browser.csrf(page), "login": "test",
+                                         "password": "wrong"})
+    assert response.status_code == 401 and 'role="alert"' in response.text
+    response = browser.post(login, data={"csrf_token": browser.csrf(response), "login": "test",
+                                         "password": "123"})
+    assert response.status_code == 303 and response.headers["location"].endswith("/consent")
