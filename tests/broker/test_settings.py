@@ -7,6 +7,16 @@ from broker.settings import ConfigurationError, Settings
 STRONG = "s" * 40
 
 
+@pytest.fixture(autouse=True)
+def no_broker_environment(monkeypatch):
+    """These tests are about settings themselves: the CI's BROKER_* variables must not leak in."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("BROKER_"):
+            monkeypatch.delenv(name)
+
+
 def test_development_mode_needs_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for name in ("BROKER_DATABASE_URL", "BROKER_ISSUER", "BROKER_KEY_ENCRYPTION_SECRET",

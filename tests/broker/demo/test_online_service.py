@@ -1,0 +1,54 @@
+"""The demo online service signs a citizen in through a real broker, both over sockets."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+import httpx
+import pytest
+
+from broker.demo.online_service import RelyingParty, create_service_app
+from broker.demo.seed import DEMO_CLIENT_ID, demo_service_key, seed_demo_service
+from tests.helpers import Browser
+from tests.servers import bound_socket, serve_app
+
+
+@pytest.fixture
+def demo_service(broker):
+    sock = bound_socket()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    var_dir = broker.settings.var_dir
+    with broker.state.db.transaction() as session:
+        seed_demo_service(session, var_dir, url)
+    rp = RelyingParty(issuer=broker.url, client_id=DEMO_CLIENT_ID,
+                      private_key=demo_service_key(var_dir), base_url=url)
+    with serve_app(create_service_app(rp), sock):
+        yield url
+
+
+def follow_to_broker(service_url: str, browser: Browser, decision: str) -> httpx.Response:
+    start = httpx.get(f"{service_url}/login", follow_redirects=False)
+    assert start.status_code == 302
+    response = browser.get(start.headers["location"])
+    response = browser.login(response.headers["location"])
+    response = browser.consent(response.headers["location"], decision)
+    callback = response.headers["location"]
+    assert callback.startswith(f"{service_url}/callback")
+    return httpx.get(callback)
+
+
+def test_citizen_signs_in_to_the_demo_service(broker, demo_service):
+    page = follow_to_broker(demo_service, Browser(broker.url), "approve")
+    assert page.status_code == 200, page.text
+    assert "Bonjour Angela Claire Louise" in page.text and "DUBOIS" in page.text
+    assert 'data-acr>eidas2<' in page.text
+
+
+def test_demo_service_reports_a_refusal(broker, demo_service):
+    page = follow_to_broker(demo_service, Browser(broker.url), "refuse")
+    assert page.status_code == 403 and "access_denied" in page.text
+
+
+def test_demo_service_home_page(demo_service):
+    page = httpx.get(urljoin(demo_service, "/"))
+    assert page.status_code == 200 and "/login" in page.text
