@@ -15,7 +15,7 @@ from joserfc import jws
 from sqlmodel import Session
 
 from broker.db import Database
-from broker.handoff import ConsentRequest, FlowError
+from broker.handoff import ConsentRequest, FlowError, Wording
 from broker.identity.demo import DemoIdentityProvider
 from broker.interactions import InteractionError, Interactions, InteractionView, State
 from broker.keys.keystore import KeyStore
@@ -31,7 +31,7 @@ from broker.scopes import REGISTRY
 from broker.security import random_token
 from broker.store.citizens import upsert_citizen
 from broker.store.interaction_store import SqlInteractionRepository, SqlSessionRepository
-from broker.store.oidc_store import SqlOidcStore
+from broker.store.oidc_store import ClientCache, SqlOidcStore
 
 
 class UnmetAuthenticationRequirements(OAuth2Error):
@@ -73,6 +73,7 @@ class AuthorizationFlow:
         self.keys = keys
         self.ledger = ledger
         self.jwks_cache = JwksCache()
+        self.clients = ClientCache()
         self.idp = DemoIdentityProvider()
         self.step_key = step_key
         self.interaction_ttl = interaction_ttl
@@ -80,8 +81,11 @@ class AuthorizationFlow:
         self.scopes_supported = REGISTRY.names()
 
     def server(self, session: Session) -> BrokerServer:
-        return BrokerServer(self.config, SqlOidcStore(session), self.keys, self.jwks_cache,
+        return BrokerServer(self.config, self.store(session), self.keys, self.jwks_cache,
                             self.scopes_supported)
+
+    def store(self, session: Session) -> SqlOidcStore:
+        return SqlOidcStore(session, self.clients)
 
     def _interactions(self, session: Session) -> Interactions:
         return Interactions(SqlInteractionRepository(session), self.step_key, self.interaction_ttl)
@@ -121,7 +125,7 @@ class AuthorizationFlow:
         """The step token for the login form and the name of the service asking."""
         with self.db.reader() as s:
             view = self._open(s, interaction_id, browser_id, State.LOGIN)
-            client = SqlOidcStore(s).get_client(view.client_id)
+            client = self.store(s).get_client(view.client_id)
             return self._interactions(s).step_token(view, browser_id), client.name if client else ""
 
     def login(self, interaction_id: str, browser_id: str | None, step_token: str | None,
@@ -160,7 +164,7 @@ class AuthorizationFlow:
     def consent_request(self, interaction_id: str, browser_id: str | None) -> ConsentRequest:
         with self.db.reader() as s:
             view = self._open(s, interaction_id, browser_id, State.CONSENT)
-            store = SqlOidcStore(s)
+            store = self.store(s)
             client = store.get_client(view.client_id)
             citizen = store.get_citizen(view.authentication.citizen_id)
             if client is None or citizen is None:
@@ -174,7 +178,7 @@ class AuthorizationFlow:
             )
 
     def decide(self, interaction_id: str, browser_id: str | None, step_token: str | None,
-               approve: bool, wording: dict) -> str:
+               approve: bool, wording: Wording) -> str:
         now = int(time.time())
         with self.db.transaction() as s:
             interactions = self._interactions(s)
@@ -187,7 +191,8 @@ class AuthorizationFlow:
             scopes = split_scope(view.params.get("scope"))
             decision = self.ledger.decision(
                 citizen_id=view.authentication.citizen_id, client_id=client.client_id,
-                service_id=client.service_id, scopes=scopes, wording=wording,
+                service_id=client.service_id, scopes=scopes,
+                wording=wording(client.name, scopes),
                 interaction_id=view.id, at=now)
             if not approve:
                 interactions.move(view, State.REFUSED)
@@ -207,7 +212,7 @@ class AuthorizationFlow:
         if not client_id:
             return
         with self.db.reader() as s:
-            client = SqlOidcStore(s).get_client(client_id)
+            client = self.store(s).get_client(client_id)
         if client and client.jwks is None and client.jwks_uri:
             await self.jwks_cache.prefetch(client.jwks_uri)
 
@@ -218,7 +223,7 @@ class AuthorizationFlow:
     def userinfo(self, token: str) -> dict[str, Any]:
         """Raises InvalidAccessToken (401) or InsufficientScope (403)."""
         with self.db.reader() as s:
-            store = SqlOidcStore(s)
+            store = self.store(s)
             record = verify_access_token(token, self.keys.verification_keys(), self.config, store,
                                          audience=self.config.userinfo_endpoint)
             if "openid" not in record.scope.split():

@@ -5,7 +5,11 @@ This is the only broker interface the ``consent`` package uses."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Protocol
+
+# What the screen showed, rebuilt from the service name and scopes, kept in the consent history.
+Wording = Callable[[str, list[str]], dict]
 
 
 @dataclass(frozen=True)
@@ -32,5 +36,5 @@ class ConsentHandoff(Protocol):
     def consent_request(self, interaction_id: str, browser_id: str | None) -> ConsentRequest: ...
 
     def decide(self, interaction_id: str, browser_id: str | None, step_token: str | None,
-               approve: bool, wording: dict) -> str:
+               approve: bool, wording: Wording) -> str:
         """Record the decision and return where to send the browser (the client's redirect)."""

@@ -7,7 +7,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from broker.handoff import ConsentHandoff, ConsentRequest, FlowError
+from broker.handoff import ConsentHandoff, FlowError
 from broker.scopes import REGISTRY
 from broker.web.http import page, redirect
 from broker.web.pages import flow_error_page
@@ -26,10 +26,9 @@ def consent_groups(scopes: list[str]) -> list[dict]:
     return groups
 
 
-def wording(request: ConsentRequest) -> dict:
+def wording(service_name: str, scopes: list[str]) -> dict:
     """Exactly what the screen said, kept in the consent history."""
-    return {"locale": "fr", "service_name": request.service_name,
-            "groups": consent_groups(request.scopes)}
+    return {"locale": "fr", "service_name": service_name, "groups": consent_groups(scopes)}
 
 
 class ConsentController(Controller):
@@ -60,9 +59,8 @@ class ConsentController(Controller):
         if decision not in ("approve", "refuse"):
             return flow_error_page("bad_step_token")
         try:
-            pending = handoff.consent_request(interaction_id, browser_id)
             location = handoff.decide(interaction_id, browser_id, _text(form.get("csrf_token")),
-                                      decision == "approve", wording(pending))
+                                      decision == "approve", wording)
         except FlowError as exc:
             return flow_error_page(exc.reason)
         return redirect(location)

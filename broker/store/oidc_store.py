@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -30,13 +32,43 @@ def citizen_from_row(row: m.Citizen) -> CitizenIdentity:
     )
 
 
+class ClientCache:
+    """Clients are read on nearly every request and change rarely: keep them a few seconds.
+
+    A change made with the admin commands reaches every process within ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = 10.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, Client]] = {}
+
+    def get(self, client_id: str) -> Client | None:
+        entry = self._entries.get(client_id)
+        if entry is None or time.monotonic() - entry[0] > self.ttl:
+            return None
+        return entry[1]
+
+    def put(self, client: Client) -> None:
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[client.client_id] = (time.monotonic(), client)
+
+
 class SqlOidcStore:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, clients: ClientCache | None = None) -> None:
         self.session = session
+        self.clients = clients
 
     def get_client(self, client_id: str) -> Client | None:
         if not isinstance(client_id, str) or len(client_id) > 64:
             return None
+        if self.clients is not None and (cached := self.clients.get(client_id)):
+            return cached
+        client = self._load_client(client_id)
+        if client is not None and self.clients is not None:
+            self.clients.put(client)
+        return client
+
+    def _load_client(self, client_id: str) -> Client | None:
         found = self.session.exec(
             select(m.OAuthClient, m.Service)
             .join(m.Service, m.Service.id == m.OAuthClient.service_id)
