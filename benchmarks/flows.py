@@ -1,0 +1,1196 @@
+#!/usr/bin/env python3
+"""Load driver: complete OpenID Connect authorization-code flows, concurrently.
+
+Each virtual user (VU) loops over whole flows, one after the other:
+
+    new cookie jar, PKCE S256 verifier/challenge, state, nonce
+    GET authorization_endpoint?...            (redirects followed by hand)
+    GET/POST the login form (login/password)  (forms parsed generically)
+    GET/POST the consent form (approve)
+    303 to redirect_uri?code=…&state=…&iss=…  (state and iss checked, not followed)
+    POST token_endpoint (client_secret_basic + code_verifier)
+    GET userinfo_endpoint (Authorization: Bearer)
+
+A flow counts only if every step succeeded; anything else is an error, counted
+by kind. The run is bounded: ``--warmup`` seconds that are not measured, then
+``--duration`` seconds that are, then every VU stops after its current request
+(each request is bounded by ``--timeout``).
+
+Profiles only differ in defaults (credentials) and in what is documented: both
+discover endpoints from ``{issuer}/.well-known/openid-configuration`` and parse
+whatever HTML forms they are served.
+
+    peer   node oidc-provider with its dev interactions (any login/password)
+    ours   the broker (demo identity provider: login ``test``, password ``123``)
+    ping   not a flow: GET --url in a loop, to measure the driver's own ceiling
+
+The HTTP client is a minimal HTTP/1.1 keep-alive client on asyncio (uvloop when
+installed): one persistent connection per VU, reused across that VU's flows.
+``--client aiohttp`` uses aiohttp instead (same logic, same cookie jar), to
+cross-check it.
+
+Only loopback targets are accepted unless --allow-non-loopback is given.
+
+Examples::
+
+    python benchmarks/flows.py --profile peer --issuer http://127.0.0.1:4000 \\
+        --client-id bench --client-secret s3cret \\
+        --redirect-uri http://127.0.0.1:9/cb --concurrency 16 --duration 15
+    python benchmarks/flows.py --profile ping --url http://127.0.0.1:4000/ping
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import functools
+import binascii
+import hashlib
+import html
+import ipaddress
+import json
+import math
+import os
+import re
+import secrets
+import socket
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
+
+PROFILES = {
+    # login/password typed into the login form
+    "peer": {"login": "test", "password": "test"},
+    "ours": {"login": "test", "password": "123"},
+    "ping": {},
+}
+
+USER_AGENT = "broker-bench-flows/1"
+MAX_STEPS = 16  # front-channel requests allowed before giving up on a flow
+
+
+# --------------------------------------------------------------------------
+# HTTP
+# --------------------------------------------------------------------------
+
+
+class TransportError(Exception):
+    """The connection failed, closed, or a response did not come in time."""
+
+
+class Response:
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes):
+        self.status = status
+        self.headers = headers  # names lower-cased, in order received
+        self.body = body
+
+    def header(self, name: str) -> str | None:
+        for k, v in self.headers:
+            if k == name:
+                return v
+        return None
+
+    def header_all(self, name: str) -> list[str]:
+        return [v for k, v in self.headers if k == name]
+
+
+def _parse_chunked(buf: bytearray) -> tuple[bytes, int] | None:
+    """Return (body, bytes consumed) if the whole chunked body is in buf."""
+    pos = 0
+    out = bytearray()
+    n = len(buf)
+    while True:
+        eol = buf.find(b"\r\n", pos)
+        if eol < 0:
+            return None
+        size_field = bytes(buf[pos:eol]).split(b";", 1)[0].strip()
+        try:
+            size = int(size_field, 16)
+        except ValueError as exc:
+            raise TransportError(f"bad chunk size {size_field!r}") from exc
+        pos = eol + 2
+        if size == 0:
+            # trailers, then an empty line
+            while True:
+                eol = buf.find(b"\r\n", pos)
+                if eol < 0:
+                    return None
+                if eol == pos:
+                    return bytes(out), eol + 2
+                pos = eol + 2
+        if n < pos + size + 2:
+            return None
+        out += buf[pos : pos + size]
+        pos += size + 2
+
+
+class _ClientProtocol(asyncio.Protocol):
+    """One HTTP/1.1 connection, one request in flight at a time."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.waiter: asyncio.Future | None = None
+        self.head: tuple | None = None
+        self.no_body = False
+        self.closed = False
+        self.keep_alive = True
+        self.received_any = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        self.received_any = True
+        w = self.waiter
+        if w is not None and not w.done():
+            try:
+                self._try_complete()
+            except Exception as exc:  # malformed response
+                self.waiter = None
+                w.set_exception(exc)
+                self.abort()
+
+    def eof_received(self) -> bool:
+        return False  # close the transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        w = self.waiter
+        if w is not None and not w.done():
+            head = self.head
+            if head is not None and head[2] is None and not head[3]:
+                # body delimited by the end of the connection
+                self.waiter = None
+                self.head = None
+                w.set_result(Response(head[0], head[1], bytes(self.buf)))
+                return
+            self.waiter = None
+            w.set_exception(TransportError(f"connection closed: {exc or 'by peer'}"))
+
+    def abort(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _try_complete(self) -> None:
+        buf = self.buf
+        if self.head is None:
+            i = buf.find(b"\r\n\r\n")
+            if i < 0:
+                if len(buf) > 65536:
+                    raise TransportError("response head too large")
+                return
+            lines = bytes(buf[:i]).decode("latin-1").split("\r\n")
+            del buf[: i + 4]
+            status_line = lines[0]
+            try:
+                status = int(status_line[9:12])
+            except ValueError as exc:
+                raise TransportError(f"bad status line {status_line!r}") from exc
+            headers = []
+            length = None
+            chunked = False
+            keep = not status_line.startswith("HTTP/1.0")
+            for line in lines[1:]:
+                k, _, v = line.partition(":")
+                k = k.strip().lower()
+                v = v.strip()
+                headers.append((k, v))
+                if k == "content-length":
+                    length = int(v)
+                elif k == "transfer-encoding":
+                    chunked = "chunked" in v.lower()
+                elif k == "connection":
+                    lv = v.lower()
+                    if "close" in lv:
+                        keep = False
+                    elif "keep-alive" in lv:
+                        keep = True
+            if 100 <= status < 200:
+                return self._try_complete()  # skip interim responses
+            self.head = (status, headers, length, chunked)
+            self.keep_alive = keep
+        status, headers, length, chunked = self.head
+        if self.no_body or status in (204, 304):
+            body = b""
+        elif chunked:
+            res = _parse_chunked(buf)
+            if res is None:
+                return
+            body, used = res
+            del buf[:used]
+        elif length is not None:
+            if len(buf) < length:
+                return
+            body = bytes(buf[:length])
+            del buf[:length]
+        else:
+            self.keep_alive = False
+            return  # read until close: completed in connection_lost
+        self.head = None
+        w = self.waiter
+        self.waiter = None
+        w.set_result(Response(status, headers, body))  # type: ignore[union-attr]
+
+
+class RawClient:
+    """Keep-alive HTTP/1.1 client bound to one origin (one connection)."""
+
+    name = "raw"
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        self.host = host
+        self.port = port
+        self.host_header = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
+        self.timeout = timeout
+        self.proto: _ClientProtocol | None = None
+        self.loop = asyncio.get_running_loop()
+        self.connects = 0
+
+    async def _connect(self) -> _ClientProtocol:
+        try:
+            _, proto = await asyncio.wait_for(
+                self.loop.create_connection(_ClientProtocol, self.host, self.port),
+                self.timeout,
+            )
+        except (OSError, asyncio.TimeoutError) as exc:
+            raise TransportError(f"connect failed: {exc!r}") from exc
+        sock = proto.transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        self.connects += 1
+        return proto
+
+    async def request(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes | None = None
+    ) -> Response:
+        parts = [f"{method} {target} HTTP/1.1\r\nHost: {self.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"]
+        for k, v in headers:
+            parts.append(f"{k}: {v}\r\n")
+        if body is not None:
+            parts.append(f"Content-Length: {len(body)}\r\n")
+        parts.append("\r\n")
+        raw = "".join(parts).encode("latin-1")
+        if body:
+            raw += body
+        for attempt in (0, 1):
+            proto = self.proto
+            reused = proto is not None and not proto.closed
+            if not reused:
+                proto = self.proto = await self._connect()
+            assert proto is not None
+            proto.no_body = method == "HEAD"
+            proto.received_any = False
+            fut = self.loop.create_future()
+            proto.waiter = fut
+            proto.transport.write(raw)  # type: ignore[union-attr]
+            timer = self.loop.call_later(self.timeout, _expire, fut, proto)
+            try:
+                resp = await fut
+            except TransportError:
+                # A kept-alive connection closed by the server before it read
+                # anything: retry once on a new connection, as browsers do.
+                if attempt == 0 and reused and not proto.received_any and proto.closed:
+                    self.proto = None
+                    continue
+                self.proto = None
+                proto.abort()
+                raise
+            finally:
+                timer.cancel()
+            if not proto.keep_alive:
+                proto.abort()
+                self.proto = None
+            return resp
+        raise TransportError("unreachable")
+
+    async def close(self) -> None:
+        if self.proto is not None:
+            self.proto.abort()
+            self.proto = None
+
+
+def _expire(fut: asyncio.Future, proto: _ClientProtocol) -> None:
+    if not fut.done():
+        proto.waiter = None
+        fut.set_exception(TransportError("timeout"))
+        proto.abort()
+
+
+class AiohttpClient:
+    """Same interface as RawClient, on aiohttp (cookies handled by our jar)."""
+
+    name = "aiohttp"
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        import aiohttp
+
+        self.base = f"http://{host}:{port}"
+        self.connects = 0
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=1, use_dns_cache=False),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            timeout=aiohttp.ClientTimeout(total=timeout),
+            auto_decompress=False,
+            skip_auto_headers=("Accept-Encoding",),
+            headers={"User-Agent": USER_AGENT},
+        )
+        self._errors = (aiohttp.ClientError, asyncio.TimeoutError)
+
+    async def request(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes | None = None
+    ) -> Response:
+        try:
+            async with self.session.request(
+                method, self.base + target, headers=headers, data=body, allow_redirects=False
+            ) as r:
+                data = await r.read()
+                hdrs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in r.raw_headers]
+                return Response(r.status, hdrs, data)
+        except self._errors as exc:
+            raise TransportError(repr(exc)) from exc
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+# --------------------------------------------------------------------------
+# Cookies (one jar per flow; a single origin, so Domain is not modelled)
+# --------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=256)
+def _expires_ts(value: str) -> float | None:
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+class CookieJar:
+    """Minimal RFC 6265 jar: name+path keyed, Path matching, Max-Age/Expires
+    deletion. ``Secure`` is ignored (plain-HTTP loopback benchmark)."""
+
+    __slots__ = ("cookies",)
+
+    def __init__(self) -> None:
+        self.cookies: dict[tuple[str, str], str] = {}
+
+    def store(self, request_path: str, set_cookies: list[str]) -> None:
+        for sc in set_cookies:
+            parts = sc.split(";")
+            name, sep, value = parts[0].partition("=")
+            if not sep:
+                continue
+            name = name.strip()
+            value = value.strip()
+            path = None
+            max_age = None
+            expires = None
+            for attr in parts[1:]:
+                k, _, v = attr.partition("=")
+                k = k.strip().lower()
+                if k == "path":
+                    v = v.strip()
+                    if v.startswith("/"):
+                        path = v
+                elif k == "max-age":
+                    try:
+                        max_age = int(v.strip())
+                    except ValueError:
+                        pass
+                elif k == "expires":
+                    expires = v.strip()
+            if path is None:  # default-path
+                cut = request_path.rfind("/")
+                path = request_path[:cut] if cut > 0 else "/"
+            expired = False
+            if max_age is not None:
+                expired = max_age <= 0
+            elif expires is not None:
+                ts = _expires_ts(expires)
+                expired = ts is not None and ts <= time.time()
+            if expired:
+                self.cookies.pop((name, path), None)
+            else:
+                self.cookies[(name, path)] = value
+
+    def header(self, request_path: str) -> str | None:
+        hits = []
+        for (name, path), value in self.cookies.items():
+            if request_path == path or (
+                request_path.startswith(path)
+                and (path.endswith("/") or request_path[len(path)] == "/")
+            ):
+                hits.append((len(path), name, value))
+        if not hits:
+            return None
+        hits.sort(key=lambda h: -h[0])
+        return "; ".join(f"{n}={v}" for _, n, v in hits)
+
+
+# --------------------------------------------------------------------------
+# HTML forms (regex based: tolerant to template changes, cheap)
+# --------------------------------------------------------------------------
+
+_TAG_ATTRS = r"((?:[^>\"']|\"[^\"]*\"|'[^']*')*)"
+FORM_RE = re.compile(r"<form\b" + _TAG_ATTRS + r">(.*?)</form\s*>", re.I | re.S)
+FIELD_RE = re.compile(r"<(input|button|select|textarea)\b" + _TAG_ATTRS + r">", re.I)
+ATTR_RE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""")
+BUTTON_TEXT_RE = re.compile(r"<button\b" + _TAG_ATTRS + r">(.*?)</button\s*>", re.I | re.S)
+APPROVE_RE = re.compile(
+    r"approve|accept|allow|authori[sz]e|consent|continue|confirm|grant|yes|ok\b|oui|autoriser|accepter|valider",
+    re.I,
+)
+DENY_RE = re.compile(r"deny|reject|refuse|cancel|abort|decline|\bno\b|non\b|annuler|refuser|logout", re.I)
+LOGIN_NAMES = {"login", "username", "user", "email", "identifiant", "user_id", "userid"}
+PASSWORD_NAMES = {"password", "passwd", "pass", "mot_de_passe", "motdepasse"}
+
+
+def _attrs(s: str) -> dict[str, str]:
+    out = {}
+    for m in ATTR_RE.finditer(s):
+        v = m.group(2)
+        if v is None:
+            v = m.group(3)
+        if v is None:
+            v = m.group(4)
+        out[m.group(1).lower()] = html.unescape(v) if v else ""
+    return out
+
+
+@dataclass
+class Form:
+    action: str | None
+    method: str
+    fields: list[tuple[str, str]]  # hidden / pre-filled / login / password
+    submits: list[tuple[str, str]]  # named submit controls (name, value)
+    submit_labels: list[str]  # value/text of every submit control
+    has_password: bool
+    login_field: str | None
+    password_field: str | None
+
+
+def parse_forms(page: str) -> list[Form]:
+    forms = []
+    for fm in FORM_RE.finditer(page):
+        fa = _attrs(fm.group(1))
+        inner = fm.group(2)
+        fields: list[tuple[str, str]] = []
+        submits: list[tuple[str, str]] = []
+        labels: list[str] = []
+        login_field = password_field = None
+        button_texts = [re.sub(r"<[^>]*>", "", b.group(2)).strip() for b in BUTTON_TEXT_RE.finditer(inner)]
+        bi = 0
+        for m in FIELD_RE.finditer(inner):
+            tag = m.group(1).lower()
+            a = _attrs(m.group(2))
+            name = a.get("name")
+            if tag == "button":
+                text = button_texts[bi] if bi < len(button_texts) else ""
+                bi += 1
+                if a.get("type", "submit").lower() != "submit":
+                    continue
+                labels.append(a.get("value") or text)
+                if name:
+                    submits.append((name, a.get("value", "")))
+                continue
+            if tag != "input":
+                continue  # select/textarea: not used by the pages benchmarked
+            typ = a.get("type", "text").lower()
+            if typ in ("submit", "image"):
+                labels.append(a.get("value", ""))
+                if name:
+                    submits.append((name, a.get("value", "")))
+                continue
+            if not name or "disabled" in a:
+                continue
+            if typ == "hidden":
+                fields.append((name, a.get("value", "")))
+            elif typ == "password" or (password_field is None and name.lower() in PASSWORD_NAMES):
+                password_field = name
+                fields.append((name, ""))
+            elif typ in ("checkbox", "radio"):
+                if "checked" in a:
+                    fields.append((name, a.get("value", "on")))
+            elif typ in ("text", "email", "tel", "search", "") and login_field is None and (
+                name.lower() in LOGIN_NAMES or "autofocus" in a
+            ):
+                login_field = name
+                fields.append((name, a.get("value", "")))
+            else:
+                fields.append((name, a.get("value", "")))
+        forms.append(
+            Form(
+                action=fa.get("action"),
+                method=fa.get("method", "get").lower(),
+                fields=fields,
+                submits=submits,
+                submit_labels=labels,
+                has_password=password_field is not None,
+                login_field=login_field,
+                password_field=password_field,
+            )
+        )
+    return forms
+
+
+def choose_form(forms: list[Form]) -> Form | None:
+    best, best_score = None, None
+    for f in forms:
+        if f.method != "post":
+            continue
+        score = 0
+        if f.has_password:
+            score += 10
+        if any(APPROVE_RE.search(lbl or "") for lbl in f.submit_labels):
+            score += 5
+        if f.submit_labels and all(DENY_RE.search(lbl or "") for lbl in f.submit_labels):
+            score -= 20
+        if f.action and DENY_RE.search(_ID_SEGMENT.sub("/:id", f.action)):
+            score -= 20
+        if best_score is None or score > best_score:
+            best, best_score = f, score
+    return best
+
+
+def fill_form(form: Form, login: str, password: str) -> list[tuple[str, str]]:
+    data = []
+    for name, value in form.fields:
+        if name == form.password_field:
+            value = password
+        elif name == form.login_field:
+            value = login
+        data.append((name, value))
+    if form.submits:
+        pick = None
+        for name, value in form.submits:
+            if APPROVE_RE.search(value) and not DENY_RE.search(value):
+                pick = (name, value)
+                break
+        if pick is None:
+            for name, value in form.submits:
+                if not DENY_RE.search(value):
+                    pick = (name, value)
+                    break
+        if pick is not None:
+            data.append(pick)
+    return data
+
+
+# --------------------------------------------------------------------------
+# The flow
+# --------------------------------------------------------------------------
+
+
+class FlowError(Exception):
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind
+        self.detail = detail
+
+
+@dataclass
+class Target:
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    userinfo_endpoint: str
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    scope: str
+    prompt: str
+    login: str
+    password: str
+    host: str
+    port: int
+    basic_auth: str = ""
+    redirect_key: tuple[str, str, str] = ("", "", "")
+    origin: str = ""
+
+    def __post_init__(self) -> None:
+        cred = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
+        self.basic_auth = "Basic " + base64.b64encode(cred.encode()).decode()
+        r = urlsplit(self.redirect_uri)
+        self.redirect_key = (r.scheme, r.netloc, r.path)
+        self.origin = f"http://{self.host}:{self.port}"
+
+
+_ID_SEGMENT = re.compile(r"/[A-Za-z0-9_\-]{16,}")
+
+
+def _join(t: Target, base: str, ref: str) -> str:
+    """urljoin, with fast paths for the usual absolute and /path forms."""
+    if ref.startswith("http://") or ref.startswith("https://"):
+        return ref
+    if ref.startswith("/") and not ref.startswith("//"):
+        return t.origin + ref
+    return urljoin(base, ref)
+
+
+def step_label(method: str, path: str) -> str:
+    """'POST /interaction/3kH…/login' -> 'POST /interaction/:id/login'."""
+    return f"{method} {_ID_SEGMENT.sub('/:id', path)}"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(s: str) -> bytes:
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def _target_of(t: Target, url: str) -> tuple[str, str]:
+    """Check url is on the target origin; return (request-target, path)."""
+    o = t.origin
+    if url.startswith(o) and url[len(o) : len(o) + 1] == "/":  # fast path
+        target = url[len(o) :]
+        return target, target.split("?", 1)[0].split("#", 1)[0]
+    u = urlsplit(url)
+    if u.scheme != "http" or u.hostname != t.host or (u.port or 80) != t.port:
+        raise FlowError("cross_origin", url[:120])
+    path = u.path or "/"
+    return (path + "?" + u.query if u.query else path), path
+
+
+async def http_call(
+    client, jar: CookieJar | None, method: str, url: str, t: Target,
+    headers: list[tuple[str, str]], body: bytes | None, steps: list,
+) -> Response:
+    target, path = _target_of(t, url)
+    hdrs = list(headers)
+    if jar is not None:
+        ch = jar.header(path)
+        if ch:
+            hdrs.append(("Cookie", ch))
+    t0 = time.perf_counter()
+    try:
+        resp = await client.request(method, target, hdrs, body)
+    except TransportError as exc:
+        raise FlowError("transport", f"{step_label(method, path)}: {exc}") from exc
+    steps.append((step_label(method, path), time.perf_counter() - t0))
+    if jar is not None:
+        sc = resp.header_all("set-cookie")
+        if sc:
+            jar.store(path, sc)
+    return resp
+
+
+FORM_CT = ("Content-Type", "application/x-www-form-urlencoded")
+HTML_ACCEPT = ("Accept", "text/html,application/xhtml+xml")
+
+
+async def one_flow(client, t: Target, steps: list) -> dict:
+    """Run one complete flow; raise FlowError on any failure."""
+    jar = CookieJar()
+    verifier = b64url(secrets.token_bytes(32))
+    challenge = b64url(hashlib.sha256(verifier.encode()).digest())
+    state = secrets.token_urlsafe(16)
+    nonce = secrets.token_urlsafe(16)
+    params = {
+        "response_type": "code",
+        "client_id": t.client_id,
+        "redirect_uri": t.redirect_uri,
+        "scope": t.scope,
+        "state": state,
+        "nonce": nonce,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    if t.prompt:
+        params["prompt"] = t.prompt
+    query = urlencode(params, quote_via=quote)
+    sep = "&" if "?" in t.authorization_endpoint else "?"
+    url = t.authorization_endpoint + sep + query
+    method, body = "GET", None
+    headers = [HTML_ACCEPT]
+    code = None
+    for _ in range(MAX_STEPS):
+        resp = await http_call(client, jar, method, url, t, headers, body, steps)
+        st = resp.status
+        if st in (301, 302, 303, 307, 308):
+            loc = resp.header("location")
+            if not loc:
+                raise FlowError("redirect_without_location", step_label(method, urlsplit(url).path))
+            loc = _join(t, url, loc)
+            if loc.startswith(t.redirect_uri) and (lu := urlsplit(loc)) and (lu.scheme, lu.netloc, lu.path) == t.redirect_key:
+                params = dict(parse_qsl(lu.query, keep_blank_values=True))
+                if "error" in params:
+                    raise FlowError("authorization_error", f"{params.get('error')}: {params.get('error_description', '')}"[:200])
+                if params.get("state") != state:
+                    raise FlowError("state_mismatch")
+                if params.get("iss") != t.issuer:
+                    raise FlowError("iss_mismatch", repr(params.get("iss")))
+                code = params.get("code")
+                if not code:
+                    raise FlowError("no_code")
+                break
+            url = loc
+            if st in (301, 302, 303) or method == "GET":
+                method, body, headers = "GET", None, [HTML_ACCEPT]
+            # 307/308 after a POST: same method and body again
+            continue
+        if st != 200:
+            raise FlowError(f"http_{st}", f"{step_label(method, urlsplit(url).path)}: {resp.body[:160]!r}")
+        ctype = resp.header("content-type") or ""
+        if "html" not in ctype:
+            raise FlowError("not_html", f"{step_label(method, urlsplit(url).path)}: {ctype}")
+        form = choose_form(parse_forms(resp.body.decode("utf-8", "replace")))
+        if form is None:
+            raise FlowError("no_form", step_label(method, urlsplit(url).path))
+        data = fill_form(form, t.login, t.password)
+        url = _join(t, url, form.action) if form.action else url
+        method = "POST"
+        body = urlencode(data).encode()
+        headers = [HTML_ACCEPT, FORM_CT]
+    else:
+        raise FlowError("too_many_steps")
+
+    # Token endpoint
+    body = urlencode(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": t.redirect_uri,
+            "code_verifier": verifier,
+        }
+    ).encode()
+    t0 = time.perf_counter()
+    resp = await http_call(
+        client, None, "POST", t.token_endpoint, t,
+        [("Authorization", t.basic_auth), FORM_CT, ("Accept", "application/json")], body, steps,
+    )
+    token_latency = time.perf_counter() - t0
+    if resp.status != 200:
+        raise FlowError(f"token_http_{resp.status}", resp.body[:200].decode("utf-8", "replace"))
+    try:
+        tok = json.loads(resp.body)
+        access_token = tok["access_token"]
+        id_token = tok["id_token"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise FlowError("token_bad_json", repr(exc)) from exc
+    if str(tok.get("token_type", "")).lower() != "bearer":
+        raise FlowError("token_type", repr(tok.get("token_type")))
+    try:
+        h, p, _ = id_token.split(".")
+        id_header = json.loads(b64url_decode(h))
+        claims = json.loads(b64url_decode(p))
+    except (ValueError, binascii.Error) as exc:
+        raise FlowError("id_token_malformed", repr(exc)) from exc
+    aud = claims.get("aud")
+    if claims.get("nonce") != nonce:
+        raise FlowError("id_token_nonce")
+    if claims.get("iss") != t.issuer:
+        raise FlowError("id_token_iss", repr(claims.get("iss")))
+    if aud != t.client_id and not (isinstance(aud, list) and t.client_id in aud):
+        raise FlowError("id_token_aud", repr(aud))
+
+    # Userinfo
+    resp = await http_call(
+        client, None, "GET", t.userinfo_endpoint, t,
+        [("Authorization", f"Bearer {access_token}"), ("Accept", "application/json")], None, steps,
+    )
+    if resp.status != 200:
+        raise FlowError(f"userinfo_http_{resp.status}", resp.body[:200].decode("utf-8", "replace"))
+    ctype = resp.header("content-type") or ""
+    try:
+        if "jwt" in ctype:
+            info = json.loads(b64url_decode(resp.body.decode().split(".")[1]))
+        else:
+            info = json.loads(resp.body)
+    except (ValueError, IndexError, binascii.Error) as exc:
+        raise FlowError("userinfo_bad_body", repr(exc)) from exc
+    if not isinstance(info, dict) or info.get("sub") != claims.get("sub"):
+        raise FlowError("userinfo_sub_mismatch")
+    return {"token_latency": token_latency, "alg": id_header.get("alg"), "claims": len(info)}
+
+
+# --------------------------------------------------------------------------
+# Load loop and statistics
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    window_start: float = 0.0
+    window_end: float = 0.0
+    flows: list[float] = field(default_factory=list)
+    token: list[float] = field(default_factory=list)
+    steps: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    requests: int = 0
+    errors: Counter = field(default_factory=Counter)
+    error_samples: dict[str, str] = field(default_factory=dict)
+    warmup_flows: int = 0
+    warmup_errors: int = 0
+    late_flows: int = 0
+    algs: Counter = field(default_factory=Counter)
+
+    def in_window(self, t: float) -> bool:
+        return self.window_start <= t < self.window_end
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    k = max(0, math.ceil(p / 100 * len(s)) - 1)
+    return s[k]
+
+
+def make_client(kind: str, host: str, port: int, timeout: float):
+    return AiohttpClient(host, port, timeout) if kind == "aiohttp" else RawClient(host, port, timeout)
+
+
+async def vu_flows(t: Target, stats: Stats, stop_at: float, args) -> None:
+    client = make_client(args.client, t.host, t.port, args.timeout)
+    try:
+        while True:
+            start = time.perf_counter()
+            if start >= stop_at:
+                return
+            steps: list = []
+            try:
+                info = await one_flow(client, t, steps)
+            except FlowError as exc:
+                end = time.perf_counter()
+                if stats.in_window(end):
+                    stats.errors[exc.kind] += 1
+                    stats.error_samples.setdefault(exc.kind, exc.detail[:300])
+                elif end < stats.window_start:
+                    stats.warmup_errors += 1
+                await asyncio.sleep(0.01)  # do not spin on a failing server
+                continue
+            end = time.perf_counter()
+            if stats.in_window(end):
+                stats.flows.append(end - start)
+                stats.token.append(info["token_latency"])
+                stats.requests += len(steps)
+                stats.algs[info["alg"]] += 1
+                for label, dt in steps:
+                    stats.steps[label].append(dt)
+            elif end < stats.window_start:
+                stats.warmup_flows += 1
+            else:
+                stats.late_flows += 1
+    finally:
+        await client.close()
+
+
+async def vu_ping(host: str, port: int, target: str, stats: Stats, stop_at: float, args) -> None:
+    client = make_client(args.client, host, port, args.timeout)
+    try:
+        while True:
+            start = time.perf_counter()
+            if start >= stop_at:
+                return
+            try:
+                resp = await client.request("GET", target, [("Accept", "*/*")])
+                ok = resp.status == 200
+            except TransportError as exc:
+                ok = False
+                stats.error_samples.setdefault("transport", str(exc)[:300])
+            end = time.perf_counter()
+            if stats.in_window(end):
+                if ok:
+                    stats.flows.append(end - start)
+                else:
+                    stats.errors["ping_failed"] += 1
+            if not ok:
+                await asyncio.sleep(0.01)
+    finally:
+        await client.close()
+
+
+def _proc_tree_cpu(pid: int) -> float | None:
+    """CPU seconds (user+system) of pid and all its descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = defaultdict(list)
+    cpu: dict[int, float] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    for e in entries:
+        if not e.isdigit():
+            continue
+        try:
+            with open(f"/proc/{e}/stat", "rb") as fh:
+                raw = fh.read().decode("latin-1")
+        except OSError:
+            continue
+        rest = raw[raw.rfind(")") + 2 :].split()
+        p = int(e)
+        children[int(rest[1])].append(p)
+        cpu[p] = (int(rest[11]) + int(rest[12])) / tick
+    if pid not in cpu:
+        return None
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += cpu.get(p, 0.0)
+        todo.extend(children.get(p, ()))
+    return total
+
+
+def check_loopback(url: str, allow: bool) -> tuple[str, int]:
+    u = urlsplit(url)
+    if u.scheme != "http":
+        raise SystemExit(f"only http:// targets are supported: {url}")
+    host = u.hostname or ""
+    port = u.port or 80
+    if not allow:
+        try:
+            ok = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            ok = host == "localhost"
+        if not ok:
+            raise SystemExit(f"refusing non-loopback target {host} (use --allow-non-loopback)")
+    return host, port
+
+
+async def discover(issuer: str, timeout: float) -> dict:
+    host, port = check_loopback(issuer, True)
+    client = RawClient(host, port, timeout)
+    try:
+        url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+        target = urlsplit(url).path
+        resp = await client.request("GET", target, [("Accept", "application/json")])
+        if resp.status != 200:
+            raise SystemExit(f"discovery {url} -> HTTP {resp.status}")
+        return json.loads(resp.body)
+    finally:
+        await client.close()
+
+
+async def run(args) -> dict:
+    loop = asyncio.get_running_loop()
+    stats = Stats()
+    if args.profile == "ping":
+        host, port = check_loopback(args.url, args.allow_non_loopback)
+        u = urlsplit(args.url)
+        target = (u.path or "/") + ("?" + u.query if u.query else "")
+        meta: dict[str, Any] = {"url": args.url}
+    else:
+        check_loopback(args.issuer, args.allow_non_loopback)
+        conf = await discover(args.issuer, args.timeout)
+        issuer = conf.get("issuer")
+        if issuer is None:
+            raise SystemExit("discovery document has no issuer")
+        host, port = check_loopback(conf["authorization_endpoint"], args.allow_non_loopback)
+        for k in ("token_endpoint", "userinfo_endpoint"):
+            if check_loopback(conf[k], args.allow_non_loopback) != (host, port):
+                raise SystemExit(f"{k} is on another origin than authorization_endpoint: not supported")
+        prof = PROFILES[args.profile]
+        t = Target(
+            issuer=issuer,
+            authorization_endpoint=conf["authorization_endpoint"],
+            token_endpoint=conf["token_endpoint"],
+            userinfo_endpoint=conf["userinfo_endpoint"],
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+            redirect_uri=args.redirect_uri,
+            scope=args.scope,
+            prompt=args.prompt,
+            login=args.login or prof["login"],
+            password=args.password or prof["password"],
+            host=host,
+            port=port,
+        )
+        meta = {
+            "issuer": issuer,
+            "authorization_endpoint": t.authorization_endpoint,
+            "token_endpoint": t.token_endpoint,
+            "userinfo_endpoint": t.userinfo_endpoint,
+        }
+        if args.check:
+            steps: list = []
+            client = make_client(args.client, host, port, args.timeout)
+            try:
+                info = await one_flow(client, t, steps)
+            finally:
+                await client.close()
+            meta["check"] = {"steps": [s for s, _ in steps], **info}
+            if args.verbose:
+                print("check flow ok:", " -> ".join(s for s, _ in steps), file=sys.stderr)
+
+    t0 = time.perf_counter()
+    stats.window_start = t0 + args.warmup
+    stats.window_end = stats.window_start + args.duration
+    stop_at = stats.window_end
+    if args.profile == "ping":
+        tasks = [loop.create_task(vu_ping(host, port, target, stats, stop_at, args)) for _ in range(args.concurrency)]
+    else:
+        tasks = [loop.create_task(vu_flows(t, stats, stop_at, args)) for _ in range(args.concurrency)]
+
+    # CPU accounting over the measured window only.
+    await asyncio.sleep(max(0.0, stats.window_start - time.perf_counter()))
+    drv0 = time.process_time()
+    srv0 = _proc_tree_cpu(args.server_pid) if args.server_pid else None
+    await asyncio.sleep(max(0.0, stats.window_end - time.perf_counter()))
+    drv1 = time.process_time()
+    srv1 = _proc_tree_cpu(args.server_pid) if args.server_pid else None
+    done, pending = await asyncio.wait(tasks, timeout=args.timeout + 2)
+    for p in pending:
+        p.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=2)
+    for d in done:
+        if d.exception() is not None:
+            stats.errors["driver_exception"] += 1
+            stats.error_samples.setdefault("driver_exception", repr(d.exception())[:300])
+
+    window = stats.window_end - stats.window_start
+    ms = lambda v: None if v is None else round(v * 1000, 2)  # noqa: E731
+    n = len(stats.flows)
+    result = {
+        "profile": args.profile,
+        "client": args.client,
+        "loop": type(loop).__module__.split(".")[0],
+        "concurrency": args.concurrency,
+        "prompt": args.prompt if args.profile != "ping" else None,
+        "duration_s": round(window, 3),
+        "warmup_s": args.warmup,
+        "flows": n,
+        "flows_per_s": round(n / window, 2),
+        "p50_ms": ms(percentile(stats.flows, 50)),
+        "p99_ms": ms(percentile(stats.flows, 99)),
+        "mean_ms": ms(sum(stats.flows) / n) if n else None,
+        "token_p50_ms": ms(percentile(stats.token, 50)),
+        "token_p99_ms": ms(percentile(stats.token, 99)),
+        "errors": sum(stats.errors.values()),
+        "errors_by_kind": dict(stats.errors),
+        "error_samples": stats.error_samples,
+        "warmup_flows": stats.warmup_flows,
+        "warmup_errors": stats.warmup_errors,
+        "requests_per_flow": round(stats.requests / n, 2) if n else None,
+        "requests_per_s": round(stats.requests / window, 1),
+        "id_token_alg": dict(stats.algs),
+        "driver_cpu": round((drv1 - drv0) / window, 3),
+        "server_cpu": round((srv1 - srv0) / window, 3) if srv0 is not None and srv1 is not None else None,
+        "steps": {
+            k: {"n_per_flow": round(len(v) / n, 2) if n else None, "p50_ms": ms(percentile(v, 50)), "p99_ms": ms(percentile(v, 99))}
+            for k, v in stats.steps.items()
+        },
+        **meta,
+    }
+    if args.profile == "ping":
+        result["requests_per_s"] = result["flows_per_s"]
+        result["requests_per_flow"] = 1
+    return result
+
+
+def print_human(r: dict, out=sys.stdout) -> None:
+    unit = "req" if r["profile"] == "ping" else "flows"
+    print(
+        f"profile={r['profile']} client={r['client']}/{r['loop']} concurrency={r['concurrency']} "
+        f"window={r['duration_s']}s warmup={r['warmup_s']}s",
+        file=out,
+    )
+    print(f"  {unit}: {r['flows']}  =>  {r['flows_per_s']} {unit}/s   errors: {r['errors']}", file=out)
+    print(f"  latency ms: p50 {r['p50_ms']}  p99 {r['p99_ms']}  mean {r['mean_ms']}", file=out)
+    if r["profile"] != "ping":
+        print(f"  token ms:   p50 {r['token_p50_ms']}  p99 {r['token_p99_ms']}", file=out)
+        print(
+            f"  requests/flow {r['requests_per_flow']}  ({r['requests_per_s']} req/s)  id_token alg {r['id_token_alg']}",
+            file=out,
+        )
+        for k, v in sorted(r["steps"].items(), key=lambda kv: -(kv[1]["p50_ms"] or 0)):
+            print(f"    {k:<40} x{v['n_per_flow']}  p50 {v['p50_ms']}  p99 {v['p99_ms']}", file=out)
+    srv = r["server_cpu"]
+    print(
+        f"  cpu (fraction of one core): driver {r['driver_cpu']}"
+        + (f"  server {srv}" if srv is not None else ""),
+        file=out,
+    )
+    if r["driver_cpu"] > 0.85:
+        print("  WARNING: the driver is near one full core: the result may be driver-bound", file=out)
+    for kind, count in r["errors_by_kind"].items():
+        print(f"  error {kind} x{count}: {r['error_samples'].get(kind, '')}", file=out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--profile", choices=sorted(PROFILES), required=True)
+    ap.add_argument("--issuer", help="issuer URL; discovery at {issuer}/.well-known/openid-configuration")
+    ap.add_argument("--url", help="profile ping: URL to GET")
+    ap.add_argument("--client-id")
+    ap.add_argument("--client-secret")
+    ap.add_argument("--redirect-uri")
+    ap.add_argument("--scope", default="openid profile")
+    ap.add_argument(
+        "--prompt", default="consent",
+        help="OIDC prompt parameter (default 'consent': the consent page on every flow, on both sides; "
+        "'' to omit it, letting a server skip consent it remembers)",
+    )
+    ap.add_argument("--login", help="login typed into the login form (profile default otherwise)")
+    ap.add_argument("--password", help="password typed into the login form (profile default otherwise)")
+    ap.add_argument("--concurrency", "-c", type=int, default=16, help="virtual users (default 16)")
+    ap.add_argument("--duration", "-d", type=float, default=15.0, help="measured seconds (default 15)")
+    ap.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first (default 3)")
+    ap.add_argument("--timeout", type=float, default=10.0, help="per-request timeout, s (default 10)")
+    ap.add_argument("--client", choices=("raw", "aiohttp"), default="raw")
+    ap.add_argument("--loop", choices=("auto", "uvloop", "asyncio"), default="auto")
+    ap.add_argument("--cpu", type=int, help="pin this process to that CPU (sched_setaffinity)")
+    ap.add_argument("--server-pid", type=int, help="report that process tree's CPU use")
+    ap.add_argument("--no-check", dest="check", action="store_false", help="skip the single checked flow before load")
+    ap.add_argument("--json-out", help="write the result as JSON to that file")
+    ap.add_argument("--json", action="store_true", help="print JSON instead of the human summary")
+    ap.add_argument("--allow-non-loopback", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--verbose", "-v", action="store_true")
+    args = ap.parse_args(argv)
+
+    if args.profile == "ping":
+        if not args.url:
+            ap.error("--profile ping needs --url")
+    else:
+        missing = [o for o in ("issuer", "client_id", "client_secret", "redirect_uri") if not getattr(args, o)]
+        if missing:
+            ap.error("missing " + ", ".join("--" + m.replace("_", "-") for m in missing))
+    if args.concurrency < 1 or args.duration <= 0 or args.warmup < 0:
+        ap.error("bad --concurrency/--duration/--warmup")
+
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
+
+    use_uvloop = False
+    if args.loop in ("auto", "uvloop"):
+        try:
+            import uvloop  # noqa: F401
+
+            use_uvloop = True
+        except ImportError:
+            if args.loop == "uvloop":
+                ap.error("uvloop is not installed")
+    if use_uvloop:
+        import uvloop
+
+        result = uvloop.run(run(args))
+    else:
+        result = asyncio.run(run(args))
+
+    if args.json_out:
+        with open(args.json_out, "w") as fh:
+            json.dump(result, fh, indent=2)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print_human(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,526 @@
+#!/usr/bin/env python3
+"""Orchestrator: the same OIDC flows against the peer and against ours.
+
+For each side, in this order:
+
+  peer  node oidc-provider (benchmarks/peer/server.js), dev interactions,
+        memory storage, started as `taskset -c 0 node server.js --port P`
+  ours  the broker: `broker db upgrade`, `broker demo seed`, `broker clients
+        add …` on a fresh SQLite file, then `taskset -c 0 broker run --host
+        127.0.0.1 --port P`
+
+it starts the server on a free loopback port, waits for its discovery
+document, runs benchmarks/flows.py pinned to CPU 1 at each concurrency asked
+for, and stops the server (SIGTERM to its process group, SIGKILL after 10 s).
+Then it prints one table, the ratio ours/peer, and writes the same as Markdown
+to benchmarks/results/latest.md (and JSON to latest.json).
+
+    python benchmarks/run_flows.py                      # both sides, c=16, 15 s
+    python benchmarks/run_flows.py --only peer --concurrency 8,16,32
+    python benchmarks/run_flows.py --ceiling --only peer   # + driver's own ceiling
+
+`--ceiling` also runs the driver against benchmarks/mock_server.py (a trivial
+server with the broker's flow contract and no crypto) to show how many flows/s
+and plain requests/s the driver itself can produce.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+PEER_DIR = HERE / "peer"
+FLOWS = HERE / "flows.py"
+MOCK = HERE / "mock_server.py"
+RESULTS = HERE / "results"
+
+PEER_CLIENT_ID = "bench"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def log(msg: str) -> None:
+    print(f"[run_flows] {msg}", file=sys.stderr, flush=True)
+
+
+def wait_ready(proc: subprocess.Popen, url: str, timeout: float, logfile: Path) -> dict:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before ready; log:\n{tail(logfile)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 (loopback only)
+                if r.status == 200:
+                    return json.loads(r.read())
+        except Exception as exc:  # not up yet
+            last = exc
+        time.sleep(0.2)
+    raise RuntimeError(f"server not ready after {timeout}s ({last!r}); log:\n{tail(logfile)}")
+
+
+def tail(path: Path, n: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return "(no log)"
+
+
+@contextmanager
+def server(cmd: list[str], *, cwd: Path, env: dict | None, logfile: Path, ready_url: str, timeout: float = 60):
+    """Start a server in its own process group; always stop it."""
+    log(f"starting: {' '.join(cmd)}")
+    fh = open(logfile, "wb")
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        wait_ready(proc, ready_url, timeout, logfile)
+        log(f"ready (pid {proc.pid})")
+        yield proc
+    finally:
+        stop(proc)
+        fh.close()
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(5)
+    else:
+        # the leader is gone; make sure no child of its group survives
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def run_driver(args, extra: list[str], server_pid: int, warmup: float, out_json: Path) -> dict:
+    cmd = [
+        sys.executable, str(FLOWS),
+        "--concurrency", str(extra.pop(0)),
+        "--duration", str(args.duration),
+        "--warmup", str(warmup),
+        "--timeout", str(args.timeout),
+        "--client", args.client,
+        f"--prompt={args.prompt}",
+        "--server-pid", str(server_pid),
+        "--json-out", str(out_json),
+        *extra,
+    ]
+    if args.driver_cpu is not None:
+        cmd += ["--cpu", str(args.driver_cpu)]
+    limit = warmup + args.duration + args.timeout + 60
+    subprocess.run(cmd, check=True, timeout=limit, stdin=subprocess.DEVNULL)
+    return json.loads(out_json.read_text())
+
+
+def parse_json_object(text: str) -> dict:
+    text = text.strip()
+    try:
+        obj = json.loads(text)
+        if isinstance(obj, dict):
+            return obj
+    except ValueError:
+        pass
+    for line in reversed(text.splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                continue
+    m = re.search(r"\{.*\}", text, re.S)
+    if m:
+        return json.loads(m.group(0))
+    raise ValueError(f"no JSON object in output: {text[:300]!r}")
+
+
+def taskset(cpu: int | None) -> list[str]:
+    return ["taskset", "-c", str(cpu)] if cpu is not None else []
+
+
+# --------------------------------------------------------------------------
+# sides
+# --------------------------------------------------------------------------
+
+
+def side_peer(args, tmp: Path) -> list[dict]:
+    if not (PEER_DIR / "node_modules" / "oidc-provider").is_dir():
+        raise RuntimeError("benchmarks/peer/node_modules is missing: run `npm ci` in benchmarks/peer")
+    port, cb_port = free_port(), free_port()
+    redirect = f"http://127.0.0.1:{cb_port}/cb"
+    secret = os.urandom(24).hex()
+    cmd = [
+        *taskset(args.server_cpu), "node", "server.js", "--port", str(port),
+        f"--client-id={PEER_CLIENT_ID}", f"--client-secret={secret}", f"--redirect-uri={redirect}",
+    ]
+    issuer = f"http://127.0.0.1:{port}"
+    results = []
+    with server(cmd, cwd=PEER_DIR, env=None, logfile=tmp / "peer.log",
+                ready_url=issuer + "/.well-known/openid-configuration") as proc:
+        for i, c in enumerate(args.concurrency):
+            extra = [c, "--profile", "peer", f"--issuer={issuer}", f"--client-id={PEER_CLIENT_ID}",
+                     f"--client-secret={secret}", f"--redirect-uri={redirect}"]
+            warm = args.warmup + (args.server_warmup if i == 0 else 0)
+            r = run_driver(args, extra, proc.pid, warm, tmp / f"peer-{c}.json")
+            r["side"] = "peer"
+            results.append(r)
+    return results
+
+
+def broker_cmd(args) -> str:
+    if args.broker:
+        return args.broker
+    cand = REPO / ".venv" / "bin" / "broker"
+    if cand.exists():
+        return str(cand)
+    found = shutil.which("broker")
+    if not found:
+        raise RuntimeError("`broker` console script not found (.venv/bin/broker); install the project first")
+    return found
+
+
+def side_ours(args, tmp: Path) -> list[dict]:
+    broker = broker_cmd(args)
+    env = os.environ.copy()
+    env.pop("BROKER_ISSUER", None)
+    env["BROKER_DATABASE_URL"] = f"sqlite:///{tmp}/bench.db"
+    env["BROKER_VAR_DIR"] = str(tmp / "var")  # dev secret, demo keys: not the repo's var/
+    for kv in args.broker_env:
+        k, _, v = kv.partition("=")
+        env[k] = v
+    port, cb_port = free_port(), free_port()
+    redirect = f"http://127.0.0.1:{cb_port}/cb"
+
+    def setup(*argv: str) -> str:
+        log(f"setup: broker {' '.join(argv)}")
+        p = subprocess.run([broker, *argv], env=env, cwd=REPO, capture_output=True, text=True, timeout=180,
+                           stdin=subprocess.DEVNULL)
+        if p.returncode != 0:
+            raise RuntimeError(f"`broker {' '.join(argv)}` failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+        return p.stdout
+
+    setup("db", "upgrade")
+    setup("demo", "seed", *(["--password-profile", args.password_profile] if args.password_profile else []))
+    client = parse_json_object(setup(
+        "clients", "add", "--name", "Bench", "--redirect-uri", redirect,
+        "--scope", "openid profile", "--auth-method", "client_secret_basic",
+    ))
+    client_id, client_secret = client["client_id"], client["client_secret"]
+
+    cmd = [*taskset(args.server_cpu), broker, "run", "--host", "127.0.0.1", "--port", str(port)]
+    issuer = f"http://127.0.0.1:{port}"
+    results = []
+    with server(cmd, cwd=REPO, env=env, logfile=tmp / "ours.log",
+                ready_url=issuer + "/.well-known/openid-configuration") as proc:
+        for i, c in enumerate(args.concurrency):
+            extra = [c, "--profile", "ours", f"--issuer={issuer}", f"--client-id={client_id}",
+                     f"--client-secret={client_secret}", f"--redirect-uri={redirect}"]
+            warm = args.warmup + (args.server_warmup if i == 0 else 0)
+            r = run_driver(args, extra, proc.pid, warm, tmp / f"ours-{c}.json")
+            r["side"] = "ours"
+            results.append(r)
+    return results
+
+
+def side_ceiling(args, tmp: Path) -> list[dict]:
+    """The driver against a trivial server: its own ceiling, not a result."""
+    port, cb_port = free_port(), free_port()
+    redirect = f"http://127.0.0.1:{cb_port}/cb"
+    secret = os.urandom(24).hex()
+    cmd = [*taskset(args.server_cpu), sys.executable, str(MOCK), "--port", str(port),
+           "--client-id=bench", f"--client-secret={secret}"]
+    issuer = f"http://127.0.0.1:{port}"
+    results = []
+    c = max(args.concurrency)
+    with server(cmd, cwd=REPO, env=None, logfile=tmp / "mock.log",
+                ready_url=issuer + "/.well-known/openid-configuration") as proc:
+        r = run_driver(args, [c, "--profile", "ours", f"--issuer={issuer}", "--client-id=bench",
+                              f"--client-secret={secret}", f"--redirect-uri={redirect}"],
+                       proc.pid, args.warmup, tmp / "ceiling-flows.json")
+        r["side"] = "ceiling (mock, flows)"
+        results.append(r)
+        r = run_driver(args, [c, "--profile", "ping", f"--url={issuer}/ping"],
+                       proc.pid, args.warmup, tmp / "ceiling-ping.json")
+        r["side"] = "ceiling (mock, GET /ping)"
+        results.append(r)
+    return results
+
+
+# --------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------
+
+
+def cmd_out(cmd: list[str]) -> str:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine(args) -> dict:
+    model = ""
+    lscpu = cmd_out(["lscpu"])
+    for line in lscpu.splitlines():
+        if line.lower().startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+        elif line.lower().startswith("hypervisor vendor"):
+            model += f" ({line.split(':', 1)[1].strip()} guest)"
+    peer_ver = ""
+    try:
+        peer_ver = json.loads((PEER_DIR / "node_modules" / "oidc-provider" / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        pass
+    try:
+        import uvloop
+
+        uv = uvloop.__version__
+    except ImportError:
+        uv = "not installed"
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu_model": model or platform.processor(),
+        "cpus_online": os.cpu_count(),
+        "server_cpu": args.server_cpu,
+        "driver_cpu": args.driver_cpu,
+        "python": platform.python_version(),
+        "uvloop": uv,
+        "node": cmd_out(["node", "--version"]) or "not found",
+        "oidc_provider": peer_ver or "not installed",
+        "kernel": platform.release(),
+    }
+
+
+COLS = [
+    ("side", "side"), ("concurrency", "conc"), ("flows_per_s", "flows/s"), ("p50_ms", "p50 ms"),
+    ("p99_ms", "p99 ms"), ("token_p50_ms", "token p50"), ("token_p99_ms", "token p99"),
+    ("errors", "errors"), ("requests_per_flow", "req/flow"), ("server_cpu", "server cpu"),
+    ("driver_cpu", "driver cpu"),
+]
+
+
+def fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.1f}" if abs(v) >= 10 else f"{v:.2f}"
+    return str(v)
+
+
+def ratios(results: list[dict]) -> list[dict]:
+    peer = {r["concurrency"]: r for r in results if r["side"] == "peer"}
+    ours = {r["concurrency"]: r for r in results if r["side"] == "ours"}
+    out = []
+    for c in sorted(set(peer) & set(ours)):
+        p, o = peer[c], ours[c]
+        out.append({
+            "concurrency": c,
+            "flows_ratio": round(o["flows_per_s"] / p["flows_per_s"], 3) if p["flows_per_s"] else None,
+            "p50_ratio": round(o["p50_ms"] / p["p50_ms"], 3) if o["p50_ms"] and p["p50_ms"] else None,
+            "p99_ratio": round(o["p99_ms"] / p["p99_ms"], 3) if o["p99_ms"] and p["p99_ms"] else None,
+        })
+    return out
+
+
+def text_table(results: list[dict], rat: list[dict]) -> str:
+    rows = [[h for _, h in COLS]] + [[fmt(r.get(k)) for k, _ in COLS] for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLS))]
+    lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    if rat:
+        lines.append("")
+        for x in rat:
+            lines.append(
+                f"ratio ours/peer @ c={x['concurrency']}: flows/s x{fmt(x['flows_ratio'])}"
+                f"   p50 x{fmt(x['p50_ratio'])}   p99 x{fmt(x['p99_ratio'])}"
+            )
+    elif any(r["side"] == "peer" for r in results) != any(r["side"] == "ours" for r in results):
+        lines.append("")
+        lines.append("ratio ours/peer: n/a (only one side was run)")
+    return "\n".join(lines)
+
+
+def markdown(results: list[dict], rat: list[dict], m: dict, args) -> str:
+    out = ["# OIDC flow benchmark: latest results", ""]
+    out.append(f"- Date: {m['date']}")
+    out.append(f"- Machine: {m['cpu_model']}, {m['cpus_online']} CPUs online, Linux {m['kernel']}")
+    out.append(
+        f"- Cores used: server pinned to CPU {m['server_cpu']} (`taskset -c {m['server_cpu']}`), "
+        f"driver pinned to CPU {m['driver_cpu']} (`sched_setaffinity`)"
+    )
+    out.append(f"- Driver: Python {m['python']}, uvloop {m['uvloop']}, client `{args.client}`")
+    out.append(f"- Peer: node {m['node']}, oidc-provider {m['oidc_provider']} (dev interactions, memory adapter)")
+    out.append(
+        f"- Each row: {args.duration:g} s measured after {args.warmup:g} s warm-up "
+        f"(+{args.server_warmup:g} s on the first row of each server); request timeout {args.timeout:g} s"
+    )
+    out.append(
+        f"- Authorize requests carry `prompt={args.prompt}`" if args.prompt else "- Authorize requests carry no `prompt`"
+    )
+    if "ours" in {r["side"] for r in results}:
+        out.append(
+            "- Ours: demo identity provider, argon2id password hashes seeded with "
+            + (f"`--password-profile {args.password_profile}`" if args.password_profile else "the default (standard) cost")
+        )
+    out.append(f"- Command: `python benchmarks/run_flows.py {' '.join(sys.argv[1:])}`".rstrip())
+    out.append("")
+    out.append("| " + " | ".join(h for _, h in COLS) + " |")
+    out.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(COLS))) + "|")
+    for r in results:
+        out.append("| " + " | ".join(fmt(r.get(k)) for k, _ in COLS) + " |")
+    out.append("")
+    if rat:
+        out.append("## Ratio ours/peer")
+        out.append("")
+        out.append("| concurrency | flows/s ours/peer | p50 ours/peer | p99 ours/peer |")
+        out.append("|---:|---:|---:|---:|")
+        for x in rat:
+            out.append(f"| {x['concurrency']} | {fmt(x['flows_ratio'])} | {fmt(x['p50_ratio'])} | {fmt(x['p99_ratio'])} |")
+        out.append("")
+    else:
+        out.append("Ratio ours/peer: n/a (only one side was run).")
+        out.append("")
+    errs = [(r["side"], r["concurrency"], k, n, r["error_samples"].get(k, ""))
+            for r in results for k, n in r["errors_by_kind"].items()]
+    if errs:
+        out.append("## Errors")
+        out.append("")
+        for side, c, k, n, sample in errs:
+            out.append(f"- {side} c={c}: `{k}` x{n}: {sample[:200]}")
+        out.append("")
+    out.append("## Per-request latency (p50 / p99 ms, requests per flow)")
+    out.append("")
+    for r in results:
+        if not r.get("steps"):
+            continue
+        out.append(f"- {r['side']} c={r['concurrency']}: " + "; ".join(
+            f"`{k}` x{v['n_per_flow']} {fmt(v['p50_ms'])}/{fmt(v['p99_ms'])}" for k, v in r["steps"].items()))
+    out.append("")
+    out.append(
+        "Columns: flows/s = complete flows (authorize → login → consent → token → userinfo) finished in the "
+        "measured window; p50/p99 = whole-flow latency; token = the token request alone; server/driver cpu = "
+        "fraction of one core used during the window (server near 1.0 and driver well below = server-bound, "
+        "as intended). See benchmarks/README.md."
+    )
+    out.append("")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="OIDC flow benchmark: ours vs node oidc-provider")
+    ap.add_argument("--concurrency", "-c", default="16", help="virtual users; a comma list runs each (default 16)")
+    ap.add_argument("--duration", "-d", type=float, default=15.0, help="measured seconds per run (default 15)")
+    ap.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each run (default 3)")
+    ap.add_argument("--server-warmup", type=float, default=10.0,
+                    help="extra warm-up for the first run on a fresh server (JIT, caches; default 10)")
+    ap.add_argument("--timeout", type=float, default=10.0, help="per-request timeout (default 10)")
+    ap.add_argument("--only", choices=("peer", "ours", "ceiling"),
+                    help="run one side only (ceiling: only the driver's ceiling, implies --ceiling)")
+    ap.add_argument("--ceiling", action="store_true", help="also measure the driver's ceiling on a trivial server")
+    ap.add_argument("--client", choices=("raw", "aiohttp"), default="raw", help="driver HTTP client")
+    ap.add_argument("--server-cpu", type=int, default=0)
+    ap.add_argument("--driver-cpu", type=int, default=1)
+    ap.add_argument("--prompt", default="consent",
+                    help="OIDC prompt sent on every authorize (default consent: both sides show the consent "
+                    "page on every flow; '' omits it)")
+    ap.add_argument("--password-profile", choices=("standard", "benchmark"),
+                    help="passed to `broker demo seed --password-profile` (default: not passed, i.e. the "
+                    "broker's standard argon2id cost)")
+    ap.add_argument("--broker", help="path of the broker console script (default .venv/bin/broker)")
+    ap.add_argument("--broker-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment for the broker commands (repeatable)")
+    ap.add_argument("--out", default=str(RESULTS / "latest.md"), help="Markdown report path")
+    ap.add_argument("--keep-tmp", action="store_true", help="keep the temporary dir (logs, DB, JSON)")
+    args = ap.parse_args(argv)
+    try:
+        args.concurrency = [int(x) for x in str(args.concurrency).split(",") if x.strip()]
+    except ValueError:
+        ap.error("--concurrency: integers, comma separated")
+    if not args.concurrency or min(args.concurrency) < 1:
+        ap.error("--concurrency must be >= 1")
+
+    ncpu = len(os.sched_getaffinity(0))
+    if ncpu < 2 or shutil.which("taskset") is None:
+        log("WARNING: fewer than 2 CPUs or no taskset: server and driver are not pinned apart")
+        args.server_cpu = args.driver_cpu = None
+    else:
+        # the orchestrator itself stays off the server's core too
+        os.sched_setaffinity(0, {args.driver_cpu})
+
+    if args.only == "ceiling":
+        args.ceiling = True
+        sides = []
+    else:
+        sides = [args.only] if args.only else ["peer", "ours"]
+    tmp = Path(tempfile.mkdtemp(prefix="bench-flows-"))
+    log(f"work dir {tmp}")
+    results: list[dict] = []
+    failures: list[str] = []
+    try:
+        if args.ceiling:
+            results += side_ceiling(args, tmp)
+        for side in sides:
+            try:
+                results += (side_peer if side == "peer" else side_ours)(args, tmp)
+            except (RuntimeError, subprocess.SubprocessError, ValueError, KeyError, OSError) as exc:
+                failures.append(f"{side}: {exc}")
+                log(f"side {side} failed: {exc}")
+    finally:
+        if args.keep_tmp:
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    rat = ratios(results)
+    print()
+    print(text_table(results, rat))
+    for f in failures:
+        print(f"FAILED {f}")
+    if results:
+        m = machine(args)
+        md = markdown(results, rat, m, args)
+        if failures:
+            md += "\n## Failed sides\n\n" + "\n".join(f"- {f}" for f in failures) + "\n"
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(md)
+        out.with_suffix(".json").write_text(json.dumps({"machine": m, "results": results, "ratios": rat}, indent=2))
+        log(f"wrote {out} and {out.with_suffix('.json')}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
