@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from authlib.oauth2.rfc6749.errors import AccessDeniedError, OAuth2Error
 from joserfc import jws
-from sqlmodel import Session
+from sqlalchemy import Connection
 
 from broker.db import Database
 from broker.handoff import ConsentRequest, FlowError, Wording
@@ -47,10 +47,10 @@ class InsufficientScope(Exception):
 
 
 class Ledger(Protocol):
-    def covering_grant(self, session: Session, citizen_id: str, client_id: str,
+    def covering_grant(self, session: Connection, citizen_id: str, client_id: str,
                        scopes: list[str], now: int) -> str | None: ...
-    def record_approval(self, session: Session, decision: Any) -> str: ...
-    def record_refusal(self, session: Session, decision: Any) -> str: ...
+    def record_approval(self, session: Connection, decision: Any) -> str: ...
+    def record_refusal(self, session: Connection, decision: Any) -> str: ...
     def decision(self, **fields: Any) -> Any: ...
 
 
@@ -80,14 +80,14 @@ class AuthorizationFlow:
         self.session_ttl = session_ttl
         self.scopes_supported = REGISTRY.names()
 
-    def server(self, session: Session) -> BrokerServer:
+    def server(self, session: Connection) -> BrokerServer:
         return BrokerServer(self.config, self.store(session), self.keys, self.jwks_cache,
                             self.scopes_supported)
 
-    def store(self, session: Session) -> SqlOidcStore:
+    def store(self, session: Connection) -> SqlOidcStore:
         return SqlOidcStore(session, self.clients)
 
-    def _interactions(self, session: Session) -> Interactions:
+    def _interactions(self, session: Connection) -> Interactions:
         return Interactions(SqlInteractionRepository(session), self.step_key, self.interaction_ttl)
 
     def interaction_url(self, interaction_id: str, step: str) -> str:
@@ -100,7 +100,7 @@ class AuthorizationFlow:
         result = StepResult()
         if not browser_id or len(browser_id) > 128:
             browser_id = result.new_browser_id = random_token(32)
-        with self.db.transaction() as s:
+        with self.db.begin() as s:
             auth = SqlSessionRepository(s).find(session_id, browser_id, now) if session_id else None
             server = self.server(s)
 
@@ -123,7 +123,7 @@ class AuthorizationFlow:
     # -- login (demo identity provider) -----------------------------------------------------
     def login_form(self, interaction_id: str, browser_id: str | None) -> tuple[str, str]:
         """The step token for the login form and the name of the service asking."""
-        with self.db.reader() as s:
+        with self.db.connect() as s:
             view = self._open(s, interaction_id, browser_id, State.LOGIN)
             client = self.store(s).get_client(view.client_id)
             return self._interactions(s).step_token(view, browser_id), client.name if client else ""
@@ -131,7 +131,7 @@ class AuthorizationFlow:
     def login(self, interaction_id: str, browser_id: str | None, step_token: str | None,
               login: str, password: str) -> StepResult:
         now = int(time.time())
-        with self.db.transaction() as s:
+        with self.db.begin() as s:
             interactions = self._interactions(s)
             view = self._open(s, interaction_id, browser_id, State.LOGIN)
             self._check_token(interactions, view, browser_id, step_token)
@@ -162,7 +162,7 @@ class AuthorizationFlow:
 
     # -- consent hand-off ------------------------------------------------------------------
     def consent_request(self, interaction_id: str, browser_id: str | None) -> ConsentRequest:
-        with self.db.reader() as s:
+        with self.db.connect() as s:
             view = self._open(s, interaction_id, browser_id, State.CONSENT)
             store = self.store(s)
             client = store.get_client(view.client_id)
@@ -180,7 +180,7 @@ class AuthorizationFlow:
     def decide(self, interaction_id: str, browser_id: str | None, step_token: str | None,
                approve: bool, wording: Wording) -> str:
         now = int(time.time())
-        with self.db.transaction() as s:
+        with self.db.begin() as s:
             interactions = self._interactions(s)
             view = self._open(s, interaction_id, browser_id, State.CONSENT)
             self._check_token(interactions, view, browser_id, step_token)
@@ -211,18 +211,18 @@ class AuthorizationFlow:
         client_id = http.first("client_id") or _unverified_subject(assertion)
         if not client_id:
             return
-        with self.db.reader() as s:
+        with self.db.connect() as s:
             client = self.store(s).get_client(client_id)
         if client and client.jwks is None and client.jwks_uri:
             await self.jwks_cache.prefetch(client.jwks_uri)
 
     def token(self, http: HttpRequestData) -> ProtocolResponse:
-        with self.db.transaction() as s:
+        with self.db.begin() as s:
             return self.server(s).create_token_response(http)
 
     def userinfo(self, token: str) -> dict[str, Any]:
         """Raises InvalidAccessToken (401) or InsufficientScope (403)."""
-        with self.db.reader() as s:
+        with self.db.connect() as s:
             store = self.store(s)
             record = verify_access_token(token, self.keys.verification_keys(), self.config, store,
                                          audience=self.config.userinfo_endpoint)
@@ -235,7 +235,7 @@ class AuthorizationFlow:
             return userinfo_claims(self.config, record, client, citizen, REGISTRY.claims_for)
 
     # -- helpers ---------------------------------------------------------------------------
-    def _open(self, s: Session, interaction_id: str, browser_id: str | None,
+    def _open(self, s: Connection, interaction_id: str, browser_id: str | None,
               expected: State) -> InteractionView:
         try:
             return self._interactions(s).open(interaction_id, browser_id, expected,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from broker.security import random_token
 from consent.models import ConsentEvent, ConsentGrant, ConsentGrantScope
@@ -27,6 +27,19 @@ class Decision:
     at: int
 
 
+GRANT = ConsentGrant.__table__
+GRANT_SCOPE = ConsentGrantScope.__table__
+EVENT = ConsentEvent.__table__
+ACTIVE_GRANTS = (
+    select(GRANT.c.id, GRANT.c.expires_at, GRANT_SCOPE.c.scope)
+    .join(GRANT_SCOPE, GRANT_SCOPE.c.grant_id == GRANT.c.id)
+    .where(GRANT.c.citizen_id == bindparam("citizen_id"),
+           GRANT.c.client_id == bindparam("client_id"), GRANT.c.status == "active")
+    .order_by(GRANT.c.created_at.desc(), GRANT.c.id)
+)
+INSERT_GRANT, INSERT_SCOPE, INSERT_EVENT = insert(GRANT), insert(GRANT_SCOPE), insert(EVENT)
+
+
 class ConsentLedger:
     def __init__(self, grant_ttl: int = DEFAULT_GRANT_TTL) -> None:
         self.grant_ttl = grant_ttl
@@ -34,46 +47,35 @@ class ConsentLedger:
     def decision(self, **fields: Any) -> Decision:
         return Decision(**fields)
 
-    def covering_grant(self, session: Session, citizen_id: str, client_id: str,
+    def covering_grant(self, conn: Connection, citizen_id: str, client_id: str,
                        scopes: list[str], now: int) -> str | None:
         """The newest active, unexpired grant of this citizen to this client covering scopes."""
-        grants = session.exec(
-            select(ConsentGrant)
-            .where(ConsentGrant.citizen_id == citizen_id, ConsentGrant.client_id == client_id,
-                   ConsentGrant.status == "active")
-            .order_by(ConsentGrant.created_at.desc())
-        ).all()
+        granted: dict[str, set[str]] = {}
+        for grant_id, expires_at, scope in conn.execute(
+                ACTIVE_GRANTS, {"citizen_id": citizen_id, "client_id": client_id}):
+            if expires_at is None or expires_at > now:
+                granted.setdefault(grant_id, set()).add(scope)
         wanted = set(scopes)
-        for grant in grants:
-            if grant.expires_at is not None and grant.expires_at <= now:
-                continue
-            granted = set(session.exec(
-                select(ConsentGrantScope.scope).where(ConsentGrantScope.grant_id == grant.id)
-            ).all())
-            if wanted <= granted:
-                return grant.id
-        return None
+        return next((gid for gid, covered in granted.items() if wanted <= covered), None)
 
-    def record_approval(self, session: Session, decision: Decision) -> str:
-        return self._record(session, decision, status="active", kind="granted",
+    def record_approval(self, conn: Connection, decision: Decision) -> str:
+        return self._record(conn, decision, status="active", kind="granted",
                             expires_at=decision.at + self.grant_ttl)
 
-    def record_refusal(self, session: Session, decision: Decision) -> str:
-        return self._record(session, decision, status="refused", kind="refused", expires_at=None)
+    def record_refusal(self, conn: Connection, decision: Decision) -> str:
+        return self._record(conn, decision, status="refused", kind="refused", expires_at=None)
 
-    def _record(self, session: Session, decision: Decision, *, status: str, kind: str,
+    def _record(self, conn: Connection, decision: Decision, *, status: str, kind: str,
                 expires_at: int | None) -> str:
         grant_id = random_token(18)
-        session.add(ConsentGrant(
-            id=grant_id, citizen_id=decision.citizen_id, client_id=decision.client_id,
-            service_id=decision.service_id, status=status, created_at=decision.at,
-            expires_at=expires_at,
-        ))
-        session.flush()
-        for scope in dict.fromkeys(decision.scopes):
-            session.add(ConsentGrantScope(grant_id=grant_id, scope=scope))
-        session.add(ConsentEvent(
-            grant_id=grant_id, kind=kind, scopes=list(decision.scopes), wording=decision.wording,
-            interaction_id=decision.interaction_id, at=decision.at,
-        ))
+        conn.execute(INSERT_GRANT, {
+            "id": grant_id, "citizen_id": decision.citizen_id, "client_id": decision.client_id,
+            "service_id": decision.service_id, "status": status, "created_at": decision.at,
+            "expires_at": expires_at, "revoked_at": None})
+        conn.execute(INSERT_SCOPE, [{"grant_id": grant_id, "scope": scope}
+                                    for scope in dict.fromkeys(decision.scopes)])
+        conn.execute(INSERT_EVENT, {
+            "grant_id": grant_id, "kind": kind, "scopes": list(decision.scopes),
+            "wording": decision.wording, "interaction_id": decision.interaction_id,
+            "at": decision.at})
         return grant_id

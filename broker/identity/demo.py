@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlalchemy import Connection, bindparam, select
 
 from broker.identity.base import IdentityPivot, VerifiedIdentity
 from broker.store.models import DemoIdentity
 
 # OWASP's argon2id baseline (19 MiB, 2 passes). Verification reads the cost from each stored
 # hash, so accounts seeded with the "benchmark" profile (see demo.seed) verify faster.
+FIND_ACCOUNT = select(DemoIdentity.__table__).where(
+    DemoIdentity.__table__.c.login == bindparam("login"))
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 HASH_PROFILES = {
     "standard": HASHER,
@@ -24,8 +26,10 @@ class DemoIdentityProvider:
     key = "demo"
     label = "Fournisseur d'identité de démonstration"
 
-    def verify(self, session: Session, login: str, password: str) -> VerifiedIdentity | None:
-        account = session.get(DemoIdentity, login.strip()) if login and len(login) <= 100 else None
+    def verify(self, conn: Connection, login: str, password: str) -> VerifiedIdentity | None:
+        account = None
+        if login and len(login) <= 100:
+            account = conn.execute(FIND_ACCOUNT, {"login": login.strip()}).first()
         try:
             HASHER.verify(account.password_hash if account else _DECOY_HASH, password)
         except (VerificationError, InvalidHashError):
@@ -45,5 +49,3 @@ class DemoIdentityProvider:
             amr=("pwd",),
         )
 
-    def personas(self, session: Session) -> list[DemoIdentity]:
-        return list(session.exec(select(DemoIdentity).order_by(DemoIdentity.position)).all())

@@ -1,35 +1,51 @@
-"""Interactions and browser sessions on SQL."""
+"""Interactions and browser sessions on SQL (Core statements, see oidc_store)."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
-from sqlmodel import Session
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from broker.interactions import InteractionView, State
 from broker.oidc.models import Authentication
 from broker.security import digest
 from broker.store import models as m
 
+INTERACTION = m.Interaction.__table__
+SESSION = m.BrowserSession.__table__
+
+INSERT_INTERACTION = insert(INTERACTION)
+GET_INTERACTION = select(INTERACTION).where(INTERACTION.c.id == bindparam("id"))
+INSERT_SESSION = insert(SESSION)
+GET_SESSION = select(SESSION).where(SESSION.c.id_digest == bindparam("id_digest"))
+REVOKE_SESSION = (update(SESSION).where(SESSION.c.id_digest == bindparam("id_digest"))
+                  .values(revoked_at=bindparam("now")))
+
+
+def _auth_fields(authentication: Authentication | None) -> dict:
+    if authentication is None:
+        return {"citizen_id": None, "idp": None, "acr": None, "amr": None, "auth_time": None}
+    return {
+        "citizen_id": authentication.citizen_id, "acr": authentication.acr,
+        "amr": list(authentication.amr), "auth_time": authentication.auth_time,
+        "idp": authentication.idp,
+    }
+
 
 class SqlInteractionRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def create(self, *, id, state, browser_digest, client_id, params, authentication,
                created_at, expires_at) -> None:
-        self.session.add(
-            m.Interaction(
-                id=id, state=state, browser_digest=browser_digest, client_id=client_id,
-                params=params, created_at=created_at, expires_at=expires_at,
-                **_auth_fields(authentication),
-            )
-        )
-        self.session.flush()
+        self.conn.execute(INSERT_INTERACTION, {
+            "id": id, "state": state, "browser_digest": browser_digest, "client_id": client_id,
+            "params": params, "created_at": created_at, "expires_at": expires_at,
+            **_auth_fields(authentication),
+        })
 
     def get(self, id: str) -> tuple[InteractionView, str] | None:
         if len(id) > 64:
             return None
-        row = self.session.get(m.Interaction, id)
+        row = self.conn.execute(GET_INTERACTION, {"id": id}).first()
         if row is None:
             return None
         authentication = None
@@ -45,43 +61,34 @@ class SqlInteractionRepository:
         return view, row.browser_digest
 
     def move(self, id, from_state, to_state, authentication) -> bool:
-        values = {"state": to_state, **_auth_fields(authentication)}
-        result = self.session.exec(
-            update(m.Interaction)
-            .where(m.Interaction.id == id, m.Interaction.state == from_state)
+        values = {"state": to_state}
+        if authentication is not None:
+            values.update(_auth_fields(authentication))
+        result = self.conn.execute(
+            update(INTERACTION)
+            .where(INTERACTION.c.id == id, INTERACTION.c.state == from_state)
             .values(**values)
         )
         return result.rowcount == 1
 
 
-def _auth_fields(authentication: Authentication | None) -> dict:
-    if authentication is None:
-        return {}
-    return {
-        "citizen_id": authentication.citizen_id, "acr": authentication.acr,
-        "amr": list(authentication.amr), "auth_time": authentication.auth_time,
-        "idp": authentication.idp,
-    }
-
-
 class SqlSessionRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def create(self, session_id: str, browser_id: str, auth: Authentication,
                expires_at: int) -> None:
-        self.session.add(
-            m.BrowserSession(
-                id_digest=digest(session_id), browser_digest=digest(browser_id),
-                citizen_id=auth.citizen_id, idp=auth.idp, acr=auth.acr, amr=list(auth.amr),
-                auth_time=auth.auth_time, expires_at=expires_at,
-            )
-        )
+        self.conn.execute(INSERT_SESSION, {
+            "id_digest": digest(session_id), "browser_digest": digest(browser_id),
+            "citizen_id": auth.citizen_id, "idp": auth.idp, "acr": auth.acr,
+            "amr": list(auth.amr), "auth_time": auth.auth_time, "expires_at": expires_at,
+            "revoked_at": None,
+        })
 
     def find(self, session_id: str, browser_id: str, now: int) -> Authentication | None:
         if not session_id or len(session_id) > 128:
             return None
-        row = self.session.get(m.BrowserSession, digest(session_id))
+        row = self.conn.execute(GET_SESSION, {"id_digest": digest(session_id)}).first()
         if (row is None or row.revoked_at is not None or row.expires_at <= now
                 or row.browser_digest != digest(browser_id)):
             return None
@@ -89,8 +96,4 @@ class SqlSessionRepository:
                               auth_time=row.auth_time, idp=row.idp)
 
     def revoke(self, session_id: str, now: int) -> None:
-        self.session.exec(
-            update(m.BrowserSession)
-            .where(m.BrowserSession.id_digest == digest(session_id))
-            .values(revoked_at=now)
-        )
+        self.conn.execute(REVOKE_SESSION, {"id_digest": digest(session_id), "now": now})

@@ -1,21 +1,52 @@
-"""OidcStore on SQL: clients, codes, access tokens, citizens, assertion ids."""
+"""OidcStore on SQL: clients, codes, access tokens, citizens, assertion ids.
+
+Hot-path queries are SQLAlchemy Core statements built once with bind parameters and run on a
+plain connection: building and compiling ORM queries per request cost more than the queries."""
 
 from __future__ import annotations
 
 import time
 
-from sqlalchemy import delete, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
 
 from broker.oidc.models import AccessTokenRecord, AuthorizationCode, CitizenIdentity, Client
 from broker.store import models as m
 
+CLIENT = m.OAuthClient.__table__
+SERVICE = m.Service.__table__
+CODE = m.AuthorizationCode.__table__
+TOKEN = m.AccessToken.__table__
+CITIZEN = m.Citizen.__table__
+JTI = m.ClientAssertionJti.__table__
 
-def client_from_row(row: m.OAuthClient, service: m.Service) -> Client:
+GET_CLIENT = (
+    select(CLIENT, SERVICE.c.sector_identifier)
+    .join(SERVICE, SERVICE.c.id == CLIENT.c.service_id)
+    .where(CLIENT.c.client_id == bindparam("client_id"), CLIENT.c.disabled_at.is_(None))
+)
+GET_CODE = select(CODE).where(CODE.c.code_digest == bindparam("code_digest"))
+CONSUME_CODE = (
+    update(CODE)
+    .where(CODE.c.code_digest == bindparam("digest"), CODE.c.consumed_at.is_(None))
+    .values(consumed_at=bindparam("now"))
+)
+REVOKE_FROM_CODE = (
+    update(TOKEN)
+    .where(TOKEN.c.code_digest == bindparam("digest"), TOKEN.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("now"))
+)
+GET_TOKEN = select(TOKEN).where(TOKEN.c.jti == bindparam("jti"))
+GET_CITIZEN = select(CITIZEN).where(CITIZEN.c.id == bindparam("citizen_id"))
+INSERT_CODE = insert(CODE)
+INSERT_TOKEN = insert(TOKEN)
+INSERT_JTI = insert(JTI)
+
+
+def client_from_row(row) -> Client:
     return Client(
         client_id=row.client_id, name=row.name, service_id=row.service_id,
-        sector_identifier=service.sector_identifier, auth_method=row.auth_method,
+        sector_identifier=row.sector_identifier, auth_method=row.auth_method,
         redirect_uris=list(row.redirect_uris), scope=row.scope, secret_digest=row.secret_digest,
         jwks_uri=row.jwks_uri, jwks=row.jwks,
         id_token_signed_response_alg=row.id_token_signed_response_alg,
@@ -23,7 +54,7 @@ def client_from_row(row: m.OAuthClient, service: m.Service) -> Client:
     )
 
 
-def citizen_from_row(row: m.Citizen) -> CitizenIdentity:
+def citizen_from_row(row) -> CitizenIdentity:
     return CitizenIdentity(
         id=row.id, given_name=row.given_name, family_name=row.family_name,
         birthdate=row.birthdate, gender=row.gender, birthplace=row.birthplace,
@@ -54,8 +85,8 @@ class ClientCache:
 
 
 class SqlOidcStore:
-    def __init__(self, session: Session, clients: ClientCache | None = None) -> None:
-        self.session = session
+    def __init__(self, conn: Connection, clients: ClientCache | None = None) -> None:
+        self.conn = conn
         self.clients = clients
 
     def get_client(self, client_id: str) -> Client | None:
@@ -63,34 +94,24 @@ class SqlOidcStore:
             return None
         if self.clients is not None and (cached := self.clients.get(client_id)):
             return cached
-        client = self._load_client(client_id)
+        row = self.conn.execute(GET_CLIENT, {"client_id": client_id}).first()
+        client = client_from_row(row) if row else None
         if client is not None and self.clients is not None:
             self.clients.put(client)
         return client
 
-    def _load_client(self, client_id: str) -> Client | None:
-        found = self.session.exec(
-            select(m.OAuthClient, m.Service)
-            .join(m.Service, m.Service.id == m.OAuthClient.service_id)
-            .where(m.OAuthClient.client_id == client_id, m.OAuthClient.disabled_at.is_(None))
-        ).first()
-        return client_from_row(*found) if found else None
-
     def save_code(self, code: AuthorizationCode, created_at: int) -> None:
-        self.session.add(
-            m.AuthorizationCode(
-                code_digest=code.code_digest, client_id=code.client_id,
-                citizen_id=code.citizen_id, redirect_uri=code.redirect_uri, scope=code.scope,
-                nonce=code.nonce, code_challenge=code.code_challenge,
-                code_challenge_method=code.code_challenge_method, auth_time=code.auth_time,
-                acr=code.acr, amr=code.amr, grant_id=code.grant_id, created_at=created_at,
-                expires_at=code.expires_at,
-            )
-        )
-        self.session.flush()
+        self.conn.execute(INSERT_CODE, {
+            "code_digest": code.code_digest, "client_id": code.client_id,
+            "citizen_id": code.citizen_id, "redirect_uri": code.redirect_uri,
+            "scope": code.scope, "nonce": code.nonce, "code_challenge": code.code_challenge,
+            "code_challenge_method": code.code_challenge_method, "auth_time": code.auth_time,
+            "acr": code.acr, "amr": code.amr, "grant_id": code.grant_id,
+            "created_at": created_at, "expires_at": code.expires_at, "consumed_at": None,
+        })
 
     def get_code(self, code_digest: str) -> AuthorizationCode | None:
-        row = self.session.get(m.AuthorizationCode, code_digest)
+        row = self.conn.execute(GET_CODE, {"code_digest": code_digest}).first()
         if row is None:
             return None
         return AuthorizationCode(
@@ -102,36 +123,23 @@ class SqlOidcStore:
         )
 
     def consume_code(self, code_digest: str, now: int) -> bool:
-        result = self.session.exec(
-            update(m.AuthorizationCode)
-            .where(m.AuthorizationCode.code_digest == code_digest,
-                   m.AuthorizationCode.consumed_at.is_(None))
-            .values(consumed_at=now)
-        )
-        return result.rowcount == 1
+        return self.conn.execute(CONSUME_CODE, {"digest": code_digest, "now": now}).rowcount == 1
 
     def revoke_tokens_from_code(self, code_digest: str, now: int) -> int:
-        result = self.session.exec(
-            update(m.AccessToken)
-            .where(m.AccessToken.code_digest == code_digest, m.AccessToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        return result.rowcount
+        return self.conn.execute(REVOKE_FROM_CODE, {"digest": code_digest, "now": now}).rowcount
 
     def save_access_token(
         self, record: AccessTokenRecord, issued_at: int, code_digest: str | None,
         grant_id: str | None,
     ) -> None:
-        self.session.add(
-            m.AccessToken(
-                jti=record.jti, client_id=record.client_id, citizen_id=record.citizen_id,
-                scope=record.scope, code_digest=code_digest, grant_id=grant_id,
-                issued_at=issued_at, expires_at=record.expires_at,
-            )
-        )
+        self.conn.execute(INSERT_TOKEN, {
+            "jti": record.jti, "client_id": record.client_id, "citizen_id": record.citizen_id,
+            "scope": record.scope, "code_digest": code_digest, "grant_id": grant_id,
+            "issued_at": issued_at, "expires_at": record.expires_at, "revoked_at": None,
+        })
 
     def get_access_token(self, jti: str) -> AccessTokenRecord | None:
-        row = self.session.get(m.AccessToken, jti)
+        row = self.conn.execute(GET_TOKEN, {"jti": jti}).first()
         if row is None:
             return None
         return AccessTokenRecord(
@@ -140,18 +148,18 @@ class SqlOidcStore:
         )
 
     def get_citizen(self, citizen_id: str) -> CitizenIdentity | None:
-        row = self.session.get(m.Citizen, citizen_id)
+        row = self.conn.execute(GET_CITIZEN, {"citizen_id": citizen_id}).first()
         return citizen_from_row(row) if row else None
 
     def remember_assertion_jti(self, client_id: str, jti: str, expires_at: int) -> bool:
         try:
-            with self.session.begin_nested():
-                self.session.add(m.ClientAssertionJti(client_id=client_id, jti=jti,
-                                                      expires_at=expires_at))
+            with self.conn.begin_nested():
+                self.conn.execute(INSERT_JTI, {"client_id": client_id, "jti": jti,
+                                                "expires_at": expires_at})
         except IntegrityError:
             return False
         return True
 
     def purge_expired(self, now: int) -> None:
-        self.session.exec(delete(m.ClientAssertionJti).where(m.ClientAssertionJti.expires_at < now))
-        self.session.exec(delete(m.AuthorizationCode).where(m.AuthorizationCode.expires_at < now - 600))
+        self.conn.execute(delete(JTI).where(JTI.c.expires_at < now))
+        self.conn.execute(delete(CODE).where(CODE.c.expires_at < now - 600))
