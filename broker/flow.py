@@ -128,16 +128,19 @@ class AuthorizationFlow:
             client = self.store(s).get_client(view.client_id)
             return self._interactions(s).step_token(view, browser_id), client.name if client else ""
 
-    def login(self, interaction_id: str, browser_id: str | None, step_token: str | None,
-              login: str, password: str) -> StepResult:
+    async def login(self, interaction_id: str, browser_id: str | None, step_token: str | None,
+                    login: str, password: str) -> StepResult:
+        with self.db.connect() as s:
+            view = self._open(s, interaction_id, browser_id, State.LOGIN)
+            self._check_token(self._interactions(s), view, browser_id, step_token)
+            identity = await self.idp.verify(s, login, password)
+        if identity is None:
+            return StepResult(login_error="Identifiant ou mot de passe incorrect.")
         now = int(time.time())
         with self.db.begin() as s:
             interactions = self._interactions(s)
+            # Opened again: the state machine's compare-and-set guards the step from here on.
             view = self._open(s, interaction_id, browser_id, State.LOGIN)
-            self._check_token(interactions, view, browser_id, step_token)
-            identity = self.idp.verify(s, login, password)
-            if identity is None:
-                return StepResult(login_error="Identifiant ou mot de passe incorrect.")
             server = self.server(s)
             auth = Authentication(citizen_id=upsert_citizen(s, identity, now), acr=identity.acr,
                                   amr=list(identity.amr), auth_time=now, idp=identity.idp)

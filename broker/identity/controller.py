@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from anyio import to_thread
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -47,10 +46,8 @@ class LoginController(Controller):
         browser_id = request.cookies.get(BROWSER_COOKIE)
         login, password = _text(form.get("login")), _text(form.get("password"))
         try:
-            # Password hashing is CPU-bound and releases the GIL: keep it off the event loop.
-            result = await to_thread.run_sync(
-                flow.login, interaction_id, browser_id, _text(form.get("csrf_token")), login,
-                password)
+            result = await flow.login(interaction_id, browser_id, _text(form.get("csrf_token")),
+                                      login, password)
         except FlowError as exc:
             return flow_error_page(exc.reason)
         if result.login_error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from anyio import to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, bindparam, select
@@ -26,15 +27,15 @@ class DemoIdentityProvider:
     key = "demo"
     label = "Fournisseur d'identité de démonstration"
 
-    def verify(self, conn: Connection, login: str, password: str) -> VerifiedIdentity | None:
+    async def verify(self, conn: Connection, login: str,
+                     password: str) -> VerifiedIdentity | None:
+        """Look the account up, then check the password off the event loop: argon2 releases
+        the GIL, so only the hashing leaves the loop, not the surrounding Python work."""
         account = None
         if login and len(login) <= 100:
             account = conn.execute(FIND_ACCOUNT, {"login": login.strip()}).first()
-        try:
-            HASHER.verify(account.password_hash if account else _DECOY_HASH, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        if account is None:
+        stored = account.password_hash if account else _DECOY_HASH
+        if not await to_thread.run_sync(_password_matches, stored, password) or account is None:
             return None
         return VerifiedIdentity(
             idp=self.key,
@@ -49,3 +50,9 @@ class DemoIdentityProvider:
             amr=("pwd",),
         )
 
+
+def _password_matches(stored: str, password: str) -> bool:
+    try:
+        return HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
