@@ -14,6 +14,12 @@ SESSION = m.BrowserSession.__table__
 
 INSERT_INTERACTION = insert(INTERACTION)
 GET_INTERACTION = select(INTERACTION).where(INTERACTION.c.id == bindparam("id"))
+_CURRENT = (INTERACTION.c.id == bindparam("match_id"),
+            INTERACTION.c.state == bindparam("from_state"))
+MOVE = update(INTERACTION).where(*_CURRENT).values(state=bindparam("to_state"))
+MOVE_AUTHENTICATED = update(INTERACTION).where(*_CURRENT).values(
+    state=bindparam("to_state"), citizen_id=bindparam("citizen_id"), idp=bindparam("idp"),
+    acr=bindparam("acr"), amr=bindparam("amr"), auth_time=bindparam("auth_time"))
 INSERT_SESSION = insert(SESSION)
 GET_SESSION = select(SESSION).where(SESSION.c.id_digest == bindparam("id_digest"))
 REVOKE_SESSION = (update(SESSION).where(SESSION.c.id_digest == bindparam("id_digest"))
@@ -61,15 +67,11 @@ class SqlInteractionRepository:
         return view, row.browser_digest
 
     def move(self, id, from_state, to_state, authentication) -> bool:
-        values = {"state": to_state}
-        if authentication is not None:
-            values.update(_auth_fields(authentication))
-        result = self.conn.execute(
-            update(INTERACTION)
-            .where(INTERACTION.c.id == id, INTERACTION.c.state == from_state)
-            .values(**values)
-        )
-        return result.rowcount == 1
+        params = {"match_id": id, "from_state": from_state, "to_state": to_state}
+        if authentication is None:
+            return self.conn.execute(MOVE, params).rowcount == 1
+        params.update(_auth_fields(authentication))
+        return self.conn.execute(MOVE_AUTHENTICATED, params).rowcount == 1
 
 
 class SqlSessionRepository:
