@@ -23,8 +23,6 @@ install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 
 run: install
-	$(BIN)/broker db upgrade
-	$(BIN)/broker demo seed --service-url http://$(HOST):$(SERVICE_PORT)
 	$(BIN)/broker demo run --host $(HOST) --port $(PORT) --service-port $(SERVICE_PORT)
 
 test: install-test

@@ -13,7 +13,7 @@ from litestar.template.config import TemplateConfig
 
 from broker.db import Database
 from broker.flow import AuthorizationFlow
-from broker.keys.keystore import KeyStore
+from broker.keys.keystore import SUPPORTED_ALGS, KeyStore
 from broker.keys.vault import KeyVault, derive_key
 from broker.oidc.config import OidcConfig
 from broker.settings import Settings
@@ -42,7 +42,7 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
         allow_insecure_transport=settings.allows_insecure_transport,
     )
     keys = KeyStore(SqlKeyRepository(db), KeyVault(secret),
-                    max_token_ttl=max(settings.max_access_token_ttl, settings.id_token_ttl))
+                    max_token_ttl=settings.max_token_ttl)
     flow = AuthorizationFlow(
         db, config, keys, ConsentLedger(), step_key=derive_key(secret, "interaction steps v1"),
         interaction_ttl=settings.interaction_ttl, session_ttl=settings.session_ttl,
@@ -68,6 +68,10 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
         created = state.keys.ensure_keys()
         if created:
             log.info("generated signing keys", extra={"kids": created})
+        # Opening the keys now makes a wrong key-encryption secret stop the start-up, instead
+        # of failing the first request.
+        for alg in SUPPORTED_ALGS:
+            state.keys.signing_key(alg)
         log.info("broker ready", extra={"issuer": state.config.issuer,
                                         "mode": settings.describe_mode()})
 

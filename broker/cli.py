@@ -34,7 +34,7 @@ def _db(settings: Settings):
 
 
 @click.group()
-def main() -> None:
+def cli() -> None:
     """Consent broker: OpenID Connect provider for public-sector data sharing."""
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -42,7 +42,7 @@ def main() -> None:
         log.warning(settings.describe_mode())
 
 
-@main.command()
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
@@ -54,11 +54,13 @@ def run(host: str, port: int, workers: int) -> None:
 
     settings = _settings().with_issuer_default(host, port)
     os.environ[ISSUER_DEFAULT_ENV] = settings.issuer_url  # read by worker processes too
+    # Generate missing keys once, here, so that several workers do not race to create them.
+    _keystore(settings).ensure_keys()
     uvicorn.run("broker.asgi:build", factory=True, host=host, port=port, workers=workers,
                 log_config=None, access_log=False, server_header=False, proxy_headers=False)
 
 
-@main.group()
+@cli.group()
 def db() -> None:
     """Database schema (Alembic migrations)."""
 
@@ -74,6 +76,17 @@ def upgrade(revision: str) -> None:
 
 
 @db.command()
+def purge() -> None:
+    """Delete expired interactions, sessions, codes, assertion ids and old access tokens."""
+    import time
+
+    from broker.store.maintenance import purge_expired
+
+    with _db(_settings()).begin() as conn:
+        _print(purge_expired(conn, int(time.time())))
+
+
+@db.command()
 @click.option("--revision", default="base", show_default=True)
 def downgrade(revision: str) -> None:
     from broker import migrate
@@ -83,7 +96,7 @@ def downgrade(revision: str) -> None:
     _print({"downgraded_to": revision})
 
 
-@main.group()
+@cli.group()
 def clients() -> None:
     """OpenID Connect clients of the services."""
 
@@ -122,7 +135,7 @@ def clients_list() -> None:
         _print(list_clients(session))
 
 
-@main.group()
+@cli.group()
 def keys() -> None:
     """Signing keys."""
 
@@ -133,7 +146,7 @@ def _keystore(settings: Settings):
     from broker.store.key_store import SqlKeyRepository
 
     return KeyStore(SqlKeyRepository(_db(settings)), KeyVault(settings.secret),
-                    max_token_ttl=max(settings.max_access_token_ttl, settings.id_token_ttl))
+                    max_token_ttl=settings.max_token_ttl)
 
 
 @keys.command("rotate")
@@ -151,7 +164,7 @@ def keys_list() -> None:
              "unpublish_at": k.unpublish_at} for k in stored])
 
 
-@main.group()
+@cli.group()
 def demo() -> None:
     """Demo data and the demo online service."""
 
@@ -180,6 +193,20 @@ def demo_run(host: str, port: int, service_port: int) -> None:
 
     settings = _settings().with_issuer_default(host, port)
     sys.exit(run_demo(settings, host, port, service_port))
+
+
+def main() -> None:
+    """Console entry point: database problems become one readable line, not a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        cli.main(prog_name="broker")
+    except SQLAlchemyError as exc:
+        click.echo(f"Error: database: {type(exc.orig or exc).__name__}: "
+                   f"{str(exc.orig or exc).splitlines()[0]}. "
+                   "Is BROKER_DATABASE_URL right, and is the schema migrated "
+                   "(`broker db upgrade`)?", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

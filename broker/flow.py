@@ -145,7 +145,7 @@ class AuthorizationFlow:
             auth = Authentication(citizen_id=upsert_citizen(s, identity, now), acr=identity.acr,
                                   amr=list(identity.amr), auth_time=now, idp=identity.idp)
             if not az.meets_acr(view.params, auth.acr):
-                interactions.move(view, State.FAILED)
+                self._move(interactions, view, State.FAILED)
                 return StepResult(location=az.deny(server, view.params, UnmetAuthenticationRequirements(
                     "The account does not reach the requested acr level.")))
             session_id = random_token(32)
@@ -156,10 +156,10 @@ class AuthorizationFlow:
             grant_id = None if wants_consent else self.ledger.covering_grant(
                 s, auth.citizen_id, view.client_id, scopes, now)
             if grant_id:
-                interactions.move(view, State.DONE, auth)
+                self._move(interactions, view, State.DONE, auth)
                 result.location = az.issue_code(server, view.params, auth, " ".join(scopes), grant_id)
             else:
-                interactions.move(view, State.CONSENT, auth)
+                self._move(interactions, view, State.CONSENT, auth)
                 result.location = self.interaction_url(view.id, "consent")
             return result
 
@@ -198,10 +198,10 @@ class AuthorizationFlow:
                 wording=wording(client.name, scopes),
                 interaction_id=view.id, at=now)
             if not approve:
-                interactions.move(view, State.REFUSED)
+                self._move(interactions, view, State.REFUSED)
                 self.ledger.record_refusal(s, decision)
                 return az.deny(server, view.params, AccessDeniedError("The citizen refused."))
-            interactions.move(view, State.DONE)
+            self._move(interactions, view, State.DONE)
             grant_id = self.ledger.record_approval(s, decision)
             return az.issue_code(server, view.params, view.authentication, " ".join(scopes), grant_id)
 
@@ -243,6 +243,14 @@ class AuthorizationFlow:
         try:
             return self._interactions(s).open(interaction_id, browser_id, expected,
                                               int(time.time()))
+        except InteractionError as exc:
+            raise FlowError(exc.reason) from exc
+
+    @staticmethod
+    def _move(interactions: Interactions, view: InteractionView, to: State,
+              authentication: Authentication | None = None) -> None:
+        try:
+            interactions.move(view, to, authentication)
         except InteractionError as exc:
             raise FlowError(exc.reason) from exc
 

@@ -22,6 +22,7 @@ log = logging.getLogger("broker.settings")
 VAR_DIR = Path("var")
 DEV_SECRET_FILE = "dev-secret.key"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+MAX_ACCESS_TOKEN_TTL = 3600  # per-client access-token lifetimes are capped at this
 
 
 class ConfigurationError(RuntimeError):
@@ -44,8 +45,6 @@ class Settings(BaseSettings):
     interaction_ttl: int = 900
     session_ttl: int = 8 * 3600
     id_token_ttl: int = 300
-    access_token_ttl: int = 600
-    max_access_token_ttl: int = 3600
     resource_audience: str = ""
     theme_dir: Path | None = None
     log_format: Literal["json", "text"] = "json"
@@ -73,6 +72,13 @@ class Settings(BaseSettings):
             raise ConfigurationError("BROKER_KEY_ENCRYPTION_SECRET must be at least 32 characters")
         if urlsplit(self.issuer).scheme != "https":
             raise ConfigurationError("BROKER_ISSUER must be an https URL in production")
+        return self
+
+    @model_validator(mode="after")
+    def _check_plain_http_issuer(self) -> Settings:
+        parts = urlsplit(self.issuer) if self.issuer else None
+        if parts and parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+            raise ConfigurationError("a plain http BROKER_ISSUER is only allowed on loopback")
         return self
 
     @property
@@ -116,6 +122,11 @@ class Settings(BaseSettings):
     @property
     def resource_server_audience(self) -> str:
         return self.resource_audience or f"{self.issuer_url}/v3"
+
+    @property
+    def max_token_ttl(self) -> int:
+        """The longest any token signed now may live: retired keys stay published that long."""
+        return max(MAX_ACCESS_TOKEN_TTL, self.id_token_ttl)
 
     @property
     def allows_insecure_transport(self) -> bool:

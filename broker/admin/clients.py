@@ -14,7 +14,7 @@ from broker.keys.keystore import SUPPORTED_ALGS
 from broker.oidc.models import AUTH_METHODS, SECRET_METHODS
 from broker.scopes import REGISTRY
 from broker.security import digest, random_token
-from broker.settings import LOOPBACK_HOSTS
+from broker.settings import LOOPBACK_HOSTS, MAX_ACCESS_TOKEN_TTL
 from broker.store.models import OAuthClient, Service
 
 
@@ -35,14 +35,18 @@ class ClientRegistration:
     client_id: str | None = None
 
 
-def check_redirect_uri(uri: str) -> None:
+def check_https_url(uri: str, what: str) -> None:
     parts = urlsplit(uri)
     if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise AdminError(f"redirect URI must be an absolute http(s) URL: {uri}")
+        raise AdminError(f"{what} must be an absolute http(s) URL: {uri}")
     if parts.fragment:
-        raise AdminError(f"redirect URI must not have a fragment: {uri}")
+        raise AdminError(f"{what} must not have a fragment: {uri}")
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise AdminError(f"plain http redirect URIs are only allowed on loopback: {uri}")
+        raise AdminError(f"plain http is only allowed on loopback for {what}: {uri}")
+
+
+def check_redirect_uri(uri: str) -> None:
+    check_https_url(uri, "redirect URI")
 
 
 def validate(reg: ClientRegistration) -> list[str]:
@@ -60,13 +64,14 @@ def validate(reg: ClientRegistration) -> list[str]:
     if reg.auth_method not in AUTH_METHODS:
         raise AdminError(f"--auth-method must be one of {', '.join(AUTH_METHODS)}")
     if reg.auth_method == "private_key_jwt" and not (reg.jwks_uri or reg.jwks):
-        raise AdminError("private_key_jwt needs --jwks-uri (or an inline JWKS)")
-    if reg.jwks_uri and urlsplit(reg.jwks_uri).scheme not in ("https", "http"):
-        raise AdminError("--jwks-uri must be an http(s) URL")
+        raise AdminError("private_key_jwt needs --jwks-uri")
+    if reg.jwks_uri:
+        check_https_url(reg.jwks_uri, "--jwks-uri")
     if reg.id_token_alg not in SUPPORTED_ALGS:
         raise AdminError(f"ID token algorithm must be one of {', '.join(SUPPORTED_ALGS)}")
-    if not 60 <= reg.access_token_ttl <= 3600:
-        raise AdminError("access token lifetime must be between 60 and 3600 seconds")
+    if not 60 <= reg.access_token_ttl <= MAX_ACCESS_TOKEN_TTL:
+        raise AdminError(
+            f"access token lifetime must be between 60 and {MAX_ACCESS_TOKEN_TTL} seconds")
     return scopes
 
 

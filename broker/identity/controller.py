@@ -19,11 +19,13 @@ PERSONAS = [
 ]
 
 
-def _login_page(action: str, token: str, client_name: str, error: str | None = None,
+def _login_page(request: Request, token: str, client_name: str, error: str | None = None,
                 login_value: str = "", status: int = 200) -> Template:
+    # The test accounts (and their passwords) are listed only in development mode.
+    personas = PERSONAS if broker_state(request).settings.is_development else []
     return page("login.html", {
-        "action": action, "csrf_token": token, "client_name": client_name, "error": error,
-        "login_value": login_value, "personas": PERSONAS,
+        "action": str(request.url.path), "csrf_token": token, "client_name": client_name,
+        "error": error, "login_value": login_value, "personas": personas,
     }, status=status)
 
 
@@ -37,7 +39,7 @@ class LoginController(Controller):
             token, client_name = flow.login_form(interaction_id, request.cookies.get(BROWSER_COOKIE))
         except FlowError as exc:
             return flow_error_page(exc.reason)
-        return _login_page(str(request.url.path), token, client_name)
+        return _login_page(request, token, client_name)
 
     @post(status_code=303)
     async def submit(self, request: Request, interaction_id: FromPath[str]) -> Redirect | Template:
@@ -52,7 +54,7 @@ class LoginController(Controller):
             return flow_error_page(exc.reason)
         if result.login_error:
             token, client_name = flow.login_form(interaction_id, browser_id)
-            return _login_page(str(request.url.path), token, client_name, result.login_error,
+            return _login_page(request, token, client_name, result.login_error,
                                login_value=login, status=401)
         return redirect(result.location, cookies_for(request, result))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from broker.oidc.models import AccessTokenRecord, AuthorizationCode, CitizenIdentity, Client
@@ -159,7 +159,3 @@ class SqlOidcStore:
         except IntegrityError:
             return False
         return True
-
-    def purge_expired(self, now: int) -> None:
-        self.conn.execute(delete(JTI).where(JTI.c.expires_at < now))
-        self.conn.execute(delete(CODE).where(CODE.c.expires_at < now - 600))

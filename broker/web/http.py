@@ -17,17 +17,21 @@ from broker.web.state import BROWSER_COOKIE, SESSION_COOKIE, broker_state
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-async def http_request_data(request: Request, *, include_form: bool) -> HttpRequestData:
+async def http_request_data(request: Request, *, include_form: bool,
+                            include_query: bool = True) -> HttpRequestData:
+    """The request as the protocol code sees it. Its URL is rebuilt on the configured issuer, so
+    a TLS-terminating proxy in front changes nothing (the Host header is not trusted)."""
     params: dict[str, list[str]] = {}
-    for key, value in request.query_params.multi_items():
-        params.setdefault(key, []).append(value)
+    if include_query:
+        for key, value in request.query_params.multi_items():
+            params.setdefault(key, []).append(value)
     if include_form and request.method == "POST":
         form = await request.form()
         for key, value in form.multi_items():
             if isinstance(value, str):
                 params.setdefault(key, []).append(value)
-    return HttpRequestData(method=request.method, uri=str(request.url), headers=request.headers,
-                           params=params)
+    uri = broker_state(request).config.issuer + request.url.path
+    return HttpRequestData(method=request.method, uri=uri, headers=request.headers, params=params)
 
 
 def protocol_response(result: ProtocolResponse) -> Response:

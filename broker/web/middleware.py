@@ -18,8 +18,8 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (
         b"content-security-policy",
-        b"default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
-        b"frame-ancestors 'none'",
+        b"default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+        b"base-uri 'none'; frame-ancestors 'none'",
     ),
 ]
 

@@ -44,7 +44,8 @@ class OidcController(Controller):
         if not (request.headers.get("content-type") or "").startswith(FORM):
             return _json_error(400, "invalid_request",
                                "The token request must be application/x-www-form-urlencoded.")
-        http = await http_request_data(request, include_form=True)
+        # RFC 6749 §2.3.1: credentials (and codes) never travel in the URL.
+        http = await http_request_data(request, include_form=True, include_query=False)
         flow = broker_state(request).flow
         await flow.prefetch_client_keys(http)
         return protocol_response(flow.token(http))

@@ -67,3 +67,28 @@ def test_internal_error_shows_no_stack_trace(broker):
     assert "Erreur du service" in page.text
     assert token.status_code == 500 and token.json() == {
         "error": "server_error", "error_description": "An unexpected error occurred."}
+
+
+def test_token_endpoint_ignores_credentials_in_the_query_string(broker):
+    from tests.helpers import AuthorizationRequest, Browser, register_client
+
+    client = register_client(broker.state, auth_method="client_secret_post")
+    request = AuthorizationRequest(client)
+    received = Browser(broker.url).sign_in(request)
+    response = httpx.post(f"{broker.url}/token", params={
+        "client_id": client.client_id, "client_secret": client.client_secret,
+        "code": received["code"]}, data={
+        "grant_type": "authorization_code", "redirect_uri": client.redirect_uri,
+        "code_verifier": request.verifier})
+    assert response.status_code in (400, 401) and response.json()["error"] == "invalid_client"
+
+
+def test_forwarded_host_header_does_not_change_the_protocol(broker):
+    """Behind a TLS-terminating proxy the Host header is the public name: still served."""
+    from tests.helpers import AuthorizationRequest, register_client
+
+    client = register_client(broker.state)
+    response = httpx.get(f"{broker.url}/authorize", params=AuthorizationRequest(client).params(),
+                         headers={"Host": "broker.example.gouv.fr"})
+    assert response.status_code == 303
+    assert response.headers["location"].startswith(f"{broker.url}/interaction/")

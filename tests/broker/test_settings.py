@@ -51,8 +51,8 @@ def test_production_refuses_weak_secret_and_plain_http():
 def test_insecure_transport_only_in_development_on_loopback():
     dev = Settings(issuer="http://127.0.0.1:8000", key_encryption_secret=STRONG)
     assert dev.allows_insecure_transport
-    assert not Settings(issuer="http://broker.lan:8000",
-                        key_encryption_secret=STRONG).allows_insecure_transport
+    with pytest.raises(ConfigurationError):
+        Settings(issuer="http://broker.lan:8000", key_encryption_secret=STRONG)
     prod = Settings(env="production", database_url="postgresql://db/b",
                     issuer="https://broker.example", key_encryption_secret=STRONG)
     assert not prod.allows_insecure_transport and prod.secure_cookies

@@ -112,3 +112,32 @@ def test_production_mode_refuses_to_start_without_secrets(cli):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "BROKER_KEY_ENCRYPTION_SECRET" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_db_purge_deletes_only_what_has_expired(cli, database_url):
+    import time
+
+    from broker.store.models import ClientAssertionJti
+
+    db = Database(database_url)
+    with db.transaction() as s:
+        s.add(ClientAssertionJti(client_id="c", jti="old", expires_at=int(time.time()) - 10))
+        s.add(ClientAssertionJti(client_id="c", jti="live", expires_at=int(time.time()) + 600))
+    purged = json.loads(cli("db", "purge").stdout)
+    assert purged["client_assertion_jtis"] == 1
+    with db.reader() as s:
+        assert [r.jti for r in s.exec(select(ClientAssertionJti)).all()] == ["live"]
+    db.dispose()
+
+
+def test_unmigrated_database_gives_one_readable_line(cli, db_factory):
+    url = db_factory.empty()
+    try:
+        env = {**os.environ, "BROKER_DATABASE_URL": url, "BROKER_KEY_ENCRYPTION_SECRET":
+               TEST_SECRET, "BROKER_LOG_FORMAT": "text"}
+        result = subprocess.run([sys.executable, "-m", "broker.cli", "clients", "list"],
+                                env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        db_factory.drop(url)
+    assert result.returncode == 1 and "broker db upgrade" in result.stderr
+    assert "Traceback" not in result.stderr

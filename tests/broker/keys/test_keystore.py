@@ -53,3 +53,14 @@ def test_rotation_keeps_retiring_keys_published_until_their_tokens_expire(state)
             s.add(row)
     assert before not in {k["kid"] for k in later.jwks()["keys"]}
     assert json.dumps(later.jwks())  # still a valid JWKS
+
+
+def test_wrong_secret_stops_the_start_up(state, settings_factory):
+    from broker.app import build_state, create_app
+
+    wrong = build_state(settings_factory(key_encryption_secret="another-secret-" * 3))
+    app = create_app(wrong.settings, wrong)
+    with pytest.raises(VaultError):
+        for hook in app.on_startup:
+            hook()
+    wrong.db.dispose()
