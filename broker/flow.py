@@ -133,7 +133,8 @@ class AuthorizationFlow:
         with self.db.connect() as s:
             view = self._open(s, interaction_id, browser_id, State.LOGIN)
             self._check_token(self._interactions(s), view, browser_id, step_token)
-            identity = await self.idp.verify(s, login, password)
+            account = self.idp.find(s, login)
+        identity = await self.idp.verify(account, password)
         if identity is None:
             return StepResult(login_error="Identifiant ou mot de passe incorrect.")
         now = int(time.time())

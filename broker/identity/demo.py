@@ -27,13 +27,14 @@ class DemoIdentityProvider:
     key = "demo"
     label = "Fournisseur d'identité de démonstration"
 
-    async def verify(self, conn: Connection, login: str,
-                     password: str) -> VerifiedIdentity | None:
-        """Look the account up, then check the password off the event loop: argon2 releases
-        the GIL, so only the hashing leaves the loop, not the surrounding Python work."""
-        account = None
-        if login and len(login) <= 100:
-            account = conn.execute(FIND_ACCOUNT, {"login": login.strip()}).first()
+    def find(self, conn: Connection, login: str):
+        if not login or len(login) > 100:
+            return None
+        return conn.execute(FIND_ACCOUNT, {"login": login.strip()}).first()
+
+    async def verify(self, account, password: str) -> VerifiedIdentity | None:
+        """Check the password off the event loop: argon2 releases the GIL, so only the hashing
+        leaves the loop, not the surrounding Python work. No database connection is held."""
         stored = account.password_hash if account else _DECOY_HASH
         if not await to_thread.run_sync(_password_matches, stored, password) or account is None:
             return None
