@@ -54,8 +54,18 @@ def run(host: str, port: int, workers: int) -> None:
 
     settings = _settings().with_issuer_default(host, port)
     os.environ[ISSUER_DEFAULT_ENV] = settings.issuer_url  # read by worker processes too
-    # Generate missing keys once, here, so that several workers do not race to create them.
-    _keystore(settings).ensure_keys()
+    # Generate missing keys once, here, so that several workers do not race to create them,
+    # and open them: a wrong key-encryption secret stops here with a non-zero exit status.
+    from broker.keys.keystore import SUPPORTED_ALGS
+    from broker.keys.vault import VaultError
+
+    keystore = _keystore(settings)
+    keystore.ensure_keys()
+    try:
+        for alg in SUPPORTED_ALGS:
+            keystore.signing_key(alg)
+    except VaultError as exc:
+        raise click.ClickException(str(exc)) from exc
     uvicorn.run("broker.asgi:build", factory=True, host=host, port=port, workers=workers,
                 log_config=None, access_log=False, server_header=False, proxy_headers=False)
 

@@ -141,3 +141,14 @@ def test_unmigrated_database_gives_one_readable_line(cli, db_factory):
         db_factory.drop(url)
     assert result.returncode == 1 and "broker db upgrade" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_run_refuses_to_start_with_a_wrong_secret(cli, database_url, var_dir):
+    cli("keys", "rotate")  # keys sealed under TEST_SECRET
+    env = {**os.environ, "BROKER_DATABASE_URL": database_url, "BROKER_VAR_DIR": str(var_dir),
+           "BROKER_KEY_ENCRYPTION_SECRET": "a-different-secret-" * 3}
+    result = subprocess.run([sys.executable, "-m", "broker.cli", "run", "--port", "1",
+                             "--workers", "2"], env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1 and "cannot decrypt signing key" in result.stderr
+    assert "Traceback" not in result.stderr
