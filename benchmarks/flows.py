@@ -16,6 +16,15 @@ by kind. The run is bounded: ``--warmup`` seconds that are not measured, then
 ``--duration`` seconds that are, then every VU stops after its current request
 (each request is bounded by ``--timeout``).
 
+``--mode token`` measures ``POST token_endpoint`` alone instead. Phase 1 (not
+measured) runs the front channel above, up to the code, until ``--codes`` codes
+are minted or ``--mint-limit`` seconds have passed, keeping each code with its
+PKCE verifier. Phase 2 redeems every code, oldest first, at the same
+concurrency, as fast as possible (client_secret_basic + code_verifier), and
+reports requests/s, p50/p99 and errors: a redemption counts only if it gets a
+200 with an ``access_token``. Phase 2 stops after ``--redeem-limit`` seconds
+(codes live 60 s); codes not sent by then are reported as ``unredeemed``.
+
 Profiles only differ in defaults (credentials) and in what is documented: both
 discover endpoints from ``{issuer}/.well-known/openid-configuration`` and parse
 whatever HTML forms they are served.
@@ -37,6 +46,9 @@ Examples::
         --client-id bench --client-secret s3cret \\
         --redirect-uri http://127.0.0.1:9/cb --concurrency 16 --duration 15
     python benchmarks/flows.py --profile ping --url http://127.0.0.1:4000/ping
+    python benchmarks/flows.py --mode token --profile peer --issuer http://127.0.0.1:4000 \\
+        --client-id bench --client-secret s3cret \\
+        --redirect-uri http://127.0.0.1:9/cb --concurrency 16 --codes 5000
 """
 
 from __future__ import annotations
@@ -57,7 +69,7 @@ import secrets
 import socket
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -694,8 +706,18 @@ FORM_CT = ("Content-Type", "application/x-www-form-urlencoded")
 HTML_ACCEPT = ("Accept", "text/html,application/xhtml+xml")
 
 
+def token_headers(t: Target) -> list[tuple[str, str]]:
+    return [("Authorization", t.basic_auth), FORM_CT, ("Accept", "application/json")]
+
+
 async def one_flow(client, t: Target, steps: list) -> dict:
     """Run one complete flow; raise FlowError on any failure."""
+    code, verifier, nonce = await front_channel(client, t, steps)
+    return await back_channel(client, t, steps, code, verifier, nonce)
+
+
+async def front_channel(client, t: Target, steps: list) -> tuple[str, str, str]:
+    """authorize -> login -> consent -> code: return (code, PKCE verifier, nonce)."""
     jar = CookieJar()
     verifier = b64url(secrets.token_bytes(32))
     challenge = b64url(hashlib.sha256(verifier.encode()).digest())
@@ -759,9 +781,11 @@ async def one_flow(client, t: Target, steps: list) -> dict:
         headers = [HTML_ACCEPT, FORM_CT]
     else:
         raise FlowError("too_many_steps")
+    return code, verifier, nonce
 
-    # Token endpoint
-    body = urlencode(
+
+def token_request_body(t: Target, code: str, verifier: str) -> bytes:
+    return urlencode(
         {
             "grant_type": "authorization_code",
             "code": code,
@@ -769,10 +793,14 @@ async def one_flow(client, t: Target, steps: list) -> dict:
             "code_verifier": verifier,
         }
     ).encode()
+
+
+async def back_channel(client, t: Target, steps: list, code: str, verifier: str, nonce: str) -> dict:
+    """POST token_endpoint, check the ID token, GET userinfo."""
+    body = token_request_body(t, code, verifier)
     t0 = time.perf_counter()
     resp = await http_call(
-        client, None, "POST", t.token_endpoint, t,
-        [("Authorization", t.basic_auth), FORM_CT, ("Accept", "application/json")], body, steps,
+        client, None, "POST", t.token_endpoint, t, token_headers(t), body, steps,
     )
     token_latency = time.perf_counter() - t0
     if resp.status != 200:
@@ -976,6 +1004,200 @@ async def discover(issuer: str, timeout: float) -> dict:
         await client.close()
 
 
+# --------------------------------------------------------------------------
+# Token mode: POST /token alone
+# --------------------------------------------------------------------------
+
+
+async def run_token(args, t: Target) -> dict:
+    """Phase 1 mints up to ``--codes`` codes through the front channel (not
+    measured, at most ``--mint-limit`` s); phase 2 redeems all of them, oldest
+    first, as fast as the VUs can, and measures only that.
+
+    Phase 2 is bounded by ``--redeem-limit`` s (codes live 60 s on both sides);
+    codes not sent by then are reported as ``unredeemed``."""
+    loop = asyncio.get_running_loop()
+    n_target = args.codes
+    clients = [make_client(args.client, t.host, t.port, args.timeout) for _ in range(args.concurrency)]
+    minted: list[tuple[str, str, float]] = []  # (code, verifier, perf_counter when minted)
+    mint_errors: Counter = Counter()
+    mint_samples: dict[str, str] = {}
+    reserved = 0  # flows started or done that may still yield a code
+
+    # ---- phase 1: mint (not measured)
+    m0 = time.perf_counter()
+    mint_deadline = m0 + args.mint_limit
+
+    async def minter(client) -> None:
+        nonlocal reserved
+        while reserved < n_target and time.perf_counter() < mint_deadline:
+            reserved += 1
+            try:
+                code, verifier, _ = await front_channel(client, t, [])
+            except FlowError as exc:
+                reserved -= 1
+                mint_errors[exc.kind] += 1
+                mint_samples.setdefault(exc.kind, exc.detail[:300])
+                await asyncio.sleep(0.01)  # do not spin on a failing server
+                continue
+            minted.append((code, verifier, time.perf_counter()))
+
+    tasks = [loop.create_task(minter(c)) for c in clients]
+    # in-flight flows may end after the deadline, each request bounded by --timeout
+    done, pending = await asyncio.wait(tasks, timeout=args.mint_limit + 2 * args.timeout + 2)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=2)
+    for i, task in enumerate(tasks):
+        failed = task in done and task.exception() is not None
+        if failed:
+            mint_errors["driver_exception"] += 1
+            mint_samples.setdefault("driver_exception", repr(task.exception())[:300])
+        if failed or task in pending:
+            # a request cut short leaves its connection in an unknown state: use a new one
+            await clients[i].close()
+            clients[i] = make_client(args.client, t.host, t.port, args.timeout)
+    m1 = time.perf_counter()
+
+    # ---- phase 2: redeem (measured)
+    queue = deque(minted)  # oldest first
+    lat: list[float] = []
+    errors: Counter = Counter()
+    samples: dict[str, str] = {}
+    algs: Counter = Counter()
+    max_age = 0.0
+    target, _ = _target_of(t, t.token_endpoint)
+    headers = token_headers(t)
+
+    def error(kind: str, detail: str) -> None:
+        errors[kind] += 1
+        samples.setdefault(kind, detail[:300])
+
+    async def redeemer(client) -> None:
+        nonlocal max_age
+        while queue and time.perf_counter() < redeem_deadline:
+            code, verifier, born = queue.popleft()
+            body = token_request_body(t, code, verifier)
+            start = time.perf_counter()
+            try:
+                resp = await client.request("POST", target, headers, body)
+            except TransportError as exc:
+                error("transport", str(exc))
+                continue
+            end = time.perf_counter()
+            max_age = max(max_age, end - born)
+            if resp.status != 200:
+                error(f"token_http_{resp.status}", resp.body[:200].decode("utf-8", "replace"))
+                continue
+            try:
+                tok = json.loads(resp.body)
+                access_token = tok.get("access_token") if isinstance(tok, dict) else None
+            except ValueError as exc:
+                error("token_bad_json", repr(exc))
+                continue
+            if not isinstance(access_token, str) or not access_token:
+                error("token_no_access_token", resp.body[:200].decode("utf-8", "replace"))
+                continue
+            lat.append(end - start)
+            id_token = tok.get("id_token")
+            if isinstance(id_token, str):
+                try:
+                    algs[json.loads(b64url_decode(id_token.split(".", 1)[0])).get("alg")] += 1
+                except (ValueError, binascii.Error, AttributeError):
+                    algs["malformed"] += 1
+            else:
+                algs["none"] += 1
+
+    r0 = time.perf_counter()
+    redeem_deadline = r0 + args.redeem_limit
+    drv0 = time.process_time()
+    srv0 = _proc_tree_cpu(args.server_pid) if args.server_pid else None
+    tasks = [loop.create_task(redeemer(c)) for c in clients]
+    done, pending = await asyncio.wait(tasks, timeout=args.redeem_limit + args.timeout + 2)
+    r1 = time.perf_counter()
+    drv1 = time.process_time()
+    srv1 = _proc_tree_cpu(args.server_pid) if args.server_pid else None
+    for p in pending:
+        p.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=2)
+        errors["driver_timeout"] += len(pending)
+    for d in done:
+        if d.exception() is not None:
+            error("driver_exception", repr(d.exception()))
+    for c in clients:
+        await c.close()
+
+    elapsed = max(r1 - r0, 1e-9)
+    mint_s = m1 - m0
+    ms = lambda v: None if v is None else round(v * 1000, 2)  # noqa: E731
+    n = len(lat)
+    return {
+        "mode": "token",
+        "profile": args.profile,
+        "client": args.client,
+        "loop": type(loop).__module__.split(".")[0],
+        "concurrency": args.concurrency,
+        "prompt": args.prompt,
+        "codes_target": n_target,
+        "codes": len(minted),
+        "mint_s": round(mint_s, 3),
+        "mint_per_s": round(len(minted) / mint_s, 2) if mint_s > 0 else None,
+        "mint_errors": sum(mint_errors.values()),
+        "mint_errors_by_kind": dict(mint_errors),
+        "mint_error_samples": mint_samples,
+        "duration_s": round(elapsed, 3),
+        "redeemed": n,
+        "requests": len(minted) - len(queue),
+        "unredeemed": len(queue),
+        "requests_per_s": round(n / elapsed, 1),
+        "p50_ms": ms(percentile(lat, 50)),
+        "p99_ms": ms(percentile(lat, 99)),
+        "mean_ms": ms(sum(lat) / n) if n else None,
+        "errors": sum(errors.values()),
+        "errors_by_kind": dict(errors),
+        "error_samples": samples,
+        "max_code_age_s": round(max_age, 2),
+        "id_token_alg": dict(algs),
+        "driver_cpu": round((drv1 - drv0) / elapsed, 3),
+        "server_cpu": round((srv1 - srv0) / elapsed, 3) if srv0 is not None and srv1 is not None else None,
+    }
+
+
+def print_token_human(r: dict, out=sys.stdout) -> None:
+    print(
+        f"mode=token profile={r['profile']} client={r['client']}/{r['loop']} concurrency={r['concurrency']}",
+        file=out,
+    )
+    print(
+        f"  phase 1 (not measured): {r['codes']}/{r['codes_target']} codes minted in {r['mint_s']}s "
+        f"({r['mint_per_s']} flows/s), front-channel errors: {r['mint_errors']}",
+        file=out,
+    )
+    print(
+        f"  phase 2: {r['redeemed']} codes redeemed in {r['duration_s']}s  =>  {r['requests_per_s']} req/s   "
+        f"errors: {r['errors']}   unredeemed: {r['unredeemed']}",
+        file=out,
+    )
+    print(f"  POST /token ms: p50 {r['p50_ms']}  p99 {r['p99_ms']}  mean {r['mean_ms']}", file=out)
+    print(f"  oldest code when redeemed: {r['max_code_age_s']}s   id_token alg {r['id_token_alg']}", file=out)
+    srv = r["server_cpu"]
+    print(
+        f"  cpu during phase 2 (fraction of one core): driver {r['driver_cpu']}"
+        + (f"  server {srv}" if srv is not None else ""),
+        file=out,
+    )
+    if r["driver_cpu"] > 0.85:
+        print("  WARNING: the driver is near one full core: the result may be driver-bound", file=out)
+    if r["unredeemed"]:
+        print(f"  WARNING: {r['unredeemed']} codes were not redeemed within --redeem-limit", file=out)
+    for kind, count in r["mint_errors_by_kind"].items():
+        print(f"  phase 1 error {kind} x{count}: {r['mint_error_samples'].get(kind, '')}", file=out)
+    for kind, count in r["errors_by_kind"].items():
+        print(f"  error {kind} x{count}: {r['error_samples'].get(kind, '')}", file=out)
+
+
 async def run(args) -> dict:
     loop = asyncio.get_running_loop()
     stats = Stats()
@@ -1026,6 +1248,8 @@ async def run(args) -> dict:
             meta["check"] = {"steps": [s for s, _ in steps], **info}
             if args.verbose:
                 print("check flow ok:", " -> ".join(s for s, _ in steps), file=sys.stderr)
+        if args.mode == "token":
+            return {**(await run_token(args, t)), **meta}
 
     t0 = time.perf_counter()
     stats.window_start = t0 + args.warmup
@@ -1094,6 +1318,8 @@ async def run(args) -> dict:
 
 
 def print_human(r: dict, out=sys.stdout) -> None:
+    if r.get("mode") == "token":
+        return print_token_human(r, out)
     unit = "req" if r["profile"] == "ping" else "flows"
     print(
         f"profile={r['profile']} client={r['client']}/{r['loop']} concurrency={r['concurrency']} "
@@ -1125,6 +1351,16 @@ def print_human(r: dict, out=sys.stdout) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--profile", choices=sorted(PROFILES), required=True)
+    ap.add_argument(
+        "--mode", choices=("flows", "token"), default="flows",
+        help="flows: whole flows (default); token: POST /token alone (mint --codes codes first, unmeasured, "
+        "then redeem them all and measure; --duration/--warmup are not used)",
+    )
+    ap.add_argument("--codes", type=int, default=5000, help="token mode: codes to mint, then redeem (default 5000)")
+    ap.add_argument("--mint-limit", type=float, default=40.0,
+                    help="token mode: stop minting after this many seconds (default 40)")
+    ap.add_argument("--redeem-limit", type=float, default=15.0,
+                    help="token mode: stop redeeming after this many seconds; codes live 60 s (default 15)")
     ap.add_argument("--issuer", help="issuer URL; discovery at {issuer}/.well-known/openid-configuration")
     ap.add_argument("--url", help="profile ping: URL to GET")
     ap.add_argument("--client-id")
@@ -1162,6 +1398,11 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("missing " + ", ".join("--" + m.replace("_", "-") for m in missing))
     if args.concurrency < 1 or args.duration <= 0 or args.warmup < 0:
         ap.error("bad --concurrency/--duration/--warmup")
+    if args.mode == "token":
+        if args.profile == "ping":
+            ap.error("--mode token needs a flow profile (peer or ours)")
+        if args.codes < 1 or args.mint_limit <= 0 or args.redeem_limit <= 0:
+            ap.error("bad --codes/--mint-limit/--redeem-limit")
 
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})

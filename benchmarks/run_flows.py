@@ -12,12 +12,16 @@ For each side, in this order:
 it starts the server on a free loopback port, waits for its discovery
 document, runs benchmarks/flows.py pinned to CPU 1 at each concurrency asked
 for, and stops the server (SIGTERM to its process group, SIGKILL after 10 s).
-Then it prints one table, the ratio ours/peer, and writes the same as Markdown
-to benchmarks/results/latest.md (and JSON to latest.json).
+After the flow rows, on the same server, it runs the token-endpoint benchmark
+(flows.py --mode token): mint --token-codes codes through the front channel
+(not measured), then redeem them all and measure POST /token alone. Then it
+prints the tables, the ratios ours/peer, and writes the same as Markdown to
+benchmarks/results/latest.md (and JSON to latest.json), or to --out.
 
     python benchmarks/run_flows.py                      # both sides, c=16, 15 s
     python benchmarks/run_flows.py --only peer --concurrency 8,16,32
     python benchmarks/run_flows.py --ceiling --only peer   # + driver's own ceiling
+    python benchmarks/run_flows.py --duration 5 --server-warmup 2 --out /tmp/short.md  # short check
 
 `--ceiling` also runs the driver against benchmarks/mock_server.py (a trivial
 server with the broker's flow contract and no crypto) to show how many flows/s
@@ -145,6 +149,46 @@ def run_driver(args, extra: list[str], server_pid: int, warmup: float, out_json:
     return json.loads(out_json.read_text())
 
 
+def token_enabled(args) -> bool:
+    return not args.no_token
+
+
+def run_token_driver(args, side: str, extra: list[str], server_pid: int, out_json: Path) -> dict:
+    """flows.py --mode token on the running server; a failure is returned, not raised,
+    so that the side's flow rows are kept."""
+    cmd = [
+        sys.executable, str(FLOWS), "--mode", "token",
+        "--concurrency", str(args.token_concurrency),
+        "--codes", str(args.token_codes),
+        "--mint-limit", str(args.mint_limit),
+        "--redeem-limit", str(args.redeem_limit),
+        "--timeout", str(args.timeout),
+        "--client", args.client,
+        f"--prompt={args.prompt}",
+        "--server-pid", str(server_pid),
+        "--json-out", str(out_json),
+        *extra,
+    ]
+    if args.driver_cpu is not None:
+        cmd += ["--cpu", str(args.driver_cpu)]
+    limit = args.mint_limit + args.redeem_limit + 4 * args.timeout + 60
+    log(f"{side}: token endpoint: minting up to {args.token_codes} codes (<= {args.mint_limit:g} s), then redeeming")
+    try:
+        subprocess.run(cmd, check=True, timeout=limit, stdin=subprocess.DEVNULL)
+        r = json.loads(out_json.read_text())
+    except (subprocess.SubprocessError, OSError, ValueError) as exc:
+        return {"mode": "token", "side": side, "failed": f"token endpoint: {exc}"}
+    r["side"] = side
+    return r
+
+
+def peer_lru_size(args) -> int:
+    """LRU entries for the peer's memory adapter so that no minted code is evicted
+    before it is redeemed: about 6-11 new entries per flow were observed, plus the
+    access token and promotions per redemption; 16 per code leaves a margin."""
+    return 16 * args.token_codes + 1000
+
+
 def parse_json_object(text: str) -> dict:
     text = text.strip()
     try:
@@ -185,6 +229,8 @@ def side_peer(args, tmp: Path) -> list[dict]:
         *taskset(args.server_cpu), "node", "server.js", "--port", str(port),
         f"--client-id={PEER_CLIENT_ID}", f"--client-secret={secret}", f"--redirect-uri={redirect}",
     ]
+    if token_enabled(args):
+        cmd.append(f"--lru-size={peer_lru_size(args)}")
     issuer = f"http://127.0.0.1:{port}"
     results = []
     with server(cmd, cwd=PEER_DIR, env=None, logfile=tmp / "peer.log",
@@ -196,6 +242,12 @@ def side_peer(args, tmp: Path) -> list[dict]:
             r = run_driver(args, extra, proc.pid, warm, tmp / f"peer-{c}.json")
             r["side"] = "peer"
             results.append(r)
+        if token_enabled(args):
+            results.append(run_token_driver(
+                args, "peer",
+                ["--profile", "peer", f"--issuer={issuer}", f"--client-id={PEER_CLIENT_ID}",
+                 f"--client-secret={secret}", f"--redirect-uri={redirect}"],
+                proc.pid, tmp / "peer-token.json"))
     return results
 
 
@@ -251,6 +303,12 @@ def side_ours(args, tmp: Path) -> list[dict]:
             r = run_driver(args, extra, proc.pid, warm, tmp / f"ours-{c}.json")
             r["side"] = "ours"
             results.append(r)
+        if token_enabled(args):
+            results.append(run_token_driver(
+                args, "ours",
+                ["--profile", "ours", f"--issuer={issuer}", f"--client-id={client_id}",
+                 f"--client-secret={client_secret}", f"--redirect-uri={redirect}"],
+                proc.pid, tmp / "ours-token.json"))
     return results
 
 
@@ -354,6 +412,45 @@ def ratios(results: list[dict]) -> list[dict]:
     return out
 
 
+TOKEN_COLS = [
+    ("side", "side"), ("concurrency", "conc"), ("redeemed", "codes"), ("requests_per_s", "req/s"),
+    ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("errors", "errors"), ("unredeemed", "unredeemed"),
+    ("mint_s", "mint s"), ("max_code_age_s", "oldest code s"), ("server_cpu", "server cpu"),
+    ("driver_cpu", "driver cpu"),
+]
+
+
+def token_ratio(tokens: list[dict]) -> dict | None:
+    by = {r["side"]: r for r in tokens}
+    p, o = by.get("peer"), by.get("ours")
+    if not p or not o:
+        return None
+    return {
+        "concurrency": o["concurrency"],
+        "rps_ratio": round(o["requests_per_s"] / p["requests_per_s"], 3) if p["requests_per_s"] else None,
+        "p50_ratio": round(o["p50_ms"] / p["p50_ms"], 3) if o["p50_ms"] and p["p50_ms"] else None,
+        "p99_ratio": round(o["p99_ms"] / p["p99_ms"], 3) if o["p99_ms"] and p["p99_ms"] else None,
+    }
+
+
+def token_text_table(tokens: list[dict], trat: dict | None) -> str:
+    rows = [[h for _, h in TOKEN_COLS]] + [
+        [f"{r['side']} token endpoint" if k == "side" else fmt(r.get(k)) for k, _ in TOKEN_COLS] for r in tokens
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(TOKEN_COLS))]
+    lines = ["token endpoint alone (POST /token, authorization_code + client_secret_basic + PKCE):"]
+    lines += ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+              for row in rows]
+    lines.insert(2, "  ".join("-" * w for w in widths))
+    if trat:
+        lines.append("")
+        lines.append(
+            f"ratio ours/peer, token endpoint @ c={trat['concurrency']}: req/s x{fmt(trat['rps_ratio'])}"
+            f"   p50 x{fmt(trat['p50_ratio'])}   p99 x{fmt(trat['p99_ratio'])}"
+        )
+    return "\n".join(lines)
+
+
 def text_table(results: list[dict], rat: list[dict]) -> str:
     rows = [[h for _, h in COLS]] + [[fmt(r.get(k)) for k, _ in COLS] for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLS))]
@@ -373,7 +470,9 @@ def text_table(results: list[dict], rat: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def markdown(results: list[dict], rat: list[dict], m: dict, args) -> str:
+def markdown(results: list[dict], rat: list[dict], m: dict, args,
+             tokens: list[dict] | None = None, trat: dict | None = None) -> str:
+    tokens = tokens or []
     out = ["# OIDC flow benchmark: latest results", ""]
     out.append(f"- Date: {m['date']}")
     out.append(f"- Machine: {m['cpu_model']}, {m['cpus_online']} CPUs online, Linux {m['kernel']}")
@@ -413,8 +512,41 @@ def markdown(results: list[dict], rat: list[dict], m: dict, args) -> str:
     else:
         out.append("Ratio ours/peer: n/a (only one side was run).")
         out.append("")
+    if tokens:
+        out.append("## Token endpoint alone")
+        out.append("")
+        out.append(
+            f"`POST /token` only (authorization_code, `client_secret_basic`, PKCE `code_verifier`), after the flow "
+            f"rows, on the same server. Phase 1 (not measured) mints up to {args.token_codes} codes through the "
+            f"front channel at c={args.token_concurrency}, for at most {args.mint_limit:g} s; phase 2 redeems them "
+            f"all, oldest first, at c={args.token_concurrency}, for at most {args.redeem_limit:g} s. req/s = "
+            "codes redeemed with 200 and an `access_token` / phase 2 wall time; p50/p99 over those requests; "
+            "errors = any other answer."
+            + (f" The peer runs with a memory-adapter LRU of {peer_lru_size(args)} entries (library default: "
+               "1,000), so that no code is evicted before it is redeemed."
+               if any(r["side"] == "peer" for r in tokens) else "")
+        )
+        out.append("")
+        out.append("| " + " | ".join(h for _, h in TOKEN_COLS) + " |")
+        out.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(TOKEN_COLS))) + "|")
+        for r in tokens:
+            out.append("| " + " | ".join(fmt(r.get(k)) for k, _ in TOKEN_COLS) + " |")
+        out.append("")
+        if trat:
+            out.append("| concurrency | req/s ours/peer | p50 ours/peer | p99 ours/peer |")
+            out.append("|---:|---:|---:|---:|")
+            out.append(f"| {trat['concurrency']} | {fmt(trat['rps_ratio'])} | {fmt(trat['p50_ratio'])} "
+                       f"| {fmt(trat['p99_ratio'])} |")
+        else:
+            out.append("Ratio ours/peer: n/a (the token endpoint was measured on one side only).")
+        out.append("")
     errs = [(r["side"], r["concurrency"], k, n, r["error_samples"].get(k, ""))
             for r in results for k, n in r["errors_by_kind"].items()]
+    errs += [(f"{r['side']} token endpoint", r["concurrency"], k, n, r["error_samples"].get(k, ""))
+             for r in tokens for k, n in r["errors_by_kind"].items()]
+    errs += [(f"{r['side']} token endpoint, phase 1 (minting)", r["concurrency"], k, n,
+              r["mint_error_samples"].get(k, ""))
+             for r in tokens for k, n in r["mint_errors_by_kind"].items()]
     if errs:
         out.append("## Errors")
         out.append("")
@@ -462,7 +594,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--broker", help="path of the broker console script (default .venv/bin/broker)")
     ap.add_argument("--broker-env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for the broker commands (repeatable)")
-    ap.add_argument("--out", default=str(RESULTS / "latest.md"), help="Markdown report path")
+    ap.add_argument("--no-token", action="store_true", help="skip the token-endpoint benchmark")
+    ap.add_argument("--token-codes", type=int, default=5000,
+                    help="token endpoint: codes minted (unmeasured), then redeemed (measured) (default 5000)")
+    ap.add_argument("--token-concurrency", type=int,
+                    help="token endpoint: virtual users for both phases (default: the first --concurrency)")
+    ap.add_argument("--mint-limit", type=float, default=40.0,
+                    help="token endpoint: stop minting codes after this many seconds (default 40)")
+    ap.add_argument("--redeem-limit", type=float, default=15.0,
+                    help="token endpoint: stop redeeming after this many seconds (codes live 60 s; default 15)")
+    ap.add_argument("--out", default=str(RESULTS / "latest.md"),
+                    help="Markdown report path; the JSON goes next to it (default results/latest.md)")
     ap.add_argument("--keep-tmp", action="store_true", help="keep the temporary dir (logs, DB, JSON)")
     args = ap.parse_args(argv)
     try:
@@ -471,6 +613,12 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--concurrency: integers, comma separated")
     if not args.concurrency or min(args.concurrency) < 1:
         ap.error("--concurrency must be >= 1")
+    if args.token_concurrency is None:
+        args.token_concurrency = args.concurrency[0]
+    if args.token_concurrency < 1 or args.token_codes < 1 or args.mint_limit <= 0 or args.redeem_limit <= 0:
+        ap.error("bad --token-concurrency/--token-codes/--mint-limit/--redeem-limit")
+    if args.mint_limit + args.redeem_limit > 58:
+        log("WARNING: --mint-limit + --redeem-limit > 58 s: the oldest codes may expire (60 s) before redemption")
 
     ncpu = len(os.sched_getaffinity(0))
     if ncpu < 2 or shutil.which("taskset") is None:
@@ -504,20 +652,30 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    tokens = [r for r in results if r.get("mode") == "token"]
+    results = [r for r in results if r.get("mode") != "token"]
+    failures += [f"{r['side']}: {r['failed']}" for r in tokens if "failed" in r]
+    tokens = [r for r in tokens if "failed" not in r]
     rat = ratios(results)
+    trat = token_ratio(tokens)
     print()
     print(text_table(results, rat))
+    if tokens:
+        print()
+        print(token_text_table(tokens, trat))
     for f in failures:
         print(f"FAILED {f}")
-    if results:
+    if results or tokens:
         m = machine(args)
-        md = markdown(results, rat, m, args)
+        md = markdown(results, rat, m, args, tokens, trat)
         if failures:
             md += "\n## Failed sides\n\n" + "\n".join(f"- {f}" for f in failures) + "\n"
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(md)
-        out.with_suffix(".json").write_text(json.dumps({"machine": m, "results": results, "ratios": rat}, indent=2))
+        out.with_suffix(".json").write_text(json.dumps(
+            {"machine": m, "results": results, "ratios": rat, "token_results": tokens, "token_ratio": trat},
+            indent=2))
         log(f"wrote {out} and {out.with_suffix('.json')}")
     return 1 if failures else 0
 

@@ -10,6 +10,12 @@
 //   --client-id ID     / PEER_CLIENT_ID (default "bench")
 //   --client-secret S  / PEER_CLIENT_SECRET (default "bench-secret-…")
 //   --redirect-uri U   / PEER_REDIRECT_URI (default http://127.0.0.1:9/cb)
+//   --lru-size N       / PEER_LRU_SIZE  (default: not set, i.e. oidc-provider's
+//                        own memory adapter, an LRU of 1,000 entries x 2
+//                        generations). When set: the same MemoryAdapter class,
+//                        on an LRU of N entries. Used by the token benchmark
+//                        (run_flows.py), which mints thousands of codes before
+//                        redeeming them: the default LRU would evict them.
 //
 // On start it prints one JSON line on stdout:
 //   {"ready":true,"issuer":…,"client_id":…,"client_secret":…,"redirect_uri":…}
@@ -30,6 +36,7 @@ const { values: args } = parseArgs({
     'client-id': { type: 'string' },
     'client-secret': { type: 'string' },
     'redirect-uri': { type: 'string' },
+    'lru-size': { type: 'string' },
   },
   strict: true,
 });
@@ -43,6 +50,13 @@ const redirectUri = args['redirect-uri'] ?? process.env.PEER_REDIRECT_URI ?? 'ht
 
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
   console.error(`invalid port: ${args.port ?? process.env.PEER_PORT}`);
+  process.exit(2);
+}
+
+const lruSizeArg = args['lru-size'] ?? process.env.PEER_LRU_SIZE;
+const lruSize = lruSizeArg === undefined ? undefined : Number.parseInt(lruSizeArg, 10);
+if (lruSize !== undefined && (!Number.isInteger(lruSize) || lruSize < 1)) {
+  console.error(`invalid lru size: ${lruSizeArg}`);
   process.exit(2);
 }
 
@@ -102,6 +116,16 @@ const configuration = {
   // Default in-memory adapter (no `adapter` key): nothing is persisted.
 };
 
+if (lruSize !== undefined) {
+  // The library's own memory adapter and LRU, only bigger (deep imports: the
+  // package has no "exports" map). clockTolerance 15 is the library default,
+  // which the default adapter receives too.
+  const { default: MemoryAdapter } = await import('oidc-provider/lib/adapters/memory_adapter.js');
+  const { default: LRU } = await import('oidc-provider/lib/helpers/lru.js');
+  const store = new LRU({ maxSize: lruSize });
+  configuration.adapter = (model) => new MemoryAdapter(model, store, 15);
+}
+
 const provider = new Provider(issuer, configuration);
 // Stay quiet: no per-request logging. Server errors go to stderr.
 provider.on('server_error', (ctx, err) => {
@@ -115,6 +139,7 @@ const server = provider.listen(port, host, () => {
     client_id: clientId,
     client_secret: clientSecret,
     redirect_uri: redirectUri,
+    lru_size: lruSize ?? 'default',
     pid: process.pid,
     node: process.version,
   })}\n`);
