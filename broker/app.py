@@ -13,6 +13,7 @@ from litestar.template.config import TemplateConfig
 
 from broker.db import Database
 from broker.flow import AuthorizationFlow
+from broker.identity.controller import LoginController
 from broker.keys.keystore import SUPPORTED_ALGS, KeyStore
 from broker.keys.vault import KeyVault, derive_key
 from broker.oidc.config import OidcConfig
@@ -22,7 +23,6 @@ from broker.web.errors import EXCEPTION_HANDLERS
 from broker.web.middleware import RequestContextMiddleware
 from broker.web.oidc_controller import OidcController
 from broker.web.state import BrokerState
-from broker.identity.controller import LoginController
 from consent.controller import ConsentController
 from consent.service import ConsentLedger
 

@@ -4,8 +4,8 @@ This is the only broker interface the ``consent`` package uses."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 # What the screen showed, rebuilt from the service name and scopes, kept in the consent history.

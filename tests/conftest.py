@@ -75,8 +75,8 @@ def state(settings_factory):
 def jwks_server():
     """Serves a JWKS over real HTTP, as a client's jwks_uri would."""
     import json
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     servers = []
 

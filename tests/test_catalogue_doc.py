@@ -23,6 +23,6 @@ def test_catalogue_lists_every_scope_once_with_its_label():
 def test_catalogue_names_every_field_of_each_data_scope():
     text = CATALOGUE.read_text()
     for scope in REGISTRY.data_scopes():
-        line = next(l for l in text.splitlines() if l.startswith(f"| `{scope.name}` |"))
+        line = next(row for row in text.splitlines() if row.startswith(f"| `{scope.name}` |"))
         for field in scope.fields:
             assert field in line, f"{scope.name}: {field} missing"

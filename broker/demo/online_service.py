@@ -166,4 +166,5 @@ def create_service_app(rp: RelyingParty) -> Litestar:
         response.cookies.append(Cookie(key=COOKIE, value=session_id, httponly=True))
         return response
 
-    return Litestar(route_handlers=[home, style, login, callback], debug=False)
+    return Litestar(route_handlers=[home, style, login, callback], debug=False,
+                    logging_config=None)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from broker.oidc.config import OidcConfig
 from broker.oidc.models import AccessTokenRecord, CitizenIdentity, Client
 from broker.oidc.tokens import pairwise_subject
-from broker.oidc.config import OidcConfig
 
 
 def userinfo_claims(

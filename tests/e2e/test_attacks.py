@@ -11,8 +11,8 @@ from joserfc import jws, jwt
 from joserfc.jwk import ECKey, OctKey
 from sqlalchemy import update
 
-from broker.store.models import AccessToken, AuthorizationCode, Interaction
 from broker.security import digest
+from broker.store.models import AccessToken, AuthorizationCode, Interaction
 from tests.helpers import AuthorizationRequest, Browser, query, redeem, register_client
 
 
@@ -249,7 +249,8 @@ def test_attack_alg_none_token_at_userinfo(broker):
     client, request, received = signed_in(broker)
     claims = _claims_of(redeem(broker.url, client, received["code"],
                                request.verifier).json()["access_token"])
-    segment = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+    def segment(d):
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
     unsigned = f"{segment({'alg': 'none', 'typ': 'at+jwt'})}.{segment(claims)}."
     response = userinfo(broker.url, unsigned)
     assert response.status_code == 401 and response.json()["error"] == "invalid_token"
