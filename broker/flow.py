@@ -139,9 +139,9 @@ class AuthorizationFlow:
             return StepResult(login_error="Identifiant ou mot de passe incorrect.")
         now = int(time.time())
         with self.db.begin() as s:
+            # Not read again: the state machine's compare-and-set below makes this step happen
+            # once, even if the same form was posted twice while the password was checked.
             interactions = self._interactions(s)
-            # Opened again: the state machine's compare-and-set guards the step from here on.
-            view = self._open(s, interaction_id, browser_id, State.LOGIN)
             server = self.server(s)
             auth = Authentication(citizen_id=upsert_citizen(s, identity, now), acr=identity.acr,
                                   amr=list(identity.amr), auth_time=now, idp=identity.idp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
+from markupsafe import Markup
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -19,13 +20,24 @@ PERSONAS = [
 ]
 
 
+def _personas_html(request: Request) -> Markup:
+    """The test accounts' table never changes: render it once per application."""
+    cached = getattr(request.app.state, "personas_html", None)
+    if cached is None:
+        engine = request.app.template_engine
+        cached = Markup(engine.get_template("login_personas.html").render(personas=PERSONAS))
+        request.app.state.personas_html = cached
+    return cached
+
+
 def _login_page(request: Request, token: str, client_name: str, error: str | None = None,
                 login_value: str = "", status: int = 200) -> Template:
     # The test accounts (and their passwords) are listed only in development mode.
-    personas = PERSONAS if broker_state(request).settings.is_development else []
+    development = broker_state(request).settings.is_development
     return page("login.html", {
         "action": str(request.url.path), "csrf_token": token, "client_name": client_name,
-        "error": error, "login_value": login_value, "personas": personas,
+        "error": error, "login_value": login_value,
+        "personas_html": _personas_html(request) if development else "",
     }, status=status)
 
 
