@@ -95,8 +95,12 @@ class S256CodeChallenge(CodeChallenge):
     def validate_code_verifier(self, grant, result) -> None:
         request = grant.request
         challenge = self.get_authorization_code_challenge(request.authorization_code)
-        if challenge and not request.form.get("code_verifier"):
+        verifier = request.form.get("code_verifier")
+        if challenge and not verifier:
             raise InvalidRequestError("Missing 'code_verifier'")
+        if not challenge and not verifier:
+            # authlib would let a code without a challenge through: every code needs PKCE.
+            raise InvalidGrantError("The code was not issued with PKCE.")
         super().validate_code_verifier(grant, result)
 
 

@@ -336,3 +336,14 @@ def test_attack_private_key_jwt_signed_with_hs256(broker):
         "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
         "client_assertion": forged})
     assert response.json()["error"] == "invalid_client"
+
+
+def test_attack_code_without_challenge_and_without_verifier(broker):
+    """Defence in depth: a code that somehow lacks a challenge is not redeemable at all."""
+    client, request, received = signed_in(broker)
+    with broker.state.db.transaction() as s:
+        s.exec(update(AuthorizationCode)
+               .where(AuthorizationCode.code_digest == digest(received["code"]))
+               .values(code_challenge=None, code_challenge_method=None))
+    response = redeem(broker.url, client, received["code"], None)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
