@@ -97,4 +97,4 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
 def create_asgi_app(settings: Settings, state: BrokerState | None = None):
     """The application as served: the request-context middleware wraps everything, routing
     errors (404, 405) included, which Litestar's own middleware would not see."""
-    return RequestContextMiddleware(create_app(settings, state))
+    return RequestContextMiddleware(create_app(settings, state), https=settings.secure_cookies)

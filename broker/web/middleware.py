@@ -24,9 +24,13 @@ SECURITY_HEADERS = [
 ]
 
 
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
 class RequestContextMiddleware:
-    def __init__(self, app) -> None:
+    def __init__(self, app, https: bool = False) -> None:
         self.app = app
+        self.security_headers = [*SECURITY_HEADERS, HSTS] if https else SECURITY_HEADERS
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -45,7 +49,7 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 headers.append((b"x-request-id", request_id.encode()))
-                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                headers.extend(h for h in self.security_headers if h[0] not in present)
                 message = {**message, "headers": headers}
             await send(message)
 

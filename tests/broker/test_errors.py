@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
+from broker.app import build_state, create_asgi_app
 from broker.db import create_db_engine
+from tests.helpers import AuthorizationRequest, register_client
 
 
 def test_token_endpoint_errors_are_rfc6749_json(broker):
@@ -92,3 +96,22 @@ def test_forwarded_host_header_does_not_change_the_protocol(broker):
                          headers={"Host": "broker.example.gouv.fr"})
     assert response.status_code == 303
     assert response.headers["location"].startswith(f"{broker.url}/interaction/")
+
+
+def test_https_deployment_sends_hsts_and_secure_cookies(settings_factory):
+    settings = settings_factory("https://broker.example", env="production")
+    state = build_state(settings)
+    state.keys.ensure_keys()
+    client = register_client(state, redirect_uris=["https://service.example/cb"])
+    app = create_asgi_app(settings, state)
+
+    async def authorize() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=settings.issuer_url) as http:
+            return await http.get("/authorize", params=AuthorizationRequest(client).params())
+
+    response = asyncio.run(authorize())
+    state.db.dispose()
+    assert response.headers["strict-transport-security"].startswith("max-age=")
+    cookie = response.headers["set-cookie"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie

@@ -36,3 +36,4 @@ def test_production_login_page_does_not(settings_factory):
     state.db.dispose()
     assert page.status_code == 200 and 'name="login"' in page.text
     assert "Comptes de test" not in page.text and "avec_nom_dusage" not in page.text
+
