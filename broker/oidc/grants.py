@@ -13,11 +13,15 @@ from authlib.oidc.core import OpenIDCode
 
 from broker.oidc.models import AuthorizationCode
 from broker.oidc.tokens import TokenSubject, pairwise_subject
-from broker.security import digest
+from broker.security import digest, random_token
 
 
 class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+
+    def generate_authorization_code(self) -> str:
+        # 256 bits from the OS in one call (authlib draws one character at a time).
+        return random_token(32)
 
     def save_authorization_code(self, code: str, request) -> None:
         now = int(time.time())
