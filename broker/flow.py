@@ -158,7 +158,7 @@ class AuthorizationFlow:
                 s, auth.citizen_id, view.client_id, scopes, now)
             if grant_id:
                 self._move(interactions, view, State.DONE, auth)
-                result.location = az.issue_code(server, view.params, auth, " ".join(scopes), grant_id)
+                result.location = self._issue_code(server, view.params, auth, " ".join(scopes), grant_id)
             else:
                 self._move(interactions, view, State.CONSENT, auth)
                 result.location = self.interaction_url(view.id, "consent")
@@ -204,7 +204,7 @@ class AuthorizationFlow:
                 return az.deny(server, view.params, AccessDeniedError("The citizen refused."))
             self._move(interactions, view, State.DONE)
             grant_id = self.ledger.record_approval(s, decision)
-            return az.issue_code(server, view.params, view.authentication, " ".join(scopes), grant_id)
+            return self._issue_code(server, view.params, view.authentication, " ".join(scopes), grant_id)
 
     # -- token and userinfo ----------------------------------------------------------------
     async def prefetch_client_keys(self, http: HttpRequestData) -> None:
@@ -246,6 +246,13 @@ class AuthorizationFlow:
                                               int(time.time()))
         except InteractionError as exc:
             raise FlowError(exc.reason) from exc
+
+    @staticmethod
+    def _issue_code(*args) -> str:
+        try:
+            return az.issue_code(*args)
+        except az.ParkedRequestInvalid as exc:
+            raise FlowError("unknown") from exc
 
     @staticmethod
     def _move(interactions: Interactions, view: InteractionView, to: State,

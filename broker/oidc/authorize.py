@@ -27,6 +27,10 @@ PROMPTS = {"none", "login", "consent", "select_account"}
 CoveringGrant = Callable[[str, Client, list[str]], "str | None"]
 
 
+class ParkedRequestInvalid(Exception):
+    """The parked authorization request no longer passes validation: nowhere to redirect."""
+
+
 @dataclass(frozen=True)
 class ErrorPage:
     error: str
@@ -168,12 +172,17 @@ def issue_code(
     server: BrokerServer, params: dict[str, str], authentication: Authentication,
     granted_scope: str, grant_id: str | None,
 ) -> str:
-    """Re-validate the parked request, then let authlib create the code and the redirect."""
+    """authlib validates the parked request again (the client may have changed since) and
+    creates the code and the redirect. Our own checks ran on these very parameters at
+    /authorize, and the parked parameters cannot change."""
     request = rebuild_request(server, params)
-    grant, _ = validate(server, request, authentication)
+    grant = server.get_authorization_grant(request)
     request.granted_scope = granted_scope
     request.grant_id = grant_id
     response = server.create_authorization_response(request, grant_user=authentication, grant=grant)
+    if response.location is None:
+        # The client or its redirect URI went away while the citizen was deciding.
+        raise ParkedRequestInvalid(str(response.body))
     return with_issuer(response.location, server.config.issuer)
 
 

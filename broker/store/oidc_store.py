@@ -78,6 +78,9 @@ class ClientCache:
             return None
         return entry[1]
 
+    def invalidate(self) -> None:
+        self._entries.clear()
+
     def put(self, client: Client) -> None:
         if len(self._entries) > 10_000:
             self._entries.clear()

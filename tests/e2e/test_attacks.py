@@ -10,6 +10,7 @@ import httpx
 from joserfc import jws, jwt
 from joserfc.jwk import ECKey, OctKey
 from sqlalchemy import update
+from sqlmodel import select
 
 from broker.security import digest
 from broker.store.models import AccessToken, AuthorizationCode, Interaction
@@ -347,3 +348,24 @@ def test_attack_code_without_challenge_and_without_verifier(broker):
                .values(code_challenge=None, code_challenge_method=None))
     response = redeem(broker.url, client, received["code"], None)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+
+
+def test_redirect_uri_removed_while_the_citizen_decides(broker):
+    """The parked request is validated again: no code goes to a URI the client gave up."""
+    from broker.store.models import OAuthClient
+    from consent.models import ConsentGrant
+
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    login = browser.authorize(AuthorizationRequest(client)).headers["location"]
+    consent_url = browser.login(login).headers["location"]
+    page = browser.get(consent_url)
+    with broker.state.db.transaction() as s:
+        s.exec(update(OAuthClient).where(OAuthClient.client_id == client.client_id)
+               .values(redirect_uris=["http://127.0.0.1:9/elsewhere"]))
+    broker.state.flow.clients.invalidate()
+    response = browser.post(consent_url, data={"csrf_token": browser.csrf(page),
+                                               "decision": "approve"})
+    assert_error_page(response, 404)
+    with broker.state.db.reader() as s:
+        assert s.exec(select(ConsentGrant)).all() == [], "nothing is half-written"
