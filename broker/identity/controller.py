@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
-from markupsafe import Markup
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 
 from broker.demo.citizens import CITIZENS
 from broker.handoff import FlowError
