@@ -218,7 +218,7 @@ class AuthorizationFlow:
         with self.db.connect() as s:
             client = self.store(s).get_client(client_id)
         if client and client.jwks is None and client.jwks_uri:
-            await self.jwks_cache.prefetch(client.jwks_uri)
+            await self.jwks_cache.prefetch(client.jwks_uri, kid=_unverified_kid(assertion))
 
     def token(self, http: HttpRequestData) -> ProtocolResponse:
         with self.db.begin() as s:
@@ -269,6 +269,14 @@ class AuthorizationFlow:
             interactions.check_step_token(view, browser_id or "", step_token)
         except InteractionError as exc:
             raise FlowError(exc.reason) from exc
+
+
+def _unverified_kid(assertion: str) -> str | None:
+    try:
+        kid = jws.extract_compact(assertion.encode()).headers().get("kid")
+    except Exception:
+        return None
+    return kid if isinstance(kid, str) else None
 
 
 def _unverified_subject(assertion: str) -> str | None:

@@ -81,10 +81,11 @@ def jwks_server():
     servers = []
 
     def start(jwks: dict) -> str:
-        body = json.dumps(jwks).encode()
+        """Serves ``jwks`` as it is at each request: a test may change it to rotate keys."""
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802
+                body = json.dumps(jwks).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

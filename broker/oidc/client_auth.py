@@ -20,9 +20,14 @@ ASSERTION_ALGS = ("ES256", "RS256", "PS256", "EdDSA")
 
 
 class JwksCache:
-    def __init__(self, ttl: int = 300, timeout: float = 3.0) -> None:
+    """Remote client JWKS, kept ``ttl`` seconds. An assertion naming a ``kid`` the cached set
+    lacks (the client rotated its keys) triggers a re-fetch, at most once per ``min_refresh``
+    seconds per URI so that forged kids cannot make us hammer the client."""
+
+    def __init__(self, ttl: int = 300, timeout: float = 3.0, min_refresh: int = 30) -> None:
         self._ttl = ttl
         self._timeout = timeout
+        self._min_refresh = min_refresh
         self._entries: dict[str, tuple[float, dict[str, Any]]] = {}
 
     def get(self, uri: str) -> dict[str, Any] | None:
@@ -31,8 +36,19 @@ class JwksCache:
             return entry[1]
         return None
 
-    async def prefetch(self, uri: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        if self.get(uri) is not None:
+    def _needs_fetch(self, uri: str, kid: str | None) -> bool:
+        entry = self._entries.get(uri)
+        if entry is None:
+            return True
+        age = time.monotonic() - entry[0]
+        if age >= self._ttl:
+            return True
+        known = {k.get("kid") for k in entry[1]["keys"] if isinstance(k, dict)}
+        return kid is not None and kid not in known and age >= self._min_refresh
+
+    async def prefetch(self, uri: str, kid: str | None = None,
+                       transport: httpx.AsyncBaseTransport | None = None) -> None:
+        if not self._needs_fetch(uri, kid):
             return
         try:
             async with httpx.AsyncClient(timeout=self._timeout, transport=transport) as http:
@@ -69,10 +85,19 @@ class PrivateKeyJwtAuthentication(JWTBearerClientAssertion):
             raise InvalidClientError(description="The client's JWKS cannot be read.") from exc
 
     def process_assertion_claims(self, assertion, resolve_key):
-        try:
-            claims = jwt.decode(assertion, resolve_key, algorithms=list(ASSERTION_ALGS)).claims
-        except (JoseError, ValueError) as exc:
-            raise InvalidClientError(description="Invalid client assertion.") from exc
+        claims = None
+        # An assertion without "kid" is tried against each registered key in turn.
+        keys = [resolve_key]
+        if isinstance(resolve_key, KeySet) and "kid" not in self.extract_assertion(assertion)[0]:
+            keys = list(resolve_key.keys)
+        for key in keys:
+            try:
+                claims = jwt.decode(assertion, key, algorithms=list(ASSERTION_ALGS)).claims
+                break
+            except (JoseError, ValueError):
+                continue
+        if claims is None:
+            raise InvalidClientError(description="Invalid client assertion.")
         self.verify_claims(claims)
         return claims
 

@@ -159,3 +159,55 @@ def test_acr_values_not_met_is_an_error_for_the_client(broker):
     received = query(response.headers["location"])
     assert received["error"] == "unmet_authentication_requirements"
     assert received["state"] == request.state and received["iss"] == broker.url
+
+
+def _assertion(key, kid, client_id, audience):
+    import secrets
+    import time
+
+    header = {"alg": "ES256", **({"kid": kid} if kid else {})}
+    now = int(time.time())
+    return jwt.encode(header, {"iss": client_id, "sub": client_id, "aud": audience,
+                               "jti": secrets.token_urlsafe(12), "iat": now, "exp": now + 60},
+                      key, algorithms=["ES256"])
+
+
+def _redeem_with_assertion(broker, client, assertion):
+    request = AuthorizationRequest(client)
+    received = Browser(broker.url).sign_in(request)
+    return httpx.post(f"{broker.url}/token", data={
+        "grant_type": "authorization_code", "code": received["code"],
+        "redirect_uri": client.redirect_uri, "code_verifier": request.verifier,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": assertion})
+
+
+def test_private_key_jwt_after_the_client_rotates_its_keys(broker, jwks_server):
+    old = ECKey.generate_key("P-256", parameters={"kid": "old"}, private=True)
+    new = ECKey.generate_key("P-256", parameters={"kid": "new"}, private=True)
+    published = {"keys": [old.as_dict(private=False)]}
+    client = register_client(broker.state, auth_method="private_key_jwt",
+                             jwks_uri=jwks_server(published))
+    audience = f"{broker.url}/token"
+    first = _redeem_with_assertion(broker, client, _assertion(old, "old", client.client_id,
+                                                              audience))
+    assert first.status_code == 200, first.text
+    published["keys"] = [new.as_dict(private=False)]
+    broker.state.flow.jwks_cache._min_refresh = 0  # the 30 s anti-hammering pause, for the test
+    second = _redeem_with_assertion(broker, client, _assertion(new, "new", client.client_id,
+                                                               audience))
+    assert second.status_code == 200, second.text
+
+
+def test_private_key_jwt_without_kid_among_several_keys(broker):
+    keys = [ECKey.generate_key("P-256", parameters={"kid": f"k{i}"}, private=True)
+            for i in range(2)]
+    client = register_client(broker.state, auth_method="private_key_jwt",
+                             jwks={"keys": [k.as_dict(private=False) for k in keys]})
+    response = _redeem_with_assertion(broker, client, _assertion(
+        keys[1], None, client.client_id, f"{broker.url}/token"))
+    assert response.status_code == 200, response.text
+    stranger = ECKey.generate_key("P-256", private=True)
+    refused = _redeem_with_assertion(broker, client, _assertion(
+        stranger, None, client.client_id, f"{broker.url}/token"))
+    assert refused.status_code in (400, 401) and refused.json()["error"] == "invalid_client"
