@@ -104,3 +104,33 @@ def jwks_server():
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def production(settings_factory):
+    """An https production-mode broker, in process: (client, run) where ``run(steps)`` runs an
+    async function ``steps(http, client)`` against it through ASGITransport."""
+    import asyncio
+
+    import httpx
+
+    from broker.app import create_asgi_app
+    from tests.helpers import register_client
+
+    settings = settings_factory("https://broker.example", env="production")
+    prod_state = build_state(settings)
+    prod_state.keys.ensure_keys()
+    client = register_client(prod_state, redirect_uris=["https://service.example/cb"])
+    app = create_asgi_app(settings, prod_state)
+
+    def run(steps):
+        async def go():
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport,
+                                         base_url=settings.issuer_url) as http:
+                return await steps(http, client)
+
+        return asyncio.run(go())
+
+    yield run
+    prod_state.db.dispose()

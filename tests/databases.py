@@ -24,18 +24,22 @@ def backend_url() -> str | None:
     return normalise_url(url) if url.startswith("postgres") else None
 
 
+def migrate_and_seed(url: str, var_dir: Path) -> None:
+    """The schema only through the migrations, then the demo data."""
+    migrate.upgrade(url)
+    db = Database(url)
+    with db.transaction() as session:
+        seed(session, var_dir, "http://127.0.0.1:8001")
+    db.dispose()
+
+
 class SqliteFactory:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.template = workdir / "template.db"
 
     def build_template(self, var_dir: Path) -> None:
-        url = f"sqlite:///{self.template}"
-        migrate.upgrade(url)
-        db = Database(url)
-        with db.transaction() as session:
-            seed(session, var_dir, "http://127.0.0.1:8001")
-        db.dispose()
+        migrate_and_seed(f"sqlite:///{self.template}", var_dir)
 
     def create(self) -> str:
         path = self.workdir / f"t-{uuid.uuid4().hex}.db"
@@ -67,12 +71,7 @@ class PostgresFactory:
 
     def build_template(self, var_dir: Path) -> None:
         self._execute(f'CREATE DATABASE "{self.template}"')
-        url = self._url(self.template)
-        migrate.upgrade(url)
-        db = Database(url)
-        with db.transaction() as session:
-            seed(session, var_dir, "http://127.0.0.1:8001")
-        db.dispose()
+        migrate_and_seed(self._url(self.template), var_dir)
 
     def create(self) -> str:
         name = f"t_{uuid.uuid4().hex}"

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 
-from broker.app import build_state, create_asgi_app
 from broker.db import create_db_engine
 from tests.helpers import AuthorizationRequest, register_client
 
@@ -74,7 +71,7 @@ def test_internal_error_shows_no_stack_trace(broker):
 
 
 def test_token_endpoint_ignores_credentials_in_the_query_string(broker):
-    from tests.helpers import AuthorizationRequest, Browser, register_client
+    from tests.helpers import AuthorizationRequest, Browser
 
     client = register_client(broker.state, auth_method="client_secret_post")
     request = AuthorizationRequest(client)
@@ -89,7 +86,7 @@ def test_token_endpoint_ignores_credentials_in_the_query_string(broker):
 
 def test_forwarded_host_header_does_not_change_the_protocol(broker):
     """Behind a TLS-terminating proxy the Host header is the public name: still served."""
-    from tests.helpers import AuthorizationRequest, register_client
+    from tests.helpers import AuthorizationRequest
 
     client = register_client(broker.state)
     response = httpx.get(f"{broker.url}/authorize", params=AuthorizationRequest(client).params(),
@@ -98,20 +95,11 @@ def test_forwarded_host_header_does_not_change_the_protocol(broker):
     assert response.headers["location"].startswith(f"{broker.url}/interaction/")
 
 
-def test_https_deployment_sends_hsts_and_secure_cookies(settings_factory):
-    settings = settings_factory("https://broker.example", env="production")
-    state = build_state(settings)
-    state.keys.ensure_keys()
-    client = register_client(state, redirect_uris=["https://service.example/cb"])
-    app = create_asgi_app(settings, state)
+def test_https_deployment_sends_hsts_and_secure_cookies(production):
+    async def authorize(http, client):
+        return await http.get("/authorize", params=AuthorizationRequest(client).params())
 
-    async def authorize() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=settings.issuer_url) as http:
-            return await http.get("/authorize", params=AuthorizationRequest(client).params())
-
-    response = asyncio.run(authorize())
-    state.db.dispose()
+    response = production(authorize)
     assert response.headers["strict-transport-security"].startswith("max-age=")
     cookie = response.headers["set-cookie"].lower()
     assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
