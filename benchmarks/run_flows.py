@@ -232,22 +232,23 @@ def side_peer(args, tmp: Path) -> list[dict]:
     if token_enabled(args):
         cmd.append(f"--lru-size={peer_lru_size(args)}")
     issuer = f"http://127.0.0.1:{port}"
-    results = []
     with server(cmd, cwd=PEER_DIR, env=None, logfile=tmp / "peer.log",
                 ready_url=issuer + "/.well-known/openid-configuration") as proc:
-        for i, c in enumerate(args.concurrency):
-            extra = [c, "--profile", "peer", f"--issuer={issuer}", f"--client-id={PEER_CLIENT_ID}",
-                     f"--client-secret={secret}", f"--redirect-uri={redirect}"]
-            warm = args.warmup + (args.server_warmup if i == 0 else 0)
-            r = run_driver(args, extra, proc.pid, warm, tmp / f"peer-{c}.json")
-            r["side"] = "peer"
-            results.append(r)
-        if token_enabled(args):
-            results.append(run_token_driver(
-                args, "peer",
-                ["--profile", "peer", f"--issuer={issuer}", f"--client-id={PEER_CLIENT_ID}",
-                 f"--client-secret={secret}", f"--redirect-uri={redirect}"],
-                proc.pid, tmp / "peer-token.json"))
+        return measure_side(args, "peer", proc.pid, tmp, [
+            "--profile", "peer", f"--issuer={issuer}", f"--client-id={PEER_CLIENT_ID}",
+            f"--client-secret={secret}", f"--redirect-uri={redirect}"])
+
+
+def measure_side(args, side: str, pid: int, tmp: Path, driver_args: list[str]) -> list[dict]:
+    """Every concurrency's flow row, then the token endpoint, on one running server."""
+    results = []
+    for i, c in enumerate(args.concurrency):
+        warm = args.warmup + (args.server_warmup if i == 0 else 0)
+        r = run_driver(args, [c, *driver_args], pid, warm, tmp / f"{side}-{c}.json")
+        r["side"] = side
+        results.append(r)
+    if token_enabled(args):
+        results.append(run_token_driver(args, side, driver_args, pid, tmp / f"{side}-token.json"))
     return results
 
 
@@ -293,23 +294,11 @@ def side_ours(args, tmp: Path) -> list[dict]:
 
     cmd = [*taskset(args.server_cpu), broker, "run", "--host", "127.0.0.1", "--port", str(port)]
     issuer = f"http://127.0.0.1:{port}"
-    results = []
     with server(cmd, cwd=REPO, env=env, logfile=tmp / "ours.log",
                 ready_url=issuer + "/.well-known/openid-configuration") as proc:
-        for i, c in enumerate(args.concurrency):
-            extra = [c, "--profile", "ours", f"--issuer={issuer}", f"--client-id={client_id}",
-                     f"--client-secret={client_secret}", f"--redirect-uri={redirect}"]
-            warm = args.warmup + (args.server_warmup if i == 0 else 0)
-            r = run_driver(args, extra, proc.pid, warm, tmp / f"ours-{c}.json")
-            r["side"] = "ours"
-            results.append(r)
-        if token_enabled(args):
-            results.append(run_token_driver(
-                args, "ours",
-                ["--profile", "ours", f"--issuer={issuer}", f"--client-id={client_id}",
-                 f"--client-secret={client_secret}", f"--redirect-uri={redirect}"],
-                proc.pid, tmp / "ours-token.json"))
-    return results
+        return measure_side(args, "ours", proc.pid, tmp, [
+            "--profile", "ours", f"--issuer={issuer}", f"--client-id={client_id}",
+            f"--client-secret={client_secret}", f"--redirect-uri={redirect}"])
 
 
 def side_ceiling(args, tmp: Path) -> list[dict]:

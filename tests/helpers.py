@@ -138,3 +138,11 @@ def redeem(base_url: str, client: RegisteredClient, code: str, verifier: str | N
     data.update(overrides)
     return httpx.post(f"{base_url}/token", data=data,
                       auth=(client.client_id, client.client_secret or ""), timeout=10)
+
+
+def at_login_page(broker, **client_kwargs) -> tuple[RegisteredClient, Browser, str]:
+    """A new client and a new browser, stopped at the login page of a fresh interaction."""
+    client = register_client(broker.state, **client_kwargs)
+    browser = Browser(broker.url)
+    login_url = browser.authorize(AuthorizationRequest(client)).headers["location"]
+    return client, browser, login_url

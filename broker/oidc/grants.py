@@ -4,6 +4,7 @@ ID tokens signed by the broker's current keys."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from authlib.oauth2.rfc6749 import grants
@@ -11,13 +12,15 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 
-from broker.oidc.models import AuthorizationCode
+from broker.oidc.models import AUTH_METHODS, AuthorizationCode
 from broker.oidc.tokens import TokenSubject, pairwise_subject
 from broker.security import digest, random_token
 
+log = logging.getLogger("broker.oidc")
+
 
 class CodeGrant(grants.AuthorizationCodeGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
 
     def generate_authorization_code(self) -> str:
         # 256 bits from the OS in one call (authlib draws one character at a time).
@@ -53,9 +56,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         if record is None or record.client_id != client.client_id:
             return None
         if record.consumed_at is not None:
-            # RFC 6749 §4.1.2: a code used twice revokes the tokens it produced.
-            store.revoke_tokens_from_code(record.code_digest, now)
-            self.server.replayed_code = record.code_digest
+            self._replayed(record, now)
             return None
         if record.expires_at <= now:
             return None
@@ -63,9 +64,9 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> TokenSubject:
         # Claimed here, after every check, so that concurrent redemptions cannot both succeed.
-        if not self.server.store.consume_code(authorization_code.code_digest, int(time.time())):
-            self.server.store.revoke_tokens_from_code(authorization_code.code_digest, int(time.time()))
-            self.server.replayed_code = authorization_code.code_digest
+        now = int(time.time())
+        if not self.server.store.consume_code(authorization_code.code_digest, now):
+            self._replayed(authorization_code, now)
             raise InvalidGrantError("Invalid 'code' in request.")
         self.request.code_digest = authorization_code.code_digest
         client = self.request.client
@@ -76,6 +77,12 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             acr=authorization_code.acr,
             grant_id=authorization_code.grant_id,
         )
+
+    def _replayed(self, code: AuthorizationCode, now: int) -> None:
+        """RFC 6749 §4.1.2: a code used twice revokes the tokens it produced."""
+        revoked = self.server.store.revoke_tokens_from_code(code.code_digest, now)
+        log.warning("authorization code replayed", extra={"client_id": code.client_id,
+                                                          "tokens_revoked": revoked})
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         """Kept (consumed) until purged, so that a replay is recognised."""

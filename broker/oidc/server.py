@@ -43,7 +43,6 @@ class BrokerServer(AuthorizationServer):
         self.store = store
         self.keys = keys
         self.issued: list[IssuedAccessToken] = []
-        self.replayed_code: str | None = None
         self.register_grant(CodeGrant, [S256CodeChallenge(required=True), BrokerOpenIDCode(self)])
         self.register_client_auth_method(
             PrivateKeyJwtAuthentication.CLIENT_AUTH_METHOD,

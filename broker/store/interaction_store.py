@@ -22,8 +22,6 @@ MOVE_AUTHENTICATED = update(INTERACTION).where(*_CURRENT).values(
     acr=bindparam("acr"), amr=bindparam("amr"), auth_time=bindparam("auth_time"))
 INSERT_SESSION = insert(SESSION)
 GET_SESSION = select(SESSION).where(SESSION.c.id_digest == bindparam("id_digest"))
-REVOKE_SESSION = (update(SESSION).where(SESSION.c.id_digest == bindparam("id_digest"))
-                  .values(revoked_at=bindparam("now")))
 
 
 def _auth_fields(authentication: Authentication | None) -> dict:
@@ -96,6 +94,3 @@ class SqlSessionRepository:
             return None
         return Authentication(citizen_id=row.citizen_id, acr=row.acr, amr=list(row.amr),
                               auth_time=row.auth_time, idp=row.idp)
-
-    def revoke(self, session_id: str, now: int) -> None:
-        self.conn.execute(REVOKE_SESSION, {"id_digest": digest(session_id), "now": now})

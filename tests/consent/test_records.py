@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from consent.models import ConsentEvent, ConsentGrant, ConsentGrantScope
-from tests.helpers import AuthorizationRequest, Browser, register_client
+from tests.helpers import AuthorizationRequest, Browser, at_login_page, register_client
 
 
 def grants(state):
@@ -54,10 +54,8 @@ def test_a_new_decision_adds_a_grant_and_never_overwrites(broker):
 
 
 def test_consent_screen_names_the_service_and_groups_items(broker):
-    client = register_client(broker.state, name="Mairie de Villebourg",
-                             scope="openid identite_pivot cnaf_quotient_familial")
-    browser = Browser(broker.url)
-    login = browser.authorize(AuthorizationRequest(client)).headers["location"]
+    _, browser, login = at_login_page(broker, name="Mairie de Villebourg",
+                                      scope="openid identite_pivot cnaf_quotient_familial")
     page = browser.get(browser.login(login).headers["location"])
     assert "Mairie de Villebourg" in page.text
     assert "Votre identité" in page.text and "CAF" in page.text

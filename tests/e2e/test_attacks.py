@@ -14,7 +14,14 @@ from sqlmodel import select
 
 from broker.security import digest
 from broker.store.models import AccessToken, AuthorizationCode, Interaction
-from tests.helpers import AuthorizationRequest, Browser, query, redeem, register_client
+from tests.helpers import (
+    AuthorizationRequest,
+    Browser,
+    at_login_page,
+    query,
+    redeem,
+    register_client,
+)
 
 
 def signed_in(broker, **client_kwargs):
@@ -35,7 +42,7 @@ def assert_error_page(response: httpx.Response, status: int = 400) -> None:
     assert "Traceback" not in response.text
 
 
-def test_attack_code_replay(broker):
+def test_attack_code_replay(broker, caplog):
     client, request, received = signed_in(broker)
     first = redeem(broker.url, client, received["code"], request.verifier)
     assert first.status_code == 200
@@ -45,7 +52,9 @@ def test_attack_code_replay(broker):
     replay = redeem(broker.url, client, received["code"], request.verifier)
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
     assert replay.headers["cache-control"] == "no-store"
-    # RFC 6749 §4.1.2: the tokens issued from the replayed code are revoked.
+    # RFC 6749 §4.1.2: the tokens issued from the replayed code are revoked, and it is logged.
+    replay_logs = [r for r in caplog.records if r.getMessage() == "authorization code replayed"]
+    assert [(r.client_id, r.tokens_revoked) for r in replay_logs] == [(client.client_id, 1)]
     after = userinfo(broker.url, access_token)
     assert after.status_code == 401 and after.json()["error"] == "invalid_token"
     assert 'error="invalid_token"' in after.headers["www-authenticate"]
@@ -130,9 +139,7 @@ def test_attack_unknown_client(broker):
 
 
 def test_attack_consent_csrf(broker):
-    client = register_client(broker.state)
-    browser = Browser(broker.url)
-    login = browser.authorize(AuthorizationRequest(client)).headers["location"]
+    _, browser, login = at_login_page(broker)
     consent_url = browser.login(login).headers["location"]
     for token in ("", "forged", "0" * 64):
         response = browser.post(consent_url, data={"csrf_token": token, "decision": "approve"})
@@ -148,18 +155,14 @@ def test_attack_consent_csrf(broker):
 
 
 def test_attack_login_csrf(broker):
-    client = register_client(broker.state)
-    browser = Browser(broker.url)
-    login = browser.authorize(AuthorizationRequest(client)).headers["location"]
+    _, browser, login = at_login_page(broker)
     response = browser.post(login, data={"csrf_token": "forged", "login": "test",
                                          "password": "123"})
     assert_error_page(response, 403)
 
 
 def test_attack_interaction_replay(broker):
-    client = register_client(broker.state)
-    browser = Browser(broker.url)
-    login = browser.authorize(AuthorizationRequest(client)).headers["location"]
+    _, browser, login = at_login_page(broker)
     login_token = browser.csrf(browser.get(login))
     consent_url = browser.post(login, data={"csrf_token": login_token, "login": "test",
                                             "password": "123"}).headers["location"]
@@ -174,9 +177,7 @@ def test_attack_interaction_replay(broker):
 
 
 def test_attack_skip_login_step(broker):
-    client = register_client(broker.state)
-    browser = Browser(broker.url)
-    login = browser.authorize(AuthorizationRequest(client)).headers["location"]
+    _, browser, login = at_login_page(broker)
     token = browser.csrf(browser.get(login))
     consent_url = login.replace("/login", "/consent")
     assert_error_page(browser.get(consent_url), 409)
@@ -185,9 +186,7 @@ def test_attack_skip_login_step(broker):
 
 
 def test_attack_expired_interaction(broker):
-    client = register_client(broker.state)
-    browser = Browser(broker.url)
-    login = browser.authorize(AuthorizationRequest(client)).headers["location"]
+    _, browser, login = at_login_page(broker)
     with broker.state.db.transaction() as s:
         s.exec(update(Interaction).values(expires_at=int(time.time()) - 1))
     assert_error_page(browser.get(login), 410)
@@ -355,9 +354,7 @@ def test_redirect_uri_removed_while_the_citizen_decides(broker):
     from broker.store.models import OAuthClient
     from consent.models import ConsentGrant
 
-    client = register_client(broker.state)
-    browser = Browser(broker.url)
-    login = browser.authorize(AuthorizationRequest(client)).headers["location"]
+    client, browser, login = at_login_page(broker)
     consent_url = browser.login(login).headers["location"]
     page = browser.get(consent_url)
     with broker.state.db.transaction() as s:

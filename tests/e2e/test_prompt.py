@@ -7,7 +7,13 @@ import time
 from sqlalchemy import update
 
 from broker.store.models import BrowserSession
-from tests.helpers import AuthorizationRequest, Browser, query, register_client
+from tests.helpers import (
+    AuthorizationRequest,
+    Browser,
+    at_login_page,
+    query,
+    register_client,
+)
 
 
 def test_prompt_none_without_session_is_login_required(broker):
@@ -131,9 +137,7 @@ def test_authorize_by_post(broker):
 
 
 def test_wrong_password_shows_the_form_again(broker):
-    client = register_client(broker.state)
-    browser = Browser(broker.url)
-    login = browser.authorize(AuthorizationRequest(client)).headers["location"]
+    _, browser, login = at_login_page(broker)
     page = browser.get(login)
     response = browser.post(login, data={"csrf_token": browser.csrf(page), "login": "test",
                                          "password": "wrong"})
