@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import logging
+import os
+import random
 import re
 import time
 
 from broker.logs import request_id_var
-from broker.security import random_token
 
 log = logging.getLogger("broker.access")
 INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Request ids correlate log lines; they are not secrets. A per-process PRNG seeded from the OS
+# avoids a getrandom() system call per request, which profiling showed at ~3% of a flow.
+_request_ids = random.Random(os.urandom(32))
+
+
+def new_request_id() -> str:
+    return f"{_request_ids.getrandbits(96):024x}"
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -37,7 +45,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and INCOMING_ID.match(incoming) else random_token(12)
+        request_id = incoming if incoming and INCOMING_ID.match(incoming) else new_request_id()
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
