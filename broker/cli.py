@@ -146,6 +146,86 @@ def clients_list() -> None:
 
 
 @cli.group()
+def habilitations() -> None:
+    """Habilitations: a service's approved right to data scopes, for a purpose."""
+
+
+def _admin(action):
+    """Run an admin action in one transaction; an AdminError is a one-line message."""
+    from broker.admin.clients import AdminError
+
+    try:
+        with _db(_settings()).transaction() as session:
+            return action(session)
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@habilitations.command("add")
+@click.option("--service", required=True, help="Service name; created if new, reused otherwise.")
+@click.option("--scopes", required=True, help='Data scopes, e.g. "cnaf_quotient_familial"')
+@click.option("--purpose", required=True)
+@click.option("--legal-basis", required=True)
+@click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day of validity (YYYY-MM-DD, UTC).")
+@click.option("--rate-limit", type=int, default=None, help="Requests per second (default 20).")
+def habilitations_add(service, scopes, purpose, legal_basis, expires, rate_limit) -> None:
+    from broker.admin.habilitations import HabilitationRequest, add_habilitation
+
+    request = HabilitationRequest(service=service, scopes=scopes, purpose=purpose,
+                                  legal_basis=legal_basis,
+                                  expires=expires.date() if expires else None,
+                                  rate_limit=rate_limit)
+    _print(_admin(lambda session: add_habilitation(session, request)))
+
+
+@habilitations.command("list")
+def habilitations_list() -> None:
+    from broker.admin.habilitations import list_habilitations
+
+    with _db(_settings()).reader() as session:
+        _print(list_habilitations(session))
+
+
+@habilitations.command("revoke")
+@click.argument("habilitation_id")
+def habilitations_revoke(habilitation_id) -> None:
+    from broker.admin.habilitations import revoke_habilitation
+
+    _print(_admin(lambda session: revoke_habilitation(session, habilitation_id)))
+
+
+@cli.group()
+def apikeys() -> None:
+    """API keys of agents' software, each bound to one habilitation."""
+
+
+@apikeys.command("issue")
+@click.argument("habilitation_id")
+def apikeys_issue(habilitation_id) -> None:
+    """Print a new key once; only its digest is stored."""
+    from broker.admin.habilitations import issue_api_key
+
+    _print(_admin(lambda session: issue_api_key(session, habilitation_id)))
+
+
+@apikeys.command("revoke")
+@click.argument("key_id")
+def apikeys_revoke(key_id) -> None:
+    from broker.admin.habilitations import revoke_api_key
+
+    _print(_admin(lambda session: revoke_api_key(session, key_id)))
+
+
+@apikeys.command("list")
+def apikeys_list() -> None:
+    from broker.admin.habilitations import list_api_keys
+
+    with _db(_settings()).reader() as session:
+        _print(list_api_keys(session))
+
+
+@cli.group()
 def keys() -> None:
     """Signing keys."""
 

@@ -19,9 +19,10 @@ serializers and specs of etalab/siade, the sandbox payloads of
 etalab/siade_staging_data, the scope list of etalab/admin_api_entreprise and
 API Particulier's "Guide de migration V.3". DGFiP is the exception: API
 Particulier v3 has no DGFiP product. Those scopes are the ones of the
-FranceConnect-enabled "API Impôt particulier", served by DGFiP itself at the
-path given below. Their field names follow DGFiP's naming and were not checked
-against a published v3 schema.
+FranceConnect-enabled "API Impôt particulier" of DGFiP; we serve them as our own
+product ``/v3/dgfip/situation_fiscale`` (France Connect mode only), named in the v3
+style. Their field names follow DGFiP's naming and were not checked against a
+published schema.
 
 Standard library only: no framework imports.
 """
@@ -253,8 +254,8 @@ _CNOUS = "/v3/cnous/etudiant_boursier"
 _MESRI = "/v3/mesri/statut_etudiant"
 _FT = "/v3/france_travail/statut"
 _MEN = "/v3/men/scolarites"
-# DGFiP's own FranceConnect-enabled API ("API Impôt particulier"), not API Particulier.
-_DGFIP = "/situations/ir/assiettes/annrev/{annee}"
+# Our product for DGFiP's "API Impôt particulier" data: API Particulier v3 has no DGFiP product.
+_DGFIP = "/v3/dgfip/situation_fiscale"
 
 DATA_SCOPES = (
     # CAF / MSA family quotient and family composition

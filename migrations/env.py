@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import broker.store.models  # noqa: F401  (registers the tables)
+# Imported for their side effect: they register the tables on SQLModel.metadata.
+import broker.store.data_access_models
+import broker.store.models  # noqa: F401
 import consent.models  # noqa: F401
 from broker.db import create_db_engine
 

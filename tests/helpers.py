@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 
 from broker.admin.clients import ClientRegistration, add_client
+from broker.admin.habilitations import HabilitationRequest, add_habilitation
+from broker.oidc.authorize import requested_data_scopes
 from broker.web.state import BrokerState
 
 REDIRECT_URI = "http://127.0.0.1:9/cb"
@@ -27,12 +29,26 @@ class RegisteredClient:
 
 
 def register_client(state: BrokerState, name: str = "Service de test",
-                    scope: str = "openid profile birth email", **kwargs) -> RegisteredClient:
+                    scope: str = "openid profile birth email", habilitated: bool = True,
+                    **kwargs) -> RegisteredClient:
+    """A client of the service ``name``; unless ``habilitated`` is false, the service also gets
+    a habilitation for the data scopes among ``scope``."""
     kwargs.setdefault("redirect_uris", [REDIRECT_URI])
     with state.db.transaction() as session:
         created = add_client(session, ClientRegistration(name=name, scope=scope, **kwargs))
+    data_scopes = sorted(requested_data_scopes(scope.split()))
+    if habilitated and data_scopes:
+        habilitate(state, name, " ".join(data_scopes))
     return RegisteredClient(created["client_id"], created.get("client_secret"),
                             kwargs["redirect_uris"][0], scope)
+
+
+def habilitate(state: BrokerState, service: str, scopes: str, **kwargs) -> dict:
+    kwargs.setdefault("purpose", "Tarification sociale de la cantine scolaire")
+    kwargs.setdefault("legal_basis", "Code de l'éducation, article L. 131-13")
+    with state.db.transaction() as session:
+        return add_habilitation(session, HabilitationRequest(service=service, scopes=scopes,
+                                                             **kwargs))
 
 
 def pkce_pair() -> tuple[str, str]:

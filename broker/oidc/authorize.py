@@ -20,6 +20,7 @@ from authlib.oidc.core.errors import (
 from broker.oidc.models import Authentication, Client
 from broker.oidc.request import BrokerOAuth2Request, HttpRequestData
 from broker.oidc.server import BrokerServer, split_scope
+from broker.scopes import DATA, REGISTRY
 
 ACR_LEVELS = {"eidas1": 1, "eidas2": 2, "eidas3": 3}
 PROMPTS = {"none", "login", "consent", "select_account"}
@@ -101,7 +102,13 @@ def parse_requested_authentication(params: dict[str, str]) -> RequestedAuthentic
     return RequestedAuthentication(prompts=prompts, max_age=max_age, min_acr=min_acr)
 
 
-def validate(server: BrokerServer, request: BrokerOAuth2Request, user) -> tuple[object, Client]:
+def requested_data_scopes(scopes: list[str]) -> set[str]:
+    return {name for name in scopes if (s := REGISTRY.get(name)) is not None and s.kind == DATA}
+
+
+def validate(
+    server: BrokerServer, request: BrokerOAuth2Request, user, now: int,
+) -> tuple[object, Client]:
     """authlib's checks (client, redirect URI, response type, scope, PKCE, nonce) then ours."""
     grant = server.get_consent_grant(request, end_user=user)
     data = request.payload.data
@@ -113,8 +120,14 @@ def validate(server: BrokerServer, request: BrokerOAuth2Request, user) -> tuple[
             raise RequestURINotSupportedError()
         if data.get("response_mode", "query") != "query":
             raise InvalidRequestError("Only 'response_mode=query' is supported.")
-        if "openid" not in split_scope(request.scope):
+        scopes = split_scope(request.scope)
+        if "openid" not in scopes:
             raise InvalidScopeError("The 'openid' scope is required.")
+        data_scopes = requested_data_scopes(scopes)
+        if data_scopes and request.client.habilitation_for(data_scopes, now) is None:
+            raise InvalidScopeError(
+                "The requested data scopes are not all covered by one active habilitation "
+                "of this service.")
         parse_requested_authentication(data)
     except OAuth2Error as error:
         error.redirect_uri = redirect_uri
@@ -129,7 +142,7 @@ def authorize(
     request = server.create_oauth2_request(http)
     state = request.payload.state
     try:
-        _, client = validate(server, request, session)
+        _, client = validate(server, request, session, now)
     except OAuth2Error as error:
         if error.redirect_uri:
             return error_redirect(error, server.config.issuer, state)

@@ -14,6 +14,20 @@ AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 
 
+@dataclass(frozen=True)
+class HabilitationGrant:
+    """An unrevoked habilitation of the client's service, as far as authorization needs it."""
+
+    id: str
+    scopes: frozenset[str]
+    purpose: str
+    legal_basis: str
+    expires_at: int | None = None
+
+    def active_at(self, now: int) -> bool:
+        return self.expires_at is None or self.expires_at > now
+
+
 @dataclass
 class Client(ClientMixin):
     client_id: str
@@ -28,10 +42,21 @@ class Client(ClientMixin):
     jwks: dict[str, Any] | None = None
     id_token_signed_response_alg: str = "ES256"
     access_token_ttl: int = 600
+    habilitations: tuple[HabilitationGrant, ...] = ()
 
     @property
     def scopes(self) -> set[str]:
         return set(scope_to_list(self.scope) or [])
+
+    def habilitation_for(self, data_scopes: set[str], now: int) -> HabilitationGrant | None:
+        """The oldest active habilitation covering every requested data scope, if any.
+
+        Data scopes are granted only within one habilitation, so that the consent screen can
+        name the one purpose and legal basis they are requested for."""
+        for habilitation in self.habilitations:
+            if habilitation.active_at(now) and data_scopes <= habilitation.scopes:
+                return habilitation
+        return None
 
     def get_client_id(self) -> str:
         return self.client_id

@@ -10,8 +10,15 @@ import time
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from broker.oidc.models import AccessTokenRecord, AuthorizationCode, CitizenIdentity, Client
+from broker.oidc.models import (
+    AccessTokenRecord,
+    AuthorizationCode,
+    CitizenIdentity,
+    Client,
+    HabilitationGrant,
+)
 from broker.store import models as m
+from broker.store.data_access_models import Habilitation
 
 CLIENT = m.OAuthClient.__table__
 SERVICE = m.Service.__table__
@@ -19,11 +26,18 @@ CODE = m.AuthorizationCode.__table__
 TOKEN = m.AccessToken.__table__
 CITIZEN = m.Citizen.__table__
 JTI = m.ClientAssertionJti.__table__
+HABILITATION = Habilitation.__table__
 
 GET_CLIENT = (
     select(CLIENT, SERVICE.c.sector_identifier)
     .join(SERVICE, SERVICE.c.id == CLIENT.c.service_id)
     .where(CLIENT.c.client_id == bindparam("client_id"), CLIENT.c.disabled_at.is_(None))
+)
+GET_HABILITATIONS = (
+    select(HABILITATION)
+    .where(HABILITATION.c.service_id == bindparam("service_id"),
+           HABILITATION.c.revoked_at.is_(None))
+    .order_by(HABILITATION.c.created_at, HABILITATION.c.id)
 )
 GET_CODE = select(CODE).where(CODE.c.code_digest == bindparam("code_digest"))
 CONSUME_CODE = (
@@ -43,7 +57,12 @@ INSERT_TOKEN = insert(TOKEN)
 INSERT_JTI = insert(JTI)
 
 
-def client_from_row(row) -> Client:
+def habilitation_from_row(row) -> HabilitationGrant:
+    return HabilitationGrant(id=row.id, scopes=frozenset(row.scopes), purpose=row.purpose,
+                             legal_basis=row.legal_basis, expires_at=row.expires_at)
+
+
+def client_from_row(row, habilitations=()) -> Client:
     return Client(
         client_id=row.client_id, name=row.name, service_id=row.service_id,
         sector_identifier=row.sector_identifier, auth_method=row.auth_method,
@@ -51,6 +70,7 @@ def client_from_row(row) -> Client:
         jwks_uri=row.jwks_uri, jwks=row.jwks,
         id_token_signed_response_alg=row.id_token_signed_response_alg,
         access_token_ttl=row.access_token_ttl,
+        habilitations=tuple(habilitation_from_row(h) for h in habilitations),
     )
 
 
@@ -66,7 +86,8 @@ def citizen_from_row(row) -> CitizenIdentity:
 class ClientCache:
     """Clients are read on nearly every request and change rarely: keep them a few seconds.
 
-    A change made with the admin commands reaches every process within ``ttl`` seconds."""
+    A change made with the admin commands (clients, and the habilitations of their service)
+    reaches every process within ``ttl`` seconds."""
 
     def __init__(self, ttl: float = 10.0) -> None:
         self.ttl = ttl
@@ -98,7 +119,10 @@ class SqlOidcStore:
         if self.clients is not None and (cached := self.clients.get(client_id)):
             return cached
         row = self.conn.execute(GET_CLIENT, {"client_id": client_id}).first()
-        client = client_from_row(row) if row else None
+        client = None
+        if row is not None:
+            habilitations = self.conn.execute(GET_HABILITATIONS, {"service_id": row.service_id})
+            client = client_from_row(row, habilitations)
         if client is not None and self.clients is not None:
             self.clients.put(client)
         return client

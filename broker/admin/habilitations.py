@@ -1,0 +1,144 @@
+"""Habilitations of the services, and the API keys bound to them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from broker.admin.clients import AdminError, service_for
+from broker.scopes import DATA, REGISTRY
+from broker.security import digest, random_token
+from broker.store.data_access_models import ApiKey, Habilitation
+from broker.store.models import Service
+
+MAX_RATE_LIMIT = 10_000
+API_KEY_PREFIX = "bpk_"  # lets secret scanners recognise a leaked key
+
+
+@dataclass(frozen=True)
+class HabilitationRequest:
+    service: str
+    scopes: str
+    purpose: str
+    legal_basis: str
+    expires: date | None = None
+    rate_limit: int | None = None
+
+
+def _checked_scopes(text: str) -> list[str]:
+    scopes = list(dict.fromkeys(text.split()))
+    if not scopes:
+        raise AdminError("--scopes must name at least one data scope")
+    if unknown := REGISTRY.unknown(scopes):
+        raise AdminError(f"unknown scopes: {' '.join(unknown)}")
+    not_data = [s for s in scopes if REGISTRY.get(s).kind != DATA]
+    if not_data:
+        raise AdminError("identity scopes need no habilitation: " + " ".join(not_data))
+    return scopes
+
+
+def _expiry(day: date | None, now: int) -> int | None:
+    """A habilitation is valid through its expiry date (UTC), so it ends the next midnight."""
+    if day is None:
+        return None
+    end = int(datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC).timestamp())
+    if end <= now:
+        raise AdminError(f"--expires {day.isoformat()} is in the past")
+    return end
+
+
+def add_habilitation(session: Session, req: HabilitationRequest) -> dict[str, Any]:
+    now = int(time.time())
+    scopes = _checked_scopes(req.scopes)
+    purpose, legal_basis = req.purpose.strip(), req.legal_basis.strip()
+    if not purpose or not legal_basis:
+        raise AdminError("--purpose and --legal-basis are required and must not be blank")
+    if req.rate_limit is not None and not 1 <= req.rate_limit <= MAX_RATE_LIMIT:
+        raise AdminError(f"--rate-limit must be between 1 and {MAX_RATE_LIMIT} requests/s")
+    if not req.service.strip():
+        raise AdminError("--service must not be blank")
+    service = service_for(session, req.service.strip(), now)
+    habilitation = Habilitation(
+        id="hab_" + random_token(12), service_id=service.id, scopes=scopes, purpose=purpose,
+        legal_basis=legal_basis, rate_limit=req.rate_limit, created_at=now,
+        expires_at=_expiry(req.expires, now),
+    )
+    session.add(habilitation)
+    session.flush()
+    return describe(habilitation, service, now)
+
+
+def describe(habilitation: Habilitation, service: Service, now: int) -> dict[str, Any]:
+    expires = habilitation.expires_at
+    return {
+        "id": habilitation.id, "service": service.name, "service_id": service.id,
+        "scopes": list(habilitation.scopes), "purpose": habilitation.purpose,
+        "legal_basis": habilitation.legal_basis, "rate_limit": habilitation.rate_limit,
+        "created_at": habilitation.created_at, "expires_at": expires,
+        "revoked_at": habilitation.revoked_at,
+        "active": habilitation.revoked_at is None and (expires is None or expires > now),
+    }
+
+
+def list_habilitations(session: Session) -> list[dict[str, Any]]:
+    now = int(time.time())
+    rows = session.exec(
+        select(Habilitation, Service).join(Service, Service.id == Habilitation.service_id)
+        .order_by(Habilitation.created_at, Habilitation.id)
+    ).all()
+    return [describe(h, s, now) for h, s in rows]
+
+
+def revoke_habilitation(session: Session, habilitation_id: str) -> dict[str, Any]:
+    """Ends the habilitation at once: its API keys and the data scopes of its service's tokens
+    stop working on the next request."""
+    habilitation = session.get(Habilitation, habilitation_id)
+    if habilitation is None:
+        raise AdminError(f"no habilitation {habilitation_id!r}")
+    now = int(time.time())
+    if habilitation.revoked_at is None:
+        habilitation.revoked_at = now
+        session.add(habilitation)
+        session.flush()
+    return describe(habilitation, session.get(Service, habilitation.service_id), now)
+
+
+def issue_api_key(session: Session, habilitation_id: str) -> dict[str, Any]:
+    habilitation = session.get(Habilitation, habilitation_id)
+    now = int(time.time())
+    if habilitation is None:
+        raise AdminError(f"no habilitation {habilitation_id!r}")
+    if habilitation.revoked_at is not None or (
+        habilitation.expires_at is not None and habilitation.expires_at <= now
+    ):
+        raise AdminError(f"habilitation {habilitation_id} is no longer active")
+    secret = API_KEY_PREFIX + random_token(32)
+    key = ApiKey(id="key_" + random_token(12), habilitation_id=habilitation.id,
+                 digest=digest(secret), created_at=now)
+    session.add(key)
+    session.flush()
+    return {"id": key.id, "habilitation_id": key.habilitation_id, "api_key": secret,
+            "scopes": list(habilitation.scopes), "created_at": now}
+
+
+def revoke_api_key(session: Session, key_id: str) -> dict[str, Any]:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise AdminError(f"no API key {key_id!r}")
+    already = key.revoked_at is not None
+    if not already:
+        key.revoked_at = int(time.time())
+        session.add(key)
+        session.flush()
+    return {"id": key.id, "habilitation_id": key.habilitation_id, "revoked_at": key.revoked_at,
+            "already_revoked": already}
+
+
+def list_api_keys(session: Session) -> list[dict[str, Any]]:
+    keys = session.exec(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)).all()
+    return [{"id": k.id, "habilitation_id": k.habilitation_id, "created_at": k.created_at,
+             "revoked_at": k.revoked_at} for k in keys]

@@ -1,0 +1,73 @@
+"""Tables of the data API: habilitations, API keys and the access journal.
+
+Times are integer epoch seconds (UTC), as in the rest of the schema."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, BigInteger, Column, Index
+from sqlmodel import Field, SQLModel
+
+
+class Habilitation(SQLModel, table=True):
+    """The approved right of a service to request a set of data scopes, for a stated purpose,
+    under a stated legal basis, until an expiry date."""
+
+    __tablename__ = "habilitation"
+
+    id: str = Field(primary_key=True, max_length=64)
+    service_id: str = Field(foreign_key="service.id", index=True, max_length=64)
+    scopes: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    purpose: str = Field(max_length=2000)
+    legal_basis: str = Field(max_length=2000)
+    rate_limit: int | None = Field(default=None)  # requests per second; None: the default
+    created_at: int = Field(sa_type=BigInteger)
+    expires_at: int | None = Field(default=None, sa_type=BigInteger)
+    revoked_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class ApiKey(SQLModel, table=True):
+    """A credential of agents' software, bound to one habilitation. Only its digest is kept."""
+
+    __tablename__ = "api_key"
+
+    id: str = Field(primary_key=True, max_length=64)
+    habilitation_id: str = Field(foreign_key="habilitation.id", index=True, max_length=64)
+    digest: str = Field(max_length=64, unique=True)
+    created_at: int = Field(sa_type=BigInteger)
+    revoked_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class AccessJournal(SQLModel, table=True):
+    """One row per call of the data API, success or failure. Never updated.
+
+    Who is asked about is kept as the pairwise ``subject`` the service knows (France Connect
+    mode) and as a keyed digest of the identity pivot or identifier (``identity_digest``),
+    never in clear."""
+
+    __tablename__ = "access_journal"
+    __table_args__ = (
+        Index("ix_access_journal_citizen_at", "citizen_id", "at"),
+        Index("ix_access_journal_identity_at", "identity_digest", "at"),
+        Index("ix_access_journal_service_at", "service_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: int = Field(sa_type=BigInteger)
+    request_id: str = Field(max_length=64)
+    service_id: str | None = Field(default=None, max_length=64)
+    habilitation_id: str | None = Field(default=None, max_length=64)
+    credential: str = Field(max_length=20)  # access_token | api_key | none
+    credential_id: str | None = Field(default=None, max_length=64)  # token jti or API key id
+    client_id: str | None = Field(default=None, max_length=64)
+    citizen_id: str | None = Field(default=None, max_length=64)
+    subject: str | None = Field(default=None, max_length=128)
+    identity_digest: str | None = Field(default=None, max_length=64)
+    product: str = Field(max_length=100)
+    mode: str = Field(max_length=20)
+    scopes: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    recipient: str | None = Field(default=None, max_length=14)
+    outcome: str = Field(max_length=30)
+    status: int
+    error_code: str | None = Field(default=None, max_length=10)
+    cached: bool = False
+    latency_ms: int
