@@ -23,3 +23,12 @@ def build():
     configure_logging(settings.log_level, settings.log_format)
     return create_asgi_app(settings)
 
+
+
+def build_resources():
+    """The data API (``broker resources run``)."""
+    from broker.resources.app import create_resource_asgi_app
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_resource_asgi_app(settings)

@@ -146,6 +146,56 @@ def clients_list() -> None:
 
 
 @cli.group()
+def resources() -> None:
+    """The data API (resource server)."""
+
+
+@resources.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8002, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def resources_run(host: str, port: int, workers: int) -> None:
+    """Serve the data API. BROKER_ISSUER must name the broker whose tokens it accepts."""
+    import uvicorn
+
+    settings = _settings()
+    if not settings.issuer:
+        raise click.ClickException("set BROKER_ISSUER to the issuer URL of the broker whose "
+                                   "access tokens this data API accepts")
+    uvicorn.run("broker.asgi:build_resources", factory=True, host=host, port=port,
+                workers=workers, log_config=None, access_log=False, server_header=False,
+                proxy_headers=False)
+
+
+@cli.group()
+def simulators() -> None:
+    """Simulators of the data providers, for development and tests."""
+
+
+@simulators.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8003, show_default=True, type=int)
+@click.option("--provider", default=None,
+              help="Serve only this provider's simulator (default: all, under /<provider>).")
+@click.option("--slow-seconds", default=30.0, show_default=True, type=float,
+              help="How long the 'slow' scenario citizens make the simulators wait.")
+@click.option("--maintenance", is_flag=True, help="Answer every call with a maintenance window.")
+def simulators_run(host: str, port: int, provider: str | None, slow_seconds: float,
+                   maintenance: bool) -> None:
+    import uvicorn
+
+    from broker.providers.simulators import SimulatorOptions, create_all_app, create_app_for
+
+    options = SimulatorOptions(slow_seconds=slow_seconds, maintenance=maintenance)
+    try:
+        app = create_app_for(provider, options) if provider else create_all_app(options)
+    except KeyError as exc:
+        raise click.ClickException(f"unknown provider {provider!r}") from exc
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
+                server_header=False)
+
+
+@cli.group()
 def habilitations() -> None:
     """Habilitations: a service's approved right to data scopes, for a purpose."""
 

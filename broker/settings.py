@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
 
+    # Data API: where the data providers are (each under PROVIDERS_URL/<provider key> unless
+    # PROVIDER_URLS, a JSON object, names its own URL), and how long to wait for them.
+    providers_url: str = "http://127.0.0.1:8003"
+    provider_urls: dict[str, str] = Field(default_factory=dict)
+    provider_connect_timeout: float = Field(default=1.0, gt=0, le=30)
+    provider_read_timeout: float = Field(default=5.0, gt=0, le=60)
+    provider_retries: int = Field(default=1, ge=0, le=3)
+    rate_limit: int = Field(default=20, ge=1, description="Requests/s per token or API key")
+    redis_url: str = ""
+
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
         if self.env != "production":
@@ -80,6 +90,9 @@ class Settings(BaseSettings):
         if parts and parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
             raise ConfigurationError("a plain http BROKER_ISSUER is only allowed on loopback")
         return self
+
+    def provider_url(self, provider: str) -> str:
+        return self.provider_urls.get(provider) or f"{self.providers_url.rstrip('/')}/{provider}"
 
     @property
     def is_development(self) -> bool:

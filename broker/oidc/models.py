@@ -23,6 +23,7 @@ class HabilitationGrant:
     purpose: str
     legal_basis: str
     expires_at: int | None = None
+    rate_limit: int | None = None  # requests per second; None: the platform default
 
     def active_at(self, now: int) -> bool:
         return self.expires_at is None or self.expires_at > now

@@ -59,7 +59,8 @@ INSERT_JTI = insert(JTI)
 
 def habilitation_from_row(row) -> HabilitationGrant:
     return HabilitationGrant(id=row.id, scopes=frozenset(row.scopes), purpose=row.purpose,
-                             legal_basis=row.legal_basis, expires_at=row.expires_at)
+                             legal_basis=row.legal_basis, expires_at=row.expires_at,
+                             rate_limit=row.rate_limit)
 
 
 def client_from_row(row, habilitations=()) -> Client:

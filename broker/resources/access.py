@@ -1,0 +1,150 @@
+"""One call of the data API, from credential to journaled, masked answer.
+
+Order of the checks, as API Particulier's: credential (401), scope and habilitation (403),
+rate limit (429), parameters (422), then the provider. Every call ends with one journal row,
+written before any data is returned: if the row cannot be written, no data leaves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from broker.db import Database
+from broker.oidc.config import OidcConfig
+from broker.providers import base
+from broker.providers.products import FRANCE_CONNECT, Product
+from broker.resources import errors
+from broker.resources.credentials import Caller, authenticate, credential_from, permission
+from broker.resources.masking import allowed_tree, mask
+from broker.resources.params import ParameterProblems, ParsedQuery, parse_query
+from broker.resources.ratelimit import DEFAULT_RATE_LIMIT, RateLimiter
+from broker.resources.subjects import identifier_digest, identity_digest, pivot_of
+from broker.store.data_access_store import SqlDataAccessStore
+from broker.store.oidc_store import SqlOidcStore
+
+log = logging.getLogger("broker.resources")
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Call:
+    """What the journal row will say, filled in as the call goes."""
+
+    product: Product
+    mode: str
+    request_id: str
+    started: float
+    caller: Caller | None = None
+    habilitation_id: str | None = None
+    scopes: list[str] = field(default_factory=list)
+    recipient: str | None = None
+    identity_digest: str | None = None
+
+
+class DataAccess:
+    def __init__(self, db: Database, keys, config: OidcConfig, adapters: dict[str, base.Adapter],
+                 limiter: RateLimiter, journal_key: bytes,
+                 default_rate_limit: int = DEFAULT_RATE_LIMIT) -> None:
+        self.db = db
+        self.keys = keys
+        self.config = config
+        self.adapters = adapters
+        self.limiter = limiter
+        self.journal_key = journal_key
+        self.default_rate_limit = default_rate_limit
+
+    async def call(self, product: Product, mode: str, headers, query, request_id: str) -> Answer:
+        call = _Call(product=product, mode=mode, request_id=request_id,
+                     started=time.perf_counter())
+        rate_headers: dict[str, str] = {}
+        try:
+            subject, parsed, rate_headers = await self._admit(call, headers, query)
+            outcome = await self.adapters[product.provider].fetch(base.ProductCall(
+                product=product.key, mode=mode, pivot=subject, identifier=parsed.identifier,
+                params=parsed.params, request_id=request_id))
+            if not isinstance(outcome, base.Found):
+                raise errors.from_outcome(product.provider, outcome)
+            data = mask(outcome.data, allowed_tree(call.scopes, product.path))
+        except errors.ApiError as error:
+            self._journal_quietly(call, error.outcome, error.status, error.code)
+            return Answer(error.status, error.body(), {**rate_headers, **error.headers})
+        if not self._journal_quietly(call, "ok", 200, None):
+            error = errors.journal_unavailable()
+            return Answer(error.status, error.body(), rate_headers)
+        return Answer(200, {"data": data, "links": {}, "meta": {}}, rate_headers)
+
+    async def _admit(self, call: _Call, headers, query):
+        now = int(time.time())
+        with self.db.connect() as conn:
+            oidc = SqlOidcStore(conn)  # no client cache: revocations apply on the next call
+            caller = call.caller = authenticate(
+                credential_from(headers), oidc, SqlDataAccessStore(conn),
+                self.keys.verification_keys(), self.config, now)
+            allowed = permission(caller, call.product, call.mode, now)
+            call.habilitation_id = allowed.habilitation.id
+            call.scopes = sorted(allowed.scopes)
+            citizen = oidc.get_citizen(caller.citizen_id) if caller.citizen_id else None
+        limit = allowed.habilitation.rate_limit or self.default_rate_limit
+        decision = await self.limiter.hit(caller.credential_id, limit)
+        if not decision.allowed:
+            error = errors.rate_limited(decision.reset)
+            error.headers.update(decision.headers())
+            raise error
+        try:
+            parsed = parse_query(query, call.product, call.mode,
+                                 api_key=caller.kind != "access_token")
+        except ParameterProblems as exc:
+            raise errors.invalid_parameters(exc.problems) from exc
+        call.recipient = parsed.recipient
+        subject = parsed.pivot
+        if call.mode == FRANCE_CONNECT:
+            if citizen is None:
+                raise errors.unauthorized("L'usager de ce jeton n'existe plus.")
+            subject = pivot_of(citizen)
+        if subject is not None:
+            call.identity_digest = identity_digest(self.journal_key, subject)
+        elif parsed.identifier:
+            call.identity_digest = identifier_digest(self.journal_key, call.mode,
+                                                     parsed.identifier)
+        return subject, parsed, decision.headers()
+
+    def _journal_quietly(self, call: _Call, outcome: str, status: int,
+                         error_code: str | None) -> bool:
+        caller = call.caller
+        entry = {
+            "at": int(time.time()), "request_id": call.request_id[:64],
+            "service_id": caller.service_id if caller else None,
+            "habilitation_id": call.habilitation_id,
+            "credential": caller.kind if caller else "none",
+            "credential_id": caller.credential_id if caller else None,
+            "client_id": caller.client.client_id if caller and caller.client else None,
+            "citizen_id": caller.citizen_id if caller else None,
+            "subject": caller.subject if caller else None,
+            "identity_digest": call.identity_digest, "product": call.product.key,
+            "mode": call.mode, "scopes": call.scopes if status == 200 else [],
+            "recipient": call.recipient, "outcome": outcome, "status": status,
+            "error_code": error_code, "cached": False,
+            "latency_ms": round((time.perf_counter() - call.started) * 1000),
+        }
+        try:
+            with self.db.begin() as conn:
+                SqlDataAccessStore(conn).journal(entry)
+        except SQLAlchemyError:
+            log.exception("access journal write failed",
+                          extra={"product": call.product.key, "outcome": outcome})
+            return False
+        return True
+
+
+__all__ = ["Answer", "DataAccess", "ParsedQuery"]

@@ -1,0 +1,152 @@
+"""The resource server (data API) as a Litestar application: ``broker resources run``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import httpx
+from litestar import Litestar, Request, Response, get
+from litestar.exceptions import HTTPException
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+
+from broker.db import Database
+from broker.keys.keystore import KeyStore
+from broker.keys.vault import KeyVault, derive_key
+from broker.logs import request_id_var
+from broker.oidc.config import OidcConfig
+from broker.providers import base
+from broker.providers.products import PRODUCTS, product
+from broker.providers.registry import build_adapters
+from broker.resources import errors
+from broker.resources.access import Answer, DataAccess
+from broker.resources.ratelimit import RateLimiter
+from broker.scopes import REGISTRY
+from broker.settings import Settings
+from broker.store.key_store import SqlKeyRepository
+from broker.web.middleware import RequestContextMiddleware
+
+log = logging.getLogger("broker.resources")
+JSON_API = "application/json"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@dataclass
+class ResourceState:
+    settings: Settings
+    db: Database
+    access: DataAccess
+    http: httpx.AsyncClient
+
+
+def rate_limit_store(settings: Settings) -> Store:
+    if settings.redis_url:
+        from litestar.stores.redis import RedisStore
+
+        return RedisStore.with_client(url=settings.redis_url, namespace="broker-data-api")
+    return MemoryStore()
+
+
+def provider_configs(settings: Settings) -> dict[str, base.ProviderConfig]:
+    return {
+        p.key: base.ProviderConfig(
+            base_url=settings.provider_url(p.key),
+            connect_timeout=settings.provider_connect_timeout,
+            read_timeout=settings.provider_read_timeout, retries=settings.provider_retries)
+        for p in REGISTRY.providers()
+    }
+
+
+def build_resource_state(settings: Settings, db: Database | None = None) -> ResourceState:
+    db = db or Database(settings.effective_database_url)
+    secret = settings.secret
+    config = OidcConfig(issuer=settings.issuer_url,
+                        resource_audience=settings.resource_server_audience,
+                        pairwise_key=derive_key(secret, "pairwise subject v1"))
+    keys = KeyStore(SqlKeyRepository(db), KeyVault(secret), max_token_ttl=settings.max_token_ttl)
+    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=200,
+                                                 max_keepalive_connections=50))
+    access = DataAccess(
+        db, keys, config, build_adapters(provider_configs(settings), http),
+        RateLimiter(rate_limit_store(settings)), journal_key=derive_key(secret, "journal v1"),
+        default_rate_limit=settings.rate_limit)
+    return ResourceState(settings=settings, db=db, access=access, http=http)
+
+
+def _answer(answer: Answer) -> Response:
+    return Response(answer.body, status_code=answer.status, media_type=JSON_API,
+                    headers={**NO_STORE, **answer.headers})
+
+
+def _query(request: Request) -> dict[str, list[str]]:
+    return {key: request.query_params.getall(key) for key in request.query_params}
+
+
+@get("/v3/{provider:str}/{name:str}/{mode:str}", sync_to_thread=False)
+async def product_call(request: Request, provider: str, name: str, mode: str) -> Response:
+    state: ResourceState = request.app.state.resources
+    found = product(f"{provider}/{name}")
+    if found is None or mode not in found.modes:
+        return _answer(_error(errors.not_found_route(request.url.path)))
+    answer = await state.access.call(found, mode, request.headers, _query(request),
+                                     request_id_var.get() or "")
+    return _answer(answer)
+
+
+@get("/v3/ping", sync_to_thread=False)
+async def ping() -> Response:
+    return Response({"status": "ok"}, media_type=JSON_API, headers=NO_STORE)
+
+
+@get("/v3/{provider:str}/ping", sync_to_thread=False)
+async def provider_ping(request: Request, provider: str) -> Response:
+    state: ResourceState = request.app.state.resources
+    adapter = state.access.adapters.get(provider)
+    if adapter is None:
+        return _answer(_error(errors.not_found_route(request.url.path)))
+    outcome = await adapter.ping()
+    if isinstance(outcome, base.Found):
+        return Response({"status": "ok", "provider": provider}, media_type=JSON_API,
+                        headers=NO_STORE)
+    return _answer(_error(errors.from_outcome(provider, outcome)))
+
+
+def _error(error: errors.ApiError) -> Answer:
+    return Answer(error.status, error.body(), error.headers)
+
+
+def _http_exception(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 404:
+        return _answer(_error(errors.not_found_route(request.url.path)))
+    item = errors.ErrorItem(f"00{exc.status_code}", "Requête non valable",
+                            "Cette requête ne peut pas être traitée par l'API.")
+    return _answer(Answer(exc.status_code, {"errors": [item.as_json()]}))
+
+
+def _internal_error(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+    item = errors.ErrorItem("00500", "Erreur interne", "Une erreur inattendue est survenue.")
+    return _answer(Answer(500, {"errors": [item.as_json()]}))
+
+
+def create_resource_app(settings: Settings, state: ResourceState | None = None) -> Litestar:
+    state = state or build_resource_state(settings)
+
+    async def close() -> None:
+        await state.http.aclose()
+        state.db.dispose()
+
+    app = Litestar(
+        route_handlers=[product_call, ping, provider_ping],
+        exception_handlers={HTTPException: _http_exception, Exception: _internal_error},
+        on_shutdown=[close], openapi_config=None, debug=False, logging_config=None,
+    )
+    app.state.resources = state
+    log.info("data API ready", extra={"products": len(PRODUCTS)})
+    return app
+
+
+def create_resource_asgi_app(settings: Settings, state: ResourceState | None = None):
+    return RequestContextMiddleware(create_resource_app(settings, state),
+                                    https=settings.secure_cookies)

@@ -1,0 +1,226 @@
+"""Query parameters of the data API: the identity pivot, identifiers, product parameters and the
+``recipient``, checked the way API Particulier v3 names them. Every problem is reported at once,
+each with the parameter at fault; unknown parameters are refused rather than ignored, so that a
+typo never turns into a silent "not found".
+
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from broker.providers.base import IdentityPivot
+from broker.providers.products import (
+    FRANCE_CONNECT,
+    IDENTIFIER_PARAMETER,
+    IDENTITE,
+    Param,
+    Product,
+)
+
+COG_COUNTRY = re.compile(r"^99\d{3}$")
+COG_COMMUNE = re.compile(r"^(0[1-9]|[13-9]\d|2[AB1-9])\d{3}$")
+NAME = re.compile(r"^[^\W\d_]+(?:[ '\-][^\W\d_]+)*$")
+INE = re.compile(r"^[0-9A-Z]{10}[A-Z]$")
+FRANCE_TRAVAIL_ID = re.compile(r"^[0-9A-Z]{7,11}$")
+UAI = re.compile(r"^(\d{7})([A-Z])$")
+UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+FRANCE = "99100"
+LA_POSTE_SIREN = "356000000"
+
+IDENTITY_PARAMETERS = (
+    "nomNaissance", "nomUsage", "prenoms[]", "anneeDateNaissance", "moisDateNaissance",
+    "jourDateNaissance", "sexeEtatCivil", "codeCogInseePaysNaissance",
+    "codeCogInseeCommuneNaissance",
+)
+RECIPIENT = "recipient"
+
+
+@dataclass
+class ParsedQuery:
+    pivot: IdentityPivot | None = None
+    identifier: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    recipient: str | None = None
+
+
+class ParameterProblems(Exception):
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{p}: {d}" for p, d in problems))
+        self.problems = problems
+
+
+def valid_siret(value: str) -> bool:
+    """14 digits with a valid Luhn key; La Poste's establishments use a digit sum that is a
+    multiple of 5 instead (their SIREN has too many establishments for Luhn)."""
+    if not re.fullmatch(r"\d{14}", value):
+        return False
+    if value.startswith(LA_POSTE_SIREN) and value != LA_POSTE_SIREN + "00048":
+        return sum(int(c) for c in value) % 5 == 0
+    total = 0
+    for position, char in enumerate(reversed(value)):
+        digit = int(char)
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def valid_uai(value: str) -> bool:
+    match = UAI.match(value)
+    return bool(match) and UAI_LETTERS[int(match.group(1)) % 23] == match.group(2)
+
+
+class _Reader:
+    def __init__(self, query: Mapping[str, Sequence[str]]) -> None:
+        self.query = query
+        self.problems: list[tuple[str, str]] = []
+
+    def values(self, name: str) -> list[str]:
+        return [v.strip() for v in self.query.get(name, ()) if v.strip()]
+
+    def one(self, name: str, required: bool = False) -> str | None:
+        values = self.values(name)
+        if len(self.query.get(name, ())) > 1:
+            self.problems.append((name, "Ce paramètre ne peut être donné qu'une fois."))
+            return None
+        if not values:
+            if required:
+                self.problems.append((name, "Ce paramètre est obligatoire."))
+            return None
+        return values[0]
+
+    def integer(self, name: str, low: int, high: int, required: bool = False) -> int | None:
+        raw = self.one(name, required)
+        if raw is None:
+            return None
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            self.problems.append((name, f"Attendu : un entier entre {low} et {high}."))
+            return None
+        return int(raw)
+
+    def fail(self, name: str, detail: str) -> None:
+        self.problems.append((name, detail))
+
+
+def _name(reader: _Reader, name: str, required: bool) -> str | None:
+    value = reader.one(name, required)
+    if value is not None and (len(value) > 100 or not NAME.match(value)):
+        reader.fail(name, "Attendu : des lettres, espaces, tirets ou apostrophes (100 au plus).")
+        return None
+    return value
+
+
+def _pivot(reader: _Reader, today: date) -> IdentityPivot | None:
+    family_name = _name(reader, "nomNaissance", required=True)
+    usage_name = _name(reader, "nomUsage", required=False)
+    given = reader.values("prenoms[]")
+    if not given:
+        reader.fail("prenoms[]", "Au moins un prénom est obligatoire (prenoms[]=…).")
+    elif any(len(g) > 100 or not NAME.match(g) for g in given) or len(given) > 10:
+        reader.fail("prenoms[]", "Attendu : jusqu'à 10 prénoms, faits de lettres, espaces, "
+                    "tirets ou apostrophes.")
+    gender = reader.one("sexeEtatCivil", required=True)
+    if gender is not None and gender not in ("M", "F"):
+        reader.fail("sexeEtatCivil", "Attendu : M ou F.")
+    birthdate = _birthdate(reader, today)
+    country = reader.one("codeCogInseePaysNaissance", required=True)
+    if country is not None and not COG_COUNTRY.match(country):
+        reader.fail("codeCogInseePaysNaissance", "Attendu : un code pays COG de l'Insee (99xxx).")
+    commune = reader.one("codeCogInseeCommuneNaissance")
+    if commune is not None and not COG_COMMUNE.match(commune):
+        reader.fail("codeCogInseeCommuneNaissance",
+                    "Attendu : un code commune COG de l'Insee (5 caractères, 2A/2B en Corse).")
+    elif country == FRANCE and commune is None:
+        reader.fail("codeCogInseeCommuneNaissance",
+                    "Obligatoire pour une personne née en France (codeCogInseePaysNaissance=99100).")
+    elif country not in (None, FRANCE) and commune is not None:
+        reader.fail("codeCogInseeCommuneNaissance",
+                    "Ne doit pas être donné pour une personne née hors de France.")
+    if reader.problems:
+        return None
+    return IdentityPivot(family_name=family_name, given_names=tuple(given), gender=gender,
+                         birthdate=birthdate, birthcountry=country, birthplace=commune or "",
+                         usage_name=usage_name or "")
+
+
+def _birthdate(reader: _Reader, today: date) -> str:
+    year = reader.integer("anneeDateNaissance", 1900, today.year, required=True)
+    month = reader.integer("moisDateNaissance", 1, 12)
+    day = reader.integer("jourDateNaissance", 1, 31)
+    if day is not None and month is None:
+        reader.fail("jourDateNaissance", "Le jour de naissance demande aussi le mois.")
+    if None not in (year, month, day):
+        try:
+            if date(year, month, day) > today:
+                reader.fail("jourDateNaissance", "La date de naissance est dans le futur.")
+        except ValueError:
+            reader.fail("jourDateNaissance", "Cette date n'existe pas.")
+    return f"{year or 0:04d}-{month or 0:02d}-{day or 0:02d}"
+
+
+def _product_param(reader: _Reader, param: Param, today: date) -> str | None:
+    if param.kind == "year":
+        value = reader.integer(param.name, 2000, today.year + 1, param.required)
+        return None if value is None else str(value)
+    if param.kind == "month":
+        value = reader.integer(param.name, 1, 12, param.required)
+        return None if value is None else str(value)
+    raw = reader.one(param.name, param.required)
+    if raw is None:
+        return None
+    if param.kind == "uai" and not valid_uai(raw.upper()):
+        reader.fail(param.name, "Attendu : un code UAI (7 chiffres et une lettre de contrôle).")
+        return None
+    if param.kind == "school_year":
+        match = re.fullmatch(r"(\d{4})(?:-(\d{4}))?", raw)
+        if not match or (match.group(2) and int(match.group(2)) != int(match.group(1)) + 1):
+            reader.fail(param.name, "Attendu : une année scolaire, AAAA ou AAAA-AAAA.")
+            return None
+        start = int(match.group(1))
+        return f"{start}-{start + 1}"
+    return raw.upper() if param.kind == "uai" else raw
+
+
+def parse_query(
+    query: Mapping[str, Sequence[str]], product: Product, mode: str, *, api_key: bool,
+    today: date | None = None,
+) -> ParsedQuery:
+    """Raises :class:`ParameterProblems` listing every invalid, missing or unknown parameter."""
+    today = today or date.today()
+    reader = _Reader(query)
+    parsed = ParsedQuery()
+    allowed = {RECIPIENT, *(p.name for p in product.params)}
+    if mode == IDENTITE:
+        allowed.update(IDENTITY_PARAMETERS)
+        parsed.pivot = _pivot(reader, today)
+    elif mode in IDENTIFIER_PARAMETER:
+        name = IDENTIFIER_PARAMETER[mode]
+        allowed.add(name)
+        raw = reader.one(name, required=True)
+        pattern = INE if name == "ine" else FRANCE_TRAVAIL_ID
+        if raw is not None and not pattern.match(raw.upper()):
+            reader.fail(name, "Cet identifiant n'a pas le format attendu.")
+        elif raw is not None:
+            parsed.identifier = raw.upper()
+    for param in product.params:
+        value = _product_param(reader, param, today)
+        if value is not None:
+            parsed.params[param.name] = value
+    if "mois" in parsed.params and "annee" not in parsed.params:
+        reader.fail("mois", "Le mois demande aussi l'année (annee).")
+    recipient = reader.one(RECIPIENT, required=api_key or mode != FRANCE_CONNECT)
+    if recipient is not None and not valid_siret(recipient):
+        reader.fail(RECIPIENT, "Attendu : le SIRET (14 chiffres, clé de Luhn valide) de "
+                    "l'organisme public destinataire des données.")
+    parsed.recipient = recipient
+    for name in query:
+        if name not in allowed:
+            reader.fail(name, "Paramètre inconnu pour ce produit et ce mode d'appel.")
+    if reader.problems:
+        raise ParameterProblems(reader.problems)
+    return parsed

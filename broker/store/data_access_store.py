@@ -1,0 +1,60 @@
+"""SQL for the data API: API keys with their habilitation, and the access journal.
+
+Core statements built once, run on a plain connection, like the OIDC store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, bindparam, insert, select
+
+from broker.oidc.models import HabilitationGrant
+from broker.store.data_access_models import AccessJournal, ApiKey, Habilitation
+from broker.store.models import Service
+from broker.store.oidc_store import habilitation_from_row
+
+KEY = ApiKey.__table__
+HABILITATION = Habilitation.__table__
+SERVICE = Service.__table__
+JOURNAL = AccessJournal.__table__
+
+GET_KEY = (
+    select(KEY.c.id.label("key_id"), KEY.c.revoked_at.label("key_revoked_at"),
+           HABILITATION.c.id, HABILITATION.c.scopes, HABILITATION.c.purpose,
+           HABILITATION.c.legal_basis, HABILITATION.c.expires_at, HABILITATION.c.rate_limit,
+           HABILITATION.c.revoked_at.label("habilitation_revoked_at"),
+           SERVICE.c.id.label("service_id"), SERVICE.c.name.label("service_name"))
+    .join(HABILITATION, HABILITATION.c.id == KEY.c.habilitation_id)
+    .join(SERVICE, SERVICE.c.id == HABILITATION.c.service_id)
+    .where(KEY.c.digest == bindparam("digest"))
+)
+INSERT_JOURNAL = insert(JOURNAL)
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    id: str
+    revoked_at: int | None
+    habilitation: HabilitationGrant
+    habilitation_revoked_at: int | None
+    service_id: str
+    service_name: str
+
+
+class SqlDataAccessStore:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get_api_key(self, key_digest: str) -> ApiKeyRecord | None:
+        row = self.conn.execute(GET_KEY, {"digest": key_digest}).first()
+        if row is None:
+            return None
+        return ApiKeyRecord(
+            id=row.key_id, revoked_at=row.key_revoked_at,
+            habilitation=habilitation_from_row(row),
+            habilitation_revoked_at=row.habilitation_revoked_at,
+            service_id=row.service_id, service_name=row.service_name,
+        )
+
+    def journal(self, entry: dict) -> None:
+        self.conn.execute(INSERT_JOURNAL, entry)
