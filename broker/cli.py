@@ -327,12 +327,16 @@ def demo_seed(service_url: str, password_profile: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--service-port", default=8001, show_default=True, type=int)
-def demo_run(host: str, port: int, service_port: int) -> None:
-    """Migrate, seed, and start the broker and the demo online service together."""
+@click.option("--data-api-port", default=8002, show_default=True, type=int)
+@click.option("--simulators-port", default=8003, show_default=True, type=int)
+def demo_run(host: str, port: int, service_port: int, data_api_port: int,
+             simulators_port: int) -> None:
+    """Migrate, seed, and start the broker, the data API, the provider simulators and the
+    demo online service together."""
     from broker.demo.runner import run_demo
 
     settings = _settings().with_issuer_default(host, port)
-    sys.exit(run_demo(settings, host, port, service_port))
+    sys.exit(run_demo(settings, host, port, service_port, data_api_port, simulators_port))
 
 
 def main() -> None:

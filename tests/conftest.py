@@ -134,3 +134,46 @@ def production(settings_factory):
 
     yield run
     prod_state.db.dispose()
+
+
+SLOW_SECONDS = 2.0  # the simulators' "slow" scenario; the data API gives up well before
+PROVIDER_READ_TIMEOUT = 0.4
+
+
+@pytest.fixture(scope="session")
+def simulators() -> Iterator[str]:
+    """Every data-provider simulator, over real HTTP, under ``/<provider>``."""
+    from broker.providers.simulators import SimulatorOptions, create_all_app
+    from tests.servers import start_asgi
+
+    with start_asgi(create_all_app(SimulatorOptions(slow_seconds=SLOW_SECONDS))) as url:
+        yield url
+
+
+@pytest.fixture
+def data_api_factory(broker, simulators):
+    """Start the data API against the running broker's database and the simulators."""
+    import contextlib
+
+    from broker.resources.app import build_resource_state, create_resource_asgi_app
+    from tests.servers import start_asgi
+
+    stack = contextlib.ExitStack()
+
+    def start(**overrides) -> LiveServer:
+        values = dict(providers_url=simulators, provider_read_timeout=PROVIDER_READ_TIMEOUT,
+                      provider_connect_timeout=0.5)
+        values.update(overrides)
+        settings = broker.settings.model_copy(update=values)
+        resource_state = build_resource_state(settings)
+        url = stack.enter_context(start_asgi(create_resource_asgi_app(settings, resource_state)))
+        stack.callback(resource_state.db.dispose)
+        return LiveServer(url=url, state=resource_state)
+
+    yield start
+    stack.close()
+
+
+@pytest.fixture
+def data_api(data_api_factory) -> LiveServer:
+    return data_api_factory()

@@ -63,3 +63,11 @@ def start_server(settings_for: Callable[[str], Settings]) -> Iterator[LiveServer
     with serve_app(create_asgi_app(state.settings, state), sock):
         yield LiveServer(url=url, state=state)
     state.db.dispose()
+
+
+@contextlib.contextmanager
+def start_asgi(app) -> Iterator[str]:
+    """Any ASGI application on a loopback socket; yields its base URL."""
+    sock = bound_socket()
+    with serve_app(app, sock):
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"

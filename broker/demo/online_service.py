@@ -24,6 +24,8 @@ with warnings.catch_warnings():
     from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 
+from broker.demo.seed import DEMO_SCOPE
+
 COOKIE = "cantine_session"
 PAGES = {
     "layout": """<!doctype html><html lang="fr"><head><meta charset="utf-8">
@@ -42,6 +44,11 @@ connectez-vous : avec votre accord, la mairie reçoit directement les informatio
 <table><caption>Informations reçues de l'administration</caption>
 {% for name, value in claims.items() %}<tr><th scope="row">{{ name }}</th><td data-claim="{{ name }}">{{ value }}</td></tr>{% endfor %}
 </table><p>Niveau d'authentification : <span data-acr>{{ acr }}</span></p>
+<section aria-labelledby="tarif"><h2 id="tarif">Votre tarif</h2>
+{% if quotient is not none %}<p>Quotient familial ({{ quotient.fournisseur }}, {{ quotient.mois }}/{{ quotient.annee }}) :
+<strong data-quotient>{{ quotient.valeur }}</strong>.</p>
+<p>Prix du repas : <strong data-price>{{ price }}</strong>.</p>
+{% else %}<p data-no-quotient>{{ quotient_problem }}</p>{% endif %}</section>
 <p><a href="/">Retour à l'accueil</a></p>{% endblock %}""",
     "problem": """{% extends "layout" %}{% block main %}<h1>{{ title }}</h1><p>{{ message }}</p>
 <p>Code : <code data-error>{{ error }}</code></p><p><a href="/">Retour à l'accueil</a></p>
@@ -61,6 +68,7 @@ class RelyingParty:
     client_id: str
     private_key: ECKey
     base_url: str
+    data_api_url: str = ""
     transport: httpx.AsyncBaseTransport | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     pending: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -100,7 +108,32 @@ class RelyingParty:
         return token.claims
 
 
-DEMO_SCOPE = "openid profile birth email"
+# Meal price by family quotient (upper bound of each bracket, price in euros).
+PRICE_BRACKETS = ((400, "0,50 €"), (700, "1,20 €"), (1000, "2,10 €"), (1500, "3,00 €"))
+FULL_PRICE = "4,20 €"
+
+
+def meal_price(quotient: int) -> str:
+    return next((price for bound, price in PRICE_BRACKETS if quotient <= bound), FULL_PRICE)
+
+
+async def family_quotient(rp: RelyingParty, access_token: str) -> tuple[dict | None, str]:
+    """The family quotient from the data API, or why there is none (the problem, in French)."""
+    if not rp.data_api_url:
+        return None, "Le service n'est pas relié à l'API de données : tarif plein."
+    url = f"{rp.data_api_url}/v3/dss/quotient_familial/france_connect"
+    try:
+        async with httpx.AsyncClient(transport=rp.transport, timeout=15) as http:
+            response = await http.get(url, headers={"Authorization": f"Bearer {access_token}"})
+    except httpx.HTTPError:
+        return None, "L'API de données est injoignable : réessayez plus tard, ou tarif plein."
+    if response.status_code == 200:
+        return response.json()["data"].get("quotient_familial"), ""
+    try:
+        detail = response.json()["errors"][0]["detail"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        detail = f"réponse {response.status_code}"
+    return None, f"Quotient familial indisponible ({detail}) : tarif plein ({FULL_PRICE})."
 
 
 def create_service_app(rp: RelyingParty) -> Litestar:
@@ -162,7 +195,10 @@ def create_service_app(rp: RelyingParty) -> Litestar:
         session_id = secrets.token_urlsafe(24)
         rp.sessions[session_id] = {"claims": userinfo, "acr": id_claims.get("acr"),
                                    "at": int(time.time())}
-        response = html("welcome", title="Bienvenue", claims=userinfo, acr=id_claims.get("acr"))
+        quotient, problem = await family_quotient(rp, token["access_token"])
+        price = meal_price(quotient["valeur"]) if quotient else FULL_PRICE
+        response = html("welcome", title="Bienvenue", claims=userinfo, acr=id_claims.get("acr"),
+                        quotient=quotient, quotient_problem=problem, price=price)
         response.cookies.append(Cookie(key=COOKIE, value=session_id, httponly=True))
         return response
 

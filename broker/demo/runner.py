@@ -13,6 +13,8 @@ from broker.db import Database
 from broker.demo.citizens import CITIZENS
 from broker.demo.online_service import RelyingParty, create_service_app
 from broker.demo.seed import DEMO_CLIENT_ID, demo_service_key, seed
+from broker.providers.simulators import SimulatorOptions, create_all_app
+from broker.resources.app import create_resource_asgi_app
 from broker.settings import Settings
 
 log = logging.getLogger("broker.demo")
@@ -23,16 +25,26 @@ def _server(app, host: str, port: int) -> uvicorn.Server:
                                          access_log=False, server_header=False))
 
 
-def run_demo(settings: Settings, host: str, port: int, service_port: int) -> int:
+def run_demo(settings: Settings, host: str, port: int, service_port: int,
+             data_api_port: int, simulators_port: int) -> int:
     url = settings.effective_database_url
     migrate.upgrade(url)
     service_url = f"http://{host}:{service_port}"
+    data_api_url = f"http://{host}:{data_api_port}"
+    simulators_url = f"http://{host}:{simulators_port}"
+    settings = settings.model_copy(update={"providers_url": simulators_url})
     with Database(url).transaction() as session:
         seed(session, settings.var_dir, service_url)
     broker_app = create_asgi_app(settings)
     rp = RelyingParty(issuer=settings.issuer_url, client_id=DEMO_CLIENT_ID,
-                      private_key=demo_service_key(settings.var_dir), base_url=service_url)
-    servers = [_server(broker_app, host, port), _server(create_service_app(rp), host, service_port)]
+                      private_key=demo_service_key(settings.var_dir), base_url=service_url,
+                      data_api_url=data_api_url)
+    servers = [
+        _server(broker_app, host, port),
+        _server(create_service_app(rp), host, service_port),
+        _server(create_resource_asgi_app(settings), host, data_api_port),
+        _server(create_all_app(SimulatorOptions()), host, simulators_port),
+    ]
 
     first = CITIZENS[0]
     print(
@@ -40,6 +52,8 @@ def run_demo(settings: Settings, host: str, port: int, service_port: int) -> int
         f"    demo online service : {service_url}/   <- start here\n"
         f"    broker (issuer)     : {settings.issuer_url}\n"
         f"    discovery           : {settings.issuer_url}/.well-known/openid-configuration\n"
+        f"    data API            : {data_api_url}/v3/ping\n"
+        f"    provider simulators : {simulators_url}/<provider>/  (see docs/simulators.md)\n"
         f"    test citizen        : login '{first.login}', password '{first.password}' "
         f"({first.given_name} {first.family_name}); others are listed on the login page\n"
         "  Press Ctrl+C to stop.\n",

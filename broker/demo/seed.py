@@ -8,22 +8,28 @@ from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from joserfc.jwk import ECKey
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from broker.admin.clients import ClientRegistration, add_client, check_redirect_uri
-from broker.demo.citizens import CITIZENS
+from broker.admin.habilitations import HabilitationRequest, add_habilitation
+from broker.demo.accounts import DEMO_ACCOUNTS
 from broker.identity.demo import HASH_PROFILES
-from broker.store.models import DemoIdentity, OAuthClient
+from broker.store.data_access_models import Habilitation
+from broker.store.models import DemoIdentity, OAuthClient, Service
 
 DEMO_CLIENT_ID = "demo-cantine-villebourg"
 DEMO_SERVICE_NAME = "Mairie de Villebourg – Tarifs de la cantine scolaire"
-DEMO_SCOPE = "openid profile birth email"
+DEMO_SCOPE = "openid profile birth email cnaf_quotient_familial"
+DEMO_DATA_SCOPES = ["cnaf_quotient_familial"]
+DEMO_PURPOSE = "Calcul du tarif de la cantine scolaire selon le quotient familial"
+DEMO_LEGAL_BASIS = ("Code de l'éducation, article L. 131-13 (tarifs de la restauration "
+                    "scolaire modulés selon les ressources des familles)")
 DEMO_KEY_FILE = "demo-service-key.json"
 
 
 def seed_citizens(session: Session, profile: str = "standard") -> int:
     hasher = HASH_PROFILES[profile]
-    for position, citizen in enumerate(CITIZENS):
+    for position, citizen in enumerate(DEMO_ACCOUNTS):
         row = session.get(DemoIdentity, citizen.login)
         if row is None:
             row = DemoIdentity(login=citizen.login, password_hash="", given_name="",
@@ -37,7 +43,7 @@ def seed_citizens(session: Session, profile: str = "standard") -> int:
         row.email, row.acr, row.case, row.position = citizen.email, citizen.acr, citizen.case, position
         session.add(row)
     session.flush()
-    return len(CITIZENS)
+    return len(DEMO_ACCOUNTS)
 
 
 def _hash_still_valid(hasher, stored: str, password: str) -> bool:
@@ -79,9 +85,24 @@ def seed_demo_service(session: Session, var_dir: Path, service_url: str) -> dict
     return {"client_id": DEMO_CLIENT_ID, "redirect_uris": list(existing.redirect_uris)}
 
 
+def seed_demo_habilitation(session: Session) -> str:
+    """The demo service may ask for the family quotient, for its canteen pricing."""
+    service_id = session.get(OAuthClient, DEMO_CLIENT_ID).service_id
+    for existing in session.exec(select(Habilitation).where(
+            Habilitation.service_id == service_id, Habilitation.revoked_at.is_(None))).all():
+        if set(DEMO_DATA_SCOPES) <= set(existing.scopes) and existing.expires_at is None:
+            return existing.id
+    service = session.get(Service, service_id)
+    return add_habilitation(session, HabilitationRequest(
+        service=service.name, scopes=" ".join(DEMO_DATA_SCOPES), purpose=DEMO_PURPOSE,
+        legal_basis=DEMO_LEGAL_BASIS))["id"]
+
+
 def seed(session: Session, var_dir: Path, service_url: str,
          profile: str = "standard") -> dict[str, Any]:
     citizens = seed_citizens(session, profile)
     client = seed_demo_service(session, var_dir, service_url)
+    habilitation_id = seed_demo_habilitation(session)
     return {"citizens": citizens, "demo_client_id": client["client_id"],
-            "demo_redirect_uris": client["redirect_uris"]}
+            "demo_redirect_uris": client["redirect_uris"],
+            "demo_habilitation_id": habilitation_id}

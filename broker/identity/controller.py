@@ -7,7 +7,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from markupsafe import Markup
 
-from broker.demo.citizens import CITIZENS
+from broker.demo.accounts import DEMO_ACCOUNTS
 from broker.handoff import FlowError
 from broker.web.http import cookies_for, page, redirect
 from broker.web.pages import flow_error_page
@@ -16,7 +16,7 @@ from broker.web.state import BROWSER_COOKIE, broker_state
 PERSONAS = [
     {"login": c.login, "password": c.password, "label": f"{c.given_name} {c.family_name}",
      "case": c.case, "acr": c.acr}
-    for c in CITIZENS
+    for c in DEMO_ACCOUNTS
 ]
 
 

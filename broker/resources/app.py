@@ -6,8 +6,10 @@ import logging
 from dataclasses import dataclass
 
 import httpx
+from broker.providers.registry import build_adapters
 from litestar import Litestar, Request, Response, get
 from litestar.exceptions import HTTPException
+from litestar.params import FromPath
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
@@ -18,7 +20,6 @@ from broker.logs import request_id_var
 from broker.oidc.config import OidcConfig
 from broker.providers import base
 from broker.providers.products import PRODUCTS, product
-from broker.providers.registry import build_adapters
 from broker.resources import errors
 from broker.resources.access import Answer, DataAccess
 from broker.resources.ratelimit import RateLimiter
@@ -83,8 +84,9 @@ def _query(request: Request) -> dict[str, list[str]]:
     return {key: request.query_params.getall(key) for key in request.query_params}
 
 
-@get("/v3/{provider:str}/{name:str}/{mode:str}", sync_to_thread=False)
-async def product_call(request: Request, provider: str, name: str, mode: str) -> Response:
+@get("/v3/{provider:str}/{name:str}/{mode:str}")
+async def product_call(request: Request, provider: FromPath[str], name: FromPath[str],
+                       mode: FromPath[str]) -> Response:
     state: ResourceState = request.app.state.resources
     found = product(f"{provider}/{name}")
     if found is None or mode not in found.modes:
@@ -94,13 +96,13 @@ async def product_call(request: Request, provider: str, name: str, mode: str) ->
     return _answer(answer)
 
 
-@get("/v3/ping", sync_to_thread=False)
+@get("/v3/ping")
 async def ping() -> Response:
     return Response({"status": "ok"}, media_type=JSON_API, headers=NO_STORE)
 
 
-@get("/v3/{provider:str}/ping", sync_to_thread=False)
-async def provider_ping(request: Request, provider: str) -> Response:
+@get("/v3/{provider:str}/ping")
+async def provider_ping(request: Request, provider: FromPath[str]) -> Response:
     state: ResourceState = request.app.state.resources
     adapter = state.access.adapters.get(provider)
     if adapter is None:

@@ -1,0 +1,38 @@
+"""Building the adapters from the providers' settings: one adapter per configured provider,
+all sharing one ``httpx.AsyncClient`` (one connection pool), each with its own policy and
+circuit breaker."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import httpx
+
+from broker.providers.adapters import (
+    CnafAdapter,
+    CnousAdapter,
+    DgfipAdapter,
+    DssAdapter,
+    FranceTravailAdapter,
+    MenAdapter,
+    MesriAdapter,
+)
+from broker.providers.adapters.common import ProviderAdapter
+from broker.providers.base import Adapter, ProviderConfig
+
+ADAPTER_CLASSES: dict[str, type[ProviderAdapter]] = {
+    cls.provider: cls
+    for cls in (CnafAdapter, DssAdapter, CnousAdapter, MesriAdapter, FranceTravailAdapter,
+                MenAdapter, DgfipAdapter)
+}
+
+
+def build_adapters(configs: dict[str, ProviderConfig], client: httpx.AsyncClient,
+                   clock: Callable[[], float] = time.monotonic) -> dict[str, Adapter]:
+    """One adapter per entry of ``configs`` (keyed by ``broker.scopes`` provider key)."""
+    unknown = sorted(set(configs) - set(ADAPTER_CLASSES))
+    if unknown:
+        raise ValueError(f"no adapter for provider(s): {', '.join(unknown)}")
+    return {key: ADAPTER_CLASSES[key](config, client, clock=clock)
+            for key, config in configs.items()}
