@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     provider_read_timeout: float = Field(default=5.0, gt=0, le=60)
     provider_retries: int = Field(default=1, ge=0, le=3)
     rate_limit: int = Field(default=20, ge=1, description="Requests/s per token or API key")
+    # Seconds to keep each product's provider answers, e.g. {"dss/quotient_familial": 3600}
+    # (JSON in BROKER_CACHE_LIFETIMES); a product not listed is never cached.
+    cache_lifetimes: dict[str, int] = Field(default_factory=dict)
     redis_url: str = ""
 
     @model_validator(mode="after")
@@ -82,6 +85,18 @@ class Settings(BaseSettings):
             raise ConfigurationError("BROKER_KEY_ENCRYPTION_SECRET must be at least 32 characters")
         if urlsplit(self.issuer).scheme != "https":
             raise ConfigurationError("BROKER_ISSUER must be an https URL in production")
+        return self
+
+    @model_validator(mode="after")
+    def _check_cache_lifetimes(self) -> Settings:
+        from broker.providers.products import product
+
+        unknown = [key for key in self.cache_lifetimes if product(key) is None]
+        if unknown:
+            raise ConfigurationError("BROKER_CACHE_LIFETIMES names unknown products: "
+                                     + ", ".join(unknown))
+        if any(ttl < 0 or ttl > 86400 for ttl in self.cache_lifetimes.values()):
+            raise ConfigurationError("cache lifetimes must be between 0 and 86400 seconds")
         return self
 
     @model_validator(mode="after")

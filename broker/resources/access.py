@@ -19,6 +19,7 @@ from broker.oidc.config import OidcConfig
 from broker.providers import base
 from broker.providers.products import FRANCE_CONNECT, Product
 from broker.resources import errors
+from broker.resources.cache import ResponseCache
 from broker.resources.credentials import Caller, authenticate, credential_from, permission
 from broker.resources.masking import allowed_tree, mask
 from broker.resources.params import ParameterProblems, ParsedQuery, parse_query
@@ -50,11 +51,12 @@ class _Call:
     scopes: list[str] = field(default_factory=list)
     recipient: str | None = None
     identity_digest: str | None = None
+    cached: bool = False
 
 
 class DataAccess:
     def __init__(self, db: Database, keys, config: OidcConfig, adapters: dict[str, base.Adapter],
-                 limiter: RateLimiter, journal_key: bytes,
+                 limiter: RateLimiter, journal_key: bytes, cache: ResponseCache | None = None,
                  default_rate_limit: int = DEFAULT_RATE_LIMIT) -> None:
         self.db = db
         self.keys = keys
@@ -62,27 +64,47 @@ class DataAccess:
         self.adapters = adapters
         self.limiter = limiter
         self.journal_key = journal_key
+        self.cache = cache
         self.default_rate_limit = default_rate_limit
 
     async def call(self, product: Product, mode: str, headers, query, request_id: str) -> Answer:
         call = _Call(product=product, mode=mode, request_id=request_id,
                      started=time.perf_counter())
-        rate_headers: dict[str, str] = {}
+        out_headers: dict[str, str] = {}
         try:
-            subject, parsed, rate_headers = await self._admit(call, headers, query)
-            outcome = await self.adapters[product.provider].fetch(base.ProductCall(
-                product=product.key, mode=mode, pivot=subject, identifier=parsed.identifier,
-                params=parsed.params, request_id=request_id))
-            if not isinstance(outcome, base.Found):
-                raise errors.from_outcome(product.provider, outcome)
-            data = mask(outcome.data, allowed_tree(call.scopes, product.path))
+            subject, parsed, out_headers = await self._admit(call, headers, query)
+            found = await self._fetch(call, subject, parsed, headers)
+            data = mask(found, allowed_tree(call.scopes, product.path))
         except errors.ApiError as error:
             self._journal_quietly(call, error.outcome, error.status, error.code)
-            return Answer(error.status, error.body(), {**rate_headers, **error.headers})
+            return Answer(error.status, error.body(), {**out_headers, **error.headers})
+        if self.cache is not None and self.cache.enabled_for(product.key):
+            out_headers["X-Response-Cached"] = "true" if call.cached else "false"
         if not self._journal_quietly(call, "ok", 200, None):
             error = errors.journal_unavailable()
-            return Answer(error.status, error.body(), rate_headers)
-        return Answer(200, {"data": data, "links": {}, "meta": {}}, rate_headers)
+            return Answer(error.status, error.body(), out_headers)
+        return Answer(200, {"data": data, "links": {}, "meta": {}}, out_headers)
+
+    async def _fetch(self, call: _Call, subject, parsed: ParsedQuery, headers) -> dict:
+        """The provider's whole answer, from the cache when allowed and fresh."""
+        product = call.product
+        entry = None
+        if self.cache is not None and self.cache.enabled_for(product.key) and call.identity_digest:
+            entry = self.cache.entry_key(product.key, call.mode, call.identity_digest,
+                                         parsed.params)
+            if "no-cache" not in headers.get("cache-control", "").lower():
+                cached = await self.cache.get(entry)
+                if cached is not None:
+                    call.cached = True
+                    return cached
+        outcome = await self.adapters[product.provider].fetch(base.ProductCall(
+            product=product.key, mode=call.mode, pivot=subject, identifier=parsed.identifier,
+            params=parsed.params, request_id=call.request_id))
+        if not isinstance(outcome, base.Found):
+            raise errors.from_outcome(product.provider, outcome)
+        if entry is not None:
+            await self.cache.put(entry, product.key, outcome.data)
+        return outcome.data
 
     async def _admit(self, call: _Call, headers, query):
         now = int(time.time())
@@ -134,7 +156,7 @@ class DataAccess:
             "identity_digest": call.identity_digest, "product": call.product.key,
             "mode": call.mode, "scopes": call.scopes if status == 200 else [],
             "recipient": call.recipient, "outcome": outcome, "status": status,
-            "error_code": error_code, "cached": False,
+            "error_code": error_code, "cached": call.cached,
             "latency_ms": round((time.perf_counter() - call.started) * 1000),
         }
         try:

@@ -22,6 +22,7 @@ from broker.providers import base
 from broker.providers.products import PRODUCTS, product
 from broker.resources import errors
 from broker.resources.access import Answer, DataAccess
+from broker.resources.cache import ResponseCache
 from broker.resources.ratelimit import RateLimiter
 from broker.scopes import REGISTRY
 from broker.settings import Settings
@@ -41,11 +42,12 @@ class ResourceState:
     http: httpx.AsyncClient
 
 
-def rate_limit_store(settings: Settings) -> Store:
+def shared_store(settings: Settings, namespace: str) -> Store:
+    """Redis when configured, so that every process shares it; else this process's memory."""
     if settings.redis_url:
         from litestar.stores.redis import RedisStore
 
-        return RedisStore.with_client(url=settings.redis_url, namespace="broker-data-api")
+        return RedisStore.with_client(url=settings.redis_url, namespace=namespace)
     return MemoryStore()
 
 
@@ -70,7 +72,10 @@ def build_resource_state(settings: Settings, db: Database | None = None) -> Reso
                                                  max_keepalive_connections=50))
     access = DataAccess(
         db, keys, config, build_adapters(provider_configs(settings), http),
-        RateLimiter(rate_limit_store(settings)), journal_key=derive_key(secret, "journal v1"),
+        RateLimiter(shared_store(settings, "broker-rate-limits")),
+        journal_key=derive_key(secret, "journal v1"),
+        cache=ResponseCache(shared_store(settings, "broker-response-cache"),
+                            derive_key(secret, "response cache v1"), settings.cache_lifetimes),
         default_rate_limit=settings.rate_limit)
     return ResourceState(settings=settings, db=db, access=access, http=http)
 

@@ -133,3 +133,29 @@ def test_pings(data_api):
     assert httpx.get(data_api.url + "/v3/ping").json() == {"status": "ok"}
     assert httpx.get(data_api.url + "/v3/cnaf/ping").json()["status"] == "ok"
     assert_error(httpx.get(data_api.url + "/v3/nope/ping"), 404, "00404")
+
+
+def test_cache_serves_by_identity_encrypted_and_bypassable(broker, data_api_factory):
+    data_api = data_api_factory(cache_lifetimes={"dss/quotient_familial": 300})
+    _, _, _, first = token_for(broker)
+    _, _, _, second = token_for(broker, name="Autre CCAS", scope="openid cnaf_quotient_familial")
+    one = get(data_api, QF, first["access_token"])
+    assert one.status_code == 200 and one.headers["x-response-cached"] == "false"
+    # Another service, another token, the same citizen: served from the cache, and masked
+    # by the second token's own scopes (no children).
+    two = get(data_api, QF, second["access_token"])
+    assert two.headers["x-response-cached"] == "true"
+    assert set(two.json()["data"]) == {"quotient_familial"}
+    bypass = httpx.get(data_api.url + QF, headers={"Authorization": f"Bearer {first['access_token']}",
+                                                   "Cache-Control": "no-cache"})
+    assert bypass.status_code == 200 and bypass.headers["x-response-cached"] == "false"
+    assert [r.cached for r in journal(data_api)] == [False, True, False]
+    # Nothing in the store is readable: no name, no value in clear.
+    store = data_api.state.access.cache.store
+    for raw in [entry.data for entry in store._store.values()]:
+        assert b"TROIS-DUPRE" not in raw and b"635" not in raw
+
+
+def test_no_cache_header_without_caching(broker, data_api):
+    _, _, _, tokens = token_for(broker)
+    assert "x-response-cached" not in get(data_api, QF, tokens["access_token"]).headers

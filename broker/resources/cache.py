@@ -1,0 +1,51 @@
+"""Optional cache of provider answers, per product, on a Litestar store.
+
+Keyed by product, call mode, subject and product parameters, never by token or caller: two
+services asking about the same person share the provider's answer, and each still sees only
+what its own scopes unlock, because masking happens after the cache. Entries hold the whole
+provider answer, so they are encrypted (AES-256-GCM, the entry key as associated data) and the
+store (memory or Redis) never holds personal data in clear. The key itself is an HMAC, so it
+reveals nothing about the person either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from litestar.stores.base import Store
+
+from broker.security import keyed_digest
+
+
+class ResponseCache:
+    def __init__(self, store: Store, key: bytes, lifetimes: dict[str, int]) -> None:
+        self.store = store
+        self._aead = AESGCM(key)
+        self._key = key
+        self.lifetimes = {product: ttl for product, ttl in lifetimes.items() if ttl > 0}
+
+    def enabled_for(self, product: str) -> bool:
+        return product in self.lifetimes
+
+    def entry_key(self, product: str, mode: str, subject_digest: str,
+                  params: dict[str, str]) -> str:
+        canonical = json.dumps([product, mode, subject_digest, sorted(params.items())])
+        return "cache:" + keyed_digest(self._key, canonical)
+
+    async def get(self, entry_key: str) -> dict | None:
+        sealed = await self.store.get(entry_key)
+        if not sealed or len(sealed) < 13:
+            return None
+        try:
+            plain = self._aead.decrypt(sealed[:12], sealed[12:], entry_key.encode())
+        except InvalidTag:
+            return None  # written under another secret: treat as a miss
+        return json.loads(plain)
+
+    async def put(self, entry_key: str, product: str, data: dict) -> None:
+        nonce = os.urandom(12)
+        sealed = nonce + self._aead.encrypt(nonce, json.dumps(data).encode(), entry_key.encode())
+        await self.store.set(entry_key, sealed, expires_in=self.lifetimes[product])
