@@ -276,6 +276,36 @@ def apikeys_list() -> None:
 
 
 @cli.group()
+def introspection() -> None:
+    """Data providers allowed to introspect access tokens (RFC 7662)."""
+
+
+@introspection.command("add")
+@click.option("--provider", required=True, help="Data provider key, e.g. dgfip.")
+def introspection_add(provider: str) -> None:
+    """Print the provider's client_id and client_secret (shown once)."""
+    from broker.admin.introspection import add_introspection_client
+
+    _print(_admin(lambda session: add_introspection_client(session, provider)))
+
+
+@introspection.command("list")
+def introspection_list() -> None:
+    from broker.admin.introspection import list_introspection_clients
+
+    with _db(_settings()).reader() as session:
+        _print(list_introspection_clients(session))
+
+
+@introspection.command("revoke")
+@click.argument("client_id")
+def introspection_revoke(client_id: str) -> None:
+    from broker.admin.introspection import revoke_introspection_client
+
+    _print(_admin(lambda session: revoke_introspection_client(session, client_id)))
+
+
+@cli.group()
 def keys() -> None:
     """Signing keys."""
 

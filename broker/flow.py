@@ -22,6 +22,7 @@ from broker.keys.keystore import KeyStore
 from broker.oidc import authorize as az
 from broker.oidc.client_auth import JwksCache
 from broker.oidc.config import OidcConfig
+from broker.oidc.introspection import IntrospectionServer
 from broker.oidc.models import Authentication
 from broker.oidc.request import HttpRequestData
 from broker.oidc.server import BrokerServer, ProtocolResponse, split_scope
@@ -30,6 +31,7 @@ from broker.oidc.userinfo import userinfo_claims
 from broker.scopes import REGISTRY
 from broker.security import random_token
 from broker.store.citizens import upsert_citizen
+from broker.store.data_access_store import SqlDataAccessStore
 from broker.store.interaction_store import SqlInteractionRepository, SqlSessionRepository
 from broker.store.oidc_store import ClientCache, SqlOidcStore
 
@@ -223,6 +225,14 @@ class AuthorizationFlow:
     def token(self, http: HttpRequestData) -> ProtocolResponse:
         with self.db.begin() as s:
             return self.server(s).create_token_response(http)
+
+    def introspect(self, http: HttpRequestData) -> ProtocolResponse:
+        """RFC 7662 for data providers; tokens are read from the database on every call."""
+        with self.db.connect() as s:
+            server = IntrospectionServer(
+                self.config, self.store(s), SqlDataAccessStore(s),
+                self.keys.verification_keys(), self.keys.signing_key())
+            return server.introspect(http)
 
     def userinfo(self, token: str) -> dict[str, Any]:
         """Raises InvalidAccessToken (401) or InsufficientScope (403)."""

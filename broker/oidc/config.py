@@ -27,5 +27,9 @@ class OidcConfig:
         return f"{self.issuer}/userinfo"
 
     @property
+    def introspection_endpoint(self) -> str:
+        return f"{self.issuer}/introspect"
+
+    @property
     def jwks_uri(self) -> str:
         return f"{self.issuer}/jwks"

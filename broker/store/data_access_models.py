@@ -71,3 +71,15 @@ class AccessJournal(SQLModel, table=True):
     error_code: str | None = Field(default=None, max_length=10)
     cached: bool = False
     latency_ms: int
+
+
+class IntrospectionClient(SQLModel, table=True):
+    """A data provider allowed to introspect access tokens (RFC 7662) for its own scopes."""
+
+    __tablename__ = "introspection_client"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    provider: str = Field(max_length=40)
+    secret_digest: str = Field(max_length=64)
+    created_at: int = Field(sa_type=BigInteger)
+    revoked_at: int | None = Field(default=None, sa_type=BigInteger)

@@ -8,8 +8,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, insert, select
 
+from broker.oidc.introspection import IntrospectingProvider
 from broker.oidc.models import HabilitationGrant
-from broker.store.data_access_models import AccessJournal, ApiKey, Habilitation
+from broker.store.data_access_models import (
+    AccessJournal,
+    ApiKey,
+    Habilitation,
+    IntrospectionClient,
+)
 from broker.store.models import Service
 from broker.store.oidc_store import habilitation_from_row
 
@@ -29,6 +35,9 @@ GET_KEY = (
     .where(KEY.c.digest == bindparam("digest"))
 )
 INSERT_JOURNAL = insert(JOURNAL)
+INTROSPECTION = IntrospectionClient.__table__
+GET_INTROSPECTION_CLIENT = select(INTROSPECTION).where(
+    INTROSPECTION.c.client_id == bindparam("client_id"), INTROSPECTION.c.revoked_at.is_(None))
 
 
 @dataclass(frozen=True)
@@ -58,3 +67,12 @@ class SqlDataAccessStore:
 
     def journal(self, entry: dict) -> None:
         self.conn.execute(INSERT_JOURNAL, entry)
+
+    def get_introspection_client(self, client_id: str) -> IntrospectingProvider | None:
+        if not isinstance(client_id, str) or len(client_id) > 64:
+            return None
+        row = self.conn.execute(GET_INTROSPECTION_CLIENT, {"client_id": client_id}).first()
+        if row is None:
+            return None
+        return IntrospectingProvider(client_id=row.client_id, provider=row.provider,
+                                     secret_digest=row.secret_digest)

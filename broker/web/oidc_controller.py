@@ -50,6 +50,15 @@ class OidcController(Controller):
         await flow.prefetch_client_keys(http)
         return protocol_response(flow.token(http))
 
+    @post("/introspect", status_code=200)
+    async def introspect(self, request: Request) -> Response:
+        if not (request.headers.get("content-type") or "").startswith(FORM):
+            return _json_error(400, "invalid_request",
+                               "The introspection request must be "
+                               "application/x-www-form-urlencoded.")
+        http = await http_request_data(request, include_form=True, include_query=False)
+        return protocol_response(broker_state(request).flow.introspect(http))
+
     @get("/userinfo")
     async def userinfo_get(self, request: Request) -> Response:
         return await _userinfo(request)

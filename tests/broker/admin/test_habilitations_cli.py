@@ -72,3 +72,13 @@ def test_api_key_is_shown_once_and_stored_as_a_digest(cli, database_url):  # noq
     db.dispose()
     refused = cli("apikeys", "issue", habilitation["id"], ok=False)
     assert refused.returncode == 1 and "no longer active" in refused.stderr
+
+
+def test_introspection_clients(cli, database_url):  # noqa: F811
+    created = json.loads(cli("introspection", "add", "--provider", "dgfip").stdout)
+    assert created["client_id"].startswith("rs_") and len(created["client_secret"]) >= 43
+    assert created["client_secret"] not in cli("introspection", "list").stdout
+    bad = cli("introspection", "add", "--provider", "nope", ok=False)
+    assert bad.returncode == 1 and "--provider must be one of" in bad.stderr
+    revoked = json.loads(cli("introspection", "revoke", created["client_id"]).stdout)
+    assert revoked["revoked_at"]
