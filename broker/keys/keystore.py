@@ -113,7 +113,9 @@ class KeyStore:
                     signers[stored.alg] = _import(private)
             self._signers = signers
             self._jwks = {"keys": published}
-            self._verifiers = KeySet.import_key_set({"keys": published})
+            # A data API may start before the broker has made its first keys: no key verifies.
+            self._verifiers = KeySet.import_key_set({"keys": published}) if published \
+                else KeySet([])
             self._loaded_at = now
 
     def signing_key(self, alg: str = DEFAULT_ALG) -> ECKey | RSAKey:

@@ -159,3 +159,14 @@ def test_cache_serves_by_identity_encrypted_and_bypassable(broker, data_api_fact
 def test_no_cache_header_without_caching(broker, data_api):
     _, _, _, tokens = token_for(broker)
     assert "x-response-cached" not in get(data_api, QF, tokens["access_token"]).headers
+
+
+def test_data_api_started_before_any_signing_key_exists(broker, data_api):
+    """A fresh deployment may start the data API before the broker made its keys."""
+    from broker.store.models import SigningKey
+
+    with broker.state.db.transaction() as s:
+        for key in s.exec(select(SigningKey)).all():
+            s.delete(key)
+    data_api.state.access.keys.invalidate()
+    assert_error(get(data_api, QF, "eyJhbGciOiJFUzI1NiIsImtpZCI6IngifQ.e30.abc"), 401, "00101")
