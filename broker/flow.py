@@ -175,12 +175,16 @@ class AuthorizationFlow:
             citizen = store.get_citizen(view.authentication.citizen_id)
             if client is None or citizen is None:
                 raise FlowError("unknown")
+            scopes = split_scope(view.params.get("scope"))
+            habilitation = self._habilitation(client, scopes)
             return ConsentRequest(
                 interaction_id=view.id,
                 step_token=self._interactions(s).step_token(view, browser_id),
                 client_id=client.client_id, service_name=client.name,
-                scopes=split_scope(view.params.get("scope")),
-                citizen_given_name=citizen.given_name, citizen_family_name=citizen.family_name,
+                scopes=scopes, citizen_given_name=citizen.given_name,
+                citizen_family_name=citizen.family_name,
+                purpose=habilitation.purpose if habilitation else None,
+                legal_basis=habilitation.legal_basis if habilitation else None,
             )
 
     def decide(self, interaction_id: str, browser_id: str | None, step_token: str | None,
@@ -195,10 +199,13 @@ class AuthorizationFlow:
             if client is None:
                 raise FlowError("unknown")
             scopes = split_scope(view.params.get("scope"))
+            habilitation = self._habilitation(client, scopes)
             decision = self.ledger.decision(
                 citizen_id=view.authentication.citizen_id, client_id=client.client_id,
                 service_id=client.service_id, scopes=scopes,
-                wording=wording(client.name, scopes),
+                wording=wording(client.name, scopes,
+                                habilitation.purpose if habilitation else None,
+                                habilitation.legal_basis if habilitation else None),
                 interaction_id=view.id, at=now)
             if not approve:
                 self._move(interactions, view, State.REFUSED)
@@ -249,6 +256,12 @@ class AuthorizationFlow:
             return userinfo_claims(self.config, record, client, citizen, REGISTRY.claims_for)
 
     # -- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _habilitation(client, scopes: list[str]):
+        """The habilitation the data scopes are requested under (None: identity only)."""
+        data_scopes = az.requested_data_scopes(scopes)
+        return client.habilitation_for(data_scopes, int(time.time())) if data_scopes else None
+
     def _open(self, s: Connection, interaction_id: str, browser_id: str | None,
               expected: State) -> InteractionView:
         try:

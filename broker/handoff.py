@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 # What the screen showed, rebuilt from the service name and scopes, kept in the consent history.
-Wording = Callable[[str, list[str]], dict]
+# (service name, scopes, purpose, legal basis) -> the wording kept in the consent history
+Wording = Callable[[str, list[str], str | None, str | None], dict]
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class ConsentRequest:
     scopes: list[str]
     citizen_given_name: str
     citizen_family_name: str
+    purpose: str | None = None  # of the habilitation the data scopes are requested under
+    legal_basis: str | None = None
 
 
 class FlowError(Exception):

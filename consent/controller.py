@@ -26,9 +26,11 @@ def consent_groups(scopes: list[str]) -> list[dict]:
     return groups
 
 
-def wording(service_name: str, scopes: list[str]) -> dict:
+def wording(service_name: str, scopes: list[str], purpose: str | None = None,
+            legal_basis: str | None = None) -> dict:
     """Exactly what the screen said, kept in the consent history."""
-    return {"locale": "fr", "service_name": service_name, "groups": consent_groups(scopes)}
+    return {"locale": "fr", "service_name": service_name, "purpose": purpose,
+            "legal_basis": legal_basis, "groups": consent_groups(scopes)}
 
 
 class ConsentController(Controller):
@@ -46,7 +48,8 @@ class ConsentController(Controller):
             "service_name": pending.service_name,
             "citizen": {"given_name": pending.citizen_given_name,
                         "family_name": pending.citizen_family_name},
-            "purpose": None, "legal_basis": None, "legal_basis_url": None,
+            "purpose": pending.purpose, "legal_basis": pending.legal_basis,
+            "legal_basis_url": None,
             "groups": consent_groups(pending.scopes), "duration_text": None,
         })
 

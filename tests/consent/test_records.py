@@ -61,3 +61,21 @@ def test_consent_screen_names_the_service_and_groups_items(broker):
     assert "Votre identité" in page.text and "CAF" in page.text
     assert "Angela Claire Louise" in page.text
     assert 'value="approve"' in page.text and 'value="refuse"' in page.text
+
+
+def test_consent_screen_names_the_purpose_and_legal_basis_and_keeps_them(broker):
+    from sqlmodel import select
+
+    from consent.models import ConsentEvent
+
+    client, browser, login = at_login_page(broker, name="CCAS de Villebourg",
+                                           scope="openid profile cnaf_quotient_familial")
+    consent_url = browser.login(login).headers["location"]
+    page = browser.get(consent_url)
+    assert "Tarification sociale de la cantine scolaire" in page.text
+    assert "Code de l&#39;éducation, article L. 131-13" in page.text
+    browser.consent(consent_url)
+    with broker.state.db.reader() as s:
+        event = s.exec(select(ConsentEvent)).one()
+    assert event.wording["purpose"] == "Tarification sociale de la cantine scolaire"
+    assert event.wording["legal_basis"].startswith("Code de l'éducation")
