@@ -13,16 +13,22 @@ from tests.helpers import Browser
 from tests.servers import bound_socket, serve_app
 
 
-@pytest.fixture
-def demo_service(broker):
+def start_demo_service(broker, data_api_url: str = ""):
     sock = bound_socket()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     var_dir = broker.settings.var_dir
     with broker.state.db.transaction() as session:
         seed_demo_service(session, var_dir, url)
     rp = RelyingParty(issuer=broker.url, client_id=DEMO_CLIENT_ID,
-                      private_key=demo_service_key(var_dir), base_url=url)
-    with serve_app(create_service_app(rp), sock):
+                      private_key=demo_service_key(var_dir), base_url=url,
+                      data_api_url=data_api_url)
+    return url, serve_app(create_service_app(rp), sock)
+
+
+@pytest.fixture
+def demo_service(broker, data_api):
+    url, serving = start_demo_service(broker, data_api.url)
+    with serving:
         yield url
 
 
@@ -44,6 +50,19 @@ def test_citizen_signs_in_to_the_demo_service(broker, demo_service):
     assert 'data-acr>eidas2<' in page.text
 
 
+def test_demo_service_prices_the_meal_from_the_family_quotient(broker, demo_service):
+    """Broker, data API and CAF simulator, all over real HTTP: the mission end to end."""
+    page = follow_to_broker(demo_service, Browser(broker.url), "approve")
+    assert "data-quotient>2550<" in page.text and "data-price>4,20 €<" in page.text
+
+
+def test_demo_service_without_data_api_says_why_and_charges_full_price(broker):
+    url, serving = start_demo_service(broker)
+    with serving:
+        page = follow_to_broker(url, Browser(broker.url), "approve")
+    assert "data-no-quotient" in page.text and "tarif plein" in page.text
+
+
 def test_demo_service_reports_a_refusal(broker, demo_service):
     page = follow_to_broker(demo_service, Browser(broker.url), "refuse")
     assert page.status_code == 403 and "access_denied" in page.text
@@ -52,3 +71,10 @@ def test_demo_service_reports_a_refusal(broker, demo_service):
 def test_demo_service_home_page(demo_service):
     page = httpx.get(urljoin(demo_service, "/"))
     assert page.status_code == 200 and "/login" in page.text
+
+
+def test_meal_price_brackets():
+    from broker.demo.online_service import meal_price
+
+    assert [meal_price(q) for q in (0, 400, 401, 700, 1000, 1500, 1501)] == [
+        "0,50 €", "0,50 €", "1,20 €", "1,20 €", "2,10 €", "3,00 €", "4,20 €"]
