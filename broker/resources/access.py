@@ -52,6 +52,7 @@ class _Call:
     recipient: str | None = None
     identity_digest: str | None = None
     cached: bool = False
+    rate_headers: dict[str, str] = field(default_factory=dict)  # once the limiter has counted
 
 
 class DataAccess:
@@ -70,14 +71,18 @@ class DataAccess:
     async def call(self, product: Product, mode: str, headers, query, request_id: str) -> Answer:
         call = _Call(product=product, mode=mode, request_id=request_id,
                      started=time.perf_counter())
-        out_headers: dict[str, str] = {}
         try:
-            subject, parsed, out_headers = await self._admit(call, headers, query)
+            subject, parsed = await self._admit(call, headers, query)
             found = await self._fetch(call, subject, parsed, headers)
             data = mask(found, allowed_tree(call.scopes, product.path))
         except errors.ApiError as error:
             self._journal_quietly(call, error.outcome, error.status, error.code)
-            return Answer(error.status, error.body(), {**out_headers, **error.headers})
+            return Answer(error.status, error.body(), {**call.rate_headers, **error.headers})
+        except Exception:
+            # Still one journal row per call; the web layer answers 500 in JSON:API form.
+            self._journal_quietly(call, "server_error", 500, "00500")
+            raise
+        out_headers = dict(call.rate_headers)
         if self.cache is not None and self.cache.enabled_for(product.key):
             out_headers["X-Response-Cached"] = "true" if call.cached else "false"
         if not self._journal_quietly(call, "ok", 200, None):
@@ -119,10 +124,9 @@ class DataAccess:
             citizen = oidc.get_citizen(caller.citizen_id) if caller.citizen_id else None
         limit = allowed.habilitation.rate_limit or self.default_rate_limit
         decision = await self.limiter.hit(caller.credential_id, limit)
+        call.rate_headers = decision.headers()
         if not decision.allowed:
-            error = errors.rate_limited(decision.reset)
-            error.headers.update(decision.headers())
-            raise error
+            raise errors.rate_limited(decision.reset)
         try:
             parsed = parse_query(query, call.product, call.mode,
                                  api_key=caller.kind != "access_token")
@@ -139,7 +143,7 @@ class DataAccess:
         elif parsed.identifier:
             call.identity_digest = identifier_digest(self.journal_key, call.mode,
                                                      parsed.identifier)
-        return subject, parsed, decision.headers()
+        return subject, parsed
 
     def _journal_quietly(self, call: _Call, outcome: str, status: int,
                          error_code: str | None) -> bool:

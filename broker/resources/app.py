@@ -23,6 +23,7 @@ from broker.providers.products import PRODUCTS, product
 from broker.resources import errors
 from broker.resources.access import Answer, DataAccess
 from broker.resources.cache import ResponseCache
+from broker.resources.openapi import openapi_document
 from broker.resources.ratelimit import RateLimiter
 from broker.scopes import REGISTRY
 from broker.settings import Settings
@@ -101,6 +102,19 @@ async def product_call(request: Request, provider: FromPath[str], name: FromPath
     return _answer(answer)
 
 
+@get("/v3/openapi.json")
+async def openapi(request: Request) -> Response:
+    """Built once per process from the catalogue: products, parameters, fields, examples.
+
+    The server URL is relative (the document's own origin): never taken from the Host header,
+    which a client controls and which would then be cached for everyone."""
+    document = getattr(request.app.state, "openapi", None)
+    if document is None:
+        document = request.app.state.openapi = openapi_document("/")
+    return Response(document, media_type="application/json",
+                    headers={"Cache-Control": "public, max-age=300"})
+
+
 @get("/v3/ping")
 async def ping() -> Response:
     return Response({"status": "ok"}, media_type=JSON_API, headers=NO_STORE)
@@ -145,7 +159,7 @@ def create_resource_app(settings: Settings, state: ResourceState | None = None) 
         state.db.dispose()
 
     app = Litestar(
-        route_handlers=[product_call, ping, provider_ping],
+        route_handlers=[product_call, openapi, ping, provider_ping],
         exception_handlers={HTTPException: _http_exception, Exception: _internal_error},
         on_shutdown=[close], openapi_config=None, debug=False, logging_config=None,
     )

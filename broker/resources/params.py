@@ -22,12 +22,13 @@ from broker.providers.products import (
     Product,
 )
 
-COG_COUNTRY = re.compile(r"^99\d{3}$")
-COG_COMMUNE = re.compile(r"^(0[1-9]|[13-9]\d|2[AB1-9])\d{3}$")
+# ASCII only: "\d" would also accept other scripts' digits, which int() then chokes on.
+COG_COUNTRY = re.compile(r"^99[0-9]{3}$")
+COG_COMMUNE = re.compile(r"^(0[1-9]|[13-9][0-9]|2[AB1-9])[0-9]{3}$")
 NAME = re.compile(r"^[^\W\d_]+(?:[ '\-][^\W\d_]+)*$")
 INE = re.compile(r"^[0-9A-Z]{10}[A-Z]$")
 FRANCE_TRAVAIL_ID = re.compile(r"^[0-9A-Z]{7,11}$")
-UAI = re.compile(r"^(\d{7})([A-Z])$")
+UAI = re.compile(r"^([0-9]{7})([A-Z])$")
 UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 FRANCE = "99100"
 LA_POSTE_SIREN = "356000000"
@@ -57,7 +58,7 @@ class ParameterProblems(Exception):
 def valid_siret(value: str) -> bool:
     """14 digits with a valid Luhn key; La Poste's establishments use a digit sum that is a
     multiple of 5 instead (their SIREN has too many establishments for Luhn)."""
-    if not re.fullmatch(r"\d{14}", value):
+    if not re.fullmatch(r"[0-9]{14}", value):
         return False
     if value.startswith(LA_POSTE_SIREN) and value != LA_POSTE_SIREN + "00048":
         return sum(int(c) for c in value) % 5 == 0
@@ -98,7 +99,7 @@ class _Reader:
         raw = self.one(name, required)
         if raw is None:
             return None
-        if not raw.isdigit() or not low <= int(raw) <= high:
+        if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
             self.problems.append((name, f"Attendu : un entier entre {low} et {high}."))
             return None
         return int(raw)
@@ -177,7 +178,7 @@ def _product_param(reader: _Reader, param: Param, today: date) -> str | None:
         reader.fail(param.name, "Attendu : un code UAI (7 chiffres et une lettre de contrôle).")
         return None
     if param.kind == "school_year":
-        match = re.fullmatch(r"(\d{4})(?:-(\d{4}))?", raw)
+        match = re.fullmatch(r"([0-9]{4})(?:-([0-9]{4}))?", raw)
         if not match or (match.group(2) and int(match.group(2)) != int(match.group(1)) + 1):
             reader.fail(param.name, "Attendu : une année scolaire, AAAA ou AAAA-AAAA.")
             return None

@@ -170,3 +170,12 @@ def test_data_api_started_before_any_signing_key_exists(broker, data_api):
             s.delete(key)
     data_api.state.access.keys.invalidate()
     assert_error(get(data_api, QF, "eyJhbGciOiJFUzI1NiIsImtpZCI6IngifQ.e30.abc"), 401, "00101")
+
+
+def test_openapi_document_is_served(data_api):
+    response = httpx.get(data_api.url + "/v3/openapi.json", headers={"Host": "evil.example"})
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.1")
+    assert "/v3/dss/quotient_familial/identite" in document["paths"]
+    assert document["servers"] == [{"url": "/"}]  # relative: never the Host header

@@ -1,0 +1,189 @@
+"""JSON Schemas (2020-12, as OpenAPI 3.1 uses them) of the data API's answers, built from the
+scope registry rather than written per product.
+
+A product's ``data`` object is the tree of the field paths its scopes unlock (``[]`` marks a
+list): what masking can let out, and nothing else. So every object built from the paths is
+closed (``additionalProperties: false``), except a path the registry releases whole (``pac``),
+whose content is the provider's. No property is required, since a caller sees only what its
+scopes unlock, and every value may be null (providers leave facts out).
+
+The registry names fields, not types: leaf types follow API Particulier v3's naming
+conventions (``est_*`` booleans, ``date_*`` dates, ``montant_*`` amounts...), with the few
+exceptions spelt out by path. Standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from broker.providers.products import Product
+from broker.resources.errors import PROVIDER_CODES
+
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9._-]{8,64}$"  # broker.web.middleware.INCOMING_ID
+
+# Leaves whose type the naming conventions below would get wrong.
+_TYPE_BY_PATH: dict[str, dict[str, Any]] = {
+    "identite.prenoms": {"type": ["array", "null"], "items": {"type": "string"}},
+    "echelon_bourse.echelon": {"type": ["string", "null"],
+                               "description": "« 0bis » ou « 1 » à « 7 »."},
+    "echelon_bourse": {"type": ["integer", "null"]},
+    "inscription.categorie.code": {"type": ["integer", "null"]},
+}
+_BOOLEAN_PREFIXES = ("est_", "avec_")
+_BOOLEANS = {"echelon_bourse_regionale_provisoire", "pariso"}
+_DATE_PREFIXES = ("date_", "dateNais")
+_INTEGERS = {"valeur", "annee", "mois", "annee_calcul", "mois_calcul", "duree", "rfr", "nbPac"}
+_NUMBER_PREFIXES = ("montant_",)
+_NUMBERS = {"nbPart"}
+
+
+def _nullable(kind: str) -> list[str]:
+    return [kind, "null"]
+
+
+def leaf_schema(path: str) -> dict[str, Any]:
+    """The schema of one released field, from its path (``allocataires[].date_naissance``)."""
+    plain = path.replace("[]", "")
+    if plain in _TYPE_BY_PATH:
+        return dict(_TYPE_BY_PATH[plain])
+    name = plain.rsplit(".", 1)[-1]
+    if name.startswith(_BOOLEAN_PREFIXES) or name in _BOOLEANS:
+        return {"type": _nullable("boolean")}
+    if name.startswith(_DATE_PREFIXES):
+        return {"type": _nullable("string"), "pattern": DATE_PATTERN,
+                "description": "AAAA-MM-JJ ; 00 pour une partie inconnue (date présumée)."}
+    if name in _INTEGERS:
+        return {"type": _nullable("integer")}
+    if name.startswith(_NUMBER_PREFIXES) or name in _NUMBERS:
+        return {"type": _nullable("number")}
+    return {"type": _nullable("string")}
+
+
+class _Node:
+    """One segment of the field tree: its children, and the scopes releasing it whole."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.children: dict[str, _Node] = {}
+        self.scopes: list[str] = []
+
+    def add(self, parts: list[str], scope: str) -> None:
+        if not parts:
+            if scope not in self.scopes:
+                self.scopes.append(scope)
+            return
+        head = parts[0]
+        child_path = f"{self.path}.{head}" if self.path else head
+        child = self.children.setdefault(head, _Node(child_path))
+        child.add(parts[1:], scope)
+
+    def schema(self) -> dict[str, Any]:
+        released_whole = bool(self.scopes)
+        if self.children:
+            schema: dict[str, Any] = {
+                "type": _nullable("object"),
+                "properties": {name.removesuffix("[]"): child.item_schema(name)
+                               for name, child in self.children.items()},
+            }
+            if not released_whole:
+                schema["additionalProperties"] = False
+        else:
+            schema = leaf_schema(self.path)
+        if released_whole:
+            scopes = ", ".join(f"`{s}`" for s in self.scopes)
+            schema["description"] = (f"{schema['description']} " if "description" in schema
+                                     else "") + f"Scope : {scopes}."
+        return schema
+
+    def item_schema(self, name: str) -> dict[str, Any]:
+        """A child as it appears under ``name``: a list of items when the name ends in ``[]``."""
+        inner = self.schema()
+        if not name.endswith("[]"):
+            return inner
+        items = dict(inner)
+        kinds = [t for t in inner["type"] if t != "null"]
+        items["type"] = kinds[0] if len(kinds) == 1 else kinds
+        description = items.pop("description", None)
+        listed: dict[str, Any] = {"type": _nullable("array"), "items": items}
+        if description:
+            listed["description"] = description
+        return listed
+
+
+def data_schema(product: Product) -> dict[str, Any]:
+    """The ``data`` object of ``product``: every field its scopes unlock."""
+    root = _Node("")
+    for scope in product.scopes():
+        for path in scope.fields:
+            root.add(path.split("."), scope.name)
+    schema = root.schema()
+    schema["type"] = "object"  # the envelope's data is never null
+    schema["description"] = ("Les champs que débloquent les scopes de l'appelant, et eux seuls. "
+                             "Fields unlocked by the caller's scopes, and only those.")
+    return schema
+
+
+def schema_name(product: Product, suffix: str) -> str:
+    """``dss/quotient_familial`` -> ``DssQuotientFamilial`` + suffix (a component name)."""
+    return "".join(part.capitalize() for part in re.split(r"[/_]", product.key)) + suffix
+
+
+def success_schema(data_ref: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["data", "links", "meta"],
+        "properties": {"data": {"$ref": data_ref}, "links": {"type": "object"},
+                       "meta": {"type": "object"}},
+        "additionalProperties": False,
+    }
+
+
+ERROR_ITEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["code", "title", "detail", "source", "meta"],
+    "properties": {
+        "code": {"type": "string", "pattern": r"^\d{5}$",
+                 "description": "XXYYY : XX le fournisseur (00 la plateforme), YYY l'erreur. "
+                                "XX names the provider (00 the platform), YYY the error."},
+        "title": {"type": "string"},
+        "detail": {"type": "string"},
+        "source": {
+            "type": _nullable("object"),
+            "required": ["parameter"],
+            "properties": {"parameter": {"type": "string"}},
+            "additionalProperties": False,
+            "description": "Le paramètre en cause. The query parameter at fault.",
+        },
+        "meta": {
+            "type": "object",
+            "properties": {
+                "provider": {"type": "string", "enum": sorted(PROVIDER_CODES)},
+                "retry_in": {"type": "integer", "minimum": 0,
+                             "description": "Secondes avant de réessayer. Seconds to wait."},
+            },
+        },
+    },
+    "additionalProperties": False,
+}
+
+ERRORS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["errors"],
+    "properties": {"errors": {"type": "array", "minItems": 1,
+                              "items": {"$ref": "#/components/schemas/ErrorItem"}}},
+    "additionalProperties": False,
+}
+
+PING_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["status"],
+    "properties": {"status": {"const": "ok"}}, "additionalProperties": False,
+}
+
+PROVIDER_PING_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["status", "provider"],
+    "properties": {"status": {"const": "ok"},
+                   "provider": {"type": "string", "enum": sorted(PROVIDER_CODES)}},
+    "additionalProperties": False,
+}

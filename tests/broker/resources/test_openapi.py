@@ -1,0 +1,259 @@
+"""The data API's OpenAPI document: valid OpenAPI 3.1, generated from the whole catalogue, and
+saying what the code does (parameters as params.py enforces them, fields as the registry
+releases them, examples that fit their own schemas)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from datetime import date
+
+import jsonschema_rs
+import pytest
+import schemathesis
+
+from broker.providers.products import FRANCE_CONNECT, PRODUCTS, Product
+from broker.resources.errors import PROVIDER_CODES
+from broker.resources.openapi import openapi_document
+from broker.resources.openapi_examples import EXAMPLES
+from broker.resources.openapi_params import NAME_PATTERN
+from broker.resources.openapi_schemas import schema_name
+from broker.resources.params import NAME, ParameterProblems, parse_query
+from broker.scopes import REGISTRY
+
+TODAY = date(2026, 11, 27)
+DOC = openapi_document("http://data.example/", today=TODAY)
+ERROR_STATUSES = {"401", "403", "404", "422", "429", "502", "503", "504"}
+OPERATIONS = [(p, mode) for p in PRODUCTS for mode in p.modes]
+
+
+def validator(name: str) -> jsonschema_rs.Validator:
+    """A validator for a component schema, its ``$ref``s resolved within the document."""
+    return jsonschema_rs.validator_for({"$ref": f"#/components/schemas/{name}",
+                                        "components": DOC["components"]})
+
+
+def operation(product: Product, mode: str) -> dict:
+    return DOC["paths"][product.route(mode)]["get"]
+
+
+def deref(node: dict) -> dict:
+    """``node``, or what its ``$ref`` points to in the document."""
+    while "$ref" in node:
+        target = DOC
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+# -- the document as a whole -----------------------------------------------------------------
+
+def test_is_a_valid_openapi_3_1_document_that_schemathesis_loads():
+    assert DOC["openapi"].startswith("3.1.")
+    schema = schemathesis.openapi.from_dict(DOC)
+    schema.validate()  # the OpenAPI 3.1 meta-schema (jsonschema_rs, shipped with schemathesis)
+    assert len(list(schema.get_all_operations())) == len(DOC["paths"])
+    json.dumps(DOC)  # plain JSON, ready to serve
+
+
+def test_every_schema_is_valid_json_schema_2020_12():
+    for name, schema in DOC["components"]["schemas"].items():
+        jsonschema_rs.meta.validate(schema)
+        validator(name)  # compiles: references resolve, patterns are valid regexes
+    for product, mode in OPERATIONS:
+        for parameter in operation(product, mode)["parameters"]:
+            jsonschema_rs.validator_for(parameter["schema"])
+
+
+def test_servers_is_the_given_url():
+    assert DOC["servers"] == [{"url": "http://data.example"}]
+
+
+def test_standard_library_and_broker_modules_only():
+    code = ("import sys, broker.resources.openapi\n"
+            "extra = {m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names)\n"
+            "print(sorted(m for m in extra if not m.startswith('_') and m != 'broker'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+# -- paths and operations --------------------------------------------------------------------
+
+def test_one_path_per_product_and_mode_and_the_pings():
+    expected = {p.route(mode) for p, mode in OPERATIONS}
+    expected |= {"/v3/ping"} | {f"/v3/{p.key}/ping" for p in REGISTRY.providers()}
+    assert set(DOC["paths"]) == expected
+    assert all(set(item) == {"get"} for item in DOC["paths"].values())
+
+
+def test_operation_ids_are_unique_and_tags_declared():
+    operations = [item["get"] for item in DOC["paths"].values()]
+    ids = [op["operationId"] for op in operations]
+    assert len(ids) == len(set(ids))
+    declared = {tag["name"] for tag in DOC["tags"]}
+    assert {tag for op in operations for tag in op["tags"]} <= declared
+    assert {p.key for p in REGISTRY.providers()} <= declared
+
+
+@pytest.mark.parametrize(("product", "mode"), OPERATIONS, ids=lambda v: getattr(v, "key", v))
+def test_product_operation_summary_tags_and_security(product, mode):
+    op = operation(product, mode)
+    assert op["summary"].startswith(product.title_fr)
+    assert product.title_en in op["description"]
+    assert op["tags"] == [product.provider]
+    assert op["x-scopes"] == sorted(product.scope_names())
+    for scope in product.scopes():
+        assert scope.label_fr in op["description"] and scope.label_en in op["description"]
+    schemes = {name for requirement in op["security"] for name in requirement}
+    if mode == FRANCE_CONNECT:
+        assert schemes == {"citizenAccessToken"}
+    else:
+        assert schemes == {"apiKeyBearer", "apiKeyHeader"}
+        header = DOC["components"]["securitySchemes"]["apiKeyHeader"]
+        assert (header["in"], header["name"]) == ("header", "X-Api-Key")
+
+
+# -- parameters ------------------------------------------------------------------------------
+
+def _query_parameters(product: Product, mode: str) -> dict[str, dict]:
+    return {p["name"]: p for p in operation(product, mode)["parameters"] if p["in"] == "query"}
+
+
+@pytest.mark.parametrize(("product", "mode"), OPERATIONS, ids=lambda v: getattr(v, "key", v))
+def test_required_parameters_are_those_params_py_requires(product, mode):
+    """An empty query is refused for exactly the parameters the document marks required."""
+    documented = _query_parameters(product, mode)
+    try:
+        parse_query({}, product, mode, api_key=mode != FRANCE_CONNECT, today=TODAY)
+        refused: set[str] = set()
+    except ParameterProblems as exc:
+        refused = {name for name, _ in exc.problems}
+    assert refused == {name for name, p in documented.items() if p["required"]}
+
+
+@pytest.mark.parametrize(("product", "mode"), OPERATIONS, ids=lambda v: getattr(v, "key", v))
+def test_every_documented_parameter_is_accepted_and_no_other(product, mode):
+    documented = _query_parameters(product, mode)
+    for name in documented:
+        try:
+            parse_query({name: ["x"]}, product, mode, api_key=True, today=TODAY)
+        except ParameterProblems as exc:
+            assert (name, "Paramètre inconnu pour ce produit et ce mode d'appel.") \
+                not in exc.problems
+    with pytest.raises(ParameterProblems) as refused:
+        parse_query({"nonDocumente": ["x"]}, product, mode, api_key=True, today=TODAY)
+    assert "nonDocumente" in {name for name, _ in refused.value.problems}
+
+
+def test_given_names_are_a_form_exploded_array():
+    identite = next(p for p in PRODUCTS if "identite" in p.modes)
+    given = _query_parameters(identite, "identite")["prenoms[]"]
+    assert (given["style"], given["explode"], given["required"]) == ("form", True, True)
+    assert given["schema"]["type"] == "array"
+
+
+def test_recipient_is_a_siret_required_but_with_a_citizen_token():
+    for product, mode in OPERATIONS:
+        recipient = _query_parameters(product, mode)["recipient"]
+        assert recipient["schema"]["pattern"] == r"^\d{14}$"
+        assert recipient["required"] is (mode != FRANCE_CONNECT)
+
+
+def test_the_name_pattern_promises_no_letter_the_server_refuses():
+    letters = re.findall(r"\[(.*?)\]", NAME_PATTERN)[0]
+    ranges = re.findall(r"(.)-(.)", letters)
+    assert ranges
+    for low, high in ranges:
+        for code in range(ord(low), ord(high) + 1):
+            assert NAME.match(chr(code)), hex(code)
+
+
+@pytest.mark.parametrize(("product", "mode"), OPERATIONS, ids=lambda v: getattr(v, "key", v))
+def test_parameter_examples_fit_their_schemas_and_pass_params_py(product, mode):
+    documented = _query_parameters(product, mode)
+    examples = {name: p["example"] for name, p in documented.items() if "example" in p}
+    for name, value in examples.items():
+        jsonschema_rs.validate(documented[name]["schema"], value)
+    query = {name: [str(v) for v in value] if isinstance(value, list) else [str(value)]
+             for name, value in examples.items()}
+    parse_query(query, product, mode, api_key=mode != FRANCE_CONNECT, today=TODAY)
+
+
+# -- responses -------------------------------------------------------------------------------
+
+def _walk(schema: dict, path: str) -> dict:
+    """The schema of a registry field path (``allocataires[].prenoms``) inside ``schema``."""
+    for part in path.split("."):
+        name = part.removesuffix("[]")
+        schema = schema["properties"][name]
+        if part.endswith("[]"):
+            assert "array" in schema["type"], path
+            schema = schema["items"]
+    return schema
+
+
+@pytest.mark.parametrize("product", PRODUCTS, ids=lambda p: p.key)
+def test_every_registry_field_of_the_product_is_in_its_200_schema(product):
+    data = DOC["components"]["schemas"][schema_name(product, "Data")]
+    fields = [f for scope in product.scopes() for f in scope.fields]
+    assert fields
+    for field in fields:
+        assert _walk(data, field), field
+    for mode in product.modes:
+        success = operation(product, mode)["responses"]["200"]["content"]["application/json"]
+        assert deref(success["schema"])["properties"]["data"] == {
+            "$ref": f"#/components/schemas/{schema_name(product, 'Data')}"}
+
+
+@pytest.mark.parametrize("product", PRODUCTS, ids=lambda p: p.key)
+def test_each_product_has_one_example_that_fits_its_schema(product):
+    example = EXAMPLES[product.key]
+    assert example.mode in product.modes
+    body = deref({"$ref": f"#/components/examples/{schema_name(product, 'Example')}"})["value"]
+    assert body["data"] == example.data
+    validator(schema_name(product, "Response")).validate(body)
+    for mode in product.modes:
+        success = operation(product, mode)["responses"]["200"]["content"]["application/json"]
+        assert deref(success["examples"]["demo"])["value"] is body
+
+
+def test_a_field_beyond_the_registry_does_not_fit():
+    """The data schemas are closed: they also say what masking never lets out."""
+    product = PRODUCTS[0]
+    check = validator(schema_name(product, "Response"))
+    data = dict(EXAMPLES[product.key].data)
+    assert check.is_valid({"data": data, "links": {}, "meta": {}})
+    assert not check.is_valid({"data": {**data, "numero_allocataire": "1"}, "links": {},
+                               "meta": {}})
+    enfants = [{**data["enfants"][0], "numero": 1}]
+    assert not check.is_valid({"data": {**data, "enfants": enfants}, "links": {}, "meta": {}})
+
+
+@pytest.mark.parametrize(("product", "mode"), OPERATIONS, ids=lambda v: getattr(v, "key", v))
+def test_error_responses_and_headers(product, mode):
+    responses = operation(product, mode)["responses"]
+    assert set(responses) == {"200"} | ERROR_STATUSES
+    errors = validator("Errors")
+    for status in ERROR_STATUSES:
+        response = deref(responses[status])
+        assert response["headers"]["X-Request-ID"]["required"]
+        content = response["content"]["application/json"]
+        assert content["schema"] == {"$ref": "#/components/schemas/Errors"}
+        for example in content["examples"].values():
+            errors.validate(example["value"])
+            assert {item["code"][:2] for item in example["value"]["errors"]} <= {"00"} | {
+                PROVIDER_CODES[product.provider]}
+    success_headers = responses["200"]["headers"]
+    for name in ("X-Request-ID", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"):
+        assert success_headers[name]["required"], name
+    assert deref(responses["429"])["headers"]["Retry-After"]["required"]
+    assert "Retry-After" in deref(responses["503"])["headers"]
+
+
+def test_pings_need_no_credential():
+    for path in ("/v3/ping", *(f"/v3/{p.key}/ping" for p in REGISTRY.providers())):
+        assert DOC["paths"][path]["get"]["security"] == []
