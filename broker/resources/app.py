@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 
 import httpx
-from broker.providers.registry import build_adapters
 from litestar import Litestar, Request, Response, get
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath
@@ -20,6 +19,7 @@ from broker.logs import request_id_var
 from broker.oidc.config import OidcConfig
 from broker.providers import base
 from broker.providers.products import PRODUCTS, product
+from broker.providers.registry import build_adapters
 from broker.resources import errors
 from broker.resources.access import Answer, DataAccess
 from broker.resources.cache import ResponseCache
