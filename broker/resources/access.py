@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from broker.db import Database
@@ -123,7 +124,11 @@ class DataAccess:
             call.scopes = sorted(allowed.scopes)
             citizen = oidc.get_citizen(caller.citizen_id) if caller.citizen_id else None
         limit = allowed.habilitation.rate_limit or self.default_rate_limit
-        decision = await self.limiter.hit(caller.credential_id, limit)
+        try:
+            decision = await self.limiter.hit(caller.credential_id, limit)
+        except (OSError, RedisError) as exc:
+            log.error("rate-limit store unavailable", extra={"error": type(exc).__name__})
+            raise errors.rate_limit_store_unavailable() from exc
         call.rate_headers = decision.headers()
         if not decision.allowed:
             raise errors.rate_limited(decision.reset)

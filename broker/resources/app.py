@@ -43,12 +43,18 @@ class ResourceState:
     http: httpx.AsyncClient
 
 
+REDIS_TIMEOUT = 0.5  # seconds: a Redis that stops answering must not hang every call
+
+
 def shared_store(settings: Settings, namespace: str) -> Store:
     """Redis when configured, so that every process shares it; else this process's memory."""
     if settings.redis_url:
         from litestar.stores.redis import RedisStore
+        from redis.asyncio import Redis
 
-        return RedisStore.with_client(url=settings.redis_url, namespace=namespace)
+        client = Redis.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT,
+                                socket_connect_timeout=REDIS_TIMEOUT)
+        return RedisStore(client, namespace=namespace, handle_client_shutdown=True)
     return MemoryStore()
 
 
@@ -156,6 +162,8 @@ def create_resource_app(settings: Settings, state: ResourceState | None = None) 
 
     async def close() -> None:
         await state.http.aclose()
+        for store in (state.access.limiter.store, state.access.cache.store):
+            await store.__aexit__(None, None, None)  # closes a Redis client; no-op in memory
         state.db.dispose()
 
     app = Litestar(

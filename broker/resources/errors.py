@@ -87,6 +87,13 @@ def not_found_route(path: str) -> ApiError:
         "00404", "Ressource inconnue", f"Aucun produit n'est servi à cette adresse ({path})."))
 
 
+def rate_limit_store_unavailable() -> ApiError:
+    return ApiError(503, "rate_limit_unavailable", ErrorItem(
+        "00503", "Service indisponible",
+        "Le décompte des requêtes est momentanément indisponible ; réessayez."),
+        headers={"Retry-After": "1"})
+
+
 def journal_unavailable() -> ApiError:
     return ApiError(503, "journal_unavailable", ErrorItem(
         "00503", "Service indisponible",
