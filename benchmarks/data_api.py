@@ -154,7 +154,8 @@ def main() -> int:
     broker_cli(env, "db", "upgrade")
     broker_cli(env, "demo", "seed", "--password-profile", "benchmark")
     habilitation = json.loads(broker_cli(
-        env, "habilitations", "add", "--service", "Benchmark", "--purpose", "benchmark",
+        env, "habilitations", "add", "--service", "Benchmark", "--create-service",
+        "--purpose", "benchmark",
         "--legal-basis", "benchmark", "--rate-limit", "10000", "--scopes",
         "cnaf_quotient_familial cnaf_allocataires cnaf_enfants cnaf_adresse"))
     key = json.loads(broker_cli(env, "apikeys", "issue", habilitation["id"]))["api_key"]

@@ -212,20 +212,22 @@ def _admin(action):
 
 
 @habilitations.command("add")
-@click.option("--service", required=True, help="Service name; created if new, reused otherwise.")
+@click.option("--service", required=True, help="Name of an existing service.")
+@click.option("--create-service", is_flag=True, help="Create the service if it does not exist.")
 @click.option("--scopes", required=True, help='Data scopes, e.g. "cnaf_quotient_familial"')
 @click.option("--purpose", required=True)
 @click.option("--legal-basis", required=True)
 @click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last day of validity (YYYY-MM-DD, UTC).")
 @click.option("--rate-limit", type=int, default=None, help="Requests per second (default 20).")
-def habilitations_add(service, scopes, purpose, legal_basis, expires, rate_limit) -> None:
+def habilitations_add(service, create_service, scopes, purpose, legal_basis, expires,
+                      rate_limit) -> None:
     from broker.admin.habilitations import HabilitationRequest, add_habilitation
 
     request = HabilitationRequest(service=service, scopes=scopes, purpose=purpose,
                                   legal_basis=legal_basis,
                                   expires=expires.date() if expires else None,
-                                  rate_limit=rate_limit)
+                                  rate_limit=rate_limit, create_service=create_service)
     _print(_admin(lambda session: add_habilitation(session, request)))
 
 

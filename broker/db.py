@@ -20,17 +20,20 @@ def normalise_url(url: str) -> str:
 
 
 def create_db_engine(url: str) -> Engine:
+    """``hide_parameters``: database errors must never carry personal data or secrets into the
+    logs (SQLAlchemy otherwise prints the bound values in the exception text)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         in_memory = ":memory:" in url or url in ("sqlite://", "sqlite:///")
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=StaticPool if in_memory else None,
+            poolclass=StaticPool if in_memory else None, hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                         hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -237,7 +237,7 @@ class AuthorizationFlow:
         """RFC 7662 for data providers; tokens are read from the database on every call."""
         with self.db.connect() as s:
             server = IntrospectionServer(
-                self.config, self.store(s), SqlDataAccessStore(s),
+                self.config, SqlOidcStore(s), SqlDataAccessStore(s),  # no client cache
                 self.keys.verification_keys(), self.keys.signing_key())
             return server.introspect(http)
 

@@ -46,6 +46,7 @@ def register_client(state: BrokerState, name: str = "Service de test",
 def habilitate(state: BrokerState, service: str, scopes: str, **kwargs) -> dict:
     kwargs.setdefault("purpose", "Tarification sociale de la cantine scolaire")
     kwargs.setdefault("legal_basis", "Code de l'éducation, article L. 131-13")
+    kwargs.setdefault("create_service", True)
     with state.db.transaction() as session:
         return add_habilitation(session, HabilitationRequest(service=service, scopes=scopes,
                                                              **kwargs))

@@ -10,13 +10,13 @@ from typing import Any
 from sqlmodel import Session, select
 
 from broker.admin.clients import AdminError, service_for
+from broker.resources.credentials import API_KEY_PREFIX
 from broker.scopes import DATA, REGISTRY
 from broker.security import digest, random_token
 from broker.store.data_access_models import ApiKey, Habilitation
 from broker.store.models import Service
 
 MAX_RATE_LIMIT = 10_000
-API_KEY_PREFIX = "bpk_"  # lets secret scanners recognise a leaked key
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class HabilitationRequest:
     legal_basis: str
     expires: date | None = None
     rate_limit: int | None = None
+    create_service: bool = False  # else the service must exist (a typo must not approve rights)
 
 
 def _checked_scopes(text: str) -> list[str]:
@@ -61,11 +62,17 @@ def add_habilitation(session: Session, req: HabilitationRequest) -> dict[str, An
         raise AdminError(f"--rate-limit must be between 1 and {MAX_RATE_LIMIT} requests/s")
     if not req.service.strip():
         raise AdminError("--service must not be blank")
-    service = service_for(session, req.service.strip(), now)
+    expires_at = _expiry(req.expires, now)
+    name = req.service.strip()
+    existing = session.exec(select(Service).where(Service.name == name)).first()
+    if existing is None and not req.create_service:
+        raise AdminError(f"no service named {name!r}: register its client first (`broker "
+                         "clients add --name …`), or pass --create-service")
+    service = existing or service_for(session, name, now)
     habilitation = Habilitation(
         id="hab_" + random_token(12), service_id=service.id, scopes=scopes, purpose=purpose,
         legal_basis=legal_basis, rate_limit=req.rate_limit, created_at=now,
-        expires_at=_expiry(req.expires, now),
+        expires_at=expires_at,
     )
     session.add(habilitation)
     session.flush()

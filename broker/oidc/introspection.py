@@ -56,6 +56,7 @@ class IntrospectedToken:
     record: AccessTokenRecord
     sub: str
     citizen: CitizenIdentity | None
+    habilitated_scopes: frozenset[str] = frozenset()
 
     def is_expired(self) -> bool:
         return self.record.expires_at <= int(time.time())
@@ -89,15 +90,22 @@ class ProviderIntrospection(IntrospectionEndpoint):
         if client is None:
             return None
         sub = pairwise_subject(server.config, client.sector_identifier, record.citizen_id)
-        return IntrospectedToken(record, sub, server.store.get_citizen(record.citizen_id))
+        # Data scopes count only while a habilitation of the service still covers them, as at
+        # the data API: revoking a habilitation ends them at once, here too.
+        now = int(time.time())
+        scopes = {s for s in record.scope.split()
+                  if client.habilitation_for({s}, now) is not None}
+        return IntrospectedToken(record, sub, server.store.get_citizen(record.citizen_id),
+                                 frozenset(scopes))
 
     def check_permission(self, token: IntrospectedToken, client: IntrospectingProvider,
                          request) -> bool:
-        return bool(set(token.record.scope.split()) & client.scopes)
+        return bool(token.habilitated_scopes & client.scopes)
 
     def introspect_token(self, token: IntrospectedToken) -> dict[str, Any]:
         provider: IntrospectingProvider = self.broker.current_client
-        scopes = [s for s in token.record.scope.split() if s in provider.scopes]
+        scopes = [s for s in token.record.scope.split()
+                  if s in provider.scopes and s in token.habilitated_scopes]
         payload: dict[str, Any] = {
             "active": True, "scope": " ".join(scopes), "client_id": token.record.client_id,
             "sub": token.sub, "exp": token.record.expires_at, "iss": self.broker.config.issuer,

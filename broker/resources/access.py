@@ -21,7 +21,13 @@ from broker.providers import base
 from broker.providers.products import FRANCE_CONNECT, Product
 from broker.resources import errors
 from broker.resources.cache import ResponseCache
-from broker.resources.credentials import Caller, authenticate, credential_from, permission
+from broker.resources.credentials import (
+    ACCESS_TOKEN,
+    Caller,
+    authenticate,
+    credential_from,
+    permission,
+)
 from broker.resources.masking import allowed_tree, mask
 from broker.resources.params import ParameterProblems, ParsedQuery, parse_query
 from broker.resources.ratelimit import DEFAULT_RATE_LIMIT, RateLimiter
@@ -94,23 +100,37 @@ class DataAccess:
     async def _fetch(self, call: _Call, subject, parsed: ParsedQuery, headers) -> dict:
         """The provider's whole answer, from the cache when allowed and fresh."""
         product = call.product
+        question = base.ProductCall(
+            product=product.key, mode=call.mode, pivot=subject, identifier=parsed.identifier,
+            params=parsed.params, request_id=call.request_id)
         entry = None
-        if self.cache is not None and self.cache.enabled_for(product.key) and call.identity_digest:
-            entry = self.cache.entry_key(product.key, call.mode, call.identity_digest,
-                                         parsed.params)
+        if self.cache is not None and self.cache.enabled_for(product.key):
+            entry = self.cache.entry_key(question)
             if "no-cache" not in headers.get("cache-control", "").lower():
-                cached = await self.cache.get(entry)
+                cached = await self._cache_get(entry)
                 if cached is not None:
                     call.cached = True
                     return cached
-        outcome = await self.adapters[product.provider].fetch(base.ProductCall(
-            product=product.key, mode=call.mode, pivot=subject, identifier=parsed.identifier,
-            params=parsed.params, request_id=call.request_id))
+        outcome = await self.adapters[product.provider].fetch(question)
         if not isinstance(outcome, base.Found):
             raise errors.from_outcome(product.provider, outcome)
         if entry is not None:
-            await self.cache.put(entry, product.key, outcome.data)
+            await self._cache_put(entry, product.key, outcome.data)
         return outcome.data
+
+    # A cache that cannot be reached is a miss, never a failed call.
+    async def _cache_get(self, entry: str) -> dict | None:
+        try:
+            return await self.cache.get(entry)
+        except (OSError, RedisError) as exc:
+            log.warning("response cache unavailable", extra={"error": type(exc).__name__})
+            return None
+
+    async def _cache_put(self, entry: str, product: str, data: dict) -> None:
+        try:
+            await self.cache.put(entry, product, data)
+        except (OSError, RedisError) as exc:
+            log.warning("response cache unavailable", extra={"error": type(exc).__name__})
 
     async def _admit(self, call: _Call, headers, query):
         now = int(time.time())
@@ -125,7 +145,10 @@ class DataAccess:
             citizen = oidc.get_citizen(caller.citizen_id) if caller.citizen_id else None
         limit = allowed.habilitation.rate_limit or self.default_rate_limit
         try:
-            decision = await self.limiter.hit(caller.credential_id, limit)
+            # Per credential and habilitation: a token whose products fall under habilitations
+            # with different limits gets each limit, not the smallest.
+            decision = await self.limiter.hit(f"{caller.credential_id}:{allowed.habilitation.id}",
+                                              limit)
         except (OSError, RedisError) as exc:
             log.error("rate-limit store unavailable", extra={"error": type(exc).__name__})
             raise errors.rate_limit_store_unavailable() from exc
@@ -134,7 +157,7 @@ class DataAccess:
             raise errors.rate_limited(decision.reset)
         try:
             parsed = parse_query(query, call.product, call.mode,
-                                 api_key=caller.kind != "access_token")
+                                 api_key=caller.kind != ACCESS_TOKEN)
         except ParameterProblems as exc:
             raise errors.invalid_parameters(exc.problems) from exc
         call.recipient = parsed.recipient
@@ -171,9 +194,10 @@ class DataAccess:
         try:
             with self.db.begin() as conn:
                 SqlDataAccessStore(conn).journal(entry)
-        except SQLAlchemyError:
-            log.exception("access journal write failed",
-                          extra={"product": call.product.key, "outcome": outcome})
+        except SQLAlchemyError as exc:
+            log.error("access journal write failed",  # the type only: no row values in logs
+                      extra={"product": call.product.key, "outcome": outcome,
+                             "error": type(exc).__name__})
             return False
         return True
 

@@ -10,6 +10,7 @@ reveals nothing about the person either.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -17,23 +18,26 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from litestar.stores.base import Store
 
+from broker.keys.vault import derive_key
+from broker.providers.base import ProductCall
 from broker.security import keyed_digest
 
 
 class ResponseCache:
     def __init__(self, store: Store, key: bytes, lifetimes: dict[str, int]) -> None:
         self.store = store
-        self._aead = AESGCM(key)
-        self._key = key
+        self._aead = AESGCM(derive_key(key, "response cache entries v1"))
+        self._key = derive_key(key, "response cache keys v1")
         self.lifetimes = {product: ttl for product, ttl in lifetimes.items() if ttl > 0}
 
     def enabled_for(self, product: str) -> bool:
         return product in self.lifetimes
 
-    def entry_key(self, product: str, mode: str, subject_digest: str,
-                  params: dict[str, str]) -> str:
-        canonical = json.dumps([product, mode, subject_digest, sorted(params.items())])
-        return "cache:" + keyed_digest(self._key, canonical)
+    def entry_key(self, call: ProductCall) -> str:
+        """Everything the provider is sent, nothing about who asks: the request id aside, two
+        calls with the same key are the same question to the provider."""
+        question = dataclasses.asdict(dataclasses.replace(call, request_id=""))
+        return "cache:" + keyed_digest(self._key, json.dumps(question, sort_keys=True))
 
     async def get(self, entry_key: str) -> dict | None:
         sealed = await self.store.get(entry_key)

@@ -18,7 +18,7 @@ from broker.security import digest
 from broker.store.data_access_store import SqlDataAccessStore
 from broker.store.oidc_store import SqlOidcStore
 
-API_KEY_PREFIX = "bpk_"
+API_KEY_PREFIX = "bpk_"  # lets secret scanners recognise a leaked key
 ACCESS_TOKEN = "access_token"
 API_KEY = "api_key"
 

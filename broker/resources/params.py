@@ -99,7 +99,8 @@ class _Reader:
         raw = self.one(name, required)
         if raw is None:
             return None
-        if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        if (not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(high))
+                or not low <= int(raw) <= high):
             self.problems.append((name, f"Attendu : un entier entre {low} et {high}."))
             return None
         return int(raw)

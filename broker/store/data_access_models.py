@@ -4,7 +4,7 @@ Times are integer epoch seconds (UTC), as in the rest of the schema."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Index
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer
 from sqlmodel import Field, SQLModel
 
 
@@ -51,7 +51,10 @@ class AccessJournal(SQLModel, table=True):
         Index("ix_access_journal_service_at", "service_id", "at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    # Never purged by the broker: 64-bit ids (SQLite's INTEGER rowid is 64-bit already, and
+    # only INTEGER is its auto-incrementing key type).
+    id: int | None = Field(default=None, primary_key=True,
+                           sa_type=BigInteger().with_variant(Integer(), "sqlite"))
     at: int = Field(sa_type=BigInteger)
     request_id: str = Field(max_length=64)
     service_id: str | None = Field(default=None, max_length=64)

@@ -18,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table('access_journal',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('at', sa.BigInteger(), nullable=False),
     sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('service_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),

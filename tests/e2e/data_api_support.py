@@ -108,7 +108,8 @@ def api_keys(broker: LiveServer, scope_sets: list[str | list[str]], *,
                 service=service or unique("Service"),
                 scopes=scopes if isinstance(scopes, str) else " ".join(scopes),
                 purpose="Tarification sociale de la cantine scolaire",
-                legal_basis="Code de l'éducation, article L. 131-13", rate_limit=rate_limit))
+                legal_basis="Code de l'éducation, article L. 131-13", rate_limit=rate_limit,
+                create_service=True))
             issued = issue_api_key(session, created["id"])
             keys.append(Key(issued["api_key"], issued["id"], created["id"],
                             created["service_id"]))

@@ -100,3 +100,18 @@ def test_introspection_request_errors(broker):
     assert hint.status_code == 200 and hint.json()["active"] is True
     json_body = httpx.post(f"{broker.url}/introspect", json={"token": "x"}, auth=dgfip)
     assert json_body.status_code == 400
+
+
+def test_attack_revoked_habilitation_ends_the_scopes_at_introspection_too(broker):
+    from sqlmodel import select
+
+    from broker.admin.habilitations import revoke_habilitation
+    from broker.store.data_access_models import Habilitation
+
+    dgfip = provider_credentials(broker, "dgfip")
+    _, _, _, tokens = signed_in(broker)
+    assert introspect(broker, dgfip, tokens["access_token"]).json()["active"] is True
+    with broker.state.db.transaction() as s:
+        for habilitation in s.exec(select(Habilitation)).all():
+            revoke_habilitation(s, habilitation.id)
+    assert introspect(broker, dgfip, tokens["access_token"]).json() == {"active": False}

@@ -14,7 +14,8 @@ QF = "cnaf_quotient_familial cnaf_enfants"
 
 
 def add(cli, *extra: str, ok: bool = True):  # noqa: F811
-    return cli("habilitations", "add", "--service", "CCAS de Villebourg", "--scopes", QF,
+    return cli("habilitations", "add", "--service", "CCAS de Villebourg", "--create-service",
+               "--scopes", QF,
                "--purpose", "Tarifs sociaux", "--legal-basis", "Code de l'action sociale",
                *extra, ok=ok)
 
@@ -44,9 +45,12 @@ def test_habilitation_refuses_bad_input_in_one_line(cli):  # noqa: F811
         assert result.returncode == 1 and message in result.stderr, (extra, result.stderr)
         assert "Traceback" not in result.stderr
     blank = cli("habilitations", "add", "--service", "S", "--scopes", QF, "--purpose", " ",
-                "--legal-basis", "l", ok=False)
+                "--legal-basis", "l", "--create-service", ok=False)
     assert blank.returncode == 1 and "must not be blank" in blank.stderr
     assert [h for h in json.loads(cli("habilitations", "list").stdout) if h["service"] == "S"] == []
+    typo = cli("habilitations", "add", "--service", "CCAS de Vilebourg", "--scopes", QF,
+               "--purpose", "p", "--legal-basis", "l", ok=False)
+    assert typo.returncode == 1 and "no service named 'CCAS de Vilebourg'" in typo.stderr
 
 
 def test_api_key_is_shown_once_and_stored_as_a_digest(cli, database_url):  # noqa: F811

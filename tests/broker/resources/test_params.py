@@ -113,3 +113,9 @@ def test_identifier_modes():
 def test_uai_check_letter():
     assert valid_uai("0440021J")
     assert not valid_uai("0440021K") and not valid_uai("440021J")
+
+
+def test_attack_huge_or_foreign_digits_are_a_422_not_a_crash():
+    for value in ("9" * 5000, "²", "١٩٦٢", "01962"):
+        assert "anneeDateNaissance" in problems({**DUBOIS, "anneeDateNaissance": [value]})
+    assert "recipient" in problems({**DUBOIS, "recipient": ["١٣٠٠٢٥٢٦٥٠٠٠١٣"]})

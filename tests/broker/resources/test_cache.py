@@ -1,0 +1,46 @@
+"""The response cache: keyed by the question asked of the provider, sealed at rest."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from litestar.stores.memory import MemoryStore
+
+from broker.providers.base import IdentityPivot, ProductCall
+from broker.resources.cache import ResponseCache
+
+PIVOT = IdentityPivot(family_name="DUBOIS", given_names=("Angela",), gender="F",
+                      birthdate="1962-08-24", birthcountry="99100", birthplace="75107")
+CALL = ProductCall(product="dss/revenu_solidarite_active", mode="identite", pivot=PIVOT,
+                   request_id="r1")
+
+
+def cache() -> ResponseCache:
+    return ResponseCache(MemoryStore(), b"k" * 32, {"dss/revenu_solidarite_active": 60})
+
+
+def test_key_is_the_question_not_the_request():
+    c = cache()
+    assert c.entry_key(CALL) == c.entry_key(dataclasses.replace(CALL, request_id="r2"))
+    other_usage_name = dataclasses.replace(CALL, pivot=dataclasses.replace(PIVOT,
+                                                                           usage_name="MARTIN"))
+    assert c.entry_key(CALL) != c.entry_key(other_usage_name)
+    assert c.entry_key(CALL) != c.entry_key(dataclasses.replace(CALL, mode="france_connect"))
+    assert c.entry_key(CALL) != c.entry_key(dataclasses.replace(CALL, params={"annee": "2025"}))
+    assert "DUBOIS" not in c.entry_key(CALL)
+
+
+def test_entries_are_sealed_and_bound_to_their_key():
+    c = cache()
+    key, other = c.entry_key(CALL), c.entry_key(dataclasses.replace(CALL, mode="x"))
+
+    async def scenario():
+        await c.put(key, CALL.product, {"est_beneficiaire": True, "nom": "DUBOIS"})
+        raw = await c.store.get(key)
+        assert b"DUBOIS" not in raw and b"est_beneficiaire" not in raw
+        assert await c.get(key) == {"est_beneficiaire": True, "nom": "DUBOIS"}
+        await c.store.set(other, raw)  # moved to another key: does not open
+        assert await c.get(other) is None
+
+    asyncio.run(scenario())
