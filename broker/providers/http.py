@@ -130,7 +130,11 @@ class HttpPolicy:
             self._log(operation, method, None, "circuit_open", 0.0, 0, request_id)
             return Unavailable(f"{self.provider}: circuit open after repeated failures")
         idempotent = method.upper() in IDEMPOTENT_METHODS
-        deadline = self.clock() + self.config.connect_timeout + self.config.read_timeout
+        budget = self.config.connect_timeout + self.config.read_timeout
+        deadline = self.clock() + budget
+        # httpx's read timeout applies per chunk read, so a slow trickle could outlast it: the
+        # event loop enforces the whole call's budget too.
+        hard_deadline = asyncio.get_running_loop().time() + budget
         read_timeout = self.config.read_timeout
         attempt = 0
         verdict_recorded = False
@@ -138,8 +142,13 @@ class HttpPolicy:
             while True:
                 attempt += 1
                 started = self.clock()
-                outcome = await self._attempt(method, path, params, json_body, request_id,
-                                              read_timeout)
+                try:
+                    async with asyncio.timeout_at(hard_deadline):
+                        outcome = await self._attempt(method, path, params, json_body,
+                                                      request_id, read_timeout)
+                except TimeoutError:
+                    outcome = _Attempt(Timeout(f"{self.provider}: no answer within the call's "
+                                               "time budget"), None, failure=True)
                 self._log(operation, method, outcome.status, _kind(outcome.result),
                           self.clock() - started, attempt, request_id)
                 if outcome.transient and idempotent and attempt <= self.config.retries:

@@ -136,9 +136,10 @@ class DataAccess:
         now = int(time.time())
         with self.db.connect() as conn:
             oidc = SqlOidcStore(conn)  # no client cache: revocations apply on the next call
+            credential = credential_from(headers)
             caller = call.caller = authenticate(
-                credential_from(headers), oidc, SqlDataAccessStore(conn),
-                self.keys.verification_keys(), self.config, now)
+                credential, oidc, SqlDataAccessStore(conn),
+                lambda: self.keys.verification_keys(credential), self.config, now)
             allowed = permission(caller, call.product, call.mode, now)
             call.habilitation_id = allowed.habilitation.id
             call.scopes = sorted(allowed.scopes)

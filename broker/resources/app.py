@@ -13,8 +13,8 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
 from broker.db import Database
-from broker.keys.keystore import KeyStore
-from broker.keys.vault import KeyVault, derive_key
+from broker.keys.public import PublicKeys
+from broker.keys.vault import derive_key
 from broker.logs import request_id_var
 from broker.oidc.config import OidcConfig
 from broker.providers import base
@@ -74,7 +74,7 @@ def build_resource_state(settings: Settings, db: Database | None = None) -> Reso
     config = OidcConfig(issuer=settings.issuer_url,
                         resource_audience=settings.resource_server_audience,
                         pairwise_key=derive_key(secret, "pairwise subject v1"))
-    keys = KeyStore(SqlKeyRepository(db), KeyVault(secret), max_token_ttl=settings.max_token_ttl)
+    keys = PublicKeys(SqlKeyRepository(db))  # verification only: never the private keys
     http = httpx.AsyncClient(limits=httpx.Limits(max_connections=200,
                                                  max_keepalive_connections=50))
     access = DataAccess(

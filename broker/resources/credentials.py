@@ -7,7 +7,10 @@ call, so a revoked token, key or habilitation stops working on the very next req
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from joserfc.jwk import KeySet
 
 from broker.oidc.config import OidcConfig
 from broker.oidc.models import Client, HabilitationGrant
@@ -52,7 +55,8 @@ def credential_from(headers) -> str | None:
 
 
 def authenticate(credential: str | None, oidc: SqlOidcStore, data: SqlDataAccessStore,
-                 keys, config: OidcConfig, now: int) -> Caller:
+                 keys: Callable[[], KeySet], config: OidcConfig, now: int) -> Caller:
+    """``keys`` is called only for access tokens: an API-key call never needs them."""
     if not credential:
         raise errors.unauthorized("Aucun jeton ni clé d'API : envoyez « Authorization: Bearer "
                                   "<jeton> » ou « X-Api-Key: <clé> ».")
@@ -76,10 +80,10 @@ def _api_key_caller(credential: str, data: SqlDataAccessStore, now: int) -> Call
                   scopes=habilitation.scopes, habilitation=habilitation)
 
 
-def _token_caller(credential: str, oidc: SqlOidcStore, keys, config: OidcConfig,
-                  now: int) -> Caller:
+def _token_caller(credential: str, oidc: SqlOidcStore, keys: Callable[[], KeySet],
+                  config: OidcConfig, now: int) -> Caller:
     try:
-        record = verify_access_token(credential, keys, config, oidc,
+        record = verify_access_token(credential, keys(), config, oidc,
                                      audience=config.resource_audience, now=now)
     except InvalidAccessToken as exc:
         raise errors.unauthorized(_french(exc.description)) from exc

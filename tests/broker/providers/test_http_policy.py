@@ -307,3 +307,39 @@ def test_attack_hostile_request_ids_are_dropped_not_forwarded(scripted, request_
     assert run(url, lambda p: p.get("/thing", request_id=request_id)) == Reply(200, {})
     assert "x-request-id" not in provider.received[0].headers
     assert "x-evil" not in provider.received[0].headers
+
+
+def test_attack_trickling_provider_cannot_outlast_the_call_budget():
+    """httpx's read timeout is per chunk: a provider sending one byte every 0.15 s never trips
+    it, but the call still ends at connect + read timeout."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def serve():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 1000\r\n\r\n")
+        while not stop.is_set():
+            try:
+                conn.sendall(b" ")
+            except OSError:
+                break
+            time.sleep(0.15)
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    started = time.perf_counter()
+    try:
+        result = run(url, get_once, connect_timeout=0.2, read_timeout=0.4, retries=0)
+    finally:
+        stop.set()
+        listener.close()
+    assert isinstance(result, Timeout)
+    assert time.perf_counter() - started < 1.0
