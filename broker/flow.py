@@ -50,8 +50,10 @@ class InsufficientScope(Exception):
 
 class Ledger(Protocol):
     def covering_grant(self, session: Connection, citizen_id: str, client_id: str,
-                       scopes: list[str], now: int) -> str | None: ...
+                       scopes: list[str], now: int,
+                       habilitation_id: str | None = None) -> str | None: ...
     def record_approval(self, session: Connection, decision: Any) -> str: ...
+    def standing(self, session: Connection, grant_id: str | None, now: int) -> Any: ...
     def record_refusal(self, session: Connection, decision: Any) -> str: ...
     def decision(self, **fields: Any) -> Any: ...
 
@@ -107,7 +109,8 @@ class AuthorizationFlow:
             server = self.server(s)
 
             def covering(citizen_id, client, scopes):
-                return self.ledger.covering_grant(s, citizen_id, client.client_id, scopes, now)
+                return self.ledger.covering_grant(s, citizen_id, client.client_id, scopes, now,
+                                                  self._habilitation_id(client, scopes))
 
             outcome = az.authorize(server, http, auth, covering, now)
             if isinstance(outcome, az.ErrorPage):
@@ -156,8 +159,10 @@ class AuthorizationFlow:
             result = StepResult(new_session_id=session_id)
             scopes = split_scope(view.params.get("scope"))
             wants_consent = "consent" in (view.params.get("prompt") or "").split()
-            grant_id = None if wants_consent else self.ledger.covering_grant(
-                s, auth.citizen_id, view.client_id, scopes, now)
+            client = server.store.get_client(view.client_id)
+            grant_id = None if wants_consent or client is None else self.ledger.covering_grant(
+                s, auth.citizen_id, view.client_id, scopes, now,
+                self._habilitation_id(client, scopes))
             if grant_id:
                 self._move(interactions, view, State.DONE, auth)
                 result.location = self._issue_code(server, view.params, auth, " ".join(scopes), grant_id)
@@ -206,7 +211,8 @@ class AuthorizationFlow:
                 wording=wording(client.name, scopes,
                                 habilitation.purpose if habilitation else None,
                                 habilitation.legal_basis if habilitation else None),
-                interaction_id=view.id, at=now)
+                interaction_id=view.id, at=now,
+                habilitation_id=habilitation.id if habilitation else None)
             if not approve:
                 self._move(interactions, view, State.REFUSED)
                 self.ledger.record_refusal(s, decision)
@@ -236,9 +242,13 @@ class AuthorizationFlow:
     def introspect(self, http: HttpRequestData) -> ProtocolResponse:
         """RFC 7662 for data providers; tokens are read from the database on every call."""
         with self.db.connect() as s:
+            def grant_standing(grant_id, now):
+                standing = self.ledger.standing(s, grant_id, now)
+                return standing.active, standing.habilitation_id
+
             server = IntrospectionServer(
                 self.config, SqlOidcStore(s), SqlDataAccessStore(s),  # no client cache
-                self.keys.verification_keys(), self.keys.signing_key())
+                self.keys.verification_keys(), self.keys.signing_key(), grant_standing)
             return server.introspect(http)
 
     def userinfo(self, token: str) -> dict[str, Any]:
@@ -261,6 +271,11 @@ class AuthorizationFlow:
         """The habilitation the data scopes are requested under (None: identity only)."""
         data_scopes = az.requested_data_scopes(scopes)
         return client.habilitation_for(data_scopes, int(time.time())) if data_scopes else None
+
+    @classmethod
+    def _habilitation_id(cls, client, scopes: list[str]) -> str | None:
+        habilitation = cls._habilitation(client, scopes)
+        return habilitation.id if habilitation else None
 
     def _open(self, s: Connection, interaction_id: str, browser_id: str | None,
               expected: State) -> InteractionView:

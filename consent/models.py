@@ -18,6 +18,8 @@ class ConsentGrant(SQLModel, table=True):
     client_id: str = Field(foreign_key="oauth_client.client_id", max_length=64)
     service_id: str = Field(foreign_key="service.id", max_length=64)
     status: str = Field(max_length=20)  # active, refused, revoked, expired
+    # The habilitation (purpose, legal basis) the citizen was shown; None: identity only.
+    habilitation_id: str | None = Field(default=None, max_length=64)
     created_at: int = Field(sa_type=BigInteger)
     expires_at: int | None = Field(default=None, sa_type=BigInteger)
     revoked_at: int | None = Field(default=None, sa_type=BigInteger)

@@ -25,19 +25,28 @@ class Decision:
     wording: dict[str, Any]
     interaction_id: str | None
     at: int
+    habilitation_id: str | None = None
 
 
 GRANT = ConsentGrant.__table__
 GRANT_SCOPE = ConsentGrantScope.__table__
 EVENT = ConsentEvent.__table__
 ACTIVE_GRANTS = (
-    select(GRANT.c.id, GRANT.c.expires_at, GRANT_SCOPE.c.scope)
+    select(GRANT.c.id, GRANT.c.expires_at, GRANT.c.habilitation_id, GRANT_SCOPE.c.scope)
     .join(GRANT_SCOPE, GRANT_SCOPE.c.grant_id == GRANT.c.id)
     .where(GRANT.c.citizen_id == bindparam("citizen_id"),
            GRANT.c.client_id == bindparam("client_id"), GRANT.c.status == "active")
     .order_by(GRANT.c.created_at.desc(), GRANT.c.id)
 )
 INSERT_GRANT, INSERT_SCOPE, INSERT_EVENT = insert(GRANT), insert(GRANT_SCOPE), insert(EVENT)
+GRANT_STANDING = select(GRANT.c.status, GRANT.c.expires_at, GRANT.c.habilitation_id).where(
+    GRANT.c.id == bindparam("grant_id"))
+
+
+@dataclass(frozen=True)
+class GrantStanding:
+    active: bool
+    habilitation_id: str | None
 
 
 class ConsentLedger:
@@ -48,15 +57,26 @@ class ConsentLedger:
         return Decision(**fields)
 
     def covering_grant(self, conn: Connection, citizen_id: str, client_id: str,
-                       scopes: list[str], now: int) -> str | None:
-        """The newest active, unexpired grant of this citizen to this client covering scopes."""
+                       scopes: list[str], now: int,
+                       habilitation_id: str | None = None) -> str | None:
+        """The newest active, unexpired grant of this citizen to this client covering scopes,
+        given under ``habilitation_id``: consent to one purpose never carries over to another."""
         granted: dict[str, set[str]] = {}
-        for grant_id, expires_at, scope in conn.execute(
+        for grant_id, expires_at, grant_habilitation, scope in conn.execute(
                 ACTIVE_GRANTS, {"citizen_id": citizen_id, "client_id": client_id}):
-            if expires_at is None or expires_at > now:
+            if (expires_at is None or expires_at > now) and grant_habilitation == habilitation_id:
                 granted.setdefault(grant_id, set()).add(scope)
         wanted = set(scopes)
         return next((gid for gid, covered in granted.items() if wanted <= covered), None)
+
+    def standing(self, conn: Connection, grant_id: str | None, now: int) -> GrantStanding:
+        """Whether a grant still holds, and the habilitation it was given under: tokens are
+        worth what their grant is worth, at every use."""
+        row = conn.execute(GRANT_STANDING, {"grant_id": grant_id}).first() if grant_id else None
+        if row is None:
+            return GrantStanding(active=False, habilitation_id=None)
+        active = row.status == "active" and (row.expires_at is None or row.expires_at > now)
+        return GrantStanding(active=active, habilitation_id=row.habilitation_id)
 
     def record_approval(self, conn: Connection, decision: Decision) -> str:
         return self._record(conn, decision, status="active", kind="granted",
@@ -71,7 +91,8 @@ class ConsentLedger:
         conn.execute(INSERT_GRANT, {
             "id": grant_id, "citizen_id": decision.citizen_id, "client_id": decision.client_id,
             "service_id": decision.service_id, "status": status, "created_at": decision.at,
-            "expires_at": expires_at, "revoked_at": None})
+            "expires_at": expires_at, "revoked_at": None,
+            "habilitation_id": decision.habilitation_id})
         conn.execute(INSERT_SCOPE, [{"grant_id": grant_id, "scope": scope}
                                     for scope in dict.fromkeys(decision.scopes)])
         conn.execute(INSERT_EVENT, {

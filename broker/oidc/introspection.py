@@ -90,11 +90,13 @@ class ProviderIntrospection(IntrospectionEndpoint):
         if client is None:
             return None
         sub = pairwise_subject(server.config, client.sector_identifier, record.citizen_id)
-        # Data scopes count only while a habilitation of the service still covers them, as at
-        # the data API: revoking a habilitation ends them at once, here too.
+        # As at the data API: data scopes count only while the consent grant holds and the
+        # habilitation it was given under is active and covers them.
         now = int(time.time())
-        scopes = {s for s in record.scope.split()
-                  if client.habilitation_for({s}, now) is not None}
+        active, habilitation_id = server.grant_standing(record.grant_id, now)
+        habilitation = next((h for h in client.habilitations if h.id == habilitation_id
+                             and h.active_at(now)), None) if active else None
+        scopes = set(record.scope.split()) & habilitation.scopes if habilitation else set()
         return IntrospectedToken(record, sub, server.store.get_citizen(record.citizen_id),
                                  frozenset(scopes))
 
@@ -124,10 +126,12 @@ class IntrospectionServer(AuthorizationServer):
     """An authlib server with only the introspection endpoint, for one request."""
 
     def __init__(self, config: OidcConfig, store: OidcStore, providers, verification_keys,
-                 signing_key) -> None:
+                 signing_key, grant_standing) -> None:
+        """``grant_standing(grant_id, now)`` -> (active, habilitation id) of a consent grant."""
         super().__init__()
         self.config = config
         self.store = store
+        self.grant_standing = grant_standing
         self.providers = providers
         self.verification_keys = verification_keys
         self.signing_key = signing_key

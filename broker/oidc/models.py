@@ -162,3 +162,4 @@ class AccessTokenRecord:
     scope: str
     expires_at: int
     revoked_at: int | None
+    grant_id: str | None = None  # the consent grant the token stands on

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,6 +36,12 @@ from broker.store.data_access_store import SqlDataAccessStore
 from broker.store.oidc_store import SqlOidcStore
 
 log = logging.getLogger("broker.resources")
+
+
+class GrantLedger(Protocol):
+    """The consent side, as the data API needs it (implemented by consent.service)."""
+
+    def standing(self, conn, grant_id: str | None, now: int): ...
 
 
 @dataclass
@@ -64,7 +70,8 @@ class _Call:
 
 class DataAccess:
     def __init__(self, db: Database, keys, config: OidcConfig, adapters: dict[str, base.Adapter],
-                 limiter: RateLimiter, journal_key: bytes, cache: ResponseCache | None = None,
+                 limiter: RateLimiter, journal_key: bytes, ledger: GrantLedger,
+                 cache: ResponseCache | None = None,
                  default_rate_limit: int = DEFAULT_RATE_LIMIT) -> None:
         self.db = db
         self.keys = keys
@@ -72,6 +79,7 @@ class DataAccess:
         self.adapters = adapters
         self.limiter = limiter
         self.journal_key = journal_key
+        self.ledger = ledger
         self.cache = cache
         self.default_rate_limit = default_rate_limit
 
@@ -140,7 +148,13 @@ class DataAccess:
             caller = call.caller = authenticate(
                 credential, oidc, SqlDataAccessStore(conn),
                 lambda: self.keys.verification_keys(credential), self.config, now)
-            allowed = permission(caller, call.product, call.mode, now)
+            consented_under = None
+            if caller.kind == ACCESS_TOKEN:
+                standing = self.ledger.standing(conn, caller.grant_id, now)
+                if not standing.active:
+                    raise errors.unauthorized("L'usager a retiré son consentement, ou il a expiré.")
+                consented_under = standing.habilitation_id
+            allowed = permission(caller, call.product, call.mode, now, consented_under)
             call.habilitation_id = allowed.habilitation.id
             call.scopes = sorted(allowed.scopes)
             citizen = oidc.get_citizen(caller.citizen_id) if caller.citizen_id else None

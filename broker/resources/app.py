@@ -28,6 +28,7 @@ from broker.resources.ratelimit import RateLimiter
 from broker.scopes import REGISTRY
 from broker.settings import Settings
 from broker.store.key_store import SqlKeyRepository
+from consent.service import ConsentLedger
 from broker.web.middleware import RequestContextMiddleware
 
 log = logging.getLogger("broker.resources")
@@ -80,7 +81,7 @@ def build_resource_state(settings: Settings, db: Database | None = None) -> Reso
     access = DataAccess(
         db, keys, config, build_adapters(provider_configs(settings), http),
         RateLimiter(shared_store(settings, "broker-rate-limits")),
-        journal_key=derive_key(secret, "journal v1"),
+        journal_key=derive_key(secret, "journal v1"), ledger=ConsentLedger(),
         cache=ResponseCache(shared_store(settings, "broker-response-cache"),
                             derive_key(secret, "response cache v1"), settings.cache_lifetimes),
         default_rate_limit=settings.rate_limit)

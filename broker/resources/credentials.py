@@ -36,6 +36,7 @@ class Caller:
     citizen_id: str | None = None  # access tokens
     subject: str | None = None  # the pairwise sub the service knows (access tokens)
     habilitation: HabilitationGrant | None = None  # API keys; tokens: resolved per product
+    grant_id: str | None = None  # access tokens: the consent grant behind the token
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def _token_caller(credential: str, oidc: SqlOidcStore, keys: Callable[[], KeySet
         kind=ACCESS_TOKEN, credential_id=record.jti, service_id=client.service_id,
         scopes=frozenset(record.scope.split()), client=client, citizen_id=record.citizen_id,
         subject=pairwise_subject(config, client.sector_identifier, record.citizen_id),
+        grant_id=record.grant_id,
     )
 
 
@@ -110,8 +112,12 @@ def _french(description: str) -> str:
     return _TOKEN_ERRORS.get(description, "Ce jeton d'accès est invalide (format ou signature).")
 
 
-def permission(caller: Caller, product: Product, mode: str, now: int) -> Permission:
-    """The product's scopes the caller may read, and the habilitation that allows it."""
+def permission(caller: Caller, product: Product, mode: str, now: int,
+               consented_under: str | None = None) -> Permission:
+    """The product's scopes the caller may read, and the habilitation that allows it.
+
+    For a token, that is the habilitation the citizen consented under (``consented_under``,
+    from the grant), never another one covering the same scopes for another purpose."""
     if mode == FRANCE_CONNECT and caller.kind != ACCESS_TOKEN:
         raise errors.forbidden("Le mode france_connect demande le jeton d'accès d'un usager, "
                                "obtenu par le fournisseur d'identité ; une clé d'API ne suffit pas.")
@@ -124,7 +130,8 @@ def permission(caller: Caller, product: Product, mode: str, now: int) -> Permiss
                                + ", ".join(sorted(product.scope_names())) + ".")
     habilitation = caller.habilitation
     if caller.kind == ACCESS_TOKEN:
-        habilitation = caller.client.habilitation_for(set(wanted), now)
+        habilitation = next((h for h in caller.client.habilitations
+                             if h.id == consented_under and wanted <= h.scopes), None)
     if habilitation is None or not habilitation.active_at(now):
         raise errors.forbidden("Aucune habilitation active de votre service ne couvre ces "
                                "données.")

@@ -172,7 +172,7 @@ class SqlOidcStore:
             return None
         return AccessTokenRecord(
             jti=row.jti, client_id=row.client_id, citizen_id=row.citizen_id, scope=row.scope,
-            expires_at=row.expires_at, revoked_at=row.revoked_at,
+            expires_at=row.expires_at, revoked_at=row.revoked_at, grant_id=row.grant_id,
         )
 
     def get_citizen(self, citizen_id: str) -> CitizenIdentity | None:

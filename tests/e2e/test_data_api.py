@@ -179,3 +179,56 @@ def test_openapi_document_is_served(data_api):
     assert document["openapi"].startswith("3.1")
     assert "/v3/dss/quotient_familial/identite" in document["paths"]
     assert document["servers"] == [{"url": "/"}]  # relative: never the Host header
+
+
+def test_attack_token_stays_bound_to_the_purpose_consented_to(broker, data_api):
+    """A second habilitation of the same service, for another purpose, covering the same
+    scopes, does not take over the consent given under the first one."""
+    from broker.admin.habilitations import revoke_habilitation
+    from broker.store.data_access_models import Habilitation
+    from tests.helpers import habilitate
+
+    _, _, _, tokens = token_for(broker)
+    assert get(data_api, QF, tokens["access_token"]).status_code == 200
+    second = habilitate(broker.state, "CCAS", "cnaf_quotient_familial cnaf_enfants",
+                        purpose="Enquête statistique sur les familles")
+    with broker.state.db.transaction() as s:
+        for habilitation in s.exec(select(Habilitation)).all():
+            if habilitation.id != second["id"]:
+                revoke_habilitation(s, habilitation.id)
+    assert_error(get(data_api, QF, tokens["access_token"]), 403, "00100")
+
+
+def test_attack_remembered_consent_does_not_carry_over_to_another_purpose(broker):
+    from broker.admin.habilitations import revoke_habilitation
+    from broker.store.data_access_models import Habilitation
+    from tests.helpers import habilitate
+
+    client = register_client(broker.state, name="CCAS", scope=QF_SCOPE)
+    browser = Browser(broker.url)
+    browser.sign_in(AuthorizationRequest(client), login="nom_composé")
+    again = browser.authorize(AuthorizationRequest(client))
+    assert "/consent" not in again.headers["location"]  # remembered: straight back with a code
+    second = habilitate(broker.state, "CCAS", "cnaf_quotient_familial cnaf_enfants",
+                        purpose="Enquête statistique sur les familles")
+    with broker.state.db.transaction() as s:
+        for habilitation in s.exec(select(Habilitation)).all():
+            if habilitation.id != second["id"]:
+                revoke_habilitation(s, habilitation.id)
+    broker.state.flow.clients.invalidate()
+    third = browser.authorize(AuthorizationRequest(client))
+    assert third.headers["location"].endswith("/consent")
+    assert "Enquête statistique" in browser.get(third.headers["location"]).text
+
+
+def test_withdrawn_consent_stops_the_token_on_the_next_request(broker, data_api):
+    from sqlalchemy import update
+
+    from consent.models import ConsentGrant
+
+    _, _, _, tokens = token_for(broker)
+    assert get(data_api, QF, tokens["access_token"]).status_code == 200
+    with broker.state.db.transaction() as s:
+        s.exec(update(ConsentGrant).values(status="revoked"))
+    error = assert_error(get(data_api, QF, tokens["access_token"]), 401, "00101")
+    assert "consentement" in error["detail"]
