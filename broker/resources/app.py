@@ -28,8 +28,8 @@ from broker.resources.ratelimit import RateLimiter
 from broker.scopes import REGISTRY
 from broker.settings import Settings
 from broker.store.key_store import SqlKeyRepository
-from consent.service import ConsentLedger
 from broker.web.middleware import RequestContextMiddleware
+from consent.service import ConsentLedger
 
 log = logging.getLogger("broker.resources")
 JSON_API = "application/json"
