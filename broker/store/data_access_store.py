@@ -29,7 +29,7 @@ GET_KEY = (
            HABILITATION.c.id, HABILITATION.c.scopes, HABILITATION.c.purpose,
            HABILITATION.c.legal_basis, HABILITATION.c.expires_at, HABILITATION.c.rate_limit,
            HABILITATION.c.revoked_at.label("habilitation_revoked_at"),
-           SERVICE.c.id.label("service_id"), SERVICE.c.name.label("service_name"))
+           SERVICE.c.id.label("service_id"))
     .join(HABILITATION, HABILITATION.c.id == KEY.c.habilitation_id)
     .join(SERVICE, SERVICE.c.id == HABILITATION.c.service_id)
     .where(KEY.c.digest == bindparam("digest"))
@@ -47,7 +47,6 @@ class ApiKeyRecord:
     habilitation: HabilitationGrant
     habilitation_revoked_at: int | None
     service_id: str
-    service_name: str
 
 
 class SqlDataAccessStore:
@@ -62,7 +61,7 @@ class SqlDataAccessStore:
             id=row.key_id, revoked_at=row.key_revoked_at,
             habilitation=habilitation_from_row(row),
             habilitation_revoked_at=row.habilitation_revoked_at,
-            service_id=row.service_id, service_name=row.service_name,
+            service_id=row.service_id,
         )
 
     def journal(self, entry: dict) -> None:
