@@ -10,7 +10,7 @@ PORT ?= 8000
 SERVICE_PORT ?= 8001
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install install-test bench clean
+.PHONY: run test install install-test chromium bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,16 @@ install-test: $(BIN)/python
 run: install
 	$(BIN)/broker demo run --host $(HOST) --port $(PORT) --service-port $(SERVICE_PORT)
 
-test: install-test
+test: install-test chromium
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
+
+# Browser tests drive Debian's Chromium at /usr/bin/chromium (Playwright never downloads one).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || \
+	  { apt-get update -q >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }
 
 bench: install
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
