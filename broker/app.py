@@ -11,6 +11,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from broker.consent_step import ConsentStep
 from broker.db import Database
 from broker.flow import AuthorizationFlow
 from broker.identity.controller import LoginController
@@ -43,11 +44,14 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
     )
     keys = KeyStore(SqlKeyRepository(db), KeyVault(secret),
                     max_token_ttl=settings.max_token_ttl)
+    ledger = ConsentLedger()
     flow = AuthorizationFlow(
-        db, config, keys, ConsentLedger(), step_key=derive_key(secret, "interaction steps v1"),
+        db, config, keys, ledger, step_key=derive_key(secret, "interaction steps v1"),
         interaction_ttl=settings.interaction_ttl, session_ttl=settings.session_ttl,
     )
-    return BrokerState(settings=settings, config=config, db=db, keys=keys, flow=flow)
+    consent = ConsentStep(flow, default_ttl=ledger.grant_ttl)
+    return BrokerState(settings=settings, config=config, db=db, keys=keys, flow=flow,
+                       consent=consent)
 
 
 def template_environment(settings: Settings) -> Environment:
@@ -90,7 +94,7 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
         logging_config=None,
     )
     app.state.broker = state
-    app.state.consent_handoff = state.flow
+    app.state.consent_handoff = state.consent
     return app
 
 

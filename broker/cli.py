@@ -121,20 +121,34 @@ def clients() -> None:
 @click.option("--id-token-alg", default="ES256", show_default=True,
               type=click.Choice(["ES256", "RS256"]))
 @click.option("--access-token-ttl", default=600, show_default=True, type=int)
+@click.option("--notification-uri", default=None,
+              help="Where signed consent events (revocation...) are posted.")
 def clients_add(name, redirect_uris, scope, auth_method, jwks_uri, id_token_alg,
-                access_token_ttl) -> None:
+                access_token_ttl, notification_uri) -> None:
     from broker.admin.clients import AdminError, ClientRegistration, add_client
 
     settings = _settings()
     registration = ClientRegistration(
         name=name, redirect_uris=list(redirect_uris), scope=scope, auth_method=auth_method,
-        jwks_uri=jwks_uri, id_token_alg=id_token_alg, access_token_ttl=access_token_ttl)
+        jwks_uri=jwks_uri, id_token_alg=id_token_alg, access_token_ttl=access_token_ttl,
+        notification_uri=notification_uri)
     try:
         with _db(settings).transaction() as session:
             created = add_client(session, registration)
     except AdminError as exc:
         raise click.ClickException(str(exc)) from exc
     _print(created)
+
+
+@clients.command("logo")
+@click.option("--name", required=True, help="Service name.")
+@click.argument("image", type=click.File("rb"))
+def clients_logo(name, image) -> None:
+    """Set the logo (PNG or JPEG, at most 100 kB) the consent screen shows for a service."""
+    from broker.admin.clients import set_service_logo
+
+    data = image.read()
+    _print(_admin(lambda session: set_service_logo(session, name, data)))
 
 
 @clients.command("list")
@@ -220,14 +234,24 @@ def _admin(action):
 @click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last day of validity (YYYY-MM-DD, UTC).")
 @click.option("--rate-limit", type=int, default=None, help="Requests per second (default 20).")
+@click.option("--optional-scopes", default="", help="Scopes the citizen may untick.")
+@click.option("--consent", "consent_mode", type=click.Choice(["recurring", "one_time"]),
+              default="recurring", show_default=True,
+              help="one_time: nothing remembered; recurring: remembered, with refresh tokens.")
+@click.option("--consent-days", type=int, default=None,
+              help="How long a recurring consent lasts (default and maximum 365).")
+@click.option("--legal-basis-url", default=None, help="Link to the legal text.")
 def habilitations_add(service, create_service, scopes, purpose, legal_basis, expires,
-                      rate_limit) -> None:
+                      rate_limit, optional_scopes, consent_mode, consent_days,
+                      legal_basis_url) -> None:
     from broker.admin.habilitations import HabilitationRequest, add_habilitation
 
     request = HabilitationRequest(service=service, scopes=scopes, purpose=purpose,
                                   legal_basis=legal_basis,
                                   expires=expires.date() if expires else None,
-                                  rate_limit=rate_limit, create_service=create_service)
+                                  rate_limit=rate_limit, create_service=create_service,
+                                  optional_scopes=optional_scopes, consent_mode=consent_mode,
+                                  consent_days=consent_days, legal_basis_url=legal_basis_url)
     _print(_admin(lambda session: add_habilitation(session, request)))
 
 

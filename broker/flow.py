@@ -10,12 +10,13 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from authlib.oauth2.rfc6749.errors import AccessDeniedError, OAuth2Error
+from authlib.oauth2.rfc6749.errors import OAuth2Error
 from joserfc import jws
 from sqlalchemy import Connection
 
 from broker.db import Database
-from broker.handoff import ConsentRequest, FlowError, Wording
+from broker.consent_events import ConsentChanges
+from broker.handoff import FlowError
 from broker.identity.demo import DemoIdentityProvider
 from broker.interactions import InteractionError, Interactions, InteractionView, State
 from broker.keys.keystore import KeyStore
@@ -56,6 +57,8 @@ class Ledger(Protocol):
     def standing(self, session: Connection, grant_id: str | None, now: int) -> Any: ...
     def record_refusal(self, session: Connection, decision: Any) -> str: ...
     def decision(self, **fields: Any) -> Any: ...
+    def terms(self, session: Connection, grant_id: str | None, now: int) -> Any: ...
+    def attach_receipt(self, session: Connection, grant_id: str, receipt: str) -> None: ...
 
 
 @dataclass
@@ -83,10 +86,11 @@ class AuthorizationFlow:
         self.interaction_ttl = interaction_ttl
         self.session_ttl = session_ttl
         self.scopes_supported = REGISTRY.names()
+        self.changes = ConsentChanges(config, keys, ledger)
 
     def server(self, session: Connection) -> BrokerServer:
         return BrokerServer(self.config, self.store(session), self.keys, self.jwks_cache,
-                            self.scopes_supported)
+                            self.scopes_supported, self.changes.grants(session))
 
     def store(self, session: Connection) -> SqlOidcStore:
         return SqlOidcStore(session, self.clients)
@@ -170,56 +174,6 @@ class AuthorizationFlow:
                 self._move(interactions, view, State.CONSENT, auth)
                 result.location = self.interaction_url(view.id, "consent")
             return result
-
-    # -- consent hand-off ------------------------------------------------------------------
-    def consent_request(self, interaction_id: str, browser_id: str | None) -> ConsentRequest:
-        with self.db.connect() as s:
-            view = self._open(s, interaction_id, browser_id, State.CONSENT)
-            store = self.store(s)
-            client = store.get_client(view.client_id)
-            citizen = store.get_citizen(view.authentication.citizen_id)
-            if client is None or citizen is None:
-                raise FlowError("unknown")
-            scopes = split_scope(view.params.get("scope"))
-            habilitation = self._habilitation(client, scopes)
-            return ConsentRequest(
-                interaction_id=view.id,
-                step_token=self._interactions(s).step_token(view, browser_id),
-                client_id=client.client_id, service_name=client.name,
-                scopes=scopes, citizen_given_name=citizen.given_name,
-                citizen_family_name=citizen.family_name,
-                purpose=habilitation.purpose if habilitation else None,
-                legal_basis=habilitation.legal_basis if habilitation else None,
-            )
-
-    def decide(self, interaction_id: str, browser_id: str | None, step_token: str | None,
-               approve: bool, wording: Wording) -> str:
-        now = int(time.time())
-        with self.db.begin() as s:
-            interactions = self._interactions(s)
-            view = self._open(s, interaction_id, browser_id, State.CONSENT)
-            self._check_token(interactions, view, browser_id, step_token)
-            server = self.server(s)
-            client = server.store.get_client(view.client_id)
-            if client is None:
-                raise FlowError("unknown")
-            scopes = split_scope(view.params.get("scope"))
-            habilitation = self._habilitation(client, scopes)
-            decision = self.ledger.decision(
-                citizen_id=view.authentication.citizen_id, client_id=client.client_id,
-                service_id=client.service_id, scopes=scopes,
-                wording=wording(client.name, scopes,
-                                habilitation.purpose if habilitation else None,
-                                habilitation.legal_basis if habilitation else None),
-                interaction_id=view.id, at=now,
-                habilitation_id=habilitation.id if habilitation else None)
-            if not approve:
-                self._move(interactions, view, State.REFUSED)
-                self.ledger.record_refusal(s, decision)
-                return az.deny(server, view.params, AccessDeniedError("The citizen refused."))
-            self._move(interactions, view, State.DONE)
-            grant_id = self.ledger.record_approval(s, decision)
-            return self._issue_code(server, view.params, view.authentication, " ".join(scopes), grant_id)
 
     # -- token and userinfo ----------------------------------------------------------------
     async def prefetch_client_keys(self, http: HttpRequestData) -> None:

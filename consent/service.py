@@ -1,17 +1,19 @@
 """The consent ledger: finds a grant covering a request, records approvals and refusals.
 
 It works inside the caller's transaction, so a decision and the code it yields are committed
-together or not at all."""
+together or not at all. What happens to a grant afterwards (revoked, narrowed, expired) is in
+``consent.lifecycle``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from broker.security import random_token
-from consent.models import ConsentEvent, ConsentGrant, ConsentGrantScope
+from consent import lifecycle
+from consent.models import RECURRING, ConsentEvent, ConsentGrant, ConsentGrantScope
 
 DEFAULT_GRANT_TTL = 180 * 24 * 3600
 
@@ -21,32 +23,65 @@ class Decision:
     citizen_id: str
     client_id: str
     service_id: str
-    scopes: list[str]
+    scopes: list[str]  # what the citizen gave (required items and the optional ones ticked)
     wording: dict[str, Any]
     interaction_id: str | None
     at: int
     habilitation_id: str | None = None
+    optional_scopes: frozenset[str] = field(default_factory=frozenset)
+    mode: str = RECURRING
+    expires_at: int | None = None  # None: the ledger's default lifetime
 
 
 GRANT = ConsentGrant.__table__
 GRANT_SCOPE = ConsentGrantScope.__table__
 EVENT = ConsentEvent.__table__
 ACTIVE_GRANTS = (
-    select(GRANT.c.id, GRANT.c.expires_at, GRANT.c.habilitation_id, GRANT_SCOPE.c.scope)
+    select(GRANT.c.id, GRANT.c.expires_at, GRANT.c.habilitation_id, GRANT.c.mode,
+           GRANT_SCOPE.c.scope)
     .join(GRANT_SCOPE, GRANT_SCOPE.c.grant_id == GRANT.c.id)
     .where(GRANT.c.citizen_id == bindparam("citizen_id"),
-           GRANT.c.client_id == bindparam("client_id"), GRANT.c.status == "active")
+           GRANT.c.client_id == bindparam("client_id"), GRANT.c.status == "active",
+           GRANT_SCOPE.c.withdrawn_at.is_(None))
     .order_by(GRANT.c.created_at.desc(), GRANT.c.id)
 )
+SAME_PURPOSE = select(GRANT.c.id).where(
+    GRANT.c.citizen_id == bindparam("citizen_id"), GRANT.c.client_id == bindparam("client_id"),
+    GRANT.c.status == "active")
 INSERT_GRANT, INSERT_SCOPE, INSERT_EVENT = insert(GRANT), insert(GRANT_SCOPE), insert(EVENT)
 GRANT_STANDING = select(GRANT.c.status, GRANT.c.expires_at, GRANT.c.habilitation_id).where(
     GRANT.c.id == bindparam("grant_id"))
+GRANT_TERMS = (
+    select(GRANT.c.status, GRANT.c.mode, GRANT.c.expires_at, GRANT.c.citizen_id,
+           GRANT.c.client_id, GRANT_SCOPE.c.scope)
+    .outerjoin(GRANT_SCOPE, (GRANT_SCOPE.c.grant_id == GRANT.c.id)
+               & GRANT_SCOPE.c.withdrawn_at.is_(None))
+    .where(GRANT.c.id == bindparam("grant_id"))
+)
+SET_RECEIPT = update(GRANT).where(GRANT.c.id == bindparam("grant_id")).values(
+    receipt=bindparam("receipt"))
 
 
 @dataclass(frozen=True)
 class GrantStanding:
     active: bool
     habilitation_id: str | None
+
+
+@dataclass(frozen=True)
+class GrantTerms:
+    """What tokens issued on a grant may carry, now."""
+
+    active: bool
+    mode: str
+    expires_at: int | None
+    citizen_id: str
+    client_id: str
+    scopes: frozenset[str]  # not withdrawn
+
+    @property
+    def refreshable(self) -> bool:
+        return self.active and self.mode == RECURRING
 
 
 class ConsentLedger:
@@ -59,12 +94,14 @@ class ConsentLedger:
     def covering_grant(self, conn: Connection, citizen_id: str, client_id: str,
                        scopes: list[str], now: int,
                        habilitation_id: str | None = None) -> str | None:
-        """The newest active, unexpired grant of this citizen to this client covering scopes,
-        given under ``habilitation_id``: consent to one purpose never carries over to another."""
+        """The newest active, unexpired, recurring grant of this citizen to this client covering
+        scopes, given under ``habilitation_id``: consent to one purpose never carries over to
+        another, and a one-time consent is never remembered."""
         granted: dict[str, set[str]] = {}
-        for grant_id, expires_at, grant_habilitation, scope in conn.execute(
+        for grant_id, expires_at, grant_habilitation, mode, scope in conn.execute(
                 ACTIVE_GRANTS, {"citizen_id": citizen_id, "client_id": client_id}):
-            if (expires_at is None or expires_at > now) and grant_habilitation == habilitation_id:
+            if (mode == RECURRING and (expires_at is None or expires_at > now)
+                    and grant_habilitation == habilitation_id):
                 granted.setdefault(grant_id, set()).add(scope)
         wanted = set(scopes)
         return next((gid for gid, covered in granted.items() if wanted <= covered), None)
@@ -78,12 +115,37 @@ class ConsentLedger:
         active = row.status == "active" and (row.expires_at is None or row.expires_at > now)
         return GrantStanding(active=active, habilitation_id=row.habilitation_id)
 
+    def terms(self, conn: Connection, grant_id: str | None, now: int) -> GrantTerms | None:
+        rows = conn.execute(GRANT_TERMS, {"grant_id": grant_id}).all() if grant_id else []
+        if not rows:
+            return None
+        first = rows[0]
+        active = first.status == "active" and (first.expires_at is None
+                                                or first.expires_at > now)
+        return GrantTerms(active=active, mode=first.mode, expires_at=first.expires_at,
+                          citizen_id=first.citizen_id, client_id=first.client_id,
+                          scopes=frozenset(r.scope for r in rows if r.scope))
+
     def record_approval(self, conn: Connection, decision: Decision) -> str:
+        """A new grant; an earlier active grant of the same citizen to the same client for the
+        same purpose ends (``revoked``, reason ``replaced``): one standing consent per purpose."""
+        previous = [] if decision.mode != RECURRING else [
+            row.id for row in conn.execute(SAME_PURPOSE.where(
+                GRANT.c.habilitation_id.is_(None) if decision.habilitation_id is None
+                else GRANT.c.habilitation_id == decision.habilitation_id),
+                {"citizen_id": decision.citizen_id, "client_id": decision.client_id})]
+        for grant_id in previous:
+            lifecycle.end_grant(conn, grant_id, decision.at, status="revoked", kind="revoked",
+                                wording={"reason": "replaced"})
+        expires_at = decision.expires_at or decision.at + self.grant_ttl
         return self._record(conn, decision, status="active", kind="granted",
-                            expires_at=decision.at + self.grant_ttl)
+                            expires_at=expires_at)
 
     def record_refusal(self, conn: Connection, decision: Decision) -> str:
         return self._record(conn, decision, status="refused", kind="refused", expires_at=None)
+
+    def attach_receipt(self, conn: Connection, grant_id: str, receipt: str) -> None:
+        conn.execute(SET_RECEIPT, {"grant_id": grant_id, "receipt": receipt})
 
     def _record(self, conn: Connection, decision: Decision, *, status: str, kind: str,
                 expires_at: int | None) -> str:
@@ -91,10 +153,12 @@ class ConsentLedger:
         conn.execute(INSERT_GRANT, {
             "id": grant_id, "citizen_id": decision.citizen_id, "client_id": decision.client_id,
             "service_id": decision.service_id, "status": status, "created_at": decision.at,
-            "expires_at": expires_at, "revoked_at": None,
-            "habilitation_id": decision.habilitation_id})
-        conn.execute(INSERT_SCOPE, [{"grant_id": grant_id, "scope": scope}
-                                    for scope in dict.fromkeys(decision.scopes)])
+            "expires_at": expires_at, "revoked_at": None, "mode": decision.mode,
+            "habilitation_id": decision.habilitation_id, "receipt": None})
+        conn.execute(INSERT_SCOPE, [
+            {"grant_id": grant_id, "scope": scope, "withdrawn_at": None,
+             "optional": scope in decision.optional_scopes}
+            for scope in dict.fromkeys(decision.scopes)])
         conn.execute(INSERT_EVENT, {
             "grant_id": grant_id, "kind": kind, "scopes": list(decision.scopes),
             "wording": decision.wording, "interaction_id": decision.interaction_id,

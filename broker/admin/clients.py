@@ -33,6 +33,7 @@ class ClientRegistration:
     id_token_alg: str = "ES256"
     access_token_ttl: int = 600
     client_id: str | None = None
+    notification_uri: str | None = None  # back-channel consent events (see docs/integration.md)
 
 
 def check_https_url(uri: str, what: str) -> None:
@@ -67,6 +68,8 @@ def validate(reg: ClientRegistration) -> list[str]:
         raise AdminError("private_key_jwt needs --jwks-uri")
     if reg.jwks_uri:
         check_https_url(reg.jwks_uri, "--jwks-uri")
+    if reg.notification_uri:
+        check_https_url(reg.notification_uri, "--notification-uri")
     if reg.id_token_alg not in SUPPORTED_ALGS:
         raise AdminError(f"ID token algorithm must be one of {', '.join(SUPPORTED_ALGS)}")
     if not 60 <= reg.access_token_ttl <= MAX_ACCESS_TOKEN_TTL:
@@ -96,7 +99,8 @@ def add_client(session: Session, reg: ClientRegistration) -> dict[str, Any]:
         secret_digest=digest(secret) if secret else None, auth_method=reg.auth_method,
         redirect_uris=list(reg.redirect_uris), scope=" ".join(scopes), jwks_uri=reg.jwks_uri,
         jwks=reg.jwks, id_token_signed_response_alg=reg.id_token_alg,
-        access_token_ttl=reg.access_token_ttl, created_at=now,
+        access_token_ttl=reg.access_token_ttl, notification_uri=reg.notification_uri,
+        created_at=now,
     )
     session.add(client)
     session.flush()
@@ -113,6 +117,7 @@ def describe(client: OAuthClient, service: Service) -> dict[str, Any]:
         "redirect_uris": list(client.redirect_uris), "scope": client.scope,
         "jwks_uri": client.jwks_uri, "id_token_signed_response_alg":
         client.id_token_signed_response_alg, "access_token_ttl": client.access_token_ttl,
+        "notification_uri": client.notification_uri,
         "created_at": client.created_at, "disabled": client.disabled_at is not None,
     }
 
@@ -123,3 +128,25 @@ def list_clients(session: Session) -> list[dict[str, Any]]:
         .order_by(OAuthClient.created_at)
     ).all()
     return [describe(client, service) for client, service in rows]
+
+
+LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+MAX_LOGO_BYTES = 100_000
+
+
+def set_service_logo(session: Session, name: str, image: bytes) -> dict[str, Any]:
+    """A PNG or JPEG shown on the consent screen, served by the broker itself (the pages load
+    nothing from other origins). SVG is refused: it can carry scripts."""
+    service = session.exec(select(Service).where(Service.name == name.strip())).first()
+    if service is None:
+        raise AdminError(f"no service named {name!r}")
+    if len(image) > MAX_LOGO_BYTES:
+        raise AdminError(f"the logo must be at most {MAX_LOGO_BYTES // 1000} kB")
+    media_type = next((t for magic, t in LOGO_TYPES.items() if image.startswith(magic)), None)
+    if media_type is None:
+        raise AdminError("the logo must be a PNG or JPEG image")
+    service.logo, service.logo_type = image, media_type
+    session.add(service)
+    session.flush()
+    return {"service": service.name, "service_id": service.id, "logo_type": media_type,
+            "logo_bytes": len(image)}

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from broker.admin.clients import AdminError, service_for
+from broker.admin.clients import AdminError, check_https_url, service_for
 from broker.resources.credentials import API_KEY_PREFIX
 from broker.scopes import DATA, REGISTRY
 from broker.security import digest, random_token
@@ -17,6 +17,26 @@ from broker.store.data_access_models import ApiKey, Habilitation
 from broker.store.models import Service
 
 MAX_RATE_LIMIT = 10_000
+MAX_CONSENT_DAYS = 365  # recurring consents last at most 12 months
+CONSENT_MODES = ("one_time", "recurring")
+
+
+def _consent_terms(req: HabilitationRequest, scopes: list[str]) -> tuple[list[str], int | None]:
+    optional = list(dict.fromkeys(req.optional_scopes.split()))
+    if stray := [s for s in optional if s not in scopes]:
+        raise AdminError("--optional-scopes must be among --scopes: " + " ".join(stray))
+    if set(optional) == set(scopes):
+        raise AdminError("at least one scope must be required (not all can be optional)")
+    if req.consent_mode not in CONSENT_MODES:
+        raise AdminError(f"--consent must be one of {', '.join(CONSENT_MODES)}")
+    if req.consent_mode == "one_time":
+        if req.consent_days is not None:
+            raise AdminError("--consent-days applies to recurring consents only")
+        return optional, None
+    days = MAX_CONSENT_DAYS if req.consent_days is None else req.consent_days
+    if not 1 <= days <= MAX_CONSENT_DAYS:
+        raise AdminError(f"--consent-days must be between 1 and {MAX_CONSENT_DAYS}")
+    return optional, days
 
 
 @dataclass(frozen=True)
@@ -28,6 +48,10 @@ class HabilitationRequest:
     expires: date | None = None
     rate_limit: int | None = None
     create_service: bool = False  # else the service must exist (a typo must not approve rights)
+    optional_scopes: str = ""  # items the citizen may untick; a subset of ``scopes``
+    consent_mode: str = "recurring"  # or "one_time": nothing remembered
+    consent_days: int | None = None  # recurring consents: how long (default and maximum 365)
+    legal_basis_url: str | None = None
 
 
 def _checked_scopes(text: str) -> list[str]:
@@ -63,6 +87,9 @@ def add_habilitation(session: Session, req: HabilitationRequest) -> dict[str, An
     if not req.service.strip():
         raise AdminError("--service must not be blank")
     expires_at = _expiry(req.expires, now)
+    optional, consent_days = _consent_terms(req, scopes)
+    if req.legal_basis_url:
+        check_https_url(req.legal_basis_url, "--legal-basis-url")
     name = req.service.strip()
     existing = session.exec(select(Service).where(Service.name == name)).first()
     if existing is None and not req.create_service:
@@ -72,7 +99,8 @@ def add_habilitation(session: Session, req: HabilitationRequest) -> dict[str, An
     habilitation = Habilitation(
         id="hab_" + random_token(12), service_id=service.id, scopes=scopes, purpose=purpose,
         legal_basis=legal_basis, rate_limit=req.rate_limit, created_at=now,
-        expires_at=expires_at,
+        expires_at=expires_at, optional_scopes=optional, consent_mode=req.consent_mode,
+        consent_days=consent_days, legal_basis_url=req.legal_basis_url or None,
     )
     session.add(habilitation)
     session.flush()
@@ -85,6 +113,9 @@ def describe(habilitation: Habilitation, service: Service, now: int) -> dict[str
         "id": habilitation.id, "service": service.name, "service_id": service.id,
         "scopes": list(habilitation.scopes), "purpose": habilitation.purpose,
         "legal_basis": habilitation.legal_basis, "rate_limit": habilitation.rate_limit,
+        "legal_basis_url": habilitation.legal_basis_url,
+        "optional_scopes": list(habilitation.optional_scopes),
+        "consent_mode": habilitation.consent_mode, "consent_days": habilitation.consent_days,
         "created_at": habilitation.created_at, "expires_at": expires,
         "revoked_at": habilitation.revoked_at,
         "active": habilitation.revoked_at is None and (expires is None or expires > now),

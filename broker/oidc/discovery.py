@@ -25,7 +25,7 @@ def metadata(config: OidcConfig, scopes: list[str], claims: list[str]) -> dict[s
         "claims_supported": claims,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "userinfo_signing_alg_values_supported": [],

@@ -70,12 +70,17 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             raise InvalidGrantError("Invalid 'code' in request.")
         self.request.code_digest = authorization_code.code_digest
         client = self.request.client
+        terms = self.server.grants.terms(authorization_code.grant_id, now)
+        if authorization_code.grant_id is not None and (terms is None or not terms.active):
+            # Revoked (or expired) between the approval and the token request.
+            raise InvalidGrantError("The consent behind this code is no longer active.")
         return TokenSubject(
             citizen_id=authorization_code.citizen_id,
             sub=pairwise_subject(self.server.config, client.sector_identifier, authorization_code.citizen_id),
             auth_time=authorization_code.auth_time,
             acr=authorization_code.acr,
             grant_id=authorization_code.grant_id,
+            refresh_until=terms.expires_at if terms is not None and terms.refreshable else None,
         )
 
     def _replayed(self, code: AuthorizationCode, now: int) -> None:

@@ -24,6 +24,14 @@ class HabilitationGrant:
     legal_basis: str
     expires_at: int | None = None
     rate_limit: int | None = None  # requests per second; None: the platform default
+    optional_scopes: frozenset[str] = frozenset()  # the citizen may untick these
+    consent_mode: str = "recurring"  # "one_time": nothing remembered, no refresh token
+    consent_days: int | None = 365  # how long a recurring consent lasts
+    legal_basis_url: str | None = None
+
+    @property
+    def recurring(self) -> bool:
+        return self.consent_mode == "recurring"
 
     def active_at(self, now: int) -> bool:
         return self.expires_at is None or self.expires_at > now
@@ -44,6 +52,8 @@ class Client(ClientMixin):
     id_token_signed_response_alg: str = "ES256"
     access_token_ttl: int = 600
     habilitations: tuple[HabilitationGrant, ...] = ()
+    notification_uri: str | None = None
+    has_logo: bool = False
 
     @property
     def scopes(self) -> set[str]:
@@ -85,7 +95,8 @@ class Client(ClientMixin):
         return response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type == "authorization_code"
+        # Refresh tokens are issued only for recurring consents (see oidc.refresh).
+        return grant_type in ("authorization_code", "refresh_token")
 
 
 @dataclass

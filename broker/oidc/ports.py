@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from broker.oidc.models import AccessTokenRecord, AuthorizationCode, CitizenIdentity, Client
+
+if TYPE_CHECKING:
+    from broker.oidc.refresh import RefreshTokenRecord
 
 
 class OidcStore(Protocol):
@@ -30,3 +33,12 @@ class OidcStore(Protocol):
 
     def remember_assertion_jti(self, client_id: str, jti: str, expires_at: int) -> bool:
         """Record a client assertion id; False if it was already seen (replay)."""
+
+    def save_refresh_token(self, token_digest: str, *, grant_id: str, client_id: str,
+                           citizen_id: str, scope: str, auth_time: int, acr: str,
+                           issued_at: int, expires_at: int) -> None: ...
+
+    def get_refresh_token(self, token_digest: str) -> RefreshTokenRecord | None: ...
+
+    def use_refresh_token(self, token_digest: str, now: int) -> bool:
+        """Mark the refresh token rotated; False if it already was (compare-and-set)."""

@@ -13,8 +13,10 @@ from broker.oidc.client_auth import JwksCache, PrivateKeyJwtAuthentication
 from broker.oidc.config import OidcConfig
 from broker.oidc.grants import BrokerOpenIDCode, CodeGrant, S256CodeChallenge
 from broker.oidc.ports import OidcStore
+from broker.oidc.refresh import Grants, RefreshGrant
 from broker.oidc.request import BrokerOAuth2Request, HttpRequestData
 from broker.oidc.tokens import IssuedAccessToken, TokenSubject, issue_access_token
+from broker.security import digest, random_token
 
 
 @dataclass
@@ -36,14 +38,16 @@ class ProtocolResponse:
 class BrokerServer(AuthorizationServer):
     def __init__(
         self, config: OidcConfig, store: OidcStore, keys: KeyStore, jwks_cache: JwksCache,
-        scopes_supported: list[str],
+        scopes_supported: list[str], grants: Grants,
     ) -> None:
         super().__init__(scopes_supported=scopes_supported)
         self.config = config
         self.store = store
         self.keys = keys
+        self.grants = grants
         self.issued: list[IssuedAccessToken] = []
         self.register_grant(CodeGrant, [S256CodeChallenge(required=True), BrokerOpenIDCode(self)])
+        self.register_grant(RefreshGrant)
         self.register_client_auth_method(
             PrivateKeyJwtAuthentication.CLIENT_AUTH_METHOD,
             PrivateKeyJwtAuthentication(self, jwks_cache),
@@ -74,19 +78,32 @@ class BrokerServer(AuthorizationServer):
             ttl=expires_in or client.access_token_ttl,
         )
         self.issued.append(issued)
-        return {
+        token = {
             "token_type": "Bearer",
             "access_token": issued.token,
             "expires_in": issued.record.expires_at - issued.issued_at,
             "scope": scope,
         }
+        if user.grant_id:
+            token["consent_id"] = user.grant_id  # names the consent in back-channel events
+        # Refresh tokens only for a recurring consent, and never beyond its expiry.
+        if include_refresh_token and user.refresh_until and user.refresh_until > issued.issued_at:
+            token["refresh_token"] = random_token(32)
+        return token
 
     def save_token(self, token: dict[str, Any], request: BrokerOAuth2Request) -> None:
         issued = self.issued[-1]
+        user: TokenSubject = request.user
         self.store.save_access_token(
             issued.record, issued.issued_at, code_digest=request.code_digest,
-            grant_id=request.user.grant_id,
+            grant_id=user.grant_id,
         )
+        if "refresh_token" in token:
+            self.store.save_refresh_token(
+                digest(token["refresh_token"]), grant_id=user.grant_id,
+                client_id=issued.record.client_id, citizen_id=user.citizen_id,
+                scope=issued.record.scope, auth_time=user.auth_time, acr=user.acr,
+                issued_at=issued.issued_at, expires_at=user.refresh_until)
 
 
 def split_scope(scope: str | None) -> list[str]:

@@ -28,6 +28,8 @@ GET_KEY = (
     select(KEY.c.id.label("key_id"), KEY.c.revoked_at.label("key_revoked_at"),
            HABILITATION.c.id, HABILITATION.c.scopes, HABILITATION.c.purpose,
            HABILITATION.c.legal_basis, HABILITATION.c.expires_at, HABILITATION.c.rate_limit,
+           HABILITATION.c.optional_scopes, HABILITATION.c.consent_mode,
+           HABILITATION.c.consent_days, HABILITATION.c.legal_basis_url,
            HABILITATION.c.revoked_at.label("habilitation_revoked_at"),
            SERVICE.c.id.label("service_id"))
     .join(HABILITATION, HABILITATION.c.id == KEY.c.habilitation_id)

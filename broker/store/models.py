@@ -17,6 +17,9 @@ class Service(SQLModel, table=True):
     name: str = Field(max_length=200, unique=True)
     sector_identifier: str = Field(max_length=128)
     created_at: int = Field(sa_type=BigInteger)
+    # Shown on the consent screen; served by the broker itself (no third-party request).
+    logo: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    logo_type: str | None = Field(default=None, max_length=40)
 
 
 class OAuthClient(SQLModel, table=True):
@@ -33,6 +36,8 @@ class OAuthClient(SQLModel, table=True):
     jwks: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     id_token_signed_response_alg: str = Field(default="ES256", max_length=10)
     access_token_ttl: int = 600
+    # Where signed consent events (revocation…) are posted; None: the service is not told.
+    notification_uri: str | None = Field(default=None, max_length=2000)
     created_at: int = Field(sa_type=BigInteger)
     disabled_at: int | None = Field(default=None, sa_type=BigInteger)
 

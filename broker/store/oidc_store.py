@@ -17,8 +17,10 @@ from broker.oidc.models import (
     Client,
     HabilitationGrant,
 )
+from broker.oidc.refresh import RefreshTokenRecord
 from broker.store import models as m
 from broker.store.data_access_models import Habilitation
+from consent.models import RefreshToken
 
 CLIENT = m.OAuthClient.__table__
 SERVICE = m.Service.__table__
@@ -29,7 +31,7 @@ JTI = m.ClientAssertionJti.__table__
 HABILITATION = Habilitation.__table__
 
 GET_CLIENT = (
-    select(CLIENT, SERVICE.c.sector_identifier)
+    select(CLIENT, SERVICE.c.sector_identifier, SERVICE.c.logo_type)
     .join(SERVICE, SERVICE.c.id == CLIENT.c.service_id)
     .where(CLIENT.c.client_id == bindparam("client_id"), CLIENT.c.disabled_at.is_(None))
 )
@@ -55,12 +57,24 @@ GET_CITIZEN = select(CITIZEN).where(CITIZEN.c.id == bindparam("citizen_id"))
 INSERT_CODE = insert(CODE)
 INSERT_TOKEN = insert(TOKEN)
 INSERT_JTI = insert(JTI)
+REFRESH = RefreshToken.__table__
+INSERT_REFRESH = insert(REFRESH)
+GET_REFRESH = select(REFRESH).where(REFRESH.c.digest == bindparam("digest"))
+USE_REFRESH = (
+    update(REFRESH)
+    .where(REFRESH.c.digest == bindparam("digest"), REFRESH.c.used_at.is_(None),
+           REFRESH.c.revoked_at.is_(None))
+    .values(used_at=bindparam("now"))
+)
 
 
 def habilitation_from_row(row) -> HabilitationGrant:
     return HabilitationGrant(id=row.id, scopes=frozenset(row.scopes), purpose=row.purpose,
                              legal_basis=row.legal_basis, expires_at=row.expires_at,
-                             rate_limit=row.rate_limit)
+                             rate_limit=row.rate_limit,
+                             optional_scopes=frozenset(row.optional_scopes or ()),
+                             consent_mode=row.consent_mode, consent_days=row.consent_days,
+                             legal_basis_url=row.legal_basis_url)
 
 
 def client_from_row(row, habilitations=()) -> Client:
@@ -72,6 +86,7 @@ def client_from_row(row, habilitations=()) -> Client:
         id_token_signed_response_alg=row.id_token_signed_response_alg,
         access_token_ttl=row.access_token_ttl,
         habilitations=tuple(habilitation_from_row(h) for h in habilitations),
+        notification_uri=row.notification_uri, has_logo=row.logo_type is not None,
     )
 
 
@@ -187,3 +202,24 @@ class SqlOidcStore:
         except IntegrityError:
             return False
         return True
+
+    def save_refresh_token(self, token_digest: str, *, grant_id: str, client_id: str,
+                           citizen_id: str, scope: str, auth_time: int, acr: str,
+                           issued_at: int, expires_at: int) -> None:
+        self.conn.execute(INSERT_REFRESH, {
+            "digest": token_digest, "grant_id": grant_id, "client_id": client_id,
+            "citizen_id": citizen_id, "scope": scope, "auth_time": auth_time, "acr": acr,
+            "issued_at": issued_at, "expires_at": expires_at, "used_at": None,
+            "revoked_at": None})
+
+    def get_refresh_token(self, token_digest: str) -> RefreshTokenRecord | None:
+        row = self.conn.execute(GET_REFRESH, {"digest": token_digest}).first()
+        if row is None:
+            return None
+        return RefreshTokenRecord(
+            digest=row.digest, grant_id=row.grant_id, client_id=row.client_id,
+            citizen_id=row.citizen_id, scope=row.scope, auth_time=row.auth_time, acr=row.acr,
+            expires_at=row.expires_at, used_at=row.used_at, revoked_at=row.revoked_at)
+
+    def use_refresh_token(self, token_digest: str, now: int) -> bool:
+        return self.conn.execute(USE_REFRESH, {"digest": token_digest, "now": now}).rowcount == 1

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from litestar import Request
 
+from broker.consent_step import ConsentStep
 from broker.db import Database
 from broker.flow import AuthorizationFlow
 from broker.keys.keystore import KeyStore
@@ -23,6 +24,7 @@ class BrokerState:
     db: Database
     keys: KeyStore
     flow: AuthorizationFlow
+    consent: ConsentStep
 
 
 def broker_state(request: Request) -> BrokerState:

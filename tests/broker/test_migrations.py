@@ -10,7 +10,8 @@ from broker.db import normalise_url
 TABLES = {"service", "oauth_client", "signing_key", "citizen", "demo_identity",
           "browser_session", "interaction", "authorization_code", "access_token",
           "client_assertion_jti", "consent_grant", "consent_grant_scope", "consent_event",
-          "habilitation", "api_key", "access_journal", "introspection_client"}
+          "habilitation", "api_key", "access_journal", "introspection_client",
+          "refresh_token", "consent_notification"}
 
 
 def tables(url: str) -> set[str]:

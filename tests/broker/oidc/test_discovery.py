@@ -13,7 +13,7 @@ def test_discovery_is_complete_and_truthful(broker):
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert meta["authorization_response_iss_parameter_supported"] is True
     assert meta["response_types_supported"] == ["code"]
-    assert meta["grant_types_supported"] == ["authorization_code"]
+    assert meta["grant_types_supported"] == ["authorization_code", "refresh_token"]
     assert meta["subject_types_supported"] == ["pairwise"]
     assert meta["acr_values_supported"] == ["eidas1", "eidas2", "eidas3"]
     assert set(meta["id_token_signing_alg_values_supported"]) == {"ES256", "RS256"}

@@ -1,0 +1,80 @@
+"""The broker's side of consent changes: revoking, narrowing and expiring grants, and telling
+the service through its back-channel (``broker.notifications``), in one transaction."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Connection
+
+from broker.oidc.config import OidcConfig
+from broker.oidc.tokens import pairwise_subject
+from broker.store.oidc_store import SqlOidcStore
+from consent import lifecycle
+from consent.lifecycle import GrantChange
+from consent.service import ConsentLedger, GrantTerms
+
+log = logging.getLogger("broker.consent")
+
+
+class ConsentChanges:
+    def __init__(self, config: OidcConfig, keys, ledger: ConsentLedger,
+                 on_enqueued=None) -> None:
+        self.config = config
+        self.keys = keys
+        self.ledger = ledger
+        self.on_enqueued = on_enqueued or (lambda: None)  # wakes the dispatcher
+
+    def notify(self, conn: Connection, change: GrantChange, now: int) -> bool:
+        """Queue the signed event for the service, if it registered a notification URL."""
+        from broker.notifications import consent_event, enqueue
+
+        client = SqlOidcStore(conn).get_client(change.client_id)
+        if client is None or not client.notification_uri:
+            return False
+        sub = pairwise_subject(self.config, client.sector_identifier, change.citizen_id)
+        event = consent_event(self.keys.signing_key(), self.config.issuer, client.client_id,
+                              sub, change.grant_id, change.kind, change.scopes, now,
+                              reason=change.reason)
+        enqueue(conn, client_id=client.client_id, url=client.notification_uri,
+                grant_id=change.grant_id, event=event, now=now)
+        return True
+
+    def revoke(self, conn: Connection, grant_id: str, now: int, *, reason: str,
+               citizen_id: str | None = None, wording: dict | None = None) -> GrantChange:
+        change = lifecycle.revoke(conn, grant_id, now, reason=reason, citizen_id=citizen_id,
+                                  wording=wording)
+        self.notify(conn, change, now)
+        return change
+
+    def narrow(self, conn: Connection, grant_id: str, citizen_id: str, scopes: list[str],
+               now: int, wording: dict | None = None) -> GrantChange:
+        change = lifecycle.narrow(conn, grant_id, citizen_id, scopes, now, wording)
+        self.notify(conn, change, now)
+        return change
+
+    def expire_due(self, conn: Connection, now: int) -> int:
+        changes = lifecycle.expire_due(conn, now)
+        for change in changes:
+            self.notify(conn, change, now)
+        return len(changes)
+
+    def grants(self, conn: Connection) -> LedgerGrants:
+        return LedgerGrants(self, conn)
+
+
+class LedgerGrants:
+    """The token endpoint's view of grants (broker.oidc.refresh.Grants), on one connection."""
+
+    def __init__(self, changes: ConsentChanges, conn: Connection) -> None:
+        self.changes = changes
+        self.conn = conn
+
+    def terms(self, grant_id: str | None, now: int) -> GrantTerms | None:
+        return self.changes.ledger.terms(self.conn, grant_id, now)
+
+    def revoke_for_reuse(self, grant_id: str, now: int) -> None:
+        try:
+            self.changes.revoke(self.conn, grant_id, now, reason="refresh_token_reuse")
+        except lifecycle.GrantNotChangeable:
+            pass  # already ended: its tokens are revoked already

@@ -1,0 +1,101 @@
+"""Refresh tokens (RFC 6749 §6) for recurring consents only, rotated at every use.
+
+A refresh token that comes back after it was rotated has leaked, or its client is confused:
+RFC 9700 §4.14.2 asks to revoke the whole grant, which also stops every token issued on it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
+
+from broker.oidc.models import AUTH_METHODS
+from broker.oidc.tokens import TokenSubject, pairwise_subject
+from broker.security import digest
+
+log = logging.getLogger("broker.oidc")
+
+
+@dataclass(frozen=True)
+class RefreshTokenRecord:
+    digest: str
+    grant_id: str
+    client_id: str
+    citizen_id: str
+    scope: str
+    auth_time: int
+    acr: str
+    expires_at: int
+    used_at: int | None = None
+    revoked_at: int | None = None
+
+    def check_client(self, client) -> bool:
+        return client.client_id == self.client_id
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+class GrantTermsView(Protocol):
+    active: bool
+    expires_at: int | None
+    scopes: frozenset[str]
+
+    @property
+    def refreshable(self) -> bool: ...
+
+
+class Grants(Protocol):
+    """The consent grants tokens stand on, as the token endpoint needs them."""
+
+    def terms(self, grant_id: str | None, now: int) -> GrantTermsView | None: ...
+
+    def revoke_for_reuse(self, grant_id: str, now: int) -> None: ...
+
+
+class RefreshGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    INCLUDE_NEW_REFRESH_TOKEN = True  # rotation
+
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshTokenRecord | None:
+        if not isinstance(refresh_token, str) or len(refresh_token) > 256:
+            return None
+        now = int(time.time())
+        record = self.server.store.get_refresh_token(digest(refresh_token))
+        if record is None or record.revoked_at is not None or record.expires_at <= now:
+            return None
+        if record.used_at is not None:
+            self._reused(record, now)
+            return None
+        terms = self.server.grants.terms(record.grant_id, now)
+        if terms is None or not terms.refreshable:
+            return None
+        # Items the citizen withdrew since are not in the new tokens.
+        narrowed = " ".join(s for s in record.scope.split() if s in terms.scopes)
+        return RefreshTokenRecord(**{**record.__dict__, "scope": narrowed,
+                                     "expires_at": min(record.expires_at,
+                                                       terms.expires_at or record.expires_at)})
+
+    def authenticate_user(self, record: RefreshTokenRecord) -> TokenSubject:
+        client = self.request.client
+        return TokenSubject(
+            citizen_id=record.citizen_id,
+            sub=pairwise_subject(self.server.config, client.sector_identifier, record.citizen_id),
+            auth_time=record.auth_time, acr=record.acr, grant_id=record.grant_id,
+            refresh_until=record.expires_at,
+        )
+
+    def revoke_old_credential(self, record: RefreshTokenRecord) -> None:
+        if not self.server.store.use_refresh_token(record.digest, int(time.time())):
+            # Used concurrently by another request: treated as a reuse.
+            self._reused(record, int(time.time()))
+            raise InvalidGrantError("The refresh token was already used.")
+
+    def _reused(self, record: RefreshTokenRecord, now: int) -> None:
+        self.server.grants.revoke_for_reuse(record.grant_id, now)
+        log.warning("refresh token reused: grant revoked",
+                    extra={"client_id": record.client_id, "grant_id": record.grant_id})
