@@ -118,7 +118,8 @@ class NotificationDispatcher:
         self.backoff = tuple(backoff)
         self.timeout = timeout
         self.max_attempts = len(self.backoff) + 1
-        self.lease = max(60, int(timeout * 4) + 1)  # no attempt outlives it
+        # A claimed row waits its turn among BATCH / CONCURRENCY rounds: no attempt outlives it.
+        self.lease = max(60, int(timeout * (BATCH // CONCURRENCY + 2)) + 1)
         self._wakeup: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -173,9 +174,9 @@ class NotificationDispatcher:
         headers = {"Content-Type": MEDIA_TYPE, "Accept": "application/json",
                    "Accept-Encoding": "identity"}
         try:
-            async with asyncio.timeout(self.timeout), self.client.stream("POST", url, content=event.encode(), headers=headers,
-                                          timeout=self.timeout,
-                                          follow_redirects=False) as response:
+            async with asyncio.timeout(self.timeout), self.client.stream(
+                    "POST", url, content=event.encode(), headers=headers, timeout=self.timeout,
+                    follow_redirects=False) as response:
                 if 200 <= response.status_code < 300:
                     return None
                 if 300 <= response.status_code < 400:

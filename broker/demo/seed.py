@@ -10,7 +10,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from joserfc.jwk import ECKey
 from sqlmodel import Session, select
 
-from broker.admin.clients import ClientRegistration, add_client, check_redirect_uri
+from broker.admin.clients import (
+    ClientRegistration,
+    add_client,
+    check_https_url,
+    check_redirect_uri,
+)
 from broker.admin.habilitations import HabilitationRequest, add_habilitation
 from broker.demo.accounts import DEMO_ACCOUNTS
 from broker.identity.demo import HASH_PROFILES
@@ -19,11 +24,16 @@ from broker.store.models import DemoIdentity, OAuthClient, Service
 
 DEMO_CLIENT_ID = "demo-cantine-villebourg"
 DEMO_SERVICE_NAME = "Mairie de Villebourg – Tarifs de la cantine scolaire"
-DEMO_SCOPE = "openid profile birth email cnaf_quotient_familial"
-DEMO_DATA_SCOPES = ["cnaf_quotient_familial"]
+# The family quotient is required (it sets the price); the citizen may untick the other items.
+DEMO_DATA_SCOPES = ["cnaf_quotient_familial", "cnaf_allocataires", "cnaf_adresse"]
+DEMO_OPTIONAL_SCOPES = ["cnaf_allocataires", "cnaf_adresse"]
+DEMO_SCOPE = "openid profile birth email " + " ".join(DEMO_DATA_SCOPES)
+DEMO_CONSENT_DAYS = 180
+NOTIFICATION_PATH = "/backchannel/consent-events"  # where the demo service receives SETs
 DEMO_PURPOSE = "Calcul du tarif de la cantine scolaire selon le quotient familial"
 DEMO_LEGAL_BASIS = ("Code de l'éducation, article L. 131-13 (tarifs de la restauration "
                     "scolaire modulés selon les ressources des familles)")
+DEMO_LEGAL_BASIS_URL = "https://www.legifrance.gouv.fr/codes/texte_lc/LEGITEXT000006071191"
 DEMO_KEY_FILE = "demo-service-key.json"
 
 
@@ -70,32 +80,43 @@ def demo_service_key(var_dir: Path) -> ECKey:
 
 
 def seed_demo_service(session: Session, var_dir: Path, service_url: str) -> dict[str, Any]:
-    redirect_uri = f"{service_url.rstrip('/')}/callback"
+    """The demo client, its redirect URI and its back-channel URI at ``service_url``: the
+    latest seed's service URL receives the consent events."""
+    base = service_url.rstrip("/")
+    redirect_uri, notification_uri = f"{base}/callback", f"{base}{NOTIFICATION_PATH}"
     check_redirect_uri(redirect_uri)
+    check_https_url(notification_uri, "notification URI")
     jwks = {"keys": [demo_service_key(var_dir).as_dict(private=False)]}
     existing = session.get(OAuthClient, DEMO_CLIENT_ID)
     if existing is None:
         return add_client(session, ClientRegistration(
             name=DEMO_SERVICE_NAME, redirect_uris=[redirect_uri], scope=DEMO_SCOPE,
-            auth_method="private_key_jwt", jwks=jwks, client_id=DEMO_CLIENT_ID))
+            auth_method="private_key_jwt", jwks=jwks, client_id=DEMO_CLIENT_ID,
+            notification_uri=notification_uri))
     if redirect_uri not in existing.redirect_uris:
         existing.redirect_uris = [*existing.redirect_uris, redirect_uri]
     existing.jwks, existing.scope = jwks, DEMO_SCOPE
+    existing.notification_uri = notification_uri
     session.add(existing)
-    return {"client_id": DEMO_CLIENT_ID, "redirect_uris": list(existing.redirect_uris)}
+    return {"client_id": DEMO_CLIENT_ID, "redirect_uris": list(existing.redirect_uris),
+            "notification_uri": notification_uri}
 
 
 def seed_demo_habilitation(session: Session) -> str:
-    """The demo service may ask for the family quotient, for its canteen pricing."""
+    """The demo service may ask for the family quotient, for its canteen pricing, and for the
+    allocataires and the address, which the citizen may untick."""
     service_id = session.get(OAuthClient, DEMO_CLIENT_ID).service_id
     for existing in session.exec(select(Habilitation).where(
             Habilitation.service_id == service_id, Habilitation.revoked_at.is_(None))).all():
-        if set(DEMO_DATA_SCOPES) <= set(existing.scopes) and existing.expires_at is None:
+        if (set(existing.scopes) == set(DEMO_DATA_SCOPES) and existing.expires_at is None
+                and set(existing.optional_scopes or ()) == set(DEMO_OPTIONAL_SCOPES)):
             return existing.id
     service = session.get(Service, service_id)
     return add_habilitation(session, HabilitationRequest(
         service=service.name, scopes=" ".join(DEMO_DATA_SCOPES), purpose=DEMO_PURPOSE,
-        legal_basis=DEMO_LEGAL_BASIS))["id"]
+        legal_basis=DEMO_LEGAL_BASIS, optional_scopes=" ".join(DEMO_OPTIONAL_SCOPES),
+        consent_mode="recurring", consent_days=DEMO_CONSENT_DAYS,
+        legal_basis_url=DEMO_LEGAL_BASIS_URL))["id"]
 
 
 def seed(session: Session, var_dir: Path, service_url: str,
