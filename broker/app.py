@@ -25,6 +25,7 @@ from broker.web.middleware import RequestContextMiddleware
 from broker.web.oidc_controller import OidcController
 from broker.web.state import BrokerState
 from consent.controller import ConsentController
+from consent.i18n import LocaleMiddleware, install_jinja
 from consent.service import ConsentLedger
 
 log = logging.getLogger("broker")
@@ -58,8 +59,10 @@ def template_environment(settings: Settings) -> Environment:
     loaders = [FileSystemLoader(str(CONSENT_DIR / "templates"))]
     if settings.theme_dir:
         loaders.insert(0, FileSystemLoader(str(settings.theme_dir)))
-    return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True),
-                       auto_reload=False)
+    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True),
+                      auto_reload=False, extensions=["jinja2.ext.i18n"])
+    install_jinja(env)  # gettext in the request's locale, the date filter, the language switch
+    return env
 
 
 def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar:
@@ -93,6 +96,9 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
         debug=False,
         logging_config=None,
     )
+    # The locale of every request, set around Litestar's router so that routing errors (404,
+    # 405) are rendered in the citizen's language too; ?lang= sets the broker_lang cookie.
+    app.asgi_handler = LocaleMiddleware(app.asgi_handler, secure=settings.secure_cookies)
     app.state.broker = state
     app.state.consent_handoff = state.consent
     return app

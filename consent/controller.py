@@ -3,34 +3,58 @@ the citizen's decision back; it never touches the broker's internals."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from broker.handoff import ConsentHandoff, FlowError
 from broker.scopes import REGISTRY
-from broker.web.http import page, redirect
+from broker.web.http import form_action, page, redirect
 from broker.web.pages import flow_error_page
 from broker.web.state import BROWSER_COOKIE
+from consent.i18n import N_, apply_ui_locales, current_locale, gettext
 
-IDENTITY_GROUP = "Votre identité"
+IDENTITY_GROUP = N_("Votre identité")
 
 
-def consent_groups(scopes: list[str]) -> list[dict]:
+def consent_groups(scopes: list[str], optional: Iterable[str] = (),
+                   ticked: Iterable[str] | None = None,
+                   previews: Mapping[str | None, dict] | None = None) -> list[dict]:
+    """The requested items grouped by data provider (identity first), in the current locale.
+    ``optional``: the items the citizen may leave out; ``ticked``: those ticked (None: all);
+    ``previews``: per provider key (None for identity), the values read for the preview."""
+    english = current_locale() == "en"
+    optional = set(optional)
+    ticked = None if ticked is None else set(ticked)
     groups = []
     for provider, items in REGISTRY.group_by_provider(scopes):
+        if provider is None:
+            name = gettext(IDENTITY_GROUP)
+        else:
+            name = provider.name_en if english else provider.name_fr
+        key = provider.key if provider else None
         groups.append({
-            "provider_name": provider.name_fr if provider else IDENTITY_GROUP,
-            "items": [{"scope": s.name, "label": s.label_fr} for s in items],
+            "provider_name": name, "provider": key,
+            "items": [{"scope": s.name, "label": s.label_en if english else s.label_fr,
+                       "optional": s.name in optional,
+                       "checked": s.name not in optional or ticked is None or s.name in ticked}
+                      for s in items],
+            "preview": (previews or {}).get(key),
         })
     return groups
 
 
 def wording(service_name: str, scopes: list[str], purpose: str | None = None,
             legal_basis: str | None = None) -> dict:
-    """Exactly what the screen said, kept in the consent history."""
-    return {"locale": "fr", "service_name": service_name, "purpose": purpose,
-            "legal_basis": legal_basis, "groups": consent_groups(scopes)}
+    """Exactly what the screen said, kept in the consent history: the locale it was shown in
+    and the labels in that locale."""
+    groups = [{"provider_name": g["provider_name"], "provider": g["provider"],
+               "items": [{"scope": i["scope"], "label": i["label"]} for i in g["items"]]}
+              for g in consent_groups(scopes)]
+    return {"locale": current_locale(), "service_name": service_name, "purpose": purpose,
+            "legal_basis": legal_basis, "groups": groups}
 
 
 class ConsentController(Controller):
@@ -43,14 +67,20 @@ class ConsentController(Controller):
             pending = handoff.consent_request(interaction_id, request.cookies.get(BROWSER_COOKIE))
         except FlowError as exc:
             return flow_error_page(exc.reason)
+        apply_ui_locales(getattr(pending, "ui_locales", None))
         return page("consent.html", {
-            "action": str(request.url.path), "csrf_token": pending.step_token,
+            "action": form_action(request), "csrf_token": pending.step_token,
             "service_name": pending.service_name,
+            "service_logo_url": getattr(pending, "service_logo_url", None),
             "citizen": {"given_name": pending.citizen_given_name,
                         "family_name": pending.citizen_family_name},
             "purpose": pending.purpose, "legal_basis": pending.legal_basis,
-            "legal_basis_url": None,
-            "groups": consent_groups(pending.scopes), "duration_text": None,
+            "legal_basis_url": getattr(pending, "legal_basis_url", None),
+            "groups": consent_groups(pending.scopes, getattr(pending, "optional_scopes", ())),
+            "preview_url": None, "preview_shown": False,
+            "consent_mode": getattr(pending, "consent_mode", None),
+            "consent_until": getattr(pending, "consent_until", None),
+            "duration_text": None, "dashboard_url": None,
         })
 
     @post(status_code=303)

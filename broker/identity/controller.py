@@ -8,35 +8,60 @@ from litestar.response import Redirect, Template
 from markupsafe import Markup
 
 from broker.demo.accounts import DEMO_ACCOUNTS
+from broker.flow import AuthorizationFlow
 from broker.handoff import FlowError
-from broker.web.http import cookies_for, page, redirect
+from broker.store.interaction_store import SqlInteractionRepository
+from broker.web.http import cookies_for, form_action, page, redirect
 from broker.web.pages import flow_error_page
 from broker.web.state import BROWSER_COOKIE, broker_state
+from consent.i18n import N_, apply_ui_locales, current_locale, gettext, ui_locales_matter
 
 PERSONAS = [
     {"login": c.login, "password": c.password, "label": f"{c.given_name} {c.family_name}",
      "case": c.case, "acr": c.acr}
     for c in DEMO_ACCOUNTS
 ]
+# The flow's login error (StepResult.login_error) is French; marked here for the catalog and
+# translated when shown.
+LOGIN_ERRORS = (N_("Identifiant ou mot de passe incorrect."),)
 
 
 def _personas_html(request: Request) -> Markup:
-    """The test accounts' table never changes: render it once per application."""
-    cached = getattr(request.app.state, "personas_html", None)
-    if cached is None:
+    """The test accounts' table never changes: render it once per application and language."""
+    cache = getattr(request.app.state, "personas_html", None)
+    if cache is None:
+        cache = request.app.state.personas_html = {}
+    locale = current_locale()
+    if locale not in cache:
         engine = request.app.template_engine
-        cached = Markup(engine.get_template("login_personas.html").render(personas=PERSONAS))
-        request.app.state.personas_html = cached
-    return cached
+        cache[locale] = Markup(engine.get_template("login_personas.html").render(
+            personas=PERSONAS))
+    return cache[locale]
+
+
+def _ui_locales(flow: AuthorizationFlow, interaction_id: str) -> str | None:
+    """The ``ui_locales`` of the parked authorization request, looked up only when it can
+    still choose the language (the citizen has not chosen one). Call it once the interaction
+    is known to belong to this browser."""
+    if not ui_locales_matter():
+        return None
+    accessor = getattr(flow, "ui_locales", None)  # a one-line accessor the flow may offer
+    if accessor is not None:
+        return accessor(interaction_id)
+    with flow.db.connect() as s:
+        found = SqlInteractionRepository(s).get(interaction_id)
+    return found[0].params.get("ui_locales") if found else None
 
 
 def _login_page(request: Request, token: str, client_name: str, error: str | None = None,
-                login_value: str = "", status: int = 200) -> Template:
+                login_value: str = "", status: int = 200,
+                ui_locales: str | None = None) -> Template:
+    apply_ui_locales(ui_locales)
     # The test accounts (and their passwords) are listed only in development mode.
     development = broker_state(request).settings.is_development
     return page("login.html", {
-        "action": str(request.url.path), "csrf_token": token, "client_name": client_name,
-        "error": error, "login_value": login_value,
+        "action": form_action(request), "csrf_token": token, "client_name": client_name,
+        "error": gettext(error) if error else None, "login_value": login_value,
         "personas_html": _personas_html(request) if development else "",
     }, status=status)
 
@@ -51,7 +76,8 @@ class LoginController(Controller):
             token, client_name = flow.login_form(interaction_id, request.cookies.get(BROWSER_COOKIE))
         except FlowError as exc:
             return flow_error_page(exc.reason)
-        return _login_page(request, token, client_name)
+        return _login_page(request, token, client_name,
+                           ui_locales=_ui_locales(flow, interaction_id))
 
     @post(status_code=303)
     async def submit(self, request: Request, interaction_id: FromPath[str]) -> Redirect | Template:
@@ -67,7 +93,8 @@ class LoginController(Controller):
         if result.login_error:
             token, client_name = flow.login_form(interaction_id, browser_id)
             return _login_page(request, token, client_name, result.login_error,
-                               login_value=login, status=401)
+                               login_value=login, status=401,
+                               ui_locales=_ui_locales(flow, interaction_id))
         return redirect(result.location, cookies_for(request, result))
 
 

@@ -13,6 +13,7 @@ from broker.logs import request_id_var
 from broker.oidc.request import HttpRequestData
 from broker.oidc.server import ProtocolResponse
 from broker.web.state import BROWSER_COOKIE, SESSION_COOKIE, broker_state
+from consent.i18n import apply_ui_locales, current_locale
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -58,8 +59,19 @@ def redirect(location: str, cookies: list[Cookie] | None = None) -> Redirect:
     return Redirect(path=location, status_code=303, cookies=cookies or [], headers=NO_STORE)
 
 
+def form_action(request: Request) -> str:
+    """A form's own URL, with the language it was shown in: the answer (an error shown again,
+    the consent's wording) stays in that language. ``lang`` in a POST sets no cookie."""
+    return f"{request.url.path}?lang={current_locale()}"
+
+
 def page(template: str, context: dict[str, Any], status: int = 200,
-         cookies: list[Cookie] | None = None) -> Template:
-    context = {"request_id": request_id_var.get(), **context}
+         cookies: list[Cookie] | None = None, ui_locales: str | None = None) -> Template:
+    """A citizen page. ``ui_locales``: the OIDC ``ui_locales`` of the authorization request
+    the page belongs to, if known; it picks the page's language unless the citizen chose one
+    (``?lang=`` or the ``broker_lang`` cookie); otherwise Accept-Language does."""
+    if ui_locales:
+        apply_ui_locales(ui_locales)
+    context = {"request_id": request_id_var.get(), "locale": current_locale(), **context}
     return Template(template_name=template, context=context, status_code=status,
                     cookies=cookies or [], headers=NO_STORE)
