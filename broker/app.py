@@ -11,6 +11,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from broker.background import BackgroundWork
 from broker.consent_step import ConsentStep
 from broker.db import Database
 from broker.flow import AuthorizationFlow
@@ -24,9 +25,11 @@ from broker.web.errors import EXCEPTION_HANDLERS
 from broker.web.middleware import RequestContextMiddleware
 from broker.web.oidc_controller import OidcController
 from broker.web.state import BrokerState
+from broker.citizen_space import CitizenSpace
 from consent.controller import ConsentController
 from consent.i18n import LocaleMiddleware, install_jinja
 from consent.service import ConsentLedger
+from consent.space import SpaceController, service_logo
 
 log = logging.getLogger("broker")
 CONSENT_DIR = Path(__file__).resolve().parent.parent / "consent"
@@ -51,8 +54,9 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
         interaction_ttl=settings.interaction_ttl, session_ttl=settings.session_ttl,
     )
     consent = ConsentStep(flow, default_ttl=ledger.grant_ttl)
+    space = CitizenSpace(flow, flow.changes, journal_key=derive_key(secret, "journal v1"))
     return BrokerState(settings=settings, config=config, db=db, keys=keys, flow=flow,
-                       consent=consent)
+                       consent=consent, space=space)
 
 
 def template_environment(settings: Settings) -> Environment:
@@ -71,6 +75,8 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
     if settings.theme_dir:
         static_dirs.insert(0, settings.theme_dir)
 
+    background = BackgroundWork(state, settings)
+
     def on_startup() -> None:
         created = state.keys.ensure_keys()
         if created:
@@ -84,14 +90,14 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
 
     app = Litestar(
         route_handlers=[
-            OidcController, LoginController, ConsentController,
+            OidcController, LoginController, ConsentController, SpaceController, service_logo,
             create_static_files_router(path="/static", directories=static_dirs),
         ],
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(template_environment(settings))),
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[on_startup],
-        on_shutdown=[state.db.dispose],
+        on_startup=[on_startup, background.start],
+        on_shutdown=[background.stop, state.db.dispose],
         openapi_config=None,
         debug=False,
         logging_config=None,
@@ -101,6 +107,7 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
     app.asgi_handler = LocaleMiddleware(app.asgi_handler, secure=settings.secure_cookies)
     app.state.broker = state
     app.state.consent_handoff = state.consent
+    app.state.citizen_space = state.space
     return app
 
 

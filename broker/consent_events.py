@@ -69,6 +69,7 @@ class LedgerGrants:
     def __init__(self, changes: ConsentChanges, conn: Connection) -> None:
         self.changes = changes
         self.conn = conn
+        self.changed = False
 
     def terms(self, grant_id: str | None, now: int) -> GrantTerms | None:
         return self.changes.ledger.terms(self.conn, grant_id, now)
@@ -77,4 +78,5 @@ class LedgerGrants:
         try:
             self.changes.revoke(self.conn, grant_id, now, reason="refresh_token_reuse")
         except lifecycle.GrantNotChangeable:
-            pass  # already ended: its tokens are revoked already
+            return  # already ended: its tokens are revoked already
+        self.changed = True  # the caller wakes the dispatcher once committed

@@ -191,7 +191,11 @@ class AuthorizationFlow:
 
     def token(self, http: HttpRequestData) -> ProtocolResponse:
         with self.db.begin() as s:
-            return self.server(s).create_token_response(http)
+            server = self.server(s)
+            response = server.create_token_response(http)
+        if server.grants.changed:  # a reused refresh token revoked its grant: tell the service
+            self.changes.on_enqueued()
+        return response
 
     def introspect(self, http: HttpRequestData) -> ProtocolResponse:
         """RFC 7662 for data providers; tokens are read from the database on every call."""

@@ -17,6 +17,28 @@ from broker.web.state import BROWSER_COOKIE
 from consent.i18n import N_, apply_ui_locales, current_locale, gettext
 
 IDENTITY_GROUP = N_("Votre identité")
+PREVIEW_PARAM = "apercu"
+DASHBOARD_URL = "/espace"
+PREVIEW_MESSAGES = {
+    "not_previewable": N_("Aperçu indisponible pour cette administration : ses données ne "
+                          "peuvent être lues qu'avec un identifiant que le service fournira."),
+    "timeout": N_("L'administration n'a pas répondu à temps."),
+    "maintenance": N_("L'administration est en maintenance."),
+}
+
+
+def preview_groups(previews: Mapping[str, object] | None) -> dict[str, dict] | None:
+    """broker.preview's results as the template reads them, per provider key."""
+    if previews is None:
+        return None
+    groups = {}
+    for key, result in previews.items():
+        message = PREVIEW_MESSAGES.get(getattr(result, "reason", ""))
+        groups[key] = {
+            "status": result.status, "message": gettext(message) if message else None,
+            "values": {scope: [{"label": v.label, "value": v.value} for v in values]
+                       for scope, values in result.values.items()}}
+    return groups
 
 
 def consent_groups(scopes: list[str], optional: Iterable[str] = (),
@@ -63,24 +85,30 @@ class ConsentController(Controller):
     @get()
     async def show(self, request: Request, interaction_id: FromPath[str]) -> Template:
         handoff: ConsentHandoff = request.app.state.consent_handoff
+        browser_id = request.cookies.get(BROWSER_COOKIE)
         try:
-            pending = handoff.consent_request(interaction_id, request.cookies.get(BROWSER_COOKIE))
+            pending = handoff.consent_request(interaction_id, browser_id)
+            apply_ui_locales(pending.ui_locales)
+            # Read from the providers only when the citizen asks, never stored.
+            wants_preview = request.query_params.get(PREVIEW_PARAM) == "1"
+            previews = (await handoff.preview(interaction_id, browser_id, current_locale())
+                        if wants_preview else None)
         except FlowError as exc:
             return flow_error_page(exc.reason)
-        apply_ui_locales(getattr(pending, "ui_locales", None))
         return page("consent.html", {
             "action": form_action(request), "csrf_token": pending.step_token,
             "service_name": pending.service_name,
-            "service_logo_url": getattr(pending, "service_logo_url", None),
+            "service_logo_url": pending.service_logo_url,
             "citizen": {"given_name": pending.citizen_given_name,
                         "family_name": pending.citizen_family_name},
             "purpose": pending.purpose, "legal_basis": pending.legal_basis,
-            "legal_basis_url": getattr(pending, "legal_basis_url", None),
-            "groups": consent_groups(pending.scopes, getattr(pending, "optional_scopes", ())),
-            "preview_url": None, "preview_shown": False,
-            "consent_mode": getattr(pending, "consent_mode", None),
-            "consent_until": getattr(pending, "consent_until", None),
-            "duration_text": None, "dashboard_url": None,
+            "legal_basis_url": pending.legal_basis_url,
+            "groups": consent_groups(pending.scopes, pending.optional_scopes,
+                                     previews=preview_groups(previews)),
+            "preview_url": f"{request.url.path}?{PREVIEW_PARAM}=1",
+            "preview_shown": previews is not None,
+            "consent_mode": pending.consent_mode, "consent_until": pending.consent_until,
+            "duration_text": None, "dashboard_url": DASHBOARD_URL,
         })
 
     @post(status_code=303)
@@ -92,8 +120,10 @@ class ConsentController(Controller):
         if decision not in ("approve", "refuse"):
             return flow_error_page("bad_step_token")
         try:
+            # Unticked checkboxes are not posted: the optional items absent are left out.
+            ticked = [v for v in form.getall("scope", []) if isinstance(v, str)]
             location = handoff.decide(interaction_id, browser_id, _text(form.get("csrf_token")),
-                                      decision == "approve", wording)
+                                      decision == "approve", wording, ticked)
         except FlowError as exc:
             return flow_error_page(exc.reason)
         return redirect(location)

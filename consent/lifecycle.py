@@ -25,14 +25,15 @@ END_GRANT = (
     .where(GRANT.c.id == bindparam("grant_id"), GRANT.c.status == "active")
     .values(status=bindparam("new_status"), revoked_at=bindparam("now"))
 )
+# (Bind names differ from column names: SQLAlchemy reserves those in UPDATE statements.)
 REVOKE_ACCESS = (
     update(ACCESS)
-    .where(ACCESS.c.grant_id == bindparam("grant_id"), ACCESS.c.revoked_at.is_(None))
+    .where(ACCESS.c.grant_id == bindparam("b_grant_id"), ACCESS.c.revoked_at.is_(None))
     .values(revoked_at=bindparam("now"))
 )
 REVOKE_REFRESH = (
     update(REFRESH)
-    .where(REFRESH.c.grant_id == bindparam("grant_id"), REFRESH.c.revoked_at.is_(None))
+    .where(REFRESH.c.grant_id == bindparam("b_grant_id"), REFRESH.c.revoked_at.is_(None))
     .values(revoked_at=bindparam("now"))
 )
 SCOPES_OF = select(GRANT_SCOPE.c.scope, GRANT_SCOPE.c.optional).where(
@@ -40,8 +41,8 @@ SCOPES_OF = select(GRANT_SCOPE.c.scope, GRANT_SCOPE.c.optional).where(
 GRANT_ROW = select(GRANT).where(GRANT.c.id == bindparam("grant_id"))
 WITHDRAW = (
     update(GRANT_SCOPE)
-    .where(GRANT_SCOPE.c.grant_id == bindparam("grant_id"),
-           GRANT_SCOPE.c.scope == bindparam("scope"), GRANT_SCOPE.c.withdrawn_at.is_(None))
+    .where(GRANT_SCOPE.c.grant_id == bindparam("b_grant_id"),
+           GRANT_SCOPE.c.scope == bindparam("b_scope"), GRANT_SCOPE.c.withdrawn_at.is_(None))
     .values(withdrawn_at=bindparam("now"))
 )
 DUE_TO_EXPIRE = (
@@ -102,7 +103,7 @@ def narrow(conn: Connection, grant_id: str, citizen_id: str, scopes: list[str], 
     if not wanted or any(not held.get(scope, False) for scope in wanted):
         raise GrantNotChangeable("only optional items still held can be withdrawn")
     for scope in wanted:
-        conn.execute(WITHDRAW, {"grant_id": grant_id, "scope": scope, "now": now})
+        conn.execute(WITHDRAW, {"b_grant_id": grant_id, "b_scope": scope, "now": now})
     # Tokens carry scopes in their claims: the ones out there stop now; refreshing gives
     # tokens without the withdrawn items.
     _revoke_tokens(conn, grant_id, now, refresh=False)
@@ -133,6 +134,6 @@ def _own_active_grant(conn: Connection, grant_id: str, citizen_id: str | None, n
 
 
 def _revoke_tokens(conn: Connection, grant_id: str, now: int, refresh: bool = True) -> None:
-    conn.execute(REVOKE_ACCESS, {"grant_id": grant_id, "now": now})
+    conn.execute(REVOKE_ACCESS, {"b_grant_id": grant_id, "now": now})
     if refresh:
-        conn.execute(REVOKE_REFRESH, {"grant_id": grant_id, "now": now})
+        conn.execute(REVOKE_REFRESH, {"b_grant_id": grant_id, "now": now})

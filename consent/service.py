@@ -58,8 +58,8 @@ GRANT_TERMS = (
                & GRANT_SCOPE.c.withdrawn_at.is_(None))
     .where(GRANT.c.id == bindparam("grant_id"))
 )
-SET_RECEIPT = update(GRANT).where(GRANT.c.id == bindparam("grant_id")).values(
-    receipt=bindparam("receipt"))
+SET_RECEIPT = update(GRANT).where(GRANT.c.id == bindparam("b_grant_id")).values(
+    receipt=bindparam("b_receipt"))
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ class ConsentLedger:
         return self._record(conn, decision, status="refused", kind="refused", expires_at=None)
 
     def attach_receipt(self, conn: Connection, grant_id: str, receipt: str) -> None:
-        conn.execute(SET_RECEIPT, {"grant_id": grant_id, "receipt": receipt})
+        conn.execute(SET_RECEIPT, {"b_grant_id": grant_id, "b_receipt": receipt})
 
     def _record(self, conn: Connection, decision: Decision, *, status: str, kind: str,
                 expires_at: int | None) -> str:

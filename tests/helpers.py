@@ -18,6 +18,7 @@ from broker.web.state import BrokerState
 
 REDIRECT_URI = "http://127.0.0.1:9/cb"
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+TICKED = re.compile(r'<input[^>]*name="scope" value="([^"]+)"[^>]*checked')
 
 
 @dataclass
@@ -123,13 +124,27 @@ class Browser:
         return self.post(login_url, data={"csrf_token": self.csrf(page), "login": login,
                                           "password": password})
 
-    def consent(self, consent_url: str, decision: str = "approve") -> httpx.Response:
+    def consent(self, consent_url: str, decision: str = "approve",
+                ticked: list[str] | None = None) -> httpx.Response:
+        """Posts the consent form as a browser would: the optional items' checkboxes are
+        ticked as the page shows them, unless ``ticked`` says which ones to leave ticked."""
         page = self.get(consent_url)
         assert page.status_code == 200, page.text
-        return self.post(consent_url, data={"csrf_token": self.csrf(page), "decision": decision})
+        shown = TICKED.findall(page.text)
+        data = {"csrf_token": self.csrf(page), "decision": decision,
+                "scope": shown if ticked is None else ticked}
+        return self.post(consent_url, data=data)
+
+    def space_login(self, login: str = "test", password: str = "123") -> httpx.Response:
+        """Signs in to the citizen's space (/espace)."""
+        page = self.get("/espace/connexion")
+        assert page.status_code == 200, page.text
+        return self.post("/espace/connexion", data={"csrf_token": self.csrf(page),
+                                                    "login": login, "password": password})
 
     def sign_in(self, request: AuthorizationRequest, login: str = "test",
-                password: str = "123", decision: str = "approve") -> dict[str, str]:
+                password: str = "123", decision: str = "approve",
+                ticked: list[str] | None = None) -> dict[str, str]:
         """The whole front channel; returns the parameters the client receives."""
         response = self.authorize(request)
         assert response.status_code == 303, response.text
@@ -139,7 +154,7 @@ class Browser:
             assert response.status_code == 303, response.text
             location = response.headers["location"]
         if location.endswith("/consent"):
-            response = self.consent(location, decision)
+            response = self.consent(location, decision, ticked)
             assert response.status_code == 303, response.text
             location = response.headers["location"]
         assert location.startswith(request.client.redirect_uri), location

@@ -94,3 +94,11 @@ class SqlSessionRepository:
             return None
         return Authentication(citizen_id=row.citizen_id, acr=row.acr, amr=list(row.amr),
                               auth_time=row.auth_time, idp=row.idp)
+
+
+def end_session(conn: Connection, session_id: str, now: int) -> None:
+    """Sign-out: the session stops working at once, in every tab."""
+    if session_id and len(session_id) <= 128:
+        conn.execute(update(SESSION).where(SESSION.c.id_digest == digest(session_id),
+                                           SESSION.c.revoked_at.is_(None))
+                     .values(revoked_at=now))

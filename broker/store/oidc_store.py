@@ -62,7 +62,7 @@ INSERT_REFRESH = insert(REFRESH)
 GET_REFRESH = select(REFRESH).where(REFRESH.c.digest == bindparam("digest"))
 USE_REFRESH = (
     update(REFRESH)
-    .where(REFRESH.c.digest == bindparam("digest"), REFRESH.c.used_at.is_(None),
+    .where(REFRESH.c.digest == bindparam("token_digest"), REFRESH.c.used_at.is_(None),
            REFRESH.c.revoked_at.is_(None))
     .values(used_at=bindparam("now"))
 )
@@ -222,4 +222,5 @@ class SqlOidcStore:
             expires_at=row.expires_at, used_at=row.used_at, revoked_at=row.revoked_at)
 
     def use_refresh_token(self, token_digest: str, now: int) -> bool:
-        return self.conn.execute(USE_REFRESH, {"digest": token_digest, "now": now}).rowcount == 1
+        return self.conn.execute(USE_REFRESH, {"token_digest": token_digest,
+                                               "now": now}).rowcount == 1

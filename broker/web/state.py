@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from litestar import Request
 
+from broker.citizen_space import CitizenSpace
 from broker.consent_step import ConsentStep
 from broker.db import Database
 from broker.flow import AuthorizationFlow
@@ -25,6 +26,7 @@ class BrokerState:
     keys: KeyStore
     flow: AuthorizationFlow
     consent: ConsentStep
+    space: CitizenSpace
 
 
 def broker_state(request: Request) -> BrokerState:

@@ -134,8 +134,6 @@ def _grant_of_demo_client(broker) -> str:
             .order_by(table.c.created_at.desc())).scalars().first()
 
 
-@pytest.mark.xfail(reason="the consent form's decide handler does not pass the ticked items "
-                          "to handoff.decide yet: every optional item is granted")
 def test_the_page_shows_exactly_the_granted_items(broker, data_api):
     with demo_service(broker, data_api.url) as (url, _rp):
         everything = sign_in(url, broker.url).page.text
