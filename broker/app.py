@@ -12,6 +12,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from broker.background import BackgroundWork
+from broker.citizen_space import CitizenSpace
 from broker.consent_step import ConsentStep
 from broker.db import Database
 from broker.flow import AuthorizationFlow
@@ -25,7 +26,6 @@ from broker.web.errors import EXCEPTION_HANDLERS
 from broker.web.middleware import RequestContextMiddleware
 from broker.web.oidc_controller import OidcController
 from broker.web.state import BrokerState
-from broker.citizen_space import CitizenSpace
 from consent.controller import ConsentController
 from consent.i18n import LocaleMiddleware, install_jinja
 from consent.service import ConsentLedger

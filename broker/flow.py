@@ -14,8 +14,8 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 from joserfc import jws
 from sqlalchemy import Connection
 
-from broker.db import Database
 from broker.consent_events import ConsentChanges
+from broker.db import Database
 from broker.handoff import FlowError
 from broker.identity.demo import DemoIdentityProvider
 from broker.interactions import InteractionError, Interactions, InteractionView, State
