@@ -51,6 +51,7 @@ def run_demo(settings: Settings, host: str, port: int, service_port: int,
         "\n  Consent broker (development mode) is running:\n"
         f"    demo online service : {service_url}/   <- start here\n"
         f"    its consent events  : {rp.notification_uri} (signed by the broker)\n"
+        f"    your citizen space  : {settings.issuer_url}/espace   <- consents, accesses, revoke\n"
         f"    broker (issuer)     : {settings.issuer_url}\n"
         f"    discovery           : {settings.issuer_url}/.well-known/openid-configuration\n"
         f"    data API            : {data_api_url}/v3/ping\n"

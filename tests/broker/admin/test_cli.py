@@ -130,6 +130,26 @@ def test_db_purge_deletes_only_what_has_expired(cli, database_url):
     db.dispose()
 
 
+def test_db_purge_keeps_pending_consent_events(cli, database_url):
+    import time
+
+    from consent.models import ConsentNotification
+
+    now = int(time.time())
+    db = Database(database_url)
+    with db.transaction() as s:
+        for name, delivered in (("old", now - 40 * 86400), ("recent", now - 60), ("due", None)):
+            s.add(ConsentNotification(client_id="c", grant_id=name, url="https://x.example/e",
+                                      event="e", created_at=now, delivered_at=delivered,
+                                      next_attempt_at=None if delivered else now))
+    purged = json.loads(cli("db", "purge").stdout)
+    assert purged["consent_notifications"] == 1
+    with db.reader() as s:
+        left = {r.grant_id for r in s.exec(select(ConsentNotification)).all()}
+    assert left == {"recent", "due"}
+    db.dispose()
+
+
 def test_unmigrated_database_gives_one_readable_line(cli, db_factory):
     url = db_factory.empty()
     try:
