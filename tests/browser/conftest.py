@@ -39,6 +39,15 @@ def page(chromium):
     context.close()
 
 
+@pytest.fixture
+def english_page(chromium):
+    """A browser set to British English: it sends ``Accept-Language: en-GB``."""
+    context = chromium.new_context(locale="en-GB")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
 def screenshot(page, name: str) -> None:
     """Kept as a test artefact (test-artifacts/screenshots/, or BROKER_TEST_ARTIFACTS)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -43,3 +43,70 @@ def test_error_page_for_an_unknown_client_is_accessible(broker, page):
     assert page.get_by_role("heading", level=1).count() == 1
     screenshot(page, "05-error-unknown-client")
     assert serious_violations(page) == []
+
+
+def _authorize_url(broker, **habilitation) -> str:
+    from urllib.parse import urlencode
+
+    from tests.helpers import AuthorizationRequest, habilitate, register_client
+
+    scope = "openid given_name family_name cnaf_quotient_familial cnaf_adresse"
+    client = register_client(broker.state, name="Cantine de Test", scope=scope,
+                             habilitated=False)
+    habilitate(broker.state, "Cantine de Test", "cnaf_quotient_familial cnaf_adresse",
+               **habilitation)
+    return broker.url + "/authorize?" + urlencode(AuthorizationRequest(client).params())
+
+
+def test_english_login_consent_and_error_pages_are_accessible(broker, english_page):
+    page = english_page
+    page.goto(_authorize_url(broker, optional_scopes="cnaf_adresse",
+                             legal_basis_url="https://www.legifrance.gouv.fr/"))
+    page.wait_for_url("**/login")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
+    screenshot(page, "11-login-en")
+    assert serious_violations(page) == []
+    page.get_by_label("Username").fill("test")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").inner_text() == "Incorrect username or password."
+    assert serious_violations(page) == []  # the login page with its error
+    page.get_by_label("Password").fill("123")
+    page.get_by_role("button", name="Sign in").click()
+
+    page.wait_for_url("**/consent")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "is asking to access your data" in page.get_by_role("heading", level=1).inner_text()
+    optional = page.get_by_role("checkbox")
+    assert optional.count() == 1 and optional.is_checked()
+    page.get_by_label("(optional)").uncheck()  # the label names the checkbox
+    assert not optional.is_checked()
+    screenshot(page, "12-consent-en")
+    assert serious_violations(page) == []
+
+    page.goto(broker.url + "/interaction/unknown/consent")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", level=1).inner_text() == "Request not found"
+    screenshot(page, "13-error-en")
+    assert serious_violations(page) == []
+
+
+def test_the_language_switch_works_from_the_keyboard(broker, page):
+    page.goto(broker.url + "/authorize?client_id=inconnu&response_type=code")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    page.keyboard.press("Tab")  # the skip link first
+    assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
+    page.keyboard.press("Tab")
+    focused = page.evaluate("[document.activeElement.textContent,"
+                            " document.activeElement.getAttribute('hreflang')]")
+    assert focused == ["English", "en"]
+    page.keyboard.press("Enter")
+    page.wait_for_url("**lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", level=1).inner_text() == "Unknown service"
+    assert serious_violations(page) == []
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert cookies["broker_lang"]["value"] == "en" and cookies["broker_lang"]["httpOnly"]
+    page.goto(broker.url + "/nulle-part")  # remembered by the cookie
+    assert page.locator("html").get_attribute("lang") == "en"

@@ -32,7 +32,7 @@ from consent.models import ConsentEvent
 from tests.helpers import AuthorizationRequest, Browser, register_client
 
 ROOT = Path(__file__).resolve().parents[2]
-PO = ROOT / "consent" / "locales" / "en" / "LC_MESSAGES" / "messages.po"
+CATALOGS = sorted((ROOT / "consent" / "locales").glob("*/LC_MESSAGES/messages.po"))
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
 
@@ -52,16 +52,21 @@ def extracted_messages() -> dict[str, list[str]]:
     return found
 
 
-def test_every_string_has_an_english_translation_and_nothing_is_stale():
+def test_every_language_but_french_has_a_catalog():
+    assert [po.parts[-3] for po in CATALOGS] == [code for code in i18n.SUPPORTED if code != "fr"]
+
+
+@pytest.mark.parametrize("po_path", CATALOGS, ids=lambda p: p.parts[-3])
+def test_every_string_is_translated_and_nothing_is_stale(po_path):
     extracted = extracted_messages()
     assert "Votre identité" in extracted and "Identifiant ou mot de passe incorrect." in extracted
-    with PO.open("rb") as po:
-        catalog = read_po(po, locale="en")
+    with po_path.open("rb") as po:
+        catalog = read_po(po, locale=po_path.parts[-3])
     assert not catalog.obsolete, f"obsolete entries: {list(catalog.obsolete)}"
     translated = {m.id: m for m in catalog if m.id}
     missing = {msgid: where for msgid, where in extracted.items()
                if msgid not in translated or not translated[msgid].string}
-    assert not missing, f"strings without an English translation: {missing}"
+    assert not missing, f"strings without a translation: {missing}"
     fuzzy = [m.id for m in translated.values() if m.fuzzy]
     assert not fuzzy, f"fuzzy translations: {fuzzy}"
     stale = sorted(set(translated) - set(extracted))
@@ -190,6 +195,7 @@ def test_consent_screen_with_every_feature(settings_factory):
     assert "(required)" in english and "(optional)" in english
     assert "Your consent is valid until 26 February 2027" in english
     assert "Your personal space: consents and access to your data" in english
+    assert '<dd lang="fr">Tarification</dd>' in english  # the habilitation's own French text
 
 
 def test_consent_screen_without_the_optional_context(settings_factory):
