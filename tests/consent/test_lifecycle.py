@@ -317,3 +317,20 @@ def test_signing_out_ends_the_space_session(broker):
     csrf, _ = space_csrf(browser)
     browser.post("/espace/deconnexion", data={"csrf_token": csrf})
     assert browser.get("/espace").status_code == 303
+
+
+def test_consent_screen_shows_the_registered_logo_from_the_broker_itself(broker):
+    from broker.admin.clients import set_service_logo
+
+    client = client_with(broker)
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+    with broker.state.db.transaction() as s:
+        service_id = set_service_logo(s, SERVICE, png)["service_id"]
+    broker.state.flow.clients.invalidate()
+    browser = Browser(broker.url)
+    login = browser.authorize(AuthorizationRequest(client)).headers["location"]
+    page = browser.get(browser.login(login).headers["location"])
+    assert f'src="/services/{service_id}/logo"' in page.text
+    logo = browser.get(f"/services/{service_id}/logo")
+    assert logo.content == png and logo.headers["content-type"] == "image/png"
+    assert browser.get("/services/unknown/logo").status_code == 404

@@ -53,6 +53,37 @@ def test_habilitation_refuses_bad_input_in_one_line(cli):  # noqa: F811
     assert typo.returncode == 1 and "no service named 'CCAS de Vilebourg'" in typo.stderr
 
 
+def test_habilitation_consent_terms(cli, tmp_path):  # noqa: F811
+    created = json.loads(add(cli, "--optional-scopes", "cnaf_enfants", "--consent-days", "90",
+                             "--legal-basis-url", "https://www.legifrance.gouv.fr/x").stdout)
+    assert created["optional_scopes"] == ["cnaf_enfants"]
+    assert (created["consent_mode"], created["consent_days"]) == ("recurring", 90)
+    one_time = json.loads(add(cli, "--consent", "one_time").stdout)
+    assert (one_time["consent_mode"], one_time["consent_days"]) == ("one_time", None)
+    default = json.loads(add(cli).stdout)
+    assert default["consent_days"] == 365 and default["optional_scopes"] == []
+    cases = [
+        (["--consent-days", "400"], "between 1 and 365"),
+        (["--consent-days", "0"], "between 1 and 365"),
+        (["--consent", "one_time", "--consent-days", "30"], "recurring consents only"),
+        (["--optional-scopes", "cnaf_adresse"], "must be among --scopes"),
+        (["--optional-scopes", QF], "at least one scope must be required"),
+        (["--legal-basis-url", "javascript:alert(1)"], "--legal-basis-url"),
+    ]
+    for extra, message in cases:
+        result = add(cli, *extra, ok=False)
+        assert result.returncode == 1 and message in result.stderr, (extra, result.stderr)
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    set_logo = json.loads(cli("clients", "logo", "--name", "CCAS de Villebourg",
+                              str(logo)).stdout)
+    assert set_logo["logo_type"] == "image/png"
+    svg = tmp_path / "logo.svg"
+    svg.write_text("<svg onload='alert(1)'/>")
+    refused = cli("clients", "logo", "--name", "CCAS de Villebourg", str(svg), ok=False)
+    assert refused.returncode == 1 and "PNG or JPEG" in refused.stderr
+
+
 def test_api_key_is_shown_once_and_stored_as_a_digest(cli, database_url):  # noqa: F811
     habilitation = json.loads(add(cli).stdout)
     issued = json.loads(cli("apikeys", "issue", habilitation["id"]).stdout)
