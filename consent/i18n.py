@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date as _babel_format_date
+from babel.dates import format_datetime as _babel_format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from markupsafe import Markup, escape
@@ -268,6 +269,17 @@ def date_filter(value, locale: str | None = None) -> str:
     return "" if value is None else format_date(value, locale)
 
 
+def format_datetime(epoch_seconds: float, locale: str | None = None) -> str:
+    """A moment, to the minute, in Paris time: ``28 novembre 2026, 14:03``."""
+    moment = datetime.fromtimestamp(epoch_seconds, _TIMEZONE)
+    locale = locale if locale in SUPPORTED else current_locale()
+    return _babel_format_datetime(moment, format=DATE_PATTERN + ", HH:mm", locale=locale)
+
+
+def datetime_filter(value, locale: str | None = None) -> str:
+    return "" if value is None else format_datetime(value, locale)
+
+
 # -- the language switch -------------------------------------------------------------------
 
 def language_links() -> list[dict[str, str]]:
@@ -290,6 +302,7 @@ def install_jinja(env) -> None:
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(gettext, ngettext, newstyle=True)
     env.filters["date"] = date_filter
+    env.filters["datetime"] = datetime_filter
     env.filters["translate"] = translate
     env.globals["current_locale"] = current_locale
     env.globals["language_links"] = language_links

@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from tests.e2e.data_api_support import api_key, identite_params
+from tests.e2e.data_api_support import DINUM, api_key, identite_params
 from tests.helpers import AuthorizationRequest, Browser, redeem, register_client
 
 QF = "/v3/dss/quotient_familial"
@@ -34,7 +34,8 @@ def test_journal_lists_token_and_api_key_accesses_newest_first(broker, data_api)
                          headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert by_token.status_code == 200, by_token.text
     key = api_key(broker, "cnaf_quotient_familial")
-    by_key = httpx.get(f"{data_api.url}{QF}/identite", params=identite_params(LOGIN),
+    by_key = httpx.get(f"{data_api.url}{QF}/identite",
+                       params={**identite_params(LOGIN), "recipient": DINUM},
                        headers={"Authorization": f"Bearer {key.secret}"})
     assert by_key.status_code == 200, by_key.text
     page = browser.get("/espace/acces")
