@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, or_, select
 
+from broker.scopes import REGISTRY
 from broker.store.data_access_models import AccessJournal, Habilitation
 from broker.store.models import Citizen, Service
 from consent.models import ConsentEvent, ConsentGrant, ConsentGrantScope
@@ -83,6 +84,9 @@ def consents(conn: Connection, citizen_id: str, now: int) -> list[ConsentView]:
     for row in conn.execute(SCOPES_OF_GRANTS, {"ids": ids}):
         views[row.grant_id].items.append({"scope": row.scope, "optional": row.optional,
                                            "withdrawn_at": row.withdrawn_at})
+    order = {name: index for index, name in enumerate(REGISTRY.names())}
+    for view in views.values():  # in the registry's order, as the consent screen shows them
+        view.items.sort(key=lambda item: order.get(item["scope"], len(order)))
     for row in conn.execute(EVENTS_OF_GRANTS, {"ids": ids}):
         views[row.grant_id].events.append({"kind": row.kind, "at": row.at,
                                            "scopes": list(row.scopes),

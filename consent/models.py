@@ -66,6 +66,8 @@ class RefreshToken(SQLModel, table=True):
     client_id: str = Field(max_length=64)
     citizen_id: str = Field(max_length=64)
     scope: str = Field(max_length=4000)
+    # The authorization code the chain of rotations started from: a replayed code revokes it.
+    code_digest: str | None = Field(default=None, max_length=64, index=True)
     auth_time: int = Field(sa_type=BigInteger)
     acr: str = Field(max_length=10)
     issued_at: int = Field(sa_type=BigInteger)

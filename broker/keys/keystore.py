@@ -133,6 +133,13 @@ class KeyStore:
         self._load()
         return self._jwks
 
+    def archive_jwks(self) -> dict[str, Any]:
+        """The public part of every key the broker ever signed with, for checking documents
+        that outlive a key's publication in the JWKS (consent receipts). Never used to verify
+        tokens."""
+        return {"keys": [k.public_jwk for k in sorted(self._repo.list_keys(),
+                                                      key=lambda k: k.created_at)]}
+
     def invalidate(self) -> None:
         self._loaded_at = 0
 

@@ -40,5 +40,5 @@ def metadata(config: OidcConfig, scopes: list[str], claims: list[str]) -> dict[s
         "request_uri_parameter_supported": False,
         "require_request_uri_registration": False,
         "claim_types_supported": ["normal"],
-        "ui_locales_supported": ["fr"],
+        "ui_locales_supported": ["fr", "en"],
     }

@@ -36,7 +36,8 @@ class OidcStore(Protocol):
 
     def save_refresh_token(self, token_digest: str, *, grant_id: str, client_id: str,
                            citizen_id: str, scope: str, auth_time: int, acr: str,
-                           issued_at: int, expires_at: int) -> None: ...
+                           issued_at: int, expires_at: int,
+                           code_digest: str | None = None) -> None: ...
 
     def get_refresh_token(self, token_digest: str) -> RefreshTokenRecord | None: ...
 

@@ -32,6 +32,7 @@ class RefreshTokenRecord:
     expires_at: int
     used_at: int | None = None
     revoked_at: int | None = None
+    code_digest: str | None = None  # of the code the chain started from
 
     def check_client(self, client) -> bool:
         return client.client_id == self.client_id
@@ -82,6 +83,8 @@ class RefreshGrant(grants.RefreshTokenGrant):
 
     def authenticate_user(self, record: RefreshTokenRecord) -> TokenSubject:
         client = self.request.client
+        # The new tokens descend from the same code: a replay of it revokes them too.
+        self.request.code_digest = record.code_digest
         return TokenSubject(
             citizen_id=record.citizen_id,
             sub=pairwise_subject(self.server.config, client.sector_identifier, record.citizen_id),

@@ -103,7 +103,8 @@ class BrokerServer(AuthorizationServer):
                 digest(token["refresh_token"]), grant_id=user.grant_id,
                 client_id=issued.record.client_id, citizen_id=user.citizen_id,
                 scope=issued.record.scope, auth_time=user.auth_time, acr=user.acr,
-                issued_at=issued.issued_at, expires_at=user.refresh_until)
+                issued_at=issued.issued_at, expires_at=user.refresh_until,
+                code_digest=request.code_digest)
 
 
 def split_scope(scope: str | None) -> list[str]:

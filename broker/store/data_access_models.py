@@ -24,7 +24,7 @@ class Habilitation(SQLModel, table=True):
     # Items the citizen may untick on the consent screen (a subset of ``scopes``).
     optional_scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     consent_mode: str = Field(default="recurring", max_length=20)  # one_time | recurring
-    consent_days: int | None = Field(default=None)  # recurring: how long, at most 366 days
+    consent_days: int | None = Field(default=None)  # recurring: how long, at most 365 days
     created_at: int = Field(sa_type=BigInteger)
     expires_at: int | None = Field(default=None, sa_type=BigInteger)
     revoked_at: int | None = Field(default=None, sa_type=BigInteger)

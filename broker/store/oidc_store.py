@@ -52,6 +52,12 @@ REVOKE_FROM_CODE = (
     .where(TOKEN.c.code_digest == bindparam("digest"), TOKEN.c.revoked_at.is_(None))
     .values(revoked_at=bindparam("now"))
 )
+REVOKE_REFRESH_FROM_CODE = (
+    update(RefreshToken.__table__)
+    .where(RefreshToken.__table__.c.code_digest == bindparam("from_code"),
+           RefreshToken.__table__.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("now"))
+)
 GET_TOKEN = select(TOKEN).where(TOKEN.c.jti == bindparam("jti"))
 GET_CITIZEN = select(CITIZEN).where(CITIZEN.c.id == bindparam("citizen_id"))
 INSERT_CODE = insert(CODE)
@@ -169,7 +175,10 @@ class SqlOidcStore:
         return self.conn.execute(CONSUME_CODE, {"digest": code_digest, "now": now}).rowcount == 1
 
     def revoke_tokens_from_code(self, code_digest: str, now: int) -> int:
-        return self.conn.execute(REVOKE_FROM_CODE, {"digest": code_digest, "now": now}).rowcount
+        """Access and refresh tokens (rotations included) that the code produced."""
+        return (self.conn.execute(REVOKE_FROM_CODE, {"digest": code_digest, "now": now}).rowcount
+                + self.conn.execute(REVOKE_REFRESH_FROM_CODE, {"from_code": code_digest,
+                                                               "now": now}).rowcount)
 
     def save_access_token(
         self, record: AccessTokenRecord, issued_at: int, code_digest: str | None,
@@ -205,9 +214,11 @@ class SqlOidcStore:
 
     def save_refresh_token(self, token_digest: str, *, grant_id: str, client_id: str,
                            citizen_id: str, scope: str, auth_time: int, acr: str,
-                           issued_at: int, expires_at: int) -> None:
+                           issued_at: int, expires_at: int,
+                           code_digest: str | None = None) -> None:
         self.conn.execute(INSERT_REFRESH, {
             "digest": token_digest, "grant_id": grant_id, "client_id": client_id,
+            "code_digest": code_digest,
             "citizen_id": citizen_id, "scope": scope, "auth_time": auth_time, "acr": acr,
             "issued_at": issued_at, "expires_at": expires_at, "used_at": None,
             "revoked_at": None})
@@ -219,7 +230,8 @@ class SqlOidcStore:
         return RefreshTokenRecord(
             digest=row.digest, grant_id=row.grant_id, client_id=row.client_id,
             citizen_id=row.citizen_id, scope=row.scope, auth_time=row.auth_time, acr=row.acr,
-            expires_at=row.expires_at, used_at=row.used_at, revoked_at=row.revoked_at)
+            expires_at=row.expires_at, used_at=row.used_at, revoked_at=row.revoked_at,
+            code_digest=row.code_digest)
 
     def use_refresh_token(self, token_digest: str, now: int) -> bool:
         return self.conn.execute(USE_REFRESH, {"token_digest": token_digest,

@@ -31,6 +31,15 @@ class OidcController(Controller):
                         headers={"Cache-Control": "public, max-age=60",
                                  "Access-Control-Allow-Origin": "*"})
 
+    @get("/receipt-keys")
+    async def receipt_keys(self, request: Request) -> Response:
+        """Every public key the broker signed with, retired ones included: a consent receipt
+        stays verifiable after the key that signed it has left /jwks."""
+        body = broker_state(request).keys.archive_jwks()
+        return Response(body, media_type="application/jwk-set+json",
+                        headers={"Cache-Control": "public, max-age=300",
+                                 "Access-Control-Allow-Origin": "*"})
+
     @get("/authorize")
     async def authorize_get(self, request: Request) -> Redirect | Template:
         return await _authorize(request)

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column('client_id', String(length=64), nullable=False),
         sa.Column('citizen_id', String(length=64), nullable=False),
         sa.Column('scope', String(length=4000), nullable=False),
+        sa.Column('code_digest', String(length=64), nullable=True),
         sa.Column('auth_time', sa.BigInteger(), nullable=False),
         sa.Column('acr', String(length=10), nullable=False),
         sa.Column('issued_at', sa.BigInteger(), nullable=False),
@@ -60,6 +61,8 @@ def upgrade() -> None:
     )
     op.create_index('ix_refresh_token_grant_id', 'refresh_token', ['grant_id'], unique=False)
     op.create_index('ix_refresh_token_expires_at', 'refresh_token', ['expires_at'], unique=False)
+    op.create_index('ix_refresh_token_code_digest', 'refresh_token', ['code_digest'],
+                    unique=False)
 
     op.create_table(
         'consent_notification',
@@ -86,6 +89,7 @@ def downgrade() -> None:
     op.drop_index('ix_consent_notification_next_attempt_at', table_name='consent_notification')
     op.drop_index('ix_consent_notification_grant_id', table_name='consent_notification')
     op.drop_table('consent_notification')
+    op.drop_index('ix_refresh_token_code_digest', table_name='refresh_token')
     op.drop_index('ix_refresh_token_expires_at', table_name='refresh_token')
     op.drop_index('ix_refresh_token_grant_id', table_name='refresh_token')
     op.drop_table('refresh_token')

@@ -334,3 +334,37 @@ def test_consent_screen_shows_the_registered_logo_from_the_broker_itself(broker)
     logo = browser.get(f"/services/{service_id}/logo")
     assert logo.content == png and logo.headers["content-type"] == "image/png"
     assert browser.get("/services/unknown/logo").status_code == 404
+
+
+def test_receipt_stays_verifiable_after_its_key_left_the_jwks(broker):
+    from broker.store.models import SigningKey
+
+    client = client_with(broker)
+    _, token = tokens(broker, client)
+    receipt = grant(broker, token["consent_id"]).receipt
+    kid = receipt and __import__("joserfc").jws.extract_compact(receipt.encode()).headers()["kid"]
+    broker.state.keys.rotate()
+    with broker.state.db.transaction() as s:
+        s.exec(update(SigningKey).where(SigningKey.kid == kid)
+               .values(unpublish_at=int(time.time()) - 1))
+    broker.state.keys.invalidate()
+    published = httpx.get(f"{broker.url}/jwks").json()
+    assert kid not in [k["kid"] for k in published["keys"]]
+    archive = httpx.get(f"{broker.url}/receipt-keys").json()
+    assert kid in [k["kid"] for k in archive["keys"]]
+    assert all("d" not in k for k in archive["keys"])  # public parts only
+    claims = verify_receipt(receipt, KeySet.import_key_set(archive), broker.url)
+    assert claims["consent_id"] == token["consent_id"]
+
+
+def test_attack_code_replay_revokes_refresh_tokens_and_their_rotations(broker):
+    client = client_with(broker)
+    browser = Browser(broker.url)
+    request = AuthorizationRequest(client)
+    received = browser.sign_in(request)
+    token = redeem(broker.url, client, received["code"], request.verifier).json()
+    rotated = refresh(broker, client, token["refresh_token"]).json()
+    replay = redeem(broker.url, client, received["code"], request.verifier)
+    assert replay.status_code == 400
+    assert refresh(broker, client, rotated["refresh_token"]).json()["error"] == "invalid_grant"
+    assert userinfo(broker, rotated["access_token"]).status_code == 401

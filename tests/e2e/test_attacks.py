@@ -54,7 +54,8 @@ def test_attack_code_replay(broker, caplog):
     assert replay.headers["cache-control"] == "no-store"
     # RFC 6749 §4.1.2: the tokens issued from the replayed code are revoked, and it is logged.
     replay_logs = [r for r in caplog.records if r.getMessage() == "authorization code replayed"]
-    assert [(r.client_id, r.tokens_revoked) for r in replay_logs] == [(client.client_id, 1)]
+    # The access token and the refresh token (a recurring consent).
+    assert [(r.client_id, r.tokens_revoked) for r in replay_logs] == [(client.client_id, 2)]
     after = userinfo(broker.url, access_token)
     assert after.status_code == 401 and after.json()["error"] == "invalid_token"
     assert 'error="invalid_token"' in after.headers["www-authenticate"]
