@@ -12,6 +12,7 @@ import time
 import httpx
 
 from broker.notifications import NotificationDispatcher
+from broker.providers.http import tls_context
 from broker.settings import Settings
 
 log = logging.getLogger("broker.background")
@@ -30,7 +31,7 @@ class BackgroundWork:
     async def start(self) -> None:
         self._stop = asyncio.Event()
         # Never follows redirects: events go to the registered URL only.
-        self.client = httpx.AsyncClient(follow_redirects=False)
+        self.client = httpx.AsyncClient(follow_redirects=False, verify=tls_context())
         self.dispatcher = NotificationDispatcher(self.state.db, self.client)
         self.state.flow.changes.on_enqueued = self.dispatcher.wake
         self.state.space.on_change = self.dispatcher.wake

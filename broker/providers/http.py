@@ -39,9 +39,11 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import json
 import logging
 import re
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -280,3 +282,10 @@ def _safe_request_id(value: str) -> str:
 
 def _kind(result: Reply | Outcome) -> str:
     return "reply" if isinstance(result, Reply) else type(result).__name__.lower()
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One per process, shared by every client: loading the CA bundle costs tens of
+    milliseconds each time."""
+    return httpx.create_ssl_context()

@@ -19,6 +19,7 @@ from broker.keys.vault import derive_key
 from broker.logs import request_id_var
 from broker.oidc.config import OidcConfig
 from broker.providers import base
+from broker.providers.http import tls_context
 from broker.providers.products import PRODUCTS, product
 from broker.providers.registry import build_adapters
 from broker.resources import errors
@@ -78,7 +79,8 @@ def build_resource_state(settings: Settings, db: Database | None = None) -> Reso
                         pairwise_key=derive_key(secret, "pairwise subject v1"))
     keys = PublicKeys(SqlKeyRepository(db))  # verification only: never the private keys
     http = httpx.AsyncClient(limits=httpx.Limits(max_connections=200,
-                                                 max_keepalive_connections=50))
+                                                 max_keepalive_connections=50),
+                             verify=tls_context())
     access = DataAccess(
         db, keys, config, build_adapters(provider_configs(settings), http),
         RateLimiter(shared_store(settings, "broker-rate-limits")),
