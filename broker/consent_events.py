@@ -12,6 +12,7 @@ from broker.oidc.tokens import pairwise_subject
 from broker.store.oidc_store import SqlOidcStore
 from consent import lifecycle
 from consent.lifecycle import GrantChange
+from consent.models import ONE_TIME
 from consent.service import ConsentLedger, GrantTerms
 
 log = logging.getLogger("broker.consent")
@@ -56,7 +57,9 @@ class ConsentChanges:
     def expire_due(self, conn: Connection, now: int) -> int:
         changes = lifecycle.expire_due(conn, now)
         for change in changes:
-            self.notify(conn, change, now)
+            # A one-time consent ending with its tokens is no news to the service.
+            if change.mode != ONE_TIME:
+                self.notify(conn, change, now)
         return len(changes)
 
     def grants(self, conn: Connection) -> LedgerGrants:

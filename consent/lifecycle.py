@@ -61,6 +61,7 @@ class GrantChange:
     citizen_id: str
     scopes: list[str]  # ended: every scope it held; narrowed: the withdrawn ones
     reason: str | None = None
+    mode: str = "recurring"
 
 
 class GrantNotChangeable(Exception):
@@ -79,7 +80,8 @@ def end_grant(conn: Connection, grant_id: str, now: int, *, status: str, kind: s
     conn.execute(insert(EVENT), {"grant_id": grant_id, "kind": kind, "scopes": scopes,
                                  "wording": wording, "interaction_id": None, "at": now})
     return GrantChange(grant_id=grant_id, kind=kind, client_id=row.client_id,
-                       citizen_id=row.citizen_id, scopes=scopes, reason=wording.get("reason"))
+                       citizen_id=row.citizen_id, scopes=scopes, reason=wording.get("reason"),
+                       mode=row.mode)
 
 
 def revoke(conn: Connection, grant_id: str, now: int, *, reason: str,

@@ -130,7 +130,7 @@ def test_recurring_grant_is_remembered_until_its_expiry(broker):
 
 
 def test_expired_grants_end_with_an_event(broker):
-    client = client_with(broker)
+    client = client_with(broker, notification_uri="http://127.0.0.1:9/events")
     _, token = tokens(broker, client)
     with broker.state.db.transaction() as s:
         s.exec(update(ConsentGrant).where(ConsentGrant.id == token["consent_id"])
@@ -140,6 +140,9 @@ def test_expired_grants_end_with_an_event(broker):
     assert grant(broker, token["consent_id"]).status == "expired"
     assert events(broker, token["consent_id"])[-1] == ("expired", "expiry")
     assert refresh(broker, client, token["refresh_token"]).json()["error"] == "invalid_grant"
+    with broker.state.db.reader() as s:
+        assert [n.grant_id for n in s.exec(select(ConsentNotification)).all()] == [
+            token["consent_id"]]
 
 
 def test_a_new_consent_for_the_same_purpose_replaces_the_old_one(broker):
@@ -368,3 +371,13 @@ def test_attack_code_replay_revokes_refresh_tokens_and_their_rotations(broker):
     assert replay.status_code == 400
     assert refresh(broker, client, rotated["refresh_token"]).json()["error"] == "invalid_grant"
     assert userinfo(broker, rotated["access_token"]).status_code == 401
+
+
+def test_one_time_consents_end_without_telling_the_service(broker):
+    client = client_with(broker, mode="one_time", notification_uri="http://127.0.0.1:9/events")
+    _, token = tokens(broker, client)
+    with broker.state.db.begin() as conn:
+        ended = broker.state.flow.changes.expire_due(conn, int(time.time()) + 3600)
+    assert ended == 1 and grant(broker, token["consent_id"]).status == "expired"
+    with broker.state.db.reader() as s:
+        assert s.exec(select(ConsentNotification)).all() == []
