@@ -112,15 +112,14 @@ class CitizenSpace:
         return (row.logo, row.logo_type) if row is not None and row.logo else None
 
     # -- changes -----------------------------------------------------------------------------
-    def revoke(self, citizen_id: str, grant_id: str) -> GrantChange | None:
-        return self._change(lambda s, now: self.changes.revoke(
-            s, grant_id, now, reason="citizen", citizen_id=citizen_id))
+    def revoke(self, citizen_id: str, grant_id: str) -> list[GrantChange] | None:
+        return self._change(lambda s, now: self.changes.withdraw(s, grant_id, citizen_id, now))
 
     def narrow(self, citizen_id: str, grant_id: str, scopes: list[str]) -> GrantChange | None:
         return self._change(lambda s, now: self.changes.narrow(
             s, grant_id, citizen_id, scopes, now))
 
-    def _change(self, action) -> GrantChange | None:
+    def _change(self, action):
         try:
             with self.db.begin() as s:
                 change = action(s, int(time.time()))

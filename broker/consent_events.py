@@ -48,6 +48,14 @@ class ConsentChanges:
         self.notify(conn, change, now)
         return change
 
+    def withdraw(self, conn: Connection, grant_id: str, citizen_id: str,
+                 now: int) -> list[GrantChange]:
+        """The citizen's "withdraw my consent": every active grant for that purpose ends."""
+        changes = lifecycle.revoke_purpose(conn, grant_id, citizen_id, now)
+        for change in changes:
+            self.notify(conn, change, now)
+        return changes
+
     def narrow(self, conn: Connection, grant_id: str, citizen_id: str, scopes: list[str],
                now: int, wording: dict | None = None) -> GrantChange:
         change = lifecycle.narrow(conn, grant_id, citizen_id, scopes, now, wording)

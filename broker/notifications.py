@@ -10,7 +10,9 @@ next_attempt_at)``, so two broker processes never post the same attempt; the cla
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -181,10 +183,10 @@ class NotificationDispatcher:
                     return None
                 if 300 <= response.status_code < 400:
                     return f"HTTP {response.status_code}: redirect not followed"
-                body = await _head(response, MAX_ERROR_BODY)
-                text = "".join(c if c.isprintable() else " "
-                               for c in body.decode("utf-8", "replace")).strip()
-                return f"HTTP {response.status_code}" + (f": {text}" if text else "")
+                # Only RFC 8935's error code is kept: a receiver echoing what it got would
+                # otherwise put the event's content into the logs.
+                code = _err_code(await _head(response, MAX_ERROR_BODY))
+                return f"HTTP {response.status_code}" + (f": {code}" if code else "")
         except TimeoutError:
             return f"no answer within {self.timeout:g} s"
         except httpx.HTTPError as exc:
@@ -253,3 +255,13 @@ async def _head(response: httpx.Response, limit: int) -> bytes:
 def _about(row, attempt: int) -> dict[str, Any]:
     return {"notification_id": row.id, "client_id": row.client_id, "grant_id": row.grant_id,
             "attempt": attempt}
+
+
+def _err_code(body: bytes) -> str | None:
+    """The ``err`` of an RFC 8935 error answer, if it looks like one."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return None
+    code = answer.get("err") if isinstance(answer, dict) else None
+    return code if isinstance(code, str) and re.fullmatch(r"[a-z_]{1,64}", code) else None

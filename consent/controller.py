@@ -61,7 +61,10 @@ def consent_groups(scopes: list[str], optional: Iterable[str] = (),
             "provider_name": name, "provider": key,
             "items": [{"scope": s.name, "label": s.label_en if english else s.label_fr,
                        "optional": s.name in optional,
-                       "checked": s.name not in optional or ticked is None or s.name in ticked}
+                       # Unticked until the citizen ticks it: a pre-ticked box is no consent
+                       # (CJEU C-673/17, Planet49).
+                       "checked": s.name not in optional or (ticked is not None
+                                                             and s.name in ticked)}
                       for s in items],
             "preview": (previews or {}).get(key),
         })

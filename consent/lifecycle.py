@@ -39,6 +39,10 @@ REVOKE_REFRESH = (
 SCOPES_OF = select(GRANT_SCOPE.c.scope, GRANT_SCOPE.c.optional).where(
     GRANT_SCOPE.c.grant_id == bindparam("grant_id"), GRANT_SCOPE.c.withdrawn_at.is_(None))
 GRANT_ROW = select(GRANT).where(GRANT.c.id == bindparam("grant_id"))
+LOCKED_GRANT_ROW = GRANT_ROW.with_for_update()  # PostgreSQL; SQLite serialises writers
+SAME_PURPOSE = select(GRANT.c.id).where(
+    GRANT.c.citizen_id == bindparam("citizen_id"), GRANT.c.client_id == bindparam("client_id"),
+    GRANT.c.status == "active", GRANT.c.id != bindparam("grant_id"))
 WITHDRAW = (
     update(GRANT_SCOPE)
     .where(GRANT_SCOPE.c.grant_id == bindparam("b_grant_id"),
@@ -95,6 +99,26 @@ def revoke(conn: Connection, grant_id: str, now: int, *, reason: str,
     return change
 
 
+def revoke_purpose(conn: Connection, grant_id: str, citizen_id: str, now: int,
+                   wording: dict | None = None) -> list[GrantChange]:
+    """The citizen withdraws consent to a service for a purpose: the grant named and every
+    other active grant of theirs to the same client under the same habilitation (an earlier
+    approval, another tab) end together."""
+    row = _own_active_grant(conn, grant_id, citizen_id, now)
+    same = SAME_PURPOSE.where(GRANT.c.habilitation_id.is_(None) if row.habilitation_id is None
+                              else GRANT.c.habilitation_id == row.habilitation_id)
+    others = [r.id for r in conn.execute(same, {"citizen_id": citizen_id,
+                                                "client_id": row.client_id,
+                                                "grant_id": grant_id})]
+    changes = [revoke(conn, grant_id, now, reason="citizen", wording=wording)]
+    for other in others:
+        change = end_grant(conn, other, now, status="revoked", kind="revoked",
+                           wording={**(wording or {}), "reason": "citizen"})
+        if change is not None:
+            changes.append(change)
+    return changes
+
+
 def narrow(conn: Connection, grant_id: str, citizen_id: str, scopes: list[str], now: int,
            wording: dict | None = None) -> GrantChange:
     """Withdraws optional items from an active grant. Required items cannot be withdrawn one
@@ -105,7 +129,9 @@ def narrow(conn: Connection, grant_id: str, citizen_id: str, scopes: list[str], 
     if not wanted or any(not held.get(scope, False) for scope in wanted):
         raise GrantNotChangeable("only optional items still held can be withdrawn")
     for scope in wanted:
-        conn.execute(WITHDRAW, {"b_grant_id": grant_id, "b_scope": scope, "now": now})
+        if conn.execute(WITHDRAW, {"b_grant_id": grant_id, "b_scope": scope,
+                                   "now": now}).rowcount != 1:
+            raise GrantNotChangeable("already withdrawn")  # a concurrent narrowing won
     # Tokens carry scopes in their claims: the ones out there stop now; refreshing gives
     # tokens without the withdrawn items.
     _revoke_tokens(conn, grant_id, now, refresh=False)
@@ -127,7 +153,7 @@ def expire_due(conn: Connection, now: int, limit: int = 500) -> list[GrantChange
 
 
 def _own_active_grant(conn: Connection, grant_id: str, citizen_id: str | None, now: int):
-    row = conn.execute(GRANT_ROW, {"grant_id": grant_id}).first()
+    row = conn.execute(LOCKED_GRANT_ROW, {"grant_id": grant_id}).first()
     if row is None or (citizen_id is not None and row.citizen_id != citizen_id):
         raise GrantNotChangeable("unknown")
     if row.status != "active" or (row.expires_at is not None and row.expires_at <= now):

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from broker.security import random_token
-from consent import lifecycle
 from consent.models import RECURRING, ConsentEvent, ConsentGrant, ConsentGrantScope
 
 DEFAULT_GRANT_TTL = 180 * 24 * 3600
@@ -45,9 +44,6 @@ ACTIVE_GRANTS = (
            GRANT_SCOPE.c.withdrawn_at.is_(None))
     .order_by(GRANT.c.created_at.desc(), GRANT.c.id)
 )
-SAME_PURPOSE = select(GRANT.c.id).where(
-    GRANT.c.citizen_id == bindparam("citizen_id"), GRANT.c.client_id == bindparam("client_id"),
-    GRANT.c.status == "active")
 INSERT_GRANT, INSERT_SCOPE, INSERT_EVENT = insert(GRANT), insert(GRANT_SCOPE), insert(EVENT)
 GRANT_STANDING = select(GRANT.c.status, GRANT.c.expires_at, GRANT.c.habilitation_id).where(
     GRANT.c.id == bindparam("grant_id"))
@@ -58,6 +54,9 @@ GRANT_TERMS = (
                & GRANT_SCOPE.c.withdrawn_at.is_(None))
     .where(GRANT.c.id == bindparam("grant_id"))
 )
+# Tokens are issued under a lock on their grant, so that a revocation or a narrowing cannot
+# commit between this read and the tokens' insert (PostgreSQL; SQLite serialises writers).
+LOCK_GRANT = select(GRANT.c.id).where(GRANT.c.id == bindparam("grant_id")).with_for_update()
 SET_RECEIPT = update(GRANT).where(GRANT.c.id == bindparam("b_grant_id")).values(
     receipt=bindparam("b_receipt"))
 
@@ -116,6 +115,8 @@ class ConsentLedger:
         return GrantStanding(active=active, habilitation_id=row.habilitation_id)
 
     def terms(self, conn: Connection, grant_id: str | None, now: int) -> GrantTerms | None:
+        if grant_id:
+            conn.execute(LOCK_GRANT, {"grant_id": grant_id})
         rows = conn.execute(GRANT_TERMS, {"grant_id": grant_id}).all() if grant_id else []
         if not rows:
             return None
@@ -127,16 +128,9 @@ class ConsentLedger:
                           scopes=frozenset(r.scope for r in rows if r.scope))
 
     def record_approval(self, conn: Connection, decision: Decision) -> str:
-        """A new grant; an earlier active grant of the same citizen to the same client for the
-        same purpose ends (``revoked``, reason ``replaced``): one standing consent per purpose."""
-        previous = [] if decision.mode != RECURRING else [
-            row.id for row in conn.execute(SAME_PURPOSE.where(
-                GRANT.c.habilitation_id.is_(None) if decision.habilitation_id is None
-                else GRANT.c.habilitation_id == decision.habilitation_id),
-                {"citizen_id": decision.citizen_id, "client_id": decision.client_id})]
-        for grant_id in previous:
-            lifecycle.end_grant(conn, grant_id, decision.at, status="revoked", kind="revoked",
-                                wording={"reason": "replaced"})
+        """A new grant. Earlier grants to the same client for the same purpose are left as they
+        are: codes and tokens issued on them moments ago stay usable (two tabs, a double
+        click). Withdrawing consent ends them all (``consent.lifecycle.revoke``)."""
         expires_at = decision.expires_at or decision.at + self.grant_ttl
         return self._record(conn, decision, status="active", kind="granted",
                             expires_at=expires_at)

@@ -74,6 +74,10 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         if authorization_code.grant_id is not None and (terms is None or not terms.active):
             # Revoked (or expired) between the approval and the token request.
             raise InvalidGrantError("The consent behind this code is no longer active.")
+        if terms is not None:
+            # Items withdrawn since the code was issued are not in its tokens.
+            authorization_code.scope = " ".join(
+                s for s in authorization_code.scope.split() if s in terms.scopes)
         return TokenSubject(
             citizen_id=authorization_code.citizen_id,
             sub=pairwise_subject(self.server.config, client.sector_identifier, authorization_code.citizen_id),
@@ -81,6 +85,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             acr=authorization_code.acr,
             grant_id=authorization_code.grant_id,
             refresh_until=terms.expires_at if terms is not None and terms.refreshable else None,
+            grant_expires_at=terms.expires_at if terms is not None else None,
         )
 
     def _replayed(self, code: AuthorizationCode, now: int) -> None:

@@ -69,6 +69,8 @@ class RefreshGrant(grants.RefreshTokenGrant):
         record = self.server.store.get_refresh_token(digest(refresh_token))
         if record is None or record.revoked_at is not None or record.expires_at <= now:
             return None
+        if record.client_id != self.request.client.client_id:
+            return None  # RFC 6749 §10.4: bound to its client; another's use proves no leak
         if record.used_at is not None:
             self._reused(record, now)
             return None
@@ -89,7 +91,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
             citizen_id=record.citizen_id,
             sub=pairwise_subject(self.server.config, client.sector_identifier, record.citizen_id),
             auth_time=record.auth_time, acr=record.acr, grant_id=record.grant_id,
-            refresh_until=record.expires_at,
+            refresh_until=record.expires_at, grant_expires_at=record.expires_at,
         )
 
     def revoke_old_credential(self, record: RefreshTokenRecord) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,10 +74,11 @@ class BrokerServer(AuthorizationServer):
         self, grant_type, client, user: TokenSubject, scope, expires_in=None,
         include_refresh_token=False,
     ) -> dict[str, Any]:
-        issued = issue_access_token(
-            self.config, self.keys.signing_key(), client, user, scope,
-            ttl=expires_in or client.access_token_ttl,
-        )
+        ttl = expires_in or client.access_token_ttl
+        if user.grant_expires_at is not None:
+            ttl = max(1, min(ttl, user.grant_expires_at - int(time.time())))
+        issued = issue_access_token(self.config, self.keys.signing_key(), client, user, scope,
+                                    ttl=ttl)
         self.issued.append(issued)
         token = {
             "token_type": "Bearer",
@@ -99,10 +101,12 @@ class BrokerServer(AuthorizationServer):
             grant_id=user.grant_id,
         )
         if "refresh_token" in token:
+            # RFC 6749 §6: a refresh token asked for a narrower scope keeps its own scope.
+            previous = getattr(request, "refresh_token", None)
             self.store.save_refresh_token(
                 digest(token["refresh_token"]), grant_id=user.grant_id,
                 client_id=issued.record.client_id, citizen_id=user.citizen_id,
-                scope=issued.record.scope, auth_time=user.auth_time, acr=user.acr,
+                scope=previous.scope if previous is not None else issued.record.scope, auth_time=user.auth_time, acr=user.acr,
                 issued_at=issued.issued_at, expires_at=user.refresh_until,
                 code_digest=request.code_digest)
 

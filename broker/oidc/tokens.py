@@ -34,6 +34,7 @@ class TokenSubject:
     acr: str
     grant_id: str | None = None
     refresh_until: int | None = None  # a recurring grant's expiry: refresh tokens until then
+    grant_expires_at: int | None = None  # no token outlives its grant
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('withdrawn_at', sa.BigInteger(), nullable=True))
     op.create_index('ix_consent_grant_citizen_created', 'consent_grant',
                     ['citizen_id', 'created_at'], unique=False)
+    op.create_index('ix_consent_grant_status_expires', 'consent_grant',
+                    ['status', 'expires_at'], unique=False)
 
     op.create_table(
         'refresh_token',
@@ -93,6 +95,7 @@ def downgrade() -> None:
     op.drop_index('ix_refresh_token_expires_at', table_name='refresh_token')
     op.drop_index('ix_refresh_token_grant_id', table_name='refresh_token')
     op.drop_table('refresh_token')
+    op.drop_index('ix_consent_grant_status_expires', table_name='consent_grant')
     op.drop_index('ix_consent_grant_citizen_created', table_name='consent_grant')
     with op.batch_alter_table('consent_grant_scope', schema=None) as batch_op:
         batch_op.drop_column('withdrawn_at')

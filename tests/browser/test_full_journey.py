@@ -46,9 +46,11 @@ def test_full_journey_with_preview_untick_space_and_revocation(broker, data_api,
         quotient = page.locator('[data-scope="cnaf_quotient_familial"]').inner_text()
         assert "2\u00a0550\u00a0€" in quotient  # DUBOIS's family quotient, read just now
         scan(page, "21-consent-preview")
+        # Optional items start unticked: the citizen ticks one and leaves the address out.
         address = page.locator('input[name="scope"][value="cnaf_adresse"]')
-        assert address.is_checked()
-        address.uncheck()
+        beneficiaries = page.locator('input[name="scope"][value="cnaf_allocataires"]')
+        assert not address.is_checked() and not beneficiaries.is_checked()
+        beneficiaries.check()
         page.get_by_role("button", name="J'accepte").click()
 
         # The service shows exactly what was ticked.

@@ -79,9 +79,9 @@ def test_english_login_consent_and_error_pages_are_accessible(broker, english_pa
     assert page.locator("html").get_attribute("lang") == "en"
     assert "is asking to access your data" in page.get_by_role("heading", level=1).inner_text()
     optional = page.get_by_role("checkbox")
-    assert optional.count() == 1 and optional.is_checked()
-    page.get_by_label("(optional)").uncheck()  # the label names the checkbox
-    assert not optional.is_checked()
+    assert optional.count() == 1 and not optional.is_checked()  # opt-in, never pre-ticked
+    page.get_by_label("(optional)").check()  # the label names the checkbox
+    assert optional.is_checked()
     screenshot(page, "12-consent-en")
     assert serious_violations(page) == []
 

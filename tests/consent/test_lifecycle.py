@@ -13,7 +13,14 @@ from sqlmodel import select
 
 from consent.models import ConsentEvent, ConsentGrant, ConsentNotification, RefreshToken
 from consent.receipts import InvalidReceipt, verify_receipt
-from tests.helpers import AuthorizationRequest, Browser, habilitate, redeem, register_client
+from tests.helpers import (
+    TICKED,
+    AuthorizationRequest,
+    Browser,
+    habilitate,
+    redeem,
+    register_client,
+)
 
 SERVICE = "Bourse communale"
 REQUIRED = "cnaf_quotient_familial"
@@ -29,8 +36,10 @@ def client_with(broker, mode="recurring", name=SERVICE, **client_kwargs):
     return client
 
 
-def tokens(broker, client, browser=None, ticked=None, extra=None, login="test"):
+def tokens(broker, client, browser=None, ticked=(OPTIONAL,), extra=None, login="test"):
+    """Through the consent screen (the optional item ticked unless told) to the tokens."""
     browser = browser or Browser(broker.url)
+    ticked = list(ticked)
     request = AuthorizationRequest(client, extra=extra or {})
     received = browser.sign_in(request, login=login, ticked=ticked)
     response = redeem(broker.url, client, received["code"], request.verifier)
@@ -79,9 +88,14 @@ def test_unticked_optional_item_never_reaches_a_token(broker):
     assert all(OPTIONAL not in r.scope.split() for r in rows)
 
 
-def test_ticked_optional_item_is_granted(broker):
+def test_optional_items_start_unticked_and_are_granted_only_when_ticked(broker):
     client = client_with(broker)
-    _, token = tokens(broker, client)  # checkboxes left as shown: ticked
+    browser = Browser(broker.url)
+    login = browser.authorize(AuthorizationRequest(client)).headers["location"]
+    page = browser.get(browser.login(login).headers["location"])
+    assert f'value="{OPTIONAL}"' in page.text
+    assert TICKED.findall(page.text) == []  # a pre-ticked box is no consent
+    _, token = tokens(broker, client)
     assert {REQUIRED, OPTIONAL} <= set(token["scope"].split())
 
 
@@ -138,6 +152,9 @@ def test_expired_grants_end_with_an_event(broker):
     with broker.state.db.begin() as conn:
         assert broker.state.flow.changes.expire_due(conn, int(time.time())) == 1
     assert grant(broker, token["consent_id"]).status == "expired"
+    with broker.state.db.reader() as s:  # the sweep revoked what the consent carried
+        assert s.exec(select(RefreshToken).where(RefreshToken.revoked_at.is_(None))).all() == []
+        assert userinfo(broker, token["access_token"]).status_code == 401
     assert events(broker, token["consent_id"])[-1] == ("expired", "expiry")
     assert refresh(broker, client, token["refresh_token"]).json()["error"] == "invalid_grant"
     with broker.state.db.reader() as s:
@@ -145,14 +162,21 @@ def test_expired_grants_end_with_an_event(broker):
             token["consent_id"]]
 
 
-def test_a_new_consent_for_the_same_purpose_replaces_the_old_one(broker):
-    client = client_with(broker)
+def test_withdrawing_ends_every_approval_for_the_same_purpose(broker):
+    client = client_with(broker, notification_uri="http://127.0.0.1:9/events")
     browser, first = tokens(broker, client)
     _, second = tokens(broker, client, browser=browser, extra={"prompt": "consent"})
-    assert grant(broker, first["consent_id"]).status == "revoked"
-    assert events(broker, first["consent_id"])[-1] == ("revoked", "replaced")
-    assert userinfo(broker, first["access_token"]).status_code == 401
-    assert userinfo(broker, second["access_token"]).status_code == 200
+    # A second approval leaves the first one's tokens alone (two tabs, a double click).
+    assert userinfo(broker, first["access_token"]).status_code == 200
+    csrf, _ = space_csrf(browser)
+    browser.post(f"/espace/accords/{second['consent_id']}/retrait", data={"csrf_token": csrf})
+    for token in (first, second):
+        assert grant(broker, token["consent_id"]).status == "revoked"
+        assert userinfo(broker, token["access_token"]).status_code == 401
+        assert refresh(broker, client, token["refresh_token"]).status_code == 400
+    with broker.state.db.reader() as s:
+        notified = {n.grant_id for n in s.exec(select(ConsentNotification)).all()}
+    assert notified == {first["consent_id"], second["consent_id"]}
 
 
 # -- refresh tokens ---------------------------------------------------------------------------
@@ -381,3 +405,56 @@ def test_one_time_consents_end_without_telling_the_service(broker):
     assert ended == 1 and grant(broker, token["consent_id"]).status == "expired"
     with broker.state.db.reader() as s:
         assert s.exec(select(ConsentNotification)).all() == []
+
+
+def test_attack_code_issued_before_a_narrowing_carries_the_withdrawn_item(broker):
+    client = client_with(broker)
+    browser, token = tokens(broker, client)
+    request = AuthorizationRequest(client)  # remembered consent: a code at once, held back
+    received = browser.sign_in(request)
+    csrf, _ = space_csrf(browser)
+    browser.post(f"/espace/accords/{token['consent_id']}/elements",
+                 data={"csrf_token": csrf, "scope": [OPTIONAL]})
+    late = redeem(broker.url, client, received["code"], request.verifier).json()
+    assert OPTIONAL not in late["scope"].split() and REQUIRED in late["scope"].split()
+
+
+def test_attack_used_refresh_token_presented_by_another_client(broker):
+    client = client_with(broker)
+    other = register_client(broker.state, name="Intrus")
+    _, token = tokens(broker, client)
+    refresh(broker, client, token["refresh_token"])  # rotated: the old one is now "used"
+    response = refresh(broker, other, token["refresh_token"])
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert grant(broker, token["consent_id"]).status == "active"  # no leak proven: no revoke
+
+
+def test_a_narrower_refresh_keeps_the_refresh_tokens_scope(broker):
+    client = client_with(broker)
+    _, token = tokens(broker, client)
+    narrow = httpx.post(f"{broker.url}/token", data={
+        "grant_type": "refresh_token", "refresh_token": token["refresh_token"],
+        "scope": f"openid {REQUIRED}"}, auth=(client.client_id, client.client_secret)).json()
+    assert narrow["scope"].split() == ["openid", REQUIRED]
+    wide = refresh(broker, client, narrow["refresh_token"]).json()
+    assert OPTIONAL in wide["scope"].split()  # RFC 6749 §6
+
+
+def test_attack_narrowing_another_citizens_consent(broker):
+    client = client_with(broker)
+    _, mine = tokens(broker, client)
+    intruder = Browser(broker.url)
+    intruder.space_login("nom_composé", "123")
+    csrf, _ = space_csrf(intruder)
+    response = intruder.post(f"/espace/accords/{mine['consent_id']}/elements",
+                             data={"csrf_token": csrf, "scope": [OPTIONAL]})
+    assert "notice=unchanged" in response.headers["location"]
+    assert userinfo(broker, mine["access_token"]).status_code == 200
+    assert events(broker, mine["consent_id"]) == [("granted", None)]
+
+
+def test_no_access_token_outlives_its_consent(broker):
+    client = client_with(broker, mode="one_time")
+    _, token = tokens(broker, client)
+    record = grant(broker, token["consent_id"])
+    assert token["expires_in"] <= record.expires_at - record.created_at

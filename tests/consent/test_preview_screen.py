@@ -34,10 +34,10 @@ def test_preview_shows_the_citizens_values_before_approval(broker_with_providers
     broker = broker_with_providers
     _, browser, consent_url = at_consent(broker)
     plain = browser.get(consent_url)
-    assert "?apercu=1" in plain.text and "2 550" not in plain.text
+    assert "?apercu=1" in plain.text and "2\u00a0550" not in plain.text
     preview = browser.get(consent_url + "?apercu=1")
     assert preview.status_code == 200
-    assert "2\u00a0550\u00a0€" in preview.text or "2 550 €" in preview.text
+    assert "2\u00a0550\u00a0€" in preview.text
     with broker.state.db.reader() as s:
         assert s.exec(select(ConsentGrant)).all() == []  # nothing decided, nothing kept
         assert s.exec(select(AccessJournal)).all() == []
@@ -63,4 +63,4 @@ def test_attack_preview_of_someone_elses_interaction(broker_with_providers):
     _, _, consent_url = at_consent(broker)
     stranger = Browser(broker.url)
     response = stranger.get(consent_url + "?apercu=1")
-    assert response.status_code == 403 and "2 550" not in response.text
+    assert response.status_code == 403 and "2\u00a0550" not in response.text

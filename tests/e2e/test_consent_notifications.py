@@ -136,7 +136,8 @@ def _grant_of_demo_client(broker) -> str:
 
 def test_the_page_shows_exactly_the_granted_items(broker, data_api):
     with demo_service(broker, data_api.url) as (url, _rp):
-        everything = sign_in(url, broker.url).page.text
+        everything = sign_in(url, broker.url,
+                             ticked=["cnaf_allocataires", "cnaf_adresse"]).page.text
         only_one = sign_in(url, broker.url, ticked=["cnaf_allocataires"],
                            login="beneficiaire_rsa").page.text
     for scope in ("cnaf_quotient_familial", "cnaf_allocataires", "cnaf_adresse"):
