@@ -130,12 +130,15 @@ class AuthorizationFlow:
         return result
 
     # -- login (demo identity provider) -----------------------------------------------------
-    def login_form(self, interaction_id: str, browser_id: str | None) -> tuple[str, str]:
-        """The step token for the login form and the name of the service asking."""
+    def login_form(self, interaction_id: str,
+                   browser_id: str | None) -> tuple[str, str, str | None]:
+        """The step token for the login form, the name of the service asking and the
+        ``ui_locales`` of its request."""
         with self.db.connect() as s:
             view = self._open(s, interaction_id, browser_id, State.LOGIN)
             client = self.store(s).get_client(view.client_id)
-            return self._interactions(s).step_token(view, browser_id), client.name if client else ""
+            return (self._interactions(s).step_token(view, browser_id),
+                    client.name if client else "", view.params.get("ui_locales"))
 
     async def login(self, interaction_id: str, browser_id: str | None, step_token: str | None,
                     login: str, password: str) -> StepResult:

@@ -8,13 +8,11 @@ from litestar.response import Redirect, Template
 from markupsafe import Markup
 
 from broker.demo.accounts import DEMO_ACCOUNTS
-from broker.flow import AuthorizationFlow
 from broker.handoff import FlowError
-from broker.store.interaction_store import SqlInteractionRepository
 from broker.web.http import cookies_for, form_action, page, redirect
 from broker.web.pages import flow_error_page
 from broker.web.state import BROWSER_COOKIE, broker_state
-from consent.i18n import N_, apply_ui_locales, current_locale, gettext, ui_locales_matter
+from consent.i18n import N_, apply_ui_locales, current_locale, gettext
 
 PERSONAS = [
     {"login": c.login, "password": c.password, "label": f"{c.given_name} {c.family_name}",
@@ -39,20 +37,6 @@ def _personas_html(request: Request) -> Markup:
     return cache[locale]
 
 
-def _ui_locales(flow: AuthorizationFlow, interaction_id: str) -> str | None:
-    """The ``ui_locales`` of the parked authorization request, looked up only when it can
-    still choose the language (the citizen has not chosen one). Call it once the interaction
-    is known to belong to this browser."""
-    if not ui_locales_matter():
-        return None
-    accessor = getattr(flow, "ui_locales", None)  # a one-line accessor the flow may offer
-    if accessor is not None:
-        return accessor(interaction_id)
-    with flow.db.connect() as s:
-        found = SqlInteractionRepository(s).get(interaction_id)
-    return found[0].params.get("ui_locales") if found else None
-
-
 def _login_page(request: Request, token: str, client_name: str, error: str | None = None,
                 login_value: str = "", status: int = 200,
                 ui_locales: str | None = None) -> Template:
@@ -73,11 +57,12 @@ class LoginController(Controller):
     async def show(self, request: Request, interaction_id: FromPath[str]) -> Template:
         flow = broker_state(request).flow
         try:
-            token, client_name = flow.login_form(interaction_id, request.cookies.get(BROWSER_COOKIE))
+            token, client_name, ui_locales = flow.login_form(
+                interaction_id, request.cookies.get(BROWSER_COOKIE))
         except FlowError as exc:
             return flow_error_page(exc.reason)
         return _login_page(request, token, client_name,
-                           ui_locales=_ui_locales(flow, interaction_id))
+                           ui_locales=ui_locales)
 
     @post(status_code=303)
     async def submit(self, request: Request, interaction_id: FromPath[str]) -> Redirect | Template:
@@ -91,10 +76,10 @@ class LoginController(Controller):
         except FlowError as exc:
             return flow_error_page(exc.reason)
         if result.login_error:
-            token, client_name = flow.login_form(interaction_id, browser_id)
+            token, client_name, ui_locales = flow.login_form(interaction_id, browser_id)
             return _login_page(request, token, client_name, result.login_error,
                                login_value=login, status=401,
-                               ui_locales=_ui_locales(flow, interaction_id))
+                               ui_locales=ui_locales)
         return redirect(result.location, cookies_for(request, result))
 
 
