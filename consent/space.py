@@ -9,6 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from broker.citizen_space import CitizenSpace
+from broker.flow import StepResult
 from broker.identity.controller import _personas_html as personas_html
 from broker.scopes import REGISTRY
 from broker.security import random_token
@@ -84,7 +85,7 @@ class SpaceController(Controller):
         result = await space.sign_in(browser_id, login, _form_text(form.get("password")))
         if result.error:
             return self._login_page(request, error=LOGIN_ERROR, login_value=login, status=401)
-        return redirect(HOME, cookies_for(request, _StepCookies(new_session_id=result.session_id)))
+        return redirect(HOME, cookies_for(request, StepResult(new_session_id=result.session_id)))
 
     @post("/deconnexion", status_code=303)
     async def logout(self, request: Request) -> Redirect:
@@ -175,14 +176,7 @@ class SpaceController(Controller):
         return page("space_login.html", {
             "action": LOGIN, "csrf_token": _space(request).form_token("login", browser_id),
             "error": error, "login_value": login_value, "personas_html": personas,
-        }, status=status, cookies=cookies_for(request, _StepCookies(new_browser_id=new_browser)))
-
-
-class _StepCookies:
-    def __init__(self, new_browser_id: str | None = None,
-                 new_session_id: str | None = None) -> None:
-        self.new_browser_id = new_browser_id
-        self.new_session_id = new_session_id
+        }, status=status, cookies=cookies_for(request, StepResult(new_browser_id=new_browser)))
 
 
 @get("/services/{service_id:str}/logo", cache=False)
