@@ -10,6 +10,7 @@ from authlib.oauth2.rfc6749.errors import AccessDeniedError
 
 from broker.flow import AuthorizationFlow
 from broker.handoff import ConsentRequest, FlowError, Wording
+from broker.identity_preview import identity_preview
 from broker.interactions import State
 from broker.oidc import authorize as az
 from broker.oidc.models import Client, HabilitationGrant
@@ -73,7 +74,12 @@ class ConsentStep:
                 raise FlowError("unknown")
             scopes = split_scope(view.params.get("scope"))
         # Outside the transaction: providers can take seconds. Nothing is kept.
-        return await self.preview_source.fetch(citizen, scopes, locale)
+        previews: dict[str | None, Any] = dict(
+            await self.preview_source.fetch(citizen, scopes, locale))
+        identity = identity_preview(citizen, scopes, locale)
+        if identity is not None:
+            previews[None] = identity  # the identity group: what the identity provider sent
+        return previews
 
     def duration(self, client: Client, habilitation: HabilitationGrant | None,
                  now: int) -> tuple[str, int]:

@@ -12,7 +12,7 @@ from consent.models import ConsentGrant
 from tests.helpers import AuthorizationRequest, Browser, register_client
 from tests.servers import start_server
 
-SCOPE = "openid cnaf_quotient_familial cnous_statut_boursier"
+SCOPE = "openid profile cnaf_quotient_familial cnous_statut_boursier"
 
 
 @pytest.fixture
@@ -35,9 +35,11 @@ def test_preview_shows_the_citizens_values_before_approval(broker_with_providers
     _, browser, consent_url = at_consent(broker)
     plain = browser.get(consent_url)
     assert "?apercu=1" in plain.text and "2\u00a0550" not in plain.text
+    assert "24/08/1962" not in plain.text
     preview = browser.get(consent_url + "?apercu=1")
     assert preview.status_code == 200
     assert "2\u00a0550\u00a0€" in preview.text
+    assert "DUBOIS" in preview.text and "24/08/1962" in preview.text  # identity, as received
     with broker.state.db.reader() as s:
         assert s.exec(select(ConsentGrant)).all() == []  # nothing decided, nothing kept
         assert s.exec(select(AccessJournal)).all() == []
