@@ -53,10 +53,11 @@ GRANT_TERMS = (
     .outerjoin(GRANT_SCOPE, (GRANT_SCOPE.c.grant_id == GRANT.c.id)
                & GRANT_SCOPE.c.withdrawn_at.is_(None))
     .where(GRANT.c.id == bindparam("grant_id"))
+    # Tokens are issued under a lock on their grant, so that a revocation or a narrowing
+    # cannot commit between this read and the tokens' insert (PostgreSQL; SQLite serialises
+    # writers and ignores it).
+    .with_for_update(of=GRANT)
 )
-# Tokens are issued under a lock on their grant, so that a revocation or a narrowing cannot
-# commit between this read and the tokens' insert (PostgreSQL; SQLite serialises writers).
-LOCK_GRANT = select(GRANT.c.id).where(GRANT.c.id == bindparam("grant_id")).with_for_update()
 SET_RECEIPT = update(GRANT).where(GRANT.c.id == bindparam("b_grant_id")).values(
     receipt=bindparam("b_receipt"))
 
@@ -115,8 +116,6 @@ class ConsentLedger:
         return GrantStanding(active=active, habilitation_id=row.habilitation_id)
 
     def terms(self, conn: Connection, grant_id: str | None, now: int) -> GrantTerms | None:
-        if grant_id:
-            conn.execute(LOCK_GRANT, {"grant_id": grant_id})
         rows = conn.execute(GRANT_TERMS, {"grant_id": grant_id}).all() if grant_id else []
         if not rows:
             return None
