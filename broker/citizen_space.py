@@ -94,8 +94,7 @@ class CitizenSpace:
             receipt = history.receipt_of(s, citizen_id, grant_id)
             if receipt is None:
                 return None
-            view = next(c for c in history.consents(s, citizen_id, int(time.time()))
-                        if c.id == grant_id)
+            [view] = history.consents(s, citizen_id, int(time.time()), grant_id)
         return receipt, view
 
     def export(self, citizen_id: str) -> dict[str, Any]:

@@ -69,9 +69,12 @@ def effective_status(status: str, expires_at: int | None, now: int) -> str:
     return status
 
 
-def consents(conn: Connection, citizen_id: str, now: int) -> list[ConsentView]:
+def consents(conn: Connection, citizen_id: str, now: int,
+             grant_id: str | None = None) -> list[ConsentView]:
+    """The citizen's consents, newest first; only ``grant_id`` when given."""
+    query = GRANTS_OF if grant_id is None else GRANTS_OF.where(GRANT.c.id == grant_id)
     views = {}
-    for row in conn.execute(GRANTS_OF, {"citizen_id": citizen_id}):
+    for row in conn.execute(query, {"citizen_id": citizen_id}):
         views[row.id] = ConsentView(
             id=row.id, service_name=row.service_name, client_id=row.client_id,
             status=effective_status(row.status, row.expires_at, now), mode=row.mode,
