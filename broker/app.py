@@ -1,38 +1,76 @@
-"""Application factory: builds the broker from settings."""
+"""The broker's composition root: builds every part from settings, plugs the consent side into
+the broker's ports, and hands the parts to the controllers by Litestar dependency injection."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar
+from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from broker.background import BackgroundWork
-from broker.citizen_space import CitizenSpace
-from broker.consent_step import ConsentStep
-from broker.db import Database
-from broker.flow import AuthorizationFlow
-from broker.identity.controller import LoginController
+from broker.core.db import Database
+from broker.core.request_context import RequestContextMiddleware
+from broker.core.settings import Settings
+from broker.demo.accounts import DEMO_ACCOUNTS
+from broker.identity.demo import DemoIdentityProvider
+from broker.interaction.backchannel import BackChannel
+from broker.interaction.context import FlowContext
+from broker.interaction.flow import AuthorizationFlow
+from broker.interaction.handoff import ConsentHandoff
+from broker.interaction.sessions import BrowserSessions
 from broker.keys.keystore import SUPPORTED_ALGS, KeyStore
 from broker.keys.vault import KeyVault, derive_key
 from broker.oidc.config import OidcConfig
-from broker.settings import Settings
+from broker.providers.http import tls_context
+from broker.resources.preview import DataPreview
 from broker.store.key_store import SqlKeyRepository
+from broker.web import i18n
+from broker.web.locale import LocaleMiddleware
 from broker.web.errors import EXCEPTION_HANDLERS
-from broker.web.middleware import RequestContextMiddleware
+from broker.web.login import LoginController, TestAccounts
 from broker.web.oidc_controller import OidcController
-from broker.web.state import BrokerState
-from consent.controller import ConsentController
-from consent.i18n import LocaleMiddleware, install_jinja
-from consent.service import ConsentLedger
-from consent.space import SpaceController, service_logo
+from consent.background import BackgroundWork
+from consent.changes import ConsentChanges
+from consent.ledger import ConsentLedger
+from consent.notifications import NotificationDispatcher
+from consent.screen.controller import ConsentController
+from consent.screen.service import ConsentScreen
+from consent.space.controller import SpaceController, service_logo
+from consent.space.service import CitizenSpace
+from consent.space.signin import SignInController
 
 log = logging.getLogger("broker")
+WEB_DIR = Path(__file__).resolve().parent / "web"
 CONSENT_DIR = Path(__file__).resolve().parent.parent / "consent"
+TEMPLATE_DIRS = (WEB_DIR / "templates", CONSENT_DIR / "templates")
+STATIC_DIR = WEB_DIR / "static"
+CATALOG_DIRS = (WEB_DIR / "locales", CONSENT_DIR / "locales")
+
+
+@dataclass
+class BrokerState:
+    """The broker's parts, built once per application."""
+
+    settings: Settings
+    config: OidcConfig
+    db: Database
+    keys: KeyStore
+    context: FlowContext
+    flow: AuthorizationFlow
+    backchannel: BackChannel
+    screen: ConsentScreen
+    space: CitizenSpace
+    changes: ConsentChanges
+    background: BackgroundWork
+    test_accounts: TestAccounts
 
 
 def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
@@ -48,34 +86,52 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
     )
     keys = KeyStore(SqlKeyRepository(db), KeyVault(secret),
                     max_token_ttl=settings.max_token_ttl)
+    # The process's outbound HTTP client: consent events and the consent screen's preview.
+    # Never follows redirects: events go to the registered URL only.
+    client = httpx.AsyncClient(follow_redirects=False, verify=tls_context())
+    dispatcher = NotificationDispatcher(db, client)
     ledger = ConsentLedger()
-    flow = AuthorizationFlow(
-        db, config, keys, ledger, step_key=derive_key(secret, "interaction steps v1"),
-        interaction_ttl=settings.interaction_ttl, session_ttl=settings.session_ttl,
-    )
-    consent = ConsentStep(flow, default_ttl=ledger.grant_ttl)
-    space = CitizenSpace(flow, flow.changes, journal_key=derive_key(secret, "journal v1"))
-    return BrokerState(settings=settings, config=config, db=db, keys=keys, flow=flow,
-                       consent=consent, space=space)
+    changes = ConsentChanges(config, keys, ledger, on_enqueued=dispatcher.wake)
+    step_key = derive_key(secret, "interaction steps v1")
+    context = FlowContext(db, config, keys, consent=ledger, token_grants=changes.token_grants,
+                          step_key=step_key, interaction_ttl=settings.interaction_ttl)
+    sessions = BrowserSessions(db, DemoIdentityProvider(), settings.session_ttl)
+    screen = ConsentScreen(db, ConsentHandoff(context), ledger, keys, config.issuer,
+                           preview=DataPreview.from_settings(settings, client))
+    space = CitizenSpace(db, sessions, changes, form_key=step_key,
+                         journal_key=derive_key(secret, "journal v1"))
+    accounts = [{"login": c.login, "password": c.password,
+                 "label": f"{c.given_name} {c.family_name}", "case": c.case, "acr": c.acr}
+                for c in DEMO_ACCOUNTS] if settings.is_development else []
+    return BrokerState(
+        settings=settings, config=config, db=db, keys=keys, context=context,
+        flow=AuthorizationFlow(context, sessions), backchannel=BackChannel(context),
+        screen=screen, space=space, changes=changes,
+        background=BackgroundWork(db, changes, dispatcher, client),
+        test_accounts=TestAccounts(accounts))
 
 
 def template_environment(settings: Settings) -> Environment:
-    loaders = [FileSystemLoader(str(CONSENT_DIR / "templates"))]
+    loaders = [FileSystemLoader(str(path)) for path in TEMPLATE_DIRS]
     if settings.theme_dir:
         loaders.insert(0, FileSystemLoader(str(settings.theme_dir)))
     env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True),
                       auto_reload=False, extensions=["jinja2.ext.i18n"])
-    install_jinja(env)  # gettext in the request's locale, the date filter, the language switch
+    i18n.use_catalogs(CATALOG_DIRS)
+    i18n.install_jinja(env)  # gettext in the request's locale, the date filter, the switch
     return env
+
+
+def provide(value: Any) -> Provide:
+    """A part built once, handed to every handler that names it."""
+    return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
 
 def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar:
     state = state or build_state(settings)
-    static_dirs = [CONSENT_DIR / "static"]
+    static_dirs = [STATIC_DIR]
     if settings.theme_dir:
         static_dirs.insert(0, settings.theme_dir)
-
-    background = BackgroundWork(state, settings)
 
     def on_startup() -> None:
         created = state.keys.ensure_keys()
@@ -90,14 +146,21 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
 
     app = Litestar(
         route_handlers=[
-            OidcController, LoginController, ConsentController, SpaceController, service_logo,
+            OidcController, LoginController, ConsentController, SignInController,
+            SpaceController, service_logo,
             create_static_files_router(path="/static", directories=static_dirs),
         ],
+        dependencies={
+            "settings": provide(settings), "config": provide(state.config),
+            "keys": provide(state.keys), "flow": provide(state.flow),
+            "backchannel": provide(state.backchannel), "screen": provide(state.screen),
+            "space": provide(state.space), "test_accounts": provide(state.test_accounts),
+        },
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(template_environment(settings))),
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[on_startup, background.start],
-        on_shutdown=[background.stop, state.db.dispose],
+        on_startup=[on_startup, state.background.start],
+        on_shutdown=[state.background.stop, state.db.dispose],
         openapi_config=None,
         debug=False,
         logging_config=None,
@@ -105,13 +168,11 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
     # The locale of every request, set around Litestar's router so that routing errors (404,
     # 405) are rendered in the citizen's language too; ?lang= sets the broker_lang cookie.
     app.asgi_handler = LocaleMiddleware(app.asgi_handler, secure=settings.secure_cookies)
-    app.state.broker = state
-    app.state.consent_handoff = state.consent
-    app.state.citizen_space = state.space
     return app
 
 
-def create_asgi_app(settings: Settings, state: BrokerState | None = None):
+def create_asgi_app(settings: Settings,
+                    state: BrokerState | None = None) -> RequestContextMiddleware:
     """The application as served: the request-context middleware wraps everything, routing
     errors (404, 405) included, which Litestar's own middleware would not see."""
     return RequestContextMiddleware(create_app(settings, state), https=settings.secure_cookies)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 from broker.app import create_asgi_app
-from broker.logs import configure_logging
-from broker.settings import Settings
+from broker.core.logs import configure_logging
+from broker.core.settings import Settings
 
 ISSUER_DEFAULT_ENV = "BROKER_ISSUER_DEFAULT"
 

@@ -11,8 +11,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from broker.store.models import AccessToken
-from consent.models import ConsentEvent, ConsentGrant, ConsentGrantScope, RefreshToken
+from broker.store.models import AccessToken, RefreshToken
+from consent.models import (
+    TRANSITIONS,
+    ConsentEvent,
+    ConsentGrant,
+    ConsentGrantScope,
+    ConsentMode,
+    EventKind,
+    GrantStatus,
+)
 
 GRANT = ConsentGrant.__table__
 GRANT_SCOPE = ConsentGrantScope.__table__
@@ -20,9 +28,9 @@ EVENT = ConsentEvent.__table__
 ACCESS = AccessToken.__table__
 REFRESH = RefreshToken.__table__
 
-END_GRANT = (
+MOVE_GRANT = (
     update(GRANT)
-    .where(GRANT.c.id == bindparam("grant_id"), GRANT.c.status == "active")
+    .where(GRANT.c.id == bindparam("grant_id"), GRANT.c.status == bindparam("from_status"))
     .values(status=bindparam("new_status"), revoked_at=bindparam("now"))
 )
 # (Bind names differ from column names: SQLAlchemy reserves those in UPDATE statements.)
@@ -42,7 +50,7 @@ GRANT_ROW = select(GRANT).where(GRANT.c.id == bindparam("grant_id"))
 LOCKED_GRANT_ROW = GRANT_ROW.with_for_update()  # PostgreSQL; SQLite serialises writers
 SAME_PURPOSE = select(GRANT.c.id).where(
     GRANT.c.citizen_id == bindparam("citizen_id"), GRANT.c.client_id == bindparam("client_id"),
-    GRANT.c.status == "active", GRANT.c.id != bindparam("grant_id"))
+    GRANT.c.status == GrantStatus.ACTIVE, GRANT.c.id != bindparam("grant_id"))
 WITHDRAW = (
     update(GRANT_SCOPE)
     .where(GRANT_SCOPE.c.grant_id == bindparam("b_grant_id"),
@@ -50,7 +58,8 @@ WITHDRAW = (
     .values(withdrawn_at=bindparam("now"))
 )
 DUE_TO_EXPIRE = (
-    select(GRANT.c.id).where(GRANT.c.status == "active", GRANT.c.expires_at <= bindparam("now"))
+    select(GRANT.c.id).where(GRANT.c.status == GrantStatus.ACTIVE,
+                             GRANT.c.expires_at <= bindparam("now"))
     .order_by(GRANT.c.expires_at).limit(bindparam("limit"))
 )
 
@@ -60,24 +69,26 @@ class GrantChange:
     """A grant that was revoked, narrowed or expired: what its service is told."""
 
     grant_id: str
-    kind: str  # revoked | narrowed | expired
+    kind: EventKind  # REVOKED, NARROWED or EXPIRED
     client_id: str
     citizen_id: str
     scopes: list[str]  # ended: every scope it held; narrowed: the withdrawn ones
     reason: str | None = None
-    mode: str = "recurring"
+    mode: str = ConsentMode.RECURRING
 
 
 class GrantNotChangeable(Exception):
     """Not this citizen's grant, no longer active, or the items cannot be withdrawn."""
 
 
-def end_grant(conn: Connection, grant_id: str, now: int, *, status: str, kind: str,
+def end_grant(conn: Connection, grant_id: str, now: int, *, kind: EventKind,
               wording: dict) -> GrantChange | None:
-    """Ends an active grant once (compare-and-set on its status); None if it was not active."""
+    """Ends an active grant once, as ``TRANSITIONS[kind]`` says (compare-and-set on its
+    status); None if it was not active."""
+    from_status, status = TRANSITIONS[kind]
     row = conn.execute(GRANT_ROW, {"grant_id": grant_id}).first()
-    if row is None or conn.execute(END_GRANT, {"grant_id": grant_id, "new_status": status,
-                                              "now": now}).rowcount != 1:
+    if row is None or conn.execute(MOVE_GRANT, {"grant_id": grant_id, "from_status": from_status,
+                                               "new_status": status, "now": now}).rowcount != 1:
         return None
     scopes = [r.scope for r in conn.execute(SCOPES_OF, {"grant_id": grant_id})]
     _revoke_tokens(conn, grant_id, now)
@@ -92,7 +103,7 @@ def revoke(conn: Connection, grant_id: str, now: int, *, reason: str,
            citizen_id: str | None = None, wording: dict | None = None) -> GrantChange:
     """``citizen_id`` given: only that citizen's own grant can be revoked."""
     _own_active_grant(conn, grant_id, citizen_id, now)
-    change = end_grant(conn, grant_id, now, status="revoked", kind="revoked",
+    change = end_grant(conn, grant_id, now, kind=EventKind.REVOKED,
                        wording={**(wording or {}), "reason": reason})
     if change is None:
         raise GrantNotChangeable("not active")
@@ -112,7 +123,7 @@ def revoke_purpose(conn: Connection, grant_id: str, citizen_id: str, now: int,
                                                 "grant_id": grant_id})]
     changes = [revoke(conn, grant_id, now, reason="citizen", wording=wording)]
     for other in others:
-        change = end_grant(conn, other, now, status="revoked", kind="revoked",
+        change = end_grant(conn, other, now, kind=EventKind.REVOKED,
                            wording={**(wording or {}), "reason": "citizen"})
         if change is not None:
             changes.append(change)
@@ -135,17 +146,18 @@ def narrow(conn: Connection, grant_id: str, citizen_id: str, scopes: list[str], 
     # Tokens carry scopes in their claims: the ones out there stop now; refreshing gives
     # tokens without the withdrawn items.
     _revoke_tokens(conn, grant_id, now, refresh=False)
-    conn.execute(insert(EVENT), {"grant_id": grant_id, "kind": "narrowed", "scopes": wanted,
+    conn.execute(insert(EVENT), {"grant_id": grant_id, "kind": EventKind.NARROWED,
+                                 "scopes": wanted,
                                  "wording": {**(wording or {}), "reason": "citizen"},
                                  "interaction_id": None, "at": now})
-    return GrantChange(grant_id=grant_id, kind="narrowed", client_id=row.client_id,
+    return GrantChange(grant_id=grant_id, kind=EventKind.NARROWED, client_id=row.client_id,
                        citizen_id=row.citizen_id, scopes=wanted, reason="citizen")
 
 
 def expire_due(conn: Connection, now: int, limit: int = 500) -> list[GrantChange]:
     changes = []
     for (grant_id,) in conn.execute(DUE_TO_EXPIRE, {"now": now, "limit": limit}).all():
-        change = end_grant(conn, grant_id, now, status="expired", kind="expired",
+        change = end_grant(conn, grant_id, now, kind=EventKind.EXPIRED,
                            wording={"reason": "expiry"})
         if change is not None:
             changes.append(change)
@@ -156,7 +168,8 @@ def _own_active_grant(conn: Connection, grant_id: str, citizen_id: str | None, n
     row = conn.execute(LOCKED_GRANT_ROW, {"grant_id": grant_id}).first()
     if row is None or (citizen_id is not None and row.citizen_id != citizen_id):
         raise GrantNotChangeable("unknown")
-    if row.status != "active" or (row.expires_at is not None and row.expires_at <= now):
+    if row.status != GrantStatus.ACTIVE or (row.expires_at is not None
+                                            and row.expires_at <= now):
         raise GrantNotChangeable("not active")
     return row
 

@@ -1,15 +1,58 @@
 """Consent records: a grant per citizen and service, one row per scope, and an append-only
-history of events that keeps the exact wording the citizen was shown."""
+history of events that keeps the exact wording the citizen was shown.
+
+A grant's status moves only as :data:`TRANSITIONS` says, one event per move, in the spirit of
+Ory Hydra's flow states: created ``active`` (granted) or ``refused``; an active grant is
+narrowed (stays active), revoked or expired; ``refused``, ``revoked`` and ``expired`` are final.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-ONE_TIME = "one_time"  # nothing remembered: the grant lasts as long as its first tokens
-RECURRING = "recurring"  # remembered until its expiry (at most 12 months); refresh tokens
+# How long a consent lasts is a term of the habilitation it is given under (broker side).
+from broker.oidc.models import ConsentMode
+
+__all__ = [
+    "TRANSITIONS",
+    "ConsentEvent",
+    "ConsentGrant",
+    "ConsentGrantScope",
+    "ConsentMode",
+    "ConsentNotification",
+    "EventKind",
+    "GrantStatus",
+]
+
+
+class GrantStatus(StrEnum):
+    ACTIVE = "active"
+    REFUSED = "refused"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class EventKind(StrEnum):
+    GRANTED = "granted"
+    REFUSED = "refused"
+    NARROWED = "narrowed"  # optional items withdrawn
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+# Each event: the status the grant must have (None: the event creates the grant) and the one
+# it then has. No other move exists: an ended grant cannot be narrowed, revived or ended twice.
+TRANSITIONS: dict[EventKind, tuple[GrantStatus | None, GrantStatus]] = {
+    EventKind.GRANTED: (None, GrantStatus.ACTIVE),
+    EventKind.REFUSED: (None, GrantStatus.REFUSED),
+    EventKind.NARROWED: (GrantStatus.ACTIVE, GrantStatus.ACTIVE),
+    EventKind.REVOKED: (GrantStatus.ACTIVE, GrantStatus.REVOKED),
+    EventKind.EXPIRED: (GrantStatus.ACTIVE, GrantStatus.EXPIRED),
+}
 
 
 class ConsentGrant(SQLModel, table=True):
@@ -22,8 +65,8 @@ class ConsentGrant(SQLModel, table=True):
     citizen_id: str = Field(foreign_key="citizen.id", max_length=64)
     client_id: str = Field(foreign_key="oauth_client.client_id", max_length=64)
     service_id: str = Field(foreign_key="service.id", max_length=64)
-    status: str = Field(max_length=20)  # active, refused, revoked, expired
-    mode: str = Field(default=RECURRING, max_length=20)  # ONE_TIME or RECURRING
+    status: str = Field(max_length=20)  # a GrantStatus
+    mode: str = Field(default=ConsentMode.RECURRING, max_length=20)  # a ConsentMode
     # The habilitation (purpose, legal basis) the citizen was shown; None: identity only.
     habilitation_id: str | None = Field(default=None, max_length=64)
     created_at: int = Field(sa_type=BigInteger)
@@ -49,32 +92,11 @@ class ConsentEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     grant_id: str = Field(foreign_key="consent_grant.id", index=True, max_length=64)
-    kind: str = Field(max_length=20)  # granted, refused, narrowed, revoked, expired
+    kind: str = Field(max_length=20)  # an EventKind
     scopes: list[str] = Field(sa_column=Column(JSON, nullable=False))
     wording: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     interaction_id: str | None = Field(default=None, max_length=64)
     at: int = Field(sa_type=BigInteger)
-
-
-class RefreshToken(SQLModel, table=True):
-    """A refresh token of a recurring grant, stored as a digest. Each use rotates it; a token
-    used a second time means it leaked, and its whole grant is revoked (RFC 9700 §4.14.2)."""
-
-    __tablename__ = "refresh_token"
-
-    digest: str = Field(primary_key=True, max_length=64)
-    grant_id: str = Field(foreign_key="consent_grant.id", index=True, max_length=64)
-    client_id: str = Field(max_length=64)
-    citizen_id: str = Field(max_length=64)
-    scope: str = Field(max_length=4000)
-    # The authorization code the chain of rotations started from: a replayed code revokes it.
-    code_digest: str | None = Field(default=None, max_length=64, index=True)
-    auth_time: int = Field(sa_type=BigInteger)
-    acr: str = Field(max_length=10)
-    issued_at: int = Field(sa_type=BigInteger)
-    expires_at: int = Field(sa_type=BigInteger, index=True)
-    used_at: int | None = Field(default=None, sa_type=BigInteger)
-    revoked_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class ConsentNotification(SQLModel, table=True):

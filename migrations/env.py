@@ -9,7 +9,7 @@ from sqlmodel import SQLModel
 import broker.store.data_access_models
 import broker.store.models  # noqa: F401
 import consent.models  # noqa: F401
-from broker.db import create_db_engine
+from broker.core.db import create_db_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -19,7 +19,7 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from broker.settings import Settings
+    from broker.core.settings import Settings
 
     return Settings().effective_database_url
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from broker.app import build_state
-from broker.settings import Settings
+from broker.core.settings import Settings
 from tests.databases import PostgresFactory, SqliteFactory, backend_url
 from tests.servers import LiveServer, start_server
 
@@ -143,7 +143,7 @@ PROVIDER_READ_TIMEOUT = 0.4
 @pytest.fixture(scope="session")
 def simulators() -> Iterator[str]:
     """Every data-provider simulator, over real HTTP, under ``/<provider>``."""
-    from broker.providers.simulators import SimulatorOptions, create_all_app
+    from broker.demo.simulators import SimulatorOptions, create_all_app
     from tests.servers import start_asgi
 
     with start_asgi(create_all_app(SimulatorOptions(slow_seconds=SLOW_SECONDS))) as url:

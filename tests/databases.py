@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from broker import migrate
-from broker.db import Database, normalise_url
+from broker.core import migrate
+from broker.core.db import Database, normalise_url
 from broker.demo.seed import seed
 
 

@@ -14,7 +14,7 @@ import httpx
 from broker.admin.clients import ClientRegistration, add_client
 from broker.admin.habilitations import HabilitationRequest, add_habilitation
 from broker.oidc.authorize import requested_data_scopes
-from broker.web.state import BrokerState
+from broker.app import BrokerState
 
 REDIRECT_URI = "http://127.0.0.1:9/cb"
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import uvicorn
 
 from broker.app import build_state, create_asgi_app
-from broker.settings import Settings
-from broker.web.state import BrokerState
+from broker.core.settings import Settings
+from broker.app import BrokerState
 
 
 @dataclass

@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 
 from broker.keys.keystore import SUPPORTED_ALGS
 from broker.oidc.models import AUTH_METHODS, SECRET_METHODS
-from broker.scopes import REGISTRY
-from broker.security import digest, random_token
-from broker.settings import LOOPBACK_HOSTS, MAX_ACCESS_TOKEN_TTL
+from broker.catalogue.scopes import REGISTRY
+from broker.core.security import digest, random_token
+from broker.core.settings import LOOPBACK_HOSTS, MAX_ACCESS_TOKEN_TTL
 from broker.store.models import OAuthClient, Service
 
 

@@ -11,14 +11,16 @@ from sqlmodel import Session, select
 
 from broker.admin.clients import AdminError, check_https_url, service_for
 from broker.resources.credentials import API_KEY_PREFIX
-from broker.scopes import DATA, REGISTRY
-from broker.security import digest, random_token
+from broker.catalogue.registry import DATA
+from broker.catalogue.scopes import REGISTRY
+from broker.core.security import digest, random_token
 from broker.store.data_access_models import ApiKey, Habilitation
+from broker.oidc.models import ConsentMode
 from broker.store.models import Service
 
 MAX_RATE_LIMIT = 10_000
 MAX_CONSENT_DAYS = 365  # recurring consents last at most 12 months
-CONSENT_MODES = ("one_time", "recurring")
+CONSENT_MODES = tuple(ConsentMode)
 
 
 def _consent_terms(req: HabilitationRequest, scopes: list[str]) -> tuple[list[str], int | None]:
@@ -29,7 +31,7 @@ def _consent_terms(req: HabilitationRequest, scopes: list[str]) -> tuple[list[st
         raise AdminError("at least one scope must be required (not all can be optional)")
     if req.consent_mode not in CONSENT_MODES:
         raise AdminError(f"--consent must be one of {', '.join(CONSENT_MODES)}")
-    if req.consent_mode == "one_time":
+    if req.consent_mode == ConsentMode.ONE_TIME:
         if req.consent_days is not None:
             raise AdminError("--consent-days applies to recurring consents only")
         return optional, None
@@ -49,7 +51,7 @@ class HabilitationRequest:
     rate_limit: int | None = None
     create_service: bool = False  # else the service must exist (a typo must not approve rights)
     optional_scopes: str = ""  # items the citizen may untick; a subset of ``scopes``
-    consent_mode: str = "recurring"  # or "one_time": nothing remembered
+    consent_mode: str = ConsentMode.RECURRING  # ONE_TIME: nothing remembered
     consent_days: int | None = None  # recurring consents: how long (default and maximum 365)
     legal_basis_url: str | None = None
 

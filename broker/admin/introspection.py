@@ -8,8 +8,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from broker.admin.clients import AdminError
-from broker.scopes import REGISTRY
-from broker.security import digest, random_token
+from broker.catalogue.scopes import REGISTRY
+from broker.core.security import digest, random_token
 from broker.store.data_access_models import IntrospectionClient
 
 

@@ -7,15 +7,15 @@ import logging
 
 import uvicorn
 
-from broker import migrate
+from broker.core import migrate
 from broker.app import create_asgi_app
-from broker.db import Database
+from broker.core.db import Database
 from broker.demo.citizens import CITIZENS
 from broker.demo.online_service import RelyingParty, create_service_app
 from broker.demo.seed import DEMO_CLIENT_ID, demo_service_key, seed
-from broker.providers.simulators import SimulatorOptions, create_all_app
+from broker.demo.simulators import SimulatorOptions, create_all_app
 from broker.resources.app import create_resource_asgi_app
-from broker.settings import Settings
+from broker.core.settings import Settings
 
 log = logging.getLogger("broker.demo")
 

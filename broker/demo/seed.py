@@ -19,6 +19,7 @@ from broker.admin.clients import (
 from broker.admin.habilitations import HabilitationRequest, add_habilitation
 from broker.demo.accounts import DEMO_ACCOUNTS
 from broker.identity.demo import HASH_PROFILES
+from broker.oidc.models import ConsentMode
 from broker.store.data_access_models import Habilitation
 from broker.store.models import DemoIdentity, OAuthClient, Service
 
@@ -115,7 +116,7 @@ def seed_demo_habilitation(session: Session) -> str:
     return add_habilitation(session, HabilitationRequest(
         service=service.name, scopes=" ".join(DEMO_DATA_SCOPES), purpose=DEMO_PURPOSE,
         legal_basis=DEMO_LEGAL_BASIS, optional_scopes=" ".join(DEMO_OPTIONAL_SCOPES),
-        consent_mode="recurring", consent_days=DEMO_CONSENT_DAYS,
+        consent_mode=ConsentMode.RECURRING, consent_days=DEMO_CONSENT_DAYS,
         legal_basis_url=DEMO_LEGAL_BASIS_URL))["id"]
 
 

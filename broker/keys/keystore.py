@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from broker.keys.vault import KeyVault
-from broker.security import random_token
+from broker.core.security import random_token
 
 SUPPORTED_ALGS = ("ES256", "RS256")
 DEFAULT_ALG = "ES256"

@@ -20,7 +20,8 @@ from authlib.oidc.core.errors import (
 from broker.oidc.models import Authentication, Client
 from broker.oidc.request import BrokerOAuth2Request, HttpRequestData
 from broker.oidc.server import BrokerServer, split_scope
-from broker.scopes import DATA, REGISTRY
+from broker.catalogue.registry import DATA
+from broker.catalogue.scopes import REGISTRY
 
 ACR_LEVELS = {"eidas1": 1, "eidas2": 2, "eidas3": 3}
 PROMPTS = {"none", "login", "consent", "select_account"}

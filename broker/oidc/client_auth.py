@@ -27,7 +27,7 @@ class JwksCache:
     def __init__(self, ttl: int = 300, timeout: float = 3.0, min_refresh: int = 30) -> None:
         self._ttl = ttl
         self._timeout = timeout
-        self._min_refresh = min_refresh
+        self.min_refresh = min_refresh
         self._entries: dict[str, tuple[float, dict[str, Any]]] = {}
 
     def get(self, uri: str) -> dict[str, Any] | None:
@@ -44,7 +44,7 @@ class JwksCache:
         if age >= self._ttl:
             return True
         known = {k.get("kid") for k in entry[1]["keys"] if isinstance(k, dict)}
-        return kid is not None and kid not in known and age >= self._min_refresh
+        return kid is not None and kid not in known and age >= self.min_refresh
 
     async def prefetch(self, uri: str, kid: str | None = None,
                        transport: httpx.AsyncBaseTransport | None = None) -> None:

@@ -14,7 +14,7 @@ from authlib.oidc.core import OpenIDCode
 
 from broker.oidc.models import AUTH_METHODS, AuthorizationCode
 from broker.oidc.tokens import TokenSubject, pairwise_subject
-from broker.security import digest, random_token
+from broker.core.security import digest, random_token
 
 log = logging.getLogger("broker.oidc")
 

@@ -24,8 +24,8 @@ from broker.oidc.ports import OidcStore
 from broker.oidc.request import BrokerOAuth2Request, HttpRequestData
 from broker.oidc.server import ProtocolResponse
 from broker.oidc.tokens import InvalidAccessToken, pairwise_subject, verify_access_token
-from broker.scopes import REGISTRY
-from broker.security import same_digest
+from broker.catalogue.scopes import REGISTRY
+from broker.core.security import same_digest
 
 JWT_RESPONSE_TYPE = "application/token-introspection+jwt"
 PIVOT_CLAIMS = ("given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry")

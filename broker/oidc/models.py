@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin
 from authlib.oauth2.rfc6749.util import scope_to_list
 
-from broker.security import same_digest
+from broker.core.security import same_digest
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+
+
+class ConsentMode(StrEnum):
+    """How long a citizen's consent under a habilitation lasts."""
+
+    ONE_TIME = "one_time"  # nothing remembered: the grant lasts as long as its first tokens
+    RECURRING = "recurring"  # remembered until its expiry (at most 12 months); refresh tokens
 
 
 @dataclass(frozen=True)
@@ -25,13 +33,13 @@ class HabilitationGrant:
     expires_at: int | None = None
     rate_limit: int | None = None  # requests per second; None: the platform default
     optional_scopes: frozenset[str] = frozenset()  # the citizen may untick these
-    consent_mode: str = "recurring"  # "one_time": nothing remembered, no refresh token
+    consent_mode: ConsentMode = ConsentMode.RECURRING
     consent_days: int | None = 365  # how long a recurring consent lasts
     legal_basis_url: str | None = None
 
     @property
     def recurring(self) -> bool:
-        return self.consent_mode == "recurring"
+        return self.consent_mode == ConsentMode.RECURRING
 
     def active_at(self, now: int) -> bool:
         return self.expires_at is None or self.expires_at > now
@@ -174,3 +182,46 @@ class AccessTokenRecord:
     expires_at: int
     revoked_at: int | None
     grant_id: str | None = None  # the consent grant the token stands on
+
+
+@dataclass(frozen=True)
+class RefreshTokenRecord:
+    """A refresh token of a recurring grant, as stored (its digest, never the token)."""
+
+    digest: str
+    grant_id: str
+    client_id: str
+    citizen_id: str
+    scope: str
+    auth_time: int
+    acr: str
+    expires_at: int
+    used_at: int | None = None
+    revoked_at: int | None = None
+    code_digest: str | None = None  # of the code the chain started from
+
+    def check_client(self, client: Client) -> bool:
+        return client.client_id == self.client_id
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+@dataclass(frozen=True)
+class GrantTerms:
+    """What tokens issued on a consent grant may carry, now: the consent side's answer to the
+    token endpoint (see ``ports.ConsentGrants``)."""
+
+    active: bool
+    refreshable: bool  # active and recurring: refresh tokens may be issued and used
+    expires_at: int | None
+    scopes: frozenset[str]  # the items not withdrawn
+
+
+@dataclass(frozen=True)
+class GrantStanding:
+    """Whether a consent grant still holds, and the habilitation it was given under: tokens
+    are worth what their grant is worth, at every use."""
+
+    active: bool
+    habilitation_id: str | None

@@ -1,13 +1,19 @@
-"""What the protocol code needs from storage. broker.store implements it on SQL databases."""
+"""What the protocol code needs from outside it: storage (``broker.store`` implements it on
+SQL) and the consent grants tokens stand on (``consent`` implements it; the composition root
+plugs it in)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from broker.oidc.models import AccessTokenRecord, AuthorizationCode, CitizenIdentity, Client
-
-if TYPE_CHECKING:
-    from broker.oidc.refresh import RefreshTokenRecord
+from broker.oidc.models import (
+    AccessTokenRecord,
+    AuthorizationCode,
+    CitizenIdentity,
+    Client,
+    GrantTerms,
+    RefreshTokenRecord,
+)
 
 
 class OidcStore(Protocol):
@@ -43,3 +49,16 @@ class OidcStore(Protocol):
 
     def use_refresh_token(self, token_digest: str, now: int) -> bool:
         """Mark the refresh token rotated; False if it already was (compare-and-set)."""
+
+
+class ConsentGrants(Protocol):
+    """The consent grants tokens stand on, as the token endpoint sees them within one request
+    (one database transaction)."""
+
+    def terms(self, grant_id: str | None, now: int) -> GrantTerms | None:
+        """None: no such grant. Read under a lock, so that a revocation cannot commit between
+        this read and the tokens' insert."""
+
+    def revoke_for_reuse(self, grant_id: str, now: int) -> None:
+        """A refresh token came back after its rotation: end the whole grant (RFC 9700
+        §4.14.2) and tell its service."""

@@ -7,55 +7,15 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from typing import Protocol
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 
-from broker.oidc.models import AUTH_METHODS
+from broker.oidc.models import AUTH_METHODS, RefreshTokenRecord
 from broker.oidc.tokens import TokenSubject, pairwise_subject
-from broker.security import digest
+from broker.core.security import digest
 
 log = logging.getLogger("broker.oidc")
-
-
-@dataclass(frozen=True)
-class RefreshTokenRecord:
-    digest: str
-    grant_id: str
-    client_id: str
-    citizen_id: str
-    scope: str
-    auth_time: int
-    acr: str
-    expires_at: int
-    used_at: int | None = None
-    revoked_at: int | None = None
-    code_digest: str | None = None  # of the code the chain started from
-
-    def check_client(self, client) -> bool:
-        return client.client_id == self.client_id
-
-    def get_scope(self) -> str:
-        return self.scope
-
-
-class GrantTermsView(Protocol):
-    active: bool
-    expires_at: int | None
-    scopes: frozenset[str]
-
-    @property
-    def refreshable(self) -> bool: ...
-
-
-class Grants(Protocol):
-    """The consent grants tokens stand on, as the token endpoint needs them."""
-
-    def terms(self, grant_id: str | None, now: int) -> GrantTermsView | None: ...
-
-    def revoke_for_reuse(self, grant_id: str, now: int) -> None: ...
 
 
 class RefreshGrant(grants.RefreshTokenGrant):

@@ -13,11 +13,11 @@ from broker.keys.keystore import KeyStore
 from broker.oidc.client_auth import JwksCache, PrivateKeyJwtAuthentication
 from broker.oidc.config import OidcConfig
 from broker.oidc.grants import BrokerOpenIDCode, CodeGrant, S256CodeChallenge
-from broker.oidc.ports import OidcStore
-from broker.oidc.refresh import Grants, RefreshGrant
+from broker.oidc.ports import ConsentGrants, OidcStore
+from broker.oidc.refresh import RefreshGrant
 from broker.oidc.request import BrokerOAuth2Request, HttpRequestData
 from broker.oidc.tokens import IssuedAccessToken, TokenSubject, issue_access_token
-from broker.security import digest, random_token
+from broker.core.security import digest, random_token
 
 
 @dataclass
@@ -39,7 +39,7 @@ class ProtocolResponse:
 class BrokerServer(AuthorizationServer):
     def __init__(
         self, config: OidcConfig, store: OidcStore, keys: KeyStore, jwks_cache: JwksCache,
-        scopes_supported: list[str], grants: Grants,
+        scopes_supported: list[str], grants: ConsentGrants,
     ) -> None:
         super().__init__(scopes_supported=scopes_supported)
         self.config = config

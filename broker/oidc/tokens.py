@@ -13,7 +13,7 @@ from joserfc.jwk import KeySet
 from broker.oidc.config import OidcConfig
 from broker.oidc.models import AccessTokenRecord, Client
 from broker.oidc.ports import OidcStore
-from broker.security import keyed_digest, random_token
+from broker.core.security import keyed_digest, random_token
 
 ACCEPTED_ALGS = ("ES256", "RS256")
 ACCESS_TOKEN_TYPE = "at+jwt"

@@ -17,7 +17,7 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
-class IdentityPivot:
+class ProviderPivot:
     """The identity data providers match on (FranceConnect's pivot, API Particulier's names).
 
     ``birthdate`` is ``YYYY-MM-DD``, or ``YYYY-MM-00`` / ``YYYY-00-00`` when presumed, or
@@ -41,7 +41,7 @@ class ProductCall:
 
     product: str  # catalogue key, e.g. "dss/quotient_familial"
     mode: str  # "france_connect" | "identite" | "ine" | "identifiant"
-    pivot: IdentityPivot | None = None  # france_connect and identite modes
+    pivot: ProviderPivot | None = None  # france_connect and identite modes
     identifier: str | None = None  # ine / identifiant modes
     params: dict[str, str] = field(default_factory=dict)  # e.g. {"annee": "2026", "mois": "10"}
     request_id: str = ""  # forwarded to the provider for correlation, never personal data
@@ -91,7 +91,7 @@ Outcome = Found | NotFound | InvalidInput | Timeout | Unavailable | Maintenance 
 
 
 class Adapter(Protocol):
-    provider: str  # DataProvider.key in broker.scopes
+    provider: str  # DataProvider.key in broker.catalogue.scopes
 
     async def fetch(self, call: ProductCall) -> Outcome: ...
 

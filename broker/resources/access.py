@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from redis.exceptions import RedisError
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from broker.db import Database
+from broker.core.db import Database
 from broker.oidc.config import OidcConfig
+from broker.oidc.models import GrantStanding
 from broker.providers import base
-from broker.providers.products import FRANCE_CONNECT, Product
+from broker.catalogue.products import FRANCE_CONNECT, Product
 from broker.resources import errors
 from broker.resources.cache import ResponseCache
 from broker.resources.credentials import (
@@ -39,9 +41,10 @@ log = logging.getLogger("broker.resources")
 
 
 class GrantLedger(Protocol):
-    """The consent side, as the data API needs it (implemented by consent.service)."""
+    """The consent side, as the data API needs it (``consent.ledger.ConsentLedger``, plugged
+    in by the composition root)."""
 
-    def standing(self, conn, grant_id: str | None, now: int): ...
+    def standing(self, conn: Connection, grant_id: str | None, now: int) -> GrantStanding: ...
 
 
 @dataclass

@@ -18,13 +18,29 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from litestar.stores.base import Store
 
+from broker.catalogue.products import product
+from broker.core.security import keyed_digest
+from broker.core.settings import ConfigurationError
 from broker.keys.vault import derive_key
 from broker.providers.base import ProductCall
-from broker.security import keyed_digest
+
+MAX_LIFETIME = 86400
+
+
+def check_lifetimes(lifetimes: dict[str, int]) -> None:
+    """``BROKER_CACHE_LIFETIMES`` names known products, each for 0 to a day; the data API
+    refuses to start otherwise."""
+    unknown = [key for key in lifetimes if product(key) is None]
+    if unknown:
+        raise ConfigurationError("BROKER_CACHE_LIFETIMES names unknown products: "
+                                 + ", ".join(unknown))
+    if any(ttl < 0 or ttl > MAX_LIFETIME for ttl in lifetimes.values()):
+        raise ConfigurationError(f"cache lifetimes must be between 0 and {MAX_LIFETIME} seconds")
 
 
 class ResponseCache:
     def __init__(self, store: Store, key: bytes, lifetimes: dict[str, int]) -> None:
+        check_lifetimes(lifetimes)
         self.store = store
         self._aead = AESGCM(derive_key(key, "response cache entries v1"))
         self._key = derive_key(key, "response cache keys v1")

@@ -15,9 +15,9 @@ from joserfc.jwk import KeySet
 from broker.oidc.config import OidcConfig
 from broker.oidc.models import Client, HabilitationGrant
 from broker.oidc.tokens import InvalidAccessToken, pairwise_subject, verify_access_token
-from broker.providers.products import FRANCE_CONNECT, Product
+from broker.catalogue.products import FRANCE_CONNECT, Product
 from broker.resources import errors
-from broker.security import digest
+from broker.core.security import digest
 from broker.store.data_access_store import SqlDataAccessStore
 from broker.store.oidc_store import SqlOidcStore
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from broker.scopes import REGISTRY
+from broker.catalogue.scopes import REGISTRY
 
 # A tree of allowed paths: {"quotient_familial": {"valeur": ALL}, "enfants[]": {...}}.
 ALL: Any = object()

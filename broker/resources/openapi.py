@@ -2,8 +2,9 @@
 
 Paths come from ``PRODUCTS`` (one per product and mode), response schemas from the scope
 registry (``openapi_schemas``), parameters from what ``params.py`` enforces
-(``openapi_params``), error bodies from ``errors.py`` itself and examples from the demo
-citizens (``openapi_examples``). Nothing here is written per product, so the document cannot
+(``openapi_params``), error bodies from ``errors.py`` itself and examples from the caller (the
+data API's composition root gives the demo citizens', ``broker.demo.openapi_examples``).
+Nothing here is written per product, so the document cannot
 drift from the code: a product or a scope added to the catalogue appears in it as it is.
 
 Standard library and broker modules only (no Litestar): ``openapi_document`` returns a plain
@@ -12,13 +13,13 @@ dict, for any route or tool to serve as JSON.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
+from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS, Product
 from broker.providers import base
-from broker.providers.products import FRANCE_CONNECT, PRODUCTS, Product
 from broker.resources import errors
-from broker.resources.openapi_examples import example_for
 from broker.resources.openapi_params import parameters_for
 from broker.resources.openapi_schemas import (
     ERROR_ITEM_SCHEMA,
@@ -31,7 +32,7 @@ from broker.resources.openapi_schemas import (
     success_schema,
 )
 from broker.resources.params import RECIPIENT
-from broker.scopes import REGISTRY
+from broker.catalogue.scopes import REGISTRY
 
 JSON = "application/json"
 MISSING = "Ce paramètre est obligatoire."  # params.py's words for a missing parameter
@@ -58,6 +59,26 @@ CREDENTIAL_TEXT = {  # keyed by "is France Connect mode"
 }
 CITIZEN_TOKEN = "citizenAccessToken"
 API_KEY_SECURITY = [{"apiKeyBearer": []}, {"apiKeyHeader": []}]
+
+
+class Example(Protocol):
+    """A worked example of one product: a citizen asked about and what the API answers."""
+
+    @property
+    def login(self) -> str: ...
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+    def query(self, mode: str) -> dict[str, Any]:
+        """The query parameters a client sends about this citizen in ``mode``."""
+
+
+# A product key -> its worked example, if there is one.
+Examples = Callable[[str], Example | None]
 SECURITY_SCHEMES = {
     CITIZEN_TOKEN: {
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
@@ -176,9 +197,10 @@ def _request_headers() -> list[dict[str, Any]]:
     ]
 
 
-def product_operation(product: Product, mode: str, today: date) -> dict[str, Any]:
+def product_operation(product: Product, mode: str, today: date,
+                      examples: Examples | None = None) -> dict[str, Any]:
     fr_mode, en_mode = MODES_TEXT[mode]
-    example = example_for(product.key)
+    example = examples(product.key) if examples else None
     parameters = parameters_for(product, mode, today)
     if example is not None:
         values = example.query(mode)
@@ -234,24 +256,24 @@ def _ping_paths() -> dict[str, Any]:
     return paths
 
 
-def _components() -> dict[str, Any]:
+def _components(examples: Examples | None) -> dict[str, Any]:
     schemas: dict[str, Any] = {"ErrorItem": ERROR_ITEM_SCHEMA, "Errors": ERRORS_SCHEMA,
                                "Ping": PING_SCHEMA, "ProviderPing": PROVIDER_PING_SCHEMA}
-    examples: dict[str, Any] = {}
+    worked: dict[str, Any] = {}
     for product in PRODUCTS:
         data_name = schema_name(product, "Data")
         schemas[data_name] = data_schema(product)
         schemas[schema_name(product, "Response")] = success_schema(
             f"#/components/schemas/{data_name}")
-        example = example_for(product.key)
+        example = examples(product.key) if examples else None
         if example is not None:
-            examples[schema_name(product, "Example")] = {
+            worked[schema_name(product, "Example")] = {
                 "summary": f"Citoyen de démonstration « {example.login} », mode {example.mode}",
                 "value": {"data": example.data, "links": {}, "meta": {}}}
     responses = _platform_responses()
     for provider in REGISTRY.providers():
         responses.update(_provider_responses(provider.key))
-    return {"schemas": schemas, "responses": responses, "examples": examples,
+    return {"schemas": schemas, "responses": responses, "examples": worked,
             "securitySchemes": SECURITY_SCHEMES}
 
 
@@ -262,13 +284,16 @@ def _tags() -> list[dict[str, str]]:
     return tags
 
 
-def openapi_document(server_url: str, today: date | None = None) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the data API served at ``server_url``."""
+def openapi_document(server_url: str, today: date | None = None,
+                     examples: Examples | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the data API served at ``server_url``, with one worked
+    example per product that ``examples`` knows."""
     today = today or date.today()
     paths = _ping_paths()
     for product in PRODUCTS:
         for mode in product.modes:
-            paths[product.route(mode)] = {"get": product_operation(product, mode, today)}
+            paths[product.route(mode)] = {
+                "get": product_operation(product, mode, today, examples)}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -287,5 +312,5 @@ def openapi_document(server_url: str, today: date | None = None) -> dict[str, An
         "servers": [{"url": server_url.rstrip("/") or "/"}],
         "tags": _tags(),
         "paths": paths,
-        "components": _components(),
+        "components": _components(examples),
     }

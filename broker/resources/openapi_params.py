@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from broker.providers.products import FRANCE_CONNECT, IDENTIFIER_PARAMETER, IDENTITE, Param, Product
+from broker.catalogue.products import FRANCE_CONNECT, IDENTIFIER_PARAMETER, IDENTITE, Param, Product
 from broker.resources.params import IDENTITY_PARAMETERS, RECIPIENT
 
 _LETTER = "[A-Za-zÀ-ÖØ-öø-ɏ]"

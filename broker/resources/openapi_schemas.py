@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from broker.providers.products import Product
+from broker.catalogue.products import Product
 from broker.resources.errors import PROVIDER_CODES
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-REQUEST_ID_PATTERN = r"^[A-Za-z0-9._-]{8,64}$"  # broker.web.middleware.INCOMING_ID
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9._-]{8,64}$"  # broker.core.request_context.INCOMING_ID
 
 # Leaves whose type the naming conventions below would get wrong.
 _TYPE_BY_PATH: dict[str, dict[str, Any]] = {

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from broker.providers.base import IdentityPivot
-from broker.providers.products import (
+from broker.providers.base import ProviderPivot
+from broker.catalogue.products import (
     FRANCE_CONNECT,
     IDENTIFIER_PARAMETER,
     IDENTITE,
@@ -43,7 +43,7 @@ RECIPIENT = "recipient"
 
 @dataclass
 class ParsedQuery:
-    pivot: IdentityPivot | None = None
+    pivot: ProviderPivot | None = None
     identifier: str | None = None
     params: dict[str, str] = field(default_factory=dict)
     recipient: str | None = None
@@ -117,7 +117,7 @@ def _name(reader: _Reader, name: str, required: bool) -> str | None:
     return value
 
 
-def _pivot(reader: _Reader, today: date) -> IdentityPivot | None:
+def _pivot(reader: _Reader, today: date) -> ProviderPivot | None:
     family_name = _name(reader, "nomNaissance", required=True)
     usage_name = _name(reader, "nomUsage", required=False)
     given = reader.values("prenoms[]")
@@ -145,7 +145,7 @@ def _pivot(reader: _Reader, today: date) -> IdentityPivot | None:
                     "Ne doit pas être donné pour une personne née hors de France.")
     if reader.problems:
         return None
-    return IdentityPivot(family_name=family_name, given_names=tuple(given), gender=gender,
+    return ProviderPivot(family_name=family_name, given_names=tuple(given), gender=gender,
                          birthdate=birthdate, birthcountry=country, birthplace=commune or "",
                          usage_name=usage_name or "")
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 import unicodedata
 
 from broker.oidc.models import CitizenIdentity
-from broker.providers.base import IdentityPivot
-from broker.security import keyed_digest
+from broker.providers.base import ProviderPivot
+from broker.core.security import keyed_digest
 
 GENDER_CODES = {"female": "F", "male": "M"}
 
 
-def pivot_of(citizen: CitizenIdentity) -> IdentityPivot:
+def pivot_of(citizen: CitizenIdentity) -> ProviderPivot:
     """FranceConnect's pivot in the data providers' terms (given names split, M/F)."""
-    return IdentityPivot(
+    return ProviderPivot(
         family_name=citizen.family_name, given_names=tuple(citizen.given_name.split()),
         gender=GENDER_CODES.get(citizen.gender, ""), birthdate=citizen.birthdate,
         birthcountry=citizen.birthcountry, birthplace=citizen.birthplace,
@@ -31,7 +31,7 @@ def _fold(text: str) -> str:
     return " ".join(letters.upper().replace("-", " ").replace("'", " ").split())
 
 
-def identity_digest(key: bytes, pivot: IdentityPivot) -> str:
+def identity_digest(key: bytes, pivot: ProviderPivot) -> str:
     """Stable across spellings that providers treat alike (case, accents, hyphens), so that a
     citizen's dashboard can find the calls made about them in either mode."""
     canonical = "|".join((

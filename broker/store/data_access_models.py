@@ -23,7 +23,7 @@ class Habilitation(SQLModel, table=True):
     legal_basis_url: str | None = Field(default=None, max_length=2000)
     # Items the citizen may untick on the consent screen (a subset of ``scopes``).
     optional_scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    consent_mode: str = Field(default="recurring", max_length=20)  # one_time | recurring
+    consent_mode: str = Field(default="recurring", max_length=20)  # a ConsentMode
     consent_days: int | None = Field(default=None)  # recurring: how long, at most 365 days
     created_at: int = Field(sa_type=BigInteger)
     expires_at: int | None = Field(default=None, sa_type=BigInteger)

@@ -114,7 +114,7 @@ class BrowserSession(SQLModel, table=True):
 
 
 class Interaction(SQLModel, table=True):
-    """A parked authorization request between /authorize and the code; see broker.interactions."""
+    """A parked authorization request between /authorize and the code; see broker.interaction.states."""
 
     __tablename__ = "interaction"
 
@@ -177,3 +177,26 @@ class ClientAssertionJti(SQLModel, table=True):
     client_id: str = Field(primary_key=True, max_length=64)
     jti: str = Field(primary_key=True, max_length=255)
     expires_at: int = Field(sa_type=BigInteger, index=True)
+
+
+class RefreshToken(SQLModel, table=True):
+    """A refresh token of a recurring grant, stored as a digest. Each use rotates it; a token
+    used a second time means it leaked, and its whole grant is revoked (RFC 9700 §4.14.2)."""
+
+    __tablename__ = "refresh_token"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    # The consent grant (consent.models) the token stands on: the schema links the two
+    # tables; the broker reaches the grant only through the consent port.
+    grant_id: str = Field(foreign_key="consent_grant.id", index=True, max_length=64)
+    client_id: str = Field(max_length=64)
+    citizen_id: str = Field(max_length=64)
+    scope: str = Field(max_length=4000)
+    # The authorization code the chain of rotations started from: a replayed code revokes it.
+    code_digest: str | None = Field(default=None, max_length=64, index=True)
+    auth_time: int = Field(sa_type=BigInteger)
+    acr: str = Field(max_length=10)
+    issued_at: int = Field(sa_type=BigInteger)
+    expires_at: int = Field(sa_type=BigInteger, index=True)
+    used_at: int | None = Field(default=None, sa_type=BigInteger)
+    revoked_at: int | None = Field(default=None, sa_type=BigInteger)

@@ -15,12 +15,13 @@ from broker.oidc.models import (
     AuthorizationCode,
     CitizenIdentity,
     Client,
+    ConsentMode,
     HabilitationGrant,
+    RefreshTokenRecord,
 )
-from broker.oidc.refresh import RefreshTokenRecord
 from broker.store import models as m
 from broker.store.data_access_models import Habilitation
-from consent.models import RefreshToken
+from broker.store.models import RefreshToken
 
 CLIENT = m.OAuthClient.__table__
 SERVICE = m.Service.__table__
@@ -79,7 +80,7 @@ def habilitation_from_row(row) -> HabilitationGrant:
                              legal_basis=row.legal_basis, expires_at=row.expires_at,
                              rate_limit=row.rate_limit,
                              optional_scopes=frozenset(row.optional_scopes or ()),
-                             consent_mode=row.consent_mode, consent_days=row.consent_days,
+                             consent_mode=ConsentMode(row.consent_mode), consent_days=row.consent_days,
                              legal_basis_url=row.legal_basis_url)
 
 

@@ -1,4 +1,5 @@
-"""Translating between Litestar requests/responses and the protocol code's plain types."""
+"""Translating between Litestar requests/responses and the protocol code's plain types, and the
+helpers every page uses (cookies, redirects, templates)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,19 @@ from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
-from broker.flow import StepResult
-from broker.logs import request_id_var
+from broker.core.logs import request_id_var
+from broker.interaction.flow import StepResult
 from broker.oidc.request import HttpRequestData
 from broker.oidc.server import ProtocolResponse
-from broker.web.state import BROWSER_COOKIE, SESSION_COOKIE, broker_state
-from consent.i18n import apply_ui_locales, current_locale
+from broker.web.locale import apply_ui_locales, current_locale
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+BROWSER_COOKIE = "broker_browser"  # binds interactions and sessions to one browser
+SESSION_COOKIE = "broker_session"  # the single sign-on session
+BROWSER_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
-async def http_request_data(request: Request, *, include_form: bool,
+async def http_request_data(request: Request, issuer: str, *, include_form: bool,
                             include_query: bool = True) -> HttpRequestData:
     """The request as the protocol code sees it. Its URL is rebuilt on the configured issuer, so
     a TLS-terminating proxy in front changes nothing (the Host header is not trusted)."""
@@ -31,8 +34,8 @@ async def http_request_data(request: Request, *, include_form: bool,
         for key, value in form.multi_items():
             if isinstance(value, str):
                 params.setdefault(key, []).append(value)
-    uri = broker_state(request).config.issuer + request.url.path
-    return HttpRequestData(method=request.method, uri=uri, headers=request.headers, params=params)
+    return HttpRequestData(method=request.method, uri=issuer + request.url.path,
+                           headers=request.headers, params=params)
 
 
 def protocol_response(result: ProtocolResponse) -> Response:
@@ -42,13 +45,12 @@ def protocol_response(result: ProtocolResponse) -> Response:
                     media_type="application/json" if not isinstance(result.body, str) else None)
 
 
-def cookies_for(request: Request, result: StepResult) -> list[Cookie]:
-    settings = broker_state(request).settings
-    secure = settings.secure_cookies
+def cookies_for(result: StepResult, secure: bool) -> list[Cookie]:
+    """The browser and session cookies a step (re)sets; ``secure`` on an https issuer."""
     cookies = []
     if result.new_browser_id:
         cookies.append(Cookie(key=BROWSER_COOKIE, value=result.new_browser_id, httponly=True,
-                              secure=secure, samesite="lax", max_age=365 * 24 * 3600))
+                              secure=secure, samesite="lax", max_age=BROWSER_COOKIE_MAX_AGE))
     if result.new_session_id:
         cookies.append(Cookie(key=SESSION_COOKIE, value=result.new_session_id, httponly=True,
                               secure=secure, samesite="lax"))
@@ -63,6 +65,11 @@ def form_action(request: Request) -> str:
     """A form's own URL, with the language it was shown in: the answer (an error shown again,
     the consent's wording) stays in that language. ``lang`` in a POST sets no cookie."""
     return f"{request.url.path}?lang={current_locale()}"
+
+
+def form_text(value: object) -> str:
+    """A form field as text: absent, or a file instead of text, reads as empty."""
+    return value if isinstance(value, str) else ""
 
 
 def page(template: str, context: dict[str, Any], status: int = 200,

@@ -2,91 +2,110 @@
 
 from __future__ import annotations
 
+from litestar.di import NamedDependency
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 
-from broker.flow import InsufficientScope
+from broker.catalogue.scopes import REGISTRY
+from broker.core.settings import Settings
+from broker.interaction.backchannel import BackChannel, InsufficientScope
+from broker.interaction.flow import AuthorizationFlow
+from broker.keys.keystore import KeyStore
+from broker.oidc.config import OidcConfig
 from broker.oidc.discovery import metadata
 from broker.oidc.tokens import InvalidAccessToken
-from broker.scopes import REGISTRY
-from broker.web.http import NO_STORE, cookies_for, http_request_data, protocol_response, redirect
+from broker.web.http import (
+    BROWSER_COOKIE,
+    NO_STORE,
+    SESSION_COOKIE,
+    cookies_for,
+    http_request_data,
+    protocol_response,
+    redirect,
+)
 from broker.web.pages import authorize_error_page
-from broker.web.state import BROWSER_COOKIE, SESSION_COOKIE, broker_state
 
 FORM = "application/x-www-form-urlencoded"
 
 
 class OidcController(Controller):
     @get("/.well-known/openid-configuration", cache=False)
-    async def discovery(self, request: Request) -> Response:
-        state = broker_state(request)
-        body = metadata(state.config, REGISTRY.names(), REGISTRY.claims_supported())
+    async def discovery(self, config: NamedDependency[OidcConfig]) -> Response:
+        body = metadata(config, REGISTRY.names(), REGISTRY.claims_supported())
         return Response(body, headers={"Cache-Control": "public, max-age=300",
                                        "Access-Control-Allow-Origin": "*"})
 
     @get("/jwks")
-    async def jwks(self, request: Request) -> Response:
-        body = broker_state(request).keys.jwks()
+    async def jwks(self, keys: NamedDependency[KeyStore]) -> Response:
+        body = keys.jwks()
         return Response(body, media_type="application/jwk-set+json",
                         headers={"Cache-Control": "public, max-age=60",
                                  "Access-Control-Allow-Origin": "*"})
 
     @get("/receipt-keys")
-    async def receipt_keys(self, request: Request) -> Response:
+    async def receipt_keys(self, keys: NamedDependency[KeyStore]) -> Response:
         """Every public key the broker signed with, retired ones included: a consent receipt
         stays verifiable after the key that signed it has left /jwks."""
-        body = broker_state(request).keys.archive_jwks()
+        body = keys.archive_jwks()
         return Response(body, media_type="application/jwk-set+json",
                         headers={"Cache-Control": "public, max-age=300",
                                  "Access-Control-Allow-Origin": "*"})
 
     @get("/authorize")
-    async def authorize_get(self, request: Request) -> Redirect | Template:
-        return await _authorize(request)
+    async def authorize_get(self, request: Request, flow: NamedDependency[AuthorizationFlow],
+                            settings: NamedDependency[Settings]) -> Redirect | Template:
+        return await _authorize(request, flow, settings)
 
     @post("/authorize", status_code=303)
-    async def authorize_post(self, request: Request) -> Redirect | Template:
-        return await _authorize(request)
+    async def authorize_post(self, request: Request, flow: NamedDependency[AuthorizationFlow],
+                             settings: NamedDependency[Settings]) -> Redirect | Template:
+        return await _authorize(request, flow, settings)
 
     @post("/token", status_code=200)
-    async def token(self, request: Request) -> Response:
+    async def token(self, request: Request, backchannel: NamedDependency[BackChannel],
+                    config: NamedDependency[OidcConfig]) -> Response:
         if not (request.headers.get("content-type") or "").startswith(FORM):
             return _json_error(400, "invalid_request",
                                "The token request must be application/x-www-form-urlencoded.")
         # RFC 6749 §2.3.1: credentials (and codes) never travel in the URL.
-        http = await http_request_data(request, include_form=True, include_query=False)
-        flow = broker_state(request).flow
-        await flow.prefetch_client_keys(http)
-        return protocol_response(flow.token(http))
+        http = await http_request_data(request, config.issuer, include_form=True,
+                                       include_query=False)
+        await backchannel.prefetch_client_keys(http)
+        return protocol_response(backchannel.token(http))
 
     @post("/introspect", status_code=200)
-    async def introspect(self, request: Request) -> Response:
+    async def introspect(self, request: Request, backchannel: NamedDependency[BackChannel],
+                         config: NamedDependency[OidcConfig]) -> Response:
         if not (request.headers.get("content-type") or "").startswith(FORM):
             return _json_error(400, "invalid_request",
                                "The introspection request must be "
                                "application/x-www-form-urlencoded.")
-        http = await http_request_data(request, include_form=True, include_query=False)
-        return protocol_response(broker_state(request).flow.introspect(http))
+        http = await http_request_data(request, config.issuer, include_form=True,
+                                       include_query=False)
+        return protocol_response(backchannel.introspect(http))
 
     @get("/userinfo")
-    async def userinfo_get(self, request: Request) -> Response:
-        return await _userinfo(request)
+    async def userinfo_get(self, request: Request, backchannel: NamedDependency[BackChannel]) -> Response:
+        return await _userinfo(request, backchannel)
 
     @post("/userinfo", status_code=200)
-    async def userinfo_post(self, request: Request) -> Response:
-        return await _userinfo(request)
+    async def userinfo_post(self, request: Request, backchannel: NamedDependency[BackChannel]) -> Response:
+        return await _userinfo(request, backchannel)
 
 
-async def _authorize(request: Request) -> Redirect | Template:
-    http = await http_request_data(request, include_form=True)
-    result = broker_state(request).flow.authorize(
-        http, request.cookies.get(BROWSER_COOKIE), request.cookies.get(SESSION_COOKIE))
-    if result.error_page is not None:
-        return authorize_error_page(result.error_page.error, result.error_page.status)
-    return redirect(result.location, cookies_for(request, result))
+async def _authorize(request: Request, flow: AuthorizationFlow,
+                     settings: Settings) -> Redirect | Template:
+    http = await http_request_data(request, settings.issuer_url, include_form=True)
+    result = flow.authorize(http, request.cookies.get(BROWSER_COOKIE),
+                            request.cookies.get(SESSION_COOKIE))
+    if result.error_page is not None or result.location is None:
+        error = result.error_page
+        return authorize_error_page(error.error if error else "invalid_request",
+                                    error.status if error else 400)
+    return redirect(result.location, cookies_for(result, settings.secure_cookies))
 
 
-async def _userinfo(request: Request) -> Response:
+async def _userinfo(request: Request, backchannel: BackChannel) -> Response:
     token = _bearer_token(request.headers.get("authorization"))
     if token is None and request.method == "POST":
         form = await request.form()
@@ -97,7 +116,7 @@ async def _userinfo(request: Request) -> Response:
         return Response({"error": "invalid_token", "error_description": "Missing bearer token."},
                         status_code=401, headers={**NO_STORE, "WWW-Authenticate": 'Bearer'})
     try:
-        claims = broker_state(request).flow.userinfo(token)
+        claims = backchannel.userinfo(token)
     except InvalidAccessToken as exc:
         return _bearer_error(401, "invalid_token", exc.description)
     except InsufficientScope as exc:

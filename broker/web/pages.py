@@ -8,7 +8,7 @@ from __future__ import annotations
 from litestar.response import Template
 
 from broker.web.http import page
-from consent.i18n import N_, lazy_gettext
+from broker.web.i18n import N_, lazy_gettext
 
 FLOW_ERRORS = {
     "unknown": (404, N_("Demande introuvable"),

@@ -11,7 +11,8 @@ from joserfc.jwk import KeySet
 from sqlalchemy import update
 from sqlmodel import select
 
-from consent.models import ConsentEvent, ConsentGrant, ConsentNotification, RefreshToken
+from broker.store.models import RefreshToken
+from consent.models import ConsentEvent, ConsentGrant, ConsentNotification
 from consent.receipts import InvalidReceipt, verify_receipt
 from tests.helpers import (
     TICKED,
@@ -148,7 +149,7 @@ def test_expired_grants_end_with_an_event(broker):
         s.exec(update(ConsentGrant).where(ConsentGrant.id == token["consent_id"])
                .values(expires_at=int(time.time()) - 1))
     with broker.state.db.begin() as conn:
-        assert broker.state.flow.changes.expire_due(conn, int(time.time())) == 1
+        assert broker.state.changes.expire_due(conn, int(time.time())) == 1
     assert grant(broker, token["consent_id"]).status == "expired"
     with broker.state.db.reader() as s:  # the sweep revoked what the consent carried
         assert s.exec(select(RefreshToken).where(RefreshToken.revoked_at.is_(None))).all() == []
@@ -351,7 +352,7 @@ def test_consent_screen_shows_the_registered_logo_from_the_broker_itself(broker)
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
     with broker.state.db.transaction() as s:
         service_id = set_service_logo(s, SERVICE, png)["service_id"]
-    broker.state.flow.clients.invalidate()
+    broker.state.context.clients.invalidate()
     browser = Browser(broker.url)
     login = browser.authorize(AuthorizationRequest(client)).headers["location"]
     page = browser.get(browser.login(login).headers["location"])
@@ -399,7 +400,7 @@ def test_one_time_consents_end_without_telling_the_service(broker):
     client = client_with(broker, mode="one_time", notification_uri="http://127.0.0.1:9/events")
     _, token = tokens(broker, client)
     with broker.state.db.begin() as conn:
-        ended = broker.state.flow.changes.expire_due(conn, int(time.time()) + 3600)
+        ended = broker.state.changes.expire_due(conn, int(time.time()) + 3600)
     assert ended == 1 and grant(broker, token["consent_id"]).status == "expired"
     with broker.state.db.reader() as s:
         assert s.exec(select(ConsentNotification)).all() == []

@@ -33,9 +33,9 @@ from sqlmodel import select
 from broker.admin.habilitations import HabilitationRequest, add_habilitation, issue_api_key
 from broker.demo.accounts import DEMO_ACCOUNTS
 from broker.demo.citizens import COG_FRANCE, DemoCitizen
-from broker.providers.products import product
+from broker.catalogue.products import product
 from broker.resources.app import build_resource_state, create_resource_asgi_app
-from broker.scopes import REGISTRY
+from broker.catalogue.scopes import REGISTRY
 from broker.store.data_access_models import AccessJournal
 from tests.conftest import PROVIDER_READ_TIMEOUT, make_settings
 from tests.helpers import AuthorizationRequest, Browser, habilitate, redeem, register_client
@@ -327,7 +327,7 @@ def pick(data: Any, path: str) -> Any:
 
 
 def products_and_modes() -> set[tuple[str, str]]:
-    from broker.providers.products import PRODUCTS
+    from broker.catalogue.products import PRODUCTS
 
     return {(p.key, mode) for p in PRODUCTS for mode in p.modes}
 

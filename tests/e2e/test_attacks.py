@@ -12,7 +12,7 @@ from joserfc.jwk import ECKey, OctKey
 from sqlalchemy import update
 from sqlmodel import select
 
-from broker.security import digest
+from broker.core.security import digest
 from broker.store.models import AccessToken, AuthorizationCode, Interaction
 from tests.helpers import (
     AuthorizationRequest,
@@ -361,7 +361,7 @@ def test_redirect_uri_removed_while_the_citizen_decides(broker):
     with broker.state.db.transaction() as s:
         s.exec(update(OAuthClient).where(OAuthClient.client_id == client.client_id)
                .values(redirect_uris=["http://127.0.0.1:9/elsewhere"]))
-    broker.state.flow.clients.invalidate()
+    broker.state.context.clients.invalidate()
     response = browser.post(consent_url, data={"csrf_token": browser.csrf(page),
                                                "decision": "approve"})
     assert_error_page(response, 404)

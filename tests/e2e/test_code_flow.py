@@ -193,7 +193,7 @@ def test_private_key_jwt_after_the_client_rotates_its_keys(broker, jwks_server):
                                                               audience))
     assert first.status_code == 200, first.text
     published["keys"] = [new.as_dict(private=False)]
-    broker.state.flow.jwks_cache._min_refresh = 0  # the 30 s anti-hammering pause, for the test
+    broker.state.context.jwks_cache.min_refresh = 0  # the 30 s anti-hammering pause, for the test
     second = _redeem_with_assertion(broker, client, _assertion(new, "new", client.client_id,
                                                                audience))
     assert second.status_code == 200, second.text

@@ -24,7 +24,7 @@ from broker.demo.seed import (
     seed_demo_habilitation,
     seed_demo_service,
 )
-from broker.notifications import EVENT_REVOKED, consent_event
+from consent.notifications import EVENT_REVOKED, consent_event
 from consent.models import ConsentGrant
 from tests.helpers import Browser
 from tests.servers import bound_socket, serve_app
@@ -156,7 +156,7 @@ def test_a_revocation_reaches_the_service_which_then_gets_no_data(broker, data_a
         assert again.status_code == 200 and "data-quotient>2550<" in again.text
         assert "data-refused" not in again.text and "data-consent-event" not in again.text
 
-        changes = broker.state.flow.changes
+        changes = broker.state.changes
         with broker.state.db.begin() as conn:
             changes.revoke(conn, _grant_of_demo_client(broker), int(time.time()),
                            reason="citizen")

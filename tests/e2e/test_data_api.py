@@ -215,7 +215,7 @@ def test_attack_remembered_consent_does_not_carry_over_to_another_purpose(broker
         for habilitation in s.exec(select(Habilitation)).all():
             if habilitation.id != second["id"]:
                 revoke_habilitation(s, habilitation.id)
-    broker.state.flow.clients.invalidate()
+    broker.state.context.clients.invalidate()
     third = browser.authorize(AuthorizationRequest(client))
     assert third.headers["location"].endswith("/consent")
     assert "Enquête statistique" in browser.get(third.headers["location"]).text

@@ -19,7 +19,7 @@ import pytest
 from joserfc import jwt
 
 from broker.admin.habilitations import MAX_RATE_LIMIT
-from broker.scopes import REGISTRY
+from broker.catalogue.scopes import REGISTRY
 from tests.e2e.data_api_support import (
     DINUM,
     access_token,

@@ -16,7 +16,7 @@ import pytest
 
 from broker.admin.habilitations import MAX_RATE_LIMIT
 from broker.resources.errors import PROVIDER_CODES
-from broker.scopes import REGISTRY
+from broker.catalogue.scopes import REGISTRY
 from tests.conftest import PROVIDER_READ_TIMEOUT, SLOW_SECONDS
 from tests.e2e.data_api_support import (
     DINUM,

@@ -58,5 +58,5 @@ def test_attack_revoked_or_expired_habilitation(broker):
             s.exec(update(Habilitation).where(Habilitation.id == created["id"]).values(
                 expires_at=None, revoked_at=None))
             s.exec(update(Habilitation).where(Habilitation.id == created["id"]).values(**change))
-        broker.state.flow.clients.invalidate()  # the 10 s client cache of the running server
+        broker.state.context.clients.invalidate()  # the 10 s client cache of the running server
         assert_invalid_scope(broker, authorize(broker, client))

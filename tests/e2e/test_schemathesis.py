@@ -34,10 +34,10 @@ from schemathesis.specs.openapi.checks import (
 
 from broker.admin.habilitations import issue_api_key
 from broker.demo import scenarios
-from broker.providers.products import FRANCE_CONNECT, PRODUCTS
+from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS
 from broker.resources.openapi import openapi_document
-from broker.resources.openapi_examples import DINUM, EXAMPLES
-from broker.scopes import REGISTRY
+from broker.demo.openapi_examples import DINUM, EXAMPLES, example_for
+from broker.catalogue.scopes import REGISTRY
 from tests.helpers import AuthorizationRequest, Browser, habilitate, redeem, register_client
 
 EXAMPLES_PER_RUN = 10
@@ -172,7 +172,8 @@ def _run(operation, run: Run, base_url: str, findings: Findings) -> None:
 
 
 def _schema(data_api):
-    return schemathesis.openapi.from_dict(openapi_document(data_api.url), config=CONFIG)
+    return schemathesis.openapi.from_dict(openapi_document(data_api.url, examples=example_for),
+                                         config=CONFIG)
 
 
 def test_the_live_data_api_conforms_to_its_openapi_document(broker, data_api, credentials):

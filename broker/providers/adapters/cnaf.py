@@ -1,6 +1,6 @@
 """CNAF / MSA adapter: ``dss/quotient_familial`` (France Connect and identity modes).
 
-Speaks the CNAF wire format of ``broker.providers.simulators.cnaf`` and answers the API
+Speaks the CNAF wire format of ``broker.demo.simulators.cnaf`` and answers the API
 Particulier v3 ``data`` object: ``quotient_familial``, ``allocataires``, ``enfants``, ``adresse``.
 v3 keeps ``allocataires`` and ``enfants`` in France Connect mode too.
 """

@@ -1,6 +1,6 @@
 """Crous adapter (``cnous``): ``cnous/etudiant_boursier`` by identity, INE or France Connect.
 
-Speaks the Cnous scholarship API of ``broker.providers.simulators.cnous`` and answers the v3
+Speaks the Cnous scholarship API of ``broker.demo.simulators.cnous`` and answers the v3
 ``data`` object. As in API Particulier v3, the ``identite`` block is left out in France Connect
 mode (the service has the certified identity from FranceConnect already).
 """
@@ -13,7 +13,7 @@ from broker.providers.adapters.common import ProviderAdapter
 from broker.providers.base import Outcome, ProductCall, UnexpectedPayload
 from broker.providers.http import Reply
 from broker.providers.pivot import given_names
-from broker.providers.products import FRANCE_CONNECT, INE
+from broker.catalogue.products import FRANCE_CONNECT, INE
 from broker.providers.shape import ISO_DATE, Nullable, OneOf, Pattern
 
 FILE = {

@@ -30,7 +30,7 @@ from broker.providers.base import (
 )
 from broker.providers.http import HttpPolicy, Reply
 from broker.providers.pivot import BirthParts, birth_parts
-from broker.providers.products import FRANCE_CONNECT, IDENTIFIER_PARAMETER, IDENTITE, product
+from broker.catalogue.products import FRANCE_CONNECT, IDENTIFIER_PARAMETER, IDENTITE, product
 
 ERROR_ENVELOPE = {"erreur": {"code": str, "message": str,
                              "champ": shape.Omittable(shape.Nullable(str))}}

@@ -1,7 +1,7 @@
 """DGFiP adapter (``dgfip``): our ``dgfip/situation_fiscale`` product, France Connect mode, with
 an optional ``annee`` (the income year).
 
-Speaks the tax-household API of ``broker.providers.simulators.dgfip`` and answers with the field
+Speaks the tax-household API of ``broker.demo.simulators.dgfip`` and answers with the field
 names of DGFiP's "API Impôt particulier" that the scope registry lists: ``rfr``, ``nbPart``,
 ``sitFam``, ``pac.nbPac``, ``pariso``, ``aft`` and the two filers' civil status
 (``nmNaiDec1``, ...). Filers' birth dates are given as ``YYYY-MM-DD`` (``00`` when unknown), like

@@ -1,7 +1,7 @@
 """Social-benefits adapter (``dss``): the five v3 benefit-status products, France Connect and
 identity modes.
 
-Speaks the JSON search of ``broker.providers.simulators.dss`` (POST: never retried, see
+Speaks the JSON search of ``broker.demo.simulators.dss`` (POST: never retried, see
 ``broker.providers.http``) and answers v3 ``data``: ``est_beneficiaire``, ``date_debut_droit``,
 plus ``avec_majoration`` (RSA, prime d'activité) or ``avec_participation`` (C2S).
 """

@@ -1,7 +1,7 @@
 """France Travail adapter: ``france_travail/statut`` and ``france_travail/indemnites``, by
 identifiant.
 
-Speaks the partner API of ``broker.providers.simulators.france_travail`` and answers the v3
+Speaks the partner API of ``broker.demo.simulators.france_travail`` and answers the v3
 ``data`` objects. As in v3, ``inscription.categorie.code`` is a number, ``identite.sexe`` is
 spelt out ("Féminin", "Masculin") and the payments answer does not repeat the identifiant.
 """

@@ -1,7 +1,7 @@
 """National Education adapter (``men``): ``men/scolarites`` in identity mode, with the required
 ``codeEtablissement`` (UAI) and ``anneeScolaire`` parameters.
 
-Speaks the pupil API of ``broker.providers.simulators.men`` and answers the v3 ``data`` object.
+Speaks the pupil API of ``broker.demo.simulators.men`` and answers the v3 ``data`` object.
 The provider matches on the complete birth date: a partial one is refused before any call.
 """
 

@@ -1,7 +1,7 @@
 """Higher-education adapter (``mesri``): ``mesri/statut_etudiant`` by identity, INE or France
 Connect.
 
-Speaks the enrolment API of ``broker.providers.simulators.mesri`` and answers the v3 ``data``
+Speaks the enrolment API of ``broker.demo.simulators.mesri`` and answers the v3 ``data``
 object: ``identite`` (left out in France Connect mode, as in v3) and ``admissions``.
 """
 
@@ -12,7 +12,7 @@ from typing import ClassVar
 from broker.providers.adapters.common import ProviderAdapter
 from broker.providers.base import Outcome, ProductCall
 from broker.providers.pivot import given_names
-from broker.providers.products import FRANCE_CONNECT, INE
+from broker.catalogue.products import FRANCE_CONNECT, INE
 from broker.providers.shape import ISO_DATE, Nullable
 
 # The MESRI's training regimes and the codes API Particulier v3 gives them.

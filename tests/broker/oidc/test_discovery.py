@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import httpx
 
-from broker.scopes import REGISTRY
+from broker.catalogue.scopes import REGISTRY
 
 
 def test_discovery_is_complete_and_truthful(broker):

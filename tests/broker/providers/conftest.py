@@ -12,9 +12,9 @@ import pytest
 
 from broker.demo.citizens import DemoCitizen, by_login
 from broker.demo.scenarios import SCENARIO_CITIZENS
-from broker.providers.base import Adapter, IdentityPivot, ProviderConfig
+from broker.providers.base import Adapter, ProviderPivot, ProviderConfig
 from broker.providers.registry import build_adapters
-from broker.providers.simulators import ROUTERS, SimulatorOptions, create_all_app
+from broker.demo.simulators import ROUTERS, SimulatorOptions, create_all_app
 from tests.broker.providers.scripted import ScriptedProvider
 from tests.servers import bound_socket, serve_app
 
@@ -57,7 +57,7 @@ def citizen(login: str) -> DemoCitizen:
     return found
 
 
-def pivot_of(person: DemoCitizen | str, **changes: Any) -> IdentityPivot:
+def pivot_of(person: DemoCitizen | str, **changes: Any) -> ProviderPivot:
     """The FranceConnect pivot of a test citizen; ``changes`` override its fields."""
     person = citizen(person) if isinstance(person, str) else person
     values = {
@@ -67,7 +67,7 @@ def pivot_of(person: DemoCitizen | str, **changes: Any) -> IdentityPivot:
         "usage_name": person.preferred_username,
     }
     values.update(changes)
-    return IdentityPivot(**values)
+    return ProviderPivot(**values)
 
 
 @pytest.fixture(scope="module")

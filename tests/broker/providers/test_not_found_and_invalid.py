@@ -10,7 +10,7 @@ import pytest
 
 from broker.providers.adapters import CnafAdapter
 from broker.providers.base import InvalidInput, NotFound, ProductCall, ProviderConfig
-from broker.providers.products import PRODUCTS
+from broker.catalogue.products import PRODUCTS
 from tests.broker.providers.conftest import pivot_of, with_adapters
 
 MEN_PARAMS = {"codeEtablissement": "0440021J", "anneeScolaire": "2026"}
@@ -127,7 +127,7 @@ def test_invalid_input_names_the_api_parameter(simulators_url, provider, call, p
 ])
 def test_calls_refused_before_any_request(call, parameter):
     """The base URL is a closed port: any I/O would end in Unavailable, not InvalidInput."""
-    from broker.providers.products import product
+    from broker.catalogue.products import product
     from broker.providers.registry import ADAPTER_CLASSES
 
     provider = product(call.product).provider if product(call.product) else "cnaf"

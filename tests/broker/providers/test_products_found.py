@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from broker.providers.base import Found, ProductCall
-from broker.providers.products import FRANCE_CONNECT, product
-from broker.scopes import REGISTRY
+from broker.catalogue.products import FRANCE_CONNECT, product
+from broker.catalogue.scopes import REGISTRY
 from tests.broker.providers.conftest import pivot_of, with_adapters
 
 # (product, mode, login or identifier, params): one found case per product and mode
@@ -84,7 +84,7 @@ def outcomes(simulators_url):
 
 
 def test_every_product_and_mode_is_covered():
-    from broker.providers.products import PRODUCTS
+    from broker.catalogue.products import PRODUCTS
     covered = {(key, mode) for key, mode, _, _ in FOUND_CASES}
     assert covered == {(p.key, m) for p in PRODUCTS for m in p.modes}
 

@@ -20,9 +20,9 @@ from broker.providers.base import (
     Unavailable,
     UnexpectedPayload,
 )
-from broker.providers.products import PRODUCTS
+from broker.catalogue.products import PRODUCTS
 from broker.providers.registry import ADAPTER_CLASSES
-from broker.providers.simulators import SimulatorOptions, create_app_for
+from broker.demo.simulators import SimulatorOptions, create_app_for
 from tests.broker.providers.conftest import (
     READ_TIMEOUT,
     RETRY_IN,
@@ -67,7 +67,7 @@ def test_every_scenario_kind_has_a_citizen():
 
 @pytest.mark.parametrize("login", [c.login for c in SCENARIO_CITIZENS])
 def test_scenario_at_every_provider_and_mode(simulators_url, login):
-    from broker.providers.products import product
+    from broker.catalogue.products import product
 
     calls = calls_for(login)
 

@@ -12,8 +12,8 @@ import pytest
 
 from broker.providers.base import Found, ProductCall, ProviderConfig, Unavailable
 from broker.providers.registry import ADAPTER_CLASSES, build_adapters
-from broker.providers.simulators import ROUTERS, SimulatorOptions, create_app_for
-from broker.scopes import PROVIDERS
+from broker.demo.simulators import ROUTERS, SimulatorOptions, create_app_for
+from broker.catalogue.scopes import PROVIDERS
 from tests.broker.providers.conftest import pivot_of, with_adapters
 from tests.servers import bound_socket, serve_app
 

@@ -7,10 +7,10 @@ import dataclasses
 
 from litestar.stores.memory import MemoryStore
 
-from broker.providers.base import IdentityPivot, ProductCall
+from broker.providers.base import ProviderPivot, ProductCall
 from broker.resources.cache import ResponseCache
 
-PIVOT = IdentityPivot(family_name="DUBOIS", given_names=("Angela",), gender="F",
+PIVOT = ProviderPivot(family_name="DUBOIS", given_names=("Angela",), gender="F",
                       birthdate="1962-08-24", birthcountry="99100", birthplace="75107")
 CALL = ProductCall(product="dss/revenu_solidarite_active", mode="identite", pivot=PIVOT,
                    request_id="r1")

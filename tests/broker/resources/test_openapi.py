@@ -14,17 +14,17 @@ import jsonschema_rs
 import pytest
 import schemathesis
 
-from broker.providers.products import FRANCE_CONNECT, PRODUCTS, Product
+from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS, Product
 from broker.resources.errors import PROVIDER_CODES
 from broker.resources.openapi import openapi_document
-from broker.resources.openapi_examples import EXAMPLES
+from broker.demo.openapi_examples import EXAMPLES, example_for
 from broker.resources.openapi_params import NAME_PATTERN
 from broker.resources.openapi_schemas import schema_name
 from broker.resources.params import NAME, ParameterProblems, parse_query
-from broker.scopes import REGISTRY
+from broker.catalogue.scopes import REGISTRY
 
 TODAY = date(2026, 11, 27)
-DOC = openapi_document("http://data.example/", today=TODAY)
+DOC = openapi_document("http://data.example/", today=TODAY, examples=example_for)
 ERROR_STATUSES = {"401", "403", "404", "422", "429", "502", "503", "504"}
 OPERATIONS = [(p, mode) for p in PRODUCTS for mode in p.modes]
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from broker.providers.products import product
+from broker.catalogue.products import product
 from broker.resources.params import ParameterProblems, parse_query, valid_siret, valid_uai
 
 TODAY = date(2026, 11, 27)

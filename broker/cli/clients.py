@@ -1,0 +1,59 @@
+"""``broker clients``: the OpenID Connect clients of the services, and their logos."""
+
+from __future__ import annotations
+
+import click
+
+from broker.cli.common import admin_action, database, load_settings, print_json
+
+@click.group()
+def clients() -> None:
+    """OpenID Connect clients of the services."""
+
+
+@clients.command("add")
+@click.option("--name", required=True, help="Service name; created if new, reused otherwise.")
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option("--scope", required=True, help='e.g. "openid profile"')
+@click.option("--auth-method", default="client_secret_basic", show_default=True,
+              type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt"]))
+@click.option("--jwks-uri", default=None)
+@click.option("--id-token-alg", default="ES256", show_default=True,
+              type=click.Choice(["ES256", "RS256"]))
+@click.option("--access-token-ttl", default=600, show_default=True, type=int)
+@click.option("--notification-uri", default=None,
+              help="Where signed consent events (revocation...) are posted.")
+def clients_add(name, redirect_uris, scope, auth_method, jwks_uri, id_token_alg,
+                access_token_ttl, notification_uri) -> None:
+    from broker.admin.clients import AdminError, ClientRegistration, add_client
+
+    settings = load_settings()
+    registration = ClientRegistration(
+        name=name, redirect_uris=list(redirect_uris), scope=scope, auth_method=auth_method,
+        jwks_uri=jwks_uri, id_token_alg=id_token_alg, access_token_ttl=access_token_ttl,
+        notification_uri=notification_uri)
+    try:
+        with database(settings).transaction() as session:
+            created = add_client(session, registration)
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+    print_json(created)
+
+
+@clients.command("logo")
+@click.option("--name", required=True, help="Service name.")
+@click.argument("image", type=click.File("rb"))
+def clients_logo(name, image) -> None:
+    """Set the logo (PNG or JPEG, at most 100 kB) the consent screen shows for a service."""
+    from broker.admin.clients import set_service_logo
+
+    data = image.read()
+    print_json(admin_action(lambda session: set_service_logo(session, name, data)))
+
+
+@clients.command("list")
+def clients_list() -> None:
+    from broker.admin.clients import list_clients
+
+    with database(load_settings()).reader() as session:
+        print_json(list_clients(session))

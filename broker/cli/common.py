@@ -1,0 +1,49 @@
+"""What every ``broker`` command uses: the settings, one JSON print, the database, admin
+actions in one transaction, the key store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from sqlmodel import Session
+
+from broker.admin.clients import AdminError
+from broker.core.db import Database
+from broker.core.settings import ConfigurationError, Settings
+from broker.keys.keystore import KeyStore
+from broker.keys.vault import KeyVault
+from broker.store.key_store import SqlKeyRepository
+
+T = TypeVar("T")
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except (ConfigurationError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def database(settings: Settings) -> Database:
+    return Database(settings.effective_database_url)
+
+
+def admin_action(action: Callable[[Session], T]) -> T:
+    """Run an admin action in one transaction; an AdminError is a one-line message."""
+    try:
+        with database(load_settings()).transaction() as session:
+            return action(session)
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def keystore(settings: Settings) -> KeyStore:
+    return KeyStore(SqlKeyRepository(database(settings)), KeyVault(settings.secret),
+                    max_token_ttl=settings.max_token_ttl)

@@ -1,0 +1,89 @@
+"""``broker habilitations`` and ``broker apikeys``: services' rights to data, and the API keys bound
+to them."""
+
+from __future__ import annotations
+
+import click
+
+from broker.oidc.models import ConsentMode
+from broker.cli.common import admin_action, database, load_settings, print_json
+
+@click.group()
+def habilitations() -> None:
+    """Habilitations: a service's approved right to data scopes, for a purpose."""
+
+
+@habilitations.command("add")
+@click.option("--service", required=True, help="Name of an existing service.")
+@click.option("--create-service", is_flag=True, help="Create the service if it does not exist.")
+@click.option("--scopes", required=True, help='Data scopes, e.g. "cnaf_quotient_familial"')
+@click.option("--purpose", required=True)
+@click.option("--legal-basis", required=True)
+@click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day of validity (YYYY-MM-DD, UTC).")
+@click.option("--rate-limit", type=int, default=None, help="Requests per second (default 20).")
+@click.option("--optional-scopes", default="", help="Scopes the citizen may untick.")
+@click.option("--consent", "consent_mode", type=click.Choice([mode.value for mode in ConsentMode]),
+              default=ConsentMode.RECURRING.value, show_default=True,
+              help="one_time: nothing remembered; recurring: remembered, with refresh tokens.")
+@click.option("--consent-days", type=int, default=None,
+              help="How long a recurring consent lasts (default and maximum 365).")
+@click.option("--legal-basis-url", default=None, help="Link to the legal text.")
+def habilitations_add(service, create_service, scopes, purpose, legal_basis, expires,
+                      rate_limit, optional_scopes, consent_mode, consent_days,
+                      legal_basis_url) -> None:
+    from broker.admin.habilitations import HabilitationRequest, add_habilitation
+
+    request = HabilitationRequest(service=service, scopes=scopes, purpose=purpose,
+                                  legal_basis=legal_basis,
+                                  expires=expires.date() if expires else None,
+                                  rate_limit=rate_limit, create_service=create_service,
+                                  optional_scopes=optional_scopes, consent_mode=consent_mode,
+                                  consent_days=consent_days, legal_basis_url=legal_basis_url)
+    print_json(admin_action(lambda session: add_habilitation(session, request)))
+
+
+@habilitations.command("list")
+def habilitations_list() -> None:
+    from broker.admin.habilitations import list_habilitations
+
+    with database(load_settings()).reader() as session:
+        print_json(list_habilitations(session))
+
+
+@habilitations.command("revoke")
+@click.argument("habilitation_id")
+def habilitations_revoke(habilitation_id) -> None:
+    from broker.admin.habilitations import revoke_habilitation
+
+    print_json(admin_action(lambda session: revoke_habilitation(session, habilitation_id)))
+
+
+@click.group()
+def apikeys() -> None:
+    """API keys of agents' software, each bound to one habilitation."""
+
+
+@apikeys.command("issue")
+@click.argument("habilitation_id")
+def apikeys_issue(habilitation_id) -> None:
+    """Print a new key once; only its digest is stored."""
+    from broker.admin.habilitations import issue_api_key
+
+    print_json(admin_action(lambda session: issue_api_key(session, habilitation_id)))
+
+
+@apikeys.command("revoke")
+@click.argument("key_id")
+def apikeys_revoke(key_id) -> None:
+    from broker.admin.habilitations import revoke_api_key
+
+    print_json(admin_action(lambda session: revoke_api_key(session, key_id)))
+
+
+@apikeys.command("list")
+def apikeys_list() -> None:
+    from broker.admin.habilitations import list_api_keys
+
+    with database(load_settings()).reader() as session:
+        print_json(list_api_keys(session))

@@ -1,0 +1,93 @@
+"""``broker run``, ``broker resources run`` and ``broker simulators run``: the servers."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from broker.cli.common import keystore, load_settings
+from broker.core.settings import ConfigurationError
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def run(host: str, port: int, workers: int) -> None:
+    """Serve the broker. The issuer defaults to http://HOST:PORT unless BROKER_ISSUER is set."""
+    import uvicorn
+
+    from broker.asgi import ISSUER_DEFAULT_ENV
+    from broker.keys.keystore import SUPPORTED_ALGS
+    from broker.keys.vault import VaultError
+
+    settings = load_settings().with_issuer_default(host, port)
+    os.environ[ISSUER_DEFAULT_ENV] = settings.issuer_url  # read by worker processes too
+    # Generate missing keys once, here, so that several workers do not race to create them,
+    # and open them: a wrong key-encryption secret stops here with a non-zero exit status.
+    keys = keystore(settings)
+    keys.ensure_keys()
+    try:
+        for alg in SUPPORTED_ALGS:
+            keys.signing_key(alg)
+    except VaultError as exc:
+        raise click.ClickException(str(exc)) from exc
+    uvicorn.run("broker.asgi:build", factory=True, host=host, port=port, workers=workers,
+                log_config=None, access_log=False, server_header=False, proxy_headers=False)
+
+
+@click.group()
+def resources() -> None:
+    """The data API (resource server)."""
+
+
+@resources.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8002, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def resources_run(host: str, port: int, workers: int) -> None:
+    """Serve the data API. BROKER_ISSUER must name the broker whose tokens it accepts."""
+    import uvicorn
+
+    from broker.resources.cache import check_lifetimes
+
+    settings = load_settings()
+    if not settings.issuer:
+        raise click.ClickException("set BROKER_ISSUER to the issuer URL of the broker whose "
+                                   "access tokens this data API accepts")
+    try:
+        check_lifetimes(settings.cache_lifetimes)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    uvicorn.run("broker.asgi:build_resources", factory=True, host=host, port=port,
+                workers=workers, log_config=None, access_log=False, server_header=False,
+                proxy_headers=False)
+
+
+@click.group()
+def simulators() -> None:
+    """Simulators of the data providers, for development and tests."""
+
+
+@simulators.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8003, show_default=True, type=int)
+@click.option("--provider", default=None,
+              help="Serve only this provider's simulator (default: all, under /<provider>).")
+@click.option("--slow-seconds", default=30.0, show_default=True, type=float,
+              help="How long the 'slow' scenario citizens make the simulators wait.")
+@click.option("--maintenance", is_flag=True, help="Answer every call with a maintenance window.")
+def simulators_run(host: str, port: int, provider: str | None, slow_seconds: float,
+                   maintenance: bool) -> None:
+    import uvicorn
+
+    from broker.demo.simulators import SimulatorOptions, create_all_app, create_app_for
+
+    options = SimulatorOptions(slow_seconds=slow_seconds, maintenance=maintenance)
+    try:
+        app = create_app_for(provider, options) if provider else create_all_app(options)
+    except KeyError as exc:
+        raise click.ClickException(f"unknown provider {provider!r}") from exc
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
+                server_header=False)

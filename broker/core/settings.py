@@ -1,0 +1,162 @@
+"""Broker settings, read from the environment with the ``BROKER_`` prefix.
+
+With nothing set the broker runs in development mode: SQLite under ``var/``, a key-encryption
+secret generated once into ``var/``, plain-HTTP loopback issuer. Production mode
+(``BROKER_ENV=production``) refuses to start unless every secret and the issuer are given.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger("broker.settings")
+
+VAR_DIR = Path("var")
+DEV_SECRET_FILE = "dev-secret.key"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+MAX_ACCESS_TOKEN_TTL = 3600  # per-client access-token lifetimes are capped at this
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the settings do not allow the broker to start safely."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BROKER_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = ""
+    issuer: str = ""
+    key_encryption_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret from which the keys encrypting signing keys at rest are derived",
+    )
+    var_dir: Path = VAR_DIR
+
+    code_ttl: int = 60
+    interaction_ttl: int = 900
+    session_ttl: int = 8 * 3600
+    id_token_ttl: int = 300
+    resource_audience: str = ""
+    theme_dir: Path | None = None
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+
+    # Data API: where the data providers are (each under PROVIDERS_URL/<provider key> unless
+    # PROVIDER_URLS, a JSON object, names its own URL), and how long to wait for them.
+    providers_url: str = "http://127.0.0.1:8003"
+    provider_urls: dict[str, str] = Field(default_factory=dict)
+    provider_connect_timeout: float = Field(default=1.0, gt=0, le=30)
+    provider_read_timeout: float = Field(default=5.0, gt=0, le=60)
+    provider_retries: int = Field(default=1, ge=0, le=3)
+    rate_limit: int = Field(default=20, ge=1, description="Requests/s per token or API key")
+    # Seconds to keep each product's provider answers, e.g. {"dss/quotient_familial": 3600}
+    # (JSON in BROKER_CACHE_LIFETIMES); a product not listed is never cached.
+    cache_lifetimes: dict[str, int] = Field(default_factory=dict)
+    redis_url: str = ""
+
+    @model_validator(mode="after")
+    def _check_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        missing = [
+            name
+            for name, value in (
+                ("BROKER_DATABASE_URL", self.database_url),
+                ("BROKER_ISSUER", self.issuer),
+                ("BROKER_KEY_ENCRYPTION_SECRET", self.key_encryption_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError(
+                "production mode refuses to start without: " + ", ".join(missing)
+            )
+        secret = self.key_encryption_secret.get_secret_value()  # type: ignore[union-attr]
+        if len(secret) < 32:
+            raise ConfigurationError("BROKER_KEY_ENCRYPTION_SECRET must be at least 32 characters")
+        if urlsplit(self.issuer).scheme != "https":
+            raise ConfigurationError("BROKER_ISSUER must be an https URL in production")
+        return self
+
+    @model_validator(mode="after")
+    def _check_plain_http_issuer(self) -> Settings:
+        parts = urlsplit(self.issuer) if self.issuer else None
+        if parts and parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+            raise ConfigurationError("a plain http BROKER_ISSUER is only allowed on loopback")
+        return self
+
+    def provider_url(self, provider: str) -> str:
+        return self.provider_urls.get(provider) or f"{self.providers_url.rstrip('/')}/{provider}"
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.var_dir / 'broker.db').resolve()}"
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The key-encryption secret; in development, generated once and kept under var/."""
+        if self.key_encryption_secret is not None:
+            return self.key_encryption_secret.get_secret_value().encode()
+        if not self.is_development:  # pragma: no cover - guarded by the validator
+            raise ConfigurationError("BROKER_KEY_ENCRYPTION_SECRET is required")
+        path = self.var_dir / DEV_SECRET_FILE
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+    def with_issuer_default(self, host: str, port: int) -> Settings:
+        """The issuer defaults to http://HOST:PORT unless BROKER_ISSUER is set."""
+        if self.issuer:
+            return self
+        shown_host = f"[{host}]" if ":" in host else host
+        return self.model_copy(update={"issuer": f"http://{shown_host}:{port}"})
+
+    @property
+    def issuer_url(self) -> str:
+        if not self.issuer:
+            raise ConfigurationError("no issuer: set BROKER_ISSUER or start with --host/--port")
+        return self.issuer.rstrip("/")
+
+    @property
+    def resource_server_audience(self) -> str:
+        return self.resource_audience or f"{self.issuer_url}/v3"
+
+    @property
+    def max_token_ttl(self) -> int:
+        """The longest any token signed now may live: retired keys stay published that long."""
+        return max(MAX_ACCESS_TOKEN_TTL, self.id_token_ttl)
+
+    @property
+    def allows_insecure_transport(self) -> bool:
+        """Plain HTTP only in development and only on a loopback issuer."""
+        return self.is_development and urlsplit(self.issuer_url).hostname in LOOPBACK_HOSTS
+
+    @property
+    def secure_cookies(self) -> bool:
+        return urlsplit(self.issuer_url).scheme == "https"
+
+    def describe_mode(self) -> str:
+        if self.is_development:
+            return (
+                "DEVELOPMENT MODE: SQLite by default, generated secret under var/, "
+                "plain HTTP allowed on loopback only. Never expose this to real users."
+            )
+        return "production mode"

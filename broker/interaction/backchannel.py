@@ -1,0 +1,103 @@
+"""The back-channel end of the flow: the service redeems its code (or refresh token) at /token
+and reads /userinfo; data providers introspect the access tokens they receive.
+
+Each call is one database transaction; tokens are read from the database at every use, so a
+revocation takes effect on the next request."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from joserfc import jws
+
+from broker.catalogue.scopes import REGISTRY
+from broker.interaction.context import FlowContext
+from broker.oidc.introspection import IntrospectionServer
+from broker.oidc.request import HttpRequestData
+from broker.oidc.server import ProtocolResponse
+from broker.oidc.tokens import InvalidAccessToken, verify_access_token
+from broker.oidc.userinfo import userinfo_claims
+from broker.store.data_access_store import SqlDataAccessStore
+from broker.store.oidc_store import SqlOidcStore
+
+
+class InsufficientScope(Exception):
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class BackChannel:
+    def __init__(self, context: FlowContext) -> None:
+        self.context = context
+
+    async def prefetch_client_keys(self, http: HttpRequestData) -> None:
+        """Fetch a private_key_jwt client's remote JWKS off the synchronous path."""
+        assertion = http.first("client_assertion")
+        if not assertion:
+            return
+        client_id = http.first("client_id") or unverified_subject(assertion)
+        if not client_id:
+            return
+        context = self.context
+        with context.db.connect() as conn:
+            client = context.store(conn).get_client(client_id)
+        if client and client.jwks is None and client.jwks_uri:
+            await context.jwks_cache.prefetch(client.jwks_uri, kid=unverified_kid(assertion))
+
+    def token(self, http: HttpRequestData) -> ProtocolResponse:
+        context = self.context
+        with context.db.begin() as conn:
+            grants = context.token_grants(conn)
+            response = context.server(conn, grants).create_token_response(http)
+        grants.after_commit()
+        return response
+
+    def introspect(self, http: HttpRequestData) -> ProtocolResponse:
+        """RFC 7662 for data providers; tokens are read from the database on every call."""
+        context = self.context
+        with context.db.connect() as conn:
+            def grant_standing(grant_id: str | None, now: int) -> tuple[bool, str | None]:
+                standing = context.consent.standing(conn, grant_id, now)
+                return standing.active, standing.habilitation_id
+
+            server = IntrospectionServer(
+                context.config, SqlOidcStore(conn), SqlDataAccessStore(conn),  # no client cache
+                context.keys.verification_keys(), context.keys.signing_key(), grant_standing)
+            return server.introspect(http)
+
+    def userinfo(self, token: str) -> dict[str, Any]:
+        """Raises InvalidAccessToken (401) or InsufficientScope (403)."""
+        context = self.context
+        with context.db.connect() as conn:
+            store = context.store(conn)
+            record = verify_access_token(token, context.keys.verification_keys(),
+                                         context.config, store,
+                                         audience=context.config.userinfo_endpoint)
+            if "openid" not in record.scope.split():
+                raise InsufficientScope("The access token was not issued with the openid scope.")
+            client = store.get_client(record.client_id)
+            citizen = store.get_citizen(record.citizen_id)
+            if client is None or citizen is None:
+                raise InvalidAccessToken("The access token's client or subject no longer exists.")
+            return userinfo_claims(context.config, record, client, citizen, REGISTRY.claims_for)
+
+
+def unverified_kid(assertion: str) -> str | None:
+    """The ``kid`` a client assertion names, before anything is verified (to fetch keys)."""
+    try:
+        kid = jws.extract_compact(assertion.encode()).headers().get("kid")
+    except Exception:
+        return None
+    return kid if isinstance(kid, str) else None
+
+
+def unverified_subject(assertion: str) -> str | None:
+    """The client a client assertion claims to come from, before anything is verified."""
+    try:
+        claims = json.loads(jws.extract_compact(assertion.encode()).payload)
+    except Exception:
+        return None
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    return sub if isinstance(sub, str) else None

@@ -1,0 +1,127 @@
+"""The front-channel steps of the authorization flow: /authorize, then the identity provider's
+login; the consent step is handed to the consent screen (``handoff``).
+
+Each step is one database transaction: a step either happens entirely or not at all. Web
+controllers call these methods and only translate their results into HTTP."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+
+from broker.core.security import random_token
+from broker.interaction.context import FlowContext
+from broker.interaction.sessions import BrowserSessions
+from broker.interaction.states import State
+from broker.oidc import authorize
+from broker.oidc.request import HttpRequestData
+from broker.oidc.server import split_scope
+
+MAX_BROWSER_ID = 128
+
+
+class UnmetAuthenticationRequirements(OAuth2Error):
+    """OpenID Connect "Unmet Authentication Requirements 1.0": acr_values could not be met."""
+
+    error = "unmet_authentication_requirements"
+
+
+@dataclass
+class StepResult:
+    """Where the browser goes next, and the cookies to (re)set on the way."""
+
+    location: str | None = None
+    error_page: authorize.ErrorPage | None = None
+    new_browser_id: str | None = None
+    new_session_id: str | None = None
+    login_error: str | None = None
+
+
+@dataclass(frozen=True)
+class LoginForm:
+    step_token: str
+    client_name: str
+    ui_locales: str | None  # of the authorization request
+
+
+class AuthorizationFlow:
+    def __init__(self, context: FlowContext, sessions: BrowserSessions) -> None:
+        self.context = context
+        self.sessions = sessions
+
+    # -- /authorize ------------------------------------------------------------------------
+    def authorize(self, http: HttpRequestData, browser_id: str | None,
+                  session_id: str | None) -> StepResult:
+        context = self.context
+        now = int(time.time())
+        result = StepResult()
+        if not browser_id or len(browser_id) > MAX_BROWSER_ID:
+            browser_id = result.new_browser_id = random_token(32)
+        with context.db.begin() as conn:
+            auth = self.sessions.find(conn, session_id, browser_id, now)
+            server = context.server(conn)
+
+            def covering(citizen_id, client, scopes):
+                return context.covering_grant(conn, citizen_id, client, scopes, now)
+
+            outcome = authorize.authorize(server, http, auth, covering, now)
+            if isinstance(outcome, authorize.ErrorPage):
+                result.error_page = outcome
+            elif isinstance(outcome, authorize.RedirectToClient):
+                result.location = outcome.location
+            else:
+                start = State.LOGIN if outcome.step == "login" else State.CONSENT
+                interaction_id = context.interactions(conn).start(
+                    outcome.client.client_id, outcome.params, browser_id, start,
+                    outcome.authentication, now)
+                result.location = context.interaction_url(interaction_id, outcome.step)
+        return result
+
+    # -- login (demo identity provider) -----------------------------------------------------
+    def login_form(self, interaction_id: str, browser_id: str | None) -> LoginForm:
+        context = self.context
+        with context.db.connect() as conn:
+            view = context.open(conn, interaction_id, browser_id, State.LOGIN)
+            client = context.store(conn).get_client(view.client_id)
+            return LoginForm(context.interactions(conn).step_token(view, browser_id or ""),
+                             client.name if client else "", view.params.get("ui_locales"))
+
+    async def login(self, interaction_id: str, browser_id: str | None, step_token: str | None,
+                    login: str, password: str) -> StepResult:
+        context = self.context
+        with context.db.connect() as conn:
+            view = context.open(conn, interaction_id, browser_id, State.LOGIN)
+            context.interactions(conn).check_step_token(view, browser_id or "", step_token)
+            account = self.sessions.idp.find(conn, login)
+        identity = await self.sessions.idp.verify(account, password)
+        if identity is None:
+            return StepResult(login_error="Identifiant ou mot de passe incorrect.")
+        now = int(time.time())
+        with context.db.begin() as conn:
+            # Not read again: the state machine's compare-and-set below makes this step happen
+            # once, even if the same form was posted twice while the password was checked.
+            interactions = context.interactions(conn)
+            server = context.server(conn)
+            session_id, auth = self.sessions.open(conn, browser_id or "", identity, now)
+            if not authorize.meets_acr(view.params, auth.acr):
+                interactions.move(view, State.FAILED)
+                return StepResult(location=authorize.deny(
+                    server, view.params, UnmetAuthenticationRequirements(
+                        "The account does not reach the requested acr level.")))
+            result = StepResult(new_session_id=session_id)
+            scopes = split_scope(view.params.get("scope"))
+            wants_consent = "consent" in (view.params.get("prompt") or "").split()
+            client = server.store.get_client(view.client_id)
+            grant_id = None if wants_consent or client is None else context.covering_grant(
+                conn, auth.citizen_id, client, scopes, now)
+            if grant_id:
+                interactions.move(view, State.DONE, auth)
+                result.location = context.issue_code(server, view.params, auth,
+                                                     " ".join(scopes), grant_id)
+            else:
+                interactions.move(view, State.CONSENT, auth)
+                result.location = context.interaction_url(view.id, "consent")
+            return result
+

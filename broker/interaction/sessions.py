@@ -1,0 +1,61 @@
+"""Single sign-on sessions of a browser: opened when the identity provider authenticates the
+citizen (during an authorization request, or at the citizen space's sign-in), bound to the
+browser that signed in, ended at sign-out."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import Connection
+
+from broker.core.db import Database
+from broker.core.security import random_token
+from broker.identity.base import VerifiedIdentity
+from broker.identity.citizens import upsert_citizen
+from broker.identity.demo import DemoIdentityProvider
+from broker.interaction.sql import SqlSessionRepository, end_session
+from broker.oidc.models import Authentication
+
+
+class BrowserSessions:
+    def __init__(self, db: Database, idp: DemoIdentityProvider, ttl: int) -> None:
+        self.db = db
+        self.idp = idp
+        self.ttl = ttl
+
+    async def authenticate(self, login: str, password: str) -> VerifiedIdentity | None:
+        """The identity provider's answer. No database connection is held while the password
+        is checked (off the event loop)."""
+        with self.db.connect() as conn:
+            account = self.idp.find(conn, login)
+        return await self.idp.verify(account, password)
+
+    def open(self, conn: Connection, browser_id: str, identity: VerifiedIdentity,
+             now: int) -> tuple[str, Authentication]:
+        """A new session for the citizen ``identity`` names (kept as last received), in the
+        caller's transaction: its id, for the cookie, and what it establishes."""
+        auth = Authentication(citizen_id=upsert_citizen(conn, identity, now), acr=identity.acr,
+                              amr=list(identity.amr), auth_time=now, idp=identity.idp)
+        session_id = random_token(32)
+        SqlSessionRepository(conn).create(session_id, browser_id, auth, now + self.ttl)
+        return session_id, auth
+
+    def find(self, conn: Connection, session_id: str | None, browser_id: str,
+             now: int) -> Authentication | None:
+        """The session's authentication if it is live and this browser's."""
+        if not session_id:
+            return None
+        return SqlSessionRepository(conn).find(session_id, browser_id, now)
+
+    def citizen(self, session_id: str | None, browser_id: str | None) -> str | None:
+        """The citizen signed in with this session in this browser, if any."""
+        if not session_id or not browser_id:
+            return None
+        with self.db.connect() as conn:
+            auth = self.find(conn, session_id, browser_id, int(time.time()))
+        return auth.citizen_id if auth else None
+
+    def end(self, session_id: str) -> None:
+        """Sign-out: the session stops working at once, in every tab."""
+        with self.db.begin() as conn:
+            end_session(conn, session_id, int(time.time()))

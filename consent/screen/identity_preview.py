@@ -1,0 +1,46 @@
+"""The identity items of the consent screen's preview: the values the identity provider sent,
+which the broker already holds (no provider is called)."""
+
+from __future__ import annotations
+
+from broker.oidc.models import CitizenIdentity
+from broker.resources.preview import OK, ProviderPreview
+from broker.resources.readable import PreviewValue, readable_date
+from broker.catalogue.registry import IDENTITY
+from broker.catalogue.scopes import REGISTRY
+
+LABELS = {  # claim -> (French, English)
+    "given_name": ("Prénoms", "Given names"),
+    "family_name": ("Nom de naissance", "Birth name"),
+    "preferred_username": ("Nom d'usage", "Usual name"),
+    "birthdate": ("Date de naissance", "Date of birth"),
+    "gender": ("Sexe", "Sex"),
+    "birthplace": ("Lieu de naissance (code INSEE)", "Place of birth (INSEE code)"),
+    "birthcountry": ("Pays de naissance (code INSEE)", "Country of birth (INSEE code)"),
+    "email": ("Adresse électronique", "Email address"),
+}
+GENDERS = {"female": ("Féminin", "Female"), "male": ("Masculin", "Male")}
+
+
+def identity_preview(citizen: CitizenIdentity, scopes: list[str],
+                     locale: str) -> ProviderPreview | None:
+    en = locale == "en"
+    values: dict[str, list[PreviewValue]] = {}
+    for name in scopes:
+        scope = REGISTRY.get(name)
+        if scope is None or scope.kind != IDENTITY:
+            continue
+        shown = [PreviewValue(LABELS[claim][en], _value(citizen, claim, en))
+                 for claim in scope.claims if claim in LABELS]
+        if shown:
+            values[name] = shown
+    return ProviderPreview(provider="identity", status=OK, values=values) if values else None
+
+
+def _value(citizen: CitizenIdentity, claim: str, en: bool) -> str:
+    raw = citizen.claim(claim) or ""
+    if claim == "gender" and raw in GENDERS:
+        return GENDERS[raw][en]
+    if claim == "birthdate" and raw:
+        return readable_date(raw, en) or raw
+    return raw or ("not provided" if en else "non renseigné")

@@ -1,0 +1,125 @@
+"""The citizen's space ("Mon espace"): sign-in through the same identity provider, their
+consents, the journal of accesses to their data, receipts, export, revocation.
+
+The web layer (``consent.space.controller``) stays thin; every read and change here is bound
+to the citizen of the browser session, so one citizen can never reach another's records."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, select
+
+from broker.core.db import Database
+from broker.core.security import keyed_digest
+from broker.interaction.sessions import BrowserSessions
+from broker.resources.subjects import identity_digest, pivot_of
+from broker.store.models import Service
+from broker.store.oidc_store import SqlOidcStore
+from consent.changes import ConsentChanges
+from consent.lifecycle import GrantChange, GrantNotChangeable
+from consent.space import history
+
+SERVICE = Service.__table__
+T = TypeVar("T")
+MAX_SERVICE_ID = 64
+
+
+@dataclass(frozen=True)
+class SignIn:
+    session_id: str | None = None
+    error: bool = False
+
+
+class CitizenSpace:
+    def __init__(self, db: Database, sessions: BrowserSessions, changes: ConsentChanges,
+                 form_key: bytes, journal_key: bytes) -> None:
+        self.db = db
+        self.sessions = sessions
+        self.changes = changes
+        self.form_key = form_key  # the forms' CSRF tokens
+        self.journal_key = journal_key  # the data API's: finds calls made by API key
+
+    # -- sign-in -----------------------------------------------------------------------------
+    def form_token(self, purpose: str, binding: str) -> str:
+        """CSRF token of a form, bound to the browser (sign-in) or the session (the rest)."""
+        return keyed_digest(self.form_key, f"space|{purpose}|{binding}")
+
+    def check_token(self, purpose: str, binding: str | None, token: str | None) -> bool:
+        if not binding or not token:
+            return False
+        return hmac.compare_digest(self.form_token(purpose, binding), token)
+
+    async def sign_in(self, browser_id: str, login: str, password: str) -> SignIn:
+        identity = await self.sessions.authenticate(login, password)
+        if identity is None:
+            return SignIn(error=True)
+        with self.db.begin() as conn:
+            session_id, _ = self.sessions.open(conn, browser_id, identity, int(time.time()))
+        return SignIn(session_id=session_id)
+
+    def citizen(self, session_id: str | None, browser_id: str | None) -> str | None:
+        return self.sessions.citizen(session_id, browser_id)
+
+    def sign_out(self, session_id: str) -> None:
+        self.sessions.end(session_id)
+
+    # -- reads -------------------------------------------------------------------------------
+    def overview(self, citizen_id: str) -> dict[str, Any]:
+        with self.db.connect() as conn:
+            citizen = SqlOidcStore(conn).get_citizen(citizen_id)
+            consents = history.consents(conn, citizen_id, int(time.time()))
+        return {"citizen": citizen, "consents": consents}
+
+    def journal(self, citizen_id: str, page: int) -> history.JournalPage:
+        with self.db.connect() as conn:
+            return history.journal(conn, citizen_id, self.identity_digest(conn, citizen_id),
+                                   page)
+
+    def receipt(self, citizen_id: str, grant_id: str) -> tuple[str, history.ConsentView] | None:
+        with self.db.connect() as conn:
+            receipt = history.receipt_of(conn, citizen_id, grant_id)
+            if receipt is None:
+                return None
+            [view] = history.consents(conn, citizen_id, int(time.time()), grant_id)
+        return receipt, view
+
+    def export(self, citizen_id: str) -> dict[str, Any]:
+        with self.db.connect() as conn:
+            return history.export(conn, citizen_id, self.identity_digest(conn, citizen_id),
+                                  int(time.time()))
+
+    def logo(self, service_id: str) -> tuple[bytes, str] | None:
+        if len(service_id) > MAX_SERVICE_ID:
+            return None
+        with self.db.connect() as conn:
+            row = conn.execute(select(SERVICE.c.logo, SERVICE.c.logo_type).where(
+                SERVICE.c.id == service_id)).first()
+        return (row.logo, row.logo_type) if row is not None and row.logo else None
+
+    # -- changes -----------------------------------------------------------------------------
+    def revoke(self, citizen_id: str, grant_id: str) -> list[GrantChange] | None:
+        return self._change(lambda conn, now: self.changes.withdraw(conn, grant_id, citizen_id,
+                                                                    now))
+
+    def narrow(self, citizen_id: str, grant_id: str, scopes: list[str]) -> GrantChange | None:
+        return self._change(lambda conn, now: self.changes.narrow(
+            conn, grant_id, citizen_id, scopes, now))
+
+    def _change(self, action: Callable[[Connection, int], T]) -> T | None:
+        try:
+            with self.db.begin() as conn:
+                change = action(conn, int(time.time()))
+        except GrantNotChangeable:
+            return None
+        self.changes.on_enqueued()  # committed: the services are told now
+        return change
+
+    def identity_digest(self, conn: Connection, citizen_id: str) -> str | None:
+        """The keyed digest the data API journals API-key calls about this citizen under."""
+        citizen = SqlOidcStore(conn).get_citizen(citizen_id)
+        return identity_digest(self.journal_key, pivot_of(citizen)) if citizen else None

@@ -1,0 +1,119 @@
+"""``broker habilitations`` and ``broker apikeys``: JSON out, keys shown once, stored as digests."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from broker.core.db import Database
+from broker.core.security import digest
+from broker.store.data_access_models import ApiKey, Habilitation
+from tests.broker.cli.test_cli import cli  # noqa: F401  (fixture)
+
+QF = "cnaf_quotient_familial cnaf_enfants"
+
+
+def add(cli, *extra: str, ok: bool = True):  # noqa: F811
+    return cli("habilitations", "add", "--service", "CCAS de Villebourg", "--create-service",
+               "--scopes", QF,
+               "--purpose", "Tarifs sociaux", "--legal-basis", "Code de l'action sociale",
+               *extra, ok=ok)
+
+
+def test_habilitation_add_prints_json(cli, database_url):  # noqa: F811
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    created = json.loads(add(cli, "--expires", tomorrow, "--rate-limit", "5").stdout)
+    assert created["id"].startswith("hab_") and created["service"] == "CCAS de Villebourg"
+    assert created["scopes"] == ["cnaf_quotient_familial", "cnaf_enfants"]
+    assert created["rate_limit"] == 5 and created["active"] is True
+    assert created["expires_at"] > created["created_at"]
+    listed = json.loads(cli("habilitations", "list").stdout)
+    assert [h["id"] for h in listed if h["service"] == "CCAS de Villebourg"] == [created["id"]]
+
+
+def test_habilitation_refuses_bad_input_in_one_line(cli):  # noqa: F811
+    cases = [
+        (["--scopes", "openid profile"], "identity scopes need no habilitation"),
+        (["--scopes", "cnaf_quotient_familial nope"], "unknown scopes: nope"),
+        (["--expires", "2001-01-01"], "in the past"),
+        (["--rate-limit", "0"], "--rate-limit"),
+    ]
+    for extra, message in cases:
+        args = ["habilitations", "add", "--service", "S", "--scopes", QF, "--purpose", "p",
+                "--legal-basis", "l", *extra]
+        result = cli(*args, ok=False)
+        assert result.returncode == 1 and message in result.stderr, (extra, result.stderr)
+        assert "Traceback" not in result.stderr
+    blank = cli("habilitations", "add", "--service", "S", "--scopes", QF, "--purpose", " ",
+                "--legal-basis", "l", "--create-service", ok=False)
+    assert blank.returncode == 1 and "must not be blank" in blank.stderr
+    assert [h for h in json.loads(cli("habilitations", "list").stdout) if h["service"] == "S"] == []
+    typo = cli("habilitations", "add", "--service", "CCAS de Vilebourg", "--scopes", QF,
+               "--purpose", "p", "--legal-basis", "l", ok=False)
+    assert typo.returncode == 1 and "no service named 'CCAS de Vilebourg'" in typo.stderr
+
+
+def test_habilitation_consent_terms(cli, tmp_path):  # noqa: F811
+    created = json.loads(add(cli, "--optional-scopes", "cnaf_enfants", "--consent-days", "90",
+                             "--legal-basis-url", "https://www.legifrance.gouv.fr/x").stdout)
+    assert created["optional_scopes"] == ["cnaf_enfants"]
+    assert (created["consent_mode"], created["consent_days"]) == ("recurring", 90)
+    one_time = json.loads(add(cli, "--consent", "one_time").stdout)
+    assert (one_time["consent_mode"], one_time["consent_days"]) == ("one_time", None)
+    default = json.loads(add(cli).stdout)
+    assert default["consent_days"] == 365 and default["optional_scopes"] == []
+    cases = [
+        (["--consent-days", "400"], "between 1 and 365"),
+        (["--consent-days", "0"], "between 1 and 365"),
+        (["--consent", "one_time", "--consent-days", "30"], "recurring consents only"),
+        (["--optional-scopes", "cnaf_adresse"], "must be among --scopes"),
+        (["--optional-scopes", QF], "at least one scope must be required"),
+        (["--legal-basis-url", "javascript:alert(1)"], "--legal-basis-url"),
+    ]
+    for extra, message in cases:
+        result = add(cli, *extra, ok=False)
+        assert result.returncode == 1 and message in result.stderr, (extra, result.stderr)
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    set_logo = json.loads(cli("clients", "logo", "--name", "CCAS de Villebourg",
+                              str(logo)).stdout)
+    assert set_logo["logo_type"] == "image/png"
+    svg = tmp_path / "logo.svg"
+    svg.write_text("<svg onload='alert(1)'/>")
+    refused = cli("clients", "logo", "--name", "CCAS de Villebourg", str(svg), ok=False)
+    assert refused.returncode == 1 and "PNG or JPEG" in refused.stderr
+
+
+def test_api_key_is_shown_once_and_stored_as_a_digest(cli, database_url):  # noqa: F811
+    habilitation = json.loads(add(cli).stdout)
+    issued = json.loads(cli("apikeys", "issue", habilitation["id"]).stdout)
+    assert issued["api_key"].startswith("bpk_") and len(issued["api_key"]) >= 40
+    db = Database(database_url)
+    with db.reader() as s:
+        row = s.get(ApiKey, issued["id"])
+    assert row.digest == digest(issued["api_key"])
+    assert issued["api_key"] not in json.dumps(row.model_dump())
+    assert issued["api_key"] not in cli("apikeys", "list").stdout
+
+    revoked = json.loads(cli("apikeys", "revoke", issued["id"]).stdout)
+    assert revoked["revoked_at"] and revoked["already_revoked"] is False
+    assert json.loads(cli("apikeys", "revoke", issued["id"]).stdout)["already_revoked"] is True
+    unknown = cli("apikeys", "revoke", "key_nope", ok=False)
+    assert unknown.returncode == 1 and "no API key" in unknown.stderr
+
+    cli("habilitations", "revoke", habilitation["id"])
+    with db.reader() as s:
+        assert s.get(Habilitation, habilitation["id"]).revoked_at is not None
+    db.dispose()
+    refused = cli("apikeys", "issue", habilitation["id"], ok=False)
+    assert refused.returncode == 1 and "no longer active" in refused.stderr
+
+
+def test_introspection_clients(cli, database_url):  # noqa: F811
+    created = json.loads(cli("introspection", "add", "--provider", "dgfip").stdout)
+    assert created["client_id"].startswith("rs_") and len(created["client_secret"]) >= 43
+    assert created["client_secret"] not in cli("introspection", "list").stdout
+    bad = cli("introspection", "add", "--provider", "nope", ok=False)
+    assert bad.returncode == 1 and "--provider must be one of" in bad.stderr
+    revoked = json.loads(cli("introspection", "revoke", created["client_id"]).stdout)
+    assert revoked["revoked_at"]
