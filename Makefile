@@ -2,6 +2,7 @@
 #   make run   - the whole system on the embedded defaults (SQLite, demo identity provider,
 #                demo online service), on 127.0.0.1; prints where to click
 #   make test  - installs what the tests need and runs the whole suite
+#   make lint  - ruff (lint and format check), mypy and the import contracts (import-linter)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ PORT ?= 8000
 SERVICE_PORT ?= 8001
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install install-test chromium bench clean
+.PHONY: run test lint install install-test install-lint chromium bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +23,20 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 
+install-lint: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[lint]"
+
 run: install
 	$(BIN)/broker demo run --host $(HOST) --port $(PORT) --service-port $(SERVICE_PORT)
 
 test: install-test chromium
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
+
+lint: install-lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Browser tests drive Debian's Chromium at /usr/bin/chromium (Playwright never downloads one).
 chromium:

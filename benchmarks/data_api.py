@@ -35,19 +35,27 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_flows import REPO, free_port, log, machine, server, taskset  # noqa: E402
+from run_flows import REPO, free_port, log, machine, server, taskset
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SECRET = "benchmark-key-encryption-secret-0123456789abcdef"
 IDENTITY = {  # Angela Claire Louise DUBOIS, the reference test citizen (family quotient 2550)
-    "nomNaissance": "DUBOIS", "prenoms[]": ["Angela", "Claire", "Louise"],
-    "anneeDateNaissance": "1962", "moisDateNaissance": "8", "jourDateNaissance": "24",
-    "sexeEtatCivil": "F", "codeCogInseePaysNaissance": "99100",
-    "codeCogInseeCommuneNaissance": "75107", "recipient": "13002526500013",
+    "nomNaissance": "DUBOIS",
+    "prenoms[]": ["Angela", "Claire", "Louise"],
+    "anneeDateNaissance": "1962",
+    "moisDateNaissance": "8",
+    "jourDateNaissance": "24",
+    "sexeEtatCivil": "F",
+    "codeCogInseePaysNaissance": "99100",
+    "codeCogInseeCommuneNaissance": "75107",
+    "recipient": "13002526500013",
 }
 PROVIDER_QUERY = {  # what the CAF adapter sends for the same person (see adapters/cnaf.py)
-    "nomNaissance": "DUBOIS", "prenoms": "Angela Claire Louise", "sexe": "2",
-    "dateNaissance": "19620824", "codePaysNaissance": "99100",
+    "nomNaissance": "DUBOIS",
+    "prenoms": "Angela Claire Louise",
+    "sexe": "2",
+    "dateNaissance": "19620824",
+    "codePaysNaissance": "99100",
     "codeInseeLieuNaissance": "75107",
 }
 
@@ -75,6 +83,7 @@ async def open_loop(url: str, params, headers: dict, rate: float, duration: floa
     latencies: list[float] = []
     errors: dict[str, int] = {}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+
         async def one() -> None:
             started = time.perf_counter()
             try:
@@ -97,16 +106,23 @@ async def open_loop(url: str, params, headers: dict, rate: float, duration: floa
                 await asyncio.sleep(delay)
             tasks.append(asyncio.create_task(one()))
         await asyncio.gather(*tasks)
-    return {"requests": n, "ok": len(latencies), "errors": errors,
-            "p50_ms": percentile(latencies, 0.50), "p99_ms": percentile(latencies, 0.99),
-            "mean_ms": statistics.fmean(latencies) if latencies else float("nan")}
+    return {
+        "requests": n,
+        "ok": len(latencies),
+        "errors": errors,
+        "p50_ms": percentile(latencies, 0.50),
+        "p99_ms": percentile(latencies, 0.99),
+        "mean_ms": statistics.fmean(latencies) if latencies else float("nan"),
+    }
 
 
-async def closed_loop(url: str, params, headers: dict, concurrency: int, duration: float,
-                      pid: int) -> dict:
+async def closed_loop(
+    url: str, params, headers: dict, concurrency: int, duration: float, pid: int
+) -> dict:
     done, errors = 0, 0
     stop_at = time.perf_counter() + duration
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+
         async def user() -> None:
             nonlocal done, errors
             while time.perf_counter() < stop_at:
@@ -121,14 +137,20 @@ async def closed_loop(url: str, params, headers: dict, concurrency: int, duratio
         await asyncio.gather(*(user() for _ in range(concurrency)))
         elapsed = time.perf_counter() - t0
         cpu = (cpu_seconds(pid) - cpu0) / elapsed
-    return {"concurrency": concurrency, "req_per_s": done / elapsed, "errors": errors,
-            "server_cpu": cpu, "req_per_s_per_core": done / elapsed / max(cpu, 0.01)}
+    return {
+        "concurrency": concurrency,
+        "req_per_s": done / elapsed,
+        "errors": errors,
+        "server_cpu": cpu,
+        "req_per_s_per_core": done / elapsed / max(cpu, 0.01),
+    }
 
 
 def broker_cli(env: dict, *args: str) -> str:
     broker = str(Path(sys.executable).parent / "broker")
-    result = subprocess.run([broker, *args], env=env, cwd=REPO, capture_output=True,
-                            text=True, timeout=180, check=False)
+    result = subprocess.run(
+        [broker, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=180, check=False
+    )
     if result.returncode != 0:
         raise RuntimeError(f"broker {' '.join(args)} failed:\n{result.stderr}")
     return result.stdout
@@ -147,31 +169,64 @@ def main() -> int:
     os.sched_setaffinity(0, {args.driver_cpu})
     tmp = Path(tempfile.mkdtemp(prefix="bench-data-api-"))
     sim_port, api_port = free_port(), free_port()
-    env = {**os.environ, "BROKER_DATABASE_URL": f"sqlite:///{tmp / 'broker.db'}",
-           "BROKER_ISSUER": "http://127.0.0.1:9", "BROKER_KEY_ENCRYPTION_SECRET": SECRET,
-           "BROKER_VAR_DIR": str(tmp / "var"),
-           "BROKER_PROVIDERS_URL": f"http://127.0.0.1:{sim_port}"}
+    env = {
+        **os.environ,
+        "BROKER_DATABASE_URL": f"sqlite:///{tmp / 'broker.db'}",
+        "BROKER_ISSUER": "http://127.0.0.1:9",
+        "BROKER_KEY_ENCRYPTION_SECRET": SECRET,
+        "BROKER_VAR_DIR": str(tmp / "var"),
+        "BROKER_PROVIDERS_URL": f"http://127.0.0.1:{sim_port}",
+    }
     broker_cli(env, "db", "upgrade")
     broker_cli(env, "demo", "seed", "--password-profile", "benchmark")
-    habilitation = json.loads(broker_cli(
-        env, "habilitations", "add", "--service", "Benchmark", "--create-service",
-        "--purpose", "benchmark",
-        "--legal-basis", "benchmark", "--rate-limit", "10000", "--scopes",
-        "cnaf_quotient_familial cnaf_allocataires cnaf_enfants cnaf_adresse"))
+    habilitation = json.loads(
+        broker_cli(
+            env,
+            "habilitations",
+            "add",
+            "--service",
+            "Benchmark",
+            "--create-service",
+            "--purpose",
+            "benchmark",
+            "--legal-basis",
+            "benchmark",
+            "--rate-limit",
+            "10000",
+            "--scopes",
+            "cnaf_quotient_familial cnaf_allocataires cnaf_enfants cnaf_adresse",
+        )
+    )
     key = json.loads(broker_cli(env, "apikeys", "issue", habilitation["id"]))["api_key"]
     broker = str(Path(sys.executable).parent / "broker")
     simulator_url = f"http://127.0.0.1:{sim_port}"
     api_url = f"http://127.0.0.1:{api_port}"
-    with server([*taskset(args.driver_cpu), broker, "simulators", "run", "--port", str(sim_port)],
-                cwd=REPO, env=env, logfile=tmp / "simulators.log",
-                ready_url=f"{simulator_url}/cnaf/qf/v1/sante"), \
-         server([*taskset(args.server_cpu), broker, "resources", "run", "--port", str(api_port)],
-                cwd=REPO, env=env, logfile=tmp / "data_api.log",
-                ready_url=f"{api_url}/v3/ping") as api:
-        direct = (f"{simulator_url}/cnaf/qf/v1/allocataires/quotient",
-                  query_pairs(PROVIDER_QUERY), {})
-        through = (f"{api_url}/v3/dss/quotient_familial/identite", query_pairs(IDENTITY),
-                   {"X-Api-Key": key})
+    with (
+        server(
+            [*taskset(args.driver_cpu), broker, "simulators", "run", "--port", str(sim_port)],
+            cwd=REPO,
+            env=env,
+            logfile=tmp / "simulators.log",
+            ready_url=f"{simulator_url}/cnaf/qf/v1/sante",
+        ),
+        server(
+            [*taskset(args.server_cpu), broker, "resources", "run", "--port", str(api_port)],
+            cwd=REPO,
+            env=env,
+            logfile=tmp / "data_api.log",
+            ready_url=f"{api_url}/v3/ping",
+        ) as api,
+    ):
+        direct = (
+            f"{simulator_url}/cnaf/qf/v1/allocataires/quotient",
+            query_pairs(PROVIDER_QUERY),
+            {},
+        )
+        through = (
+            f"{api_url}/v3/dss/quotient_familial/identite",
+            query_pairs(IDENTITY),
+            {"X-Api-Key": key},
+        )
         log(f"warm-up {args.warmup} s")
         asyncio.run(open_loop(*through, args.rate, args.warmup))
         asyncio.run(open_loop(*direct, args.rate, args.warmup))
@@ -180,12 +235,17 @@ def main() -> int:
         log(f"through the data API, {args.rate} req/s for {args.duration} s")
         via = asyncio.run(open_loop(*through, args.rate, args.duration))
         log(f"throughput, concurrency {args.concurrency} for {args.duration} s")
-        throughput = asyncio.run(closed_loop(*through, args.concurrency, args.duration,
-                                             api.pid))
-    report = {"machine": machine(args), "rate": args.rate, "duration_s": args.duration,
-              "provider_alone": alone, "through_data_api": via, "throughput": throughput,
-              "added_p50_ms": via["p50_ms"] - alone["p50_ms"],
-              "added_p99_ms": via["p99_ms"] - alone["p99_ms"]}
+        throughput = asyncio.run(closed_loop(*through, args.concurrency, args.duration, api.pid))
+    report = {
+        "machine": machine(args),
+        "rate": args.rate,
+        "duration_s": args.duration,
+        "provider_alone": alone,
+        "through_data_api": via,
+        "throughput": throughput,
+        "added_p50_ms": via["p50_ms"] - alone["p50_ms"],
+        "added_p99_ms": via["p99_ms"] - alone["p99_ms"],
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2))
     args.out.write_text(markdown(report))
@@ -197,23 +257,23 @@ def markdown(r: dict) -> str:
     m, a, v, t = r["machine"], r["provider_alone"], r["through_data_api"], r["throughput"]
     return f"""# Data API overhead: latest results
 
-- Date: {m['date']}
-- Machine: {m['cpu_model']}, {m['cpus_online']} CPUs online, Linux {m['kernel']}
-- Data API pinned to CPU {m['server_cpu']}; simulators and load driver on CPU {m['driver_cpu']}
+- Date: {m["date"]}
+- Machine: {m["cpu_model"]}, {m["cpus_online"]} CPUs online, Linux {m["kernel"]}
+- Data API pinned to CPU {m["server_cpu"]}; simulators and load driver on CPU {m["driver_cpu"]}
 - Call: `GET /v3/dss/quotient_familial/identite` with an API key, 9 identity parameters and
   `recipient`; every CAF scope; SQLite journal; JSON access log at INFO
-- Open loop at {r['rate']:.0f} requests/s for {r['duration_s']:.0f} s per row
-- Command: `python benchmarks/data_api.py --rate {r['rate']:.0f}`
+- Open loop at {r["rate"]:.0f} requests/s for {r["duration_s"]:.0f} s per row
+- Command: `python benchmarks/data_api.py --rate {r["rate"]:.0f}`
 
 | path | ok | errors | p50 ms | p99 ms | mean ms |
 |---|---:|---:|---:|---:|---:|
-| provider simulator alone | {a['ok']} | {sum(a['errors'].values())} | {a['p50_ms']:.2f} | {a['p99_ms']:.2f} | {a['mean_ms']:.2f} |
-| through the data API | {v['ok']} | {sum(v['errors'].values())} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} | {v['mean_ms']:.2f} |
-| **added by the data API** | | | **{r['added_p50_ms']:.2f}** | **{r['added_p99_ms']:.2f}** | |
+| provider simulator alone | {a["ok"]} | {sum(a["errors"].values())} | {a["p50_ms"]:.2f} | {a["p99_ms"]:.2f} | {a["mean_ms"]:.2f} |
+| through the data API | {v["ok"]} | {sum(v["errors"].values())} | {v["p50_ms"]:.2f} | {v["p99_ms"]:.2f} | {v["mean_ms"]:.2f} |
+| **added by the data API** | | | **{r["added_p50_ms"]:.2f}** | **{r["added_p99_ms"]:.2f}** | |
 
-Throughput through the data API (closed loop, concurrency {t['concurrency']}):
-**{t['req_per_s']:.0f} requests/s** with the data API at {t['server_cpu']:.2f} of a core
-(≈ {t['req_per_s_per_core']:.0f} requests/s per core), {t['errors']} errors.
+Throughput through the data API (closed loop, concurrency {t["concurrency"]}):
+**{t["req_per_s"]:.0f} requests/s** with the data API at {t["server_cpu"]:.2f} of a core
+(≈ {t["req_per_s_per_core"]:.0f} requests/s per core), {t["errors"]} errors.
 """
 
 

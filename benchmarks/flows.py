@@ -56,8 +56,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import functools
 import binascii
+import contextlib
+import functools
 import hashlib
 import html
 import ipaddress
@@ -96,7 +97,7 @@ class TransportError(Exception):
 
 
 class Response:
-    __slots__ = ("status", "headers", "body")
+    __slots__ = ("body", "headers", "status")
 
     def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes):
         self.status = status
@@ -274,21 +275,21 @@ class RawClient:
                 self.loop.create_connection(_ClientProtocol, self.host, self.port),
                 self.timeout,
             )
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             raise TransportError(f"connect failed: {exc!r}") from exc
         sock = proto.transport.get_extra_info("socket")
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass
         self.connects += 1
         return proto
 
     async def request(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes | None = None
     ) -> Response:
-        parts = [f"{method} {target} HTTP/1.1\r\nHost: {self.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"]
+        parts = [
+            f"{method} {target} HTTP/1.1\r\nHost: {self.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
+        ]
         for k, v in headers:
             parts.append(f"{k}: {v}\r\n")
         if body is not None:
@@ -369,7 +370,9 @@ class AiohttpClient:
                 method, self.base + target, headers=headers, data=body, allow_redirects=False
             ) as r:
                 data = await r.read()
-                hdrs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in r.raw_headers]
+                hdrs = [
+                    (k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in r.raw_headers
+                ]
                 return Response(r.status, hdrs, data)
         except self._errors as exc:
             raise TransportError(repr(exc)) from exc
@@ -419,10 +422,8 @@ class CookieJar:
                     if v.startswith("/"):
                         path = v
                 elif k == "max-age":
-                    try:
+                    with contextlib.suppress(ValueError):
                         max_age = int(v.strip())
-                    except ValueError:
-                        pass
                 elif k == "expires":
                     expires = v.strip()
             if path is None:  # default-path
@@ -466,7 +467,9 @@ APPROVE_RE = re.compile(
     r"approve|accept|allow|authori[sz]e|consent|continue|confirm|grant|yes|ok\b|oui|autoriser|accepter|valider",
     re.I,
 )
-DENY_RE = re.compile(r"deny|reject|refuse|cancel|abort|decline|\bno\b|non\b|annuler|refuser|logout", re.I)
+DENY_RE = re.compile(
+    r"deny|reject|refuse|cancel|abort|decline|\bno\b|non\b|annuler|refuser|logout", re.I
+)
 LOGIN_NAMES = {"login", "username", "user", "email", "identifiant", "user_id", "userid"}
 PASSWORD_NAMES = {"password", "passwd", "pass", "mot_de_passe", "motdepasse"}
 
@@ -504,7 +507,9 @@ def parse_forms(page: str) -> list[Form]:
         submits: list[tuple[str, str]] = []
         labels: list[str] = []
         login_field = password_field = None
-        button_texts = [re.sub(r"<[^>]*>", "", b.group(2)).strip() for b in BUTTON_TEXT_RE.finditer(inner)]
+        button_texts = [
+            re.sub(r"<[^>]*>", "", b.group(2)).strip() for b in BUTTON_TEXT_RE.finditer(inner)
+        ]
         bi = 0
         for m in FIELD_RE.finditer(inner):
             tag = m.group(1).lower()
@@ -537,8 +542,10 @@ def parse_forms(page: str) -> list[Form]:
             elif typ in ("checkbox", "radio"):
                 if "checked" in a:
                     fields.append((name, a.get("value", "on")))
-            elif typ in ("text", "email", "tel", "search", "") and login_field is None and (
-                name.lower() in LOGIN_NAMES or "autofocus" in a
+            elif (
+                typ in ("text", "email", "tel", "search", "")
+                and login_field is None
+                and (name.lower() in LOGIN_NAMES or "autofocus" in a)
             ):
                 login_field = name
                 fields.append((name, a.get("value", "")))
@@ -646,7 +653,7 @@ _ID_SEGMENT = re.compile(r"/[A-Za-z0-9_\-]{16,}")
 
 def _join(t: Target, base: str, ref: str) -> str:
     """urljoin, with fast paths for the usual absolute and /path forms."""
-    if ref.startswith("http://") or ref.startswith("https://"):
+    if ref.startswith(("http://", "https://")):
         return ref
     if ref.startswith("/") and not ref.startswith("//"):
         return t.origin + ref
@@ -680,8 +687,14 @@ def _target_of(t: Target, url: str) -> tuple[str, str]:
 
 
 async def http_call(
-    client, jar: CookieJar | None, method: str, url: str, t: Target,
-    headers: list[tuple[str, str]], body: bytes | None, steps: list,
+    client,
+    jar: CookieJar | None,
+    method: str,
+    url: str,
+    t: Target,
+    headers: list[tuple[str, str]],
+    body: bytes | None,
+    steps: list,
 ) -> Response:
     target, path = _target_of(t, url)
     hdrs = list(headers)
@@ -749,10 +762,17 @@ async def front_channel(client, t: Target, steps: list) -> tuple[str, str, str]:
             if not loc:
                 raise FlowError("redirect_without_location", step_label(method, urlsplit(url).path))
             loc = _join(t, url, loc)
-            if loc.startswith(t.redirect_uri) and (lu := urlsplit(loc)) and (lu.scheme, lu.netloc, lu.path) == t.redirect_key:
+            if (
+                loc.startswith(t.redirect_uri)
+                and (lu := urlsplit(loc))
+                and (lu.scheme, lu.netloc, lu.path) == t.redirect_key
+            ):
                 params = dict(parse_qsl(lu.query, keep_blank_values=True))
                 if "error" in params:
-                    raise FlowError("authorization_error", f"{params.get('error')}: {params.get('error_description', '')}"[:200])
+                    raise FlowError(
+                        "authorization_error",
+                        f"{params.get('error')}: {params.get('error_description', '')}"[:200],
+                    )
                 if params.get("state") != state:
                     raise FlowError("state_mismatch")
                 if params.get("iss") != t.issuer:
@@ -767,7 +787,9 @@ async def front_channel(client, t: Target, steps: list) -> tuple[str, str, str]:
             # 307/308 after a POST: same method and body again
             continue
         if st != 200:
-            raise FlowError(f"http_{st}", f"{step_label(method, urlsplit(url).path)}: {resp.body[:160]!r}")
+            raise FlowError(
+                f"http_{st}", f"{step_label(method, urlsplit(url).path)}: {resp.body[:160]!r}"
+            )
         ctype = resp.header("content-type") or ""
         if "html" not in ctype:
             raise FlowError("not_html", f"{step_label(method, urlsplit(url).path)}: {ctype}")
@@ -795,12 +817,21 @@ def token_request_body(t: Target, code: str, verifier: str) -> bytes:
     ).encode()
 
 
-async def back_channel(client, t: Target, steps: list, code: str, verifier: str, nonce: str) -> dict:
+async def back_channel(
+    client, t: Target, steps: list, code: str, verifier: str, nonce: str
+) -> dict:
     """POST token_endpoint, check the ID token, GET userinfo."""
     body = token_request_body(t, code, verifier)
     t0 = time.perf_counter()
     resp = await http_call(
-        client, None, "POST", t.token_endpoint, t, token_headers(t), body, steps,
+        client,
+        None,
+        "POST",
+        t.token_endpoint,
+        t,
+        token_headers(t),
+        body,
+        steps,
     )
     token_latency = time.perf_counter() - t0
     if resp.status != 200:
@@ -829,8 +860,14 @@ async def back_channel(client, t: Target, steps: list, code: str, verifier: str,
 
     # Userinfo
     resp = await http_call(
-        client, None, "GET", t.userinfo_endpoint, t,
-        [("Authorization", f"Bearer {access_token}"), ("Accept", "application/json")], None, steps,
+        client,
+        None,
+        "GET",
+        t.userinfo_endpoint,
+        t,
+        [("Authorization", f"Bearer {access_token}"), ("Accept", "application/json")],
+        None,
+        steps,
     )
     if resp.status != 200:
         raise FlowError(f"userinfo_http_{resp.status}", resp.body[:200].decode("utf-8", "replace"))
@@ -880,7 +917,9 @@ def percentile(values: list[float], p: float) -> float | None:
 
 
 def make_client(kind: str, host: str, port: int, timeout: float):
-    return AiohttpClient(host, port, timeout) if kind == "aiohttp" else RawClient(host, port, timeout)
+    return (
+        AiohttpClient(host, port, timeout) if kind == "aiohttp" else RawClient(host, port, timeout)
+    )
 
 
 async def vu_flows(t: Target, stats: Stats, stop_at: float, args) -> None:
@@ -1018,7 +1057,9 @@ async def run_token(args, t: Target) -> dict:
     codes not sent by then are reported as ``unredeemed``."""
     loop = asyncio.get_running_loop()
     n_target = args.codes
-    clients = [make_client(args.client, t.host, t.port, args.timeout) for _ in range(args.concurrency)]
+    clients = [
+        make_client(args.client, t.host, t.port, args.timeout) for _ in range(args.concurrency)
+    ]
     minted: list[tuple[str, str, float]] = []  # (code, verifier, perf_counter when minted)
     mint_errors: Counter = Counter()
     mint_samples: dict[str, str] = {}
@@ -1161,7 +1202,9 @@ async def run_token(args, t: Target) -> dict:
         "max_code_age_s": round(max_age, 2),
         "id_token_alg": dict(algs),
         "driver_cpu": round((drv1 - drv0) / elapsed, 3),
-        "server_cpu": round((srv1 - srv0) / elapsed, 3) if srv0 is not None and srv1 is not None else None,
+        "server_cpu": round((srv1 - srv0) / elapsed, 3)
+        if srv0 is not None and srv1 is not None
+        else None,
     }
 
 
@@ -1181,7 +1224,10 @@ def print_token_human(r: dict, out=sys.stdout) -> None:
         file=out,
     )
     print(f"  POST /token ms: p50 {r['p50_ms']}  p99 {r['p99_ms']}  mean {r['mean_ms']}", file=out)
-    print(f"  oldest code when redeemed: {r['max_code_age_s']}s   id_token alg {r['id_token_alg']}", file=out)
+    print(
+        f"  oldest code when redeemed: {r['max_code_age_s']}s   id_token alg {r['id_token_alg']}",
+        file=out,
+    )
     srv = r["server_cpu"]
     print(
         f"  cpu during phase 2 (fraction of one core): driver {r['driver_cpu']}"
@@ -1189,9 +1235,13 @@ def print_token_human(r: dict, out=sys.stdout) -> None:
         file=out,
     )
     if r["driver_cpu"] > 0.85:
-        print("  WARNING: the driver is near one full core: the result may be driver-bound", file=out)
+        print(
+            "  WARNING: the driver is near one full core: the result may be driver-bound", file=out
+        )
     if r["unredeemed"]:
-        print(f"  WARNING: {r['unredeemed']} codes were not redeemed within --redeem-limit", file=out)
+        print(
+            f"  WARNING: {r['unredeemed']} codes were not redeemed within --redeem-limit", file=out
+        )
     for kind, count in r["mint_errors_by_kind"].items():
         print(f"  phase 1 error {kind} x{count}: {r['mint_error_samples'].get(kind, '')}", file=out)
     for kind, count in r["errors_by_kind"].items():
@@ -1215,7 +1265,9 @@ async def run(args) -> dict:
         host, port = check_loopback(conf["authorization_endpoint"], args.allow_non_loopback)
         for k in ("token_endpoint", "userinfo_endpoint"):
             if check_loopback(conf[k], args.allow_non_loopback) != (host, port):
-                raise SystemExit(f"{k} is on another origin than authorization_endpoint: not supported")
+                raise SystemExit(
+                    f"{k} is on another origin than authorization_endpoint: not supported"
+                )
         prof = PROFILES[args.profile]
         t = Target(
             issuer=issuer,
@@ -1256,9 +1308,14 @@ async def run(args) -> dict:
     stats.window_end = stats.window_start + args.duration
     stop_at = stats.window_end
     if args.profile == "ping":
-        tasks = [loop.create_task(vu_ping(host, port, target, stats, stop_at, args)) for _ in range(args.concurrency)]
+        tasks = [
+            loop.create_task(vu_ping(host, port, target, stats, stop_at, args))
+            for _ in range(args.concurrency)
+        ]
     else:
-        tasks = [loop.create_task(vu_flows(t, stats, stop_at, args)) for _ in range(args.concurrency)]
+        tasks = [
+            loop.create_task(vu_flows(t, stats, stop_at, args)) for _ in range(args.concurrency)
+        ]
 
     # CPU accounting over the measured window only.
     await asyncio.sleep(max(0.0, stats.window_start - time.perf_counter()))
@@ -1304,9 +1361,15 @@ async def run(args) -> dict:
         "requests_per_s": round(stats.requests / window, 1),
         "id_token_alg": dict(stats.algs),
         "driver_cpu": round((drv1 - drv0) / window, 3),
-        "server_cpu": round((srv1 - srv0) / window, 3) if srv0 is not None and srv1 is not None else None,
+        "server_cpu": round((srv1 - srv0) / window, 3)
+        if srv0 is not None and srv1 is not None
+        else None,
         "steps": {
-            k: {"n_per_flow": round(len(v) / n, 2) if n else None, "p50_ms": ms(percentile(v, 50)), "p99_ms": ms(percentile(v, 99))}
+            k: {
+                "n_per_flow": round(len(v) / n, 2) if n else None,
+                "p50_ms": ms(percentile(v, 50)),
+                "p99_ms": ms(percentile(v, 99)),
+            }
             for k, v in stats.steps.items()
         },
         **meta,
@@ -1326,7 +1389,9 @@ def print_human(r: dict, out=sys.stdout) -> None:
         f"window={r['duration_s']}s warmup={r['warmup_s']}s",
         file=out,
     )
-    print(f"  {unit}: {r['flows']}  =>  {r['flows_per_s']} {unit}/s   errors: {r['errors']}", file=out)
+    print(
+        f"  {unit}: {r['flows']}  =>  {r['flows_per_s']} {unit}/s   errors: {r['errors']}", file=out
+    )
     print(f"  latency ms: p50 {r['p50_ms']}  p99 {r['p99_ms']}  mean {r['mean_ms']}", file=out)
     if r["profile"] != "ping":
         print(f"  token ms:   p50 {r['token_p50_ms']}  p99 {r['token_p99_ms']}", file=out)
@@ -1343,7 +1408,9 @@ def print_human(r: dict, out=sys.stdout) -> None:
         file=out,
     )
     if r["driver_cpu"] > 0.85:
-        print("  WARNING: the driver is near one full core: the result may be driver-bound", file=out)
+        print(
+            "  WARNING: the driver is near one full core: the result may be driver-bound", file=out
+        )
     for kind, count in r["errors_by_kind"].items():
         print(f"  error {kind} x{count}: {r['error_samples'].get(kind, '')}", file=out)
 
@@ -1352,37 +1419,68 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--profile", choices=sorted(PROFILES), required=True)
     ap.add_argument(
-        "--mode", choices=("flows", "token"), default="flows",
+        "--mode",
+        choices=("flows", "token"),
+        default="flows",
         help="flows: whole flows (default); token: POST /token alone (mint --codes codes first, unmeasured, "
         "then redeem them all and measure; --duration/--warmup are not used)",
     )
-    ap.add_argument("--codes", type=int, default=5000, help="token mode: codes to mint, then redeem (default 5000)")
-    ap.add_argument("--mint-limit", type=float, default=40.0,
-                    help="token mode: stop minting after this many seconds (default 40)")
-    ap.add_argument("--redeem-limit", type=float, default=15.0,
-                    help="token mode: stop redeeming after this many seconds; codes live 60 s (default 15)")
-    ap.add_argument("--issuer", help="issuer URL; discovery at {issuer}/.well-known/openid-configuration")
+    ap.add_argument(
+        "--codes",
+        type=int,
+        default=5000,
+        help="token mode: codes to mint, then redeem (default 5000)",
+    )
+    ap.add_argument(
+        "--mint-limit",
+        type=float,
+        default=40.0,
+        help="token mode: stop minting after this many seconds (default 40)",
+    )
+    ap.add_argument(
+        "--redeem-limit",
+        type=float,
+        default=15.0,
+        help="token mode: stop redeeming after this many seconds; codes live 60 s (default 15)",
+    )
+    ap.add_argument(
+        "--issuer", help="issuer URL; discovery at {issuer}/.well-known/openid-configuration"
+    )
     ap.add_argument("--url", help="profile ping: URL to GET")
     ap.add_argument("--client-id")
     ap.add_argument("--client-secret")
     ap.add_argument("--redirect-uri")
     ap.add_argument("--scope", default="openid profile")
     ap.add_argument(
-        "--prompt", default="consent",
+        "--prompt",
+        default="consent",
         help="OIDC prompt parameter (default 'consent': the consent page on every flow, on both sides; "
         "'' to omit it, letting a server skip consent it remembers)",
     )
     ap.add_argument("--login", help="login typed into the login form (profile default otherwise)")
-    ap.add_argument("--password", help="password typed into the login form (profile default otherwise)")
+    ap.add_argument(
+        "--password", help="password typed into the login form (profile default otherwise)"
+    )
     ap.add_argument("--concurrency", "-c", type=int, default=16, help="virtual users (default 16)")
-    ap.add_argument("--duration", "-d", type=float, default=15.0, help="measured seconds (default 15)")
-    ap.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first (default 3)")
-    ap.add_argument("--timeout", type=float, default=10.0, help="per-request timeout, s (default 10)")
+    ap.add_argument(
+        "--duration", "-d", type=float, default=15.0, help="measured seconds (default 15)"
+    )
+    ap.add_argument(
+        "--warmup", type=float, default=3.0, help="unmeasured seconds first (default 3)"
+    )
+    ap.add_argument(
+        "--timeout", type=float, default=10.0, help="per-request timeout, s (default 10)"
+    )
     ap.add_argument("--client", choices=("raw", "aiohttp"), default="raw")
     ap.add_argument("--loop", choices=("auto", "uvloop", "asyncio"), default="auto")
     ap.add_argument("--cpu", type=int, help="pin this process to that CPU (sched_setaffinity)")
     ap.add_argument("--server-pid", type=int, help="report that process tree's CPU use")
-    ap.add_argument("--no-check", dest="check", action="store_false", help="skip the single checked flow before load")
+    ap.add_argument(
+        "--no-check",
+        dest="check",
+        action="store_false",
+        help="skip the single checked flow before load",
+    )
     ap.add_argument("--json-out", help="write the result as JSON to that file")
     ap.add_argument("--json", action="store_true", help="print JSON instead of the human summary")
     ap.add_argument("--allow-non-loopback", action="store_true", help=argparse.SUPPRESS)
@@ -1393,7 +1491,11 @@ def main(argv: list[str] | None = None) -> int:
         if not args.url:
             ap.error("--profile ping needs --url")
     else:
-        missing = [o for o in ("issuer", "client_id", "client_secret", "redirect_uri") if not getattr(args, o)]
+        missing = [
+            o
+            for o in ("issuer", "client_id", "client_secret", "redirect_uri")
+            if not getattr(args, o)
+        ]
         if missing:
             ap.error("missing " + ", ".join("--" + m.replace("_", "-") for m in missing))
     if args.concurrency < 1 or args.duration <= 0 or args.warmup < 0:
@@ -1410,7 +1512,7 @@ def main(argv: list[str] | None = None) -> int:
     use_uvloop = False
     if args.loop in ("auto", "uvloop"):
         try:
-            import uvloop  # noqa: F401
+            import uvloop
 
             use_uvloop = True
         except ImportError:

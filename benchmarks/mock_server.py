@@ -82,7 +82,13 @@ class State:
 
 
 def response(status: int, headers: list[tuple[str, str]], body: bytes = b"") -> bytes:
-    reason = {200: "OK", 303: "See Other", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}[status]
+    reason = {
+        200: "OK",
+        303: "See Other",
+        400: "Bad Request",
+        401: "Unauthorized",
+        404: "Not Found",
+    }[status]
     head = [f"HTTP/1.1 {status} {reason}"]
     head += [f"{k}: {v}" for k, v in headers]
     head.append(f"Content-Length: {len(body)}")
@@ -118,7 +124,10 @@ def handle(st: State, method: str, target: str, headers: dict[str, str], body: b
         st.interactions[uid] = {"q": q, "sid": sid, "csrf": secrets.token_urlsafe(16), "user": None}
         return response(
             303,
-            [("Location", f"/interaction/{uid}/login"), ("Set-Cookie", f"bsid={sid}; Path=/; HttpOnly; SameSite=Lax")],
+            [
+                ("Location", f"/interaction/{uid}/login"),
+                ("Set-Cookie", f"bsid={sid}; Path=/; HttpOnly; SameSite=Lax"),
+            ],
         )
     if path.startswith("/interaction/"):
         parts = path.split("/")
@@ -130,12 +139,20 @@ def handle(st: State, method: str, target: str, headers: dict[str, str], body: b
             return bad(400, "unknown interaction or missing session cookie")
         if method == "GET":
             if step == "login":
-                page = PAGE.format(title="Connexion", action=path, csrf=it["csrf"], fields=LOGIN_FIELDS)
+                page = PAGE.format(
+                    title="Connexion", action=path, csrf=it["csrf"], fields=LOGIN_FIELDS
+                )
             elif step == "consent" and it["user"]:
-                page = PAGE.format(title="Autorisation", action=path, csrf=it["csrf"], fields=CONSENT_FIELDS)
+                page = PAGE.format(
+                    title="Autorisation", action=path, csrf=it["csrf"], fields=CONSENT_FIELDS
+                )
             else:
                 return bad(404, "no such page")
-            return response(200, [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")], page.encode())
+            return response(
+                200,
+                [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")],
+                page.encode(),
+            )
         form = dict(parse_qsl(body.decode()))
         if form.get("csrf_token") != it["csrf"]:
             return bad(400, "csrf")
@@ -149,7 +166,11 @@ def handle(st: State, method: str, target: str, headers: dict[str, str], body: b
             q = it["q"]
             code = secrets.token_urlsafe(24)
             st.codes[code] = {"q": q, "user": it["user"]}
-            loc = q["redirect_uri"] + "?" + urlencode({"code": code, "state": q.get("state", ""), "iss": st.issuer})
+            loc = (
+                q["redirect_uri"]
+                + "?"
+                + urlencode({"code": code, "state": q.get("state", ""), "iss": st.issuer})
+            )
             return response(303, [("Location", loc)])
         return bad(400, "bad interaction step")
     if path == "/token" and method == "POST":
@@ -166,16 +187,36 @@ def handle(st: State, method: str, target: str, headers: dict[str, str], body: b
         st.tokens[access] = c["user"]
         hdr = b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
         payload = b64url(
-            json.dumps({"iss": st.issuer, "aud": st.client_id, "sub": c["user"], "nonce": c["q"].get("nonce")}).encode()
+            json.dumps(
+                {
+                    "iss": st.issuer,
+                    "aud": st.client_id,
+                    "sub": c["user"],
+                    "nonce": c["q"].get("nonce"),
+                }
+            ).encode()
         )
-        tok = {"access_token": access, "token_type": "Bearer", "expires_in": 300, "id_token": f"{hdr}.{payload}."}
-        return response(200, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], json.dumps(tok).encode())
+        tok = {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "id_token": f"{hdr}.{payload}.",
+        }
+        return response(
+            200,
+            [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+            json.dumps(tok).encode(),
+        )
     if path == "/userinfo" and method == "GET":
         auth = headers.get("authorization", "")
         user = st.tokens.pop(auth[7:], None) if auth.startswith("Bearer ") else None
         if user is None:
             return bad(401, "invalid_token")
-        return response(200, [("Content-Type", "application/json")], json.dumps({"sub": user, "name": "Camille Dupont"}).encode())
+        return response(
+            200,
+            [("Content-Type", "application/json")],
+            json.dumps({"sub": user, "name": "Camille Dupont"}).encode(),
+        )
     return bad(404, "not found")
 
 

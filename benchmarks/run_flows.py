@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -72,9 +72,11 @@ def wait_ready(proc: subprocess.Popen, url: str, timeout: float, logfile: Path) 
     last = None
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before ready; log:\n{tail(logfile)}")
+            raise RuntimeError(
+                f"server exited with {proc.returncode} before ready; log:\n{tail(logfile)}"
+            )
         try:
-            with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 (loopback only)
+            with urllib.request.urlopen(url, timeout=2) as r:
                 if r.status == 200:
                     return json.loads(r.read())
         except Exception as exc:  # not up yet
@@ -91,12 +93,26 @@ def tail(path: Path, n: int = 30) -> str:
 
 
 @contextmanager
-def server(cmd: list[str], *, cwd: Path, env: dict | None, logfile: Path, ready_url: str, timeout: float = 60):
+def server(
+    cmd: list[str],
+    *,
+    cwd: Path,
+    env: dict | None,
+    logfile: Path,
+    ready_url: str,
+    timeout: float = 60,
+):
     """Start a server in its own process group; always stop it."""
     log(f"starting: {' '.join(cmd)}")
-    fh = open(logfile, "wb")
+    fh = open(logfile, "wb")  # noqa: SIM115 - closed when the server stops, below
     proc = subprocess.Popen(
-        cmd, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=fh,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         wait_ready(proc, ready_url, timeout, logfile)
@@ -109,37 +125,39 @@ def server(cmd: list[str], *, cwd: Path, env: dict | None, logfile: Path, ready_
 
 def stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             proc.wait(5)
     else:
         # the leader is gone; make sure no child of its group survives
-        try:
+        with suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def run_driver(args, extra: list[str], server_pid: int, warmup: float, out_json: Path) -> dict:
     cmd = [
-        sys.executable, str(FLOWS),
-        "--concurrency", str(extra.pop(0)),
-        "--duration", str(args.duration),
-        "--warmup", str(warmup),
-        "--timeout", str(args.timeout),
-        "--client", args.client,
+        sys.executable,
+        str(FLOWS),
+        "--concurrency",
+        str(extra.pop(0)),
+        "--duration",
+        str(args.duration),
+        "--warmup",
+        str(warmup),
+        "--timeout",
+        str(args.timeout),
+        "--client",
+        args.client,
         f"--prompt={args.prompt}",
-        "--server-pid", str(server_pid),
-        "--json-out", str(out_json),
+        "--server-pid",
+        str(server_pid),
+        "--json-out",
+        str(out_json),
         *extra,
     ]
     if args.driver_cpu is not None:
@@ -157,22 +175,35 @@ def run_token_driver(args, side: str, extra: list[str], server_pid: int, out_jso
     """flows.py --mode token on the running server; a failure is returned, not raised,
     so that the side's flow rows are kept."""
     cmd = [
-        sys.executable, str(FLOWS), "--mode", "token",
-        "--concurrency", str(args.token_concurrency),
-        "--codes", str(args.token_codes),
-        "--mint-limit", str(args.mint_limit),
-        "--redeem-limit", str(args.redeem_limit),
-        "--timeout", str(args.timeout),
-        "--client", args.client,
+        sys.executable,
+        str(FLOWS),
+        "--mode",
+        "token",
+        "--concurrency",
+        str(args.token_concurrency),
+        "--codes",
+        str(args.token_codes),
+        "--mint-limit",
+        str(args.mint_limit),
+        "--redeem-limit",
+        str(args.redeem_limit),
+        "--timeout",
+        str(args.timeout),
+        "--client",
+        args.client,
         f"--prompt={args.prompt}",
-        "--server-pid", str(server_pid),
-        "--json-out", str(out_json),
+        "--server-pid",
+        str(server_pid),
+        "--json-out",
+        str(out_json),
         *extra,
     ]
     if args.driver_cpu is not None:
         cmd += ["--cpu", str(args.driver_cpu)]
     limit = args.mint_limit + args.redeem_limit + 4 * args.timeout + 60
-    log(f"{side}: token endpoint: minting up to {args.token_codes} codes (<= {args.mint_limit:g} s), then redeeming")
+    log(
+        f"{side}: token endpoint: minting up to {args.token_codes} codes (<= {args.mint_limit:g} s), then redeeming"
+    )
     try:
         subprocess.run(cmd, check=True, timeout=limit, stdin=subprocess.DEVNULL)
         r = json.loads(out_json.read_text())
@@ -221,22 +252,46 @@ def taskset(cpu: int | None) -> list[str]:
 
 def side_peer(args, tmp: Path) -> list[dict]:
     if not (PEER_DIR / "node_modules" / "oidc-provider").is_dir():
-        raise RuntimeError("benchmarks/peer/node_modules is missing: run `npm ci` in benchmarks/peer")
+        raise RuntimeError(
+            "benchmarks/peer/node_modules is missing: run `npm ci` in benchmarks/peer"
+        )
     port, cb_port = free_port(), free_port()
     redirect = f"http://127.0.0.1:{cb_port}/cb"
     secret = os.urandom(24).hex()
     cmd = [
-        *taskset(args.server_cpu), "node", "server.js", "--port", str(port),
-        f"--client-id={PEER_CLIENT_ID}", f"--client-secret={secret}", f"--redirect-uri={redirect}",
+        *taskset(args.server_cpu),
+        "node",
+        "server.js",
+        "--port",
+        str(port),
+        f"--client-id={PEER_CLIENT_ID}",
+        f"--client-secret={secret}",
+        f"--redirect-uri={redirect}",
     ]
     if token_enabled(args):
         cmd.append(f"--lru-size={peer_lru_size(args)}")
     issuer = f"http://127.0.0.1:{port}"
-    with server(cmd, cwd=PEER_DIR, env=None, logfile=tmp / "peer.log",
-                ready_url=issuer + "/.well-known/openid-configuration") as proc:
-        return measure_side(args, "peer", proc.pid, tmp, [
-            "--profile", "peer", f"--issuer={issuer}", f"--client-id={PEER_CLIENT_ID}",
-            f"--client-secret={secret}", f"--redirect-uri={redirect}"])
+    with server(
+        cmd,
+        cwd=PEER_DIR,
+        env=None,
+        logfile=tmp / "peer.log",
+        ready_url=issuer + "/.well-known/openid-configuration",
+    ) as proc:
+        return measure_side(
+            args,
+            "peer",
+            proc.pid,
+            tmp,
+            [
+                "--profile",
+                "peer",
+                f"--issuer={issuer}",
+                f"--client-id={PEER_CLIENT_ID}",
+                f"--client-secret={secret}",
+                f"--redirect-uri={redirect}",
+            ],
+        )
 
 
 def measure_side(args, side: str, pid: int, tmp: Path, driver_args: list[str]) -> list[dict]:
@@ -260,7 +315,9 @@ def broker_cmd(args) -> str:
         return str(cand)
     found = shutil.which("broker")
     if not found:
-        raise RuntimeError("`broker` console script not found (.venv/bin/broker); install the project first")
+        raise RuntimeError(
+            "`broker` console script not found (.venv/bin/broker); install the project first"
+        )
     return found
 
 
@@ -278,27 +335,66 @@ def side_ours(args, tmp: Path) -> list[dict]:
 
     def setup(*argv: str) -> str:
         log(f"setup: broker {' '.join(argv)}")
-        p = subprocess.run([broker, *argv], env=env, cwd=REPO, capture_output=True, text=True, timeout=180,
-                           stdin=subprocess.DEVNULL)
+        p = subprocess.run(
+            [broker, *argv],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            stdin=subprocess.DEVNULL,
+        )
         if p.returncode != 0:
-            raise RuntimeError(f"`broker {' '.join(argv)}` failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+            raise RuntimeError(
+                f"`broker {' '.join(argv)}` failed ({p.returncode}):\n{p.stdout}\n{p.stderr}"
+            )
         return p.stdout
 
     setup("db", "upgrade")
-    setup("demo", "seed", *(["--password-profile", args.password_profile] if args.password_profile else []))
-    client = parse_json_object(setup(
-        "clients", "add", "--name", "Bench", "--redirect-uri", redirect,
-        "--scope", "openid profile", "--auth-method", "client_secret_basic",
-    ))
+    setup(
+        "demo",
+        "seed",
+        *(["--password-profile", args.password_profile] if args.password_profile else []),
+    )
+    client = parse_json_object(
+        setup(
+            "clients",
+            "add",
+            "--name",
+            "Bench",
+            "--redirect-uri",
+            redirect,
+            "--scope",
+            "openid profile",
+            "--auth-method",
+            "client_secret_basic",
+        )
+    )
     client_id, client_secret = client["client_id"], client["client_secret"]
 
     cmd = [*taskset(args.server_cpu), broker, "run", "--host", "127.0.0.1", "--port", str(port)]
     issuer = f"http://127.0.0.1:{port}"
-    with server(cmd, cwd=REPO, env=env, logfile=tmp / "ours.log",
-                ready_url=issuer + "/.well-known/openid-configuration") as proc:
-        return measure_side(args, "ours", proc.pid, tmp, [
-            "--profile", "ours", f"--issuer={issuer}", f"--client-id={client_id}",
-            f"--client-secret={client_secret}", f"--redirect-uri={redirect}"])
+    with server(
+        cmd,
+        cwd=REPO,
+        env=env,
+        logfile=tmp / "ours.log",
+        ready_url=issuer + "/.well-known/openid-configuration",
+    ) as proc:
+        return measure_side(
+            args,
+            "ours",
+            proc.pid,
+            tmp,
+            [
+                "--profile",
+                "ours",
+                f"--issuer={issuer}",
+                f"--client-id={client_id}",
+                f"--client-secret={client_secret}",
+                f"--redirect-uri={redirect}",
+            ],
+        )
 
 
 def side_ceiling(args, tmp: Path) -> list[dict]:
@@ -306,20 +402,49 @@ def side_ceiling(args, tmp: Path) -> list[dict]:
     port, cb_port = free_port(), free_port()
     redirect = f"http://127.0.0.1:{cb_port}/cb"
     secret = os.urandom(24).hex()
-    cmd = [*taskset(args.server_cpu), sys.executable, str(MOCK), "--port", str(port),
-           "--client-id=bench", f"--client-secret={secret}"]
+    cmd = [
+        *taskset(args.server_cpu),
+        sys.executable,
+        str(MOCK),
+        "--port",
+        str(port),
+        "--client-id=bench",
+        f"--client-secret={secret}",
+    ]
     issuer = f"http://127.0.0.1:{port}"
     results = []
     c = max(args.concurrency)
-    with server(cmd, cwd=REPO, env=None, logfile=tmp / "mock.log",
-                ready_url=issuer + "/.well-known/openid-configuration") as proc:
-        r = run_driver(args, [c, "--profile", "ours", f"--issuer={issuer}", "--client-id=bench",
-                              f"--client-secret={secret}", f"--redirect-uri={redirect}"],
-                       proc.pid, args.warmup, tmp / "ceiling-flows.json")
+    with server(
+        cmd,
+        cwd=REPO,
+        env=None,
+        logfile=tmp / "mock.log",
+        ready_url=issuer + "/.well-known/openid-configuration",
+    ) as proc:
+        r = run_driver(
+            args,
+            [
+                c,
+                "--profile",
+                "ours",
+                f"--issuer={issuer}",
+                "--client-id=bench",
+                f"--client-secret={secret}",
+                f"--redirect-uri={redirect}",
+            ],
+            proc.pid,
+            args.warmup,
+            tmp / "ceiling-flows.json",
+        )
         r["side"] = "ceiling (mock, flows)"
         results.append(r)
-        r = run_driver(args, [c, "--profile", "ping", f"--url={issuer}/ping"],
-                       proc.pid, args.warmup, tmp / "ceiling-ping.json")
+        r = run_driver(
+            args,
+            [c, "--profile", "ping", f"--url={issuer}/ping"],
+            proc.pid,
+            args.warmup,
+            tmp / "ceiling-ping.json",
+        )
         r["side"] = "ceiling (mock, GET /ping)"
         results.append(r)
     return results
@@ -346,10 +471,10 @@ def machine(args) -> dict:
         elif line.lower().startswith("hypervisor vendor"):
             model += f" ({line.split(':', 1)[1].strip()} guest)"
     peer_ver = ""
-    try:
-        peer_ver = json.loads((PEER_DIR / "node_modules" / "oidc-provider" / "package.json").read_text())["version"]
-    except (OSError, ValueError, KeyError):
-        pass
+    with suppress(OSError, ValueError, KeyError):
+        peer_ver = json.loads(
+            (PEER_DIR / "node_modules" / "oidc-provider" / "package.json").read_text()
+        )["version"]
     try:
         import uvloop
 
@@ -357,7 +482,7 @@ def machine(args) -> dict:
     except ImportError:
         uv = "not installed"
     return {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu_model": model or platform.processor(),
         "cpus_online": os.cpu_count(),
         "server_cpu": args.server_cpu,
@@ -371,9 +496,16 @@ def machine(args) -> dict:
 
 
 COLS = [
-    ("side", "side"), ("concurrency", "conc"), ("flows_per_s", "flows/s"), ("p50_ms", "p50 ms"),
-    ("p99_ms", "p99 ms"), ("token_p50_ms", "token p50"), ("token_p99_ms", "token p99"),
-    ("errors", "errors"), ("requests_per_flow", "req/flow"), ("server_cpu", "server cpu"),
+    ("side", "side"),
+    ("concurrency", "conc"),
+    ("flows_per_s", "flows/s"),
+    ("p50_ms", "p50 ms"),
+    ("p99_ms", "p99 ms"),
+    ("token_p50_ms", "token p50"),
+    ("token_p99_ms", "token p99"),
+    ("errors", "errors"),
+    ("requests_per_flow", "req/flow"),
+    ("server_cpu", "server cpu"),
     ("driver_cpu", "driver cpu"),
 ]
 
@@ -392,19 +524,35 @@ def ratios(results: list[dict]) -> list[dict]:
     out = []
     for c in sorted(set(peer) & set(ours)):
         p, o = peer[c], ours[c]
-        out.append({
-            "concurrency": c,
-            "flows_ratio": round(o["flows_per_s"] / p["flows_per_s"], 3) if p["flows_per_s"] else None,
-            "p50_ratio": round(o["p50_ms"] / p["p50_ms"], 3) if o["p50_ms"] and p["p50_ms"] else None,
-            "p99_ratio": round(o["p99_ms"] / p["p99_ms"], 3) if o["p99_ms"] and p["p99_ms"] else None,
-        })
+        out.append(
+            {
+                "concurrency": c,
+                "flows_ratio": round(o["flows_per_s"] / p["flows_per_s"], 3)
+                if p["flows_per_s"]
+                else None,
+                "p50_ratio": round(o["p50_ms"] / p["p50_ms"], 3)
+                if o["p50_ms"] and p["p50_ms"]
+                else None,
+                "p99_ratio": round(o["p99_ms"] / p["p99_ms"], 3)
+                if o["p99_ms"] and p["p99_ms"]
+                else None,
+            }
+        )
     return out
 
 
 TOKEN_COLS = [
-    ("side", "side"), ("concurrency", "conc"), ("redeemed", "codes"), ("requests_per_s", "req/s"),
-    ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("errors", "errors"), ("unredeemed", "unredeemed"),
-    ("mint_s", "mint s"), ("max_code_age_s", "oldest code s"), ("server_cpu", "server cpu"),
+    ("side", "side"),
+    ("concurrency", "conc"),
+    ("redeemed", "codes"),
+    ("requests_per_s", "req/s"),
+    ("p50_ms", "p50 ms"),
+    ("p99_ms", "p99 ms"),
+    ("errors", "errors"),
+    ("unredeemed", "unredeemed"),
+    ("mint_s", "mint s"),
+    ("max_code_age_s", "oldest code s"),
+    ("server_cpu", "server cpu"),
     ("driver_cpu", "driver cpu"),
 ]
 
@@ -416,7 +564,9 @@ def token_ratio(tokens: list[dict]) -> dict | None:
         return None
     return {
         "concurrency": o["concurrency"],
-        "rps_ratio": round(o["requests_per_s"] / p["requests_per_s"], 3) if p["requests_per_s"] else None,
+        "rps_ratio": round(o["requests_per_s"] / p["requests_per_s"], 3)
+        if p["requests_per_s"]
+        else None,
         "p50_ratio": round(o["p50_ms"] / p["p50_ms"], 3) if o["p50_ms"] and p["p50_ms"] else None,
         "p99_ratio": round(o["p99_ms"] / p["p99_ms"], 3) if o["p99_ms"] and p["p99_ms"] else None,
     }
@@ -424,12 +574,18 @@ def token_ratio(tokens: list[dict]) -> dict | None:
 
 def token_text_table(tokens: list[dict], trat: dict | None) -> str:
     rows = [[h for _, h in TOKEN_COLS]] + [
-        [f"{r['side']} token endpoint" if k == "side" else fmt(r.get(k)) for k, _ in TOKEN_COLS] for r in tokens
+        [f"{r['side']} token endpoint" if k == "side" else fmt(r.get(k)) for k, _ in TOKEN_COLS]
+        for r in tokens
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(TOKEN_COLS))]
     lines = ["token endpoint alone (POST /token, authorization_code + client_secret_basic + PKCE):"]
-    lines += ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
-              for row in rows]
+    lines += [
+        "  ".join(
+            cell.rjust(w) if i else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=False))
+        )
+        for row in rows
+    ]
     lines.insert(2, "  ".join("-" * w for w in widths))
     if trat:
         lines.append("")
@@ -443,8 +599,13 @@ def token_text_table(tokens: list[dict], trat: dict | None) -> str:
 def text_table(results: list[dict], rat: list[dict]) -> str:
     rows = [[h for _, h in COLS]] + [[fmt(r.get(k)) for k, _ in COLS] for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLS))]
-    lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
-             for row in rows]
+    lines = [
+        "  ".join(
+            cell.rjust(w) if i else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=False))
+        )
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     if rat:
         lines.append("")
@@ -459,8 +620,14 @@ def text_table(results: list[dict], rat: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def markdown(results: list[dict], rat: list[dict], m: dict, args,
-             tokens: list[dict] | None = None, trat: dict | None = None) -> str:
+def markdown(
+    results: list[dict],
+    rat: list[dict],
+    m: dict,
+    args,
+    tokens: list[dict] | None = None,
+    trat: dict | None = None,
+) -> str:
     tokens = tokens or []
     out = ["# OIDC flow benchmark: latest results", ""]
     out.append(f"- Date: {m['date']}")
@@ -470,18 +637,26 @@ def markdown(results: list[dict], rat: list[dict], m: dict, args,
         f"driver pinned to CPU {m['driver_cpu']} (`sched_setaffinity`)"
     )
     out.append(f"- Driver: Python {m['python']}, uvloop {m['uvloop']}, client `{args.client}`")
-    out.append(f"- Peer: node {m['node']}, oidc-provider {m['oidc_provider']} (dev interactions, memory adapter)")
+    out.append(
+        f"- Peer: node {m['node']}, oidc-provider {m['oidc_provider']} (dev interactions, memory adapter)"
+    )
     out.append(
         f"- Each row: {args.duration:g} s measured after {args.warmup:g} s warm-up "
         f"(+{args.server_warmup:g} s on the first row of each server); request timeout {args.timeout:g} s"
     )
     out.append(
-        f"- Authorize requests carry `prompt={args.prompt}`" if args.prompt else "- Authorize requests carry no `prompt`"
+        f"- Authorize requests carry `prompt={args.prompt}`"
+        if args.prompt
+        else "- Authorize requests carry no `prompt`"
     )
     if "ours" in {r["side"] for r in results}:
         out.append(
             "- Ours: demo identity provider, argon2id password hashes seeded with "
-            + (f"`--password-profile {args.password_profile}`" if args.password_profile else "the default (standard) cost")
+            + (
+                f"`--password-profile {args.password_profile}`"
+                if args.password_profile
+                else "the default (standard) cost"
+            )
         )
     out.append(f"- Command: `python benchmarks/run_flows.py {' '.join(sys.argv[1:])}`".rstrip())
     out.append("")
@@ -496,7 +671,9 @@ def markdown(results: list[dict], rat: list[dict], m: dict, args,
         out.append("| concurrency | flows/s ours/peer | p50 ours/peer | p99 ours/peer |")
         out.append("|---:|---:|---:|---:|")
         for x in rat:
-            out.append(f"| {x['concurrency']} | {fmt(x['flows_ratio'])} | {fmt(x['p50_ratio'])} | {fmt(x['p99_ratio'])} |")
+            out.append(
+                f"| {x['concurrency']} | {fmt(x['flows_ratio'])} | {fmt(x['p50_ratio'])} | {fmt(x['p99_ratio'])} |"
+            )
         out.append("")
     else:
         out.append("Ratio ours/peer: n/a (only one side was run).")
@@ -511,31 +688,52 @@ def markdown(results: list[dict], rat: list[dict], m: dict, args,
             f"all, oldest first, at c={args.token_concurrency}, for at most {args.redeem_limit:g} s. req/s = "
             "codes redeemed with 200 and an `access_token` / phase 2 wall time; p50/p99 over those requests; "
             "errors = any other answer."
-            + (f" The peer runs with a memory-adapter LRU of {peer_lru_size(args)} entries (library default: "
-               "1,000), so that no code is evicted before it is redeemed."
-               if any(r["side"] == "peer" for r in tokens) else "")
+            + (
+                f" The peer runs with a memory-adapter LRU of {peer_lru_size(args)} entries (library default: "
+                "1,000), so that no code is evicted before it is redeemed."
+                if any(r["side"] == "peer" for r in tokens)
+                else ""
+            )
         )
         out.append("")
         out.append("| " + " | ".join(h for _, h in TOKEN_COLS) + " |")
-        out.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(TOKEN_COLS))) + "|")
+        out.append(
+            "|" + "|".join("---" if i == 0 else "---:" for i in range(len(TOKEN_COLS))) + "|"
+        )
         for r in tokens:
             out.append("| " + " | ".join(fmt(r.get(k)) for k, _ in TOKEN_COLS) + " |")
         out.append("")
         if trat:
             out.append("| concurrency | req/s ours/peer | p50 ours/peer | p99 ours/peer |")
             out.append("|---:|---:|---:|---:|")
-            out.append(f"| {trat['concurrency']} | {fmt(trat['rps_ratio'])} | {fmt(trat['p50_ratio'])} "
-                       f"| {fmt(trat['p99_ratio'])} |")
+            out.append(
+                f"| {trat['concurrency']} | {fmt(trat['rps_ratio'])} | {fmt(trat['p50_ratio'])} "
+                f"| {fmt(trat['p99_ratio'])} |"
+            )
         else:
             out.append("Ratio ours/peer: n/a (the token endpoint was measured on one side only).")
         out.append("")
-    errs = [(r["side"], r["concurrency"], k, n, r["error_samples"].get(k, ""))
-            for r in results for k, n in r["errors_by_kind"].items()]
-    errs += [(f"{r['side']} token endpoint", r["concurrency"], k, n, r["error_samples"].get(k, ""))
-             for r in tokens for k, n in r["errors_by_kind"].items()]
-    errs += [(f"{r['side']} token endpoint, phase 1 (minting)", r["concurrency"], k, n,
-              r["mint_error_samples"].get(k, ""))
-             for r in tokens for k, n in r["mint_errors_by_kind"].items()]
+    errs = [
+        (r["side"], r["concurrency"], k, n, r["error_samples"].get(k, ""))
+        for r in results
+        for k, n in r["errors_by_kind"].items()
+    ]
+    errs += [
+        (f"{r['side']} token endpoint", r["concurrency"], k, n, r["error_samples"].get(k, ""))
+        for r in tokens
+        for k, n in r["errors_by_kind"].items()
+    ]
+    errs += [
+        (
+            f"{r['side']} token endpoint, phase 1 (minting)",
+            r["concurrency"],
+            k,
+            n,
+            r["mint_error_samples"].get(k, ""),
+        )
+        for r in tokens
+        for k, n in r["mint_errors_by_kind"].items()
+    ]
     if errs:
         out.append("## Errors")
         out.append("")
@@ -547,8 +745,13 @@ def markdown(results: list[dict], rat: list[dict], m: dict, args,
     for r in results:
         if not r.get("steps"):
             continue
-        out.append(f"- {r['side']} c={r['concurrency']}: " + "; ".join(
-            f"`{k}` x{v['n_per_flow']} {fmt(v['p50_ms'])}/{fmt(v['p99_ms'])}" for k, v in r["steps"].items()))
+        out.append(
+            f"- {r['side']} c={r['concurrency']}: "
+            + "; ".join(
+                f"`{k}` x{v['n_per_flow']} {fmt(v['p50_ms'])}/{fmt(v['p99_ms'])}"
+                for k, v in r["steps"].items()
+            )
+        )
     out.append("")
     out.append(
         "Columns: flows/s = complete flows (authorize → login → consent → token → userinfo) finished in the "
@@ -562,39 +765,92 @@ def markdown(results: list[dict], rat: list[dict], m: dict, args,
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="OIDC flow benchmark: ours vs node oidc-provider")
-    ap.add_argument("--concurrency", "-c", default="16", help="virtual users; a comma list runs each (default 16)")
-    ap.add_argument("--duration", "-d", type=float, default=15.0, help="measured seconds per run (default 15)")
-    ap.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each run (default 3)")
-    ap.add_argument("--server-warmup", type=float, default=10.0,
-                    help="extra warm-up for the first run on a fresh server (JIT, caches; default 10)")
+    ap.add_argument(
+        "--concurrency",
+        "-c",
+        default="16",
+        help="virtual users; a comma list runs each (default 16)",
+    )
+    ap.add_argument(
+        "--duration", "-d", type=float, default=15.0, help="measured seconds per run (default 15)"
+    )
+    ap.add_argument(
+        "--warmup", type=float, default=3.0, help="unmeasured seconds before each run (default 3)"
+    )
+    ap.add_argument(
+        "--server-warmup",
+        type=float,
+        default=10.0,
+        help="extra warm-up for the first run on a fresh server (JIT, caches; default 10)",
+    )
     ap.add_argument("--timeout", type=float, default=10.0, help="per-request timeout (default 10)")
-    ap.add_argument("--only", choices=("peer", "ours", "ceiling"),
-                    help="run one side only (ceiling: only the driver's ceiling, implies --ceiling)")
-    ap.add_argument("--ceiling", action="store_true", help="also measure the driver's ceiling on a trivial server")
-    ap.add_argument("--client", choices=("raw", "aiohttp"), default="raw", help="driver HTTP client")
+    ap.add_argument(
+        "--only",
+        choices=("peer", "ours", "ceiling"),
+        help="run one side only (ceiling: only the driver's ceiling, implies --ceiling)",
+    )
+    ap.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also measure the driver's ceiling on a trivial server",
+    )
+    ap.add_argument(
+        "--client", choices=("raw", "aiohttp"), default="raw", help="driver HTTP client"
+    )
     ap.add_argument("--server-cpu", type=int, default=0)
     ap.add_argument("--driver-cpu", type=int, default=1)
-    ap.add_argument("--prompt", default="consent",
-                    help="OIDC prompt sent on every authorize (default consent: both sides show the consent "
-                    "page on every flow; '' omits it)")
-    ap.add_argument("--password-profile", choices=("standard", "benchmark"),
-                    help="passed to `broker demo seed --password-profile` (default: not passed, i.e. the "
-                    "broker's standard argon2id cost)")
+    ap.add_argument(
+        "--prompt",
+        default="consent",
+        help="OIDC prompt sent on every authorize (default consent: both sides show the consent "
+        "page on every flow; '' omits it)",
+    )
+    ap.add_argument(
+        "--password-profile",
+        choices=("standard", "benchmark"),
+        help="passed to `broker demo seed --password-profile` (default: not passed, i.e. the "
+        "broker's standard argon2id cost)",
+    )
     ap.add_argument("--broker", help="path of the broker console script (default .venv/bin/broker)")
-    ap.add_argument("--broker-env", action="append", default=[], metavar="KEY=VALUE",
-                    help="extra environment for the broker commands (repeatable)")
+    ap.add_argument(
+        "--broker-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for the broker commands (repeatable)",
+    )
     ap.add_argument("--no-token", action="store_true", help="skip the token-endpoint benchmark")
-    ap.add_argument("--token-codes", type=int, default=5000,
-                    help="token endpoint: codes minted (unmeasured), then redeemed (measured) (default 5000)")
-    ap.add_argument("--token-concurrency", type=int,
-                    help="token endpoint: virtual users for both phases (default: the first --concurrency)")
-    ap.add_argument("--mint-limit", type=float, default=40.0,
-                    help="token endpoint: stop minting codes after this many seconds (default 40)")
-    ap.add_argument("--redeem-limit", type=float, default=15.0,
-                    help="token endpoint: stop redeeming after this many seconds (codes live 60 s; default 15)")
-    ap.add_argument("--out", default=str(RESULTS / "latest.md"),
-                    help="Markdown report path; the JSON goes next to it (default results/latest.md)")
-    ap.add_argument("--keep-tmp", action="store_true", help="keep the temporary dir (logs, DB, JSON)")
+    ap.add_argument(
+        "--token-codes",
+        type=int,
+        default=5000,
+        help="token endpoint: codes minted (unmeasured), then redeemed (measured) (default 5000)",
+    )
+    ap.add_argument(
+        "--token-concurrency",
+        type=int,
+        help="token endpoint: virtual users for both phases (default: the first --concurrency)",
+    )
+    ap.add_argument(
+        "--mint-limit",
+        type=float,
+        default=40.0,
+        help="token endpoint: stop minting codes after this many seconds (default 40)",
+    )
+    ap.add_argument(
+        "--redeem-limit",
+        type=float,
+        default=15.0,
+        help="token endpoint: stop redeeming after this many seconds (codes live 60 s; default 15)",
+    )
+    ap.add_argument(
+        "--out",
+        default=str(RESULTS / "latest.md"),
+        help="Markdown report path; the JSON goes next to it (default results/latest.md)",
+    )
+    ap.add_argument(
+        "--keep-tmp", action="store_true", help="keep the temporary dir (logs, DB, JSON)"
+    )
     args = ap.parse_args(argv)
     try:
         args.concurrency = [int(x) for x in str(args.concurrency).split(",") if x.strip()]
@@ -604,10 +860,17 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--concurrency must be >= 1")
     if args.token_concurrency is None:
         args.token_concurrency = args.concurrency[0]
-    if args.token_concurrency < 1 or args.token_codes < 1 or args.mint_limit <= 0 or args.redeem_limit <= 0:
+    if (
+        args.token_concurrency < 1
+        or args.token_codes < 1
+        or args.mint_limit <= 0
+        or args.redeem_limit <= 0
+    ):
         ap.error("bad --token-concurrency/--token-codes/--mint-limit/--redeem-limit")
     if args.mint_limit + args.redeem_limit > 58:
-        log("WARNING: --mint-limit + --redeem-limit > 58 s: the oldest codes may expire (60 s) before redemption")
+        log(
+            "WARNING: --mint-limit + --redeem-limit > 58 s: the oldest codes may expire (60 s) before redemption"
+        )
 
     ncpu = len(os.sched_getaffinity(0))
     if ncpu < 2 or shutil.which("taskset") is None:
@@ -662,9 +925,18 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(md)
-        out.with_suffix(".json").write_text(json.dumps(
-            {"machine": m, "results": results, "ratios": rat, "token_results": tokens, "token_ratio": trat},
-            indent=2))
+        out.with_suffix(".json").write_text(
+            json.dumps(
+                {
+                    "machine": m,
+                    "results": results,
+                    "ratios": rat,
+                    "token_results": tokens,
+                    "token_ratio": trat,
+                },
+                indent=2,
+            )
+        )
         log(f"wrote {out} and {out.with_suffix('.json')}")
     return 1 if failures else 0
 

@@ -33,8 +33,8 @@ from broker.providers.http import tls_context
 from broker.resources.preview import DataPreview
 from broker.store.key_store import SqlKeyRepository
 from broker.web import i18n
-from broker.web.locale import LocaleMiddleware
 from broker.web.errors import EXCEPTION_HANDLERS
+from broker.web.locale import LocaleMiddleware
 from broker.web.login import LoginController, TestAccounts
 from broker.web.oidc_controller import OidcController
 from consent.background import BackgroundWork
@@ -84,8 +84,7 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
         id_token_ttl=settings.id_token_ttl,
         allow_insecure_transport=settings.allows_insecure_transport,
     )
-    keys = KeyStore(SqlKeyRepository(db), KeyVault(secret),
-                    max_token_ttl=settings.max_token_ttl)
+    keys = KeyStore(SqlKeyRepository(db), KeyVault(secret), max_token_ttl=settings.max_token_ttl)
     # The process's outbound HTTP client: consent events and the consent screen's preview.
     # Never follows redirects: events go to the registered URL only.
     client = httpx.AsyncClient(follow_redirects=False, verify=tls_context())
@@ -93,30 +92,67 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
     ledger = ConsentLedger()
     changes = ConsentChanges(config, keys, ledger, on_enqueued=dispatcher.wake)
     step_key = derive_key(secret, "interaction steps v1")
-    context = FlowContext(db, config, keys, consent=ledger, token_grants=changes.token_grants,
-                          step_key=step_key, interaction_ttl=settings.interaction_ttl)
+    context = FlowContext(
+        db,
+        config,
+        keys,
+        consent=ledger,
+        token_grants=changes.token_grants,
+        step_key=step_key,
+        interaction_ttl=settings.interaction_ttl,
+    )
     sessions = BrowserSessions(db, DemoIdentityProvider(), settings.session_ttl)
-    screen = ConsentScreen(db, ConsentHandoff(context), ledger, keys, config.issuer,
-                           preview=DataPreview.from_settings(settings, client))
-    space = CitizenSpace(db, sessions, changes, form_key=step_key,
-                         journal_key=derive_key(secret, "journal v1"))
-    accounts = [{"login": c.login, "password": c.password,
-                 "label": f"{c.given_name} {c.family_name}", "case": c.case, "acr": c.acr}
-                for c in DEMO_ACCOUNTS] if settings.is_development else []
+    screen = ConsentScreen(
+        db,
+        ConsentHandoff(context),
+        ledger,
+        keys,
+        config.issuer,
+        preview=DataPreview.from_settings(settings, client),
+    )
+    space = CitizenSpace(
+        db, sessions, changes, form_key=step_key, journal_key=derive_key(secret, "journal v1")
+    )
+    accounts = (
+        [
+            {
+                "login": c.login,
+                "password": c.password,
+                "label": f"{c.given_name} {c.family_name}",
+                "case": c.case,
+                "acr": c.acr,
+            }
+            for c in DEMO_ACCOUNTS
+        ]
+        if settings.is_development
+        else []
+    )
     return BrokerState(
-        settings=settings, config=config, db=db, keys=keys, context=context,
-        flow=AuthorizationFlow(context, sessions), backchannel=BackChannel(context),
-        screen=screen, space=space, changes=changes,
+        settings=settings,
+        config=config,
+        db=db,
+        keys=keys,
+        context=context,
+        flow=AuthorizationFlow(context, sessions),
+        backchannel=BackChannel(context),
+        screen=screen,
+        space=space,
+        changes=changes,
         background=BackgroundWork(db, changes, dispatcher, client),
-        test_accounts=TestAccounts(accounts))
+        test_accounts=TestAccounts(accounts),
+    )
 
 
 def template_environment(settings: Settings) -> Environment:
     loaders = [FileSystemLoader(str(path)) for path in TEMPLATE_DIRS]
     if settings.theme_dir:
         loaders.insert(0, FileSystemLoader(str(settings.theme_dir)))
-    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True),
-                      auto_reload=False, extensions=["jinja2.ext.i18n"])
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(default=True),
+        auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
+    )
     i18n.use_catalogs(CATALOG_DIRS)
     i18n.install_jinja(env)  # gettext in the request's locale, the date filter, the switch
     return env
@@ -141,23 +177,33 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
         # of failing the first request.
         for alg in SUPPORTED_ALGS:
             state.keys.signing_key(alg)
-        log.info("broker ready", extra={"issuer": state.config.issuer,
-                                        "mode": settings.describe_mode()})
+        log.info(
+            "broker ready", extra={"issuer": state.config.issuer, "mode": settings.describe_mode()}
+        )
 
     app = Litestar(
         route_handlers=[
-            OidcController, LoginController, ConsentController, SignInController,
-            SpaceController, service_logo,
+            OidcController,
+            LoginController,
+            ConsentController,
+            SignInController,
+            SpaceController,
+            service_logo,
             create_static_files_router(path="/static", directories=static_dirs),
         ],
         dependencies={
-            "settings": provide(settings), "config": provide(state.config),
-            "keys": provide(state.keys), "flow": provide(state.flow),
-            "backchannel": provide(state.backchannel), "screen": provide(state.screen),
-            "space": provide(state.space), "test_accounts": provide(state.test_accounts),
+            "settings": provide(settings),
+            "config": provide(state.config),
+            "keys": provide(state.keys),
+            "flow": provide(state.flow),
+            "backchannel": provide(state.backchannel),
+            "screen": provide(state.screen),
+            "space": provide(state.space),
+            "test_accounts": provide(state.test_accounts),
         },
         template_config=TemplateConfig(
-            instance=JinjaTemplateEngine.from_environment(template_environment(settings))),
+            instance=JinjaTemplateEngine.from_environment(template_environment(settings))
+        ),
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup, state.background.start],
         on_shutdown=[state.background.stop, state.db.dispose],
@@ -171,8 +217,9 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
     return app
 
 
-def create_asgi_app(settings: Settings,
-                    state: BrokerState | None = None) -> RequestContextMiddleware:
+def create_asgi_app(
+    settings: Settings, state: BrokerState | None = None
+) -> RequestContextMiddleware:
     """The application as served: the request-context middleware wraps everything, routing
     errors (404, 405) included, which Litestar's own middleware would not see."""
     return RequestContextMiddleware(create_app(settings, state), https=settings.secure_cookies)

@@ -24,7 +24,6 @@ def build():
     return create_asgi_app(settings)
 
 
-
 def build_resources():
     """The data API (``broker resources run``)."""
     from broker.resources.app import create_resource_asgi_app

@@ -24,8 +24,13 @@ class BackgroundWork:
     """``client``: the process's outbound HTTP client (the dispatcher's and the consent
     screen's preview's), closed when the work stops."""
 
-    def __init__(self, db: Database, changes: ConsentChanges,
-                 dispatcher: NotificationDispatcher, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        db: Database,
+        changes: ConsentChanges,
+        dispatcher: NotificationDispatcher,
+        client: httpx.AsyncClient,
+    ) -> None:
         self.db = db
         self.changes = changes
         self.dispatcher = dispatcher
@@ -35,8 +40,10 @@ class BackgroundWork:
 
     async def start(self) -> None:
         self._stop = asyncio.Event()
-        self._tasks = [asyncio.create_task(self.dispatcher.run(self._stop)),
-                       asyncio.create_task(self._expire_grants())]
+        self._tasks = [
+            asyncio.create_task(self.dispatcher.run(self._stop)),
+            asyncio.create_task(self._expire_grants()),
+        ]
 
     async def _expire_grants(self) -> None:
         """Grants past their expiry become ``expired`` (an event each, and the service told)."""

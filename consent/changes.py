@@ -22,8 +22,13 @@ from consent.notifications import consent_event, enqueue
 
 
 class ConsentChanges:
-    def __init__(self, config: OidcConfig, keys: KeyStore, ledger: ConsentLedger,
-                 on_enqueued: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        config: OidcConfig,
+        keys: KeyStore,
+        ledger: ConsentLedger,
+        on_enqueued: Callable[[], None] = lambda: None,
+    ) -> None:
         self.config = config
         self.keys = keys
         self.ledger = ledger
@@ -36,30 +41,61 @@ class ConsentChanges:
         if client is None or not client.notification_uri:
             return False
         sub = pairwise_subject(self.config, client.sector_identifier, change.citizen_id)
-        event = consent_event(self.keys.signing_key(), self.config.issuer, client.client_id,
-                              sub, change.grant_id, change.kind, change.scopes, now,
-                              reason=change.reason)
-        enqueue(conn, client_id=client.client_id, url=client.notification_uri,
-                grant_id=change.grant_id, event=event, now=now)
+        event = consent_event(
+            self.keys.signing_key(),
+            self.config.issuer,
+            client.client_id,
+            sub,
+            change.grant_id,
+            change.kind,
+            change.scopes,
+            now,
+            reason=change.reason,
+        )
+        enqueue(
+            conn,
+            client_id=client.client_id,
+            url=client.notification_uri,
+            grant_id=change.grant_id,
+            event=event,
+            now=now,
+        )
         return True
 
-    def revoke(self, conn: Connection, grant_id: str, now: int, *, reason: str,
-               citizen_id: str | None = None, wording: dict | None = None) -> GrantChange:
-        change = lifecycle.revoke(conn, grant_id, now, reason=reason, citizen_id=citizen_id,
-                                  wording=wording)
+    def revoke(
+        self,
+        conn: Connection,
+        grant_id: str,
+        now: int,
+        *,
+        reason: str,
+        citizen_id: str | None = None,
+        wording: dict | None = None,
+    ) -> GrantChange:
+        change = lifecycle.revoke(
+            conn, grant_id, now, reason=reason, citizen_id=citizen_id, wording=wording
+        )
         self.notify(conn, change, now)
         return change
 
-    def withdraw(self, conn: Connection, grant_id: str, citizen_id: str,
-                 now: int) -> list[GrantChange]:
+    def withdraw(
+        self, conn: Connection, grant_id: str, citizen_id: str, now: int
+    ) -> list[GrantChange]:
         """The citizen's "withdraw my consent": every active grant for that purpose ends."""
         changes = lifecycle.revoke_purpose(conn, grant_id, citizen_id, now)
         for change in changes:
             self.notify(conn, change, now)
         return changes
 
-    def narrow(self, conn: Connection, grant_id: str, citizen_id: str, scopes: list[str],
-               now: int, wording: dict | None = None) -> GrantChange:
+    def narrow(
+        self,
+        conn: Connection,
+        grant_id: str,
+        citizen_id: str,
+        scopes: list[str],
+        now: int,
+        wording: dict | None = None,
+    ) -> GrantChange:
         change = lifecycle.narrow(conn, grant_id, citizen_id, scopes, now, wording)
         self.notify(conn, change, now)
         return change

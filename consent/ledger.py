@@ -45,48 +45,72 @@ GRANT = ConsentGrant.__table__
 GRANT_SCOPE = ConsentGrantScope.__table__
 EVENT = ConsentEvent.__table__
 ACTIVE_GRANTS = (
-    select(GRANT.c.id, GRANT.c.expires_at, GRANT.c.habilitation_id, GRANT.c.mode,
-           GRANT_SCOPE.c.scope)
+    select(
+        GRANT.c.id, GRANT.c.expires_at, GRANT.c.habilitation_id, GRANT.c.mode, GRANT_SCOPE.c.scope
+    )
     .join(GRANT_SCOPE, GRANT_SCOPE.c.grant_id == GRANT.c.id)
-    .where(GRANT.c.citizen_id == bindparam("citizen_id"),
-           GRANT.c.client_id == bindparam("client_id"),
-           GRANT.c.status == GrantStatus.ACTIVE,
-           GRANT_SCOPE.c.withdrawn_at.is_(None))
+    .where(
+        GRANT.c.citizen_id == bindparam("citizen_id"),
+        GRANT.c.client_id == bindparam("client_id"),
+        GRANT.c.status == GrantStatus.ACTIVE,
+        GRANT_SCOPE.c.withdrawn_at.is_(None),
+    )
     .order_by(GRANT.c.created_at.desc(), GRANT.c.id)
 )
 INSERT_GRANT, INSERT_SCOPE, INSERT_EVENT = insert(GRANT), insert(GRANT_SCOPE), insert(EVENT)
 GRANT_STANDING = select(GRANT.c.status, GRANT.c.expires_at, GRANT.c.habilitation_id).where(
-    GRANT.c.id == bindparam("grant_id"))
+    GRANT.c.id == bindparam("grant_id")
+)
 GRANT_TERMS = (
-    select(GRANT.c.status, GRANT.c.mode, GRANT.c.expires_at, GRANT.c.citizen_id,
-           GRANT.c.client_id, GRANT_SCOPE.c.scope)
-    .outerjoin(GRANT_SCOPE, (GRANT_SCOPE.c.grant_id == GRANT.c.id)
-               & GRANT_SCOPE.c.withdrawn_at.is_(None))
+    select(
+        GRANT.c.status,
+        GRANT.c.mode,
+        GRANT.c.expires_at,
+        GRANT.c.citizen_id,
+        GRANT.c.client_id,
+        GRANT_SCOPE.c.scope,
+    )
+    .outerjoin(
+        GRANT_SCOPE, (GRANT_SCOPE.c.grant_id == GRANT.c.id) & GRANT_SCOPE.c.withdrawn_at.is_(None)
+    )
     .where(GRANT.c.id == bindparam("grant_id"))
     # Tokens are issued under a lock on their grant, so that a revocation or a narrowing
     # cannot commit between this read and the tokens' insert (PostgreSQL; SQLite serialises
     # writers and ignores it).
     .with_for_update(of=GRANT)
 )
-SET_RECEIPT = update(GRANT).where(GRANT.c.id == bindparam("b_grant_id")).values(
-    receipt=bindparam("b_receipt"))
+SET_RECEIPT = (
+    update(GRANT)
+    .where(GRANT.c.id == bindparam("b_grant_id"))
+    .values(receipt=bindparam("b_receipt"))
+)
 
 
 class ConsentLedger:
     def __init__(self, grant_ttl: int = DEFAULT_GRANT_TTL) -> None:
         self.grant_ttl = grant_ttl
 
-    def covering_grant(self, conn: Connection, citizen_id: str, client_id: str,
-                       scopes: list[str], now: int,
-                       habilitation_id: str | None = None) -> str | None:
+    def covering_grant(
+        self,
+        conn: Connection,
+        citizen_id: str,
+        client_id: str,
+        scopes: list[str],
+        now: int,
+        habilitation_id: str | None = None,
+    ) -> str | None:
         """The newest active, unexpired, recurring grant of this citizen to this client covering
         scopes, given under ``habilitation_id``: consent to one purpose never carries over to
         another, and a one-time consent is never remembered."""
         granted: dict[str, set[str]] = {}
         for grant_id, expires_at, grant_habilitation, mode, scope in conn.execute(
-                ACTIVE_GRANTS, {"citizen_id": citizen_id, "client_id": client_id}):
-            if (mode == ConsentMode.RECURRING and (expires_at is None or expires_at > now)
-                    and grant_habilitation == habilitation_id):
+            ACTIVE_GRANTS, {"citizen_id": citizen_id, "client_id": client_id}
+        ):
+            if (
+                mode == ConsentMode.RECURRING
+                and (expires_at is None or expires_at > now)
+                and grant_habilitation == habilitation_id
+            ):
                 granted.setdefault(grant_id, set()).add(scope)
         wanted = set(scopes)
         return next((gid for gid, covered in granted.items() if wanted <= covered), None)
@@ -97,8 +121,9 @@ class ConsentLedger:
         row = conn.execute(GRANT_STANDING, {"grant_id": grant_id}).first() if grant_id else None
         if row is None:
             return GrantStanding(active=False, habilitation_id=None)
-        return GrantStanding(active=_holds(row.status, row.expires_at, now),
-                             habilitation_id=row.habilitation_id)
+        return GrantStanding(
+            active=_holds(row.status, row.expires_at, now), habilitation_id=row.habilitation_id
+        )
 
     def terms(self, conn: Connection, grant_id: str | None, now: int) -> GrantTerms | None:
         rows = conn.execute(GRANT_TERMS, {"grant_id": grant_id}).all() if grant_id else []
@@ -106,10 +131,12 @@ class ConsentLedger:
             return None
         first = rows[0]
         active = _holds(first.status, first.expires_at, now)
-        return GrantTerms(active=active,
-                          refreshable=active and first.mode == ConsentMode.RECURRING,
-                          expires_at=first.expires_at,
-                          scopes=frozenset(r.scope for r in rows if r.scope))
+        return GrantTerms(
+            active=active,
+            refreshable=active and first.mode == ConsentMode.RECURRING,
+            expires_at=first.expires_at,
+            scopes=frozenset(r.scope for r in rows if r.scope),
+        )
 
     def record_approval(self, conn: Connection, decision: Decision) -> str:
         """A new grant. Earlier grants to the same client for the same purpose are left as they
@@ -124,23 +151,50 @@ class ConsentLedger:
     def attach_receipt(self, conn: Connection, grant_id: str, receipt: str) -> None:
         conn.execute(SET_RECEIPT, {"b_grant_id": grant_id, "b_receipt": receipt})
 
-    def _record(self, conn: Connection, decision: Decision, kind: EventKind, *,
-                expires_at: int | None) -> str:
+    def _record(
+        self, conn: Connection, decision: Decision, kind: EventKind, *, expires_at: int | None
+    ) -> str:
         _, status = TRANSITIONS[kind]
         grant_id = random_token(18)
-        conn.execute(INSERT_GRANT, {
-            "id": grant_id, "citizen_id": decision.citizen_id, "client_id": decision.client_id,
-            "service_id": decision.service_id, "status": status, "created_at": decision.at,
-            "expires_at": expires_at, "revoked_at": None, "mode": decision.mode,
-            "habilitation_id": decision.habilitation_id, "receipt": None})
-        conn.execute(INSERT_SCOPE, [
-            {"grant_id": grant_id, "scope": scope, "withdrawn_at": None,
-             "optional": scope in decision.optional_scopes}
-            for scope in dict.fromkeys(decision.scopes)])
-        conn.execute(INSERT_EVENT, {
-            "grant_id": grant_id, "kind": kind, "scopes": list(decision.scopes),
-            "wording": decision.wording, "interaction_id": decision.interaction_id,
-            "at": decision.at})
+        conn.execute(
+            INSERT_GRANT,
+            {
+                "id": grant_id,
+                "citizen_id": decision.citizen_id,
+                "client_id": decision.client_id,
+                "service_id": decision.service_id,
+                "status": status,
+                "created_at": decision.at,
+                "expires_at": expires_at,
+                "revoked_at": None,
+                "mode": decision.mode,
+                "habilitation_id": decision.habilitation_id,
+                "receipt": None,
+            },
+        )
+        conn.execute(
+            INSERT_SCOPE,
+            [
+                {
+                    "grant_id": grant_id,
+                    "scope": scope,
+                    "withdrawn_at": None,
+                    "optional": scope in decision.optional_scopes,
+                }
+                for scope in dict.fromkeys(decision.scopes)
+            ],
+        )
+        conn.execute(
+            INSERT_EVENT,
+            {
+                "grant_id": grant_id,
+                "kind": kind,
+                "scopes": list(decision.scopes),
+                "wording": decision.wording,
+                "interaction_id": decision.interaction_id,
+                "at": decision.at,
+            },
+        )
         return grant_id
 
 

@@ -45,22 +45,30 @@ REVOKE_REFRESH = (
     .values(revoked_at=bindparam("now"))
 )
 SCOPES_OF = select(GRANT_SCOPE.c.scope, GRANT_SCOPE.c.optional).where(
-    GRANT_SCOPE.c.grant_id == bindparam("grant_id"), GRANT_SCOPE.c.withdrawn_at.is_(None))
+    GRANT_SCOPE.c.grant_id == bindparam("grant_id"), GRANT_SCOPE.c.withdrawn_at.is_(None)
+)
 GRANT_ROW = select(GRANT).where(GRANT.c.id == bindparam("grant_id"))
 LOCKED_GRANT_ROW = GRANT_ROW.with_for_update()  # PostgreSQL; SQLite serialises writers
 SAME_PURPOSE = select(GRANT.c.id).where(
-    GRANT.c.citizen_id == bindparam("citizen_id"), GRANT.c.client_id == bindparam("client_id"),
-    GRANT.c.status == GrantStatus.ACTIVE, GRANT.c.id != bindparam("grant_id"))
+    GRANT.c.citizen_id == bindparam("citizen_id"),
+    GRANT.c.client_id == bindparam("client_id"),
+    GRANT.c.status == GrantStatus.ACTIVE,
+    GRANT.c.id != bindparam("grant_id"),
+)
 WITHDRAW = (
     update(GRANT_SCOPE)
-    .where(GRANT_SCOPE.c.grant_id == bindparam("b_grant_id"),
-           GRANT_SCOPE.c.scope == bindparam("b_scope"), GRANT_SCOPE.c.withdrawn_at.is_(None))
+    .where(
+        GRANT_SCOPE.c.grant_id == bindparam("b_grant_id"),
+        GRANT_SCOPE.c.scope == bindparam("b_scope"),
+        GRANT_SCOPE.c.withdrawn_at.is_(None),
+    )
     .values(withdrawn_at=bindparam("now"))
 )
 DUE_TO_EXPIRE = (
-    select(GRANT.c.id).where(GRANT.c.status == GrantStatus.ACTIVE,
-                             GRANT.c.expires_at <= bindparam("now"))
-    .order_by(GRANT.c.expires_at).limit(bindparam("limit"))
+    select(GRANT.c.id)
+    .where(GRANT.c.status == GrantStatus.ACTIVE, GRANT.c.expires_at <= bindparam("now"))
+    .order_by(GRANT.c.expires_at)
+    .limit(bindparam("limit"))
 )
 
 
@@ -81,57 +89,105 @@ class GrantNotChangeable(Exception):
     """Not this citizen's grant, no longer active, or the items cannot be withdrawn."""
 
 
-def end_grant(conn: Connection, grant_id: str, now: int, *, kind: EventKind,
-              wording: dict) -> GrantChange | None:
+def end_grant(
+    conn: Connection, grant_id: str, now: int, *, kind: EventKind, wording: dict
+) -> GrantChange | None:
     """Ends an active grant once, as ``TRANSITIONS[kind]`` says (compare-and-set on its
     status); None if it was not active."""
     from_status, status = TRANSITIONS[kind]
     row = conn.execute(GRANT_ROW, {"grant_id": grant_id}).first()
-    if row is None or conn.execute(MOVE_GRANT, {"grant_id": grant_id, "from_status": from_status,
-                                               "new_status": status, "now": now}).rowcount != 1:
+    if (
+        row is None
+        or conn.execute(
+            MOVE_GRANT,
+            {"grant_id": grant_id, "from_status": from_status, "new_status": status, "now": now},
+        ).rowcount
+        != 1
+    ):
         return None
     scopes = [r.scope for r in conn.execute(SCOPES_OF, {"grant_id": grant_id})]
     _revoke_tokens(conn, grant_id, now)
-    conn.execute(insert(EVENT), {"grant_id": grant_id, "kind": kind, "scopes": scopes,
-                                 "wording": wording, "interaction_id": None, "at": now})
-    return GrantChange(grant_id=grant_id, kind=kind, client_id=row.client_id,
-                       citizen_id=row.citizen_id, scopes=scopes, reason=wording.get("reason"),
-                       mode=row.mode)
+    conn.execute(
+        insert(EVENT),
+        {
+            "grant_id": grant_id,
+            "kind": kind,
+            "scopes": scopes,
+            "wording": wording,
+            "interaction_id": None,
+            "at": now,
+        },
+    )
+    return GrantChange(
+        grant_id=grant_id,
+        kind=kind,
+        client_id=row.client_id,
+        citizen_id=row.citizen_id,
+        scopes=scopes,
+        reason=wording.get("reason"),
+        mode=row.mode,
+    )
 
 
-def revoke(conn: Connection, grant_id: str, now: int, *, reason: str,
-           citizen_id: str | None = None, wording: dict | None = None) -> GrantChange:
+def revoke(
+    conn: Connection,
+    grant_id: str,
+    now: int,
+    *,
+    reason: str,
+    citizen_id: str | None = None,
+    wording: dict | None = None,
+) -> GrantChange:
     """``citizen_id`` given: only that citizen's own grant can be revoked."""
     _own_active_grant(conn, grant_id, citizen_id, now)
-    change = end_grant(conn, grant_id, now, kind=EventKind.REVOKED,
-                       wording={**(wording or {}), "reason": reason})
+    change = end_grant(
+        conn, grant_id, now, kind=EventKind.REVOKED, wording={**(wording or {}), "reason": reason}
+    )
     if change is None:
         raise GrantNotChangeable("not active")
     return change
 
 
-def revoke_purpose(conn: Connection, grant_id: str, citizen_id: str, now: int,
-                   wording: dict | None = None) -> list[GrantChange]:
+def revoke_purpose(
+    conn: Connection, grant_id: str, citizen_id: str, now: int, wording: dict | None = None
+) -> list[GrantChange]:
     """The citizen withdraws consent to a service for a purpose: the grant named and every
     other active grant of theirs to the same client under the same habilitation (an earlier
     approval, another tab) end together."""
     row = _own_active_grant(conn, grant_id, citizen_id, now)
-    same = SAME_PURPOSE.where(GRANT.c.habilitation_id.is_(None) if row.habilitation_id is None
-                              else GRANT.c.habilitation_id == row.habilitation_id)
-    others = [r.id for r in conn.execute(same, {"citizen_id": citizen_id,
-                                                "client_id": row.client_id,
-                                                "grant_id": grant_id})]
+    same = SAME_PURPOSE.where(
+        GRANT.c.habilitation_id.is_(None)
+        if row.habilitation_id is None
+        else GRANT.c.habilitation_id == row.habilitation_id
+    )
+    others = [
+        r.id
+        for r in conn.execute(
+            same, {"citizen_id": citizen_id, "client_id": row.client_id, "grant_id": grant_id}
+        )
+    ]
     changes = [revoke(conn, grant_id, now, reason="citizen", wording=wording)]
     for other in others:
-        change = end_grant(conn, other, now, kind=EventKind.REVOKED,
-                           wording={**(wording or {}), "reason": "citizen"})
+        change = end_grant(
+            conn,
+            other,
+            now,
+            kind=EventKind.REVOKED,
+            wording={**(wording or {}), "reason": "citizen"},
+        )
         if change is not None:
             changes.append(change)
     return changes
 
 
-def narrow(conn: Connection, grant_id: str, citizen_id: str, scopes: list[str], now: int,
-           wording: dict | None = None) -> GrantChange:
+def narrow(
+    conn: Connection,
+    grant_id: str,
+    citizen_id: str,
+    scopes: list[str],
+    now: int,
+    wording: dict | None = None,
+) -> GrantChange:
     """Withdraws optional items from an active grant. Required items cannot be withdrawn one
     by one: the citizen revokes the whole consent instead."""
     row = _own_active_grant(conn, grant_id, citizen_id, now)
@@ -140,25 +196,41 @@ def narrow(conn: Connection, grant_id: str, citizen_id: str, scopes: list[str], 
     if not wanted or any(not held.get(scope, False) for scope in wanted):
         raise GrantNotChangeable("only optional items still held can be withdrawn")
     for scope in wanted:
-        if conn.execute(WITHDRAW, {"b_grant_id": grant_id, "b_scope": scope,
-                                   "now": now}).rowcount != 1:
+        if (
+            conn.execute(WITHDRAW, {"b_grant_id": grant_id, "b_scope": scope, "now": now}).rowcount
+            != 1
+        ):
             raise GrantNotChangeable("already withdrawn")  # a concurrent narrowing won
     # Tokens carry scopes in their claims: the ones out there stop now; refreshing gives
     # tokens without the withdrawn items.
     _revoke_tokens(conn, grant_id, now, refresh=False)
-    conn.execute(insert(EVENT), {"grant_id": grant_id, "kind": EventKind.NARROWED,
-                                 "scopes": wanted,
-                                 "wording": {**(wording or {}), "reason": "citizen"},
-                                 "interaction_id": None, "at": now})
-    return GrantChange(grant_id=grant_id, kind=EventKind.NARROWED, client_id=row.client_id,
-                       citizen_id=row.citizen_id, scopes=wanted, reason="citizen")
+    conn.execute(
+        insert(EVENT),
+        {
+            "grant_id": grant_id,
+            "kind": EventKind.NARROWED,
+            "scopes": wanted,
+            "wording": {**(wording or {}), "reason": "citizen"},
+            "interaction_id": None,
+            "at": now,
+        },
+    )
+    return GrantChange(
+        grant_id=grant_id,
+        kind=EventKind.NARROWED,
+        client_id=row.client_id,
+        citizen_id=row.citizen_id,
+        scopes=wanted,
+        reason="citizen",
+    )
 
 
 def expire_due(conn: Connection, now: int, limit: int = 500) -> list[GrantChange]:
     changes = []
     for (grant_id,) in conn.execute(DUE_TO_EXPIRE, {"now": now, "limit": limit}).all():
-        change = end_grant(conn, grant_id, now, kind=EventKind.EXPIRED,
-                           wording={"reason": "expiry"})
+        change = end_grant(
+            conn, grant_id, now, kind=EventKind.EXPIRED, wording={"reason": "expiry"}
+        )
         if change is not None:
             changes.append(change)
     return changes
@@ -168,8 +240,7 @@ def _own_active_grant(conn: Connection, grant_id: str, citizen_id: str | None, n
     row = conn.execute(LOCKED_GRANT_ROW, {"grant_id": grant_id}).first()
     if row is None or (citizen_id is not None and row.citizen_id != citizen_id):
         raise GrantNotChangeable("unknown")
-    if row.status != GrantStatus.ACTIVE or (row.expires_at is not None
-                                            and row.expires_at <= now):
+    if row.status != GrantStatus.ACTIVE or (row.expires_at is not None and row.expires_at <= now):
         raise GrantNotChangeable("not active")
     return row
 

@@ -57,9 +57,11 @@ TRANSITIONS: dict[EventKind, tuple[GrantStatus | None, GrantStatus]] = {
 
 class ConsentGrant(SQLModel, table=True):
     __tablename__ = "consent_grant"
-    __table_args__ = (Index("ix_consent_grant_citizen_client", "citizen_id", "client_id"),
-                      Index("ix_consent_grant_citizen_created", "citizen_id", "created_at"),
-                      Index("ix_consent_grant_status_expires", "status", "expires_at"))
+    __table_args__ = (
+        Index("ix_consent_grant_citizen_client", "citizen_id", "client_id"),
+        Index("ix_consent_grant_citizen_created", "citizen_id", "created_at"),
+        Index("ix_consent_grant_status_expires", "status", "expires_at"),
+    )
 
     id: str = Field(primary_key=True, max_length=64)
     citizen_id: str = Field(foreign_key="citizen.id", max_length=64)

@@ -34,8 +34,11 @@ EVENTS_NAMESPACE = "https://consent-broker.example/events/"
 EVENT_REVOKED = EVENTS_NAMESPACE + "consent-revoked"
 EVENT_NARROWED = EVENTS_NAMESPACE + "consent-narrowed"
 EVENT_EXPIRED = EVENTS_NAMESPACE + "consent-expired"
-EVENT_TYPES = {EventKind.REVOKED: EVENT_REVOKED, EventKind.NARROWED: EVENT_NARROWED,
-               EventKind.EXPIRED: EVENT_EXPIRED}
+EVENT_TYPES = {
+    EventKind.REVOKED: EVENT_REVOKED,
+    EventKind.NARROWED: EVENT_NARROWED,
+    EventKind.EXPIRED: EVENT_EXPIRED,
+}
 
 DEFAULT_BACKOFF = (10, 60, 300, 1800, 7200)
 MAX_ERROR_BODY = 512  # bytes of a refusal kept for the operator; the rest is never read
@@ -50,44 +53,80 @@ CLIENT = OAuthClient.__table__
 PENDING = NOTIFICATION.c.delivered_at.is_(None) & NOTIFICATION.c.failed_at.is_(None)
 
 DUE = (
-    select(NOTIFICATION.c.id, NOTIFICATION.c.client_id, NOTIFICATION.c.grant_id,
-           NOTIFICATION.c.url, NOTIFICATION.c.event, NOTIFICATION.c.attempts,
-           NOTIFICATION.c.next_attempt_at, CLIENT.c.notification_uri, CLIENT.c.disabled_at)
+    select(
+        NOTIFICATION.c.id,
+        NOTIFICATION.c.client_id,
+        NOTIFICATION.c.grant_id,
+        NOTIFICATION.c.url,
+        NOTIFICATION.c.event,
+        NOTIFICATION.c.attempts,
+        NOTIFICATION.c.next_attempt_at,
+        CLIENT.c.notification_uri,
+        CLIENT.c.disabled_at,
+    )
     .outerjoin(CLIENT, CLIENT.c.client_id == NOTIFICATION.c.client_id)
-    .where(PENDING, NOTIFICATION.c.next_attempt_at <= bindparam("now"),
-           NOTIFICATION.c.attempts < bindparam("max_attempts"))
+    .where(
+        PENDING,
+        NOTIFICATION.c.next_attempt_at <= bindparam("now"),
+        NOTIFICATION.c.attempts < bindparam("max_attempts"),
+    )
     .order_by(NOTIFICATION.c.next_attempt_at, NOTIFICATION.c.id)
     .limit(bindparam("limit"))
 )
 CLAIM = (
     update(NOTIFICATION)
-    .where(NOTIFICATION.c.id == bindparam("row_id"), PENDING,
-           NOTIFICATION.c.attempts == bindparam("seen_attempts"),
-           NOTIFICATION.c.next_attempt_at == bindparam("seen_next"))
+    .where(
+        NOTIFICATION.c.id == bindparam("row_id"),
+        PENDING,
+        NOTIFICATION.c.attempts == bindparam("seen_attempts"),
+        NOTIFICATION.c.next_attempt_at == bindparam("seen_next"),
+    )
     .values(attempts=NOTIFICATION.c.attempts + 1, next_attempt_at=bindparam("lease_until"))
 )
 # Outcomes are written only by the process holding the claim (same attempt number).
-OWNED = (NOTIFICATION.c.id == bindparam("row_id")) & PENDING & (
-    NOTIFICATION.c.attempts == bindparam("attempt"))
-DELIVERED = update(NOTIFICATION).where(OWNED).values(
-    delivered_at=bindparam("now"), next_attempt_at=None, last_error=None)
-RETRY = update(NOTIFICATION).where(OWNED).values(
-    next_attempt_at=bindparam("next_at"), last_error=bindparam("error"))
-GIVE_UP = update(NOTIFICATION).where(OWNED).values(
-    failed_at=bindparam("now"), next_attempt_at=None, last_error=bindparam("error"))
+OWNED = (
+    (NOTIFICATION.c.id == bindparam("row_id"))
+    & PENDING
+    & (NOTIFICATION.c.attempts == bindparam("attempt"))
+)
+DELIVERED = (
+    update(NOTIFICATION)
+    .where(OWNED)
+    .values(delivered_at=bindparam("now"), next_attempt_at=None, last_error=None)
+)
+RETRY = (
+    update(NOTIFICATION)
+    .where(OWNED)
+    .values(next_attempt_at=bindparam("next_at"), last_error=bindparam("error"))
+)
+GIVE_UP = (
+    update(NOTIFICATION)
+    .where(OWNED)
+    .values(failed_at=bindparam("now"), next_attempt_at=None, last_error=bindparam("error"))
+)
 # A last attempt interrupted (crash) after its claim: its lease ran out, nothing is left to try.
 ABANDONED = (
     update(NOTIFICATION)
-    .where(PENDING, NOTIFICATION.c.next_attempt_at <= bindparam("now"),
-           NOTIFICATION.c.attempts >= bindparam("max_attempts"))
-    .values(failed_at=bindparam("now"), next_attempt_at=None,
-            last_error="last attempt interrupted")
+    .where(
+        PENDING,
+        NOTIFICATION.c.next_attempt_at <= bindparam("now"),
+        NOTIFICATION.c.attempts >= bindparam("max_attempts"),
+    )
+    .values(failed_at=bindparam("now"), next_attempt_at=None, last_error="last attempt interrupted")
 )
 
 
-def consent_event(signing_key: ECKey | RSAKey, issuer: str, client_id: str, sub: str,
-                  grant_id: str, kind: str, scopes: list[str], now: int,
-                  reason: str | None = None) -> str:
+def consent_event(
+    signing_key: ECKey | RSAKey,
+    issuer: str,
+    client_id: str,
+    sub: str,
+    grant_id: str,
+    kind: str,
+    scopes: list[str],
+    now: int,
+    reason: str | None = None,
+) -> str:
     """A SET telling ``client_id`` that the consent ``grant_id`` of its user ``sub`` (the
     pairwise subject this service knows) was revoked, narrowed or expired. No ``exp``: a SET
     states a fact (RFC 8417 §2.2); receivers deduplicate on ``jti``."""
@@ -98,26 +137,46 @@ def consent_event(signing_key: ECKey | RSAKey, issuer: str, client_id: str, sub:
     payload: dict[str, Any] = {"scopes": list(scopes)}
     if reason is not None:
         payload["reason"] = reason
-    claims = {"iss": issuer, "aud": client_id, "iat": now, "jti": random_token(24), "sub": sub,
-              "consent_id": grant_id, "events": {event_type: payload}}
+    claims = {
+        "iss": issuer,
+        "aud": client_id,
+        "iat": now,
+        "jti": random_token(24),
+        "sub": sub,
+        "consent_id": grant_id,
+        "events": {event_type: payload},
+    }
     header = {"alg": signing_key.alg, "kid": signing_key.kid, "typ": SET_TYPE}
     return jwt.encode(header, claims, signing_key, algorithms=[signing_key.alg])
 
 
-def enqueue(conn: Connection, *, client_id: str, url: str, grant_id: str, event: str,
-            now: int) -> None:
+def enqueue(
+    conn: Connection, *, client_id: str, url: str, grant_id: str, event: str, now: int
+) -> None:
     """Records a signed event for delivery, in the caller's transaction; due at once. Call the
     dispatcher's ``wake()`` after the commit for an immediate delivery."""
-    conn.execute(insert(NOTIFICATION), {
-        "client_id": client_id, "grant_id": grant_id, "url": url, "event": event,
-        "created_at": now, "attempts": 0, "next_attempt_at": now})
+    conn.execute(
+        insert(NOTIFICATION),
+        {
+            "client_id": client_id,
+            "grant_id": grant_id,
+            "url": url,
+            "event": event,
+            "created_at": now,
+            "attempts": 0,
+            "next_attempt_at": now,
+        },
+    )
 
 
 def purge_settled(conn: Connection, now: int) -> dict[str, int]:
     """Deletes the events delivered or given up more than ``NOTIFICATION_KEEP`` ago."""
-    settled = delete(NOTIFICATION).where(or_(
-        NOTIFICATION.c.delivered_at < now - NOTIFICATION_KEEP,
-        NOTIFICATION.c.failed_at < now - NOTIFICATION_KEEP))
+    settled = delete(NOTIFICATION).where(
+        or_(
+            NOTIFICATION.c.delivered_at < now - NOTIFICATION_KEEP,
+            NOTIFICATION.c.failed_at < now - NOTIFICATION_KEEP,
+        )
+    )
     return {"consent_notifications": conn.execute(settled).rowcount}
 
 
@@ -125,8 +184,14 @@ class NotificationDispatcher:
     """Posts due events; ``backoff[i]`` is the wait after failed attempt ``i + 1``, and the row
     is given up after ``len(backoff) + 1`` failed attempts."""
 
-    def __init__(self, db: Database, client: httpx.AsyncClient, *,
-                 backoff: tuple[int, ...] = DEFAULT_BACKOFF, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        client: httpx.AsyncClient,
+        *,
+        backoff: tuple[int, ...] = DEFAULT_BACKOFF,
+        timeout: float = 5.0,
+    ) -> None:
         self.db = db
         self.client = client
         self.backoff = tuple(backoff)
@@ -142,8 +207,9 @@ class NotificationDispatcher:
         now = int(time.time()) if now is None else now
         with self.db.begin() as conn:
             conn.execute(ABANDONED, {"now": now, "max_attempts": self.max_attempts})
-            rows = conn.execute(DUE, {"now": now, "max_attempts": self.max_attempts,
-                                      "limit": BATCH}).all()
+            rows = conn.execute(
+                DUE, {"now": now, "max_attempts": self.max_attempts, "limit": BATCH}
+            ).all()
         claimed = [row for row in rows if self._claim(row, now)]
         if not claimed:
             return 0
@@ -153,27 +219,35 @@ class NotificationDispatcher:
             async with limit:
                 await self._attempt(row, now)
 
-        outcomes = await asyncio.gather(*(attempt(row) for row in claimed),
-                                        return_exceptions=True)
+        outcomes = await asyncio.gather(*(attempt(row) for row in claimed), return_exceptions=True)
         for row, outcome in zip(claimed, outcomes, strict=True):
             if isinstance(outcome, Exception):  # its lease runs out; retried then
-                log.error("consent event attempt failed", extra={
-                    **_about(row, row.attempts + 1), "error": type(outcome).__name__})
+                log.error(
+                    "consent event attempt failed",
+                    extra={**_about(row, row.attempts + 1), "error": type(outcome).__name__},
+                )
         return len(claimed)
 
     def _claim(self, row, now: int) -> bool:
         with self.db.begin() as conn:
-            return conn.execute(CLAIM, {
-                "row_id": row.id, "seen_attempts": row.attempts,
-                "seen_next": row.next_attempt_at, "lease_until": now + self.lease,
-            }).rowcount == 1
+            return (
+                conn.execute(
+                    CLAIM,
+                    {
+                        "row_id": row.id,
+                        "seen_attempts": row.attempts,
+                        "seen_next": row.next_attempt_at,
+                        "lease_until": now + self.lease,
+                    },
+                ).rowcount
+                == 1
+            )
 
     async def _attempt(self, row, now: int) -> None:
         attempt = row.attempts + 1
         if row.disabled_at is not None or row.notification_uri != row.url:
             # Only ever post to the URL the client has registered, and only while it is.
-            self._record(row, attempt, now, "url no longer registered for the client",
-                         final=True)
+            self._record(row, attempt, now, "url no longer registered for the client", final=True)
             return
         error = await self._post(row.url, row.event)
         if error is None:
@@ -185,12 +259,23 @@ class NotificationDispatcher:
 
     async def _post(self, url: str, event: str) -> str | None:
         """None on any 2xx; otherwise what went wrong, short and without the token."""
-        headers = {"Content-Type": MEDIA_TYPE, "Accept": "application/json",
-                   "Accept-Encoding": "identity"}
+        headers = {
+            "Content-Type": MEDIA_TYPE,
+            "Accept": "application/json",
+            "Accept-Encoding": "identity",
+        }
         try:
-            async with asyncio.timeout(self.timeout), self.client.stream(
-                    "POST", url, content=event.encode(), headers=headers, timeout=self.timeout,
-                    follow_redirects=False) as response:
+            async with (
+                asyncio.timeout(self.timeout),
+                self.client.stream(
+                    "POST",
+                    url,
+                    content=event.encode(),
+                    headers=headers,
+                    timeout=self.timeout,
+                    follow_redirects=False,
+                ) as response,
+            ):
                 if 200 <= response.status_code < 300:
                     return None
                 if 300 <= response.status_code < 400:
@@ -208,17 +293,27 @@ class NotificationDispatcher:
         error = error[:500]
         with self.db.begin() as conn:
             if final:
-                conn.execute(GIVE_UP, {"row_id": row.id, "attempt": attempt, "now": now,
-                                       "error": error})
+                conn.execute(
+                    GIVE_UP, {"row_id": row.id, "attempt": attempt, "now": now, "error": error}
+                )
             else:
-                conn.execute(RETRY, {"row_id": row.id, "attempt": attempt, "error": error,
-                                     "next_at": now + self.backoff[attempt - 1]})
+                conn.execute(
+                    RETRY,
+                    {
+                        "row_id": row.id,
+                        "attempt": attempt,
+                        "error": error,
+                        "next_at": now + self.backoff[attempt - 1],
+                    },
+                )
         extra = {**_about(row, attempt), "error": error}
         if final:
             log.error("consent event given up", extra=extra)
         else:
-            log.warning("consent event delivery failed, will retry",
-                        extra={**extra, "retry_in": self.backoff[attempt - 1]})
+            log.warning(
+                "consent event delivery failed, will retry",
+                extra={**extra, "retry_in": self.backoff[attempt - 1]},
+            )
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
         """Delivers until ``stop`` is set; an error is logged and the loop goes on."""
@@ -235,8 +330,9 @@ class NotificationDispatcher:
             self._wakeup.clear()
             stopping = asyncio.ensure_future(stop.wait())
             woken = asyncio.ensure_future(self._wakeup.wait())
-            await asyncio.wait({stopping, woken}, timeout=interval,
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {stopping, woken}, timeout=interval, return_when=asyncio.FIRST_COMPLETED
+            )
             stopping.cancel()
             woken.cancel()
 
@@ -265,8 +361,12 @@ async def _head(response: httpx.Response, limit: int) -> bytes:
 
 
 def _about(row, attempt: int) -> dict[str, Any]:
-    return {"notification_id": row.id, "client_id": row.client_id, "grant_id": row.grant_id,
-            "attempt": attempt}
+    return {
+        "notification_id": row.id,
+        "client_id": row.client_id,
+        "grant_id": row.grant_id,
+        "attempt": attempt,
+    }
 
 
 def _err_code(body: bytes) -> str | None:

@@ -42,16 +42,27 @@ class InvalidReceipt(Exception):
 
 def sign_receipt(facts: ReceiptFacts, signing_key, issuer: str) -> str:
     claims = {
-        "iss": issuer, "iat": facts.granted_at, "jti": facts.grant_id,
-        "consent_id": facts.grant_id, "sub": facts.sub,
+        "iss": issuer,
+        "iat": facts.granted_at,
+        "jti": facts.grant_id,
+        "consent_id": facts.grant_id,
+        "sub": facts.sub,
         "service": {"name": facts.service_name, "client_id": facts.client_id},
-        "purpose": facts.purpose, "legal_basis": facts.legal_basis,
-        "legal_basis_url": facts.legal_basis_url, "scopes": list(facts.scopes),
-        "items": [{"provider": group.get("provider_name"),
-                   "labels": [item["label"] for item in group.get("items", [])]}
-                  for group in facts.wording.get("groups", [])],
+        "purpose": facts.purpose,
+        "legal_basis": facts.legal_basis,
+        "legal_basis_url": facts.legal_basis_url,
+        "scopes": list(facts.scopes),
+        "items": [
+            {
+                "provider": group.get("provider_name"),
+                "labels": [item["label"] for item in group.get("items", [])],
+            }
+            for group in facts.wording.get("groups", [])
+        ],
         "locale": facts.wording.get("locale"),
-        "mode": facts.mode, "granted_at": facts.granted_at, "expires_at": facts.expires_at,
+        "mode": facts.mode,
+        "granted_at": facts.granted_at,
+        "expires_at": facts.expires_at,
         "withdraw": facts.withdraw_url,
     }
     header = {"alg": signing_key.alg, "kid": signing_key.kid, "typ": RECEIPT_TYPE}

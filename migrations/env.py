@@ -6,7 +6,6 @@ from alembic import context
 from sqlmodel import SQLModel
 
 # Imported for their side effect: they register the tables on SQLModel.metadata.
-import broker.store.data_access_models
 import broker.store.models  # noqa: F401
 import consent.models  # noqa: F401
 from broker.core.db import create_db_engine
@@ -25,8 +24,9 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+    context.configure(
+        url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -45,8 +45,12 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

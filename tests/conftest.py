@@ -41,8 +41,14 @@ def var_dir(tmp_path: Path) -> Path:
 
 
 def make_settings(database_url: str, var_dir: Path, issuer: str, **overrides) -> Settings:
-    values = dict(database_url=database_url, issuer=issuer, key_encryption_secret=TEST_SECRET,
-                  var_dir=var_dir, env="development", log_format="text")
+    values = {
+        "database_url": database_url,
+        "issuer": issuer,
+        "key_encryption_secret": TEST_SECRET,
+        "var_dir": var_dir,
+        "env": "development",
+        "log_format": "text",
+    }
     values.update(overrides)
     return Settings(**values)
 
@@ -84,7 +90,7 @@ def jwks_server():
         """Serves ``jwks`` as it is at each request: a test may change it to rotate keys."""
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 body = json.dumps(jwks).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -126,8 +132,7 @@ def production(settings_factory):
     def run(steps):
         async def go():
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport,
-                                         base_url=settings.issuer_url) as http:
+            async with httpx.AsyncClient(transport=transport, base_url=settings.issuer_url) as http:
                 return await steps(http, client)
 
         return asyncio.run(go())
@@ -161,8 +166,11 @@ def data_api_factory(broker, simulators):
     stack = contextlib.ExitStack()
 
     def start(**overrides) -> LiveServer:
-        values = dict(providers_url=simulators, provider_read_timeout=PROVIDER_READ_TIMEOUT,
-                      provider_connect_timeout=0.5)
+        values = {
+            "providers_url": simulators,
+            "provider_read_timeout": PROVIDER_READ_TIMEOUT,
+            "provider_connect_timeout": 0.5,
+        }
         values.update(overrides)
         settings = broker.settings.model_copy(update=values)
         resource_state = build_resource_state(settings)

@@ -58,8 +58,9 @@ class SqliteFactory:
 class PostgresFactory:
     def __init__(self, server_url: str, worker: str) -> None:
         self.server_url = make_url(server_url)
-        self.admin = create_engine(self.server_url.set(database="postgres"),
-                                   isolation_level="AUTOCOMMIT")
+        self.admin = create_engine(
+            self.server_url.set(database="postgres"), isolation_level="AUTOCOMMIT"
+        )
         self.template = f"tpl_{worker}_{uuid.uuid4().hex[:8]}"
 
     def _url(self, name: str) -> str:

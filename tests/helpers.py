@@ -13,8 +13,8 @@ import httpx
 
 from broker.admin.clients import ClientRegistration, add_client
 from broker.admin.habilitations import HabilitationRequest, add_habilitation
-from broker.oidc.authorize import requested_data_scopes
 from broker.app import BrokerState
+from broker.oidc.authorize import requested_data_scopes
 
 REDIRECT_URI = "http://127.0.0.1:9/cb"
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -29,9 +29,13 @@ class RegisteredClient:
     scope: str
 
 
-def register_client(state: BrokerState, name: str = "Service de test",
-                    scope: str = "openid profile birth email", habilitated: bool = True,
-                    **kwargs) -> RegisteredClient:
+def register_client(
+    state: BrokerState,
+    name: str = "Service de test",
+    scope: str = "openid profile birth email",
+    habilitated: bool = True,
+    **kwargs,
+) -> RegisteredClient:
     """A client of the service ``name``; unless ``habilitated`` is false, the service also gets
     a habilitation for the data scopes among ``scope``."""
     kwargs.setdefault("redirect_uris", [REDIRECT_URI])
@@ -40,8 +44,9 @@ def register_client(state: BrokerState, name: str = "Service de test",
     data_scopes = sorted(requested_data_scopes(scope.split()))
     if habilitated and data_scopes:
         habilitate(state, name, " ".join(data_scopes))
-    return RegisteredClient(created["client_id"], created.get("client_secret"),
-                            kwargs["redirect_uris"][0], scope)
+    return RegisteredClient(
+        created["client_id"], created.get("client_secret"), kwargs["redirect_uris"][0], scope
+    )
 
 
 def habilitate(state: BrokerState, service: str, scopes: str, **kwargs) -> dict:
@@ -49,8 +54,9 @@ def habilitate(state: BrokerState, service: str, scopes: str, **kwargs) -> dict:
     kwargs.setdefault("legal_basis", "Code de l'éducation, article L. 131-13")
     kwargs.setdefault("create_service", True)
     with state.db.transaction() as session:
-        return add_habilitation(session, HabilitationRequest(service=service, scopes=scopes,
-                                                             **kwargs))
+        return add_habilitation(
+            session, HabilitationRequest(service=service, scopes=scopes, **kwargs)
+        )
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -79,9 +85,13 @@ class AuthorizationRequest:
 
     def params(self) -> dict[str, str]:
         params = {
-            "response_type": "code", "client_id": self.client.client_id,
-            "redirect_uri": self.client.redirect_uri, "scope": self.client.scope,
-            "state": self.state, "nonce": self.nonce, "code_challenge": self.challenge,
+            "response_type": "code",
+            "client_id": self.client.client_id,
+            "redirect_uri": self.client.redirect_uri,
+            "scope": self.client.scope,
+            "state": self.state,
+            "nonce": self.nonce,
+            "code_challenge": self.challenge,
             "code_challenge_method": "S256",
         }
         params.update(self.extra)
@@ -121,30 +131,42 @@ class Browser:
     def login(self, login_url: str, login: str = "test", password: str = "123") -> httpx.Response:
         page = self.get(login_url)
         assert page.status_code == 200, page.text
-        return self.post(login_url, data={"csrf_token": self.csrf(page), "login": login,
-                                          "password": password})
+        return self.post(
+            login_url, data={"csrf_token": self.csrf(page), "login": login, "password": password}
+        )
 
-    def consent(self, consent_url: str, decision: str = "approve",
-                ticked: list[str] | None = None) -> httpx.Response:
+    def consent(
+        self, consent_url: str, decision: str = "approve", ticked: list[str] | None = None
+    ) -> httpx.Response:
         """Posts the consent form as a browser would: the optional items' checkboxes are
         ticked as the page shows them, unless ``ticked`` says which ones to leave ticked."""
         page = self.get(consent_url)
         assert page.status_code == 200, page.text
         shown = TICKED.findall(page.text)
-        data = {"csrf_token": self.csrf(page), "decision": decision,
-                "scope": shown if ticked is None else ticked}
+        data = {
+            "csrf_token": self.csrf(page),
+            "decision": decision,
+            "scope": shown if ticked is None else ticked,
+        }
         return self.post(consent_url, data=data)
 
     def space_login(self, login: str = "test", password: str = "123") -> httpx.Response:
         """Signs in to the citizen's space (/espace)."""
         page = self.get("/espace/connexion")
         assert page.status_code == 200, page.text
-        return self.post("/espace/connexion", data={"csrf_token": self.csrf(page),
-                                                    "login": login, "password": password})
+        return self.post(
+            "/espace/connexion",
+            data={"csrf_token": self.csrf(page), "login": login, "password": password},
+        )
 
-    def sign_in(self, request: AuthorizationRequest, login: str = "test",
-                password: str = "123", decision: str = "approve",
-                ticked: list[str] | None = None) -> dict[str, str]:
+    def sign_in(
+        self,
+        request: AuthorizationRequest,
+        login: str = "test",
+        password: str = "123",
+        decision: str = "approve",
+        ticked: list[str] | None = None,
+    ) -> dict[str, str]:
         """The whole front channel; returns the parameters the client receives."""
         response = self.authorize(request)
         assert response.status_code == 303, response.text
@@ -161,15 +183,19 @@ class Browser:
         return query(location)
 
 
-def redeem(base_url: str, client: RegisteredClient, code: str, verifier: str | None,
-           **overrides) -> httpx.Response:
-    data = {"grant_type": "authorization_code", "code": code,
-            "redirect_uri": client.redirect_uri}
+def redeem(
+    base_url: str, client: RegisteredClient, code: str, verifier: str | None, **overrides
+) -> httpx.Response:
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri}
     if verifier is not None:
         data["code_verifier"] = verifier
     data.update(overrides)
-    return httpx.post(f"{base_url}/token", data=data,
-                      auth=(client.client_id, client.client_secret or ""), timeout=10)
+    return httpx.post(
+        f"{base_url}/token",
+        data=data,
+        auth=(client.client_id, client.client_secret or ""),
+        timeout=10,
+    )
 
 
 def at_login_page(broker, **client_kwargs) -> tuple[RegisteredClient, Browser, str]:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import uvicorn
 
-from broker.app import build_state, create_asgi_app
+from broker.app import BrokerState, build_state, create_asgi_app
 from broker.core.settings import Settings
-from broker.app import BrokerState
 
 
 @dataclass
@@ -38,11 +37,11 @@ def bound_socket() -> socket.socket:
 
 @contextlib.contextmanager
 def serve_app(app, sock: socket.socket) -> Iterator[None]:
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
-                            server_header=False)
+    config = uvicorn.Config(
+        app, log_config=None, access_log=False, lifespan="on", server_header=False
+    )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])),
-                              daemon=True)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:

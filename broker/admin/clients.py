@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
-from broker.keys.keystore import SUPPORTED_ALGS
-from broker.oidc.models import AUTH_METHODS, SECRET_METHODS
 from broker.catalogue.scopes import REGISTRY
 from broker.core.security import digest, random_token
 from broker.core.settings import LOOPBACK_HOSTS, MAX_ACCESS_TOKEN_TTL
+from broker.keys.keystore import SUPPORTED_ALGS
+from broker.oidc.models import AUTH_METHODS, SECRET_METHODS
 from broker.store.models import OAuthClient, Service
 
 
@@ -74,15 +74,17 @@ def validate(reg: ClientRegistration) -> list[str]:
         raise AdminError(f"ID token algorithm must be one of {', '.join(SUPPORTED_ALGS)}")
     if not 60 <= reg.access_token_ttl <= MAX_ACCESS_TOKEN_TTL:
         raise AdminError(
-            f"access token lifetime must be between 60 and {MAX_ACCESS_TOKEN_TTL} seconds")
+            f"access token lifetime must be between 60 and {MAX_ACCESS_TOKEN_TTL} seconds"
+        )
     return scopes
 
 
 def service_for(session: Session, name: str, now: int) -> Service:
     service = session.exec(select(Service).where(Service.name == name)).first()
     if service is None:
-        service = Service(id=str(uuid.uuid4()), name=name,
-                          sector_identifier=random_token(16), created_at=now)
+        service = Service(
+            id=str(uuid.uuid4()), name=name, sector_identifier=random_token(16), created_at=now
+        )
         session.add(service)
         session.flush()
     return service
@@ -95,11 +97,18 @@ def add_client(session: Session, reg: ClientRegistration) -> dict[str, Any]:
     service = service_for(session, reg.name.strip(), now)
     secret = random_token(32) if reg.auth_method in SECRET_METHODS else None
     client = OAuthClient(
-        client_id=reg.client_id or random_token(18), service_id=service.id, name=reg.name.strip(),
-        secret_digest=digest(secret) if secret else None, auth_method=reg.auth_method,
-        redirect_uris=list(reg.redirect_uris), scope=" ".join(scopes), jwks_uri=reg.jwks_uri,
-        jwks=reg.jwks, id_token_signed_response_alg=reg.id_token_alg,
-        access_token_ttl=reg.access_token_ttl, notification_uri=reg.notification_uri,
+        client_id=reg.client_id or random_token(18),
+        service_id=service.id,
+        name=reg.name.strip(),
+        secret_digest=digest(secret) if secret else None,
+        auth_method=reg.auth_method,
+        redirect_uris=list(reg.redirect_uris),
+        scope=" ".join(scopes),
+        jwks_uri=reg.jwks_uri,
+        jwks=reg.jwks,
+        id_token_signed_response_alg=reg.id_token_alg,
+        access_token_ttl=reg.access_token_ttl,
+        notification_uri=reg.notification_uri,
         created_at=now,
     )
     session.add(client)
@@ -112,19 +121,26 @@ def add_client(session: Session, reg: ClientRegistration) -> dict[str, Any]:
 
 def describe(client: OAuthClient, service: Service) -> dict[str, Any]:
     return {
-        "client_id": client.client_id, "name": client.name, "service": service.name,
-        "service_id": service.id, "token_endpoint_auth_method": client.auth_method,
-        "redirect_uris": list(client.redirect_uris), "scope": client.scope,
-        "jwks_uri": client.jwks_uri, "id_token_signed_response_alg":
-        client.id_token_signed_response_alg, "access_token_ttl": client.access_token_ttl,
+        "client_id": client.client_id,
+        "name": client.name,
+        "service": service.name,
+        "service_id": service.id,
+        "token_endpoint_auth_method": client.auth_method,
+        "redirect_uris": list(client.redirect_uris),
+        "scope": client.scope,
+        "jwks_uri": client.jwks_uri,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
+        "access_token_ttl": client.access_token_ttl,
         "notification_uri": client.notification_uri,
-        "created_at": client.created_at, "disabled": client.disabled_at is not None,
+        "created_at": client.created_at,
+        "disabled": client.disabled_at is not None,
     }
 
 
 def list_clients(session: Session) -> list[dict[str, Any]]:
     rows = session.exec(
-        select(OAuthClient, Service).join(Service, Service.id == OAuthClient.service_id)
+        select(OAuthClient, Service)
+        .join(Service, Service.id == OAuthClient.service_id)
         .order_by(OAuthClient.created_at)
     ).all()
     return [describe(client, service) for client, service in rows]
@@ -148,5 +164,9 @@ def set_service_logo(session: Session, name: str, image: bytes) -> dict[str, Any
     service.logo, service.logo_type = image, media_type
     session.add(service)
     session.flush()
-    return {"service": service.name, "service_id": service.id, "logo_type": media_type,
-            "logo_bytes": len(image)}
+    return {
+        "service": service.name,
+        "service_id": service.id,
+        "logo_type": media_type,
+        "logo_bytes": len(image),
+    }

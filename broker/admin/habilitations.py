@@ -10,12 +10,11 @@ from typing import Any
 from sqlmodel import Session, select
 
 from broker.admin.clients import AdminError, check_https_url, service_for
-from broker.resources.credentials import API_KEY_PREFIX
 from broker.catalogue.registry import DATA
 from broker.catalogue.scopes import REGISTRY
 from broker.core.security import digest, random_token
-from broker.store.data_access_models import ApiKey, Habilitation
 from broker.oidc.models import ConsentMode
+from broker.store.data_access_models import API_KEY_PREFIX, ApiKey, Habilitation
 from broker.store.models import Service
 
 MAX_RATE_LIMIT = 10_000
@@ -95,14 +94,24 @@ def add_habilitation(session: Session, req: HabilitationRequest) -> dict[str, An
     name = req.service.strip()
     existing = session.exec(select(Service).where(Service.name == name)).first()
     if existing is None and not req.create_service:
-        raise AdminError(f"no service named {name!r}: register its client first (`broker "
-                         "clients add --name …`), or pass --create-service")
+        raise AdminError(
+            f"no service named {name!r}: register its client first (`broker "
+            "clients add --name …`), or pass --create-service"
+        )
     service = existing or service_for(session, name, now)
     habilitation = Habilitation(
-        id="hab_" + random_token(12), service_id=service.id, scopes=scopes, purpose=purpose,
-        legal_basis=legal_basis, rate_limit=req.rate_limit, created_at=now,
-        expires_at=expires_at, optional_scopes=optional, consent_mode=req.consent_mode,
-        consent_days=consent_days, legal_basis_url=req.legal_basis_url or None,
+        id="hab_" + random_token(12),
+        service_id=service.id,
+        scopes=scopes,
+        purpose=purpose,
+        legal_basis=legal_basis,
+        rate_limit=req.rate_limit,
+        created_at=now,
+        expires_at=expires_at,
+        optional_scopes=optional,
+        consent_mode=req.consent_mode,
+        consent_days=consent_days,
+        legal_basis_url=req.legal_basis_url or None,
     )
     session.add(habilitation)
     session.flush()
@@ -112,13 +121,19 @@ def add_habilitation(session: Session, req: HabilitationRequest) -> dict[str, An
 def describe(habilitation: Habilitation, service: Service, now: int) -> dict[str, Any]:
     expires = habilitation.expires_at
     return {
-        "id": habilitation.id, "service": service.name, "service_id": service.id,
-        "scopes": list(habilitation.scopes), "purpose": habilitation.purpose,
-        "legal_basis": habilitation.legal_basis, "rate_limit": habilitation.rate_limit,
+        "id": habilitation.id,
+        "service": service.name,
+        "service_id": service.id,
+        "scopes": list(habilitation.scopes),
+        "purpose": habilitation.purpose,
+        "legal_basis": habilitation.legal_basis,
+        "rate_limit": habilitation.rate_limit,
         "legal_basis_url": habilitation.legal_basis_url,
         "optional_scopes": list(habilitation.optional_scopes),
-        "consent_mode": habilitation.consent_mode, "consent_days": habilitation.consent_days,
-        "created_at": habilitation.created_at, "expires_at": expires,
+        "consent_mode": habilitation.consent_mode,
+        "consent_days": habilitation.consent_days,
+        "created_at": habilitation.created_at,
+        "expires_at": expires,
         "revoked_at": habilitation.revoked_at,
         "active": habilitation.revoked_at is None and (expires is None or expires > now),
     }
@@ -127,7 +142,8 @@ def describe(habilitation: Habilitation, service: Service, now: int) -> dict[str
 def list_habilitations(session: Session) -> list[dict[str, Any]]:
     now = int(time.time())
     rows = session.exec(
-        select(Habilitation, Service).join(Service, Service.id == Habilitation.service_id)
+        select(Habilitation, Service)
+        .join(Service, Service.id == Habilitation.service_id)
         .order_by(Habilitation.created_at, Habilitation.id)
     ).all()
     return [describe(h, s, now) for h, s in rows]
@@ -157,12 +173,21 @@ def issue_api_key(session: Session, habilitation_id: str) -> dict[str, Any]:
     ):
         raise AdminError(f"habilitation {habilitation_id} is no longer active")
     secret = API_KEY_PREFIX + random_token(32)
-    key = ApiKey(id="key_" + random_token(12), habilitation_id=habilitation.id,
-                 digest=digest(secret), created_at=now)
+    key = ApiKey(
+        id="key_" + random_token(12),
+        habilitation_id=habilitation.id,
+        digest=digest(secret),
+        created_at=now,
+    )
     session.add(key)
     session.flush()
-    return {"id": key.id, "habilitation_id": key.habilitation_id, "api_key": secret,
-            "scopes": list(habilitation.scopes), "created_at": now}
+    return {
+        "id": key.id,
+        "habilitation_id": key.habilitation_id,
+        "api_key": secret,
+        "scopes": list(habilitation.scopes),
+        "created_at": now,
+    }
 
 
 def revoke_api_key(session: Session, key_id: str) -> dict[str, Any]:
@@ -174,11 +199,22 @@ def revoke_api_key(session: Session, key_id: str) -> dict[str, Any]:
         key.revoked_at = int(time.time())
         session.add(key)
         session.flush()
-    return {"id": key.id, "habilitation_id": key.habilitation_id, "revoked_at": key.revoked_at,
-            "already_revoked": already}
+    return {
+        "id": key.id,
+        "habilitation_id": key.habilitation_id,
+        "revoked_at": key.revoked_at,
+        "already_revoked": already,
+    }
 
 
 def list_api_keys(session: Session) -> list[dict[str, Any]]:
     keys = session.exec(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)).all()
-    return [{"id": k.id, "habilitation_id": k.habilitation_id, "created_at": k.created_at,
-             "revoked_at": k.revoked_at} for k in keys]
+    return [
+        {
+            "id": k.id,
+            "habilitation_id": k.habilitation_id,
+            "created_at": k.created_at,
+            "revoked_at": k.revoked_at,
+        }
+        for k in keys
+    ]

@@ -19,16 +19,24 @@ def add_introspection_client(session: Session, provider: str) -> dict[str, Any]:
     if provider not in known:
         raise AdminError(f"--provider must be one of {', '.join(known)}")
     secret = random_token(32)
-    row = IntrospectionClient(client_id="rs_" + random_token(12), provider=provider,
-                              secret_digest=digest(secret), created_at=int(time.time()))
+    row = IntrospectionClient(
+        client_id="rs_" + random_token(12),
+        provider=provider,
+        secret_digest=digest(secret),
+        created_at=int(time.time()),
+    )
     session.add(row)
     session.flush()
     return {**describe(row), "client_secret": secret}
 
 
 def describe(row: IntrospectionClient) -> dict[str, Any]:
-    return {"client_id": row.client_id, "provider": row.provider, "created_at": row.created_at,
-            "revoked_at": row.revoked_at}
+    return {
+        "client_id": row.client_id,
+        "provider": row.provider,
+        "created_at": row.created_at,
+        "revoked_at": row.revoked_at,
+    }
 
 
 def list_introspection_clients(session: Session) -> list[dict[str, Any]]:

@@ -30,8 +30,18 @@ def cli() -> None:
         log.warning(settings.describe_mode())
 
 
-for command in (run, db, clients, resources, simulators, habilitations, apikeys, introspection,
-                keys, demo):
+for command in (
+    run,
+    db,
+    clients,
+    resources,
+    simulators,
+    habilitations,
+    apikeys,
+    introspection,
+    keys,
+    demo,
+):
     cli.add_command(command)
 
 
@@ -42,9 +52,11 @@ def main() -> None:
     try:
         cli.main(prog_name="broker")
     except SQLAlchemyError as exc:
-        click.echo(f"Error: database: {type(exc.orig or exc).__name__}: "
-                   f"{str(exc.orig or exc).splitlines()[0]}. "
-                   "Is BROKER_DATABASE_URL right, and is the schema migrated "
-                   "(`broker db upgrade`)?", err=True)
+        click.echo(
+            f"Error: database: {type(exc.orig or exc).__name__}: "
+            f"{str(exc.orig or exc).splitlines()[0]}. "
+            "Is BROKER_DATABASE_URL right, and is the schema migrated "
+            "(`broker db upgrade`)?",
+            err=True,
+        )
         sys.exit(1)
-

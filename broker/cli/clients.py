@@ -6,6 +6,7 @@ import click
 
 from broker.cli.common import admin_action, database, load_settings, print_json
 
+
 @click.group()
 def clients() -> None:
     """OpenID Connect clients of the services."""
@@ -15,23 +16,45 @@ def clients() -> None:
 @click.option("--name", required=True, help="Service name; created if new, reused otherwise.")
 @click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
 @click.option("--scope", required=True, help='e.g. "openid profile"')
-@click.option("--auth-method", default="client_secret_basic", show_default=True,
-              type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt"]))
+@click.option(
+    "--auth-method",
+    default="client_secret_basic",
+    show_default=True,
+    type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt"]),
+)
 @click.option("--jwks-uri", default=None)
-@click.option("--id-token-alg", default="ES256", show_default=True,
-              type=click.Choice(["ES256", "RS256"]))
+@click.option(
+    "--id-token-alg", default="ES256", show_default=True, type=click.Choice(["ES256", "RS256"])
+)
 @click.option("--access-token-ttl", default=600, show_default=True, type=int)
-@click.option("--notification-uri", default=None,
-              help="Where signed consent events (revocation...) are posted.")
-def clients_add(name, redirect_uris, scope, auth_method, jwks_uri, id_token_alg,
-                access_token_ttl, notification_uri) -> None:
+@click.option(
+    "--notification-uri",
+    default=None,
+    help="Where signed consent events (revocation...) are posted.",
+)
+def clients_add(
+    name,
+    redirect_uris,
+    scope,
+    auth_method,
+    jwks_uri,
+    id_token_alg,
+    access_token_ttl,
+    notification_uri,
+) -> None:
     from broker.admin.clients import AdminError, ClientRegistration, add_client
 
     settings = load_settings()
     registration = ClientRegistration(
-        name=name, redirect_uris=list(redirect_uris), scope=scope, auth_method=auth_method,
-        jwks_uri=jwks_uri, id_token_alg=id_token_alg, access_token_ttl=access_token_ttl,
-        notification_uri=notification_uri)
+        name=name,
+        redirect_uris=list(redirect_uris),
+        scope=scope,
+        auth_method=auth_method,
+        jwks_uri=jwks_uri,
+        id_token_alg=id_token_alg,
+        access_token_ttl=access_token_ttl,
+        notification_uri=notification_uri,
+    )
     try:
         with database(settings).transaction() as session:
             created = add_client(session, registration)

@@ -45,5 +45,8 @@ def admin_action(action: Callable[[Session], T]) -> T:
 
 
 def keystore(settings: Settings) -> KeyStore:
-    return KeyStore(SqlKeyRepository(database(settings)), KeyVault(settings.secret),
-                    max_token_ttl=settings.max_token_ttl)
+    return KeyStore(
+        SqlKeyRepository(database(settings)),
+        KeyVault(settings.secret),
+        max_token_ttl=settings.max_token_ttl,
+    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import click
 
-from broker.oidc.models import ConsentMode
 from broker.cli.common import admin_action, database, load_settings, print_json
+from broker.oidc.models import ConsentMode
+
 
 @click.group()
 def habilitations() -> None:
@@ -19,27 +20,57 @@ def habilitations() -> None:
 @click.option("--scopes", required=True, help='Data scopes, e.g. "cnaf_quotient_familial"')
 @click.option("--purpose", required=True)
 @click.option("--legal-basis", required=True)
-@click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Last day of validity (YYYY-MM-DD, UTC).")
+@click.option(
+    "--expires",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Last day of validity (YYYY-MM-DD, UTC).",
+)
 @click.option("--rate-limit", type=int, default=None, help="Requests per second (default 20).")
 @click.option("--optional-scopes", default="", help="Scopes the citizen may untick.")
-@click.option("--consent", "consent_mode", type=click.Choice([mode.value for mode in ConsentMode]),
-              default=ConsentMode.RECURRING.value, show_default=True,
-              help="one_time: nothing remembered; recurring: remembered, with refresh tokens.")
-@click.option("--consent-days", type=int, default=None,
-              help="How long a recurring consent lasts (default and maximum 365).")
+@click.option(
+    "--consent",
+    "consent_mode",
+    type=click.Choice([mode.value for mode in ConsentMode]),
+    default=ConsentMode.RECURRING.value,
+    show_default=True,
+    help="one_time: nothing remembered; recurring: remembered, with refresh tokens.",
+)
+@click.option(
+    "--consent-days",
+    type=int,
+    default=None,
+    help="How long a recurring consent lasts (default and maximum 365).",
+)
 @click.option("--legal-basis-url", default=None, help="Link to the legal text.")
-def habilitations_add(service, create_service, scopes, purpose, legal_basis, expires,
-                      rate_limit, optional_scopes, consent_mode, consent_days,
-                      legal_basis_url) -> None:
+def habilitations_add(
+    service,
+    create_service,
+    scopes,
+    purpose,
+    legal_basis,
+    expires,
+    rate_limit,
+    optional_scopes,
+    consent_mode,
+    consent_days,
+    legal_basis_url,
+) -> None:
     from broker.admin.habilitations import HabilitationRequest, add_habilitation
 
-    request = HabilitationRequest(service=service, scopes=scopes, purpose=purpose,
-                                  legal_basis=legal_basis,
-                                  expires=expires.date() if expires else None,
-                                  rate_limit=rate_limit, create_service=create_service,
-                                  optional_scopes=optional_scopes, consent_mode=consent_mode,
-                                  consent_days=consent_days, legal_basis_url=legal_basis_url)
+    request = HabilitationRequest(
+        service=service,
+        scopes=scopes,
+        purpose=purpose,
+        legal_basis=legal_basis,
+        expires=expires.date() if expires else None,
+        rate_limit=rate_limit,
+        create_service=create_service,
+        optional_scopes=optional_scopes,
+        consent_mode=consent_mode,
+        consent_days=consent_days,
+        legal_basis_url=legal_basis_url,
+    )
     print_json(admin_action(lambda session: add_habilitation(session, request)))
 
 

@@ -6,6 +6,7 @@ import click
 
 from broker.cli.common import admin_action, database, load_settings, print_json
 
+
 @click.group()
 def introspection() -> None:
     """Data providers allowed to introspect access tokens (RFC 7662)."""

@@ -6,6 +6,7 @@ import click
 
 from broker.cli.common import database, keystore, load_settings, print_json
 
+
 @click.group()
 def keys() -> None:
     """Signing keys."""
@@ -22,5 +23,15 @@ def keys_list() -> None:
     from broker.store.key_store import SqlKeyRepository
 
     stored = SqlKeyRepository(database(load_settings())).list_keys()
-    print_json([{"kid": k.kid, "alg": k.alg, "created_at": k.created_at, "retired_at": k.retired_at,
-             "unpublish_at": k.unpublish_at} for k in stored])
+    print_json(
+        [
+            {
+                "kid": k.kid,
+                "alg": k.alg,
+                "created_at": k.created_at,
+                "retired_at": k.retired_at,
+                "unpublish_at": k.unpublish_at,
+            }
+            for k in stored
+        ]
+    )

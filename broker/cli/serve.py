@@ -33,8 +33,17 @@ def run(host: str, port: int, workers: int) -> None:
             keys.signing_key(alg)
     except VaultError as exc:
         raise click.ClickException(str(exc)) from exc
-    uvicorn.run("broker.asgi:build", factory=True, host=host, port=port, workers=workers,
-                log_config=None, access_log=False, server_header=False, proxy_headers=False)
+    uvicorn.run(
+        "broker.asgi:build",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+    )
 
 
 @click.group()
@@ -54,15 +63,25 @@ def resources_run(host: str, port: int, workers: int) -> None:
 
     settings = load_settings()
     if not settings.issuer:
-        raise click.ClickException("set BROKER_ISSUER to the issuer URL of the broker whose "
-                                   "access tokens this data API accepts")
+        raise click.ClickException(
+            "set BROKER_ISSUER to the issuer URL of the broker whose "
+            "access tokens this data API accepts"
+        )
     try:
         check_lifetimes(settings.cache_lifetimes)
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from exc
-    uvicorn.run("broker.asgi:build_resources", factory=True, host=host, port=port,
-                workers=workers, log_config=None, access_log=False, server_header=False,
-                proxy_headers=False)
+    uvicorn.run(
+        "broker.asgi:build_resources",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+    )
 
 
 @click.group()
@@ -73,13 +92,22 @@ def simulators() -> None:
 @simulators.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8003, show_default=True, type=int)
-@click.option("--provider", default=None,
-              help="Serve only this provider's simulator (default: all, under /<provider>).")
-@click.option("--slow-seconds", default=30.0, show_default=True, type=float,
-              help="How long the 'slow' scenario citizens make the simulators wait.")
+@click.option(
+    "--provider",
+    default=None,
+    help="Serve only this provider's simulator (default: all, under /<provider>).",
+)
+@click.option(
+    "--slow-seconds",
+    default=30.0,
+    show_default=True,
+    type=float,
+    help="How long the 'slow' scenario citizens make the simulators wait.",
+)
 @click.option("--maintenance", is_flag=True, help="Answer every call with a maintenance window.")
-def simulators_run(host: str, port: int, provider: str | None, slow_seconds: float,
-                   maintenance: bool) -> None:
+def simulators_run(
+    host: str, port: int, provider: str | None, slow_seconds: float, maintenance: bool
+) -> None:
     import uvicorn
 
     from broker.demo.simulators import SimulatorOptions, create_all_app, create_app_for
@@ -89,5 +117,4 @@ def simulators_run(host: str, port: int, provider: str | None, slow_seconds: flo
         app = create_app_for(provider, options) if provider else create_all_app(options)
     except KeyError as exc:
         raise click.ClickException(f"unknown provider {provider!r}") from exc
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
-                server_header=False)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False)

@@ -16,8 +16,7 @@ def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
-    config.set_main_option("file_template",
-                           "%%(year)d-%%(month).2d-%%(day).2d_%%(slug)s_%%(rev)s")
+    config.set_main_option("file_template", "%%(year)d-%%(month).2d-%%(day).2d_%%(slug)s_%%(rev)s")
     return config
 
 

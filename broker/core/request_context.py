@@ -20,6 +20,7 @@ _request_ids = random.Random(os.urandom(32))
 def new_request_id() -> str:
     return f"{_request_ids.getrandbits(96):024x}"
 
+
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),

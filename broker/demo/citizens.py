@@ -400,8 +400,7 @@ CITIZENS: tuple[DemoCitizen, ...] = (
         birthcountry="99217",
         email="jean-targe@yopmail.com",
         acr="eidas2",
-        case="Date de naissance présumée, jour et mois inconnus (1992-00-00) ; "
-        "né au Japon (99217)",
+        case="Date de naissance présumée, jour et mois inconnus (1992-00-00) ; né au Japon (99217)",
         birth_commune_name="",
         situation={
             "dgfip": {
@@ -482,8 +481,7 @@ CITIZENS: tuple[DemoCitizen, ...] = (
         birthcountry=COG_FRANCE,
         email="imyllommo-2736@yopmail.com",
         acr="eidas2",
-        case="Nom composé ; famille de trois enfants allocataire de la CAF "
-        "(quotient familial 635)",
+        case="Nom composé ; famille de trois enfants allocataire de la CAF (quotient familial 635)",
         birth_commune_name="Beaurecueil",
         situation={
             "cnaf": {
@@ -544,8 +542,7 @@ CITIZENS: tuple[DemoCitizen, ...] = (
         birthcountry=COG_FRANCE,
         email="oceane.payet-demo@yopmail.com",
         acr="eidas1",
-        case="Née à La Réunion (DROM, 97411 Saint-Denis) ; compte de niveau eidas1 "
-        "uniquement",
+        case="Née à La Réunion (DROM, 97411 Saint-Denis) ; compte de niveau eidas1 uniquement",
         birth_commune_name="Saint-Denis",
         situation={
             "cnaf": {

@@ -35,12 +35,16 @@ from broker.demo.seed import DEMO_DATA_SCOPES, DEMO_SCOPE, NOTIFICATION_PATH
 COOKIE = "cantine_session"
 SET_MEDIA_TYPE = "application/secevent+jwt"
 EVENTS_NAMESPACE = "https://consent-broker.example/events/"
-EVENT_KINDS = {EVENTS_NAMESPACE + "consent-revoked": "revoked",
-               EVENTS_NAMESPACE + "consent-narrowed": "narrowed",
-               EVENTS_NAMESPACE + "consent-expired": "expired"}
-ITEM_LABELS = {"cnaf_quotient_familial": "votre quotient familial",
-               "cnaf_allocataires": "l'identité des allocataires",
-               "cnaf_adresse": "votre adresse connue de la CAF"}
+EVENT_KINDS = {
+    EVENTS_NAMESPACE + "consent-revoked": "revoked",
+    EVENTS_NAMESPACE + "consent-narrowed": "narrowed",
+    EVENTS_NAMESPACE + "consent-expired": "expired",
+}
+ITEM_LABELS = {
+    "cnaf_quotient_familial": "votre quotient familial",
+    "cnaf_allocataires": "l'identité des allocataires",
+    "cnaf_adresse": "votre adresse connue de la CAF",
+}
 PARIS = ZoneInfo("Europe/Paris")
 PAGES = {
     "layout": """<!doctype html><html lang="fr"><head><meta charset="utf-8">
@@ -127,12 +131,18 @@ class RelyingParty:
 
     def client(self) -> AsyncOAuth2Client:
         client = AsyncOAuth2Client(
-            client_id=self.client_id, client_secret=self.private_key, scope=DEMO_SCOPE,
-            redirect_uri=self.redirect_uri, token_endpoint_auth_method="private_key_jwt",
-            code_challenge_method="S256", transport=self.transport, timeout=10,
+            client_id=self.client_id,
+            client_secret=self.private_key,
+            scope=DEMO_SCOPE,
+            redirect_uri=self.redirect_uri,
+            token_endpoint_auth_method="private_key_jwt",
+            code_challenge_method="S256",
+            transport=self.transport,
+            timeout=10,
         )
         client.register_client_auth_method(
-            PrivateKeyJWT(self.metadata["token_endpoint"], alg="ES256"))
+            PrivateKeyJWT(self.metadata["token_endpoint"], alg="ES256")
+        )
         return client
 
     async def discover(self) -> None:
@@ -162,7 +172,8 @@ class RelyingParty:
         jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": self.issuer},
             aud={"essential": True, "value": self.client_id},
-            exp={"essential": True}, nonce={"essential": True, "value": nonce},
+            exp={"essential": True},
+            nonce={"essential": True, "value": nonce},
         ).validate(token.claims)
         return token.claims
 
@@ -185,19 +196,33 @@ class RelyingParty:
         if self.client_id not in (audience if isinstance(audience, list) else [audience]):
             raise EventRejected("invalid_audience", "aud is not this service")
         events = claims.get("events")
-        known = {EVENT_KINDS[uri]: payload for uri, payload in events.items()
-                 if uri in EVENT_KINDS and isinstance(payload, dict)} \
-            if isinstance(events, dict) else {}
-        if not known or not all(isinstance(claims.get(c), str) for c in ("jti", "sub")) \
-                or not isinstance(claims.get("iat"), int):
+        known = (
+            {
+                EVENT_KINDS[uri]: payload
+                for uri, payload in events.items()
+                if uri in EVENT_KINDS and isinstance(payload, dict)
+            }
+            if isinstance(events, dict)
+            else {}
+        )
+        if (
+            not known
+            or not all(isinstance(claims.get(c), str) for c in ("jti", "sub"))
+            or not isinstance(claims.get("iat"), int)
+        ):
             raise EventRejected("invalid_request", "not a consent event (jti, iat, sub, events)")
         if claims["jti"] not in self.seen_jtis:
             self.seen_jtis.add(claims["jti"])
             for kind, payload in known.items():
-                self.events.setdefault(claims["sub"], []).append({
-                    "kind": kind, "at": claims["iat"], "consent_id": claims.get("consent_id"),
-                    "scopes": list(payload.get("scopes") or []), "reason": payload.get("reason"),
-                })
+                self.events.setdefault(claims["sub"], []).append(
+                    {
+                        "kind": kind,
+                        "at": claims["iat"],
+                        "consent_id": claims.get("consent_id"),
+                        "scopes": list(payload.get("scopes") or []),
+                        "reason": payload.get("reason"),
+                    }
+                )
         return claims
 
 
@@ -250,8 +275,9 @@ async def family_data(rp: RelyingParty, access_token: str) -> DataResult:
         async with httpx.AsyncClient(transport=rp.transport, timeout=15) as http:
             response = await http.get(url, headers={"Authorization": f"Bearer {access_token}"})
     except httpx.HTTPError:
-        return DataResult(problem="L'API de données est injoignable : réessayez plus tard, ou "
-                                  "tarif plein.")
+        return DataResult(
+            problem="L'API de données est injoignable : réessayez plus tard, ou tarif plein."
+        )
     if response.status_code == 200:
         return DataResult(data=response.json()["data"])
     try:
@@ -260,8 +286,10 @@ async def family_data(rp: RelyingParty, access_token: str) -> DataResult:
     except (ValueError, KeyError, IndexError, TypeError):
         detail, code, title = f"réponse {response.status_code}", str(response.status_code), ""
     refused = {"code": code, "title": title} if response.status_code in (401, 403) else None
-    return DataResult(problem=f"Quotient familial indisponible ({detail}) : tarif plein "
-                              f"({FULL_PRICE}).", refused=refused)
+    return DataResult(
+        problem=f"Quotient familial indisponible ({detail}) : tarif plein ({FULL_PRICE}).",
+        refused=refused,
+    )
 
 
 def shown_items(result: DataResult, granted: set[str]) -> dict[str, Any]:
@@ -270,9 +298,22 @@ def shown_items(result: DataResult, granted: set[str]) -> dict[str, Any]:
     if "cnaf_allocataires" in granted and isinstance(data.get("allocataires"), list):
         shown["cnaf_allocataires"] = data["allocataires"]
     if "cnaf_adresse" in granted and isinstance(data.get("adresse"), dict):
-        shown["cnaf_adresse"] = [line for line in (data["adresse"].get(k) for k in (
-            "destinataire", "complement_information", "complement_information_geographique",
-            "numero_libelle_voie", "lieu_dit", "code_postal_ville", "pays")) if line]
+        shown["cnaf_adresse"] = [
+            line
+            for line in (
+                data["adresse"].get(k)
+                for k in (
+                    "destinataire",
+                    "complement_information",
+                    "complement_information_geographique",
+                    "numero_libelle_voie",
+                    "lieu_dit",
+                    "code_postal_ville",
+                    "pays",
+                )
+            )
+            if line
+        ]
     return shown
 
 
@@ -281,24 +322,39 @@ def create_service_app(rp: RelyingParty) -> Litestar:
     env.filters["french_date"] = french_date
 
     def html(name: str, status: int = 200, **context: Any) -> Response:
-        return Response(env.get_template(name).render(**context), status_code=status,
-                        media_type="text/html")
+        return Response(
+            env.get_template(name).render(**context), status_code=status, media_type="text/html"
+        )
 
     async def welcome(session: dict[str, Any], refreshed: bool = False) -> Response:
         result = await family_data(rp, session["access_token"])
         granted = session["granted"]
-        quotient = (result.data or {}).get("quotient_familial") \
-            if "cnaf_quotient_familial" in granted else None
+        quotient = (
+            (result.data or {}).get("quotient_familial")
+            if "cnaf_quotient_familial" in granted
+            else None
+        )
         price = meal_price(quotient["valeur"]) if quotient else FULL_PRICE
         if result.data is not None and quotient is None:
             result.problem = f"Quotient familial non transmis : tarif plein ({FULL_PRICE})."
-        events = [{"kind": e["kind"], "message": event_message(e)}
-                  for e in rp.events.get(session["claims"].get("sub"), [])
-                  if e["at"] >= session["at"] and e["reason"] != "replaced"]
+        events = [
+            {"kind": e["kind"], "message": event_message(e)}
+            for e in rp.events.get(session["claims"].get("sub"), [])
+            if e["at"] >= session["at"] and e["reason"] != "replaced"
+        ]
         when = datetime.now(PARIS).strftime("%d/%m/%Y à %H:%M:%S") if refreshed else None
-        return html("welcome", title="Bienvenue", claims=session["claims"], acr=session["acr"],
-                    quotient=quotient, price=price, data=result,
-                    shown=shown_items(result, granted), events=events, refreshed=when)
+        return html(
+            "welcome",
+            title="Bienvenue",
+            claims=session["claims"],
+            acr=session["acr"],
+            quotient=quotient,
+            price=price,
+            data=result,
+            shown=shown_items(result, granted),
+            events=events,
+            refreshed=when,
+        )
 
     @get("/")
     async def home() -> Response:
@@ -311,12 +367,18 @@ def create_service_app(rp: RelyingParty) -> Litestar:
     @get("/login")
     async def login() -> Redirect:
         await rp.discover()
-        verifier, state, nonce = (secrets.token_urlsafe(48), secrets.token_urlsafe(16),
-                                  secrets.token_urlsafe(16))
+        verifier, state, nonce = (
+            secrets.token_urlsafe(48),
+            secrets.token_urlsafe(16),
+            secrets.token_urlsafe(16),
+        )
         async with rp.client() as client:
             url, _ = client.create_authorization_url(
-                rp.metadata["authorization_endpoint"], state=state, code_verifier=verifier,
-                nonce=nonce)
+                rp.metadata["authorization_endpoint"],
+                state=state,
+                code_verifier=verifier,
+                nonce=nonce,
+            )
         rp.pending[state] = {"verifier": verifier, "nonce": nonce}
         return Redirect(path=url, status_code=302)
 
@@ -325,39 +387,69 @@ def create_service_app(rp: RelyingParty) -> Litestar:
         params = request.query_params
         pending = rp.pending.pop(params.get("state", ""), None)
         if pending is None:
-            return html("problem", 400, title="Session inconnue", error="invalid_state",
-                        message="Cette réponse ne correspond à aucune connexion en cours.")
+            return html(
+                "problem",
+                400,
+                title="Session inconnue",
+                error="invalid_state",
+                message="Cette réponse ne correspond à aucune connexion en cours.",
+            )
         if params.get("iss") != rp.issuer:
-            return html("problem", 400, title="Émetteur inattendu", error="invalid_issuer",
-                        message="La réponse ne vient pas du courtier attendu (RFC 9207).")
+            return html(
+                "problem",
+                400,
+                title="Émetteur inattendu",
+                error="invalid_issuer",
+                message="La réponse ne vient pas du courtier attendu (RFC 9207).",
+            )
         if params.get("error"):
             refused = params["error"] == "access_denied"
-            return html("problem", 403 if refused else 400, error=params["error"],
-                        title="Connexion refusée" if refused else "Connexion impossible",
-                        message="Vous n'avez pas donné votre accord : aucune donnée n'a été "
-                                "transmise." if refused else "Le courtier a signalé une erreur.")
+            return html(
+                "problem",
+                403 if refused else 400,
+                error=params["error"],
+                title="Connexion refusée" if refused else "Connexion impossible",
+                message="Vous n'avez pas donné votre accord : aucune donnée n'a été transmise."
+                if refused
+                else "Le courtier a signalé une erreur.",
+            )
         try:
             async with rp.client() as client:
                 token = await client.fetch_token(
-                    rp.metadata["token_endpoint"], code=params.get("code"),
-                    code_verifier=pending["verifier"])
+                    rp.metadata["token_endpoint"],
+                    code=params.get("code"),
+                    code_verifier=pending["verifier"],
+                )
                 id_claims = await rp.verify_id_token(token["id_token"], pending["nonce"])
                 userinfo = (await client.get(rp.metadata["userinfo_endpoint"])).json()
         except (httpx.HTTPError, JoseError, KeyError, ValueError) as exc:
-            return html("problem", 502, title="Connexion impossible", error=type(exc).__name__,
-                        message="L'échange avec le courtier a échoué.")
+            return html(
+                "problem",
+                502,
+                title="Connexion impossible",
+                error=type(exc).__name__,
+                message="L'échange avec le courtier a échoué.",
+            )
         if userinfo.get("sub") != id_claims["sub"]:
-            return html("problem", 502, title="Réponse incohérente", error="sub_mismatch",
-                        message="Les informations reçues ne concernent pas la même personne.")
+            return html(
+                "problem",
+                502,
+                title="Réponse incohérente",
+                error="sub_mismatch",
+                message="Les informations reçues ne concernent pas la même personne.",
+            )
         # RFC 6749 §5.1: no scope in the response means the requested one was granted.
         granted = set(str(token.get("scope") or DEMO_SCOPE).split()) & set(DEMO_DATA_SCOPES)
         session_id = secrets.token_urlsafe(24)
         session = rp.sessions[session_id] = {
-            "claims": userinfo, "acr": id_claims.get("acr"), "at": int(time.time()),
-            "access_token": token["access_token"], "granted": granted}
+            "claims": userinfo,
+            "acr": id_claims.get("acr"),
+            "at": int(time.time()),
+            "access_token": token["access_token"],
+            "granted": granted,
+        }
         response = await welcome(session)
-        response.cookies.append(Cookie(key=COOKIE, value=session_id, httponly=True,
-                                       samesite="lax"))
+        response.cookies.append(Cookie(key=COOKIE, value=session_id, httponly=True, samesite="lax"))
         return response
 
     @get("/refresh")
@@ -365,8 +457,13 @@ def create_service_app(rp: RelyingParty) -> Litestar:
         """The data again, with the access token of the sign-in: refused once consent ends."""
         session = rp.sessions.get(request.cookies.get(COOKIE, ""))
         if session is None:
-            return html("problem", 401, title="Session expirée", error="no_session",
-                        message="Reconnectez-vous pour consulter vos informations.")
+            return html(
+                "problem",
+                401,
+                title="Session expirée",
+                error="no_session",
+                message="Reconnectez-vous pour consulter vos informations.",
+            )
         return await welcome(session, refreshed=True)
 
     @post(NOTIFICATION_PATH, request_max_body_size=16_384)
@@ -378,11 +475,17 @@ def create_service_app(rp: RelyingParty) -> Litestar:
                 raise EventRejected("invalid_request", f"Content-Type must be {SET_MEDIA_TYPE}")
             await rp.receive_event((await request.body()).decode("ascii", "replace").strip())
         except EventRejected as exc:
-            return Response(json.dumps({"err": exc.err, "description": exc.description}),
-                            status_code=400, media_type="application/json")
+            return Response(
+                json.dumps({"err": exc.err, "description": exc.description}),
+                status_code=400,
+                media_type="application/json",
+            )
         except httpx.HTTPError:  # the broker's keys are unreachable: the broker retries
             return Response(b"", status_code=503)
         return Response(b"", status_code=202)
 
-    return Litestar(route_handlers=[home, style, login, callback, refresh, consent_events],
-                    debug=False, logging_config=None)
+    return Litestar(
+        route_handlers=[home, style, login, callback, refresh, consent_events],
+        debug=False,
+        logging_config=None,
+    )

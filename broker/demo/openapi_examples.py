@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from broker.demo.citizens import COG_FRANCE, by_login
 from broker.catalogue.products import FRANCE_CONNECT, IDENTIFIER_PARAMETER, IDENTITE
+from broker.demo.citizens import COG_FRANCE, by_login
 
 DINUM = "13002526500013"  # SIRET of DINUM, a public body: the example recipient
 SEXES = {"female": "F", "male": "M"}
@@ -64,8 +64,13 @@ def identity_query(login: str) -> dict[str, Any]:
 
 
 def _person(name: str, given: str, born: str, sex: str) -> dict[str, Any]:
-    return {"nom_naissance": name, "nom_usage": None, "prenoms": given, "date_naissance": born,
-            "sexe": sex}
+    return {
+        "nom_naissance": name,
+        "nom_usage": None,
+        "prenoms": given,
+        "date_naissance": born,
+        "sexe": sex,
+    }
 
 
 def _benefit(since: str | None, received: bool = True, **extra: Any) -> dict[str, Any]:
@@ -73,93 +78,195 @@ def _benefit(since: str | None, received: bool = True, **extra: Any) -> dict[str
 
 
 def _payment(month: int, amount: float) -> dict[str, Any]:
-    return {"date_versement": f"2026-{month:02d}-01", "montant_total": amount,
-            "montant_allocations": amount, "montant_aides": 0.0, "montant_autres": 0.0}
+    return {
+        "date_versement": f"2026-{month:02d}-01",
+        "montant_total": amount,
+        "montant_allocations": amount,
+        "montant_aides": 0.0,
+        "montant_autres": 0.0,
+    }
 
 
 _LYON_1 = "Université Claude Bernard Lyon 1"
 
 EXAMPLES: dict[str, ProductExample] = {
-    "dss/quotient_familial": ProductExample("nom_composé", IDENTITE, {
-        "quotient_familial": {"fournisseur": "CNAF", "valeur": 635, "annee": 2026, "mois": 10,
-                              "annee_calcul": 2026, "mois_calcul": 10},
-        "allocataires": [_person("TROIS-DUPRE", "Melissandre Juliette", "1981-07-27", "F"),
-                         _person("DUBOIS", "Paul", "1979-10-12", "M")],
-        "enfants": [_person("DUBOIS", "Lou", "2015-03-15", "F"),
-                    _person("DUBOIS", "Zoé Marie", "2018-09-03", "F"),
-                    _person("DUBOIS", "Henry", "2022-06-20", "M")],
-        "adresse": {"destinataire": "MADAME TROIS-DUPRE MELISSANDRE",
-                    "complement_information": None,
-                    "complement_information_geographique": None,
-                    "numero_libelle_voie": "14 RUE DE LA REPUBLIQUE", "lieu_dit": None,
-                    "code_postal_ville": "13002 MARSEILLE", "pays": "FRANCE"},
-    }),
-    "dss/revenu_solidarite_active": ProductExample(
-        "beneficiaire_rsa", IDENTITE, _benefit("2025-04-01", avec_majoration=False)),
-    "dss/prime_activite": ProductExample(
-        "naissance_La_Réunion", IDENTITE, _benefit(None, avec_majoration=None)),
-    "dss/allocation_adulte_handicape": ProductExample(
-        "test", IDENTITE, _benefit(None, received=False)),
-    "dss/allocation_soutien_familial": ProductExample(
-        "test", IDENTITE, _benefit(None, received=False)),
-    "dss/complementaire_sante_solidaire": ProductExample(
-        "beneficiaire_rsa", IDENTITE, _benefit(None, avec_participation=False)),
-    "cnous/etudiant_boursier": ProductExample("etudiant_boursier", IDENTITE, {
-        "est_boursier": True,
-        "echelon_bourse": {"echelon": "5", "echelon_bourse_regionale_provisoire": False},
-        "email": "ines.lambert-demo@yopmail.com",
-        "periode_versement_bourse": {"date_rentree": "2026-09-01", "duree": 10},
-        "etablissement_etudes": {"nom_commune": "Lyon", "nom_etablissement": _LYON_1},
-        "identite": {"nom": "LAMBERT", "prenoms": ["Inès", "Clara"],
-                     "date_naissance": "2006-04-12",
-                     "nom_commune_naissance": "Lyon 3e Arrondissement", "sexe": "F"},
-    }, identifier="2406012345K"),
-    "mesri/statut_etudiant": ProductExample("etudiant_boursier", IDENTITE, {
-        "admissions": [{
-            "date_debut": "2026-09-01", "date_fin": "2027-08-31", "est_inscrit": True,
-            "regime_formation": {"code": "RF1", "libelle": "formation initiale"},
-            "code_cog_insee_commune": "69123",
-            "etablissement_etudes": {"uai": "0691774D", "nom": _LYON_1},
-        }],
-        "identite": {"nom_naissance": "LAMBERT", "prenom": "Inès",
-                     "date_naissance": "2006-04-12"},
-    }, identifier="2406012345K"),
-    "france_travail/statut": ProductExample("naissance_Maroc", "identifiant", {
-        "identifiant": "4127395M",
-        "identite": {"civilite": "Mme", "nom_naissance": "GODIN", "nom_usage": None,
-                     "prenom": "Ermengardi", "sexe": "Féminin", "date_naissance": "1985-09-05"},
-        "contact": {"email": "ammixaffa-0022@yopmail.com", "telephone": None,
-                    "telephone2": None},
-        "adresse": {"code_cog_insee_commune": "69387", "code_postal": "69007",
-                    "ligne_complement_adresse": None, "ligne_complement_destinataire": None,
-                    "ligne_complement_distribution": None, "ligne_nom": "MME GODIN ERMENGARDI",
-                    "ligne_voie": None, "localite": "69007 LYON"},
-        "inscription": {
-            "date_debut": "2026-03-02", "date_fin": None, "code_certification_cnav": "VC",
-            "categorie": {"code": 1, "libelle": "PERSONNE SANS EMPLOI DISPONIBLE DUREE "
-                                                "INDETERMINEE PLEIN TPS"},
+    "dss/quotient_familial": ProductExample(
+        "nom_composé",
+        IDENTITE,
+        {
+            "quotient_familial": {
+                "fournisseur": "CNAF",
+                "valeur": 635,
+                "annee": 2026,
+                "mois": 10,
+                "annee_calcul": 2026,
+                "mois_calcul": 10,
+            },
+            "allocataires": [
+                _person("TROIS-DUPRE", "Melissandre Juliette", "1981-07-27", "F"),
+                _person("DUBOIS", "Paul", "1979-10-12", "M"),
+            ],
+            "enfants": [
+                _person("DUBOIS", "Lou", "2015-03-15", "F"),
+                _person("DUBOIS", "Zoé Marie", "2018-09-03", "F"),
+                _person("DUBOIS", "Henry", "2022-06-20", "M"),
+            ],
+            "adresse": {
+                "destinataire": "MADAME TROIS-DUPRE MELISSANDRE",
+                "complement_information": None,
+                "complement_information_geographique": None,
+                "numero_libelle_voie": "14 RUE DE LA REPUBLIQUE",
+                "lieu_dit": None,
+                "code_postal_ville": "13002 MARSEILLE",
+                "pays": "FRANCE",
+            },
         },
-    }, identifier="4127395M"),
+    ),
+    "dss/revenu_solidarite_active": ProductExample(
+        "beneficiaire_rsa", IDENTITE, _benefit("2025-04-01", avec_majoration=False)
+    ),
+    "dss/prime_activite": ProductExample(
+        "naissance_La_Réunion", IDENTITE, _benefit(None, avec_majoration=None)
+    ),
+    "dss/allocation_adulte_handicape": ProductExample(
+        "test", IDENTITE, _benefit(None, received=False)
+    ),
+    "dss/allocation_soutien_familial": ProductExample(
+        "test", IDENTITE, _benefit(None, received=False)
+    ),
+    "dss/complementaire_sante_solidaire": ProductExample(
+        "beneficiaire_rsa", IDENTITE, _benefit(None, avec_participation=False)
+    ),
+    "cnous/etudiant_boursier": ProductExample(
+        "etudiant_boursier",
+        IDENTITE,
+        {
+            "est_boursier": True,
+            "echelon_bourse": {"echelon": "5", "echelon_bourse_regionale_provisoire": False},
+            "email": "ines.lambert-demo@yopmail.com",
+            "periode_versement_bourse": {"date_rentree": "2026-09-01", "duree": 10},
+            "etablissement_etudes": {"nom_commune": "Lyon", "nom_etablissement": _LYON_1},
+            "identite": {
+                "nom": "LAMBERT",
+                "prenoms": ["Inès", "Clara"],
+                "date_naissance": "2006-04-12",
+                "nom_commune_naissance": "Lyon 3e Arrondissement",
+                "sexe": "F",
+            },
+        },
+        identifier="2406012345K",
+    ),
+    "mesri/statut_etudiant": ProductExample(
+        "etudiant_boursier",
+        IDENTITE,
+        {
+            "admissions": [
+                {
+                    "date_debut": "2026-09-01",
+                    "date_fin": "2027-08-31",
+                    "est_inscrit": True,
+                    "regime_formation": {"code": "RF1", "libelle": "formation initiale"},
+                    "code_cog_insee_commune": "69123",
+                    "etablissement_etudes": {"uai": "0691774D", "nom": _LYON_1},
+                }
+            ],
+            "identite": {
+                "nom_naissance": "LAMBERT",
+                "prenom": "Inès",
+                "date_naissance": "2006-04-12",
+            },
+        },
+        identifier="2406012345K",
+    ),
+    "france_travail/statut": ProductExample(
+        "naissance_Maroc",
+        "identifiant",
+        {
+            "identifiant": "4127395M",
+            "identite": {
+                "civilite": "Mme",
+                "nom_naissance": "GODIN",
+                "nom_usage": None,
+                "prenom": "Ermengardi",
+                "sexe": "Féminin",
+                "date_naissance": "1985-09-05",
+            },
+            "contact": {
+                "email": "ammixaffa-0022@yopmail.com",
+                "telephone": None,
+                "telephone2": None,
+            },
+            "adresse": {
+                "code_cog_insee_commune": "69387",
+                "code_postal": "69007",
+                "ligne_complement_adresse": None,
+                "ligne_complement_destinataire": None,
+                "ligne_complement_distribution": None,
+                "ligne_nom": "MME GODIN ERMENGARDI",
+                "ligne_voie": None,
+                "localite": "69007 LYON",
+            },
+            "inscription": {
+                "date_debut": "2026-03-02",
+                "date_fin": None,
+                "code_certification_cnav": "VC",
+                "categorie": {
+                    "code": 1,
+                    "libelle": "PERSONNE SANS EMPLOI DISPONIBLE DUREE INDETERMINEE PLEIN TPS",
+                },
+            },
+        },
+        identifier="4127395M",
+    ),
     "france_travail/indemnites": ProductExample(
-        "naissance_Maroc", "identifiant",
+        "naissance_Maroc",
+        "identifiant",
         {"paiements": [_payment(month, 1287.3) for month in range(4, 12)]},
-        identifier="4127395M"),
-    "men/scolarites": ProductExample("moins_18_ans", IDENTITE, {
-        "identite": {"nom": "CHAMPION", "prenom": "Alice", "sexe": "F",
-                     "date_naissance": "2010-11-02"},
-        "annee_scolaire": "2026-2027", "est_scolarise": True,
-        "statut_eleve": {"code": "ST", "libelle": "SCOLAIRE"},
-        "etablissement": {"code_uai": "0440021J", "code_ministere_tutelle": "06"},
-        "module_elementaire_formation": {"code_mef_stat": "20111010110",
-                                         "libelle": "1ERE GENERALE"},
-        "est_boursier": False, "echelon_bourse": None,
-    }, params={"codeEtablissement": "0440021J", "anneeScolaire": "2026-2027"}),
-    "dgfip/situation_fiscale": ProductExample("nom_composé", FRANCE_CONNECT, {
-        "rfr": 26400, "nbPart": 4.0, "sitFam": "M", "pac": {"nbPac": 3}, "pariso": False,
-        "aft": None, "nmUsaDec1": None, "nmNaiDec1": "TROIS-DUPRE",
-        "prnmDec1": "Melissandre Juliette", "dateNaisDec1": "1981-07-27", "nmUsaDec2": None,
-        "nmNaiDec2": "DUBOIS", "prnmDec2": "Paul", "dateNaisDec2": "1979-10-12",
-    }),
+        identifier="4127395M",
+    ),
+    "men/scolarites": ProductExample(
+        "moins_18_ans",
+        IDENTITE,
+        {
+            "identite": {
+                "nom": "CHAMPION",
+                "prenom": "Alice",
+                "sexe": "F",
+                "date_naissance": "2010-11-02",
+            },
+            "annee_scolaire": "2026-2027",
+            "est_scolarise": True,
+            "statut_eleve": {"code": "ST", "libelle": "SCOLAIRE"},
+            "etablissement": {"code_uai": "0440021J", "code_ministere_tutelle": "06"},
+            "module_elementaire_formation": {
+                "code_mef_stat": "20111010110",
+                "libelle": "1ERE GENERALE",
+            },
+            "est_boursier": False,
+            "echelon_bourse": None,
+        },
+        params={"codeEtablissement": "0440021J", "anneeScolaire": "2026-2027"},
+    ),
+    "dgfip/situation_fiscale": ProductExample(
+        "nom_composé",
+        FRANCE_CONNECT,
+        {
+            "rfr": 26400,
+            "nbPart": 4.0,
+            "sitFam": "M",
+            "pac": {"nbPac": 3},
+            "pariso": False,
+            "aft": None,
+            "nmUsaDec1": None,
+            "nmNaiDec1": "TROIS-DUPRE",
+            "prnmDec1": "Melissandre Juliette",
+            "dateNaisDec1": "1981-07-27",
+            "nmUsaDec2": None,
+            "nmNaiDec2": "DUBOIS",
+            "prnmDec2": "Paul",
+            "dateNaisDec2": "1979-10-12",
+        },
+    ),
 }
 
 

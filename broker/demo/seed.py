@@ -32,8 +32,10 @@ DEMO_SCOPE = "openid profile birth email " + " ".join(DEMO_DATA_SCOPES)
 DEMO_CONSENT_DAYS = 180
 NOTIFICATION_PATH = "/backchannel/consent-events"  # where the demo service receives SETs
 DEMO_PURPOSE = "Calcul du tarif de la cantine scolaire selon le quotient familial"
-DEMO_LEGAL_BASIS = ("Code de l'éducation, article L. 131-13 (tarifs de la restauration "
-                    "scolaire modulés selon les ressources des familles)")
+DEMO_LEGAL_BASIS = (
+    "Code de l'éducation, article L. 131-13 (tarifs de la restauration "
+    "scolaire modulés selon les ressources des familles)"
+)
 DEMO_LEGAL_BASIS_URL = "https://www.legifrance.gouv.fr/codes/texte_lc/LEGITEXT000006071191"
 DEMO_KEY_FILE = "demo-service-key.json"
 
@@ -43,15 +45,28 @@ def seed_citizens(session: Session, profile: str = "standard") -> int:
     for position, citizen in enumerate(DEMO_ACCOUNTS):
         row = session.get(DemoIdentity, citizen.login)
         if row is None:
-            row = DemoIdentity(login=citizen.login, password_hash="", given_name="",
-                               family_name="", birthdate="", gender="", birthcountry="", acr="")
+            row = DemoIdentity(
+                login=citizen.login,
+                password_hash="",
+                given_name="",
+                family_name="",
+                birthdate="",
+                gender="",
+                birthcountry="",
+                acr="",
+            )
         if not _hash_still_valid(hasher, row.password_hash, citizen.password):
             row.password_hash = hasher.hash(citizen.password)
         row.given_name, row.family_name = citizen.given_name, citizen.family_name
         row.preferred_username = citizen.preferred_username
         row.birthdate, row.gender = citizen.birthdate, citizen.gender
         row.birthplace, row.birthcountry = citizen.birthplace, citizen.birthcountry
-        row.email, row.acr, row.case, row.position = citizen.email, citizen.acr, citizen.case, position
+        row.email, row.acr, row.case, row.position = (
+            citizen.email,
+            citizen.acr,
+            citizen.case,
+            position,
+        )
         session.add(row)
     session.flush()
     return len(DEMO_ACCOUNTS)
@@ -73,8 +88,9 @@ def demo_service_key(var_dir: Path) -> ECKey:
     if path.exists():
         return ECKey.import_key(json.loads(path.read_text()))
     var_dir.mkdir(parents=True, exist_ok=True)
-    key = ECKey.generate_key("P-256", parameters={"kid": "demo-service-1", "alg": "ES256",
-                                                  "use": "sig"}, private=True)
+    key = ECKey.generate_key(
+        "P-256", parameters={"kid": "demo-service-1", "alg": "ES256", "use": "sig"}, private=True
+    )
     path.write_text(json.dumps(key.as_dict(private=True)))
     path.chmod(0o600)
     return key
@@ -90,41 +106,70 @@ def seed_demo_service(session: Session, var_dir: Path, service_url: str) -> dict
     jwks = {"keys": [demo_service_key(var_dir).as_dict(private=False)]}
     existing = session.get(OAuthClient, DEMO_CLIENT_ID)
     if existing is None:
-        return add_client(session, ClientRegistration(
-            name=DEMO_SERVICE_NAME, redirect_uris=[redirect_uri], scope=DEMO_SCOPE,
-            auth_method="private_key_jwt", jwks=jwks, client_id=DEMO_CLIENT_ID,
-            notification_uri=notification_uri))
+        return add_client(
+            session,
+            ClientRegistration(
+                name=DEMO_SERVICE_NAME,
+                redirect_uris=[redirect_uri],
+                scope=DEMO_SCOPE,
+                auth_method="private_key_jwt",
+                jwks=jwks,
+                client_id=DEMO_CLIENT_ID,
+                notification_uri=notification_uri,
+            ),
+        )
     if redirect_uri not in existing.redirect_uris:
         existing.redirect_uris = [*existing.redirect_uris, redirect_uri]
     existing.jwks, existing.scope = jwks, DEMO_SCOPE
     existing.notification_uri = notification_uri
     session.add(existing)
-    return {"client_id": DEMO_CLIENT_ID, "redirect_uris": list(existing.redirect_uris),
-            "notification_uri": notification_uri}
+    return {
+        "client_id": DEMO_CLIENT_ID,
+        "redirect_uris": list(existing.redirect_uris),
+        "notification_uri": notification_uri,
+    }
 
 
 def seed_demo_habilitation(session: Session) -> str:
     """The demo service may ask for the family quotient, for its canteen pricing, and for the
     allocataires and the address, which the citizen may untick."""
     service_id = session.get(OAuthClient, DEMO_CLIENT_ID).service_id
-    for existing in session.exec(select(Habilitation).where(
-            Habilitation.service_id == service_id, Habilitation.revoked_at.is_(None))).all():
-        if (set(existing.scopes) == set(DEMO_DATA_SCOPES) and existing.expires_at is None
-                and set(existing.optional_scopes or ()) == set(DEMO_OPTIONAL_SCOPES)):
+    for existing in session.exec(
+        select(Habilitation).where(
+            Habilitation.service_id == service_id, Habilitation.revoked_at.is_(None)
+        )
+    ).all():
+        if (
+            set(existing.scopes) == set(DEMO_DATA_SCOPES)
+            and existing.expires_at is None
+            and set(existing.optional_scopes or ()) == set(DEMO_OPTIONAL_SCOPES)
+        ):
             return existing.id
     service = session.get(Service, service_id)
-    return add_habilitation(session, HabilitationRequest(
-        service=service.name, scopes=" ".join(DEMO_DATA_SCOPES), purpose=DEMO_PURPOSE,
-        legal_basis=DEMO_LEGAL_BASIS, optional_scopes=" ".join(DEMO_OPTIONAL_SCOPES),
-        consent_mode=ConsentMode.RECURRING, consent_days=DEMO_CONSENT_DAYS,
-        legal_basis_url=DEMO_LEGAL_BASIS_URL))["id"]
+    return add_habilitation(
+        session,
+        HabilitationRequest(
+            service=service.name,
+            scopes=" ".join(DEMO_DATA_SCOPES),
+            purpose=DEMO_PURPOSE,
+            legal_basis=DEMO_LEGAL_BASIS,
+            optional_scopes=" ".join(DEMO_OPTIONAL_SCOPES),
+            consent_mode=ConsentMode.RECURRING,
+            consent_days=DEMO_CONSENT_DAYS,
+            legal_basis_url=DEMO_LEGAL_BASIS_URL,
+        ),
+    )["id"]
 
 
-def seed(session: Session, var_dir: Path, service_url: str,
-         profile: str = "standard") -> dict[str, Any]:
+def seed(
+    session: Session, var_dir: Path, service_url: str, profile: str = "standard"
+) -> dict[str, Any]:
     citizens = seed_citizens(session, profile)
     client = seed_demo_service(session, var_dir, service_url)
     habilitation_id = seed_demo_habilitation(session)
-    return {"citizens": citizens, "demo_client_id": client["client_id"],
-            "demo_redirect_uris": client["redirect_uris"],
-            "demo_habilitation_id": habilitation_id}
+    return {
+        "citizens": citizens,
+        "demo_client_id": client["client_id"],
+        "demo_redirect_uris": client["redirect_uris"],
+        "demo_habilitation_id": habilitation_id,
+    }

@@ -13,7 +13,8 @@ from broker.store.models import DemoIdentity
 # OWASP's argon2id baseline (19 MiB, 2 passes). Verification reads the cost from each stored
 # hash, so accounts seeded with the "benchmark" profile (see demo.seed) verify faster.
 FIND_ACCOUNT = select(DemoIdentity.__table__).where(
-    DemoIdentity.__table__.c.login == bindparam("login"))
+    DemoIdentity.__table__.c.login == bindparam("login")
+)
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 HASH_PROFILES = {
     "standard": HASHER,
@@ -42,10 +43,14 @@ class DemoIdentityProvider:
             idp=self.key,
             subject=account.login,
             pivot=IdentityPivot(
-                given_name=account.given_name, family_name=account.family_name,
-                birthdate=account.birthdate, gender=account.gender,
-                birthplace=account.birthplace, birthcountry=account.birthcountry,
-                preferred_username=account.preferred_username, email=account.email,
+                given_name=account.given_name,
+                family_name=account.family_name,
+                birthdate=account.birthdate,
+                gender=account.gender,
+                birthplace=account.birthplace,
+                birthcountry=account.birthcountry,
+                preferred_username=account.preferred_username,
+                email=account.email,
             ),
             acr=account.acr,
             amr=("pwd",),

@@ -58,13 +58,19 @@ class BackChannel:
         """RFC 7662 for data providers; tokens are read from the database on every call."""
         context = self.context
         with context.db.connect() as conn:
+
             def grant_standing(grant_id: str | None, now: int) -> tuple[bool, str | None]:
                 standing = context.consent.standing(conn, grant_id, now)
                 return standing.active, standing.habilitation_id
 
             server = IntrospectionServer(
-                context.config, SqlOidcStore(conn), SqlDataAccessStore(conn),  # no client cache
-                context.keys.verification_keys(), context.keys.signing_key(), grant_standing)
+                context.config,
+                SqlOidcStore(conn),
+                SqlDataAccessStore(conn),  # no client cache
+                context.keys.verification_keys(),
+                context.keys.signing_key(),
+                grant_standing,
+            )
             return server.introspect(http)
 
     def userinfo(self, token: str) -> dict[str, Any]:
@@ -72,9 +78,13 @@ class BackChannel:
         context = self.context
         with context.db.connect() as conn:
             store = context.store(conn)
-            record = verify_access_token(token, context.keys.verification_keys(),
-                                         context.config, store,
-                                         audience=context.config.userinfo_endpoint)
+            record = verify_access_token(
+                token,
+                context.keys.verification_keys(),
+                context.config,
+                store,
+                audience=context.config.userinfo_endpoint,
+            )
             if "openid" not in record.scope.split():
                 raise InsufficientScope("The access token was not issued with the openid scope.")
             client = store.get_client(record.client_id)

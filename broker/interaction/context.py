@@ -25,9 +25,16 @@ from broker.store.oidc_store import ClientCache, SqlOidcStore
 
 
 class FlowContext:
-    def __init__(self, db: Database, config: OidcConfig, keys: KeyStore,
-                 consent: ConsentLookup, token_grants: TokenGrantsFactory, step_key: bytes,
-                 interaction_ttl: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        config: OidcConfig,
+        keys: KeyStore,
+        consent: ConsentLookup,
+        token_grants: TokenGrantsFactory,
+        step_key: bytes,
+        interaction_ttl: int,
+    ) -> None:
         self.db = db
         self.config = config
         self.keys = keys
@@ -41,9 +48,14 @@ class FlowContext:
 
     def server(self, conn: Connection, grants: ConsentGrants | None = None) -> BrokerServer:
         """authlib's server for one request, on that request's connection."""
-        return BrokerServer(self.config, self.store(conn), self.keys, self.jwks_cache,
-                            self.scopes_supported,
-                            grants if grants is not None else self.token_grants(conn))
+        return BrokerServer(
+            self.config,
+            self.store(conn),
+            self.keys,
+            self.jwks_cache,
+            self.scopes_supported,
+            grants if grants is not None else self.token_grants(conn),
+        )
 
     def store(self, conn: Connection) -> SqlOidcStore:
         return SqlOidcStore(conn, self.clients)
@@ -51,27 +63,38 @@ class FlowContext:
     def interactions(self, conn: Connection) -> Interactions:
         return Interactions(SqlInteractionRepository(conn), self.step_key, self.interaction_ttl)
 
-    def open(self, conn: Connection, interaction_id: str, browser_id: str | None,
-             expected: State) -> InteractionView:
+    def open(
+        self, conn: Connection, interaction_id: str, browser_id: str | None, expected: State
+    ) -> InteractionView:
         """The interaction, if this browser may take step ``expected`` now (FlowError if not)."""
-        return self.interactions(conn).open(interaction_id, browser_id, expected,
-                                            int(time.time()))
+        return self.interactions(conn).open(interaction_id, browser_id, expected, int(time.time()))
 
     def interaction_url(self, interaction_id: str, step: str) -> str:
         return f"{self.config.issuer}/interaction/{interaction_id}/{step}"
 
-    def covering_grant(self, conn: Connection, citizen_id: str, client: Client,
-                       scopes: Sequence[str], now: int) -> str | None:
+    def covering_grant(
+        self, conn: Connection, citizen_id: str, client: Client, scopes: Sequence[str], now: int
+    ) -> str | None:
         """A remembered consent covering the request, under the habilitation it is made
         under: consent to one purpose never carries over to another."""
         habilitation = habilitation_for(client, scopes)
-        return self.consent.covering_grant(conn, citizen_id, client.client_id, scopes, now,
-                                           habilitation.id if habilitation else None)
+        return self.consent.covering_grant(
+            conn,
+            citizen_id,
+            client.client_id,
+            scopes,
+            now,
+            habilitation.id if habilitation else None,
+        )
 
     @staticmethod
-    def issue_code(server: BrokerServer, params: dict[str, str],
-                   authentication: Authentication, granted_scope: str,
-                   grant_id: str | None) -> str:
+    def issue_code(
+        server: BrokerServer,
+        params: dict[str, str],
+        authentication: Authentication,
+        granted_scope: str,
+        grant_id: str | None,
+    ) -> str:
         """The redirect carrying a new code; FlowError if the client or its redirect URI went
         away while the citizen was deciding."""
         try:

@@ -52,8 +52,9 @@ class AuthorizationFlow:
         self.sessions = sessions
 
     # -- /authorize ------------------------------------------------------------------------
-    def authorize(self, http: HttpRequestData, browser_id: str | None,
-                  session_id: str | None) -> StepResult:
+    def authorize(
+        self, http: HttpRequestData, browser_id: str | None, session_id: str | None
+    ) -> StepResult:
         context = self.context
         now = int(time.time())
         result = StepResult()
@@ -74,8 +75,13 @@ class AuthorizationFlow:
             else:
                 start = State.LOGIN if outcome.step == "login" else State.CONSENT
                 interaction_id = context.interactions(conn).start(
-                    outcome.client.client_id, outcome.params, browser_id, start,
-                    outcome.authentication, now)
+                    outcome.client.client_id,
+                    outcome.params,
+                    browser_id,
+                    start,
+                    outcome.authentication,
+                    now,
+                )
                 result.location = context.interaction_url(interaction_id, outcome.step)
         return result
 
@@ -85,11 +91,20 @@ class AuthorizationFlow:
         with context.db.connect() as conn:
             view = context.open(conn, interaction_id, browser_id, State.LOGIN)
             client = context.store(conn).get_client(view.client_id)
-            return LoginForm(context.interactions(conn).step_token(view, browser_id or ""),
-                             client.name if client else "", view.params.get("ui_locales"))
+            return LoginForm(
+                context.interactions(conn).step_token(view, browser_id or ""),
+                client.name if client else "",
+                view.params.get("ui_locales"),
+            )
 
-    async def login(self, interaction_id: str, browser_id: str | None, step_token: str | None,
-                    login: str, password: str) -> StepResult:
+    async def login(
+        self,
+        interaction_id: str,
+        browser_id: str | None,
+        step_token: str | None,
+        login: str,
+        password: str,
+    ) -> StepResult:
         context = self.context
         with context.db.connect() as conn:
             view = context.open(conn, interaction_id, browser_id, State.LOGIN)
@@ -107,21 +122,30 @@ class AuthorizationFlow:
             session_id, auth = self.sessions.open(conn, browser_id or "", identity, now)
             if not authorize.meets_acr(view.params, auth.acr):
                 interactions.move(view, State.FAILED)
-                return StepResult(location=authorize.deny(
-                    server, view.params, UnmetAuthenticationRequirements(
-                        "The account does not reach the requested acr level.")))
+                return StepResult(
+                    location=authorize.deny(
+                        server,
+                        view.params,
+                        UnmetAuthenticationRequirements(
+                            "The account does not reach the requested acr level."
+                        ),
+                    )
+                )
             result = StepResult(new_session_id=session_id)
             scopes = split_scope(view.params.get("scope"))
             wants_consent = "consent" in (view.params.get("prompt") or "").split()
             client = server.store.get_client(view.client_id)
-            grant_id = None if wants_consent or client is None else context.covering_grant(
-                conn, auth.citizen_id, client, scopes, now)
+            grant_id = (
+                None
+                if wants_consent or client is None
+                else context.covering_grant(conn, auth.citizen_id, client, scopes, now)
+            )
             if grant_id:
                 interactions.move(view, State.DONE, auth)
-                result.location = context.issue_code(server, view.params, auth,
-                                                     " ".join(scopes), grant_id)
+                result.location = context.issue_code(
+                    server, view.params, auth, " ".join(scopes), grant_id
+                )
             else:
                 interactions.move(view, State.CONSENT, auth)
                 result.location = context.interaction_url(view.id, "consent")
             return result
-

@@ -50,8 +50,9 @@ class ConsentHandoff:
     def code_ttl(self) -> int:
         return self.context.config.code_ttl
 
-    def pending(self, conn: Connection, interaction_id: str,
-                browser_id: str | None) -> PendingConsent:
+    def pending(
+        self, conn: Connection, interaction_id: str, browser_id: str | None
+    ) -> PendingConsent:
         """The request waiting at the consent step in this browser; FlowError otherwise."""
         context = self.context
         view = context.open(conn, interaction_id, browser_id, State.CONSENT)
@@ -63,32 +64,48 @@ class ConsentHandoff:
             raise FlowError("unknown")
         scopes = split_scope(view.params.get("scope"))
         return PendingConsent(
-            interaction=view, authentication=auth, client=client, citizen=citizen,
-            scopes=scopes, habilitation=habilitation_for(client, scopes),
-            subject=pairwise_subject(context.config, client.sector_identifier, citizen.id))
+            interaction=view,
+            authentication=auth,
+            client=client,
+            citizen=citizen,
+            scopes=scopes,
+            habilitation=habilitation_for(client, scopes),
+            subject=pairwise_subject(context.config, client.sector_identifier, citizen.id),
+        )
 
     def form_token(self, conn: Connection, pending: PendingConsent, browser_id: str) -> str:
         """What the consent form carries, bound to this interaction, step and browser."""
         return self.context.interactions(conn).step_token(pending.interaction, browser_id)
 
-    def check_form(self, conn: Connection, pending: PendingConsent, browser_id: str | None,
-                   token: str | None) -> None:
+    def check_form(
+        self, conn: Connection, pending: PendingConsent, browser_id: str | None, token: str | None
+    ) -> None:
         """FlowError("bad_step_token") unless the form was issued for this step and browser."""
-        self.context.interactions(conn).check_step_token(pending.interaction, browser_id or "",
-                                                         token)
+        self.context.interactions(conn).check_step_token(
+            pending.interaction, browser_id or "", token
+        )
 
-    def approve(self, conn: Connection, pending: PendingConsent, granted: list[str],
-                grant_id: str) -> str:
+    def approve(
+        self, conn: Connection, pending: PendingConsent, granted: list[str], grant_id: str
+    ) -> str:
         """The interaction is done: a code for ``granted`` standing on ``grant_id``; returns
         the redirect to the service. FlowError if the step was taken meanwhile."""
         context = self.context
         context.interactions(conn).move(pending.interaction, State.DONE)
-        return context.issue_code(context.server(conn), pending.interaction.params,
-                                  pending.authentication, " ".join(granted), grant_id)
+        return context.issue_code(
+            context.server(conn),
+            pending.interaction.params,
+            pending.authentication,
+            " ".join(granted),
+            grant_id,
+        )
 
     def refuse(self, conn: Connection, pending: PendingConsent) -> str:
         """The citizen refused: the redirect tells the service (``access_denied``)."""
         context = self.context
         context.interactions(conn).move(pending.interaction, State.REFUSED)
-        return authorize.deny(context.server(conn), pending.interaction.params,
-                              AccessDeniedError("The citizen refused."))
+        return authorize.deny(
+            context.server(conn),
+            pending.interaction.params,
+            AccessDeniedError("The citizen refused."),
+        )

@@ -14,9 +14,15 @@ from broker.oidc.ports import ConsentGrants
 
 
 class ConsentLookup(Protocol):
-    def covering_grant(self, conn: Connection, citizen_id: str, client_id: str,
-                       scopes: Sequence[str], now: int,
-                       habilitation_id: str | None = None) -> str | None:
+    def covering_grant(
+        self,
+        conn: Connection,
+        citizen_id: str,
+        client_id: str,
+        scopes: Sequence[str],
+        now: int,
+        habilitation_id: str | None = None,
+    ) -> str | None:
         """The id of a remembered consent of this citizen to this client covering ``scopes``
         under ``habilitation_id`` (None: identity only), if there is one: the citizen is not
         asked again."""

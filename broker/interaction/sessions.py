@@ -30,18 +30,25 @@ class BrowserSessions:
             account = self.idp.find(conn, login)
         return await self.idp.verify(account, password)
 
-    def open(self, conn: Connection, browser_id: str, identity: VerifiedIdentity,
-             now: int) -> tuple[str, Authentication]:
+    def open(
+        self, conn: Connection, browser_id: str, identity: VerifiedIdentity, now: int
+    ) -> tuple[str, Authentication]:
         """A new session for the citizen ``identity`` names (kept as last received), in the
         caller's transaction: its id, for the cookie, and what it establishes."""
-        auth = Authentication(citizen_id=upsert_citizen(conn, identity, now), acr=identity.acr,
-                              amr=list(identity.amr), auth_time=now, idp=identity.idp)
+        auth = Authentication(
+            citizen_id=upsert_citizen(conn, identity, now),
+            acr=identity.acr,
+            amr=list(identity.amr),
+            auth_time=now,
+            idp=identity.idp,
+        )
         session_id = random_token(32)
         SqlSessionRepository(conn).create(session_id, browser_id, auth, now + self.ttl)
         return session_id, auth
 
-    def find(self, conn: Connection, session_id: str | None, browser_id: str,
-             now: int) -> Authentication | None:
+    def find(
+        self, conn: Connection, session_id: str | None, browser_id: str, now: int
+    ) -> Authentication | None:
         """The session's authentication if it is live and this browser's."""
         if not session_id:
             return None

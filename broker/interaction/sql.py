@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from broker.core.security import digest
 from broker.interaction.states import InteractionView, State
 from broker.oidc.models import Authentication
-from broker.core.security import digest
 from broker.store import models as m
 
 INTERACTION = m.Interaction.__table__
@@ -14,12 +14,23 @@ SESSION = m.BrowserSession.__table__
 
 INSERT_INTERACTION = insert(INTERACTION)
 GET_INTERACTION = select(INTERACTION).where(INTERACTION.c.id == bindparam("id"))
-_CURRENT = (INTERACTION.c.id == bindparam("match_id"),
-            INTERACTION.c.state == bindparam("from_state"))
+_CURRENT = (
+    INTERACTION.c.id == bindparam("match_id"),
+    INTERACTION.c.state == bindparam("from_state"),
+)
 MOVE = update(INTERACTION).where(*_CURRENT).values(state=bindparam("to_state"))
-MOVE_AUTHENTICATED = update(INTERACTION).where(*_CURRENT).values(
-    state=bindparam("to_state"), citizen_id=bindparam("citizen_id"), idp=bindparam("idp"),
-    acr=bindparam("acr"), amr=bindparam("amr"), auth_time=bindparam("auth_time"))
+MOVE_AUTHENTICATED = (
+    update(INTERACTION)
+    .where(*_CURRENT)
+    .values(
+        state=bindparam("to_state"),
+        citizen_id=bindparam("citizen_id"),
+        idp=bindparam("idp"),
+        acr=bindparam("acr"),
+        amr=bindparam("amr"),
+        auth_time=bindparam("auth_time"),
+    )
+)
 INSERT_SESSION = insert(SESSION)
 GET_SESSION = select(SESSION).where(SESSION.c.id_digest == bindparam("id_digest"))
 
@@ -28,8 +39,10 @@ def _auth_fields(authentication: Authentication | None) -> dict:
     if authentication is None:
         return {"citizen_id": None, "idp": None, "acr": None, "amr": None, "auth_time": None}
     return {
-        "citizen_id": authentication.citizen_id, "acr": authentication.acr,
-        "amr": list(authentication.amr), "auth_time": authentication.auth_time,
+        "citizen_id": authentication.citizen_id,
+        "acr": authentication.acr,
+        "amr": list(authentication.amr),
+        "auth_time": authentication.auth_time,
         "idp": authentication.idp,
     }
 
@@ -38,13 +51,31 @@ class SqlInteractionRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def create(self, *, id, state, browser_digest, client_id, params, authentication,
-               created_at, expires_at) -> None:
-        self.conn.execute(INSERT_INTERACTION, {
-            "id": id, "state": state, "browser_digest": browser_digest, "client_id": client_id,
-            "params": params, "created_at": created_at, "expires_at": expires_at,
-            **_auth_fields(authentication),
-        })
+    def create(
+        self,
+        *,
+        id,
+        state,
+        browser_digest,
+        client_id,
+        params,
+        authentication,
+        created_at,
+        expires_at,
+    ) -> None:
+        self.conn.execute(
+            INSERT_INTERACTION,
+            {
+                "id": id,
+                "state": state,
+                "browser_digest": browser_digest,
+                "client_id": client_id,
+                "params": params,
+                "created_at": created_at,
+                "expires_at": expires_at,
+                **_auth_fields(authentication),
+            },
+        )
 
     def get(self, id: str) -> tuple[InteractionView, str] | None:
         if len(id) > 64:
@@ -55,12 +86,19 @@ class SqlInteractionRepository:
         authentication = None
         if row.citizen_id is not None:
             authentication = Authentication(
-                citizen_id=row.citizen_id, acr=row.acr or "", amr=list(row.amr or []),
-                auth_time=row.auth_time or 0, idp=row.idp or "",
+                citizen_id=row.citizen_id,
+                acr=row.acr or "",
+                amr=list(row.amr or []),
+                auth_time=row.auth_time or 0,
+                idp=row.idp or "",
             )
         view = InteractionView(
-            id=row.id, state=State(row.state), client_id=row.client_id, params=dict(row.params),
-            expires_at=row.expires_at, authentication=authentication,
+            id=row.id,
+            state=State(row.state),
+            client_id=row.client_id,
+            params=dict(row.params),
+            expires_at=row.expires_at,
+            authentication=authentication,
         )
         return view, row.browser_digest
 
@@ -76,29 +114,49 @@ class SqlSessionRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def create(self, session_id: str, browser_id: str, auth: Authentication,
-               expires_at: int) -> None:
-        self.conn.execute(INSERT_SESSION, {
-            "id_digest": digest(session_id), "browser_digest": digest(browser_id),
-            "citizen_id": auth.citizen_id, "idp": auth.idp, "acr": auth.acr,
-            "amr": list(auth.amr), "auth_time": auth.auth_time, "expires_at": expires_at,
-            "revoked_at": None,
-        })
+    def create(
+        self, session_id: str, browser_id: str, auth: Authentication, expires_at: int
+    ) -> None:
+        self.conn.execute(
+            INSERT_SESSION,
+            {
+                "id_digest": digest(session_id),
+                "browser_digest": digest(browser_id),
+                "citizen_id": auth.citizen_id,
+                "idp": auth.idp,
+                "acr": auth.acr,
+                "amr": list(auth.amr),
+                "auth_time": auth.auth_time,
+                "expires_at": expires_at,
+                "revoked_at": None,
+            },
+        )
 
     def find(self, session_id: str, browser_id: str, now: int) -> Authentication | None:
         if not session_id or len(session_id) > 128:
             return None
         row = self.conn.execute(GET_SESSION, {"id_digest": digest(session_id)}).first()
-        if (row is None or row.revoked_at is not None or row.expires_at <= now
-                or row.browser_digest != digest(browser_id)):
+        if (
+            row is None
+            or row.revoked_at is not None
+            or row.expires_at <= now
+            or row.browser_digest != digest(browser_id)
+        ):
             return None
-        return Authentication(citizen_id=row.citizen_id, acr=row.acr, amr=list(row.amr),
-                              auth_time=row.auth_time, idp=row.idp)
+        return Authentication(
+            citizen_id=row.citizen_id,
+            acr=row.acr,
+            amr=list(row.amr),
+            auth_time=row.auth_time,
+            idp=row.idp,
+        )
 
 
 def end_session(conn: Connection, session_id: str, now: int) -> None:
     """Sign-out: the session stops working at once, in every tab."""
     if session_id and len(session_id) <= 128:
-        conn.execute(update(SESSION).where(SESSION.c.id_digest == digest(session_id),
-                                           SESSION.c.revoked_at.is_(None))
-                     .values(revoked_at=now))
+        conn.execute(
+            update(SESSION)
+            .where(SESSION.c.id_digest == digest(session_id), SESSION.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )

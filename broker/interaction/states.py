@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from broker.oidc.models import Authentication
 from broker.core.security import digest, keyed_digest, random_token
+from broker.oidc.models import Authentication
 
 
 class State(StrEnum):
@@ -57,15 +57,25 @@ class FlowError(Exception):
 
 
 class InteractionRepository(Protocol):
-    def create(self, *, id: str, state: str, browser_digest: str, client_id: str,
-               params: dict[str, str], authentication: Authentication | None,
-               created_at: int, expires_at: int) -> None: ...
+    def create(
+        self,
+        *,
+        id: str,
+        state: str,
+        browser_digest: str,
+        client_id: str,
+        params: dict[str, str],
+        authentication: Authentication | None,
+        created_at: int,
+        expires_at: int,
+    ) -> None: ...
 
     def get(self, id: str) -> tuple[InteractionView, str] | None:
         """The interaction and the digest of the browser it is bound to."""
 
-    def move(self, id: str, from_state: str, to_state: str,
-             authentication: Authentication | None) -> bool: ...
+    def move(
+        self, id: str, from_state: str, to_state: str, authentication: Authentication | None
+    ) -> bool: ...
 
 
 class Interactions:
@@ -74,18 +84,31 @@ class Interactions:
         self._step_key = step_key
         self._ttl = ttl
 
-    def start(self, client_id: str, params: dict[str, str], browser_id: str, state: State,
-              authentication: Authentication | None, now: int) -> str:
+    def start(
+        self,
+        client_id: str,
+        params: dict[str, str],
+        browser_id: str,
+        state: State,
+        authentication: Authentication | None,
+        now: int,
+    ) -> str:
         interaction_id = random_token(24)
         self._repo.create(
-            id=interaction_id, state=state.value, browser_digest=digest(browser_id),
-            client_id=client_id, params=params, authentication=authentication,
-            created_at=now, expires_at=now + self._ttl,
+            id=interaction_id,
+            state=state.value,
+            browser_digest=digest(browser_id),
+            client_id=client_id,
+            params=params,
+            authentication=authentication,
+            created_at=now,
+            expires_at=now + self._ttl,
         )
         return interaction_id
 
-    def open(self, interaction_id: str, browser_id: str | None, expected: State,
-             now: int) -> InteractionView:
+    def open(
+        self, interaction_id: str, browser_id: str | None, expected: State, now: int
+    ) -> InteractionView:
         found = self._repo.get(interaction_id) if interaction_id else None
         if found is None:
             raise FlowError("unknown")
@@ -95,8 +118,11 @@ class Interactions:
         if view.expires_at <= now:
             raise FlowError("expired")
         if view.state != expected:
-            raise FlowError("already_used" if view.state in
-                                   (State.DONE, State.REFUSED, State.FAILED) else "wrong_step")
+            raise FlowError(
+                "already_used"
+                if view.state in (State.DONE, State.REFUSED, State.FAILED)
+                else "wrong_step"
+            )
         return view
 
     def step_token(self, view: InteractionView, browser_id: str) -> str:
@@ -106,8 +132,9 @@ class Interactions:
         if not token or not hmac.compare_digest(self.step_token(view, browser_id), token):
             raise FlowError("bad_step_token")
 
-    def move(self, view: InteractionView, to: State,
-             authentication: Authentication | None = None) -> None:
+    def move(
+        self, view: InteractionView, to: State, authentication: Authentication | None = None
+    ) -> None:
         if to not in MOVES.get(view.state, set()):
             raise FlowError("wrong_step")
         if not self._repo.move(view.id, view.state.value, to.value, authentication):

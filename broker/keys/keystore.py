@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from broker.keys.vault import KeyVault
 from broker.core.security import random_token
+from broker.keys.vault import KeyVault
 
 SUPPORTED_ALGS = ("ES256", "RS256")
 DEFAULT_ALG = "ES256"
@@ -114,8 +114,9 @@ class KeyStore:
             self._signers = signers
             self._jwks = {"keys": published}
             # A data API may start before the broker has made its first keys: no key verifies.
-            self._verifiers = KeySet.import_key_set({"keys": published}) if published \
-                else KeySet([])
+            self._verifiers = (
+                KeySet.import_key_set({"keys": published}) if published else KeySet([])
+            )
             self._loaded_at = now
 
     def signing_key(self, alg: str = DEFAULT_ALG) -> ECKey | RSAKey:
@@ -137,8 +138,11 @@ class KeyStore:
         """The public part of every key the broker ever signed with, for checking documents
         that outlive a key's publication in the JWKS (consent receipts). Never used to verify
         tokens."""
-        return {"keys": [k.public_jwk for k in sorted(self._repo.list_keys(),
-                                                      key=lambda k: k.created_at)]}
+        return {
+            "keys": [
+                k.public_jwk for k in sorted(self._repo.list_keys(), key=lambda k: k.created_at)
+            ]
+        }
 
     def invalidate(self) -> None:
         self._loaded_at = 0

@@ -18,8 +18,9 @@ class PublicKeys:
     ``unknown_kid_refresh`` seconds) when a token names a key not seen yet: a rotation must not
     make fresh tokens fail for half a minute."""
 
-    def __init__(self, repository: KeyRepository, refresh: float = 30,
-                 unknown_kid_refresh: float = 5) -> None:
+    def __init__(
+        self, repository: KeyRepository, refresh: float = 30, unknown_kid_refresh: float = 5
+    ) -> None:
         self._repo = repository
         self._refresh = refresh
         self._unknown_kid_refresh = unknown_kid_refresh
@@ -43,8 +44,11 @@ class PublicKeys:
     def _load(self, now: float) -> None:
         with self._lock:
             wall = time.time()
-            published = [k.public_jwk for k in self._repo.list_keys()
-                         if k.unpublish_at is None or k.unpublish_at > wall]
+            published = [
+                k.public_jwk
+                for k in self._repo.list_keys()
+                if k.unpublish_at is None or k.unpublish_at > wall
+            ]
             self._keys = KeySet.import_key_set({"keys": published}) if published else KeySet([])
             self._kids = {jwk.get("kid") for jwk in published}
             self._loaded_at = now

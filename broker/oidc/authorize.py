@@ -17,11 +17,11 @@ from authlib.oidc.core.errors import (
     RequestURINotSupportedError,
 )
 
+from broker.catalogue.registry import DATA
+from broker.catalogue.scopes import REGISTRY
 from broker.oidc.models import Authentication, Client
 from broker.oidc.request import BrokerOAuth2Request, HttpRequestData
 from broker.oidc.server import BrokerServer, split_scope
-from broker.catalogue.registry import DATA
-from broker.catalogue.scopes import REGISTRY
 
 ACR_LEVELS = {"eidas1": 1, "eidas2": 2, "eidas3": 3}
 PROMPTS = {"none", "login", "consent", "select_account"}
@@ -108,7 +108,10 @@ def requested_data_scopes(scopes: list[str]) -> set[str]:
 
 
 def validate(
-    server: BrokerServer, request: BrokerOAuth2Request, user, now: int,
+    server: BrokerServer,
+    request: BrokerOAuth2Request,
+    user,
+    now: int,
 ) -> tuple[object, Client]:
     """authlib's checks (client, redirect URI, response type, scope, PKCE, nonce) then ours."""
     grant = server.get_consent_grant(request, end_user=user)
@@ -128,7 +131,8 @@ def validate(
         if data_scopes and request.client.habilitation_for(data_scopes, now) is None:
             raise InvalidScopeError(
                 "The requested data scopes are not all covered by one active habilitation "
-                "of this service.")
+                "of this service."
+            )
         parse_requested_authentication(data)
     except OAuth2Error as error:
         error.redirect_uri = redirect_uri
@@ -137,8 +141,11 @@ def validate(
 
 
 def authorize(
-    server: BrokerServer, http: HttpRequestData, session: Authentication | None,
-    covering_grant: CoveringGrant, now: int,
+    server: BrokerServer,
+    http: HttpRequestData,
+    session: Authentication | None,
+    covering_grant: CoveringGrant,
+    now: int,
 ) -> Outcome:
     request = server.create_oauth2_request(http)
     state = request.payload.state
@@ -156,35 +163,40 @@ def authorize(
 
     if not wanted.session_is_usable(session, now):
         if "none" in wanted.prompts:
-            return error_redirect(LoginRequiredError(redirect_uri=redirect_uri),
-                                  server.config.issuer, state)
+            return error_redirect(
+                LoginRequiredError(redirect_uri=redirect_uri), server.config.issuer, state
+            )
         return NeedsInteraction(client, params, "login", None)
 
     assert session is not None
-    grant_id = None if "consent" in wanted.prompts else covering_grant(
-        session.citizen_id, client, scopes
+    grant_id = (
+        None if "consent" in wanted.prompts else covering_grant(session.citizen_id, client, scopes)
     )
     if grant_id is None:
         if "none" in wanted.prompts:
-            return error_redirect(ConsentRequiredError(redirect_uri=redirect_uri),
-                                  server.config.issuer, state)
+            return error_redirect(
+                ConsentRequiredError(redirect_uri=redirect_uri), server.config.issuer, state
+            )
         return NeedsInteraction(client, params, "consent", session)
-    return RedirectToClient(
-        issue_code(server, params, session, " ".join(scopes), grant_id)
-    )
+    return RedirectToClient(issue_code(server, params, session, " ".join(scopes), grant_id))
 
 
 def rebuild_request(server: BrokerServer, params: dict[str, str]) -> BrokerOAuth2Request:
     http = HttpRequestData(
-        method="GET", uri=server.config.authorization_endpoint, headers={},
+        method="GET",
+        uri=server.config.authorization_endpoint,
+        headers={},
         params={k: [v] for k, v in params.items()},
     )
     return server.create_oauth2_request(http)
 
 
 def issue_code(
-    server: BrokerServer, params: dict[str, str], authentication: Authentication,
-    granted_scope: str, grant_id: str | None,
+    server: BrokerServer,
+    params: dict[str, str],
+    authentication: Authentication,
+    granted_scope: str,
+    grant_id: str | None,
 ) -> str:
     """authlib validates the parked request again (the client may have changed since) and
     creates the code and the redirect. Our own checks ran on these very parameters at

@@ -46,8 +46,9 @@ class JwksCache:
         known = {k.get("kid") for k in entry[1]["keys"] if isinstance(k, dict)}
         return kid is not None and kid not in known and age >= self.min_refresh
 
-    async def prefetch(self, uri: str, kid: str | None = None,
-                       transport: httpx.AsyncBaseTransport | None = None) -> None:
+    async def prefetch(
+        self, uri: str, kid: str | None = None, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         if not self._needs_fetch(uri, kid):
             return
         try:

@@ -6,21 +6,22 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import ClassVar
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 
+from broker.core.security import digest, random_token
 from broker.oidc.models import AUTH_METHODS, AuthorizationCode
 from broker.oidc.tokens import TokenSubject, pairwise_subject
-from broker.core.security import digest, random_token
 
 log = logging.getLogger("broker.oidc")
 
 
 class CodeGrant(grants.AuthorizationCodeGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
 
     def generate_authorization_code(self) -> str:
         # 256 bits from the OS in one call (authlib draws one character at a time).
@@ -77,10 +78,13 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         if terms is not None:
             # Items withdrawn since the code was issued are not in its tokens.
             authorization_code.scope = " ".join(
-                s for s in authorization_code.scope.split() if s in terms.scopes)
+                s for s in authorization_code.scope.split() if s in terms.scopes
+            )
         return TokenSubject(
             citizen_id=authorization_code.citizen_id,
-            sub=pairwise_subject(self.server.config, client.sector_identifier, authorization_code.citizen_id),
+            sub=pairwise_subject(
+                self.server.config, client.sector_identifier, authorization_code.citizen_id
+            ),
             auth_time=authorization_code.auth_time,
             acr=authorization_code.acr,
             grant_id=authorization_code.grant_id,
@@ -91,8 +95,10 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def _replayed(self, code: AuthorizationCode, now: int) -> None:
         """RFC 6749 §4.1.2: a code used twice revokes the tokens it produced."""
         revoked = self.server.store.revoke_tokens_from_code(code.code_digest, now)
-        log.warning("authorization code replayed", extra={"client_id": code.client_id,
-                                                          "tokens_revoked": revoked})
+        log.warning(
+            "authorization code replayed",
+            extra={"client_id": code.client_id, "tokens_revoked": revoked},
+        )
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         """Kept (consumed) until purged, so that a replay is recognised."""
@@ -102,7 +108,7 @@ class S256CodeChallenge(CodeChallenge):
     """PKCE with S256 only, required from every client, confidential ones included."""
 
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
 
     def validate_code_challenge(self, grant, redirect_uri) -> None:
         data = grant.request.payload.data

@@ -18,14 +18,14 @@ from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, InvalidRequ
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from joserfc import jwt
 
+from broker.catalogue.scopes import REGISTRY
+from broker.core.security import same_digest
 from broker.oidc.config import OidcConfig
 from broker.oidc.models import AccessTokenRecord, CitizenIdentity
 from broker.oidc.ports import OidcStore
 from broker.oidc.request import BrokerOAuth2Request, HttpRequestData
 from broker.oidc.server import ProtocolResponse
 from broker.oidc.tokens import InvalidAccessToken, pairwise_subject, verify_access_token
-from broker.catalogue.scopes import REGISTRY
-from broker.core.security import same_digest
 
 JWT_RESPONSE_TYPE = "application/token-introspection+jwt"
 PIVOT_CLAIMS = ("given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry")
@@ -82,8 +82,13 @@ class ProviderIntrospection(IntrospectionEndpoint):
     def query_token(self, token_string: str, token_type_hint: str | None):
         server = self.broker
         try:
-            record = verify_access_token(token_string, server.verification_keys, server.config,
-                                         server.store, audience=server.config.resource_audience)
+            record = verify_access_token(
+                token_string,
+                server.verification_keys,
+                server.config,
+                server.store,
+                audience=server.config.resource_audience,
+            )
         except InvalidAccessToken:
             return None
         client = server.store.get_client(record.client_id)
@@ -94,23 +99,38 @@ class ProviderIntrospection(IntrospectionEndpoint):
         # habilitation it was given under is active and covers them.
         now = int(time.time())
         active, habilitation_id = server.grant_standing(record.grant_id, now)
-        habilitation = next((h for h in client.habilitations if h.id == habilitation_id
-                             and h.active_at(now)), None) if active else None
+        habilitation = (
+            next(
+                (h for h in client.habilitations if h.id == habilitation_id and h.active_at(now)),
+                None,
+            )
+            if active
+            else None
+        )
         scopes = set(record.scope.split()) & habilitation.scopes if habilitation else set()
-        return IntrospectedToken(record, sub, server.store.get_citizen(record.citizen_id),
-                                 frozenset(scopes))
+        return IntrospectedToken(
+            record, sub, server.store.get_citizen(record.citizen_id), frozenset(scopes)
+        )
 
-    def check_permission(self, token: IntrospectedToken, client: IntrospectingProvider,
-                         request) -> bool:
+    def check_permission(
+        self, token: IntrospectedToken, client: IntrospectingProvider, request
+    ) -> bool:
         return bool(token.habilitated_scopes & client.scopes)
 
     def introspect_token(self, token: IntrospectedToken) -> dict[str, Any]:
         provider: IntrospectingProvider = self.broker.current_client
-        scopes = [s for s in token.record.scope.split()
-                  if s in provider.scopes and s in token.habilitated_scopes]
+        scopes = [
+            s
+            for s in token.record.scope.split()
+            if s in provider.scopes and s in token.habilitated_scopes
+        ]
         payload: dict[str, Any] = {
-            "active": True, "scope": " ".join(scopes), "client_id": token.record.client_id,
-            "sub": token.sub, "exp": token.record.expires_at, "iss": self.broker.config.issuer,
+            "active": True,
+            "scope": " ".join(scopes),
+            "client_id": token.record.client_id,
+            "sub": token.sub,
+            "exp": token.record.expires_at,
+            "iss": self.broker.config.issuer,
             "token_type": "Bearer",
         }
         if token.citizen is not None:
@@ -125,8 +145,15 @@ class ProviderIntrospection(IntrospectionEndpoint):
 class IntrospectionServer(AuthorizationServer):
     """An authlib server with only the introspection endpoint, for one request."""
 
-    def __init__(self, config: OidcConfig, store: OidcStore, providers, verification_keys,
-                 signing_key, grant_standing) -> None:
+    def __init__(
+        self,
+        config: OidcConfig,
+        store: OidcStore,
+        providers,
+        verification_keys,
+        signing_key,
+        grant_standing,
+    ) -> None:
         """``grant_standing(grant_id, now)`` -> (active, habilitation id) of a consent grant."""
         super().__init__()
         self.config = config
@@ -163,8 +190,12 @@ class IntrospectionServer(AuthorizationServer):
     def _as_jwt(self, response: ProtocolResponse) -> ProtocolResponse:
         """RFC 9701 §5: the same answer, signed, for the introspecting party."""
         key = self.signing_key
-        claims = {"iss": self.config.issuer, "aud": self.current_client.client_id,
-                  "iat": int(time.time()), "token_introspection": response.body}
+        claims = {
+            "iss": self.config.issuer,
+            "aud": self.current_client.client_id,
+            "iat": int(time.time()),
+            "token_introspection": response.body,
+        }
         header = {"alg": key.alg, "kid": key.kid, "typ": "token-introspection+jwt"}
         token = jwt.encode(header, claims, key, algorithms=[key.alg])
         headers = [(k, v) for k, v in response.headers if k.lower() != "content-type"]

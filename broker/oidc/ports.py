@@ -29,7 +29,10 @@ class OidcStore(Protocol):
     def revoke_tokens_from_code(self, code_digest: str, now: int) -> int: ...
 
     def save_access_token(
-        self, record: AccessTokenRecord, issued_at: int, code_digest: str | None,
+        self,
+        record: AccessTokenRecord,
+        issued_at: int,
+        code_digest: str | None,
         grant_id: str | None,
     ) -> None: ...
 
@@ -40,10 +43,20 @@ class OidcStore(Protocol):
     def remember_assertion_jti(self, client_id: str, jti: str, expires_at: int) -> bool:
         """Record a client assertion id; False if it was already seen (replay)."""
 
-    def save_refresh_token(self, token_digest: str, *, grant_id: str, client_id: str,
-                           citizen_id: str, scope: str, auth_time: int, acr: str,
-                           issued_at: int, expires_at: int,
-                           code_digest: str | None = None) -> None: ...
+    def save_refresh_token(
+        self,
+        token_digest: str,
+        *,
+        grant_id: str,
+        client_id: str,
+        citizen_id: str,
+        scope: str,
+        auth_time: int,
+        acr: str,
+        issued_at: int,
+        expires_at: int,
+        code_digest: str | None = None,
+    ) -> None: ...
 
     def get_refresh_token(self, token_digest: str) -> RefreshTokenRecord | None: ...
 

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import ClassVar
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 
+from broker.core.security import digest
 from broker.oidc.models import AUTH_METHODS, RefreshTokenRecord
 from broker.oidc.tokens import TokenSubject, pairwise_subject
-from broker.core.security import digest
 
 log = logging.getLogger("broker.oidc")
 
 
 class RefreshGrant(grants.RefreshTokenGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshTokenRecord | None:
@@ -39,9 +40,13 @@ class RefreshGrant(grants.RefreshTokenGrant):
             return None
         # Items the citizen withdrew since are not in the new tokens.
         narrowed = " ".join(s for s in record.scope.split() if s in terms.scopes)
-        return RefreshTokenRecord(**{**record.__dict__, "scope": narrowed,
-                                     "expires_at": min(record.expires_at,
-                                                       terms.expires_at or record.expires_at)})
+        return RefreshTokenRecord(
+            **{
+                **record.__dict__,
+                "scope": narrowed,
+                "expires_at": min(record.expires_at, terms.expires_at or record.expires_at),
+            }
+        )
 
     def authenticate_user(self, record: RefreshTokenRecord) -> TokenSubject:
         client = self.request.client
@@ -50,8 +55,11 @@ class RefreshGrant(grants.RefreshTokenGrant):
         return TokenSubject(
             citizen_id=record.citizen_id,
             sub=pairwise_subject(self.server.config, client.sector_identifier, record.citizen_id),
-            auth_time=record.auth_time, acr=record.acr, grant_id=record.grant_id,
-            refresh_until=record.expires_at, grant_expires_at=record.expires_at,
+            auth_time=record.auth_time,
+            acr=record.acr,
+            grant_id=record.grant_id,
+            refresh_until=record.expires_at,
+            grant_expires_at=record.expires_at,
         )
 
     def revoke_old_credential(self, record: RefreshTokenRecord) -> None:
@@ -62,5 +70,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
 
     def _reused(self, record: RefreshTokenRecord, now: int) -> None:
         self.server.grants.revoke_for_reuse(record.grant_id, now)
-        log.warning("refresh token reused: grant revoked",
-                    extra={"client_id": record.client_id, "grant_id": record.grant_id})
+        log.warning(
+            "refresh token reused: grant revoked",
+            extra={"client_id": record.client_id, "grant_id": record.grant_id},
+        )

@@ -9,6 +9,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import AuthorizationServer
 from authlib.oauth2.rfc6749.util import scope_to_list
 
+from broker.core.security import digest, random_token
 from broker.keys.keystore import KeyStore
 from broker.oidc.client_auth import JwksCache, PrivateKeyJwtAuthentication
 from broker.oidc.config import OidcConfig
@@ -17,7 +18,6 @@ from broker.oidc.ports import ConsentGrants, OidcStore
 from broker.oidc.refresh import RefreshGrant
 from broker.oidc.request import BrokerOAuth2Request, HttpRequestData
 from broker.oidc.tokens import IssuedAccessToken, TokenSubject, issue_access_token
-from broker.core.security import digest, random_token
 
 
 @dataclass
@@ -38,8 +38,13 @@ class ProtocolResponse:
 
 class BrokerServer(AuthorizationServer):
     def __init__(
-        self, config: OidcConfig, store: OidcStore, keys: KeyStore, jwks_cache: JwksCache,
-        scopes_supported: list[str], grants: ConsentGrants,
+        self,
+        config: OidcConfig,
+        store: OidcStore,
+        keys: KeyStore,
+        jwks_cache: JwksCache,
+        scopes_supported: list[str],
+        grants: ConsentGrants,
     ) -> None:
         super().__init__(scopes_supported=scopes_supported)
         self.config = config
@@ -71,14 +76,20 @@ class BrokerServer(AuthorizationServer):
         """No signal bus: structured logs cover what signals would."""
 
     def _generate_token(
-        self, grant_type, client, user: TokenSubject, scope, expires_in=None,
+        self,
+        grant_type,
+        client,
+        user: TokenSubject,
+        scope,
+        expires_in=None,
         include_refresh_token=False,
     ) -> dict[str, Any]:
         ttl = expires_in or client.access_token_ttl
         if user.grant_expires_at is not None:
             ttl = max(1, min(ttl, user.grant_expires_at - int(time.time())))
-        issued = issue_access_token(self.config, self.keys.signing_key(), client, user, scope,
-                                    ttl=ttl)
+        issued = issue_access_token(
+            self.config, self.keys.signing_key(), client, user, scope, ttl=ttl
+        )
         self.issued.append(issued)
         token = {
             "token_type": "Bearer",
@@ -97,18 +108,26 @@ class BrokerServer(AuthorizationServer):
         issued = self.issued[-1]
         user: TokenSubject = request.user
         self.store.save_access_token(
-            issued.record, issued.issued_at, code_digest=request.code_digest,
+            issued.record,
+            issued.issued_at,
+            code_digest=request.code_digest,
             grant_id=user.grant_id,
         )
         if "refresh_token" in token:
             # RFC 6749 §6: a refresh token asked for a narrower scope keeps its own scope.
             previous = getattr(request, "refresh_token", None)
             self.store.save_refresh_token(
-                digest(token["refresh_token"]), grant_id=user.grant_id,
-                client_id=issued.record.client_id, citizen_id=user.citizen_id,
-                scope=previous.scope if previous is not None else issued.record.scope, auth_time=user.auth_time, acr=user.acr,
-                issued_at=issued.issued_at, expires_at=user.refresh_until,
-                code_digest=request.code_digest)
+                digest(token["refresh_token"]),
+                grant_id=user.grant_id,
+                client_id=issued.record.client_id,
+                citizen_id=user.citizen_id,
+                scope=previous.scope if previous is not None else issued.record.scope,
+                auth_time=user.auth_time,
+                acr=user.acr,
+                issued_at=issued.issued_at,
+                expires_at=user.refresh_until,
+                code_digest=request.code_digest,
+            )
 
 
 def split_scope(scope: str | None) -> list[str]:

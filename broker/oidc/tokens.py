@@ -10,10 +10,10 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from broker.core.security import keyed_digest, random_token
 from broker.oidc.config import OidcConfig
 from broker.oidc.models import AccessTokenRecord, Client
 from broker.oidc.ports import OidcStore
-from broker.core.security import keyed_digest, random_token
 
 ACCEPTED_ALGS = ("ES256", "RS256")
 ACCESS_TOKEN_TYPE = "at+jwt"
@@ -51,8 +51,13 @@ class InvalidAccessToken(Exception):
 
 
 def issue_access_token(
-    config: OidcConfig, signing_key, client: Client, subject: TokenSubject, scope: str,
-    ttl: int, now: int | None = None,
+    config: OidcConfig,
+    signing_key,
+    client: Client,
+    subject: TokenSubject,
+    scope: str,
+    ttl: int,
+    now: int | None = None,
 ) -> IssuedAccessToken:
     now = int(time.time()) if now is None else now
     jti = random_token(24)
@@ -71,14 +76,22 @@ def issue_access_token(
     header = {"alg": signing_key.alg, "kid": signing_key.kid, "typ": ACCESS_TOKEN_TYPE}
     token = jwt.encode(header, claims, signing_key, algorithms=[signing_key.alg])
     record = AccessTokenRecord(
-        jti=jti, client_id=client.client_id, citizen_id=subject.citizen_id, scope=scope,
-        expires_at=now + ttl, revoked_at=None,
+        jti=jti,
+        client_id=client.client_id,
+        citizen_id=subject.citizen_id,
+        scope=scope,
+        expires_at=now + ttl,
+        revoked_at=None,
     )
     return IssuedAccessToken(token=token, record=record, issued_at=now)
 
 
 def verify_access_token(
-    token: str, keys: KeySet, config: OidcConfig, store: OidcStore, audience: str,
+    token: str,
+    keys: KeySet,
+    config: OidcConfig,
+    store: OidcStore,
+    audience: str,
     now: int | None = None,
 ) -> AccessTokenRecord:
     """Signature, type, issuer, audience and lifetime, then the server-side record."""
@@ -86,7 +99,9 @@ def verify_access_token(
     try:
         decoded = jwt.decode(token, keys, algorithms=list(ACCEPTED_ALGS))
     except (JoseError, ValueError, TypeError) as exc:
-        raise InvalidAccessToken("The access token is malformed or its signature is invalid.") from exc
+        raise InvalidAccessToken(
+            "The access token is malformed or its signature is invalid."
+        ) from exc
     header, claims = decoded.header, decoded.claims
     if header.get("typ", "").lower() not in (ACCESS_TOKEN_TYPE, f"application/{ACCESS_TOKEN_TYPE}"):
         raise InvalidAccessToken("The token is not an access token.")
@@ -101,7 +116,9 @@ def verify_access_token(
     try:
         registry.validate(claims)
     except JoseError as exc:
-        raise InvalidAccessToken("The access token is expired or not meant for this endpoint.") from exc
+        raise InvalidAccessToken(
+            "The access token is expired or not meant for this endpoint."
+        ) from exc
     record = store.get_access_token(str(claims["jti"]))
     if record is None or record.revoked_at is not None:
         raise InvalidAccessToken("The access token has been revoked.")

@@ -11,12 +11,13 @@ from broker.oidc.tokens import pairwise_subject
 
 
 def userinfo_claims(
-    config: OidcConfig, token: AccessTokenRecord, client: Client, citizen: CitizenIdentity,
+    config: OidcConfig,
+    token: AccessTokenRecord,
+    client: Client,
+    citizen: CitizenIdentity,
     claims_for: Callable[[Iterable[str]], set[str]],
 ) -> dict[str, Any]:
-    claims: dict[str, Any] = {
-        "sub": pairwise_subject(config, client.sector_identifier, citizen.id)
-    }
+    claims: dict[str, Any] = {"sub": pairwise_subject(config, client.sector_identifier, citizen.id)}
     for name in sorted(claims_for(token.scope.split()) - {"sub"}):
         value = citizen.claim(name)
         if value is not None:

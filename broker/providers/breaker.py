@@ -19,8 +19,9 @@ HALF_OPEN = "half_open"
 
 
 class CircuitBreaker:
-    def __init__(self, failures_to_open: int, reset_after: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, failures_to_open: int, reset_after: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if failures_to_open < 1:
             raise ValueError("failures_to_open must be at least 1")
         if reset_after < 0:

@@ -70,8 +70,10 @@ class RedactQueryStrings(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(arg.copy_with(query=None) if isinstance(arg, httpx.URL) else arg
-                                for arg in record.args)
+            record.args = tuple(
+                arg.copy_with(query=None) if isinstance(arg, httpx.URL) else arg
+                for arg in record.args
+            )
         return True
 
 
@@ -104,9 +106,14 @@ class _Attempt:
 
 
 class HttpPolicy:
-    def __init__(self, provider: str, config: ProviderConfig, client: httpx.AsyncClient,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        provider: str,
+        config: ProviderConfig,
+        client: httpx.AsyncClient,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
         self.provider = provider
         self.config = config
         self.client = client
@@ -115,18 +122,30 @@ class HttpPolicy:
         self.breaker = CircuitBreaker(config.breaker_failures, config.breaker_reset, clock)
         self._base_url = config.base_url.rstrip("/")
 
-    async def get(self, path: str, *, params: Any = None, request_id: str = "",
-                  operation: str = "") -> Reply | Outcome:
-        return await self.send("GET", path, params=params, request_id=request_id,
-                               operation=operation)
+    async def get(
+        self, path: str, *, params: Any = None, request_id: str = "", operation: str = ""
+    ) -> Reply | Outcome:
+        return await self.send(
+            "GET", path, params=params, request_id=request_id, operation=operation
+        )
 
-    async def post(self, path: str, *, json_body: Any, request_id: str = "",
-                   operation: str = "") -> Reply | Outcome:
-        return await self.send("POST", path, json_body=json_body, request_id=request_id,
-                               operation=operation)
+    async def post(
+        self, path: str, *, json_body: Any, request_id: str = "", operation: str = ""
+    ) -> Reply | Outcome:
+        return await self.send(
+            "POST", path, json_body=json_body, request_id=request_id, operation=operation
+        )
 
-    async def send(self, method: str, path: str, *, params: Any = None, json_body: Any = None,
-                   request_id: str = "", operation: str = "") -> Reply | Outcome:
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json_body: Any = None,
+        request_id: str = "",
+        operation: str = "",
+    ) -> Reply | Outcome:
         request_id = _safe_request_id(request_id)
         if not self.breaker.allow():
             self._log(operation, method, None, "circuit_open", 0.0, 0, request_id)
@@ -146,13 +165,24 @@ class HttpPolicy:
                 started = self.clock()
                 try:
                     async with asyncio.timeout_at(hard_deadline):
-                        outcome = await self._attempt(method, path, params, json_body,
-                                                      request_id, read_timeout)
+                        outcome = await self._attempt(
+                            method, path, params, json_body, request_id, read_timeout
+                        )
                 except TimeoutError:
-                    outcome = _Attempt(Timeout(f"{self.provider}: no answer within the call's "
-                                               "time budget"), None, failure=True)
-                self._log(operation, method, outcome.status, _kind(outcome.result),
-                          self.clock() - started, attempt, request_id)
+                    outcome = _Attempt(
+                        Timeout(f"{self.provider}: no answer within the call's time budget"),
+                        None,
+                        failure=True,
+                    )
+                self._log(
+                    operation,
+                    method,
+                    outcome.status,
+                    _kind(outcome.result),
+                    self.clock() - started,
+                    attempt,
+                    request_id,
+                )
                 if outcome.transient and idempotent and attempt <= self.config.retries:
                     await self.sleep(RETRY_BACKOFF * attempt)
                     read_timeout = deadline - self.clock() - self.config.connect_timeout
@@ -169,19 +199,36 @@ class HttpPolicy:
             if not verdict_recorded:
                 self.breaker.release()
 
-    async def _attempt(self, method: str, path: str, params: Any, json_body: Any,
-                       request_id: str, read_timeout: float) -> _Attempt:
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Any,
+        json_body: Any,
+        request_id: str,
+        read_timeout: float,
+    ) -> _Attempt:
         headers = {"Accept": "application/json"}
         if request_id:
             headers["X-Request-ID"] = request_id
         if self.config.credentials:
             headers["Authorization"] = f"Bearer {self.config.credentials}"
-        timeout = httpx.Timeout(connect=self.config.connect_timeout, read=read_timeout,
-                                write=self.config.read_timeout, pool=self.config.connect_timeout)
+        timeout = httpx.Timeout(
+            connect=self.config.connect_timeout,
+            read=read_timeout,
+            write=self.config.read_timeout,
+            pool=self.config.connect_timeout,
+        )
         who = self.provider
         try:
-            request = self.client.build_request(method, self._base_url + path, params=params,
-                                                json=json_body, headers=headers, timeout=timeout)
+            request = self.client.build_request(
+                method,
+                self._base_url + path,
+                params=params,
+                json=json_body,
+                headers=headers,
+                timeout=timeout,
+            )
             response = await self.client.send(request, stream=True)
             try:
                 body = await _read_limited(response)
@@ -194,8 +241,9 @@ class HttpPolicy:
         except (httpx.ConnectError, httpx.RemoteProtocolError):
             return _Attempt(Unavailable(f"{who}: connection failed"), None, True, True)
         except _BodyTooLarge:
-            return _Attempt(UnexpectedPayload(f"{who}: response body too large"),
-                            response.status_code)
+            return _Attempt(
+                UnexpectedPayload(f"{who}: response body too large"), response.status_code
+            )
         except (httpx.HTTPError, httpx.InvalidURL):
             return _Attempt(Unavailable(f"{who}: transport error"), None, failure=True)
         return self._classify(response, body)
@@ -206,10 +254,11 @@ class HttpPolicy:
             try:
                 return _Attempt(Reply(status, _parse_json(body)), status)
             except ValueError:
-                return _Attempt(UnexpectedPayload(f"{who}: HTTP {status} body is not valid JSON"),
-                                status)
+                return _Attempt(
+                    UnexpectedPayload(f"{who}: HTTP {status} body is not valid JSON"), status
+                )
         if status == 503 and "retry-after" in response.headers:
-            retry_in = _retry_in(response.headers["retry-after"], time.time())
+            retry_in = retry_after_seconds(response.headers["retry-after"], time.time())
             return _Attempt(Maintenance(retry_in, f"{who}: maintenance"), status)
         if status == 502:
             return _Attempt(Unavailable(f"{who}: bad gateway"), status, True, True)
@@ -223,14 +272,31 @@ class HttpPolicy:
             return _Attempt(Unavailable(f"{who}: rate limited"), status)
         return _Attempt(UnexpectedPayload(f"{who}: undocumented HTTP status {status}"), status)
 
-    def _log(self, operation: str, method: str, status: int | None, kind: str, seconds: float,
-             attempt: int, request_id: str) -> None:
+    def _log(
+        self,
+        operation: str,
+        method: str,
+        status: int | None,
+        kind: str,
+        seconds: float,
+        attempt: int,
+        request_id: str,
+    ) -> None:
         level = logging.INFO if kind in ("reply", "circuit_open") else logging.WARNING
-        logger.log(level, "provider call", extra={
-            "provider": self.provider, "operation": operation, "method": method,
-            "http_status": status, "outcome": kind, "latency_ms": round(seconds * 1000, 1),
-            "attempt": attempt, "request_id": request_id,
-        })
+        logger.log(
+            level,
+            "provider call",
+            extra={
+                "provider": self.provider,
+                "operation": operation,
+                "method": method,
+                "http_status": status,
+                "outcome": kind,
+                "latency_ms": round(seconds * 1000, 1),
+                "attempt": attempt,
+                "request_id": request_id,
+            },
+        )
 
 
 class _BodyTooLarge(Exception):
@@ -258,7 +324,7 @@ def _parse_json(body: bytes) -> Any:
         raise ValueError("JSON nested too deeply") from exc
 
 
-def _retry_in(value: str, now: float) -> int:
+def retry_after_seconds(value: str, now: float) -> int:
     """Seconds to wait from a Retry-After header (delay-seconds or HTTP-date), bounded."""
     value = value.strip()
     if value.isdigit():

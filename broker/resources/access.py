@@ -16,11 +16,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from broker.catalogue.products import FRANCE_CONNECT, Product
 from broker.core.db import Database
 from broker.oidc.config import OidcConfig
 from broker.oidc.models import GrantStanding
 from broker.providers import base
-from broker.catalogue.products import FRANCE_CONNECT, Product
 from broker.resources import errors
 from broker.resources.cache import ResponseCache
 from broker.resources.credentials import (
@@ -72,10 +72,18 @@ class _Call:
 
 
 class DataAccess:
-    def __init__(self, db: Database, keys, config: OidcConfig, adapters: dict[str, base.Adapter],
-                 limiter: RateLimiter, journal_key: bytes, ledger: GrantLedger,
-                 cache: ResponseCache | None = None,
-                 default_rate_limit: int = DEFAULT_RATE_LIMIT) -> None:
+    def __init__(
+        self,
+        db: Database,
+        keys,
+        config: OidcConfig,
+        adapters: dict[str, base.Adapter],
+        limiter: RateLimiter,
+        journal_key: bytes,
+        ledger: GrantLedger,
+        cache: ResponseCache | None = None,
+        default_rate_limit: int = DEFAULT_RATE_LIMIT,
+    ) -> None:
         self.db = db
         self.keys = keys
         self.config = config
@@ -87,8 +95,7 @@ class DataAccess:
         self.default_rate_limit = default_rate_limit
 
     async def call(self, product: Product, mode: str, headers, query, request_id: str) -> Answer:
-        call = _Call(product=product, mode=mode, request_id=request_id,
-                     started=time.perf_counter())
+        call = _Call(product=product, mode=mode, request_id=request_id, started=time.perf_counter())
         try:
             subject, parsed = await self._admit(call, headers, query)
             found = await self._fetch(call, subject, parsed, headers)
@@ -112,8 +119,13 @@ class DataAccess:
         """The provider's whole answer, from the cache when allowed and fresh."""
         product = call.product
         question = base.ProductCall(
-            product=product.key, mode=call.mode, pivot=subject, identifier=parsed.identifier,
-            params=parsed.params, request_id=call.request_id)
+            product=product.key,
+            mode=call.mode,
+            pivot=subject,
+            identifier=parsed.identifier,
+            params=parsed.params,
+            request_id=call.request_id,
+        )
         entry = None
         if self.cache is not None and self.cache.enabled_for(product.key):
             entry = self.cache.entry_key(question)
@@ -149,8 +161,13 @@ class DataAccess:
             oidc = SqlOidcStore(conn)  # no client cache: revocations apply on the next call
             credential = credential_from(headers)
             caller = call.caller = authenticate(
-                credential, oidc, SqlDataAccessStore(conn),
-                lambda: self.keys.verification_keys(credential), self.config, now)
+                credential,
+                oidc,
+                SqlDataAccessStore(conn),
+                lambda: self.keys.verification_keys(credential),
+                self.config,
+                now,
+            )
             consented_under = None
             if caller.kind == ACCESS_TOKEN:
                 standing = self.ledger.standing(conn, caller.grant_id, now)
@@ -165,8 +182,9 @@ class DataAccess:
         try:
             # Per credential and habilitation: a token whose products fall under habilitations
             # with different limits gets each limit, not the smallest.
-            decision = await self.limiter.hit(f"{caller.credential_id}:{allowed.habilitation.id}",
-                                              limit)
+            decision = await self.limiter.hit(
+                f"{caller.credential_id}:{allowed.habilitation.id}", limit
+            )
         except (OSError, RedisError) as exc:
             log.error("rate-limit store unavailable", extra={"error": type(exc).__name__})
             raise errors.rate_limit_store_unavailable() from exc
@@ -174,8 +192,9 @@ class DataAccess:
         if not decision.allowed:
             raise errors.rate_limited(decision.reset)
         try:
-            parsed = parse_query(query, call.product, call.mode,
-                                 api_key=caller.kind != ACCESS_TOKEN)
+            parsed = parse_query(
+                query, call.product, call.mode, api_key=caller.kind != ACCESS_TOKEN
+            )
         except ParameterProblems as exc:
             raise errors.invalid_parameters(exc.problems) from exc
         call.recipient = parsed.recipient
@@ -187,15 +206,16 @@ class DataAccess:
         if subject is not None:
             call.identity_digest = identity_digest(self.journal_key, subject)
         elif parsed.identifier:
-            call.identity_digest = identifier_digest(self.journal_key, call.mode,
-                                                     parsed.identifier)
+            call.identity_digest = identifier_digest(self.journal_key, call.mode, parsed.identifier)
         return subject, parsed
 
-    def _journal_quietly(self, call: _Call, outcome: str, status: int,
-                         error_code: str | None) -> bool:
+    def _journal_quietly(
+        self, call: _Call, outcome: str, status: int, error_code: str | None
+    ) -> bool:
         caller = call.caller
         entry = {
-            "at": int(time.time()), "request_id": call.request_id[:64],
+            "at": int(time.time()),
+            "request_id": call.request_id[:64],
             "service_id": caller.service_id if caller else None,
             "habilitation_id": call.habilitation_id,
             "credential": caller.kind if caller else "none",
@@ -203,19 +223,29 @@ class DataAccess:
             "client_id": caller.client.client_id if caller and caller.client else None,
             "citizen_id": caller.citizen_id if caller else None,
             "subject": caller.subject if caller else None,
-            "identity_digest": call.identity_digest, "product": call.product.key,
-            "mode": call.mode, "scopes": call.scopes if status == 200 else [],
-            "recipient": call.recipient, "outcome": outcome, "status": status,
-            "error_code": error_code, "cached": call.cached,
+            "identity_digest": call.identity_digest,
+            "product": call.product.key,
+            "mode": call.mode,
+            "scopes": call.scopes if status == 200 else [],
+            "recipient": call.recipient,
+            "outcome": outcome,
+            "status": status,
+            "error_code": error_code,
+            "cached": call.cached,
             "latency_ms": round((time.perf_counter() - call.started) * 1000),
         }
         try:
             with self.db.begin() as conn:
                 SqlDataAccessStore(conn).journal(entry)
         except SQLAlchemyError as exc:
-            log.error("access journal write failed",  # the type only: no row values in logs
-                      extra={"product": call.product.key, "outcome": outcome,
-                             "error": type(exc).__name__})
+            log.error(
+                "access journal write failed",  # the type only: no row values in logs
+                extra={
+                    "product": call.product.key,
+                    "outcome": outcome,
+                    "error": type(exc).__name__,
+                },
+            )
             return False
         return True
 

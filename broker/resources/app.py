@@ -53,8 +53,9 @@ def shared_store(settings: Settings, namespace: str) -> Store:
         from litestar.stores.redis import RedisStore
         from redis.asyncio import Redis
 
-        client = Redis.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT,
-                                socket_connect_timeout=REDIS_TIMEOUT)
+        client = Redis.from_url(
+            settings.redis_url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+        )
         return RedisStore(client, namespace=namespace, handle_client_shutdown=True)
     return MemoryStore()
 
@@ -62,20 +63,30 @@ def shared_store(settings: Settings, namespace: str) -> Store:
 def build_resource_state(settings: Settings, db: Database | None = None) -> ResourceState:
     db = db or Database(settings.effective_database_url)
     secret = settings.secret
-    config = OidcConfig(issuer=settings.issuer_url,
-                        resource_audience=settings.resource_server_audience,
-                        pairwise_key=derive_key(secret, "pairwise subject v1"))
+    config = OidcConfig(
+        issuer=settings.issuer_url,
+        resource_audience=settings.resource_server_audience,
+        pairwise_key=derive_key(secret, "pairwise subject v1"),
+    )
     keys = PublicKeys(SqlKeyRepository(db))  # verification only: never the private keys
-    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=200,
-                                                 max_keepalive_connections=50),
-                             verify=tls_context())
+    http = httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50), verify=tls_context()
+    )
     access = DataAccess(
-        db, keys, config, build_adapters(provider_configs(settings), http),
+        db,
+        keys,
+        config,
+        build_adapters(provider_configs(settings), http),
         RateLimiter(shared_store(settings, "broker-rate-limits")),
-        journal_key=derive_key(secret, "journal v1"), ledger=ConsentLedger(),
-        cache=ResponseCache(shared_store(settings, "broker-response-cache"),
-                            derive_key(secret, "response cache v1"), settings.cache_lifetimes),
-        default_rate_limit=settings.rate_limit)
+        journal_key=derive_key(secret, "journal v1"),
+        ledger=ConsentLedger(),
+        cache=ResponseCache(
+            shared_store(settings, "broker-response-cache"),
+            derive_key(secret, "response cache v1"),
+            settings.cache_lifetimes,
+        ),
+        default_rate_limit=settings.rate_limit,
+    )
     return ResourceState(settings=settings, db=db, access=access, http=http)
 
 
@@ -101,17 +112,25 @@ def create_resource_app(settings: Settings, state: ResourceState | None = None) 
         route_handlers=ROUTES,
         dependencies={
             "access": Provide(lambda: state.access, use_cache=True, sync_to_thread=False),
-            "openapi_document": Provide(lambda: openapi_document("/", examples=example_for),
-                                        use_cache=True, sync_to_thread=False),
+            "openapi_document": Provide(
+                lambda: openapi_document("/", examples=example_for),
+                use_cache=True,
+                sync_to_thread=False,
+            ),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        on_shutdown=[close], openapi_config=None, debug=False, logging_config=None,
+        on_shutdown=[close],
+        openapi_config=None,
+        debug=False,
+        logging_config=None,
     )
     log.info("data API ready", extra={"products": len(PRODUCTS)})
     return app
 
 
-def create_resource_asgi_app(settings: Settings,
-                             state: ResourceState | None = None) -> RequestContextMiddleware:
-    return RequestContextMiddleware(create_resource_app(settings, state),
-                                    https=settings.secure_cookies)
+def create_resource_asgi_app(
+    settings: Settings, state: ResourceState | None = None
+) -> RequestContextMiddleware:
+    return RequestContextMiddleware(
+        create_resource_app(settings, state), https=settings.secure_cookies
+    )

@@ -32,8 +32,9 @@ def check_lifetimes(lifetimes: dict[str, int]) -> None:
     refuses to start otherwise."""
     unknown = [key for key in lifetimes if product(key) is None]
     if unknown:
-        raise ConfigurationError("BROKER_CACHE_LIFETIMES names unknown products: "
-                                 + ", ".join(unknown))
+        raise ConfigurationError(
+            "BROKER_CACHE_LIFETIMES names unknown products: " + ", ".join(unknown)
+        )
     if any(ttl < 0 or ttl > MAX_LIFETIME for ttl in lifetimes.values()):
         raise ConfigurationError(f"cache lifetimes must be between 0 and {MAX_LIFETIME} seconds")
 

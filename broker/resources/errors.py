@@ -17,8 +17,13 @@ from broker.providers import base
 
 PLATFORM = "00"
 PROVIDER_CODES = {
-    "cnaf": "01", "dss": "02", "cnous": "03", "mesri": "04", "france_travail": "05",
-    "men": "06", "dgfip": "07",
+    "cnaf": "01",
+    "dss": "02",
+    "cnous": "03",
+    "mesri": "04",
+    "france_travail": "05",
+    "men": "06",
+    "dgfip": "07",
 }
 
 
@@ -40,8 +45,9 @@ class ErrorItem:
 class ApiError(Exception):
     """One failed call: an HTTP status, the items, and the journal's name for the outcome."""
 
-    def __init__(self, status: int, outcome: str, *items: ErrorItem,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, outcome: str, *items: ErrorItem, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(items[0].detail if items else outcome)
         self.status = status
         self.outcome = outcome
@@ -58,49 +64,78 @@ class ApiError(Exception):
 
 # -- platform errors -------------------------------------------------------------------------
 
+
 def unauthorized(detail: str) -> ApiError:
-    return ApiError(401, "unauthorized", ErrorItem(
-        "00101", "Accès non autorisé", detail))
+    return ApiError(401, "unauthorized", ErrorItem("00101", "Accès non autorisé", detail))
 
 
 def forbidden(detail: str) -> ApiError:
-    return ApiError(403, "forbidden", ErrorItem(
-        "00100", "Accès interdit", detail))
+    return ApiError(403, "forbidden", ErrorItem("00100", "Accès interdit", detail))
 
 
 def invalid_parameters(problems: list[tuple[str, str]]) -> ApiError:
     """``problems``: (parameter, detail) pairs; every invalid parameter is reported at once."""
-    return ApiError(422, "invalid_parameters", *(
-        ErrorItem("00201", "Paramètre invalide", detail, parameter=parameter)
-        for parameter, detail in problems))
+    return ApiError(
+        422,
+        "invalid_parameters",
+        *(
+            ErrorItem("00201", "Paramètre invalide", detail, parameter=parameter)
+            for parameter, detail in problems
+        ),
+    )
 
 
 def rate_limited(retry_after: int) -> ApiError:
-    return ApiError(429, "rate_limited", ErrorItem(
-        "00429", "Trop de requêtes",
-        f"La limite de requêtes est atteinte ; réessayez dans {retry_after} s.",
-        meta={"retry_in": retry_after}), headers={"Retry-After": str(retry_after)})
+    return ApiError(
+        429,
+        "rate_limited",
+        ErrorItem(
+            "00429",
+            "Trop de requêtes",
+            f"La limite de requêtes est atteinte ; réessayez dans {retry_after} s.",
+            meta={"retry_in": retry_after},
+        ),
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def not_found_route(path: str) -> ApiError:
-    return ApiError(404, "unknown_route", ErrorItem(
-        "00404", "Ressource inconnue", f"Aucun produit n'est servi à cette adresse ({path})."))
+    return ApiError(
+        404,
+        "unknown_route",
+        ErrorItem(
+            "00404", "Ressource inconnue", f"Aucun produit n'est servi à cette adresse ({path})."
+        ),
+    )
 
 
 def rate_limit_store_unavailable() -> ApiError:
-    return ApiError(503, "rate_limit_unavailable", ErrorItem(
-        "00503", "Service indisponible",
-        "Le décompte des requêtes est momentanément indisponible ; réessayez."),
-        headers={"Retry-After": "1"})
+    return ApiError(
+        503,
+        "rate_limit_unavailable",
+        ErrorItem(
+            "00503",
+            "Service indisponible",
+            "Le décompte des requêtes est momentanément indisponible ; réessayez.",
+        ),
+        headers={"Retry-After": "1"},
+    )
 
 
 def journal_unavailable() -> ApiError:
-    return ApiError(503, "journal_unavailable", ErrorItem(
-        "00503", "Service indisponible",
-        "L'accès n'a pas pu être journalisé ; aucune donnée n'est transmise. Réessayez."))
+    return ApiError(
+        503,
+        "journal_unavailable",
+        ErrorItem(
+            "00503",
+            "Service indisponible",
+            "L'accès n'a pas pu être journalisé ; aucune donnée n'est transmise. Réessayez.",
+        ),
+    )
 
 
 # -- provider outcomes -----------------------------------------------------------------------
+
 
 def from_outcome(provider: str, outcome: base.Outcome) -> ApiError:
     """The error for every outcome but ``Found``."""
@@ -108,27 +143,64 @@ def from_outcome(provider: str, outcome: base.Outcome) -> ApiError:
     meta = {"provider": provider}
     match outcome:
         case base.NotFound(detail=detail):
-            return ApiError(404, "not_found", ErrorItem(
-                xx + "003", "Dossier non trouvé", detail, meta=meta))
+            return ApiError(
+                404, "not_found", ErrorItem(xx + "003", "Dossier non trouvé", detail, meta=meta)
+            )
         case base.InvalidInput(detail=detail, parameter=parameter):
-            return ApiError(422, "provider_invalid_input", ErrorItem(
-                xx + "201", "Paramètre refusé par le fournisseur", detail, parameter=parameter,
-                meta=meta))
+            return ApiError(
+                422,
+                "provider_invalid_input",
+                ErrorItem(
+                    xx + "201",
+                    "Paramètre refusé par le fournisseur",
+                    detail,
+                    parameter=parameter,
+                    meta=meta,
+                ),
+            )
         case base.Maintenance(retry_in=retry_in):
-            return ApiError(503, "maintenance", ErrorItem(
-                xx + "503", "Fournisseur en maintenance",
-                f"Le fournisseur de données est en maintenance ; réessayez dans {retry_in} s.",
-                meta={**meta, "retry_in": retry_in}), headers={"Retry-After": str(retry_in)})
+            return ApiError(
+                503,
+                "maintenance",
+                ErrorItem(
+                    xx + "503",
+                    "Fournisseur en maintenance",
+                    f"Le fournisseur de données est en maintenance ; réessayez dans {retry_in} s.",
+                    meta={**meta, "retry_in": retry_in},
+                ),
+                headers={"Retry-After": str(retry_in)},
+            )
         case base.Timeout():
-            return ApiError(504, "timeout", ErrorItem(
-                xx + "504", "Délai dépassé",
-                "Le fournisseur de données n'a pas répondu à temps.", meta=meta))
+            return ApiError(
+                504,
+                "timeout",
+                ErrorItem(
+                    xx + "504",
+                    "Délai dépassé",
+                    "Le fournisseur de données n'a pas répondu à temps.",
+                    meta=meta,
+                ),
+            )
         case base.Unavailable():
-            return ApiError(503, "unavailable", ErrorItem(
-                xx + "501", "Fournisseur indisponible",
-                "Le fournisseur de données est indisponible.", meta=meta))
+            return ApiError(
+                503,
+                "unavailable",
+                ErrorItem(
+                    xx + "501",
+                    "Fournisseur indisponible",
+                    "Le fournisseur de données est indisponible.",
+                    meta=meta,
+                ),
+            )
         case base.UnexpectedPayload():
-            return ApiError(502, "provider_error", ErrorItem(
-                xx + "502", "Réponse inattendue du fournisseur",
-                "Le fournisseur de données a renvoyé une réponse inexploitable.", meta=meta))
+            return ApiError(
+                502,
+                "provider_error",
+                ErrorItem(
+                    xx + "502",
+                    "Réponse inattendue du fournisseur",
+                    "Le fournisseur de données a renvoyé une réponse inexploitable.",
+                    meta=meta,
+                ),
+            )
     raise ValueError(f"not an error outcome: {outcome!r}")

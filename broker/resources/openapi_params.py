@@ -20,14 +20,23 @@ _LETTER = "[A-Za-zÀ-ÖØ-öø-ɏ]"
 NAME_PATTERN = f"^{_LETTER}+(?:[ '-]{_LETTER}+)*$"
 SIRET_PATTERN = r"^\d{14}$"
 IDENTIFIER_PATTERNS = {"ine": r"^[0-9A-Za-z]{10}[A-Za-z]$", "identifiant": r"^[0-9A-Za-z]{7,11}$"}
-_NAME_TEXT = ("Lettres, espaces, tirets ou apostrophes, 100 caractères au plus. "
-              "Letters, spaces, hyphens or apostrophes, 100 characters at most.")
+_NAME_TEXT = (
+    "Lettres, espaces, tirets ou apostrophes, 100 caractères au plus. "
+    "Letters, spaces, hyphens or apostrophes, 100 characters at most."
+)
 
 
-def _query(name: str, schema: dict[str, Any], description: str, required: bool = False,
-           **extra: Any) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "schema": schema,
-            "description": description, **extra}
+def _query(
+    name: str, schema: dict[str, Any], description: str, required: bool = False, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema,
+        "description": description,
+        **extra,
+    }
 
 
 def _name(name: str, what: str, required: bool) -> dict[str, Any]:
@@ -42,59 +51,95 @@ def identity_parameters(today: date) -> list[dict[str, Any]]:
         "nomUsage": _name("nomUsage", "Nom d'usage (usual name), facultatif.", False),
         "prenoms[]": _query(
             "prenoms[]",
-            {"type": "array", "minItems": 1, "maxItems": 10,
-             "items": {"type": "string", "maxLength": 100, "pattern": NAME_PATTERN}},
+            {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 10,
+                "items": {"type": "string", "maxLength": 100, "pattern": NAME_PATTERN},
+            },
             "Prénoms, un par valeur, dans l'ordre de l'état civil (1 à 10). Given names, one "
             f"per value, in civil-status order (1 to 10). {_NAME_TEXT}",
-            True, style="form", explode=True),
+            True,
+            style="form",
+            explode=True,
+        ),
         "anneeDateNaissance": _query(
-            "anneeDateNaissance", {"type": "integer", "minimum": 1900, "maximum": today.year},
-            "Année de naissance. Year of birth.", True),
+            "anneeDateNaissance",
+            {"type": "integer", "minimum": 1900, "maximum": today.year},
+            "Année de naissance. Year of birth.",
+            True,
+        ),
         "moisDateNaissance": _query(
-            "moisDateNaissance", {"type": "integer", "minimum": 1, "maximum": 12},
-            "Mois de naissance, facultatif. Month of birth, optional."),
+            "moisDateNaissance",
+            {"type": "integer", "minimum": 1, "maximum": 12},
+            "Mois de naissance, facultatif. Month of birth, optional.",
+        ),
         "jourDateNaissance": _query(
-            "jourDateNaissance", {"type": "integer", "minimum": 1, "maximum": 31},
+            "jourDateNaissance",
+            {"type": "integer", "minimum": 1, "maximum": 31},
             "Jour de naissance ; demande le mois, la date doit exister et être passée. Day of "
-            "birth; needs the month, and the date must exist and be past."),
+            "birth; needs the month, and the date must exist and be past.",
+        ),
         "sexeEtatCivil": _query(
-            "sexeEtatCivil", {"type": "string", "enum": ["F", "M"]},
-            "Sexe à l'état civil. Sex in the civil status.", True),
+            "sexeEtatCivil",
+            {"type": "string", "enum": ["F", "M"]},
+            "Sexe à l'état civil. Sex in the civil status.",
+            True,
+        ),
         "codeCogInseePaysNaissance": _query(
-            "codeCogInseePaysNaissance", {"type": "string", "pattern": r"^99\d{3}$"},
+            "codeCogInseePaysNaissance",
+            {"type": "string", "pattern": r"^99\d{3}$"},
             "Pays de naissance, code COG de l'Insee (99100 : France). Country of birth, INSEE "
-            "COG code (99100: France).", True),
+            "COG code (99100: France).",
+            True,
+        ),
         "codeCogInseeCommuneNaissance": _query(
             "codeCogInseeCommuneNaissance",
             {"type": "string", "pattern": r"^(0[1-9]|[13-9]\d|2[AB1-9])\d{3}$"},
             "Commune de naissance, code COG de l'Insee (2A/2B en Corse) : obligatoire pour une "
             "personne née en France, refusé sinon. Commune of birth, INSEE COG code (2A/2B in "
-            "Corsica): required for people born in France (99100), refused otherwise."),
+            "Corsica): required for people born in France (99100), refused otherwise.",
+        ),
     }
     return [found[name] for name in IDENTITY_PARAMETERS]
 
 
 def identifier_parameter(mode: str) -> dict[str, Any]:
     name = IDENTIFIER_PARAMETER[mode]
-    what = {"ine": "Identifiant national étudiant (INE). National student identifier.",
-            "identifiant": "Identifiant France Travail du demandeur d'emploi. The jobseeker's "
-                           "France Travail identifier."}[name]
-    return _query(name, {"type": "string", "pattern": IDENTIFIER_PATTERNS[name]},
-                  f"{what} Insensible à la casse. Case-insensitive.", True)
+    what = {
+        "ine": "Identifiant national étudiant (INE). National student identifier.",
+        "identifiant": "Identifiant France Travail du demandeur d'emploi. The jobseeker's "
+        "France Travail identifier.",
+    }[name]
+    return _query(
+        name,
+        {"type": "string", "pattern": IDENTIFIER_PATTERNS[name]},
+        f"{what} Insensible à la casse. Case-insensitive.",
+        True,
+    )
 
 
 def product_parameter(param: Param, today: date) -> dict[str, Any]:
     kinds: dict[str, tuple[dict[str, Any], str]] = {
-        "year": ({"type": "integer", "minimum": 2000, "maximum": today.year + 1},
-                 "Année (year)."),
-        "month": ({"type": "integer", "minimum": 1, "maximum": 12},
-                  "Mois, avec l'année. Month, together with the year."),
-        "uai": ({"type": "string", "pattern": r"^\d{7}[A-Za-z]$"},
-                ("Code UAI de l'établissement : 7 chiffres et la lettre de contrôle. "
-                 "The school's UAI code: 7 digits and its check letter.")),
-        "school_year": ({"type": "string", "pattern": r"^\d{4}(-\d{4})?$"},
-                        ("Année scolaire, AAAA ou AAAA-AAAA (années consécutives). "
-                         "School year, YYYY or YYYY-YYYY (consecutive years).")),
+        "year": ({"type": "integer", "minimum": 2000, "maximum": today.year + 1}, "Année (year)."),
+        "month": (
+            {"type": "integer", "minimum": 1, "maximum": 12},
+            "Mois, avec l'année. Month, together with the year.",
+        ),
+        "uai": (
+            {"type": "string", "pattern": r"^\d{7}[A-Za-z]$"},
+            (
+                "Code UAI de l'établissement : 7 chiffres et la lettre de contrôle. "
+                "The school's UAI code: 7 digits and its check letter."
+            ),
+        ),
+        "school_year": (
+            {"type": "string", "pattern": r"^\d{4}(-\d{4})?$"},
+            (
+                "Année scolaire, AAAA ou AAAA-AAAA (années consécutives). "
+                "School year, YYYY or YYYY-YYYY (consecutive years)."
+            ),
+        ),
     }
     schema, description = kinds.get(param.kind, ({"type": "string"}, param.name))
     return _query(param.name, schema, description, param.required)
@@ -103,12 +148,14 @@ def product_parameter(param: Param, today: date) -> dict[str, Any]:
 def recipient_parameter(mode: str) -> dict[str, Any]:
     optional = mode == FRANCE_CONNECT
     return _query(
-        RECIPIENT, {"type": "string", "pattern": SIRET_PATTERN},
+        RECIPIENT,
+        {"type": "string", "pattern": SIRET_PATTERN},
         "SIRET (14 chiffres, clé de Luhn) de l'organisme public destinataire des données"
         + (", facultatif avec le jeton d'un usager" if optional else "")
         + ". SIRET (14 digits, Luhn key) of the public body receiving the data"
         + (", optional with a citizen's token." if optional else "."),
-        not optional)
+        not optional,
+    )
 
 
 def parameters_for(product: Product, mode: str, today: date) -> list[dict[str, Any]]:

@@ -26,8 +26,10 @@ REQUEST_ID_PATTERN = r"^[A-Za-z0-9._-]{8,64}$"  # broker.core.request_context.IN
 # Leaves whose type the naming conventions below would get wrong.
 _TYPE_BY_PATH: dict[str, dict[str, Any]] = {
     "identite.prenoms": {"type": ["array", "null"], "items": {"type": "string"}},
-    "echelon_bourse.echelon": {"type": ["string", "null"],
-                               "description": "« 0bis » ou « 1 » à « 7 »."},
+    "echelon_bourse.echelon": {
+        "type": ["string", "null"],
+        "description": "« 0bis » ou « 1 » à « 7 ».",
+    },
     "echelon_bourse": {"type": ["integer", "null"]},
     "inscription.categorie.code": {"type": ["integer", "null"]},
 }
@@ -52,8 +54,11 @@ def leaf_schema(path: str) -> dict[str, Any]:
     if name.startswith(_BOOLEAN_PREFIXES) or name in _BOOLEANS:
         return {"type": _nullable("boolean")}
     if name.startswith(_DATE_PREFIXES):
-        return {"type": _nullable("string"), "pattern": DATE_PATTERN,
-                "description": "AAAA-MM-JJ ; 00 pour une partie inconnue (date présumée)."}
+        return {
+            "type": _nullable("string"),
+            "pattern": DATE_PATTERN,
+            "description": "AAAA-MM-JJ ; 00 pour une partie inconnue (date présumée).",
+        }
     if name in _INTEGERS:
         return {"type": _nullable("integer")}
     if name.startswith(_NUMBER_PREFIXES) or name in _NUMBERS:
@@ -84,8 +89,10 @@ class _Node:
         if self.children:
             schema: dict[str, Any] = {
                 "type": _nullable("object"),
-                "properties": {name.removesuffix("[]"): child.item_schema(name)
-                               for name, child in self.children.items()},
+                "properties": {
+                    name.removesuffix("[]"): child.item_schema(name)
+                    for name, child in self.children.items()
+                },
             }
             if not released_whole:
                 schema["additionalProperties"] = False
@@ -93,8 +100,9 @@ class _Node:
             schema = leaf_schema(self.path)
         if released_whole:
             scopes = ", ".join(f"`{s}`" for s in self.scopes)
-            schema["description"] = (f"{schema['description']} " if "description" in schema
-                                     else "") + f"Scope : {scopes}."
+            schema["description"] = (
+                f"{schema['description']} " if "description" in schema else ""
+            ) + f"Scope : {scopes}."
         return schema
 
     def item_schema(self, name: str) -> dict[str, Any]:
@@ -120,8 +128,10 @@ def data_schema(product: Product) -> dict[str, Any]:
             root.add(path.split("."), scope.name)
     schema = root.schema()
     schema["type"] = "object"  # the envelope's data is never null
-    schema["description"] = ("Les champs que débloquent les scopes de l'appelant, et eux seuls. "
-                             "Fields unlocked by the caller's scopes, and only those.")
+    schema["description"] = (
+        "Les champs que débloquent les scopes de l'appelant, et eux seuls. "
+        "Fields unlocked by the caller's scopes, and only those."
+    )
     return schema
 
 
@@ -134,8 +144,11 @@ def success_schema(data_ref: str) -> dict[str, Any]:
     return {
         "type": "object",
         "required": ["data", "links", "meta"],
-        "properties": {"data": {"$ref": data_ref}, "links": {"type": "object"},
-                       "meta": {"type": "object"}},
+        "properties": {
+            "data": {"$ref": data_ref},
+            "links": {"type": "object"},
+            "meta": {"type": "object"},
+        },
         "additionalProperties": False,
     }
 
@@ -144,9 +157,12 @@ ERROR_ITEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["code", "title", "detail", "source", "meta"],
     "properties": {
-        "code": {"type": "string", "pattern": r"^\d{5}$",
-                 "description": "XXYYY : XX le fournisseur (00 la plateforme), YYY l'erreur. "
-                                "XX names the provider (00 the platform), YYY the error."},
+        "code": {
+            "type": "string",
+            "pattern": r"^\d{5}$",
+            "description": "XXYYY : XX le fournisseur (00 la plateforme), YYY l'erreur. "
+            "XX names the provider (00 the platform), YYY the error.",
+        },
         "title": {"type": "string"},
         "detail": {"type": "string"},
         "source": {
@@ -160,8 +176,11 @@ ERROR_ITEM_SCHEMA: dict[str, Any] = {
             "type": "object",
             "properties": {
                 "provider": {"type": "string", "enum": sorted(PROVIDER_CODES)},
-                "retry_in": {"type": "integer", "minimum": 0,
-                             "description": "Secondes avant de réessayer. Seconds to wait."},
+                "retry_in": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Secondes avant de réessayer. Seconds to wait.",
+                },
             },
         },
     },
@@ -171,19 +190,29 @@ ERROR_ITEM_SCHEMA: dict[str, Any] = {
 ERRORS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["errors"],
-    "properties": {"errors": {"type": "array", "minItems": 1,
-                              "items": {"$ref": "#/components/schemas/ErrorItem"}}},
+    "properties": {
+        "errors": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"$ref": "#/components/schemas/ErrorItem"},
+        }
+    },
     "additionalProperties": False,
 }
 
 PING_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["status"],
-    "properties": {"status": {"const": "ok"}}, "additionalProperties": False,
+    "type": "object",
+    "required": ["status"],
+    "properties": {"status": {"const": "ok"}},
+    "additionalProperties": False,
 }
 
 PROVIDER_PING_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["status", "provider"],
-    "properties": {"status": {"const": "ok"},
-                   "provider": {"type": "string", "enum": sorted(PROVIDER_CODES)}},
+    "type": "object",
+    "required": ["status", "provider"],
+    "properties": {
+        "status": {"const": "ok"},
+        "provider": {"type": "string", "enum": sorted(PROVIDER_CODES)},
+    },
     "additionalProperties": False,
 }

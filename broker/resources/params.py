@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from broker.providers.base import ProviderPivot
 from broker.catalogue.products import (
     FRANCE_CONNECT,
     IDENTIFIER_PARAMETER,
@@ -21,6 +20,7 @@ from broker.catalogue.products import (
     Param,
     Product,
 )
+from broker.providers.base import ProviderPivot
 
 # ASCII only: "\d" would also accept other scripts' digits, which int() then chokes on.
 COG_COUNTRY = re.compile(r"^99[0-9]{3}$")
@@ -34,8 +34,14 @@ FRANCE = "99100"
 LA_POSTE_SIREN = "356000000"
 
 IDENTITY_PARAMETERS = (
-    "nomNaissance", "nomUsage", "prenoms[]", "anneeDateNaissance", "moisDateNaissance",
-    "jourDateNaissance", "sexeEtatCivil", "codeCogInseePaysNaissance",
+    "nomNaissance",
+    "nomUsage",
+    "prenoms[]",
+    "anneeDateNaissance",
+    "moisDateNaissance",
+    "jourDateNaissance",
+    "sexeEtatCivil",
+    "codeCogInseePaysNaissance",
     "codeCogInseeCommuneNaissance",
 )
 RECIPIENT = "recipient"
@@ -99,8 +105,11 @@ class _Reader:
         raw = self.one(name, required)
         if raw is None:
             return None
-        if (not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(high))
-                or not low <= int(raw) <= high):
+        if (
+            not (raw.isascii() and raw.isdigit())
+            or len(raw) > len(str(high))
+            or not low <= int(raw) <= high
+        ):
             self.problems.append((name, f"Attendu : un entier entre {low} et {high}."))
             return None
         return int(raw)
@@ -124,8 +133,10 @@ def _pivot(reader: _Reader, today: date) -> ProviderPivot | None:
     if not given:
         reader.fail("prenoms[]", "Au moins un prénom est obligatoire (prenoms[]=…).")
     elif any(len(g) > 100 or not NAME.match(g) for g in given) or len(given) > 10:
-        reader.fail("prenoms[]", "Attendu : jusqu'à 10 prénoms, faits de lettres, espaces, "
-                    "tirets ou apostrophes.")
+        reader.fail(
+            "prenoms[]",
+            "Attendu : jusqu'à 10 prénoms, faits de lettres, espaces, tirets ou apostrophes.",
+        )
     gender = reader.one("sexeEtatCivil", required=True)
     if gender is not None and gender not in ("M", "F"):
         reader.fail("sexeEtatCivil", "Attendu : M ou F.")
@@ -135,19 +146,31 @@ def _pivot(reader: _Reader, today: date) -> ProviderPivot | None:
         reader.fail("codeCogInseePaysNaissance", "Attendu : un code pays COG de l'Insee (99xxx).")
     commune = reader.one("codeCogInseeCommuneNaissance")
     if commune is not None and not COG_COMMUNE.match(commune):
-        reader.fail("codeCogInseeCommuneNaissance",
-                    "Attendu : un code commune COG de l'Insee (5 caractères, 2A/2B en Corse).")
+        reader.fail(
+            "codeCogInseeCommuneNaissance",
+            "Attendu : un code commune COG de l'Insee (5 caractères, 2A/2B en Corse).",
+        )
     elif country == FRANCE and commune is None:
-        reader.fail("codeCogInseeCommuneNaissance",
-                    "Obligatoire pour une personne née en France (codeCogInseePaysNaissance=99100).")
+        reader.fail(
+            "codeCogInseeCommuneNaissance",
+            "Obligatoire pour une personne née en France (codeCogInseePaysNaissance=99100).",
+        )
     elif country not in (None, FRANCE) and commune is not None:
-        reader.fail("codeCogInseeCommuneNaissance",
-                    "Ne doit pas être donné pour une personne née hors de France.")
+        reader.fail(
+            "codeCogInseeCommuneNaissance",
+            "Ne doit pas être donné pour une personne née hors de France.",
+        )
     if reader.problems:
         return None
-    return ProviderPivot(family_name=family_name, given_names=tuple(given), gender=gender,
-                         birthdate=birthdate, birthcountry=country, birthplace=commune or "",
-                         usage_name=usage_name or "")
+    return ProviderPivot(
+        family_name=family_name,
+        given_names=tuple(given),
+        gender=gender,
+        birthdate=birthdate,
+        birthcountry=country,
+        birthplace=commune or "",
+        usage_name=usage_name or "",
+    )
 
 
 def _birthdate(reader: _Reader, today: date) -> str:
@@ -189,7 +212,11 @@ def _product_param(reader: _Reader, param: Param, today: date) -> str | None:
 
 
 def parse_query(
-    query: Mapping[str, Sequence[str]], product: Product, mode: str, *, api_key: bool,
+    query: Mapping[str, Sequence[str]],
+    product: Product,
+    mode: str,
+    *,
+    api_key: bool,
     today: date | None = None,
 ) -> ParsedQuery:
     """Raises :class:`ParameterProblems` listing every invalid, missing or unknown parameter."""
@@ -217,8 +244,11 @@ def parse_query(
         reader.fail("mois", "Le mois demande aussi l'année (annee).")
     recipient = reader.one(RECIPIENT, required=api_key or mode != FRANCE_CONNECT)
     if recipient is not None and not valid_siret(recipient):
-        reader.fail(RECIPIENT, "Attendu : le SIRET (14 chiffres, clé de Luhn valide) de "
-                    "l'organisme public destinataire des données.")
+        reader.fail(
+            RECIPIENT,
+            "Attendu : le SIRET (14 chiffres, clé de Luhn valide) de "
+            "l'organisme public destinataire des données.",
+        )
     parsed.recipient = recipient
     for name in query:
         if name not in allowed:

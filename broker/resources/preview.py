@@ -37,9 +37,13 @@ log = logging.getLogger("broker.preview")
 OK, NOT_FOUND, FAILED = "ok", "not_found", "failed"
 # Why a group failed, for a more precise message: "timeout" | "maintenance" | "unavailable" |
 # "unexpected_payload" | "invalid_input" | "not_previewable" (no France Connect mode).
-_REASONS = {base.Timeout: "timeout", base.Maintenance: "maintenance",
-            base.Unavailable: "unavailable", base.UnexpectedPayload: "unexpected_payload",
-            base.InvalidInput: "invalid_input"}
+_REASONS = {
+    base.Timeout: "timeout",
+    base.Maintenance: "maintenance",
+    base.Unavailable: "unavailable",
+    base.UnexpectedPayload: "unexpected_payload",
+    base.InvalidInput: "invalid_input",
+}
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,9 @@ class DataPreview:
         budget = settings.provider_connect_timeout + settings.provider_read_timeout
         return cls(build_adapters(provider_configs(settings), client), budget)
 
-    async def fetch(self, citizen: CitizenIdentity, scopes: list[str],
-                    locale: str = "fr") -> dict[str, ProviderPreview]:
+    async def fetch(
+        self, citizen: CitizenIdentity, scopes: list[str], locale: str = "fr"
+    ) -> dict[str, ProviderPreview]:
         """One preview per provider of the data scopes asked (identity scopes are ignored), in
         registry order."""
         en = locale.lower().startswith("en")
@@ -81,13 +86,20 @@ class DataPreview:
         if not plan:
             return {}
         pivot = pivot_of(citizen)
-        outcomes = await self._ask_all({(key, spec.key): self._ask(key, spec, pivot)
-                                        for key, group in plan.items() for spec in group
-                                        if spec is not None})
+        outcomes = await self._ask_all(
+            {
+                (key, spec.key): self._ask(key, spec, pivot)
+                for key, group in plan.items()
+                for spec in group
+                if spec is not None
+            }
+        )
         return {key: _provider_preview(key, group, outcomes, en) for key, group in plan.items()}
 
-    async def _ask_all(self, calls: dict[tuple[str, str], Coroutine[Any, Any, base.Outcome]],
-                       ) -> dict[tuple[str, str], base.Outcome]:
+    async def _ask_all(
+        self,
+        calls: dict[tuple[str, str], Coroutine[Any, Any, base.Outcome]],
+    ) -> dict[tuple[str, str], base.Outcome]:
         """Every call at once; those still running when the budget is spent are cancelled."""
         tasks = {call: asyncio.ensure_future(ask) for call, ask in calls.items()}
         try:
@@ -97,25 +109,37 @@ class DataPreview:
             late = [task for task in tasks.values() if task.cancel()]
             if late:
                 await asyncio.wait(late)
-        return {call: base.Timeout("preview budget spent") if task.cancelled() else task.result()
-                for call, task in tasks.items()}
+        return {
+            call: base.Timeout("preview budget spent") if task.cancelled() else task.result()
+            for call, task in tasks.items()
+        }
 
     async def _ask(self, provider: str, spec: Product, pivot: base.ProviderPivot) -> base.Outcome:
         adapter = self.adapters.get(provider)
         if adapter is None:
             return base.Unavailable(f"{provider}: no adapter configured")
         try:
-            call = base.ProductCall(product=spec.key, mode=FRANCE_CONNECT, pivot=pivot,
-                                    request_id=request_id_var.get() or "")
+            call = base.ProductCall(
+                product=spec.key,
+                mode=FRANCE_CONNECT,
+                pivot=pivot,
+                request_id=request_id_var.get() or "",
+            )
             return await adapter.fetch(call)
-        except Exception as exc:  # noqa: BLE001 - an adapter bug must not break the screen
-            log.error("preview call failed", extra={"provider": provider, "product": spec.key,
-                                                     "error": type(exc).__name__})
+        except Exception as exc:
+            log.error(
+                "preview call failed",
+                extra={"provider": provider, "product": spec.key, "error": type(exc).__name__},
+            )
             return base.Unavailable(f"{provider}: adapter error")
 
 
-def _provider_preview(provider: str, group: dict[Product | None, list[Scope]],
-                      outcomes: dict[tuple[str, str], base.Outcome], en: bool) -> ProviderPreview:
+def _provider_preview(
+    provider: str,
+    group: dict[Product | None, list[Scope]],
+    outcomes: dict[tuple[str, str], base.Outcome],
+    en: bool,
+) -> ProviderPreview:
     values: dict[str, list[PreviewValue]] = {}
     found = False
     reason = ""
@@ -130,9 +154,11 @@ def _provider_preview(provider: str, group: dict[Product | None, list[Scope]],
             for scope in scopes:
                 values[scope.name] = []
         else:
-            reason = reason or (_REASONS.get(type(outcome), "unavailable") if spec
-                                else "not_previewable")
+            reason = reason or (
+                _REASONS.get(type(outcome), "unavailable") if spec else "not_previewable"
+            )
     if reason:
         return ProviderPreview(provider, FAILED, {k: v for k, v in values.items() if v}, reason)
-    return ProviderPreview(provider, OK, values) if found else \
-        ProviderPreview(provider, NOT_FOUND, {})
+    return (
+        ProviderPreview(provider, OK, values) if found else ProviderPreview(provider, NOT_FOUND, {})
+    )

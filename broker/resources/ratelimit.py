@@ -31,8 +31,11 @@ class RateDecision:
     reset: int  # seconds until the window ends (at least 1)
 
     def headers(self) -> dict[str, str]:
-        headers = {"RateLimit-Limit": str(self.limit), "RateLimit-Remaining": str(self.remaining),
-                   "RateLimit-Reset": str(self.reset)}
+        headers = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset),
+        }
         if not self.allowed:
             headers["Retry-After"] = str(self.reset)
         return headers
@@ -61,8 +64,9 @@ class RateLimiter:
         else:
             count = await self._count(key, limit)
         allowed = count <= limit
-        return RateDecision(allowed=allowed, limit=limit, remaining=max(0, limit - count),
-                            reset=reset)
+        return RateDecision(
+            allowed=allowed, limit=limit, remaining=max(0, limit - count), reset=reset
+        )
 
     async def _count(self, key: str, limit: int) -> int:
         raw = await self.store.get(key)

@@ -23,22 +23,31 @@ class PreviewValue:
 # any other field gets its humanised path ("Identite – nom commune naissance").
 _LABELS: dict[str, tuple[str, str]] = {
     "quotient_familial.valeur": ("Quotient familial", "Family quotient"),
-    "quotient_familial.fournisseur": ("Organisme", "Paying body"), "annee": ("Année", "Year"),
-    "mois": ("Mois", "Month"), "pays": ("Pays", "Country"),
+    "quotient_familial.fournisseur": ("Organisme", "Paying body"),
+    "annee": ("Année", "Year"),
+    "mois": ("Mois", "Month"),
+    "pays": ("Pays", "Country"),
     "annee_calcul": ("Année de calcul", "Year of calculation"),
     "mois_calcul": ("Mois de calcul", "Month of calculation"),
-    "allocataires": ("Allocataires", "Beneficiaries"), "enfants": ("Enfants", "Children"),
-    "nom_naissance": ("Nom de naissance", "Birth name"), "nom": ("Nom", "Name"),
-    "nom_usage": ("Nom d'usage", "Usual name"), "prenoms": ("Prénoms", "Given names"),
-    "prenom": ("Prénom", "Given name"), "sexe": ("Sexe", "Sex"),
+    "allocataires": ("Allocataires", "Beneficiaries"),
+    "enfants": ("Enfants", "Children"),
+    "nom_naissance": ("Nom de naissance", "Birth name"),
+    "nom": ("Nom", "Name"),
+    "nom_usage": ("Nom d'usage", "Usual name"),
+    "prenoms": ("Prénoms", "Given names"),
+    "prenom": ("Prénom", "Given name"),
+    "sexe": ("Sexe", "Sex"),
     "date_naissance": ("Date de naissance", "Date of birth"),
     "nom_commune_naissance": ("Commune de naissance", "Place of birth"),
-    "destinataire": ("Destinataire", "Addressee"), "numero_libelle_voie": ("Voie", "Street"),
+    "destinataire": ("Destinataire", "Addressee"),
+    "numero_libelle_voie": ("Voie", "Street"),
     "complement_information": ("Complément d'adresse", "Address details"),
     "complement_information_geographique": ("Complément géographique", "Location details"),
-    "lieu_dit": ("Lieu-dit", "Locality"), "email": ("Adresse électronique", "Email address"),
+    "lieu_dit": ("Lieu-dit", "Locality"),
+    "email": ("Adresse électronique", "Email address"),
     "code_postal_ville": ("Code postal et ville", "Postcode and town"),
-    "est_beneficiaire": ("Bénéficiaire", "Beneficiary"), "date_debut_droit": ("Depuis le", "Since"),
+    "est_beneficiaire": ("Bénéficiaire", "Beneficiary"),
+    "date_debut_droit": ("Depuis le", "Since"),
     "avec_majoration": ("Avec majoration", "With increase"),
     "avec_participation": ("Avec participation financière", "With a contribution"),
     "est_boursier": ("Boursier", "Grant holder"),
@@ -48,7 +57,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "duree": ("Durée de versement (mois)", "Payment duration (months)"),
     "nom_commune": ("Ville d'études", "Town of study"),
     "nom_etablissement": ("Établissement", "Institution"),
-    "date_debut": ("Date de début", "Start date"), "date_fin": ("Date de fin", "End date"),
+    "date_debut": ("Date de début", "Start date"),
+    "date_fin": ("Date de fin", "End date"),
     "est_inscrit": ("Inscription", "Enrolled"),
     "regime_formation.code": ("Régime de formation (code)", "Type of education (code)"),
     "regime_formation.libelle": ("Régime de formation", "Type of education"),
@@ -58,21 +68,38 @@ _LABELS: dict[str, tuple[str, str]] = {
     "rfr": ("Revenu fiscal de référence", "Reference taxable income"),
     "nbPart": ("Nombre de parts", "Tax shares"),
     "sitFam": ("Situation de famille", "Family status"),
-    "nbPac": ("Personnes à charge", "Dependants"), "pac": ("Personnes à charge", "Dependants"),
-    "pariso": ("Parent isolé", "Single parent"), "aft": ("Adresse fiscale", "Tax address"),
-    **{f"{key}{n}": (f"Déclarant {n} – {fr}", f"Filer {n} – {en}") for n in (1, 2)
-       for key, fr, en in (("nmUsaDec", "nom d'usage", "usual name"),
-                           ("nmNaiDec", "nom de naissance", "birth name"),
-                           ("prnmDec", "prénoms", "given names"),
-                           ("dateNaisDec", "date de naissance", "date of birth"))},
+    "nbPac": ("Personnes à charge", "Dependants"),
+    "pac": ("Personnes à charge", "Dependants"),
+    "pariso": ("Parent isolé", "Single parent"),
+    "aft": ("Adresse fiscale", "Tax address"),
+    **{
+        f"{key}{n}": (f"Déclarant {n} – {fr}", f"Filer {n} – {en}")
+        for n in (1, 2)
+        for key, fr, en in (
+            ("nmUsaDec", "nom d'usage", "usual name"),
+            ("nmNaiDec", "nom de naissance", "birth name"),
+            ("prnmDec", "prénoms", "given names"),
+            ("dateNaisDec", "date de naissance", "date of birth"),
+        )
+    },
 }
-_EUROS = {"quotient_familial.valeur", "rfr", "montant_total", "montant_allocations",
-          "montant_aides", "montant_autres"}  # by full path or last segment
+_EUROS = {
+    "quotient_familial.valeur",
+    "rfr",
+    "montant_total",
+    "montant_allocations",
+    "montant_aides",
+    "montant_autres",
+}  # by full path or last segment
 # Codes shown as words, by last segment: {code: (fr, en)}.
 _CODES: dict[str, dict[str, tuple[str, str]]] = {
-    "sitFam": {"M": ("Marié(e)", "Married"), "O": ("Pacsé(e)", "Civil union"),
-               "C": ("Célibataire", "Single"), "D": ("Divorcé(e)", "Divorced"),
-               "V": ("Veuf ou veuve", "Widowed")},
+    "sitFam": {
+        "M": ("Marié(e)", "Married"),
+        "O": ("Pacsé(e)", "Civil union"),
+        "C": ("Célibataire", "Single"),
+        "D": ("Divorcé(e)", "Divorced"),
+        "V": ("Veuf ou veuve", "Widowed"),
+    },
     "sexe": {"F": ("Féminin", "Female"), "M": ("Masculin", "Male")},
 }
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?")
@@ -96,8 +123,7 @@ def readable_values(scope: Scope, data: dict, en: bool) -> list[PreviewValue]:
             out.append(PreviewValue(label, none))
             continue
         for n, item in enumerate(items, 1):
-            parts = [f"{_label(sub, en)} : {_format(sub, _at(item, sub), en)}"
-                     for sub in subpaths]
+            parts = [f"{_label(sub, en)} : {_format(sub, _at(item, sub), en)}" for sub in subpaths]
             out.append(PreviewValue(label, f"{n}. " + " ; ".join(parts)))
     return out
 
@@ -112,8 +138,10 @@ def _label(path: str, en: bool) -> str:
     nice = _LABELS.get(path) or _LABELS.get(path.rsplit(".", 1)[-1])
     if nice:
         return nice[en]
-    words = [re.sub(r"(?<=[a-z])(?=[A-Z0-9])", " ", part).replace("_", " ").lower()
-             for part in path.replace("[]", "").split(".")]
+    words = [
+        re.sub(r"(?<=[a-z])(?=[A-Z0-9])", " ", part).replace("_", " ").lower()
+        for part in path.replace("[]", "").split(".")
+    ]
     return " – ".join(words).capitalize()
 
 
@@ -137,8 +165,9 @@ def _format(path: str, value: Any, en: bool) -> str:
     if isinstance(value, dict) and len(value) == 1:
         return _format(str(next(iter(value))), next(iter(value.values())), en)
     if isinstance(value, dict):
-        return " ; ".join(f"{_label(k, en)} : {_format(str(k), v, en)}"
-                          for k, v in value.items()) or _missing(en)
+        return " ; ".join(
+            f"{_label(k, en)} : {_format(str(k), v, en)}" for k, v in value.items()
+        ) or _missing(en)
     return str(value)
 
 

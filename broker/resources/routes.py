@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from litestar.di import NamedDependency
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 
@@ -23,8 +23,12 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def answer_response(answer: Answer) -> Response:
-    return Response(answer.body, status_code=answer.status, media_type=JSON_API,
-                    headers={**NO_STORE, **answer.headers})
+    return Response(
+        answer.body,
+        status_code=answer.status,
+        media_type=JSON_API,
+        headers={**NO_STORE, **answer.headers},
+    )
 
 
 def error_response(error: errors.ApiError) -> Response:
@@ -36,13 +40,19 @@ def query_of(request: Request) -> dict[str, list[str]]:
 
 
 @get("/v3/{provider:str}/{name:str}/{mode:str}")
-async def product_call(request: Request, provider: FromPath[str], name: FromPath[str],
-                       mode: FromPath[str], access: NamedDependency[DataAccess]) -> Response:
+async def product_call(
+    request: Request,
+    provider: FromPath[str],
+    name: FromPath[str],
+    mode: FromPath[str],
+    access: NamedDependency[DataAccess],
+) -> Response:
     found = product(f"{provider}/{name}")
     if found is None or mode not in found.modes:
         return error_response(errors.not_found_route(request.url.path))
-    answer = await access.call(found, mode, request.headers, query_of(request),
-                               request_id_var.get() or "")
+    answer = await access.call(
+        found, mode, request.headers, query_of(request), request_id_var.get() or ""
+    )
     return answer_response(answer)
 
 
@@ -52,8 +62,11 @@ async def openapi(openapi_document: NamedDependency[dict[str, Any]]) -> Response
 
     The server URL is relative (the document's own origin): never taken from the Host header,
     which a client controls and which would then be cached for everyone."""
-    return Response(openapi_document, media_type="application/json",
-                    headers={"Cache-Control": "public, max-age=300"})
+    return Response(
+        openapi_document,
+        media_type="application/json",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
 
 
 @get("/v3/ping")
@@ -62,15 +75,17 @@ async def ping() -> Response:
 
 
 @get("/v3/{provider:str}/ping")
-async def provider_ping(request: Request, provider: FromPath[str],
-                        access: NamedDependency[DataAccess]) -> Response:
+async def provider_ping(
+    request: Request, provider: FromPath[str], access: NamedDependency[DataAccess]
+) -> Response:
     adapter = access.adapters.get(provider)
     if adapter is None:
         return error_response(errors.not_found_route(request.url.path))
     outcome = await adapter.ping()
     if isinstance(outcome, base.Found):
-        return Response({"status": "ok", "provider": provider}, media_type=JSON_API,
-                        headers=NO_STORE)
+        return Response(
+            {"status": "ok", "provider": provider}, media_type=JSON_API, headers=NO_STORE
+        )
     return error_response(errors.from_outcome(provider, outcome))
 
 
@@ -80,8 +95,11 @@ ROUTES = [product_call, openapi, ping, provider_ping]
 def http_exception(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 404:
         return error_response(errors.not_found_route(request.url.path))
-    item = errors.ErrorItem(f"00{exc.status_code}", "Requête non valable",
-                            "Cette requête ne peut pas être traitée par l'API.")
+    item = errors.ErrorItem(
+        f"00{exc.status_code}",
+        "Requête non valable",
+        "Cette requête ne peut pas être traitée par l'API.",
+    )
     return answer_response(Answer(exc.status_code, {"errors": [item.as_json()]}))
 
 

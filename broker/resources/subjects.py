@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import unicodedata
 
+from broker.core.security import keyed_digest
 from broker.oidc.models import CitizenIdentity
 from broker.providers.base import ProviderPivot
-from broker.core.security import keyed_digest
 
 GENDER_CODES = {"female": "F", "male": "M"}
 
@@ -18,9 +18,12 @@ GENDER_CODES = {"female": "F", "male": "M"}
 def pivot_of(citizen: CitizenIdentity) -> ProviderPivot:
     """FranceConnect's pivot in the data providers' terms (given names split, M/F)."""
     return ProviderPivot(
-        family_name=citizen.family_name, given_names=tuple(citizen.given_name.split()),
-        gender=GENDER_CODES.get(citizen.gender, ""), birthdate=citizen.birthdate,
-        birthcountry=citizen.birthcountry, birthplace=citizen.birthplace,
+        family_name=citizen.family_name,
+        given_names=tuple(citizen.given_name.split()),
+        gender=GENDER_CODES.get(citizen.gender, ""),
+        birthdate=citizen.birthdate,
+        birthcountry=citizen.birthcountry,
+        birthplace=citizen.birthplace,
         usage_name=citizen.preferred_username,
     )
 
@@ -34,10 +37,16 @@ def _fold(text: str) -> str:
 def identity_digest(key: bytes, pivot: ProviderPivot) -> str:
     """Stable across spellings that providers treat alike (case, accents, hyphens), so that a
     citizen's dashboard can find the calls made about them in either mode."""
-    canonical = "|".join((
-        _fold(pivot.family_name), _fold(" ".join(pivot.given_names)), pivot.birthdate,
-        pivot.gender, pivot.birthcountry, pivot.birthplace,
-    ))
+    canonical = "|".join(
+        (
+            _fold(pivot.family_name),
+            _fold(" ".join(pivot.given_names)),
+            pivot.birthdate,
+            pivot.gender,
+            pivot.birthcountry,
+            pivot.birthplace,
+        )
+    )
     return keyed_digest(key, "pivot:" + canonical)
 
 

@@ -30,6 +30,9 @@ class Habilitation(SQLModel, table=True):
     revoked_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
+API_KEY_PREFIX = "bpk_"  # every API key starts so: lets secret scanners recognise a leaked one
+
+
 class ApiKey(SQLModel, table=True):
     """A credential of agents' software, bound to one habilitation. Only its digest is kept."""
 
@@ -58,8 +61,9 @@ class AccessJournal(SQLModel, table=True):
 
     # Never purged by the broker: 64-bit ids (SQLite's INTEGER rowid is 64-bit already, and
     # only INTEGER is its auto-incrementing key type).
-    id: int | None = Field(default=None, primary_key=True,
-                           sa_type=BigInteger().with_variant(Integer(), "sqlite"))
+    id: int | None = Field(
+        default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer(), "sqlite")
+    )
     at: int = Field(sa_type=BigInteger)
     request_id: str = Field(max_length=64)
     service_id: str | None = Field(default=None, max_length=64)

@@ -25,13 +25,22 @@ SERVICE = Service.__table__
 JOURNAL = AccessJournal.__table__
 
 GET_KEY = (
-    select(KEY.c.id.label("key_id"), KEY.c.revoked_at.label("key_revoked_at"),
-           HABILITATION.c.id, HABILITATION.c.scopes, HABILITATION.c.purpose,
-           HABILITATION.c.legal_basis, HABILITATION.c.expires_at, HABILITATION.c.rate_limit,
-           HABILITATION.c.optional_scopes, HABILITATION.c.consent_mode,
-           HABILITATION.c.consent_days, HABILITATION.c.legal_basis_url,
-           HABILITATION.c.revoked_at.label("habilitation_revoked_at"),
-           SERVICE.c.id.label("service_id"))
+    select(
+        KEY.c.id.label("key_id"),
+        KEY.c.revoked_at.label("key_revoked_at"),
+        HABILITATION.c.id,
+        HABILITATION.c.scopes,
+        HABILITATION.c.purpose,
+        HABILITATION.c.legal_basis,
+        HABILITATION.c.expires_at,
+        HABILITATION.c.rate_limit,
+        HABILITATION.c.optional_scopes,
+        HABILITATION.c.consent_mode,
+        HABILITATION.c.consent_days,
+        HABILITATION.c.legal_basis_url,
+        HABILITATION.c.revoked_at.label("habilitation_revoked_at"),
+        SERVICE.c.id.label("service_id"),
+    )
     .join(HABILITATION, HABILITATION.c.id == KEY.c.habilitation_id)
     .join(SERVICE, SERVICE.c.id == HABILITATION.c.service_id)
     .where(KEY.c.digest == bindparam("digest"))
@@ -39,7 +48,8 @@ GET_KEY = (
 INSERT_JOURNAL = insert(JOURNAL)
 INTROSPECTION = IntrospectionClient.__table__
 GET_INTROSPECTION_CLIENT = select(INTROSPECTION).where(
-    INTROSPECTION.c.client_id == bindparam("client_id"), INTROSPECTION.c.revoked_at.is_(None))
+    INTROSPECTION.c.client_id == bindparam("client_id"), INTROSPECTION.c.revoked_at.is_(None)
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +70,8 @@ class SqlDataAccessStore:
         if row is None:
             return None
         return ApiKeyRecord(
-            id=row.key_id, revoked_at=row.key_revoked_at,
+            id=row.key_id,
+            revoked_at=row.key_revoked_at,
             habilitation=habilitation_from_row(row),
             habilitation_revoked_at=row.habilitation_revoked_at,
             service_id=row.service_id,
@@ -75,5 +86,6 @@ class SqlDataAccessStore:
         row = self.conn.execute(GET_INTROSPECTION_CLIENT, {"client_id": client_id}).first()
         if row is None:
             return None
-        return IntrospectingProvider(client_id=row.client_id, provider=row.provider,
-                                     secret_digest=row.secret_digest)
+        return IntrospectingProvider(
+            client_id=row.client_id, provider=row.provider, secret_digest=row.secret_digest
+        )

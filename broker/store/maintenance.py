@@ -15,16 +15,21 @@ REFRESH = m.RefreshToken.__table__
 
 def purge_expired(conn: Connection, now: int) -> dict[str, int]:
     statements = {
-        "interactions": delete(m.Interaction.__table__)
-        .where(m.Interaction.__table__.c.expires_at < now),
-        "browser_sessions": delete(m.BrowserSession.__table__)
-        .where(m.BrowserSession.__table__.c.expires_at < now),
-        "client_assertion_jtis": delete(m.ClientAssertionJti.__table__)
-        .where(m.ClientAssertionJti.__table__.c.expires_at < now),
-        "authorization_codes": delete(m.AuthorizationCode.__table__)
-        .where(m.AuthorizationCode.__table__.c.expires_at < now - CODE_GRACE),
-        "access_tokens": delete(m.AccessToken.__table__)
-        .where(m.AccessToken.__table__.c.expires_at < now - TOKEN_GRACE),
+        "interactions": delete(m.Interaction.__table__).where(
+            m.Interaction.__table__.c.expires_at < now
+        ),
+        "browser_sessions": delete(m.BrowserSession.__table__).where(
+            m.BrowserSession.__table__.c.expires_at < now
+        ),
+        "client_assertion_jtis": delete(m.ClientAssertionJti.__table__).where(
+            m.ClientAssertionJti.__table__.c.expires_at < now
+        ),
+        "authorization_codes": delete(m.AuthorizationCode.__table__).where(
+            m.AuthorizationCode.__table__.c.expires_at < now - CODE_GRACE
+        ),
+        "access_tokens": delete(m.AccessToken.__table__).where(
+            m.AccessToken.__table__.c.expires_at < now - TOKEN_GRACE
+        ),
         # Kept past expiry like access tokens, so that a late reuse is still recognised.
         "refresh_tokens": delete(REFRESH).where(REFRESH.c.expires_at < now - TOKEN_GRACE),
     }

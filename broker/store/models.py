@@ -114,7 +114,8 @@ class BrowserSession(SQLModel, table=True):
 
 
 class Interaction(SQLModel, table=True):
-    """A parked authorization request between /authorize and the code; see broker.interaction.states."""
+    """A parked authorization request between /authorize and the code (see
+    broker.interaction.states)."""
 
     __tablename__ = "interaction"
 

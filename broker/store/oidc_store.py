@@ -38,8 +38,9 @@ GET_CLIENT = (
 )
 GET_HABILITATIONS = (
     select(HABILITATION)
-    .where(HABILITATION.c.service_id == bindparam("service_id"),
-           HABILITATION.c.revoked_at.is_(None))
+    .where(
+        HABILITATION.c.service_id == bindparam("service_id"), HABILITATION.c.revoked_at.is_(None)
+    )
     .order_by(HABILITATION.c.created_at, HABILITATION.c.id)
 )
 GET_CODE = select(CODE).where(CODE.c.code_digest == bindparam("code_digest"))
@@ -55,8 +56,10 @@ REVOKE_FROM_CODE = (
 )
 REVOKE_REFRESH_FROM_CODE = (
     update(RefreshToken.__table__)
-    .where(RefreshToken.__table__.c.code_digest == bindparam("from_code"),
-           RefreshToken.__table__.c.revoked_at.is_(None))
+    .where(
+        RefreshToken.__table__.c.code_digest == bindparam("from_code"),
+        RefreshToken.__table__.c.revoked_at.is_(None),
+    )
     .values(revoked_at=bindparam("now"))
 )
 GET_TOKEN = select(TOKEN).where(TOKEN.c.jti == bindparam("jti"))
@@ -69,39 +72,60 @@ INSERT_REFRESH = insert(REFRESH)
 GET_REFRESH = select(REFRESH).where(REFRESH.c.digest == bindparam("digest"))
 USE_REFRESH = (
     update(REFRESH)
-    .where(REFRESH.c.digest == bindparam("token_digest"), REFRESH.c.used_at.is_(None),
-           REFRESH.c.revoked_at.is_(None))
+    .where(
+        REFRESH.c.digest == bindparam("token_digest"),
+        REFRESH.c.used_at.is_(None),
+        REFRESH.c.revoked_at.is_(None),
+    )
     .values(used_at=bindparam("now"))
 )
 
 
 def habilitation_from_row(row) -> HabilitationGrant:
-    return HabilitationGrant(id=row.id, scopes=frozenset(row.scopes), purpose=row.purpose,
-                             legal_basis=row.legal_basis, expires_at=row.expires_at,
-                             rate_limit=row.rate_limit,
-                             optional_scopes=frozenset(row.optional_scopes or ()),
-                             consent_mode=ConsentMode(row.consent_mode), consent_days=row.consent_days,
-                             legal_basis_url=row.legal_basis_url)
+    return HabilitationGrant(
+        id=row.id,
+        scopes=frozenset(row.scopes),
+        purpose=row.purpose,
+        legal_basis=row.legal_basis,
+        expires_at=row.expires_at,
+        rate_limit=row.rate_limit,
+        optional_scopes=frozenset(row.optional_scopes or ()),
+        consent_mode=ConsentMode(row.consent_mode),
+        consent_days=row.consent_days,
+        legal_basis_url=row.legal_basis_url,
+    )
 
 
 def client_from_row(row, habilitations=()) -> Client:
     return Client(
-        client_id=row.client_id, name=row.name, service_id=row.service_id,
-        sector_identifier=row.sector_identifier, auth_method=row.auth_method,
-        redirect_uris=list(row.redirect_uris), scope=row.scope, secret_digest=row.secret_digest,
-        jwks_uri=row.jwks_uri, jwks=row.jwks,
+        client_id=row.client_id,
+        name=row.name,
+        service_id=row.service_id,
+        sector_identifier=row.sector_identifier,
+        auth_method=row.auth_method,
+        redirect_uris=list(row.redirect_uris),
+        scope=row.scope,
+        secret_digest=row.secret_digest,
+        jwks_uri=row.jwks_uri,
+        jwks=row.jwks,
         id_token_signed_response_alg=row.id_token_signed_response_alg,
         access_token_ttl=row.access_token_ttl,
         habilitations=tuple(habilitation_from_row(h) for h in habilitations),
-        notification_uri=row.notification_uri, has_logo=row.logo_type is not None,
+        notification_uri=row.notification_uri,
+        has_logo=row.logo_type is not None,
     )
 
 
 def citizen_from_row(row) -> CitizenIdentity:
     return CitizenIdentity(
-        id=row.id, given_name=row.given_name, family_name=row.family_name,
-        birthdate=row.birthdate, gender=row.gender, birthplace=row.birthplace,
-        birthcountry=row.birthcountry, preferred_username=row.preferred_username,
+        id=row.id,
+        given_name=row.given_name,
+        family_name=row.family_name,
+        birthdate=row.birthdate,
+        gender=row.gender,
+        birthplace=row.birthplace,
+        birthcountry=row.birthcountry,
+        preferred_username=row.preferred_username,
         email=row.email,
     )
 
@@ -151,25 +175,46 @@ class SqlOidcStore:
         return client
 
     def save_code(self, code: AuthorizationCode, created_at: int) -> None:
-        self.conn.execute(INSERT_CODE, {
-            "code_digest": code.code_digest, "client_id": code.client_id,
-            "citizen_id": code.citizen_id, "redirect_uri": code.redirect_uri,
-            "scope": code.scope, "nonce": code.nonce, "code_challenge": code.code_challenge,
-            "code_challenge_method": code.code_challenge_method, "auth_time": code.auth_time,
-            "acr": code.acr, "amr": code.amr, "grant_id": code.grant_id,
-            "created_at": created_at, "expires_at": code.expires_at, "consumed_at": None,
-        })
+        self.conn.execute(
+            INSERT_CODE,
+            {
+                "code_digest": code.code_digest,
+                "client_id": code.client_id,
+                "citizen_id": code.citizen_id,
+                "redirect_uri": code.redirect_uri,
+                "scope": code.scope,
+                "nonce": code.nonce,
+                "code_challenge": code.code_challenge,
+                "code_challenge_method": code.code_challenge_method,
+                "auth_time": code.auth_time,
+                "acr": code.acr,
+                "amr": code.amr,
+                "grant_id": code.grant_id,
+                "created_at": created_at,
+                "expires_at": code.expires_at,
+                "consumed_at": None,
+            },
+        )
 
     def get_code(self, code_digest: str) -> AuthorizationCode | None:
         row = self.conn.execute(GET_CODE, {"code_digest": code_digest}).first()
         if row is None:
             return None
         return AuthorizationCode(
-            code_digest=row.code_digest, client_id=row.client_id, citizen_id=row.citizen_id,
-            redirect_uri=row.redirect_uri, scope=row.scope, nonce=row.nonce,
-            code_challenge=row.code_challenge, code_challenge_method=row.code_challenge_method,
-            auth_time=row.auth_time, acr=row.acr, amr=list(row.amr), grant_id=row.grant_id,
-            expires_at=row.expires_at, consumed_at=row.consumed_at,
+            code_digest=row.code_digest,
+            client_id=row.client_id,
+            citizen_id=row.citizen_id,
+            redirect_uri=row.redirect_uri,
+            scope=row.scope,
+            nonce=row.nonce,
+            code_challenge=row.code_challenge,
+            code_challenge_method=row.code_challenge_method,
+            auth_time=row.auth_time,
+            acr=row.acr,
+            amr=list(row.amr),
+            grant_id=row.grant_id,
+            expires_at=row.expires_at,
+            consumed_at=row.consumed_at,
         )
 
     def consume_code(self, code_digest: str, now: int) -> bool:
@@ -177,27 +222,47 @@ class SqlOidcStore:
 
     def revoke_tokens_from_code(self, code_digest: str, now: int) -> int:
         """Access and refresh tokens (rotations included) that the code produced."""
-        return (self.conn.execute(REVOKE_FROM_CODE, {"digest": code_digest, "now": now}).rowcount
-                + self.conn.execute(REVOKE_REFRESH_FROM_CODE, {"from_code": code_digest,
-                                                               "now": now}).rowcount)
+        return (
+            self.conn.execute(REVOKE_FROM_CODE, {"digest": code_digest, "now": now}).rowcount
+            + self.conn.execute(
+                REVOKE_REFRESH_FROM_CODE, {"from_code": code_digest, "now": now}
+            ).rowcount
+        )
 
     def save_access_token(
-        self, record: AccessTokenRecord, issued_at: int, code_digest: str | None,
+        self,
+        record: AccessTokenRecord,
+        issued_at: int,
+        code_digest: str | None,
         grant_id: str | None,
     ) -> None:
-        self.conn.execute(INSERT_TOKEN, {
-            "jti": record.jti, "client_id": record.client_id, "citizen_id": record.citizen_id,
-            "scope": record.scope, "code_digest": code_digest, "grant_id": grant_id,
-            "issued_at": issued_at, "expires_at": record.expires_at, "revoked_at": None,
-        })
+        self.conn.execute(
+            INSERT_TOKEN,
+            {
+                "jti": record.jti,
+                "client_id": record.client_id,
+                "citizen_id": record.citizen_id,
+                "scope": record.scope,
+                "code_digest": code_digest,
+                "grant_id": grant_id,
+                "issued_at": issued_at,
+                "expires_at": record.expires_at,
+                "revoked_at": None,
+            },
+        )
 
     def get_access_token(self, jti: str) -> AccessTokenRecord | None:
         row = self.conn.execute(GET_TOKEN, {"jti": jti}).first()
         if row is None:
             return None
         return AccessTokenRecord(
-            jti=row.jti, client_id=row.client_id, citizen_id=row.citizen_id, scope=row.scope,
-            expires_at=row.expires_at, revoked_at=row.revoked_at, grant_id=row.grant_id,
+            jti=row.jti,
+            client_id=row.client_id,
+            citizen_id=row.citizen_id,
+            scope=row.scope,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+            grant_id=row.grant_id,
         )
 
     def get_citizen(self, citizen_id: str) -> CitizenIdentity | None:
@@ -207,33 +272,64 @@ class SqlOidcStore:
     def remember_assertion_jti(self, client_id: str, jti: str, expires_at: int) -> bool:
         try:
             with self.conn.begin_nested():
-                self.conn.execute(INSERT_JTI, {"client_id": client_id, "jti": jti,
-                                                "expires_at": expires_at})
+                self.conn.execute(
+                    INSERT_JTI, {"client_id": client_id, "jti": jti, "expires_at": expires_at}
+                )
         except IntegrityError:
             return False
         return True
 
-    def save_refresh_token(self, token_digest: str, *, grant_id: str, client_id: str,
-                           citizen_id: str, scope: str, auth_time: int, acr: str,
-                           issued_at: int, expires_at: int,
-                           code_digest: str | None = None) -> None:
-        self.conn.execute(INSERT_REFRESH, {
-            "digest": token_digest, "grant_id": grant_id, "client_id": client_id,
-            "code_digest": code_digest,
-            "citizen_id": citizen_id, "scope": scope, "auth_time": auth_time, "acr": acr,
-            "issued_at": issued_at, "expires_at": expires_at, "used_at": None,
-            "revoked_at": None})
+    def save_refresh_token(
+        self,
+        token_digest: str,
+        *,
+        grant_id: str,
+        client_id: str,
+        citizen_id: str,
+        scope: str,
+        auth_time: int,
+        acr: str,
+        issued_at: int,
+        expires_at: int,
+        code_digest: str | None = None,
+    ) -> None:
+        self.conn.execute(
+            INSERT_REFRESH,
+            {
+                "digest": token_digest,
+                "grant_id": grant_id,
+                "client_id": client_id,
+                "code_digest": code_digest,
+                "citizen_id": citizen_id,
+                "scope": scope,
+                "auth_time": auth_time,
+                "acr": acr,
+                "issued_at": issued_at,
+                "expires_at": expires_at,
+                "used_at": None,
+                "revoked_at": None,
+            },
+        )
 
     def get_refresh_token(self, token_digest: str) -> RefreshTokenRecord | None:
         row = self.conn.execute(GET_REFRESH, {"digest": token_digest}).first()
         if row is None:
             return None
         return RefreshTokenRecord(
-            digest=row.digest, grant_id=row.grant_id, client_id=row.client_id,
-            citizen_id=row.citizen_id, scope=row.scope, auth_time=row.auth_time, acr=row.acr,
-            expires_at=row.expires_at, used_at=row.used_at, revoked_at=row.revoked_at,
-            code_digest=row.code_digest)
+            digest=row.digest,
+            grant_id=row.grant_id,
+            client_id=row.client_id,
+            citizen_id=row.citizen_id,
+            scope=row.scope,
+            auth_time=row.auth_time,
+            acr=row.acr,
+            expires_at=row.expires_at,
+            used_at=row.used_at,
+            revoked_at=row.revoked_at,
+            code_digest=row.code_digest,
+        )
 
     def use_refresh_token(self, token_digest: str, now: int) -> bool:
-        return self.conn.execute(USE_REFRESH, {"token_digest": token_digest,
-                                               "now": now}).rowcount == 1
+        return (
+            self.conn.execute(USE_REFRESH, {"token_digest": token_digest, "now": now}).rowcount == 1
+        )

@@ -23,19 +23,29 @@ def _wants_json(request: Request) -> bool:
 def http_exception_handler(request: Request, exc: HTTPException) -> Response | Template:
     status = exc.status_code
     if _wants_json(request):
-        error = {400: "invalid_request", 401: "invalid_client", 404: "not_found",
-                 405: "invalid_request"}.get(status, "invalid_request")
+        error = {
+            400: "invalid_request",
+            401: "invalid_client",
+            404: "not_found",
+            405: "invalid_request",
+        }.get(status, "invalid_request")
         if status >= 500:
             error = "server_error"
-        return Response({"error": error, "error_description": _safe_detail(exc)},
-                        status_code=status, headers=NO_STORE)
+        return Response(
+            {"error": error, "error_description": _safe_detail(exc)},
+            status_code=status,
+            headers=NO_STORE,
+        )
     if isinstance(exc, NotFoundException):
         return not_found_page()
     page = server_error_page()
     if status < 500:
-        page.context.update(title="Demande non valable", error_code=str(status),
-                            message="Cette demande ne peut pas être traitée. Retournez sur le "
-                                    "site du service et recommencez.")
+        page.context.update(
+            title="Demande non valable",
+            error_code=str(status),
+            message="Cette demande ne peut pas être traitée. Retournez sur le "
+            "site du service et recommencez.",
+        )
     page.status_code = status
     return page
 
@@ -43,9 +53,11 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response | T
 def internal_error_handler(request: Request, exc: Exception) -> Response | Template:
     log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
     if _wants_json(request):
-        return Response({"error": "server_error",
-                         "error_description": "An unexpected error occurred."},
-                        status_code=500, headers=NO_STORE)
+        return Response(
+            {"error": "server_error", "error_description": "An unexpected error occurred."},
+            status_code=500,
+            headers=NO_STORE,
+        )
     return server_error_page()
 
 

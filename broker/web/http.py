@@ -21,8 +21,9 @@ SESSION_COOKIE = "broker_session"  # the single sign-on session
 BROWSER_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
-async def http_request_data(request: Request, issuer: str, *, include_form: bool,
-                            include_query: bool = True) -> HttpRequestData:
+async def http_request_data(
+    request: Request, issuer: str, *, include_form: bool, include_query: bool = True
+) -> HttpRequestData:
     """The request as the protocol code sees it. Its URL is rebuilt on the configured issuer, so
     a TLS-terminating proxy in front changes nothing (the Host header is not trusted)."""
     params: dict[str, list[str]] = {}
@@ -34,26 +35,46 @@ async def http_request_data(request: Request, issuer: str, *, include_form: bool
         for key, value in form.multi_items():
             if isinstance(value, str):
                 params.setdefault(key, []).append(value)
-    return HttpRequestData(method=request.method, uri=issuer + request.url.path,
-                           headers=request.headers, params=params)
+    return HttpRequestData(
+        method=request.method, uri=issuer + request.url.path, headers=request.headers, params=params
+    )
 
 
 def protocol_response(result: ProtocolResponse) -> Response:
     headers = dict(result.headers)
     headers.update(NO_STORE)
-    return Response(content=result.body, status_code=result.status, headers=headers,
-                    media_type="application/json" if not isinstance(result.body, str) else None)
+    return Response(
+        content=result.body,
+        status_code=result.status,
+        headers=headers,
+        media_type="application/json" if not isinstance(result.body, str) else None,
+    )
 
 
 def cookies_for(result: StepResult, secure: bool) -> list[Cookie]:
     """The browser and session cookies a step (re)sets; ``secure`` on an https issuer."""
     cookies = []
     if result.new_browser_id:
-        cookies.append(Cookie(key=BROWSER_COOKIE, value=result.new_browser_id, httponly=True,
-                              secure=secure, samesite="lax", max_age=BROWSER_COOKIE_MAX_AGE))
+        cookies.append(
+            Cookie(
+                key=BROWSER_COOKIE,
+                value=result.new_browser_id,
+                httponly=True,
+                secure=secure,
+                samesite="lax",
+                max_age=BROWSER_COOKIE_MAX_AGE,
+            )
+        )
     if result.new_session_id:
-        cookies.append(Cookie(key=SESSION_COOKIE, value=result.new_session_id, httponly=True,
-                              secure=secure, samesite="lax"))
+        cookies.append(
+            Cookie(
+                key=SESSION_COOKIE,
+                value=result.new_session_id,
+                httponly=True,
+                secure=secure,
+                samesite="lax",
+            )
+        )
     return cookies
 
 
@@ -72,13 +93,23 @@ def form_text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def page(template: str, context: dict[str, Any], status: int = 200,
-         cookies: list[Cookie] | None = None, ui_locales: str | None = None) -> Template:
+def page(
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+    cookies: list[Cookie] | None = None,
+    ui_locales: str | None = None,
+) -> Template:
     """A citizen page. ``ui_locales``: the OIDC ``ui_locales`` of the authorization request
     the page belongs to, if known; it picks the page's language unless the citizen chose one
     (``?lang=`` or the ``broker_lang`` cookie); otherwise Accept-Language does."""
     if ui_locales:
         apply_ui_locales(ui_locales)
     context = {"request_id": request_id_var.get(), "locale": current_locale(), **context}
-    return Template(template_name=template, context=context, status_code=status,
-                    cookies=cookies or [], headers=NO_STORE)
+    return Template(
+        template_name=template,
+        context=context,
+        status_code=status,
+        cookies=cookies or [],
+        headers=NO_STORE,
+    )

@@ -47,6 +47,7 @@ catalog_dirs: tuple[Path, ...] = (LOCALES_DIR,)
 
 # -- catalogs ------------------------------------------------------------------------------
 
+
 def use_catalogs(directories: Iterable[Path]) -> None:
     """The catalog directories, looked up in this order; compiled again on next use."""
     global catalog_dirs
@@ -84,6 +85,7 @@ def load_catalogs() -> None:
 
 # -- translating ---------------------------------------------------------------------------
 
+
 def gettext(message: str) -> str:
     if isinstance(message, LazyString):
         return str(message)
@@ -99,7 +101,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_locale()).ngettext(singular, plural, n)
 
 
-def N_(message: str) -> str:
+def N_(message: str) -> str:  # noqa: N802 - gettext's marker name, as xgettext knows it
     """Marks a string for the catalog without translating it (translate it when shown)."""
     return message
 
@@ -143,6 +145,7 @@ def translate(value):
 
 # -- dates ---------------------------------------------------------------------------------
 
+
 def format_date(epoch_seconds: float, locale: str | None = None) -> str:
     """A day written out in ``locale`` (the current one by default), in Paris time:
     ``28 novembre 2026`` / ``28 November 2026``."""
@@ -167,6 +170,7 @@ def datetime_filter(value, locale: str | None = None) -> str:
 
 
 # -- templates -----------------------------------------------------------------------------
+
 
 def install_jinja(env: Environment) -> None:
     """Jinja's i18n extension with new-style callables reading the current locale, the

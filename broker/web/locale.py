@@ -63,8 +63,12 @@ def parse_accept_language(header: str) -> list[str]:
     return out
 
 
-def negotiate(query_lang: str | None = None, cookie_lang: str | None = None,
-              ui_locales: str | None = None, accept_language: str | None = None) -> str:
+def negotiate(
+    query_lang: str | None = None,
+    cookie_lang: str | None = None,
+    ui_locales: str | None = None,
+    accept_language: str | None = None,
+) -> str:
     """The locale of a page: explicit switch > cookie > OIDC ``ui_locales`` (space-separated,
     in order of preference) > Accept-Language > French."""
     for explicit in (query_lang, cookie_lang):
@@ -86,9 +90,14 @@ class LocaleChoice:
 
     __slots__ = ("_locale", "accept_language", "cookie", "query", "query_string", "ui_locales")
 
-    def __init__(self, query: str | None = None, cookie: str | None = None,
-                 ui_locales: str | None = None, accept_language: str | None = None,
-                 query_string: str = "") -> None:
+    def __init__(
+        self,
+        query: str | None = None,
+        cookie: str | None = None,
+        ui_locales: str | None = None,
+        accept_language: str | None = None,
+        query_string: str = "",
+    ) -> None:
         self.query = query if query in SUPPORTED else None
         self.cookie = cookie if cookie in SUPPORTED else None
         self.ui_locales = ui_locales
@@ -99,8 +108,7 @@ class LocaleChoice:
     @property
     def locale(self) -> str:
         if self._locale is None:
-            self._locale = negotiate(self.query, self.cookie, self.ui_locales,
-                                     self.accept_language)
+            self._locale = negotiate(self.query, self.cookie, self.ui_locales, self.accept_language)
         return self._locale
 
     @property
@@ -145,8 +153,8 @@ def apply_ui_locales(ui_locales: str | None) -> str:
     return current_locale()
 
 
-
 # -- the language switch -------------------------------------------------------------------
+
 
 def language_links() -> list[dict[str, str]]:
     """The links to the other languages: the same page (same path and query) with ``lang``
@@ -155,12 +163,15 @@ def language_links() -> list[dict[str, str]]:
     query = parse_qsl(choice.query_string, keep_blank_values=True) if choice else []
     kept = [(k, v) for k, v in query if k != QUERY]
     here = current_locale()
-    return [{"code": code, "label": NAMES[code],
-             "href": "?" + urlencode([*kept, (QUERY, code)])}
-            for code in SUPPORTED if code != here]
+    return [
+        {"code": code, "label": NAMES[code], "href": "?" + urlencode([*kept, (QUERY, code)])}
+        for code in SUPPORTED
+        if code != here
+    ]
 
 
 # -- per request ---------------------------------------------------------------------------
+
 
 class LocaleMiddleware:
     """ASGI middleware: the locale of each HTTP request, in a context variable for the whole
@@ -171,8 +182,9 @@ class LocaleMiddleware:
 
     def __init__(self, app, secure: bool = False) -> None:
         self.app = app
-        self.cookie_attributes = (f"; Path=/; Max-Age={COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax"
-                                  + ("; Secure" if secure else ""))
+        self.cookie_attributes = f"; Path=/; Max-Age={COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax" + (
+            "; Secure" if secure else ""
+        )
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -201,8 +213,10 @@ class LocaleMiddleware:
 
 
 def _is_html(headers) -> bool:
-    return any(name.lower() == b"content-type" and value.startswith(b"text/html")
-               for name, value in headers)
+    return any(
+        name.lower() == b"content-type" and value.startswith(b"text/html")
+        for name, value in headers
+    )
 
 
 def choice_from_scope(scope) -> LocaleChoice:
@@ -220,8 +234,13 @@ def choice_from_scope(scope) -> LocaleChoice:
             cookie = _cookie_value(value.decode("latin-1"), COOKIE) or cookie
         elif name == b"accept-language":
             accept = value.decode("latin-1")
-    return LocaleChoice(query=query_lang, cookie=cookie, ui_locales=ui_locales,
-                        accept_language=accept, query_string=raw_query)
+    return LocaleChoice(
+        query=query_lang,
+        cookie=cookie,
+        ui_locales=ui_locales,
+        accept_language=accept,
+        query_string=raw_query,
+    )
 
 
 def _cookie_value(header: str, name: str) -> str | None:

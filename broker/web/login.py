@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from litestar.di import NamedDependency
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from markupsafe import Markup
@@ -44,22 +44,40 @@ class TestAccounts:
         return self._rendered[locale]
 
 
-def login_page(request: Request, form: LoginForm, accounts: TestAccounts,
-               error: str | None = None, login_value: str = "", status: int = 200) -> Template:
+def login_page(
+    request: Request,
+    form: LoginForm,
+    accounts: TestAccounts,
+    error: str | None = None,
+    login_value: str = "",
+    status: int = 200,
+) -> Template:
     apply_ui_locales(form.ui_locales)
-    return page("login.html", {
-        "action": form_action(request), "csrf_token": form.step_token,
-        "client_name": form.client_name, "error": gettext(error) if error else None,
-        "login_value": login_value, "personas_html": accounts.html(request),
-    }, status=status)
+    return page(
+        "login.html",
+        {
+            "action": form_action(request),
+            "csrf_token": form.step_token,
+            "client_name": form.client_name,
+            "error": gettext(error) if error else None,
+            "login_value": login_value,
+            "personas_html": accounts.html(request),
+        },
+        status=status,
+    )
 
 
 class LoginController(Controller):
     path = "/interaction/{interaction_id:str}/login"
 
     @get()
-    async def show(self, request: Request, interaction_id: FromPath[str],
-                   flow: NamedDependency[AuthorizationFlow], test_accounts: NamedDependency[TestAccounts]) -> Template:
+    async def show(
+        self,
+        request: Request,
+        interaction_id: FromPath[str],
+        flow: NamedDependency[AuthorizationFlow],
+        test_accounts: NamedDependency[TestAccounts],
+    ) -> Template:
         try:
             form = flow.login_form(interaction_id, request.cookies.get(BROWSER_COOKIE))
         except FlowError as exc:
@@ -67,20 +85,32 @@ class LoginController(Controller):
         return login_page(request, form, test_accounts)
 
     @post(status_code=303)
-    async def submit(self, request: Request, interaction_id: FromPath[str],
-                     flow: NamedDependency[AuthorizationFlow], test_accounts: NamedDependency[TestAccounts],
-                     settings: NamedDependency[Settings]) -> Redirect | Template:
+    async def submit(
+        self,
+        request: Request,
+        interaction_id: FromPath[str],
+        flow: NamedDependency[AuthorizationFlow],
+        test_accounts: NamedDependency[TestAccounts],
+        settings: NamedDependency[Settings],
+    ) -> Redirect | Template:
         form = await request.form()
         browser_id = request.cookies.get(BROWSER_COOKIE)
         login, password = form_text(form.get("login")), form_text(form.get("password"))
         try:
-            result = await flow.login(interaction_id, browser_id,
-                                      form_text(form.get("csrf_token")), login, password)
+            result = await flow.login(
+                interaction_id, browser_id, form_text(form.get("csrf_token")), login, password
+            )
         except FlowError as exc:
             return flow_error_page(exc.reason)
         if result.login_error:
-            return login_page(request, flow.login_form(interaction_id, browser_id),
-                              test_accounts, result.login_error, login_value=login, status=401)
+            return login_page(
+                request,
+                flow.login_form(interaction_id, browser_id),
+                test_accounts,
+                result.login_error,
+                login_value=login,
+                status=401,
+            )
         if result.location is None:  # every successful step says where to go next
             return flow_error_page("unknown")
         return redirect(result.location, cookies_for(result, settings.secure_cookies))

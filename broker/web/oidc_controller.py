@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from litestar.di import NamedDependency
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from broker.catalogue.scopes import REGISTRY
@@ -32,76 +32,112 @@ class OidcController(Controller):
     @get("/.well-known/openid-configuration", cache=False)
     async def discovery(self, config: NamedDependency[OidcConfig]) -> Response:
         body = metadata(config, REGISTRY.names(), REGISTRY.claims_supported())
-        return Response(body, headers={"Cache-Control": "public, max-age=300",
-                                       "Access-Control-Allow-Origin": "*"})
+        return Response(
+            body,
+            headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+        )
 
     @get("/jwks")
     async def jwks(self, keys: NamedDependency[KeyStore]) -> Response:
         body = keys.jwks()
-        return Response(body, media_type="application/jwk-set+json",
-                        headers={"Cache-Control": "public, max-age=60",
-                                 "Access-Control-Allow-Origin": "*"})
+        return Response(
+            body,
+            media_type="application/jwk-set+json",
+            headers={"Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"},
+        )
 
     @get("/receipt-keys")
     async def receipt_keys(self, keys: NamedDependency[KeyStore]) -> Response:
         """Every public key the broker signed with, retired ones included: a consent receipt
         stays verifiable after the key that signed it has left /jwks."""
         body = keys.archive_jwks()
-        return Response(body, media_type="application/jwk-set+json",
-                        headers={"Cache-Control": "public, max-age=300",
-                                 "Access-Control-Allow-Origin": "*"})
+        return Response(
+            body,
+            media_type="application/jwk-set+json",
+            headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+        )
 
     @get("/authorize")
-    async def authorize_get(self, request: Request, flow: NamedDependency[AuthorizationFlow],
-                            settings: NamedDependency[Settings]) -> Redirect | Template:
+    async def authorize_get(
+        self,
+        request: Request,
+        flow: NamedDependency[AuthorizationFlow],
+        settings: NamedDependency[Settings],
+    ) -> Redirect | Template:
         return await _authorize(request, flow, settings)
 
     @post("/authorize", status_code=303)
-    async def authorize_post(self, request: Request, flow: NamedDependency[AuthorizationFlow],
-                             settings: NamedDependency[Settings]) -> Redirect | Template:
+    async def authorize_post(
+        self,
+        request: Request,
+        flow: NamedDependency[AuthorizationFlow],
+        settings: NamedDependency[Settings],
+    ) -> Redirect | Template:
         return await _authorize(request, flow, settings)
 
     @post("/token", status_code=200)
-    async def token(self, request: Request, backchannel: NamedDependency[BackChannel],
-                    config: NamedDependency[OidcConfig]) -> Response:
+    async def token(
+        self,
+        request: Request,
+        backchannel: NamedDependency[BackChannel],
+        config: NamedDependency[OidcConfig],
+    ) -> Response:
         if not (request.headers.get("content-type") or "").startswith(FORM):
-            return _json_error(400, "invalid_request",
-                               "The token request must be application/x-www-form-urlencoded.")
+            return _json_error(
+                400,
+                "invalid_request",
+                "The token request must be application/x-www-form-urlencoded.",
+            )
         # RFC 6749 §2.3.1: credentials (and codes) never travel in the URL.
-        http = await http_request_data(request, config.issuer, include_form=True,
-                                       include_query=False)
+        http = await http_request_data(
+            request, config.issuer, include_form=True, include_query=False
+        )
         await backchannel.prefetch_client_keys(http)
         return protocol_response(backchannel.token(http))
 
     @post("/introspect", status_code=200)
-    async def introspect(self, request: Request, backchannel: NamedDependency[BackChannel],
-                         config: NamedDependency[OidcConfig]) -> Response:
+    async def introspect(
+        self,
+        request: Request,
+        backchannel: NamedDependency[BackChannel],
+        config: NamedDependency[OidcConfig],
+    ) -> Response:
         if not (request.headers.get("content-type") or "").startswith(FORM):
-            return _json_error(400, "invalid_request",
-                               "The introspection request must be "
-                               "application/x-www-form-urlencoded.")
-        http = await http_request_data(request, config.issuer, include_form=True,
-                                       include_query=False)
+            return _json_error(
+                400,
+                "invalid_request",
+                "The introspection request must be application/x-www-form-urlencoded.",
+            )
+        http = await http_request_data(
+            request, config.issuer, include_form=True, include_query=False
+        )
         return protocol_response(backchannel.introspect(http))
 
     @get("/userinfo")
-    async def userinfo_get(self, request: Request, backchannel: NamedDependency[BackChannel]) -> Response:
+    async def userinfo_get(
+        self, request: Request, backchannel: NamedDependency[BackChannel]
+    ) -> Response:
         return await _userinfo(request, backchannel)
 
     @post("/userinfo", status_code=200)
-    async def userinfo_post(self, request: Request, backchannel: NamedDependency[BackChannel]) -> Response:
+    async def userinfo_post(
+        self, request: Request, backchannel: NamedDependency[BackChannel]
+    ) -> Response:
         return await _userinfo(request, backchannel)
 
 
-async def _authorize(request: Request, flow: AuthorizationFlow,
-                     settings: Settings) -> Redirect | Template:
+async def _authorize(
+    request: Request, flow: AuthorizationFlow, settings: Settings
+) -> Redirect | Template:
     http = await http_request_data(request, settings.issuer_url, include_form=True)
-    result = flow.authorize(http, request.cookies.get(BROWSER_COOKIE),
-                            request.cookies.get(SESSION_COOKIE))
+    result = flow.authorize(
+        http, request.cookies.get(BROWSER_COOKIE), request.cookies.get(SESSION_COOKIE)
+    )
     if result.error_page is not None or result.location is None:
         error = result.error_page
-        return authorize_error_page(error.error if error else "invalid_request",
-                                    error.status if error else 400)
+        return authorize_error_page(
+            error.error if error else "invalid_request", error.status if error else 400
+        )
     return redirect(result.location, cookies_for(result, settings.secure_cookies))
 
 
@@ -113,8 +149,11 @@ async def _userinfo(request: Request, backchannel: BackChannel) -> Response:
         token = body_token if isinstance(body_token, str) and body_token else None
     if token is None:
         # RFC 6750 §3.1: no credentials at all gets a bare challenge.
-        return Response({"error": "invalid_token", "error_description": "Missing bearer token."},
-                        status_code=401, headers={**NO_STORE, "WWW-Authenticate": 'Bearer'})
+        return Response(
+            {"error": "invalid_token", "error_description": "Missing bearer token."},
+            status_code=401,
+            headers={**NO_STORE, "WWW-Authenticate": "Bearer"},
+        )
     try:
         claims = backchannel.userinfo(token)
     except InvalidAccessToken as exc:
@@ -134,10 +173,14 @@ def _bearer_token(header: str | None) -> str | None:
 
 def _bearer_error(status: int, error: str, description: str) -> Response:
     challenge = f'Bearer error="{error}", error_description="{description}"'
-    return Response({"error": error, "error_description": description}, status_code=status,
-                    headers={**NO_STORE, "WWW-Authenticate": challenge})
+    return Response(
+        {"error": error, "error_description": description},
+        status_code=status,
+        headers={**NO_STORE, "WWW-Authenticate": challenge},
+    )
 
 
 def _json_error(status: int, error: str, description: str) -> Response:
-    return Response({"error": error, "error_description": description}, status_code=status,
-                    headers=NO_STORE)
+    return Response(
+        {"error": error, "error_description": description}, status_code=status, headers=NO_STORE
+    )

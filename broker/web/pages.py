@@ -11,51 +11,94 @@ from broker.web.http import page
 from broker.web.i18n import N_, lazy_gettext
 
 FLOW_ERRORS = {
-    "unknown": (404, N_("Demande introuvable"),
-                N_("Cette demande de connexion n'existe pas ou n'existe plus. Retournez sur le "
-                   "site du service et recommencez.")),
-    "expired": (410, N_("Demande expirée"),
-                N_("Cette demande de connexion a expiré. Retournez sur le site du service et "
-                   "recommencez.")),
-    "wrong_browser": (403, N_("Navigateur différent"),
-                      N_("Cette demande a été commencée dans un autre navigateur, ou vos cookies "
-                         "ont été effacés. Retournez sur le site du service et recommencez.")),
-    "already_used": (409, N_("Étape déjà validée"),
-                     N_("Ce formulaire a déjà été envoyé. Pour votre sécurité, il ne peut pas "
-                        "l'être une seconde fois. Retournez sur le site du service pour "
-                        "recommencer.")),
-    "wrong_step": (409, N_("Étape inattendue"),
-                   N_("Cette étape ne peut pas être faite maintenant. Retournez sur le site du "
-                      "service et recommencez.")),
-    "bad_step_token": (403, N_("Formulaire non valable"),
-                       N_("Ce formulaire n'a pas été émis pour cette demande. Par sécurité, rien "
-                          "n'a été transmis. Retournez sur le site du service et recommencez.")),
+    "unknown": (
+        404,
+        N_("Demande introuvable"),
+        N_(
+            "Cette demande de connexion n'existe pas ou n'existe plus. Retournez sur le "
+            "site du service et recommencez."
+        ),
+    ),
+    "expired": (
+        410,
+        N_("Demande expirée"),
+        N_("Cette demande de connexion a expiré. Retournez sur le site du service et recommencez."),
+    ),
+    "wrong_browser": (
+        403,
+        N_("Navigateur différent"),
+        N_(
+            "Cette demande a été commencée dans un autre navigateur, ou vos cookies "
+            "ont été effacés. Retournez sur le site du service et recommencez."
+        ),
+    ),
+    "already_used": (
+        409,
+        N_("Étape déjà validée"),
+        N_(
+            "Ce formulaire a déjà été envoyé. Pour votre sécurité, il ne peut pas "
+            "l'être une seconde fois. Retournez sur le site du service pour "
+            "recommencer."
+        ),
+    ),
+    "wrong_step": (
+        409,
+        N_("Étape inattendue"),
+        N_(
+            "Cette étape ne peut pas être faite maintenant. Retournez sur le site du "
+            "service et recommencez."
+        ),
+    ),
+    "bad_step_token": (
+        403,
+        N_("Formulaire non valable"),
+        N_(
+            "Ce formulaire n'a pas été émis pour cette demande. Par sécurité, rien "
+            "n'a été transmis. Retournez sur le site du service et recommencez."
+        ),
+    ),
 }
 
 AUTHORIZE_ERRORS = {
-    "invalid_client": (N_("Service inconnu"),
-                       N_("Le service qui vous a envoyé ici n'est pas reconnu par le courtier. "
-                          "Aucune donnée n'a été transmise.")),
-    "invalid_request": (N_("Demande non valable"),
-                        N_("La demande envoyée par le service est incomplète ou ne correspond "
-                           "pas à ce qu'il a déclaré (adresse de retour notamment). Aucune "
-                           "donnée n'a été transmise ; vous pouvez fermer cette page.")),
+    "invalid_client": (
+        N_("Service inconnu"),
+        N_(
+            "Le service qui vous a envoyé ici n'est pas reconnu par le courtier. "
+            "Aucune donnée n'a été transmise."
+        ),
+    ),
+    "invalid_request": (
+        N_("Demande non valable"),
+        N_(
+            "La demande envoyée par le service est incomplète ou ne correspond "
+            "pas à ce qu'il a déclaré (adresse de retour notamment). Aucune "
+            "donnée n'a été transmise ; vous pouvez fermer cette page."
+        ),
+    ),
 }
 
-SERVER_ERROR = (N_("Erreur du service"),
-                N_("Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez "
-                   "dans quelques instants."))
+SERVER_ERROR = (
+    N_("Erreur du service"),
+    N_(
+        "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez "
+        "dans quelques instants."
+    ),
+)
 NOT_FOUND = (N_("Page introuvable"), N_("Cette adresse ne correspond à aucune page."))
 # broker/web/errors.py puts these French texts in the server error page for a 4xx; error.html
 # translates them at render time (its ``translate`` filter).
-BAD_REQUEST = (N_("Demande non valable"),
-               N_("Cette demande ne peut pas être traitée. Retournez sur le site du service et "
-                  "recommencez."))
+BAD_REQUEST = (
+    N_("Demande non valable"),
+    N_("Cette demande ne peut pas être traitée. Retournez sur le site du service et recommencez."),
+)
 
 
 def error_page(title: str, message: str, error_code: str, status: int) -> Template:
-    return page("error.html", {"title": lazy_gettext(title), "message": lazy_gettext(message),
-                               "error_code": error_code}, status=status)
+    return page(
+        "error.html",
+        {"title": lazy_gettext(title), "message": lazy_gettext(message), "error_code": error_code},
+        status=status,
+    )
 
 
 def flow_error_page(reason: str) -> Template:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from litestar.di import NamedDependency
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -22,37 +22,58 @@ class ConsentController(Controller):
     path = "/interaction/{interaction_id:str}/consent"
 
     @get()
-    async def show(self, request: Request, interaction_id: FromPath[str],
-                   screen: NamedDependency[ConsentScreen]) -> Template:
+    async def show(
+        self,
+        request: Request,
+        interaction_id: FromPath[str],
+        screen: NamedDependency[ConsentScreen],
+    ) -> Template:
         browser_id = request.cookies.get(BROWSER_COOKIE)
         try:
             pending = screen.consent_request(interaction_id, browser_id)
             apply_ui_locales(pending.ui_locales)
             # Read from the providers only when the citizen asks, never stored.
             wants_preview = request.query_params.get(PREVIEW_PARAM) == "1"
-            previews = (await screen.preview(interaction_id, browser_id, current_locale())
-                        if wants_preview else None)
+            previews = (
+                await screen.preview(interaction_id, browser_id, current_locale())
+                if wants_preview
+                else None
+            )
         except FlowError as exc:
             return flow_error_page(exc.reason)
-        return page("consent.html", {
-            "action": form_action(request), "csrf_token": pending.step_token,
-            "service_name": pending.service_name,
-            "service_logo_url": pending.service_logo_url,
-            "citizen": {"given_name": pending.citizen_given_name,
-                        "family_name": pending.citizen_family_name},
-            "purpose": pending.purpose, "legal_basis": pending.legal_basis,
-            "legal_basis_url": pending.legal_basis_url,
-            "groups": consent_groups(pending.scopes, pending.optional_scopes,
-                                     previews=preview_groups(previews)),
-            "preview_url": f"{request.url.path}?{PREVIEW_PARAM}=1",
-            "preview_shown": previews is not None,
-            "consent_mode": pending.consent_mode, "consent_until": pending.consent_until,
-            "duration_text": None, "dashboard_url": DASHBOARD_URL,
-        })
+        return page(
+            "consent.html",
+            {
+                "action": form_action(request),
+                "csrf_token": pending.step_token,
+                "service_name": pending.service_name,
+                "service_logo_url": pending.service_logo_url,
+                "citizen": {
+                    "given_name": pending.citizen_given_name,
+                    "family_name": pending.citizen_family_name,
+                },
+                "purpose": pending.purpose,
+                "legal_basis": pending.legal_basis,
+                "legal_basis_url": pending.legal_basis_url,
+                "groups": consent_groups(
+                    pending.scopes, pending.optional_scopes, previews=preview_groups(previews)
+                ),
+                "preview_url": f"{request.url.path}?{PREVIEW_PARAM}=1",
+                "preview_shown": previews is not None,
+                "consent_mode": pending.consent_mode,
+                "consent_until": pending.consent_until,
+                "duration_text": None,
+                "dashboard_url": DASHBOARD_URL,
+            },
+        )
 
     @post(status_code=303)
-    async def decide(self, request: Request, interaction_id: FromPath[str],
-                     screen: NamedDependency[ConsentScreen]) -> Redirect | Template:
+    async def decide(
+        self,
+        request: Request,
+        interaction_id: FromPath[str],
+        screen: NamedDependency[ConsentScreen],
+    ) -> Redirect | Template:
         form = await request.form()
         browser_id = request.cookies.get(BROWSER_COOKIE)
         decision = form.get("decision")
@@ -61,9 +82,13 @@ class ConsentController(Controller):
         try:
             # Unticked checkboxes are not posted: the optional items absent are left out.
             ticked = [v for v in form.getall("scope", []) if isinstance(v, str)]
-            location = screen.decide(interaction_id, browser_id, form_text(form.get("csrf_token")),
-                                     decision == "approve", ticked)
+            location = screen.decide(
+                interaction_id,
+                browser_id,
+                form_text(form.get("csrf_token")),
+                decision == "approve",
+                ticked,
+            )
         except FlowError as exc:
             return flow_error_page(exc.reason)
         return redirect(location)
-

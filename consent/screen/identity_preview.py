@@ -3,11 +3,11 @@ which the broker already holds (no provider is called)."""
 
 from __future__ import annotations
 
+from broker.catalogue.registry import IDENTITY
+from broker.catalogue.scopes import REGISTRY
 from broker.oidc.models import CitizenIdentity
 from broker.resources.preview import OK, ProviderPreview
 from broker.resources.readable import PreviewValue, readable_date
-from broker.catalogue.registry import IDENTITY
-from broker.catalogue.scopes import REGISTRY
 
 LABELS = {  # claim -> (French, English)
     "given_name": ("Prénoms", "Given names"),
@@ -22,16 +22,20 @@ LABELS = {  # claim -> (French, English)
 GENDERS = {"female": ("Féminin", "Female"), "male": ("Masculin", "Male")}
 
 
-def identity_preview(citizen: CitizenIdentity, scopes: list[str],
-                     locale: str) -> ProviderPreview | None:
+def identity_preview(
+    citizen: CitizenIdentity, scopes: list[str], locale: str
+) -> ProviderPreview | None:
     en = locale == "en"
     values: dict[str, list[PreviewValue]] = {}
     for name in scopes:
         scope = REGISTRY.get(name)
         if scope is None or scope.kind != IDENTITY:
             continue
-        shown = [PreviewValue(LABELS[claim][en], _value(citizen, claim, en))
-                 for claim in scope.claims if claim in LABELS]
+        shown = [
+            PreviewValue(LABELS[claim][en], _value(citizen, claim, en))
+            for claim in scope.claims
+            if claim in LABELS
+        ]
         if shown:
             values[name] = shown
     return ProviderPreview(provider="identity", status=OK, values=values) if values else None

@@ -53,8 +53,15 @@ def optional_items(pending: PendingConsent) -> frozenset[str]:
 
 
 class ConsentScreen:
-    def __init__(self, db: Database, handoff: ConsentHandoff, ledger: ConsentLedger,
-                 keys: KeyStore, issuer: str, preview: DataPreview | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        handoff: ConsentHandoff,
+        ledger: ConsentLedger,
+        keys: KeyStore,
+        issuer: str,
+        preview: DataPreview | None = None,
+    ) -> None:
         self.db = db
         self.handoff = handoff
         self.ledger = ledger
@@ -70,20 +77,26 @@ class ConsentScreen:
         client, habilitation = pending.client, pending.habilitation
         mode, until = self.duration(client, habilitation, int(time.time()))
         return ConsentRequest(
-            interaction_id=pending.interaction_id, step_token=step_token,
-            client_id=client.client_id, service_name=client.name, scopes=pending.scopes,
+            interaction_id=pending.interaction_id,
+            step_token=step_token,
+            client_id=client.client_id,
+            service_name=client.name,
+            scopes=pending.scopes,
             citizen_given_name=pending.citizen.given_name,
             citizen_family_name=pending.citizen.family_name,
             purpose=habilitation.purpose if habilitation else None,
             legal_basis=habilitation.legal_basis if habilitation else None,
             legal_basis_url=habilitation.legal_basis_url if habilitation else None,
-            optional_scopes=optional_items(pending), consent_mode=mode,
+            optional_scopes=optional_items(pending),
+            consent_mode=mode,
             consent_until=until if mode == ConsentMode.RECURRING else None,
-            service_logo_url=logo_url(client), ui_locales=pending.ui_locales,
+            service_logo_url=logo_url(client),
+            ui_locales=pending.ui_locales,
         )
 
-    async def preview(self, interaction_id: str, browser_id: str | None,
-                      locale: str) -> dict[str | None, ProviderPreview] | None:
+    async def preview(
+        self, interaction_id: str, browser_id: str | None, locale: str
+    ) -> dict[str | None, ProviderPreview] | None:
         """The values the data providers hold for the requested items, by provider key (None:
         the identity, as the identity provider sent it), fetched now and never stored; None
         when previews are not available."""
@@ -93,27 +106,38 @@ class ConsentScreen:
             pending = self.handoff.pending(conn, interaction_id, browser_id)
         # Outside the transaction: providers can take seconds. Nothing is kept.
         previews: dict[str | None, ProviderPreview] = dict(
-            await self.data_preview.fetch(pending.citizen, pending.scopes, locale))
+            await self.data_preview.fetch(pending.citizen, pending.scopes, locale)
+        )
         identity = identity_preview(pending.citizen, pending.scopes, locale)
         if identity is not None:
             previews[None] = identity
         return previews
 
-    def duration(self, client: Client, habilitation: HabilitationGrant | None,
-                 now: int) -> tuple[ConsentMode, int]:
+    def duration(
+        self, client: Client, habilitation: HabilitationGrant | None, now: int
+    ) -> tuple[ConsentMode, int]:
         """The consent's mode and expiry if approved now. A one-time consent lasts as long as
         the tokens of this one request; a recurring one at most its habilitation's days, and
         never beyond the habilitation itself."""
         if habilitation is not None and not habilitation.recurring:
             return ConsentMode.ONE_TIME, now + self.handoff.code_ttl + client.access_token_ttl
-        until = now + (habilitation.consent_days * DAY if habilitation and habilitation.consent_days
-                       else self.default_ttl)
+        until = now + (
+            habilitation.consent_days * DAY
+            if habilitation and habilitation.consent_days
+            else self.default_ttl
+        )
         if habilitation is not None and habilitation.expires_at is not None:
             until = min(until, habilitation.expires_at)
         return ConsentMode.RECURRING, until
 
-    def decide(self, interaction_id: str, browser_id: str | None, step_token: str | None,
-               approve: bool, ticked: list[str] | None = None) -> str:
+    def decide(
+        self,
+        interaction_id: str,
+        browser_id: str | None,
+        step_token: str | None,
+        approve: bool,
+        ticked: list[str] | None = None,
+    ) -> str:
         """Records the decision and returns where to send the browser (the service's
         redirect). ``ticked``: the optional items the citizen ticked (None: all of them)."""
         now = int(time.time())
@@ -131,26 +155,44 @@ class ConsentScreen:
             mode, until = self.duration(client, habilitation, now)
             shown = wording(client.name, requested, purpose, legal_basis)
             decision = Decision(
-                citizen_id=pending.citizen.id, client_id=client.client_id,
-                service_id=client.service_id, scopes=granted if approve else requested,
-                wording={**shown, "optional_scopes": sorted(optional), "mode": mode,
-                         "expires_at": until},
-                interaction_id=pending.interaction_id, at=now,
+                citizen_id=pending.citizen.id,
+                client_id=client.client_id,
+                service_id=client.service_id,
+                scopes=granted if approve else requested,
+                wording={
+                    **shown,
+                    "optional_scopes": sorted(optional),
+                    "mode": mode,
+                    "expires_at": until,
+                },
+                interaction_id=pending.interaction_id,
+                at=now,
                 habilitation_id=habilitation.id if habilitation else None,
-                optional_scopes=optional, mode=mode, expires_at=until)
+                optional_scopes=optional,
+                mode=mode,
+                expires_at=until,
+            )
             if not approve:
                 location = self.handoff.refuse(conn, pending)
                 self.ledger.record_refusal(conn, decision)
                 return location
             grant_id = self.ledger.record_approval(conn, decision)
             facts = ReceiptFacts(
-                grant_id=grant_id, service_name=client.name, client_id=client.client_id,
-                purpose=purpose, legal_basis=legal_basis,
+                grant_id=grant_id,
+                service_name=client.name,
+                client_id=client.client_id,
+                purpose=purpose,
+                legal_basis=legal_basis,
                 legal_basis_url=habilitation.legal_basis_url if habilitation else None,
-                scopes=granted, wording=wording(client.name, granted, purpose, legal_basis),
-                mode=mode, granted_at=now, expires_at=until,
-                withdraw_url=self.issuer + DASHBOARD_PATH, sub=pending.subject)
-            self.ledger.attach_receipt(conn, grant_id, sign_receipt(
-                facts, self.keys.signing_key(), self.issuer))
+                scopes=granted,
+                wording=wording(client.name, granted, purpose, legal_basis),
+                mode=mode,
+                granted_at=now,
+                expires_at=until,
+                withdraw_url=self.issuer + DASHBOARD_PATH,
+                sub=pending.subject,
+            )
+            self.ledger.attach_receipt(
+                conn, grant_id, sign_receipt(facts, self.keys.signing_key(), self.issuer)
+            )
             return self.handoff.approve(conn, pending, granted, grant_id)
-

@@ -36,8 +36,14 @@ class SignIn:
 
 
 class CitizenSpace:
-    def __init__(self, db: Database, sessions: BrowserSessions, changes: ConsentChanges,
-                 form_key: bytes, journal_key: bytes) -> None:
+    def __init__(
+        self,
+        db: Database,
+        sessions: BrowserSessions,
+        changes: ConsentChanges,
+        form_key: bytes,
+        journal_key: bytes,
+    ) -> None:
         self.db = db
         self.sessions = sessions
         self.changes = changes
@@ -77,8 +83,7 @@ class CitizenSpace:
 
     def journal(self, citizen_id: str, page: int) -> history.JournalPage:
         with self.db.connect() as conn:
-            return history.journal(conn, citizen_id, self.identity_digest(conn, citizen_id),
-                                   page)
+            return history.journal(conn, citizen_id, self.identity_digest(conn, citizen_id), page)
 
     def receipt(self, citizen_id: str, grant_id: str) -> tuple[str, history.ConsentView] | None:
         with self.db.connect() as conn:
@@ -90,25 +95,29 @@ class CitizenSpace:
 
     def export(self, citizen_id: str) -> dict[str, Any]:
         with self.db.connect() as conn:
-            return history.export(conn, citizen_id, self.identity_digest(conn, citizen_id),
-                                  int(time.time()))
+            return history.export(
+                conn, citizen_id, self.identity_digest(conn, citizen_id), int(time.time())
+            )
 
     def logo(self, service_id: str) -> tuple[bytes, str] | None:
         if len(service_id) > MAX_SERVICE_ID:
             return None
         with self.db.connect() as conn:
-            row = conn.execute(select(SERVICE.c.logo, SERVICE.c.logo_type).where(
-                SERVICE.c.id == service_id)).first()
+            row = conn.execute(
+                select(SERVICE.c.logo, SERVICE.c.logo_type).where(SERVICE.c.id == service_id)
+            ).first()
         return (row.logo, row.logo_type) if row is not None and row.logo else None
 
     # -- changes -----------------------------------------------------------------------------
     def revoke(self, citizen_id: str, grant_id: str) -> list[GrantChange] | None:
-        return self._change(lambda conn, now: self.changes.withdraw(conn, grant_id, citizen_id,
-                                                                    now))
+        return self._change(
+            lambda conn, now: self.changes.withdraw(conn, grant_id, citizen_id, now)
+        )
 
     def narrow(self, citizen_id: str, grant_id: str, scopes: list[str]) -> GrantChange | None:
-        return self._change(lambda conn, now: self.changes.narrow(
-            conn, grant_id, citizen_id, scopes, now))
+        return self._change(
+            lambda conn, now: self.changes.narrow(conn, grant_id, citizen_id, scopes, now)
+        )
 
     def _change(self, action: Callable[[Connection, int], T]) -> T | None:
         try:

@@ -18,8 +18,9 @@ from tests.servers import start_server
 @pytest.fixture
 def broker(settings_factory, simulators):
     """This module's broker reads the provider simulators, for the consent screen's preview."""
-    with start_server(lambda issuer: settings_factory(
-            issuer, providers_url=simulators, provider_read_timeout=2.0)) as server:
+    with start_server(
+        lambda issuer: settings_factory(issuer, providers_url=simulators, provider_read_timeout=2.0)
+    ) as server:
         yield server
 
 

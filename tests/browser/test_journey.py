@@ -51,17 +51,22 @@ def _authorize_url(broker, **habilitation) -> str:
     from tests.helpers import AuthorizationRequest, habilitate, register_client
 
     scope = "openid given_name family_name cnaf_quotient_familial cnaf_adresse"
-    client = register_client(broker.state, name="Cantine de Test", scope=scope,
-                             habilitated=False)
-    habilitate(broker.state, "Cantine de Test", "cnaf_quotient_familial cnaf_adresse",
-               **habilitation)
+    client = register_client(broker.state, name="Cantine de Test", scope=scope, habilitated=False)
+    habilitate(
+        broker.state, "Cantine de Test", "cnaf_quotient_familial cnaf_adresse", **habilitation
+    )
     return broker.url + "/authorize?" + urlencode(AuthorizationRequest(client).params())
 
 
 def test_english_login_consent_and_error_pages_are_accessible(broker, english_page):
     page = english_page
-    page.goto(_authorize_url(broker, optional_scopes="cnaf_adresse",
-                             legal_basis_url="https://www.legifrance.gouv.fr/"))
+    page.goto(
+        _authorize_url(
+            broker,
+            optional_scopes="cnaf_adresse",
+            legal_basis_url="https://www.legifrance.gouv.fr/",
+        )
+    )
     page.wait_for_url("**/login")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
@@ -98,8 +103,9 @@ def test_the_language_switch_works_from_the_keyboard(broker, page):
     page.keyboard.press("Tab")  # the skip link first
     assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
     page.keyboard.press("Tab")
-    focused = page.evaluate("[document.activeElement.textContent,"
-                            " document.activeElement.getAttribute('hreflang')]")
+    focused = page.evaluate(
+        "[document.activeElement.textContent, document.activeElement.getAttribute('hreflang')]"
+    )
     assert focused == ["English", "en"]
     page.keyboard.press("Enter")
     page.wait_for_url("**lang=en")

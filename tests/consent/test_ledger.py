@@ -11,9 +11,15 @@ from tests.helpers import AuthorizationRequest, Browser, at_login_page, register
 def grants(state):
     with state.db.reader() as s:
         rows = s.exec(select(ConsentGrant)).all()
-        scopes = {g.id: {r.scope for r in s.exec(
-            select(ConsentGrantScope).where(ConsentGrantScope.grant_id == g.id)).all()}
-            for g in rows}
+        scopes = {
+            g.id: {
+                r.scope
+                for r in s.exec(
+                    select(ConsentGrantScope).where(ConsentGrantScope.grant_id == g.id)
+                ).all()
+            }
+            for g in rows
+        }
         events = s.exec(select(ConsentEvent).order_by(ConsentEvent.id)).all()
     return rows, scopes, events
 
@@ -54,8 +60,9 @@ def test_a_new_decision_adds_a_grant_and_never_overwrites(broker):
 
 
 def test_consent_screen_names_the_service_and_groups_items(broker):
-    _, browser, login = at_login_page(broker, name="Mairie de Villebourg",
-                                      scope="openid identite_pivot cnaf_quotient_familial")
+    _, browser, login = at_login_page(
+        broker, name="Mairie de Villebourg", scope="openid identite_pivot cnaf_quotient_familial"
+    )
     page = browser.get(browser.login(login).headers["location"])
     assert "Mairie de Villebourg" in page.text
     assert "Votre identité" in page.text and "CAF" in page.text
@@ -68,8 +75,9 @@ def test_consent_screen_names_the_purpose_and_legal_basis_and_keeps_them(broker)
 
     from consent.models import ConsentEvent
 
-    client, browser, login = at_login_page(broker, name="CCAS de Villebourg",
-                                           scope="openid profile cnaf_quotient_familial")
+    _client, browser, login = at_login_page(
+        broker, name="CCAS de Villebourg", scope="openid profile cnaf_quotient_familial"
+    )
     consent_url = browser.login(login).headers["location"]
     page = browser.get(consent_url)
     assert "Tarification sociale de la cantine scolaire" in page.text

@@ -30,10 +30,17 @@ SCOPE = f"openid given_name family_name {REQUIRED} {OPTIONAL}"
 
 
 def client_with(broker, mode="recurring", name=SERVICE, **client_kwargs):
-    client = register_client(broker.state, name=name, scope=SCOPE, habilitated=False,
-                             **client_kwargs)
-    habilitate(broker.state, name, f"{REQUIRED} {OPTIONAL}", optional_scopes=OPTIONAL,
-               consent_mode=mode, consent_days=None if mode == "one_time" else 90)
+    client = register_client(
+        broker.state, name=name, scope=SCOPE, habilitated=False, **client_kwargs
+    )
+    habilitate(
+        broker.state,
+        name,
+        f"{REQUIRED} {OPTIONAL}",
+        optional_scopes=OPTIONAL,
+        consent_mode=mode,
+        consent_days=None if mode == "one_time" else 90,
+    )
     return client
 
 
@@ -49,9 +56,12 @@ def tokens(broker, client, browser=None, ticked=(OPTIONAL,), extra=None, login="
 
 
 def refresh(broker, client, refresh_token):
-    return httpx.post(f"{broker.url}/token", data={"grant_type": "refresh_token",
-                                                   "refresh_token": refresh_token},
-                      auth=(client.client_id, client.client_secret), timeout=10)
+    return httpx.post(
+        f"{broker.url}/token",
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        auth=(client.client_id, client.client_secret),
+        timeout=10,
+    )
 
 
 def userinfo(broker, token):
@@ -65,9 +75,14 @@ def grant(broker, grant_id):
 
 def events(broker, grant_id):
     with broker.state.db.reader() as s:
-        return [(e.kind, e.wording.get("reason")) for e in s.exec(
-            select(ConsentEvent).where(ConsentEvent.grant_id == grant_id)
-            .order_by(ConsentEvent.id)).all()]
+        return [
+            (e.kind, e.wording.get("reason"))
+            for e in s.exec(
+                select(ConsentEvent)
+                .where(ConsentEvent.grant_id == grant_id)
+                .order_by(ConsentEvent.id)
+            ).all()
+        ]
 
 
 def space_csrf(browser):
@@ -77,6 +92,7 @@ def space_csrf(browser):
 
 
 # -- the consent screen's choices -----------------------------------------------------------
+
 
 def test_unticked_optional_item_never_reaches_a_token(broker):
     client = client_with(broker)
@@ -101,10 +117,10 @@ def test_optional_items_start_unticked_and_are_granted_only_when_ticked(broker):
 
 
 def test_attack_consent_form_adds_an_unrequested_scope(broker):
-    client_light = register_client(broker.state, name="Autre service",
-                                   scope=f"openid {REQUIRED}", habilitated=False)
-    habilitate(broker.state, "Autre service", f"{REQUIRED} {OPTIONAL}",
-               optional_scopes=OPTIONAL)
+    client_light = register_client(
+        broker.state, name="Autre service", scope=f"openid {REQUIRED}", habilitated=False
+    )
+    habilitate(broker.state, "Autre service", f"{REQUIRED} {OPTIONAL}", optional_scopes=OPTIONAL)
     _, token = tokens(broker, client_light, ticked=[OPTIONAL, "cnaf_enfants", "email"])
     assert token["scope"].split() == ["openid", REQUIRED]
 
@@ -116,6 +132,7 @@ def test_required_items_cannot_be_unticked(broker):
 
 
 # -- durations --------------------------------------------------------------------------------
+
 
 def test_one_time_grant_is_not_remembered_and_has_no_refresh_token(broker):
     client = client_with(broker, mode="one_time")
@@ -136,8 +153,11 @@ def test_recurring_grant_is_remembered_until_its_expiry(broker):
     response = browser.authorize(AuthorizationRequest(client))
     assert "code=" in response.headers["location"]
     with broker.state.db.transaction() as s:
-        s.exec(update(ConsentGrant).where(ConsentGrant.id == record.id)
-               .values(expires_at=int(time.time()) - 1))
+        s.exec(
+            update(ConsentGrant)
+            .where(ConsentGrant.id == record.id)
+            .values(expires_at=int(time.time()) - 1)
+        )
     response = browser.authorize(AuthorizationRequest(client))
     assert response.headers["location"].endswith("/consent")
 
@@ -146,8 +166,11 @@ def test_expired_grants_end_with_an_event(broker):
     client = client_with(broker, notification_uri="http://127.0.0.1:9/events")
     _, token = tokens(broker, client)
     with broker.state.db.transaction() as s:
-        s.exec(update(ConsentGrant).where(ConsentGrant.id == token["consent_id"])
-               .values(expires_at=int(time.time()) - 1))
+        s.exec(
+            update(ConsentGrant)
+            .where(ConsentGrant.id == token["consent_id"])
+            .values(expires_at=int(time.time()) - 1)
+        )
     with broker.state.db.begin() as conn:
         assert broker.state.changes.expire_due(conn, int(time.time())) == 1
     assert grant(broker, token["consent_id"]).status == "expired"
@@ -158,7 +181,8 @@ def test_expired_grants_end_with_an_event(broker):
     assert refresh(broker, client, token["refresh_token"]).json()["error"] == "invalid_grant"
     with broker.state.db.reader() as s:
         assert [n.grant_id for n in s.exec(select(ConsentNotification)).all()] == [
-            token["consent_id"]]
+            token["consent_id"]
+        ]
 
 
 def test_withdrawing_ends_every_approval_for_the_same_purpose(broker):
@@ -179,6 +203,7 @@ def test_withdrawing_ends_every_approval_for_the_same_purpose(broker):
 
 
 # -- refresh tokens ---------------------------------------------------------------------------
+
 
 def test_refresh_tokens_rotate(broker):
     client = client_with(broker)
@@ -214,6 +239,7 @@ def test_attack_refresh_token_of_another_client(broker):
 
 # -- receipts ---------------------------------------------------------------------------------
 
+
 def test_receipt_signature_verifies_and_a_tampered_one_does_not(broker):
     client = client_with(broker)
     _, token = tokens(broker, client, ticked=[])
@@ -226,6 +252,7 @@ def test_receipt_signature_verifies_and_a_tampered_one_does_not(broker):
     header, payload, signature = receipt.split(".")
     import base64
     import json
+
     body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     body["scopes"].append(OPTIONAL)
     forged = base64.urlsafe_b64encode(json.dumps(body).encode()).rstrip(b"=").decode()
@@ -237,14 +264,16 @@ def test_receipt_signature_verifies_and_a_tampered_one_does_not(broker):
 
 # -- the citizen's space ----------------------------------------------------------------------
 
+
 def test_revoking_stops_tokens_at_once_records_an_event_and_queues_a_notification(broker):
     client = client_with(broker, notification_uri="http://127.0.0.1:9/events")
     browser, token = tokens(broker, client)
     assert userinfo(broker, token["access_token"]).status_code == 200
     csrf, page = space_csrf(browser)  # the broker session from the flow signs the citizen in
     assert token["consent_id"] in page.text
-    response = browser.post(f"/espace/accords/{token['consent_id']}/retrait",
-                            data={"csrf_token": csrf})
+    response = browser.post(
+        f"/espace/accords/{token['consent_id']}/retrait", data={"csrf_token": csrf}
+    )
     assert response.status_code == 303 and "notice=revoked" in response.headers["location"]
     assert userinfo(broker, token["access_token"]).status_code == 401
     assert refresh(broker, client, token["refresh_token"]).json()["error"] == "invalid_grant"
@@ -259,8 +288,10 @@ def test_narrowing_withdraws_an_optional_item(broker):
     client = client_with(broker)
     browser, token = tokens(broker, client)
     csrf, _ = space_csrf(browser)
-    response = browser.post(f"/espace/accords/{token['consent_id']}/elements",
-                            data={"csrf_token": csrf, "scope": [OPTIONAL]})
+    response = browser.post(
+        f"/espace/accords/{token['consent_id']}/elements",
+        data={"csrf_token": csrf, "scope": [OPTIONAL]},
+    )
     assert "notice=narrowed" in response.headers["location"]
     assert events(broker, token["consent_id"])[-1] == ("narrowed", "citizen")
     assert userinfo(broker, token["access_token"]).status_code == 401
@@ -272,8 +303,10 @@ def test_attack_narrowing_a_required_item_changes_nothing(broker):
     client = client_with(broker)
     browser, token = tokens(broker, client)
     csrf, _ = space_csrf(browser)
-    response = browser.post(f"/espace/accords/{token['consent_id']}/elements",
-                            data={"csrf_token": csrf, "scope": [REQUIRED]})
+    response = browser.post(
+        f"/espace/accords/{token['consent_id']}/elements",
+        data={"csrf_token": csrf, "scope": [REQUIRED]},
+    )
     assert "notice=unchanged" in response.headers["location"]
     assert userinfo(broker, token["access_token"]).status_code == 200
 
@@ -281,8 +314,9 @@ def test_attack_narrowing_a_required_item_changes_nothing(broker):
 def test_attack_space_form_without_its_csrf_token(broker):
     client = client_with(broker)
     browser, token = tokens(broker, client)
-    response = browser.post(f"/espace/accords/{token['consent_id']}/retrait",
-                            data={"csrf_token": "forged"})
+    response = browser.post(
+        f"/espace/accords/{token['consent_id']}/retrait", data={"csrf_token": "forged"}
+    )
     assert response.status_code == 403 and "Traceback" not in response.text
     assert grant(broker, token["consent_id"]).status == "active"
 
@@ -296,8 +330,9 @@ def test_attack_citizen_reaches_another_citizens_consent(broker):
     assert mine["consent_id"] not in page.text
     assert intruder.get(f"/espace/accords/{mine['consent_id']}/recu").status_code == 404
     assert intruder.get(f"/espace/accords/{mine['consent_id']}/recu.jws").status_code == 404
-    response = intruder.post(f"/espace/accords/{mine['consent_id']}/retrait",
-                             data={"csrf_token": csrf})
+    response = intruder.post(
+        f"/espace/accords/{mine['consent_id']}/retrait", data={"csrf_token": csrf}
+    )
     assert "notice=unchanged" in response.headers["location"]
     assert grant(broker, mine["consent_id"]).status == "active"
     exported = intruder.get("/espace/export.json").json()
@@ -371,8 +406,11 @@ def test_receipt_stays_verifiable_after_its_key_left_the_jwks(broker):
     kid = receipt and __import__("joserfc").jws.extract_compact(receipt.encode()).headers()["kid"]
     broker.state.keys.rotate()
     with broker.state.db.transaction() as s:
-        s.exec(update(SigningKey).where(SigningKey.kid == kid)
-               .values(unpublish_at=int(time.time()) - 1))
+        s.exec(
+            update(SigningKey)
+            .where(SigningKey.kid == kid)
+            .values(unpublish_at=int(time.time()) - 1)
+        )
     broker.state.keys.invalidate()
     published = httpx.get(f"{broker.url}/jwks").json()
     assert kid not in [k["kid"] for k in published["keys"]]
@@ -412,8 +450,10 @@ def test_attack_code_issued_before_a_narrowing_carries_the_withdrawn_item(broker
     request = AuthorizationRequest(client)  # remembered consent: a code at once, held back
     received = browser.sign_in(request)
     csrf, _ = space_csrf(browser)
-    browser.post(f"/espace/accords/{token['consent_id']}/elements",
-                 data={"csrf_token": csrf, "scope": [OPTIONAL]})
+    browser.post(
+        f"/espace/accords/{token['consent_id']}/elements",
+        data={"csrf_token": csrf, "scope": [OPTIONAL]},
+    )
     late = redeem(broker.url, client, received["code"], request.verifier).json()
     assert OPTIONAL not in late["scope"].split() and REQUIRED in late["scope"].split()
 
@@ -431,9 +471,15 @@ def test_attack_used_refresh_token_presented_by_another_client(broker):
 def test_a_narrower_refresh_keeps_the_refresh_tokens_scope(broker):
     client = client_with(broker)
     _, token = tokens(broker, client)
-    narrow = httpx.post(f"{broker.url}/token", data={
-        "grant_type": "refresh_token", "refresh_token": token["refresh_token"],
-        "scope": f"openid {REQUIRED}"}, auth=(client.client_id, client.client_secret)).json()
+    narrow = httpx.post(
+        f"{broker.url}/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": token["refresh_token"],
+            "scope": f"openid {REQUIRED}",
+        },
+        auth=(client.client_id, client.client_secret),
+    ).json()
     assert narrow["scope"].split() == ["openid", REQUIRED]
     wide = refresh(broker, client, narrow["refresh_token"]).json()
     assert OPTIONAL in wide["scope"].split()  # RFC 6749 §6
@@ -445,8 +491,10 @@ def test_attack_narrowing_another_citizens_consent(broker):
     intruder = Browser(broker.url)
     intruder.space_login("nom_composé", "123")
     csrf, _ = space_csrf(intruder)
-    response = intruder.post(f"/espace/accords/{mine['consent_id']}/elements",
-                             data={"csrf_token": csrf, "scope": [OPTIONAL]})
+    response = intruder.post(
+        f"/espace/accords/{mine['consent_id']}/elements",
+        data={"csrf_token": csrf, "scope": [OPTIONAL]},
+    )
     assert "notice=unchanged" in response.headers["location"]
     assert userinfo(broker, mine["access_token"]).status_code == 200
     assert events(broker, mine["consent_id"]) == [("granted", None)]
@@ -457,7 +505,10 @@ def test_no_access_token_outlives_its_consent(broker):
     request = AuthorizationRequest(client)
     received = Browser(broker.url).sign_in(request, ticked=[OPTIONAL])
     with broker.state.db.transaction() as s:  # the consent ends in 30 s, the token asks 600
-        s.exec(update(ConsentGrant).where(ConsentGrant.status == "active")
-               .values(expires_at=int(time.time()) + 30))
+        s.exec(
+            update(ConsentGrant)
+            .where(ConsentGrant.status == "active")
+            .values(expires_at=int(time.time()) + 30)
+        )
     token = redeem(broker.url, client, received["code"], request.verifier).json()
     assert 0 < token["expires_in"] <= 30

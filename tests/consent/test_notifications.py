@@ -41,10 +41,19 @@ def _b64(data: bytes) -> str:
 
 # --- the event ---------------------------------------------------------------------------
 
+
 def test_consent_event_verifies_against_the_broker_jwks(state):
-    token = consent_event(state.keys.signing_key(), ISSUER, "client-1", "pairwise-sub",
-                          "grant-1", "revoked", ["cnaf_quotient_familial"], NOW,
-                          reason="citizen")
+    token = consent_event(
+        state.keys.signing_key(),
+        ISSUER,
+        "client-1",
+        "pairwise-sub",
+        "grant-1",
+        "revoked",
+        ["cnaf_quotient_familial"],
+        NOW,
+        reason="citizen",
+    )
     header = jws.extract_compact(token.encode()).headers()
     assert header["typ"] == "secevent+jwt" and header["alg"] == "ES256"
     assert header["kid"] == state.keys.signing_key().kid
@@ -53,18 +62,24 @@ def test_consent_event_verifies_against_the_broker_jwks(state):
     assert claims["iss"] == ISSUER and claims["aud"] == "client-1"
     assert claims["sub"] == "pairwise-sub" and claims["consent_id"] == "grant-1"
     assert claims["iat"] == NOW and "exp" not in claims and len(claims["jti"]) >= 20
-    assert claims["events"] == {EVENT_REVOKED: {"scopes": ["cnaf_quotient_familial"],
-                                                "reason": "citizen"}}
+    assert claims["events"] == {
+        EVENT_REVOKED: {"scopes": ["cnaf_quotient_familial"], "reason": "citizen"}
+    }
 
 
 def test_each_kind_has_its_event_type_and_a_fresh_jti(state):
     key = state.keys.signing_key("RS256")
-    tokens = {kind: consent_event(key, ISSUER, "c", "s", "g", kind, ["a"], NOW)
-              for kind in ("revoked", "narrowed", "expired")}
+    tokens = {
+        kind: consent_event(key, ISSUER, "c", "s", "g", kind, ["a"], NOW)
+        for kind in ("revoked", "narrowed", "expired")
+    }
     keys = KeySet.import_key_set(state.keys.jwks())
     claims = {k: jwt.decode(t, keys, algorithms=["RS256"]).claims for k, t in tokens.items()}
     assert [list(c["events"]) for c in claims.values()] == [
-        [EVENT_REVOKED], [EVENT_NARROWED], [EVENT_EXPIRED]]
+        [EVENT_REVOKED],
+        [EVENT_NARROWED],
+        [EVENT_EXPIRED],
+    ]
     assert claims["expired"]["events"][EVENT_EXPIRED] == {"scopes": ["a"]}  # no reason: absent
     assert len({c["jti"] for c in claims.values()}) == 3
     with pytest.raises(ValueError):
@@ -72,8 +87,16 @@ def test_each_kind_has_its_event_type_and_a_fresh_jti(state):
 
 
 def test_a_tampered_event_does_not_verify(state):
-    token = consent_event(state.keys.signing_key(), ISSUER, "client-1", "sub-a", "grant-1",
-                          "narrowed", ["cnaf_adresse"], NOW)
+    token = consent_event(
+        state.keys.signing_key(),
+        ISSUER,
+        "client-1",
+        "sub-a",
+        "grant-1",
+        "narrowed",
+        ["cnaf_adresse"],
+        NOW,
+    )
     header, _payload, signature = token.split(".")
     claims = json.loads(jws.extract_compact(token.encode()).payload)
     claims["sub"] = "sub-b"
@@ -83,6 +106,7 @@ def test_a_tampered_event_does_not_verify(state):
 
 
 # --- a receiver on a real socket ---------------------------------------------------------
+
 
 class Receiver:
     """An ASGI app answering each POST with the next of ``statuses`` (the last one repeats)."""
@@ -113,8 +137,13 @@ class Receiver:
             await asyncio.sleep(self.delay)
         extra = [(b"location", b"/elsewhere")] if 300 <= status < 400 else []
         answer = b'{"err":"invalid_request","description":"try later"}' if status >= 400 else b""
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), *extra]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), *extra],
+            }
+        )
         await send({"type": "http.response.body", "body": answer})
 
 
@@ -132,13 +161,22 @@ def receiver_at():
 
 
 def _client_with(state, url: str | None) -> str:
-    return register_client(state, name=f"Service {time.monotonic_ns()}",
-                           notification_uri=url).client_id
+    return register_client(
+        state, name=f"Service {time.monotonic_ns()}", notification_uri=url
+    ).client_id
 
 
 def _enqueue(state, client_id: str, url: str, grant_id: str = "grant-1", now: int = NOW) -> str:
-    event = consent_event(state.keys.signing_key(), ISSUER, client_id, "sub", grant_id,
-                          "revoked", ["cnaf_quotient_familial"], now)
+    event = consent_event(
+        state.keys.signing_key(),
+        ISSUER,
+        client_id,
+        "sub",
+        grant_id,
+        "revoked",
+        ["cnaf_quotient_familial"],
+        now,
+    )
     with state.db.begin() as conn:
         enqueue(conn, client_id=client_id, url=url, grant_id=grant_id, event=event, now=now)
     return event
@@ -160,8 +198,14 @@ def _deliver(db: Database, now: int, **options) -> int:
 def test_enqueue_records_a_due_row_in_the_callers_transaction(state):
     client_id = _client_with(state, "https://service.example/events")
     with pytest.raises(RuntimeError), state.db.begin() as conn:
-        enqueue(conn, client_id=client_id, url="https://service.example/events",
-                grant_id="grant-x", event="e.v.t", now=NOW)
+        enqueue(
+            conn,
+            client_id=client_id,
+            url="https://service.example/events",
+            grant_id="grant-x",
+            event="e.v.t",
+            now=NOW,
+        )
         raise RuntimeError("the revocation failed")
     assert _rows(state.db) == []
     _enqueue(state, client_id, "https://service.example/events")
@@ -262,7 +306,8 @@ def test_only_the_registered_url_is_posted_to(state, receiver_at):
     assert _deliver(state.db, NOW) == 2
     assert receiver.received == []
     assert [(r.failed_at, r.last_error) for r in _rows(state.db)] == [
-        (NOW, "url no longer registered for the client")] * 2
+        (NOW, "url no longer registered for the client")
+    ] * 2
 
 
 def test_a_claim_is_a_compare_and_set(state):
@@ -328,6 +373,7 @@ def test_an_interrupted_last_attempt_is_given_up_once_its_lease_ran_out(state):
 
 
 # --- the loop ----------------------------------------------------------------------------
+
 
 def test_run_delivers_when_woken_survives_errors_and_stops(state, receiver_at):
     receiver = Receiver(202)

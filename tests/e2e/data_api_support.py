@@ -31,11 +31,11 @@ import httpx
 from sqlmodel import select
 
 from broker.admin.habilitations import HabilitationRequest, add_habilitation, issue_api_key
+from broker.catalogue.products import product
+from broker.catalogue.scopes import REGISTRY
 from broker.demo.accounts import DEMO_ACCOUNTS
 from broker.demo.citizens import COG_FRANCE, DemoCitizen
-from broker.catalogue.products import product
 from broker.resources.app import build_resource_state, create_resource_asgi_app
-from broker.catalogue.scopes import REGISTRY
 from broker.store.data_access_models import AccessJournal
 from tests.conftest import PROVIDER_READ_TIMEOUT, make_settings
 from tests.helpers import AuthorizationRequest, Browser, habilitate, redeem, register_client
@@ -48,6 +48,7 @@ DATA_SCOPES = frozenset(s.name for s in REGISTRY.data_scopes())
 
 
 # -- servers -----------------------------------------------------------------------------------
+
 
 @contextlib.contextmanager
 def live_broker(db_factory, var_dir: Path) -> Iterator[LiveServer]:
@@ -64,9 +65,11 @@ def live_broker(db_factory, var_dir: Path) -> Iterator[LiveServer]:
 @contextlib.contextmanager
 def live_data_api(broker: LiveServer, providers_url: str, **overrides) -> Iterator[LiveServer]:
     """The data API over a socket, on the broker's database, pointed at ``providers_url``."""
-    values: dict[str, Any] = {"providers_url": providers_url,
-                              "provider_read_timeout": PROVIDER_READ_TIMEOUT,
-                              "provider_connect_timeout": 0.5}
+    values: dict[str, Any] = {
+        "providers_url": providers_url,
+        "provider_read_timeout": PROVIDER_READ_TIMEOUT,
+        "provider_connect_timeout": 0.5,
+    }
     values.update(overrides)
     settings = broker.settings.model_copy(update=values)
     state = build_resource_state(settings)
@@ -78,6 +81,7 @@ def live_data_api(broker: LiveServer, providers_url: str, **overrides) -> Iterat
 
 
 # -- callers ---------------------------------------------------------------------------------
+
 
 def unique(prefix: str) -> str:
     return f"{prefix} {secrets.token_hex(4)}"
@@ -91,28 +95,42 @@ class Key:
     service_id: str
 
 
-def api_key(broker: LiveServer, scopes: str | list[str], *, service: str | None = None,
-            rate_limit: int | None = None) -> Key:
+def api_key(
+    broker: LiveServer,
+    scopes: str | list[str],
+    *,
+    service: str | None = None,
+    rate_limit: int | None = None,
+) -> Key:
     """A new habilitation for ``scopes`` (of a new service unless named) and one key for it."""
     [key] = api_keys(broker, [scopes], service=service, rate_limit=rate_limit)
     return key
 
 
-def api_keys(broker: LiveServer, scope_sets: list[str | list[str]], *,
-             service: str | None = None, rate_limit: int | None = None) -> list[Key]:
+def api_keys(
+    broker: LiveServer,
+    scope_sets: list[str | list[str]],
+    *,
+    service: str | None = None,
+    rate_limit: int | None = None,
+) -> list[Key]:
     """One habilitation and one key per set of scopes, all in one transaction."""
     keys = []
     with broker.state.db.transaction() as session:
         for scopes in scope_sets:
-            created = add_habilitation(session, HabilitationRequest(
-                service=service or unique("Service"),
-                scopes=scopes if isinstance(scopes, str) else " ".join(scopes),
-                purpose="Tarification sociale de la cantine scolaire",
-                legal_basis="Code de l'éducation, article L. 131-13", rate_limit=rate_limit,
-                create_service=True))
+            created = add_habilitation(
+                session,
+                HabilitationRequest(
+                    service=service or unique("Service"),
+                    scopes=scopes if isinstance(scopes, str) else " ".join(scopes),
+                    purpose="Tarification sociale de la cantine scolaire",
+                    legal_basis="Code de l'éducation, article L. 131-13",
+                    rate_limit=rate_limit,
+                    create_service=True,
+                ),
+            )
             issued = issue_api_key(session, created["id"])
-            keys.append(Key(issued["api_key"], issued["id"], created["id"],
-                            created["service_id"]))
+            keys.append(Key(issued["api_key"], issued["id"], created["id"], created["service_id"]))
     return keys
 
 
@@ -124,9 +142,16 @@ class Token:
     client_id: str
 
 
-def access_token(broker: LiveServer, login: str, scope: str, *, service: str | None = None,
-                 habilitation: str | None = None, rate_limit: int | None = None,
-                 habilitated: bool = False) -> Token:
+def access_token(
+    broker: LiveServer,
+    login: str,
+    scope: str,
+    *,
+    service: str | None = None,
+    habilitation: str | None = None,
+    rate_limit: int | None = None,
+    habilitated: bool = False,
+) -> Token:
     """A citizen's access token, through a real sign-in (login, consent, code redemption),
     for a new client of ``service`` (a new service unless named).
 
@@ -150,23 +175,35 @@ def access_token(broker: LiveServer, login: str, scope: str, *, service: str | N
     response = redeem(broker.url, client, received["code"], request.verifier)
     assert response.status_code == 200, response.text
     tokens = response.json()
-    return Token(tokens["access_token"], tokens["id_token"], tokens.get("scope", scope),
-                 client.client_id)
+    return Token(
+        tokens["access_token"], tokens["id_token"], tokens.get("scope", scope), client.client_id
+    )
 
 
 # -- calls -----------------------------------------------------------------------------------
 
-def call(api: LiveServer, path: str, credential: str | None = None, *,
-         header: str = "authorization", recipient: str | None = DINUM,
-         params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
-         **more: Any) -> httpx.Response:
+
+def call(
+    api: LiveServer,
+    path: str,
+    credential: str | None = None,
+    *,
+    header: str = "authorization",
+    recipient: str | None = DINUM,
+    params: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    **more: Any,
+) -> httpx.Response:
     """GET ``path`` with ``credential`` as ``Authorization: Bearer`` or ``X-Api-Key``.
 
     ``recipient`` is sent unless None (API-key mode requires it)."""
     headers = dict(headers or {})
     if credential is not None:
-        headers.update({"Authorization": f"Bearer {credential}"} if header == "authorization"
-                       else {"X-Api-Key": credential})
+        headers.update(
+            {"Authorization": f"Bearer {credential}"}
+            if header == "authorization"
+            else {"X-Api-Key": credential}
+        )
     query: dict[str, Any] = dict(params or {})
     query.update(more)
     if recipient is not None:
@@ -211,12 +248,14 @@ def assert_ok(response: httpx.Response) -> dict:
 
 # -- journal ---------------------------------------------------------------------------------
 
+
 def journal_row(api: LiveServer, response: httpx.Response) -> AccessJournal:
     """The one journal row of the call that gave ``response`` (found by its request id)."""
     request_id = response.headers["x-request-id"]
     with api.state.db.reader() as session:
-        rows = list(session.exec(
-            select(AccessJournal).where(AccessJournal.request_id == request_id)).all())
+        rows = list(
+            session.exec(select(AccessJournal).where(AccessJournal.request_id == request_id)).all()
+        )
     assert len(rows) == 1, f"{len(rows)} journal rows for request {request_id}"
     return rows[0]
 
@@ -226,6 +265,7 @@ def row_values(row: AccessJournal) -> dict[str, Any]:
 
 
 # -- citizens --------------------------------------------------------------------------------
+
 
 def citizen(login: str) -> DemoCitizen:
     for account in DEMO_ACCOUNTS:
@@ -240,8 +280,10 @@ def identite_params(login: str) -> dict[str, Any]:
     person = citizen(login)
     year, month, day = person.birthdate.split("-")
     params: dict[str, Any] = {
-        "nomNaissance": person.family_name, "prenoms[]": person.given_name.split(),
-        "anneeDateNaissance": year, "sexeEtatCivil": GENDERS[person.gender],
+        "nomNaissance": person.family_name,
+        "prenoms[]": person.given_name.split(),
+        "anneeDateNaissance": year,
+        "sexeEtatCivil": GENDERS[person.gender],
         "codeCogInseePaysNaissance": person.birthcountry,
     }
     if month != "00":
@@ -256,6 +298,7 @@ def identite_params(login: str) -> dict[str, Any]:
 
 
 # -- scopes and fields -----------------------------------------------------------------------
+
 
 def scopes_of(product_key: str) -> list[str]:
     """The data scopes of a product, in registry order (read from the registry directly)."""
@@ -334,8 +377,13 @@ def products_and_modes() -> set[tuple[str, str]]:
 
 # -- rate-limit windows ----------------------------------------------------------------------
 
-def in_one_window(send_all: Callable[[Any], Any], prepare: Callable[[], Any] = lambda: None,
-                  attempts: int = 4, margin: float = 0.5) -> Any:
+
+def in_one_window(
+    send_all: Callable[[Any], Any],
+    prepare: Callable[[], Any] = lambda: None,
+    attempts: int = 4,
+    margin: float = 0.5,
+) -> Any:
     """``send_all(prepare())``, started with at least ``margin`` s left in the current second
     and retried (with a new ``prepare()``) until it starts and ends within the same second:
     then all its requests fell in one window of the limiter (fixed one-second windows, read
@@ -360,6 +408,7 @@ def concurrently(send: Callable[[], httpx.Response], count: int) -> list[httpx.R
 
 # -- a counting relay in front of the simulators ---------------------------------------------
 
+
 class CountingRelay:
     """A plain HTTP relay between the data API and the simulators that counts the requests
     reaching each path: the way to see, from outside, retries and an open circuit breaker."""
@@ -379,15 +428,27 @@ class CountingRelay:
                     relay.requests.append((self.command, self.path.split("?")[0]))
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() not in ("host", "content-length", "connection")}
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() not in ("host", "content-length", "connection")
+                }
                 try:
-                    answer = httpx.request(self.command, relay.target + self.path,
-                                           headers=headers, content=body, timeout=30)
+                    answer = httpx.request(
+                        self.command,
+                        relay.target + self.path,
+                        headers=headers,
+                        content=body,
+                        timeout=30,
+                    )
                     self.send_response(answer.status_code)
                     for name, value in answer.headers.items():
-                        if name.lower() not in ("content-length", "transfer-encoding",
-                                                "connection", "content-encoding"):
+                        if name.lower() not in (
+                            "content-length",
+                            "transfer-encoding",
+                            "connection",
+                            "content-encoding",
+                        ):
                             self.send_header(name, value)
                     self.send_header("Content-Length", str(len(answer.content)))
                     self.end_headers()
@@ -395,7 +456,7 @@ class CountingRelay:
                 except OSError:
                     pass  # the data API gave up (slow scenario): nobody is listening
 
-            do_GET = do_POST = _relay
+            do_GET = do_POST = _relay  # noqa: N815 - http.server's method names
 
             def log_message(self, *args) -> None:
                 pass
@@ -404,8 +465,7 @@ class CountingRelay:
         self.server.daemon_threads = True
         self.server.block_on_close = False
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 
     def count(self, path_part: str) -> int:

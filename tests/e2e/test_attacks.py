@@ -63,8 +63,9 @@ def test_attack_code_replay(broker, caplog):
 
 def test_attack_pkce_missing(broker):
     client = register_client(broker.state)
-    request = AuthorizationRequest(client, extra={"code_challenge": None,
-                                                  "code_challenge_method": None})
+    request = AuthorizationRequest(
+        client, extra={"code_challenge": None, "code_challenge_method": None}
+    )
     response = Browser(broker.url).authorize(request)
     received = query(response.headers["location"])
     assert received["error"] == "invalid_request" and "PKCE" in received["error_description"]
@@ -87,7 +88,7 @@ def test_attack_pkce_method_omitted_means_plain(broker):
 
 
 def test_attack_pkce_wrong_verifier(broker):
-    client, request, received = signed_in(broker)
+    client, _request, received = signed_in(broker)
     response = redeem(broker.url, client, received["code"], "x" * 64)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
@@ -104,16 +105,22 @@ def test_attack_verifier_without_challenge(broker):
     """RFC 9700 §4.8.2: a code_verifier for a code issued without a challenge is refused."""
     client, request, received = signed_in(broker)
     with broker.state.db.transaction() as s:
-        s.exec(update(AuthorizationCode)
-               .where(AuthorizationCode.code_digest == digest(received["code"]))
-               .values(code_challenge=None, code_challenge_method=None))
+        s.exec(
+            update(AuthorizationCode)
+            .where(AuthorizationCode.code_digest == digest(received["code"]))
+            .values(code_challenge=None, code_challenge_method=None)
+        )
     response = redeem(broker.url, client, received["code"], request.verifier)
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
 
 
 def test_attack_redirect_uri_mismatch(broker):
     client = register_client(broker.state)
-    for evil in ("https://evil.example/cb", client.redirect_uri + "/", client.redirect_uri + "?x=1"):
+    for evil in (
+        "https://evil.example/cb",
+        client.redirect_uri + "/",
+        client.redirect_uri + "?x=1",
+    ):
         request = AuthorizationRequest(client, extra={"redirect_uri": evil})
         assert_error_page(Browser(broker.url).authorize(request))
 
@@ -126,8 +133,13 @@ def test_attack_redirect_uri_missing(broker):
 
 def test_attack_redirect_uri_changed_at_token(broker):
     client, request, received = signed_in(broker)
-    response = redeem(broker.url, client, received["code"], request.verifier,
-                      redirect_uri="http://127.0.0.1:9/other")
+    response = redeem(
+        broker.url,
+        client,
+        received["code"],
+        request.verifier,
+        redirect_uri="http://127.0.0.1:9/other",
+    )
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
 
@@ -157,18 +169,21 @@ def test_attack_consent_csrf(broker):
 
 def test_attack_login_csrf(broker):
     _, browser, login = at_login_page(broker)
-    response = browser.post(login, data={"csrf_token": "forged", "login": "test",
-                                         "password": "123"})
+    response = browser.post(
+        login, data={"csrf_token": "forged", "login": "test", "password": "123"}
+    )
     assert_error_page(response, 403)
 
 
 def test_attack_interaction_replay(broker):
     _, browser, login = at_login_page(broker)
     login_token = browser.csrf(browser.get(login))
-    consent_url = browser.post(login, data={"csrf_token": login_token, "login": "test",
-                                            "password": "123"}).headers["location"]
-    replayed_login = browser.post(login, data={"csrf_token": login_token, "login": "test",
-                                               "password": "123"})
+    consent_url = browser.post(
+        login, data={"csrf_token": login_token, "login": "test", "password": "123"}
+    ).headers["location"]
+    replayed_login = browser.post(
+        login, data={"csrf_token": login_token, "login": "test", "password": "123"}
+    )
     assert_error_page(replayed_login, 409)
     consent_token = browser.csrf(browser.get(consent_url))
     first = browser.post(consent_url, data={"csrf_token": consent_token, "decision": "approve"})
@@ -196,15 +211,17 @@ def test_attack_expired_interaction(broker):
 def test_attack_expired_code(broker):
     client, request, received = signed_in(broker)
     with broker.state.db.transaction() as s:
-        s.exec(update(AuthorizationCode)
-               .where(AuthorizationCode.code_digest == digest(received["code"]))
-               .values(expires_at=int(time.time()) - 1))
+        s.exec(
+            update(AuthorizationCode)
+            .where(AuthorizationCode.code_digest == digest(received["code"]))
+            .values(expires_at=int(time.time()) - 1)
+        )
     response = redeem(broker.url, client, received["code"], request.verifier)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
 
 def test_code_lives_sixty_seconds(broker):
-    client, request, received = signed_in(broker)
+    _client, _request, received = signed_in(broker)
     with broker.state.db.reader() as s:
         code = s.get(AuthorizationCode, digest(received["code"]))
     assert code.expires_at - code.created_at == 60
@@ -213,26 +230,45 @@ def test_code_lives_sixty_seconds(broker):
 
 def test_attack_wrong_client_credentials(broker):
     client, request, received = signed_in(broker)
-    response = httpx.post(f"{broker.url}/token", data={
-        "grant_type": "authorization_code", "code": received["code"],
-        "redirect_uri": client.redirect_uri, "code_verifier": request.verifier},
-        auth=(client.client_id, "wrong-secret"))
+    response = httpx.post(
+        f"{broker.url}/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": received["code"],
+            "redirect_uri": client.redirect_uri,
+            "code_verifier": request.verifier,
+        },
+        auth=(client.client_id, "wrong-secret"),
+    )
     assert response.status_code == 401 and response.json()["error"] == "invalid_client"
-    no_auth = httpx.post(f"{broker.url}/token", data={
-        "grant_type": "authorization_code", "code": received["code"],
-        "redirect_uri": client.redirect_uri, "code_verifier": request.verifier,
-        "client_id": client.client_id})
+    no_auth = httpx.post(
+        f"{broker.url}/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": received["code"],
+            "redirect_uri": client.redirect_uri,
+            "code_verifier": request.verifier,
+            "client_id": client.client_id,
+        },
+    )
     assert no_auth.status_code in (400, 401) and no_auth.json()["error"] == "invalid_client"
     # A secret-based client cannot switch to another method (client_secret_post here).
-    post = httpx.post(f"{broker.url}/token", data={
-        "grant_type": "authorization_code", "code": received["code"],
-        "redirect_uri": client.redirect_uri, "code_verifier": request.verifier,
-        "client_id": client.client_id, "client_secret": client.client_secret})
+    post = httpx.post(
+        f"{broker.url}/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": received["code"],
+            "redirect_uri": client.redirect_uri,
+            "code_verifier": request.verifier,
+            "client_id": client.client_id,
+            "client_secret": client.client_secret,
+        },
+    )
     assert post.json()["error"] == "invalid_client"
 
 
 def test_attack_code_redeemed_by_another_client(broker):
-    victim, request, received = signed_in(broker)
+    _victim, request, received = signed_in(broker)
     thief = register_client(broker.state, name="Autre service")
     response = redeem(broker.url, thief, received["code"], request.verifier)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
@@ -248,10 +284,13 @@ def _claims_of(token: str) -> dict:
 
 def test_attack_alg_none_token_at_userinfo(broker):
     client, request, received = signed_in(broker)
-    claims = _claims_of(redeem(broker.url, client, received["code"],
-                               request.verifier).json()["access_token"])
+    claims = _claims_of(
+        redeem(broker.url, client, received["code"], request.verifier).json()["access_token"]
+    )
+
     def segment(d):
         return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+
     unsigned = f"{segment({'alg': 'none', 'typ': 'at+jwt'})}.{segment(claims)}."
     response = userinfo(broker.url, unsigned)
     assert response.status_code == 401 and response.json()["error"] == "invalid_token"
@@ -272,8 +311,9 @@ def test_attack_hs256_keyed_with_public_key_at_userinfo(broker):
 
 def test_attack_token_signed_by_foreign_key_at_userinfo(broker):
     client, request, received = signed_in(broker)
-    claims = _claims_of(redeem(broker.url, client, received["code"],
-                               request.verifier).json()["access_token"])
+    claims = _claims_of(
+        redeem(broker.url, client, received["code"], request.verifier).json()["access_token"]
+    )
     kid = httpx.get(f"{broker.url}/jwks").json()["keys"][0]["kid"]
     foreign = ECKey.generate_key("P-256", private=True)
     forged = _forge({"alg": "ES256", "typ": "at+jwt", "kid": kid}, claims, foreign)
@@ -297,19 +337,36 @@ def test_revoked_access_token_refused_at_once(broker):
 
 def test_attack_private_key_jwt_assertion_replay(broker):
     key = ECKey.generate_key("P-256", parameters={"kid": "k1"}, private=True)
-    client = register_client(broker.state, auth_method="private_key_jwt",
-                             jwks={"keys": [key.as_dict(private=False)]})
+    client = register_client(
+        broker.state, auth_method="private_key_jwt", jwks={"keys": [key.as_dict(private=False)]}
+    )
     now = int(time.time())
-    assertion = jwt.encode({"alg": "ES256", "kid": "k1"}, {
-        "iss": client.client_id, "sub": client.client_id, "aud": f"{broker.url}/token",
-        "jti": "once", "iat": now, "exp": now + 60}, key, algorithms=["ES256"])
+    assertion = jwt.encode(
+        {"alg": "ES256", "kid": "k1"},
+        {
+            "iss": client.client_id,
+            "sub": client.client_id,
+            "aud": f"{broker.url}/token",
+            "jti": "once",
+            "iat": now,
+            "exp": now + 60,
+        },
+        key,
+        algorithms=["ES256"],
+    )
 
     def redeem_with_assertion(code, verifier):
-        return httpx.post(f"{broker.url}/token", data={
-            "grant_type": "authorization_code", "code": code,
-            "redirect_uri": client.redirect_uri, "code_verifier": verifier,
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": assertion})
+        return httpx.post(
+            f"{broker.url}/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": client.redirect_uri,
+                "code_verifier": verifier,
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": assertion,
+            },
+        )
 
     first_request = AuthorizationRequest(client)
     first = Browser(broker.url).sign_in(first_request)
@@ -322,30 +379,49 @@ def test_attack_private_key_jwt_assertion_replay(broker):
 
 def test_attack_private_key_jwt_signed_with_hs256(broker):
     key = ECKey.generate_key("P-256", parameters={"kid": "k1"}, private=True)
-    client = register_client(broker.state, auth_method="private_key_jwt",
-                             jwks={"keys": [key.as_dict(private=False)]})
+    client = register_client(
+        broker.state, auth_method="private_key_jwt", jwks={"keys": [key.as_dict(private=False)]}
+    )
     request = AuthorizationRequest(client)
     received = Browser(broker.url).sign_in(request)
     public = OctKey.import_key(json.dumps(key.as_dict(private=False)).encode())
     now = int(time.time())
-    forged = jwt.encode({"alg": "HS256", "kid": "k1"}, {
-        "iss": client.client_id, "sub": client.client_id, "aud": f"{broker.url}/token",
-        "jti": "j", "iat": now, "exp": now + 60}, public, algorithms=["HS256"])
-    response = httpx.post(f"{broker.url}/token", data={
-        "grant_type": "authorization_code", "code": received["code"],
-        "redirect_uri": client.redirect_uri, "code_verifier": request.verifier,
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        "client_assertion": forged})
+    forged = jwt.encode(
+        {"alg": "HS256", "kid": "k1"},
+        {
+            "iss": client.client_id,
+            "sub": client.client_id,
+            "aud": f"{broker.url}/token",
+            "jti": "j",
+            "iat": now,
+            "exp": now + 60,
+        },
+        public,
+        algorithms=["HS256"],
+    )
+    response = httpx.post(
+        f"{broker.url}/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": received["code"],
+            "redirect_uri": client.redirect_uri,
+            "code_verifier": request.verifier,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": forged,
+        },
+    )
     assert response.json()["error"] == "invalid_client"
 
 
 def test_attack_code_without_challenge_and_without_verifier(broker):
     """Defence in depth: a code that somehow lacks a challenge is not redeemable at all."""
-    client, request, received = signed_in(broker)
+    client, _request, received = signed_in(broker)
     with broker.state.db.transaction() as s:
-        s.exec(update(AuthorizationCode)
-               .where(AuthorizationCode.code_digest == digest(received["code"]))
-               .values(code_challenge=None, code_challenge_method=None))
+        s.exec(
+            update(AuthorizationCode)
+            .where(AuthorizationCode.code_digest == digest(received["code"]))
+            .values(code_challenge=None, code_challenge_method=None)
+        )
     response = redeem(broker.url, client, received["code"], None)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
@@ -359,11 +435,15 @@ def test_redirect_uri_removed_while_the_citizen_decides(broker):
     consent_url = browser.login(login).headers["location"]
     page = browser.get(consent_url)
     with broker.state.db.transaction() as s:
-        s.exec(update(OAuthClient).where(OAuthClient.client_id == client.client_id)
-               .values(redirect_uris=["http://127.0.0.1:9/elsewhere"]))
+        s.exec(
+            update(OAuthClient)
+            .where(OAuthClient.client_id == client.client_id)
+            .values(redirect_uris=["http://127.0.0.1:9/elsewhere"])
+        )
     broker.state.context.clients.invalidate()
-    response = browser.post(consent_url, data={"csrf_token": browser.csrf(page),
-                                               "decision": "approve"})
+    response = browser.post(
+        consent_url, data={"csrf_token": browser.csrf(page), "decision": "approve"}
+    )
     assert_error_page(response, 404)
     with broker.state.db.reader() as s:
         assert s.exec(select(ConsentGrant)).all() == [], "nothing is half-written"

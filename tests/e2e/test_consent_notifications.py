@@ -24,8 +24,8 @@ from broker.demo.seed import (
     seed_demo_habilitation,
     seed_demo_service,
 )
-from consent.notifications import EVENT_REVOKED, consent_event
 from consent.models import ConsentGrant
+from consent.notifications import EVENT_REVOKED, consent_event
 from tests.helpers import Browser
 from tests.servers import bound_socket, serve_app
 
@@ -41,15 +41,20 @@ def demo_service(broker, data_api_url: str = ""):
     with broker.state.db.transaction() as session:
         seed_demo_service(session, var_dir, url)
         seed_demo_habilitation(session)
-    rp = RelyingParty(issuer=broker.url, client_id=DEMO_CLIENT_ID,
-                      private_key=demo_service_key(var_dir), base_url=url,
-                      data_api_url=data_api_url)
+    rp = RelyingParty(
+        issuer=broker.url,
+        client_id=DEMO_CLIENT_ID,
+        private_key=demo_service_key(var_dir),
+        base_url=url,
+        data_api_url=data_api_url,
+    )
     with serve_app(create_service_app(rp), sock):
         yield url, rp
 
 
-def sign_in(service_url: str, broker_url: str, ticked: list[str] | None = None,
-            login: str = "test") -> httpx.Client:
+def sign_in(
+    service_url: str, broker_url: str, ticked: list[str] | None = None, login: str = "test"
+) -> httpx.Client:
     """The citizen's browser after signing in to the service (its session cookie kept)."""
     browser = Browser(broker_url)
     start = httpx.get(f"{service_url}/login")
@@ -64,15 +69,23 @@ def sign_in(service_url: str, broker_url: str, ticked: list[str] | None = None,
 
 
 def post_event(url: str, token: str, media_type: str = SET_TYPE) -> httpx.Response:
-    return httpx.post(url + NOTIFICATION_PATH, content=token,
-                      headers={"Content-Type": media_type}, timeout=10)
+    return httpx.post(
+        url + NOTIFICATION_PATH, content=token, headers={"Content-Type": media_type}, timeout=10
+    )
 
 
 def event(broker, key=None, **overrides) -> str:
-    values = {"signing_key": key or broker.state.keys.signing_key(), "issuer": broker.url,
-              "client_id": DEMO_CLIENT_ID, "sub": "sub-of-angela", "grant_id": "grant-1",
-              "kind": "revoked", "scopes": ["cnaf_quotient_familial"],
-              "now": int(time.time()), "reason": "citizen"}
+    values = {
+        "signing_key": key or broker.state.keys.signing_key(),
+        "issuer": broker.url,
+        "client_id": DEMO_CLIENT_ID,
+        "sub": "sub-of-angela",
+        "grant_id": "grant-1",
+        "kind": "revoked",
+        "scopes": ["cnaf_quotient_familial"],
+        "now": int(time.time()),
+        "reason": "citizen",
+    }
     values.update(overrides)
     return consent_event(**values)
 
@@ -87,12 +100,19 @@ def test_the_demo_receiver_accepts_a_valid_event_once(broker):
     assert recorded["scopes"] == ["cnaf_quotient_familial"] and recorded["reason"] == "citizen"
 
 
-@pytest.mark.parametrize("forgery, err", [
-    ("foreign_key", "invalid_key"), ("tampered", "invalid_key"),
-    ("other_audience", "invalid_audience"), ("other_issuer", "invalid_issuer"),
-    ("typ_jwt", "invalid_request"), ("not_a_consent_event", "invalid_request"),
-    ("media_type", "invalid_request"), ("garbage", "invalid_request"),
-])
+@pytest.mark.parametrize(
+    "forgery, err",
+    [
+        ("foreign_key", "invalid_key"),
+        ("tampered", "invalid_key"),
+        ("other_audience", "invalid_audience"),
+        ("other_issuer", "invalid_issuer"),
+        ("typ_jwt", "invalid_request"),
+        ("not_a_consent_event", "invalid_request"),
+        ("media_type", "invalid_request"),
+        ("garbage", "invalid_request"),
+    ],
+)
 def test_the_demo_receiver_rejects_a_forged_event(broker, forgery, err):
     real = broker.state.keys.signing_key()
     media_type, now = SET_TYPE, int(time.time())
@@ -107,13 +127,33 @@ def test_the_demo_receiver_rejects_a_forged_event(broker, forgery, err):
     elif forgery == "other_issuer":
         token = event(broker, issuer="https://impostor.example")
     elif forgery == "typ_jwt":
-        token = jwt.encode({"alg": "ES256", "kid": real.kid}, {
-            "iss": broker.url, "aud": DEMO_CLIENT_ID, "iat": now, "jti": "j", "sub": "s",
-            "events": {EVENT_REVOKED: {"scopes": []}}}, real, algorithms=["ES256"])
+        token = jwt.encode(
+            {"alg": "ES256", "kid": real.kid},
+            {
+                "iss": broker.url,
+                "aud": DEMO_CLIENT_ID,
+                "iat": now,
+                "jti": "j",
+                "sub": "s",
+                "events": {EVENT_REVOKED: {"scopes": []}},
+            },
+            real,
+            algorithms=["ES256"],
+        )
     elif forgery == "not_a_consent_event":
-        token = jwt.encode({"alg": "ES256", "kid": real.kid, "typ": "secevent+jwt"}, {
-            "iss": broker.url, "aud": DEMO_CLIENT_ID, "iat": now, "jti": "j", "sub": "s",
-            "events": {"https://example.com/other": {}}}, real, algorithms=["ES256"])
+        token = jwt.encode(
+            {"alg": "ES256", "kid": real.kid, "typ": "secevent+jwt"},
+            {
+                "iss": broker.url,
+                "aud": DEMO_CLIENT_ID,
+                "iat": now,
+                "jti": "j",
+                "sub": "s",
+                "events": {"https://example.com/other": {}},
+            },
+            real,
+            algorithms=["ES256"],
+        )
     elif forgery == "media_type":
         token, media_type = event(broker), "application/jwt"
     else:
@@ -129,17 +169,25 @@ def test_the_demo_receiver_rejects_a_forged_event(broker, forgery, err):
 def _grant_of_demo_client(broker) -> str:
     with broker.state.db.connect() as conn:
         table = ConsentGrant.__table__
-        return conn.execute(select(table.c.id).where(
-            table.c.client_id == DEMO_CLIENT_ID, table.c.status == "active")
-            .order_by(table.c.created_at.desc())).scalars().first()
+        return (
+            conn.execute(
+                select(table.c.id)
+                .where(table.c.client_id == DEMO_CLIENT_ID, table.c.status == "active")
+                .order_by(table.c.created_at.desc())
+            )
+            .scalars()
+            .first()
+        )
 
 
 def test_the_page_shows_exactly_the_granted_items(broker, data_api):
     with demo_service(broker, data_api.url) as (url, _rp):
-        everything = sign_in(url, broker.url,
-                             ticked=["cnaf_allocataires", "cnaf_adresse"]).page.text
-        only_one = sign_in(url, broker.url, ticked=["cnaf_allocataires"],
-                           login="beneficiaire_rsa").page.text
+        everything = sign_in(
+            url, broker.url, ticked=["cnaf_allocataires", "cnaf_adresse"]
+        ).page.text
+        only_one = sign_in(
+            url, broker.url, ticked=["cnaf_allocataires"], login="beneficiaire_rsa"
+        ).page.text
     for scope in ("cnaf_quotient_familial", "cnaf_allocataires", "cnaf_adresse"):
         assert f'data-scope="{scope}"' in everything
     assert 'data-scope="cnaf_quotient_familial"' in only_one
@@ -158,8 +206,7 @@ def test_a_revocation_reaches_the_service_which_then_gets_no_data(broker, data_a
 
         changes = broker.state.changes
         with broker.state.db.begin() as conn:
-            changes.revoke(conn, _grant_of_demo_client(broker), int(time.time()),
-                           reason="citizen")
+            changes.revoke(conn, _grant_of_demo_client(broker), int(time.time()), reason="citizen")
         changes.on_enqueued()  # the dispatcher, woken from this thread
         deadline = time.monotonic() + 10
         while not rp.events and time.monotonic() < deadline:
@@ -178,14 +225,22 @@ def test_a_revocation_reaches_the_service_which_then_gets_no_data(broker, data_a
 
 FULL_DATA = {
     "quotient_familial": {"fournisseur": "CNAF", "valeur": 640, "annee": 2026, "mois": 10},
-    "allocataires": [{"nom_naissance": "DUBOIS", "nom_usage": None, "prenoms": "Angela",
-                      "date_naissance": "1962-08-24", "sexe": "F"}],
+    "allocataires": [
+        {
+            "nom_naissance": "DUBOIS",
+            "nom_usage": None,
+            "prenoms": "Angela",
+            "date_naissance": "1962-08-24",
+            "sexe": "F",
+        }
+    ],
     "adresse": {"destinataire": "MADAME DUBOIS ANGELA", "code_postal_ville": "75002 PARIS"},
 }
 
 
 def stand_in_data_api(answers: list[tuple[int, dict]]):
     """Answers each call with the next (status, body); the last one repeats."""
+
     @get("/v3/dss/quotient_familial/france_connect")
     async def quotient() -> Response:
         status, body = answers.pop(0) if len(answers) > 1 else answers[0]
@@ -199,11 +254,20 @@ def page_for(granted: set[str], answers: list[tuple[int, dict]]) -> list[httpx.R
     from tests.servers import start_asgi
 
     with start_asgi(stand_in_data_api(answers)) as data_api_url:
-        rp = RelyingParty(issuer="http://127.0.0.1:9", client_id=DEMO_CLIENT_ID,
-                          private_key=ECKey.generate_key("P-256"), base_url="http://x",
-                          data_api_url=data_api_url)
-        rp.sessions["s"] = {"claims": {"sub": "sub-1", "given_name": "Angela"}, "acr": "eidas2",
-                            "at": int(time.time()), "access_token": "at", "granted": granted}
+        rp = RelyingParty(
+            issuer="http://127.0.0.1:9",
+            client_id=DEMO_CLIENT_ID,
+            private_key=ECKey.generate_key("P-256"),
+            base_url="http://x",
+            data_api_url=data_api_url,
+        )
+        rp.sessions["s"] = {
+            "claims": {"sub": "sub-1", "given_name": "Angela"},
+            "acr": "eidas2",
+            "at": int(time.time()),
+            "access_token": "at",
+            "granted": granted,
+        }
         with contextlib.ExitStack() as stack:
             url = stack.enter_context(start_asgi(create_service_app(rp)))
             cookies = {"cantine_session": "s"}
@@ -211,8 +275,9 @@ def page_for(granted: set[str], answers: list[tuple[int, dict]]) -> list[httpx.R
 
 
 def test_an_unticked_item_is_not_shown_even_if_the_data_api_sent_it():
-    [page, _] = page_for({"cnaf_quotient_familial", "cnaf_allocataires"},
-                         [(200, {"data": FULL_DATA})])
+    [page, _] = page_for(
+        {"cnaf_quotient_familial", "cnaf_allocataires"}, [(200, {"data": FULL_DATA})]
+    )
     assert 'data-scope="cnaf_quotient_familial"' in page.text
     assert 'data-scope="cnaf_allocataires"' in page.text and "Angela DUBOIS" in page.text
     assert "né(e) le 24/08/1962" in page.text
@@ -222,8 +287,9 @@ def test_an_unticked_item_is_not_shown_even_if_the_data_api_sent_it():
 
 def test_a_refusal_of_the_data_api_is_shown_with_its_code():
     refusal = {"errors": [{"code": "00101", "title": "Jeton révoqué", "detail": "révoqué"}]}
-    [first, second] = page_for({"cnaf_quotient_familial"},
-                               [(200, {"data": FULL_DATA}), (401, refusal)])
+    [first, second] = page_for(
+        {"cnaf_quotient_familial"}, [(200, {"data": FULL_DATA}), (401, refusal)]
+    )
     assert "data-refused" not in first.text and "data-quotient>640<" in first.text
     assert 'data-refused="00101"' in second.text and "Jeton révoqué" in second.text
     assert "data-quotient" not in second.text and "data-no-quotient" in second.text

@@ -52,8 +52,12 @@ def test_france_connect_mode_serves_only_the_consented_fields(broker, data_api):
 
     [row] = journal(data_api)
     sub = jwt.decode(tokens["id_token"], broker.state.keys.verification_keys()).claims["sub"]
-    assert (row.outcome, row.status, row.credential, row.mode) == ("ok", 200, "access_token",
-                                                                   "france_connect")
+    assert (row.outcome, row.status, row.credential, row.mode) == (
+        "ok",
+        200,
+        "access_token",
+        "france_connect",
+    )
     assert row.subject == sub and row.identity_digest and row.service_id
     assert row.scopes == ["cnaf_enfants", "cnaf_quotient_familial"]
     assert row.request_id == response.headers["x-request-id"]
@@ -101,16 +105,18 @@ def test_attack_token_used_in_api_key_mode_and_unknown_routes(broker, data_api):
     _, _, _, tokens = token_for(broker)
     identite = "/v3/dss/quotient_familial/identite"
     assert_error(get(data_api, identite, tokens["access_token"]), 403, "00100")
-    assert_error(get(data_api, "/v3/dss/quotient_familial/ine", tokens["access_token"]), 404,
-                 "00404")
+    assert_error(
+        get(data_api, "/v3/dss/quotient_familial/ine", tokens["access_token"]), 404, "00404"
+    )
     assert_error(get(data_api, "/v3/nope/nothing/france_connect"), 404, "00404")
     assert_error(get(data_api, "/nothing-here"), 404, "00404")
 
 
 def test_france_connect_mode_refuses_identity_parameters(broker, data_api):
     _, _, _, tokens = token_for(broker)
-    error = assert_error(get(data_api, QF, tokens["access_token"], nomNaissance="MARTIN"),
-                         422, "00201")
+    error = assert_error(
+        get(data_api, QF, tokens["access_token"], nomNaissance="MARTIN"), 422, "00201"
+    )
     assert error["source"] == {"parameter": "nomNaissance"}
 
 
@@ -146,8 +152,10 @@ def test_cache_serves_by_identity_encrypted_and_bypassable(broker, data_api_fact
     two = get(data_api, QF, second["access_token"])
     assert two.headers["x-response-cached"] == "true"
     assert set(two.json()["data"]) == {"quotient_familial"}
-    bypass = httpx.get(data_api.url + QF, headers={"Authorization": f"Bearer {first['access_token']}",
-                                                   "Cache-Control": "no-cache"})
+    bypass = httpx.get(
+        data_api.url + QF,
+        headers={"Authorization": f"Bearer {first['access_token']}", "Cache-Control": "no-cache"},
+    )
     assert bypass.status_code == 200 and bypass.headers["x-response-cached"] == "false"
     assert [r.cached for r in journal(data_api)] == [False, True, False]
     # Nothing in the store is readable: no name, no value in clear.
@@ -190,8 +198,12 @@ def test_attack_token_stays_bound_to_the_purpose_consented_to(broker, data_api):
 
     _, _, _, tokens = token_for(broker)
     assert get(data_api, QF, tokens["access_token"]).status_code == 200
-    second = habilitate(broker.state, "CCAS", "cnaf_quotient_familial cnaf_enfants",
-                        purpose="Enquête statistique sur les familles")
+    second = habilitate(
+        broker.state,
+        "CCAS",
+        "cnaf_quotient_familial cnaf_enfants",
+        purpose="Enquête statistique sur les familles",
+    )
     with broker.state.db.transaction() as s:
         for habilitation in s.exec(select(Habilitation)).all():
             if habilitation.id != second["id"]:
@@ -209,8 +221,12 @@ def test_attack_remembered_consent_does_not_carry_over_to_another_purpose(broker
     browser.sign_in(AuthorizationRequest(client), login="nom_composé")
     again = browser.authorize(AuthorizationRequest(client))
     assert "/consent" not in again.headers["location"]  # remembered: straight back with a code
-    second = habilitate(broker.state, "CCAS", "cnaf_quotient_familial cnaf_enfants",
-                        purpose="Enquête statistique sur les familles")
+    second = habilitate(
+        broker.state,
+        "CCAS",
+        "cnaf_quotient_familial cnaf_enfants",
+        purpose="Enquête statistique sur les familles",
+    )
     with broker.state.db.transaction() as s:
         for habilitation in s.exec(select(Habilitation)).all():
             if habilitation.id != second["id"]:

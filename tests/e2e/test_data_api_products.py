@@ -60,8 +60,9 @@ def api(shared_broker, simulators):
 @pytest.fixture(scope="module")
 def every_scope_key(shared_broker):
     """One API key whose habilitation covers every data scope of the registry."""
-    return api_key(shared_broker, [s.name for s in REGISTRY.data_scopes()],
-                   rate_limit=MAX_RATE_LIMIT)  # limits are tested in test_data_api_rate_limits
+    return api_key(
+        shared_broker, [s.name for s in REGISTRY.data_scopes()], rate_limit=MAX_RATE_LIMIT
+    )  # limits are tested in test_data_api_rate_limits
 
 
 @dataclass(frozen=True)
@@ -81,87 +82,232 @@ class Case:
 
 CASES = (
     # -- france_connect mode: a sign-in as the login -------------------------------------------
-    Case(QF, "france_connect", "nom_composé", {
-        "quotient_familial.valeur": 635, "quotient_familial.fournisseur": "CNAF",
-        "quotient_familial.annee": 2026, "quotient_familial.mois": 10,
-        "allocataires.1.prenoms": "Paul", "enfants.1.prenoms": "Zoé Marie",
-        "enfants.2.date_naissance": "2022-06-20",
-        "adresse.code_postal_ville": "13002 MARSEILLE"}, counts={"enfants": 3,
-                                                                 "allocataires": 2}),
-    Case("dss/revenu_solidarite_active", "france_connect", "beneficiaire_rsa", {
-        "est_beneficiaire": True, "date_debut_droit": "2025-04-01", "avec_majoration": False}),
-    Case("dss/prime_activite", "france_connect", "naissance_La_Réunion", {
-        "est_beneficiaire": True, "date_debut_droit": None}),
-    Case("dss/allocation_adulte_handicape", "france_connect", "beneficiaire_rsa", {
-        "est_beneficiaire": False, "date_debut_droit": None}),
-    Case("dss/allocation_soutien_familial", "france_connect", "test", {
-        "est_beneficiaire": False, "date_debut_droit": None}),
-    Case("dss/complementaire_sante_solidaire", "france_connect", "beneficiaire_rsa", {
-        "est_beneficiaire": True, "avec_participation": False}),
-    Case("cnous/etudiant_boursier", "france_connect", "etudiant_boursier", {
-        "est_boursier": True, "echelon_bourse.echelon": "5",
-        "echelon_bourse.echelon_bourse_regionale_provisoire": False,
-        "periode_versement_bourse.date_rentree": "2026-09-01",
-        "periode_versement_bourse.duree": 10, "etablissement_etudes.nom_commune": "Lyon",
-        "email": "ines.lambert-demo@yopmail.com"}, absent=("identite",)),
-    Case("mesri/statut_etudiant", "france_connect", "etudiant_boursier", {
-        "admissions.0.date_debut": "2026-09-01", "admissions.0.date_fin": "2027-08-31",
-        "admissions.0.est_inscrit": True, "admissions.0.regime_formation.code": "RF1",
-        "admissions.0.etablissement_etudes.uai": "0691774D"}, absent=("identite",),
-        counts={"admissions": 1}),
-    Case(DGFIP, "france_connect", "test", {
-        "rfr": 30600, "nbPart": 1.0, "sitFam": "C", "pac.nbPac": 0, "pariso": False,
-        "nmNaiDec1": "DUBOIS", "prnmDec1": "Angela Claire Louise",
-        "dateNaisDec1": "1962-08-24", "nmNaiDec2": None}),
+    Case(
+        QF,
+        "france_connect",
+        "nom_composé",
+        {
+            "quotient_familial.valeur": 635,
+            "quotient_familial.fournisseur": "CNAF",
+            "quotient_familial.annee": 2026,
+            "quotient_familial.mois": 10,
+            "allocataires.1.prenoms": "Paul",
+            "enfants.1.prenoms": "Zoé Marie",
+            "enfants.2.date_naissance": "2022-06-20",
+            "adresse.code_postal_ville": "13002 MARSEILLE",
+        },
+        counts={"enfants": 3, "allocataires": 2},
+    ),
+    Case(
+        "dss/revenu_solidarite_active",
+        "france_connect",
+        "beneficiaire_rsa",
+        {"est_beneficiaire": True, "date_debut_droit": "2025-04-01", "avec_majoration": False},
+    ),
+    Case(
+        "dss/prime_activite",
+        "france_connect",
+        "naissance_La_Réunion",
+        {"est_beneficiaire": True, "date_debut_droit": None},
+    ),
+    Case(
+        "dss/allocation_adulte_handicape",
+        "france_connect",
+        "beneficiaire_rsa",
+        {"est_beneficiaire": False, "date_debut_droit": None},
+    ),
+    Case(
+        "dss/allocation_soutien_familial",
+        "france_connect",
+        "test",
+        {"est_beneficiaire": False, "date_debut_droit": None},
+    ),
+    Case(
+        "dss/complementaire_sante_solidaire",
+        "france_connect",
+        "beneficiaire_rsa",
+        {"est_beneficiaire": True, "avec_participation": False},
+    ),
+    Case(
+        "cnous/etudiant_boursier",
+        "france_connect",
+        "etudiant_boursier",
+        {
+            "est_boursier": True,
+            "echelon_bourse.echelon": "5",
+            "echelon_bourse.echelon_bourse_regionale_provisoire": False,
+            "periode_versement_bourse.date_rentree": "2026-09-01",
+            "periode_versement_bourse.duree": 10,
+            "etablissement_etudes.nom_commune": "Lyon",
+            "email": "ines.lambert-demo@yopmail.com",
+        },
+        absent=("identite",),
+    ),
+    Case(
+        "mesri/statut_etudiant",
+        "france_connect",
+        "etudiant_boursier",
+        {
+            "admissions.0.date_debut": "2026-09-01",
+            "admissions.0.date_fin": "2027-08-31",
+            "admissions.0.est_inscrit": True,
+            "admissions.0.regime_formation.code": "RF1",
+            "admissions.0.etablissement_etudes.uai": "0691774D",
+        },
+        absent=("identite",),
+        counts={"admissions": 1},
+    ),
+    Case(
+        DGFIP,
+        "france_connect",
+        "test",
+        {
+            "rfr": 30600,
+            "nbPart": 1.0,
+            "sitFam": "C",
+            "pac.nbPac": 0,
+            "pariso": False,
+            "nmNaiDec1": "DUBOIS",
+            "prnmDec1": "Angela Claire Louise",
+            "dateNaisDec1": "1962-08-24",
+            "nmNaiDec2": None,
+        },
+    ),
     # -- identite mode: an API key and the identity parameters ---------------------------------
-    Case(QF, "identite", "test", {
-        "quotient_familial.valeur": 2550, "quotient_familial.mois_calcul": 10,
-        "allocataires.0.prenoms": "Angela Claire Louise",
-        "allocataires.0.date_naissance": "1962-08-24",
-        "adresse.numero_libelle_voie": "20 AVENUE DE SEGUR", "enfants": []},
-        params={"annee": "2026", "mois": "10"}),
-    Case("dss/revenu_solidarite_active", "identite", "beneficiaire_rsa", {
-        "est_beneficiaire": True, "date_debut_droit": "2025-04-01", "avec_majoration": False}),
-    Case("dss/prime_activite", "identite", "naissance_La_Réunion", {
-        "est_beneficiaire": True, "date_debut_droit": None, "avec_majoration": None}),
-    Case("dss/allocation_adulte_handicape", "identite", "test", {
-        "est_beneficiaire": False, "date_debut_droit": None}),
-    Case("dss/allocation_soutien_familial", "identite", "beneficiaire_rsa", {
-        "est_beneficiaire": False}),
-    Case("dss/complementaire_sante_solidaire", "identite", "beneficiaire_rsa", {
-        "est_beneficiaire": True, "avec_participation": False, "date_debut_droit": None}),
-    Case("cnous/etudiant_boursier", "identite", "etudiant_boursier", {
-        "identite.nom": "LAMBERT", "identite.prenoms": ["Inès", "Clara"],
-        "identite.date_naissance": "2006-04-12", "identite.sexe": "F",
-        "echelon_bourse.echelon": "5",
-        "etablissement_etudes.nom_etablissement": "Université Claude Bernard Lyon 1"}),
-    Case("mesri/statut_etudiant", "identite", "etudiant_boursier", {
-        "identite.nom_naissance": "LAMBERT", "identite.prenom": "Inès",
-        "admissions.0.code_cog_insee_commune": "69123",
-        "admissions.0.regime_formation.libelle": "formation initiale"}),
-    Case("men/scolarites", "identite", "moins_18_ans", {
-        "identite.nom": "CHAMPION", "identite.prenom": "Alice",
-        "annee_scolaire": "2026-2027", "est_scolarise": True, "statut_eleve.code": "ST",
-        "etablissement.code_uai": "0440021J",
-        "module_elementaire_formation.libelle": "1ERE GENERALE", "est_boursier": False},
-        params={"codeEtablissement": "0440021J", "anneeScolaire": "2026"}),
+    Case(
+        QF,
+        "identite",
+        "test",
+        {
+            "quotient_familial.valeur": 2550,
+            "quotient_familial.mois_calcul": 10,
+            "allocataires.0.prenoms": "Angela Claire Louise",
+            "allocataires.0.date_naissance": "1962-08-24",
+            "adresse.numero_libelle_voie": "20 AVENUE DE SEGUR",
+            "enfants": [],
+        },
+        params={"annee": "2026", "mois": "10"},
+    ),
+    Case(
+        "dss/revenu_solidarite_active",
+        "identite",
+        "beneficiaire_rsa",
+        {"est_beneficiaire": True, "date_debut_droit": "2025-04-01", "avec_majoration": False},
+    ),
+    Case(
+        "dss/prime_activite",
+        "identite",
+        "naissance_La_Réunion",
+        {"est_beneficiaire": True, "date_debut_droit": None, "avec_majoration": None},
+    ),
+    Case(
+        "dss/allocation_adulte_handicape",
+        "identite",
+        "test",
+        {"est_beneficiaire": False, "date_debut_droit": None},
+    ),
+    Case(
+        "dss/allocation_soutien_familial",
+        "identite",
+        "beneficiaire_rsa",
+        {"est_beneficiaire": False},
+    ),
+    Case(
+        "dss/complementaire_sante_solidaire",
+        "identite",
+        "beneficiaire_rsa",
+        {"est_beneficiaire": True, "avec_participation": False, "date_debut_droit": None},
+    ),
+    Case(
+        "cnous/etudiant_boursier",
+        "identite",
+        "etudiant_boursier",
+        {
+            "identite.nom": "LAMBERT",
+            "identite.prenoms": ["Inès", "Clara"],
+            "identite.date_naissance": "2006-04-12",
+            "identite.sexe": "F",
+            "echelon_bourse.echelon": "5",
+            "etablissement_etudes.nom_etablissement": "Université Claude Bernard Lyon 1",
+        },
+    ),
+    Case(
+        "mesri/statut_etudiant",
+        "identite",
+        "etudiant_boursier",
+        {
+            "identite.nom_naissance": "LAMBERT",
+            "identite.prenom": "Inès",
+            "admissions.0.code_cog_insee_commune": "69123",
+            "admissions.0.regime_formation.libelle": "formation initiale",
+        },
+    ),
+    Case(
+        "men/scolarites",
+        "identite",
+        "moins_18_ans",
+        {
+            "identite.nom": "CHAMPION",
+            "identite.prenom": "Alice",
+            "annee_scolaire": "2026-2027",
+            "est_scolarise": True,
+            "statut_eleve.code": "ST",
+            "etablissement.code_uai": "0440021J",
+            "module_elementaire_formation.libelle": "1ERE GENERALE",
+            "est_boursier": False,
+        },
+        params={"codeEtablissement": "0440021J", "anneeScolaire": "2026"},
+    ),
     # -- identifier modes: an API key and the identifier ---------------------------------------
-    Case("cnous/etudiant_boursier", "ine", "2406012345K", {
-        "identite.nom": "LAMBERT", "est_boursier": True, "echelon_bourse.echelon": "5",
-        "periode_versement_bourse.duree": 10}),
-    Case("mesri/statut_etudiant", "ine", "2406012345k", {  # identifiers: any case
-        "identite.date_naissance": "2006-04-12", "admissions.0.est_inscrit": True,
-        "admissions.0.etablissement_etudes.nom": "Université Claude Bernard Lyon 1"}),
-    Case("france_travail/statut", "identifiant", "4127395M", {
-        "identifiant": "4127395M", "identite.nom_naissance": "GODIN",
-        "identite.prenom": "Ermengardi", "identite.sexe": "Féminin",
-        "identite.date_naissance": "1985-09-05", "inscription.date_debut": "2026-03-02",
-        "inscription.date_fin": None, "inscription.categorie.code": 1,
-        "adresse.localite": "69007 LYON"}),
-    Case("france_travail/indemnites", "identifiant", "4127395M", {
-        "paiements.0.date_versement": "2026-04-01", "paiements.0.montant_total": 1287.3,
-        "paiements.0.montant_allocations": 1287.3,
-        "paiements.7.date_versement": "2026-11-01"}, counts={"paiements": 8}),
+    Case(
+        "cnous/etudiant_boursier",
+        "ine",
+        "2406012345K",
+        {
+            "identite.nom": "LAMBERT",
+            "est_boursier": True,
+            "echelon_bourse.echelon": "5",
+            "periode_versement_bourse.duree": 10,
+        },
+    ),
+    Case(
+        "mesri/statut_etudiant",
+        "ine",
+        "2406012345k",
+        {  # identifiers: any case
+            "identite.date_naissance": "2006-04-12",
+            "admissions.0.est_inscrit": True,
+            "admissions.0.etablissement_etudes.nom": "Université Claude Bernard Lyon 1",
+        },
+    ),
+    Case(
+        "france_travail/statut",
+        "identifiant",
+        "4127395M",
+        {
+            "identifiant": "4127395M",
+            "identite.nom_naissance": "GODIN",
+            "identite.prenom": "Ermengardi",
+            "identite.sexe": "Féminin",
+            "identite.date_naissance": "1985-09-05",
+            "inscription.date_debut": "2026-03-02",
+            "inscription.date_fin": None,
+            "inscription.categorie.code": 1,
+            "adresse.localite": "69007 LYON",
+        },
+    ),
+    Case(
+        "france_travail/indemnites",
+        "identifiant",
+        "4127395M",
+        {
+            "paiements.0.date_versement": "2026-04-01",
+            "paiements.0.montant_total": 1287.3,
+            "paiements.0.montant_allocations": 1287.3,
+            "paiements.7.date_versement": "2026-11-01",
+        },
+        counts={"paiements": 8},
+    ),
 )
 
 
@@ -187,8 +333,9 @@ def tokens(shared_broker):
 
     def token_for(login: str):
         if login not in signed_in:
-            scopes = [s for c in FRANCE_CONNECT_CASES if c.subject == login
-                      for s in scopes_of(c.product)]
+            scopes = [
+                s for c in FRANCE_CONNECT_CASES if c.subject == login for s in scopes_of(c.product)
+            ]
             signed_in[login] = access_token(shared_broker, login, " ".join(scopes))
         return signed_in[login]
 
@@ -199,13 +346,18 @@ def tokens(shared_broker):
 def test_france_connect_mode_serves_the_signed_in_citizens_data(api, tokens, case):
     scopes = scopes_of(case.product)
     token = tokens(case.subject)
-    response = call(api, route(case.product, case.mode), token.access_token, recipient=None,
-                    params=case.params)
+    response = call(
+        api, route(case.product, case.mode), token.access_token, recipient=None, params=case.params
+    )
     check_case(assert_ok(response), case)
     assert response.headers["ratelimit-limit"] == "20"
     row = journal_row(api, response)
-    assert (row.product, row.mode, row.outcome, row.status) == (case.product,
-                                                                "france_connect", "ok", 200)
+    assert (row.product, row.mode, row.outcome, row.status) == (
+        case.product,
+        "france_connect",
+        "ok",
+        200,
+    )
     assert row.scopes == sorted(scopes)
 
 
@@ -217,12 +369,17 @@ def test_api_key_modes_serve_the_citizens_data(api, every_scope_key, case):
     # The key goes as "Authorization: Bearer" for half the cases, as "X-Api-Key" for the rest.
     header = ("authorization", "x-api-key")[API_KEY_CASES.index(case) % 2]
     params = {**subject_params(case.mode, case.subject), **case.params}
-    response = call(api, route(case.product, case.mode), every_scope_key.secret,
-                    header=header, params=params)
+    response = call(
+        api, route(case.product, case.mode), every_scope_key.secret, header=header, params=params
+    )
     check_case(assert_ok(response), case)
     row = journal_row(api, response)
-    assert (row.product, row.mode, row.outcome, row.credential) == (case.product, case.mode,
-                                                                   "ok", "api_key")
+    assert (row.product, row.mode, row.outcome, row.credential) == (
+        case.product,
+        case.mode,
+        "ok",
+        "api_key",
+    )
     assert row.scopes == sorted(scopes_of(case.product))
 
 
@@ -251,8 +408,7 @@ MASKING_SUBJECTS = {
     "france_travail/indemnites": ("identifiant", "4127395M"),
     "men/scolarites": ("identite", "moins_18_ans"),
 }
-MASKING_PARAMS = {"men/scolarites": {"codeEtablissement": "0440021J",
-                                     "anneeScolaire": "2026-2027"}}
+MASKING_PARAMS = {"men/scolarites": {"codeEtablissement": "0440021J", "anneeScolaire": "2026-2027"}}
 
 
 def test_masking_covers_every_product():
@@ -282,8 +438,7 @@ def test_each_dgfip_scope_alone_releases_exactly_its_fields(shared_broker, api):
     scope_sets = [*scopes, " ".join(scopes)]
 
     def fetch(scope: str):
-        token = access_token(shared_broker, "nom_composé", scope,
-                             habilitation=" ".join(scopes))
+        token = access_token(shared_broker, "nom_composé", scope, habilitation=" ".join(scopes))
         return call(api, route(DGFIP, "france_connect"), token.access_token, recipient=None)
 
     with ThreadPoolExecutor(max_workers=len(scope_sets)) as pool:
@@ -299,23 +454,45 @@ def test_each_dgfip_scope_alone_releases_exactly_its_fields(shared_broker, api):
 
 def test_attack_quotient_familial_field_outside_the_token_never_appears(shared_broker, api):
     """The service may read every CNAF scope, the citizen consented to the quotient only."""
-    token = access_token(shared_broker, "nom_composé", "profile cnaf_quotient_familial",
-                         habilitation=" ".join(scopes_of(QF)))
-    response = call(api, route(QF, "france_connect"), token.access_token, recipient=None,
-                    annee="2026", mois="10")
+    token = access_token(
+        shared_broker,
+        "nom_composé",
+        "profile cnaf_quotient_familial",
+        habilitation=" ".join(scopes_of(QF)),
+    )
+    response = call(
+        api,
+        route(QF, "france_connect"),
+        token.access_token,
+        recipient=None,
+        annee="2026",
+        mois="10",
+    )
     data = assert_ok(response)
     assert list(data) == ["quotient_familial"]
     assert data["quotient_familial"]["valeur"] == 635
     text = response.text
-    for secret in ("Paul", "Lou", "Henry", "MARSEILLE", "REPUBLIQUE", "allocataires", "enfants",
-                   "adresse"):
+    for secret in (
+        "Paul",
+        "Lou",
+        "Henry",
+        "MARSEILLE",
+        "REPUBLIQUE",
+        "allocataires",
+        "enfants",
+        "adresse",
+    ):
         assert secret not in text
     assert journal_row(api, response).scopes == ["cnaf_quotient_familial"]
 
 
 def test_attack_dgfip_fields_outside_the_token_never_appear(shared_broker, api):
-    token = access_token(shared_broker, "nom_composé", "dgfip_rfr dgfip_nbpart",
-                         habilitation=" ".join(scopes_of(DGFIP)))
+    token = access_token(
+        shared_broker,
+        "nom_composé",
+        "dgfip_rfr dgfip_nbpart",
+        habilitation=" ".join(scopes_of(DGFIP)),
+    )
     response = call(api, route(DGFIP, "france_connect"), token.access_token, recipient=None)
     assert assert_ok(response) == {"rfr": 26400, "nbPart": 4.0}
     for secret in ("TROIS", "DUBOIS", "Paul", "sitFam", "pac", "Dec1", "Dec2", "1981-07-27"):
@@ -336,9 +513,27 @@ def test_attack_api_key_of_a_partial_habilitation_gets_only_its_fields(shared_br
 # -- the access journal ------------------------------------------------------------------------
 
 # What must never be written in clear: names, birth dates in every format, identifiers.
-IN_CLEAR = ("dubois", "angela", "claire", "louise", "1962-08-24", "19620824", "24/08/1962",
-            "lambert", "inès", "ines", "2406012345k", "godin", "ermengardi", "4127395m",
-            "santucci", "dominique", "1979-06-11", "segur", "yopmail")
+IN_CLEAR = (
+    "dubois",
+    "angela",
+    "claire",
+    "louise",
+    "1962-08-24",
+    "19620824",
+    "24/08/1962",
+    "lambert",
+    "inès",
+    "ines",
+    "2406012345k",
+    "godin",
+    "ermengardi",
+    "4127395m",
+    "santucci",
+    "dominique",
+    "1979-06-11",
+    "segur",
+    "yopmail",
+)
 
 
 def assert_nothing_in_clear(row) -> None:
@@ -358,38 +553,64 @@ def test_journal_rows_say_what_was_served_to_whom_without_personal_data(shared_b
     key = api_key(shared_broker, "cnaf_quotient_familial cnaf_adresse dgfip_rfr cnous_email")
     by_identity = call(api, route(QF, "identite"), key.secret, params=identite_params("test"))
     assert assert_ok(by_identity)["adresse"]["code_postal_ville"] == "75007 PARIS"
-    by_ine = call(api, route("cnous/etudiant_boursier", "ine"), key.secret,
-                  header="x-api-key", ine="2406012345K")
+    by_ine = call(
+        api,
+        route("cnous/etudiant_boursier", "ine"),
+        key.secret,
+        header="x-api-key",
+        ine="2406012345K",
+    )
     assert assert_ok(by_ine) == {"email": "ines.lambert-demo@yopmail.com"}
-    by_id = call(api, route("france_travail/statut", "identifiant"), key.secret,
-                 identifiant="4127395M")
+    by_id = call(
+        api, route("france_travail/statut", "identifiant"), key.secret, identifiant="4127395M"
+    )
     assert by_id.status_code == 403  # no France Travail scope: refused, and journaled
 
     fc_row, identity_row, ine_row, refused_row = (
-        journal_row(api, r) for r in (fc, by_identity, by_ine, by_id))
+        journal_row(api, r) for r in (fc, by_identity, by_ine, by_id)
+    )
     sub = jwt.decode(token.id_token, shared_broker.state.keys.verification_keys()).claims["sub"]
-    assert (fc_row.product, fc_row.mode, fc_row.credential) == (QF, "france_connect",
-                                                               "access_token")
+    assert (fc_row.product, fc_row.mode, fc_row.credential) == (
+        QF,
+        "france_connect",
+        "access_token",
+    )
     assert fc_row.scopes == ["cnaf_adresse", "cnaf_quotient_familial"]
     assert (fc_row.recipient, fc_row.outcome, fc_row.status, fc_row.error_code) == (
-        DINUM, "ok", 200, None)
+        DINUM,
+        "ok",
+        200,
+        None,
+    )
     assert fc_row.subject == sub and fc_row.client_id == token.client_id
     assert fc_row.citizen_id and fc_row.habilitation_id and fc_row.service_id
     assert before - 1 <= fc_row.at <= time.time() + 1 and fc_row.latency_ms >= 0
 
     assert (identity_row.product, identity_row.mode, identity_row.credential) == (
-        QF, "identite", "api_key")
+        QF,
+        "identite",
+        "api_key",
+    )
     assert identity_row.scopes == ["cnaf_adresse", "cnaf_quotient_familial"]
-    assert (identity_row.recipient, identity_row.outcome, identity_row.status) == (
-        DINUM, "ok", 200)
-    assert (identity_row.credential_id, identity_row.habilitation_id,
-            identity_row.service_id) == (key.id, key.habilitation_id, key.service_id)
+    assert (identity_row.recipient, identity_row.outcome, identity_row.status) == (DINUM, "ok", 200)
+    assert (identity_row.credential_id, identity_row.habilitation_id, identity_row.service_id) == (
+        key.id,
+        key.habilitation_id,
+        key.service_id,
+    )
     assert identity_row.subject is None and identity_row.citizen_id is None
 
     assert (ine_row.product, ine_row.mode, ine_row.scopes, ine_row.outcome) == (
-        "cnous/etudiant_boursier", "ine", ["cnous_email"], "ok")
+        "cnous/etudiant_boursier",
+        "ine",
+        ["cnous_email"],
+        "ok",
+    )
     assert (refused_row.outcome, refused_row.status, refused_row.error_code) == (
-        "forbidden", 403, "00100")
+        "forbidden",
+        403,
+        "00100",
+    )
     assert refused_row.scopes == []
 
     for row in (fc_row, identity_row, ine_row):

@@ -48,8 +48,9 @@ def redis_reachable() -> bool:
         return False
 
 
-needs_redis = pytest.mark.skipif(not redis_reachable(),
-                                 reason=f"Redis is not reachable at {REDIS_URL}")
+needs_redis = pytest.mark.skipif(
+    not redis_reachable(), reason=f"Redis is not reachable at {REDIS_URL}"
+)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,11 @@ def assert_rate_limited(api, response: httpx.Response, limit: int, key=None) -> 
     assert "data" not in response.json()
     row = journal_row(api, response)
     assert (row.outcome, row.status, row.error_code, row.scopes) == (
-        "rate_limited", 429, "00429", [])
+        "rate_limited",
+        429,
+        "00429",
+        [],
+    )
     if key is not None:
         assert (row.credential_id, row.habilitation_id) == (key.id, key.habilitation_id)
 
@@ -121,7 +126,9 @@ def test_default_limit_is_20_per_second_with_headers(shared_broker, api):
 def test_default_limit_refuses_the_21st_request_of_a_second(shared_broker, api):
     responses = in_one_window(
         lambda key: concurrently(lambda: qf(api, key.secret), 22),
-        prepare=lambda: api_key(shared_broker, "cnaf_quotient_familial"), margin=0.9)
+        prepare=lambda: api_key(shared_broker, "cnaf_quotient_familial"),
+        margin=0.9,
+    )
     ok = [r for r in responses if r.status_code == 200]
     assert len(ok) == 20, statuses(responses)
     assert sorted(int(r.headers["ratelimit-remaining"]) for r in ok) == list(range(20))
@@ -148,21 +155,34 @@ def test_limit_is_per_credential_and_comes_after_scope_before_parameters(shared_
     still 403 (scope before rate limit), and an unknown key 401."""
 
     def keys():
-        return (api_key(shared_broker, "cnaf_quotient_familial", rate_limit=2),
-                api_key(shared_broker, "cnaf_quotient_familial", rate_limit=2))
+        return (
+            api_key(shared_broker, "cnaf_quotient_familial", rate_limit=2),
+            api_key(shared_broker, "cnaf_quotient_familial", rate_limit=2),
+        )
 
     def send(pair):
         a, b = pair
-        return [*concurrently(lambda: qf(api, a.secret), 3),
-                *concurrently(lambda: qf(api, b.secret), 2),
-                qf(api, a.secret, anneeDateNaissance="1850", extra="1"),
-                call(api, route("dss/prime_activite", "identite"), a.secret,
-                     params=identite_params("test")),
-                qf(api, "bpk_" + "0" * 43)]
+        return [
+            *concurrently(lambda: qf(api, a.secret), 3),
+            *concurrently(lambda: qf(api, b.secret), 2),
+            qf(api, a.secret, anneeDateNaissance="1850", extra="1"),
+            call(
+                api,
+                route("dss/prime_activite", "identite"),
+                a.secret,
+                params=identite_params("test"),
+            ),
+            qf(api, "bpk_" + "0" * 43),
+        ]
 
     responses = in_one_window(send, prepare=keys, margin=0.8)
-    by_a, by_b, bad_params, other_product, unknown = (responses[:3], responses[3:5],
-                                                      responses[5], responses[6], responses[7])
+    by_a, by_b, bad_params, other_product, unknown = (
+        responses[:3],
+        responses[3:5],
+        responses[5],
+        responses[6],
+        responses[7],
+    )
     assert sorted(statuses(by_a)) == [200, 200, 429]
     assert statuses(by_b) == [200, 200]
     assert sorted(r.headers["ratelimit-remaining"] for r in by_b) == ["0", "1"]
@@ -175,14 +195,16 @@ def test_limit_is_per_credential_and_comes_after_scope_before_parameters(shared_
 
 def test_france_connect_tokens_follow_their_services_habilitation_limit(shared_broker, api):
     service = "CCAS limité"
-    first = access_token(shared_broker, "nom_composé", "cnaf_quotient_familial",
-                         service=service, rate_limit=2)
+    first = access_token(
+        shared_broker, "nom_composé", "cnaf_quotient_familial", service=service, rate_limit=2
+    )
     responses = [call(api, QF_FC, first.access_token, recipient=None) for _ in range(6)]
     assert_robust_burst(api, responses, 2)
     assert all(journal_row(api, r).credential == "access_token" for r in responses)
     # Each token is a credential of its own.
-    second = access_token(shared_broker, "test", "cnaf_quotient_familial", service=service,
-                          habilitated=True)
+    second = access_token(
+        shared_broker, "test", "cnaf_quotient_familial", service=service, habilitated=True
+    )
     response = call(api, QF_FC, second.access_token, recipient=None)
     assert assert_ok(response)["quotient_familial"]["valeur"] == 2550
     assert response.headers["ratelimit-limit"] == "2"
@@ -208,11 +230,14 @@ def test_rate_limit_store_outage_is_a_typed_and_journaled_answer(shared_broker, 
 
 # -- Redis -----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def redis_apis(shared_broker, simulators):
     """Two data API processes' worth of state sharing one Redis."""
-    with live_data_api(shared_broker, simulators, redis_url=REDIS_URL) as one, \
-            live_data_api(shared_broker, simulators, redis_url=REDIS_URL) as two:
+    with (
+        live_data_api(shared_broker, simulators, redis_url=REDIS_URL) as one,
+        live_data_api(shared_broker, simulators, redis_url=REDIS_URL) as two,
+    ):
         yield one, two
 
 
@@ -238,8 +263,10 @@ def test_redis_limiter_is_shared_by_the_data_api_processes(shared_broker, redis_
         return key, window, [qf(server, key.secret) for server in (one, two, one, two)]
 
     key, window, responses = in_one_window(
-        send, prepare=lambda: api_key(shared_broker, "cnaf_quotient_familial", rate_limit=2),
-        margin=0.7)
+        send,
+        prepare=lambda: api_key(shared_broker, "cnaf_quotient_familial", rate_limit=2),
+        margin=0.7,
+    )
     assert statuses(responses) == [200, 200, 429, 429]
     assert [r.headers["ratelimit-remaining"] for r in responses] == ["1", "0", "0", "0"]
     assert_rate_limited(two, responses[3], 2, key)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import pytest
 
 from broker.admin.habilitations import MAX_RATE_LIMIT
-from broker.resources.errors import PROVIDER_CODES
 from broker.catalogue.scopes import REGISTRY
+from broker.resources.errors import PROVIDER_CODES
 from tests.conftest import PROVIDER_READ_TIMEOUT, SLOW_SECONDS
 from tests.e2e.data_api_support import (
     DINUM,
@@ -54,14 +54,24 @@ SCENARIOS = {
     "scenario_forme_inattendue": Expected(502, "502", "provider_error"),
     "scenario_maintenance": Expected(503, "503", "maintenance"),
 }
-INE = {"scenario_inconnu": "9900000001N", "scenario_lent": "9900000002S",
-       "scenario_erreur_serveur": "9900000003E", "scenario_passerelle": "9900000004P",
-       "scenario_reponse_invalide": "9900000005M", "scenario_forme_inattendue": "9900000006W",
-       "scenario_maintenance": "9900000007T"}
-IDENTIFIANT = {"scenario_inconnu": "9900001N", "scenario_lent": "9900002S",
-               "scenario_erreur_serveur": "9900003E", "scenario_passerelle": "9900004P",
-               "scenario_reponse_invalide": "9900005M", "scenario_forme_inattendue": "9900006W",
-               "scenario_maintenance": "9900007T"}
+INE = {
+    "scenario_inconnu": "9900000001N",
+    "scenario_lent": "9900000002S",
+    "scenario_erreur_serveur": "9900000003E",
+    "scenario_passerelle": "9900000004P",
+    "scenario_reponse_invalide": "9900000005M",
+    "scenario_forme_inattendue": "9900000006W",
+    "scenario_maintenance": "9900000007T",
+}
+IDENTIFIANT = {
+    "scenario_inconnu": "9900001N",
+    "scenario_lent": "9900002S",
+    "scenario_erreur_serveur": "9900003E",
+    "scenario_passerelle": "9900004P",
+    "scenario_reponse_invalide": "9900005M",
+    "scenario_forme_inattendue": "9900006W",
+    "scenario_maintenance": "9900007T",
+}
 MAINTENANCE_RETRY_IN = 600  # the simulators' Retry-After
 BREAKER_FAILURES = 5  # ProviderConfig.breaker_failures, the default the data API uses
 # An open circuit answers at once; asking the slow provider costs at least the read timeout.
@@ -71,14 +81,19 @@ SLOW_CEILING = 1.2
 assert SLOW_CEILING < SLOW_SECONDS
 
 API_KEY_ROUTES = [
-    ("dss/quotient_familial", "identite"), ("dss/revenu_solidarite_active", "identite"),
-    ("dss/prime_activite", "identite"), ("dss/allocation_adulte_handicape", "identite"),
+    ("dss/quotient_familial", "identite"),
+    ("dss/revenu_solidarite_active", "identite"),
+    ("dss/prime_activite", "identite"),
+    ("dss/allocation_adulte_handicape", "identite"),
     ("dss/allocation_soutien_familial", "identite"),
     ("dss/complementaire_sante_solidaire", "identite"),
-    ("cnous/etudiant_boursier", "identite"), ("mesri/statut_etudiant", "identite"),
+    ("cnous/etudiant_boursier", "identite"),
+    ("mesri/statut_etudiant", "identite"),
     ("men/scolarites", "identite"),
-    ("cnous/etudiant_boursier", "ine"), ("mesri/statut_etudiant", "ine"),
-    ("france_travail/statut", "identifiant"), ("france_travail/indemnites", "identifiant"),
+    ("cnous/etudiant_boursier", "ine"),
+    ("mesri/statut_etudiant", "ine"),
+    ("france_travail/statut", "identifiant"),
+    ("france_travail/indemnites", "identifiant"),
 ]
 
 
@@ -90,8 +105,9 @@ def shared_broker(db_factory, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def every_scope_key(shared_broker):
-    return api_key(shared_broker, [s.name for s in REGISTRY.data_scopes()],
-                   rate_limit=MAX_RATE_LIMIT)  # limits are tested in test_data_api_rate_limits
+    return api_key(
+        shared_broker, [s.name for s in REGISTRY.data_scopes()], rate_limit=MAX_RATE_LIMIT
+    )  # limits are tested in test_data_api_rate_limits
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +151,7 @@ def scenario_params(product_key: str, mode: str, login: str) -> dict:
     return params
 
 
-def check_scenario(api, response, elapsed: float, product_key: str, mode: str,
-                   login: str) -> None:
+def check_scenario(api, response, elapsed: float, product_key: str, mode: str, login: str) -> None:
     expected = SCENARIOS[login]
     provider = provider_of(product_key)
     code = PROVIDER_CODES[provider] + expected.suffix
@@ -155,7 +170,12 @@ def check_scenario(api, response, elapsed: float, product_key: str, mode: str,
 
     row = journal_row(api, response)
     assert (row.product, row.mode, row.outcome, row.status, row.error_code) == (
-        product_key, mode, expected.outcome, expected.status, code)
+        product_key,
+        mode,
+        expected.outcome,
+        expected.status,
+        code,
+    )
     assert row.scopes == []  # nothing was served
     assert row.identity_digest
     assert row.recipient == (None if mode == "france_connect" else DINUM)
@@ -165,22 +185,27 @@ def check_scenario(api, response, elapsed: float, product_key: str, mode: str,
 # the simulators are idle again when the session ends.
 
 
-def test_slow_providers_time_out_long_before_they_answer(shared_broker, simulators,
-                                                         every_scope_key):
+def test_slow_providers_time_out_long_before_they_answer(
+    shared_broker, simulators, every_scope_key
+):
     """The slow citizen at every route at once, on a data API of its own (five timeouts at
     the DSS open its breaker): each call ends at the read timeout, not at the 2 s answer."""
     with live_data_api(shared_broker, simulators) as own:
 
         def ask(product_mode):
             product_key, mode = product_mode
-            return timed(lambda: call(own, route(product_key, mode), every_scope_key.secret,
-                                      params=scenario_params(product_key, mode,
-                                                             "scenario_lent")))
+            return timed(
+                lambda: call(
+                    own,
+                    route(product_key, mode),
+                    every_scope_key.secret,
+                    params=scenario_params(product_key, mode, "scenario_lent"),
+                )
+            )
 
         with ThreadPoolExecutor(max_workers=len(API_KEY_ROUTES)) as pool:
             answers = list(pool.map(ask, API_KEY_ROUTES))
-        for (product_key, mode), (response, elapsed) in zip(API_KEY_ROUTES, answers,
-                                                            strict=True):
+        for (product_key, mode), (response, elapsed) in zip(API_KEY_ROUTES, answers, strict=True):
             check_scenario(own, response, elapsed, product_key, mode, "scenario_lent")
 
 
@@ -211,16 +236,20 @@ def test_breaker_opens_after_timeouts_then_fails_fast(relay, relayed_api, every_
 FAST_SCENARIOS = [login for login in SCENARIOS if login != "scenario_lent"]
 
 
-@pytest.mark.parametrize(("product_key", "mode"), API_KEY_ROUTES,
-                         ids=[f"{p}/{m}" for p, m in API_KEY_ROUTES])
+@pytest.mark.parametrize(
+    ("product_key", "mode"), API_KEY_ROUTES, ids=[f"{p}/{m}" for p, m in API_KEY_ROUTES]
+)
 def test_every_scenario_citizen_gets_a_typed_error(api, every_scope_key, product_key, mode):
     """The unknown citizen first (a success for the breaker), then the others at once; the
     slow one is in ``test_slow_providers_time_out_long_before_they_answer``."""
     path = route(product_key, mode)
 
     def ask(login: str):
-        return timed(lambda: call(api, path, every_scope_key.secret,
-                                  params=scenario_params(product_key, mode, login)))
+        return timed(
+            lambda: call(
+                api, path, every_scope_key.secret, params=scenario_params(product_key, mode, login)
+            )
+        )
 
     first, *others = FAST_SCENARIOS
     answers = {first: ask(first)}
@@ -241,13 +270,16 @@ FRANCE_CONNECT_SCENARIOS = [
 ]
 
 
-@pytest.mark.parametrize(("login", "product_key"), FRANCE_CONNECT_SCENARIOS,
-                         ids=[login for login, _ in FRANCE_CONNECT_SCENARIOS])
-def test_scenario_citizens_signed_in_at_the_broker(shared_broker, api, login,
-                                                   product_key):
+@pytest.mark.parametrize(
+    ("login", "product_key"),
+    FRANCE_CONNECT_SCENARIOS,
+    ids=[login for login, _ in FRANCE_CONNECT_SCENARIOS],
+)
+def test_scenario_citizens_signed_in_at_the_broker(shared_broker, api, login, product_key):
     token = access_token(shared_broker, login, " ".join(scopes_of(product_key)))
-    response, elapsed = timed(lambda: call(api, route(product_key, "france_connect"),
-                                           token.access_token, recipient=None))
+    response, elapsed = timed(
+        lambda: call(api, route(product_key, "france_connect"), token.access_token, recipient=None)
+    )
     check_scenario(api, response, elapsed, product_key, "france_connect", login)
     assert journal_row(api, response).subject
 
@@ -256,60 +288,91 @@ def test_bad_gateway_is_retried_once_on_get_never_on_post(relay, relayed_api, ev
     """502 is transient: the GET providers try twice before answering 503; DSS's POST is not
     idempotent and is never retried; a 500 is not retried either."""
     key = every_scope_key.secret
-    qf = call(relayed_api, route("dss/quotient_familial", "identite"), key,
-              params=identite_params("scenario_passerelle"))
+    qf = call(
+        relayed_api,
+        route("dss/quotient_familial", "identite"),
+        key,
+        params=identite_params("scenario_passerelle"),
+    )
     assert_error(qf, 503, "01501")
     assert relay.count("/cnaf/") == 2
-    statut = call(relayed_api, route("france_travail/statut", "identifiant"), key,
-                  identifiant=IDENTIFIANT["scenario_passerelle"])
+    statut = call(
+        relayed_api,
+        route("france_travail/statut", "identifiant"),
+        key,
+        identifiant=IDENTIFIANT["scenario_passerelle"],
+    )
     assert_error(statut, 503, "05501")
     assert relay.count("/france_travail/") == 2
-    rsa = call(relayed_api, route("dss/revenu_solidarite_active", "identite"), key,
-               params=identite_params("scenario_passerelle"))
+    rsa = call(
+        relayed_api,
+        route("dss/revenu_solidarite_active", "identite"),
+        key,
+        params=identite_params("scenario_passerelle"),
+    )
     assert_error(rsa, 503, "02501")
     assert relay.count("/dss/") == 1
-    server_error = call(relayed_api, route("dss/quotient_familial", "identite"), key,
-                        params=identite_params("scenario_erreur_serveur"))
+    server_error = call(
+        relayed_api,
+        route("dss/quotient_familial", "identite"),
+        key,
+        params=identite_params("scenario_erreur_serveur"),
+    )
     assert_error(server_error, 503, "01501")
     assert relay.count("/cnaf/") == 3
     for response in (qf, statut, rsa, server_error):
         assert journal_row(relayed_api, response).outcome == "unavailable"
 
 
-def test_breaker_opens_after_server_errors_and_spares_other_providers(relay, relayed_api,
-                                                                      every_scope_key):
+def test_breaker_opens_after_server_errors_and_spares_other_providers(
+    relay, relayed_api, every_scope_key
+):
     key = every_scope_key.secret
     qf = route("dss/quotient_familial", "identite")
     for _ in range(BREAKER_FAILURES):
-        assert_error(call(relayed_api, qf, key, params=identite_params("scenario_erreur_serveur")),
-                     503, "01501")
+        assert_error(
+            call(relayed_api, qf, key, params=identite_params("scenario_erreur_serveur")),
+            503,
+            "01501",
+        )
     assert relay.count("/cnaf/") == BREAKER_FAILURES
 
     # The slow citizen would cost the 0.4 s read timeout: with the circuit open, no wait.
-    response, elapsed = timed(lambda: call(relayed_api, qf, key,
-                                           params=identite_params("scenario_lent")))
+    response, elapsed = timed(
+        lambda: call(relayed_api, qf, key, params=identite_params("scenario_lent"))
+    )
     error = assert_error(response, 503, "01501")
     assert error["meta"]["provider"] == "cnaf"
     assert elapsed < NO_WAIT, elapsed
     # Even a citizen the CNAF knows is refused without a call, and the health check says so.
     request_id = f"breaker-{secrets.token_hex(8)}"  # the caller's own id is kept
-    ordinary, elapsed = timed(lambda: call(relayed_api, qf, key,
-                                           params=identite_params("test"),
-                                           headers={"X-Request-ID": request_id}))
+    ordinary, elapsed = timed(
+        lambda: call(
+            relayed_api,
+            qf,
+            key,
+            params=identite_params("test"),
+            headers={"X-Request-ID": request_id},
+        )
+    )
     assert_error(ordinary, 503, "01501")
     assert ordinary.headers["x-request-id"] == request_id
     assert elapsed < NO_WAIT, elapsed
     row = journal_row(relayed_api, ordinary)
-    assert (row.request_id, row.outcome, row.error_code) == (request_id, "unavailable",
-                                                             "01501")
+    assert (row.request_id, row.outcome, row.error_code) == (request_id, "unavailable", "01501")
     assert_error(call(relayed_api, "/v3/cnaf/ping", recipient=None), 503, "01501")
     assert relay.count("/cnaf/") == BREAKER_FAILURES  # nothing reached the CNAF
 
     # The other providers still answer.
-    rsa = call(relayed_api, route("dss/revenu_solidarite_active", "identite"), key,
-               params=identite_params("beneficiaire_rsa"))
+    rsa = call(
+        relayed_api,
+        route("dss/revenu_solidarite_active", "identite"),
+        key,
+        params=identite_params("beneficiaire_rsa"),
+    )
     assert assert_ok(rsa)["est_beneficiaire"] is True
-    statut = call(relayed_api, route("france_travail/statut", "identifiant"), key,
-                  identifiant="4127395M")
+    statut = call(
+        relayed_api, route("france_travail/statut", "identifiant"), key, identifiant="4127395M"
+    )
     assert assert_ok(statut)["identifiant"] == "4127395M"
     assert call(relayed_api, "/v3/dss/ping", recipient=None).json()["status"] == "ok"

@@ -55,8 +55,11 @@ def test_attack_revoked_or_expired_habilitation(broker):
     created = habilitate(broker.state, "CCAS", "cnaf_quotient_familial cnaf_enfants")
     for change in ({"expires_at": int(time.time()) - 1}, {"revoked_at": int(time.time())}):
         with broker.state.db.transaction() as s:
-            s.exec(update(Habilitation).where(Habilitation.id == created["id"]).values(
-                expires_at=None, revoked_at=None))
+            s.exec(
+                update(Habilitation)
+                .where(Habilitation.id == created["id"])
+                .values(expires_at=None, revoked_at=None)
+            )
             s.exec(update(Habilitation).where(Habilitation.id == created["id"]).values(**change))
         broker.state.context.clients.invalidate()  # the 10 s client cache of the running server
         assert_invalid_scope(broker, authorize(broker, client))

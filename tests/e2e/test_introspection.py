@@ -26,8 +26,9 @@ def signed_in(broker):
 
 
 def introspect(broker, credentials, token: str, **headers) -> httpx.Response:
-    return httpx.post(f"{broker.url}/introspect", data={"token": token}, auth=credentials,
-                      headers=headers)
+    return httpx.post(
+        f"{broker.url}/introspect", data={"token": token}, auth=credentials, headers=headers
+    )
 
 
 def test_provider_sees_its_own_scopes_and_the_identity_pivot(broker):
@@ -41,14 +42,19 @@ def test_provider_sees_its_own_scopes_and_the_identity_pivot(broker):
     assert body["scope"] == "dgfip_rfr dgfip_nbpart"  # not the CAF scope, not openid
     assert body["sub"] == id_claims["sub"] and body["exp"] > id_claims["iat"]
     assert (body["family_name"], body["given_name"], body["birthdate"], body["birthplace"]) == (
-        "DUBOIS", "Angela Claire Louise", "1962-08-24", "75107")
+        "DUBOIS",
+        "Angela Claire Louise",
+        "1962-08-24",
+        "75107",
+    )
 
 
 def test_signed_introspection_response(broker):
     cnaf = provider_credentials(broker, "cnaf")
     _, _, _, tokens = signed_in(broker)
-    response = introspect(broker, cnaf, tokens["access_token"],
-                          Accept="application/token-introspection+jwt")
+    response = introspect(
+        broker, cnaf, tokens["access_token"], Accept="application/token-introspection+jwt"
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/token-introspection+jwt")
     decoded = jwt.decode(response.text, broker.state.keys.verification_keys())
@@ -76,13 +82,13 @@ def test_attack_introspection_without_valid_credentials(broker):
     dgfip = provider_credentials(broker, "dgfip")
     _, _, _, tokens = signed_in(broker)
     for auth in [None, (dgfip[0], "wrong"), ("rs_unknown", dgfip[1])]:
-        response = httpx.post(f"{broker.url}/introspect", data={"token": tokens["access_token"]},
-                              auth=auth)
+        response = httpx.post(
+            f"{broker.url}/introspect", data={"token": tokens["access_token"]}, auth=auth
+        )
         assert response.status_code == 401 and response.json()["error"] == "invalid_client"
     # An OIDC client's credentials are not a provider's.
     client = register_client(broker.state)
-    response = introspect(broker, (client.client_id, client.client_secret),
-                          tokens["access_token"])
+    response = introspect(broker, (client.client_id, client.client_secret), tokens["access_token"])
     assert response.status_code == 401
     with broker.state.db.transaction() as s:
         revoke_introspection_client(s, dgfip[0])
@@ -95,8 +101,11 @@ def test_introspection_request_errors(broker):
     assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
     _, _, _, tokens = signed_in(broker)
     # RFC 7662 §2.1: a wrong hint does not stop the search.
-    hint = httpx.post(f"{broker.url}/introspect", auth=dgfip, data={
-        "token": tokens["access_token"], "token_type_hint": "refresh_token"})
+    hint = httpx.post(
+        f"{broker.url}/introspect",
+        auth=dgfip,
+        data={"token": tokens["access_token"], "token_type_hint": "refresh_token"},
+    )
     assert hint.status_code == 200 and hint.json()["active"] is True
     json_body = httpx.post(f"{broker.url}/introspect", json={"token": "x"}, auth=dgfip)
     assert json_body.status_code == 400

@@ -80,8 +80,9 @@ def test_max_age_forces_login_when_authentication_is_older(broker):
     assert "code" in query(fresh_enough.headers["location"])
     too_old = browser.authorize(AuthorizationRequest(client, extra={"max_age": "60"}))
     assert too_old.headers["location"].endswith("/login")
-    silent = browser.authorize(AuthorizationRequest(client, extra={"max_age": "60",
-                                                                    "prompt": "none"}))
+    silent = browser.authorize(
+        AuthorizationRequest(client, extra={"max_age": "60", "prompt": "none"})
+    )
     assert query(silent.headers["location"])["error"] == "login_required"
 
 
@@ -119,14 +120,20 @@ def test_unsupported_request_parameters(broker):
         request = AuthorizationRequest(client, extra={param: "x"})
         assert query(Browser(broker.url).authorize(request).headers["location"])["error"] == error
     request = AuthorizationRequest(client, extra={"response_type": "token"})
-    assert query(Browser(broker.url).authorize(request).headers["location"])["error"] == \
-        "unsupported_response_type"
+    assert (
+        query(Browser(broker.url).authorize(request).headers["location"])["error"]
+        == "unsupported_response_type"
+    )
     request = AuthorizationRequest(client, extra={"scope": "openid cnous_statut_boursier"})
-    assert query(Browser(broker.url).authorize(request).headers["location"])["error"] == \
-        "invalid_scope"
+    assert (
+        query(Browser(broker.url).authorize(request).headers["location"])["error"]
+        == "invalid_scope"
+    )
     request = AuthorizationRequest(client, extra={"scope": "profile"})
-    assert query(Browser(broker.url).authorize(request).headers["location"])["error"] == \
-        "invalid_scope"
+    assert (
+        query(Browser(broker.url).authorize(request).headers["location"])["error"]
+        == "invalid_scope"
+    )
 
 
 def test_authorize_by_post(broker):
@@ -139,9 +146,11 @@ def test_authorize_by_post(broker):
 def test_wrong_password_shows_the_form_again(broker):
     _, browser, login = at_login_page(broker)
     page = browser.get(login)
-    response = browser.post(login, data={"csrf_token": browser.csrf(page), "login": "test",
-                                         "password": "wrong"})
+    response = browser.post(
+        login, data={"csrf_token": browser.csrf(page), "login": "test", "password": "wrong"}
+    )
     assert response.status_code == 401 and 'role="alert"' in response.text
-    response = browser.post(login, data={"csrf_token": browser.csrf(response), "login": "test",
-                                         "password": "123"})
+    response = browser.post(
+        login, data={"csrf_token": browser.csrf(response), "login": "test", "password": "123"}
+    )
     assert response.status_code == 303 and response.headers["location"].endswith("/consent")

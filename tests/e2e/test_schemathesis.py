@@ -33,11 +33,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from broker.admin.habilitations import issue_api_key
-from broker.demo import scenarios
 from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS
-from broker.resources.openapi import openapi_document
-from broker.demo.openapi_examples import DINUM, EXAMPLES, example_for
 from broker.catalogue.scopes import REGISTRY
+from broker.demo import scenarios
+from broker.demo.openapi_examples import DINUM, EXAMPLES, example_for
+from broker.resources.openapi import openapi_document
 from tests.helpers import AuthorizationRequest, Browser, habilitate, redeem, register_client
 
 EXAMPLES_PER_RUN = 10
@@ -50,8 +50,13 @@ with-security-parameters = false
 [checks.not_a_server_error]
 expected-statuses = ["2xx", "3xx", "4xx", "502", "503", "504"]
 """)
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
 # The test servers' sockets lack TCP_NODELAY: on a kept-alive connection every request waits
 # 40 ms for a delayed ACK; a new connection does not.
@@ -69,8 +74,7 @@ class Credentials:
         if not path.endswith("/" + FRANCE_CONNECT):
             return {"X-Api-Key": self.api_key, **FRESH_CONNECTION}
         key = path.removeprefix("/v3/").removesuffix("/" + FRANCE_CONNECT)
-        return {"Authorization": f"Bearer {self.tokens[EXAMPLES[key].login]}",
-                **FRESH_CONNECTION}
+        return {"Authorization": f"Bearer {self.tokens[EXAMPLES[key].login]}", **FRESH_CONNECTION}
 
     def other_kind(self, path: str) -> dict[str, str]:
         """A valid credential of the kind the operation refuses (403): a key in France Connect
@@ -86,8 +90,9 @@ def _every_data_scope() -> str:
 
 
 def _access_token(broker, login: str) -> str:
-    client = register_client(broker.state, name=SERVICE, scope="openid " + _every_data_scope(),
-                             habilitated=False)
+    client = register_client(
+        broker.state, name=SERVICE, scope="openid " + _every_data_scope(), habilitated=False
+    )
     request = AuthorizationRequest(client)
     browser = Browser(broker.url)
     try:
@@ -125,8 +130,9 @@ class Findings:
         parts = []
         for (kinds, status), entry in sorted(self.groups.items()):
             where = "\n".join(f"  {label}: {count}" for label, count in entry["where"].items())
-            parts.append(f"{', '.join(kinds)} (HTTP {status}), in:\n{where}\nFirst one:\n"
-                         f"{entry['first']}")
+            parts.append(
+                f"{', '.join(kinds)} (HTTP {status}), in:\n{where}\nFirst one:\n{entry['first']}"
+            )
         return f"{len(self.groups)} kinds of failure:\n\n" + "\n\n".join(parts)
 
 
@@ -159,8 +165,14 @@ def _runs(operation, credentials: Credentials) -> list[Run]:
 
 def _run(operation, run: Run, base_url: str, findings: Findings) -> None:
     @given(case=run.strategy)
-    @settings(max_examples=run.examples, derandomize=True, deadline=None, database=None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=run.examples,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def check(case) -> None:
         response = case.call(base_url=base_url, headers=run.headers, timeout=10)
         try:
@@ -172,8 +184,9 @@ def _run(operation, run: Run, base_url: str, findings: Findings) -> None:
 
 
 def _schema(data_api):
-    return schemathesis.openapi.from_dict(openapi_document(data_api.url, examples=example_for),
-                                         config=CONFIG)
+    return schemathesis.openapi.from_dict(
+        openapi_document(data_api.url, examples=example_for), config=CONFIG
+    )
 
 
 def test_the_live_data_api_conforms_to_its_openapi_document(broker, data_api, credentials):
@@ -193,16 +206,23 @@ def test_each_example_is_what_the_live_api_answers(broker, data_api, credentials
         example = EXAMPLES[product.key]
         path = product.route(example.mode)
         case = schema[path]["GET"].Case(query=example.query(example.mode))
-        response = case.call_and_validate(base_url=data_api.url,
-                                          headers=credentials.headers_for(path), checks=CHECKS)
+        response = case.call_and_validate(
+            base_url=data_api.url, headers=credentials.headers_for(path), checks=CHECKS
+        )
         assert response.status_code == 200, (path, response.text)
         assert response.json()["data"] == example.data, path
 
 
 # What the data API answers for each scenario citizen of the simulators (docs/simulators.md).
-SCENARIO_STATUSES = {scenarios.NOT_FOUND: 404, scenarios.SLOW: 504, scenarios.SERVER_ERROR: 503,
-                     scenarios.BAD_GATEWAY: 503, scenarios.MALFORMED: 502,
-                     scenarios.WRONG_SHAPE: 502, scenarios.MAINTENANCE: 503}
+SCENARIO_STATUSES = {
+    scenarios.NOT_FOUND: 404,
+    scenarios.SLOW: 504,
+    scenarios.SERVER_ERROR: 503,
+    scenarios.BAD_GATEWAY: 503,
+    scenarios.MALFORMED: 502,
+    scenarios.WRONG_SHAPE: 502,
+    scenarios.MAINTENANCE: 503,
+}
 
 
 def test_provider_failures_are_documented_responses(broker, data_api, credentials):
@@ -210,13 +230,16 @@ def test_provider_failures_are_documented_responses(broker, data_api, credential
     identifier modes: each answer is the documented error, never a 500."""
     schema = _schema(data_api)
     failures = []
-    for path, name in (("/v3/france_travail/statut/identifiant", "identifiant"),
-                       ("/v3/cnous/etudiant_boursier/ine", "ine")):
+    for path, name in (
+        ("/v3/france_travail/statut/identifiant", "identifiant"),
+        ("/v3/cnous/etudiant_boursier/ine", "ine"),
+    ):
         for scenario in scenarios.SCENARIOS.values():
             query = {name: getattr(scenario, name), "recipient": DINUM}
             case = schema[path]["GET"].Case(query=query)
-            response = case.call(base_url=data_api.url, headers=credentials.headers_for(path),
-                                 timeout=10)
+            response = case.call(
+                base_url=data_api.url, headers=credentials.headers_for(path), timeout=10
+            )
             try:
                 case.validate_response(response, checks=CHECKS)
             except FailureGroup as group:
@@ -231,11 +254,13 @@ def test_provider_failures_are_documented_responses(broker, data_api, credential
 
 # Characters that str.isdigit() accepts and int() cannot read: superscripts, circled digits.
 UNREADABLE_DIGITS = ("²", "①")
-NUMBER_PARAMETERS = (("dss/quotient_familial", "identite", "anneeDateNaissance"),
-                     ("dss/quotient_familial", "identite", "moisDateNaissance"),
-                     ("dss/quotient_familial", "identite", "jourDateNaissance"),
-                     ("dss/quotient_familial", "france_connect", "annee"),
-                     ("dss/quotient_familial", "france_connect", "mois"))
+NUMBER_PARAMETERS = (
+    ("dss/quotient_familial", "identite", "anneeDateNaissance"),
+    ("dss/quotient_familial", "identite", "moisDateNaissance"),
+    ("dss/quotient_familial", "identite", "jourDateNaissance"),
+    ("dss/quotient_familial", "france_connect", "annee"),
+    ("dss/quotient_familial", "france_connect", "mois"),
+)
 
 
 def test_number_parameters_refuse_digits_int_cannot_read(broker, data_api, credentials):

@@ -15,8 +15,9 @@ LOGIN = "nom_composé"
 
 
 def signed_in_with_token(broker, login=LOGIN):
-    client = register_client(broker.state, name="CCAS de Villebourg",
-                             scope="openid cnaf_quotient_familial")
+    client = register_client(
+        broker.state, name="CCAS de Villebourg", scope="openid cnaf_quotient_familial"
+    )
     browser = Browser(broker.url)
     request = AuthorizationRequest(client)
     received = browser.sign_in(request, login=login)
@@ -30,13 +31,17 @@ def accesses(page: httpx.Response) -> list[str]:
 
 def test_journal_lists_token_and_api_key_accesses_newest_first(broker, data_api):
     browser, tokens = signed_in_with_token(broker)
-    by_token = httpx.get(f"{data_api.url}{QF}/france_connect",
-                         headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    by_token = httpx.get(
+        f"{data_api.url}{QF}/france_connect",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+    )
     assert by_token.status_code == 200, by_token.text
     key = api_key(broker, "cnaf_quotient_familial")
-    by_key = httpx.get(f"{data_api.url}{QF}/identite",
-                       params={**identite_params(LOGIN), "recipient": DINUM},
-                       headers={"Authorization": f"Bearer {key.secret}"})
+    by_key = httpx.get(
+        f"{data_api.url}{QF}/identite",
+        params={**identite_params(LOGIN), "recipient": DINUM},
+        headers={"Authorization": f"Bearer {key.secret}"},
+    )
     assert by_key.status_code == 200, by_key.text
     page = browser.get("/espace/acces")
     assert page.status_code == 200
@@ -56,8 +61,10 @@ def test_journal_is_paginated(broker, data_api):
     browser, tokens = signed_in_with_token(broker)
     ids = []
     for _ in range(23):
-        response = httpx.get(f"{data_api.url}{QF}/france_connect",
-                             headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        response = httpx.get(
+            f"{data_api.url}{QF}/france_connect",
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        )
         ids.append(response.headers["x-request-id"])
     first, second = browser.get("/espace/acces"), browser.get("/espace/acces?page=2")
     assert accesses(first) == ids[::-1][:20] and accesses(second) == ids[::-1][20:]

@@ -39,24 +39,30 @@ SEXES = {"1": "M", "2": "F"}
 def parse_identity(request: Request) -> IdentityQuery:
     q = request.query_params
     family_name = common.required(q.get("nomNaissance"), "nomNaissance", "nom de naissance")
-    given = common.required(common.joined(request, "prenoms"), "prenoms",
-                            "prénoms séparés par des espaces")
+    given = common.required(
+        common.joined(request, "prenoms"), "prenoms", "prénoms séparés par des espaces"
+    )
     gender = common.sex(q.get("sexe"), "sexe", SEXES)
     raw_date = common.required(q.get("dateNaissance"), "dateNaissance", "AAAAMMJJ")
     match = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", raw_date)
     year, month, day = (int(part) for part in match.groups()) if match else (0, 0, 0)
     if year < 1850 or month > 12 or day > 31 or (month == 0 and day):
-        raise InvalidField("dateNaissance", "dateNaissance doit être au format AAAAMMJJ "
-                                            "(00 pour un mois ou un jour inconnu)")
+        raise InvalidField(
+            "dateNaissance",
+            "dateNaissance doit être au format AAAAMMJJ (00 pour un mois ou un jour inconnu)",
+        )
     country = common.cog(q.get("codePaysNaissance"), "codePaysNaissance", r"99\d{3}")
     if country is None:
         raise InvalidField("codePaysNaissance", "codePaysNaissance est obligatoire")
     place = common.cog(q.get("codeInseeLieuNaissance"), "codeInseeLieuNaissance")
     if country == "99100" and place is None:
-        raise InvalidField("codeInseeLieuNaissance",
-                           "codeInseeLieuNaissance est obligatoire pour une naissance en France")
-    return IdentityQuery(family_name, (given,), year, month or None, day or None, gender,
-                         country, place)
+        raise InvalidField(
+            "codeInseeLieuNaissance",
+            "codeInseeLieuNaissance est obligatoire pour une naissance en France",
+        )
+    return IdentityQuery(
+        family_name, (given,), year, month or None, day or None, gender, country, place
+    )
 
 
 def parse_period(request: Request) -> tuple[int, int] | None:
@@ -75,8 +81,10 @@ def _date(birthdate: str) -> str:
 
 def _person(person: dict) -> dict:
     return {
-        "nomNaissance": person["family_name"], "nomUsuel": person.get("usage_name"),
-        "prenoms": person["given_name"], "dateNaissance": _date(person["birthdate"]),
+        "nomNaissance": person["family_name"],
+        "nomUsuel": person.get("usage_name"),
+        "prenoms": person["given_name"],
+        "dateNaissance": _date(person["birthdate"]),
         "sexe": gender_code(person["gender"]),
     }
 
@@ -114,8 +122,12 @@ def router(options: SimulatorOptions, path: str = "") -> Router:
     async def family_quotient(request: Request) -> Response:
         query = parse_identity(request)
         period = parse_period(request)
-        return await common.respond(find(query), options, lambda c: quotient(c, period),
-                                    "aucun dossier allocataire ne correspond à cette identité")
+        return await common.respond(
+            find(query),
+            options,
+            lambda c: quotient(c, period),
+            "aucun dossier allocataire ne correspond à cette identité",
+        )
 
     return common.provider_router(path, options, HEALTH, [family_quotient])
 

@@ -65,22 +65,31 @@ def scholarship(citizen: DemoCitizen) -> list | None:
         return None
     names = citizen.given_name.split()
     status = 0 if facts.get("statut", "definitif") == "definitif" else 1
-    return [{
-        "ine": facts.get("ine"), "lastName": citizen.family_name, "firstName": names[0],
-        "firstName2": names[1] if len(names) > 1 else None,
-        "birthDate": f"{citizen.birthdate}T00:00:00",
-        "birthPlaceLibelle": citizen.birth_commune_name or None,
-        "civility": gender_code(citizen.gender), "email": citizen.email,
-        "grantEchelon": str(facts["echelon"]), "grantStatus": status,
-        "backToSchoolDate": facts.get("date_rentree"),
-        "paymentDuration": facts.get("duree_versement_mois"),
-        "studyTown": facts.get("ville_etudes"), "schoolName": facts.get("etablissement"),
-    }]
+    return [
+        {
+            "ine": facts.get("ine"),
+            "lastName": citizen.family_name,
+            "firstName": names[0],
+            "firstName2": names[1] if len(names) > 1 else None,
+            "birthDate": f"{citizen.birthdate}T00:00:00",
+            "birthPlaceLibelle": citizen.birth_commune_name or None,
+            "civility": gender_code(citizen.gender),
+            "email": citizen.email,
+            "grantEchelon": str(facts["echelon"]),
+            "grantStatus": status,
+            "backToSchoolDate": facts.get("date_rentree"),
+            "paymentDuration": facts.get("duree_versement_mois"),
+            "studyTown": facts.get("ville_etudes"),
+            "schoolName": facts.get("etablissement"),
+        }
+    ]
 
 
 def by_ine(ine: str) -> DemoCitizen | None:
-    return next((c for c in POPULATION
-                 if (c.situation.get("cnous") or {}).get("ine", "").upper() == ine), None)
+    return next(
+        (c for c in POPULATION if (c.situation.get("cnous") or {}).get("ine", "").upper() == ine),
+        None,
+    )
 
 
 def router(options: SimulatorOptions, path: str = "") -> Router:
@@ -91,10 +100,10 @@ def router(options: SimulatorOptions, path: str = "") -> Router:
             if any(request.query_params.get(name) for name in IDENTITY_FIELDS):
                 raise InvalidField("ine", "ine ou identité, pas les deux")
             ine = parse_ine(ine)
-            return await common.respond(by_ine(ine), options, scholarship, MISSING,
-                                        scenarios.scenario_by_ine(ine))
-        return await common.respond(find(parse_identity(request)), options, scholarship,
-                                    MISSING)
+            return await common.respond(
+                by_ine(ine), options, scholarship, MISSING, scenarios.scenario_by_ine(ine)
+            )
+        return await common.respond(find(parse_identity(request)), options, scholarship, MISSING)
 
     return common.provider_router(path, options, HEALTH, [student_scholarship])
 

@@ -44,13 +44,19 @@ class InvalidField(Exception):
         self.status = status
 
 
-def error(status: int, code: str, message: str, field: str | None = None,
-          headers: dict[str, str] | None = None) -> Response:
+def error(
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     body: dict = {"code": code, "message": message}
     if field is not None:
         body["champ"] = field
-    return Response({"erreur": body}, status_code=status, headers=headers,
-                    media_type="application/json")
+    return Response(
+        {"erreur": body}, status_code=status, headers=headers, media_type="application/json"
+    )
 
 
 def not_found(message: str) -> Response:
@@ -62,6 +68,7 @@ def ok(body: object) -> Response:
 
 
 # -- parameters ----------------------------------------------------------------------------
+
 
 def required(value: str | None, field: str, what: str) -> str:
     if value is None or not value.strip():
@@ -116,8 +123,11 @@ async def play(scenario: scenarios.Scenario, options: SimulatorOptions) -> Respo
     if kind == scenarios.SERVER_ERROR:
         return error(500, "ERREUR_INTERNE", "erreur interne du fournisseur")
     if kind == scenarios.BAD_GATEWAY:
-        return Response("<html><body><h1>502 Bad Gateway</h1></body></html>",
-                        status_code=502, media_type="text/html")
+        return Response(
+            "<html><body><h1>502 Bad Gateway</h1></body></html>",
+            status_code=502,
+            media_type="text/html",
+        )
     if kind == scenarios.MALFORMED:
         return Response(MALFORMED_BODY, status_code=200, media_type="application/json")
     if kind == scenarios.WRONG_SHAPE:
@@ -127,9 +137,13 @@ async def play(scenario: scenarios.Scenario, options: SimulatorOptions) -> Respo
     return not_found("personne inconnue")
 
 
-async def respond(citizen: DemoCitizen | None, options: SimulatorOptions,
-                  build: Callable[[DemoCitizen], object], missing: str,
-                  scenario: scenarios.Scenario | None = None) -> Response:
+async def respond(
+    citizen: DemoCitizen | None,
+    options: SimulatorOptions,
+    build: Callable[[DemoCitizen], object],
+    missing: str,
+    scenario: scenarios.Scenario | None = None,
+) -> Response:
     """The answer about ``citizen`` (None: nobody matched): a scenario's misbehaviour, a 404
     with ``missing`` when ``build`` finds no record (None), else ``build``'s body or response."""
     if scenario is None and citizen is not None:
@@ -143,14 +157,20 @@ async def respond(citizen: DemoCitizen | None, options: SimulatorOptions,
 
 
 def maintenance(options: SimulatorOptions) -> Response:
-    return error(503, "MAINTENANCE", "service en maintenance, réessayez plus tard",
-                 headers={"Retry-After": str(options.maintenance_retry_in)})
+    return error(
+        503,
+        "MAINTENANCE",
+        "service en maintenance, réessayez plus tard",
+        headers={"Retry-After": str(options.maintenance_retry_in)},
+    )
 
 
 # -- routers -------------------------------------------------------------------------------
 
-def provider_router(path: str, options: SimulatorOptions, health_path: str,
-                    handlers: Sequence[Callable]) -> Router:
+
+def provider_router(
+    path: str, options: SimulatorOptions, health_path: str, handlers: Sequence[Callable]
+) -> Router:
     """A provider's routes under ``path``, with its health route, guard and error handling."""
 
     async def guard(request: Request) -> Response | None:
@@ -167,8 +187,12 @@ def provider_router(path: str, options: SimulatorOptions, health_path: str,
     def invalid_field(_: Request, exc: InvalidField) -> Response:
         return error(exc.status, "PARAMETRE_INVALIDE", exc.message, field=exc.field)
 
-    return Router(path=path or "/", route_handlers=[health, *handlers], before_request=guard,
-                  exception_handlers={InvalidField: invalid_field})
+    return Router(
+        path=path or "/",
+        route_handlers=[health, *handlers],
+        before_request=guard,
+        exception_handlers={InvalidField: invalid_field},
+    )
 
 
 def standalone_app(router: Router) -> Litestar:

@@ -40,24 +40,30 @@ ALONE = ("C", "D", "V")  # single, divorced, widowed
 def parse_identity(request: Request) -> IdentityQuery:
     q = request.query_params
     family_name = common.required(q.get("nomNaissance"), "nomNaissance", "nom de naissance")
-    given = common.required(common.joined(request, "prenoms"), "prenoms",
-                            "prénoms séparés par des espaces")
+    given = common.required(
+        common.joined(request, "prenoms"), "prenoms", "prénoms séparés par des espaces"
+    )
     gender = common.sex(q.get("sexe"), "sexe", {"M": "M", "F": "F"})
     raw_date = common.required(q.get("dateNaissance"), "dateNaissance", "JJ/MM/AAAA")
     match = re.fullmatch(r"(\d{2})/(\d{2})/(\d{4})", raw_date)
     day, month, year = (int(part) for part in match.groups()) if match else (0, 0, 0)
     if year < 1850 or month > 12 or day > 31 or (month == 0 and day):
-        raise InvalidField("dateNaissance", "dateNaissance doit être JJ/MM/AAAA (00 pour un "
-                                            "jour ou un mois inconnu)")
+        raise InvalidField(
+            "dateNaissance",
+            "dateNaissance doit être JJ/MM/AAAA (00 pour un jour ou un mois inconnu)",
+        )
     country = common.cog(q.get("codePaysNaissance"), "codePaysNaissance", r"99\d{3}")
     if country is None:
         raise InvalidField("codePaysNaissance", "codePaysNaissance est obligatoire")
     place = common.cog(q.get("codeCommuneNaissance"), "codeCommuneNaissance")
     if country == "99100" and place is None:
-        raise InvalidField("codeCommuneNaissance",
-                           "codeCommuneNaissance est obligatoire pour une naissance en France")
-    return IdentityQuery(family_name, (given,), year, month or None, day or None, gender,
-                         country, place)
+        raise InvalidField(
+            "codeCommuneNaissance",
+            "codeCommuneNaissance est obligatoire pour une naissance en France",
+        )
+    return IdentityQuery(
+        family_name, (given,), year, month or None, day or None, gender, country, place
+    )
 
 
 def _date(birthdate: str) -> str:
@@ -68,10 +74,16 @@ def _date(birthdate: str) -> str:
 def _partner(citizen: DemoCitizen) -> dict | None:
     adults = (citizen.situation.get("cnaf") or {}).get("allocataires", [])
     for adult in adults:
-        if normalise(adult["family_name"]) != normalise(citizen.family_name) or \
-                adult["birthdate"] != citizen.birthdate:
-            return {"nomDeNaissance": adult["family_name"], "nomDUsage": None,
-                    "prenoms": adult["given_name"], "dateDeNaissance": _date(adult["birthdate"])}
+        if (
+            normalise(adult["family_name"]) != normalise(citizen.family_name)
+            or adult["birthdate"] != citizen.birthdate
+        ):
+            return {
+                "nomDeNaissance": adult["family_name"],
+                "nomDUsage": None,
+                "prenoms": adult["given_name"],
+                "dateDeNaissance": _date(adult["birthdate"]),
+            }
     return None
 
 
@@ -89,9 +101,12 @@ def tax_household(citizen: DemoCitizen, year: int | None) -> dict | None:
         "nombreDePersonnesACharge": dependants,
         "parentIsole": status in ALONE and dependants > 0,
         "adresseFiscaleDeTaxation": facts.get("adresse"),
-        "declarant1": {"nomDeNaissance": citizen.family_name,
-                       "nomDUsage": citizen.preferred_username or None,
-                       "prenoms": citizen.given_name, "dateDeNaissance": _date(citizen.birthdate)},
+        "declarant1": {
+            "nomDeNaissance": citizen.family_name,
+            "nomDUsage": citizen.preferred_username or None,
+            "prenoms": citizen.given_name,
+            "dateDeNaissance": _date(citizen.birthdate),
+        },
         "declarant2": _partner(citizen) if status in COUPLES else None,
     }
 
@@ -100,10 +115,8 @@ def router(options: SimulatorOptions, path: str = "") -> Router:
     @get("/impotparticulier/v1/foyers-fiscaux")
     async def household(request: Request) -> Response:
         query = parse_identity(request)
-        year = common.integer(request.query_params.get("anneeRevenus"), "anneeRevenus",
-                              1990, 2100)
-        return await common.respond(find(query), options, lambda c: tax_household(c, year),
-                                    MISSING)
+        year = common.integer(request.query_params.get("anneeRevenus"), "anneeRevenus", 1990, 2100)
+        return await common.respond(find(query), options, lambda c: tax_household(c, year), MISSING)
 
     return common.provider_router(path, options, HEALTH, [household])
 

@@ -47,12 +47,20 @@ class Benefit:
 
 BENEFITS = {
     "rsa": Benefit("RSA", "rsa", "rsa_date_debut_droit", ("majoration", "rsa_majoration")),
-    "ppa": Benefit("PPA", "prime_activite", "prime_activite_date_debut_droit",
-                   ("majoration", "prime_activite_majoration")),
+    "ppa": Benefit(
+        "PPA",
+        "prime_activite",
+        "prime_activite_date_debut_droit",
+        ("majoration", "prime_activite_majoration"),
+    ),
     "aah": Benefit("AAH", "aah", "aah_date_debut_droit"),
     "asf": Benefit("ASF", "asf", "asf_date_debut_droit"),
-    "c2s": Benefit("C2S", "css", "css_date_debut_droit",
-                   ("participationFinanciere", "css_participation_financiere")),
+    "c2s": Benefit(
+        "C2S",
+        "css",
+        "css_date_debut_droit",
+        ("participationFinanciere", "css_participation_financiere"),
+    ),
 }
 
 
@@ -60,8 +68,11 @@ def _field(individual: dict, key: str, kind: type, required: bool = True) -> obj
     value = individual.get(key)
     if value is None and not required:
         return None
-    if not isinstance(value, kind) or isinstance(value, bool) or (
-            isinstance(value, str) and not value.strip()):
+    if (
+        not isinstance(value, kind)
+        or isinstance(value, bool)
+        or (isinstance(value, str) and not value.strip())
+    ):
         raise InvalidField(key, f"{key} est obligatoire ({kind.__name__})")
     return value
 
@@ -83,12 +94,18 @@ def parse_identity(raw: bytes) -> IdentityQuery:
         raise InvalidField("sexe", "sexe doit valoir F ou M")
     birth = _field(individual, "dateNaissance", dict)
     year, month, day = (birth.get(part) for part in ("annee", "mois", "jour"))
-    valid = (isinstance(year, int) and 1850 <= year <= 2100
-             and (month is None or (isinstance(month, int) and 1 <= month <= 12))
-             and (day is None or (isinstance(day, int) and 1 <= day <= 31 and month)))
+    valid = (
+        isinstance(year, int)
+        and 1850 <= year <= 2100
+        and (month is None or (isinstance(month, int) and 1 <= month <= 12))
+        and (day is None or (isinstance(day, int) and 1 <= day <= 31 and month))
+    )
     if not valid or isinstance(year, bool):
-        raise InvalidField("dateNaissance", "dateNaissance : annee obligatoire, mois et jour "
-                                            "entiers ou null (pas de jour sans mois)")
+        raise InvalidField(
+            "dateNaissance",
+            "dateNaissance : annee obligatoire, mois et jour "
+            "entiers ou null (pas de jour sans mois)",
+        )
     country = _field(individual, "codePaysNaissance", str)
     if not re.fullmatch(r"99\d{3}", country):
         raise InvalidField("codePaysNaissance", "codePaysNaissance doit être un code COG 99xxx")
@@ -96,8 +113,10 @@ def parse_identity(raw: bytes) -> IdentityQuery:
     if place is not None and not re.fullmatch(r"\d{5}|2[AB]\d{3}", place.upper()):
         raise InvalidField("codeCommuneNaissance", "codeCommuneNaissance doit être un code COG")
     if country == "99100" and place is None:
-        raise InvalidField("codeCommuneNaissance",
-                           "codeCommuneNaissance est obligatoire pour une naissance en France")
+        raise InvalidField(
+            "codeCommuneNaissance",
+            "codeCommuneNaissance est obligatoire pour une naissance en France",
+        )
     return IdentityQuery(family_name, tuple(given), year, month, day, gender, country, place)
 
 
@@ -107,8 +126,11 @@ def benefit_answer(citizen: DemoCitizen, benefit: Benefit) -> dict | None:
         return None
     facts = situation.get("dss", {})
     open_right = bool(facts.get(benefit.flag, False))
-    answer = {"prestation": benefit.label, "droitOuvert": open_right,
-              "dateOuvertureDroit": facts.get(benefit.start) if open_right else None}
+    answer = {
+        "prestation": benefit.label,
+        "droitOuvert": open_right,
+        "dateOuvertureDroit": facts.get(benefit.start) if open_right else None,
+    }
     if benefit.extra is not None:
         key, fact = benefit.extra
         answer[key] = facts.get(fact) if open_right else None
@@ -120,10 +142,12 @@ def router(options: SimulatorOptions, path: str = "") -> Router:
         @post(f"/prestations/v1/{code}", status_code=200, name=f"dss-{code}")
         async def benefit_status(request: Request) -> Response:
             query = parse_identity(await request.body())
-            return await common.respond(find(query), options,
-                                        lambda c: benefit_answer(c, benefit),
-                                        "aucun dossier allocataire ne correspond à cette "
-                                        "identité")
+            return await common.respond(
+                find(query),
+                options,
+                lambda c: benefit_answer(c, benefit),
+                "aucun dossier allocataire ne correspond à cette identité",
+            )
 
         return benefit_status
 

@@ -45,8 +45,9 @@ MISSING = "aucun demandeur d'emploi ne correspond à cet identifiant"
 def parse_identifiant(value: str | None) -> str:
     identifiant = common.required(value, "identifiant", "identifiant France Travail").upper()
     if not IDENTIFIANT.fullmatch(identifiant):
-        raise InvalidField("identifiant", "identifiant doit compter 7 chiffres puis un "
-                                          "chiffre ou une lettre")
+        raise InvalidField(
+            "identifiant", "identifiant doit compter 7 chiffres puis un chiffre ou une lettre"
+        )
     return identifiant
 
 
@@ -65,18 +66,28 @@ def situation(citizen: DemoCitizen) -> dict:
     first_name = citizen.given_name.split()[0]
     commune, locality = reference.POSTAL_CODES.get(facts.get("code_postal", ""), (None, None))
     return {
-        "identifiant": facts["identifiant"], "civilite": civility, "nom": citizen.family_name,
-        "nomUsage": citizen.preferred_username or None, "prenom": first_name, "sexe": gender,
-        "dateNaissance": f"{citizen.birthdate}T00:00:00", "email": citizen.email,
-        "telephone": facts.get("telephone"), "telephone2": facts.get("telephone2"),
-        "codeCertificationCNAV": "VC", "dateInscription": facts.get("date_inscription"),
+        "identifiant": facts["identifiant"],
+        "civilite": civility,
+        "nom": citizen.family_name,
+        "nomUsage": citizen.preferred_username or None,
+        "prenom": first_name,
+        "sexe": gender,
+        "dateNaissance": f"{citizen.birthdate}T00:00:00",
+        "email": citizen.email,
+        "telephone": facts.get("telephone"),
+        "telephone2": facts.get("telephone2"),
+        "codeCertificationCNAV": "VC",
+        "dateInscription": facts.get("date_inscription"),
         "dateCessationInscription": facts.get("date_cessation"),
         "categorieInscription": facts.get("categorie"),
         "libellecategorieInscription": facts.get("categorie_libelle"),
         "adresse": {
-            "codePostal": facts.get("code_postal"), "INSEECommune": commune,
-            "localite": locality, "ligneVoie": facts.get("voie"),
-            "ligneComplementAdresse": None, "ligneComplementDestinataire": None,
+            "codePostal": facts.get("code_postal"),
+            "INSEECommune": commune,
+            "localite": locality,
+            "ligneVoie": facts.get("voie"),
+            "ligneComplementAdresse": None,
+            "ligneComplementDestinataire": None,
             "ligneComplementDistribution": None,
             "ligneNom": f"{civility.upper()} {citizen.family_name} {first_name.upper()}",
         },
@@ -95,16 +106,28 @@ def payments(citizen: DemoCitizen, today: date) -> dict:
             if paid_on > today:
                 break
             amount = float(facts.get("montant_mensuel", 0))
-            paid.append({"datePaiement": paid_on.isoformat(), "montantPaiement": amount,
-                         "allocations": amount, "aides": 0.0, "autresPaiements": 0.0})
+            paid.append(
+                {
+                    "datePaiement": paid_on.isoformat(),
+                    "montantPaiement": amount,
+                    "allocations": amount,
+                    "aides": 0.0,
+                    "autresPaiements": 0.0,
+                }
+            )
     return {"listePaiement": paid}
 
 
 def router(options: SimulatorOptions, path: str = "") -> Router:
     async def answer(request: Request, build) -> Response:
         identifiant = parse_identifiant(request.query_params.get("identifiant"))
-        return await common.respond(registered(identifiant), options, build, MISSING,
-                                    scenarios.scenario_by_identifiant(identifiant))
+        return await common.respond(
+            registered(identifiant),
+            options,
+            build,
+            MISSING,
+            scenarios.scenario_by_identifiant(identifiant),
+        )
 
     @get("/partenaire/v1/situation")
     async def jobseeker_status(request: Request) -> Response:

@@ -91,8 +91,9 @@ def matches(query: IdentityQuery, citizen: DemoCitizen) -> bool:
     )
 
 
-def find(query: IdentityQuery, population: Sequence[DemoCitizen] = POPULATION
-         ) -> DemoCitizen | None:
+def find(
+    query: IdentityQuery, population: Sequence[DemoCitizen] = POPULATION
+) -> DemoCitizen | None:
     """The one citizen matching the query, or None (nobody, or more than one)."""
     found = [citizen for citizen in population if matches(query, citizen)]
     return found[0] if len(found) == 1 else None

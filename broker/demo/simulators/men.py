@@ -53,12 +53,14 @@ def parse_school(request: Request) -> tuple[str, int]:
     uai = common.required(request.query_params.get("uai"), "uai", "code UAI").upper()
     if not UAI.fullmatch(uai):
         raise InvalidField("uai", "uai doit compter 7 chiffres suivis d'une lettre")
-    year = common.required(request.query_params.get("anneeScolaire"), "anneeScolaire",
-                           "AAAA ou AAAA-AAAA")
+    year = common.required(
+        request.query_params.get("anneeScolaire"), "anneeScolaire", "AAAA ou AAAA-AAAA"
+    )
     match = re.fullmatch(r"(\d{4})(?:-(\d{4}))?", year)
     if not match or (match.group(2) and int(match.group(2)) != int(match.group(1)) + 1):
-        raise InvalidField("anneeScolaire", "anneeScolaire doit être AAAA ou AAAA-AAAA "
-                                            "(deux années consécutives)")
+        raise InvalidField(
+            "anneeScolaire", "anneeScolaire doit être AAAA ou AAAA-AAAA (deux années consécutives)"
+        )
     return uai, int(match.group(1))
 
 
@@ -72,18 +74,23 @@ def enrolment(citizen: DemoCitizen, uai: str, start_year: int) -> dict | None:
         return None
     level = facts.get("niveau") or ""
     mef_code, mef_label = reference.CLASS_LEVELS.get(level, (None, level.upper() or None))
-    status = reference.SCHOOL_STATUSES.get(facts.get("statut", ""),
-                                           reference.UNKNOWN_SCHOOL_STATUS)
+    status = reference.SCHOOL_STATUSES.get(facts.get("statut", ""), reference.UNKNOWN_SCHOOL_STATUS)
     grant = bool(facts.get("boursier"))
     return {
-        "eleve": {"nom": citizen.family_name, "prenom": citizen.given_name.split()[0],
-                  "sexe": gender_code(citizen.gender), "dateNaissance": citizen.birthdate},
-        "anneeScolaire": school_year, "scolarise": bool(facts.get("scolarise")),
+        "eleve": {
+            "nom": citizen.family_name,
+            "prenom": citizen.given_name.split()[0],
+            "sexe": gender_code(citizen.gender),
+            "dateNaissance": citizen.birthdate,
+        },
+        "anneeScolaire": school_year,
+        "scolarise": bool(facts.get("scolarise")),
         "statut": {"code": status[0], "libelle": status[1]},
-        "etablissement": {"uai": school["uai"],
-                          "ministereTutelle": school.get("ministere_tutelle",
-                                                         reference.MINISTRY_OF_EDUCATION),
-                          "nom": school.get("nom")},
+        "etablissement": {
+            "uai": school["uai"],
+            "ministereTutelle": school.get("ministere_tutelle", reference.MINISTRY_OF_EDUCATION),
+            "nom": school.get("nom"),
+        },
         "formation": {"codeMefStat11": mef_code, "libelle": mef_label},
         "bourse": {"boursier": grant, "echelon": facts.get("echelon_bourse") if grant else None},
     }
@@ -94,8 +101,9 @@ def router(options: SimulatorOptions, path: str = "") -> Router:
     async def pupil(request: Request) -> Response:
         query = parse_identity(request)
         uai, start_year = parse_school(request)
-        return await common.respond(find(query), options,
-                                    lambda c: enrolment(c, uai, start_year), MISSING)
+        return await common.respond(
+            find(query), options, lambda c: enrolment(c, uai, start_year), MISSING
+        )
 
     return common.provider_router(path, options, HEALTH, [pupil])
 

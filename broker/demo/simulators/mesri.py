@@ -48,8 +48,9 @@ def parse_identity(request: Request) -> IdentityQuery:
     first = common.required(q.get("prenom"), "prenom", "premier prénom")
     raw_date = common.required(q.get("dateNaissance"), "dateNaissance", "AAAA-MM-JJ")
     try:
-        born = date.fromisoformat(raw_date) if re.fullmatch(r"\d{4}-\d{2}-\d{2}",
-                                                            raw_date) else None
+        born = (
+            date.fromisoformat(raw_date) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_date) else None
+        )
     except ValueError:
         born = None
     if born is None:
@@ -69,15 +70,23 @@ def enrolment(citizen: DemoCitizen) -> dict | None:
         end = (first_day.replace(year=first_day.year + 1) - timedelta(days=1)).isoformat()
     institution = facts.get("etablissement")
     return {
-        "ine": facts["ine"], "nomFamille": citizen.family_name,
-        "prenom": citizen.given_name.split()[0], "dateNaissance": citizen.birthdate,
-        "inscriptions": [{
-            "dateDebutInscription": start, "dateFinInscription": end, "statut": "inscrit",
-            "regime": "formation initiale",
-            "codeCommune": reference.STUDY_TOWNS.get(facts.get("ville_etudes", "")),
-            "etablissement": {"uai": reference.INSTITUTIONS.get(institution or ""),
-                              "nomEtablissement": institution},
-        }],
+        "ine": facts["ine"],
+        "nomFamille": citizen.family_name,
+        "prenom": citizen.given_name.split()[0],
+        "dateNaissance": citizen.birthdate,
+        "inscriptions": [
+            {
+                "dateDebutInscription": start,
+                "dateFinInscription": end,
+                "statut": "inscrit",
+                "regime": "formation initiale",
+                "codeCommune": reference.STUDY_TOWNS.get(facts.get("ville_etudes", "")),
+                "etablissement": {
+                    "uai": reference.INSTITUTIONS.get(institution or ""),
+                    "nomEtablissement": institution,
+                },
+            }
+        ],
     }
 
 
@@ -89,8 +98,9 @@ def router(options: SimulatorOptions, path: str = "") -> Router:
             if any(request.query_params.get(name) for name in IDENTITY_FIELDS):
                 raise InvalidField("ine", "ine ou identité, pas les deux")
             ine = parse_ine(ine)
-            return await common.respond(by_ine(ine), options, enrolment, MISSING,
-                                        scenarios.scenario_by_ine(ine))
+            return await common.respond(
+                by_ine(ine), options, enrolment, MISSING, scenarios.scenario_by_ine(ine)
+            )
         return await common.respond(find(parse_identity(request)), options, enrolment, MISSING)
 
     return common.provider_router(path, options, HEALTH, [enrolments])

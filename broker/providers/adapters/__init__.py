@@ -8,5 +8,12 @@ from broker.providers.adapters.france_travail import FranceTravailAdapter
 from broker.providers.adapters.men import MenAdapter
 from broker.providers.adapters.mesri import MesriAdapter
 
-__all__ = ["CnafAdapter", "CnousAdapter", "DgfipAdapter", "DssAdapter", "FranceTravailAdapter",
-           "MenAdapter", "MesriAdapter"]
+__all__ = [
+    "CnafAdapter",
+    "CnousAdapter",
+    "DgfipAdapter",
+    "DssAdapter",
+    "FranceTravailAdapter",
+    "MenAdapter",
+    "MesriAdapter",
+]

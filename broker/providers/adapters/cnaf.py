@@ -15,14 +15,30 @@ from broker.providers.pivot import given_names
 from broker.providers.shape import Nullable, OneOf, Pattern
 
 DATE = Pattern(r"\d{8}")  # JJMMAAAA, 00 for unknown parts
-PERSON = {"nomNaissance": str, "nomUsuel": Nullable(str), "prenoms": str, "dateNaissance": DATE,
-          "sexe": OneOf("F", "M")}
+PERSON = {
+    "nomNaissance": str,
+    "nomUsuel": Nullable(str),
+    "prenoms": str,
+    "dateNaissance": DATE,
+    "sexe": OneOf("F", "M"),
+}
 PERIOD = {"annee": int, "mois": int}
-ADDRESS_KEYS = ("identite", "complementInformation", "complementInformationGeo",
-                "numeroLibelleVoie", "lieuDit", "codePostalVille", "pays")
+ADDRESS_KEYS = (
+    "identite",
+    "complementInformation",
+    "complementInformationGeo",
+    "numeroLibelleVoie",
+    "lieuDit",
+    "codePostalVille",
+    "pays",
+)
 QUOTIENT = {
-    "regime": OneOf("CNAF", "MSA"), "quotientFamilial": int, "periode": PERIOD, "calcul": PERIOD,
-    "allocataires": [PERSON], "enfants": [PERSON],
+    "regime": OneOf("CNAF", "MSA"),
+    "quotientFamilial": int,
+    "periode": PERIOD,
+    "calcul": PERIOD,
+    "allocataires": [PERSON],
+    "enfants": [PERSON],
     "adresse": Nullable({key: Nullable(str) for key in ADDRESS_KEYS}),
 }
 INSEE_SEX = {"M": "1", "F": "2"}
@@ -33,11 +49,15 @@ class CnafAdapter(ProviderAdapter):
     health_path = "/qf/v1/sante"
     not_found_detail = "no family file (CAF or MSA) matches this identity and period"
     FIELD_PARAMETERS: ClassVar[dict[str, str]] = {
-        "nomNaissance": "nomNaissance", "nomUsuel": "nomUsage", "prenoms": "prenoms",
-        "sexe": "sexeEtatCivil", "dateNaissance": "anneeDateNaissance",
+        "nomNaissance": "nomNaissance",
+        "nomUsuel": "nomUsage",
+        "prenoms": "prenoms",
+        "sexe": "sexeEtatCivil",
+        "dateNaissance": "anneeDateNaissance",
         "codePaysNaissance": "codeCogInseePaysNaissance",
         "codeInseeLieuNaissance": "codeCogInseeCommuneNaissance",
-        "annee": "annee", "mois": "mois",
+        "annee": "annee",
+        "mois": "mois",
     }
 
     async def _fetch(self, call: ProductCall) -> Outcome:
@@ -56,8 +76,12 @@ class CnafAdapter(ProviderAdapter):
         for name in ("annee", "mois"):
             if call.params.get(name):
                 params[name] = call.params[name]
-        result = await self.http.get("/qf/v1/allocataires/quotient", params=params,
-                                     request_id=call.request_id, operation="quotient_familial")
+        result = await self.http.get(
+            "/qf/v1/allocataires/quotient",
+            params=params,
+            request_id=call.request_id,
+            operation="quotient_familial",
+        )
         return self.read(result, QUOTIENT, to_v3)
 
 
@@ -67,8 +91,10 @@ def _iso(native: str) -> str:
 
 def _person(person: dict) -> dict:
     return {
-        "nom_naissance": person["nomNaissance"], "nom_usage": person["nomUsuel"],
-        "prenoms": person["prenoms"], "date_naissance": _iso(person["dateNaissance"]),
+        "nom_naissance": person["nomNaissance"],
+        "nom_usage": person["nomUsuel"],
+        "prenoms": person["prenoms"],
+        "date_naissance": _iso(person["dateNaissance"]),
         "sexe": person["sexe"],
     }
 
@@ -77,9 +103,12 @@ def to_v3(body: dict) -> dict:
     address = body["adresse"] or dict.fromkeys(ADDRESS_KEYS)
     return {
         "quotient_familial": {
-            "fournisseur": body["regime"], "valeur": body["quotientFamilial"],
-            "annee": body["periode"]["annee"], "mois": body["periode"]["mois"],
-            "annee_calcul": body["calcul"]["annee"], "mois_calcul": body["calcul"]["mois"],
+            "fournisseur": body["regime"],
+            "valeur": body["quotientFamilial"],
+            "annee": body["periode"]["annee"],
+            "mois": body["periode"]["mois"],
+            "annee_calcul": body["calcul"]["annee"],
+            "mois_calcul": body["calcul"]["mois"],
         },
         "allocataires": [_person(p) for p in body["allocataires"]],
         "enfants": [_person(p) for p in body["enfants"]],
@@ -93,4 +122,3 @@ def to_v3(body: dict) -> dict:
             "pays": address["pays"],
         },
     }
-

@@ -9,20 +9,28 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from broker.catalogue.products import FRANCE_CONNECT, INE
 from broker.providers.adapters.common import ProviderAdapter
 from broker.providers.base import Outcome, ProductCall, UnexpectedPayload
 from broker.providers.http import Reply
 from broker.providers.pivot import given_names
-from broker.catalogue.products import FRANCE_CONNECT, INE
 from broker.providers.shape import ISO_DATE, Nullable, OneOf, Pattern
 
 FILE = {
-    "ine": Nullable(str), "lastName": str, "firstName": str, "firstName2": Nullable(str),
+    "ine": Nullable(str),
+    "lastName": str,
+    "firstName": str,
+    "firstName2": Nullable(str),
     "birthDate": Pattern(r"\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?"),
-    "birthPlaceLibelle": Nullable(str), "civility": OneOf("M", "F"), "email": Nullable(str),
-    "grantEchelon": Nullable(Pattern(r"0bis|[0-7]")), "grantStatus": OneOf(0, 1),
-    "backToSchoolDate": Nullable(ISO_DATE), "paymentDuration": Nullable(int),
-    "studyTown": Nullable(str), "schoolName": Nullable(str),
+    "birthPlaceLibelle": Nullable(str),
+    "civility": OneOf("M", "F"),
+    "email": Nullable(str),
+    "grantEchelon": Nullable(Pattern(r"0bis|[0-7]")),
+    "grantStatus": OneOf(0, 1),
+    "backToSchoolDate": Nullable(ISO_DATE),
+    "paymentDuration": Nullable(int),
+    "studyTown": Nullable(str),
+    "schoolName": Nullable(str),
 }
 
 
@@ -31,9 +39,13 @@ class CnousAdapter(ProviderAdapter):
     health_path = "/api/v1/health"
     not_found_detail = "no student grant holder matches"
     FIELD_PARAMETERS: ClassVar[dict[str, str]] = {
-        "ine": "ine", "lastName": "nomNaissance", "firstName": "prenoms",
-        "firstName2": "prenoms", "birthDate": "anneeDateNaissance",
-        "civility": "sexeEtatCivil", "birthPlace": "codeCogInseeCommuneNaissance",
+        "ine": "ine",
+        "lastName": "nomNaissance",
+        "firstName": "prenoms",
+        "firstName2": "prenoms",
+        "birthDate": "anneeDateNaissance",
+        "civility": "sexeEtatCivil",
+        "birthPlace": "codeCogInseeCommuneNaissance",
     }
 
     async def _fetch(self, call: ProductCall) -> Outcome:
@@ -45,17 +57,27 @@ class CnousAdapter(ProviderAdapter):
                 return problem
             pivot, parts = call.pivot, self.parts(call)
             names = given_names(pivot)
-            params = {"lastName": pivot.family_name, "firstName": names[0] if names else "",
-                      "birthDate": f"{parts.day:02d}/{parts.month:02d}/{parts.year:04d}",
-                      "civility": pivot.gender}
+            params = {
+                "lastName": pivot.family_name,
+                "firstName": names[0] if names else "",
+                "birthDate": f"{parts.day:02d}/{parts.month:02d}/{parts.year:04d}",
+                "civility": pivot.gender,
+            }
             if len(names) > 1:
                 params["firstName2"] = names[1]
             if pivot.birthplace:
                 params["birthPlace"] = pivot.birthplace
-        result = await self.http.get("/api/v1/students/scholarship", params=params,
-                                     request_id=call.request_id, operation="etudiant_boursier")
-        if isinstance(result, Reply) and result.status == 200 and (
-                not isinstance(result.body, list) or len(result.body) != 1):
+        result = await self.http.get(
+            "/api/v1/students/scholarship",
+            params=params,
+            request_id=call.request_id,
+            operation="etudiant_boursier",
+        )
+        if (
+            isinstance(result, Reply)
+            and result.status == 200
+            and (not isinstance(result.body, list) or len(result.body) != 1)
+        ):
             return UnexpectedPayload("cnous: expected exactly one grant file")
         with_identity = call.mode != FRANCE_CONNECT
         return self.read(result, [FILE], lambda body: to_v3(body[0], with_identity))
@@ -69,10 +91,14 @@ def to_v3(file: dict, with_identity: bool) -> dict:
             "echelon_bourse_regionale_provisoire": file["grantStatus"] > 0,
         },
         "email": file["email"],
-        "periode_versement_bourse": {"date_rentree": file["backToSchoolDate"],
-                                     "duree": file["paymentDuration"]},
-        "etablissement_etudes": {"nom_commune": file["studyTown"],
-                                 "nom_etablissement": file["schoolName"]},
+        "periode_versement_bourse": {
+            "date_rentree": file["backToSchoolDate"],
+            "duree": file["paymentDuration"],
+        },
+        "etablissement_etudes": {
+            "nom_commune": file["studyTown"],
+            "nom_etablissement": file["schoolName"],
+        },
     }
     if with_identity:
         data["identite"] = {

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from broker.catalogue.products import FRANCE_CONNECT, IDENTIFIER_PARAMETER, IDENTITE, product
 from broker.providers import shape
 from broker.providers.base import (
     Found,
@@ -30,10 +31,10 @@ from broker.providers.base import (
 )
 from broker.providers.http import HttpPolicy, Reply
 from broker.providers.pivot import BirthParts, birth_parts
-from broker.catalogue.products import FRANCE_CONNECT, IDENTIFIER_PARAMETER, IDENTITE, product
 
-ERROR_ENVELOPE = {"erreur": {"code": str, "message": str,
-                             "champ": shape.Omittable(shape.Nullable(str))}}
+ERROR_ENVELOPE = {
+    "erreur": {"code": str, "message": str, "champ": shape.Omittable(shape.Nullable(str))}
+}
 NOT_FOUND_CODE = "NON_TROUVE"
 HEALTH_SHAPE: dict = {}  # any JSON object
 
@@ -46,8 +47,12 @@ class ProviderAdapter:
     not_found_detail: ClassVar[str]
     FIELD_PARAMETERS: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, config: ProviderConfig, client: httpx.AsyncClient,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        config: ProviderConfig,
+        client: httpx.AsyncClient,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.config = config
         self.http = HttpPolicy(self.provider, config, client, clock=clock)
 
@@ -62,8 +67,9 @@ class ProviderAdapter:
         if not isinstance(result, Reply):
             return result
         if result.status != 200 or shape.problems(HEALTH_SHAPE, result.body):
-            return UnexpectedPayload(f"{self.provider}: health check answered HTTP "
-                                     f"{result.status} without a JSON object")
+            return UnexpectedPayload(
+                f"{self.provider}: health check answered HTTP {result.status} without a JSON object"
+            )
         return Found({})
 
     async def _fetch(self, call: ProductCall) -> Outcome:
@@ -82,8 +88,9 @@ class ProviderAdapter:
             if call.pivot is None:
                 return InvalidInput("identity pivot missing", "nomNaissance")
             if birth_parts(call.pivot) is None:
-                return InvalidInput("birth date must be YYYY-MM-DD, 00 for unknown parts",
-                                    "anneeDateNaissance")
+                return InvalidInput(
+                    "birth date must be YYYY-MM-DD, 00 for unknown parts", "anneeDateNaissance"
+                )
         else:
             parameter = IDENTIFIER_PARAMETER[call.mode]
             if not (call.identifier or "").strip():
@@ -114,8 +121,7 @@ class ProviderAdapter:
 
     # -- reading answers -----------------------------------------------------------------
 
-    def read(self, result: Reply | Outcome, expected: Any,
-             build: Callable[[Any], dict]) -> Outcome:
+    def read(self, result: Reply | Outcome, expected: Any, build: Callable[[Any], dict]) -> Outcome:
         """Map a 200 of the ``expected`` shape with ``build``; errors to typed outcomes."""
         if not isinstance(result, Reply):
             return result
@@ -128,19 +134,21 @@ class ProviderAdapter:
             return Found(build(result.body))
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             # the shape check should make this impossible: report, never raise
-            return UnexpectedPayload(f"{self.provider}: could not map the payload "
-                                     f"({type(exc).__name__})")
+            return UnexpectedPayload(
+                f"{self.provider}: could not map the payload ({type(exc).__name__})"
+            )
 
     def error_outcome(self, reply: Reply) -> Outcome:
         if reply.status not in (400, 404, 422) or shape.problems(ERROR_ENVELOPE, reply.body):
-            return UnexpectedPayload(f"{self.provider}: HTTP {reply.status} without the "
-                                     "provider's error envelope")
+            return UnexpectedPayload(
+                f"{self.provider}: HTTP {reply.status} without the provider's error envelope"
+            )
         error = reply.body["erreur"]
         if reply.status == 404:
             if error["code"] != NOT_FOUND_CODE:
-                return UnexpectedPayload(f"{self.provider}: HTTP 404 with an unexpected "
-                                         "error code")
+                return UnexpectedPayload(f"{self.provider}: HTTP 404 with an unexpected error code")
             return NotFound(f"{self.provider}: {self.not_found_detail}")
         field = error.get("champ")
-        return InvalidInput(f"{self.provider}: {error['message']}",
-                            self.FIELD_PARAMETERS.get(field or ""))
+        return InvalidInput(
+            f"{self.provider}: {error['message']}", self.FIELD_PARAMETERS.get(field or "")
+        )

@@ -30,13 +30,17 @@ ROUTES = {
     "dss/allocation_adulte_handicape": Route("aah", "AAH"),
     "dss/allocation_soutien_familial": Route("asf", "ASF"),
     "dss/complementaire_sante_solidaire": Route(
-        "c2s", "C2S", ("participationFinanciere", "avec_participation")),
+        "c2s", "C2S", ("participationFinanciere", "avec_participation")
+    ),
 }
 
 
 def expected_shape(route: Route) -> dict:
-    answer = {"prestation": OneOf(route.label), "droitOuvert": bool,
-              "dateOuvertureDroit": Nullable(ISO_DATE)}
+    answer = {
+        "prestation": OneOf(route.label),
+        "droitOuvert": bool,
+        "dateOuvertureDroit": Nullable(ISO_DATE),
+    }
     if route.extra is not None:
         answer[route.extra[0]] = Nullable(bool)
     return answer
@@ -47,8 +51,12 @@ class DssAdapter(ProviderAdapter):
     health_path = "/prestations/v1/sante"
     not_found_detail = "no family file (CAF or MSA) matches this identity"
     FIELD_PARAMETERS: ClassVar[dict[str, str]] = {
-        "individu": "nomNaissance", "nomNaissance": "nomNaissance", "nomUsage": "nomUsage",
-        "prenoms": "prenoms", "sexe": "sexeEtatCivil", "dateNaissance": "anneeDateNaissance",
+        "individu": "nomNaissance",
+        "nomNaissance": "nomNaissance",
+        "nomUsage": "nomUsage",
+        "prenoms": "prenoms",
+        "sexe": "sexeEtatCivil",
+        "dateNaissance": "anneeDateNaissance",
         "codePaysNaissance": "codeCogInseePaysNaissance",
         "codeCommuneNaissance": "codeCogInseeCommuneNaissance",
     }
@@ -57,21 +65,25 @@ class DssAdapter(ProviderAdapter):
         route = ROUTES[call.product]
         pivot, parts = call.pivot, self.parts(call)
         individual = {
-            "nomNaissance": pivot.family_name, "nomUsage": pivot.usage_name or None,
-            "prenoms": given_names(pivot), "sexe": pivot.gender,
+            "nomNaissance": pivot.family_name,
+            "nomUsage": pivot.usage_name or None,
+            "prenoms": given_names(pivot),
+            "sexe": pivot.gender,
             "dateNaissance": {"annee": parts.year, "mois": parts.month, "jour": parts.day},
             "codePaysNaissance": pivot.birthcountry,
             "codeCommuneNaissance": pivot.birthplace or None,
         }
-        result = await self.http.post(f"/prestations/v1/{route.code}",
-                                      json_body={"individu": individual},
-                                      request_id=call.request_id, operation=route.code)
+        result = await self.http.post(
+            f"/prestations/v1/{route.code}",
+            json_body={"individu": individual},
+            request_id=call.request_id,
+            operation=route.code,
+        )
         return self.read(result, expected_shape(route), lambda body: to_v3(route, body))
 
 
 def to_v3(route: Route, body: dict) -> dict:
-    data = {"est_beneficiaire": body["droitOuvert"],
-            "date_debut_droit": body["dateOuvertureDroit"]}
+    data = {"est_beneficiaire": body["droitOuvert"], "date_debut_droit": body["dateOuvertureDroit"]}
     if route.extra is not None:
         provider_key, v3_key = route.extra
         data[v3_key] = body[provider_key]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from broker.catalogue.products import FRANCE_CONNECT, INE
 from broker.providers.adapters.common import ProviderAdapter
 from broker.providers.base import Outcome, ProductCall
 from broker.providers.pivot import given_names
-from broker.catalogue.products import FRANCE_CONNECT, INE
 from broker.providers.shape import ISO_DATE, Nullable
 
 # The MESRI's training regimes and the codes API Particulier v3 gives them.
@@ -26,12 +26,20 @@ REGIME_CODES = {
     "contrat de professionnalisation": "RF7",
 }
 ENROLMENT = {
-    "dateDebutInscription": Nullable(ISO_DATE), "dateFinInscription": Nullable(ISO_DATE),
-    "statut": str, "regime": Nullable(str), "codeCommune": Nullable(str),
+    "dateDebutInscription": Nullable(ISO_DATE),
+    "dateFinInscription": Nullable(ISO_DATE),
+    "statut": str,
+    "regime": Nullable(str),
+    "codeCommune": Nullable(str),
     "etablissement": {"uai": Nullable(str), "nomEtablissement": Nullable(str)},
 }
-STUDENT = {"ine": Nullable(str), "nomFamille": str, "prenom": str, "dateNaissance": ISO_DATE,
-           "inscriptions": [ENROLMENT]}
+STUDENT = {
+    "ine": Nullable(str),
+    "nomFamille": str,
+    "prenom": str,
+    "dateNaissance": ISO_DATE,
+    "inscriptions": [ENROLMENT],
+}
 
 
 class MesriAdapter(ProviderAdapter):
@@ -39,8 +47,11 @@ class MesriAdapter(ProviderAdapter):
     health_path = "/etudiants/v1/statut"
     not_found_detail = "no student matches"
     FIELD_PARAMETERS: ClassVar[dict[str, str]] = {
-        "ine": "ine", "nomFamille": "nomNaissance", "prenom": "prenoms",
-        "dateNaissance": "anneeDateNaissance", "sexe": "sexeEtatCivil",
+        "ine": "ine",
+        "nomFamille": "nomNaissance",
+        "prenom": "prenoms",
+        "dateNaissance": "anneeDateNaissance",
+        "sexe": "sexeEtatCivil",
     }
 
     async def _fetch(self, call: ProductCall) -> Outcome:
@@ -52,11 +63,18 @@ class MesriAdapter(ProviderAdapter):
                 return problem
             pivot, parts = call.pivot, self.parts(call)
             names = given_names(pivot)
-            params = {"nomFamille": pivot.family_name, "prenom": names[0] if names else "",
-                      "dateNaissance": f"{parts.year:04d}-{parts.month:02d}-{parts.day:02d}",
-                      "sexe": {"M": "1", "F": "2"}.get(pivot.gender, pivot.gender)}
-        result = await self.http.get("/etudiants/v1/inscriptions", params=params,
-                                     request_id=call.request_id, operation="statut_etudiant")
+            params = {
+                "nomFamille": pivot.family_name,
+                "prenom": names[0] if names else "",
+                "dateNaissance": f"{parts.year:04d}-{parts.month:02d}-{parts.day:02d}",
+                "sexe": {"M": "1", "F": "2"}.get(pivot.gender, pivot.gender),
+            }
+        result = await self.http.get(
+            "/etudiants/v1/inscriptions",
+            params=params,
+            request_id=call.request_id,
+            operation="statut_etudiant",
+        )
         with_identity = call.mode != FRANCE_CONNECT
         return self.read(result, STUDENT, lambda body: to_v3(body, with_identity))
 
@@ -69,14 +87,19 @@ def _admission(enrolment: dict) -> dict:
         "est_inscrit": enrolment["statut"] == "inscrit",
         "regime_formation": {"code": REGIME_CODES.get(regime or ""), "libelle": regime},
         "code_cog_insee_commune": enrolment["codeCommune"],
-        "etablissement_etudes": {"uai": enrolment["etablissement"]["uai"],
-                                 "nom": enrolment["etablissement"]["nomEtablissement"]},
+        "etablissement_etudes": {
+            "uai": enrolment["etablissement"]["uai"],
+            "nom": enrolment["etablissement"]["nomEtablissement"],
+        },
     }
 
 
 def to_v3(body: dict, with_identity: bool) -> dict:
     data: dict = {"admissions": [_admission(e) for e in body["inscriptions"]]}
     if with_identity:
-        data["identite"] = {"nom_naissance": body["nomFamille"], "prenom": body["prenom"],
-                            "date_naissance": body["dateNaissance"]}
+        data["identite"] = {
+            "nom_naissance": body["nomFamille"],
+            "prenom": body["prenom"],
+            "date_naissance": body["dateNaissance"],
+        }
     return data

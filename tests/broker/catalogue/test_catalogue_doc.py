@@ -36,7 +36,7 @@ def _products_section() -> str:
     text = CATALOGUE.read_text()
     start = text.index("\n## Products\n")
     end = text.find("\n## ", start + 1)
-    return text[start:end if end != -1 else len(text)]
+    return text[start : end if end != -1 else len(text)]
 
 
 def _product_rows() -> dict[str, list[str]]:

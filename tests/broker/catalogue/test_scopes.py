@@ -14,7 +14,7 @@ PROVIDER_KEYS = {p.key for p in REGISTRY.providers()}
 
 def test_names_are_unique_and_cover_every_scope():
     assert len(ALL) == len(set(ALL))
-    assert ALL == [s.name for s in REGISTRY.identity_scopes() + REGISTRY.data_scopes()]
+    assert [s.name for s in REGISTRY.identity_scopes() + REGISTRY.data_scopes()] == ALL
 
 
 def test_names_are_stable_identity_first():
@@ -62,19 +62,48 @@ def test_unknown_provider_key_raises():
 
 def test_expected_real_scope_names_are_present():
     for name in [
-        "openid", "profile", "birth", "identite_pivot", "email", "given_name", "family_name",
-        "birthdate", "gender", "birthplace", "birthcountry", "preferred_username",
-        "cnaf_quotient_familial", "cnaf_allocataires", "cnaf_enfants", "cnaf_adresse",
-        "revenu_solidarite_active", "revenu_solidarite_active_majoration", "prime_activite",
-        "prime_activite_majoration", "allocation_adulte_handicape",
-        "allocation_soutien_familial", "complementaire_sante_solidaire",
-        "cnous_statut_boursier", "cnous_echelon_bourse", "cnous_email",
-        "cnous_periode_versement", "cnous_statut_bourse", "cnous_ville_etudes",
-        "cnous_identite", "mesri_identite", "mesri_admissions",
-        "pole_emploi_identite", "pole_emploi_adresse", "pole_emploi_contact",
-        "pole_emploi_inscription", "pole_emploi_paiements",
-        "men_statut_scolarite", "men_statut_boursier", "men_echelon_bourse",
-        "dgfip_rfr", "dgfip_nbpart",
+        "openid",
+        "profile",
+        "birth",
+        "identite_pivot",
+        "email",
+        "given_name",
+        "family_name",
+        "birthdate",
+        "gender",
+        "birthplace",
+        "birthcountry",
+        "preferred_username",
+        "cnaf_quotient_familial",
+        "cnaf_allocataires",
+        "cnaf_enfants",
+        "cnaf_adresse",
+        "revenu_solidarite_active",
+        "revenu_solidarite_active_majoration",
+        "prime_activite",
+        "prime_activite_majoration",
+        "allocation_adulte_handicape",
+        "allocation_soutien_familial",
+        "complementaire_sante_solidaire",
+        "cnous_statut_boursier",
+        "cnous_echelon_bourse",
+        "cnous_email",
+        "cnous_periode_versement",
+        "cnous_statut_bourse",
+        "cnous_ville_etudes",
+        "cnous_identite",
+        "mesri_identite",
+        "mesri_admissions",
+        "pole_emploi_identite",
+        "pole_emploi_adresse",
+        "pole_emploi_contact",
+        "pole_emploi_inscription",
+        "pole_emploi_paiements",
+        "men_statut_scolarite",
+        "men_statut_boursier",
+        "men_echelon_bourse",
+        "dgfip_rfr",
+        "dgfip_nbpart",
     ]:
         assert name in REGISTRY, name
 
@@ -83,8 +112,12 @@ def test_quotient_familial_scope():
     qf = REGISTRY.get("cnaf_quotient_familial")
     assert qf.provider == "cnaf"
     assert qf.products == ("/v3/dss/quotient_familial",)
-    assert {"quotient_familial.valeur", "quotient_familial.annee", "quotient_familial.mois",
-            "quotient_familial.fournisseur"} <= set(qf.fields)
+    assert {
+        "quotient_familial.valeur",
+        "quotient_familial.annee",
+        "quotient_familial.mois",
+        "quotient_familial.fournisseur",
+    } <= set(qf.fields)
     assert REGISTRY.get("revenu_solidarite_active_majoration").fields == ("avec_majoration",)
 
 
@@ -100,17 +133,27 @@ def test_dataclasses_are_frozen():
 
 def test_claims_for_openid_profile():
     assert REGISTRY.claims_for(["openid", "profile"]) == {
-        "sub", "given_name", "family_name", "birthdate", "gender", "preferred_username",
+        "sub",
+        "given_name",
+        "family_name",
+        "birthdate",
+        "gender",
+        "preferred_username",
     }
 
 
 def test_claims_for_always_has_sub_and_ignores_data_and_unknown():
     assert REGISTRY.claims_for([]) == {"sub"}
     assert REGISTRY.claims_for(["cnaf_quotient_familial", "bogus"]) == {"sub"}
-    assert REGISTRY.claims_for(["birth", "email"]) == {"sub", "birthplace", "birthcountry",
-                                                       "email"}
+    assert REGISTRY.claims_for(["birth", "email"]) == {"sub", "birthplace", "birthcountry", "email"}
     assert REGISTRY.claims_for(iter(["identite_pivot"])) == {
-        "sub", "given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry",
+        "sub",
+        "given_name",
+        "family_name",
+        "birthdate",
+        "gender",
+        "birthplace",
+        "birthcountry",
     }
 
 
@@ -136,13 +179,21 @@ def test_unknown_preserves_order():
 
 def test_group_by_provider():
     requested = [
-        "dgfip_rfr", "bogus", "cnous_statut_boursier", "openid", "cnaf_quotient_familial",
-        "email", "cnaf_adresse", "given_name", "dgfip_nbpart", "cnaf_quotient_familial",
+        "dgfip_rfr",
+        "bogus",
+        "cnous_statut_boursier",
+        "openid",
+        "cnaf_quotient_familial",
+        "email",
+        "cnaf_adresse",
+        "given_name",
+        "dgfip_nbpart",
+        "cnaf_quotient_familial",
     ]
     groups = REGISTRY.group_by_provider(requested)
     keys = [p.key if p else None for p, _ in groups]
     assert keys == [None, "cnaf", "cnous", "dgfip"]  # identity first, then registry order
-    as_names = {k: [s.name for s in ss] for k, (_, ss) in zip(keys, groups)}
+    as_names = {k: [s.name for s in ss] for k, (_, ss) in zip(keys, groups, strict=False)}
     assert as_names[None] == ["email", "given_name"]  # openid left out
     assert as_names["cnaf"] == ["cnaf_quotient_familial", "cnaf_adresse"]  # no duplicate
     assert as_names["cnous"] == ["cnous_statut_boursier"]
@@ -156,7 +207,8 @@ def test_group_by_provider_omits_empty_groups():
     assert REGISTRY.group_by_provider(["bogus"]) == []
     [(provider, scopes)] = REGISTRY.group_by_provider(["openid", "pole_emploi_paiements"])
     assert provider.key == "france_travail" and [s.name for s in scopes] == [
-        "pole_emploi_paiements"]
+        "pole_emploi_paiements"
+    ]
 
 
 def test_group_by_provider_follows_registry_provider_order():
@@ -179,16 +231,19 @@ def _data(name="d", **kw):
     return Scope(name, "Une donnée", "A datum", "data", args.pop("provider", "p"), **args)
 
 
-@pytest.mark.parametrize("scopes", [
-    [_identity(), _identity()],                        # duplicate name
-    [_data(provider="other")],                         # unknown provider
-    [_data(fields=())],                                # data scope without fields
-    [_data(products=())],                              # data scope without products
-    [_identity(claims=())],                            # identity scope without claims
-    [_identity(provider="p")],                         # identity scope with a provider
-    [Scope("x", "", "X", "identity", None, claims=("sub",))],   # missing French label
-    [Scope("x", "X", "X", "other", None, claims=("sub",))],     # unknown kind
-])
+@pytest.mark.parametrize(
+    "scopes",
+    [
+        [_identity(), _identity()],  # duplicate name
+        [_data(provider="other")],  # unknown provider
+        [_data(fields=())],  # data scope without fields
+        [_data(products=())],  # data scope without products
+        [_identity(claims=())],  # identity scope without claims
+        [_identity(provider="p")],  # identity scope with a provider
+        [Scope("x", "", "X", "identity", None, claims=("sub",))],  # missing French label
+        [Scope("x", "X", "X", "other", None, claims=("sub",))],  # unknown kind
+    ],
+)
 def test_registry_rejects_bad_scopes(scopes):
     with pytest.raises(ValueError):
         ScopeRegistry([_P], scopes)

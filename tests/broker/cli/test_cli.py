@@ -18,13 +18,23 @@ from tests.conftest import TEST_SECRET
 
 @pytest.fixture
 def cli(database_url, var_dir):
-    env = {**os.environ, "BROKER_DATABASE_URL": database_url, "BROKER_VAR_DIR": str(var_dir),
-           "BROKER_KEY_ENCRYPTION_SECRET": TEST_SECRET, "BROKER_LOG_FORMAT": "text"}
+    env = {
+        **os.environ,
+        "BROKER_DATABASE_URL": database_url,
+        "BROKER_VAR_DIR": str(var_dir),
+        "BROKER_KEY_ENCRYPTION_SECRET": TEST_SECRET,
+        "BROKER_LOG_FORMAT": "text",
+    }
     env.pop("BROKER_ISSUER", None)
 
     def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([sys.executable, "-m", "broker.cli", *args], env=env,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "broker.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if ok:
             assert result.returncode == 0, result.stderr
         return result
@@ -33,9 +43,18 @@ def cli(database_url, var_dir):
 
 
 def test_clients_add_prints_json_and_stores_the_secret_hashed(cli, database_url):
-    out = cli("clients", "add", "--name", "Mairie de Test", "--redirect-uri",
-              "https://mairie.example/cb", "--redirect-uri", "https://mairie.example/cb2",
-              "--scope", "openid profile")
+    out = cli(
+        "clients",
+        "add",
+        "--name",
+        "Mairie de Test",
+        "--redirect-uri",
+        "https://mairie.example/cb",
+        "--redirect-uri",
+        "https://mairie.example/cb2",
+        "--scope",
+        "openid profile",
+    )
     created = json.loads(out.stdout)
     assert created["client_id"] and len(created["client_secret"]) >= 43
     assert created["redirect_uris"] == ["https://mairie.example/cb", "https://mairie.example/cb2"]
@@ -46,10 +65,22 @@ def test_clients_add_prints_json_and_stores_the_secret_hashed(cli, database_url)
     assert row.secret_digest == digest(created["client_secret"])
     assert created["client_secret"] not in json.dumps(row.model_dump())
 
-    again = json.loads(cli("clients", "add", "--name", "Mairie de Test", "--redirect-uri",
-                           "https://mairie.example/other", "--scope", "openid",
-                           "--auth-method", "private_key_jwt", "--jwks-uri",
-                           "https://mairie.example/jwks").stdout)
+    again = json.loads(
+        cli(
+            "clients",
+            "add",
+            "--name",
+            "Mairie de Test",
+            "--redirect-uri",
+            "https://mairie.example/other",
+            "--scope",
+            "openid",
+            "--auth-method",
+            "private_key_jwt",
+            "--jwks-uri",
+            "https://mairie.example/jwks",
+        ).stdout
+    )
     assert again["service_id"] == created["service_id"], "the service NAME is reused"
     assert "client_secret" not in again
     listed = json.loads(cli("clients", "list").stdout)
@@ -57,14 +88,26 @@ def test_clients_add_prints_json_and_stores_the_secret_hashed(cli, database_url)
     assert all("client_secret" not in c for c in listed)
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--redirect-uri", "http://evil.example/cb", "--scope", "openid"], "loopback"),
-    (["--redirect-uri", "https://a.example/cb#frag", "--scope", "openid"], "fragment"),
-    (["--redirect-uri", "https://a.example/cb", "--scope", "openid made_up"], "unknown scopes"),
-    (["--redirect-uri", "https://a.example/cb", "--scope", "profile"], "openid"),
-    (["--redirect-uri", "https://a.example/cb", "--scope", "openid",
-      "--auth-method", "private_key_jwt"], "jwks"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--redirect-uri", "http://evil.example/cb", "--scope", "openid"], "loopback"),
+        (["--redirect-uri", "https://a.example/cb#frag", "--scope", "openid"], "fragment"),
+        (["--redirect-uri", "https://a.example/cb", "--scope", "openid made_up"], "unknown scopes"),
+        (["--redirect-uri", "https://a.example/cb", "--scope", "profile"], "openid"),
+        (
+            [
+                "--redirect-uri",
+                "https://a.example/cb",
+                "--scope",
+                "openid",
+                "--auth-method",
+                "private_key_jwt",
+            ],
+            "jwks",
+        ),
+    ],
+)
 def test_clients_add_rejects_bad_registrations(cli, args, message):
     result = cli("clients", "add", "--name", "X", *args, ok=False)
     assert result.returncode != 0 and message in result.stderr
@@ -92,8 +135,9 @@ def test_demo_seed_is_idempotent(cli, database_url):
     second = json.loads(cli("demo", "seed").stdout)
     with db.reader() as s:
         again = {r.login: r.password_hash for r in s.exec(select(DemoIdentity)).all()}
-        clients = s.exec(select(OAuthClient).where(
-            OAuthClient.client_id == first["demo_client_id"])).all()
+        clients = s.exec(
+            select(OAuthClient).where(OAuthClient.client_id == first["demo_client_id"])
+        ).all()
     db.dispose()
     assert first == second and first["citizens"] >= 12
     assert hashes == again, "an unchanged password is not re-hashed"
@@ -108,8 +152,13 @@ def test_db_upgrade_on_a_migrated_database_is_a_no_op(cli):
 def test_production_mode_refuses_to_start_without_secrets(cli):
     env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
     env["BROKER_ENV"] = "production"
-    result = subprocess.run([sys.executable, "-m", "broker.cli", "run"], env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "broker.cli", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "BROKER_KEY_ENCRYPTION_SECRET" in result.stderr and "Traceback" not in result.stderr
 
@@ -139,9 +188,17 @@ def test_db_purge_keeps_pending_consent_events(cli, database_url):
     db = Database(database_url)
     with db.transaction() as s:
         for name, delivered in (("old", now - 40 * 86400), ("recent", now - 60), ("due", None)):
-            s.add(ConsentNotification(client_id="c", grant_id=name, url="https://x.example/e",
-                                      event="e", created_at=now, delivered_at=delivered,
-                                      next_attempt_at=None if delivered else now))
+            s.add(
+                ConsentNotification(
+                    client_id="c",
+                    grant_id=name,
+                    url="https://x.example/e",
+                    event="e",
+                    created_at=now,
+                    delivered_at=delivered,
+                    next_attempt_at=None if delivered else now,
+                )
+            )
     purged = json.loads(cli("db", "purge").stdout)
     assert purged["consent_notifications"] == 1
     with db.reader() as s:
@@ -153,10 +210,19 @@ def test_db_purge_keeps_pending_consent_events(cli, database_url):
 def test_unmigrated_database_gives_one_readable_line(cli, db_factory):
     url = db_factory.empty()
     try:
-        env = {**os.environ, "BROKER_DATABASE_URL": url, "BROKER_KEY_ENCRYPTION_SECRET":
-               TEST_SECRET, "BROKER_LOG_FORMAT": "text"}
-        result = subprocess.run([sys.executable, "-m", "broker.cli", "clients", "list"],
-                                env=env, capture_output=True, text=True, timeout=60)
+        env = {
+            **os.environ,
+            "BROKER_DATABASE_URL": url,
+            "BROKER_KEY_ENCRYPTION_SECRET": TEST_SECRET,
+            "BROKER_LOG_FORMAT": "text",
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "broker.cli", "clients", "list"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         db_factory.drop(url)
     assert result.returncode == 1 and "broker db upgrade" in result.stderr
@@ -165,10 +231,18 @@ def test_unmigrated_database_gives_one_readable_line(cli, db_factory):
 
 def test_run_refuses_to_start_with_a_wrong_secret(cli, database_url, var_dir):
     cli("keys", "rotate")  # keys sealed under TEST_SECRET
-    env = {**os.environ, "BROKER_DATABASE_URL": database_url, "BROKER_VAR_DIR": str(var_dir),
-           "BROKER_KEY_ENCRYPTION_SECRET": "a-different-secret-" * 3}
-    result = subprocess.run([sys.executable, "-m", "broker.cli", "run", "--port", "1",
-                             "--workers", "2"], env=env, capture_output=True, text=True,
-                            timeout=60)
+    env = {
+        **os.environ,
+        "BROKER_DATABASE_URL": database_url,
+        "BROKER_VAR_DIR": str(var_dir),
+        "BROKER_KEY_ENCRYPTION_SECRET": "a-different-secret-" * 3,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "broker.cli", "run", "--port", "1", "--workers", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1 and "cannot decrypt signing key" in result.stderr
     assert "Traceback" not in result.stderr

@@ -14,10 +14,21 @@ QF = "cnaf_quotient_familial cnaf_enfants"
 
 
 def add(cli, *extra: str, ok: bool = True):  # noqa: F811
-    return cli("habilitations", "add", "--service", "CCAS de Villebourg", "--create-service",
-               "--scopes", QF,
-               "--purpose", "Tarifs sociaux", "--legal-basis", "Code de l'action sociale",
-               *extra, ok=ok)
+    return cli(
+        "habilitations",
+        "add",
+        "--service",
+        "CCAS de Villebourg",
+        "--create-service",
+        "--scopes",
+        QF,
+        "--purpose",
+        "Tarifs sociaux",
+        "--legal-basis",
+        "Code de l'action sociale",
+        *extra,
+        ok=ok,
+    )
 
 
 def test_habilitation_add_prints_json(cli, database_url):  # noqa: F811
@@ -39,23 +50,66 @@ def test_habilitation_refuses_bad_input_in_one_line(cli):  # noqa: F811
         (["--rate-limit", "0"], "--rate-limit"),
     ]
     for extra, message in cases:
-        args = ["habilitations", "add", "--service", "S", "--scopes", QF, "--purpose", "p",
-                "--legal-basis", "l", *extra]
+        args = [
+            "habilitations",
+            "add",
+            "--service",
+            "S",
+            "--scopes",
+            QF,
+            "--purpose",
+            "p",
+            "--legal-basis",
+            "l",
+            *extra,
+        ]
         result = cli(*args, ok=False)
         assert result.returncode == 1 and message in result.stderr, (extra, result.stderr)
         assert "Traceback" not in result.stderr
-    blank = cli("habilitations", "add", "--service", "S", "--scopes", QF, "--purpose", " ",
-                "--legal-basis", "l", "--create-service", ok=False)
+    blank = cli(
+        "habilitations",
+        "add",
+        "--service",
+        "S",
+        "--scopes",
+        QF,
+        "--purpose",
+        " ",
+        "--legal-basis",
+        "l",
+        "--create-service",
+        ok=False,
+    )
     assert blank.returncode == 1 and "must not be blank" in blank.stderr
     assert [h for h in json.loads(cli("habilitations", "list").stdout) if h["service"] == "S"] == []
-    typo = cli("habilitations", "add", "--service", "CCAS de Vilebourg", "--scopes", QF,
-               "--purpose", "p", "--legal-basis", "l", ok=False)
+    typo = cli(
+        "habilitations",
+        "add",
+        "--service",
+        "CCAS de Vilebourg",
+        "--scopes",
+        QF,
+        "--purpose",
+        "p",
+        "--legal-basis",
+        "l",
+        ok=False,
+    )
     assert typo.returncode == 1 and "no service named 'CCAS de Vilebourg'" in typo.stderr
 
 
 def test_habilitation_consent_terms(cli, tmp_path):  # noqa: F811
-    created = json.loads(add(cli, "--optional-scopes", "cnaf_enfants", "--consent-days", "90",
-                             "--legal-basis-url", "https://www.legifrance.gouv.fr/x").stdout)
+    created = json.loads(
+        add(
+            cli,
+            "--optional-scopes",
+            "cnaf_enfants",
+            "--consent-days",
+            "90",
+            "--legal-basis-url",
+            "https://www.legifrance.gouv.fr/x",
+        ).stdout
+    )
     assert created["optional_scopes"] == ["cnaf_enfants"]
     assert (created["consent_mode"], created["consent_days"]) == ("recurring", 90)
     one_time = json.loads(add(cli, "--consent", "one_time").stdout)
@@ -75,8 +129,7 @@ def test_habilitation_consent_terms(cli, tmp_path):  # noqa: F811
         assert result.returncode == 1 and message in result.stderr, (extra, result.stderr)
     logo = tmp_path / "logo.png"
     logo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
-    set_logo = json.loads(cli("clients", "logo", "--name", "CCAS de Villebourg",
-                              str(logo)).stdout)
+    set_logo = json.loads(cli("clients", "logo", "--name", "CCAS de Villebourg", str(logo)).stdout)
     assert set_logo["logo_type"] == "image/png"
     svg = tmp_path / "logo.svg"
     svg.write_text("<svg onload='alert(1)'/>")

@@ -13,8 +13,9 @@ def test_database_errors_hide_bound_values(database_url):
     db = Database(database_url)
     try:
         with pytest.raises(SQLAlchemyError) as caught, db.begin() as conn:
-            conn.execute(text("INSERT INTO no_such_table (x) VALUES (:x)"),
-                         {"x": "DUBOIS Angela 1962-08-24"})
+            conn.execute(
+                text("INSERT INTO no_such_table (x) VALUES (:x)"), {"x": "DUBOIS Angela 1962-08-24"}
+            )
     finally:
         db.dispose()
     assert "DUBOIS" not in str(caught.value)

@@ -7,11 +7,27 @@ from sqlalchemy import create_engine, inspect
 from broker.core import migrate
 from broker.core.db import normalise_url
 
-TABLES = {"service", "oauth_client", "signing_key", "citizen", "demo_identity",
-          "browser_session", "interaction", "authorization_code", "access_token",
-          "client_assertion_jti", "consent_grant", "consent_grant_scope", "consent_event",
-          "habilitation", "api_key", "access_journal", "introspection_client",
-          "refresh_token", "consent_notification"}
+TABLES = {
+    "service",
+    "oauth_client",
+    "signing_key",
+    "citizen",
+    "demo_identity",
+    "browser_session",
+    "interaction",
+    "authorization_code",
+    "access_token",
+    "client_assertion_jti",
+    "consent_grant",
+    "consent_grant_scope",
+    "consent_event",
+    "habilitation",
+    "api_key",
+    "access_journal",
+    "introspection_client",
+    "refresh_token",
+    "consent_notification",
+}
 
 
 def tables(url: str) -> set[str]:
@@ -41,7 +57,6 @@ def test_models_match_migrations(database_url):
     from alembic.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    import broker.store.data_access_models
     import broker.store.models  # noqa: F401
     import consent.models  # noqa: F401
 

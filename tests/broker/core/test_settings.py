@@ -19,8 +19,12 @@ def no_broker_environment(monkeypatch):
 
 def test_development_mode_needs_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    for name in ("BROKER_DATABASE_URL", "BROKER_ISSUER", "BROKER_KEY_ENCRYPTION_SECRET",
-                 "BROKER_ENV"):
+    for name in (
+        "BROKER_DATABASE_URL",
+        "BROKER_ISSUER",
+        "BROKER_KEY_ENCRYPTION_SECRET",
+        "BROKER_ENV",
+    ):
         monkeypatch.delenv(name, raising=False)
     settings = Settings(var_dir=tmp_path / "var")
     assert settings.is_development
@@ -32,8 +36,12 @@ def test_development_mode_needs_nothing(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("missing", ["database_url", "issuer", "key_encryption_secret"])
 def test_production_refuses_to_start_without_its_secrets(missing):
-    values = {"env": "production", "database_url": "postgresql://db/broker",
-              "issuer": "https://broker.example", "key_encryption_secret": STRONG}
+    values = {
+        "env": "production",
+        "database_url": "postgresql://db/broker",
+        "issuer": "https://broker.example",
+        "key_encryption_secret": STRONG,
+    }
     values.pop(missing)
     with pytest.raises(ConfigurationError):
         Settings(**values)
@@ -41,11 +49,19 @@ def test_production_refuses_to_start_without_its_secrets(missing):
 
 def test_production_refuses_weak_secret_and_plain_http():
     with pytest.raises(ConfigurationError):
-        Settings(env="production", database_url="postgresql://db/b",
-                 issuer="https://broker.example", key_encryption_secret="short")
+        Settings(
+            env="production",
+            database_url="postgresql://db/b",
+            issuer="https://broker.example",
+            key_encryption_secret="short",
+        )
     with pytest.raises(ConfigurationError):
-        Settings(env="production", database_url="postgresql://db/b",
-                 issuer="http://broker.example", key_encryption_secret=STRONG)
+        Settings(
+            env="production",
+            database_url="postgresql://db/b",
+            issuer="http://broker.example",
+            key_encryption_secret=STRONG,
+        )
 
 
 def test_insecure_transport_only_in_development_on_loopback():
@@ -53,12 +69,18 @@ def test_insecure_transport_only_in_development_on_loopback():
     assert dev.allows_insecure_transport
     with pytest.raises(ConfigurationError):
         Settings(issuer="http://broker.lan:8000", key_encryption_secret=STRONG)
-    prod = Settings(env="production", database_url="postgresql://db/b",
-                    issuer="https://broker.example", key_encryption_secret=STRONG)
+    prod = Settings(
+        env="production",
+        database_url="postgresql://db/b",
+        issuer="https://broker.example",
+        key_encryption_secret=STRONG,
+    )
     assert not prod.allows_insecure_transport and prod.secure_cookies
 
 
 def test_issuer_defaults_to_host_and_port_unless_set():
     assert Settings().with_issuer_default("127.0.0.1", 9000).issuer_url == "http://127.0.0.1:9000"
-    assert Settings(issuer="https://b.example").with_issuer_default(
-        "127.0.0.1", 9000).issuer_url == "https://b.example"
+    assert (
+        Settings(issuer="https://b.example").with_issuer_default("127.0.0.1", 9000).issuer_url
+        == "https://b.example"
+    )

@@ -73,7 +73,7 @@ def test_every_citizen_validates(citizen):
 
 
 def test_citizens_are_hashable_despite_their_situation_dict():
-    assert len({c for c in CITIZENS}) == len(CITIZENS)
+    assert len(set(CITIZENS)) == len(CITIZENS)
 
 
 # -------------------------------------------------------------- the required cases

@@ -19,9 +19,13 @@ def start_demo_service(broker, data_api_url: str = ""):
     var_dir = broker.settings.var_dir
     with broker.state.db.transaction() as session:
         seed_demo_service(session, var_dir, url)
-    rp = RelyingParty(issuer=broker.url, client_id=DEMO_CLIENT_ID,
-                      private_key=demo_service_key(var_dir), base_url=url,
-                      data_api_url=data_api_url)
+    rp = RelyingParty(
+        issuer=broker.url,
+        client_id=DEMO_CLIENT_ID,
+        private_key=demo_service_key(var_dir),
+        base_url=url,
+        data_api_url=data_api_url,
+    )
     return url, serve_app(create_service_app(rp), sock)
 
 
@@ -47,7 +51,7 @@ def test_citizen_signs_in_to_the_demo_service(broker, demo_service):
     page = follow_to_broker(demo_service, Browser(broker.url), "approve")
     assert page.status_code == 200, page.text
     assert "Bonjour Angela Claire Louise" in page.text and "DUBOIS" in page.text
-    assert 'data-acr>eidas2<' in page.text
+    assert "data-acr>eidas2<" in page.text
 
 
 def test_demo_service_prices_the_meal_from_the_family_quotient(broker, demo_service):
@@ -77,4 +81,11 @@ def test_meal_price_brackets():
     from broker.demo.online_service import meal_price
 
     assert [meal_price(q) for q in (0, 400, 401, 700, 1000, 1500, 1501)] == [
-        "0,50 €", "0,50 €", "1,20 €", "1,20 €", "2,10 €", "3,00 €", "4,20 €"]
+        "0,50 €",
+        "0,50 €",
+        "1,20 €",
+        "1,20 €",
+        "2,10 €",
+        "3,00 €",
+        "4,20 €",
+    ]

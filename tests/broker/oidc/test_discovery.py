@@ -18,13 +18,32 @@ def test_discovery_is_complete_and_truthful(broker):
     assert meta["acr_values_supported"] == ["eidas1", "eidas2", "eidas3"]
     assert set(meta["id_token_signing_alg_values_supported"]) == {"ES256", "RS256"}
     assert set(meta["token_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic", "client_secret_post", "private_key_jwt"}
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+    }
     assert meta["scopes_supported"] == REGISTRY.names()
-    assert {"openid", "profile", "birth", "identite_pivot", "email", "cnaf_quotient_familial",
-            "cnous_statut_boursier", "pole_emploi_inscription", "dgfip_rfr"} <= set(
-        meta["scopes_supported"])
-    assert {"sub", "given_name", "family_name", "birthdate", "gender", "birthplace",
-            "birthcountry", "acr"} <= set(meta["claims_supported"])
+    assert {
+        "openid",
+        "profile",
+        "birth",
+        "identite_pivot",
+        "email",
+        "cnaf_quotient_familial",
+        "cnous_statut_boursier",
+        "pole_emploi_inscription",
+        "dgfip_rfr",
+    } <= set(meta["scopes_supported"])
+    assert {
+        "sub",
+        "given_name",
+        "family_name",
+        "birthdate",
+        "gender",
+        "birthplace",
+        "birthcountry",
+        "acr",
+    } <= set(meta["claims_supported"])
 
 
 def test_jwks_publishes_both_algorithms_without_private_parts(broker):

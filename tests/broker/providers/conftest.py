@@ -12,9 +12,9 @@ import pytest
 
 from broker.demo.citizens import DemoCitizen, by_login
 from broker.demo.scenarios import SCENARIO_CITIZENS
-from broker.providers.base import Adapter, ProviderPivot, ProviderConfig
-from broker.providers.registry import build_adapters
 from broker.demo.simulators import ROUTERS, SimulatorOptions, create_all_app
+from broker.providers.base import Adapter, ProviderConfig, ProviderPivot
+from broker.providers.registry import build_adapters
 from tests.broker.providers.scripted import ScriptedProvider
 from tests.servers import bound_socket, serve_app
 
@@ -34,14 +34,20 @@ def simulators_url() -> Iterator[str]:
 
 
 def configs(base_url: str, **overrides: Any) -> dict[str, ProviderConfig]:
-    values = {"connect_timeout": 1.0, "read_timeout": READ_TIMEOUT, "retries": 1,
-              "breaker_failures": 1000, "breaker_reset": 30.0}
+    values = {
+        "connect_timeout": 1.0,
+        "read_timeout": READ_TIMEOUT,
+        "retries": 1,
+        "breaker_failures": 1000,
+        "breaker_reset": 30.0,
+    }
     values.update(overrides)
     return {key: ProviderConfig(base_url=f"{base_url}/{key}", **values) for key in PROVIDER_KEYS}
 
 
-def with_adapters(base_url: str, steps: Callable[[dict[str, Adapter]], Awaitable[Any]],
-                  **overrides: Any) -> Any:
+def with_adapters(
+    base_url: str, steps: Callable[[dict[str, Adapter]], Awaitable[Any]], **overrides: Any
+) -> Any:
     """Run ``steps(adapters)`` with fresh adapters (fresh breakers) over a real client."""
 
     async def go() -> Any:
@@ -61,9 +67,12 @@ def pivot_of(person: DemoCitizen | str, **changes: Any) -> ProviderPivot:
     """The FranceConnect pivot of a test citizen; ``changes`` override its fields."""
     person = citizen(person) if isinstance(person, str) else person
     values = {
-        "family_name": person.family_name, "given_names": (person.given_name,),
-        "gender": "F" if person.gender == "female" else "M", "birthdate": person.birthdate,
-        "birthcountry": person.birthcountry, "birthplace": person.birthplace,
+        "family_name": person.family_name,
+        "given_names": (person.given_name,),
+        "gender": "F" if person.gender == "female" else "M",
+        "birthdate": person.birthdate,
+        "birthcountry": person.birthcountry,
+        "birthplace": person.birthplace,
         "usage_name": person.preferred_username,
     }
     values.update(changes)

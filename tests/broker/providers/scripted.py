@@ -55,7 +55,5 @@ class ScriptedProvider:
             await asyncio.sleep(answer.delay)
         raw_headers = [(b"content-type", answer.content_type.encode())]
         raw_headers += [(k.encode(), v.encode()) for k, v in answer.headers.items()]
-        await send({"type": "http.response.start", "status": answer.status,
-                    "headers": raw_headers})
+        await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": answer.body})
-

@@ -72,11 +72,29 @@ def test_breaker_settings_are_checked(failures, reset):
         CircuitBreaker(failures, reset)
 
 
-PERSON = {"nom": str, "age": int, "taille": float, "inscrit": bool, "naissance": ISO_DATE,
-          "sexe": OneOf("F", "M"), "usage": Nullable(str), "note": Omittable(str),
-          "enfants": [{"prenom": str}], "code": Pattern(r"\d{5}")}
-GOOD = {"nom": "X", "age": 3, "taille": 1, "inscrit": False, "naissance": "2001-02-03",
-        "sexe": "F", "usage": None, "enfants": [{"prenom": "Y"}], "code": "75107"}
+PERSON = {
+    "nom": str,
+    "age": int,
+    "taille": float,
+    "inscrit": bool,
+    "naissance": ISO_DATE,
+    "sexe": OneOf("F", "M"),
+    "usage": Nullable(str),
+    "note": Omittable(str),
+    "enfants": [{"prenom": str}],
+    "code": Pattern(r"\d{5}"),
+}
+GOOD = {
+    "nom": "X",
+    "age": 3,
+    "taille": 1,
+    "inscrit": False,
+    "naissance": "2001-02-03",
+    "sexe": "F",
+    "usage": None,
+    "enfants": [{"prenom": "Y"}],
+    "code": "75107",
+}
 
 
 def test_a_conforming_value_has_no_problems():
@@ -84,19 +102,22 @@ def test_a_conforming_value_has_no_problems():
     assert problems(PERSON, GOOD | {"extra": [1, 2]}) == []  # providers add fields
 
 
-@pytest.mark.parametrize(("change", "problem"), [
-    ({"age": True}, "$.age: expected integer"),  # a boolean is not a number
-    ({"age": "3"}, "$.age: expected integer"),
-    ({"taille": "1.80"}, "$.taille: expected number"),
-    ({"inscrit": 1}, "$.inscrit: expected boolean"),
-    ({"naissance": "03/02/2001"}, "$.naissance: expected a string matching"),
-    ({"sexe": "f"}, "$.sexe: expected one of 'F', 'M'"),
-    ({"usage": 3}, "$.usage: expected string"),
-    ({"enfants": {"prenom": "Y"}}, "$.enfants: expected an array"),
-    ({"enfants": [{"prenom": "Y"}, {"nom": "Z"}]}, "$.enfants[1].prenom: missing"),
-    ({"code": "7510"}, "$.code: expected a string matching"),
-    ({"note": None}, "$.note: expected string"),
-])
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"age": True}, "$.age: expected integer"),  # a boolean is not a number
+        ({"age": "3"}, "$.age: expected integer"),
+        ({"taille": "1.80"}, "$.taille: expected number"),
+        ({"inscrit": 1}, "$.inscrit: expected boolean"),
+        ({"naissance": "03/02/2001"}, "$.naissance: expected a string matching"),
+        ({"sexe": "f"}, "$.sexe: expected one of 'F', 'M'"),
+        ({"usage": 3}, "$.usage: expected string"),
+        ({"enfants": {"prenom": "Y"}}, "$.enfants: expected an array"),
+        ({"enfants": [{"prenom": "Y"}, {"nom": "Z"}]}, "$.enfants[1].prenom: missing"),
+        ({"code": "7510"}, "$.code: expected a string matching"),
+        ({"note": None}, "$.note: expected string"),
+    ],
+)
 def test_problems_name_the_path_not_the_value(change, problem):
     found = problems(PERSON, GOOD | change)
     assert len(found) == 1 and found[0].startswith(problem), found

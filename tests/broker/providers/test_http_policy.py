@@ -18,7 +18,7 @@ from broker.providers.base import (
     Unavailable,
     UnexpectedPayload,
 )
-from broker.providers.http import HttpPolicy, Reply, _retry_in
+from broker.providers.http import HttpPolicy, Reply, retry_after_seconds
 from tests.broker.providers.scripted import Answer
 
 ENVELOPE_404 = json.dumps({"erreur": {"code": "NON_TROUVE", "message": "inconnu"}}).encode()
@@ -35,8 +35,13 @@ class Clock:
 
 
 def run(url: str, steps, clock=None, **config):
-    values = {"connect_timeout": 1.0, "read_timeout": 1.0, "retries": 2,
-              "breaker_failures": 1000, "breaker_reset": 30.0}
+    values = {
+        "connect_timeout": 1.0,
+        "read_timeout": 1.0,
+        "retries": 2,
+        "breaker_failures": 1000,
+        "breaker_reset": 30.0,
+    }
     values.update(config)
 
     async def no_sleep(_: float) -> None:
@@ -45,8 +50,9 @@ def run(url: str, steps, clock=None, **config):
     async def go():
         async with httpx.AsyncClient() as client:
             kwargs = {"clock": clock} if clock else {}
-            policy = HttpPolicy("test", ProviderConfig(base_url=url, **values), client,
-                                sleep=no_sleep, **kwargs)
+            policy = HttpPolicy(
+                "test", ProviderConfig(base_url=url, **values), client, sleep=no_sleep, **kwargs
+            )
             return await steps(policy)
 
     return asyncio.run(go())
@@ -57,6 +63,7 @@ def get_once(policy):
 
 
 # -- retries -------------------------------------------------------------------------------
+
 
 def test_get_retries_bad_gateways_then_succeeds(scripted):
     provider, url = scripted
@@ -72,16 +79,19 @@ def test_retries_are_bounded(scripted):
     assert provider.count == 2
 
 
-@pytest.mark.parametrize(("answer", "outcome"), [
-    (Answer(500), Unavailable),
-    (Answer(503), Unavailable),
-    (Answer(503, headers={"Retry-After": "42"}), Maintenance),
-    (Answer(400, b'{"erreur": {"code": "X", "message": "m"}}'), Reply),
-    (Answer(404, ENVELOPE_404), Reply),
-    (Answer(401), Unavailable),
-    (Answer(429, headers={"Retry-After": "5"}), Unavailable),
-    (Answer(302, headers={"Location": "/elsewhere"}), UnexpectedPayload),
-])
+@pytest.mark.parametrize(
+    ("answer", "outcome"),
+    [
+        (Answer(500), Unavailable),
+        (Answer(503), Unavailable),
+        (Answer(503, headers={"Retry-After": "42"}), Maintenance),
+        (Answer(400, b'{"erreur": {"code": "X", "message": "m"}}'), Reply),
+        (Answer(404, ENVELOPE_404), Reply),
+        (Answer(401), Unavailable),
+        (Answer(429, headers={"Retry-After": "5"}), Unavailable),
+        (Answer(302, headers={"Location": "/elsewhere"}), UnexpectedPayload),
+    ],
+)
 def test_no_retry_outside_transient_failures(scripted, answer, outcome):
     provider, url = scripted
     provider.reset(default=answer)
@@ -139,7 +149,9 @@ def test_connection_refused_is_retried_for_get_only(caplog):
     def steps(policy):
         async def both():
             return await policy.get("/x", operation="get"), await policy.post(
-                "/x", json_body={}, operation="post")
+                "/x", json_body={}, operation="post"
+            )
+
         return both()
 
     got, posted = run(closed, steps, retries=2)
@@ -149,6 +161,7 @@ def test_connection_refused_is_retried_for_get_only(caplog):
 
 
 # -- circuit breaker -----------------------------------------------------------------------
+
 
 def test_breaker_opens_after_n_failures_then_costs_no_io(scripted):
     provider, url = scripted
@@ -185,8 +198,9 @@ def test_breaker_half_opens_after_reset_and_success_closes_it(scripted):
         after = await policy.get("/thing")
         return still_open, trial, after, policy.breaker.state
 
-    still_open, trial, after, state = run(url, steps, clock, breaker_failures=2, retries=0,
-                                          breaker_reset=30.0)
+    still_open, trial, after, state = run(
+        url, steps, clock, breaker_failures=2, retries=0, breaker_reset=30.0
+    )
     assert isinstance(still_open, Unavailable)
     assert trial == after == Reply(200, {})
     assert state == "closed" and provider.count == 4
@@ -231,8 +245,13 @@ def test_half_open_lets_exactly_one_trial_through(scripted):
 
 def test_answers_that_prove_the_provider_alive_do_not_open_the_breaker(scripted):
     provider, url = scripted
-    provider.reset(Answer(404, ENVELOPE_404), Answer(503, headers={"Retry-After": "60"}),
-                   Answer(401), Answer(200, b"not json"), default=Answer(404, ENVELOPE_404))
+    provider.reset(
+        Answer(404, ENVELOPE_404),
+        Answer(503, headers={"Retry-After": "60"}),
+        Answer(401),
+        Answer(200, b"not json"),
+        default=Answer(404, ENVELOPE_404),
+    )
 
     async def steps(policy):
         for _ in range(6):
@@ -245,13 +264,17 @@ def test_answers_that_prove_the_provider_alive_do_not_open_the_breaker(scripted)
 
 # -- robustness ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("answer", "words"), [
-    (Answer(200, b"x" * (1024 * 1024 + 1)), "too large"),
-    (Answer(200, b"[" * 100_000 + b"]" * 100_000), "not valid JSON"),
-    (Answer(200, b'{"valeur": NaN}'), "not valid JSON"),
-    (Answer(200, b"\xff\xfe\x00garbage"), "not valid JSON"),
-    (Answer(404, b"<html>Not Found</html>", content_type="text/html"), "not valid JSON"),
-])
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (Answer(200, b"x" * (1024 * 1024 + 1)), "too large"),
+        (Answer(200, b"[" * 100_000 + b"]" * 100_000), "not valid JSON"),
+        (Answer(200, b'{"valeur": NaN}'), "not valid JSON"),
+        (Answer(200, b"\xff\xfe\x00garbage"), "not valid JSON"),
+        (Answer(404, b"<html>Not Found</html>", content_type="text/html"), "not valid JSON"),
+    ],
+)
 def test_robustness_hostile_bodies_are_unexpected_payloads(scripted, answer, words):
     provider, url = scripted
     provider.reset(answer)
@@ -268,17 +291,24 @@ def test_request_id_and_credentials_are_forwarded(scripted):
     assert headers["authorization"] == "Bearer s3cret"
 
 
-@pytest.mark.parametrize(("header", "seconds"), [
-    ("120", 120), (" 7 ", 7), ("0", 1), ("99999999", 7 * 24 * 3600), ("soon", 60),
-    ("Wed, 21 Oct 2015 07:28:00 GMT", 1),
-])
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120),
+        (" 7 ", 7),
+        ("0", 1),
+        ("99999999", 7 * 24 * 3600),
+        ("soon", 60),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 1),
+    ],
+)
 def test_retry_after_parsing(header, seconds):
-    assert _retry_in(header, now=time.time()) == seconds
+    assert retry_after_seconds(header, now=time.time()) == seconds
 
 
 def test_retry_after_http_date_in_the_future():
     now = 1_700_000_000.0
-    assert _retry_in("Tue, 14 Nov 2023 22:15:20 GMT", now=now) == 120
+    assert retry_after_seconds("Tue, 14 Nov 2023 22:15:20 GMT", now=now) == 120
 
 
 def test_a_cancelled_half_open_trial_does_not_wedge_the_breaker(scripted):
@@ -323,8 +353,9 @@ def test_attack_trickling_provider_cannot_outlast_the_call_budget():
     def serve():
         conn, _ = listener.accept()
         conn.recv(65536)
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 1000\r\n\r\n")
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+        )
         while not stop.is_set():
             try:
                 conn.sendall(b" ")

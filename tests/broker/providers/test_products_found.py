@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from broker.providers.base import Found, ProductCall
 from broker.catalogue.products import FRANCE_CONNECT, product
 from broker.catalogue.scopes import REGISTRY
+from broker.providers.base import Found, ProductCall
 from tests.broker.providers.conftest import pivot_of, with_adapters
 
 # (product, mode, login or identifier, params): one found case per product and mode
@@ -30,8 +30,12 @@ FOUND_CASES = [
     ("mesri/statut_etudiant", "ine", "2406012345K", {}),
     ("france_travail/statut", "identifiant", "4127395M", {}),
     ("france_travail/indemnites", "identifiant", "4127395M", {}),
-    ("men/scolarites", "identite", "moins_18_ans",
-     {"codeEtablissement": "0440021J", "anneeScolaire": "2026-2027"}),
+    (
+        "men/scolarites",
+        "identite",
+        "moins_18_ans",
+        {"codeEtablissement": "0440021J", "anneeScolaire": "2026-2027"},
+    ),
     ("dgfip/situation_fiscale", "france_connect", "nom_composé", {}),
     ("dss/prime_activite", "france_connect", "naissance_La_Réunion", {}),
     ("dss/allocation_adulte_handicape", "identite", "test", {}),
@@ -61,8 +65,9 @@ def present(data: dict, field: str) -> bool:
     head, _, rest = field.partition(".")
     if head.endswith("[]"):
         items = data.get(head[:-2])
-        return isinstance(items, list) and all(isinstance(i, dict) and present(i, rest)
-                                               for i in items)
+        return isinstance(items, list) and all(
+            isinstance(i, dict) and present(i, rest) for i in items
+        )
     if head not in data:
         return False
     return not rest or (isinstance(data[head], dict) and present(data[head], rest))
@@ -77,20 +82,24 @@ def call_for(product_key: str, mode: str, who: str, params: dict) -> ProductCall
 @pytest.fixture(scope="module")
 def outcomes(simulators_url):
     async def steps(adapters):
-        return [await adapters[product(key).provider].fetch(call_for(key, mode, who, params))
-                for key, mode, who, params in FOUND_CASES]
+        return [
+            await adapters[product(key).provider].fetch(call_for(key, mode, who, params))
+            for key, mode, who, params in FOUND_CASES
+        ]
 
-    return dict(zip(range(len(FOUND_CASES)), with_adapters(simulators_url, steps)))
+    return dict(zip(range(len(FOUND_CASES)), with_adapters(simulators_url, steps), strict=False))
 
 
 def test_every_product_and_mode_is_covered():
     from broker.catalogue.products import PRODUCTS
+
     covered = {(key, mode) for key, mode, _, _ in FOUND_CASES}
     assert covered == {(p.key, m) for p in PRODUCTS for m in p.modes}
 
 
-@pytest.mark.parametrize("index", range(len(FOUND_CASES)),
-                         ids=[f"{c[0]}-{c[1]}" for c in FOUND_CASES])
+@pytest.mark.parametrize(
+    "index", range(len(FOUND_CASES)), ids=[f"{c[0]}-{c[1]}" for c in FOUND_CASES]
+)
 def test_found_with_exactly_the_registry_fields(outcomes, index):
     product_key, mode, _, _ = FOUND_CASES[index]
     outcome = outcomes[index]
@@ -98,39 +107,63 @@ def test_found_with_exactly_the_registry_fields(outcomes, index):
     expected = registry_fields(product_key, mode)
     missing = sorted(f for f in expected if not present(outcome.data, f))
     assert not missing, missing
-    unlisted = sorted(leaf for leaf in leaves(outcome.data)
-                      if not any(leaf == f or leaf.startswith(f + ".") or f.startswith(leaf + ".")
-                                 for f in expected))
+    unlisted = sorted(
+        leaf
+        for leaf in leaves(outcome.data)
+        if not any(
+            leaf == f or leaf.startswith(f + ".") or f.startswith(leaf + ".") for f in expected
+        )
+    )
     assert not unlisted, unlisted
 
 
 def test_family_quotient_values_come_from_the_citizen(outcomes):
     data = outcomes[0].data
-    assert data["quotient_familial"] == {"fournisseur": "CNAF", "valeur": 635, "annee": 2026,
-                                         "mois": 10, "annee_calcul": 2026, "mois_calcul": 10}
+    assert data["quotient_familial"] == {
+        "fournisseur": "CNAF",
+        "valeur": 635,
+        "annee": 2026,
+        "mois": 10,
+        "annee_calcul": 2026,
+        "mois_calcul": 10,
+    }
     assert [a["nom_naissance"] for a in data["allocataires"]] == ["TROIS-DUPRE", "DUBOIS"]
-    assert data["enfants"][1] == {"nom_naissance": "DUBOIS", "nom_usage": None,
-                                  "prenoms": "Zoé Marie", "date_naissance": "2018-09-03",
-                                  "sexe": "F"}
+    assert data["enfants"][1] == {
+        "nom_naissance": "DUBOIS",
+        "nom_usage": None,
+        "prenoms": "Zoé Marie",
+        "date_naissance": "2018-09-03",
+        "sexe": "F",
+    }
     assert outcomes[1].data["quotient_familial"]["mois"] == 9  # the month asked for
 
 
 def test_benefits_follow_the_facts_and_absent_rights_are_false(outcomes):
-    assert outcomes[2].data == {"est_beneficiaire": True, "avec_majoration": False,
-                                "date_debut_droit": "2025-04-01"}
+    assert outcomes[2].data == {
+        "est_beneficiaire": True,
+        "avec_majoration": False,
+        "date_debut_droit": "2025-04-01",
+    }
     assert outcomes[5].data == {"est_beneficiaire": False, "date_debut_droit": None}
     assert outcomes[6].data == {"est_beneficiaire": False, "date_debut_droit": None}
-    assert outcomes[7].data == {"est_beneficiaire": True, "avec_participation": False,
-                                "date_debut_droit": None}
+    assert outcomes[7].data == {
+        "est_beneficiaire": True,
+        "avec_participation": False,
+        "date_debut_droit": None,
+    }
 
 
 def test_student_identity_only_outside_france_connect(outcomes):
     assert "identite" not in outcomes[8].data and "identite" not in outcomes[11].data
     assert outcomes[9].data["identite"]["prenoms"] == ["Inès", "Clara"]
     assert outcomes[10].data["echelon_bourse"] == {
-        "echelon": "5", "echelon_bourse_regionale_provisoire": False}
+        "echelon": "5",
+        "echelon_bourse_regionale_provisoire": False,
+    }
     assert outcomes[13].data["admissions"][0]["regime_formation"] == {
-        "code": "RF1", "libelle": "formation initiale"}
+        "code": "RF1",
+        "libelle": "formation initiale",
+    }
 
 
 def test_jobseeker_values_are_mapped_to_v3_types(outcomes):
@@ -139,9 +172,13 @@ def test_jobseeker_values_are_mapped_to_v3_types(outcomes):
     assert status["identite"]["sexe"] == "Féminin"
     assert status["identite"]["date_naissance"] == "1985-09-05"
     payments = outcomes[15].data["paiements"]
-    assert payments[0] == {"date_versement": "2026-04-01", "montant_total": 1287.3,
-                           "montant_allocations": 1287.3, "montant_aides": 0.0,
-                           "montant_autres": 0.0}
+    assert payments[0] == {
+        "date_versement": "2026-04-01",
+        "montant_total": 1287.3,
+        "montant_allocations": 1287.3,
+        "montant_aides": 0.0,
+        "montant_autres": 0.0,
+    }
     assert payments[-1]["date_versement"] == "2026-11-01" and len(payments) == 8
 
 
@@ -150,24 +187,28 @@ def test_school_and_tax_values(outcomes):
     assert school["etablissement"] == {"code_uai": "0440021J", "code_ministere_tutelle": "06"}
     assert school["est_scolarise"] is True and school["annee_scolaire"] == "2026-2027"
     tax = outcomes[17].data
-    assert (tax["rfr"], tax["nbPart"], tax["sitFam"], tax["pac"]) == (26400, 4.0, "M",
-                                                                     {"nbPac": 3})
+    assert (tax["rfr"], tax["nbPart"], tax["sitFam"], tax["pac"]) == (26400, 4.0, "M", {"nbPac": 3})
     assert tax["nmNaiDec2"] == "DUBOIS" and tax["dateNaisDec1"] == "1981-07-27"
 
 
 def test_jobseeker_without_compensation_has_no_payments(simulators_url):
     async def steps(adapters):
         return await adapters["france_travail"].fetch(
-            ProductCall("france_travail/indemnites", "identifiant", identifier="5830142B"))
+            ProductCall("france_travail/indemnites", "identifiant", identifier="5830142B")
+        )
 
     assert with_adapters(simulators_url, steps) == Found({"paiements": []})
 
 
 def test_presumed_birth_date_is_sent_and_matched_with_its_zeros(simulators_url):
     async def steps(adapters):
-        return await adapters["dgfip"].fetch(ProductCall(
-            "dgfip/situation_fiscale", "france_connect",
-            pivot=pivot_of("étranger_présumé_né_jour_et_mois")))
+        return await adapters["dgfip"].fetch(
+            ProductCall(
+                "dgfip/situation_fiscale",
+                "france_connect",
+                pivot=pivot_of("étranger_présumé_né_jour_et_mois"),
+            )
+        )
 
     outcome = with_adapters(simulators_url, steps)
     assert isinstance(outcome, Found) and outcome.data["dateNaisDec1"] == "1992-00-00"

@@ -9,8 +9,10 @@ import time
 import httpx
 import pytest
 
+from broker.catalogue.products import PRODUCTS
 from broker.demo import scenarios
 from broker.demo.scenarios import SCENARIO_CITIZENS, SCENARIOS
+from broker.demo.simulators import SimulatorOptions, create_app_for
 from broker.providers.base import (
     Maintenance,
     NotFound,
@@ -20,9 +22,7 @@ from broker.providers.base import (
     Unavailable,
     UnexpectedPayload,
 )
-from broker.catalogue.products import PRODUCTS
 from broker.providers.registry import ADAPTER_CLASSES
-from broker.demo.simulators import SimulatorOptions, create_app_for
 from tests.broker.providers.conftest import (
     READ_TIMEOUT,
     RETRY_IN,
@@ -55,8 +55,7 @@ def calls_for(login: str) -> list[ProductCall]:
             elif mode == "identifiant":
                 calls.append(ProductCall(product.key, mode, identifier=scenario.identifiant))
             else:
-                calls.append(ProductCall(product.key, mode, pivot=pivot_of(login),
-                                         params=params))
+                calls.append(ProductCall(product.key, mode, pivot=pivot_of(login), params=params))
     return calls
 
 
@@ -73,14 +72,18 @@ def test_scenario_at_every_provider_and_mode(simulators_url, login):
 
     async def steps(adapters):
         started = time.monotonic()
-        outcomes = await asyncio.gather(*(adapters[product(c.product).provider].fetch(c)
-                                          for c in calls))
+        outcomes = await asyncio.gather(
+            *(adapters[product(c.product).provider].fetch(c) for c in calls)
+        )
         return outcomes, time.monotonic() - started
 
     outcomes, elapsed = with_adapters(simulators_url, steps)
     expected = EXPECTED[SCENARIOS[login].kind]
-    wrong = [(c.product, c.mode, o) for c, o in zip(calls, outcomes, strict=True)
-             if not isinstance(o, expected)]
+    wrong = [
+        (c.product, c.mode, o)
+        for c, o in zip(calls, outcomes, strict=True)
+        if not isinstance(o, expected)
+    ]
     assert not wrong, wrong
     assert {product(c.product).provider for c in calls} == set(ADAPTER_CLASSES)
     if expected is Maintenance:
@@ -92,9 +95,12 @@ def test_scenario_at_every_provider_and_mode(simulators_url, login):
 
 def test_malformed_and_wrong_shape_say_what_is_wrong_without_values(simulators_url):
     async def steps(adapters):
-        return [await adapters["cnaf"].fetch(ProductCall("dss/quotient_familial", "identite",
-                                                         pivot=pivot_of(login)))
-                for login in ("scenario_reponse_invalide", "scenario_forme_inattendue")]
+        return [
+            await adapters["cnaf"].fetch(
+                ProductCall("dss/quotient_familial", "identite", pivot=pivot_of(login))
+            )
+            for login in ("scenario_reponse_invalide", "scenario_forme_inattendue")
+        ]
 
     malformed, wrong_shape = with_adapters(simulators_url, steps)
     assert "not valid JSON" in malformed.detail
@@ -115,8 +121,9 @@ def test_maintenance_window_answers_503_everywhere(maintenance_window):
     async def go():
         async with httpx.AsyncClient() as client:
             adapter = ADAPTER_CLASSES["cnaf"](ProviderConfig(base_url=maintenance_window), client)
-            found = await adapter.fetch(ProductCall("dss/quotient_familial", "france_connect",
-                                                    pivot=pivot_of("test")))
+            found = await adapter.fetch(
+                ProductCall("dss/quotient_familial", "france_connect", pivot=pivot_of("test"))
+            )
             return found, await adapter.ping(), adapter.http.breaker.state
 
     found, ping, breaker = asyncio.run(go())

@@ -7,13 +7,20 @@ import dataclasses
 
 from litestar.stores.memory import MemoryStore
 
-from broker.providers.base import ProviderPivot, ProductCall
+from broker.providers.base import ProductCall, ProviderPivot
 from broker.resources.cache import ResponseCache
 
-PIVOT = ProviderPivot(family_name="DUBOIS", given_names=("Angela",), gender="F",
-                      birthdate="1962-08-24", birthcountry="99100", birthplace="75107")
-CALL = ProductCall(product="dss/revenu_solidarite_active", mode="identite", pivot=PIVOT,
-                   request_id="r1")
+PIVOT = ProviderPivot(
+    family_name="DUBOIS",
+    given_names=("Angela",),
+    gender="F",
+    birthdate="1962-08-24",
+    birthcountry="99100",
+    birthplace="75107",
+)
+CALL = ProductCall(
+    product="dss/revenu_solidarite_active", mode="identite", pivot=PIVOT, request_id="r1"
+)
 
 
 def cache() -> ResponseCache:
@@ -23,8 +30,9 @@ def cache() -> ResponseCache:
 def test_key_is_the_question_not_the_request():
     c = cache()
     assert c.entry_key(CALL) == c.entry_key(dataclasses.replace(CALL, request_id="r2"))
-    other_usage_name = dataclasses.replace(CALL, pivot=dataclasses.replace(PIVOT,
-                                                                           usage_name="MARTIN"))
+    other_usage_name = dataclasses.replace(
+        CALL, pivot=dataclasses.replace(PIVOT, usage_name="MARTIN")
+    )
     assert c.entry_key(CALL) != c.entry_key(other_usage_name)
     assert c.entry_key(CALL) != c.entry_key(dataclasses.replace(CALL, mode="france_connect"))
     assert c.entry_key(CALL) != c.entry_key(dataclasses.replace(CALL, params={"annee": "2025"}))

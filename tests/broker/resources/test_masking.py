@@ -5,12 +5,24 @@ from __future__ import annotations
 from broker.resources.masking import allowed_tree, mask
 
 QF = "/v3/dss/quotient_familial"
-PERSON = {"nom_naissance": "DUBOIS", "nom_usage": None, "prenoms": "LOU", "date_naissance":
-          "2015-03-15", "sexe": "F"}
+PERSON = {
+    "nom_naissance": "DUBOIS",
+    "nom_usage": None,
+    "prenoms": "LOU",
+    "date_naissance": "2015-03-15",
+    "sexe": "F",
+}
 DATA = {
-    "quotient_familial": {"fournisseur": "CNAF", "valeur": 635, "annee": 2026, "mois": 10,
-                          "annee_calcul": 2026, "mois_calcul": 11},
-    "allocataires": [PERSON], "enfants": [PERSON, PERSON],
+    "quotient_familial": {
+        "fournisseur": "CNAF",
+        "valeur": 635,
+        "annee": 2026,
+        "mois": 10,
+        "annee_calcul": 2026,
+        "mois_calcul": 11,
+    },
+    "allocataires": [PERSON],
+    "enfants": [PERSON, PERSON],
     "adresse": {"destinataire": "MADAME X", "pays": "FRANCE", "secret": "never"},
     "unlisted": "never",
 }
@@ -18,7 +30,8 @@ DATA = {
 
 def test_only_the_scoped_fields_appear():
     assert mask(DATA, allowed_tree(["cnaf_quotient_familial"], QF)) == {
-        "quotient_familial": DATA["quotient_familial"]}
+        "quotient_familial": DATA["quotient_familial"]
+    }
 
 
 def test_lists_keep_only_scoped_fields_of_each_item():
@@ -27,8 +40,12 @@ def test_lists_keep_only_scoped_fields_of_each_item():
 
 
 def test_fields_outside_the_registry_never_leak():
-    out = mask(DATA, allowed_tree(["cnaf_quotient_familial", "cnaf_allocataires",
-                                   "cnaf_enfants", "cnaf_adresse"], QF))
+    out = mask(
+        DATA,
+        allowed_tree(
+            ["cnaf_quotient_familial", "cnaf_allocataires", "cnaf_enfants", "cnaf_adresse"], QF
+        ),
+    )
     assert "unlisted" not in out and "secret" not in out["adresse"]
 
 

@@ -15,13 +15,13 @@ import pytest
 import schemathesis
 
 from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS, Product
+from broker.catalogue.scopes import REGISTRY
+from broker.demo.openapi_examples import EXAMPLES, example_for
 from broker.resources.errors import PROVIDER_CODES
 from broker.resources.openapi import openapi_document
-from broker.demo.openapi_examples import EXAMPLES, example_for
 from broker.resources.openapi_params import NAME_PATTERN
 from broker.resources.openapi_schemas import schema_name
 from broker.resources.params import NAME, ParameterProblems, parse_query
-from broker.catalogue.scopes import REGISTRY
 
 TODAY = date(2026, 11, 27)
 DOC = openapi_document("http://data.example/", today=TODAY, examples=example_for)
@@ -31,8 +31,9 @@ OPERATIONS = [(p, mode) for p in PRODUCTS for mode in p.modes]
 
 def validator(name: str) -> jsonschema_rs.Validator:
     """A validator for a component schema, its ``$ref``s resolved within the document."""
-    return jsonschema_rs.validator_for({"$ref": f"#/components/schemas/{name}",
-                                        "components": DOC["components"]})
+    return jsonschema_rs.validator_for(
+        {"$ref": f"#/components/schemas/{name}", "components": DOC["components"]}
+    )
 
 
 def operation(product: Product, mode: str) -> dict:
@@ -50,6 +51,7 @@ def deref(node: dict) -> dict:
 
 
 # -- the document as a whole -----------------------------------------------------------------
+
 
 def test_is_a_valid_openapi_3_1_document_that_schemathesis_loads():
     assert DOC["openapi"].startswith("3.1.")
@@ -73,15 +75,19 @@ def test_servers_is_the_given_url():
 
 
 def test_standard_library_and_broker_modules_only():
-    code = ("import sys, broker.resources.openapi\n"
-            "extra = {m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names)\n"
-            "print(sorted(m for m in extra if not m.startswith('_') and m != 'broker'))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import sys, broker.resources.openapi\n"
+        "extra = {m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names)\n"
+        "print(sorted(m for m in extra if not m.startswith('_') and m != 'broker'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
 # -- paths and operations --------------------------------------------------------------------
+
 
 def test_one_path_per_product_and_mode_and_the_pings():
     expected = {p.route(mode) for p, mode in OPERATIONS}
@@ -119,6 +125,7 @@ def test_product_operation_summary_tags_and_security(product, mode):
 
 # -- parameters ------------------------------------------------------------------------------
 
+
 def _query_parameters(product: Product, mode: str) -> dict[str, dict]:
     return {p["name"]: p for p in operation(product, mode)["parameters"] if p["in"] == "query"}
 
@@ -142,8 +149,10 @@ def test_every_documented_parameter_is_accepted_and_no_other(product, mode):
         try:
             parse_query({name: ["x"]}, product, mode, api_key=True, today=TODAY)
         except ParameterProblems as exc:
-            assert (name, "Paramètre inconnu pour ce produit et ce mode d'appel.") \
-                not in exc.problems
+            assert (
+                name,
+                "Paramètre inconnu pour ce produit et ce mode d'appel.",
+            ) not in exc.problems
     with pytest.raises(ParameterProblems) as refused:
         parse_query({"nonDocumente": ["x"]}, product, mode, api_key=True, today=TODAY)
     assert "nonDocumente" in {name for name, _ in refused.value.problems}
@@ -178,12 +187,15 @@ def test_parameter_examples_fit_their_schemas_and_pass_params_py(product, mode):
     examples = {name: p["example"] for name, p in documented.items() if "example" in p}
     for name, value in examples.items():
         jsonschema_rs.validate(documented[name]["schema"], value)
-    query = {name: [str(v) for v in value] if isinstance(value, list) else [str(value)]
-             for name, value in examples.items()}
+    query = {
+        name: [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        for name, value in examples.items()
+    }
     parse_query(query, product, mode, api_key=mode != FRANCE_CONNECT, today=TODAY)
 
 
 # -- responses -------------------------------------------------------------------------------
+
 
 def _walk(schema: dict, path: str) -> dict:
     """The schema of a registry field path (``allocataires[].prenoms``) inside ``schema``."""
@@ -206,7 +218,8 @@ def test_every_registry_field_of_the_product_is_in_its_200_schema(product):
     for mode in product.modes:
         success = operation(product, mode)["responses"]["200"]["content"]["application/json"]
         assert deref(success["schema"])["properties"]["data"] == {
-            "$ref": f"#/components/schemas/{schema_name(product, 'Data')}"}
+            "$ref": f"#/components/schemas/{schema_name(product, 'Data')}"
+        }
 
 
 @pytest.mark.parametrize("product", PRODUCTS, ids=lambda p: p.key)
@@ -227,8 +240,9 @@ def test_a_field_beyond_the_registry_does_not_fit():
     check = validator(schema_name(product, "Response"))
     data = dict(EXAMPLES[product.key].data)
     assert check.is_valid({"data": data, "links": {}, "meta": {}})
-    assert not check.is_valid({"data": {**data, "numero_allocataire": "1"}, "links": {},
-                               "meta": {}})
+    assert not check.is_valid(
+        {"data": {**data, "numero_allocataire": "1"}, "links": {}, "meta": {}}
+    )
     enfants = [{**data["enfants"][0], "numero": 1}]
     assert not check.is_valid({"data": {**data, "enfants": enfants}, "links": {}, "meta": {}})
 
@@ -246,7 +260,8 @@ def test_error_responses_and_headers(product, mode):
         for example in content["examples"].values():
             errors.validate(example["value"])
             assert {item["code"][:2] for item in example["value"]["errors"]} <= {"00"} | {
-                PROVIDER_CODES[product.provider]}
+                PROVIDER_CODES[product.provider]
+            }
     success_headers = responses["200"]["headers"]
     for name in ("X-Request-ID", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"):
         assert success_headers[name]["required"], name

@@ -14,10 +14,15 @@ QF = product("dss/quotient_familial")
 CNOUS = product("cnous/etudiant_boursier")
 DINUM = "13002526500013"
 DUBOIS = {
-    "nomNaissance": ["DUBOIS"], "prenoms[]": ["Angela", "Claire", "Louise"],
-    "anneeDateNaissance": ["1962"], "moisDateNaissance": ["8"], "jourDateNaissance": ["24"],
-    "sexeEtatCivil": ["F"], "codeCogInseePaysNaissance": ["99100"],
-    "codeCogInseeCommuneNaissance": ["75107"], "recipient": [DINUM],
+    "nomNaissance": ["DUBOIS"],
+    "prenoms[]": ["Angela", "Claire", "Louise"],
+    "anneeDateNaissance": ["1962"],
+    "moisDateNaissance": ["8"],
+    "jourDateNaissance": ["24"],
+    "sexeEtatCivil": ["F"],
+    "codeCogInseePaysNaissance": ["99100"],
+    "codeCogInseeCommuneNaissance": ["75107"],
+    "recipient": [DINUM],
 }
 
 
@@ -28,8 +33,9 @@ def problems(query, prod=QF, mode="identite", api_key=True) -> dict[str, str]:
 
 
 def test_identity_pivot_is_parsed():
-    parsed = parse_query({**DUBOIS, "annee": ["2026"], "mois": ["10"]}, QF, "identite",
-                         api_key=True, today=TODAY)
+    parsed = parse_query(
+        {**DUBOIS, "annee": ["2026"], "mois": ["10"]}, QF, "identite", api_key=True, today=TODAY
+    )
     assert parsed.pivot.given_names == ("Angela", "Claire", "Louise")
     assert parsed.pivot.birthdate == "1962-08-24" and parsed.pivot.birthplace == "75107"
     assert parsed.params == {"annee": "2026", "mois": "10"} and parsed.recipient == DINUM
@@ -38,22 +44,48 @@ def test_identity_pivot_is_parsed():
 def test_partial_birth_date_keeps_zeros():
     query = {**DUBOIS}
     del query["jourDateNaissance"], query["moisDateNaissance"]
-    assert parse_query(query, QF, "identite", api_key=True, today=TODAY).pivot.birthdate \
+    assert (
+        parse_query(query, QF, "identite", api_key=True, today=TODAY).pivot.birthdate
         == "1962-00-00"
+    )
 
 
 def test_every_problem_is_reported_with_its_parameter():
-    found = problems({"prenoms[]": ["J3an"], "sexeEtatCivil": ["X"], "anneeDateNaissance": ["1850"],
-                      "codeCogInseePaysNaissance": ["100"], "recipient": ["12345678901234"],
-                      "nomNaisance": ["typo"]})
-    assert set(found) == {"nomNaissance", "prenoms[]", "sexeEtatCivil", "anneeDateNaissance",
-                          "codeCogInseePaysNaissance", "recipient", "nomNaisance"}
+    found = problems(
+        {
+            "prenoms[]": ["J3an"],
+            "sexeEtatCivil": ["X"],
+            "anneeDateNaissance": ["1850"],
+            "codeCogInseePaysNaissance": ["100"],
+            "recipient": ["12345678901234"],
+            "nomNaisance": ["typo"],
+        }
+    )
+    assert set(found) == {
+        "nomNaissance",
+        "prenoms[]",
+        "sexeEtatCivil",
+        "anneeDateNaissance",
+        "codeCogInseePaysNaissance",
+        "recipient",
+        "nomNaisance",
+    }
     assert "inconnu" in found["nomNaisance"]
 
 
-@pytest.mark.parametrize("commune,ok", [("75107", True), ("2A004", True), ("2B033", True),
-                                        ("97411", True), ("2C004", False), ("00123", False),
-                                        ("7510", False), ("20004", False)])
+@pytest.mark.parametrize(
+    "commune,ok",
+    [
+        ("75107", True),
+        ("2A004", True),
+        ("2B033", True),
+        ("97411", True),
+        ("2C004", False),
+        ("00123", False),
+        ("7510", False),
+        ("20004", False),
+    ],
+)
 def test_cog_commune_codes(commune, ok):
     query = {**DUBOIS, "codeCogInseeCommuneNaissance": [commune]}
     if ok:
@@ -64,16 +96,20 @@ def test_cog_commune_codes(commune, ok):
 
 def test_born_in_france_needs_a_commune_and_abroad_must_not_have_one():
     assert "codeCogInseeCommuneNaissance" in problems(
-        {k: v for k, v in DUBOIS.items() if k != "codeCogInseeCommuneNaissance"})
+        {k: v for k, v in DUBOIS.items() if k != "codeCogInseeCommuneNaissance"}
+    )
     assert "codeCogInseeCommuneNaissance" in problems(
-        {**DUBOIS, "codeCogInseePaysNaissance": ["99350"]})
+        {**DUBOIS, "codeCogInseePaysNaissance": ["99350"]}
+    )
 
 
 def test_impossible_or_future_dates():
-    assert "jourDateNaissance" in problems({**DUBOIS, "moisDateNaissance": ["2"],
-                                            "jourDateNaissance": ["30"]})
-    assert "jourDateNaissance" in problems({**DUBOIS, "anneeDateNaissance": ["2026"],
-                                            "moisDateNaissance": ["12"]})
+    assert "jourDateNaissance" in problems(
+        {**DUBOIS, "moisDateNaissance": ["2"], "jourDateNaissance": ["30"]}
+    )
+    assert "jourDateNaissance" in problems(
+        {**DUBOIS, "anneeDateNaissance": ["2026"], "moisDateNaissance": ["12"]}
+    )
     assert "jourDateNaissance" in problems({**DUBOIS, "moisDateNaissance": []})
     assert "mois" in problems({**DUBOIS, "mois": ["3"]})
 
@@ -98,13 +134,15 @@ def test_recipient_is_required_with_an_api_key_but_not_in_france_connect_mode():
 
 
 def test_identity_parameters_are_refused_in_france_connect_mode():
-    assert "nomNaissance" in problems({"nomNaissance": ["DUBOIS"]}, mode="france_connect",
-                                      api_key=False)
+    assert "nomNaissance" in problems(
+        {"nomNaissance": ["DUBOIS"]}, mode="france_connect", api_key=False
+    )
 
 
 def test_identifier_modes():
-    parsed = parse_query({"ine": ["2406012345k"], "recipient": [DINUM]}, CNOUS, "ine",
-                         api_key=True, today=TODAY)
+    parsed = parse_query(
+        {"ine": ["2406012345k"], "recipient": [DINUM]}, CNOUS, "ine", api_key=True, today=TODAY
+    )
     assert parsed.identifier == "2406012345K"
     assert "ine" in problems({"ine": ["12"], "recipient": [DINUM]}, CNOUS, "ine")
     assert "ine" in problems({"recipient": [DINUM]}, CNOUS, "ine")

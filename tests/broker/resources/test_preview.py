@@ -9,27 +9,34 @@ import time
 import httpx
 import pytest
 
+from broker.catalogue.scopes import REGISTRY
+from broker.core.settings import Settings
 from broker.demo.citizens import DemoCitizen, by_login
 from broker.demo.scenarios import SCENARIO_CITIZENS
 from broker.oidc.models import CitizenIdentity
-from broker.resources.preview import DataPreview, PreviewValue, ProviderPreview
 from broker.providers.base import Found, ProviderConfig
 from broker.providers.registry import build_adapters
-from broker.catalogue.scopes import REGISTRY
-from broker.core.settings import Settings
+from broker.resources.preview import DataPreview, PreviewValue, ProviderPreview
 
 NBSP = "\u00a0"
 
 
 def citizen(login: str) -> CitizenIdentity:
     demo: DemoCitizen | None = by_login(login) or next(
-        (c for c in SCENARIO_CITIZENS if c.login == login), None)
+        (c for c in SCENARIO_CITIZENS if c.login == login), None
+    )
     assert demo is not None, login
-    return CitizenIdentity(id=f"id-{login}", given_name=demo.given_name,
-                           family_name=demo.family_name, birthdate=demo.birthdate,
-                           gender=demo.gender, birthplace=demo.birthplace,
-                           birthcountry=demo.birthcountry,
-                           preferred_username=demo.preferred_username, email=demo.email)
+    return CitizenIdentity(
+        id=f"id-{login}",
+        given_name=demo.given_name,
+        family_name=demo.family_name,
+        birthdate=demo.birthdate,
+        gender=demo.gender,
+        birthplace=demo.birthplace,
+        birthcountry=demo.birthcountry,
+        preferred_username=demo.preferred_username,
+        email=demo.email,
+    )
 
 
 class Recording:
@@ -53,14 +60,27 @@ def preview(simulators):
     """``preview(login, scopes, locale=..., budget=..., read_timeout=...)``: (result, seconds,
     products asked per provider), with fresh adapters (fresh breakers) over a real client."""
 
-    def run(login: str, scopes: list[str], *, locale: str = "fr", budget: float = 3.0,
-            read_timeout: float = 1.0, times: int = 1):
+    def run(
+        login: str,
+        scopes: list[str],
+        *,
+        locale: str = "fr",
+        budget: float = 3.0,
+        read_timeout: float = 1.0,
+        times: int = 1,
+    ):
         async def go():
             async with httpx.AsyncClient() as client:
-                configs = {p.key: ProviderConfig(base_url=f"{simulators}/{p.key}",
-                                                 connect_timeout=0.5, read_timeout=read_timeout,
-                                                 retries=0, breaker_failures=1000)
-                           for p in REGISTRY.providers()}
+                configs = {
+                    p.key: ProviderConfig(
+                        base_url=f"{simulators}/{p.key}",
+                        connect_timeout=0.5,
+                        read_timeout=read_timeout,
+                        retries=0,
+                        breaker_failures=1000,
+                    )
+                    for p in REGISTRY.providers()
+                }
                 adapters = {k: Recording(a) for k, a in build_adapters(configs, client).items()}
                 data_preview = DataPreview(adapters, budget)
                 started = time.monotonic()
@@ -111,33 +131,48 @@ def test_only_the_scopes_asked_appear(preview):
 
 def test_lists_dates_and_codes_are_readable(preview):
     result, _, _ = preview("test", ["cnaf_allocataires", "cnaf_enfants"])
-    person = ("1. Nom de naissance : DUBOIS ; Nom d'usage : non renseigné ; "
-              "Prénoms : Angela Claire Louise ; Date de naissance : 24/08/1962 ; Sexe : Féminin")
+    person = (
+        "1. Nom de naissance : DUBOIS ; Nom d'usage : non renseigné ; "
+        "Prénoms : Angela Claire Louise ; Date de naissance : 24/08/1962 ; Sexe : Féminin"
+    )
     assert lines(result["cnaf"], "cnaf_allocataires") == [("Allocataires", person)]
     assert lines(result["cnaf"], "cnaf_enfants") == [("Enfants", "aucun")]
 
     result, _, _ = preview("test", ["cnaf_allocataires"], locale="en")
-    assert "Date of birth : 1962-08-24 ; Sex : Female" in lines(
-        result["cnaf"], "cnaf_allocataires")[0][1]
+    assert (
+        "Date of birth : 1962-08-24 ; Sex : Female"
+        in lines(result["cnaf"], "cnaf_allocataires")[0][1]
+    )
 
 
 def test_booleans_and_dates_of_benefits(preview):
-    scopes = ["revenu_solidarite_active", "revenu_solidarite_active_majoration",
-              "allocation_adulte_handicape"]
+    scopes = [
+        "revenu_solidarite_active",
+        "revenu_solidarite_active_majoration",
+        "allocation_adulte_handicape",
+    ]
     result, _, asked = preview("beneficiaire_rsa", scopes)
     dss = result["dss"]
     assert dss.status == "ok" and set(dss.values) == set(scopes)
-    assert lines(dss, "revenu_solidarite_active") == [("Bénéficiaire", "Oui"),
-                                                      ("Depuis le", "01/04/2025")]
+    assert lines(dss, "revenu_solidarite_active") == [
+        ("Bénéficiaire", "Oui"),
+        ("Depuis le", "01/04/2025"),
+    ]
     assert lines(dss, "revenu_solidarite_active_majoration") == [("Avec majoration", "Non")]
-    assert lines(dss, "allocation_adulte_handicape") == [("Bénéficiaire", "Non"),
-                                                         ("Depuis le", "non renseigné")]
-    assert sorted(asked["dss"]) == ["dss/allocation_adulte_handicape",
-                                    "dss/revenu_solidarite_active"]  # one call per product
+    assert lines(dss, "allocation_adulte_handicape") == [
+        ("Bénéficiaire", "Non"),
+        ("Depuis le", "non renseigné"),
+    ]
+    assert sorted(asked["dss"]) == [
+        "dss/allocation_adulte_handicape",
+        "dss/revenu_solidarite_active",
+    ]  # one call per product
 
     result, _, _ = preview("beneficiaire_rsa", scopes, locale="en")
-    assert lines(result["dss"], "revenu_solidarite_active") == [("Beneficiary", "Yes"),
-                                                                ("Since", "2025-04-01")]
+    assert lines(result["dss"], "revenu_solidarite_active") == [
+        ("Beneficiary", "Yes"),
+        ("Since", "2025-04-01"),
+    ]
     assert lines(result["dss"], "allocation_adulte_handicape")[1] == ("Since", "not provided")
 
 
@@ -149,16 +184,24 @@ def test_tax_data_and_presumed_birth_dates(preview):
     assert ("Déclarant 1 – date de naissance", "1992") in lines(dgfip, "dgfip_decl")
 
 
-@pytest.mark.parametrize(("login", "reason"), [
-    ("scenario_erreur_serveur", "unavailable"),
-    ("scenario_passerelle", "unavailable"),
-    ("scenario_maintenance", "maintenance"),
-    ("scenario_reponse_invalide", "unexpected_payload"),
-    ("scenario_forme_inattendue", "unexpected_payload"),
-])
+@pytest.mark.parametrize(
+    ("login", "reason"),
+    [
+        ("scenario_erreur_serveur", "unavailable"),
+        ("scenario_passerelle", "unavailable"),
+        ("scenario_maintenance", "maintenance"),
+        ("scenario_reponse_invalide", "unexpected_payload"),
+        ("scenario_forme_inattendue", "unexpected_payload"),
+    ],
+)
 def test_a_failing_provider_is_reported_not_raised(preview, login, reason):
-    scopes = ["cnaf_quotient_familial", "prime_activite", "cnous_statut_boursier",
-              "mesri_admissions", "dgfip_rfr"]
+    scopes = [
+        "cnaf_quotient_familial",
+        "prime_activite",
+        "cnous_statut_boursier",
+        "mesri_admissions",
+        "dgfip_rfr",
+    ]
     result, _, _ = preview(login, scopes)
     assert set(result) == {"cnaf", "dss", "cnous", "mesri", "dgfip"}
     for group in result.values():
@@ -167,8 +210,14 @@ def test_a_failing_provider_is_reported_not_raised(preview, login, reason):
 
 def test_a_slow_provider_is_cut_off_by_the_budget(preview):
     """Adapters would wait 5 s; the simulators answer after 2 s; the preview gives 0.5 s."""
-    scopes = ["cnaf_quotient_familial", "revenu_solidarite_active", "prime_activite",
-              "complementaire_sante_solidaire", "cnous_statut_boursier", "dgfip_rfr"]
+    scopes = [
+        "cnaf_quotient_familial",
+        "revenu_solidarite_active",
+        "prime_activite",
+        "complementaire_sante_solidaire",
+        "cnous_statut_boursier",
+        "dgfip_rfr",
+    ]
     result, seconds, asked = preview("scenario_lent", scopes, budget=0.5, read_timeout=5.0)
     assert seconds < 1.2  # the budget, not the sum (nor the longest) of the calls
     assert len(asked["dss"]) == 3
@@ -186,7 +235,10 @@ def test_not_found(preview):
     scopes = ["cnaf_quotient_familial", "revenu_solidarite_active", "dgfip_rfr"]
     result, _, _ = preview("scenario_inconnu", scopes)
     assert {k: (g.status, g.values) for k, g in result.items()} == {
-        "cnaf": ("not_found", {}), "dss": ("not_found", {}), "dgfip": ("not_found", {})}
+        "cnaf": ("not_found", {}),
+        "dss": ("not_found", {}),
+        "dgfip": ("not_found", {}),
+    }
 
     result, _, _ = preview("test", ["cnaf_quotient_familial", "cnous_statut_boursier"])
     assert (result["cnaf"].status, result["cnous"].status) == ("ok", "not_found")
@@ -200,8 +252,9 @@ def test_identity_scopes_alone_call_no_provider(preview):
 
 def test_products_without_france_connect_mode_are_not_called(preview):
     """France Travail and MEN have no France Connect mode: the preview cannot ask them."""
-    result, _, asked = preview("beneficiaire_rsa", ["pole_emploi_inscription",
-                                                    "men_statut_scolarite", "dgfip_rfr"])
+    result, _, asked = preview(
+        "beneficiaire_rsa", ["pole_emploi_inscription", "men_statut_scolarite", "dgfip_rfr"]
+    )
     assert list(result) == ["france_travail", "men", "dgfip"]  # registry order
     for key in ("france_travail", "men"):
         assert (result[key].status, result[key].reason) == ("failed", "not_previewable")
@@ -211,8 +264,9 @@ def test_products_without_france_connect_mode_are_not_called(preview):
 
 def test_nothing_is_kept_and_no_value_is_logged(preview, caplog):
     caplog.set_level(logging.DEBUG)
-    result, _, asked = preview("test", ["cnaf_quotient_familial", "cnaf_adresse", "dgfip_rfr"],
-                               times=2)
+    result, _, asked = preview(
+        "test", ["cnaf_quotient_familial", "cnaf_adresse", "dgfip_rfr"], times=2
+    )
     assert result["cnaf"].status == "ok"
     assert asked["cnaf"] == ["dss/quotient_familial"] * 2  # no cache: asked each time
     # uvicorn's access log is the simulated provider's, not the broker's
@@ -221,16 +275,22 @@ def test_nothing_is_kept_and_no_value_is_logged(preview, caplog):
     standard = set(logging.makeLogRecord({}).__dict__)
     logged = " ".join(
         f"{r.getMessage()} { {k: v for k, v in r.__dict__.items() if k not in standard} }"
-        for r in ours)
+        for r in ours
+    )
     assert any(r.name == "broker.providers" for r in ours)
     for value in ("DUBOIS", "Angela", "SEGUR", "2550", "30600", "1962", "75107"):
         assert value not in logged
 
 
 def test_from_settings_reaches_the_configured_providers(simulators, tmp_path):
-    settings = Settings(env="development", var_dir=tmp_path, log_format="text",
-                        providers_url=simulators, provider_connect_timeout=0.5,
-                        provider_read_timeout=0.4)
+    settings = Settings(
+        env="development",
+        var_dir=tmp_path,
+        log_format="text",
+        providers_url=simulators,
+        provider_connect_timeout=0.5,
+        provider_read_timeout=0.4,
+    )
 
     async def go():
         async with httpx.AsyncClient() as client:
@@ -266,10 +326,18 @@ def run_with(adapter, scopes: list[str], locale: str = "fr") -> dict[str, Provid
 
 
 def test_odd_shapes_render_something():
-    odd = Found({"quotient_familial": {"valeur": [1, None, {"a": True}], "annee": 2026.0,
-                                       "mois": {"x": 1, "y": "2"}},
-                 "allocataires": "not a list", "enfants": [None, 3, {"prenoms": ["A", "B"]}],
-                 "adresse": None})
+    odd = Found(
+        {
+            "quotient_familial": {
+                "valeur": [1, None, {"a": True}],
+                "annee": 2026.0,
+                "mois": {"x": 1, "y": "2"},
+            },
+            "allocataires": "not a list",
+            "enfants": [None, 3, {"prenoms": ["A", "B"]}],
+            "adresse": None,
+        }
+    )
     scopes = ["cnaf_quotient_familial", "cnaf_allocataires", "cnaf_enfants", "cnaf_adresse"]
     result = run_with(Answering("cnaf", odd), scopes)["cnaf"]
     assert result.status == "ok"

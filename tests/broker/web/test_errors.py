@@ -11,8 +11,15 @@ from tests.helpers import AuthorizationRequest, register_client
 def test_token_endpoint_errors_are_rfc6749_json(broker):
     cases = [
         ({"grant_type": "password", "username": "u", "password": "p"}, "unsupported_grant_type"),
-        ({"grant_type": "authorization_code", "code": "x", "client_id": "nobody",
-          "client_secret": "s"}, "invalid_client"),
+        (
+            {
+                "grant_type": "authorization_code",
+                "code": "x",
+                "client_id": "nobody",
+                "client_secret": "s",
+            },
+            "invalid_client",
+        ),
     ]
     for data, error in cases:
         response = httpx.post(f"{broker.url}/token", data=data)
@@ -40,8 +47,10 @@ def test_unknown_page_is_a_french_page_with_request_id(broker):
 
 
 def test_every_response_has_a_request_id_and_security_headers(broker):
-    response = httpx.get(f"{broker.url}/.well-known/openid-configuration",
-                         headers={"X-Request-ID": "caller-supplied-id-1"})
+    response = httpx.get(
+        f"{broker.url}/.well-known/openid-configuration",
+        headers={"X-Request-ID": "caller-supplied-id-1"},
+    )
     assert response.headers["x-request-id"] == "caller-supplied-id-1"
     hostile = httpx.get(f"{broker.url}/jwks", headers={"X-Request-ID": "bad id\twith tab"})
     assert hostile.headers["x-request-id"] != "bad id\twith tab"
@@ -60,14 +69,19 @@ def test_internal_error_shows_no_stack_trace(broker):
     broker.state.db.engine = create_db_engine("sqlite:////nonexistent/dir/broker.db")
     try:
         page = httpx.get(f"{broker.url}/authorize", params={"client_id": "x"})
-        token = httpx.post(f"{broker.url}/token", data={"grant_type": "authorization_code"},
-                           auth=("some-client", "some-secret"))
+        token = httpx.post(
+            f"{broker.url}/token",
+            data={"grant_type": "authorization_code"},
+            auth=("some-client", "some-secret"),
+        )
     finally:
         broker.state.db.engine = original
     assert page.status_code == 500 and "Traceback" not in page.text
     assert "Erreur du service" in page.text
     assert token.status_code == 500 and token.json() == {
-        "error": "server_error", "error_description": "An unexpected error occurred."}
+        "error": "server_error",
+        "error_description": "An unexpected error occurred.",
+    }
 
 
 def test_token_endpoint_ignores_credentials_in_the_query_string(broker):
@@ -76,11 +90,19 @@ def test_token_endpoint_ignores_credentials_in_the_query_string(broker):
     client = register_client(broker.state, auth_method="client_secret_post")
     request = AuthorizationRequest(client)
     received = Browser(broker.url).sign_in(request)
-    response = httpx.post(f"{broker.url}/token", params={
-        "client_id": client.client_id, "client_secret": client.client_secret,
-        "code": received["code"]}, data={
-        "grant_type": "authorization_code", "redirect_uri": client.redirect_uri,
-        "code_verifier": request.verifier})
+    response = httpx.post(
+        f"{broker.url}/token",
+        params={
+            "client_id": client.client_id,
+            "client_secret": client.client_secret,
+            "code": received["code"],
+        },
+        data={
+            "grant_type": "authorization_code",
+            "redirect_uri": client.redirect_uri,
+            "code_verifier": request.verifier,
+        },
+    )
     assert response.status_code in (400, 401) and response.json()["error"] == "invalid_client"
 
 
@@ -89,8 +111,11 @@ def test_forwarded_host_header_does_not_change_the_protocol(broker):
     from tests.helpers import AuthorizationRequest
 
     client = register_client(broker.state)
-    response = httpx.get(f"{broker.url}/authorize", params=AuthorizationRequest(client).params(),
-                         headers={"Host": "broker.example.gouv.fr"})
+    response = httpx.get(
+        f"{broker.url}/authorize",
+        params=AuthorizationRequest(client).params(),
+        headers={"Host": "broker.example.gouv.fr"},
+    )
     assert response.status_code == 303
     assert response.headers["location"].startswith(f"{broker.url}/interaction/")
 

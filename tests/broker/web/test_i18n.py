@@ -35,13 +35,17 @@ PACKAGES = {
     "broker": (ROOT / "broker", ROOT / "broker" / "web" / "locales"),
     "consent": (ROOT / "consent", ROOT / "consent" / "locales"),
 }
-CATALOGS = [(name, po) for name, (_, locales) in PACKAGES.items()
-            for po in sorted(locales.glob("*/LC_MESSAGES/messages.po"))]
+CATALOGS = [
+    (name, po)
+    for name, (_, locales) in PACKAGES.items()
+    for po in sorted(locales.glob("*/LC_MESSAGES/messages.po"))
+]
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
 
 
 # -- the catalog ---------------------------------------------------------------------------
+
 
 def extracted_messages(package: str) -> dict[str, list[str]]:
     """Every translatable string of a package's templates and Python code, as its
@@ -52,7 +56,8 @@ def extracted_messages(package: str) -> dict[str, list[str]]:
     keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None}
     found: dict[str, list[str]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(source), method_map, options_map, keywords=keywords):
+        str(source), method_map, options_map, keywords=keywords
+    ):
         msgid = message[0] if isinstance(message, tuple) else message
         found.setdefault(msgid, []).append(f"{filename}:{lineno}")
     return found
@@ -64,8 +69,9 @@ def test_every_language_but_french_has_a_catalog(package):
     assert languages == [code for code in SUPPORTED if code != "fr"]
 
 
-@pytest.mark.parametrize(("package", "po_path"), CATALOGS,
-                         ids=lambda v: v if isinstance(v, str) else v.parts[-3])
+@pytest.mark.parametrize(
+    ("package", "po_path"), CATALOGS, ids=lambda v: v if isinstance(v, str) else v.parts[-3]
+)
 def test_every_string_is_translated_and_nothing_is_stale(package, po_path):
     extracted = extracted_messages(package)
     expected = {"broker": "Identifiant ou mot de passe incorrect.", "consent": "Votre identité"}
@@ -74,8 +80,11 @@ def test_every_string_is_translated_and_nothing_is_stale(package, po_path):
         catalog = read_po(po, locale=po_path.parts[-3])
     assert not catalog.obsolete, f"obsolete entries: {list(catalog.obsolete)}"
     translated = {m.id: m for m in catalog if m.id}
-    missing = {msgid: where for msgid, where in extracted.items()
-               if msgid not in translated or not translated[msgid].string}
+    missing = {
+        msgid: where
+        for msgid, where in extracted.items()
+        if msgid not in translated or not translated[msgid].string
+    }
     assert not missing, f"strings without a translation: {missing}"
     fuzzy = [m.id for m in translated.values() if m.fuzzy]
     assert not fuzzy, f"fuzzy translations: {fuzzy}"
@@ -115,17 +124,21 @@ def test_lazy_strings_follow_the_locale_in_which_they_are_shown():
 
 # -- negotiation ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("args, expected", [
-    ((None, None, None, None), "fr"),
-    (("en", "fr", "fr", "fr"), "en"),          # the switch wins over everything
-    (("de", "en", "fr", "fr"), "en"),          # an unsupported switch is ignored
-    ((None, "en", "fr", "fr"), "en"),          # then the cookie
-    ((None, "xx", "en", "fr"), "en"),          # then ui_locales
-    ((None, None, "de en-GB fr", "fr"), "en"),  # the first supported of ui_locales
-    ((None, None, "de it", "en"), "en"),        # none supported: Accept-Language
-    ((None, None, None, "en-US,en;q=0.9"), "en"),
-    ((None, None, None, "de-DE,de;q=0.9"), "fr"),
-])
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        ((None, None, None, None), "fr"),
+        (("en", "fr", "fr", "fr"), "en"),  # the switch wins over everything
+        (("de", "en", "fr", "fr"), "en"),  # an unsupported switch is ignored
+        ((None, "en", "fr", "fr"), "en"),  # then the cookie
+        ((None, "xx", "en", "fr"), "en"),  # then ui_locales
+        ((None, None, "de en-GB fr", "fr"), "en"),  # the first supported of ui_locales
+        ((None, None, "de it", "en"), "en"),  # none supported: Accept-Language
+        ((None, None, None, "en-US,en;q=0.9"), "en"),
+        ((None, None, None, "de-DE,de;q=0.9"), "fr"),
+    ],
+)
 def test_negotiation_order(args, expected):
     assert negotiate(*args) == expected
 
@@ -152,6 +165,7 @@ def test_dates_are_written_out_in_paris_time():
 
 # -- the consent screen template -----------------------------------------------------------
 
+
 def render(settings_factory, template: str, locale: str, **context) -> str:
     env = template_environment(settings_factory())
     with use_locale(locale):
@@ -159,28 +173,48 @@ def render(settings_factory, template: str, locale: str, **context) -> str:
 
 
 CONSENT_CONTEXT = dict(  # noqa: C408 - the template's context, as keyword arguments
-    action="/interaction/x/consent?lang=fr", csrf_token="tok", service_name="Cantine <Test>",
+    action="/interaction/x/consent?lang=fr",
+    csrf_token="tok",
+    service_name="Cantine <Test>",
     service_logo_url="/services/s1/logo",
     citizen={"given_name": "Angela", "family_name": "DUBOIS"},
-    purpose="Tarification", legal_basis="Code", legal_basis_url="https://example.org/loi",
+    purpose="Tarification",
+    legal_basis="Code",
+    legal_basis_url="https://example.org/loi",
     groups=[
-        {"provider_name": "Votre identité", "provider": None,
-         "items": [{"scope": "family_name", "label": "Votre nom", "optional": False,
-                    "checked": True}],
-         "preview": {"status": "ok", "message": None,
-                     "values": {"family_name": [{"label": "Nom", "value": "DUBOIS"}]}}},
-        {"provider_name": "CAF", "provider": "cnaf",
-         "items": [{"scope": "cnaf_adresse", "label": "Adresse", "optional": True,
-                    "checked": True},
-                   {"scope": "cnaf_enfants", "label": "Enfants", "optional": True,
-                    "checked": False}],
-         "preview": {"status": "failed", "message": None, "values": {}}},
-        {"provider_name": "Cnous", "provider": "cnous",
-         "items": [{"scope": "cnous_statut", "label": "Statut", "optional": False,
-                    "checked": True}],
-         "preview": {"status": "not_found", "message": None, "values": {}}},
+        {
+            "provider_name": "Votre identité",
+            "provider": None,
+            "items": [
+                {"scope": "family_name", "label": "Votre nom", "optional": False, "checked": True}
+            ],
+            "preview": {
+                "status": "ok",
+                "message": None,
+                "values": {"family_name": [{"label": "Nom", "value": "DUBOIS"}]},
+            },
+        },
+        {
+            "provider_name": "CAF",
+            "provider": "cnaf",
+            "items": [
+                {"scope": "cnaf_adresse", "label": "Adresse", "optional": True, "checked": True},
+                {"scope": "cnaf_enfants", "label": "Enfants", "optional": True, "checked": False},
+            ],
+            "preview": {"status": "failed", "message": None, "values": {}},
+        },
+        {
+            "provider_name": "Cnous",
+            "provider": "cnous",
+            "items": [
+                {"scope": "cnous_statut", "label": "Statut", "optional": False, "checked": True}
+            ],
+            "preview": {"status": "not_found", "message": None, "values": {}},
+        },
     ],
-    preview_url=None, preview_shown=True, consent_mode="recurring",
+    preview_url=None,
+    preview_shown=True,
+    consent_mode="recurring",
     consent_until=datetime(2027, 2, 26, 12, tzinfo=ZoneInfo("Europe/Paris")).timestamp(),
     dashboard_url="/espace",
 )
@@ -195,12 +229,15 @@ def test_consent_screen_with_every_feature(settings_factory):
     assert ticked == ["cnaf_adresse"]
     for box in re.findall(r'id="(element-[^"]+)"', out):
         assert f'<label for="{box}">' in out  # every checkbox has its label
-    assert out.index('name="scope"') > out.index("<form") and \
-        out.index('name="scope"') < out.index('value="approve"') < out.index("</form>")
+    assert out.index('name="scope"') > out.index("<form") and out.index('name="scope"') < out.index(
+        'value="approve"'
+    ) < out.index("</form>")
     assert "(obligatoire)" in out and "(facultatif)" in out
     assert "<dt>Nom</dt>" in out and "<dd>DUBOIS</dd>" in out
-    assert ("Les données de CAF n'ont pas pu être affichées pour le moment ; cela n'empêche "
-            "pas de donner votre accord.") in out
+    assert (
+        "Les données de CAF n'ont pas pu être affichées pour le moment ; cela n'empêche "
+        "pas de donner votre accord."
+    ) in out
     assert "Cnous n'a trouvé aucune donnée" in out
     assert "ne sont pas conservées" in out and "Voir les données" not in out
     assert "Votre accord vaut jusqu'au 26 février 2027 ; vous pouvez le retirer" in out
@@ -216,14 +253,25 @@ def test_consent_screen_with_every_feature(settings_factory):
 
 
 def test_consent_screen_without_the_optional_context(settings_factory):
-    minimal = {"action": "/a", "csrf_token": "t", "service_name": "S",
-               "groups": [{"provider_name": "P", "items": [{"scope": "x", "label": "X"}]}]}
+    minimal = {
+        "action": "/a",
+        "csrf_token": "t",
+        "service_name": "S",
+        "groups": [{"provider_name": "P", "items": [{"scope": "x", "label": "X"}]}],
+    }
     out = render(settings_factory, "consent.html", "fr", **minimal)
     assert "<img" not in out and 'name="scope"' not in out and "(obligatoire)" in out
-    one_time = render(settings_factory, "consent.html", "fr", consent_mode="one_time",
-                      preview_url="/apercu", **minimal)
-    assert ("Accord valable pour cette seule demande : rien n'est conservé pour la "
-            "suite.") in one_time
+    one_time = render(
+        settings_factory,
+        "consent.html",
+        "fr",
+        consent_mode="one_time",
+        preview_url="/apercu",
+        **minimal,
+    )
+    assert (
+        "Accord valable pour cette seule demande : rien n'est conservé pour la suite."
+    ) in one_time
     assert '<a href="/apercu">Voir les données qui seront transmises</a>' in one_time
 
 
@@ -235,6 +283,7 @@ def test_a_theme_template_gets_the_translations_too(settings_factory, tmp_path):
 
 
 # -- over HTTP -----------------------------------------------------------------------------
+
 
 def browser_with(broker, headers: dict[str, str]) -> Browser:
     browser = Browser(broker.url)
@@ -282,17 +331,19 @@ def test_accept_language_english_gives_english_pages(broker):
     assert '<a href="?lang=fr" hreflang="fr" lang="fr">Français</a>' in page.text
     assert page.headers["content-language"] == "en"
 
-    wrong = browser.post(login_url, data={"csrf_token": browser.csrf(page), "login": "test",
-                                          "password": "wrong"})
+    wrong = browser.post(
+        login_url, data={"csrf_token": browser.csrf(page), "login": "test", "password": "wrong"}
+    )
     assert wrong.status_code == 401 and "Incorrect username or password." in wrong.text
 
-    response = browser.post(login_url, data={"csrf_token": browser.csrf(wrong), "login": "test",
-                                             "password": "123"})
+    response = browser.post(
+        login_url, data={"csrf_token": browser.csrf(wrong), "login": "test", "password": "123"}
+    )
     consent_url = response.headers["location"]
     page = browser.get(consent_url)
     assert html_lang(page) == "en"
     assert "“Cantine de Test” is asking to access your data" in page.text
-    assert "<h2 id=\"groupe-1\">Your identity</h2>" in page.text
+    assert '<h2 id="groupe-1">Your identity</h2>' in page.text
     assert "J'accepte" not in page.text and "I agree to share this data" in page.text
 
     response = browser.consent(consent_url)
@@ -318,20 +369,23 @@ def test_ui_locales_of_the_authorization_request(broker):
     login_url = browser.authorize(request).headers["location"]
     page = browser.get(login_url)
     assert html_lang(page) == "en" and "<h1>Sign in</h1>" in page.text
-    response = browser.post(login_url, data={"csrf_token": browser.csrf(page), "login": "test",
-                                             "password": "123"})
+    response = browser.post(
+        login_url, data={"csrf_token": browser.csrf(page), "login": "test", "password": "123"}
+    )
     consent_url = response.headers["location"]
     page = browser.get(consent_url)
     assert html_lang(page) == "en" and "is asking to access your data" in page.text
     # A browser posts the form to its action, which carries the language it was shown in.
     assert form_action(page) == urlpath(consent_url) + "?lang=en"
-    response = browser.post(form_action(page), data={"csrf_token": browser.csrf(page),
-                                                     "decision": "approve"})
+    response = browser.post(
+        form_action(page), data={"csrf_token": browser.csrf(page), "decision": "approve"}
+    )
     assert response.status_code == 303 and "set-cookie" not in response.headers
     assert consent_events(broker.state)[-1].wording["locale"] == "en"
 
-    unknown = browser.get("/authorize", params={"client_id": "inconnu", "response_type": "code",
-                                                "ui_locales": "en"})
+    unknown = browser.get(
+        "/authorize", params={"client_id": "inconnu", "response_type": "code", "ui_locales": "en"}
+    )
     assert html_lang(unknown) == "en" and "Unknown service" in unknown.text
 
 
@@ -349,8 +403,9 @@ def test_switch_sets_a_cookie_that_wins_over_ui_locales_and_accept_language(brok
 
     again = browser.get(login_url)  # no switch now: the cookie
     assert html_lang(again) == "fr" and "set-cookie" not in again.headers
-    response = browser.post(login_url, data={"csrf_token": browser.csrf(again), "login": "test",
-                                             "password": "123"})
+    response = browser.post(
+        login_url, data={"csrf_token": browser.csrf(again), "login": "test", "password": "123"}
+    )
     page = browser.get(response.headers["location"])
     assert html_lang(page) == "fr" and "demande à accéder à vos données" in page.text
 
@@ -363,19 +418,25 @@ def test_a_form_posted_in_a_language_answers_in_it_without_setting_the_cookie(br
     browser = browser_with(broker, FRENCH)
     login_url = browser.authorize(AuthorizationRequest(client)).headers["location"]
     page = browser.get(login_url)
-    wrong = browser.post(login_url + "?lang=en", data={"csrf_token": browser.csrf(page),
-                                                       "login": "test", "password": "no"})
+    wrong = browser.post(
+        login_url + "?lang=en",
+        data={"csrf_token": browser.csrf(page), "login": "test", "password": "no"},
+    )
     assert wrong.status_code == 401 and html_lang(wrong) == "en"
     assert "Incorrect username or password." in wrong.text
     assert "set-cookie" not in wrong.headers
 
 
 def test_the_switch_keeps_the_rest_of_the_address(broker):
-    response = httpx.get(f"{broker.url}/authorize",
-                         params={"client_id": "inconnu", "response_type": "code", "lang": "en"})
+    response = httpx.get(
+        f"{broker.url}/authorize",
+        params={"client_id": "inconnu", "response_type": "code", "lang": "en"},
+    )
     assert html_lang(response) == "en"
-    assert ('<a href="?client_id=inconnu&amp;response_type=code&amp;lang=fr" hreflang="fr" '
-            'lang="fr">Français</a>') in response.text
+    assert (
+        '<a href="?client_id=inconnu&amp;response_type=code&amp;lang=fr" hreflang="fr" '
+        'lang="fr">Français</a>'
+    ) in response.text
     ignored = httpx.get(f"{broker.url}/nulle-part", params={"lang": "de"}, headers=ENGLISH)
     assert html_lang(ignored) == "en" and "set-cookie" not in ignored.headers
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from consent.screen.identity_preview import identity_preview
 from broker.oidc.models import CitizenIdentity
+from consent.screen.identity_preview import identity_preview
 
-CITIZEN = CitizenIdentity(id="c", given_name="Angela Claire", family_name="DUBOIS",
-                          birthdate="1962-08-24", gender="female", birthplace="75107",
-                          birthcountry="99100", preferred_username="", email="")
+CITIZEN = CitizenIdentity(
+    id="c",
+    given_name="Angela Claire",
+    family_name="DUBOIS",
+    birthdate="1962-08-24",
+    gender="female",
+    birthplace="75107",
+    birthcountry="99100",
+    preferred_username="",
+    email="",
+)
 
 
 def values(preview, scope):
@@ -17,8 +25,12 @@ def values(preview, scope):
 def test_identity_values_in_french_and_english():
     french = identity_preview(CITIZEN, ["openid", "profile", "email"], "fr")
     assert values(french, "profile") == {
-        "Prénoms": "Angela Claire", "Nom de naissance": "DUBOIS",
-        "Date de naissance": "24/08/1962", "Sexe": "Féminin", "Nom d'usage": "non renseigné"}
+        "Prénoms": "Angela Claire",
+        "Nom de naissance": "DUBOIS",
+        "Date de naissance": "24/08/1962",
+        "Sexe": "Féminin",
+        "Nom d'usage": "non renseigné",
+    }
     assert values(french, "email") == {"Adresse électronique": "non renseigné"}
     assert "openid" not in french.values  # nothing to show for the technical identifier
     english = identity_preview(CITIZEN, ["birthdate", "gender"], "en")
@@ -27,8 +39,16 @@ def test_identity_values_in_french_and_english():
 
 
 def test_presumed_dates_and_data_scopes():
-    presumed = CitizenIdentity(id="c", given_name="A", family_name="B", birthdate="1992-11-00",
-                               gender="male", birthplace="", birthcountry="99350")
+    presumed = CitizenIdentity(
+        id="c",
+        given_name="A",
+        family_name="B",
+        birthdate="1992-11-00",
+        gender="male",
+        birthplace="",
+        birthcountry="99350",
+    )
     assert values(identity_preview(presumed, ["birthdate"], "fr"), "birthdate") == {
-        "Date de naissance": "11/1992"}
+        "Date de naissance": "11/1992"
+    }
     assert identity_preview(CITIZEN, ["cnaf_quotient_familial"], "fr") is None

@@ -17,8 +17,9 @@ SCOPE = "openid profile cnaf_quotient_familial cnous_statut_boursier"
 
 @pytest.fixture
 def broker_with_providers(settings_factory, simulators):
-    with start_server(lambda issuer: settings_factory(
-            issuer, providers_url=simulators, provider_read_timeout=2.0)) as server:
+    with start_server(
+        lambda issuer: settings_factory(issuer, providers_url=simulators, provider_read_timeout=2.0)
+    ) as server:
         yield server
 
 
@@ -44,8 +45,9 @@ def test_preview_shows_the_citizens_values_before_approval(broker_with_providers
         assert s.exec(select(ConsentGrant)).all() == []  # nothing decided, nothing kept
         assert s.exec(select(AccessJournal)).all() == []
     # The decision still works from the preview page.
-    response = browser.post(consent_url, data={"csrf_token": browser.csrf(preview),
-                                               "decision": "approve"})
+    response = browser.post(
+        consent_url, data={"csrf_token": browser.csrf(preview), "decision": "approve"}
+    )
     assert response.status_code == 303 and "code=" in response.headers["location"]
 
 
@@ -55,8 +57,9 @@ def test_a_failing_provider_is_shown_and_does_not_block(broker_with_providers):
     preview = browser.get(consent_url + "?apercu=1")
     assert preview.status_code == 200
     assert "pas pu être affichées" in preview.text
-    response = browser.post(consent_url, data={"csrf_token": browser.csrf(preview),
-                                               "decision": "approve"})
+    response = browser.post(
+        consent_url, data={"csrf_token": browser.csrf(preview), "decision": "approve"}
+    )
     assert response.status_code == 303
 
 

@@ -24,74 +24,123 @@ from broker.demo.simulators.matching import (
 from tests.broker.providers.conftest import citizen
 
 
-@pytest.mark.parametrize(("raw", "normal"), [
-    ("Trois-Dupré", "TROIS DUPRE"),
-    ("  d'Artagnan   de  Batz ", "D ARTAGNAN DE BATZ"),
-    ("Zoé–Marie", "ZOE MARIE"),
-    ("ÉLODIE", "ELODIE"),
-    ("O’Neil", "O NEIL"),
-])
+@pytest.mark.parametrize(
+    ("raw", "normal"),
+    [
+        ("Trois-Dupré", "TROIS DUPRE"),
+        ("  d'Artagnan   de  Batz ", "D ARTAGNAN DE BATZ"),
+        ("Zoé–Marie", "ZOE MARIE"),
+        ("ÉLODIE", "ELODIE"),
+        ("O’Neil", "O NEIL"),
+    ],
+)
 def test_normalise(raw, normal):
     assert normalise(raw) == normal
 
 
-@pytest.mark.parametrize(("sent", "expected"), [
-    (["Angela"], True),
-    (["Angela", "Claire"], True),
-    (["angela claire louise"], True),
-    (["Angéla", "Claire", "Louise"], True),
-    (["Claire"], False),
-    (["Angela", "Louise"], False),
-    (["Angela Claire Louise Marie"], False),
-    ([""], False),
-])
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        (["Angela"], True),
+        (["Angela", "Claire"], True),
+        (["angela claire louise"], True),
+        (["Angéla", "Claire", "Louise"], True),
+        (["Claire"], False),
+        (["Angela", "Louise"], False),
+        (["Angela Claire Louise Marie"], False),
+        ([""], False),
+    ],
+)
 def test_given_names_are_a_prefix_of_the_civil_status(sent, expected):
     assert given_names_match(sent, "Angela Claire Louise") is expected
 
 
-@pytest.mark.parametrize(("sent", "expected"), [
-    (["Anne-Laure"], True), (["Anne Laure"], True), (["anne", "laure"], True), (["Anne"], False),
-])
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        (["Anne-Laure"], True),
+        (["Anne Laure"], True),
+        (["anne", "laure"], True),
+        (["Anne"], False),
+    ],
+)
 def test_a_hyphenated_given_name_is_one_name(sent, expected):
     assert given_names_match(sent, "Anne-Laure") is expected
 
 
 def query(**changes) -> IdentityQuery:
-    values = {"family_name": "DUBOIS", "given_names": ("Angela",), "year": 1962, "month": 8,
-              "day": 24, "gender": "F", "birthcountry": "99100", "birthplace": "75107"}
+    values = {
+        "family_name": "DUBOIS",
+        "given_names": ("Angela",),
+        "year": 1962,
+        "month": 8,
+        "day": 24,
+        "gender": "F",
+        "birthcountry": "99100",
+        "birthplace": "75107",
+    }
     values.update(changes)
     return IdentityQuery(**values)
 
 
-@pytest.mark.parametrize(("changes", "expected"), [
-    ({}, True),
-    ({"month": None, "day": None}, True),  # API-key callers may give the year only
-    ({"day": None}, True),
-    ({"gender": None, "birthcountry": None, "birthplace": None}, True),
-    ({"family_name": "dubois"}, True),
-    ({"day": 25}, False),
-    ({"year": 1963, "month": None, "day": None}, False),
-    ({"gender": "M"}, False),
-    ({"birthplace": "75108"}, False),
-    ({"birthcountry": "99350"}, False),
-])
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, True),
+        ({"month": None, "day": None}, True),  # API-key callers may give the year only
+        ({"day": None}, True),
+        ({"gender": None, "birthcountry": None, "birthplace": None}, True),
+        ({"family_name": "dubois"}, True),
+        ({"day": 25}, False),
+        ({"year": 1963, "month": None, "day": None}, False),
+        ({"gender": "M"}, False),
+        ({"birthplace": "75108"}, False),
+        ({"birthcountry": "99350"}, False),
+    ],
+)
 def test_identity_rules(changes, expected):
     assert matches(query(**changes), citizen("test")) is expected
 
 
 def test_presumed_birth_date_parts_never_match_a_sent_value():
     fleuret = citizen("étranger_présumé_né_jour")  # 1992-11-00
-    base = {"family_name": "FLEURET", "given_names": ("Jean",), "gender": "M",
-            "birthcountry": "99217", "birthplace": None}
+    base = {
+        "family_name": "FLEURET",
+        "given_names": ("Jean",),
+        "gender": "M",
+        "birthcountry": "99217",
+        "birthplace": None,
+    }
     assert matches(IdentityQuery(**base, year=1992, month=11), fleuret)
     assert not matches(IdentityQuery(**base, year=1992, month=11, day=1), fleuret)
 
 
 def test_the_usage_name_is_not_a_birth_name():
-    assert find(query(family_name="MERCIER", given_names=("Pierre",), year=1969, month=3,
-                      day=17, gender="M", birthplace="95277")) == citizen("avec_nom_dusage")
-    assert find(query(family_name="DUBOIS", given_names=("Pierre",), year=1969, month=3,
-                      day=17, gender="M", birthplace="95277")) is None
+    assert find(
+        query(
+            family_name="MERCIER",
+            given_names=("Pierre",),
+            year=1969,
+            month=3,
+            day=17,
+            gender="M",
+            birthplace="95277",
+        )
+    ) == citizen("avec_nom_dusage")
+    assert (
+        find(
+            query(
+                family_name="DUBOIS",
+                given_names=("Pierre",),
+                year=1969,
+                month=3,
+                day=17,
+                gender="M",
+                birthplace="95277",
+            )
+        )
+        is None
+    )
 
 
 def test_ambiguous_queries_match_nobody():
