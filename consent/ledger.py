@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from broker.core.db import table_of
 from broker.core.security import random_token
 from broker.oidc.models import GrantStanding, GrantTerms
 from consent.models import (
@@ -41,9 +42,9 @@ class Decision:
     expires_at: int | None = None  # None: the ledger's default lifetime
 
 
-GRANT = ConsentGrant.__table__
-GRANT_SCOPE = ConsentGrantScope.__table__
-EVENT = ConsentEvent.__table__
+GRANT = table_of(ConsentGrant)
+GRANT_SCOPE = table_of(ConsentGrantScope)
+EVENT = table_of(ConsentEvent)
 ACTIVE_GRANTS = (
     select(
         GRANT.c.id, GRANT.c.expires_at, GRANT.c.habilitation_id, GRANT.c.mode, GRANT_SCOPE.c.scope

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from broker.core.db import table_of
 from broker.store.models import AccessToken, RefreshToken
 from consent.models import (
     TRANSITIONS,
@@ -22,11 +23,11 @@ from consent.models import (
     GrantStatus,
 )
 
-GRANT = ConsentGrant.__table__
-GRANT_SCOPE = ConsentGrantScope.__table__
-EVENT = ConsentEvent.__table__
-ACCESS = AccessToken.__table__
-REFRESH = RefreshToken.__table__
+GRANT = table_of(ConsentGrant)
+GRANT_SCOPE = table_of(ConsentGrantScope)
+EVENT = table_of(ConsentEvent)
+ACCESS = table_of(AccessToken)
+REFRESH = table_of(RefreshToken)
 
 MOVE_GRANT = (
     update(GRANT)

@@ -21,7 +21,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
-from broker.core.db import Database
+from broker.core.db import Database, table_of
 from broker.core.security import random_token
 from broker.store.models import OAuthClient
 from consent.models import ConsentNotification, EventKind
@@ -48,8 +48,8 @@ CONCURRENCY = 10  # posts in flight at once
 # the consent history itself (consent_event) is never purged.
 NOTIFICATION_KEEP = 30 * 24 * 3600
 
-NOTIFICATION = ConsentNotification.__table__
-CLIENT = OAuthClient.__table__
+NOTIFICATION = table_of(ConsentNotification)
+CLIENT = table_of(OAuthClient)
 PENDING = NOTIFICATION.c.delivered_at.is_(None) & NOTIFICATION.c.failed_at.is_(None)
 
 DUE = (

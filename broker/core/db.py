@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a SQLModel table model, for Core statements (SQLModel sets
+    ``__table__`` when the class is created but does not declare it to type checkers)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
 
 def normalise_url(url: str) -> str:

@@ -7,10 +7,11 @@ import uuid
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from broker.core.db import table_of
 from broker.identity.base import VerifiedIdentity
 from broker.store.models import Citizen
 
-CITIZEN = Citizen.__table__
+CITIZEN = table_of(Citizen)
 FIND = select(CITIZEN).where(
     CITIZEN.c.idp == bindparam("idp"), CITIZEN.c.idp_subject == bindparam("subject")
 )

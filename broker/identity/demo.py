@@ -7,13 +7,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, bindparam, select
 
+from broker.core.db import table_of
 from broker.identity.base import IdentityPivot, VerifiedIdentity
 from broker.store.models import DemoIdentity
 
 # OWASP's argon2id baseline (19 MiB, 2 passes). Verification reads the cost from each stored
 # hash, so accounts seeded with the "benchmark" profile (see demo.seed) verify faster.
-FIND_ACCOUNT = select(DemoIdentity.__table__).where(
-    DemoIdentity.__table__.c.login == bindparam("login")
+FIND_ACCOUNT = select(table_of(DemoIdentity)).where(
+    table_of(DemoIdentity).c.login == bindparam("login")
 )
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 HASH_PROFILES = {

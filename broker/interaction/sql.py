@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from broker.core.db import table_of
 from broker.core.security import digest
 from broker.interaction.states import InteractionView, State
 from broker.oidc.models import Authentication
 from broker.store import models as m
 
-INTERACTION = m.Interaction.__table__
-SESSION = m.BrowserSession.__table__
+INTERACTION = table_of(m.Interaction)
+SESSION = table_of(m.BrowserSession)
 
 INSERT_INTERACTION = insert(INTERACTION)
 GET_INTERACTION = select(INTERACTION).where(INTERACTION.c.id == bindparam("id"))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, insert, select
 
+from broker.core.db import table_of
 from broker.oidc.introspection import IntrospectingProvider
 from broker.oidc.models import HabilitationGrant
 from broker.store.data_access_models import (
@@ -19,10 +20,10 @@ from broker.store.data_access_models import (
 from broker.store.models import Service
 from broker.store.oidc_store import habilitation_from_row
 
-KEY = ApiKey.__table__
-HABILITATION = Habilitation.__table__
-SERVICE = Service.__table__
-JOURNAL = AccessJournal.__table__
+KEY = table_of(ApiKey)
+HABILITATION = table_of(Habilitation)
+SERVICE = table_of(Service)
+JOURNAL = table_of(AccessJournal)
 
 GET_KEY = (
     select(
@@ -46,7 +47,7 @@ GET_KEY = (
     .where(KEY.c.digest == bindparam("digest"))
 )
 INSERT_JOURNAL = insert(JOURNAL)
-INTROSPECTION = IntrospectionClient.__table__
+INTROSPECTION = table_of(IntrospectionClient)
 GET_INTROSPECTION_CLIENT = select(INTROSPECTION).where(
     INTROSPECTION.c.client_id == bindparam("client_id"), INTROSPECTION.c.revoked_at.is_(None)
 )

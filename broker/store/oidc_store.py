@@ -10,6 +10,7 @@ import time
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from broker.core.db import table_of
 from broker.oidc.models import (
     AccessTokenRecord,
     AuthorizationCode,
@@ -23,13 +24,13 @@ from broker.store import models as m
 from broker.store.data_access_models import Habilitation
 from broker.store.models import RefreshToken
 
-CLIENT = m.OAuthClient.__table__
-SERVICE = m.Service.__table__
-CODE = m.AuthorizationCode.__table__
-TOKEN = m.AccessToken.__table__
-CITIZEN = m.Citizen.__table__
-JTI = m.ClientAssertionJti.__table__
-HABILITATION = Habilitation.__table__
+CLIENT = table_of(m.OAuthClient)
+SERVICE = table_of(m.Service)
+CODE = table_of(m.AuthorizationCode)
+TOKEN = table_of(m.AccessToken)
+CITIZEN = table_of(m.Citizen)
+JTI = table_of(m.ClientAssertionJti)
+HABILITATION = table_of(Habilitation)
 
 GET_CLIENT = (
     select(CLIENT, SERVICE.c.sector_identifier, SERVICE.c.logo_type)
@@ -55,10 +56,10 @@ REVOKE_FROM_CODE = (
     .values(revoked_at=bindparam("now"))
 )
 REVOKE_REFRESH_FROM_CODE = (
-    update(RefreshToken.__table__)
+    update(table_of(RefreshToken))
     .where(
-        RefreshToken.__table__.c.code_digest == bindparam("from_code"),
-        RefreshToken.__table__.c.revoked_at.is_(None),
+        table_of(RefreshToken).c.code_digest == bindparam("from_code"),
+        table_of(RefreshToken).c.revoked_at.is_(None),
     )
     .values(revoked_at=bindparam("now"))
 )
@@ -67,7 +68,7 @@ GET_CITIZEN = select(CITIZEN).where(CITIZEN.c.id == bindparam("citizen_id"))
 INSERT_CODE = insert(CODE)
 INSERT_TOKEN = insert(TOKEN)
 INSERT_JTI = insert(JTI)
-REFRESH = RefreshToken.__table__
+REFRESH = table_of(RefreshToken)
 INSERT_REFRESH = insert(REFRESH)
 GET_REFRESH = select(REFRESH).where(REFRESH.c.digest == bindparam("digest"))
 USE_REFRESH = (

@@ -11,17 +11,18 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, or_, select
 
 from broker.catalogue.scopes import REGISTRY
+from broker.core.db import table_of
 from broker.store.data_access_models import AccessJournal, Habilitation
 from broker.store.models import Citizen, Service
 from consent.models import ConsentEvent, ConsentGrant, ConsentGrantScope, GrantStatus
 
-GRANT = ConsentGrant.__table__
-GRANT_SCOPE = ConsentGrantScope.__table__
-EVENT = ConsentEvent.__table__
-SERVICE = Service.__table__
-JOURNAL = AccessJournal.__table__
-HABILITATION = Habilitation.__table__
-CITIZEN = Citizen.__table__
+GRANT = table_of(ConsentGrant)
+GRANT_SCOPE = table_of(ConsentGrantScope)
+EVENT = table_of(ConsentEvent)
+SERVICE = table_of(Service)
+JOURNAL = table_of(AccessJournal)
+HABILITATION = table_of(Habilitation)
+CITIZEN = table_of(Citizen)
 
 GRANTS_OF = (
     select(

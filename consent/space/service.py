@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 
-from broker.core.db import Database
+from broker.core.db import Database, table_of
 from broker.core.security import keyed_digest
 from broker.interaction.sessions import BrowserSessions
 from broker.resources.subjects import identity_digest, pivot_of
@@ -24,7 +24,7 @@ from consent.changes import ConsentChanges
 from consent.lifecycle import GrantChange, GrantNotChangeable
 from consent.space import history
 
-SERVICE = Service.__table__
+SERVICE = table_of(Service)
 T = TypeVar("T")
 MAX_SERVICE_ID = 64
 

@@ -16,6 +16,7 @@ from litestar import Litestar, get
 from litestar.response import Response
 from sqlalchemy import select
 
+from broker.core.db import table_of
 from broker.demo.online_service import RelyingParty, create_service_app
 from broker.demo.seed import (
     DEMO_CLIENT_ID,
@@ -168,7 +169,7 @@ def test_the_demo_receiver_rejects_a_forged_event(broker, forgery, err):
 
 def _grant_of_demo_client(broker) -> str:
     with broker.state.db.connect() as conn:
-        table = ConsentGrant.__table__
+        table = table_of(ConsentGrant)
         return (
             conn.execute(
                 select(table.c.id)
