@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,7 @@ def provide(value: Any) -> Provide:
 
 def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar:
     state = state or build_state(settings)
-    static_dirs = [STATIC_DIR]
+    static_dirs: list[Path | PathLike[Any] | str] = [STATIC_DIR]
     if settings.theme_dir:
         static_dirs.insert(0, settings.theme_dir)
 

@@ -6,6 +6,7 @@ together or not at all. What happens to a grant afterwards (revoked, narrowed, e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,7 +97,7 @@ class ConsentLedger:
         conn: Connection,
         citizen_id: str,
         client_id: str,
-        scopes: list[str],
+        scopes: Sequence[str],
         now: int,
         habilitation_id: str | None = None,
     ) -> str | None:

@@ -34,7 +34,7 @@ EVENTS_NAMESPACE = "https://consent-broker.example/events/"
 EVENT_REVOKED = EVENTS_NAMESPACE + "consent-revoked"
 EVENT_NARROWED = EVENTS_NAMESPACE + "consent-narrowed"
 EVENT_EXPIRED = EVENTS_NAMESPACE + "consent-expired"
-EVENT_TYPES = {
+EVENT_TYPES: dict[str, str] = {
     EventKind.REVOKED: EVENT_REVOKED,
     EventKind.NARROWED: EVENT_NARROWED,
     EventKind.EXPIRED: EVENT_EXPIRED,
@@ -146,8 +146,11 @@ def consent_event(
         "consent_id": grant_id,
         "events": {event_type: payload},
     }
-    header = {"alg": signing_key.alg, "kid": signing_key.kid, "typ": SET_TYPE}
-    return jwt.encode(header, claims, signing_key, algorithms=[signing_key.alg])
+    alg = signing_key.alg
+    if alg is None:  # the broker's keys are generated with their algorithm
+        raise ValueError("a signing key without an algorithm")
+    header = {"alg": alg, "kid": signing_key.kid, "typ": SET_TYPE}
+    return jwt.encode(header, claims, signing_key, algorithms=[alg])
 
 
 def enqueue(

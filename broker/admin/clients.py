@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from broker.catalogue.scopes import REGISTRY
 from broker.core.security import digest, random_token
@@ -140,8 +140,8 @@ def describe(client: OAuthClient, service: Service) -> dict[str, Any]:
 def list_clients(session: Session) -> list[dict[str, Any]]:
     rows = session.exec(
         select(OAuthClient, Service)
-        .join(Service, Service.id == OAuthClient.service_id)
-        .order_by(OAuthClient.created_at)
+        .join(Service, col(Service.id) == col(OAuthClient.service_id))
+        .order_by(col(OAuthClient.created_at))
     ).all()
     return [describe(client, service) for client, service in rows]
 

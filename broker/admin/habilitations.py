@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from broker.admin.clients import AdminError, check_https_url, service_for
 from broker.catalogue.registry import DATA
@@ -61,7 +61,7 @@ def _checked_scopes(text: str) -> list[str]:
         raise AdminError("--scopes must name at least one data scope")
     if unknown := REGISTRY.unknown(scopes):
         raise AdminError(f"unknown scopes: {' '.join(unknown)}")
-    not_data = [s for s in scopes if REGISTRY.get(s).kind != DATA]
+    not_data = [s for s in scopes if (scope := REGISTRY.get(s)) is None or scope.kind != DATA]
     if not_data:
         raise AdminError("identity scopes need no habilitation: " + " ".join(not_data))
     return scopes
@@ -143,8 +143,8 @@ def list_habilitations(session: Session) -> list[dict[str, Any]]:
     now = int(time.time())
     rows = session.exec(
         select(Habilitation, Service)
-        .join(Service, Service.id == Habilitation.service_id)
-        .order_by(Habilitation.created_at, Habilitation.id)
+        .join(Service, col(Service.id) == col(Habilitation.service_id))
+        .order_by(col(Habilitation.created_at), col(Habilitation.id))
     ).all()
     return [describe(h, s, now) for h, s in rows]
 
@@ -160,7 +160,10 @@ def revoke_habilitation(session: Session, habilitation_id: str) -> dict[str, Any
         habilitation.revoked_at = now
         session.add(habilitation)
         session.flush()
-    return describe(habilitation, session.get(Service, habilitation.service_id), now)
+    service = session.get(Service, habilitation.service_id)
+    if service is None:  # the foreign key rules it out
+        raise AdminError(f"habilitation {habilitation_id!r} has no service")
+    return describe(habilitation, service, now)
 
 
 def issue_api_key(session: Session, habilitation_id: str) -> dict[str, Any]:
@@ -208,7 +211,7 @@ def revoke_api_key(session: Session, key_id: str) -> dict[str, Any]:
 
 
 def list_api_keys(session: Session) -> list[dict[str, Any]]:
-    keys = session.exec(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)).all()
+    keys = session.exec(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id))).all()
     return [
         {
             "id": k.id,

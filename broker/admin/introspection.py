@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from broker.admin.clients import AdminError
 from broker.catalogue.scopes import REGISTRY
@@ -40,7 +40,7 @@ def describe(row: IntrospectionClient) -> dict[str, Any]:
 
 
 def list_introspection_clients(session: Session) -> list[dict[str, Any]]:
-    rows = session.exec(select(IntrospectionClient).order_by(IntrospectionClient.created_at))
+    rows = session.exec(select(IntrospectionClient).order_by(col(IntrospectionClient.created_at)))
     return [describe(row) for row in rows.all()]
 
 

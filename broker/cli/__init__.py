@@ -52,9 +52,10 @@ def main() -> None:
     try:
         cli.main(prog_name="broker")
     except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc  # the driver's own error, when there is one
         click.echo(
-            f"Error: database: {type(exc.orig or exc).__name__}: "
-            f"{str(exc.orig or exc).splitlines()[0]}. "
+            f"Error: database: {type(cause).__name__}: "
+            f"{str(cause).splitlines()[0]}. "
             "Is BROKER_DATABASE_URL right, and is the schema migrated "
             "(`broker db upgrade`)?",
             err=True,

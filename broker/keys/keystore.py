@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from joserfc.jwk import ECKey, KeySet, RSAKey
+from joserfc.jwk import ECKey, KeyParameters, KeySet, RSAKey
 
 from broker.core.security import random_token
 from broker.keys.vault import KeyVault
@@ -38,7 +38,7 @@ class KeyRepository(Protocol):
 
 
 def _generate(alg: str, kid: str) -> ECKey | RSAKey:
-    params = {"kid": kid, "alg": alg, "use": "sig"}
+    params: KeyParameters = {"kid": kid, "alg": alg, "use": "sig"}
     if alg == "ES256":
         return ECKey.generate_key("P-256", parameters=params, private=True)
     if alg == "RS256":

@@ -50,7 +50,7 @@ class PublicKeys:
                 if k.unpublish_at is None or k.unpublish_at > wall
             ]
             self._keys = KeySet.import_key_set({"keys": published}) if published else KeySet([])
-            self._kids = {jwk.get("kid") for jwk in published}
+            self._kids = {jwk["kid"] for jwk in published if isinstance(jwk.get("kid"), str)}
             self._loaded_at = now
 
 

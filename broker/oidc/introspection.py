@@ -14,7 +14,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, InvalidRequestError
+from authlib.oauth2.rfc6749 import (
+    AuthorizationServer,
+    ClientMixin,
+    InvalidClientError,
+    InvalidRequestError,
+)
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from joserfc import jwt
 
@@ -118,7 +123,7 @@ class ProviderIntrospection(IntrospectionEndpoint):
         return bool(token.habilitated_scopes & client.scopes)
 
     def introspect_token(self, token: IntrospectedToken) -> dict[str, Any]:
-        provider: IntrospectingProvider = self.broker.current_client
+        provider = self.broker.introspecting_party()
         scopes = [
             s
             for s in token.record.scope.split()
@@ -165,6 +170,12 @@ class IntrospectionServer(AuthorizationServer):
         self.current_client: IntrospectingProvider | None = None
         self.register_endpoint(ProviderIntrospection(self))
 
+    def introspecting_party(self) -> IntrospectingProvider:
+        """The data provider that authenticated for this request."""
+        if self.current_client is None:  # authlib authenticates before it introspects
+            raise InvalidClientError()
+        return self.current_client
+
     def query_client(self, client_id: str) -> IntrospectingProvider | None:
         return self.providers.get_introspection_client(client_id)
 
@@ -192,7 +203,7 @@ class IntrospectionServer(AuthorizationServer):
         key = self.signing_key
         claims = {
             "iss": self.config.issuer,
-            "aud": self.current_client.client_id,
+            "aud": self.introspecting_party().client_id,
             "iat": int(time.time()),
             "token_introspection": response.body,
         }

@@ -50,12 +50,14 @@ class BrokerOAuth2Request(OAuth2Request):
         self.headers = data.headers
         self._body = None
         self.payload = ParamsPayload(data.params)
-        self.client = None
+        # Set by authlib as the request is processed: the authenticated client (a Client, or a
+        # data provider at the introspection endpoint), the user, the code or refresh token.
+        self.client: Any = None
         self.auth_method = None
         self.user: Any = None
-        self.authorization_code = None
-        self.refresh_token = None
-        self.credential = None
+        self.authorization_code: Any = None
+        self.refresh_token: Any = None
+        self.credential: Any = None
         self._scope = None
         self.granted_scope: str | None = None
         self.grant_id: str | None = None

@@ -99,8 +99,7 @@ class BrokerServer(AuthorizationServer):
         }
         if user.grant_id:
             token["consent_id"] = user.grant_id  # names the consent in back-channel events
-        # Refresh tokens only for a recurring consent, and never beyond its expiry.
-        if include_refresh_token and user.refresh_until and user.refresh_until > issued.issued_at:
+        if include_refresh_token and refreshable(user, issued.issued_at):
             token["refresh_token"] = random_token(32)
         return token
 
@@ -113,7 +112,7 @@ class BrokerServer(AuthorizationServer):
             code_digest=request.code_digest,
             grant_id=user.grant_id,
         )
-        if "refresh_token" in token:
+        if "refresh_token" in token and user.grant_id and user.refresh_until:
             # RFC 6749 §6: a refresh token asked for a narrower scope keeps its own scope.
             previous = getattr(request, "refresh_token", None)
             self.store.save_refresh_token(
@@ -128,6 +127,11 @@ class BrokerServer(AuthorizationServer):
                 expires_at=user.refresh_until,
                 code_digest=request.code_digest,
             )
+
+
+def refreshable(user: TokenSubject, now: int) -> bool:
+    """Refresh tokens only for a recurring consent, and never beyond its expiry."""
+    return bool(user.grant_id and user.refresh_until and user.refresh_until > now)
 
 
 def split_scope(scope: str | None) -> list[str]:

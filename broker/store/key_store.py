@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from broker.core.db import Database
 from broker.keys.keystore import StoredKey
@@ -47,6 +47,6 @@ class SqlKeyRepository:
         with self.db.transaction() as session:
             session.exec(
                 update(SigningKey)
-                .where(SigningKey.kid.in_(kids))
+                .where(col(SigningKey.kid).in_(kids))
                 .values(retired_at=retired_at, unpublish_at=unpublish_at)
             )

@@ -8,6 +8,7 @@ import logging
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Template
+from litestar.types import ExceptionHandlersMap
 
 from broker.web.http import NO_STORE
 from broker.web.pages import not_found_page, server_error_page
@@ -68,4 +69,7 @@ def _safe_detail(exc: HTTPException) -> str:
     return detail.encode("ascii", "replace").decode()[:200]
 
 
-EXCEPTION_HANDLERS = {HTTPException: http_exception_handler, Exception: internal_error_handler}
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    HTTPException: http_exception_handler,
+    Exception: internal_error_handler,
+}

@@ -178,7 +178,8 @@ def install_jinja(env: Environment) -> None:
     globals. The environment must have been created with ``jinja2.ext.i18n``."""
     load_catalogs()
     env.policies["ext.i18n.trimmed"] = True
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)
+    # Added to the environment by the jinja2.ext.i18n extension, unknown to its type hints.
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["date"] = date_filter
     env.filters["datetime"] = datetime_filter
     env.filters["translate"] = translate

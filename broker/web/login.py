@@ -39,7 +39,10 @@ class TestAccounts:
             return Markup("")
         locale = current_locale()
         if locale not in self._rendered:
-            template = request.app.template_engine.get_template("login_personas.html")
+            engine = request.app.template_engine
+            if engine is None:  # the broker's application always has one
+                raise RuntimeError("no template engine to render the test accounts")
+            template = engine.get_template("login_personas.html")
             self._rendered[locale] = Markup(template.render(personas=self.personas))
         return self._rendered[locale]
 

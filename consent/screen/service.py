@@ -105,9 +105,8 @@ class ConsentScreen:
         with self.db.connect() as conn:
             pending = self.handoff.pending(conn, interaction_id, browser_id)
         # Outside the transaction: providers can take seconds. Nothing is kept.
-        previews: dict[str | None, ProviderPreview] = dict(
-            await self.data_preview.fetch(pending.citizen, pending.scopes, locale)
-        )
+        previews: dict[str | None, ProviderPreview] = {}
+        previews.update(await self.data_preview.fetch(pending.citizen, pending.scopes, locale))
         identity = identity_preview(pending.citizen, pending.scopes, locale)
         if identity is not None:
             previews[None] = identity
