@@ -91,7 +91,11 @@ Outcome = Found | NotFound | InvalidInput | Timeout | Unavailable | Maintenance 
 
 
 class Adapter(Protocol):
-    provider: str  # DataProvider.key in broker.catalogue.scopes
+    # Read-only, so that a class attribute (``ProviderAdapter.provider``) satisfies it.
+    @property
+    def provider(self) -> str:
+        """DataProvider.key in broker.catalogue.scopes."""
+        ...
 
     async def fetch(self, call: ProductCall) -> Outcome: ...
 

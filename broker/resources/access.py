@@ -108,11 +108,11 @@ class DataAccess:
             self._journal_quietly(call, "server_error", 500, "00500")
             raise
         out_headers = dict(call.rate_headers)
-        if self.cache is not None and self.cache.enabled_for(product.key):
+        if self._cache_for(product) is not None:
             out_headers["X-Response-Cached"] = "true" if call.cached else "false"
         if not self._journal_quietly(call, "ok", 200, None):
-            error = errors.journal_unavailable()
-            return Answer(error.status, error.body(), out_headers)
+            unavailable = errors.journal_unavailable()
+            return Answer(unavailable.status, unavailable.body(), out_headers)
         return Answer(200, {"data": data, "links": {}, "meta": {}}, out_headers)
 
     async def _fetch(self, call: _Call, subject, parsed: ParsedQuery, headers) -> dict:
@@ -126,34 +126,27 @@ class DataAccess:
             params=parsed.params,
             request_id=call.request_id,
         )
+        cache = self._cache_for(product)
         entry = None
-        if self.cache is not None and self.cache.enabled_for(product.key):
-            entry = self.cache.entry_key(question)
+        if cache is not None:
+            entry = cache.entry_key(question)
             if "no-cache" not in headers.get("cache-control", "").lower():
-                cached = await self._cache_get(entry)
+                cached = await _cache_get(cache, entry)
                 if cached is not None:
                     call.cached = True
                     return cached
         outcome = await self.adapters[product.provider].fetch(question)
         if not isinstance(outcome, base.Found):
             raise errors.from_outcome(product.provider, outcome)
-        if entry is not None:
-            await self._cache_put(entry, product.key, outcome.data)
+        if cache is not None and entry is not None:
+            await _cache_put(cache, entry, product.key, outcome.data)
         return outcome.data
 
-    # A cache that cannot be reached is a miss, never a failed call.
-    async def _cache_get(self, entry: str) -> dict | None:
-        try:
-            return await self.cache.get(entry)
-        except (OSError, RedisError) as exc:
-            log.warning("response cache unavailable", extra={"error": type(exc).__name__})
-            return None
-
-    async def _cache_put(self, entry: str, product: str, data: dict) -> None:
-        try:
-            await self.cache.put(entry, product, data)
-        except (OSError, RedisError) as exc:
-            log.warning("response cache unavailable", extra={"error": type(exc).__name__})
+    def _cache_for(self, product: Product) -> ResponseCache | None:
+        """The response cache, when it keeps this product's answers."""
+        if self.cache is not None and self.cache.enabled_for(product.key):
+            return self.cache
+        return None
 
     async def _admit(self, call: _Call, headers, query):
         now = int(time.time())
@@ -248,6 +241,22 @@ class DataAccess:
             )
             return False
         return True
+
+
+# A cache that cannot be reached is a miss, never a failed call.
+async def _cache_get(cache: ResponseCache, entry: str) -> dict | None:
+    try:
+        return await cache.get(entry)
+    except (OSError, RedisError) as exc:
+        log.warning("response cache unavailable", extra={"error": type(exc).__name__})
+        return None
+
+
+async def _cache_put(cache: ResponseCache, entry: str, product: str, data: dict) -> None:
+    try:
+        await cache.put(entry, product, data)
+    except (OSError, RedisError) as exc:
+        log.warning("response cache unavailable", extra={"error": type(exc).__name__})
 
 
 __all__ = ["Answer", "DataAccess", "ParsedQuery"]

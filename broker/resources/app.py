@@ -103,7 +103,10 @@ def create_resource_app(settings: Settings, state: ResourceState | None = None) 
 
     async def close() -> None:
         await state.http.aclose()
-        for store in (state.access.limiter.store, state.access.cache.store):
+        stores = [state.access.limiter.store]
+        if state.access.cache is not None:
+            stores.append(state.access.cache.store)
+        for store in stores:
             await store.__aexit__(None, None, None)  # closes a Redis client; no-op in memory
         state.db.dispose()
 

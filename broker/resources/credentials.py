@@ -158,6 +158,8 @@ def permission(
         )
     habilitation = caller.habilitation
     if caller.kind == ACCESS_TOKEN:
+        if caller.client is None:  # _token_caller always sets it
+            raise ValueError("access-token caller without its client")
         habilitation = next(
             (
                 h

@@ -61,7 +61,7 @@ CREDENTIAL_TEXT = {  # keyed by "is France Connect mode"
     "token is refused (403).",
 }
 CITIZEN_TOKEN = "citizenAccessToken"
-API_KEY_SECURITY = [{"apiKeyBearer": []}, {"apiKeyHeader": []}]
+API_KEY_SECURITY: list[dict[str, list[str]]] = [{"apiKeyBearer": []}, {"apiKeyHeader": []}]
 
 
 class Example(Protocol):

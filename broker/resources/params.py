@@ -79,7 +79,7 @@ def valid_siret(value: str) -> bool:
 
 def valid_uai(value: str) -> bool:
     match = UAI.match(value)
-    return bool(match) and UAI_LETTERS[int(match.group(1)) % 23] == match.group(2)
+    return match is not None and UAI_LETTERS[int(match.group(1)) % 23] == match.group(2)
 
 
 class _Reader:
@@ -160,7 +160,8 @@ def _pivot(reader: _Reader, today: date) -> ProviderPivot | None:
             "codeCogInseeCommuneNaissance",
             "Ne doit pas être donné pour une personne née hors de France.",
         )
-    if reader.problems:
+    # A required value is None only when its problem was recorded.
+    if reader.problems or family_name is None or gender is None or country is None:
         return None
     return ProviderPivot(
         family_name=family_name,
@@ -179,7 +180,7 @@ def _birthdate(reader: _Reader, today: date) -> str:
     day = reader.integer("jourDateNaissance", 1, 31)
     if day is not None and month is None:
         reader.fail("jourDateNaissance", "Le jour de naissance demande aussi le mois.")
-    if None not in (year, month, day):
+    if year is not None and month is not None and day is not None:
         try:
             if date(year, month, day) > today:
                 reader.fail("jourDateNaissance", "La date de naissance est dans le futur.")

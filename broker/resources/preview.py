@@ -79,6 +79,8 @@ class DataPreview:
         # Connect mode (France Travail, MEN: the preview cannot ask them).
         plan: dict[str, dict[Product | None, list[Scope]]] = {}
         for scope in (s for s in REGISTRY.data_scopes() if s.name in asked):
+            if scope.provider is None:  # only identity scopes lack one: the registry checks
+                continue
             for path in scope.products:
                 spec = product(path.removeprefix("/v3/"))
                 spec = spec if spec is not None and FRANCE_CONNECT in spec.modes else None
@@ -144,7 +146,10 @@ def _provider_preview(
     found = False
     reason = ""
     for spec, scopes in group.items():
-        outcome = outcomes.get((provider, spec.key)) if spec else None
+        if spec is None:
+            reason = reason or "not_previewable"
+            continue
+        outcome = outcomes.get((provider, spec.key))
         if isinstance(outcome, base.Found):
             found = True
             data = mask(outcome.data, allowed_tree([s.name for s in scopes], spec.path))
@@ -154,9 +159,7 @@ def _provider_preview(
             for scope in scopes:
                 values[scope.name] = []
         else:
-            reason = reason or (
-                _REASONS.get(type(outcome), "unavailable") if spec else "not_previewable"
-            )
+            reason = reason or _REASONS.get(type(outcome), "unavailable")
     if reason:
         return ProviderPreview(provider, FAILED, {k: v for k, v in values.items() if v}, reason)
     return (

@@ -45,7 +45,6 @@ class RateLimiter:
     def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.clock = clock
-        self._in_memory = isinstance(store, MemoryStore)
         self._lock = asyncio.Lock()
         self._swept_at = clock()
 
@@ -55,12 +54,13 @@ class RateLimiter:
         window = math.floor(now)
         reset = max(1, math.ceil(window + 1 - now))
         key = f"rl:{counter}:{window}"
-        if self._in_memory:
+        store = self.store
+        if isinstance(store, MemoryStore):
             async with self._lock:
                 count = await self._count(key, limit)
                 if now - self._swept_at > SWEEP_EVERY:
                     self._swept_at = now
-                    await self.store.delete_expired()  # past windows are never read again
+                    await store.delete_expired()  # past windows are never read again
         else:
             count = await self._count(key, limit)
         allowed = count <= limit

@@ -10,6 +10,7 @@ from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath
+from litestar.types import ExceptionHandlersMap
 
 from broker.catalogue.products import product
 from broker.core.logs import request_id_var
@@ -109,4 +110,7 @@ def internal_error(request: Request, exc: Exception) -> Response:
     return answer_response(Answer(500, {"errors": [item.as_json()]}))
 
 
-EXCEPTION_HANDLERS = {HTTPException: http_exception, Exception: internal_error}
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    HTTPException: http_exception,
+    Exception: internal_error,
+}

@@ -27,6 +27,7 @@ from broker.providers.base import (
     Outcome,
     ProductCall,
     ProviderConfig,
+    ProviderPivot,
     UnexpectedPayload,
 )
 from broker.providers.http import HttpPolicy, Reply
@@ -37,6 +38,22 @@ ERROR_ENVELOPE = {
 }
 NOT_FOUND_CODE = "NON_TROUVE"
 HEALTH_SHAPE: dict = {}  # any JSON object
+
+
+def identity_pivot(call: ProductCall) -> ProviderPivot:
+    """The pivot of a France Connect or identity-mode call: ``check_call`` refused such calls
+    without one, so reaching here without it is a programming error."""
+    if call.pivot is None:
+        raise ValueError(f"{call.product}: {call.mode} call without an identity pivot")
+    return call.pivot
+
+
+def call_identifier(call: ProductCall) -> str:
+    """The identifier of an INE or identifiant-mode call, without surrounding spaces:
+    ``check_call`` refused such calls without one."""
+    if call.identifier is None:
+        raise ValueError(f"{call.product}: {call.mode} call without an identifier")
+    return call.identifier.strip()
 
 
 class ProviderAdapter:

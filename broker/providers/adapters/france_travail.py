@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from broker.providers.adapters.common import ProviderAdapter
+from broker.providers.adapters.common import ProviderAdapter, call_identifier
 from broker.providers.base import Outcome, ProductCall
 from broker.providers.shape import ISO_DATE, Nullable, OneOf, Pattern
 
@@ -63,7 +63,7 @@ class FranceTravailAdapter(ProviderAdapter):
     FIELD_PARAMETERS: ClassVar[dict[str, str]] = {"identifiant": "identifiant"}
 
     async def _fetch(self, call: ProductCall) -> Outcome:
-        params = {"identifiant": call.identifier.strip()}
+        params = {"identifiant": call_identifier(call)}
         if call.product == "france_travail/statut":
             result = await self.http.get(
                 "/partenaire/v1/situation",

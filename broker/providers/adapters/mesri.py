@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from broker.catalogue.products import FRANCE_CONNECT, INE
-from broker.providers.adapters.common import ProviderAdapter
+from broker.providers.adapters.common import ProviderAdapter, call_identifier, identity_pivot
 from broker.providers.base import Outcome, ProductCall
 from broker.providers.pivot import given_names
 from broker.providers.shape import ISO_DATE, Nullable
@@ -56,12 +56,12 @@ class MesriAdapter(ProviderAdapter):
 
     async def _fetch(self, call: ProductCall) -> Outcome:
         if call.mode == INE:
-            params = {"ine": call.identifier.strip()}
+            params = {"ine": call_identifier(call)}
         else:
             problem = self.require_full_birthdate(call)
             if problem is not None:
                 return problem
-            pivot, parts = call.pivot, self.parts(call)
+            pivot, parts = identity_pivot(call), self.parts(call)
             names = given_names(pivot)
             params = {
                 "nomFamille": pivot.family_name,
