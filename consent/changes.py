@@ -18,7 +18,8 @@ from consent import lifecycle
 from consent.ledger import ConsentLedger
 from consent.lifecycle import GrantChange
 from consent.models import ConsentMode
-from consent.notifications import consent_event, enqueue
+from consent.events import consent_event
+from consent.outbox import enqueue
 
 
 class ConsentChanges:

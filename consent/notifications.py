@@ -17,170 +17,17 @@ import time
 from typing import Any
 
 import httpx
-from joserfc import jwt
-from joserfc.jwk import ECKey, RSAKey
-from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
-from broker.core.db import Database, table_of
-from broker.core.security import random_token
-from broker.store.models import OAuthClient
-from consent.models import ConsentNotification, EventKind
+from broker.core.db import Database
+from consent.events import MEDIA_TYPE
+from consent.outbox import ABANDONED, CLAIM, DELIVERED, DUE, GIVE_UP, RETRY
 
 log = logging.getLogger("broker.notifications")
-
-SET_TYPE = "secevent+jwt"
-MEDIA_TYPE = "application/secevent+jwt"
-EVENTS_NAMESPACE = "https://consent-broker.example/events/"
-EVENT_REVOKED = EVENTS_NAMESPACE + "consent-revoked"
-EVENT_NARROWED = EVENTS_NAMESPACE + "consent-narrowed"
-EVENT_EXPIRED = EVENTS_NAMESPACE + "consent-expired"
-EVENT_TYPES: dict[str, str] = {
-    EventKind.REVOKED: EVENT_REVOKED,
-    EventKind.NARROWED: EVENT_NARROWED,
-    EventKind.EXPIRED: EVENT_EXPIRED,
-}
 
 DEFAULT_BACKOFF = (10, 60, 300, 1800, 7200)
 MAX_ERROR_BODY = 512  # bytes of a refusal kept for the operator; the rest is never read
 BATCH = 100  # rows claimed per round
 CONCURRENCY = 10  # posts in flight at once
-# Delivered or given-up events are kept a month for support, then dropped (`broker db purge`):
-# the consent history itself (consent_event) is never purged.
-NOTIFICATION_KEEP = 30 * 24 * 3600
-
-NOTIFICATION = table_of(ConsentNotification)
-CLIENT = table_of(OAuthClient)
-PENDING = NOTIFICATION.c.delivered_at.is_(None) & NOTIFICATION.c.failed_at.is_(None)
-
-DUE = (
-    select(
-        NOTIFICATION.c.id,
-        NOTIFICATION.c.client_id,
-        NOTIFICATION.c.grant_id,
-        NOTIFICATION.c.url,
-        NOTIFICATION.c.event,
-        NOTIFICATION.c.attempts,
-        NOTIFICATION.c.next_attempt_at,
-        CLIENT.c.notification_uri,
-        CLIENT.c.disabled_at,
-    )
-    .outerjoin(CLIENT, CLIENT.c.client_id == NOTIFICATION.c.client_id)
-    .where(
-        PENDING,
-        NOTIFICATION.c.next_attempt_at <= bindparam("now"),
-        NOTIFICATION.c.attempts < bindparam("max_attempts"),
-    )
-    .order_by(NOTIFICATION.c.next_attempt_at, NOTIFICATION.c.id)
-    .limit(bindparam("limit"))
-)
-CLAIM = (
-    update(NOTIFICATION)
-    .where(
-        NOTIFICATION.c.id == bindparam("row_id"),
-        PENDING,
-        NOTIFICATION.c.attempts == bindparam("seen_attempts"),
-        NOTIFICATION.c.next_attempt_at == bindparam("seen_next"),
-    )
-    .values(attempts=NOTIFICATION.c.attempts + 1, next_attempt_at=bindparam("lease_until"))
-)
-# Outcomes are written only by the process holding the claim (same attempt number).
-OWNED = (
-    (NOTIFICATION.c.id == bindparam("row_id"))
-    & PENDING
-    & (NOTIFICATION.c.attempts == bindparam("attempt"))
-)
-DELIVERED = (
-    update(NOTIFICATION)
-    .where(OWNED)
-    .values(delivered_at=bindparam("now"), next_attempt_at=None, last_error=None)
-)
-RETRY = (
-    update(NOTIFICATION)
-    .where(OWNED)
-    .values(next_attempt_at=bindparam("next_at"), last_error=bindparam("error"))
-)
-GIVE_UP = (
-    update(NOTIFICATION)
-    .where(OWNED)
-    .values(failed_at=bindparam("now"), next_attempt_at=None, last_error=bindparam("error"))
-)
-# A last attempt interrupted (crash) after its claim: its lease ran out, nothing is left to try.
-ABANDONED = (
-    update(NOTIFICATION)
-    .where(
-        PENDING,
-        NOTIFICATION.c.next_attempt_at <= bindparam("now"),
-        NOTIFICATION.c.attempts >= bindparam("max_attempts"),
-    )
-    .values(failed_at=bindparam("now"), next_attempt_at=None, last_error="last attempt interrupted")
-)
-
-
-def consent_event(
-    signing_key: ECKey | RSAKey,
-    issuer: str,
-    client_id: str,
-    sub: str,
-    grant_id: str,
-    kind: str,
-    scopes: list[str],
-    now: int,
-    reason: str | None = None,
-) -> str:
-    """A SET telling ``client_id`` that the consent ``grant_id`` of its user ``sub`` (the
-    pairwise subject this service knows) was revoked, narrowed or expired. No ``exp``: a SET
-    states a fact (RFC 8417 §2.2); receivers deduplicate on ``jti``."""
-    try:
-        event_type = EVENT_TYPES[kind]
-    except KeyError:
-        raise ValueError(f"unknown consent event kind {kind!r}") from None
-    payload: dict[str, Any] = {"scopes": list(scopes)}
-    if reason is not None:
-        payload["reason"] = reason
-    claims = {
-        "iss": issuer,
-        "aud": client_id,
-        "iat": now,
-        "jti": random_token(24),
-        "sub": sub,
-        "consent_id": grant_id,
-        "events": {event_type: payload},
-    }
-    alg = signing_key.alg
-    if alg is None:  # the broker's keys are generated with their algorithm
-        raise ValueError("a signing key without an algorithm")
-    header = {"alg": alg, "kid": signing_key.kid, "typ": SET_TYPE}
-    return jwt.encode(header, claims, signing_key, algorithms=[alg])
-
-
-def enqueue(
-    conn: Connection, *, client_id: str, url: str, grant_id: str, event: str, now: int
-) -> None:
-    """Records a signed event for delivery, in the caller's transaction; due at once. Call the
-    dispatcher's ``wake()`` after the commit for an immediate delivery."""
-    conn.execute(
-        insert(NOTIFICATION),
-        {
-            "client_id": client_id,
-            "grant_id": grant_id,
-            "url": url,
-            "event": event,
-            "created_at": now,
-            "attempts": 0,
-            "next_attempt_at": now,
-        },
-    )
-
-
-def purge_settled(conn: Connection, now: int) -> dict[str, int]:
-    """Deletes the events delivered or given up more than ``NOTIFICATION_KEEP`` ago."""
-    settled = delete(NOTIFICATION).where(
-        or_(
-            NOTIFICATION.c.delivered_at < now - NOTIFICATION_KEEP,
-            NOTIFICATION.c.failed_at < now - NOTIFICATION_KEEP,
-        )
-    )
-    return {"consent_notifications": conn.execute(settled).rowcount}
 
 
 class NotificationDispatcher:

@@ -34,7 +34,7 @@ def purge() -> None:
     """Delete expired interactions, sessions, codes, assertion ids and old access tokens, and
     consent events delivered or given up a month ago."""
     from broker.store.maintenance import purge_expired
-    from consent.notifications import purge_settled
+    from consent.outbox import purge_settled
 
     now = int(time.time())
     with database(load_settings()).begin() as conn:

@@ -16,15 +16,9 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from broker.core.db import Database
-from consent.notifications import (
-    EVENT_EXPIRED,
-    EVENT_NARROWED,
-    EVENT_REVOKED,
-    NOTIFICATION,
-    NotificationDispatcher,
-    consent_event,
-    enqueue,
-)
+from consent.events import EVENT_EXPIRED, EVENT_NARROWED, EVENT_REVOKED, consent_event
+from consent.notifications import NotificationDispatcher
+from consent.outbox import NOTIFICATION, enqueue
 from tests.helpers import register_client
 from tests.servers import start_asgi
 

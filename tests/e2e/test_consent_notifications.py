@@ -26,7 +26,7 @@ from broker.demo.seed import (
     seed_demo_service,
 )
 from consent.models import ConsentGrant
-from consent.notifications import EVENT_REVOKED, consent_event
+from consent.events import EVENT_REVOKED, consent_event
 from tests.helpers import Browser
 from tests.servers import bound_socket, serve_app
 
