@@ -599,7 +599,7 @@ def by_login(login: str) -> DemoCitizen | None:
 _BIRTHDATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
-def birthdate_bounds(value: str) -> tuple[date, date] | None:
+def birthdate_bounds(value: object) -> tuple[date, date] | None:
     """Earliest and latest possible dates for a FranceConnect birthdate.
 
     ``YYYY-MM-DD`` gives one date, ``YYYY-MM-00`` the whole month, ``YYYY-00-00``

@@ -8,7 +8,7 @@ from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from joserfc.jwk import ECKey
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from broker.admin.clients import (
     ClientRegistration,
@@ -133,10 +133,13 @@ def seed_demo_service(session: Session, var_dir: Path, service_url: str) -> dict
 def seed_demo_habilitation(session: Session) -> str:
     """The demo service may ask for the family quotient, for its canteen pricing, and for the
     allocataires and the address, which the citizen may untick."""
-    service_id = session.get(OAuthClient, DEMO_CLIENT_ID).service_id
+    client = session.get(OAuthClient, DEMO_CLIENT_ID)
+    if client is None:
+        raise LookupError(f"no client {DEMO_CLIENT_ID!r}: seed_demo_service comes first")
+    service_id = client.service_id
     for existing in session.exec(
         select(Habilitation).where(
-            Habilitation.service_id == service_id, Habilitation.revoked_at.is_(None)
+            Habilitation.service_id == service_id, col(Habilitation.revoked_at).is_(None)
         )
     ).all():
         if (
@@ -146,6 +149,8 @@ def seed_demo_habilitation(session: Session) -> str:
         ):
             return existing.id
     service = session.get(Service, service_id)
+    if service is None:  # the foreign key rules it out
+        raise LookupError(f"client {DEMO_CLIENT_ID!r} has no service")
     return add_habilitation(
         session,
         HabilitationRequest(

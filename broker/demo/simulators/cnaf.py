@@ -71,7 +71,9 @@ def parse_period(request: Request) -> tuple[int, int] | None:
     if (year is None) != (month is None):
         missing = "mois" if month is None else "annee"
         raise InvalidField(missing, "annee et mois vont ensemble")
-    return (year, month) if year is not None else None
+    if year is None or month is None:
+        return None
+    return year, month
 
 
 def _date(birthdate: str) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from litestar import Litestar, Request, Router, post
 from litestar.response import Response
@@ -35,6 +36,7 @@ from broker.demo.simulators.common import InvalidField, SimulatorOptions
 from broker.demo.simulators.matching import IdentityQuery, find
 
 HEALTH = "/prestations/v1/sante"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,8 @@ BENEFITS = {
 }
 
 
-def _field(individual: dict, key: str, kind: type, required: bool = True) -> object:
+def _field(individual: dict[str, Any], key: str, kind: type[T]) -> T:
     value = individual.get(key)
-    if value is None and not required:
-        return None
     if (
         not isinstance(value, kind)
         or isinstance(value, bool)
@@ -75,6 +75,12 @@ def _field(individual: dict, key: str, kind: type, required: bool = True) -> obj
     ):
         raise InvalidField(key, f"{key} est obligatoire ({kind.__name__})")
     return value
+
+
+def _optional_field(individual: dict[str, Any], key: str, kind: type[T]) -> T | None:
+    if individual.get(key) is None:
+        return None
+    return _field(individual, key, kind)
 
 
 def parse_identity(raw: bytes) -> IdentityQuery:
@@ -94,13 +100,13 @@ def parse_identity(raw: bytes) -> IdentityQuery:
         raise InvalidField("sexe", "sexe doit valoir F ou M")
     birth = _field(individual, "dateNaissance", dict)
     year, month, day = (birth.get(part) for part in ("annee", "mois", "jour"))
-    valid = (
+    if not (
         isinstance(year, int)
+        and not isinstance(year, bool)
         and 1850 <= year <= 2100
         and (month is None or (isinstance(month, int) and 1 <= month <= 12))
         and (day is None or (isinstance(day, int) and 1 <= day <= 31 and month))
-    )
-    if not valid or isinstance(year, bool):
+    ):
         raise InvalidField(
             "dateNaissance",
             "dateNaissance : annee obligatoire, mois et jour "
@@ -109,7 +115,7 @@ def parse_identity(raw: bytes) -> IdentityQuery:
     country = _field(individual, "codePaysNaissance", str)
     if not re.fullmatch(r"99\d{3}", country):
         raise InvalidField("codePaysNaissance", "codePaysNaissance doit être un code COG 99xxx")
-    place = _field(individual, "codeCommuneNaissance", str, required=False)
+    place = _optional_field(individual, "codeCommuneNaissance", str)
     if place is not None and not re.fullmatch(r"\d{5}|2[AB]\d{3}", place.upper()):
         raise InvalidField("codeCommuneNaissance", "codeCommuneNaissance doit être un code COG")
     if country == "99100" and place is None:

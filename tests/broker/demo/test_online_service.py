@@ -78,7 +78,7 @@ def test_demo_service_home_page(demo_service):
 
 
 def test_meal_price_brackets():
-    from broker.demo.online_service import meal_price
+    from broker.demo.online_service.pricing import meal_price
 
     assert [meal_price(q) for q in (0, 400, 401, 700, 1000, 1500, 1501)] == [
         "0,50 €",

@@ -1,0 +1,11 @@
+"""The demo online service: a town hall's school-canteen pricing page that signs citizens in
+through the broker. It is a relying party like any other and uses Authlib's client (PKCE S256,
+private_key_jwt) and joserfc to verify the ID token, never the broker's own protocol code.
+
+It also receives the broker's consent events (RFC 8417 SETs pushed per RFC 8935) at
+``/backchannel/consent-events`` and shows them to the citizen they concern."""
+
+from broker.demo.online_service.app import create_service_app
+from broker.demo.online_service.relying_party import RelyingParty
+
+__all__ = ["RelyingParty", "create_service_app"]
