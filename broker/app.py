@@ -30,7 +30,7 @@ from broker.interaction.sessions import BrowserSessions
 from broker.keys.keystore import SUPPORTED_ALGS, KeyStore
 from broker.keys.vault import KeyVault, derive_key
 from broker.oidc.config import OidcConfig
-from broker.providers.http import tls_context
+from broker.providers.transport import tls_context
 from broker.resources.preview import DataPreview
 from broker.store.key_store import SqlKeyRepository
 from broker.web import i18n
@@ -74,17 +74,37 @@ class BrokerState:
     test_accounts: TestAccounts
 
 
-def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
-    db = db or Database(settings.effective_database_url)
-    secret = settings.secret
-    config = OidcConfig(
+def oidc_config(settings: Settings) -> OidcConfig:
+    return OidcConfig(
         issuer=settings.issuer_url,
         resource_audience=settings.resource_server_audience,
-        pairwise_key=derive_key(secret, "pairwise subject v1"),
+        pairwise_key=derive_key(settings.secret, "pairwise subject v1"),
         code_ttl=settings.code_ttl,
         id_token_ttl=settings.id_token_ttl,
         allow_insecure_transport=settings.allows_insecure_transport,
     )
+
+
+def listed_accounts(settings: Settings) -> list[dict[str, str]]:
+    """The demo identity provider's accounts, listed on sign-in pages in development only."""
+    if not settings.is_development:
+        return []
+    return [
+        {
+            "login": c.login,
+            "password": c.password,
+            "label": f"{c.given_name} {c.family_name}",
+            "case": c.case,
+            "acr": c.acr,
+        }
+        for c in DEMO_ACCOUNTS
+    ]
+
+
+def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
+    db = db or Database(settings.effective_database_url)
+    secret = settings.secret
+    config = oidc_config(settings)
     keys = KeyStore(SqlKeyRepository(db), KeyVault(secret), max_token_ttl=settings.max_token_ttl)
     # The process's outbound HTTP client: consent events and the consent screen's preview.
     # Never follows redirects: events go to the registered URL only.
@@ -114,20 +134,6 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
     space = CitizenSpace(
         db, sessions, changes, form_key=step_key, journal_key=derive_key(secret, "journal v1")
     )
-    accounts = (
-        [
-            {
-                "login": c.login,
-                "password": c.password,
-                "label": f"{c.given_name} {c.family_name}",
-                "case": c.case,
-                "acr": c.acr,
-            }
-            for c in DEMO_ACCOUNTS
-        ]
-        if settings.is_development
-        else []
-    )
     return BrokerState(
         settings=settings,
         config=config,
@@ -140,7 +146,7 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
         space=space,
         changes=changes,
         background=BackgroundWork(db, changes, dispatcher, client),
-        test_accounts=TestAccounts(accounts),
+        test_accounts=TestAccounts(listed_accounts(settings)),
     )
 
 

@@ -15,10 +15,10 @@ from broker.oidc.models import GrantTerms
 from broker.oidc.tokens import pairwise_subject
 from broker.store.oidc_store import SqlOidcStore
 from consent import lifecycle
+from consent.events import consent_event
 from consent.ledger import ConsentLedger
 from consent.lifecycle import GrantChange
 from consent.models import ConsentMode
-from consent.events import consent_event
 from consent.outbox import enqueue
 
 

@@ -21,7 +21,8 @@ from broker.oidc.config import OidcConfig
 from broker.oidc.models import Authentication, Client, HabilitationGrant
 from broker.oidc.ports import ConsentGrants
 from broker.oidc.server import BrokerServer
-from broker.store.oidc_store import ClientCache, SqlOidcStore
+from broker.store.clients import ClientCache
+from broker.store.oidc_store import SqlOidcStore
 
 
 class FlowContext:

@@ -38,12 +38,8 @@ the attempt number and the request id: never URLs, query strings, bodies or iden
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import functools
-import json
 import logging
 import re
-import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -51,6 +47,7 @@ from typing import Any
 
 import httpx
 
+from broker.providers.answers import BodyTooLarge, parse_json, read_limited, retry_after_seconds
 from broker.providers.base import (
     Maintenance,
     Outcome,
@@ -60,32 +57,15 @@ from broker.providers.base import (
     UnexpectedPayload,
 )
 from broker.providers.breaker import CircuitBreaker
+from broker.providers.transport import redact_httpx_query_strings
 
 logger = logging.getLogger("broker.providers")
+redact_httpx_query_strings()  # before any provider is called
 
-
-class RedactQueryStrings(logging.Filter):
-    """httpx logs every request's full URL at INFO: our query strings carry identities.
-    Keep its log line, without the query string, whatever level the application sets."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                arg.copy_with(query=None) if isinstance(arg, httpx.URL) else arg
-                for arg in record.args
-            )
-        return True
-
-
-if not any(isinstance(f, RedactQueryStrings) for f in logging.getLogger("httpx").filters):
-    logging.getLogger("httpx").addFilter(RedactQueryStrings())
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
 READABLE_STATUSES = frozenset({400, 404, 422})
-MAX_BODY_BYTES = 1024 * 1024
 RETRY_BACKOFF = 0.05  # seconds, times the attempt number
-MAX_RETRY_IN = 7 * 24 * 3600
-DEFAULT_RETRY_IN = 60
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
@@ -169,17 +149,14 @@ class HttpPolicy:
                             method, path, params, json_body, request_id, read_timeout
                         )
                 except TimeoutError:
-                    outcome = _Attempt(
-                        Timeout(f"{self.provider}: no answer within the call's time budget"),
-                        None,
-                        failure=True,
-                    )
+                    outcome = self._budget_spent()
+                seconds = self.clock() - started
                 self._log(
                     operation,
                     method,
                     outcome.status,
                     _kind(outcome.result),
-                    self.clock() - started,
+                    seconds,
                     attempt,
                     request_id,
                 )
@@ -231,7 +208,7 @@ class HttpPolicy:
             )
             response = await self.client.send(request, stream=True)
             try:
-                body = await _read_limited(response)
+                body = await read_limited(response)
             finally:
                 await response.aclose()
         except httpx.ConnectTimeout:
@@ -240,7 +217,7 @@ class HttpPolicy:
             return _Attempt(Timeout(f"{who}: no answer in time"), None, failure=True)
         except (httpx.ConnectError, httpx.RemoteProtocolError):
             return _Attempt(Unavailable(f"{who}: connection failed"), None, True, True)
-        except _BodyTooLarge:
+        except BodyTooLarge:
             return _Attempt(
                 UnexpectedPayload(f"{who}: response body too large"), response.status_code
             )
@@ -252,7 +229,7 @@ class HttpPolicy:
         status, who = response.status_code, self.provider
         if 200 <= status < 300 or status in READABLE_STATUSES:
             try:
-                return _Attempt(Reply(status, _parse_json(body)), status)
+                return _Attempt(Reply(status, parse_json(body)), status)
             except ValueError:
                 return _Attempt(
                     UnexpectedPayload(f"{who}: HTTP {status} body is not valid JSON"), status
@@ -271,6 +248,11 @@ class HttpPolicy:
         if status == 429:
             return _Attempt(Unavailable(f"{who}: rate limited"), status)
         return _Attempt(UnexpectedPayload(f"{who}: undocumented HTTP status {status}"), status)
+
+    def _budget_spent(self) -> _Attempt:
+        return _Attempt(
+            Timeout(f"{self.provider}: no answer within the call's time budget"), None, failure=True
+        )
 
     def _log(
         self,
@@ -299,47 +281,6 @@ class HttpPolicy:
         )
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
-async def _read_limited(response: httpx.Response) -> bytes:
-    chunks, size = [], 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
-def _parse_json(body: bytes) -> Any:
-    try:
-        return json.loads(body, parse_constant=_reject_constant)
-    except RecursionError as exc:  # absurdly deep nesting: not a payload we would map
-        raise ValueError("JSON nested too deeply") from exc
-
-
-def retry_after_seconds(value: str, now: float) -> int:
-    """Seconds to wait from a Retry-After header (delay-seconds or HTTP-date), bounded."""
-    value = value.strip()
-    if value.isdigit():
-        seconds = int(value)
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return DEFAULT_RETRY_IN
-        if when is None or when.tzinfo is None:
-            return DEFAULT_RETRY_IN
-        seconds = int(when.timestamp() - now + 0.999)
-    return max(1, min(seconds, MAX_RETRY_IN))
-
-
 def _safe_request_id(value: str) -> str:
     """Request ids go into a header and the logs: keep them to a short, harmless alphabet
     (a CR/LF would be a header injection, and an httpx error counted against the breaker)."""
@@ -348,10 +289,3 @@ def _safe_request_id(value: str) -> str:
 
 def _kind(result: Reply | Outcome) -> str:
     return "reply" if isinstance(result, Reply) else type(result).__name__.lower()
-
-
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """One per process, shared by every client: loading the CA bundle costs tens of
-    milliseconds each time."""
-    return httpx.create_ssl_context()

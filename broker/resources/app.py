@@ -23,8 +23,8 @@ from broker.demo.openapi_examples import example_for
 from broker.keys.public import PublicKeys
 from broker.keys.vault import derive_key
 from broker.oidc.config import OidcConfig
-from broker.providers.http import tls_context
 from broker.providers.registry import build_adapters, provider_configs
+from broker.providers.transport import tls_context
 from broker.resources.access import DataAccess
 from broker.resources.cache import ResponseCache
 from broker.resources.openapi import openapi_document

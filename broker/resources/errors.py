@@ -137,70 +137,59 @@ def journal_unavailable() -> ApiError:
 # -- provider outcomes -----------------------------------------------------------------------
 
 
+# Provider failures whose answer says nothing more: (status, log kind, code suffix, title, detail).
+PROVIDER_FAILURES: dict[type, tuple[int, str, str, str, str]] = {
+    base.Timeout: (
+        504,
+        "timeout",
+        "504",
+        "Délai dépassé",
+        "Le fournisseur de données n'a pas répondu à temps.",
+    ),
+    base.Unavailable: (
+        503,
+        "unavailable",
+        "501",
+        "Fournisseur indisponible",
+        "Le fournisseur de données est indisponible.",
+    ),
+    base.UnexpectedPayload: (
+        502,
+        "provider_error",
+        "502",
+        "Réponse inattendue du fournisseur",
+        "Le fournisseur de données a renvoyé une réponse inexploitable.",
+    ),
+}
+
+
 def from_outcome(provider: str, outcome: base.Outcome) -> ApiError:
     """The error for every outcome but ``Found``."""
     xx = PROVIDER_CODES[provider]
     meta = {"provider": provider}
     match outcome:
         case base.NotFound(detail=detail):
-            return ApiError(
-                404, "not_found", ErrorItem(xx + "003", "Dossier non trouvé", detail, meta=meta)
-            )
+            item = ErrorItem(xx + "003", "Dossier non trouvé", detail, meta=meta)
+            return ApiError(404, "not_found", item)
         case base.InvalidInput(detail=detail, parameter=parameter):
-            return ApiError(
-                422,
-                "provider_invalid_input",
-                ErrorItem(
-                    xx + "201",
-                    "Paramètre refusé par le fournisseur",
-                    detail,
-                    parameter=parameter,
-                    meta=meta,
-                ),
+            item = ErrorItem(
+                xx + "201",
+                "Paramètre refusé par le fournisseur",
+                detail,
+                parameter=parameter,
+                meta=meta,
             )
+            return ApiError(422, "provider_invalid_input", item)
         case base.Maintenance(retry_in=retry_in):
-            return ApiError(
-                503,
-                "maintenance",
-                ErrorItem(
-                    xx + "503",
-                    "Fournisseur en maintenance",
-                    f"Le fournisseur de données est en maintenance ; réessayez dans {retry_in} s.",
-                    meta={**meta, "retry_in": retry_in},
-                ),
-                headers={"Retry-After": str(retry_in)},
+            item = ErrorItem(
+                xx + "503",
+                "Fournisseur en maintenance",
+                f"Le fournisseur de données est en maintenance ; réessayez dans {retry_in} s.",
+                meta={**meta, "retry_in": retry_in},
             )
-        case base.Timeout():
-            return ApiError(
-                504,
-                "timeout",
-                ErrorItem(
-                    xx + "504",
-                    "Délai dépassé",
-                    "Le fournisseur de données n'a pas répondu à temps.",
-                    meta=meta,
-                ),
-            )
-        case base.Unavailable():
-            return ApiError(
-                503,
-                "unavailable",
-                ErrorItem(
-                    xx + "501",
-                    "Fournisseur indisponible",
-                    "Le fournisseur de données est indisponible.",
-                    meta=meta,
-                ),
-            )
-        case base.UnexpectedPayload():
-            return ApiError(
-                502,
-                "provider_error",
-                ErrorItem(
-                    xx + "502",
-                    "Réponse inattendue du fournisseur",
-                    "Le fournisseur de données a renvoyé une réponse inexploitable.",
-                    meta=meta,
-                ),
-            )
-    raise ValueError(f"not an error outcome: {outcome!r}")
+            return ApiError(503, "maintenance", item, headers={"Retry-After": str(retry_in)})
+    failure = PROVIDER_FAILURES.get(type(outcome))
+    if failure is None:
+        raise ValueError(f"not an error outcome: {outcome!r}")
+    status, kind, suffix, title, detail = failure
+    return ApiError(status, kind, ErrorItem(xx + suffix, title, detail, meta=meta))

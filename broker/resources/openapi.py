@@ -19,9 +19,18 @@ from typing import Any, Protocol
 
 from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS, Product
 from broker.catalogue.scopes import REGISTRY
-from broker.providers import base
-from broker.resources import errors
 from broker.resources.openapi_params import parameters_for
+from broker.resources.openapi_responses import (
+    CITIZEN_TOKEN,
+    JSON,
+    SECURITY_SCHEMES,
+    header,
+    platform_responses,
+    provider_error_refs,
+    provider_responses,
+    ref,
+    response_headers,
+)
 from broker.resources.openapi_schemas import (
     ERROR_ITEM_SCHEMA,
     ERRORS_SCHEMA,
@@ -32,10 +41,7 @@ from broker.resources.openapi_schemas import (
     schema_name,
     success_schema,
 )
-from broker.resources.params import RECIPIENT
 
-JSON = "application/json"
-MISSING = "Ce paramètre est obligatoire."  # params.py's words for a missing parameter
 PLATFORM_TAG = "plateforme"
 MODES_TEXT = {  # (French summary suffix, English description)
     FRANCE_CONNECT: (
@@ -60,7 +66,6 @@ CREDENTIAL_TEXT = {  # keyed by "is France Connect mode"
     False: "Credential: an API key (Authorization: Bearer bpk_… or X-Api-Key); a citizen's "
     "token is refused (403).",
 }
-CITIZEN_TOKEN = "citizenAccessToken"
 API_KEY_SECURITY: list[dict[str, list[str]]] = [{"apiKeyBearer": []}, {"apiKeyHeader": []}]
 
 
@@ -82,156 +87,6 @@ class Example(Protocol):
 
 # A product key -> its worked example, if there is one.
 Examples = Callable[[str], Example | None]
-SECURITY_SCHEMES = {
-    CITIZEN_TOKEN: {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "JWT",
-        "description": "Jeton d'accès d'un usager, délivré par le courtier après sa connexion "
-        "FranceConnect et son consentement (mode france_connect). A citizen's "
-        "access token from the broker, after sign-in and consent.",
-    },
-    "apiKeyBearer": {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "bpk_…",
-        "description": "Clé d'API d'une habilitation : « Authorization: Bearer bpk_… ». An API "
-        "key bound to a habilitation, as a bearer credential.",
-    },
-    "apiKeyHeader": {
-        "type": "apiKey",
-        "in": "header",
-        "name": "X-Api-Key",
-        "description": "La même clé d'API dans « X-Api-Key: bpk_… ». The same API key in the "
-        "X-Api-Key header.",
-    },
-}
-
-
-def _header(description: str, schema: dict[str, Any], required: bool) -> dict[str, Any]:
-    return {"description": description, "required": required, "schema": schema}
-
-
-def _headers(rate_limited: bool | None, retry_after: bool | None = None) -> dict[str, Any]:
-    """Response headers; ``None`` leaves a header out, ``False`` makes it optional."""
-    headers = {
-        "X-Request-ID": _header(
-            "Identifiant de la requête, à citer au support. The request id, for support.",
-            {"type": "string", "pattern": REQUEST_ID_PATTERN},
-            True,
-        )
-    }
-    if rate_limited is not None:
-        for name, minimum, text in (
-            ("RateLimit-Limit", 1, "Requêtes permises par seconde."),
-            ("RateLimit-Remaining", 0, "Requêtes restantes."),
-            ("RateLimit-Reset", 1, "Secondes avant la fenêtre suivante."),
-        ):
-            headers[name] = _header(text, {"type": "integer", "minimum": minimum}, rate_limited)
-    if retry_after is not None:
-        headers["Retry-After"] = _header(
-            "Secondes avant de réessayer. Seconds to wait.",
-            {"type": "integer", "minimum": 0},
-            retry_after,
-        )
-    return headers
-
-
-def _error_response(
-    description: str, bodies: dict[str, errors.ApiError], headers: dict[str, Any]
-) -> dict[str, Any]:
-    examples = {name: {"value": error.body()} for name, error in bodies.items()}
-    return {
-        "description": description,
-        "headers": headers,
-        "content": {
-            JSON: {"schema": {"$ref": "#/components/schemas/Errors"}, "examples": examples}
-        },
-    }
-
-
-def _platform_responses() -> dict[str, Any]:
-    return {
-        "Unauthorized": _error_response(
-            "Jeton ou clé d'API absent, invalide, expiré ou révoqué. Missing or invalid "
-            "credential.",
-            {"missing": errors.unauthorized("Aucun jeton ni clé d'API.")},
-            _headers(None),
-        ),
-        "Forbidden": _error_response(
-            "Le jeton ou la clé ne couvre pas ce produit ou ce mode. The credential does not "
-            "cover this product or mode.",
-            {
-                "scope": errors.forbidden(
-                    "Ce jeton ou cette clé ne porte aucun des scopes de ce produit."
-                )
-            },
-            _headers(None),
-        ),
-        "RateLimited": _error_response(
-            "Trop de requêtes pour ce jeton ou cette clé. Rate limit reached.",
-            {"rate_limited": errors.rate_limited(1)},
-            _headers(True, retry_after=True),
-        ),
-    }
-
-
-def _provider_responses(provider: str) -> dict[str, Any]:
-    """The errors whose code names ``provider``, built by ``errors.py`` itself."""
-    outcome = errors.from_outcome
-    return {
-        f"NotFound.{provider}": _error_response(
-            "Aucun dossier ne correspond. No record matches.",
-            {"not_found": outcome(provider, base.NotFound("aucun dossier"))},
-            _headers(False),
-        ),
-        f"InvalidParameters.{provider}": _error_response(
-            "Paramètres invalides, manquants ou inconnus (tous signalés). Invalid, missing or "
-            "unknown parameters (all reported).",
-            {
-                "missing": errors.invalid_parameters([(RECIPIENT, MISSING)]),
-                "refused_by_provider": outcome(
-                    provider, base.InvalidInput("refusé", "nomNaissance")
-                ),
-            },
-            _headers(True),
-        ),
-        f"BadGateway.{provider}": _error_response(
-            "Réponse inexploitable du fournisseur. Unusable answer from the provider.",
-            {"provider_error": outcome(provider, base.UnexpectedPayload("shape"))},
-            _headers(False),
-        ),
-        f"Unavailable.{provider}": _error_response(
-            "Fournisseur indisponible ou en maintenance (Retry-After), ou journal "
-            "indisponible. Provider unavailable or in maintenance, or journal unavailable.",
-            {
-                "maintenance": outcome(provider, base.Maintenance(retry_in=600)),
-                "unavailable": outcome(provider, base.Unavailable("down")),
-                "journal": errors.journal_unavailable(),
-            },
-            _headers(False, retry_after=False),
-        ),
-        f"GatewayTimeout.{provider}": _error_response(
-            "Le fournisseur n'a pas répondu à temps. The provider timed out.",
-            {"timeout": outcome(provider, base.Timeout("slow"))},
-            _headers(False),
-        ),
-    }
-
-
-def _ref(kind: str, name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/{kind}/{name}"}
-
-
-def _provider_error_refs(provider: str, statuses: tuple[str, ...]) -> dict[str, Any]:
-    names = {
-        "404": "NotFound",
-        "422": "InvalidParameters",
-        "502": "BadGateway",
-        "503": "Unavailable",
-        "504": "GatewayTimeout",
-    }
-    return {status: _ref("responses", f"{names[status]}.{provider}") for status in statuses}
 
 
 def _scopes_text(product: Product) -> str:
@@ -272,11 +127,11 @@ def product_operation(
         for parameter in parameters:
             if parameter["name"] in values:
                 parameter["example"] = values[parameter["name"]]
-    success: dict[str, Any] = {"schema": _ref("schemas", schema_name(product, "Response"))}
+    success: dict[str, Any] = {"schema": ref("schemas", schema_name(product, "Response"))}
     if example is not None:
-        success["examples"] = {"demo": _ref("examples", schema_name(product, "Example"))}
-    headers = _headers(True)
-    headers["X-Response-Cached"] = _header(
+        success["examples"] = {"demo": ref("examples", schema_name(product, "Example"))}
+    headers = response_headers(True)
+    headers["X-Response-Cached"] = header(
         "Présent si le cache est activé pour ce produit. Whether the answer came from the "
         "cache (only when caching is enabled for the product).",
         {"type": "string", "enum": ["true", "false"]},
@@ -297,10 +152,10 @@ def product_operation(
                 "headers": headers,
                 "content": {JSON: success},
             },
-            "401": _ref("responses", "Unauthorized"),
-            "403": _ref("responses", "Forbidden"),
-            "429": _ref("responses", "RateLimited"),
-            **_provider_error_refs(product.provider, ("404", "422", "502", "503", "504")),
+            "401": ref("responses", "Unauthorized"),
+            "403": ref("responses", "Forbidden"),
+            "429": ref("responses", "RateLimited"),
+            **provider_error_refs(product.provider, ("404", "422", "502", "503", "504")),
         },
     }
 
@@ -317,8 +172,8 @@ def _ping_paths() -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "L'API répond. The API answers.",
-                        "headers": _headers(None),
-                        "content": {JSON: {"schema": _ref("schemas", "Ping")}},
+                        "headers": response_headers(None),
+                        "content": {JSON: {"schema": ref("schemas", "Ping")}},
                     }
                 },
             }
@@ -335,10 +190,10 @@ def _ping_paths() -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "Le fournisseur répond. The provider answers.",
-                        "headers": _headers(None),
-                        "content": {JSON: {"schema": _ref("schemas", "ProviderPing")}},
+                        "headers": response_headers(None),
+                        "content": {JSON: {"schema": ref("schemas", "ProviderPing")}},
                     },
-                    **_provider_error_refs(provider.key, ("502", "503", "504")),
+                    **provider_error_refs(provider.key, ("502", "503", "504")),
                 },
             }
         }
@@ -365,9 +220,9 @@ def _components(examples: Examples | None) -> dict[str, Any]:
                 "summary": f"Citoyen de démonstration « {example.login} », mode {example.mode}",
                 "value": {"data": example.data, "links": {}, "meta": {}},
             }
-    responses = _platform_responses()
+    responses = platform_responses()
     for provider in REGISTRY.providers():
-        responses.update(_provider_responses(provider.key))
+        responses.update(provider_responses(provider.key))
     return {
         "schemas": schemas,
         "responses": responses,

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 from broker.core.db import table_of
 from broker.oidc.introspection import IntrospectingProvider
 from broker.oidc.models import HabilitationGrant
+from broker.store.clients import habilitation_from_row
 from broker.store.data_access_models import (
     AccessJournal,
     ApiKey,
@@ -18,7 +19,6 @@ from broker.store.data_access_models import (
     IntrospectionClient,
 )
 from broker.store.models import Service
-from broker.store.oidc_store import habilitation_from_row
 
 KEY = table_of(ApiKey)
 HABILITATION = table_of(Habilitation)

@@ -1,11 +1,10 @@
-"""OidcStore on SQL: clients, codes, access tokens, citizens, assertion ids.
+"""OidcStore on SQL: clients (``clients``), codes, access and refresh tokens, citizens,
+assertion ids.
 
 Hot-path queries are SQLAlchemy Core statements built once with bind parameters and run on a
 plain connection: building and compiling ORM queries per request cost more than the queries."""
 
 from __future__ import annotations
-
-import time
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,34 +15,17 @@ from broker.oidc.models import (
     AuthorizationCode,
     CitizenIdentity,
     Client,
-    ConsentMode,
-    HabilitationGrant,
     RefreshTokenRecord,
 )
 from broker.store import models as m
-from broker.store.data_access_models import Habilitation
+from broker.store.clients import ClientCache, load_client
 from broker.store.models import RefreshToken
 
-CLIENT = table_of(m.OAuthClient)
-SERVICE = table_of(m.Service)
 CODE = table_of(m.AuthorizationCode)
 TOKEN = table_of(m.AccessToken)
 CITIZEN = table_of(m.Citizen)
 JTI = table_of(m.ClientAssertionJti)
-HABILITATION = table_of(Habilitation)
 
-GET_CLIENT = (
-    select(CLIENT, SERVICE.c.sector_identifier, SERVICE.c.logo_type)
-    .join(SERVICE, SERVICE.c.id == CLIENT.c.service_id)
-    .where(CLIENT.c.client_id == bindparam("client_id"), CLIENT.c.disabled_at.is_(None))
-)
-GET_HABILITATIONS = (
-    select(HABILITATION)
-    .where(
-        HABILITATION.c.service_id == bindparam("service_id"), HABILITATION.c.revoked_at.is_(None)
-    )
-    .order_by(HABILITATION.c.created_at, HABILITATION.c.id)
-)
 GET_CODE = select(CODE).where(CODE.c.code_digest == bindparam("code_digest"))
 CONSUME_CODE = (
     update(CODE)
@@ -82,41 +64,6 @@ USE_REFRESH = (
 )
 
 
-def habilitation_from_row(row) -> HabilitationGrant:
-    return HabilitationGrant(
-        id=row.id,
-        scopes=frozenset(row.scopes),
-        purpose=row.purpose,
-        legal_basis=row.legal_basis,
-        expires_at=row.expires_at,
-        rate_limit=row.rate_limit,
-        optional_scopes=frozenset(row.optional_scopes or ()),
-        consent_mode=ConsentMode(row.consent_mode),
-        consent_days=row.consent_days,
-        legal_basis_url=row.legal_basis_url,
-    )
-
-
-def client_from_row(row, habilitations=()) -> Client:
-    return Client(
-        client_id=row.client_id,
-        name=row.name,
-        service_id=row.service_id,
-        sector_identifier=row.sector_identifier,
-        auth_method=row.auth_method,
-        redirect_uris=list(row.redirect_uris),
-        scope=row.scope,
-        secret_digest=row.secret_digest,
-        jwks_uri=row.jwks_uri,
-        jwks=row.jwks,
-        id_token_signed_response_alg=row.id_token_signed_response_alg,
-        access_token_ttl=row.access_token_ttl,
-        habilitations=tuple(habilitation_from_row(h) for h in habilitations),
-        notification_uri=row.notification_uri,
-        has_logo=row.logo_type is not None,
-    )
-
-
 def citizen_from_row(row) -> CitizenIdentity:
     return CitizenIdentity(
         id=row.id,
@@ -131,49 +78,13 @@ def citizen_from_row(row) -> CitizenIdentity:
     )
 
 
-class ClientCache:
-    """Clients are read on nearly every request and change rarely: keep them a few seconds.
-
-    A change made with the admin commands (clients, and the habilitations of their service)
-    reaches every process within ``ttl`` seconds."""
-
-    def __init__(self, ttl: float = 10.0) -> None:
-        self.ttl = ttl
-        self._entries: dict[str, tuple[float, Client]] = {}
-
-    def get(self, client_id: str) -> Client | None:
-        entry = self._entries.get(client_id)
-        if entry is None or time.monotonic() - entry[0] > self.ttl:
-            return None
-        return entry[1]
-
-    def invalidate(self) -> None:
-        self._entries.clear()
-
-    def put(self, client: Client) -> None:
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[client.client_id] = (time.monotonic(), client)
-
-
 class SqlOidcStore:
     def __init__(self, conn: Connection, clients: ClientCache | None = None) -> None:
         self.conn = conn
         self.clients = clients
 
     def get_client(self, client_id: str) -> Client | None:
-        if not isinstance(client_id, str) or len(client_id) > 64:
-            return None
-        if self.clients is not None and (cached := self.clients.get(client_id)):
-            return cached
-        row = self.conn.execute(GET_CLIENT, {"client_id": client_id}).first()
-        client = None
-        if row is not None:
-            habilitations = self.conn.execute(GET_HABILITATIONS, {"service_id": row.service_id})
-            client = client_from_row(row, habilitations)
-        if client is not None and self.clients is not None:
-            self.clients.put(client)
-        return client
+        return load_client(self.conn, client_id, self.clients)
 
     def save_code(self, code: AuthorizationCode, created_at: int) -> None:
         self.conn.execute(

@@ -176,22 +176,27 @@ class ConsentScreen:
                 self.ledger.record_refusal(conn, decision)
                 return location
             grant_id = self.ledger.record_approval(conn, decision)
-            facts = ReceiptFacts(
-                grant_id=grant_id,
-                service_name=client.name,
-                client_id=client.client_id,
-                purpose=purpose,
-                legal_basis=legal_basis,
-                legal_basis_url=habilitation.legal_basis_url if habilitation else None,
-                scopes=granted,
-                wording=wording(client.name, granted, purpose, legal_basis),
-                mode=mode,
-                granted_at=now,
-                expires_at=until,
-                withdraw_url=self.issuer + DASHBOARD_PATH,
-                sub=pending.subject,
-            )
-            self.ledger.attach_receipt(
-                conn, grant_id, sign_receipt(facts, self.keys.signing_key(), self.issuer)
-            )
+            self.ledger.attach_receipt(conn, grant_id, self.receipt(pending, grant_id, decision))
             return self.handoff.approve(conn, pending, granted, grant_id)
+
+    def receipt(self, pending: PendingConsent, grant_id: str, decision: Decision) -> str:
+        """The signed receipt of an approval: what the citizen agreed to, in the words shown."""
+        client, habilitation = pending.client, pending.habilitation
+        purpose = habilitation.purpose if habilitation else None
+        legal_basis = habilitation.legal_basis if habilitation else None
+        facts = ReceiptFacts(
+            grant_id=grant_id,
+            service_name=client.name,
+            client_id=client.client_id,
+            purpose=purpose,
+            legal_basis=legal_basis,
+            legal_basis_url=habilitation.legal_basis_url if habilitation else None,
+            scopes=list(decision.scopes),
+            wording=wording(client.name, list(decision.scopes), purpose, legal_basis),
+            mode=decision.mode,
+            granted_at=decision.at,
+            expires_at=decision.expires_at,
+            withdraw_url=self.issuer + DASHBOARD_PATH,
+            sub=pending.subject,
+        )
+        return sign_receipt(facts, self.keys.signing_key(), self.issuer)

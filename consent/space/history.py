@@ -172,32 +172,29 @@ def _journal_row(row) -> dict[str, Any]:
     }
 
 
+# What the export shows of the identity the identity provider sent, and when it was received.
+IDENTITY_FIELDS = (
+    "idp",
+    "idp_subject",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "birthdate",
+    "gender",
+    "birthplace",
+    "birthcountry",
+    "email",
+    "created_at",
+    "updated_at",
+)
+
+
 def export(
     conn: Connection, citizen_id: str, identity_digest: str | None, now: int
 ) -> dict[str, Any]:
     """GDPR article 15: everything held about the citizen, as JSON."""
     citizen = conn.execute(select(CITIZEN).where(CITIZEN.c.id == citizen_id)).first()
-    identity = (
-        {
-            key: getattr(citizen, key)
-            for key in (
-                "idp",
-                "idp_subject",
-                "given_name",
-                "family_name",
-                "preferred_username",
-                "birthdate",
-                "gender",
-                "birthplace",
-                "birthcountry",
-                "email",
-                "created_at",
-                "updated_at",
-            )
-        }
-        if citizen
-        else None
-    )
+    identity = {key: getattr(citizen, key) for key in IDENTITY_FIELDS} if citizen else None
     receipts = {
         row.id: row.receipt
         for row in conn.execute(

@@ -25,8 +25,8 @@ from broker.demo.seed import (
     seed_demo_habilitation,
     seed_demo_service,
 )
-from consent.models import ConsentGrant
 from consent.events import EVENT_REVOKED, consent_event
+from consent.models import ConsentGrant
 from tests.helpers import Browser
 from tests.servers import bound_socket, serve_app
 

@@ -11,6 +11,7 @@ import time
 import httpx
 import pytest
 
+from broker.providers.answers import retry_after_seconds
 from broker.providers.base import (
     Maintenance,
     ProviderConfig,
@@ -18,7 +19,7 @@ from broker.providers.base import (
     Unavailable,
     UnexpectedPayload,
 )
-from broker.providers.http import HttpPolicy, Reply, retry_after_seconds
+from broker.providers.http import HttpPolicy, Reply
 from tests.broker.providers.scripted import Answer
 
 ENVELOPE_404 = json.dumps({"erreur": {"code": "NON_TROUVE", "message": "inconnu"}}).encode()
