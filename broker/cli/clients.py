@@ -56,7 +56,7 @@ def clients_add(
         notification_uri=notification_uri,
     )
     try:
-        with database(settings).transaction() as session:
+        with database(settings) as db, db.transaction() as session:
             created = add_client(session, registration)
     except AdminError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -78,5 +78,5 @@ def clients_logo(name, image) -> None:
 def clients_list() -> None:
     from broker.admin.clients import list_clients
 
-    with database(load_settings()).reader() as session:
+    with database(load_settings()) as db, db.reader() as session:
         print_json(list_clients(session))

@@ -4,7 +4,8 @@ actions in one transaction, the key store."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
@@ -31,22 +32,28 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def database(settings: Settings) -> Database:
-    return Database(settings.effective_database_url)
+@contextmanager
+def database(settings: Settings) -> Iterator[Database]:
+    """The database for one command: its pooled connections are closed when the command ends."""
+    db = Database(settings.effective_database_url)
+    try:
+        yield db
+    finally:
+        db.dispose()
 
 
 def admin_action(action: Callable[[Session], T]) -> T:
     """Run an admin action in one transaction; an AdminError is a one-line message."""
     try:
-        with database(load_settings()).transaction() as session:
+        with database(load_settings()) as db, db.transaction() as session:
             return action(session)
     except AdminError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
-def keystore(settings: Settings) -> KeyStore:
+def keystore(settings: Settings, db: Database) -> KeyStore:
     return KeyStore(
-        SqlKeyRepository(database(settings)),
+        SqlKeyRepository(db),
         KeyVault(settings.secret),
         max_token_ttl=settings.max_token_ttl,
     )

@@ -37,5 +37,5 @@ def purge() -> None:
     from consent.outbox import purge_settled
 
     now = int(time.time())
-    with database(load_settings()).begin() as conn:
+    with database(load_settings()) as db, db.begin() as conn:
         print_json({**purge_expired(conn, now), **purge_settled(conn, now)})

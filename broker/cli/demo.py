@@ -37,7 +37,7 @@ def demo() -> None:
 def demo_seed(service_url: str, password_profile: str) -> None:
     """Create or update the test citizens and the demo service (idempotent)."""
     settings = load_settings()
-    with database(settings).transaction() as session:
+    with database(settings) as db, db.transaction() as session:
         print_json(seed(session, settings.var_dir, service_url, password_profile))
 
 

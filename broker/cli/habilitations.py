@@ -78,7 +78,7 @@ def habilitations_add(
 def habilitations_list() -> None:
     from broker.admin.habilitations import list_habilitations
 
-    with database(load_settings()).reader() as session:
+    with database(load_settings()) as db, db.reader() as session:
         print_json(list_habilitations(session))
 
 
@@ -116,5 +116,5 @@ def apikeys_revoke(key_id) -> None:
 def apikeys_list() -> None:
     from broker.admin.habilitations import list_api_keys
 
-    with database(load_settings()).reader() as session:
+    with database(load_settings()) as db, db.reader() as session:
         print_json(list_api_keys(session))

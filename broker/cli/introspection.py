@@ -25,7 +25,7 @@ def introspection_add(provider: str) -> None:
 def introspection_list() -> None:
     from broker.admin.introspection import list_introspection_clients
 
-    with database(load_settings()).reader() as session:
+    with database(load_settings()) as db, db.reader() as session:
         print_json(list_introspection_clients(session))
 
 

@@ -15,14 +15,17 @@ def keys() -> None:
 @keys.command("rotate")
 def keys_rotate() -> None:
     """New keys sign from now on; the old ones stay in the JWKS until their tokens expire."""
-    print_json(keystore(load_settings()).rotate())
+    settings = load_settings()
+    with database(settings) as db:
+        print_json(keystore(settings, db).rotate())
 
 
 @keys.command("list")
 def keys_list() -> None:
     from broker.store.key_store import SqlKeyRepository
 
-    stored = SqlKeyRepository(database(load_settings())).list_keys()
+    with database(load_settings()) as db:
+        stored = SqlKeyRepository(db).list_keys()
     print_json(
         [
             {

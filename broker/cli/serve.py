@@ -6,7 +6,7 @@ import os
 
 import click
 
-from broker.cli.common import keystore, load_settings
+from broker.cli.common import database, keystore, load_settings
 from broker.core.settings import ConfigurationError
 
 
@@ -26,13 +26,14 @@ def run(host: str, port: int, workers: int) -> None:
     os.environ[ISSUER_DEFAULT_ENV] = settings.issuer_url  # read by worker processes too
     # Generate missing keys once, here, so that several workers do not race to create them,
     # and open them: a wrong key-encryption secret stops here with a non-zero exit status.
-    keys = keystore(settings)
-    keys.ensure_keys()
-    try:
-        for alg in SUPPORTED_ALGS:
-            keys.signing_key(alg)
-    except VaultError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with database(settings) as db:
+        keys = keystore(settings, db)
+        keys.ensure_keys()
+        try:
+            for alg in SUPPORTED_ALGS:
+                keys.signing_key(alg)
+        except VaultError as exc:
+            raise click.ClickException(str(exc)) from exc
     uvicorn.run(
         "broker.asgi:build",
         factory=True,

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from sqlmodel import select
@@ -13,33 +10,6 @@ from sqlmodel import select
 from broker.core.db import Database
 from broker.core.security import digest
 from broker.store.models import DemoIdentity, OAuthClient, SigningKey
-from tests.conftest import TEST_SECRET
-
-
-@pytest.fixture
-def cli(database_url, var_dir):
-    env = {
-        **os.environ,
-        "BROKER_DATABASE_URL": database_url,
-        "BROKER_VAR_DIR": str(var_dir),
-        "BROKER_KEY_ENCRYPTION_SECRET": TEST_SECRET,
-        "BROKER_LOG_FORMAT": "text",
-    }
-    env.pop("BROKER_ISSUER", None)
-
-    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [sys.executable, "-m", "broker.cli", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        if ok:
-            assert result.returncode == 0, result.stderr
-        return result
-
-    return run
 
 
 def test_clients_add_prints_json_and_stores_the_secret_hashed(cli, database_url):
@@ -110,7 +80,7 @@ def test_clients_add_prints_json_and_stores_the_secret_hashed(cli, database_url)
 )
 def test_clients_add_rejects_bad_registrations(cli, args, message):
     result = cli("clients", "add", "--name", "X", *args, ok=False)
-    assert result.returncode != 0 and message in result.stderr
+    assert result.exit_code != 0 and message in result.stderr
     assert result.stdout == "" and "Traceback" not in result.stderr
 
 
@@ -145,21 +115,20 @@ def test_demo_seed_is_idempotent(cli, database_url):
     assert len(clients) == 1
 
 
-def test_db_upgrade_on_a_migrated_database_is_a_no_op(cli):
-    assert json.loads(cli("db", "upgrade").stdout) == {"upgraded_to": "head"}
+def test_db_upgrade_on_a_migrated_database_is_a_no_op(broker_process):
+    """Smoke test of the installed command: ``python -m broker.cli``, migrations included."""
+    assert json.loads(broker_process("db", "upgrade").stdout) == {"upgraded_to": "head"}
 
 
-def test_production_mode_refuses_to_start_without_secrets(cli):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
-    env["BROKER_ENV"] = "production"
-    result = subprocess.run(
-        [sys.executable, "-m", "broker.cli", "run"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode != 0
+def test_production_mode_refuses_to_start_without_secrets(cli, monkeypatch):
+    import uvicorn
+
+    def serve(*args, **kwargs):
+        raise AssertionError("`broker run` started a server")
+
+    monkeypatch.setattr(uvicorn, "run", serve)
+    result = cli("run", env={"BROKER_ENV": "production"}, ok=False)
+    assert result.exit_code != 0
     assert "BROKER_KEY_ENCRYPTION_SECRET" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -207,21 +176,12 @@ def test_db_purge_keeps_pending_consent_events(cli, database_url):
     db.dispose()
 
 
-def test_unmigrated_database_gives_one_readable_line(cli, db_factory):
+def test_unmigrated_database_gives_one_readable_line(broker_process, broker_env, db_factory):
+    """Smoke test of the console entry point: main() turns a database error into one line."""
     url = db_factory.empty()
     try:
-        env = {
-            **os.environ,
-            "BROKER_DATABASE_URL": url,
-            "BROKER_KEY_ENCRYPTION_SECRET": TEST_SECRET,
-            "BROKER_LOG_FORMAT": "text",
-        }
-        result = subprocess.run(
-            [sys.executable, "-m", "broker.cli", "clients", "list"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
+        result = broker_process(
+            "clients", "list", env={**broker_env, "BROKER_DATABASE_URL": url}, ok=False
         )
     finally:
         db_factory.drop(url)
@@ -229,20 +189,17 @@ def test_unmigrated_database_gives_one_readable_line(cli, db_factory):
     assert "Traceback" not in result.stderr
 
 
-def test_run_refuses_to_start_with_a_wrong_secret(cli, database_url, var_dir):
+def test_run_refuses_to_start_with_a_wrong_secret(cli, broker_process, broker_env):
+    """Smoke test in a real process: had it not refused, `broker run` would serve."""
     cli("keys", "rotate")  # keys sealed under TEST_SECRET
-    env = {
-        **os.environ,
-        "BROKER_DATABASE_URL": database_url,
-        "BROKER_VAR_DIR": str(var_dir),
-        "BROKER_KEY_ENCRYPTION_SECRET": "a-different-secret-" * 3,
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "broker.cli", "run", "--port", "1", "--workers", "2"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = broker_process(
+        "run",
+        "--port",
+        "1",
+        "--workers",
+        "2",
+        env={**broker_env, "BROKER_KEY_ENCRYPTION_SECRET": "a-different-secret-" * 3},
+        ok=False,
     )
     assert result.returncode == 1 and "cannot decrypt signing key" in result.stderr
     assert "Traceback" not in result.stderr

@@ -8,12 +8,11 @@ from datetime import date, timedelta
 from broker.core.db import Database
 from broker.core.security import digest
 from broker.store.data_access_models import ApiKey, Habilitation
-from tests.broker.cli.test_cli import cli  # noqa: F401  (fixture)
 
 QF = "cnaf_quotient_familial cnaf_enfants"
 
 
-def add(cli, *extra: str, ok: bool = True):  # noqa: F811
+def add(cli, *extra: str, ok: bool = True):
     return cli(
         "habilitations",
         "add",
@@ -31,7 +30,7 @@ def add(cli, *extra: str, ok: bool = True):  # noqa: F811
     )
 
 
-def test_habilitation_add_prints_json(cli, database_url):  # noqa: F811
+def test_habilitation_add_prints_json(cli, database_url):
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     created = json.loads(add(cli, "--expires", tomorrow, "--rate-limit", "5").stdout)
     assert created["id"].startswith("hab_") and created["service"] == "CCAS de Villebourg"
@@ -42,7 +41,7 @@ def test_habilitation_add_prints_json(cli, database_url):  # noqa: F811
     assert [h["id"] for h in listed if h["service"] == "CCAS de Villebourg"] == [created["id"]]
 
 
-def test_habilitation_refuses_bad_input_in_one_line(cli):  # noqa: F811
+def test_habilitation_refuses_bad_input_in_one_line(cli):
     cases = [
         (["--scopes", "openid profile"], "identity scopes need no habilitation"),
         (["--scopes", "cnaf_quotient_familial nope"], "unknown scopes: nope"),
@@ -64,7 +63,7 @@ def test_habilitation_refuses_bad_input_in_one_line(cli):  # noqa: F811
             *extra,
         ]
         result = cli(*args, ok=False)
-        assert result.returncode == 1 and message in result.stderr, (extra, result.stderr)
+        assert result.exit_code == 1 and message in result.stderr, (extra, result.stderr)
         assert "Traceback" not in result.stderr
     blank = cli(
         "habilitations",
@@ -80,7 +79,7 @@ def test_habilitation_refuses_bad_input_in_one_line(cli):  # noqa: F811
         "--create-service",
         ok=False,
     )
-    assert blank.returncode == 1 and "must not be blank" in blank.stderr
+    assert blank.exit_code == 1 and "must not be blank" in blank.stderr
     assert [h for h in json.loads(cli("habilitations", "list").stdout) if h["service"] == "S"] == []
     typo = cli(
         "habilitations",
@@ -95,10 +94,10 @@ def test_habilitation_refuses_bad_input_in_one_line(cli):  # noqa: F811
         "l",
         ok=False,
     )
-    assert typo.returncode == 1 and "no service named 'CCAS de Vilebourg'" in typo.stderr
+    assert typo.exit_code == 1 and "no service named 'CCAS de Vilebourg'" in typo.stderr
 
 
-def test_habilitation_consent_terms(cli, tmp_path):  # noqa: F811
+def test_habilitation_consent_terms(cli, tmp_path):
     created = json.loads(
         add(
             cli,
@@ -126,7 +125,7 @@ def test_habilitation_consent_terms(cli, tmp_path):  # noqa: F811
     ]
     for extra, message in cases:
         result = add(cli, *extra, ok=False)
-        assert result.returncode == 1 and message in result.stderr, (extra, result.stderr)
+        assert result.exit_code == 1 and message in result.stderr, (extra, result.stderr)
     logo = tmp_path / "logo.png"
     logo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
     set_logo = json.loads(cli("clients", "logo", "--name", "CCAS de Villebourg", str(logo)).stdout)
@@ -134,10 +133,10 @@ def test_habilitation_consent_terms(cli, tmp_path):  # noqa: F811
     svg = tmp_path / "logo.svg"
     svg.write_text("<svg onload='alert(1)'/>")
     refused = cli("clients", "logo", "--name", "CCAS de Villebourg", str(svg), ok=False)
-    assert refused.returncode == 1 and "PNG or JPEG" in refused.stderr
+    assert refused.exit_code == 1 and "PNG or JPEG" in refused.stderr
 
 
-def test_api_key_is_shown_once_and_stored_as_a_digest(cli, database_url):  # noqa: F811
+def test_api_key_is_shown_once_and_stored_as_a_digest(cli, database_url):
     habilitation = json.loads(add(cli).stdout)
     issued = json.loads(cli("apikeys", "issue", habilitation["id"]).stdout)
     assert issued["api_key"].startswith("bpk_") and len(issued["api_key"]) >= 40
@@ -152,21 +151,21 @@ def test_api_key_is_shown_once_and_stored_as_a_digest(cli, database_url):  # noq
     assert revoked["revoked_at"] and revoked["already_revoked"] is False
     assert json.loads(cli("apikeys", "revoke", issued["id"]).stdout)["already_revoked"] is True
     unknown = cli("apikeys", "revoke", "key_nope", ok=False)
-    assert unknown.returncode == 1 and "no API key" in unknown.stderr
+    assert unknown.exit_code == 1 and "no API key" in unknown.stderr
 
     cli("habilitations", "revoke", habilitation["id"])
     with db.reader() as s:
         assert s.get(Habilitation, habilitation["id"]).revoked_at is not None
     db.dispose()
     refused = cli("apikeys", "issue", habilitation["id"], ok=False)
-    assert refused.returncode == 1 and "no longer active" in refused.stderr
+    assert refused.exit_code == 1 and "no longer active" in refused.stderr
 
 
-def test_introspection_clients(cli, database_url):  # noqa: F811
+def test_introspection_clients(cli, database_url):
     created = json.loads(cli("introspection", "add", "--provider", "dgfip").stdout)
     assert created["client_id"].startswith("rs_") and len(created["client_secret"]) >= 43
     assert created["client_secret"] not in cli("introspection", "list").stdout
     bad = cli("introspection", "add", "--provider", "nope", ok=False)
-    assert bad.returncode == 1 and "--provider must be one of" in bad.stderr
+    assert bad.exit_code == 1 and "--provider must be one of" in bad.stderr
     revoked = json.loads(cli("introspection", "revoke", created["client_id"]).stdout)
     assert revoked["revoked_at"]
