@@ -36,8 +36,8 @@ from broker.store.key_store import SqlKeyRepository
 from broker.web import i18n
 from broker.web.errors import EXCEPTION_HANDLERS
 from broker.web.locale import LocaleMiddleware
-from broker.web.login import LoginController, TestAccounts
-from broker.web.oidc_controller import OidcController
+from broker.web.login import LoginController, LoginPages, TestAccounts
+from broker.web.oidc_controller import Endpoints, OidcController
 from consent.background import BackgroundWork
 from consent.changes import ConsentChanges
 from consent.ledger import ConsentLedger
@@ -46,7 +46,7 @@ from consent.screen.controller import ConsentController
 from consent.screen.service import ConsentScreen
 from consent.space.controller import SpaceController, service_logo
 from consent.space.service import CitizenSpace
-from consent.space.signin import SignInController
+from consent.space.signin import SignInController, SignInPages
 
 log = logging.getLogger("broker")
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -198,15 +198,19 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
             service_logo,
             create_static_files_router(path="/static", directories=static_dirs),
         ],
+        # One dependency per handler (see broker.web.oidc_controller.Endpoints).
         dependencies={
-            "settings": provide(settings),
-            "config": provide(state.config),
-            "keys": provide(state.keys),
-            "flow": provide(state.flow),
-            "backchannel": provide(state.backchannel),
+            "endpoints": provide(
+                Endpoints(
+                    state.flow, state.backchannel, state.keys, state.config, settings.secure_cookies
+                )
+            ),
+            "login": provide(LoginPages(state.flow, state.test_accounts, settings.secure_cookies)),
             "screen": provide(state.screen),
             "space": provide(state.space),
-            "test_accounts": provide(state.test_accounts),
+            "sign_in": provide(
+                SignInPages(state.space, state.test_accounts, settings.secure_cookies)
+            ),
         },
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(template_environment(settings))

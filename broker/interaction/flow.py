@@ -119,7 +119,7 @@ class AuthorizationFlow:
             # once, even if the same form was posted twice while the password was checked.
             interactions = context.interactions(conn)
             server = context.server(conn)
-            session_id, auth = self.sessions.open(conn, browser_id or "", identity, now)
+            auth = self.sessions.authentication(conn, identity, now)
             if not authorize.meets_acr(view.params, auth.acr):
                 interactions.move(view, State.FAILED)
                 return StepResult(
@@ -131,6 +131,7 @@ class AuthorizationFlow:
                         ),
                     )
                 )
+            session_id = self.sessions.open(conn, browser_id or "", auth, now)
             result = StepResult(new_session_id=session_id)
             scopes = split_scope(view.params.get("scope"))
             wants_consent = "consent" in (view.params.get("prompt") or "").split()

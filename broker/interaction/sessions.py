@@ -30,21 +30,24 @@ class BrowserSessions:
             account = self.idp.find(conn, login)
         return await self.idp.verify(account, password)
 
-    def open(
-        self, conn: Connection, browser_id: str, identity: VerifiedIdentity, now: int
-    ) -> tuple[str, Authentication]:
-        """A new session for the citizen ``identity`` names (kept as last received), in the
-        caller's transaction: its id, for the cookie, and what it establishes."""
-        auth = Authentication(
+    @staticmethod
+    def authentication(conn: Connection, identity: VerifiedIdentity, now: int) -> Authentication:
+        """What the identity provider established, for the citizen it names (reconciled into
+        one citizen row, kept as last received), in the caller's transaction."""
+        return Authentication(
             citizen_id=upsert_citizen(conn, identity, now),
             acr=identity.acr,
             amr=list(identity.amr),
             auth_time=now,
             idp=identity.idp,
         )
+
+    def open(self, conn: Connection, browser_id: str, auth: Authentication, now: int) -> str:
+        """A new session of this browser for ``auth``, in the caller's transaction; its id is
+        for the cookie."""
         session_id = random_token(32)
         SqlSessionRepository(conn).create(session_id, browser_id, auth, now + self.ttl)
-        return session_id, auth
+        return session_id
 
     def find(
         self, conn: Connection, session_id: str | None, browser_id: str, now: int

@@ -8,10 +8,10 @@ from broker.core.db import table_of
 from broker.core.security import digest
 from broker.interaction.states import InteractionView, State
 from broker.oidc.models import Authentication
-from broker.store import models as m
+from broker.store.models import BrowserSession, Interaction
 
-INTERACTION = table_of(m.Interaction)
-SESSION = table_of(m.BrowserSession)
+INTERACTION = table_of(Interaction)
+SESSION = table_of(BrowserSession)
 
 INSERT_INTERACTION = insert(INTERACTION)
 GET_INTERACTION = select(INTERACTION).where(INTERACTION.c.id == bindparam("id"))

@@ -11,11 +11,11 @@ from sqlalchemy import Connection, bindparam, select
 
 from broker.core.db import table_of
 from broker.oidc.models import Client, ConsentMode, HabilitationGrant
-from broker.store import models as m
 from broker.store.data_access_models import Habilitation
+from broker.store.models import OAuthClient, Service
 
-CLIENT = table_of(m.OAuthClient)
-SERVICE = table_of(m.Service)
+CLIENT = table_of(OAuthClient)
+SERVICE = table_of(Service)
 HABILITATION = table_of(Habilitation)
 MAX_CLIENT_ID = 64
 

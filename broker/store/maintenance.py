@@ -6,30 +6,37 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete
 
 from broker.core.db import table_of
-from broker.store import models as m
+from broker.store.models import (
+    AccessToken,
+    AuthorizationCode,
+    BrowserSession,
+    ClientAssertionJti,
+    Interaction,
+    RefreshToken,
+)
 
 # Kept a while after expiry: a replayed code or a late token must still be recognised.
 CODE_GRACE = 3600
 TOKEN_GRACE = 24 * 3600
-REFRESH = table_of(m.RefreshToken)
+REFRESH = table_of(RefreshToken)
 
 
 def purge_expired(conn: Connection, now: int) -> dict[str, int]:
     statements = {
-        "interactions": delete(table_of(m.Interaction)).where(
-            table_of(m.Interaction).c.expires_at < now
+        "interactions": delete(table_of(Interaction)).where(
+            table_of(Interaction).c.expires_at < now
         ),
-        "browser_sessions": delete(table_of(m.BrowserSession)).where(
-            table_of(m.BrowserSession).c.expires_at < now
+        "browser_sessions": delete(table_of(BrowserSession)).where(
+            table_of(BrowserSession).c.expires_at < now
         ),
-        "client_assertion_jtis": delete(table_of(m.ClientAssertionJti)).where(
-            table_of(m.ClientAssertionJti).c.expires_at < now
+        "client_assertion_jtis": delete(table_of(ClientAssertionJti)).where(
+            table_of(ClientAssertionJti).c.expires_at < now
         ),
-        "authorization_codes": delete(table_of(m.AuthorizationCode)).where(
-            table_of(m.AuthorizationCode).c.expires_at < now - CODE_GRACE
+        "authorization_codes": delete(table_of(AuthorizationCode)).where(
+            table_of(AuthorizationCode).c.expires_at < now - CODE_GRACE
         ),
-        "access_tokens": delete(table_of(m.AccessToken)).where(
-            table_of(m.AccessToken).c.expires_at < now - TOKEN_GRACE
+        "access_tokens": delete(table_of(AccessToken)).where(
+            table_of(AccessToken).c.expires_at < now - TOKEN_GRACE
         ),
         # Kept past expiry like access tokens, so that a late reuse is still recognised.
         "refresh_tokens": delete(REFRESH).where(REFRESH.c.expires_at < now - TOKEN_GRACE),

@@ -17,14 +17,13 @@ from broker.oidc.models import (
     Client,
     RefreshTokenRecord,
 )
-from broker.store import models as m
+from broker.store import models
 from broker.store.clients import ClientCache, load_client
-from broker.store.models import RefreshToken
 
-CODE = table_of(m.AuthorizationCode)
-TOKEN = table_of(m.AccessToken)
-CITIZEN = table_of(m.Citizen)
-JTI = table_of(m.ClientAssertionJti)
+CODE = table_of(models.AuthorizationCode)
+TOKEN = table_of(models.AccessToken)
+CITIZEN = table_of(models.Citizen)
+JTI = table_of(models.ClientAssertionJti)
 
 GET_CODE = select(CODE).where(CODE.c.code_digest == bindparam("code_digest"))
 CONSUME_CODE = (
@@ -37,12 +36,10 @@ REVOKE_FROM_CODE = (
     .where(TOKEN.c.code_digest == bindparam("digest"), TOKEN.c.revoked_at.is_(None))
     .values(revoked_at=bindparam("now"))
 )
+REFRESH = table_of(models.RefreshToken)
 REVOKE_REFRESH_FROM_CODE = (
-    update(table_of(RefreshToken))
-    .where(
-        table_of(RefreshToken).c.code_digest == bindparam("from_code"),
-        table_of(RefreshToken).c.revoked_at.is_(None),
-    )
+    update(REFRESH)
+    .where(REFRESH.c.code_digest == bindparam("from_code"), REFRESH.c.revoked_at.is_(None))
     .values(revoked_at=bindparam("now"))
 )
 GET_TOKEN = select(TOKEN).where(TOKEN.c.jti == bindparam("jti"))
@@ -50,7 +47,6 @@ GET_CITIZEN = select(CITIZEN).where(CITIZEN.c.id == bindparam("citizen_id"))
 INSERT_CODE = insert(CODE)
 INSERT_TOKEN = insert(TOKEN)
 INSERT_JTI = insert(JTI)
-REFRESH = table_of(RefreshToken)
 INSERT_REFRESH = insert(REFRESH)
 GET_REFRESH = select(REFRESH).where(REFRESH.c.digest == bindparam("digest"))
 USE_REFRESH = (

@@ -16,16 +16,15 @@ translates them with :func:`gettext` at render time, or hands the template a
 from __future__ import annotations
 
 import functools
-import gettext as gettext_module
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from gettext import GNUTranslations, NullTranslations
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date as babel_format_date
-from babel.dates import format_datetime as babel_format_datetime
+from babel import dates
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from jinja2 import Environment
@@ -55,22 +54,22 @@ def use_catalogs(directories: Iterable[Path]) -> None:
     translations.cache_clear()
 
 
-def compile_catalog(directory: Path, locale: str) -> gettext_module.GNUTranslations:
+def compile_catalog(directory: Path, locale: str) -> GNUTranslations:
     path = directory / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
     with path.open("rb") as po:
         catalog = read_po(po, locale=locale, domain=DOMAIN)
     compiled = BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)
-    return gettext_module.GNUTranslations(compiled)
+    return GNUTranslations(compiled)
 
 
 @functools.cache
-def translations(locale: str) -> gettext_module.NullTranslations:
+def translations(locale: str) -> NullTranslations:
     """The catalogs of ``locale``, chained (each falls back on the next), compiled in memory
     from their .po files the first time."""
     if locale not in SUPPORTED or locale == DEFAULT:
-        return gettext_module.NullTranslations()  # French: the msgids themselves
+        return NullTranslations()  # French: the msgids themselves
     first, *others = [compile_catalog(directory, locale) for directory in catalog_dirs]
     for other in others:
         first.add_fallback(other)
@@ -151,7 +150,7 @@ def format_date(epoch_seconds: float, locale: str | None = None) -> str:
     ``28 novembre 2026`` / ``28 November 2026``."""
     day = datetime.fromtimestamp(epoch_seconds, TIMEZONE).date()
     locale = locale if locale in SUPPORTED else current_locale()
-    return babel_format_date(day, format=DATE_PATTERN, locale=locale)
+    return dates.format_date(day, format=DATE_PATTERN, locale=locale)
 
 
 def date_filter(value, locale: str | None = None) -> str:
@@ -162,7 +161,7 @@ def format_datetime(epoch_seconds: float, locale: str | None = None) -> str:
     """A moment, to the minute, in Paris time: ``28 novembre 2026, 14:03``."""
     moment = datetime.fromtimestamp(epoch_seconds, TIMEZONE)
     locale = locale if locale in SUPPORTED else current_locale()
-    return babel_format_datetime(moment, format=DATE_PATTERN + ", HH:mm", locale=locale)
+    return dates.format_datetime(moment, format=DATE_PATTERN + ", HH:mm", locale=locale)
 
 
 def datetime_filter(value, locale: str | None = None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
@@ -10,7 +11,6 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from markupsafe import Markup
 
-from broker.core.settings import Settings
 from broker.interaction.flow import AuthorizationFlow, LoginForm
 from broker.interaction.states import FlowError
 from broker.web.http import BROWSER_COOKIE, cookies_for, form_action, form_text, page, redirect
@@ -70,50 +70,50 @@ def login_page(
     )
 
 
+@dataclass(frozen=True)
+class LoginPages:
+    """What the login pages work with, as one dependency (see ``oidc_controller.Endpoints``)."""
+
+    flow: AuthorizationFlow
+    accounts: TestAccounts
+    secure_cookies: bool  # an https issuer: cookies are sent with Secure
+
+
 class LoginController(Controller):
     path = "/interaction/{interaction_id:str}/login"
 
     @get()
     async def show(
-        self,
-        request: Request,
-        interaction_id: FromPath[str],
-        flow: NamedDependency[AuthorizationFlow],
-        test_accounts: NamedDependency[TestAccounts],
+        self, request: Request, interaction_id: FromPath[str], login: NamedDependency[LoginPages]
     ) -> Template:
         try:
-            form = flow.login_form(interaction_id, request.cookies.get(BROWSER_COOKIE))
+            form = login.flow.login_form(interaction_id, request.cookies.get(BROWSER_COOKIE))
         except FlowError as exc:
             return flow_error_page(exc.reason)
-        return login_page(request, form, test_accounts)
+        return login_page(request, form, login.accounts)
 
     @post(status_code=303)
     async def submit(
-        self,
-        request: Request,
-        interaction_id: FromPath[str],
-        flow: NamedDependency[AuthorizationFlow],
-        test_accounts: NamedDependency[TestAccounts],
-        settings: NamedDependency[Settings],
+        self, request: Request, interaction_id: FromPath[str], login: NamedDependency[LoginPages]
     ) -> Redirect | Template:
         form = await request.form()
         browser_id = request.cookies.get(BROWSER_COOKIE)
-        login, password = form_text(form.get("login")), form_text(form.get("password"))
+        name, password = form_text(form.get("login")), form_text(form.get("password"))
         try:
-            result = await flow.login(
-                interaction_id, browser_id, form_text(form.get("csrf_token")), login, password
+            result = await login.flow.login(
+                interaction_id, browser_id, form_text(form.get("csrf_token")), name, password
             )
         except FlowError as exc:
             return flow_error_page(exc.reason)
         if result.login_error:
             return login_page(
                 request,
-                flow.login_form(interaction_id, browser_id),
-                test_accounts,
+                login.flow.login_form(interaction_id, browser_id),
+                login.accounts,
                 result.login_error,
-                login_value=login,
+                login_value=name,
                 status=401,
             )
         if result.location is None:  # every successful step says where to go next
             return flow_error_page("unknown")
-        return redirect(result.location, cookies_for(result, settings.secure_cookies))
+        return redirect(result.location, cookies_for(result, login.secure_cookies))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from broker.catalogue.scopes import REGISTRY
-from broker.core.settings import Settings
 from broker.interaction.backchannel import BackChannel, InsufficientScope
 from broker.interaction.flow import AuthorizationFlow
 from broker.keys.keystore import KeyStore
@@ -26,62 +27,60 @@ from broker.web.http import (
 from broker.web.pages import authorize_error_page
 
 FORM = "application/x-www-form-urlencoded"
+PUBLIC = {"Access-Control-Allow-Origin": "*"}
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """What the protocol endpoints work with, handed to them as one dependency: Litestar
+    resolves a handler's several dependencies concurrently, in a task group that costs more
+    per request than the dependencies themselves."""
+
+    flow: AuthorizationFlow
+    backchannel: BackChannel
+    keys: KeyStore
+    config: OidcConfig
+    secure_cookies: bool  # an https issuer: cookies are sent with Secure
 
 
 class OidcController(Controller):
     @get("/.well-known/openid-configuration", cache=False)
-    async def discovery(self, config: NamedDependency[OidcConfig]) -> Response:
-        body = metadata(config, REGISTRY.names(), REGISTRY.claims_supported())
-        return Response(
-            body,
-            headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
-        )
+    async def discovery(self, endpoints: NamedDependency[Endpoints]) -> Response:
+        body = metadata(endpoints.config, REGISTRY.names(), REGISTRY.claims_supported())
+        return Response(body, headers={"Cache-Control": "public, max-age=300", **PUBLIC})
 
     @get("/jwks")
-    async def jwks(self, keys: NamedDependency[KeyStore]) -> Response:
-        body = keys.jwks()
+    async def jwks(self, endpoints: NamedDependency[Endpoints]) -> Response:
         return Response(
-            body,
+            endpoints.keys.jwks(),
             media_type="application/jwk-set+json",
-            headers={"Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"},
+            headers={"Cache-Control": "public, max-age=60", **PUBLIC},
         )
 
     @get("/receipt-keys")
-    async def receipt_keys(self, keys: NamedDependency[KeyStore]) -> Response:
+    async def receipt_keys(self, endpoints: NamedDependency[Endpoints]) -> Response:
         """Every public key the broker signed with, retired ones included: a consent receipt
         stays verifiable after the key that signed it has left /jwks."""
-        body = keys.archive_jwks()
         return Response(
-            body,
+            endpoints.keys.archive_jwks(),
             media_type="application/jwk-set+json",
-            headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+            headers={"Cache-Control": "public, max-age=300", **PUBLIC},
         )
 
     @get("/authorize")
     async def authorize_get(
-        self,
-        request: Request,
-        flow: NamedDependency[AuthorizationFlow],
-        settings: NamedDependency[Settings],
+        self, request: Request, endpoints: NamedDependency[Endpoints]
     ) -> Redirect | Template:
-        return await _authorize(request, flow, settings)
+        return await _authorize(request, endpoints)
 
     @post("/authorize", status_code=303)
     async def authorize_post(
-        self,
-        request: Request,
-        flow: NamedDependency[AuthorizationFlow],
-        settings: NamedDependency[Settings],
+        self, request: Request, endpoints: NamedDependency[Endpoints]
     ) -> Redirect | Template:
-        return await _authorize(request, flow, settings)
+        return await _authorize(request, endpoints)
 
     @post("/token", status_code=200)
-    async def token(
-        self,
-        request: Request,
-        backchannel: NamedDependency[BackChannel],
-        config: NamedDependency[OidcConfig],
-    ) -> Response:
+    async def token(self, request: Request, endpoints: NamedDependency[Endpoints]) -> Response:
         if not (request.headers.get("content-type") or "").startswith(FORM):
             return _json_error(
                 400,
@@ -90,18 +89,13 @@ class OidcController(Controller):
             )
         # RFC 6749 §2.3.1: credentials (and codes) never travel in the URL.
         http = await http_request_data(
-            request, config.issuer, include_form=True, include_query=False
+            request, endpoints.config.issuer, include_form=True, include_query=False
         )
-        await backchannel.prefetch_client_keys(http)
-        return protocol_response(backchannel.token(http))
+        await endpoints.backchannel.prefetch_client_keys(http)
+        return protocol_response(endpoints.backchannel.token(http))
 
     @post("/introspect", status_code=200)
-    async def introspect(
-        self,
-        request: Request,
-        backchannel: NamedDependency[BackChannel],
-        config: NamedDependency[OidcConfig],
-    ) -> Response:
+    async def introspect(self, request: Request, endpoints: NamedDependency[Endpoints]) -> Response:
         if not (request.headers.get("content-type") or "").startswith(FORM):
             return _json_error(
                 400,
@@ -109,28 +103,26 @@ class OidcController(Controller):
                 "The introspection request must be application/x-www-form-urlencoded.",
             )
         http = await http_request_data(
-            request, config.issuer, include_form=True, include_query=False
+            request, endpoints.config.issuer, include_form=True, include_query=False
         )
-        return protocol_response(backchannel.introspect(http))
+        return protocol_response(endpoints.backchannel.introspect(http))
 
     @get("/userinfo")
     async def userinfo_get(
-        self, request: Request, backchannel: NamedDependency[BackChannel]
+        self, request: Request, endpoints: NamedDependency[Endpoints]
     ) -> Response:
-        return await _userinfo(request, backchannel)
+        return await _userinfo(request, endpoints.backchannel)
 
     @post("/userinfo", status_code=200)
     async def userinfo_post(
-        self, request: Request, backchannel: NamedDependency[BackChannel]
+        self, request: Request, endpoints: NamedDependency[Endpoints]
     ) -> Response:
-        return await _userinfo(request, backchannel)
+        return await _userinfo(request, endpoints.backchannel)
 
 
-async def _authorize(
-    request: Request, flow: AuthorizationFlow, settings: Settings
-) -> Redirect | Template:
-    http = await http_request_data(request, settings.issuer_url, include_form=True)
-    result = flow.authorize(
+async def _authorize(request: Request, endpoints: Endpoints) -> Redirect | Template:
+    http = await http_request_data(request, endpoints.config.issuer, include_form=True)
+    result = endpoints.flow.authorize(
         http, request.cookies.get(BROWSER_COOKIE), request.cookies.get(SESSION_COOKIE)
     )
     if result.error_page is not None or result.location is None:
@@ -138,7 +130,7 @@ async def _authorize(
         return authorize_error_page(
             error.error if error else "invalid_request", error.status if error else 400
         )
-    return redirect(result.location, cookies_for(result, settings.secure_cookies))
+    return redirect(result.location, cookies_for(result, endpoints.secure_cookies))
 
 
 async def _userinfo(request: Request, backchannel: BackChannel) -> Response:

@@ -64,8 +64,10 @@ class CitizenSpace:
         identity = await self.sessions.authenticate(login, password)
         if identity is None:
             return SignIn(error=True)
+        now = int(time.time())
         with self.db.begin() as conn:
-            session_id, _ = self.sessions.open(conn, browser_id, identity, int(time.time()))
+            auth = self.sessions.authentication(conn, identity, now)
+            session_id = self.sessions.open(conn, browser_id, auth, now)
         return SignIn(session_id=session_id)
 
     def citizen(self, session_id: str | None, browser_id: str | None) -> str | None:

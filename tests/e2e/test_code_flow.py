@@ -8,7 +8,9 @@ import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
+from sqlmodel import select
 
+from broker.store.models import BrowserSession
 from tests.helpers import AuthorizationRequest, Browser, query, redeem, register_client
 
 with warnings.catch_warnings():
@@ -196,6 +198,10 @@ def test_acr_values_not_met_is_an_error_for_the_client(broker):
     received = query(response.headers["location"])
     assert received["error"] == "unmet_authentication_requirements"
     assert received["state"] == request.state and received["iss"] == broker.url
+    # No session either: an account below the level asked for is not signed in.
+    assert "broker_session" not in response.cookies
+    with broker.state.db.reader() as session:
+        assert session.exec(select(BrowserSession)).all() == []
 
 
 def _assertion(key, kid, client_id, audience):
