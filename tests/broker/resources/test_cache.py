@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+import pytest
 from litestar.stores.memory import MemoryStore
 
+from broker.core.settings import ConfigurationError
 from broker.providers.base import ProductCall, ProviderPivot
 from broker.resources.cache import ResponseCache
 
@@ -52,3 +54,22 @@ def test_entries_are_sealed_and_bound_to_their_key():
         assert await c.get(other) is None
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("lifetimes", "complaint"),
+    [
+        ({"dss/quotient_familal": 60}, "unknown products: dss/quotient_familal"),
+        ({"dss/quotient_familial": -1}, "between 0 and 86400"),
+        ({"dss/quotient_familial": 86401}, "between 0 and 86400"),
+    ],
+)
+def test_lifetimes_name_known_products_for_at_most_a_day(lifetimes, complaint):
+    with pytest.raises(ConfigurationError, match=complaint):
+        ResponseCache(MemoryStore(), b"k" * 32, lifetimes)
+
+
+def test_a_zero_lifetime_keeps_nothing():
+    assert not ResponseCache(MemoryStore(), b"k" * 32, {"dss/quotient_familial": 0}).enabled_for(
+        "dss/quotient_familial"
+    )
