@@ -22,7 +22,8 @@ STOP_TIMEOUT = 5
 
 class BackgroundWork:
     """``client``: the process's outbound HTTP client (the dispatcher's and the consent
-    screen's preview's), closed when the work stops."""
+    screen's preview's), closed when the work stops: the application starts and stops once
+    per process (uvicorn's lifespan)."""
 
     def __init__(
         self,

@@ -68,8 +68,6 @@ GRANT_TERMS = (
         GRANT.c.status,
         GRANT.c.mode,
         GRANT.c.expires_at,
-        GRANT.c.citizen_id,
-        GRANT.c.client_id,
         GRANT_SCOPE.c.scope,
     )
     .outerjoin(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,6 +75,7 @@ def state(settings_factory):
     s = build_state(settings_factory())
     s.keys.ensure_keys()
     yield s
+    asyncio.run(s.background.client.aclose())  # never started, so never stopped
     s.db.dispose()
 
 
@@ -116,7 +118,6 @@ def jwks_server():
 def production(settings_factory):
     """An https production-mode broker, in process: (client, run) where ``run(steps)`` runs an
     async function ``steps(http, client)`` against it through ASGITransport."""
-    import asyncio
 
     import httpx
 
@@ -138,6 +139,7 @@ def production(settings_factory):
         return asyncio.run(go())
 
     yield run
+    asyncio.run(prod_state.background.client.aclose())  # no lifespan through ASGITransport
     prod_state.db.dispose()
 
 

@@ -42,9 +42,8 @@ def clients_add(
     access_token_ttl,
     notification_uri,
 ) -> None:
-    from broker.admin.clients import AdminError, ClientRegistration, add_client
+    from broker.admin.clients import ClientRegistration, add_client
 
-    settings = load_settings()
     registration = ClientRegistration(
         name=name,
         redirect_uris=list(redirect_uris),
@@ -55,12 +54,7 @@ def clients_add(
         access_token_ttl=access_token_ttl,
         notification_uri=notification_uri,
     )
-    try:
-        with database(settings) as db, db.transaction() as session:
-            created = add_client(session, registration)
-    except AdminError as exc:
-        raise click.ClickException(str(exc)) from exc
-    print_json(created)
+    print_json(admin_action(lambda session: add_client(session, registration)))
 
 
 @clients.command("logo")

@@ -22,10 +22,16 @@ T = TypeVar("T")
 
 
 def load_settings() -> Settings:
+    """The settings, checked as every process would check them: a bad value stops any
+    command with one readable line."""
+    from broker.resources.cache import check_lifetimes  # the data API's stores: only here
+
     try:
-        return Settings()
+        settings = Settings()
+        check_lifetimes(settings.cache_lifetimes)
     except (ConfigurationError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+    return settings
 
 
 def print_json(data: Any) -> None:

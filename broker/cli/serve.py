@@ -7,7 +7,6 @@ import os
 import click
 
 from broker.cli.common import database, keystore, load_settings
-from broker.core.settings import ConfigurationError
 
 
 @click.command()
@@ -60,18 +59,12 @@ def resources_run(host: str, port: int, workers: int) -> None:
     """Serve the data API. BROKER_ISSUER must name the broker whose tokens it accepts."""
     import uvicorn
 
-    from broker.resources.cache import check_lifetimes
-
     settings = load_settings()
     if not settings.issuer:
         raise click.ClickException(
             "set BROKER_ISSUER to the issuer URL of the broker whose "
             "access tokens this data API accepts"
         )
-    try:
-        check_lifetimes(settings.cache_lifetimes)
-    except ConfigurationError as exc:
-        raise click.ClickException(str(exc)) from exc
     uvicorn.run(
         "broker.asgi:build_resources",
         factory=True,

@@ -26,3 +26,10 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def check(url: str) -> None:
+    """Raises if autogenerate, run through migrations/env.py, finds the models and the
+    migrated database apart (a model changed without its migration, or a table env.py does
+    not register)."""
+    command.check(alembic_config(url))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
 from anyio import to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Row, bindparam, select
 
 from broker.core.db import table_of
 from broker.identity.base import IdentityPivot, VerifiedIdentity
@@ -13,6 +15,8 @@ from broker.store.models import DemoIdentity
 
 # OWASP's argon2id baseline (19 MiB, 2 passes). Verification reads the cost from each stored
 # hash, so accounts seeded with the "benchmark" profile (see demo.seed) verify faster.
+# A row of demo_identity: login, password hash, the identity, the acr.
+DemoAccount: TypeAlias = Row[Any]
 FIND_ACCOUNT = select(table_of(DemoIdentity)).where(
     table_of(DemoIdentity).c.login == bindparam("login")
 )
@@ -29,12 +33,12 @@ class DemoIdentityProvider:
     key = "demo"
     label = "Fournisseur d'identité de démonstration"
 
-    def find(self, conn: Connection, login: str):
+    def find(self, conn: Connection, login: str) -> DemoAccount | None:
         if not login or len(login) > 100:
             return None
         return conn.execute(FIND_ACCOUNT, {"login": login.strip()}).first()
 
-    async def verify(self, account, password: str) -> VerifiedIdentity | None:
+    async def verify(self, account: DemoAccount | None, password: str) -> VerifiedIdentity | None:
         """Check the password off the event loop: argon2 releases the GIL, so only the hashing
         leaves the loop, not the surrounding Python work. No database connection is held."""
         stored = account.password_hash if account else _DECOY_HASH

@@ -109,8 +109,8 @@ class AuthorizationFlow:
         with context.db.connect() as conn:
             view = context.open(conn, interaction_id, browser_id, State.LOGIN)
             context.interactions(conn).check_step_token(view, browser_id or "", step_token)
-            account = self.sessions.idp.find(conn, login)
-        identity = await self.sessions.idp.verify(account, password)
+            account = self.sessions.account(conn, login)
+        identity = await self.sessions.verify(account, password)
         if identity is None:
             return StepResult(login_error="Identifiant ou mot de passe incorrect.")
         now = int(time.time())

@@ -1,8 +1,9 @@
 """The hand-off between the broker and the consent screen, in the spirit of node-oidc-provider's
-``interactionDetails`` / ``interactionFinished``: the screen reads the pending request, then
-finishes it with an approval (the scopes granted and the consent grant they stand on) or a
-refusal, in its own transaction, so that the consent it records and the code the broker
-issues are committed together or not at all.
+``interactionDetails`` / ``interactionFinished``: the screen reads the pending request
+(``pending``, or ``posted`` for its form), then finishes it, in its own transaction, so that
+the consent it records and the code the broker issues are committed together or not at all:
+``accept``, record the consent, ``code_for`` (the scopes granted and the grant they stand on);
+or ``refuse``.
 
 This is the only way the consent side moves an interaction; it never sees the state machine."""
 
@@ -42,6 +43,14 @@ class PendingConsent:
         return self.interaction.params.get("ui_locales")
 
 
+@dataclass(frozen=True)
+class AcceptedConsent:
+    """A pending request the citizen approved, its interaction already moved to done: only
+    such a request gets a code (``ConsentHandoff.code_for``)."""
+
+    pending: PendingConsent
+
+
 class ConsentHandoff:
     def __init__(self, context: FlowContext) -> None:
         self.context = context
@@ -54,8 +63,21 @@ class ConsentHandoff:
         self, conn: Connection, interaction_id: str, browser_id: str | None
     ) -> PendingConsent:
         """The request waiting at the consent step in this browser; FlowError otherwise."""
+        view = self.context.open(conn, interaction_id, browser_id, State.CONSENT)
+        return self.details(conn, view)
+
+    def posted(
+        self, conn: Connection, interaction_id: str, browser_id: str | None, token: str | None
+    ) -> PendingConsent:
+        """As ``pending``, for a posted consent form: FlowError("bad_step_token") unless the
+        form was issued for this step and browser, checked before anything else is read."""
         context = self.context
         view = context.open(conn, interaction_id, browser_id, State.CONSENT)
+        context.interactions(conn).check_step_token(view, browser_id or "", token)
+        return self.details(conn, view)
+
+    def details(self, conn: Connection, view: InteractionView) -> PendingConsent:
+        context = self.context
         store = context.store(conn)
         client = store.get_client(view.client_id)
         auth = view.authentication
@@ -77,21 +99,19 @@ class ConsentHandoff:
         """What the consent form carries, bound to this interaction, step and browser."""
         return self.context.interactions(conn).step_token(pending.interaction, browser_id)
 
-    def check_form(
-        self, conn: Connection, pending: PendingConsent, browser_id: str | None, token: str | None
-    ) -> None:
-        """FlowError("bad_step_token") unless the form was issued for this step and browser."""
-        self.context.interactions(conn).check_step_token(
-            pending.interaction, browser_id or "", token
-        )
+    def accept(self, conn: Connection, pending: PendingConsent) -> AcceptedConsent:
+        """The citizen approved: the interaction is done (compare-and-set: FlowError if the
+        step was taken meanwhile). Record the consent next, then ask for the code."""
+        self.context.interactions(conn).move(pending.interaction, State.DONE)
+        return AcceptedConsent(pending)
 
-    def approve(
-        self, conn: Connection, pending: PendingConsent, granted: list[str], grant_id: str
+    def code_for(
+        self, conn: Connection, accepted: AcceptedConsent, granted: list[str], grant_id: str
     ) -> str:
-        """The interaction is done: a code for ``granted`` standing on ``grant_id``; returns
-        the redirect to the service. FlowError if the step was taken meanwhile."""
+        """The redirect to the service with a code for ``granted``, standing on the consent
+        ``grant_id`` just recorded."""
         context = self.context
-        context.interactions(conn).move(pending.interaction, State.DONE)
+        pending = accepted.pending
         return context.issue_code(
             context.server(conn),
             pending.interaction.params,
@@ -101,7 +121,8 @@ class ConsentHandoff:
         )
 
     def refuse(self, conn: Connection, pending: PendingConsent) -> str:
-        """The citizen refused: the redirect tells the service (``access_denied``)."""
+        """The citizen refused: the interaction ends, and the redirect tells the service
+        (``access_denied``)."""
         context = self.context
         context.interactions(conn).move(pending.interaction, State.REFUSED)
         return authorize.deny(

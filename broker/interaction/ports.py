@@ -1,5 +1,6 @@
 """What the authorization flow needs from the consent side. ``consent`` implements these ports
-(``consent.ledger.ConsentLedger`` and ``consent.changes.ConsentChanges``) and the composition
+(``consent.ledger.ConsentLedger``, and ``consent.changes.TokenGrants`` made by
+``ConsentChanges.token_grants``) and the composition
 root (``broker.app``) plugs them in: no module of the broker imports ``consent``."""
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from broker.core.db import Database
 from broker.core.security import random_token
 from broker.identity.base import VerifiedIdentity
 from broker.identity.citizens import upsert_citizen
-from broker.identity.demo import DemoIdentityProvider
+from broker.identity.demo import DemoAccount, DemoIdentityProvider
 from broker.interaction.sql import SqlSessionRepository, end_session
 from broker.oidc.models import Authentication
 
@@ -27,7 +27,16 @@ class BrowserSessions:
         """The identity provider's answer. No database connection is held while the password
         is checked (off the event loop)."""
         with self.db.connect() as conn:
-            account = self.idp.find(conn, login)
+            account = self.account(conn, login)
+        return await self.verify(account, password)
+
+    def account(self, conn: Connection, login: str) -> DemoAccount | None:
+        """The account ``login`` names, read on the caller's connection."""
+        return self.idp.find(conn, login)
+
+    async def verify(self, account: DemoAccount | None, password: str) -> VerifiedIdentity | None:
+        """The identity behind ``account`` if ``password`` is its own (the same time is spent
+        when there is no such account)."""
         return await self.idp.verify(account, password)
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""The hand-off between /authorize, the identity provider and the consent screen.
+"""The interaction state machine: the authorization request parked between /authorize, the
+identity provider's login and the consent screen.
 
 An interaction is a parked authorization request and a small state machine::
 

@@ -136,13 +136,6 @@ def use_locale(locale: str | None) -> Iterator[str]:
         _choice.reset(token)
 
 
-def ui_locales_matter() -> bool:
-    """Whether the authorization request's ``ui_locales`` could still change the locale (the
-    citizen made no explicit choice): lets a controller skip looking it up."""
-    choice = _choice.get()
-    return choice is not None and not choice.explicit
-
-
 def apply_ui_locales(ui_locales: str | None) -> str:
     """Take the OIDC ``ui_locales`` of the authorization request into account for the rest of
     this request (below an explicit choice, above Accept-Language); returns the locale."""

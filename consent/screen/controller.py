@@ -11,11 +11,10 @@ from broker.interaction.states import FlowError
 from broker.web.http import BROWSER_COOKIE, form_action, form_text, page, redirect
 from broker.web.locale import apply_ui_locales, current_locale
 from broker.web.pages import flow_error_page
-from consent.screen.service import ConsentScreen
+from consent.screen.service import DASHBOARD_PATH, ConsentScreen
 from consent.screen.wording import consent_groups, preview_groups
 
 PREVIEW_PARAM = "apercu"
-DASHBOARD_URL = "/espace"
 
 
 class ConsentController(Controller):
@@ -63,7 +62,7 @@ class ConsentController(Controller):
                 "consent_mode": pending.consent_mode,
                 "consent_until": pending.consent_until,
                 "duration_text": None,
-                "dashboard_url": DASHBOARD_URL,
+                "dashboard_url": DASHBOARD_PATH,
             },
         )
 

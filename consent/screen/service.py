@@ -141,8 +141,7 @@ class ConsentScreen:
         redirect). ``ticked``: the optional items the citizen ticked (None: all of them)."""
         now = int(time.time())
         with self.db.begin() as conn:
-            pending = self.handoff.pending(conn, interaction_id, browser_id)
-            self.handoff.check_form(conn, pending, browser_id, step_token)
+            pending = self.handoff.posted(conn, interaction_id, browser_id, step_token)
             client, habilitation = pending.client, pending.habilitation
             requested, optional = pending.scopes, optional_items(pending)
             purpose = habilitation.purpose if habilitation else None
@@ -175,9 +174,10 @@ class ConsentScreen:
                 location = self.handoff.refuse(conn, pending)
                 self.ledger.record_refusal(conn, decision)
                 return location
+            accepted = self.handoff.accept(conn, pending)
             grant_id = self.ledger.record_approval(conn, decision)
             self.ledger.attach_receipt(conn, grant_id, self.receipt(pending, grant_id, decision))
-            return self.handoff.approve(conn, pending, granted, grant_id)
+            return self.handoff.code_for(conn, accepted, granted, grant_id)
 
     def receipt(self, pending: PendingConsent, grant_id: str, decision: Decision) -> str:
         """The signed receipt of an approval: what the citizen agreed to, in the words shown."""

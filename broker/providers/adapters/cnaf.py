@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from broker.providers.adapters.common import ProviderAdapter, identity_pivot
+from broker.providers.adapters.common import ProviderAdapter, provider_pivot
 from broker.providers.base import Outcome, ProductCall
 from broker.providers.pivot import given_names
 from broker.providers.shape import Nullable, OneOf, Pattern
@@ -61,7 +61,7 @@ class CnafAdapter(ProviderAdapter):
     }
 
     async def _fetch(self, call: ProductCall) -> Outcome:
-        pivot, parts = identity_pivot(call), self.parts(call)
+        pivot, parts = provider_pivot(call), self.parts(call)
         params = {
             "nomNaissance": pivot.family_name,
             "prenoms": " ".join(given_names(pivot)),

@@ -40,7 +40,7 @@ NOT_FOUND_CODE = "NON_TROUVE"
 HEALTH_SHAPE: dict = {}  # any JSON object
 
 
-def identity_pivot(call: ProductCall) -> ProviderPivot:
+def provider_pivot(call: ProductCall) -> ProviderPivot:
     """The pivot of a France Connect or identity-mode call: ``check_call`` refused such calls
     without one, so reaching here without it is a programming error."""
     if call.pivot is None:

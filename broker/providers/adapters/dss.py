@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from broker.providers.adapters.common import ProviderAdapter, identity_pivot
+from broker.providers.adapters.common import ProviderAdapter, provider_pivot
 from broker.providers.base import Outcome, ProductCall
 from broker.providers.pivot import given_names
 from broker.providers.shape import ISO_DATE, Nullable, OneOf
@@ -63,7 +63,7 @@ class DssAdapter(ProviderAdapter):
 
     async def _fetch(self, call: ProductCall) -> Outcome:
         route = ROUTES[call.product]
-        pivot, parts = identity_pivot(call), self.parts(call)
+        pivot, parts = provider_pivot(call), self.parts(call)
         individual = {
             "nomNaissance": pivot.family_name,
             "nomUsage": pivot.usage_name or None,

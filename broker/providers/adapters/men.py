@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from broker.providers.adapters.common import ProviderAdapter, identity_pivot
+from broker.providers.adapters.common import ProviderAdapter, provider_pivot
 from broker.providers.base import Outcome, ProductCall
 from broker.providers.pivot import given_names
 from broker.providers.shape import ISO_DATE, Nullable, OneOf, Pattern
@@ -42,7 +42,7 @@ class MenAdapter(ProviderAdapter):
         problem = self.require_full_birthdate(call)
         if problem is not None:
             return problem
-        pivot, parts = identity_pivot(call), self.parts(call)
+        pivot, parts = provider_pivot(call), self.parts(call)
         names = given_names(pivot)
         params = {
             "nom": pivot.family_name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from broker.catalogue.products import FRANCE_CONNECT, INE
-from broker.providers.adapters.common import ProviderAdapter, call_identifier, identity_pivot
+from broker.providers.adapters.common import ProviderAdapter, call_identifier, provider_pivot
 from broker.providers.base import Outcome, ProductCall
 from broker.providers.pivot import given_names
 from broker.providers.shape import ISO_DATE, Nullable
@@ -61,7 +61,7 @@ class MesriAdapter(ProviderAdapter):
             problem = self.require_full_birthdate(call)
             if problem is not None:
                 return problem
-            pivot, parts = identity_pivot(call), self.parts(call)
+            pivot, parts = provider_pivot(call), self.parts(call)
             names = given_names(pivot)
             params = {
                 "nomFamille": pivot.family_name,

@@ -132,11 +132,12 @@ def test_production_mode_refuses_to_start_without_secrets(cli, monkeypatch):
     assert "BROKER_KEY_ENCRYPTION_SECRET" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_data_api_refuses_to_start_with_unknown_cached_products(cli, broker_env, monkeypatch):
+@pytest.mark.parametrize("command", [("resources", "run"), ("run",), ("clients", "list")])
+def test_commands_refuse_unknown_cached_products(cli, broker_env, monkeypatch, command):
     import uvicorn
 
     def serve(*args, **kwargs):
-        raise AssertionError("`broker resources run` started a server")
+        raise AssertionError("a server was started")
 
     monkeypatch.setattr(uvicorn, "run", serve)
     env = {
@@ -144,7 +145,7 @@ def test_data_api_refuses_to_start_with_unknown_cached_products(cli, broker_env,
         "BROKER_ISSUER": "http://127.0.0.1:8000",
         "BROKER_CACHE_LIFETIMES": '{"dss/quotient_familal": 60}',
     }
-    result = cli("resources", "run", env=env, ok=False)
+    result = cli(*command, env=env, ok=False)
     assert result.exit_code != 0 and "Traceback" not in result.stderr
     assert "unknown products: dss/quotient_familal" in result.stderr
 

@@ -276,10 +276,11 @@ def test_consent_screen_without_the_optional_context(settings_factory):
 
 
 def test_a_theme_template_gets_the_translations_too(settings_factory, tmp_path):
-    (tmp_path / "message.html").write_text('{{ _("Retourner au service") }}')
+    (tmp_path / "message.html").write_text('{{ _("Connexion") }} / {{ _("Votre identité") }}')
     env = template_environment(settings_factory(theme_dir=tmp_path))
     with use_locale("en"):
-        assert env.get_template("message.html").render() == "Return to the service"
+        # A text of the broker's catalog, and one of the consent side's.
+        assert env.get_template("message.html").render() == "Sign in / Your identity"
 
 
 # -- over HTTP -----------------------------------------------------------------------------
