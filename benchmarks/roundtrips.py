@@ -1,0 +1,264 @@
+"""Database work per endpoint and per flow: statements, transactions, connection checkouts and
+round trips, counted by SQLAlchemy's engine and pool events while one complete flow (authorize →
+login → consent → token → userinfo) runs in-process against a fresh database.
+
+    .venv/bin/python benchmarks/roundtrips.py                       # SQLite under a temp dir
+    .venv/bin/python benchmarks/roundtrips.py --postgres postgresql://postgres@127.0.0.1/postgres
+
+With --postgres, a database is created on that server for the run and dropped afterwards.
+Round trips count what goes over the wire to the server: every statement, each pre-ping,
+each BEGIN, COMMIT and ROLLBACK, and the pool's rollback when a connection comes back with a
+transaction still open.
+On SQLite there is no wire; the same counts say how much work each step does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import re
+import secrets
+import tempfile
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from broker.admin.clients import ClientRegistration, add_client
+from broker.app import build_state, create_asgi_app
+from broker.core import migrate
+from broker.core.db import Database, normalise_url
+from broker.core.settings import Settings
+from broker.demo.seed import seed
+
+ISSUER = "http://127.0.0.1:8000"
+REDIRECT_URI = "http://127.0.0.1:9/cb"
+CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+@dataclass
+class Counts:
+    statements: int = 0
+    transactions: int = 0
+    commits: int = 0
+    rollbacks: int = 0
+    checkouts: int = 0
+    resets: int = 0
+    pre_pings: int = 0
+    by_statement: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def round_trips(self) -> int:
+        # BEGIN is sent on the first statement of a transaction (psycopg) or is local (SQLite);
+        # it is counted once per transaction either way.
+        return (
+            self.statements
+            + self.transactions
+            + self.commits
+            + self.rollbacks
+            + self.resets
+            + self.pre_pings
+        )
+
+
+class Meter:
+    """Counts the engine's database work into the current step's bucket."""
+
+    def __init__(self, engine, pre_ping: bool) -> None:
+        self.steps: dict[str, Counts] = {}
+        self.current = Counts()
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "begin", lambda conn: self._add("transactions"))
+        event.listen(engine, "commit", lambda conn: self._add("commits"))
+        event.listen(engine, "rollback", lambda conn: self._add("rollbacks"))
+        event.listen(engine.pool, "checkout", self._checkout)
+        event.listen(engine.pool, "reset", self._reset)
+        self.pre_ping = pre_ping
+
+    def _add(self, name: str) -> None:
+        setattr(self.current, name, getattr(self.current, name) + 1)
+
+    def _checkout(self, *args) -> None:
+        self._add("checkouts")
+        if self.pre_ping:
+            self._add("pre_pings")
+
+    def _reset(self, dbapi_connection, record, state) -> None:
+        if state.transaction_was_reset:
+            return  # the pool sends nothing
+        info = getattr(
+            dbapi_connection, "info", None
+        )  # psycopg: a ROLLBACK only if in a transaction
+        if info is not None and getattr(info, "transaction_status", 2) == 0:
+            return
+        self._add("resets")
+
+    def _statement(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self._add("statements")
+        self.current.by_statement[" ".join(statement.split())[:90]] += 1
+
+    def step(self, name: str) -> None:
+        self.current = self.steps.setdefault(name, Counts())
+
+
+async def one_flow(app, meter: Meter, client_id: str, secret: str) -> None:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT_URI,
+        "scope": "openid profile",
+        "state": "s",
+        "nonce": "n",
+        "prompt": "consent",
+        "code_challenge": challenge.rstrip(b"=").decode(),
+        "code_challenge_method": "S256",
+    }
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as http:
+        meter.step("GET /authorize")
+        login_url = (await http.get("/authorize", params=params)).headers["location"]
+        meter.step("GET login page")
+        page = await http.get(login_url)
+        meter.step("POST login")
+        consent_url = (
+            await http.post(
+                login_url,
+                data={
+                    "login": "test",
+                    "password": "123",
+                    "csrf_token": CSRF.search(page.text).group(1),
+                },
+            )
+        ).headers["location"]
+        meter.step("GET consent page")
+        page = await http.get(consent_url)
+        meter.step("POST consent")
+        done = await http.post(
+            consent_url, data={"decision": "approve", "csrf_token": CSRF.search(page.text).group(1)}
+        )
+        code = parse_qs(urlsplit(done.headers["location"]).query)["code"][0]
+        meter.step("POST /token")
+        token = (
+            await http.post(
+                "/token",
+                auth=(client_id, secret),
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": REDIRECT_URI,
+                    "code_verifier": verifier,
+                },
+            )
+        ).json()
+        meter.step("GET /userinfo")
+        info = await http.get(
+            "/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"}
+        )
+        assert info.status_code == 200, info.text
+        meter.step("(after)")
+
+
+def report(meter: Meter, flows: int) -> None:
+    columns = (
+        "statements",
+        "transactions",
+        "commits",
+        "rollbacks",
+        "checkouts",
+        "resets",
+        "pre_pings",
+    )
+    total = Counts()
+    print(f"{'step':20s} " + " ".join(f"{c:>12s}" for c in columns) + f" {'round trips':>12s}")
+    for name, counts in meter.steps.items():
+        if name == "(after)":
+            continue
+        values = [getattr(counts, c) / flows for c in columns]
+        for column in columns:
+            setattr(total, column, getattr(total, column) + getattr(counts, column))
+        total.by_statement.update(counts.by_statement)
+        print(
+            f"{name:20s} "
+            + " ".join(f"{v:12.1f}" for v in values)
+            + f" {counts.round_trips / flows:12.1f}"
+        )
+    print(
+        f"{'per flow':20s} "
+        + " ".join(f"{getattr(total, c) / flows:12.1f}" for c in columns)
+        + f" {total.round_trips / flows:12.1f}"
+    )
+    print("\nstatements per flow:")
+    for statement, count in total.by_statement.most_common():
+        print(f"  {count / flows:5.1f}  {statement}")
+
+
+def fresh_database(postgres: str | None, workdir: Path) -> tuple[str, callable]:
+    if not postgres:
+        return f"sqlite:///{workdir / 'roundtrips.db'}", lambda: None
+    server = make_url(normalise_url(postgres))
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = f"roundtrips_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return server.set(database=name).render_as_string(hide_password=False), drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres", help="a PostgreSQL server URL (a database is created)")
+    parser.add_argument("--flows", type=int, default=5, help="flows measured (after one warm-up)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        url, drop = fresh_database(args.postgres, workdir)
+        try:
+            migrate.upgrade(url)
+            db = Database(url)
+            with db.transaction() as session:
+                seed(session, workdir / "var", "http://127.0.0.1:8001", "benchmark")
+                client = add_client(
+                    session,
+                    ClientRegistration(
+                        name="Round trips", redirect_uris=[REDIRECT_URI], scope="openid profile"
+                    ),
+                )
+            settings = Settings(
+                database_url=url,
+                issuer=ISSUER,
+                var_dir=workdir / "var",
+                key_encryption_secret="x" * 48,
+                log_level="WARNING",
+            )
+            state = build_state(settings, db)
+            state.keys.ensure_keys()
+            app = create_asgi_app(settings, state)
+            meter = Meter(db.engine, pre_ping=bool(db.engine.pool._pre_ping))
+            asyncio.run(one_flow(app, meter, client["client_id"], client["client_secret"]))
+            meter.steps.clear()
+            for _ in range(args.flows):
+                asyncio.run(one_flow(app, meter, client["client_id"], client["client_secret"]))
+            print(f"database: {make_url(url).get_backend_name()}, {args.flows} flows\n")
+            report(meter, args.flows)
+            asyncio.run(state.background.client.aclose())
+            db.dispose()
+        finally:
+            drop()
+
+
+if __name__ == "__main__":
+    main()
