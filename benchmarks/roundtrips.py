@@ -75,15 +75,20 @@ class Meter:
         self.steps: dict[str, Counts] = {}
         self.current = Counts()
         event.listen(engine, "before_cursor_execute", self._statement)
-        event.listen(engine, "begin", lambda conn: self._add("transactions"))
-        event.listen(engine, "commit", lambda conn: self._add("commits"))
-        event.listen(engine, "rollback", lambda conn: self._add("rollbacks"))
+        event.listen(engine, "begin", lambda conn: self._transactional(conn, "transactions"))
+        event.listen(engine, "commit", lambda conn: self._transactional(conn, "commits"))
+        event.listen(engine, "rollback", lambda conn: self._transactional(conn, "rollbacks"))
         event.listen(engine.pool, "checkout", self._checkout)
         event.listen(engine.pool, "reset", self._reset)
         self.pre_ping = pre_ping
 
     def _add(self, name: str) -> None:
         setattr(self.current, name, getattr(self.current, name) + 1)
+
+    def _transactional(self, conn, name: str) -> None:
+        """BEGIN, COMMIT and ROLLBACK go over the wire only outside autocommit."""
+        if not getattr(conn.connection.dbapi_connection, "autocommit", False):
+            self._add(name)
 
     def _checkout(self, *args) -> None:
         self._add("checkouts")

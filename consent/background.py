@@ -50,14 +50,17 @@ class BackgroundWork:
         """Grants past their expiry become ``expired`` (an event each, and the service told)."""
         while not self._stop.is_set():
             try:
-                with self.db.begin() as conn:
-                    ended = self.changes.expire_due(conn, int(time.time()))
+                ended = await self.db.run(self.expire_due)
                 if ended:
                     self.dispatcher.wake()
             except Exception:
                 log.exception("grant expiry sweep failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), EXPIRY_SWEEP_SECONDS)
+
+    def expire_due(self) -> int:
+        with self.db.begin() as conn:
+            return self.changes.expire_due(conn, int(time.time()))
 
     async def stop(self) -> None:
         self._stop.set()

@@ -54,20 +54,15 @@ class NotificationDispatcher:
 
     async def deliver_due(self, now: int | None = None) -> int:
         """Claims and posts the due rows (at most ``BATCH``); returns how many were attempted."""
-        now = int(time.time()) if now is None else now
-        with self.db.begin() as conn:
-            conn.execute(ABANDONED, {"now": now, "max_attempts": self.max_attempts})
-            rows = conn.execute(
-                DUE, {"now": now, "max_attempts": self.max_attempts, "limit": BATCH}
-            ).all()
-        claimed = [row for row in rows if self._claim(row, now)]
+        moment = int(time.time()) if now is None else now
+        claimed = await self.db.run(lambda: self._claim_due(moment))
         if not claimed:
             return 0
         limit = asyncio.Semaphore(CONCURRENCY)
 
         async def attempt(row) -> None:
             async with limit:
-                await self._attempt(row, now)
+                await self._attempt(row, moment)
 
         outcomes = await asyncio.gather(*(attempt(row) for row in claimed), return_exceptions=True)
         for row, outcome in zip(claimed, outcomes, strict=True):
@@ -77,6 +72,15 @@ class NotificationDispatcher:
                     extra={**_about(row, row.attempts + 1), "error": type(outcome).__name__},
                 )
         return len(claimed)
+
+    def _claim_due(self, now: int) -> list[Any]:
+        """The due rows this process claimed (each by compare-and-set)."""
+        with self.db.begin() as conn:
+            conn.execute(ABANDONED, {"now": now, "max_attempts": self.max_attempts})
+            rows = conn.execute(
+                DUE, {"now": now, "max_attempts": self.max_attempts, "limit": BATCH}
+            ).all()
+        return [row for row in rows if self._claim(row, now)]
 
     def _claim(self, row, now: int) -> bool:
         with self.db.begin() as conn:
@@ -97,15 +101,24 @@ class NotificationDispatcher:
         attempt = row.attempts + 1
         if row.disabled_at is not None or row.notification_uri != row.url:
             # Only ever post to the URL the client has registered, and only while it is.
-            self._record(row, attempt, now, "url no longer registered for the client", final=True)
+            await self.db.run(
+                lambda: self._record(
+                    row, attempt, now, "url no longer registered for the client", final=True
+                )
+            )
             return
         error = await self._post(row.url, row.event)
         if error is None:
-            with self.db.begin() as conn:
-                conn.execute(DELIVERED, {"row_id": row.id, "attempt": attempt, "now": now})
+            await self.db.run(lambda: self._delivered(row, attempt, now))
             log.info("consent event delivered", extra=_about(row, attempt))
         else:
-            self._record(row, attempt, now, error, final=attempt >= self.max_attempts)
+            await self.db.run(
+                lambda: self._record(row, attempt, now, error, final=attempt >= self.max_attempts)
+            )
+
+    def _delivered(self, row, attempt: int, now: int) -> None:
+        with self.db.begin() as conn:
+            conn.execute(DELIVERED, {"row_id": row.id, "attempt": attempt, "now": now})
 
     async def _post(self, url: str, event: str) -> str | None:
         """None on any 2xx; otherwise what went wrong, short and without the token."""

@@ -14,6 +14,7 @@ from joserfc import jws
 from broker.catalogue.scopes import REGISTRY
 from broker.interaction.context import FlowContext
 from broker.oidc.introspection import IntrospectionServer
+from broker.oidc.models import Client
 from broker.oidc.request import HttpRequestData
 from broker.oidc.server import ProtocolResponse
 from broker.oidc.tokens import InvalidAccessToken, verify_access_token
@@ -41,12 +42,19 @@ class BackChannel:
         if not client_id:
             return
         context = self.context
-        with context.db.connect() as conn:
-            client = context.store(conn).get_client(client_id)
+        client = await context.db.run(lambda: self._client(client_id))
         if client and client.jwks is None and client.jwks_uri:
             await context.jwks_cache.prefetch(client.jwks_uri, kid=unverified_kid(assertion))
 
-    def token(self, http: HttpRequestData) -> ProtocolResponse:
+    def _client(self, client_id: str) -> Client | None:
+        context = self.context
+        with context.db.connect() as conn:
+            return context.store(conn).get_client(client_id)
+
+    async def token(self, http: HttpRequestData) -> ProtocolResponse:
+        return await self.context.db.run(lambda: self._token(http))
+
+    def _token(self, http: HttpRequestData) -> ProtocolResponse:
         context = self.context
         with context.db.begin() as conn:
             grants = context.token_grants(conn)
@@ -54,8 +62,11 @@ class BackChannel:
         grants.after_commit()
         return response
 
-    def introspect(self, http: HttpRequestData) -> ProtocolResponse:
+    async def introspect(self, http: HttpRequestData) -> ProtocolResponse:
         """RFC 7662 for data providers; tokens are read from the database on every call."""
+        return await self.context.db.run(lambda: self._introspect(http))
+
+    def _introspect(self, http: HttpRequestData) -> ProtocolResponse:
         context = self.context
         with context.db.connect() as conn:
 
@@ -73,8 +84,11 @@ class BackChannel:
             )
             return server.introspect(http)
 
-    def userinfo(self, token: str) -> dict[str, Any]:
+    async def userinfo(self, token: str) -> dict[str, Any]:
         """Raises InvalidAccessToken (401) or InsufficientScope (403)."""
+        return await self.context.db.run(lambda: self._userinfo(token))
+
+    def _userinfo(self, token: str) -> dict[str, Any]:
         context = self.context
         with context.db.connect() as conn:
             store = context.store(conn)

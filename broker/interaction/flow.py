@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from broker.core.security import random_token
+from broker.identity.base import VerifiedIdentity
+from broker.identity.demo import DemoAccount
 from broker.interaction.context import FlowContext
 from broker.interaction.sessions import BrowserSessions
-from broker.interaction.states import State
+from broker.interaction.states import InteractionView, State
 from broker.oidc import authorize
 from broker.oidc.request import HttpRequestData
 from broker.oidc.server import split_scope
@@ -52,7 +54,12 @@ class AuthorizationFlow:
         self.sessions = sessions
 
     # -- /authorize ------------------------------------------------------------------------
-    def authorize(
+    async def authorize(
+        self, http: HttpRequestData, browser_id: str | None, session_id: str | None
+    ) -> StepResult:
+        return await self.context.db.run(lambda: self._authorize(http, browser_id, session_id))
+
+    def _authorize(
         self, http: HttpRequestData, browser_id: str | None, session_id: str | None
     ) -> StepResult:
         context = self.context
@@ -86,7 +93,10 @@ class AuthorizationFlow:
         return result
 
     # -- login (demo identity provider) -----------------------------------------------------
-    def login_form(self, interaction_id: str, browser_id: str | None) -> LoginForm:
+    async def login_form(self, interaction_id: str, browser_id: str | None) -> LoginForm:
+        return await self.context.db.run(lambda: self._login_form(interaction_id, browser_id))
+
+    def _login_form(self, interaction_id: str, browser_id: str | None) -> LoginForm:
         context = self.context
         with context.db.connect() as conn:
             view = context.open(conn, interaction_id, browser_id, State.LOGIN)
@@ -105,14 +115,27 @@ class AuthorizationFlow:
         login: str,
         password: str,
     ) -> StepResult:
+        view, account = await self.context.db.run(
+            lambda: self._login_form_posted(interaction_id, browser_id, step_token, login)
+        )
+        identity = await self.sessions.verify(account, password)
+        if identity is None:
+            return StepResult(login_error="Identifiant ou mot de passe incorrect.")
+        return await self.context.db.run(lambda: self._signed_in(view, browser_id, identity))
+
+    def _login_form_posted(
+        self, interaction_id: str, browser_id: str | None, step_token: str | None, login: str
+    ) -> tuple[InteractionView, DemoAccount | None]:
         context = self.context
         with context.db.connect() as conn:
             view = context.open(conn, interaction_id, browser_id, State.LOGIN)
             context.interactions(conn).check_step_token(view, browser_id or "", step_token)
-            account = self.sessions.account(conn, login)
-        identity = await self.sessions.verify(account, password)
-        if identity is None:
-            return StepResult(login_error="Identifiant ou mot de passe incorrect.")
+            return view, self.sessions.account(conn, login)
+
+    def _signed_in(
+        self, view: InteractionView, browser_id: str | None, identity: VerifiedIdentity
+    ) -> StepResult:
+        context = self.context
         now = int(time.time())
         with context.db.begin() as conn:
             # Not read again: the state machine's compare-and-set below makes this step happen

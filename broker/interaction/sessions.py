@@ -26,9 +26,12 @@ class BrowserSessions:
     async def authenticate(self, login: str, password: str) -> VerifiedIdentity | None:
         """The identity provider's answer. No database connection is held while the password
         is checked (off the event loop)."""
-        with self.db.connect() as conn:
-            account = self.account(conn, login)
+        account = await self.db.run(lambda: self.read_account(login))
         return await self.verify(account, password)
+
+    def read_account(self, login: str) -> DemoAccount | None:
+        with self.db.connect() as conn:
+            return self.account(conn, login)
 
     def account(self, conn: Connection, login: str) -> DemoAccount | None:
         """The account ``login`` names, read on the caller's connection."""
@@ -66,15 +69,21 @@ class BrowserSessions:
             return None
         return SqlSessionRepository(conn).find(session_id, browser_id, now)
 
-    def citizen(self, session_id: str | None, browser_id: str | None) -> str | None:
+    async def citizen(self, session_id: str | None, browser_id: str | None) -> str | None:
         """The citizen signed in with this session in this browser, if any."""
         if not session_id or not browser_id:
             return None
+        return await self.db.run(lambda: self.signed_in_citizen(session_id, browser_id))
+
+    def signed_in_citizen(self, session_id: str, browser_id: str) -> str | None:
         with self.db.connect() as conn:
             auth = self.find(conn, session_id, browser_id, int(time.time()))
         return auth.citizen_id if auth else None
 
-    def end(self, session_id: str) -> None:
+    async def end(self, session_id: str) -> None:
         """Sign-out: the session stops working at once, in every tab."""
+        await self.db.run(lambda: self.end_now(session_id))
+
+    def end_now(self, session_id: str) -> None:
         with self.db.begin() as conn:
             end_session(conn, session_id, int(time.time()))

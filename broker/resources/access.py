@@ -19,13 +19,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from broker.catalogue.products import FRANCE_CONNECT, Product
 from broker.core.db import Database
 from broker.oidc.config import OidcConfig
-from broker.oidc.models import GrantStanding
+from broker.oidc.models import CitizenIdentity, GrantStanding
 from broker.providers import base
 from broker.resources import errors
 from broker.resources.cache import ResponseCache
 from broker.resources.credentials import (
     ACCESS_TOKEN,
     Caller,
+    Permission,
     authenticate,
     credential_from,
     permission,
@@ -101,16 +102,16 @@ class DataAccess:
             found = await self._fetch(call, subject, parsed, headers)
             data = mask(found, allowed_tree(call.scopes, product.path))
         except errors.ApiError as error:
-            self._journal_quietly(call, error.outcome, error.status, error.code)
+            await self._journal_quietly(call, error.outcome, error.status, error.code)
             return Answer(error.status, error.body(), {**call.rate_headers, **error.headers})
         except Exception:
             # Still one journal row per call; the web layer answers 500 in JSON:API form.
-            self._journal_quietly(call, "server_error", 500, "00500")
+            await self._journal_quietly(call, "server_error", 500, "00500")
             raise
         out_headers = dict(call.rate_headers)
         if self._cache_for(product) is not None:
             out_headers["X-Response-Cached"] = "true" if call.cached else "false"
-        if not self._journal_quietly(call, "ok", 200, None):
+        if not await self._journal_quietly(call, "ok", 200, None):
             unavailable = errors.journal_unavailable()
             return Answer(unavailable.status, unavailable.body(), out_headers)
         return Answer(200, {"data": data, "links": {}, "meta": {}}, out_headers)
@@ -149,28 +150,7 @@ class DataAccess:
         return None
 
     async def _admit(self, call: _Call, headers, query):
-        now = int(time.time())
-        with self.db.connect() as conn:
-            oidc = SqlOidcStore(conn)  # no client cache: revocations apply on the next call
-            credential = credential_from(headers)
-            caller = call.caller = authenticate(
-                credential,
-                oidc,
-                SqlDataAccessStore(conn),
-                lambda: self.keys.verification_keys(credential),
-                self.config,
-                now,
-            )
-            consented_under = None
-            if caller.kind == ACCESS_TOKEN:
-                standing = self.ledger.standing(conn, caller.grant_id, now)
-                if not standing.active:
-                    raise errors.unauthorized("L'usager a retiré son consentement, ou il a expiré.")
-                consented_under = standing.habilitation_id
-            allowed = permission(caller, call.product, call.mode, now, consented_under)
-            call.habilitation_id = allowed.habilitation.id
-            call.scopes = sorted(allowed.scopes)
-            citizen = oidc.get_citizen(caller.citizen_id) if caller.citizen_id else None
+        caller, allowed, citizen = await self.db.run(lambda: self._identify(call, headers))
         limit = allowed.habilitation.rate_limit or self.default_rate_limit
         try:
             # Per credential and habilitation: a token whose products fall under habilitations
@@ -202,9 +182,38 @@ class DataAccess:
             call.identity_digest = identifier_digest(self.journal_key, call.mode, parsed.identifier)
         return subject, parsed
 
-    def _journal_quietly(
+    def _identify(self, call: _Call, headers) -> tuple[Caller, Permission, CitizenIdentity | None]:
+        """Who calls, what they may read of this product, and whom a token is about."""
+        now = int(time.time())
+        with self.db.connect() as conn:
+            oidc = SqlOidcStore(conn)  # no client cache: revocations apply on the next call
+            credential = credential_from(headers)
+            caller = call.caller = authenticate(
+                credential,
+                oidc,
+                SqlDataAccessStore(conn),
+                lambda: self.keys.verification_keys(credential),
+                self.config,
+                now,
+            )
+            consented_under = None
+            if caller.kind == ACCESS_TOKEN:
+                standing = self.ledger.standing(conn, caller.grant_id, now)
+                if not standing.active:
+                    raise errors.unauthorized("L'usager a retiré son consentement, ou il a expiré.")
+                consented_under = standing.habilitation_id
+            allowed = permission(caller, call.product, call.mode, now, consented_under)
+            call.habilitation_id = allowed.habilitation.id
+            call.scopes = sorted(allowed.scopes)
+            citizen = oidc.get_citizen(caller.citizen_id) if caller.citizen_id else None
+        return caller, allowed, citizen
+
+    async def _journal_quietly(
         self, call: _Call, outcome: str, status: int, error_code: str | None
     ) -> bool:
+        return await self.db.run(lambda: self._journal(call, outcome, status, error_code))
+
+    def _journal(self, call: _Call, outcome: str, status: int, error_code: str | None) -> bool:
         caller = call.caller
         entry = {
             "at": int(time.time()),

@@ -87,7 +87,7 @@ class LoginController(Controller):
         self, request: Request, interaction_id: FromPath[str], login: NamedDependency[LoginPages]
     ) -> Template:
         try:
-            form = login.flow.login_form(interaction_id, request.cookies.get(BROWSER_COOKIE))
+            form = await login.flow.login_form(interaction_id, request.cookies.get(BROWSER_COOKIE))
         except FlowError as exc:
             return flow_error_page(exc.reason)
         return login_page(request, form, login.accounts)
@@ -108,7 +108,7 @@ class LoginController(Controller):
         if result.login_error:
             return login_page(
                 request,
-                login.flow.login_form(interaction_id, browser_id),
+                await login.flow.login_form(interaction_id, browser_id),
                 login.accounts,
                 result.login_error,
                 login_value=name,

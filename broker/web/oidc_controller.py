@@ -92,7 +92,7 @@ class OidcController(Controller):
             request, endpoints.config.issuer, include_form=True, include_query=False
         )
         await endpoints.backchannel.prefetch_client_keys(http)
-        return protocol_response(endpoints.backchannel.token(http))
+        return protocol_response(await endpoints.backchannel.token(http))
 
     @post("/introspect", status_code=200)
     async def introspect(self, request: Request, endpoints: NamedDependency[Endpoints]) -> Response:
@@ -105,7 +105,7 @@ class OidcController(Controller):
         http = await http_request_data(
             request, endpoints.config.issuer, include_form=True, include_query=False
         )
-        return protocol_response(endpoints.backchannel.introspect(http))
+        return protocol_response(await endpoints.backchannel.introspect(http))
 
     @get("/userinfo")
     async def userinfo_get(
@@ -122,7 +122,7 @@ class OidcController(Controller):
 
 async def _authorize(request: Request, endpoints: Endpoints) -> Redirect | Template:
     http = await http_request_data(request, endpoints.config.issuer, include_form=True)
-    result = endpoints.flow.authorize(
+    result = await endpoints.flow.authorize(
         http, request.cookies.get(BROWSER_COOKIE), request.cookies.get(SESSION_COOKIE)
     )
     if result.error_page is not None or result.location is None:
@@ -147,7 +147,7 @@ async def _userinfo(request: Request, backchannel: BackChannel) -> Response:
             headers={**NO_STORE, "WWW-Authenticate": "Bearer"},
         )
     try:
-        claims = backchannel.userinfo(token)
+        claims = await backchannel.userinfo(token)
     except InvalidAccessToken as exc:
         return _bearer_error(401, "invalid_token", exc.description)
     except InsufficientScope as exc:

@@ -29,7 +29,7 @@ class ConsentController(Controller):
     ) -> Template:
         browser_id = request.cookies.get(BROWSER_COOKIE)
         try:
-            pending = screen.consent_request(interaction_id, browser_id)
+            pending = await screen.consent_request(interaction_id, browser_id)
             apply_ui_locales(pending.ui_locales)
             # Read from the providers only when the citizen asks, never stored.
             wants_preview = request.query_params.get(PREVIEW_PARAM) == "1"
@@ -81,7 +81,7 @@ class ConsentController(Controller):
         try:
             # Unticked checkboxes are not posted: the optional items absent are left out.
             ticked = [v for v in form.getall("scope", []) if isinstance(v, str)]
-            location = screen.decide(
+            location = await screen.decide(
                 interaction_id,
                 browser_id,
                 form_text(form.get("csrf_token")),

@@ -70,10 +70,8 @@ class ConsentScreen:
         self.default_ttl = ledger.grant_ttl  # consents without a habilitation (identity only)
         self.data_preview = preview
 
-    def consent_request(self, interaction_id: str, browser_id: str | None) -> ConsentRequest:
-        with self.db.connect() as conn:
-            pending = self.handoff.pending(conn, interaction_id, browser_id)
-            step_token = self.handoff.form_token(conn, pending, browser_id or "")
+    async def consent_request(self, interaction_id: str, browser_id: str | None) -> ConsentRequest:
+        pending, step_token = await self.db.run(lambda: self._read(interaction_id, browser_id))
         client, habilitation = pending.client, pending.habilitation
         mode, until = self.duration(client, habilitation, int(time.time()))
         return ConsentRequest(
@@ -102,15 +100,20 @@ class ConsentScreen:
         when previews are not available."""
         if self.data_preview is None:
             return None
-        with self.db.connect() as conn:
-            pending = self.handoff.pending(conn, interaction_id, browser_id)
-        # Outside the transaction: providers can take seconds. Nothing is kept.
+        pending, _ = await self.db.run(lambda: self._read(interaction_id, browser_id))
+        # Outside any transaction: providers can take seconds. Nothing is kept.
         previews: dict[str | None, ProviderPreview] = {}
         previews.update(await self.data_preview.fetch(pending.citizen, pending.scopes, locale))
         identity = identity_preview(pending.citizen, pending.scopes, locale)
         if identity is not None:
             previews[None] = identity
         return previews
+
+    def _read(self, interaction_id: str, browser_id: str | None) -> tuple[PendingConsent, str]:
+        """The pending request, and the token its form carries."""
+        with self.db.connect() as conn:
+            pending = self.handoff.pending(conn, interaction_id, browser_id)
+            return pending, self.handoff.form_token(conn, pending, browser_id or "")
 
     def duration(
         self, client: Client, habilitation: HabilitationGrant | None, now: int
@@ -129,7 +132,7 @@ class ConsentScreen:
             until = min(until, habilitation.expires_at)
         return ConsentMode.RECURRING, until
 
-    def decide(
+    async def decide(
         self,
         interaction_id: str,
         browser_id: str | None,
@@ -139,6 +142,18 @@ class ConsentScreen:
     ) -> str:
         """Records the decision and returns where to send the browser (the service's
         redirect). ``ticked``: the optional items the citizen ticked (None: all of them)."""
+        return await self.db.run(
+            lambda: self._decide(interaction_id, browser_id, step_token, approve, ticked)
+        )
+
+    def _decide(
+        self,
+        interaction_id: str,
+        browser_id: str | None,
+        step_token: str | None,
+        approve: bool,
+        ticked: list[str] | None,
+    ) -> str:
         now = int(time.time())
         with self.db.begin() as conn:
             pending = self.handoff.posted(conn, interaction_id, browser_id, step_token)

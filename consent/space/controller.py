@@ -5,7 +5,7 @@ which sends anyone not signed in to the sign-in page."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from litestar import Controller, Request, Response, get, post
@@ -65,7 +65,7 @@ class NotSignedIn(Exception):
 
 async def signed_in(request: Request, space: NamedDependency[CitizenSpace]) -> SignedIn:
     session_id = request.cookies.get(SESSION_COOKIE)
-    citizen_id = space.citizen(session_id, request.cookies.get(BROWSER_COOKIE))
+    citizen_id = await space.citizen(session_id, request.cookies.get(BROWSER_COOKIE))
     if citizen_id is None or session_id is None:
         raise NotSignedIn
     return SignedIn(citizen_id, session_id)
@@ -94,7 +94,7 @@ class SpaceController(Controller):
         space: NamedDependency[CitizenSpace],
         citizen: NamedDependency[SignedIn],
     ) -> Template:
-        overview = space.overview(citizen.citizen_id)
+        overview = await space.overview(citizen.citizen_id)
         return page(
             "space.html",
             {
@@ -116,7 +116,7 @@ class SpaceController(Controller):
     ) -> Redirect:
         form = await request.form()
         if space.check_token("act", citizen.session_id, form_text(form.get("csrf_token"))):
-            space.sign_out(citizen.session_id)
+            await space.sign_out(citizen.session_id)
         return redirect(LOGIN)
 
     @get("/acces")
@@ -128,7 +128,7 @@ class SpaceController(Controller):
     ) -> Template:
         raw = request.query_params.get("page", "1")
         number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= MAX_PAGE_DIGITS else 1
-        journal = space.journal(citizen.citizen_id, number)
+        journal = await space.journal(citizen.citizen_id, number)
         return page("space_journal.html", {"journal": journal, "scope_label": scope_label})
 
     @get("/accords/{grant_id:str}/recu")
@@ -138,7 +138,7 @@ class SpaceController(Controller):
         space: NamedDependency[CitizenSpace],
         citizen: NamedDependency[SignedIn],
     ) -> Template:
-        found = space.receipt(citizen.citizen_id, grant_id)
+        found = await space.receipt(citizen.citizen_id, grant_id)
         if found is None:
             return not_found_page()
         receipt, consent = found
@@ -159,7 +159,7 @@ class SpaceController(Controller):
         space: NamedDependency[CitizenSpace],
         citizen: NamedDependency[SignedIn],
     ) -> Response | Template:
-        found = space.receipt(citizen.citizen_id, grant_id)
+        found = await space.receipt(citizen.citizen_id, grant_id)
         if found is None:
             return not_found_page()
         return Response(
@@ -211,7 +211,7 @@ class SpaceController(Controller):
     async def export(
         self, space: NamedDependency[CitizenSpace], citizen: NamedDependency[SignedIn]
     ) -> Response:
-        body = json.dumps(space.export(citizen.citizen_id), ensure_ascii=False, indent=2)
+        body = json.dumps(await space.export(citizen.citizen_id), ensure_ascii=False, indent=2)
         return Response(
             body,
             media_type="application/json",
@@ -224,7 +224,7 @@ async def change(
     space: CitizenSpace,
     citizen: SignedIn,
     done: str,
-    action: Callable[[FormMultiDict], object],
+    action: Callable[[FormMultiDict], Awaitable[object]],
 ) -> Redirect | Template:
     """A change to the citizen's consents, from a form issued for this session."""
     form = await request.form()
@@ -240,7 +240,7 @@ async def change(
             },
             status=403,
         )
-    changed = action(form)
+    changed = await action(form)
     return redirect(f"{HOME}?notice={done if changed else UNCHANGED}")
 
 
@@ -249,7 +249,7 @@ async def service_logo(
     service_id: FromPath[str], space: NamedDependency[CitizenSpace]
 ) -> Response | Template:
     """A service's logo, served from the broker itself: the pages load nothing from elsewhere."""
-    logo = space.logo(service_id)
+    logo = await space.logo(service_id)
     if logo is None:
         return not_found_page()
     image, media_type = logo

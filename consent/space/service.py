@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 
-from broker.core.db import Database, table_of
+from broker.core.db import Database, database_step, table_of
 from broker.core.security import keyed_digest
+from broker.identity.base import VerifiedIdentity
 from broker.interaction.sessions import BrowserSessions
 from broker.resources.subjects import identity_digest, pivot_of
 from broker.store.models import Service
@@ -64,29 +65,35 @@ class CitizenSpace:
         identity = await self.sessions.authenticate(login, password)
         if identity is None:
             return SignIn(error=True)
+        return SignIn(session_id=await self.open_session(browser_id, identity))
+
+    @database_step
+    def open_session(self, browser_id: str, identity: VerifiedIdentity) -> str:
         now = int(time.time())
         with self.db.begin() as conn:
             auth = self.sessions.authentication(conn, identity, now)
-            session_id = self.sessions.open(conn, browser_id, auth, now)
-        return SignIn(session_id=session_id)
+            return self.sessions.open(conn, browser_id, auth, now)
 
-    def citizen(self, session_id: str | None, browser_id: str | None) -> str | None:
-        return self.sessions.citizen(session_id, browser_id)
+    async def citizen(self, session_id: str | None, browser_id: str | None) -> str | None:
+        return await self.sessions.citizen(session_id, browser_id)
 
-    def sign_out(self, session_id: str) -> None:
-        self.sessions.end(session_id)
+    async def sign_out(self, session_id: str) -> None:
+        await self.sessions.end(session_id)
 
     # -- reads -------------------------------------------------------------------------------
+    @database_step
     def overview(self, citizen_id: str) -> dict[str, Any]:
         with self.db.connect() as conn:
             citizen = SqlOidcStore(conn).get_citizen(citizen_id)
             consents = history.consents(conn, citizen_id, int(time.time()))
         return {"citizen": citizen, "consents": consents}
 
+    @database_step
     def journal(self, citizen_id: str, page: int) -> history.JournalPage:
         with self.db.connect() as conn:
             return history.journal(conn, citizen_id, self.identity_digest(conn, citizen_id), page)
 
+    @database_step
     def receipt(self, citizen_id: str, grant_id: str) -> tuple[str, history.ConsentView] | None:
         with self.db.connect() as conn:
             receipt = history.receipt_of(conn, citizen_id, grant_id)
@@ -95,12 +102,14 @@ class CitizenSpace:
             [view] = history.consents(conn, citizen_id, int(time.time()), grant_id)
         return receipt, view
 
+    @database_step
     def export(self, citizen_id: str) -> dict[str, Any]:
         with self.db.connect() as conn:
             return history.export(
                 conn, citizen_id, self.identity_digest(conn, citizen_id), int(time.time())
             )
 
+    @database_step
     def logo(self, service_id: str) -> tuple[bytes, str] | None:
         if len(service_id) > MAX_SERVICE_ID:
             return None
@@ -111,11 +120,13 @@ class CitizenSpace:
         return (row.logo, row.logo_type) if row is not None and row.logo else None
 
     # -- changes -----------------------------------------------------------------------------
+    @database_step
     def revoke(self, citizen_id: str, grant_id: str) -> list[GrantChange] | None:
         return self._change(
             lambda conn, now: self.changes.withdraw(conn, grant_id, citizen_id, now)
         )
 
+    @database_step
     def narrow(self, citizen_id: str, grant_id: str, scopes: list[str]) -> GrantChange | None:
         return self._change(
             lambda conn, now: self.changes.narrow(conn, grant_id, citizen_id, scopes, now)
