@@ -32,7 +32,10 @@ from broker.keys.vault import KeyVault, derive_key
 from broker.oidc.config import OidcConfig
 from broker.providers.transport import tls_context
 from broker.resources.preview import DataPreview
+from broker.store.flowstate import FlowState, MemoryFlowState
 from broker.store.key_store import SqlKeyRepository
+from broker.store.redis_flowstate import RedisFlowState
+from broker.store.sql_flowstate import SqlFlowState
 from broker.web import i18n
 from broker.web.errors import EXCEPTION_HANDLERS
 from broker.web.locale import LocaleMiddleware
@@ -101,8 +104,20 @@ def listed_accounts(settings: Settings) -> list[dict[str, str]]:
     ]
 
 
+def flow_state_for(settings: Settings) -> FlowState:
+    """Where interactions, sessions and codes live (``Settings.flow_state_backend``)."""
+    backend = settings.flow_state_backend
+    if backend == "redis":
+        return RedisFlowState(settings.redis_url)
+    if backend == "memory":
+        return MemoryFlowState()
+    return SqlFlowState()
+
+
 def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
-    db = db or Database(settings.effective_database_url)
+    flow_state = flow_state_for(settings)
+    # Steps that talk to Redis run off the event loop, whatever the database.
+    db = db or Database(settings.effective_database_url, offload=flow_state.networked or None)
     secret = settings.secret
     config = oidc_config(settings)
     keys = KeyStore(SqlKeyRepository(db), KeyVault(secret), max_token_ttl=settings.max_token_ttl)
@@ -121,8 +136,9 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
         token_grants=changes.token_grants,
         step_key=step_key,
         interaction_ttl=settings.interaction_ttl,
+        flow_state=flow_state,
     )
-    sessions = BrowserSessions(db, DemoIdentityProvider(), settings.session_ttl)
+    sessions = BrowserSessions(db, DemoIdentityProvider(), settings.session_ttl, flow_state)
     screen = ConsentScreen(
         db,
         ConsentHandoff(context),
@@ -217,7 +233,7 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup, state.background.start],
-        on_shutdown=[state.background.stop, state.db.dispose],
+        on_shutdown=[state.background.stop, state.context.flow_state.close, state.db.dispose],
         openapi_config=None,
         debug=False,
         logging_config=None,

@@ -10,6 +10,7 @@ import pytest
 from broker.app import build_state
 from broker.core.settings import Settings
 from tests.databases import PostgresFactory, SqliteFactory, backend_url
+from tests.redis_support import REDIS_URL, needs_redis
 from tests.servers import LiveServer, start_server
 
 TEST_SECRET = "test-key-encryption-secret-0123456789-abcdefgh"
@@ -50,6 +51,9 @@ def make_settings(database_url: str, var_dir: Path, issuer: str, **overrides) ->
         "env": "development",
         "log_format": "text",
     }
+    if os.environ.get("TEST_FLOW_STATE") == "redis":
+        # The production configuration: interactions, sessions and codes in Redis.
+        values.update(flow_state="redis", redis_url=REDIS_URL)
     values.update(overrides)
     return Settings(**values)
 
@@ -172,6 +176,7 @@ def data_api_factory(broker, simulators):
             "providers_url": simulators,
             "provider_read_timeout": PROVIDER_READ_TIMEOUT,
             "provider_connect_timeout": 0.5,
+            "redis_url": "",  # rate limits in the process unless a test shares them
         }
         values.update(overrides)
         settings = broker.settings.model_copy(update=values)
@@ -187,3 +192,25 @@ def data_api_factory(broker, simulators):
 @pytest.fixture
 def data_api(data_api_factory) -> LiveServer:
     return data_api_factory()
+
+
+@pytest.fixture(params=["memory", "database", pytest.param("redis", marks=needs_redis)])
+def flow_state(request):
+    """Each flow-state backend in turn; the Redis one under a key prefix of its own."""
+    import uuid
+
+    from broker.store.flowstate import MemoryFlowState
+    from broker.store.redis_flowstate import RedisFlowState
+    from broker.store.sql_flowstate import SqlFlowState
+
+    if request.param == "memory":
+        yield MemoryFlowState()
+    elif request.param == "database":
+        yield SqlFlowState()
+    else:
+        store = RedisFlowState(REDIS_URL, prefix=f"test:{uuid.uuid4().hex}:")
+        yield store
+        keys = list(store.redis.scan_iter(match=f"{store.prefix}*"))
+        if keys:
+            store.redis.delete(*keys)
+        store.close()

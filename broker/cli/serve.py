@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import click
 
 from broker.cli.common import database, keystore, load_settings
+from broker.core.settings import Settings
+
+log = logging.getLogger("broker.cli")
 
 
 @click.command()
@@ -23,6 +27,8 @@ def run(host: str, port: int, workers: int) -> None:
 
     settings = load_settings().with_issuer_default(host, port)
     os.environ[ISSUER_DEFAULT_ENV] = settings.issuer_url  # read by worker processes too
+    if workers > 1:
+        shared_flow_state(settings)
     # Generate missing keys once, here, so that several workers do not race to create them,
     # and open them: a wrong key-encryption secret stops here with a non-zero exit status.
     with database(settings) as db:
@@ -44,6 +50,23 @@ def run(host: str, port: int, workers: int) -> None:
         server_header=False,
         proxy_headers=False,
     )
+
+
+def shared_flow_state(settings: Settings) -> None:
+    """Several workers share the flow state: one process's memory cannot hold it."""
+    backend = settings.flow_state_backend
+    if backend == "memory":
+        if settings.flow_state == "memory":
+            raise click.ClickException(
+                "BROKER_FLOW_STATE=memory holds flows in one process: run one worker, or set "
+                "BROKER_REDIS_URL (or BROKER_FLOW_STATE=database)"
+            )
+        os.environ["BROKER_FLOW_STATE"] = backend = "database"  # read by the worker processes
+    if backend == "database":
+        log.warning(
+            "several workers without Redis: the flow state is kept in the database "
+            "(BROKER_REDIS_URL keeps it in Redis, faster)"
+        )
 
 
 @click.group()

@@ -73,10 +73,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 class Database:
     """Owns the engine; hands out short transactions."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, offload: bool | None = None) -> None:
+        """``offload``: run steps off the event loop (default: on a networked database; also
+        wanted when steps talk to another networked store, such as Redis)."""
         self.url = normalise_url(url)
         self.engine = create_db_engine(url)
         self.networked = not self.url.startswith("sqlite")
+        self.offload = self.networked if offload is None else offload
         # Reads need no transaction: on a networked database, autocommit spares BEGIN and
         # ROLLBACK, two round trips per read (SQLite has no wire).
         self.read_engine: Engine = (
@@ -90,7 +93,7 @@ class Database:
         database (in place on SQLite: in-process and fast, a thread would cost more than it
         saves). ``step`` must only work on the database: it runs again, once, if its connection
         was found dropped."""
-        if not self.networked:
+        if not self.offload:
             return step()
         return await to_thread.run_sync(self.run_retrying, step)
 

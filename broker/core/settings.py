@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # (JSON in BROKER_CACHE_LIFETIMES); a product not listed is never cached.
     cache_lifetimes: dict[str, int] = Field(default_factory=dict)
     redis_url: str = ""
+    # Where interactions, sessions and codes live: "auto" is Redis when BROKER_REDIS_URL is
+    # set, this process's memory on SQLite (one process), the database otherwise.
+    flow_state: Literal["auto", "memory", "redis", "database"] = "auto"
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
@@ -93,6 +96,21 @@ class Settings(BaseSettings):
         if parts and parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
             raise ConfigurationError("a plain http BROKER_ISSUER is only allowed on loopback")
         return self
+
+    @model_validator(mode="after")
+    def _check_flow_state(self) -> Settings:
+        if self.flow_state == "redis" and not self.redis_url:
+            raise ConfigurationError("BROKER_FLOW_STATE=redis needs BROKER_REDIS_URL")
+        return self
+
+    @property
+    def flow_state_backend(self) -> str:
+        """memory, redis or database, as ``flow_state`` says or "auto" picks."""
+        if self.flow_state != "auto":
+            return self.flow_state
+        if self.redis_url:
+            return "redis"
+        return "memory" if self.effective_database_url.startswith("sqlite") else "database"
 
     def provider_url(self, provider: str) -> str:
         return self.provider_urls.get(provider) or f"{self.providers_url.rstrip('/')}/{provider}"

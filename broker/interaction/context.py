@@ -12,7 +12,6 @@ from sqlalchemy import Connection
 from broker.catalogue.scopes import REGISTRY
 from broker.core.db import Database
 from broker.interaction.ports import ConsentLookup, TokenGrantsFactory
-from broker.interaction.sql import SqlInteractionRepository
 from broker.interaction.states import FlowError, Interactions, InteractionView, State
 from broker.keys.keystore import KeyStore
 from broker.oidc import authorize
@@ -22,6 +21,7 @@ from broker.oidc.models import Authentication, Client, HabilitationGrant
 from broker.oidc.ports import ConsentGrants
 from broker.oidc.server import BrokerServer
 from broker.store.clients import ClientCache
+from broker.store.flowstate import FlowState
 from broker.store.oidc_store import SqlOidcStore
 
 
@@ -35,8 +35,10 @@ class FlowContext:
         token_grants: TokenGrantsFactory,
         step_key: bytes,
         interaction_ttl: int,
+        flow_state: FlowState,
     ) -> None:
         self.db = db
+        self.flow_state = flow_state
         self.config = config
         self.keys = keys
         self.consent = consent
@@ -59,10 +61,10 @@ class FlowContext:
         )
 
     def store(self, conn: Connection) -> SqlOidcStore:
-        return SqlOidcStore(conn, self.clients)
+        return SqlOidcStore(conn, self.clients, codes=self.flow_state.on(conn))
 
     def interactions(self, conn: Connection) -> Interactions:
-        return Interactions(SqlInteractionRepository(conn), self.step_key, self.interaction_ttl)
+        return Interactions(self.flow_state.on(conn), self.step_key, self.interaction_ttl)
 
     def open(
         self, conn: Connection, interaction_id: str, browser_id: str | None, expected: State

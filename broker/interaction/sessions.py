@@ -9,19 +9,24 @@ import time
 from sqlalchemy import Connection
 
 from broker.core.db import Database
-from broker.core.security import random_token
+from broker.core.security import digest, random_token
 from broker.identity.base import VerifiedIdentity
 from broker.identity.citizens import upsert_citizen
 from broker.identity.demo import DemoAccount, DemoIdentityProvider
-from broker.interaction.sql import SqlSessionRepository, end_session
 from broker.oidc.models import Authentication
+from broker.store.flowstate import FlowState, StoredSession
+
+MAX_SESSION_ID = 128
 
 
 class BrowserSessions:
-    def __init__(self, db: Database, idp: DemoIdentityProvider, ttl: int) -> None:
+    def __init__(
+        self, db: Database, idp: DemoIdentityProvider, ttl: int, flow_state: FlowState
+    ) -> None:
         self.db = db
         self.idp = idp
         self.ttl = ttl
+        self.flow_state = flow_state
 
     async def authenticate(self, login: str, password: str) -> VerifiedIdentity | None:
         """The identity provider's answer. No database connection is held while the password
@@ -58,16 +63,28 @@ class BrowserSessions:
         """A new session of this browser for ``auth``, in the caller's transaction; its id is
         for the cookie."""
         session_id = random_token(32)
-        SqlSessionRepository(conn).create(session_id, browser_id, auth, now + self.ttl)
+        self.flow_state.on(conn).create_session(
+            digest(session_id),
+            StoredSession(
+                browser_digest=digest(browser_id), authentication=auth, expires_at=now + self.ttl
+            ),
+        )
         return session_id
 
     def find(
         self, conn: Connection, session_id: str | None, browser_id: str, now: int
     ) -> Authentication | None:
         """The session's authentication if it is live and this browser's."""
-        if not session_id:
+        if not session_id or len(session_id) > MAX_SESSION_ID:
             return None
-        return SqlSessionRepository(conn).find(session_id, browser_id, now)
+        session = self.flow_state.on(conn).get_session(digest(session_id))
+        if (
+            session is None
+            or session.expires_at <= now
+            or session.browser_digest != digest(browser_id)
+        ):
+            return None
+        return session.authentication
 
     async def citizen(self, session_id: str | None, browser_id: str | None) -> str | None:
         """The citizen signed in with this session in this browser, if any."""
@@ -86,4 +103,5 @@ class BrowserSessions:
 
     def end_now(self, session_id: str) -> None:
         with self.db.begin() as conn:
-            end_session(conn, session_id, int(time.time()))
+            if session_id and len(session_id) <= MAX_SESSION_ID:
+                self.flow_state.on(conn).end_session(digest(session_id), int(time.time()))

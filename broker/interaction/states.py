@@ -18,10 +18,10 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
 
 from broker.core.security import digest, keyed_digest, random_token
 from broker.oidc.models import Authentication
+from broker.store.flowstate import FlowStateView, StoredInteraction
 
 
 class State(StrEnum):
@@ -57,31 +57,9 @@ class FlowError(Exception):
         self.reason = reason
 
 
-class InteractionRepository(Protocol):
-    def create(
-        self,
-        *,
-        id: str,
-        state: str,
-        browser_digest: str,
-        client_id: str,
-        params: dict[str, str],
-        authentication: Authentication | None,
-        created_at: int,
-        expires_at: int,
-    ) -> None: ...
-
-    def get(self, id: str) -> tuple[InteractionView, str] | None:
-        """The interaction and the digest of the browser it is bound to."""
-
-    def move(
-        self, id: str, from_state: str, to_state: str, authentication: Authentication | None
-    ) -> bool: ...
-
-
 class Interactions:
-    def __init__(self, repository: InteractionRepository, step_key: bytes, ttl: int) -> None:
-        self._repo = repository
+    def __init__(self, flow_state: FlowStateView, step_key: bytes, ttl: int) -> None:
+        self._repo = flow_state
         self._step_key = step_key
         self._ttl = ttl
 
@@ -95,26 +73,35 @@ class Interactions:
         now: int,
     ) -> str:
         interaction_id = random_token(24)
-        self._repo.create(
-            id=interaction_id,
-            state=state.value,
-            browser_digest=digest(browser_id),
-            client_id=client_id,
-            params=params,
-            authentication=authentication,
-            created_at=now,
-            expires_at=now + self._ttl,
+        self._repo.create_interaction(
+            StoredInteraction(
+                id=interaction_id,
+                state=state.value,
+                browser_digest=digest(browser_id),
+                client_id=client_id,
+                params=params,
+                authentication=authentication,
+                created_at=now,
+                expires_at=now + self._ttl,
+            )
         )
         return interaction_id
 
     def open(
         self, interaction_id: str, browser_id: str | None, expected: State, now: int
     ) -> InteractionView:
-        found = self._repo.get(interaction_id) if interaction_id else None
+        found = self._repo.get_interaction(interaction_id) if interaction_id else None
         if found is None:
             raise FlowError("unknown")
-        view, browser_digest = found
-        if not browser_id or not hmac.compare_digest(digest(browser_id), browser_digest):
+        view = InteractionView(
+            id=found.id,
+            state=State(found.state),
+            client_id=found.client_id,
+            params=found.params,
+            expires_at=found.expires_at,
+            authentication=found.authentication,
+        )
+        if not browser_id or not hmac.compare_digest(digest(browser_id), found.browser_digest):
             raise FlowError("wrong_browser")
         if view.expires_at <= now:
             raise FlowError("expired")
@@ -138,5 +125,5 @@ class Interactions:
     ) -> None:
         if to not in MOVES.get(view.state, set()):
             raise FlowError("wrong_step")
-        if not self._repo.move(view.id, view.state.value, to.value, authentication):
+        if not self._repo.move_interaction(view.id, view.state.value, to.value, authentication):
             raise FlowError("already_used")

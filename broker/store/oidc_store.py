@@ -19,18 +19,13 @@ from broker.oidc.models import (
 )
 from broker.store import models
 from broker.store.clients import ClientCache, load_client
+from broker.store.flowstate import FlowStateView
+from broker.store.sql_flowstate import SqlFlowStateView
 
-CODE = table_of(models.AuthorizationCode)
 TOKEN = table_of(models.AccessToken)
 CITIZEN = table_of(models.Citizen)
 JTI = table_of(models.ClientAssertionJti)
 
-GET_CODE = select(CODE).where(CODE.c.code_digest == bindparam("code_digest"))
-CONSUME_CODE = (
-    update(CODE)
-    .where(CODE.c.code_digest == bindparam("digest"), CODE.c.consumed_at.is_(None))
-    .values(consumed_at=bindparam("now"))
-)
 REVOKE_FROM_CODE = (
     update(TOKEN)
     .where(TOKEN.c.code_digest == bindparam("digest"), TOKEN.c.revoked_at.is_(None))
@@ -44,7 +39,6 @@ REVOKE_REFRESH_FROM_CODE = (
 )
 GET_TOKEN = select(TOKEN).where(TOKEN.c.jti == bindparam("jti"))
 GET_CITIZEN = select(CITIZEN).where(CITIZEN.c.id == bindparam("citizen_id"))
-INSERT_CODE = insert(CODE)
 INSERT_TOKEN = insert(TOKEN)
 INSERT_JTI = insert(JTI)
 INSERT_REFRESH = insert(REFRESH)
@@ -75,58 +69,28 @@ def citizen_from_row(row) -> CitizenIdentity:
 
 
 class SqlOidcStore:
-    def __init__(self, conn: Connection, clients: ClientCache | None = None) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        clients: ClientCache | None = None,
+        codes: FlowStateView | None = None,
+    ) -> None:
         self.conn = conn
         self.clients = clients
+        self.codes = codes if codes is not None else SqlFlowStateView(conn)
 
     def get_client(self, client_id: str) -> Client | None:
         return load_client(self.conn, client_id, self.clients)
 
+    # Codes are flow state: wherever it lives (memory, Redis or this database).
     def save_code(self, code: AuthorizationCode, created_at: int) -> None:
-        self.conn.execute(
-            INSERT_CODE,
-            {
-                "code_digest": code.code_digest,
-                "client_id": code.client_id,
-                "citizen_id": code.citizen_id,
-                "redirect_uri": code.redirect_uri,
-                "scope": code.scope,
-                "nonce": code.nonce,
-                "code_challenge": code.code_challenge,
-                "code_challenge_method": code.code_challenge_method,
-                "auth_time": code.auth_time,
-                "acr": code.acr,
-                "amr": code.amr,
-                "grant_id": code.grant_id,
-                "created_at": created_at,
-                "expires_at": code.expires_at,
-                "consumed_at": None,
-            },
-        )
+        self.codes.save_code(code, created_at)
 
     def get_code(self, code_digest: str) -> AuthorizationCode | None:
-        row = self.conn.execute(GET_CODE, {"code_digest": code_digest}).first()
-        if row is None:
-            return None
-        return AuthorizationCode(
-            code_digest=row.code_digest,
-            client_id=row.client_id,
-            citizen_id=row.citizen_id,
-            redirect_uri=row.redirect_uri,
-            scope=row.scope,
-            nonce=row.nonce,
-            code_challenge=row.code_challenge,
-            code_challenge_method=row.code_challenge_method,
-            auth_time=row.auth_time,
-            acr=row.acr,
-            amr=list(row.amr),
-            grant_id=row.grant_id,
-            expires_at=row.expires_at,
-            consumed_at=row.consumed_at,
-        )
+        return self.codes.get_code(code_digest)
 
     def consume_code(self, code_digest: str, now: int) -> bool:
-        return self.conn.execute(CONSUME_CODE, {"digest": code_digest, "now": now}).rowcount == 1
+        return self.codes.consume_code(code_digest, now)
 
     def revoke_tokens_from_code(self, code_digest: str, now: int) -> int:
         """Access and refresh tokens (rotations included) that the code produced."""

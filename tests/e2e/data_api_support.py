@@ -69,6 +69,7 @@ def live_data_api(broker: LiveServer, providers_url: str, **overrides) -> Iterat
         "providers_url": providers_url,
         "provider_read_timeout": PROVIDER_READ_TIMEOUT,
         "provider_connect_timeout": 0.5,
+        "redis_url": "",  # rate limits in the process unless a test shares them
     }
     values.update(overrides)
     settings = broker.settings.model_copy(update=values)

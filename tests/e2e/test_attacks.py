@@ -12,8 +12,8 @@ from joserfc.jwk import ECKey, OctKey
 from sqlalchemy import update
 from sqlmodel import select
 
-from broker.core.security import digest
-from broker.store.models import AccessToken, AuthorizationCode, Interaction
+from broker.store.models import AccessToken
+from tests.flow_state_edits import rewrite_code, rewrite_interaction, stored_code
 from tests.helpers import (
     AuthorizationRequest,
     Browser,
@@ -104,12 +104,7 @@ def test_attack_pkce_verifier_missing_at_token(broker):
 def test_attack_verifier_without_challenge(broker):
     """RFC 9700 §4.8.2: a code_verifier for a code issued without a challenge is refused."""
     client, request, received = signed_in(broker)
-    with broker.state.db.transaction() as s:
-        s.exec(
-            update(AuthorizationCode)
-            .where(AuthorizationCode.code_digest == digest(received["code"]))
-            .values(code_challenge=None, code_challenge_method=None)
-        )
+    rewrite_code(broker.state, received["code"], code_challenge=None, code_challenge_method=None)
     response = redeem(broker.url, client, received["code"], request.verifier)
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
 
@@ -203,28 +198,22 @@ def test_attack_skip_login_step(broker):
 
 def test_attack_expired_interaction(broker):
     _, browser, login = at_login_page(broker)
-    with broker.state.db.transaction() as s:
-        s.exec(update(Interaction).values(expires_at=int(time.time()) - 1))
+    rewrite_interaction(broker.state, login, expires_at=int(time.time()) - 1)
     assert_error_page(browser.get(login), 410)
 
 
 def test_attack_expired_code(broker):
     client, request, received = signed_in(broker)
-    with broker.state.db.transaction() as s:
-        s.exec(
-            update(AuthorizationCode)
-            .where(AuthorizationCode.code_digest == digest(received["code"]))
-            .values(expires_at=int(time.time()) - 1)
-        )
+    rewrite_code(broker.state, received["code"], expires_at=int(time.time()) - 1)
     response = redeem(broker.url, client, received["code"], request.verifier)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
 
 def test_code_lives_sixty_seconds(broker):
+    before = int(time.time())
     _client, _request, received = signed_in(broker)
-    with broker.state.db.reader() as s:
-        code = s.get(AuthorizationCode, digest(received["code"]))
-    assert code.expires_at - code.created_at == 60
+    code = stored_code(broker.state, received["code"])
+    assert before + 60 <= code.expires_at <= int(time.time()) + 60
     assert len(received["code"]) >= 43  # at least 128 bits of entropy (authlib: 48 of 62 chars)
 
 
@@ -416,12 +405,7 @@ def test_attack_private_key_jwt_signed_with_hs256(broker):
 def test_attack_code_without_challenge_and_without_verifier(broker):
     """Defence in depth: a code that somehow lacks a challenge is not redeemable at all."""
     client, _request, received = signed_in(broker)
-    with broker.state.db.transaction() as s:
-        s.exec(
-            update(AuthorizationCode)
-            .where(AuthorizationCode.code_digest == digest(received["code"]))
-            .values(code_challenge=None, code_challenge_method=None)
-        )
+    rewrite_code(broker.state, received["code"], code_challenge=None, code_challenge_method=None)
     response = redeem(broker.url, client, received["code"], None)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 

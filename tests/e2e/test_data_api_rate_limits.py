@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 import socket
 import time
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -33,24 +32,10 @@ from tests.e2e.data_api_support import (
     live_data_api,
     route,
 )
+from tests.redis_support import REDIS_URL, needs_redis
 
 QF = route("dss/quotient_familial", "identite")
 QF_FC = route("dss/quotient_familial", "france_connect")
-REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-def redis_reachable() -> bool:
-    parts = urlsplit(REDIS_URL)
-    try:
-        with socket.create_connection((parts.hostname, parts.port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-needs_redis = pytest.mark.skipif(
-    not redis_reachable(), reason=f"Redis is not reachable at {REDIS_URL}"
-)
 
 
 @pytest.fixture(scope="module")

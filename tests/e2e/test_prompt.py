@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import update
-
-from broker.store.models import BrowserSession
+from tests.flow_state_edits import rewrite_session_auth_time
 from tests.helpers import (
     AuthorizationRequest,
     Browser,
@@ -74,8 +72,7 @@ def test_max_age_forces_login_when_authentication_is_older(broker):
     client = register_client(broker.state)
     browser = Browser(broker.url)
     browser.sign_in(AuthorizationRequest(client))
-    with broker.state.db.transaction() as s:
-        s.exec(update(BrowserSession).values(auth_time=int(time.time()) - 120))
+    rewrite_session_auth_time(broker.state, browser, int(time.time()) - 120)
     fresh_enough = browser.authorize(AuthorizationRequest(client, extra={"max_age": "300"}))
     assert "code" in query(fresh_enough.headers["location"])
     too_old = browser.authorize(AuthorizationRequest(client, extra={"max_age": "60"}))

@@ -221,3 +221,34 @@ def test_run_refuses_to_start_with_a_wrong_secret(cli, broker_process, broker_en
     )
     assert result.returncode == 1 and "cannot decrypt signing key" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_run_refuses_several_workers_on_flow_state_in_memory(broker_process, broker_env):
+    result = broker_process(
+        "run",
+        "--port",
+        "1",
+        "--workers",
+        "2",
+        env={**broker_env, "BROKER_FLOW_STATE": "memory"},
+        ok=False,
+    )
+    assert result.returncode == 1 and "BROKER_FLOW_STATE=memory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_several_workers_without_redis_keep_the_flow_state_in_the_database(
+    cli, broker_process, broker_env
+):
+    """It says so, then goes on (here to stop at the wrong secret, before serving)."""
+    cli("keys", "rotate")  # keys sealed under TEST_SECRET
+    result = broker_process(
+        "run",
+        "--port",
+        "1",
+        "--workers",
+        "2",
+        env={**broker_env, "BROKER_KEY_ENCRYPTION_SECRET": "a-different-secret-" * 3},
+        ok=False,
+    )
+    assert "the flow state is kept in the database" in result.stderr

@@ -1,4 +1,5 @@
-"""The interaction state machine on SQL: each step once, never skipped, in one browser, in time."""
+"""The interaction state machine, on every flow-state backend: each step once, never skipped, in
+one browser, in time."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import pytest
 
 from broker.identity.base import IdentityPivot, VerifiedIdentity
 from broker.interaction.sessions import BrowserSessions
-from broker.interaction.sql import SqlInteractionRepository
 from broker.interaction.states import FlowError, Interactions, State
 from tests.helpers import register_client
 
@@ -24,13 +24,14 @@ IDENTITY = VerifiedIdentity(
 
 
 @pytest.fixture
-def machine(state):
-    """A fresh interaction at its login step, and a way to reach the state machine."""
+def machine(state, flow_state):
+    """A fresh interaction at its login step, and a way to reach the state machine, on each
+    flow-state backend (memory, database, Redis)."""
     client = register_client(state)
     now = int(time.time())
 
     def interactions(conn, ttl: int = 900) -> Interactions:
-        return Interactions(SqlInteractionRepository(conn), b"s" * 32, ttl)
+        return Interactions(flow_state.on(conn), b"s" * 32, ttl)
 
     with state.db.begin() as conn:
         interaction_id = interactions(conn).start(

@@ -1,0 +1,186 @@
+"""Short-lived flow state: parked authorization requests (interactions), single sign-on
+sessions and authorization codes. They live minutes, are read and written on every step of a
+flow, and need no history, so they need not live in SQL:
+
+- ``MemoryFlowState``: in this process, for the single-process embedded default;
+- ``RedisFlowState`` (``broker.store.redis_flowstate``): shared by every process and host;
+- ``SqlFlowState``: in the step's own database transaction, for several processes without
+  Redis.
+
+Every backend keeps the same promises: a move of an interaction and the use of a code are
+compare-and-set (they happen once, whatever runs concurrently); an interaction stays readable
+an hour past its expiry (its page says "expired" rather than "unknown"), and a used code as long
+(a replay is recognised and revokes what the code produced).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from sqlalchemy import Connection
+
+from broker.oidc.models import Authentication, AuthorizationCode
+
+# How long an interaction or a code is kept past its expiry: a late or replayed request is
+# told apart from an unknown one.
+EXPIRED_KEPT = 3600
+SWEEP_EVERY = 1000  # writes between two sweeps of the expired entries (memory backend)
+
+
+@dataclass(frozen=True)
+class StoredInteraction:
+    id: str
+    state: str
+    browser_digest: str
+    client_id: str
+    params: dict[str, str]
+    authentication: Authentication | None
+    created_at: int
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    browser_digest: str
+    authentication: Authentication
+    expires_at: int
+
+
+class FlowStateView(Protocol):
+    """The flow state as one step sees it."""
+
+    def create_interaction(self, interaction: StoredInteraction) -> None: ...
+
+    def get_interaction(self, interaction_id: str) -> StoredInteraction | None: ...
+
+    def move_interaction(
+        self,
+        interaction_id: str,
+        from_state: str,
+        to_state: str,
+        authentication: Authentication | None,
+    ) -> bool:
+        """Compare-and-set on the state: False if the interaction is not at ``from_state``."""
+
+    def create_session(self, id_digest: str, session: StoredSession) -> None: ...
+
+    def get_session(self, id_digest: str) -> StoredSession | None:
+        """The session if it was not ended (its expiry is the caller's to check)."""
+
+    def end_session(self, id_digest: str, now: int) -> None: ...
+
+    def save_code(self, code: AuthorizationCode, created_at: int) -> None: ...
+
+    def get_code(self, code_digest: str) -> AuthorizationCode | None: ...
+
+    def consume_code(self, code_digest: str, now: int) -> bool:
+        """Mark the code used; False if it already was, or is gone (compare-and-set)."""
+
+
+class FlowState(Protocol):
+    kind: str  # "memory", "redis" or "database"
+    networked: bool  # each operation is a round trip: steps run off the event loop
+
+    def on(self, conn: Connection) -> FlowStateView:
+        """The view of one step; the database backend works in that step's transaction."""
+
+    def close(self) -> None: ...
+
+
+class MemoryFlowState:
+    """The flow state in this process's memory: for one process only (the embedded default).
+    Compare-and-set under a lock, since steps may run in worker threads."""
+
+    kind = "memory"
+    networked = False
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # key -> (entry, kept until): entries are dropped once past their keeping time.
+        self._interactions: dict[str, tuple[StoredInteraction, int]] = {}
+        self._sessions: dict[str, tuple[StoredSession, int]] = {}
+        self._codes: dict[str, tuple[AuthorizationCode, int]] = {}
+        self._writes = 0
+
+    def on(self, conn: Connection) -> MemoryFlowState:
+        return self
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def create_interaction(self, interaction: StoredInteraction) -> None:
+        self._put(
+            self._interactions, interaction.id, interaction, interaction.expires_at + EXPIRED_KEPT
+        )
+
+    def get_interaction(self, interaction_id: str) -> StoredInteraction | None:
+        return self._get(self._interactions, interaction_id)
+
+    def move_interaction(
+        self,
+        interaction_id: str,
+        from_state: str,
+        to_state: str,
+        authentication: Authentication | None,
+    ) -> bool:
+        with self._lock:
+            found = self._interactions.get(interaction_id)
+            if found is None or found[0].state != from_state:
+                return False
+            moved = replace(
+                found[0], state=to_state, authentication=authentication or found[0].authentication
+            )
+            self._interactions[interaction_id] = (moved, found[1])
+            return True
+
+    def create_session(self, id_digest: str, session: StoredSession) -> None:
+        self._put(self._sessions, id_digest, session, session.expires_at)
+
+    def get_session(self, id_digest: str) -> StoredSession | None:
+        return self._get(self._sessions, id_digest)
+
+    def end_session(self, id_digest: str, now: int) -> None:
+        with self._lock:
+            self._sessions.pop(id_digest, None)
+
+    def save_code(self, code: AuthorizationCode, created_at: int) -> None:
+        self._put(self._codes, code.code_digest, code, code.expires_at + EXPIRED_KEPT)
+
+    def get_code(self, code_digest: str) -> AuthorizationCode | None:
+        code = self._get(self._codes, code_digest)
+        return replace(code) if code is not None else None  # a copy: authlib mutates it
+
+    def consume_code(self, code_digest: str, now: int) -> bool:
+        with self._lock:
+            found = self._codes.get(code_digest)
+            if found is None or found[0].consumed_at is not None:
+                return False
+            self._codes[code_digest] = (replace(found[0], consumed_at=now), found[1])
+            return True
+
+    def _put(self, entries: dict[str, Any], key: str, entry: Any, kept_until: int) -> None:
+        with self._lock:
+            entries[key] = (entry, kept_until)
+            self._writes += 1
+            if self._writes % SWEEP_EVERY == 0:
+                self._sweep()
+
+    def _get(self, entries: dict[str, tuple[Any, int]], key: str) -> Any:
+        found = entries.get(key)
+        if found is None or found[1] <= now():
+            return None
+        return found[0]
+
+    def _sweep(self) -> None:
+        """Drops what is past its keeping time (called under the lock)."""
+        moment = now()
+        for entries in (self._interactions, self._sessions, self._codes):
+            for key in [k for k, (_, until) in entries.items() if until <= moment]:
+                del entries[key]
+
+
+def now() -> int:
+    return int(time.time())
