@@ -983,7 +983,9 @@ async def vu_ping(host: str, port: int, target: str, stats: Stats, stop_at: floa
 
 
 def _proc_tree_cpu(pid: int) -> float | None:
-    """CPU seconds (user+system) of pid and all its descendants."""
+    """CPU seconds (user+system) of pid and all its descendants, those that have exited too
+    (a process's reaped children are in its cutime and cstime: PostgreSQL's backends end when
+    their connection closes, and their CPU would otherwise leave the count)."""
     tick = os.sysconf("SC_CLK_TCK")
     children: dict[int, list[int]] = defaultdict(list)
     cpu: dict[int, float] = {}
@@ -1002,7 +1004,7 @@ def _proc_tree_cpu(pid: int) -> float | None:
         rest = raw[raw.rfind(")") + 2 :].split()
         p = int(e)
         children[int(rest[1])].append(p)
-        cpu[p] = (int(rest[11]) + int(rest[12])) / tick
+        cpu[p] = (int(rest[11]) + int(rest[12]) + int(rest[13]) + int(rest[14])) / tick
     if pid not in cpu:
         return None
     total, todo = 0.0, [pid]
@@ -1011,6 +1013,33 @@ def _proc_tree_cpu(pid: int) -> float | None:
         total += cpu.get(p, 0.0)
         todo.extend(children.get(p, ()))
     return total
+
+
+def stores_cpu(pids: list[int] | None) -> float | None:
+    """CPU seconds of the stores' process trees (Redis, PostgreSQL), if any were named."""
+    if not pids:
+        return None
+    found = [_proc_tree_cpu(pid) for pid in pids]
+    return None if any(v is None for v in found) else sum(v for v in found if v is not None)
+
+
+def cpu_per_unit(
+    srv0: float | None,
+    srv1: float | None,
+    store0: float | None,
+    store1: float | None,
+    window: float,
+    done: int,
+) -> dict:
+    """The stores' share of a core, and the CPU milliseconds one completed flow (or request)
+    cost the server and its stores together: the steadier figure on a shared machine."""
+    store = (store1 - store0) if store0 is not None and store1 is not None else 0.0
+    out: dict = {"store_cpu": round(store / window, 3) if store0 is not None else None}
+    if srv0 is not None and srv1 is not None and done:
+        out["cpu_ms_per_unit"] = round((srv1 - srv0 + store) * 1000 / done, 3)
+    else:
+        out["cpu_ms_per_unit"] = None
+    return out
 
 
 def check_loopback(url: str, allow: bool) -> tuple[str, int]:
@@ -1154,11 +1183,13 @@ async def run_token(args, t: Target) -> dict:
     redeem_deadline = r0 + args.redeem_limit
     drv0 = time.process_time()
     srv0 = _proc_tree_cpu(args.server_pid) if args.server_pid else None
+    store0 = stores_cpu(args.store_pid)
     tasks = [loop.create_task(redeemer(c)) for c in clients]
     done, pending = await asyncio.wait(tasks, timeout=args.redeem_limit + args.timeout + 2)
     r1 = time.perf_counter()
     drv1 = time.process_time()
     srv1 = _proc_tree_cpu(args.server_pid) if args.server_pid else None
+    store1 = stores_cpu(args.store_pid)
     for p in pending:
         p.cancel()
     if pending:
@@ -1205,6 +1236,7 @@ async def run_token(args, t: Target) -> dict:
         "server_cpu": round((srv1 - srv0) / elapsed, 3)
         if srv0 is not None and srv1 is not None
         else None,
+        **cpu_per_unit(srv0, srv1, store0, store1, elapsed, n),
     }
 
 
@@ -1231,7 +1263,9 @@ def print_token_human(r: dict, out=sys.stdout) -> None:
     srv = r["server_cpu"]
     print(
         f"  cpu during phase 2 (fraction of one core): driver {r['driver_cpu']}"
-        + (f"  server {srv}" if srv is not None else ""),
+        + (f"  server {srv}" if srv is not None else "")
+        + (f"  stores {r['store_cpu']}" if r.get("store_cpu") is not None else "")
+        + (f"  => {r['cpu_ms_per_unit']} CPU-ms per flow" if r.get("cpu_ms_per_unit") else ""),
         file=out,
     )
     if r["driver_cpu"] > 0.85:
@@ -1321,9 +1355,11 @@ async def run(args) -> dict:
     await asyncio.sleep(max(0.0, stats.window_start - time.perf_counter()))
     drv0 = time.process_time()
     srv0 = _proc_tree_cpu(args.server_pid) if args.server_pid else None
+    store0 = stores_cpu(args.store_pid)
     await asyncio.sleep(max(0.0, stats.window_end - time.perf_counter()))
     drv1 = time.process_time()
     srv1 = _proc_tree_cpu(args.server_pid) if args.server_pid else None
+    store1 = stores_cpu(args.store_pid)
     done, pending = await asyncio.wait(tasks, timeout=args.timeout + 2)
     for p in pending:
         p.cancel()
@@ -1364,6 +1400,7 @@ async def run(args) -> dict:
         "server_cpu": round((srv1 - srv0) / window, 3)
         if srv0 is not None and srv1 is not None
         else None,
+        **cpu_per_unit(srv0, srv1, store0, store1, window, n),
         "steps": {
             k: {
                 "n_per_flow": round(len(v) / n, 2) if n else None,
@@ -1404,7 +1441,9 @@ def print_human(r: dict, out=sys.stdout) -> None:
     srv = r["server_cpu"]
     print(
         f"  cpu (fraction of one core): driver {r['driver_cpu']}"
-        + (f"  server {srv}" if srv is not None else ""),
+        + (f"  server {srv}" if srv is not None else "")
+        + (f"  stores {r['store_cpu']}" if r.get("store_cpu") is not None else "")
+        + (f"  => {r['cpu_ms_per_unit']} CPU-ms per flow" if r.get("cpu_ms_per_unit") else ""),
         file=out,
     )
     if r["driver_cpu"] > 0.85:
@@ -1475,6 +1514,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--loop", choices=("auto", "uvloop", "asyncio"), default="auto")
     ap.add_argument("--cpu", type=int, help="pin this process to that CPU (sched_setaffinity)")
     ap.add_argument("--server-pid", type=int, help="report that process tree's CPU use")
+    ap.add_argument(
+        "--store-pid",
+        type=int,
+        action="append",
+        help="a store's process tree (Redis, PostgreSQL) whose CPU counts per flow (repeatable)",
+    )
     ap.add_argument(
         "--no-check",
         dest="check",

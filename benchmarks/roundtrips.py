@@ -4,12 +4,17 @@ login → consent → token → userinfo) runs in-process against a fresh databa
 
     .venv/bin/python benchmarks/roundtrips.py                       # SQLite under a temp dir
     .venv/bin/python benchmarks/roundtrips.py --postgres postgresql://postgres@127.0.0.1/postgres
+    .venv/bin/python benchmarks/roundtrips.py --postgres ... --redis redis://127.0.0.1:6379/0
 
 With --postgres, a database is created on that server for the run and dropped afterwards.
 Round trips count what goes over the wire to the server: every statement, each pre-ping,
 each BEGIN, COMMIT and ROLLBACK, and the pool's rollback when a connection comes back with a
 transaction still open.
 On SQLite there is no wire; the same counts say how much work each step does.
+With --redis the flow state (interactions, sessions, codes) lives in Redis, and each request
+sent to Redis (a command, a pipeline or a script) counts as one round trip too. Without it, the
+flow state is where the broker puts it by default: in memory on SQLite, in the database on
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ class Counts:
     checkouts: int = 0
     resets: int = 0
     pre_pings: int = 0
+    redis: int = 0
     by_statement: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -65,6 +71,7 @@ class Counts:
             + self.rollbacks
             + self.resets
             + self.pre_pings
+            + self.redis
         )
 
 
@@ -108,6 +115,20 @@ class Meter:
     def _statement(self, conn, cursor, statement, parameters, context, executemany) -> None:
         self._add("statements")
         self.current.by_statement[" ".join(statement.split())[:90]] += 1
+
+    def count_redis(self) -> None:
+        """Counts each request sent to Redis: redis-py sends a command, a whole pipeline or a
+        script in one write, then reads the answers."""
+        from redis.connection import Connection
+
+        send = Connection.send_packed_command
+        meter = self
+
+        def counted(connection, command, check_health=True):
+            meter._add("redis")
+            return send(connection, command, check_health)
+
+        Connection.send_packed_command = counted  # type: ignore[method-assign]
 
     def step(self, name: str) -> None:
         self.current = self.steps.setdefault(name, Counts())
@@ -181,6 +202,7 @@ def report(meter: Meter, flows: int) -> None:
         "checkouts",
         "resets",
         "pre_pings",
+        "redis",
     )
     total = Counts()
     print(f"{'step':20s} " + " ".join(f"{c:>12s}" for c in columns) + f" {'round trips':>12s}")
@@ -226,6 +248,7 @@ def fresh_database(postgres: str | None, workdir: Path) -> tuple[str, callable]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres", help="a PostgreSQL server URL (a database is created)")
+    parser.add_argument("--redis", help="a Redis URL: the flow state lives there")
     parser.add_argument("--flows", type=int, default=5, help="flows measured (after one warm-up)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -248,18 +271,25 @@ def main() -> None:
                 var_dir=workdir / "var",
                 key_encryption_secret="x" * 48,
                 log_level="WARNING",
+                redis_url=args.redis or "",
             )
             state = build_state(settings, db)
             state.keys.ensure_keys()
             app = create_asgi_app(settings, state)
             meter = Meter(db.engine, pre_ping=bool(db.engine.pool._pre_ping))
+            if args.redis:
+                meter.count_redis()
             asyncio.run(one_flow(app, meter, client["client_id"], client["client_secret"]))
             meter.steps.clear()
             for _ in range(args.flows):
                 asyncio.run(one_flow(app, meter, client["client_id"], client["client_secret"]))
-            print(f"database: {make_url(url).get_backend_name()}, {args.flows} flows\n")
+            print(
+                f"database: {make_url(url).get_backend_name()}, flow state: "
+                f"{state.context.flow_state.kind}, {args.flows} flows\n"
+            )
             report(meter, args.flows)
             asyncio.run(state.background.client.aclose())
+            state.context.flow_state.close()
             db.dispose()
         finally:
             drop()

@@ -37,15 +37,13 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
+
+from run_support import free_port, log, server, taskset
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -55,88 +53,6 @@ MOCK = HERE / "mock_server.py"
 RESULTS = HERE / "results"
 
 PEER_CLIENT_ID = "bench"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def log(msg: str) -> None:
-    print(f"[run_flows] {msg}", file=sys.stderr, flush=True)
-
-
-def wait_ready(proc: subprocess.Popen, url: str, timeout: float, logfile: Path) -> dict:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(
-                f"server exited with {proc.returncode} before ready; log:\n{tail(logfile)}"
-            )
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return json.loads(r.read())
-        except Exception as exc:  # not up yet
-            last = exc
-        time.sleep(0.2)
-    raise RuntimeError(f"server not ready after {timeout}s ({last!r}); log:\n{tail(logfile)}")
-
-
-def tail(path: Path, n: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
-    except OSError:
-        return "(no log)"
-
-
-@contextmanager
-def server(
-    cmd: list[str],
-    *,
-    cwd: Path,
-    env: dict | None,
-    logfile: Path,
-    ready_url: str,
-    timeout: float = 60,
-):
-    """Start a server in its own process group; always stop it."""
-    log(f"starting: {' '.join(cmd)}")
-    fh = open(logfile, "wb")  # noqa: SIM115 - closed when the server stops, below
-    proc = subprocess.Popen(
-        cmd,
-        cwd=cwd,
-        env=env,
-        stdout=fh,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_ready(proc, ready_url, timeout, logfile)
-        log(f"ready (pid {proc.pid})")
-        yield proc
-    finally:
-        stop(proc)
-        fh.close()
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-    else:
-        # the leader is gone; make sure no child of its group survives
-        with suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def run_driver(args, extra: list[str], server_pid: int, warmup: float, out_json: Path) -> dict:
@@ -239,10 +155,6 @@ def parse_json_object(text: str) -> dict:
     if m:
         return json.loads(m.group(0))
     raise ValueError(f"no JSON object in output: {text[:300]!r}")
-
-
-def taskset(cpu: int | None) -> list[str]:
-    return ["taskset", "-c", str(cpu)] if cpu is not None else []
 
 
 # --------------------------------------------------------------------------

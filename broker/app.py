@@ -20,6 +20,7 @@ from litestar.template.config import TemplateConfig
 from broker.core.db import Database
 from broker.core.request_context import RequestContextMiddleware
 from broker.core.settings import Settings
+from broker.core.startup import freeze_startup_objects
 from broker.demo.accounts import DEMO_ACCOUNTS
 from broker.identity.demo import DemoIdentityProvider
 from broker.interaction.backchannel import BackChannel
@@ -232,7 +233,7 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
             instance=JinjaTemplateEngine.from_environment(template_environment(settings))
         ),
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[on_startup, state.background.start],
+        on_startup=[on_startup, state.background.start, freeze_startup_objects],
         on_shutdown=[state.background.stop, state.context.flow_state.close, state.db.dispose],
         openapi_config=None,
         debug=False,

@@ -1,8 +1,12 @@
 // Reference peer for benchmarks/flows.py: node `oidc-provider` (v9) with its
-// built-in development interactions (login + consent pages), the default
-// in-memory storage adapter, one confidential client and ES256 ID tokens.
+// built-in development interactions (login + consent pages), one confidential
+// client and ES256 ID tokens. Storage: the default in-memory adapter, or with
+// `--adapter redis` a Redis adapter (redis_adapter.js, oidc-provider's own
+// example Redis adapter on ioredis).
 //
 //   taskset -c 0 node benchmarks/peer/server.js --port 4000
+//   node benchmarks/peer/server.js --port 4000 --adapter redis \
+//     --redis-url redis://127.0.0.1:6379/0
 //
 // Options (argv wins over env):
 //   --port P           / PEER_PORT      (default 4000)
@@ -10,16 +14,31 @@
 //   --client-id ID     / PEER_CLIENT_ID (default "bench")
 //   --client-secret S  / PEER_CLIENT_SECRET (default "bench-secret-…")
 //   --redirect-uri U   / PEER_REDIRECT_URI (default http://127.0.0.1:9/cb)
-//   --lru-size N       / PEER_LRU_SIZE  (default: not set, i.e. oidc-provider's
-//                        own memory adapter, an LRU of 1,000 entries x 2
-//                        generations). When set: the same MemoryAdapter class,
-//                        on an LRU of N entries. Used by the token benchmark
-//                        (run_flows.py), which mints thousands of codes before
-//                        redeeming them: the default LRU would evict them.
+//   --adapter A        / PEER_ADAPTER   memory (default) or redis
+//   --lru-size N       / PEER_LRU_SIZE  memory adapter only (default: not set,
+//                        i.e. oidc-provider's own memory adapter, an LRU of
+//                        1,000 entries x 2 generations). When set: the same
+//                        MemoryAdapter class, on an LRU of N entries. Used by
+//                        the token benchmark (run_flows.py), which mints
+//                        thousands of codes before redeeming them: the default
+//                        LRU would evict them. Ignored (with a note on stderr)
+//                        with --adapter redis, which evicts nothing before TTL.
+//   --redis-url URL    / PEER_REDIS_URL redis adapter only (default
+//                        redis://127.0.0.1:6379/0; the path is the db number)
+//   --redis-prefix P   / PEER_REDIS_PREFIX redis adapter only: key prefix
+//                        (default "oidc:", as in the example adapter)
+//
+// With --adapter redis, one key per stored instance, `<prefix><Model>:<id>`,
+// expiring with the instance (plus `grant:`, `uid:` and `userCode:` index
+// keys); nothing is flushed at start or at exit. The server connects (PING)
+// before listening and exits with status 2 when Redis cannot be reached.
 //
 // On start it prints one JSON line on stdout:
-//   {"ready":true,"issuer":…,"client_id":…,"client_secret":…,"redirect_uri":…}
+//   {"ready":true,"issuer":…,"client_id":…,"client_secret":…,"redirect_uri":…,
+//    "adapter":"memory"|"redis",…}
 // The orchestrator (benchmarks/run_flows.py) waits for that line.
+// On SIGTERM/SIGINT it closes the HTTP server and, with --adapter redis, the
+// Redis connection (QUIT), then exits.
 //
 // Nothing here is meant for production: the dev interactions accept any login
 // and do not check the password at all.
@@ -37,6 +56,9 @@ const { values: args } = parseArgs({
     'client-secret': { type: 'string' },
     'redirect-uri': { type: 'string' },
     'lru-size': { type: 'string' },
+    adapter: { type: 'string' },
+    'redis-url': { type: 'string' },
+    'redis-prefix': { type: 'string' },
   },
   strict: true,
 });
@@ -53,11 +75,36 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
   process.exit(2);
 }
 
+const adapterName = args.adapter ?? process.env.PEER_ADAPTER ?? 'memory';
+if (adapterName !== 'memory' && adapterName !== 'redis') {
+  console.error(`invalid adapter: ${adapterName} (memory or redis)`);
+  process.exit(2);
+}
+const redisUrl = args['redis-url'] ?? process.env.PEER_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const redisPrefix = args['redis-prefix'] ?? process.env.PEER_REDIS_PREFIX ?? 'oidc:';
+
 const lruSizeArg = args['lru-size'] ?? process.env.PEER_LRU_SIZE;
-const lruSize = lruSizeArg === undefined ? undefined : Number.parseInt(lruSizeArg, 10);
+let lruSize = lruSizeArg === undefined ? undefined : Number.parseInt(lruSizeArg, 10);
 if (lruSize !== undefined && (!Number.isInteger(lruSize) || lruSize < 1)) {
   console.error(`invalid lru size: ${lruSizeArg}`);
   process.exit(2);
+}
+if (lruSize !== undefined && adapterName !== 'memory') {
+  console.error(`note: --lru-size ${lruSize} ignored: it only applies to the memory adapter`);
+  lruSize = undefined;
+}
+
+// The Redis URL as printed: without its password, if any.
+function redactUrl(url) {
+  try {
+    const u = new URL(url);
+    if (u.password) {
+      u.password = '***';
+    }
+    return u.toString();
+  } catch {
+    return url;
+  }
 }
 
 const issuer = `http://${host}:${port}`;
@@ -114,9 +161,35 @@ const configuration = {
     };
   },
   // Default in-memory adapter (no `adapter` key): nothing is persisted.
+  // With --adapter redis, `adapter` is set below.
 };
 
-if (lruSize !== undefined) {
+let redis; // the ioredis client, with --adapter redis
+let disconnectRedis = async () => {};
+
+if (adapterName === 'redis') {
+  const { default: RedisAdapter, connect, disconnect } = await import('./redis_adapter.js');
+  redis = connect(redisUrl, { keyPrefix: redisPrefix });
+  disconnectRedis = disconnect;
+  // Without a listener, ioredis prints "Unhandled error event" for each
+  // failed (re)connection attempt. Log each distinct error once in a row.
+  let lastRedisError;
+  redis.on('error', (err) => {
+    if (err.message !== lastRedisError) {
+      lastRedisError = err.message;
+      console.error('redis error:', err.message);
+    }
+  });
+  redis.on('ready', () => { lastRedisError = undefined; });
+  try {
+    await redis.ping();
+  } catch (err) {
+    console.error(`cannot reach Redis at ${redactUrl(redisUrl)}: ${err.message}`);
+    redis.disconnect();
+    process.exit(2);
+  }
+  configuration.adapter = RedisAdapter;
+} else if (lruSize !== undefined) {
   // The library's own memory adapter and LRU, only bigger (deep imports: the
   // package has no "exports" map). clockTolerance 15 is the library default,
   // which the default adapter receives too.
@@ -139,7 +212,10 @@ const server = provider.listen(port, host, () => {
     client_id: clientId,
     client_secret: clientSecret,
     redirect_uri: redirectUri,
-    lru_size: lruSize ?? 'default',
+    adapter: adapterName,
+    ...(adapterName === 'redis'
+      ? { redis_url: redactUrl(redisUrl), redis_prefix: redisPrefix }
+      : { lru_size: lruSize ?? 'default' }),
     pid: process.pid,
     node: process.version,
   })}\n`);
@@ -147,10 +223,25 @@ const server = provider.listen(port, host, () => {
 server.keepAliveTimeout = 75_000;
 server.headersTimeout = 76_000;
 
+let stopping = false;
 const stop = () => {
-  server.close(() => process.exit(0));
+  if (stopping) {
+    return;
+  }
+  stopping = true;
+  server.close(async () => {
+    try {
+      await disconnectRedis(); // QUIT: waits for the replies still pending
+    } catch (err) {
+      console.error('redis quit:', err.message);
+    }
+    process.exit(0);
+  });
   server.closeAllConnections?.();
-  setTimeout(() => process.exit(0), 2000).unref();
+  setTimeout(() => {
+    redis?.disconnect();
+    process.exit(0);
+  }, 2000).unref();
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -5,7 +5,6 @@ data API and gives the OpenAPI document the demo citizens' worked examples."""
 
 from __future__ import annotations
 
-import gc
 import logging
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from broker.catalogue.products import PRODUCTS
 from broker.core.db import Database
 from broker.core.request_context import RequestContextMiddleware
 from broker.core.settings import Settings
+from broker.core.startup import freeze_startup_objects
 from broker.demo.openapi_examples import example_for
 from broker.keys.public import PublicKeys
 from broker.keys.vault import derive_key
@@ -88,14 +88,6 @@ def build_resource_state(settings: Settings, db: Database | None = None) -> Reso
         default_rate_limit=settings.rate_limit,
     )
     return ResourceState(settings=settings, db=db, access=access, http=http)
-
-
-def freeze_startup_objects() -> None:
-    """Move everything built at start-up out of the garbage collector's reach: full
-    collections then scan only per-request objects (measured: p99 added latency about
-    5 ms -> 3.4 ms at 200 requests/s)."""
-    gc.collect()
-    gc.freeze()
 
 
 def create_resource_app(settings: Settings, state: ResourceState | None = None) -> Litestar:

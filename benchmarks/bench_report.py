@@ -1,0 +1,179 @@
+"""The report of benchmarks/bench.py: medians over the rounds, the ratios the targets are
+stated in, as text, as Markdown, and into README.md between the bench markers."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from pathlib import Path
+
+README_START = "<!-- bench:start -->"
+README_END = "<!-- bench:end -->"
+TARGET = "peer-redis"
+REFERENCE = "peer-memory"
+
+
+def median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(statistics.median(present), 3) if present else None
+
+
+def spread(values: list[float | None]) -> tuple[float, float] | None:
+    present = [v for v in values if v is not None]
+    return (min(present), max(present)) if present else None
+
+
+def measure(results: list[dict], rate_key: str) -> dict:
+    return {
+        "rounds": len(results),
+        "cpu_ms": median([r.get("cpu_ms_per_unit") for r in results]),
+        "cpu_ms_range": spread([r.get("cpu_ms_per_unit") for r in results]),
+        "rate": median([r.get(rate_key) for r in results]),
+        "rate_range": spread([r.get(rate_key) for r in results]),
+        "p50_ms": median([r.get("p50_ms") for r in results]),
+        "p99_ms": median([r.get("p99_ms") for r in results]),
+        "errors": sum(r.get("errors", 0) for r in results),
+        "server_cpu": median([r.get("server_cpu") for r in results]),
+        "store_cpu": median([r.get("store_cpu") for r in results]),
+        "driver_cpu": median([r.get("driver_cpu") for r in results]),
+    }
+
+
+def ratio(mine: float | None, theirs: float | None) -> float | None:
+    return round(mine / theirs, 2) if mine and theirs else None
+
+
+def summarise(runs: list[dict]) -> dict:
+    rows: dict[str, dict] = {}
+    for name in dict.fromkeys(run["row"] for run in runs):
+        mine = [run for run in runs if run["row"] == name]
+        rows[name] = {
+            "side": mine[0]["side"],
+            "workers": mine[0]["workers"],
+            "flows": measure([run["flows"] for run in mine], "flows_per_s"),
+            "token": measure([run["token"] for run in mine if "token" in run], "requests_per_s")
+            if any("token" in run for run in mine)
+            else None,
+        }
+    for row in rows.values():
+        for kind in ("flows", "token"):
+            figures = row[kind]
+            if not figures:
+                continue
+            for peer in (TARGET, REFERENCE):
+                other = rows.get(peer, {}).get(kind)
+                if not other:
+                    continue
+                # Per core: the peer's CPU per flow over ours (above 1: ours needs less).
+                figures[f"vs_{peer}_cpu"] = ratio(other["cpu_ms"], figures["cpu_ms"])
+                figures[f"vs_{peer}_rate"] = ratio(figures["rate"], other["rate"])
+    on_both_cores = {row["workers"]: row for name, row in rows.items() if "cores" in name}
+    one, two = on_both_cores.get(1), on_both_cores.get(2)
+    scaling = None
+    if one and two:
+        scaling = {
+            "rate": ratio(two["flows"]["rate"], one["flows"]["rate"]),
+            "cpu_ms": ratio(one["flows"]["cpu_ms"], two["flows"]["cpu_ms"]),
+        }
+    return {"rows": rows, "scaling": scaling}
+
+
+def fmt(value, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, tuple):
+        return f"{fmt(value[0], digits)}–{fmt(value[1], digits)}"
+    return f"{value:.{digits}f}"
+
+
+def table_lines(summary: dict) -> list[str]:
+    rows = summary["rows"]
+    lines = [
+        "| row | CPU-ms per flow (range) | flows/s (range) | p50 / p99 ms | errors "
+        "| ours/peer-Redis per core | ours/peer-memory per core |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in rows.items():
+        if row["workers"] != 1 or "cores" in name:
+            continue
+        f = row["flows"]
+        lines.append(
+            f"| {name} | {fmt(f['cpu_ms'], 2)} ({fmt(f['cpu_ms_range'], 2)}) "
+            f"| {fmt(f['rate'])} ({fmt(f['rate_range'])}) | {fmt(f['p50_ms'])} / {fmt(f['p99_ms'])} "
+            f"| {f['errors']} | {fmt(f.get(f'vs_{TARGET}_cpu'), 2)} "
+            f"| {fmt(f.get(f'vs_{REFERENCE}_cpu'), 2)} |"
+        )
+    tokens = [(name, row) for name, row in rows.items() if row["token"]]
+    if tokens:
+        lines += [
+            "",
+            "| token endpoint alone | CPU-ms per request | req/s (range) | p50 / p99 ms | errors "
+            "| ours/peer-Redis per core | ours/peer-Redis req/s |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name, row in tokens:
+            t = row["token"]
+            lines.append(
+                f"| {name} | {fmt(t['cpu_ms'], 2)} | {fmt(t['rate'], 0)} ({fmt(t['rate_range'], 0)}) "
+                f"| {fmt(t['p50_ms'])} / {fmt(t['p99_ms'])} | {t['errors']} "
+                f"| {fmt(t.get(f'vs_{TARGET}_cpu'), 2)} | {fmt(t.get(f'vs_{TARGET}_rate'), 2)} |"
+            )
+    cores = [(name, row) for name, row in rows.items() if "cores" in name]
+    if cores:
+        lines += [
+            "",
+            "| both cores (server, stores and driver share them) | flows/s (range) "
+            "| CPU-ms per flow | server / stores / driver CPU |",
+            "|---|---:|---:|---:|",
+        ]
+        for name, row in cores:
+            f = row["flows"]
+            lines.append(
+                f"| {name} | {fmt(f['rate'])} ({fmt(f['rate_range'])}) | {fmt(f['cpu_ms'], 2)} "
+                f"| {fmt(f['server_cpu'], 2)} / {fmt(f['store_cpu'], 2)} / {fmt(f['driver_cpu'], 2)} |"
+            )
+        if summary["scaling"]:
+            s = summary["scaling"]
+            lines.append(
+                f"\n2 workers / 1 worker: flows/s ×{fmt(s['rate'], 2)}; CPU per flow "
+                f"1 worker / 2 workers ×{fmt(s['cpu_ms'], 2)}"
+            )
+    return lines
+
+
+def text_table(summary: dict) -> str:
+    return "\n".join(table_lines(summary))
+
+
+def header(info: dict, args) -> list[str]:
+    return [
+        f"Measured {info['date']} on {info['cpu_model']}, {info['cpus_online']} CPUs, "
+        f"Linux {info['kernel']}; Python {info['python']}, node {info['node']}, "
+        f"oidc-provider {info['oidc_provider']}. Median of {args.rounds} interleaved rounds, "
+        f"{args.duration:g} s measured per row at {args.concurrency} virtual users "
+        f"(`prompt={args.prompt}`; ours seeded with the `{args.password_profile}` password cost, "
+        "the peer checks no password). Each side and its stores pinned to CPU 0, the driver to "
+        "CPU 1; CPU-ms per flow counts the server and its stores (Redis, PostgreSQL). "
+        f"Command: `python benchmarks/bench.py {' '.join(sys.argv[1:])}`.".replace("  ", " "),
+        "",
+    ]
+
+
+def markdown(summary: dict, info: dict, args, failures: list[str]) -> str:
+    lines = ["# Benchmark: ours against node oidc-provider", "", *header(info, args)]
+    lines += table_lines(summary)
+    if failures:
+        lines += ["", "## Failed rows", "", *(f"- {f}" for f in failures)]
+    return "\n".join(lines) + "\n"
+
+
+def write_readme(readme: Path, summary: dict, info: dict, args) -> None:
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        raise SystemExit(f"{readme} has no {README_START} … {README_END} markers")
+    before, rest = text.split(README_START, 1)
+    _, after = rest.split(README_END, 1)
+    block = "\n".join(
+        [README_START, "", *header(info, args), *table_lines(summary), "", README_END]
+    )
+    readme.write_text(before + block + after)

@@ -1,0 +1,116 @@
+"""Starting and stopping the processes a benchmark measures: each in its own process group,
+always stopped (SIGTERM, or the signal given, then SIGKILL after 10 s), only on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def taskset(cpu: int | str | None) -> list[str]:
+    """Pins a command to a CPU (or a list such as "0,1"); None pins nothing."""
+    return ["taskset", "-c", str(cpu)] if cpu is not None else []
+
+
+def tail(path: Path, n: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return "(no log)"
+
+
+def url_answers(url: str) -> Callable[[], bool]:
+    def ready() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    json.loads(r.read())
+                    return True
+        except Exception:
+            return False
+        return False
+
+    return ready
+
+
+def wait_ready(
+    proc: subprocess.Popen, ready: Callable[[], bool], timeout: float, logfile: Path
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"server exited with {proc.returncode} before ready; log:\n{tail(logfile)}"
+            )
+        if ready():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"server not ready after {timeout}s; log:\n{tail(logfile)}")
+
+
+@contextmanager
+def server(
+    cmd: list[str],
+    *,
+    cwd: Path,
+    env: dict | None,
+    logfile: Path,
+    ready_url: str | None = None,
+    ready: Callable[[], bool] | None = None,
+    timeout: float = 60,
+    stop_signal: int = signal.SIGTERM,
+) -> Iterator[subprocess.Popen]:
+    """Start a server in its own process group; always stop it."""
+    log(f"starting: {' '.join(cmd)}")
+    check = ready or url_answers(ready_url or "")
+    fh = open(logfile, "wb")  # noqa: SIM115 - closed when the server stops, below
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=fh,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_ready(proc, check, timeout, logfile)
+        log(f"ready (pid {proc.pid})")
+        yield proc
+    finally:
+        stop(proc, stop_signal)
+        fh.close()
+
+
+def stop(proc: subprocess.Popen, stop_signal: int = signal.SIGTERM) -> None:
+    if proc.poll() is None:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, stop_signal)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+    # the leader is gone; make sure no child of its group survives
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
