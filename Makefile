@@ -11,7 +11,7 @@ PORT ?= 8000
 SERVICE_PORT ?= 8001
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint install install-test install-lint chromium bench clean
+.PHONY: run test lint install install-test install-lint chromium bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,7 +49,11 @@ chromium:
 bench: install
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
 	cd benchmarks/peer && npm ci --silent
-	$(BIN)/python benchmarks/run_flows.py
+	$(BIN)/python benchmarks/bench.py --readme
+
+soak: install
+	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
+	$(BIN)/python benchmarks/soak.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -922,11 +922,29 @@ def make_client(kind: str, host: str, port: int, timeout: float):
     )
 
 
+class Pacer:
+    """Hands out the start times of an open-loop run: one flow every 1/rate seconds."""
+
+    def __init__(self, rate: float, start: float) -> None:
+        self.interval = 1.0 / rate
+        self.next_at = start
+
+    def take(self) -> float:
+        slot = self.next_at
+        self.next_at += self.interval
+        return slot
+
+
 async def vu_flows(t: Target, stats: Stats, stop_at: float, args) -> None:
     client = make_client(args.client, t.host, t.port, args.timeout)
     try:
         while True:
             start = time.perf_counter()
+            if args.pacer:
+                # Open loop: the flow starts at its slot, and its latency counts from the slot
+                # (a late start is the server's delay too: no coordinated omission).
+                start = args.pacer.take()
+                await asyncio.sleep(max(0.0, start - time.perf_counter()))
             if start >= stop_at:
                 return
             steps: list = []
@@ -1341,6 +1359,7 @@ async def run(args) -> dict:
     stats.window_start = t0 + args.warmup
     stats.window_end = stats.window_start + args.duration
     stop_at = stats.window_end
+    args.pacer = Pacer(args.rate, t0) if args.rate else None
     if args.profile == "ping":
         tasks = [
             loop.create_task(vu_ping(host, port, target, stats, stop_at, args))
@@ -1501,6 +1520,12 @@ def main(argv: list[str] | None = None) -> int:
         "--password", help="password typed into the login form (profile default otherwise)"
     )
     ap.add_argument("--concurrency", "-c", type=int, default=16, help="virtual users (default 16)")
+    ap.add_argument(
+        "--rate",
+        type=float,
+        help="open loop: start this many flows per second (the virtual users are the most in "
+        "flight at once); default: closed loop, each user starts its next flow at once",
+    )
     ap.add_argument(
         "--duration", "-d", type=float, default=15.0, help="measured seconds (default 15)"
     )
