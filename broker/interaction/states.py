@@ -32,6 +32,7 @@ class State(StrEnum):
     FAILED = "failed"
 
 
+MAX_INTERACTION_ID = 64  # ours are 32 characters: anything longer is not worth a lookup
 MOVES = {
     State.LOGIN: {State.CONSENT, State.DONE, State.FAILED},
     State.CONSENT: {State.DONE, State.REFUSED},
@@ -90,7 +91,8 @@ class Interactions:
     def open(
         self, interaction_id: str, browser_id: str | None, expected: State, now: int
     ) -> InteractionView:
-        found = self._repo.get_interaction(interaction_id) if interaction_id else None
+        known_shape = 0 < len(interaction_id) <= MAX_INTERACTION_ID
+        found = self._repo.get_interaction(interaction_id) if known_shape else None
         if found is None:
             raise FlowError("unknown")
         view = InteractionView(
