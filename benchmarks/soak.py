@@ -21,6 +21,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="soak-"))
     samples: list[dict] = []
     with ExitStack() as stack:
+        stack.callback(shutil.rmtree, tmp, True)  # last: after every process has stopped
         stores = [
             stack.enter_context(store_for(kind)(tmp, BOTH_CORES)) for kind in ("postgres", "redis")
         ]
