@@ -34,8 +34,8 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench_report import markdown, summarise, text_table, write_readme
-from run_flows import broker_cmd, machine, parse_json_object, peer_lru_size
-from run_support import free_port, log, server, taskset
+from run_flows import broker_cmd, machine, peer_lru_size
+from run_support import free_port, log, prepare_broker, server, taskset
 from stores import Store, store_for
 
 HERE = Path(__file__).resolve().parent
@@ -163,36 +163,7 @@ def start_ours(
     port = free_port()
     redirect = f"http://127.0.0.1:{free_port()}/cb"
 
-    def setup(*argv: str) -> str:
-        done = subprocess.run(
-            [broker, *argv],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            stdin=subprocess.DEVNULL,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"broker {' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
-        return done.stdout
-
-    setup("db", "upgrade")
-    setup("demo", "seed", "--password-profile", args.password_profile)
-    client = parse_json_object(
-        setup(
-            "clients",
-            "add",
-            "--name",
-            "Bench",
-            "--redirect-uri",
-            redirect,
-            "--scope",
-            "openid profile",
-            "--auth-method",
-            "client_secret_basic",
-        )
-    )
+    client = prepare_broker(broker, env, REPO, redirect, args.password_profile)
     cmd = [
         *taskset(cpu),
         broker,

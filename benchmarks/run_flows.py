@@ -35,7 +35,6 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -43,7 +42,7 @@ import tempfile
 from contextlib import suppress
 from pathlib import Path
 
-from run_support import free_port, log, server, taskset
+from run_support import free_port, log, prepare_broker, server, taskset
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -136,32 +135,6 @@ def peer_lru_size(args) -> int:
     return 16 * args.token_codes + 1000
 
 
-def parse_json_object(text: str) -> dict:
-    text = text.strip()
-    try:
-        obj = json.loads(text)
-        if isinstance(obj, dict):
-            return obj
-    except ValueError:
-        pass
-    for line in reversed(text.splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except ValueError:
-                continue
-    m = re.search(r"\{.*\}", text, re.S)
-    if m:
-        return json.loads(m.group(0))
-    raise ValueError(f"no JSON object in output: {text[:300]!r}")
-
-
-# --------------------------------------------------------------------------
-# sides
-# --------------------------------------------------------------------------
-
-
 def side_peer(args, tmp: Path) -> list[dict]:
     if not (PEER_DIR / "node_modules" / "oidc-provider").is_dir():
         raise RuntimeError(
@@ -245,43 +218,7 @@ def side_ours(args, tmp: Path) -> list[dict]:
     port, cb_port = free_port(), free_port()
     redirect = f"http://127.0.0.1:{cb_port}/cb"
 
-    def setup(*argv: str) -> str:
-        log(f"setup: broker {' '.join(argv)}")
-        p = subprocess.run(
-            [broker, *argv],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            stdin=subprocess.DEVNULL,
-        )
-        if p.returncode != 0:
-            raise RuntimeError(
-                f"`broker {' '.join(argv)}` failed ({p.returncode}):\n{p.stdout}\n{p.stderr}"
-            )
-        return p.stdout
-
-    setup("db", "upgrade")
-    setup(
-        "demo",
-        "seed",
-        *(["--password-profile", args.password_profile] if args.password_profile else []),
-    )
-    client = parse_json_object(
-        setup(
-            "clients",
-            "add",
-            "--name",
-            "Bench",
-            "--redirect-uri",
-            redirect,
-            "--scope",
-            "openid profile",
-            "--auth-method",
-            "client_secret_basic",
-        )
-    )
+    client = prepare_broker(broker, env, REPO, redirect, args.password_profile)
     client_id, client_secret = client["client_id"], client["client_secret"]
 
     cmd = [*taskset(args.server_cpu), broker, "run", "--host", "127.0.0.1", "--port", str(port)]

@@ -114,3 +114,44 @@ def stop(proc: subprocess.Popen, stop_signal: int = signal.SIGTERM) -> None:
     # the leader is gone; make sure no child of its group survives
     with suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+def prepare_broker(
+    broker: str, env: dict, cwd: Path, redirect: str, password_profile: str | None
+) -> dict:
+    """Migrates the broker's database, seeds the demo accounts (at ``password_profile``'s
+    argon2id cost, or the standard one) and registers the benchmark's client; returns the
+    client's registration (``client_id``, ``client_secret``)."""
+
+    def setup(*argv: str) -> str:
+        log(f"setup: broker {' '.join(argv)}")
+        done = subprocess.run(
+            [broker, *argv],
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            stdin=subprocess.DEVNULL,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"`broker {' '.join(argv)}` failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+            )
+        return done.stdout
+
+    setup("db", "upgrade")
+    setup("demo", "seed", *(["--password-profile", password_profile] if password_profile else []))
+    registration = setup(
+        "clients",
+        "add",
+        "--name",
+        "Bench",
+        "--redirect-uri",
+        redirect,
+        "--scope",
+        "openid profile",
+        "--auth-method",
+        "client_secret_basic",
+    )
+    return json.loads(registration[registration.index("{") :])  # the JSON the command prints

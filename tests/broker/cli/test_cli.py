@@ -207,48 +207,23 @@ def test_unmigrated_database_gives_one_readable_line(broker_process, broker_env,
     assert "Traceback" not in result.stderr
 
 
+def run_two_workers(broker_process, env):
+    """`broker run --workers 2` on a port it never gets to serve on: it stops first."""
+    return broker_process("run", "--port", "1", "--workers", "2", env=env, ok=False)
+
+
 def test_run_refuses_to_start_with_a_wrong_secret(cli, broker_process, broker_env):
-    """Smoke test in a real process: had it not refused, `broker run` would serve."""
+    """Smoke test in a real process: had it not refused, `broker run` would serve. On its way
+    it says where several workers without Redis keep the flow state."""
     cli("keys", "rotate")  # keys sealed under TEST_SECRET
-    result = broker_process(
-        "run",
-        "--port",
-        "1",
-        "--workers",
-        "2",
-        env={**broker_env, "BROKER_KEY_ENCRYPTION_SECRET": "a-different-secret-" * 3},
-        ok=False,
-    )
+    wrong = {**broker_env, "BROKER_KEY_ENCRYPTION_SECRET": "a-different-secret-" * 3}
+    result = run_two_workers(broker_process, wrong)
     assert result.returncode == 1 and "cannot decrypt signing key" in result.stderr
     assert "Traceback" not in result.stderr
+    assert "the flow state is kept in the database" in result.stderr
 
 
 def test_run_refuses_several_workers_on_flow_state_in_memory(broker_process, broker_env):
-    result = broker_process(
-        "run",
-        "--port",
-        "1",
-        "--workers",
-        "2",
-        env={**broker_env, "BROKER_FLOW_STATE": "memory"},
-        ok=False,
-    )
+    result = run_two_workers(broker_process, {**broker_env, "BROKER_FLOW_STATE": "memory"})
     assert result.returncode == 1 and "BROKER_FLOW_STATE=memory" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def test_several_workers_without_redis_keep_the_flow_state_in_the_database(
-    cli, broker_process, broker_env
-):
-    """It says so, then goes on (here to stop at the wrong secret, before serving)."""
-    cli("keys", "rotate")  # keys sealed under TEST_SECRET
-    result = broker_process(
-        "run",
-        "--port",
-        "1",
-        "--workers",
-        "2",
-        env={**broker_env, "BROKER_KEY_ENCRYPTION_SECRET": "a-different-secret-" * 3},
-        ok=False,
-    )
-    assert "the flow state is kept in the database" in result.stderr
