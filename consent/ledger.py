@@ -6,11 +6,11 @@ together or not at all. What happens to a grant afterwards (revoked, narrowed, e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select
 
 from broker.core.db import table_of
 from broker.core.security import random_token
@@ -79,11 +79,6 @@ GRANT_TERMS = (
     # writers and ignores it).
     .with_for_update(of=GRANT)
 )
-SET_RECEIPT = (
-    update(GRANT)
-    .where(GRANT.c.id == bindparam("b_grant_id"))
-    .values(receipt=bindparam("b_receipt"))
-)
 
 
 class ConsentLedger:
@@ -138,21 +133,30 @@ class ConsentLedger:
             scopes=frozenset(r.scope for r in rows if r.scope),
         )
 
-    def record_approval(self, conn: Connection, decision: Decision) -> str:
-        """A new grant. Earlier grants to the same client for the same purpose are left as they
-        are: codes and tokens issued on them moments ago stay usable (two tabs, a double
-        click). Withdrawing consent ends them all (``consent.lifecycle.revoke``)."""
+    def record_approval(
+        self, conn: Connection, decision: Decision, receipt_for: Callable[[str], str]
+    ) -> str:
+        """A new grant, with its signed receipt (``receipt_for`` signs it for the new grant's
+        id, so that the row is written once). Earlier grants to the same client for the same
+        purpose are left as they are: codes and tokens issued on them moments ago stay usable
+        (two tabs, a double click). Withdrawing consent ends them all
+        (``consent.lifecycle.revoke``)."""
         expires_at = decision.expires_at or decision.at + self.grant_ttl
-        return self._record(conn, decision, EventKind.GRANTED, expires_at=expires_at)
+        return self._record(
+            conn, decision, EventKind.GRANTED, expires_at=expires_at, receipt_for=receipt_for
+        )
 
     def record_refusal(self, conn: Connection, decision: Decision) -> str:
         return self._record(conn, decision, EventKind.REFUSED, expires_at=None)
 
-    def attach_receipt(self, conn: Connection, grant_id: str, receipt: str) -> None:
-        conn.execute(SET_RECEIPT, {"b_grant_id": grant_id, "b_receipt": receipt})
-
     def _record(
-        self, conn: Connection, decision: Decision, kind: EventKind, *, expires_at: int | None
+        self,
+        conn: Connection,
+        decision: Decision,
+        kind: EventKind,
+        *,
+        expires_at: int | None,
+        receipt_for: Callable[[str], str] | None = None,
     ) -> str:
         _, status = TRANSITIONS[kind]
         grant_id = random_token(18)
@@ -169,7 +173,7 @@ class ConsentLedger:
                 "revoked_at": None,
                 "mode": decision.mode,
                 "habilitation_id": decision.habilitation_id,
-                "receipt": None,
+                "receipt": receipt_for(grant_id) if receipt_for else None,
             },
         )
         conn.execute(

@@ -10,6 +10,7 @@ meets a connection dropped anyway runs again once, on a fresh one.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterator
@@ -105,8 +106,10 @@ class Database:
         was found dropped."""
         if not self.offload:
             return step()
+        # The step sees the request's context (its locale, its request id for the logs).
+        context = contextvars.copy_context()
         return await asyncio.get_running_loop().run_in_executor(
-            self.executor, self.run_retrying, step
+            self.executor, context.run, self.run_retrying, step
         )
 
     def run_retrying(self, step: Callable[[], T]) -> T:

@@ -190,8 +190,9 @@ class ConsentScreen:
                 self.ledger.record_refusal(conn, decision)
                 return location
             accepted = self.handoff.accept(conn, pending)
-            grant_id = self.ledger.record_approval(conn, decision)
-            self.ledger.attach_receipt(conn, grant_id, self.receipt(pending, grant_id, decision))
+            grant_id = self.ledger.record_approval(
+                conn, decision, lambda grant_id: self.receipt(pending, grant_id, decision)
+            )
             return self.handoff.code_for(conn, accepted, granted, grant_id)
 
     def receipt(self, pending: PendingConsent, grant_id: str, decision: Decision) -> str:

@@ -4,6 +4,7 @@ steps run off the event loop on a networked database, and survive a dropped conn
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 
 import pytest
@@ -38,6 +39,23 @@ def test_steps_run_in_place_on_sqlite_and_off_the_event_loop_on_postgresql(datab
     finally:
         db.dispose()
     assert (loop_thread == step_thread) is (not db.networked)
+
+
+def test_a_step_off_the_event_loop_sees_the_request_context(database_url):
+    """The locale and the request id are context variables: a step run in a worker thread
+    must see the request's (the consent wording records the locale it was shown in)."""
+    db = Database(database_url, offload=True)
+    locale: contextvars.ContextVar[str] = contextvars.ContextVar("locale", default="fr")
+
+    async def request() -> tuple[str, bool]:
+        locale.set("en")
+        return await db.run(lambda: (locale.get(), threading.current_thread().name))
+
+    try:
+        seen, thread_name = asyncio.run(request())
+    finally:
+        db.dispose()
+    assert thread_name.startswith("db-step") and seen == "en"
 
 
 def test_a_dropped_connection_is_retried_once_on_a_fresh_one(database_url):
