@@ -75,6 +75,12 @@ class Counts:
         )
 
 
+def idle(dbapi_connection) -> bool:
+    """psycopg: no transaction open on this connection (SQLite: never said)."""
+    info = getattr(dbapi_connection, "info", None)
+    return info is not None and info.transaction_status == 0
+
+
 class Meter:
     """Counts the engine's database work into the current step's bucket."""
 
@@ -82,7 +88,7 @@ class Meter:
         self.steps: dict[str, Counts] = {}
         self.current = Counts()
         event.listen(engine, "before_cursor_execute", self._statement)
-        event.listen(engine, "begin", lambda conn: self._transactional(conn, "transactions"))
+        event.listen(engine, "begin", self._begin)
         event.listen(engine, "commit", lambda conn: self._transactional(conn, "commits"))
         event.listen(engine, "rollback", lambda conn: self._transactional(conn, "rollbacks"))
         event.listen(engine.pool, "checkout", self._checkout)
@@ -93,9 +99,18 @@ class Meter:
         setattr(self.current, name, getattr(self.current, name) + 1)
 
     def _transactional(self, conn, name: str) -> None:
-        """BEGIN, COMMIT and ROLLBACK go over the wire only outside autocommit."""
-        if not getattr(conn.connection.dbapi_connection, "autocommit", False):
-            self._add(name)
+        """COMMIT and ROLLBACK go over the wire only outside autocommit, and (psycopg) only if
+        a statement opened a transaction."""
+        dbapi = conn.connection.dbapi_connection
+        if getattr(dbapi, "autocommit", False) or idle(dbapi):
+            return
+        self._add(name)
+
+    def _begin(self, conn) -> None:
+        """SQLite's BEGIN is local: counted here once per transaction. psycopg sends BEGIN
+        with the first statement: counted there (a transaction without one sends nothing)."""
+        if not hasattr(conn.connection.dbapi_connection, "info"):
+            self._add("transactions")
 
     def _checkout(self, *args) -> None:
         self._add("checkouts")
@@ -113,6 +128,9 @@ class Meter:
         self._add("resets")
 
     def _statement(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        dbapi = conn.connection.dbapi_connection
+        if hasattr(dbapi, "info") and not dbapi.autocommit and idle(dbapi):
+            self._add("transactions")
         self._add("statements")
         self.current.by_statement[" ".join(statement.split())[:90]] += 1
 
