@@ -4,6 +4,7 @@ browser that signed in, ended at sign-out."""
 
 from __future__ import annotations
 
+import hmac
 import time
 
 from sqlalchemy import Connection
@@ -81,7 +82,7 @@ class BrowserSessions:
         if (
             session is None
             or session.expires_at <= now
-            or session.browser_digest != digest(browser_id)
+            or not hmac.compare_digest(session.browser_digest, digest(browser_id))
         ):
             return None
         return session.authentication
