@@ -102,8 +102,8 @@ class Database:
     async def run(self, step: Callable[[], T]) -> T:
         """Runs ``step``, synchronous database work, off the event loop when ``offload`` (a
         networked database, or a flow state in Redis; in place otherwise: SQLite is in-process
-        and fast, a thread would cost more than it saves). ``step`` must only work on the database: it runs again, once, if its connection
-        was found dropped."""
+        and fast, a thread would cost more than it saves). ``step`` must only work on the
+        stores: it runs again, once, if its connection was found dropped."""
         if not self.offload:
             return step()
         # The step sees the request's context (its locale, its request id for the logs).
