@@ -21,27 +21,29 @@ from broker.core.db import Database
 from broker.core.request_context import RequestContextMiddleware
 from broker.core.settings import Settings
 from broker.core.startup import freeze_startup_objects
-from broker.demo.accounts import DEMO_ACCOUNTS
-from broker.identity.demo import DemoIdentityProvider
+from broker.identity.federation.directory import ProviderDirectory
+from broker.identity.federation.service import Federation
 from broker.interaction.backchannel import BackChannel
 from broker.interaction.context import FlowContext
 from broker.interaction.flow import AuthorizationFlow
 from broker.interaction.handoff import ConsentHandoff
 from broker.interaction.sessions import BrowserSessions
+from broker.interaction.signin import SignInSteps
 from broker.keys.keystore import SUPPORTED_ALGS, KeyStore
 from broker.keys.vault import KeyVault, derive_key
 from broker.oidc.config import OidcConfig
 from broker.providers.transport import tls_context
 from broker.resources.preview import DataPreview
 from broker.store.flowstate import FlowState, MemoryFlowState
+from broker.store.identity_providers import RegisteredProvider, open_secret
 from broker.store.key_store import SqlKeyRepository
 from broker.store.redis_flowstate import RedisFlowState
 from broker.store.sql_flowstate import SqlFlowState
 from broker.web import i18n
 from broker.web.errors import EXCEPTION_HANDLERS
 from broker.web.locale import LocaleMiddleware
-from broker.web.login import LoginController, LoginPages, TestAccounts
 from broker.web.oidc_controller import Endpoints, OidcController
+from broker.web.signin_pages import FederationController, FederationPages, ProviderChoiceController
 from consent.background import BackgroundWork
 from consent.changes import ConsentChanges
 from consent.ledger import ConsentLedger
@@ -75,7 +77,8 @@ class BrokerState:
     space: CitizenSpace
     changes: ConsentChanges
     background: BackgroundWork
-    test_accounts: TestAccounts
+    sign_in: SignInSteps
+    federation_http: httpx.AsyncClient
 
 
 def oidc_config(settings: Settings) -> OidcConfig:
@@ -87,22 +90,6 @@ def oidc_config(settings: Settings) -> OidcConfig:
         id_token_ttl=settings.id_token_ttl,
         allow_insecure_transport=settings.allows_insecure_transport,
     )
-
-
-def listed_accounts(settings: Settings) -> list[dict[str, str]]:
-    """The demo identity provider's accounts, listed on sign-in pages in development only."""
-    if not settings.is_development:
-        return []
-    return [
-        {
-            "login": c.login,
-            "password": c.password,
-            "label": f"{c.given_name} {c.family_name}",
-            "case": c.case,
-            "acr": c.acr,
-        }
-        for c in DEMO_ACCOUNTS
-    ]
 
 
 def flow_state_for(settings: Settings) -> FlowState:
@@ -139,7 +126,12 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
         interaction_ttl=settings.interaction_ttl,
         flow_state=flow_state,
     )
-    sessions = BrowserSessions(db, DemoIdentityProvider(), settings.session_ttl, flow_state)
+    sessions = BrowserSessions(
+        db, derive_key(secret, "citizen pivot v1"), settings.session_ttl, flow_state
+    )
+    flow = AuthorizationFlow(context, sessions)
+    federation_http, federation = build_federation(settings, flow_state, keys, secret)
+    sign_in = SignInSteps(context, flow, federation)
     screen = ConsentScreen(
         db,
         ConsentHandoff(context),
@@ -157,14 +149,42 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
         db=db,
         keys=keys,
         context=context,
-        flow=AuthorizationFlow(context, sessions),
+        flow=flow,
         backchannel=BackChannel(context),
         screen=screen,
         space=space,
         changes=changes,
         background=BackgroundWork(db, changes, dispatcher, client),
-        test_accounts=TestAccounts(listed_accounts(settings)),
+        sign_in=sign_in,
+        federation_http=federation_http,
     )
+
+
+def build_federation(
+    settings: Settings, flow_state: FlowState, keys: KeyStore, secret: bytes
+) -> tuple[httpx.AsyncClient, Federation]:
+    """The broker's client side towards upstream identity providers: one pool of connections
+    (no redirects followed, bounded waits), shared by discovery, JWKS, token and userinfo."""
+    timeout = httpx.Timeout(
+        settings.federation_timeout, connect=min(2.0, settings.federation_timeout)
+    )
+    transport = httpx.AsyncHTTPTransport(verify=tls_context(), retries=0)
+    http = httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)
+    vault = KeyVault(secret)
+
+    def client_secret(provider: RegisteredProvider) -> str:
+        return open_secret(vault, provider.id, provider.client_secret_sealed or "")
+
+    federation = Federation(
+        settings.issuer_url,
+        flow_state,
+        ProviderDirectory(http),
+        transport,
+        timeout,
+        client_secret,
+        lambda: keys.signing_key("ES256"),
+    )
+    return http, federation
 
 
 def template_environment(settings: Settings) -> Environment:
@@ -208,7 +228,8 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
     app = Litestar(
         route_handlers=[
             OidcController,
-            LoginController,
+            ProviderChoiceController,
+            FederationController,
             ConsentController,
             SignInController,
             SpaceController,
@@ -222,19 +243,24 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
                     state.flow, state.backchannel, state.keys, state.config, settings.secure_cookies
                 )
             ),
-            "login": provide(LoginPages(state.flow, state.test_accounts, settings.secure_cookies)),
+            "federation_pages": provide(
+                FederationPages(state.sign_in, state.config.issuer, settings.secure_cookies)
+            ),
             "screen": provide(state.screen),
             "space": provide(state.space),
-            "sign_in": provide(
-                SignInPages(state.space, state.test_accounts, settings.secure_cookies)
-            ),
+            "sign_in": provide(SignInPages(state.space, state.sign_in, settings.secure_cookies)),
         },
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(template_environment(settings))
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup, state.background.start, freeze_startup_objects],
-        on_shutdown=[state.background.stop, state.context.flow_state.close, state.db.dispose],
+        on_shutdown=[
+            state.background.stop,
+            state.federation_http.aclose,
+            state.context.flow_state.close,
+            state.db.dispose,
+        ],
         openapi_config=None,
         debug=False,
         logging_config=None,

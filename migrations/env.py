@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 # Imported for their side effect: they register every table on SQLModel.metadata, which
 # autogenerate compares with the database (tests/broker/core/test_migrate.py checks it).
 import broker.store.data_access_models  # noqa: F401
+import broker.store.federation_models  # noqa: F401
 import broker.store.models  # noqa: F401
 import consent.models  # noqa: F401
 from broker.core.db import create_db_engine

@@ -3,7 +3,9 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,13 +18,42 @@ from tests.servers import LiveServer, start_server
 TEST_SECRET = "test-key-encryption-secret-0123456789-abcdefgh"
 
 
+@dataclass
+class DemoIdpServer:
+    url: str
+    options: Any  # DemoIdpOptions
+    idp: Any  # broker.demo.idp.app.DemoIdp
+
+    def register_broker(self, settings: Settings) -> None:
+        from broker.demo.idp.registration import broker_as_client
+
+        self.options.register(broker_as_client(settings))
+
+
 @pytest.fixture(scope="session")
-def db_factory(tmp_path_factory) -> Iterator[SqliteFactory | PostgresFactory]:
+def demo_idp() -> Iterator[DemoIdpServer]:
+    """The demo identity providers, a separate OpenID Connect provider over real HTTP (one
+    per test worker); each broker a test starts registers itself as their client."""
+    from broker.demo.idp import DemoIdpOptions, create_demo_idp_app
+    from tests.servers import bound_socket, serve_app
+
+    sock = bound_socket()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    options = DemoIdpOptions(base_url=url, password_profile="benchmark")
+    app = create_demo_idp_app(options)
+    with serve_app(app, sock):
+        yield DemoIdpServer(url, options, app.state.idp)
+
+
+@pytest.fixture(scope="session")
+def db_factory(tmp_path_factory, demo_idp) -> Iterator[SqliteFactory | PostgresFactory]:
     workdir = tmp_path_factory.mktemp("db")
     server = backend_url()
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     factory = PostgresFactory(server, worker) if server else SqliteFactory(workdir)
-    factory.build_template(workdir / "var")
+    factory.build_template(
+        make_settings("sqlite://", workdir / "var", "http://127.0.0.1:8000", demo_idp.url)
+    )
     yield factory
     if isinstance(factory, PostgresFactory):
         factory.close()
@@ -42,9 +73,12 @@ def var_dir(tmp_path: Path) -> Path:
     return path
 
 
-def make_settings(database_url: str, var_dir: Path, issuer: str, **overrides) -> Settings:
+def make_settings(
+    database_url: str, var_dir: Path, issuer: str, demo_idp_url: str, **overrides
+) -> Settings:
     values = {
         "database_url": database_url,
+        "demo_idp_url": demo_idp_url,
         "issuer": issuer,
         "key_encryption_secret": TEST_SECRET,
         "var_dir": var_dir,
@@ -59,16 +93,19 @@ def make_settings(database_url: str, var_dir: Path, issuer: str, **overrides) ->
 
 
 @pytest.fixture
-def settings_factory(database_url, var_dir):
+def settings_factory(database_url, var_dir, demo_idp):
     def factory(issuer: str = "http://127.0.0.1:8000", **overrides) -> Settings:
-        return make_settings(database_url, var_dir, issuer, **overrides)
+        settings = make_settings(database_url, var_dir, issuer, demo_idp.url, **overrides)
+        demo_idp.register_broker(settings)
+        return settings
 
     return factory
 
 
 @pytest.fixture
 def broker(settings_factory) -> Iterator[LiveServer]:
-    """A real broker on a loopback socket, with its own freshly migrated and seeded database."""
+    """A real broker on a loopback socket, with its own freshly migrated and seeded database,
+    registered at the demo identity providers."""
     with start_server(lambda issuer: settings_factory(issuer)) as server:
         yield server
 

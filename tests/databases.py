@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from broker.core import migrate
 from broker.core.db import Database, normalise_url
+from broker.core.settings import Settings
 from broker.demo.seed import seed
 
 
@@ -24,12 +25,13 @@ def backend_url() -> str | None:
     return normalise_url(url) if url.startswith("postgres") else None
 
 
-def migrate_and_seed(url: str, var_dir: Path) -> None:
-    """The schema only through the migrations, then the demo data."""
+def migrate_and_seed(url: str, settings: Settings) -> None:
+    """The schema only through the migrations, then the demo data (the demo identity providers
+    registered at ``settings.demo_idp_url``)."""
     migrate.upgrade(url)
     db = Database(url)
     with db.transaction() as session:
-        seed(session, var_dir, "http://127.0.0.1:8001")
+        seed(session, settings, "http://127.0.0.1:8001")
     db.dispose()
 
 
@@ -38,8 +40,8 @@ class SqliteFactory:
         self.workdir = workdir
         self.template = workdir / "template.db"
 
-    def build_template(self, var_dir: Path) -> None:
-        migrate_and_seed(f"sqlite:///{self.template}", var_dir)
+    def build_template(self, settings: Settings) -> None:
+        migrate_and_seed(f"sqlite:///{self.template}", settings)
 
     def create(self) -> str:
         path = self.workdir / f"t-{uuid.uuid4().hex}.db"
@@ -70,9 +72,9 @@ class PostgresFactory:
         with self.admin.connect() as conn:
             conn.execute(text(sql))
 
-    def build_template(self, var_dir: Path) -> None:
+    def build_template(self, settings: Settings) -> None:
         self._execute(f'CREATE DATABASE "{self.template}"')
-        migrate_and_seed(self._url(self.template), var_dir)
+        migrate_and_seed(self._url(self.template), settings)
 
     def create(self) -> str:
         name = f"t_{uuid.uuid4().hex}"

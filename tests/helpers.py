@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import hashlib
 import re
 import secrets
@@ -17,7 +18,11 @@ from broker.app import BrokerState
 from broker.oidc.authorize import requested_data_scopes
 
 REDIRECT_URI = "http://127.0.0.1:9/cb"
+DEMO_IDP = "identite-demo"  # eidas1, every test citizen
+STRONG_IDP = "identite-demo-renforcee"  # eidas2/eidas3, password then a one-time code
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)"')
+ONE_TIME_CODE = re.compile(r'id="code-demo">(\d{6})<')
 TICKED = re.compile(r'<input[^>]*name="scope" value="([^"]+)"[^>]*checked')
 
 
@@ -128,12 +133,36 @@ class Browser:
         assert match, f"no step token on page {page.status_code}"
         return match.group(1)
 
-    def login(self, login_url: str, login: str = "test", password: str = "123") -> httpx.Response:
+    def login(
+        self, login_url: str, login: str = "test", password: str = "123", idp: str = DEMO_IDP
+    ) -> httpx.Response:
+        """Chooses ``idp`` on the choice page and signs in there; returns the broker's answer
+        to the provider's callback (a redirect to the next step)."""
         page = self.get(login_url)
         assert page.status_code == 200, page.text
-        return self.post(
-            login_url, data={"csrf_token": self.csrf(page), "login": login, "password": password}
-        )
+        leave = self.post(login_url, data={"csrf_token": self.csrf(page), "idp": idp})
+        assert leave.status_code == 303, leave.text
+        return self.upstream_login(leave.headers["location"], login, password)
+
+    def upstream_login(
+        self, authorize_url: str, login: str = "test", password: str = "123"
+    ) -> httpx.Response:
+        """At the identity provider: the password (and the one-time code it shows, on the
+        strengthened one), then back to the broker's callback."""
+        at_idp = self.get(authorize_url)
+        if at_idp.status_code == 200:
+            at_idp = self.post(
+                form_url(authorize_url, at_idp.text),
+                data={"csrf_token": self.csrf(at_idp), "login": login, "password": password},
+            )
+            if at_idp.status_code == 200 and ONE_TIME_CODE.search(at_idp.text):
+                code = ONE_TIME_CODE.search(at_idp.text).group(1)
+                at_idp = self.post(
+                    form_url(authorize_url, at_idp.text),
+                    data={"csrf_token": self.csrf(at_idp), "code": code},
+                )
+        assert at_idp.status_code == 303, at_idp.text
+        return self.get(at_idp.headers["location"])
 
     def consent(
         self, consent_url: str, decision: str = "approve", ticked: list[str] | None = None
@@ -150,14 +179,15 @@ class Browser:
         }
         return self.post(consent_url, data=data)
 
-    def space_login(self, login: str = "test", password: str = "123") -> httpx.Response:
-        """Signs in to the citizen's space (/espace)."""
+    def space_login(
+        self, login: str = "test", password: str = "123", idp: str = DEMO_IDP
+    ) -> httpx.Response:
+        """Signs in to the citizen's space (/espace) through ``idp``."""
         page = self.get("/espace/connexion")
         assert page.status_code == 200, page.text
-        return self.post(
-            "/espace/connexion",
-            data={"csrf_token": self.csrf(page), "login": login, "password": password},
-        )
+        leave = self.post("/espace/connexion", data={"csrf_token": self.csrf(page), "idp": idp})
+        assert leave.status_code == 303, leave.text
+        return self.upstream_login(leave.headers["location"], login, password)
 
     def sign_in(
         self,
@@ -166,13 +196,14 @@ class Browser:
         password: str = "123",
         decision: str = "approve",
         ticked: list[str] | None = None,
+        idp: str = DEMO_IDP,
     ) -> dict[str, str]:
         """The whole front channel; returns the parameters the client receives."""
         response = self.authorize(request)
         assert response.status_code == 303, response.text
         location = response.headers["location"]
         if location.endswith("/login"):
-            response = self.login(location, login, password)
+            response = self.login(location, login, password, idp)
             assert response.status_code == 303, response.text
             location = response.headers["location"]
         if location.endswith("/consent"):
@@ -181,6 +212,13 @@ class Browser:
             location = response.headers["location"]
         assert location.startswith(request.client.redirect_uri), location
         return query(location)
+
+
+def form_url(page_url: str, page_text: str) -> str:
+    """The absolute URL of the first form on a page."""
+    match = FORM_ACTION.search(page_text)
+    assert match, "no form on the page"
+    return urljoin(page_url, html.unescape(match.group(1)))
 
 
 def redeem(

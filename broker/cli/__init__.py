@@ -13,6 +13,7 @@ from broker.cli.common import load_settings
 from broker.cli.database import db
 from broker.cli.demo import demo
 from broker.cli.habilitations import apikeys, habilitations
+from broker.cli.idps import idps
 from broker.cli.introspection import introspection
 from broker.cli.keys import keys
 from broker.cli.serve import resources, run, simulators
@@ -40,6 +41,7 @@ for command in (
     apikeys,
     introspection,
     keys,
+    idps,
     demo,
 ):
     cli.add_command(command)

@@ -74,3 +74,15 @@ def clients_list() -> None:
 
     with database(load_settings()) as db, db.reader() as session:
         print_json(list_clients(session))
+
+
+@clients.command("idps")
+@click.option("--name", required=True, help="Service name.")
+@click.option("--allow", "allow", multiple=True, help="Offer only these providers (repeat).")
+@click.option("--block", "block", multiple=True, help="Never offer these providers (repeat).")
+def clients_idps(name, allow, block) -> None:
+    """Which identity providers the service's clients may use (replaces the previous rules;
+    neither --allow nor --block: every provider again)."""
+    from broker.admin.identity_providers import set_client_rules
+
+    print_json(admin_action(lambda s: set_client_rules(s, name, list(allow), list(block))))

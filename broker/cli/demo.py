@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import dataclass
 
 import click
 import uvicorn
@@ -14,6 +15,8 @@ from broker.core import migrate
 from broker.core.db import Database
 from broker.core.settings import Settings
 from broker.demo.citizens import CITIZENS
+from broker.demo.idp import DemoIdpOptions, create_demo_idp_app
+from broker.demo.idp.registration import broker_as_client, describe_demo_idps
 from broker.demo.online_service import RelyingParty, create_service_app
 from broker.demo.seed import DEMO_CLIENT_ID, demo_service_key, seed
 from broker.demo.simulators import SimulatorOptions, create_all_app
@@ -27,18 +30,46 @@ def demo() -> None:
 
 @demo.command("seed")
 @click.option("--service-url", default="http://127.0.0.1:8001", show_default=True)
-@click.option(
+def demo_seed(service_url: str) -> None:
+    """Register the demo identity providers (at BROKER_DEMO_IDP_URL) and create or update the
+    demo service (idempotent)."""
+    settings = load_settings()
+    with database(settings) as db, db.transaction() as session:
+        print_json(seed(session, settings, service_url))
+
+
+@demo.group("idp")
+def demo_idp() -> None:
+    """The demo identity providers: a separate OpenID Connect provider process."""
+
+
+PASSWORD_PROFILE = click.option(
     "--password-profile",
     default="standard",
     show_default=True,
     type=click.Choice(["standard", "benchmark"]),
-    help="argon2id cost for the test citizens (benchmark = minimal cost)",
+    help="argon2id cost of the test citizens' passwords (benchmark = minimal cost)",
 )
-def demo_seed(service_url: str, password_profile: str) -> None:
-    """Create or update the test citizens and the demo service (idempotent)."""
-    settings = load_settings()
-    with database(settings) as db, db.transaction() as session:
-        print_json(seed(session, settings.var_dir, service_url, password_profile))
+
+
+@demo_idp.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8004, show_default=True, type=int)
+@PASSWORD_PROFILE
+def demo_idp_run(host: str, port: int, password_profile: str) -> None:
+    """Serve "Identité démo" and "Identité démo renforcée" (each under its own issuer path),
+    with the broker at BROKER_ISSUER (default http://127.0.0.1:8000) as their client."""
+    settings = load_settings().with_issuer_default("127.0.0.1", 8000)
+    app = demo_idp_app(settings, f"http://{host}:{port}", password_profile)
+    for provider in app.state.idp.providers.values():
+        click.echo(f"  {provider.site.label}: {provider.issuer}", err=True)
+    demo_server(app, host, port).run()
+
+
+def demo_idp_app(settings: Settings, base_url: str, password_profile: str = "standard"):
+    options = DemoIdpOptions(base_url=base_url, password_profile=password_profile)
+    options.register(broker_as_client(settings))
+    return create_demo_idp_app(options)
 
 
 @demo.command("run")
@@ -47,13 +78,22 @@ def demo_seed(service_url: str, password_profile: str) -> None:
 @click.option("--service-port", default=8001, show_default=True, type=int)
 @click.option("--data-api-port", default=8002, show_default=True, type=int)
 @click.option("--simulators-port", default=8003, show_default=True, type=int)
+@click.option("--idp-port", default=8004, show_default=True, type=int)
+@PASSWORD_PROFILE
 def demo_run(
-    host: str, port: int, service_port: int, data_api_port: int, simulators_port: int
+    host: str,
+    port: int,
+    service_port: int,
+    data_api_port: int,
+    simulators_port: int,
+    idp_port: int,
+    password_profile: str,
 ) -> None:
-    """Migrate, seed, and start the broker, the data API, the provider simulators and the
-    demo online service together."""
+    """Migrate, seed, and start the broker, the data API, the provider simulators, the demo
+    identity providers and the demo online service together."""
     settings = load_settings().with_issuer_default(host, port)
-    sys.exit(run_demo(settings, host, port, service_port, data_api_port, simulators_port))
+    ports = DemoPorts(port, service_port, data_api_port, simulators_port, idp_port)
+    sys.exit(run_demo(settings, host, ports, password_profile))
 
 
 def demo_server(app, host: str, port: int) -> uvicorn.Server:
@@ -64,22 +104,28 @@ def demo_server(app, host: str, port: int) -> uvicorn.Server:
     )
 
 
-def run_demo(
-    settings: Settings,
-    host: str,
-    port: int,
-    service_port: int,
-    data_api_port: int,
-    simulators_port: int,
-) -> int:
+@dataclass(frozen=True)
+class DemoPorts:
+    broker: int
+    service: int
+    data_api: int
+    simulators: int
+    idp: int
+
+
+def run_demo(settings: Settings, host: str, ports: DemoPorts, password_profile: str) -> int:
     url = settings.effective_database_url
     migrate.upgrade(url)
-    service_url = f"http://{host}:{service_port}"
-    data_api_url = f"http://{host}:{data_api_port}"
-    simulators_url = f"http://{host}:{simulators_port}"
-    settings = settings.model_copy(update={"providers_url": simulators_url})
+    port = ports.broker
+    service_url = f"http://{host}:{ports.service}"
+    data_api_url = f"http://{host}:{ports.data_api}"
+    simulators_url = f"http://{host}:{ports.simulators}"
+    idp_url = f"http://{host}:{ports.idp}"
+    settings = settings.model_copy(
+        update={"providers_url": simulators_url, "demo_idp_url": idp_url}
+    )
     with Database(url).transaction() as session:
-        seed(session, settings.var_dir, service_url)
+        seed(session, settings, service_url)
     broker_app = create_asgi_app(settings)
     rp = RelyingParty(
         issuer=settings.issuer_url,
@@ -90,9 +136,10 @@ def run_demo(
     )
     servers = [
         demo_server(broker_app, host, port),
-        demo_server(create_service_app(rp), host, service_port),
-        demo_server(create_resource_asgi_app(settings), host, data_api_port),
-        demo_server(create_all_app(SimulatorOptions()), host, simulators_port),
+        demo_server(create_service_app(rp), host, ports.service),
+        demo_server(create_resource_asgi_app(settings), host, ports.data_api),
+        demo_server(create_all_app(SimulatorOptions()), host, ports.simulators),
+        demo_server(demo_idp_app(settings, idp_url, password_profile), host, ports.idp),
     ]
 
     first = CITIZENS[0]
@@ -105,8 +152,12 @@ def run_demo(
         f"    discovery           : {settings.issuer_url}/.well-known/openid-configuration\n"
         f"    data API            : {data_api_url}/v3/ping\n"
         f"    provider simulators : {simulators_url}/<provider>/  (see docs/simulators.md)\n"
-        f"    test citizen        : login '{first.login}', password '{first.password}' "
-        f"({first.given_name} {first.family_name}); others are listed on the login page\n"
+        + "".join(
+            f"    identity provider   : {idp['name']} at {idp['issuer']}\n"
+            for idp in describe_demo_idps(settings)
+        )
+        + f"    test citizen        : login '{first.login}', password '{first.password}' "
+        f"({first.given_name} {first.family_name}); others are listed on the login pages\n"
         "  Press Ctrl+C to stop.\n",
         flush=True,
     )

@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     # Where interactions, sessions and codes live: "auto" is Redis when BROKER_REDIS_URL is
     # set, this process's memory on SQLite (one process), the database otherwise.
     flow_state: Literal["auto", "memory", "redis", "database"] = "auto"
+    # Identity federation: the longest wait on an upstream provider (discovery, JWKS, token,
+    # userinfo), and the demo identity providers (`broker demo idp run`).
+    federation_timeout: float = Field(default=5.0, gt=0, le=30)
+    demo_idp_url: str = "http://127.0.0.1:8004"
+    demo_idp_client_id: str = "consent-broker"
+    # Production refuses to start while a demo identity provider is enabled, unless this says
+    # it is meant (a staging platform that shows the demo).
+    allow_demo_idps: bool = False
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:

@@ -1,4 +1,4 @@
-"""Idempotent demo data: the demo identity provider's test citizens and the demo online service."""
+"""Idempotent demo data: the demo identity providers in the registry, the demo online service."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from joserfc.jwk import ECKey
 from sqlmodel import Session, col, select
 
@@ -17,11 +16,11 @@ from broker.admin.clients import (
     check_redirect_uri,
 )
 from broker.admin.habilitations import HabilitationRequest, add_habilitation
-from broker.demo.accounts import DEMO_ACCOUNTS
-from broker.identity.demo import HASH_PROFILES
+from broker.core.settings import Settings
+from broker.demo.idp.registration import seed_demo_idps
 from broker.oidc.models import ConsentMode
 from broker.store.data_access_models import Habilitation
-from broker.store.models import DemoIdentity, OAuthClient, Service
+from broker.store.models import OAuthClient, Service
 
 DEMO_CLIENT_ID = "demo-cantine-villebourg"
 DEMO_SERVICE_NAME = "Mairie de Villebourg – Tarifs de la cantine scolaire"
@@ -38,48 +37,6 @@ DEMO_LEGAL_BASIS = (
 )
 DEMO_LEGAL_BASIS_URL = "https://www.legifrance.gouv.fr/codes/texte_lc/LEGITEXT000006071191"
 DEMO_KEY_FILE = "demo-service-key.json"
-
-
-def seed_citizens(session: Session, profile: str = "standard") -> int:
-    hasher = HASH_PROFILES[profile]
-    for position, citizen in enumerate(DEMO_ACCOUNTS):
-        row = session.get(DemoIdentity, citizen.login)
-        if row is None:
-            row = DemoIdentity(
-                login=citizen.login,
-                password_hash="",
-                given_name="",
-                family_name="",
-                birthdate="",
-                gender="",
-                birthcountry="",
-                acr="",
-            )
-        if not _hash_still_valid(hasher, row.password_hash, citizen.password):
-            row.password_hash = hasher.hash(citizen.password)
-        row.given_name, row.family_name = citizen.given_name, citizen.family_name
-        row.preferred_username = citizen.preferred_username
-        row.birthdate, row.gender = citizen.birthdate, citizen.gender
-        row.birthplace, row.birthcountry = citizen.birthplace, citizen.birthcountry
-        row.email, row.acr, row.case, row.position = (
-            citizen.email,
-            citizen.acr,
-            citizen.case,
-            position,
-        )
-        session.add(row)
-    session.flush()
-    return len(DEMO_ACCOUNTS)
-
-
-def _hash_still_valid(hasher, stored: str, password: str) -> bool:
-    if not stored:
-        return False
-    try:
-        hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return False
-    return not hasher.check_needs_rehash(stored)
 
 
 def demo_service_key(var_dir: Path) -> ECKey:
@@ -166,14 +123,13 @@ def seed_demo_habilitation(session: Session) -> str:
     )["id"]
 
 
-def seed(
-    session: Session, var_dir: Path, service_url: str, profile: str = "standard"
-) -> dict[str, Any]:
-    citizens = seed_citizens(session, profile)
-    client = seed_demo_service(session, var_dir, service_url)
+def seed(session: Session, settings: Settings, service_url: str) -> dict[str, Any]:
+    """The demo identity providers in the registry, the demo service and its habilitation."""
+    identity_providers = seed_demo_idps(session, settings)
+    client = seed_demo_service(session, settings.var_dir, service_url)
     habilitation_id = seed_demo_habilitation(session)
     return {
-        "citizens": citizens,
+        "identity_providers": identity_providers,
         "demo_client_id": client["client_id"],
         "demo_redirect_uris": client["redirect_uris"],
         "demo_habilitation_id": habilitation_id,

@@ -1,4 +1,5 @@
-"""Citizens as received from identity providers."""
+"""Citizens as received from identity providers: one row per person, found by the keyed
+digest of their identity pivot, whichever provider they sign in through."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from broker.identity.base import VerifiedIdentity
 from broker.store.models import Citizen
 
 CITIZEN = table_of(Citizen)
-FIND = select(CITIZEN).where(
-    CITIZEN.c.idp == bindparam("idp"), CITIZEN.c.idp_subject == bindparam("subject")
+BY_DIGEST = select(CITIZEN).where(CITIZEN.c.pivot_digest == bindparam("digest"))
+# Rows from before the federation have no digest yet: found once by provider and subject.
+BY_SUBJECT = select(CITIZEN).where(
+    CITIZEN.c.idp == bindparam("idp"),
+    CITIZEN.c.idp_subject == bindparam("subject"),
+    CITIZEN.c.pivot_digest.is_(None),
 )
 INSERT = insert(CITIZEN)
 PIVOT_FIELDS = (
@@ -28,25 +33,34 @@ PIVOT_FIELDS = (
 )
 
 
-def upsert_citizen(conn: Connection, identity: VerifiedIdentity, now: int | None = None) -> str:
-    """Keep the identity as last received; the citizen's id stays stable across logins."""
+def upsert_citizen(
+    conn: Connection, identity: VerifiedIdentity, digest: str, now: int | None = None
+) -> str:
+    """The citizen's id, stable across sign-ins and providers; the identity and the provider
+    used are kept as last received."""
     now = int(time.time()) if now is None else now
     fields = {name: getattr(identity.pivot, name) for name in PIVOT_FIELDS}
-    row = conn.execute(FIND, {"idp": identity.idp, "subject": identity.subject}).first()
+    fields.update(idp=identity.idp, idp_subject=identity.subject[:255])
+    row = conn.execute(BY_DIGEST, {"digest": digest}).first()
+    if row is None:
+        row = conn.execute(BY_SUBJECT, {"idp": identity.idp, "subject": identity.subject}).first()
     if row is None:
         citizen_id = str(uuid.uuid4())
         conn.execute(
             INSERT,
             {
                 "id": citizen_id,
-                "idp": identity.idp,
-                "idp_subject": identity.subject,
+                "pivot_digest": digest,
                 "created_at": now,
                 "updated_at": now,
                 **fields,
             },
         )
         return citizen_id
-    if any(getattr(row, name) != value for name, value in fields.items()):
-        conn.execute(update(CITIZEN).where(CITIZEN.c.id == row.id).values(updated_at=now, **fields))
+    if row.pivot_digest != digest or any(getattr(row, k) != v for k, v in fields.items()):
+        conn.execute(
+            update(CITIZEN)
+            .where(CITIZEN.c.id == row.id)
+            .values(pivot_digest=digest, updated_at=now, **fields)
+        )
     return row.id

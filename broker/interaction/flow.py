@@ -1,5 +1,6 @@
-"""The front-channel steps of the authorization flow: /authorize, then the identity provider's
-login; the consent step is handed to the consent screen (``handoff``).
+"""The front-channel steps of the authorization flow: /authorize, then what follows the
+identity provider's answer (``signin`` takes the citizen there and back); the consent step is
+handed to the consent screen (``handoff``).
 
 Each step is one database transaction: a step either happens entirely or not at all. Web
 controllers call these methods and only translate their results into HTTP."""
@@ -13,7 +14,6 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from broker.core.security import random_token
 from broker.identity.base import VerifiedIdentity
-from broker.identity.demo import DemoAccount
 from broker.interaction.context import FlowContext
 from broker.interaction.sessions import BrowserSessions
 from broker.interaction.states import InteractionView, State
@@ -39,13 +39,6 @@ class StepResult:
     new_browser_id: str | None = None
     new_session_id: str | None = None
     login_error: str | None = None
-
-
-@dataclass(frozen=True)
-class LoginForm:
-    step_token: str
-    client_name: str
-    ui_locales: str | None  # of the authorization request
 
 
 class AuthorizationFlow:
@@ -92,47 +85,8 @@ class AuthorizationFlow:
                 result.location = context.interaction_url(interaction_id, outcome.step)
         return result
 
-    # -- login (demo identity provider) -----------------------------------------------------
-    async def login_form(self, interaction_id: str, browser_id: str | None) -> LoginForm:
-        return await self.context.db.run(lambda: self._login_form(interaction_id, browser_id))
-
-    def _login_form(self, interaction_id: str, browser_id: str | None) -> LoginForm:
-        context = self.context
-        with context.db.connect() as conn:
-            view = context.open(conn, interaction_id, browser_id, State.LOGIN)
-            client = context.store(conn).get_client(view.client_id)
-            return LoginForm(
-                context.interactions(conn).step_token(view, browser_id or ""),
-                client.name if client else "",
-                view.params.get("ui_locales"),
-            )
-
-    async def login(
-        self,
-        interaction_id: str,
-        browser_id: str | None,
-        step_token: str | None,
-        login: str,
-        password: str,
-    ) -> StepResult:
-        view, account = await self.context.db.run(
-            lambda: self._login_form_posted(interaction_id, browser_id, step_token, login)
-        )
-        identity = await self.sessions.verify(account, password)
-        if identity is None:
-            return StepResult(login_error="Identifiant ou mot de passe incorrect.")
-        return await self.context.db.run(lambda: self._signed_in(view, browser_id, identity))
-
-    def _login_form_posted(
-        self, interaction_id: str, browser_id: str | None, step_token: str | None, login: str
-    ) -> tuple[InteractionView, DemoAccount | None]:
-        context = self.context
-        with context.db.connect() as conn:
-            view = context.open(conn, interaction_id, browser_id, State.LOGIN)
-            context.interactions(conn).check_step_token(view, browser_id or "", step_token)
-            return view, self.sessions.account(conn, login)
-
-    def _signed_in(
+    # -- after the identity provider ------------------------------------------------------
+    def signed_in(
         self, view: InteractionView, browser_id: str | None, identity: VerifiedIdentity
     ) -> StepResult:
         context = self.context

@@ -13,7 +13,7 @@ from broker.core.db import Database
 from broker.core.security import digest, random_token
 from broker.identity.base import VerifiedIdentity
 from broker.identity.citizens import upsert_citizen
-from broker.identity.demo import DemoAccount, DemoIdentityProvider
+from broker.identity.pivot import pivot_digest
 from broker.oidc.models import Authentication
 from broker.store.flowstate import FlowState, StoredSession
 
@@ -21,39 +21,21 @@ MAX_SESSION_ID = 128
 
 
 class BrowserSessions:
-    def __init__(
-        self, db: Database, idp: DemoIdentityProvider, ttl: int, flow_state: FlowState
-    ) -> None:
+    def __init__(self, db: Database, pivot_key: bytes, ttl: int, flow_state: FlowState) -> None:
         self.db = db
-        self.idp = idp
+        self.pivot_key = pivot_key
         self.ttl = ttl
         self.flow_state = flow_state
 
-    async def authenticate(self, login: str, password: str) -> VerifiedIdentity | None:
-        """The identity provider's answer. No database connection is held while the password
-        is checked (off the event loop)."""
-        account = await self.db.run(lambda: self.read_account(login))
-        return await self.verify(account, password)
-
-    def read_account(self, login: str) -> DemoAccount | None:
-        with self.db.connect() as conn:
-            return self.account(conn, login)
-
-    def account(self, conn: Connection, login: str) -> DemoAccount | None:
-        """The account ``login`` names, read on the caller's connection."""
-        return self.idp.find(conn, login)
-
-    async def verify(self, account: DemoAccount | None, password: str) -> VerifiedIdentity | None:
-        """The identity behind ``account`` if ``password`` is its own (the same time is spent
-        when there is no such account)."""
-        return await self.idp.verify(account, password)
-
-    @staticmethod
-    def authentication(conn: Connection, identity: VerifiedIdentity, now: int) -> Authentication:
-        """What the identity provider established, for the citizen it names (reconciled into
-        one citizen row, kept as last received), in the caller's transaction."""
+    def authentication(
+        self, conn: Connection, identity: VerifiedIdentity, now: int
+    ) -> Authentication:
+        """What the identity provider established, for the citizen it names (one citizen per
+        person, whichever provider: found by the keyed digest of the pivot), in the caller's
+        transaction."""
+        digest_of_pivot = pivot_digest(self.pivot_key, identity.pivot)
         return Authentication(
-            citizen_id=upsert_citizen(conn, identity, now),
+            citizen_id=upsert_citizen(conn, identity, digest_of_pivot, now),
             acr=identity.acr,
             amr=list(identity.amr),
             auth_time=now,

@@ -49,6 +49,19 @@ class StoredSession:
     expires_at: int
 
 
+@dataclass(frozen=True)
+class UpstreamSignIn:
+    """A sign-in sent to an upstream identity provider, waiting for its callback under its
+    ``state``: what the callback needs to check the answer (RFC 9700 §4.7 and §4.4)."""
+
+    idp_id: str
+    browser_digest: str
+    nonce: str
+    code_verifier: str
+    interaction_id: str | None  # None: the citizen space's sign-in
+    expires_at: int
+
+
 class FlowStateView(Protocol):
     """The flow state as one step sees it."""
 
@@ -79,6 +92,11 @@ class FlowStateView(Protocol):
     def consume_code(self, code_digest: str, now: int) -> bool:
         """Mark the code used; False if it already was, or is gone (compare-and-set)."""
 
+    def save_upstream(self, state_digest: str, sign_in: UpstreamSignIn) -> None: ...
+
+    def take_upstream(self, state_digest: str) -> UpstreamSignIn | None:
+        """The sign-in, removed in the same step: a second take finds nothing."""
+
 
 class FlowState(Protocol):
     kind: str  # "memory", "redis" or "database"
@@ -103,6 +121,7 @@ class MemoryFlowState:
         self._interactions: dict[str, tuple[StoredInteraction, int]] = {}
         self._sessions: dict[str, tuple[StoredSession, int]] = {}
         self._codes: dict[str, tuple[AuthorizationCode, int]] = {}
+        self._upstream: dict[str, tuple[UpstreamSignIn, int]] = {}
         self._writes = 0
 
     def on(self, conn: Connection) -> MemoryFlowState:
@@ -161,6 +180,14 @@ class MemoryFlowState:
             self._codes[code_digest] = (replace(found[0], consumed_at=now), found[1])
             return True
 
+    def save_upstream(self, state_digest: str, sign_in: UpstreamSignIn) -> None:
+        self._put(self._upstream, state_digest, sign_in, sign_in.expires_at)
+
+    def take_upstream(self, state_digest: str) -> UpstreamSignIn | None:
+        with self._lock:
+            found = self._upstream.pop(state_digest, None)
+        return found[0] if found is not None and found[1] > now() else None
+
     def _put(self, entries: dict[str, Any], key: str, entry: Any, kept_until: int) -> None:
         with self._lock:
             entries[key] = (entry, kept_until)
@@ -177,7 +204,7 @@ class MemoryFlowState:
     def _sweep(self) -> None:
         """Drops what is past its keeping time (called under the lock)."""
         moment = now()
-        for entries in (self._interactions, self._sessions, self._codes):
+        for entries in (self._interactions, self._sessions, self._codes, self._upstream):
             for key in [k for k, (_, until) in entries.items() if until <= moment]:
                 del entries[key]
 

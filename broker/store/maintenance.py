@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete
 
 from broker.core.db import table_of
+from broker.store.federation_models import FederationLogin
 from broker.store.models import (
     AccessToken,
     AuthorizationCode,
@@ -25,6 +26,9 @@ def purge_expired(conn: Connection, now: int) -> dict[str, int]:
     statements = {
         "interactions": delete(table_of(Interaction)).where(
             table_of(Interaction).c.expires_at < now
+        ),
+        "federation_logins": delete(table_of(FederationLogin)).where(
+            table_of(FederationLogin).c.expires_at < now
         ),
         "browser_sessions": delete(table_of(BrowserSession)).where(
             table_of(BrowserSession).c.expires_at < now

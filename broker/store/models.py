@@ -57,12 +57,15 @@ class SigningKey(SQLModel, table=True):
 
 
 class Citizen(SQLModel, table=True):
-    """A citizen as last received from an identity provider."""
+    """A citizen as last received from an identity provider. One row per person, whichever
+    provider they sign in through: ``pivot_digest`` (a keyed digest of the normalised identity
+    pivot) finds them; ``idp`` and ``idp_subject`` say which provider was used last."""
 
     __tablename__ = "citizen"
-    __table_args__ = (UniqueConstraint("idp", "idp_subject", name="uq_citizen_idp_subject"),)
+    __table_args__ = (UniqueConstraint("pivot_digest", name="uq_citizen_pivot_digest"),)
 
     id: str = Field(primary_key=True, max_length=64)
+    pivot_digest: str | None = Field(default=None, max_length=64)
     idp: str = Field(max_length=64)
     idp_subject: str = Field(max_length=255)
     given_name: str = Field(max_length=255)
@@ -75,26 +78,6 @@ class Citizen(SQLModel, table=True):
     email: str = Field(default="", max_length=320)
     created_at: int = Field(sa_type=BigInteger)
     updated_at: int = Field(sa_type=BigInteger)
-
-
-class DemoIdentity(SQLModel, table=True):
-    """An account of the demo identity provider."""
-
-    __tablename__ = "demo_identity"
-
-    login: str = Field(primary_key=True, max_length=100)
-    password_hash: str = Field(max_length=255)
-    given_name: str = Field(max_length=255)
-    family_name: str = Field(max_length=255)
-    preferred_username: str = Field(default="", max_length=255)
-    birthdate: str = Field(max_length=10)
-    gender: str = Field(max_length=10)
-    birthplace: str = Field(default="", max_length=5)
-    birthcountry: str = Field(max_length=5)
-    email: str = Field(default="", max_length=320)
-    acr: str = Field(max_length=10)
-    case: str = Field(default="", max_length=500)
-    position: int = 0
 
 
 class BrowserSession(SQLModel, table=True):

@@ -16,7 +16,7 @@ from redis import Redis
 from sqlalchemy import Connection
 
 from broker.oidc.models import Authentication, AuthorizationCode
-from broker.store.flowstate import EXPIRED_KEPT, StoredInteraction, StoredSession
+from broker.store.flowstate import EXPIRED_KEPT, StoredInteraction, StoredSession, UpstreamSignIn
 
 TIMEOUT = 2.0  # seconds: a Redis that stops answering fails the step, it does not hang it
 MOVE_SCRIPT = """
@@ -152,3 +152,12 @@ class RedisFlowState:
 
     def consume_code(self, code_digest: str, now: int) -> bool:
         return self.consume_script(keys=[self.key("code", code_digest)], args=[now]) == 1
+
+    # -- upstream sign-ins -------------------------------------------------------------------
+    def save_upstream(self, state_digest: str, sign_in: UpstreamSignIn) -> None:
+        record = json.dumps(dataclasses.asdict(sign_in))
+        self.redis.set(self.key("upstream", state_digest), record, ex=ttl(sign_in.expires_at))
+
+    def take_upstream(self, state_digest: str) -> UpstreamSignIn | None:
+        raw = self.redis.getdel(self.key("upstream", state_digest))
+        return UpstreamSignIn(**json.loads(raw)) if raw else None

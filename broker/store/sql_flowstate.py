@@ -3,14 +3,16 @@ share no Redis (Core statements built once, see ``oidc_store``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from broker.core.db import table_of
 from broker.oidc.models import Authentication, AuthorizationCode
 from broker.store import models
-from broker.store.flowstate import StoredInteraction, StoredSession
+from broker.store.federation_models import FederationLogin
+from broker.store.flowstate import StoredInteraction, StoredSession, UpstreamSignIn
 
 INTERACTION = table_of(models.Interaction)
 SESSION = table_of(models.BrowserSession)
@@ -44,6 +46,13 @@ END_SESSION = (
     update(SESSION)
     .where(SESSION.c.id_digest == bindparam("b_id_digest"), SESSION.c.revoked_at.is_(None))
     .values(revoked_at=bindparam("now"))
+)
+UPSTREAM = table_of(FederationLogin)
+INSERT_UPSTREAM = insert(UPSTREAM)
+TAKE_UPSTREAM = (
+    delete(UPSTREAM)
+    .where(UPSTREAM.c.state_digest == bindparam("digest"))
+    .returning(UPSTREAM.c.record)
 )
 INSERT_CODE = insert(CODE)
 GET_CODE = select(CODE).where(CODE.c.code_digest == bindparam("code_digest"))
@@ -216,3 +225,17 @@ class SqlFlowStateView:
 
     def consume_code(self, code_digest: str, now: int) -> bool:
         return self.conn.execute(CONSUME_CODE, {"digest": code_digest, "now": now}).rowcount == 1
+
+    def save_upstream(self, state_digest: str, sign_in: UpstreamSignIn) -> None:
+        self.conn.execute(
+            INSERT_UPSTREAM,
+            {
+                "state_digest": state_digest,
+                "record": dataclasses.asdict(sign_in),
+                "expires_at": sign_in.expires_at,
+            },
+        )
+
+    def take_upstream(self, state_digest: str) -> UpstreamSignIn | None:
+        row = self.conn.execute(TAKE_UPSTREAM, {"digest": state_digest}).first()
+        return UpstreamSignIn(**row.record) if row is not None else None

@@ -59,6 +59,86 @@ FLOW_ERRORS = {
     ),
 }
 
+FLOW_ERRORS["provider_not_offered"] = (
+    403,
+    N_("Fournisseur d'identité non proposé"),
+    N_(
+        "Ce fournisseur d'identité n'est pas proposé pour cette démarche, ou il est "
+        "momentanément indisponible. Revenez en arrière et choisissez-en un autre."
+    ),
+)
+# What the callback of an identity provider can end with when nobody is signed in.
+FEDERATION_ERRORS = {
+    "unknown_state": (
+        400,
+        N_("Connexion introuvable"),
+        N_(
+            "Cette réponse du fournisseur d'identité ne correspond à aucune connexion en "
+            "cours, ou elle a déjà été utilisée. Retournez sur le site du service et "
+            "recommencez."
+        ),
+    ),
+    "wrong_browser": FLOW_ERRORS["wrong_browser"],
+    "expired": (
+        410,
+        N_("Connexion expirée"),
+        N_(
+            "Vous avez mis trop de temps à vous identifier. Retournez sur le site du "
+            "service et recommencez."
+        ),
+    ),
+    "mix_up": (
+        400,
+        N_("Réponse non valable"),
+        N_(
+            "La réponse reçue ne vient pas du fournisseur d'identité que vous aviez choisi. "
+            "Par sécurité, vous n'avez pas été connecté. Retournez sur le site du service et "
+            "recommencez."
+        ),
+    ),
+    "provider_disabled": (
+        503,
+        N_("Fournisseur d'identité indisponible"),
+        N_(
+            "Ce fournisseur d'identité a été suspendu pendant votre connexion. Retournez sur "
+            "le site du service et choisissez-en un autre."
+        ),
+    ),
+    "provider_error": (
+        502,
+        N_("Erreur du fournisseur d'identité"),
+        N_(
+            "Le fournisseur d'identité n'a pas pu vous identifier. Aucune donnée n'a été "
+            "transmise. Retournez sur le site du service et recommencez."
+        ),
+    ),
+    "unreachable": (
+        504,
+        N_("Fournisseur d'identité injoignable"),
+        N_(
+            "Le fournisseur d'identité ne répond pas. Aucune donnée n'a été transmise. "
+            "Réessayez dans quelques instants ou choisissez un autre fournisseur."
+        ),
+    ),
+    "invalid_response": (
+        502,
+        N_("Réponse non valable"),
+        N_(
+            "La réponse du fournisseur d'identité n'a pas passé nos vérifications de "
+            "sécurité. Par sécurité, vous n'avez pas été connecté et rien n'a été enregistré."
+        ),
+    ),
+    "incomplete_identity": (
+        502,
+        N_("Identité incomplète"),
+        N_(
+            "Le fournisseur d'identité n'a pas transmis une identité complète (noms, date et "
+            "lieu de naissance). Rien n'a été enregistré. Essayez un autre fournisseur "
+            "d'identité."
+        ),
+    ),
+}
+
 AUTHORIZE_ERRORS = {
     "invalid_client": (
         N_("Service inconnu"),
@@ -103,6 +183,11 @@ def error_page(title: str, message: str, error_code: str, status: int) -> Templa
 
 def flow_error_page(reason: str) -> Template:
     status, title, message = FLOW_ERRORS.get(reason, FLOW_ERRORS["unknown"])
+    return error_page(title, message, reason, status)
+
+
+def federation_error_page(reason: str) -> Template:
+    status, title, message = FEDERATION_ERRORS.get(reason, FEDERATION_ERRORS["provider_error"])
     return error_page(title, message, reason, status)
 
 

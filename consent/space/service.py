@@ -1,4 +1,4 @@
-"""The citizen's space ("Mon espace"): sign-in through the same identity provider, their
+"""The citizen's space ("Mon espace"): signed in through the same identity providers, their
 consents, the journal of accesses to their data, receipts, export, revocation.
 
 The web layer (``consent.space.controller``) stays thin; every read and change here is bound
@@ -9,14 +9,12 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 
 from broker.core.db import Database, database_step, table_of
 from broker.core.security import keyed_digest
-from broker.identity.base import VerifiedIdentity
 from broker.interaction.sessions import BrowserSessions
 from broker.resources.subjects import identity_digest, pivot_of
 from broker.store.models import Service
@@ -28,12 +26,6 @@ from consent.space import history
 SERVICE = table_of(Service)
 T = TypeVar("T")
 MAX_SERVICE_ID = 64
-
-
-@dataclass(frozen=True)
-class SignIn:
-    session_id: str | None = None
-    error: bool = False
 
 
 class CitizenSpace:
@@ -60,19 +52,6 @@ class CitizenSpace:
         if not binding or not token:
             return False
         return hmac.compare_digest(self.form_token(purpose, binding), token)
-
-    async def sign_in(self, browser_id: str, login: str, password: str) -> SignIn:
-        identity = await self.sessions.authenticate(login, password)
-        if identity is None:
-            return SignIn(error=True)
-        return SignIn(session_id=await self.open_session(browser_id, identity))
-
-    @database_step
-    def open_session(self, browser_id: str, identity: VerifiedIdentity) -> str:
-        now = int(time.time())
-        with self.db.begin() as conn:
-            auth = self.sessions.authentication(conn, identity, now)
-            return self.sessions.open(conn, browser_id, auth, now)
 
     async def citizen(self, session_id: str | None, browser_id: str | None) -> str | None:
         return await self.sessions.citizen(session_id, browser_id)

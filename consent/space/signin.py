@@ -1,7 +1,9 @@
-"""The citizen space's sign-in page, through the same identity provider as the flows."""
+"""The citizen space's sign-in page: the same choice of identity providers as the flows, then
+the provider's callback (``broker.web.signin_pages``) opens the session."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from litestar import Controller, Request, get, post
@@ -10,15 +12,18 @@ from litestar.response import Redirect, Template
 
 from broker.core.security import random_token
 from broker.interaction.flow import MAX_BROWSER_ID, StepResult
-from broker.web.http import BROWSER_COOKIE, cookies_for, form_text, page, redirect
+from broker.interaction.signin import SignInSteps, UpstreamUnavailable
+from broker.interaction.states import FlowError
+from broker.web.http import BROWSER_COOKIE, cookies_for, form_text, redirect
 from broker.web.i18n import N_
-from broker.web.login import TestAccounts
+from broker.web.signin_pages import UNREACHABLE, choice_page, last_provider_cookie
 from consent.space.service import CitizenSpace
 
+log = logging.getLogger("consent.space")
 HOME = "/espace"
 LOGIN = "/espace/connexion"
-LOGIN_ERROR = N_("Identifiant ou mot de passe incorrect.")
 FORM_EXPIRED = N_("Ce formulaire a expiré. Réessayez.")
+NOT_OFFERED = N_("Ce fournisseur d'identité ne peut pas être choisi pour le moment.")
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,7 @@ class SignInPages:
     task group at every request, see ``broker.web.oidc_controller.Endpoints``)."""
 
     space: CitizenSpace
-    accounts: TestAccounts
+    steps: SignInSteps
     secure_cookies: bool  # an https issuer: cookies are sent with Secure
 
 
@@ -36,7 +41,7 @@ class SignInController(Controller):
 
     @get()
     async def login_form(self, request: Request, sign_in: NamedDependency[SignInPages]) -> Template:
-        return login_page(request, sign_in)
+        return await login_page(request, sign_in)
 
     @post(status_code=303)
     async def login(
@@ -44,41 +49,36 @@ class SignInController(Controller):
     ) -> Template | Redirect:
         form = await request.form()
         browser_id = request.cookies.get(BROWSER_COOKIE)
-        space = sign_in.space
-        if browser_id is None or not space.check_token(
+        if browser_id is None or not sign_in.space.check_token(
             "login", browser_id, form_text(form.get("csrf_token"))
         ):
-            return login_page(request, sign_in, error=FORM_EXPIRED, status=403)
-        login = form_text(form.get("login"))
-        result = await space.sign_in(browser_id, login, form_text(form.get("password")))
-        if result.error:
-            return login_page(request, sign_in, error=LOGIN_ERROR, login_value=login, status=401)
-        return redirect(
-            HOME,
-            cookies_for(StepResult(new_session_id=result.session_id), sign_in.secure_cookies),
-        )
+            return await login_page(request, sign_in, error=FORM_EXPIRED, status=403)
+        provider_id = form_text(form.get("idp"))
+        try:
+            location = await sign_in.steps.leave_for_provider_from_space(browser_id, provider_id)
+        except FlowError:
+            return await login_page(request, sign_in, error=NOT_OFFERED, status=403)
+        except UpstreamUnavailable as exc:
+            log.warning(
+                "identity provider unreachable", extra={"idp": provider_id, "why": str(exc)}
+            )
+            return await login_page(request, sign_in, error=UNREACHABLE, status=503)
+        return redirect(location, [last_provider_cookie(provider_id, sign_in.secure_cookies)])
 
 
-def login_page(
-    request: Request,
-    sign_in: SignInPages,
-    error: str | None = None,
-    login_value: str = "",
-    status: int = 200,
+async def login_page(
+    request: Request, sign_in: SignInPages, error: str | None = None, status: int = 200
 ) -> Template:
     browser_id = request.cookies.get(BROWSER_COOKIE)
     new_browser = None
     if not browser_id or len(browser_id) > MAX_BROWSER_ID:
         browser_id = new_browser = random_token(32)
-    return page(
-        "space_login.html",
-        {
-            "action": LOGIN,
-            "csrf_token": sign_in.space.form_token("login", browser_id),
-            "error": error,
-            "login_value": login_value,
-            "personas_html": sign_in.accounts.html(request),
-        },
-        status=status,
-        cookies=cookies_for(StepResult(new_browser_id=new_browser), sign_in.secure_cookies),
+    return choice_page(
+        request,
+        await sign_in.steps.space_choice(),
+        LOGIN,
+        sign_in.space.form_token("login", browser_id),
+        error,
+        status,
+        cookies_for(StepResult(new_browser_id=new_browser), sign_in.secure_cookies),
     )

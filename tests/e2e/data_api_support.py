@@ -51,12 +51,19 @@ DATA_SCOPES = frozenset(s.name for s in REGISTRY.data_scopes())
 
 
 @contextlib.contextmanager
-def live_broker(db_factory, var_dir: Path) -> Iterator[LiveServer]:
-    """A broker on a loopback socket with its own freshly copied database."""
+def live_broker(db_factory, var_dir: Path, demo_idp) -> Iterator[LiveServer]:
+    """A broker on a loopback socket with its own freshly copied database, registered at the
+    demo identity providers."""
     var_dir.mkdir(parents=True, exist_ok=True)
     url = db_factory.create()
+
+    def settings_for(issuer: str):
+        settings = make_settings(url, var_dir, issuer, demo_idp.url)
+        demo_idp.register_broker(settings)
+        return settings
+
     try:
-        with start_server(lambda issuer: make_settings(url, var_dir, issuer)) as server:
+        with start_server(settings_for) as server:
             yield server
     finally:
         db_factory.drop(url)

@@ -46,8 +46,8 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @pytest.fixture(scope="module")
-def shared_broker(db_factory, tmp_path_factory):
-    with live_broker(db_factory, tmp_path_factory.mktemp("var")) as server:
+def shared_broker(db_factory, tmp_path_factory, demo_idp):
+    with live_broker(db_factory, tmp_path_factory.mktemp("var"), demo_idp) as server:
         yield server
 
 

@@ -39,8 +39,8 @@ QF_FC = route("dss/quotient_familial", "france_connect")
 
 
 @pytest.fixture(scope="module")
-def shared_broker(db_factory, tmp_path_factory):
-    with live_broker(db_factory, tmp_path_factory.mktemp("var")) as server:
+def shared_broker(db_factory, tmp_path_factory, demo_idp):
+    with live_broker(db_factory, tmp_path_factory.mktemp("var"), demo_idp) as server:
         yield server
 
 

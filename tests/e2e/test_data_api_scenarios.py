@@ -98,8 +98,8 @@ API_KEY_ROUTES = [
 
 
 @pytest.fixture(scope="module")
-def shared_broker(db_factory, tmp_path_factory):
-    with live_broker(db_factory, tmp_path_factory.mktemp("var")) as server:
+def shared_broker(db_factory, tmp_path_factory, demo_idp):
+    with live_broker(db_factory, tmp_path_factory.mktemp("var"), demo_idp) as server:
         yield server
 
 

@@ -1,0 +1,136 @@
+"""``broker idps``: the registry of upstream identity providers (FranceConnect, the demo ones,
+any OpenID Connect provider)."""
+
+from __future__ import annotations
+
+import click
+
+from broker.cli.common import admin_action, database, load_settings, print_json
+
+
+@click.group()
+def idps() -> None:
+    """Upstream identity providers the citizens may sign in through."""
+
+
+@idps.command("add")
+@click.option("--name", required=True, help="Shown on the choice page.")
+@click.option("--issuer", required=True, help="The provider's issuer (its discovery is there).")
+@click.option("--client-id", required=True, help="The broker's client id at that provider.")
+@click.option("--client-secret", default=None, help="For client_secret_basic or _post.")
+@click.option(
+    "--auth-method",
+    default=None,
+    type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt"]),
+    help="How the broker authenticates to the provider [default: client_secret_basic, or "
+    "private_key_jwt without --client-secret; the provider reads the broker's keys at "
+    "ISSUER/jwks]",
+)
+@click.option("--scopes", default=None, help="Default: the identity pivot's claims.")
+@click.option(
+    "--acr",
+    "acr_values",
+    multiple=True,
+    required=True,
+    type=click.Choice(["eidas1", "eidas2", "eidas3"]),
+    help="A level this provider can reach (repeat for several).",
+)
+@click.option(
+    "--kind",
+    default="oidc",
+    show_default=True,
+    type=click.Choice(["oidc", "franceconnect_v2"]),
+    help="franceconnect_v2 applies that platform's profile (signed userinfo, its scopes).",
+)
+@click.option(
+    "--id-token-alg",
+    "id_token_algs",
+    multiple=True,
+    help="An algorithm accepted for its ID tokens (repeat) [default: ES256 and RS256].",
+)
+@click.option("--signed-userinfo", is_flag=True, help="Refuse userinfo that is not a signed JWT.")
+@click.option("--logo", type=click.File("rb"), default=None, help="PNG or JPEG, at most 100 kB.")
+def idps_add(
+    name,
+    issuer,
+    client_id,
+    client_secret,
+    auth_method,
+    scopes,
+    acr_values,
+    kind,
+    id_token_algs,
+    signed_userinfo,
+    logo,
+) -> None:
+    """Register a provider; prints it with the redirect_uri to register at that provider."""
+    from broker.admin.identity_providers import (
+        DEFAULT_SCOPES,
+        FRANCECONNECT_SCOPES,
+        ProviderRegistration,
+        add_provider,
+    )
+    from broker.keys.vault import KeyVault
+
+    settings = load_settings()
+    method = auth_method or ("client_secret_basic" if client_secret else "private_key_jwt")
+    registration = ProviderRegistration(
+        name=name,
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=client_secret,
+        auth_method=method,
+        scopes=scopes or (FRANCECONNECT_SCOPES if kind == "franceconnect_v2" else DEFAULT_SCOPES),
+        acr_values=tuple(acr_values),
+        kind=kind,
+        id_token_algs=tuple(id_token_algs) or ("ES256", "RS256"),
+        signed_userinfo=signed_userinfo,
+        logo=logo.read() if logo else None,
+    )
+    vault = KeyVault(settings.secret)
+    print_json(
+        admin_action(
+            lambda session: add_provider(session, vault, registration, issuer_url(settings))
+        )
+    )
+
+
+def issuer_url(settings) -> str:  # type: ignore[no-untyped-def]
+    return settings.with_issuer_default("127.0.0.1", 8000).issuer_url
+
+
+@idps.command("list")
+def idps_list() -> None:
+    from broker.admin.identity_providers import list_providers
+
+    settings = load_settings()
+    with database(settings) as db, db.reader() as session:
+        print_json(list_providers(session, issuer_url(settings)))
+
+
+@idps.command("disable")
+@click.argument("provider_id")
+@click.option("--message", default="", help="Shown on the choice page while it is disabled.")
+def idps_disable(provider_id, message) -> None:
+    """Maintenance: shown but not choosable; callbacks already under way are refused."""
+    from broker.admin.identity_providers import set_enabled
+
+    url = issuer_url(load_settings())
+    print_json(admin_action(lambda s: set_enabled(s, provider_id, False, message, url)))
+
+
+@idps.command("enable")
+@click.argument("provider_id")
+def idps_enable(provider_id) -> None:
+    from broker.admin.identity_providers import set_enabled
+
+    url = issuer_url(load_settings())
+    print_json(admin_action(lambda s: set_enabled(s, provider_id, True, "", url)))
+
+
+@idps.command("remove")
+@click.argument("provider_id")
+def idps_remove(provider_id) -> None:
+    from broker.admin.identity_providers import remove_provider
+
+    print_json(admin_action(lambda s: remove_provider(s, provider_id)))
