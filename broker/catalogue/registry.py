@@ -13,7 +13,7 @@ IDENTITY = "identity"
 DATA = "data"
 
 # Claims that every ID token may carry, whatever the scopes (OIDC Core 2).
-_PROTOCOL_CLAIMS = ("sub", "acr", "amr", "auth_time", "iss", "aud", "exp", "iat", "nonce")
+_PROTOCOL_CLAIMS = ("sub", "acr", "amr", "auth_time", "idp", "iss", "aud", "exp", "iat", "nonce")
 
 
 @dataclass(frozen=True)

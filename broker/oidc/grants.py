@@ -45,6 +45,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                 acr=auth.acr,
                 amr=list(auth.amr),
                 grant_id=request.grant_id,
+                idp=auth.idp,
                 expires_at=now + config.code_ttl,
             ),
             created_at=now,
@@ -87,6 +88,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             ),
             auth_time=authorization_code.auth_time,
             acr=authorization_code.acr,
+            idp=authorization_code.idp,
             grant_id=authorization_code.grant_id,
             refresh_until=terms.expires_at if terms is not None and terms.refreshable else None,
             grant_expires_at=terms.expires_at if terms is not None else None,
@@ -160,5 +162,6 @@ class BrokerOpenIDCode(OpenIDCode):
         }
 
     def generate_user_info(self, user: TokenSubject, scope: str) -> dict:
-        # Identity claims go to /userinfo only; the ID token carries the subject.
-        return {"sub": user.sub}
+        # Identity claims go to /userinfo only; the ID token carries the subject, and names the
+        # identity provider the citizen signed in through (as FranceConnect's ``idp_id``).
+        return {"sub": user.sub, "idp": user.idp} if user.idp else {"sub": user.sub}

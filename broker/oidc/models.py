@@ -123,6 +123,7 @@ class AuthorizationCode(AuthorizationCodeMixin):
     grant_id: str | None = None
     expires_at: int = 0
     consumed_at: int | None = None
+    idp: str = ""  # the identity provider the citizen signed in through
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri

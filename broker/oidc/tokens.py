@@ -33,6 +33,7 @@ class TokenSubject:
     auth_time: int
     acr: str
     grant_id: str | None = None
+    idp: str = ""
     refresh_until: int | None = None  # a recurring grant's expiry: refresh tokens until then
     grant_expires_at: int | None = None  # no token outlives its grant
 

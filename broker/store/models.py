@@ -119,6 +119,7 @@ class Interaction(SQLModel, table=True):
 class AuthorizationCode(SQLModel, table=True):
     __tablename__ = "authorization_code"
 
+    idp: str | None = Field(default=None, max_length=64)
     code_digest: str = Field(primary_key=True, max_length=64)
     client_id: str = Field(foreign_key="oauth_client.client_id", max_length=64)
     citizen_id: str = Field(foreign_key="citizen.id", max_length=64)

@@ -72,6 +72,10 @@ def upgrade() -> None:
         )
         batch_op.create_unique_constraint("uq_citizen_pivot_digest", ["pivot_digest"])
         batch_op.drop_constraint("uq_citizen_idp_subject", type_="unique")
+    with op.batch_alter_table("authorization_code", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("idp", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
+        )
     # The demo accounts now live in the demo identity providers' own process.
     op.drop_table("demo_identity")
 
@@ -96,6 +100,8 @@ def downgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("login"),
     )
+    with op.batch_alter_table("authorization_code", schema=None) as batch_op:
+        batch_op.drop_column("idp")
     # Two rows that share a provider subject cannot be told apart again: the older rule comes
     # back only if no person signed in through two providers in between.
     with op.batch_alter_table("citizen", schema=None) as batch_op:

@@ -15,6 +15,7 @@ from sqlmodel import select
 from broker.store.models import AccessToken
 from tests.flow_state_edits import rewrite_code, rewrite_interaction, stored_code
 from tests.helpers import (
+    DEMO_IDP,
     AuthorizationRequest,
     Browser,
     at_login_page,
@@ -173,13 +174,11 @@ def test_attack_login_csrf(broker):
 def test_attack_interaction_replay(broker):
     _, browser, login = at_login_page(broker)
     login_token = browser.csrf(browser.get(login))
-    consent_url = browser.post(
-        login, data={"csrf_token": login_token, "login": "test", "password": "123"}
-    ).headers["location"]
-    replayed_login = browser.post(
-        login, data={"csrf_token": login_token, "login": "test", "password": "123"}
-    )
-    assert_error_page(replayed_login, 409)
+    leave = browser.post(login, data={"csrf_token": login_token, "idp": DEMO_IDP})
+    consent_url = browser.upstream_login(leave.headers["location"]).headers["location"]
+    assert consent_url.endswith("/consent")
+    replayed_choice = browser.post(login, data={"csrf_token": login_token, "idp": DEMO_IDP})
+    assert_error_page(replayed_choice, 409)
     consent_token = browser.csrf(browser.get(consent_url))
     first = browser.post(consent_url, data={"csrf_token": consent_token, "decision": "approve"})
     assert first.status_code == 303 and "code=" in first.headers["location"]

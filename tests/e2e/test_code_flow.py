@@ -9,7 +9,15 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
-from tests.helpers import AuthorizationRequest, Browser, query, redeem, register_client
+from tests.helpers import (
+    DEMO_IDP,
+    STRONG_IDP,
+    AuthorizationRequest,
+    Browser,
+    query,
+    redeem,
+    register_client,
+)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -68,7 +76,8 @@ def test_full_flow_with_authlib_client(broker):
         )
         assert token["token_type"] == "Bearer" and token["scope"] == client.scope
         claims = verify_id_token(broker.url, token["id_token"], client.client_id, "n-0S6_WzA2Mj")
-        assert claims["header"]["alg"] == "ES256" and claims["acr"] == "eidas2"
+        assert claims["header"]["alg"] == "ES256" and claims["acr"] == "eidas1"
+        assert claims["idp"] == DEMO_IDP
         assert claims["amr"] == ["pwd"] and "at_hash" in claims
         assert "given_name" not in claims, "identity claims belong to /userinfo"
         userinfo = rp.get(meta["userinfo_endpoint"]).json()
@@ -179,12 +188,29 @@ def test_refusal_returns_access_denied_with_state_and_iss(broker):
     "login,expected_acr", [("plusieurs_prénoms_3", "eidas3"), ("test", "eidas2")]
 )
 def test_acr_reported_in_id_token(broker, login, expected_acr):
+    """The level reached upstream, and the provider used, are in the ID token."""
     client = register_client(broker.state)
     request = AuthorizationRequest(client, extra={"acr_values": "eidas2 eidas3"})
-    received = Browser(broker.url).sign_in(request, login=login)
+    received = Browser(broker.url).sign_in(request, login=login, idp=STRONG_IDP)
     token = redeem(broker.url, client, received["code"], request.verifier).json()
     claims = verify_id_token(broker.url, token["id_token"], client.client_id, request.nonce)
-    assert claims["acr"] == expected_acr
+    assert claims["acr"] == expected_acr and claims["idp"] == STRONG_IDP
+    assert claims["amr"] == ["pwd", "otp"]
+
+
+def test_the_choice_page_offers_only_providers_that_reach_the_level(broker):
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    low = browser.get(browser.authorize(AuthorizationRequest(client)).headers["location"])
+    assert f'value="{DEMO_IDP}"' in low.text and f'value="{STRONG_IDP}"' in low.text
+    request = AuthorizationRequest(client, extra={"acr_values": "eidas2"})
+    high = browser.get(browser.authorize(request).headers["location"])
+    assert f'value="{DEMO_IDP}"' not in high.text and f'value="{STRONG_IDP}"' in high.text
+    refused = browser.post(
+        browser.authorize(request).headers["location"],
+        data={"csrf_token": browser.csrf(high), "idp": DEMO_IDP},
+    )
+    assert refused.status_code in (403, 409)
 
 
 def test_acr_values_not_met_is_an_error_for_the_client(broker):
@@ -192,7 +218,7 @@ def test_acr_values_not_met_is_an_error_for_the_client(broker):
     request = AuthorizationRequest(client, extra={"acr_values": "eidas3"})
     browser = Browser(broker.url)
     login_url = browser.authorize(request).headers["location"]
-    response = browser.login(login_url, "test", "123")  # an eidas2 account
+    response = browser.login(login_url, "test", "123", STRONG_IDP)  # reaches eidas2 only
     received = query(response.headers["location"])
     assert received["error"] == "unmet_authentication_requirements"
     assert received["state"] == request.state and received["iss"] == broker.url

@@ -8,7 +8,6 @@ from tests.flow_state_edits import rewrite_session_auth_time
 from tests.helpers import (
     AuthorizationRequest,
     Browser,
-    at_login_page,
     query,
     register_client,
 )
@@ -140,14 +139,3 @@ def test_authorize_by_post(broker):
     assert response.status_code == 303 and response.headers["location"].endswith("/login")
 
 
-def test_wrong_password_shows_the_form_again(broker):
-    _, browser, login = at_login_page(broker)
-    page = browser.get(login)
-    response = browser.post(
-        login, data={"csrf_token": browser.csrf(page), "login": "test", "password": "wrong"}
-    )
-    assert response.status_code == 401 and 'role="alert"' in response.text
-    response = browser.post(
-        login, data={"csrf_token": browser.csrf(response), "login": "test", "password": "123"}
-    )
-    assert response.status_code == 303 and response.headers["location"].endswith("/consent")

@@ -9,7 +9,8 @@ from sqlmodel import select
 
 from broker.core.db import Database
 from broker.core.security import digest
-from broker.store.models import DemoIdentity, OAuthClient, SigningKey
+from broker.store.federation_models import IdentityProviderRecord
+from broker.store.models import OAuthClient, SigningKey
 
 
 def test_clients_add_prints_json_and_stores_the_secret_hashed(cli, database_url):
@@ -99,19 +100,18 @@ def test_keys_rotate_and_list(cli, database_url):
 
 def test_demo_seed_is_idempotent(cli, database_url):
     first = json.loads(cli("demo", "seed").stdout)
+    second = json.loads(cli("demo", "seed").stdout)
     db = Database(database_url)
     with db.reader() as s:
-        hashes = {r.login: r.password_hash for r in s.exec(select(DemoIdentity)).all()}
-    second = json.loads(cli("demo", "seed").stdout)
-    with db.reader() as s:
-        again = {r.login: r.password_hash for r in s.exec(select(DemoIdentity)).all()}
+        providers = s.exec(select(IdentityProviderRecord)).all()
         clients = s.exec(
             select(OAuthClient).where(OAuthClient.client_id == first["demo_client_id"])
         ).all()
     db.dispose()
-    assert first == second and first["citizens"] >= 12
-    assert hashes == again, "an unchanged password is not re-hashed"
-    assert all(h.startswith("$argon2id$") for h in hashes.values())
+    assert first == second
+    assert first["identity_providers"] == ["identite-demo", "identite-demo-renforcee"]
+    assert sorted(p.id for p in providers) == first["identity_providers"]
+    assert all(p.demo and p.client_secret_sealed for p in providers)
     assert len(clients) == 1
 
 

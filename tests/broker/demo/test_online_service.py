@@ -51,7 +51,7 @@ def test_citizen_signs_in_to_the_demo_service(broker, demo_service):
     page = follow_to_broker(demo_service, Browser(broker.url), "approve")
     assert page.status_code == 200, page.text
     assert "Bonjour Angela Claire Louise" in page.text and "DUBOIS" in page.text
-    assert "data-acr>eidas2<" in page.text
+    assert "data-acr>eidas1<" in page.text
 
 
 def test_demo_service_prices_the_meal_from_the_family_quotient(broker, demo_service):

@@ -8,7 +8,6 @@ import time
 import pytest
 
 from broker.identity.base import IdentityPivot, VerifiedIdentity
-from broker.interaction.sessions import BrowserSessions
 from broker.interaction.states import FlowError, Interactions, State
 from tests.helpers import register_client
 
@@ -37,7 +36,7 @@ def machine(state, flow_state):
         interaction_id = interactions(conn).start(
             client.client_id, PARAMS, BROWSER, State.LOGIN, None, now
         )
-        auth = BrowserSessions.authentication(conn, IDENTITY, now)
+        auth = state.flow.sessions.authentication(conn, IDENTITY, now)
     return state, interactions, interaction_id, auth
 
 

@@ -12,7 +12,6 @@ import pytest
 
 from broker.core.db import Database
 from broker.identity.base import IdentityPivot, VerifiedIdentity
-from broker.interaction.sessions import BrowserSessions
 from broker.oidc.models import Authentication, AuthorizationCode
 from broker.store.flowstate import EXPIRED_KEPT, StoredSession
 from broker.store.redis_flowstate import RedisFlowState
@@ -32,7 +31,7 @@ IDENTITY = VerifiedIdentity(
 def citizen(state) -> Authentication:
     """A citizen that exists (the database backend checks its foreign keys)."""
     with state.db.begin() as conn:
-        return BrowserSessions.authentication(conn, IDENTITY, int(time.time()))
+        return state.flow.sessions.authentication(conn, IDENTITY, int(time.time()))
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from broker.web.locale import (
     use_locale,
 )
 from consent.models import ConsentEvent
-from tests.helpers import AuthorizationRequest, Browser, register_client
+from tests.helpers import DEMO_IDP, AuthorizationRequest, Browser, form_url, register_client
 
 ROOT = Path(__file__).resolve().parents[3]
 # Each package with pages keeps its own catalog: (package, its babel mapping, its locales).
@@ -312,7 +312,7 @@ def test_french_by_default(broker):
     browser = Browser(broker.url)
     location = browser.authorize(AuthorizationRequest(client)).headers["location"]
     page = browser.get(location)
-    assert html_lang(page) == "fr" and "<h1>Connexion</h1>" in page.text
+    assert html_lang(page) == "fr" and "<h1>Choisissez comment vous identifier</h1>" in page.text
     assert '<a href="?lang=en" hreflang="en" lang="en">English</a>' in page.text
     assert f'action="{urlpath(location)}?lang=fr"' in page.text
     assert "broker_lang" not in page.headers.get("set-cookie", "")
@@ -327,19 +327,22 @@ def test_accept_language_english_gives_english_pages(broker):
     browser = browser_with(broker, ENGLISH)
     login_url = browser.authorize(AuthorizationRequest(client)).headers["location"]
     page = browser.get(login_url)
-    assert html_lang(page) == "en" and "<h1>Sign in</h1>" in page.text
-    assert "Sign in to continue to “Cantine de Test”." in page.text
+    assert html_lang(page) == "en" and "<h1>Choose how to identify yourself</h1>" in page.text
+    assert "To continue to “Cantine de Test”, identify yourself" in page.text
+    assert "Sign in with Identité démo" in page.text
     assert '<a href="?lang=fr" hreflang="fr" lang="fr">Français</a>' in page.text
     assert page.headers["content-language"] == "en"
 
+    leave = browser.post(login_url, data={"csrf_token": browser.csrf(page), "idp": DEMO_IDP})
+    at_idp = browser.get(leave.headers["location"])  # the provider follows the language too
+    assert html_lang(at_idp) == "en" and "Sign in to Identité démo" in at_idp.text
     wrong = browser.post(
-        login_url, data={"csrf_token": browser.csrf(page), "login": "test", "password": "wrong"}
+        form_url(leave.headers["location"], at_idp.text),
+        data={"csrf_token": browser.csrf(at_idp), "login": "test", "password": "wrong"},
     )
     assert wrong.status_code == 401 and "Incorrect username or password." in wrong.text
 
-    response = browser.post(
-        login_url, data={"csrf_token": browser.csrf(wrong), "login": "test", "password": "123"}
-    )
+    response = browser.upstream_login(leave.headers["location"])
     consent_url = response.headers["location"]
     page = browser.get(consent_url)
     assert html_lang(page) == "en"
@@ -369,10 +372,8 @@ def test_ui_locales_of_the_authorization_request(broker):
     request = AuthorizationRequest(client, extra={"ui_locales": "de en fr"})
     login_url = browser.authorize(request).headers["location"]
     page = browser.get(login_url)
-    assert html_lang(page) == "en" and "<h1>Sign in</h1>" in page.text
-    response = browser.post(
-        login_url, data={"csrf_token": browser.csrf(page), "login": "test", "password": "123"}
-    )
+    assert html_lang(page) == "en" and "<h1>Choose how to identify yourself</h1>" in page.text
+    response = browser.login(login_url)
     consent_url = response.headers["location"]
     page = browser.get(consent_url)
     assert html_lang(page) == "en" and "is asking to access your data" in page.text
@@ -396,7 +397,7 @@ def test_switch_sets_a_cookie_that_wins_over_ui_locales_and_accept_language(brok
     request = AuthorizationRequest(client, extra={"ui_locales": "en"})
     login_url = browser.authorize(request).headers["location"]
     page = browser.get(login_url, params={"lang": "fr"})
-    assert html_lang(page) == "fr" and "<h1>Connexion</h1>" in page.text
+    assert html_lang(page) == "fr" and "<h1>Choisissez comment vous identifier</h1>" in page.text
     cookie = page.headers["set-cookie"]
     assert cookie.startswith("broker_lang=fr;") and "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie and "Secure" not in cookie  # plain-http development
@@ -404,9 +405,7 @@ def test_switch_sets_a_cookie_that_wins_over_ui_locales_and_accept_language(brok
 
     again = browser.get(login_url)  # no switch now: the cookie
     assert html_lang(again) == "fr" and "set-cookie" not in again.headers
-    response = browser.post(
-        login_url, data={"csrf_token": browser.csrf(again), "login": "test", "password": "123"}
-    )
+    response = browser.login(login_url)
     page = browser.get(response.headers["location"])
     assert html_lang(page) == "fr" and "demande à accéder à vos données" in page.text
 
@@ -418,13 +417,12 @@ def test_a_form_posted_in_a_language_answers_in_it_without_setting_the_cookie(br
     client = register_client(broker.state, scope="openid family_name")
     browser = browser_with(broker, FRENCH)
     login_url = browser.authorize(AuthorizationRequest(client)).headers["location"]
-    page = browser.get(login_url)
+    browser.get(login_url)
     wrong = browser.post(
-        login_url + "?lang=en",
-        data={"csrf_token": browser.csrf(page), "login": "test", "password": "no"},
+        login_url + "?lang=en", data={"csrf_token": "not-this-one", "idp": DEMO_IDP}
     )
-    assert wrong.status_code == 401 and html_lang(wrong) == "en"
-    assert "Incorrect username or password." in wrong.text
+    assert wrong.status_code == 403 and html_lang(wrong) == "en"
+    assert "Invalid form" in wrong.text
     assert "set-cookie" not in wrong.headers
 
 

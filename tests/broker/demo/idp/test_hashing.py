@@ -1,34 +1,21 @@
-"""The demo identity provider's password checks: the shipped argon2id cost, off the event loop,
-a bounded number at once."""
+"""The demo identity providers' password checks: the shipped argon2id cost, off the event
+loop, a bounded number at once."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
-from types import SimpleNamespace
+from dataclasses import replace
 
-from broker.identity import demo
-from broker.identity.demo import HASHER, HASHES_AT_ONCE, DemoIdentityProvider
+from broker.demo.citizens import CITIZENS
+from broker.demo.idp import accounts as demo
+from broker.demo.idp.accounts import DemoAccounts
+from broker.demo.idp.hashing import HASHER, HASHES_AT_ONCE
 
 PASSWORD = "correct horse"
 STORED = HASHER.hash(PASSWORD)
-
-
-def account():
-    return SimpleNamespace(
-        password_hash=STORED,
-        login="camille",
-        given_name="Camille",
-        family_name="Dupont",
-        birthdate="1990-01-01",
-        gender="female",
-        birthplace="75056",
-        birthcountry="99100",
-        preferred_username=None,
-        email=None,
-        acr="eidas1",
-    )
+CAMILLE = replace(CITIZENS[0], login="camille", password=PASSWORD)
 
 
 def test_the_shipped_cost_is_owasp_baseline():
@@ -55,7 +42,7 @@ def test_hashes_never_block_the_event_loop_and_run_a_bounded_number_at_once():
                 running -= 1
 
     async def scenario() -> float:
-        idp = DemoIdentityProvider()
+        idp = DemoAccounts([CAMILLE])
         worst_gap = 0.0
         done = asyncio.Event()
 
@@ -69,8 +56,8 @@ def test_hashes_never_block_the_event_loop_and_run_a_bounded_number_at_once():
                 last = now
 
         tick = asyncio.create_task(ticker())
-        logins = [idp.verify(account(), PASSWORD) for _ in range(HASHES_AT_ONCE * 4)]
-        logins.append(idp.verify(account(), "wrong"))
+        logins = [idp.verify("camille", PASSWORD) for _ in range(HASHES_AT_ONCE * 4)]
+        logins.append(idp.verify("camille", "wrong"))
         results = await asyncio.gather(*logins)
         done.set()
         await tick
