@@ -19,7 +19,7 @@ from litestar.template.config import TemplateConfig
 
 from broker.core.db import Database
 from broker.core.request_context import RequestContextMiddleware
-from broker.core.settings import Settings
+from broker.core.settings import ConfigurationError, Settings
 from broker.core.startup import freeze_startup_objects
 from broker.identity.federation.directory import ProviderDirectory
 from broker.identity.federation.service import Federation
@@ -35,7 +35,7 @@ from broker.oidc.config import OidcConfig
 from broker.providers.transport import tls_context
 from broker.resources.preview import DataPreview
 from broker.store.flowstate import FlowState, MemoryFlowState
-from broker.store.identity_providers import RegisteredProvider, open_secret
+from broker.store.identity_providers import RegisteredProvider, list_providers, open_secret
 from broker.store.key_store import SqlKeyRepository
 from broker.store.redis_flowstate import RedisFlowState
 from broker.store.sql_flowstate import SqlFlowState
@@ -160,6 +160,22 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
     )
 
 
+def check_identity_providers(settings: Settings, db: Database) -> None:
+    """Production signs real citizens in: it refuses to start while a demo identity provider
+    is enabled, unless BROKER_ALLOW_DEMO_IDPS says a demonstration platform is meant."""
+    with db.connect() as conn:
+        providers = [p for p in list_providers(conn) if p.enabled]
+    demo = [p.id for p in providers if p.demo]
+    if demo and not settings.is_development and not settings.allow_demo_idps:
+        raise ConfigurationError(
+            "production mode refuses to start with demo identity providers enabled "
+            f"({', '.join(demo)}): disable them (`broker idps disable ID`) or, for a "
+            "demonstration platform, set BROKER_ALLOW_DEMO_IDPS=true"
+        )
+    if not providers:
+        log.warning("no identity provider is enabled: citizens cannot sign in (`broker idps add`)")
+
+
 def build_federation(
     settings: Settings, flow_state: FlowState, keys: KeyStore, secret: bytes
 ) -> tuple[httpx.AsyncClient, Federation]:
@@ -214,6 +230,7 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
         static_dirs.insert(0, settings.theme_dir)
 
     def on_startup() -> None:
+        check_identity_providers(settings, state.db)
         created = state.keys.ensure_keys()
         if created:
             log.info("generated signing keys", extra={"kids": created})

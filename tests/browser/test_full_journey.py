@@ -35,6 +35,7 @@ def test_full_journey_with_preview_untick_space_and_revocation(broker, data_api,
         page.goto(url + "/")
         page.get_by_role("link", name="Se connecter avec le courtier de consentement").click()
         page.wait_for_url("**/login")
+        page.get_by_role("button", name="S'identifier avec Identité démo", exact=True).click()
         page.get_by_label("Identifiant").fill("test")
         page.get_by_label("Mot de passe").fill("123")
         page.get_by_role("button", name="Se connecter").click()

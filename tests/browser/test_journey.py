@@ -17,11 +17,21 @@ def test_journey_from_the_service_to_the_priced_meal(broker, data_api, page):
 
         page.wait_for_url("**/login")
         assert page.locator("html").get_attribute("lang") == "fr"
-        screenshot(page, "02-login")
+        screenshot(page, "02-choose-provider")
+        assert serious_violations(page) == []
+        page.get_by_role("button", name="S'identifier avec Identité démo renforcée").click()
+
+        page.wait_for_url("**/identite-demo-renforcee/authorize**")
+        screenshot(page, "02b-provider-login")
         assert serious_violations(page) == []
         page.get_by_label("Identifiant").fill("test")
         page.get_by_label("Mot de passe").fill("123")
         page.get_by_role("button", name="Se connecter").click()
+        code = page.locator("#code-demo").inner_text()  # the second step, shown in the demo
+        screenshot(page, "02c-provider-one-time-code")
+        assert serious_violations(page) == []
+        page.get_by_label("Code à 6 chiffres").fill(code)
+        page.get_by_role("button", name="Valider").click()
 
         page.wait_for_url("**/consent")
         text = page.content()
@@ -69,8 +79,13 @@ def test_english_login_consent_and_error_pages_are_accessible(broker, english_pa
     )
     page.wait_for_url("**/login")
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
-    screenshot(page, "11-login-en")
+    assert page.get_by_role("heading", level=1).inner_text() == "Choose how to identify yourself"
+    screenshot(page, "11-choose-provider-en")
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Sign in with Identité démo", exact=True).click()
+    page.wait_for_url("**/identite-demo/authorize**")
+    assert page.get_by_role("heading", level=1).inner_text() == "Sign in to Identité démo"
+    screenshot(page, "11b-provider-login-en")
     assert serious_violations(page) == []
     page.get_by_label("Username").fill("test")
     page.get_by_label("Password").fill("wrong")

@@ -36,7 +36,7 @@ from broker.demo.idp.provider import (
 from broker.demo.idp.sites import SITES
 from broker.web import i18n
 from broker.web.http import NO_STORE, form_text, page
-from broker.web.i18n import N_
+from broker.web.i18n import N_, lazy_gettext
 from broker.web.locale import LocaleMiddleware
 from broker.web.pages import error_page
 
@@ -53,6 +53,7 @@ NOT_STRONG = N_(
     "fournisseur d'identité."
 )
 WRONG_CODE = N_("Code incorrect. Recopiez le code affiché.")
+TAGLINE = N_("Fournisseur d'identité de démonstration : aucune donnée réelle")
 
 
 @dataclass
@@ -102,6 +103,7 @@ def login_page(
         "idp_login.html",
         {
             "brand_name": provider.site.label,
+            "tagline": lazy_gettext(TAGLINE),
             "provider_label": provider.site.label,
             "action": relative(provider, "login"),
             "cancel_action": relative(provider, "cancel"),
@@ -121,6 +123,7 @@ def otp_page(provider: DemoProvider, pending: PendingLogin, error: str | None = 
         "idp_otp.html",
         {
             "brand_name": provider.site.label,
+            "tagline": lazy_gettext(TAGLINE),
             "action": relative(provider, "otp"),
             "cancel_action": relative(provider, "cancel"),
             "csrf_token": pending.ticket,
@@ -351,7 +354,10 @@ async def logout(
     location = provider.end_session(request.cookies.get(key), dict(request.query_params))
     cleared = [cookie(key, "", max_age=0)]
     if location is None:
-        response = page("idp_logged_out.html", {"brand_name": provider.site.label})
+        response = page(
+            "idp_logged_out.html",
+            {"brand_name": provider.site.label, "tagline": lazy_gettext(TAGLINE)},
+        )
         response.cookies.extend(cleared)
         return response
     return go(location, cleared)
