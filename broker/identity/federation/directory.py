@@ -15,7 +15,7 @@ from joserfc.jwk import KeySet
 
 METADATA_TTL = 3600
 JWKS_TTL = 3600
-REFRESH_AT_MOST = 10  # seconds between two fetches forced by unknown key ids
+REFRESH_AT_MOST = 5.0  # seconds between two fetches forced by unknown key ids
 REQUIRED = ("authorization_endpoint", "token_endpoint", "jwks_uri")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -38,8 +38,11 @@ def endpoint_ok(url: Any) -> bool:
 
 
 class ProviderDirectory:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, refresh_at_most: float = REFRESH_AT_MOST) -> None:
         self.http = http
+        # A token naming a key we do not hold makes us fetch the JWKS again, but not more
+        # often than this: random key ids cannot turn the broker against the provider.
+        self.refresh_at_most = refresh_at_most
         self.metadata_cache: dict[str, Cached] = {}
         self.jwks_cache: dict[str, Cached] = {}
 
@@ -77,7 +80,7 @@ class ProviderDirectory:
         if cached is not None:
             known = kid is None or any(key.kid == kid for key in cached.value.keys)
             fresh = now - cached.fetched_at < JWKS_TTL
-            if (known and fresh) or now - cached.fetched_at < REFRESH_AT_MOST:
+            if (known and fresh) or now - cached.fetched_at < self.refresh_at_most:
                 return cached.value  # type: ignore[no-any-return]
         metadata = await self.metadata(issuer)
         document = await self.fetch_json(metadata["jwks_uri"])

@@ -259,9 +259,17 @@ class Federation:
         metadata: Mapping[str, Any],
         algorithms: list[str],
     ) -> dict[str, Any]:
-        """Fetched with the access token the client holds since the exchange."""
-        response = await client.get(
-            metadata["userinfo_endpoint"], headers={"Accept": "application/jwt, application/json"}
+        """Fetched with the access token the exchange gave the client."""
+        # The token is sent as is: Authlib would refuse one that expires within its leeway,
+        # and FranceConnect's live 60 seconds.
+        response = await client.request(
+            "GET",
+            metadata["userinfo_endpoint"],
+            headers={
+                "Accept": "application/jwt, application/json",
+                "Authorization": f"Bearer {client.token['access_token']}",
+            },
+            withhold_token=True,
         )
         response.raise_for_status()
         content_type = response.headers.get("content-type", "")
