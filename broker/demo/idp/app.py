@@ -306,7 +306,7 @@ def token_error(exc: TokenError) -> Response[Any]:
     )
 
 
-@post("/{site:str}/token")
+@post("/{site:str}/token", status_code=200)
 async def token(
     request: Request, site: FromPath[str], idp: NamedDependency[DemoIdp]
 ) -> Response[Any]:

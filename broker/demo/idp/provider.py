@@ -289,11 +289,12 @@ class DemoProvider:
                 algorithms=["ES256", "RS256", "PS256"],
             )
             jwt.JWTClaimsRegistry(
+                now=int(now),
                 iss={"essential": True, "value": client.client_id},
                 sub={"essential": True, "value": client.client_id},
                 exp={"essential": True},
                 jti={"essential": True},
-            ).validate(token.claims, now=int(now))
+            ).validate(token.claims)
         except (JoseError, ValueError) as exc:
             raise TokenError("invalid_client", f"client assertion refused: {exc}", 401) from None
         audience = token.claims.get("aud")

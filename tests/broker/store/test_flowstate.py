@@ -13,7 +13,7 @@ import pytest
 from broker.core.db import Database
 from broker.identity.base import IdentityPivot, VerifiedIdentity
 from broker.oidc.models import Authentication, AuthorizationCode
-from broker.store.flowstate import EXPIRED_KEPT, StoredSession
+from broker.store.flowstate import EXPIRED_KEPT, StoredSession, UpstreamSignIn
 from broker.store.redis_flowstate import RedisFlowState
 from tests.helpers import register_client
 from tests.redis_support import REDIS_URL, needs_redis
@@ -121,3 +121,39 @@ def test_redis_keys_expire_on_their_own():
     finally:
         store.redis.delete(store.key("code", "ttl"))
         store.close()
+
+
+def upstream(expires_in: int = 600) -> UpstreamSignIn:
+    return UpstreamSignIn(
+        idp_id="identite-demo",
+        browser_digest="b",
+        nonce="n",
+        code_verifier="v",
+        interaction_id="i",
+        expires_at=int(time.time()) + expires_in,
+    )
+
+
+def test_an_upstream_sign_in_is_taken_once(database_url, flow_state):
+    saved = upstream()
+    in_step(database_url, flow_state, lambda view: view.save_upstream("st", saved))
+    assert in_step(database_url, flow_state, lambda view: view.take_upstream("st")) == saved
+    assert in_step(database_url, flow_state, lambda view: view.take_upstream("st")) is None
+    assert in_step(database_url, flow_state, lambda view: view.take_upstream("nope")) is None
+
+
+def test_attack_concurrent_callbacks_with_one_state(database_url, flow_state):
+    in_step(database_url, flow_state, lambda view: view.save_upstream("race", upstream()))
+    start, outcomes = threading.Barrier(8, timeout=10), []
+
+    def callback() -> None:
+        start.wait()
+        taken = in_step(database_url, flow_state, lambda view: view.take_upstream("race"))
+        outcomes.append(taken is not None)
+
+    threads = [threading.Thread(target=callback) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [False] * 7 + [True]

@@ -1,0 +1,117 @@
+"""The citizen's path through the identity federation, over sockets: the broker, the demo
+identity providers (a separate OpenID Connect provider process), the choice page."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from broker.admin.identity_providers import set_client_rules
+from broker.store.models import Citizen
+from tests.e2e.test_code_flow import verify_id_token
+from tests.helpers import (
+    DEMO_IDP,
+    STRONG_IDP,
+    AuthorizationRequest,
+    Browser,
+    query,
+    redeem,
+    register_client,
+)
+
+SCOPE = "openid given_name family_name birthdate cnaf_quotient_familial"
+
+
+def id_claims(broker, client, request, received) -> dict:
+    token = redeem(broker.url, client, received["code"], request.verifier).json()
+    return verify_id_token(broker.url, token["id_token"], client.client_id, request.nonce)
+
+
+def citizen_rows(broker) -> int:
+    with broker.state.db.connect() as conn:
+        return conn.execute(select(func.count()).select_from(Citizen)).scalar_one()
+
+
+def test_one_citizen_whichever_provider(broker):
+    """The same person through two providers (each giving its own subject) is one citizen:
+    the same pairwise sub, the same consent (not asked again), one row."""
+    client = register_client(broker.state, scope=SCOPE)
+    first = AuthorizationRequest(client)
+    received = Browser(broker.url).sign_in(first, idp=DEMO_IDP)
+    by_demo = id_claims(broker, client, first, received)
+    rows = citizen_rows(broker)
+
+    second = AuthorizationRequest(client)
+    browser = Browser(broker.url)  # another browser: no session at the broker
+    login_url = browser.authorize(second).headers["location"]
+    answer = browser.login(login_url, idp=STRONG_IDP)
+    assert answer.headers["location"].startswith(client.redirect_uri), "consent remembered"
+    by_strong = id_claims(broker, client, second, query(answer.headers["location"]))
+    assert by_strong["sub"] == by_demo["sub"]
+    assert (by_demo["idp"], by_strong["idp"]) == (DEMO_IDP, STRONG_IDP)
+    assert (by_demo["acr"], by_strong["acr"]) == ("eidas1", "eidas2")
+    assert citizen_rows(broker) == rows
+
+
+def test_single_sign_on_remembers_the_provider(broker):
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    browser.sign_in(AuthorizationRequest(client), idp=STRONG_IDP)
+    again = AuthorizationRequest(client)
+    response = browser.authorize(again)  # the broker's session: no choice page
+    assert response.headers["location"].startswith(client.redirect_uri)
+    claims = id_claims(broker, client, again, query(response.headers["location"]))
+    assert claims["idp"] == STRONG_IDP and claims["acr"] == "eidas2"
+
+
+def test_idp_hint_skips_the_choice_page_and_login_hint_is_passed_on(broker):
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    request = AuthorizationRequest(client, extra={"idp_hint": STRONG_IDP, "login_hint": "test"})
+    login_url = browser.authorize(request).headers["location"]
+    straight = browser.get(login_url)
+    assert straight.status_code == 303
+    assert straight.headers["location"].startswith(broker.state.settings.demo_idp_url)
+    assert "/identite-demo-renforcee/authorize?" in straight.headers["location"]
+    at_idp = browser.get(straight.headers["location"])
+    assert 'value="test"' in at_idp.text  # the provider pre-fills the login it was hinted
+    unknown = AuthorizationRequest(client, extra={"idp_hint": "nowhere"})
+    page = browser.get(browser.authorize(unknown).headers["location"])
+    assert page.status_code == 200 and f'value="{DEMO_IDP}"' in page.text
+
+
+def test_the_last_choice_is_remembered_on_the_browser(broker):
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    browser.sign_in(AuthorizationRequest(client, extra={"prompt": "login"}), idp=STRONG_IDP)
+    login_url = browser.authorize(
+        AuthorizationRequest(client, extra={"prompt": "login"})
+    ).headers["location"]
+    page = browser.get(login_url)
+    assert page.text.index(f'value="{STRONG_IDP}"') < page.text.index(f'value="{DEMO_IDP}"')
+    assert "Utilisé la dernière fois sur ce navigateur." in page.text
+
+
+def test_a_service_allow_or_block_list_filters_the_providers(broker):
+    client = register_client(broker.state, name="Service restreint")
+    with broker.state.db.transaction() as session:
+        set_client_rules(session, "Service restreint", [], [DEMO_IDP])
+    browser = Browser(broker.url)
+    login_url = browser.authorize(AuthorizationRequest(client)).headers["location"]
+    page = browser.get(login_url)
+    assert f'value="{DEMO_IDP}"' not in page.text and f'value="{STRONG_IDP}"' in page.text
+    blocked = browser.post(login_url, data={"csrf_token": browser.csrf(page), "idp": DEMO_IDP})
+    assert blocked.status_code == 403 and "provider_not_offered" in blocked.text
+    with broker.state.db.transaction() as session:
+        set_client_rules(session, "Service restreint", [DEMO_IDP], [])
+    page = browser.get(login_url)
+    assert f'value="{DEMO_IDP}"' in page.text and f'value="{STRONG_IDP}"' not in page.text
+
+
+def test_the_citizen_space_signs_in_through_the_providers(broker):
+    browser = Browser(broker.url)
+    page = browser.get("/espace/connexion")
+    assert f'value="{DEMO_IDP}"' in page.text and f'value="{STRONG_IDP}"' in page.text
+    response = browser.space_login(idp=STRONG_IDP)
+    assert response.status_code == 303 and response.headers["location"] == "/espace"
+    assert "broker_session" in response.cookies
+    assert browser.get("/espace").status_code == 200
