@@ -27,6 +27,7 @@ from broker.interaction.backchannel import BackChannel
 from broker.interaction.context import FlowContext
 from broker.interaction.flow import AuthorizationFlow
 from broker.interaction.handoff import ConsentHandoff
+from broker.interaction.logout import Logout
 from broker.interaction.sessions import BrowserSessions
 from broker.interaction.signin import SignInSteps
 from broker.keys.keystore import SUPPORTED_ALGS, KeyStore
@@ -42,6 +43,7 @@ from broker.store.sql_flowstate import SqlFlowState
 from broker.web import i18n
 from broker.web.errors import EXCEPTION_HANDLERS
 from broker.web.locale import LocaleMiddleware
+from broker.web.logout_pages import LogoutController, LogoutPages
 from broker.web.oidc_controller import Endpoints, OidcController
 from broker.web.signin_pages import FederationController, FederationPages, ProviderChoiceController
 from consent.background import BackgroundWork
@@ -78,6 +80,7 @@ class BrokerState:
     changes: ConsentChanges
     background: BackgroundWork
     sign_in: SignInSteps
+    logout: Logout
     federation_http: httpx.AsyncClient
 
 
@@ -132,6 +135,7 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
     flow = AuthorizationFlow(context, sessions)
     federation_http, federation = build_federation(settings, flow_state, keys, secret)
     sign_in = SignInSteps(context, flow, federation)
+    logout = Logout(context, sessions, federation, derive_key(secret, "logout v1"))
     screen = ConsentScreen(
         db,
         ConsentHandoff(context),
@@ -141,7 +145,12 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
         preview=DataPreview.from_settings(settings, client),
     )
     space = CitizenSpace(
-        db, sessions, changes, form_key=step_key, journal_key=derive_key(secret, "journal v1")
+        db,
+        sessions,
+        changes,
+        form_key=step_key,
+        journal_key=derive_key(secret, "journal v1"),
+        logout=logout,
     )
     return BrokerState(
         settings=settings,
@@ -156,6 +165,7 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
         changes=changes,
         background=BackgroundWork(db, changes, dispatcher, client),
         sign_in=sign_in,
+        logout=logout,
         federation_http=federation_http,
     )
 
@@ -247,6 +257,7 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
             OidcController,
             ProviderChoiceController,
             FederationController,
+            LogoutController,
             ConsentController,
             SignInController,
             SpaceController,
@@ -260,6 +271,7 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
                     state.flow, state.backchannel, state.keys, state.config, settings.secure_cookies
                 )
             ),
+            "logout_pages": provide(LogoutPages(state.logout, settings.secure_cookies)),
             "federation_pages": provide(
                 FederationPages(state.sign_in, state.config.issuer, settings.secure_cookies)
             ),

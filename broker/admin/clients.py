@@ -34,6 +34,7 @@ class ClientRegistration:
     access_token_ttl: int = 600
     client_id: str | None = None
     notification_uri: str | None = None  # back-channel consent events (see docs/integration.md)
+    post_logout_redirect_uris: tuple[str, ...] = ()  # RP-initiated logout, matched exactly
 
 
 def check_https_url(uri: str, what: str) -> None:
@@ -70,6 +71,8 @@ def validate(reg: ClientRegistration) -> list[str]:
         check_https_url(reg.jwks_uri, "--jwks-uri")
     if reg.notification_uri:
         check_https_url(reg.notification_uri, "--notification-uri")
+    for uri in reg.post_logout_redirect_uris:
+        check_https_url(uri, "--post-logout-redirect-uri")
     if reg.id_token_alg not in SUPPORTED_ALGS:
         raise AdminError(f"ID token algorithm must be one of {', '.join(SUPPORTED_ALGS)}")
     if not 60 <= reg.access_token_ttl <= MAX_ACCESS_TOKEN_TTL:
@@ -109,6 +112,7 @@ def add_client(session: Session, reg: ClientRegistration) -> dict[str, Any]:
         id_token_signed_response_alg=reg.id_token_alg,
         access_token_ttl=reg.access_token_ttl,
         notification_uri=reg.notification_uri,
+        post_logout_redirect_uris=list(dict.fromkeys(reg.post_logout_redirect_uris)),
         created_at=now,
     )
     session.add(client)
@@ -132,6 +136,7 @@ def describe(client: OAuthClient, service: Service) -> dict[str, Any]:
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "access_token_ttl": client.access_token_ttl,
         "notification_uri": client.notification_uri,
+        "post_logout_redirect_uris": list(client.post_logout_redirect_uris or []),
         "created_at": client.created_at,
         "disabled": client.disabled_at is not None,
     }

@@ -32,6 +32,12 @@ def clients() -> None:
     default=None,
     help="Where signed consent events (revocation...) are posted.",
 )
+@click.option(
+    "--post-logout-redirect-uri",
+    "post_logout_redirect_uris",
+    multiple=True,
+    help="Where the broker's end_session_endpoint may send the citizen back (exact match).",
+)
 def clients_add(
     name,
     redirect_uris,
@@ -41,6 +47,7 @@ def clients_add(
     id_token_alg,
     access_token_ttl,
     notification_uri,
+    post_logout_redirect_uris,
 ) -> None:
     from broker.admin.clients import ClientRegistration, add_client
 
@@ -53,6 +60,7 @@ def clients_add(
         id_token_alg=id_token_alg,
         access_token_ttl=access_token_ttl,
         notification_uri=notification_uri,
+        post_logout_redirect_uris=tuple(post_logout_redirect_uris),
     )
     print_json(admin_action(lambda session: add_client(session, registration)))
 

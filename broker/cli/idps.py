@@ -95,7 +95,7 @@ def idps_add(
     )
 
 
-def issuer_url(settings) -> str:  # type: ignore[no-untyped-def]
+def issuer_url(settings) -> str:
     return settings.with_issuer_default("127.0.0.1", 8000).issuer_url
 
 

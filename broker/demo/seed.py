@@ -73,12 +73,15 @@ def seed_demo_service(session: Session, var_dir: Path, service_url: str) -> dict
                 jwks=jwks,
                 client_id=DEMO_CLIENT_ID,
                 notification_uri=notification_uri,
+                post_logout_redirect_uris=(f"{base}/",),
             ),
         )
     if redirect_uri not in existing.redirect_uris:
         existing.redirect_uris = [*existing.redirect_uris, redirect_uri]
     existing.jwks, existing.scope = jwks, DEMO_SCOPE
     existing.notification_uri = notification_uri
+    if f"{base}/" not in existing.post_logout_redirect_uris:
+        existing.post_logout_redirect_uris = [*existing.post_logout_redirect_uris, f"{base}/"]
     session.add(existing)
     return {
         "client_id": DEMO_CLIENT_ID,

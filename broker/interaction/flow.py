@@ -87,7 +87,11 @@ class AuthorizationFlow:
 
     # -- after the identity provider ------------------------------------------------------
     def signed_in(
-        self, view: InteractionView, browser_id: str | None, identity: VerifiedIdentity
+        self,
+        view: InteractionView,
+        browser_id: str | None,
+        identity: VerifiedIdentity,
+        upstream_id_token: str | None = None,
     ) -> StepResult:
         context = self.context
         now = int(time.time())
@@ -108,7 +112,7 @@ class AuthorizationFlow:
                         ),
                     )
                 )
-            session_id = self.sessions.open(conn, browser_id or "", auth, now)
+            session_id = self.sessions.open(conn, browser_id or "", auth, now, upstream_id_token)
             result = StepResult(new_session_id=session_id)
             scopes = split_scope(view.params.get("scope"))
             wants_consent = "consent" in (view.params.get("prompt") or "").split()

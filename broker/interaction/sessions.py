@@ -42,23 +42,33 @@ class BrowserSessions:
             idp=identity.idp,
         )
 
-    def open(self, conn: Connection, browser_id: str, auth: Authentication, now: int) -> str:
+    def open(
+        self,
+        conn: Connection,
+        browser_id: str,
+        auth: Authentication,
+        now: int,
+        upstream_id_token: str | None = None,
+    ) -> str:
         """A new session of this browser for ``auth``, in the caller's transaction; its id is
-        for the cookie."""
+        for the cookie. ``upstream_id_token``: the provider's, to end its session too."""
         session_id = random_token(32)
         self.flow_state.on(conn).create_session(
             digest(session_id),
             StoredSession(
-                browser_digest=digest(browser_id), authentication=auth, expires_at=now + self.ttl
+                browser_digest=digest(browser_id),
+                authentication=auth,
+                expires_at=now + self.ttl,
+                upstream_id_token=upstream_id_token,
             ),
         )
         return session_id
 
-    def find(
-        self, conn: Connection, session_id: str | None, browser_id: str, now: int
-    ) -> Authentication | None:
-        """The session's authentication if it is live and this browser's."""
-        if not session_id or len(session_id) > MAX_SESSION_ID:
+    def live(
+        self, conn: Connection, session_id: str | None, browser_id: str | None, now: int
+    ) -> StoredSession | None:
+        """The whole session record if it is live and this browser's."""
+        if not session_id or not browser_id or len(session_id) > MAX_SESSION_ID:
             return None
         session = self.flow_state.on(conn).get_session(digest(session_id))
         if (
@@ -67,7 +77,14 @@ class BrowserSessions:
             or not hmac.compare_digest(session.browser_digest, digest(browser_id))
         ):
             return None
-        return session.authentication
+        return session
+
+    def find(
+        self, conn: Connection, session_id: str | None, browser_id: str, now: int
+    ) -> Authentication | None:
+        """The session's authentication if it is live and this browser's."""
+        session = self.live(conn, session_id, browser_id, now)
+        return session.authentication if session else None
 
     async def citizen(self, session_id: str | None, browser_id: str | None) -> str | None:
         """The citizen signed in with this session in this browser, if any."""

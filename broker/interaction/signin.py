@@ -224,13 +224,13 @@ class SignInSteps:
         context = self.context
         with context.db.connect() as conn:
             view = context.open(conn, interaction_id, browser_id, State.LOGIN)
-        return self.flow.signed_in(view, browser_id, signed.identity)
+        return self.flow.signed_in(view, browser_id, signed.identity, signed.id_token)
 
     def space_signed_in(self, signed: FederatedSignIn, browser_id: str) -> StepResult:
         now = int(time.time())
         with self.context.db.begin() as conn:
             auth = self.sessions.authentication(conn, signed.identity, now)
-            session_id = self.sessions.open(conn, browser_id, auth, now)
+            session_id = self.sessions.open(conn, browser_id, auth, now, signed.id_token)
         return StepResult(location=SPACE_HOME, new_session_id=session_id)
 
 

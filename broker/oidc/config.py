@@ -33,3 +33,7 @@ class OidcConfig:
     @property
     def jwks_uri(self) -> str:
         return f"{self.issuer}/jwks"
+
+    @property
+    def end_session_endpoint(self) -> str:
+        return f"{self.issuer}/logout"

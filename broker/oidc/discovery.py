@@ -18,6 +18,7 @@ def metadata(config: OidcConfig, scopes: list[str], claims: list[str]) -> dict[s
         "token_endpoint": config.token_endpoint,
         "userinfo_endpoint": config.userinfo_endpoint,
         "jwks_uri": config.jwks_uri,
+        "end_session_endpoint": config.end_session_endpoint,
         "introspection_endpoint": config.introspection_endpoint,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
         "introspection_signing_alg_values_supported": [SUPPORTED_ALGS[0]],

@@ -62,6 +62,7 @@ class Client(ClientMixin):
     habilitations: tuple[HabilitationGrant, ...] = ()
     notification_uri: str | None = None
     has_logo: bool = False
+    post_logout_redirect_uris: tuple[str, ...] = ()
 
     @property
     def scopes(self) -> set[str]:

@@ -65,6 +65,7 @@ def client_from_row(row: Any, habilitations: Iterable[Any] = ()) -> Client:
         habilitations=tuple(habilitation_from_row(h) for h in habilitations),
         notification_uri=row.notification_uri,
         has_logo=row.logo_type is not None,
+        post_logout_redirect_uris=tuple(row.post_logout_redirect_uris or ()),
     )
 
 

@@ -47,6 +47,7 @@ class StoredSession:
     browser_digest: str
     authentication: Authentication
     expires_at: int
+    upstream_id_token: str | None = None  # the provider's, for its end_session_endpoint
 
 
 @dataclass(frozen=True)

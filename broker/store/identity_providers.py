@@ -41,7 +41,7 @@ class RegisteredProvider:
     has_logo: bool
 
 
-def provider_of(row) -> RegisteredProvider:  # type: ignore[no-untyped-def]
+def provider_of(row) -> RegisteredProvider:
     return RegisteredProvider(
         id=row.id,
         name=row.name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -38,6 +38,10 @@ class OAuthClient(SQLModel, table=True):
     access_token_ttl: int = 600
     # Where signed consent events (revocation…) are posted; None: the service is not told.
     notification_uri: str | None = Field(default=None, max_length=2000)
+    # Where RP-initiated logout may send the citizen back (matched exactly).
+    post_logout_redirect_uris: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     created_at: int = Field(sa_type=BigInteger)
     disabled_at: int | None = Field(default=None, sa_type=BigInteger)
 
@@ -94,6 +98,8 @@ class BrowserSession(SQLModel, table=True):
     auth_time: int = Field(sa_type=BigInteger)
     expires_at: int = Field(sa_type=BigInteger)
     revoked_at: int | None = Field(default=None, sa_type=BigInteger)
+    # The identity provider's ID token, for its end_session_endpoint at sign-out.
+    upstream_id_token: str | None = Field(default=None, sa_type=Text)
 
 
 class Interaction(SQLModel, table=True):

@@ -112,6 +112,7 @@ class RedisFlowState:
             "browser_digest": session.browser_digest,
             "authentication": dataclasses.asdict(session.authentication),
             "expires_at": session.expires_at,
+            "upstream_id_token": session.upstream_id_token,
         }
         self.redis.set(
             self.key("session", id_digest), json.dumps(record), ex=ttl(session.expires_at)
@@ -126,6 +127,7 @@ class RedisFlowState:
             browser_digest=record["browser_digest"],
             authentication=Authentication(**record["authentication"]),
             expires_at=record["expires_at"],
+            upstream_id_token=record.get("upstream_id_token"),
         )
 
     def end_session(self, id_digest: str, now: int) -> None:

@@ -158,6 +158,7 @@ class SqlFlowStateView:
                 "auth_time": auth.auth_time,
                 "expires_at": session.expires_at,
                 "revoked_at": None,
+                "upstream_id_token": session.upstream_id_token,
             },
         )
 
@@ -175,6 +176,7 @@ class SqlFlowStateView:
                 idp=row.idp,
             ),
             expires_at=row.expires_at,
+            upstream_id_token=row.upstream_id_token,
         )
 
     def end_session(self, id_digest: str, now: int) -> None:

@@ -115,9 +115,12 @@ class SpaceController(Controller):
         citizen: NamedDependency[SignedIn],
     ) -> Redirect:
         form = await request.form()
-        if space.check_token("act", citizen.session_id, form_text(form.get("csrf_token"))):
-            await space.sign_out(citizen.session_id)
-        return redirect(LOGIN)
+        if not space.check_token("act", citizen.session_id, form_text(form.get("csrf_token"))):
+            return redirect(LOGIN)
+        location = await space.sign_out(
+            citizen.session_id, request.cookies.get(BROWSER_COOKIE), LOGIN
+        )
+        return redirect(location)
 
     @get("/acces")
     async def journal(

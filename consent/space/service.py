@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 
 from broker.core.db import Database, database_step, table_of
 from broker.core.security import keyed_digest
+from broker.interaction.logout import Logout
 from broker.interaction.sessions import BrowserSessions
 from broker.resources.subjects import identity_digest, pivot_of
 from broker.store.models import Service
@@ -36,12 +37,14 @@ class CitizenSpace:
         changes: ConsentChanges,
         form_key: bytes,
         journal_key: bytes,
+        logout: Logout,
     ) -> None:
         self.db = db
         self.sessions = sessions
         self.changes = changes
         self.form_key = form_key  # the forms' CSRF tokens
         self.journal_key = journal_key  # the data API's: finds calls made by API key
+        self.logout = logout
 
     # -- sign-in -----------------------------------------------------------------------------
     def form_token(self, purpose: str, binding: str) -> str:
@@ -56,8 +59,10 @@ class CitizenSpace:
     async def citizen(self, session_id: str | None, browser_id: str | None) -> str | None:
         return await self.sessions.citizen(session_id, browser_id)
 
-    async def sign_out(self, session_id: str) -> None:
-        await self.sessions.end(session_id)
+    async def sign_out(self, session_id: str, browser_id: str | None, then: str) -> str:
+        """Ends the session here and at the identity provider; where the browser goes next
+        (the provider's sign-out, which sends it on to ``then``)."""
+        return await self.logout.end(then, session_id, browser_id)
 
     # -- reads -------------------------------------------------------------------------------
     @database_step

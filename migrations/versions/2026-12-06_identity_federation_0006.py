@@ -72,6 +72,12 @@ def upgrade() -> None:
         )
         batch_op.create_unique_constraint("uq_citizen_pivot_digest", ["pivot_digest"])
         batch_op.drop_constraint("uq_citizen_idp_subject", type_="unique")
+    with op.batch_alter_table("oauth_client", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("post_logout_redirect_uris", sa.JSON(), nullable=False, server_default="[]")
+        )
+    with op.batch_alter_table("browser_session", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("upstream_id_token", sa.Text(), nullable=True))
     with op.batch_alter_table("authorization_code", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("idp", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
@@ -102,6 +108,10 @@ def downgrade() -> None:
     )
     with op.batch_alter_table("authorization_code", schema=None) as batch_op:
         batch_op.drop_column("idp")
+    with op.batch_alter_table("browser_session", schema=None) as batch_op:
+        batch_op.drop_column("upstream_id_token")
+    with op.batch_alter_table("oauth_client", schema=None) as batch_op:
+        batch_op.drop_column("post_logout_redirect_uris")
     # Two rows that share a provider subject cannot be told apart again: the older rule comes
     # back only if no person signed in through two providers in between.
     with op.batch_alter_table("citizen", schema=None) as batch_op:

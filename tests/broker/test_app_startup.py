@@ -18,9 +18,8 @@ def production_app(settings_factory, **overrides):
 
 def test_production_refuses_to_start_with_the_demo_identity_providers(settings_factory):
     state, app = production_app(settings_factory)
-    with pytest.raises(BaseException) as raised:  # noqa: PT011 - the lifespan wraps it
-        with TestClient(app):
-            pass
+    with pytest.raises(BaseException) as raised, TestClient(app):
+        pass
     errors = getattr(raised.value, "exceptions", [raised.value])
     assert any(
         isinstance(e, ConfigurationError) and "demo identity providers enabled" in str(e)

@@ -83,9 +83,9 @@ def test_the_last_choice_is_remembered_on_the_browser(broker):
     client = register_client(broker.state)
     browser = Browser(broker.url)
     browser.sign_in(AuthorizationRequest(client, extra={"prompt": "login"}), idp=STRONG_IDP)
-    login_url = browser.authorize(
-        AuthorizationRequest(client, extra={"prompt": "login"})
-    ).headers["location"]
+    login_url = browser.authorize(AuthorizationRequest(client, extra={"prompt": "login"})).headers[
+        "location"
+    ]
     page = browser.get(login_url)
     assert page.text.index(f'value="{STRONG_IDP}"') < page.text.index(f'value="{DEMO_IDP}"')
     assert "Utilisé la dernière fois sur ce navigateur." in page.text

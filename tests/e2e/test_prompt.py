@@ -137,5 +137,3 @@ def test_authorize_by_post(broker):
     browser = Browser(broker.url)
     response = browser.post("/authorize", data=AuthorizationRequest(client).params())
     assert response.status_code == 303 and response.headers["location"].endswith("/login")
-
-

@@ -13,10 +13,10 @@ from urllib.parse import unquote
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Request, Response, get, post
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -138,7 +138,8 @@ def problem(status: int = 400) -> Template:
     return error_page(
         N_("Demande non valable"),
         N_(
-            "Cette demande de connexion n'est pas valable ou a expiré. Retournez sur le site et recommencez."
+            "Cette demande de connexion n'est pas valable ou a expiré. Retournez sur le site "
+            "et recommencez."
         ),
         "invalid_request",
         status,

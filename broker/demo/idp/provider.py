@@ -285,7 +285,7 @@ class DemoProvider:
         try:
             token = jwt.decode(
                 assertion,
-                KeySet.import_key_set(client.jwks),
+                KeySet.import_key_set(client.jwks),  # type: ignore[arg-type]
                 algorithms=["ES256", "RS256", "PS256"],
             )
             jwt.JWTClaimsRegistry(

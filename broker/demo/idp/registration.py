@@ -26,7 +26,10 @@ AUTH_METHODS = {
     "identite-demo": "client_secret_basic",
     "identite-demo-renforcee": "client_secret_post",
 }
-DEMO_SCOPES = "openid given_name family_name preferred_username birthdate gender birthplace birthcountry email"
+DEMO_SCOPES = (
+    "openid given_name family_name preferred_username birthdate gender birthplace "
+    "birthcountry email"
+)
 
 
 def demo_client_secret(settings: Settings) -> str:

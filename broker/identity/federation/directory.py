@@ -61,7 +61,7 @@ class ProviderDirectory:
     async def metadata(self, issuer: str) -> dict[str, Any]:
         cached = self.metadata_cache.get(issuer)
         if cached and time.monotonic() - cached.fetched_at < METADATA_TTL:
-            return cached.value  # type: ignore[no-any-return]
+            return cached.value
         document = await self.fetch_json(f"{issuer}/.well-known/openid-configuration")
         if not isinstance(document, dict) or document.get("issuer") != issuer:
             # OpenID Connect Discovery §4.3: the issuer must be exactly the one configured.
@@ -81,7 +81,7 @@ class ProviderDirectory:
             known = kid is None or any(key.kid == kid for key in cached.value.keys)
             fresh = now - cached.fetched_at < JWKS_TTL
             if (known and fresh) or now - cached.fetched_at < self.refresh_at_most:
-                return cached.value  # type: ignore[no-any-return]
+                return cached.value
         metadata = await self.metadata(issuer)
         document = await self.fetch_json(metadata["jwks_uri"])
         try:

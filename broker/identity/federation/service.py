@@ -58,6 +58,7 @@ class FederationError(Exception):
 class FederatedSignIn:
     identity: VerifiedIdentity
     sign_in: UpstreamSignIn
+    id_token: str  # the provider's, kept with the session for its end_session_endpoint
 
 
 def acr_rank(acr: str | None) -> int:
@@ -87,7 +88,7 @@ class Federation:
         self.client_secret = client_secret
         self.client_key = client_key
 
-    def oauth_client(self, provider: RegisteredProvider, metadata: Mapping[str, Any]):  # type: ignore[no-untyped-def]
+    def oauth_client(self, provider: RegisteredProvider, metadata: Mapping[str, Any]):
         """Authlib's client for one exchange with ``provider``, on the shared connections."""
         private_key = provider.auth_method == "private_key_jwt"
         client = AsyncOAuth2Client(
@@ -250,6 +251,7 @@ class Federation:
                 else ("fed",),
             ),
             sign_in=sign_in,
+            id_token=id_token,
         )
 
     async def userinfo(
