@@ -54,6 +54,7 @@ from consent.screen.controller import ConsentController
 from consent.screen.service import ConsentScreen
 from consent.space.controller import SpaceController, service_logo
 from consent.space.service import CitizenSpace
+from consent.space.sign_ins_controller import SignInsController
 from consent.space.signin import SignInController, SignInPages
 
 log = logging.getLogger("broker")
@@ -261,6 +262,7 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
             ConsentController,
             SignInController,
             SpaceController,
+            SignInsController,
             service_logo,
             create_static_files_router(path="/static", directories=static_dirs),
         ],

@@ -33,6 +33,11 @@ PIVOT_FIELDS = (
 )
 
 
+def find_citizen_id(conn: Connection, digest: str) -> str | None:
+    row = conn.execute(BY_DIGEST, {"digest": digest}).first()
+    return row.id if row is not None else None
+
+
 def upsert_citizen(
     conn: Connection, identity: VerifiedIdentity, digest: str, now: int | None = None
 ) -> str:

@@ -112,7 +112,9 @@ class AuthorizationFlow:
                         ),
                     )
                 )
-            session_id = self.sessions.open(conn, browser_id or "", auth, now, upstream_id_token)
+            session_id = self.sessions.open(
+                conn, browser_id or "", auth, now, upstream_id_token, view.client_id
+            )
             result = StepResult(new_session_id=session_id)
             scopes = split_scope(view.params.get("scope"))
             wants_consent = "consent" in (view.params.get("prompt") or "").split()

@@ -12,8 +12,9 @@ from sqlalchemy import Connection
 from broker.core.db import Database
 from broker.core.security import digest, random_token
 from broker.identity.base import VerifiedIdentity
-from broker.identity.citizens import upsert_citizen
+from broker.identity.citizens import find_citizen_id, upsert_citizen
 from broker.identity.pivot import pivot_digest
+from broker.identity.sign_ins import ProviderBlocked, is_blocked, record_sign_in
 from broker.oidc.models import Authentication
 from broker.store.flowstate import FlowState, StoredSession
 
@@ -34,6 +35,9 @@ class BrowserSessions:
         person, whichever provider: found by the keyed digest of the pivot), in the caller's
         transaction."""
         digest_of_pivot = pivot_digest(self.pivot_key, identity.pivot)
+        known = find_citizen_id(conn, digest_of_pivot)
+        if known is not None and is_blocked(conn, known, identity.idp):
+            raise ProviderBlocked(identity.idp)
         return Authentication(
             citizen_id=upsert_citizen(conn, identity, digest_of_pivot, now),
             acr=identity.acr,
@@ -49,10 +53,14 @@ class BrowserSessions:
         auth: Authentication,
         now: int,
         upstream_id_token: str | None = None,
+        client_id: str | None = None,
     ) -> str:
         """A new session of this browser for ``auth``, in the caller's transaction; its id is
-        for the cookie. ``upstream_id_token``: the provider's, to end its session too."""
+        for the cookie, and the sign-in in the citizen's journal (``client_id``: the service
+        it was for; None: the citizen space). ``upstream_id_token``: the provider's, to end its
+        session too."""
         session_id = random_token(32)
+        record_sign_in(conn, auth.citizen_id, auth.idp, client_id, auth.acr, now)
         self.flow_state.on(conn).create_session(
             digest(session_id),
             StoredSession(

@@ -21,6 +21,7 @@ from broker.identity.federation.service import (
     FederationError,
     acr_rank,
 )
+from broker.identity.sign_ins import ProviderBlocked
 from broker.interaction.context import FlowContext
 from broker.interaction.flow import AuthorizationFlow, StepResult
 from broker.interaction.states import FlowError, InteractionView, State
@@ -202,7 +203,10 @@ class SignInSteps:
         """The step after the provider's answer; FederationError when it signs no one in."""
         sign_in, provider = await self.run(lambda: self.taken(provider_id, params, browser_id))
         signed = await self.federation.finish(provider, sign_in, params)
-        return await self.run(lambda: self.signed_in(signed, browser_id or ""))
+        try:
+            return await self.run(lambda: self.signed_in(signed, browser_id or ""))
+        except ProviderBlocked as exc:
+            raise FederationError("blocked_by_citizen", sign_in) from exc
 
     def taken(
         self, provider_id: str, params: dict[str, str], browser_id: str | None
@@ -235,13 +239,15 @@ class SignInSteps:
 
 
 def back_to_choice(error: FederationError, issuer: str) -> str | None:
-    """Where a cancelled sign-in goes back to: the choice page it came from."""
+    """Where a cancelled sign-in, or one through a provider the citizen blocked, goes back
+    to: the choice page it came from, which says why."""
     sign_in = error.sign_in
-    if error.reason != "access_denied" or sign_in is None:
+    why = {"access_denied": "annule", "blocked_by_citizen": "bloque"}.get(error.reason)
+    if why is None or sign_in is None:
         return None
     if sign_in.interaction_id is None:
-        return f"{SPACE_SIGN_IN}?annule={sign_in.idp_id}"
-    return f"{issuer}/interaction/{sign_in.interaction_id}/login?annule={sign_in.idp_id}"
+        return f"{SPACE_SIGN_IN}?{why}={sign_in.idp_id}"
+    return f"{issuer}/interaction/{sign_in.interaction_id}/login?{why}={sign_in.idp_id}"
 
 
 __all__ = ["FederationError", "ProviderChoice", "SignInSteps", "UpstreamUnavailable"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, LargeBinary
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 
@@ -59,3 +59,30 @@ class FederationLogin(SQLModel, table=True):
     state_digest: str = Field(primary_key=True, max_length=64)
     record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     expires_at: int = Field(sa_type=BigInteger, index=True)
+
+
+class SignInEvent(SQLModel, table=True):
+    """One sign-in of a citizen: when, through which provider, for which service (None: the
+    citizen space), at which level. Shown to the citizen in their space."""
+
+    __tablename__ = "sign_in_event"
+    __table_args__ = (Index("ix_sign_in_event_citizen_at", "citizen_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: str = Field(foreign_key="citizen.id", max_length=64)
+    at: int = Field(sa_type=BigInteger)
+    idp: str = Field(max_length=64)
+    client_id: str | None = Field(default=None, max_length=64)
+    acr: str = Field(max_length=10)
+
+
+class CitizenIdpBlock(SQLModel, table=True):
+    """A provider a citizen blocked for their own account: signing in through it is refused."""
+
+    __tablename__ = "citizen_idp_block"
+
+    citizen_id: str = Field(
+        foreign_key="citizen.id", primary_key=True, max_length=64, ondelete="CASCADE"
+    )
+    idp_id: str = Field(primary_key=True, max_length=64)
+    blocked_at: int = Field(sa_type=BigInteger)

@@ -41,6 +41,10 @@ UNREACHABLE = N_(
 CANCELLED = N_(
     "Vous avez annulé la connexion. Choisissez un fournisseur d'identité pour continuer."
 )
+BLOCKED = N_(
+    "Vous avez bloqué ce fournisseur d'identité pour votre compte : vous n'avez pas été "
+    "connecté. Choisissez-en un autre, ou débloquez-le depuis votre espace."
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ def choice_page(
     providers = sorted(choice.providers, key=lambda p: p.id != last)
     if request.query_params.get("annule") and error is None:
         error = CANCELLED
+    if request.query_params.get("bloque") and error is None:
+        error = BLOCKED
     return page(
         "choose_provider.html",
         {
@@ -106,7 +112,7 @@ class ProviderChoiceController(Controller):
         browser_id = request.cookies.get(BROWSER_COOKIE)
         try:
             choice = await federation_pages.steps.interaction_choice(interaction_id, browser_id)
-            if choice.hinted and not request.query_params.get("annule"):
+            if choice.hinted and not request.query_params.keys() & {"annule", "bloque"}:
                 # idp_hint: straight to that provider, as FranceConnect does.
                 return await self.leave(
                     request, federation_pages, interaction_id, None, choice.hinted, checked=False

@@ -9,15 +9,18 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 
 from broker.core.db import Database, database_step, table_of
 from broker.core.security import keyed_digest
+from broker.identity import sign_ins
 from broker.interaction.logout import Logout
 from broker.interaction.sessions import BrowserSessions
 from broker.resources.subjects import identity_digest, pivot_of
+from broker.store.identity_providers import get_provider, list_providers
 from broker.store.models import Service
 from broker.store.oidc_store import SqlOidcStore
 from consent.changes import ConsentChanges
@@ -25,6 +28,16 @@ from consent.lifecycle import GrantChange, GrantNotChangeable
 from consent.space import history
 
 SERVICE = table_of(Service)
+
+
+@dataclass(frozen=True)
+class ProviderChoiceRow:
+    id: str
+    name: str
+    blocked: bool
+    current: bool  # the provider of the session in use
+
+
 T = TypeVar("T")
 MAX_SERVICE_ID = 64
 
@@ -102,6 +115,44 @@ class CitizenSpace:
                 select(SERVICE.c.logo, SERVICE.c.logo_type).where(SERVICE.c.id == service_id)
             ).first()
         return (row.logo, row.logo_type) if row is not None and row.logo else None
+
+    @database_step
+    def sign_ins(
+        self, citizen_id: str, session_id: str, browser_id: str | None
+    ) -> tuple[list[sign_ins.SignInView], list[ProviderChoiceRow]]:
+        """The citizen's sign-ins, and every provider with whether they blocked it."""
+        with self.db.connect() as conn:
+            blocked = sign_ins.blocked_providers(conn, citizen_id)
+            current = self.current_provider(conn, session_id, browser_id)
+            providers = [
+                ProviderChoiceRow(p.id, p.name, p.id in blocked, p.id == current)
+                for p in list_providers(conn)
+            ]
+            return sign_ins.history(conn, citizen_id), providers
+
+    @database_step
+    def set_blocked(
+        self, citizen_id: str, session_id: str, browser_id: str | None, idp: str, blocked: bool
+    ) -> bool:
+        """Blocks or unblocks ``idp`` for the citizen's account; False when refused (an
+        unknown provider, or the one of this very session: there is always a way back)."""
+        now = int(time.time())
+        with self.db.begin() as conn:
+            if get_provider(conn, idp) is None and not sign_ins.is_blocked(conn, citizen_id, idp):
+                return False
+            if not blocked:
+                sign_ins.unblock(conn, citizen_id, idp)
+                return True
+            if self.current_provider(conn, session_id, browser_id) == idp:
+                return False
+            sign_ins.block(conn, citizen_id, idp, now)
+            return True
+
+    def current_provider(
+        self, conn: Connection, session_id: str, browser_id: str | None
+    ) -> str | None:
+        session = self.sessions.live(conn, session_id, browser_id, int(time.time()))
+        return session.authentication.idp if session else None
 
     # -- changes -----------------------------------------------------------------------------
     @database_step

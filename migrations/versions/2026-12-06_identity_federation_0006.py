@@ -64,6 +64,27 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_federation_login_expires_at"), ["expires_at"], unique=False
         )
+    op.create_table(
+        "sign_in_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("citizen_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("at", sa.BigInteger(), nullable=False),
+        sa.Column("idp", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("acr", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.ForeignKeyConstraint(["citizen_id"], ["citizen.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("sign_in_event", schema=None) as batch_op:
+        batch_op.create_index("ix_sign_in_event_citizen_at", ["citizen_id", "at"], unique=False)
+    op.create_table(
+        "citizen_idp_block",
+        sa.Column("citizen_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("idp_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("blocked_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["citizen_id"], ["citizen.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("citizen_id", "idp_id"),
+    )
     # One citizen per person, whichever provider: found by a keyed digest of the pivot. Rows
     # from before have none; the broker fills it at their next sign-in.
     with op.batch_alter_table("citizen", schema=None) as batch_op:
@@ -118,6 +139,10 @@ def downgrade() -> None:
         batch_op.create_unique_constraint("uq_citizen_idp_subject", ["idp", "idp_subject"])
         batch_op.drop_constraint("uq_citizen_pivot_digest", type_="unique")
         batch_op.drop_column("pivot_digest")
+    op.drop_table("citizen_idp_block")
+    with op.batch_alter_table("sign_in_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_sign_in_event_citizen_at")
+    op.drop_table("sign_in_event")
     with op.batch_alter_table("federation_login", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_federation_login_expires_at"))
     op.drop_table("federation_login")

@@ -18,6 +18,8 @@ TABLES = {
     "identity_provider",
     "client_idp_rule",
     "federation_login",
+    "sign_in_event",
+    "citizen_idp_block",
     "browser_session",
     "interaction",
     "authorization_code",
