@@ -27,6 +27,12 @@
 //                        redis://127.0.0.1:6379/0; the path is the db number)
 //   --redis-prefix P   / PEER_REDIS_PREFIX redis adapter only: key prefix
 //                        (default "oidc:", as in the example adapter)
+//   --pivot            / PEER_PIVOT=1   act as an upstream identity provider of
+//                        the broker (FranceConnect-style): one scope per
+//                        identity-pivot claim (given_name, family_name,
+//                        birthdate, gender, birthplace, birthcountry), every
+//                        account is the test citizen Angela Claire Louise
+//                        DUBOIS, acr eidas1 (tests/e2e/test_interop_oidc_provider.py)
 //
 // With --adapter redis, one key per stored instance, `<prefix><Model>:<id>`,
 // expiring with the instance (plus `grant:`, `uid:` and `userCode:` index
@@ -59,6 +65,7 @@ const { values: args } = parseArgs({
     adapter: { type: 'string' },
     'redis-url': { type: 'string' },
     'redis-prefix': { type: 'string' },
+    pivot: { type: 'boolean' },
   },
   strict: true,
 });
@@ -108,6 +115,17 @@ function redactUrl(url) {
 }
 
 const issuer = `http://${host}:${port}`;
+const pivot = Boolean(args.pivot) || process.env.PEER_PIVOT === '1';
+// The identity pivot as FranceConnect sends it: one scope per claim.
+const PIVOT_CLAIMS = ['given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry'];
+const ANGELA = {
+  given_name: 'Angela Claire Louise',
+  family_name: 'DUBOIS',
+  birthdate: '1962-08-24',
+  gender: 'female',
+  birthplace: '75107',
+  birthcountry: '99100',
+};
 
 // Fresh P-256 key at every start: ID tokens are signed with ES256, as ours are.
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -127,18 +145,21 @@ const configuration = {
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
     id_token_signed_response_alg: 'ES256',
-    scope: 'openid profile',
+    scope: pivot ? ['openid', ...PIVOT_CLAIMS].join(' ') : 'openid profile',
   }],
   jwks: { keys: [signingJwk] },
   // v9's default only requires PKCE for public clients (and FAPI 2.0), so it
   // is made mandatory here for the confidential client, like on our side.
   // oidc-provider v9 only supports the S256 method.
   pkce: { required: () => true },
-  scopes: ['openid', 'profile'],
-  claims: {
-    openid: ['sub'],
-    profile: ['family_name', 'given_name', 'name', 'preferred_username', 'updated_at'],
-  },
+  scopes: pivot ? ['openid', ...PIVOT_CLAIMS] : ['openid', 'profile'],
+  claims: pivot
+    ? { openid: ['sub'], ...Object.fromEntries(PIVOT_CLAIMS.map((c) => [c, [c]])) }
+    : {
+      openid: ['sub'],
+      profile: ['family_name', 'given_name', 'name', 'preferred_username', 'updated_at'],
+    },
+  ...(pivot ? { acrValues: ['eidas1'] } : {}),
   cookies: {
     keys: [randomBytes(32).toString('base64url')],
   },
@@ -149,6 +170,9 @@ const configuration = {
     return {
       accountId: id,
       async claims(use, scope) {
+        if (pivot) {
+          return { sub: id, ...ANGELA };
+        }
         return {
           sub: id,
           family_name: 'Dupont',
@@ -213,6 +237,7 @@ const server = provider.listen(port, host, () => {
     client_secret: clientSecret,
     redirect_uri: redirectUri,
     adapter: adapterName,
+    pivot,
     ...(adapterName === 'redis'
       ? { redis_url: redactUrl(redisUrl), redis_prefix: redisPrefix }
       : { lru_size: lruSize ?? 'default' }),
