@@ -115,3 +115,37 @@ def test_the_citizen_space_signs_in_through_the_providers(broker):
     assert response.status_code == 303 and response.headers["location"] == "/espace"
     assert "broker_session" in response.cookies
     assert browser.get("/espace").status_code == 200
+
+
+def test_the_broker_authenticates_to_a_provider_with_private_key_jwt(broker, demo_idp):
+    """The provider knows the broker by its public keys (``ISSUER/jwks``), no secret."""
+    from broker.admin.identity_providers import ProviderRegistration, add_provider
+    from broker.demo.idp import DemoIdpClient
+    from broker.keys.vault import KeyVault
+
+    demo_idp.options.register(
+        DemoIdpClient(
+            client_id="broker-with-keys",
+            redirect_uris=frozenset({f"{broker.url}/federation/keyed-demo/callback"}),
+            jwks=broker.state.keys.jwks(),
+        )
+    )
+    with broker.state.db.transaction() as session:
+        add_provider(
+            session,
+            KeyVault(broker.settings.secret),
+            ProviderRegistration(
+                name="Identité démo (clé)",
+                issuer=f"{demo_idp.url}/{DEMO_IDP}",
+                client_id="broker-with-keys",
+                auth_method="private_key_jwt",
+                acr_values=("eidas1",),
+                id_token_algs=("ES256",),
+                provider_id="keyed-demo",
+            ),
+            broker.url,
+        )
+    client = register_client(broker.state)
+    request = AuthorizationRequest(client)
+    received = Browser(broker.url).sign_in(request, idp="keyed-demo")
+    assert id_claims(broker, client, request, received)["idp"] == "keyed-demo"

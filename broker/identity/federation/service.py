@@ -103,8 +103,12 @@ class Federation:
             follow_redirects=False,
         )
         if private_key:
+            key = self.client_key()
+            # The kid lets the provider pick our key among those it read at ISSUER/jwks.
             client.register_client_auth_method(
-                PrivateKeyJWT(metadata["token_endpoint"], alg=self.client_key().alg or "ES256")
+                PrivateKeyJWT(
+                    metadata["token_endpoint"], headers={"kid": key.kid}, alg=key.alg or "ES256"
+                )
             )
         return client
 
