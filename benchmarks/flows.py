@@ -655,7 +655,7 @@ def _join(t: Target, base: str, ref: str) -> str:
     """urljoin, with fast paths for the usual absolute and /path forms."""
     if ref.startswith(("http://", "https://")):
         return ref
-    if ref.startswith("/") and not ref.startswith("//"):
+    if ref.startswith("/") and not ref.startswith("//") and base.startswith(t.origin + "/"):
         return t.origin + ref
     return urljoin(base, ref)
 
@@ -673,17 +673,44 @@ def b64url_decode(s: str) -> bytes:
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
-def _target_of(t: Target, url: str) -> tuple[str, str]:
-    """Check url is on the target origin; return (request-target, path)."""
+def _target_of(t: Target, url: str) -> tuple[str, str, tuple[str, int] | None]:
+    """Check url is on the target origin, or on the same loopback host (an upstream identity
+    provider the broker federates); return (request-target, path, other origin or None)."""
     o = t.origin
     if url.startswith(o) and url[len(o) : len(o) + 1] == "/":  # fast path
         target = url[len(o) :]
-        return target, target.split("?", 1)[0].split("#", 1)[0]
+        return target, target.split("?", 1)[0].split("#", 1)[0], None
     u = urlsplit(url)
-    if u.scheme != "http" or u.hostname != t.host or (u.port or 80) != t.port:
+    if u.scheme != "http" or u.hostname != t.host:
         raise FlowError("cross_origin", url[:120])
     path = u.path or "/"
-    return (path + "?" + u.query if u.query else path), path
+    other = None if (u.port or 80) == t.port else (t.host, u.port or 80)
+    return (path + "?" + u.query if u.query else path), path, other
+
+
+class OriginClients:
+    """The connections of one virtual user: to the server, and to the identity provider its
+    flow goes through (same host, another port), each kept alive like a browser would."""
+
+    def __init__(self, kind: str, host: str, port: int, timeout: float) -> None:
+        self.kind, self.timeout = kind, timeout
+        self.main = make_client(kind, host, port, timeout)
+        self.others: dict[tuple[str, int], Any] = {}
+
+    def for_origin(self, origin: tuple[str, int] | None):  # type: ignore[no-untyped-def]
+        if origin is None:
+            return self.main
+        if origin not in self.others:
+            self.others[origin] = make_client(self.kind, origin[0], origin[1], self.timeout)
+        return self.others[origin]
+
+    async def request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return await self.main.request(*args, **kwargs)
+
+    async def close(self) -> None:
+        await self.main.close()
+        for other in self.others.values():
+            await other.close()
 
 
 async def http_call(
@@ -696,7 +723,11 @@ async def http_call(
     body: bytes | None,
     steps: list,
 ) -> Response:
-    target, path = _target_of(t, url)
+    target, path, other = _target_of(t, url)
+    if isinstance(client, OriginClients):
+        client = client.for_origin(other)
+    elif other is not None:
+        raise FlowError("cross_origin", url[:120])
     hdrs = list(headers)
     if jar is not None:
         ch = jar.header(path)
@@ -936,7 +967,7 @@ class Pacer:
 
 
 async def vu_flows(t: Target, stats: Stats, stop_at: float, args) -> None:
-    client = make_client(args.client, t.host, t.port, args.timeout)
+    client = OriginClients(args.client, t.host, t.port, args.timeout)
     try:
         while True:
             start = time.perf_counter()
@@ -1344,7 +1375,7 @@ async def run(args) -> dict:
         }
         if args.check:
             steps: list = []
-            client = make_client(args.client, host, port, args.timeout)
+            client = OriginClients(args.client, host, port, args.timeout)
             try:
                 info = await one_flow(client, t, steps)
             finally:

@@ -116,12 +116,19 @@ def stop(proc: subprocess.Popen, stop_signal: int = signal.SIGTERM) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def demo_idp_command(broker: str, port: int, password_profile: str | None) -> list[str]:
+    """``broker demo idp run``: the upstream identity providers every flow now goes through."""
+    profile = ["--password-profile", password_profile] if password_profile else []
+    return [broker, "demo", "idp", "run", "--host", "127.0.0.1", "--port", str(port), *profile]
+
+
 def prepare_broker(
     broker: str, env: dict, cwd: Path, redirect: str, password_profile: str | None
 ) -> dict:
-    """Migrates the broker's database, seeds the demo accounts (at ``password_profile``'s
-    argon2id cost, or the standard one) and registers the benchmark's client; returns the
-    client's registration (``client_id``, ``client_secret``)."""
+    """Migrates the broker's database, registers the demo identity providers (at
+    ``BROKER_DEMO_IDP_URL`` in ``env``) and the benchmark's client; returns the client's
+    registration (``client_id``, ``client_secret``). ``password_profile`` is the demo identity
+    providers' (see ``demo_idp_command``), not the broker's."""
 
     def setup(*argv: str) -> str:
         log(f"setup: broker {' '.join(argv)}")
@@ -141,7 +148,7 @@ def prepare_broker(
         return done.stdout
 
     setup("db", "upgrade")
-    setup("demo", "seed", *(["--password-profile", password_profile] if password_profile else []))
+    setup("demo", "seed")
     registration = setup(
         "clients",
         "add",
