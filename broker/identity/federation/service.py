@@ -87,13 +87,29 @@ class Federation:
         self.timeout = timeout
         self.client_secret = client_secret
         self.client_key = client_key
+        self.clients: dict[str, tuple[tuple[Any, ...], AsyncOAuth2Client]] = {}
 
     def oauth_client(self, provider: RegisteredProvider, metadata: Mapping[str, Any]):
-        """Authlib's client for one exchange with ``provider``, on the shared connections."""
+        """Authlib's client for ``provider``, on the shared connections. Kept while the
+        provider's registration (and the broker's key, for private_key_jwt) stays the same:
+        building one costs more than a request. It holds no per-flow state: every call passes
+        its own state, verifier and token."""
         private_key = provider.auth_method == "private_key_jwt"
+        key = self.client_key() if private_key else None
+        fingerprint = (
+            provider.client_id,
+            provider.auth_method,
+            provider.scopes,
+            provider.client_secret_sealed,
+            key.kid if key is not None else None,
+            metadata["token_endpoint"],
+        )
+        cached = self.clients.get(provider.id)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
         client = AsyncOAuth2Client(
             client_id=provider.client_id,
-            client_secret=self.client_key() if private_key else self.client_secret(provider),
+            client_secret=key if key is not None else self.client_secret(provider),
             scope=provider.scopes,
             redirect_uri=redirect_uri(self.issuer, provider.id),
             token_endpoint_auth_method=provider.auth_method,
@@ -102,14 +118,14 @@ class Federation:
             timeout=self.timeout,
             follow_redirects=False,
         )
-        if private_key:
-            key = self.client_key()
+        if key is not None:
             # The kid lets the provider pick our key among those it read at ISSUER/jwks.
             client.register_client_auth_method(
                 PrivateKeyJWT(
                     metadata["token_endpoint"], headers={"kid": key.kid}, alg=key.alg or "ES256"
                 )
             )
+        self.clients[provider.id] = (fingerprint, client)
         return client
 
     # -- the way out -------------------------------------------------------------------------
@@ -240,7 +256,9 @@ class Federation:
             raise InvalidUpstreamResponse(f"acr {acr!r} is not one this provider may reach")
         identity_claims = dict(claims)
         if metadata.get("userinfo_endpoint"):
-            identity_claims.update(await self.userinfo(client, provider, metadata, algorithms))
+            identity_claims.update(
+                await self.userinfo(client, token, provider, metadata, algorithms)
+            )
             if identity_claims.get("sub") != claims["sub"]:
                 raise InvalidUpstreamResponse("userinfo sub differs from the ID token's")
         amr = claims.get("amr")
@@ -261,11 +279,15 @@ class Federation:
     async def userinfo(
         self,
         client: AsyncOAuth2Client,
+        token: Mapping[str, Any],
         provider: RegisteredProvider,
         metadata: Mapping[str, Any],
         algorithms: list[str],
     ) -> dict[str, Any]:
-        """Fetched with the access token the exchange gave the client."""
+        """Fetched with the access token the exchange gave."""
+        access_token = token.get("access_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise InvalidUpstreamResponse("no access token for userinfo")
         # The token is sent as is: Authlib would refuse one that expires within its leeway,
         # and FranceConnect's live 60 seconds.
         response = await client.request(
@@ -273,7 +295,7 @@ class Federation:
             metadata["userinfo_endpoint"],
             headers={
                 "Accept": "application/jwt, application/json",
-                "Authorization": f"Bearer {client.token['access_token']}",
+                "Authorization": f"Bearer {access_token}",
             },
             withhold_token=True,
         )
