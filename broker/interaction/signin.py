@@ -20,6 +20,7 @@ from broker.identity.federation.service import (
     Federation,
     FederationError,
     acr_rank,
+    upstream_parameters,
 )
 from broker.identity.sign_ins import ProviderBlocked
 from broker.interaction.context import FlowContext
@@ -142,7 +143,7 @@ class SignInSteps:
             browser_id or "",
             view.id,
             min_acr_of(view.params),
-            view.params.get("login_hint"),
+            upstream_parameters(view.params),
             self.save,
         )
         return StepResult(location=location)
@@ -178,9 +179,7 @@ class SignInSteps:
 
     async def leave_for_provider_from_space(self, browser_id: str, provider_id: str) -> str:
         provider = await self.run(lambda: self.space_provider(provider_id))
-        return await self.federation.authorization_url(
-            provider, browser_id, None, 1, None, self.save
-        )
+        return await self.federation.authorization_url(provider, browser_id, None, 1, {}, self.save)
 
     def space_provider(self, provider_id: str) -> RegisteredProvider:
         with self.context.db.connect() as conn:

@@ -149,3 +149,37 @@ def test_the_broker_authenticates_to_a_provider_with_private_key_jwt(broker, dem
     request = AuthorizationRequest(client)
     received = Browser(broker.url).sign_in(request, idp="keyed-demo")
     assert id_claims(broker, client, request, received)["idp"] == "keyed-demo"
+
+
+def test_a_provider_logo_is_served_by_the_broker(broker):
+    from broker.admin.identity_providers import set_enabled
+    from broker.store.federation_models import IdentityProviderRecord
+    from tests.broker.cli.test_idps_cli import PNG
+
+    with broker.state.db.transaction() as session:
+        session.get(IdentityProviderRecord, STRONG_IDP).logo = PNG
+        session.get(IdentityProviderRecord, STRONG_IDP).logo_type = "image/png"
+        set_enabled(session, DEMO_IDP, False, "Maintenance jusqu'à 14 h", broker.url)
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    page = browser.get(browser.authorize(AuthorizationRequest(client)).headers["location"])
+    assert f'src="/federation/{STRONG_IDP}/logo"' in page.text
+    assert "Maintenance jusqu&#39;à 14 h" in page.text and f'value="{DEMO_IDP}"' not in page.text
+    logo = browser.get(f"/federation/{STRONG_IDP}/logo")
+    assert logo.status_code == 200 and logo.content == PNG
+    assert logo.headers["content-type"] == "image/png"
+    assert browser.get(f"/federation/{DEMO_IDP}/logo").status_code == 404
+
+
+def test_prompt_login_makes_the_provider_authenticate_again(broker, demo_idp):
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    browser.sign_in(AuthorizationRequest(client))  # the provider now has a session too
+    again = AuthorizationRequest(client, extra={"prompt": "login", "max_age": "0"})
+    login_url = browser.authorize(again).headers["location"]
+    page = browser.get(login_url)
+    leave = browser.post(login_url, data={"csrf_token": browser.csrf(page), "idp": DEMO_IDP})
+    sent = query(leave.headers["location"])
+    assert sent["prompt"] == "login" and sent["max_age"] == "0"
+    at_idp = browser.get(leave.headers["location"])
+    assert at_idp.status_code == 200 and 'name="password"' in at_idp.text

@@ -65,6 +65,22 @@ def acr_rank(acr: str | None) -> int:
     return ACR_ORDER.index(acr) + 1 if acr in ACR_ORDER else 0
 
 
+def upstream_parameters(params: Mapping[str, str]) -> dict[str, str]:
+    """What of a service's authorization request the provider must see: a fresh
+    authentication (``prompt=login``, ``max_age``: otherwise the provider's own session would
+    sign the citizen in again silently) and ``login_hint``."""
+    passed: dict[str, str] = {}
+    if "login" in (params.get("prompt") or "").split():
+        passed["prompt"] = "login"
+    max_age = params.get("max_age") or ""
+    if max_age.isascii() and max_age.isdigit() and len(max_age) <= 9:
+        passed["max_age"] = max_age
+    hint = params.get("login_hint") or ""
+    if 0 < len(hint) <= 255:
+        passed["login_hint"] = hint
+    return passed
+
+
 def redirect_uri(issuer: str, provider_id: str) -> str:
     return f"{issuer}/federation/{provider_id}/callback"
 
@@ -135,11 +151,13 @@ class Federation:
         browser_id: str,
         interaction_id: str | None,
         min_acr: int,
-        login_hint: str | None,
+        passed_on: Mapping[str, str],
         save: Callable[[Callable[[Connection], None]], Any],
     ) -> str:
         """Where to send the citizen; the pending sign-in is saved through ``save`` (the
-        caller's database step). UpstreamUnavailable if the provider's discovery fails."""
+        caller's database step). ``passed_on``: what the service asked that the provider must
+        know (``upstream_parameters``). UpstreamUnavailable if the provider's discovery
+        fails."""
         metadata = await self.directory.metadata(provider.issuer)
         state, nonce, verifier = random_token(32), random_token(32), random_token(48)
         sign_in = UpstreamSignIn(
@@ -151,11 +169,9 @@ class Federation:
             expires_at=int(time.time()) + SIGN_IN_TTL,
         )
         await save(lambda conn: self.flow_state.on(conn).save_upstream(digest(state), sign_in))
-        extra: dict[str, str] = {"nonce": nonce}
+        extra: dict[str, str] = {**passed_on, "nonce": nonce}
         wanted = [acr for acr in provider.acr_values if acr_rank(acr) >= min_acr]
         extra["acr_values"] = " ".join(wanted or provider.acr_values)
-        if login_hint:
-            extra["login_hint"] = login_hint
         if provider.kind == "franceconnect_v2":
             extra["prompt"] = "login consent"  # FranceConnect's profile asks for both
         client = self.oauth_client(provider, metadata)
