@@ -30,9 +30,8 @@ from broker.oidc import authorize
 from broker.store.flowstate import UpstreamSignIn
 from broker.store.identity_providers import (
     RegisteredProvider,
-    client_rules,
+    RegistryCache,
     get_provider,
-    list_providers,
     provider_logo,
 )
 
@@ -88,6 +87,7 @@ class SignInSteps:
         self.flow = flow
         self.sessions = flow.sessions
         self.federation = federation
+        self.registry = RegistryCache()
 
     def run(self, step: Callable[[], Any]) -> Any:
         return self.context.db.run(step)
@@ -113,7 +113,9 @@ class SignInSteps:
             view = context.open(conn, interaction_id, browser_id, State.LOGIN)
             client = context.store(conn).get_client(view.client_id)
             providers = offered(
-                list_providers(conn), client_rules(conn, view.client_id), min_acr_of(view.params)
+                self.registry.providers(conn),
+                self.registry.client_rules(conn, view.client_id),
+                min_acr_of(view.params),
             )
             hint = view.params.get("idp_hint")
             hinted = next((p.id for p in providers if p.id == hint and p.available), None)
@@ -162,7 +164,9 @@ class SignInSteps:
             if checked:
                 context.interactions(conn).check_step_token(view, browser_id or "", step_token)
             choice = offered(
-                list_providers(conn), client_rules(conn, view.client_id), min_acr_of(view.params)
+                self.registry.providers(conn),
+                self.registry.client_rules(conn, view.client_id),
+                min_acr_of(view.params),
             )
             provider = get_provider(conn, provider_id)
             if provider is None or not any(p.id == provider_id and p.available for p in choice):
@@ -175,7 +179,7 @@ class SignInSteps:
 
     def read_space_choice(self) -> ProviderChoice:
         with self.context.db.connect() as conn:
-            return ProviderChoice(providers=offered(list_providers(conn), {}, 1))
+            return ProviderChoice(providers=offered(self.registry.providers(conn), {}, 1))
 
     async def leave_for_provider_from_space(self, browser_id: str, provider_id: str) -> str:
         provider = await self.run(lambda: self.space_provider(provider_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, select
@@ -96,3 +97,33 @@ def open_secret(vault: KeyVault, provider_id: str, sealed: str) -> str:
     if not sealed:
         return ""
     return vault.open(base64.b64decode(sealed), sealing_label(provider_id)).decode()
+
+
+class RegistryCache:
+    """The registry as the choice page reads it, at every sign-in: kept ``ttl`` seconds per
+    process (a provider disabled shows as such that much later; its callbacks are refused at
+    once, since the callback reads the registry itself)."""
+
+    def __init__(self, ttl: float = 2.0) -> None:
+        self.ttl = ttl
+        self.providers_at = -ttl
+        self.all: list[RegisteredProvider] = []
+        self.rules: dict[str, tuple[float, dict[str, str]]] = {}
+
+    def forget(self) -> None:
+        self.providers_at, self.rules = -self.ttl, {}
+
+    def providers(self, conn: Connection) -> list[RegisteredProvider]:
+        now = time.monotonic()
+        if now - self.providers_at >= self.ttl:
+            self.all, self.providers_at = list_providers(conn), now
+        return self.all
+
+    def client_rules(self, conn: Connection, client_id: str) -> dict[str, str]:
+        now = time.monotonic()
+        cached = self.rules.get(client_id)
+        if cached is None or now - cached[0] >= self.ttl:
+            if len(self.rules) > 10_000:
+                self.rules.clear()
+            cached = self.rules[client_id] = (now, client_rules(conn, client_id))
+        return cached[1]

@@ -95,6 +95,7 @@ def test_a_service_allow_or_block_list_filters_the_providers(broker):
     client = register_client(broker.state, name="Service restreint")
     with broker.state.db.transaction() as session:
         set_client_rules(session, "Service restreint", [], [DEMO_IDP])
+    broker.state.sign_in.registry.forget()  # the choice page's copy lives 2 s
     browser = Browser(broker.url)
     login_url = browser.authorize(AuthorizationRequest(client)).headers["location"]
     page = browser.get(login_url)
@@ -103,6 +104,7 @@ def test_a_service_allow_or_block_list_filters_the_providers(broker):
     assert blocked.status_code == 403 and "provider_not_offered" in blocked.text
     with broker.state.db.transaction() as session:
         set_client_rules(session, "Service restreint", [DEMO_IDP], [])
+    broker.state.sign_in.registry.forget()
     page = browser.get(login_url)
     assert f'value="{DEMO_IDP}"' in page.text and f'value="{STRONG_IDP}"' not in page.text
 
@@ -160,6 +162,7 @@ def test_a_provider_logo_is_served_by_the_broker(broker):
         session.get(IdentityProviderRecord, STRONG_IDP).logo = PNG
         session.get(IdentityProviderRecord, STRONG_IDP).logo_type = "image/png"
         set_enabled(session, DEMO_IDP, False, "Maintenance jusqu'à 14 h", broker.url)
+    broker.state.sign_in.registry.forget()
     client = register_client(broker.state)
     browser = Browser(broker.url)
     page = browser.get(browser.authorize(AuthorizationRequest(client)).headers["location"])

@@ -253,8 +253,9 @@ def test_attack_callback_after_the_provider_was_disabled(broker, rogue):
     callback = journey.browser.get(journey.to_provider).headers["location"]
     with broker.state.db.transaction() as session:
         set_enabled(session, "rogue", False, "Incident en cours", broker.url)
-    response = journey.browser.get(callback)
+    response = journey.browser.get(callback)  # at once: the callback reads the registry
     assert_refused(broker, response, "provider_disabled", 503, before)
+    broker.state.sign_in.registry.forget()  # the choice page's copy lives 2 s
     page = journey.browser.get(journey.login_url)  # shown in maintenance, not choosable
     assert "Incident en cours" in page.text and 'value="rogue"' not in page.text
 
