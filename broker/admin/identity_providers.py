@@ -114,7 +114,7 @@ def add_provider(
         id=provider_id,
         name=name,
         kind=reg.kind,
-        issuer=reg.issuer.rstrip("/"),
+        issuer=reg.issuer.strip(),  # exactly: some issuers end with "/" (RFC 9207 compares)
         client_id=reg.client_id.strip(),
         client_secret_sealed=(
             seal_secret(vault, provider_id, reg.client_secret) if reg.client_secret else None

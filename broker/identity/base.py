@@ -27,6 +27,7 @@ class VerifiedIdentity:
     pivot: IdentityPivot
     acr: str
     amr: tuple[str, ...]
+    auth_time: int | None = None  # when the provider authenticated the citizen, if it said
 
 
 class IdentityProvider(Protocol):

@@ -61,7 +61,7 @@ def checked_pivot(claims: Mapping[str, Any]) -> IdentityPivot:
     problems = []
     for name in ("given_name", "family_name"):
         value = getattr(pivot, name)
-        if not value or len(value) > MAX_NAME or not any(c.isalpha() for c in value):
+        if not value or len(value) > MAX_NAME or not any(c.isalpha() for c in canonical(value)):
             problems.append(f"{name} missing or not a name")
     if not valid_birthdate(pivot.birthdate):
         problems.append("birthdate is not YYYY-MM-DD")
@@ -78,11 +78,19 @@ def checked_pivot(claims: Mapping[str, Any]) -> IdentityPivot:
     return pivot
 
 
+# Letters that do not decompose into a base letter and an accent.
+UNDECOMPOSED = str.maketrans(
+    {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "ß": "ss", "Æ": "AE", "æ": "ae", "Œ": "OE",
+     "œ": "oe", "Đ": "D", "đ": "d", "Þ": "TH", "þ": "th", "ı": "i"}
+)  # fmt: skip
+
+
 def canonical(value: str) -> str:
-    """Upper case, no accents, one space between words (hyphens and apostrophes too)."""
-    decomposed = unicodedata.normalize("NFKD", value)
+    """Upper case, no accents, one space between words (hyphens and apostrophes too). Letters
+    of every script are kept: two people with Cyrillic or Greek names stay two people."""
+    decomposed = unicodedata.normalize("NFKD", value.translate(UNDECOMPOSED))
     letters = "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
-    return " ".join(re.sub(r"[^0-9A-Z]+", " ", letters).split())
+    return " ".join(re.sub(r"[\W_]+", " ", letters).split())
 
 
 def pivot_digest(key: bytes, pivot: IdentityPivot) -> str:

@@ -22,6 +22,7 @@ from broker.oidc.ports import ConsentGrants
 from broker.oidc.server import BrokerServer
 from broker.store.clients import ClientCache
 from broker.store.flowstate import FlowState
+from broker.store.identity_providers import RegistryCache
 from broker.store.oidc_store import SqlOidcStore
 
 
@@ -47,6 +48,7 @@ class FlowContext:
         self.interaction_ttl = interaction_ttl
         self.jwks_cache = JwksCache()
         self.clients = ClientCache()
+        self.registry = RegistryCache()
         self.scopes_supported = REGISTRY.names()
 
     def server(self, conn: Connection, grants: ConsentGrants | None = None) -> BrokerServer:

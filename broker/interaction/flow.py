@@ -11,15 +11,19 @@ import time
 from dataclasses import dataclass
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
+from sqlalchemy import Connection
 
 from broker.core.security import random_token
 from broker.identity.base import VerifiedIdentity
+from broker.identity.sign_ins import is_blocked
 from broker.interaction.context import FlowContext
 from broker.interaction.sessions import BrowserSessions
 from broker.interaction.states import InteractionView, State
 from broker.oidc import authorize
+from broker.oidc.models import Authentication
 from broker.oidc.request import HttpRequestData
 from broker.oidc.server import split_scope
+from broker.store.identity_providers import allowed_for
 
 MAX_BROWSER_ID = 128
 
@@ -62,6 +66,9 @@ class AuthorizationFlow:
             browser_id = result.new_browser_id = random_token(32)
         with context.db.begin() as conn:
             auth = self.sessions.find(conn, session_id, browser_id, now)
+            client_ids = http.params.get("client_id") or [""]
+            if auth is not None and not self.session_provider_fits(conn, auth, client_ids[0]):
+                auth = None  # as if signed out: the citizen chooses a provider again
             server = context.server(conn)
 
             def covering(citizen_id, client, scopes):
@@ -85,6 +92,17 @@ class AuthorizationFlow:
                 result.location = context.interaction_url(interaction_id, outcome.step)
         return result
 
+    def session_provider_fits(self, conn: Connection, auth: Authentication, client_id: str) -> bool:
+        """A session is reused for a service only through a provider the service may use,
+        that is still enabled, and that the citizen has not blocked since."""
+        registry = self.context.registry
+        provider = next((p for p in registry.providers(conn) if p.id == auth.idp), None)
+        if provider is None or not provider.enabled:
+            return False
+        if not allowed_for(auth.idp, registry.client_rules(conn, client_id)):
+            return False
+        return not is_blocked(conn, auth.citizen_id, auth.idp)
+
     # -- after the identity provider ------------------------------------------------------
     def signed_in(
         self,
@@ -97,11 +115,11 @@ class AuthorizationFlow:
         now = int(time.time())
         with context.db.begin() as conn:
             # Not read again: the state machine's compare-and-set below makes this step happen
-            # once, even if the same form was posted twice while the password was checked.
+            # once, even if the same callback arrived twice while the provider was asked.
             interactions = context.interactions(conn)
             server = context.server(conn)
-            auth = self.sessions.authentication(conn, identity, now)
-            if not authorize.meets_acr(view.params, auth.acr):
+            if not authorize.meets_acr(view.params, identity.acr):
+                # Below the level asked: the service is told, and nobody is stored.
                 interactions.move(view, State.FAILED)
                 return StepResult(
                     location=authorize.deny(
@@ -112,6 +130,7 @@ class AuthorizationFlow:
                         ),
                     )
                 )
+            auth = self.sessions.authentication(conn, identity, now)
             session_id = self.sessions.open(
                 conn, browser_id or "", auth, now, upstream_id_token, view.client_id
             )

@@ -20,7 +20,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 
 from broker.core.security import keyed_digest
-from broker.identity.federation.directory import UpstreamUnavailable
+from broker.identity.federation.directory import UpstreamUnavailable, endpoint_ok
 from broker.identity.federation.service import Federation
 from broker.interaction.context import FlowContext
 from broker.interaction.sessions import BrowserSessions
@@ -179,7 +179,8 @@ class Logout:
             log.warning("provider's sign-out skipped", extra={"idp": provider_id, "why": str(exc)})
             return None
         endpoint = metadata.get("end_session_endpoint")
-        if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+        # It receives an ID token: https only (or http on loopback).
+        if not isinstance(endpoint, str) or not endpoint_ok(endpoint):
             return None
         return with_query(
             endpoint,

@@ -42,7 +42,7 @@ class BrowserSessions:
             citizen_id=upsert_citizen(conn, identity, digest_of_pivot, now),
             acr=identity.acr,
             amr=list(identity.amr),
-            auth_time=now,
+            auth_time=identity.auth_time or now,
             idp=identity.idp,
         )
 

@@ -30,7 +30,7 @@ from broker.oidc import authorize
 from broker.store.flowstate import UpstreamSignIn
 from broker.store.identity_providers import (
     RegisteredProvider,
-    RegistryCache,
+    allowed_for,
     get_provider,
     provider_logo,
 )
@@ -62,13 +62,10 @@ def offered(
     providers: list[RegisteredProvider], rules: dict[str, str], min_acr: int
 ) -> list[OfferedProvider]:
     """The providers a service may use at the requested level (the others are not shown)."""
-    allowed = {pid for pid, rule in rules.items() if rule == "allow"}
     return [
         OfferedProvider(p.id, p.name, p.enabled, p.message, p.has_logo, p.acr_values)
         for p in providers
-        if rules.get(p.id) != "block"
-        and (not allowed or p.id in allowed)
-        and max(acr_rank(acr) for acr in p.acr_values) >= min_acr
+        if allowed_for(p.id, rules) and max(acr_rank(acr) for acr in p.acr_values) >= min_acr
     ]
 
 
@@ -87,7 +84,7 @@ class SignInSteps:
         self.flow = flow
         self.sessions = flow.sessions
         self.federation = federation
-        self.registry = RegistryCache()
+        self.registry = context.registry
 
     def run(self, step: Callable[[], Any]) -> Any:
         return self.context.db.run(step)

@@ -61,6 +61,8 @@ class UpstreamSignIn:
     code_verifier: str
     interaction_id: str | None  # None: the citizen space's sign-in
     expires_at: int
+    # prompt=login or max_age: the provider must have authenticated the citizen since then.
+    fresh_since: int | None = None
 
 
 class FlowStateView(Protocol):

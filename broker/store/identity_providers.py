@@ -62,6 +62,15 @@ def provider_of(row) -> RegisteredProvider:
     )
 
 
+def allowed_for(provider_id: str, rules: dict[str, str]) -> bool:
+    """Whether a service with these rules may use the provider: never a blocked one; with any
+    "allow" rule, only the allowed ones."""
+    if rules.get(provider_id) == "block":
+        return False
+    allowed = [pid for pid, rule in rules.items() if rule == "allow"]
+    return not allowed or provider_id in allowed
+
+
 def list_providers(conn: Connection) -> list[RegisteredProvider]:
     return [provider_of(row) for row in conn.execute(ALL)]
 

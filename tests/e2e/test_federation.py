@@ -186,3 +186,24 @@ def test_prompt_login_makes_the_provider_authenticate_again(broker, demo_idp):
     assert sent["prompt"] == "login" and sent["max_age"] == "0"
     at_idp = browser.get(leave.headers["location"])
     assert at_idp.status_code == 200 and 'name="password"' in at_idp.text
+
+
+def test_a_session_is_not_reused_through_a_provider_the_service_or_citizen_refuses(broker):
+    browser = Browser(broker.url)
+    first = register_client(broker.state, name="Premier service")
+    browser.sign_in(AuthorizationRequest(first), idp=DEMO_IDP)
+    strict = register_client(broker.state, name="Service strict")
+    with broker.state.db.transaction() as session:
+        set_client_rules(session, "Service strict", [STRONG_IDP], [])
+    broker.state.sign_in.registry.forget()
+    silent = browser.authorize(AuthorizationRequest(strict, extra={"prompt": "none"}))
+    assert query(silent.headers["location"])["error"] == "login_required"
+    again = browser.authorize(AuthorizationRequest(first, extra={"prompt": "none"}))
+    assert "code" in query(again.headers["location"])  # still fine for the first service
+
+    other = Browser(broker.url)
+    other.space_login(idp=STRONG_IDP)
+    page = other.get("/espace/connexions")
+    other.post(f"/espace/fournisseurs/{DEMO_IDP}/blocage", data={"csrf_token": other.csrf(page)})
+    blocked = browser.authorize(AuthorizationRequest(first, extra={"prompt": "none"}))
+    assert query(blocked.headers["location"])["error"] == "login_required"

@@ -46,6 +46,7 @@ TEMPLATES = [
 ]
 STATIC_DIR = i18n.LOCALES_DIR.parent / "static"
 BROWSER_COOKIE = "demo_idp_browser"
+MAX_CODE_ATTEMPTS = 3
 JWT_MEDIA_TYPE = "application/jwt"
 WRONG_PASSWORD = N_("Identifiant ou mot de passe incorrect.")
 NOT_STRONG = N_(
@@ -205,6 +206,9 @@ async def authorize(
         return go(exc.location)
     prompt = (params.get("prompt") or "").split()
     grant = provider.session_grant(request.cookies.get(session_cookie(provider), ""), now())
+    max_age = params.get("max_age", "")
+    if grant is not None and max_age.isdigit() and now() - grant.auth_time > int(max_age):
+        grant = None  # too old for this request: the citizen authenticates again
     if grant is not None and "login" not in prompt:
         return go(provider.complete(pending, grant.citizen, grant.acr, now()), cookies)
     if "none" in prompt:
@@ -268,6 +272,9 @@ async def one_time_code(
         return problem()
     provider, pending, form = found
     if not secrets.compare_digest(form.get("code", "").strip(), pending.one_time_code):
+        pending.code_attempts += 1
+        if pending.code_attempts >= MAX_CODE_ATTEMPTS:
+            return go(provider.deny(pending))  # the service hears access_denied
         return otp_page(provider, pending, WRONG_CODE)
     acr = provider.site.reached_acr(pending.citizen) if pending.citizen else None
     return signed_in(provider, pending, acr or provider.site.acr_values[0])

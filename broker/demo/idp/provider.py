@@ -106,6 +106,7 @@ class PendingLogin:
     expires_at: float
     citizen: DemoCitizen | None = None  # once the password is right
     one_time_code: str = ""
+    code_attempts: int = 0
 
 
 @dataclass
@@ -138,7 +139,8 @@ class DemoProvider:
         self.codes: dict[str, Grant] = {}
         self.tokens: dict[str, Grant] = {}
         self.sessions: dict[str, Grant] = {}  # by session cookie
-        self.used_assertions: set[str] = set()
+        self.used_assertions: dict[str, float] = {}  # jti -> until when it is remembered
+        self.started = 0
 
     # -- discovery ---------------------------------------------------------------------------
     def metadata(self) -> dict[str, Any]:
@@ -207,8 +209,21 @@ class DemoProvider:
             login_hint=params.get("login_hint", "")[:100],
             expires_at=now + LOGIN_TTL,
         )
+        self.sweep(now)
         self.pending[pending.ticket] = pending
         return pending
+
+    def sweep(self, now: float) -> None:
+        """Drops what has expired, now and then: anonymous requests cannot grow memory for
+        ever (the demo keeps everything in this process)."""
+        self.started += 1
+        if self.started % 256:
+            return
+        for entries in (self.pending, self.codes, self.tokens, self.sessions):
+            for key in [k for k, v in entries.items() if v.expires_at <= now]:
+                del entries[key]
+        for jti in [j for j, until in self.used_assertions.items() if until <= now]:
+            del self.used_assertions[jti]
 
     def pending_login(self, ticket: str, browser: str, now: float) -> PendingLogin | None:
         pending = self.pending.get(ticket)
@@ -303,7 +318,7 @@ class DemoProvider:
             raise TokenError("invalid_client", "client assertion audience", 401)
         if token.claims["jti"] in self.used_assertions:
             raise TokenError("invalid_client", "client assertion replayed", 401)
-        self.used_assertions.add(token.claims["jti"])
+        self.used_assertions[token.claims["jti"]] = float(token.claims["exp"]) + 60
         return client
 
     def exchange(self, client: DemoIdpClient, form: dict[str, str], now: float) -> dict[str, Any]:

@@ -62,7 +62,9 @@ class ProviderDirectory:
         cached = self.metadata_cache.get(issuer)
         if cached and time.monotonic() - cached.fetched_at < METADATA_TTL:
             return cached.value
-        document = await self.fetch_json(f"{issuer}/.well-known/openid-configuration")
+        # OpenID Connect Discovery §4: a terminating "/" of the issuer is removed before the
+        # well-known path is appended; the document must name the issuer exactly.
+        document = await self.fetch_json(f"{issuer.rstrip('/')}/.well-known/openid-configuration")
         if not isinstance(document, dict) or document.get("issuer") != issuer:
             # OpenID Connect Discovery §4.3: the issuer must be exactly the one configured.
             raise UpstreamUnavailable(f"{issuer}: discovery names another issuer")

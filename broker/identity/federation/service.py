@@ -12,6 +12,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ from broker.core.security import digest, random_token
 from broker.identity.base import VerifiedIdentity
 from broker.identity.federation.directory import ProviderDirectory, UpstreamUnavailable
 from broker.identity.federation.verify import (
+    LEEWAY,
     InvalidUpstreamResponse,
     check_id_token,
     decoded,
@@ -63,6 +65,18 @@ class FederatedSignIn:
 
 def acr_rank(acr: str | None) -> int:
     return ACR_ORDER.index(acr) + 1 if acr in ACR_ORDER else 0
+
+
+def fresh_auth_time(claims: Mapping[str, Any], fresh_since: int | None) -> int | None:
+    """When the provider authenticated the citizen; with ``fresh_since`` (prompt=login or
+    max_age was asked), it must say so, and not before then."""
+    now = int(time.time())
+    auth_time = claims.get("auth_time")
+    if not isinstance(auth_time, int) or isinstance(auth_time, bool) or auth_time > now + LEEWAY:
+        auth_time = None
+    if fresh_since is not None and (auth_time is None or auth_time < fresh_since - LEEWAY):
+        raise InvalidUpstreamResponse("the provider did not authenticate the citizen afresh")
+    return auth_time
 
 
 def upstream_parameters(params: Mapping[str, str]) -> dict[str, str]:
@@ -134,6 +148,10 @@ class Federation:
             timeout=self.timeout,
             follow_redirects=False,
         )
+        # Shared by every flow through this provider: it must keep nothing of one flow for
+        # the next, so it takes no cookies (and its token is never read: each call names its
+        # own).
+        client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         if key is not None:
             # The kid lets the provider pick our key among those it read at ISSUER/jwks.
             client.register_client_auth_method(
@@ -160,13 +178,20 @@ class Federation:
         fails."""
         metadata = await self.directory.metadata(provider.issuer)
         state, nonce, verifier = random_token(32), random_token(32), random_token(48)
+        now = int(time.time())
+        fresh_since = None
+        if "max_age" in passed_on:
+            fresh_since = now - int(passed_on["max_age"])
+        if passed_on.get("prompt") == "login":
+            fresh_since = now
         sign_in = UpstreamSignIn(
             idp_id=provider.id,
             browser_digest=digest(browser_id),
             nonce=nonce,
             code_verifier=verifier,
             interaction_id=interaction_id,
-            expires_at=int(time.time()) + SIGN_IN_TTL,
+            expires_at=now + SIGN_IN_TTL,
+            fresh_since=fresh_since,
         )
         await save(lambda conn: self.flow_state.on(conn).save_upstream(digest(state), sign_in))
         extra: dict[str, str] = {**passed_on, "nonce": nonce}
@@ -237,7 +262,15 @@ class Federation:
             raise FederationError("unreachable", sign_in, str(exc.response.status_code)) from exc
         except OAuthError as exc:
             raise FederationError("provider_error", sign_in, str(exc.error)[:100]) from exc
-        except (InvalidUpstreamResponse, ValueError) as exc:
+        except (
+            InvalidUpstreamResponse,
+            httpx.HTTPError,
+            ValueError,
+            TypeError,
+            KeyError,
+            RecursionError,
+        ) as exc:
+            # Anything else the provider's answer makes our parsers trip on: not trusted.
             raise FederationError("invalid_response", sign_in, str(exc)[:300]) from exc
         except PivotRejected as exc:
             raise FederationError("incomplete_identity", sign_in, str(exc)) from exc
@@ -266,17 +299,20 @@ class Federation:
             int(time.time()),
         )
         acr = claims.get("acr") if isinstance(claims.get("acr"), str) else None
-        if acr is None:
-            acr = min(provider.acr_values, key=acr_rank)  # unstated: the lowest it may reach
+        if acr is None and len(provider.acr_values) == 1:
+            acr = provider.acr_values[0]  # unstated, but it can reach one level only
         if acr not in provider.acr_values:
             raise InvalidUpstreamResponse(f"acr {acr!r} is not one this provider may reach")
+        auth_time = fresh_auth_time(claims, sign_in.fresh_since)
         identity_claims = dict(claims)
         if metadata.get("userinfo_endpoint"):
-            identity_claims.update(
-                await self.userinfo(client, token, provider, metadata, algorithms)
-            )
-            if identity_claims.get("sub") != claims["sub"]:
-                raise InvalidUpstreamResponse("userinfo sub differs from the ID token's")
+            userinfo = await self.userinfo(client, token, provider, metadata, algorithms)
+            # OpenID Connect Core §5.3.2: userinfo names its subject, the ID token's.
+            if userinfo.get("sub") != claims["sub"]:
+                raise InvalidUpstreamResponse("userinfo sub missing or not the ID token's")
+            identity_claims.update(userinfo)
+        elif provider.signed_userinfo:
+            raise InvalidUpstreamResponse("a signed userinfo is required, and there is none")
         amr = claims.get("amr")
         return FederatedSignIn(
             identity=VerifiedIdentity(
@@ -287,6 +323,7 @@ class Federation:
                 amr=tuple(a for a in amr if isinstance(a, str))[:5]
                 if isinstance(amr, list)
                 else ("fed",),
+                auth_time=auth_time,
             ),
             sign_in=sign_in,
             id_token=id_token,

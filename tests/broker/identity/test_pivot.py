@@ -64,3 +64,12 @@ def test_presumed_dates_corsica_and_births_abroad_are_accepted():
     assert checked_pivot({**ANGELA, "birthplace": "2a004"}).birthplace == "2A004"
     abroad = checked_pivot({**ANGELA, "birthcountry": "99350", "birthplace": ""})
     assert abroad.birthplace == "" and abroad.birthcountry == "99350"
+
+
+def test_names_in_other_scripts_stay_apart_and_special_letters_match_their_base():
+    ivan = {**ANGELA, "given_name": "Иван", "family_name": "Петров", "gender": "male"}
+    piotr = {**ANGELA, "given_name": "Пётр", "family_name": "Иванов", "gender": "male"}
+    assert pivot_digest(KEY, checked_pivot(ivan)) != pivot_digest(KEY, checked_pivot(piotr))
+    assert canonical("Łukasz Øster-Straße") == "LUKASZ OSTER STRASSE"
+    with pytest.raises(PivotRejected):
+        checked_pivot({**ANGELA, "given_name": "--- ---"})

@@ -239,3 +239,21 @@ def test_single_sign_on_and_logout(idp):
         follow_redirects=False,
     )
     assert stray.status_code == 200 and "location" not in stray.headers
+
+
+def test_the_one_time_code_allows_three_attempts(idp):
+    page, _ = authorize(idp, "identite-demo-renforcee", redirect=STRONG_REDIRECT)
+    ticket = CSRF.search(page.text).group(1)
+    idp.post(
+        "/identite-demo-renforcee/login",
+        data={"csrf_token": ticket, "login": "test", "password": "123"},
+    )
+    for _ in range(2):
+        wrong = idp.post("/identite-demo-renforcee/otp", data={"csrf_token": ticket, "code": "0"})
+        assert wrong.status_code == 401
+    last = idp.post(
+        "/identite-demo-renforcee/otp",
+        data={"csrf_token": ticket, "code": "0"},
+        follow_redirects=False,
+    )
+    assert query(last)["error"] == "access_denied"

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 from litestar import Litestar, Request, Response, get, post
+from litestar.datastructures import Cookie
 
 ANGELA = {
     "given_name": "Angela Claire Louise",
@@ -126,18 +127,25 @@ class RogueIdp:
             location = f"{params['redirect_uri']}?{urlencode(query)}"
             return Response(None, status_code=303, headers={"Location": location})
 
-        @post("/token")
-        async def token(request: Request) -> dict[str, Any]:
+        @post("/token", status_code=200)
+        async def token(request: Request) -> Response[Any]:
             form = dict(await request.form())
-            idp.token_requests.append({k: str(v) for k, v in form.items()})
+            idp.token_requests.append(
+                {
+                    **{k: str(v) for k, v in form.items()},
+                    "cookie": request.headers.get("cookie", ""),
+                }
+            )
             if idp.behaviour.token_delay:
                 await asyncio.sleep(idp.behaviour.token_delay)
-            return {
+            body = {
                 "access_token": "rogue-access-token",
                 "token_type": "Bearer",
                 "expires_in": 60,
                 "id_token": idp.id_token_for(idp.requests[-1], idp.client_id),
             }
+            # A cookie (a load balancer's, say): it must not follow to another flow's request.
+            return Response(body, cookies=[Cookie(key="lb", value=secrets.token_hex(4))])
 
         @get("/userinfo")
         async def userinfo() -> Response[Any]:

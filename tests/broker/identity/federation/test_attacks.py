@@ -347,3 +347,55 @@ def test_a_rotated_provider_key_is_fetched_again(broker, rogue):
     assert through(broker, rogue)[1].status_code == 502 and rogue.jwks_fetches == 1
     broker.state.sign_in.federation.directory.refresh_at_most = 0
     assert through(broker, rogue)[1].status_code == 303 and rogue.jwks_fetches == 2
+
+
+def test_attack_a_cookie_of_one_flow_follows_no_other(broker, rogue):
+    """The broker's client for a provider is shared by every flow: it keeps no cookie."""
+    through(broker, rogue)
+    through(broker, rogue)
+    assert [r["cookie"] for r in rogue.token_requests] == ["", ""]
+
+
+def test_attack_userinfo_without_a_subject(broker, rogue):
+    before = citizens(broker)
+    rogue.behaviour.userinfo = {**rogue.behaviour.userinfo, "sub": None}
+    _, response = through(broker, rogue)
+    assert_refused(broker, response, "invalid_response", 502, before)
+
+
+def test_attack_stale_authentication_when_a_fresh_one_was_asked(broker, rogue):
+    """prompt=login reaches the provider; an ID token saying the citizen authenticated earlier
+    (or not saying when) is not accepted as a fresh authentication."""
+    before = citizens(broker)
+    rogue.behaviour.claims = {"auth_time": int(time.time()) - 3600}
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    request = AuthorizationRequest(client, extra={"prompt": "login"})
+    login_url = browser.authorize(request).headers["location"]
+    page = browser.get(login_url)
+    leave = browser.post(login_url, data={"csrf_token": browser.csrf(page), "idp": "rogue"})
+    assert rogue_request_of(leave)["prompt"] == "login"
+    callback = browser.get(leave.headers["location"]).headers["location"]
+    assert_refused(broker, browser.get(callback), "invalid_response", 502, before)
+
+
+def rogue_request_of(leave: httpx.Response) -> dict[str, str]:
+    from urllib.parse import parse_qsl, urlsplit
+
+    return dict(parse_qsl(urlsplit(leave.headers["location"]).query))
+
+
+def test_a_level_below_the_one_asked_stores_nothing(broker, rogue):
+    before = citizens(broker)
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    request = AuthorizationRequest(client, extra={"acr_values": "eidas2"})
+    login_url = browser.authorize(request).headers["location"]
+    page = browser.get(login_url)
+    leave = browser.post(login_url, data={"csrf_token": browser.csrf(page), "idp": "rogue"})
+    callback = browser.get(leave.headers["location"]).headers["location"]  # answers eidas1
+    answer = browser.get(callback)
+    location = answer.headers["location"]
+    assert location.startswith(client.redirect_uri)
+    assert "error=unmet_authentication_requirements" in location
+    assert "broker_session" not in answer.cookies and citizens(broker) == before
