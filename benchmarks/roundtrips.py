@@ -1,6 +1,9 @@
 """Database work per endpoint and per flow: statements, transactions, connection checkouts and
 round trips, counted by SQLAlchemy's engine and pool events while one complete flow (authorize →
-login → consent → token → userinfo) runs in-process against a fresh database.
+choice of identity provider → sign-in at the demo identity provider → callback → consent →
+token → userinfo) runs in-process against a fresh database. The demo identity providers are
+served over a loopback socket (the broker reaches them over HTTP, as in production); their
+own steps are not counted.
 
     .venv/bin/python benchmarks/roundtrips.py                       # SQLite under a temp dir
     .venv/bin/python benchmarks/roundtrips.py --postgres postgresql://postgres@127.0.0.1/postgres
@@ -25,14 +28,20 @@ import base64
 import hashlib
 import re
 import secrets
+import socket
 import tempfile
+import threading
+import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
+import uvicorn
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
@@ -41,9 +50,12 @@ from broker.app import build_state, create_asgi_app
 from broker.core import migrate
 from broker.core.db import Database, normalise_url
 from broker.core.settings import Settings
+from broker.demo.idp import DemoIdpOptions, create_demo_idp_app
+from broker.demo.idp.registration import broker_as_client
 from broker.demo.seed import seed
 
 ISSUER = "http://127.0.0.1:8000"
+SERVICE_URL = "http://127.0.0.1:8001"
 REDIRECT_URI = "http://127.0.0.1:9/cb"
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
 
@@ -170,19 +182,18 @@ async def one_flow(app, meter: Meter, client_id: str, secret: str) -> None:
     async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as http:
         meter.step("GET /authorize")
         login_url = (await http.get("/authorize", params=params)).headers["location"]
-        meter.step("GET login page")
+        meter.step("GET choice page")
         page = await http.get(login_url)
-        meter.step("POST login")
-        consent_url = (
+        meter.step("POST choice")
+        to_idp = (
             await http.post(
-                login_url,
-                data={
-                    "login": "test",
-                    "password": "123",
-                    "csrf_token": CSRF.search(page.text).group(1),
-                },
+                login_url, data={"idp": "identite-demo", "csrf_token": CSRF.search(page.text)[1]}
             )
         ).headers["location"]
+        meter.step("(at the identity provider)")
+        callback = await sign_in_at_provider(to_idp)
+        meter.step("GET callback")
+        consent_url = (await http.get(callback)).headers["location"]
         meter.step("GET consent page")
         page = await http.get(consent_url)
         meter.step("POST consent")
@@ -209,6 +220,41 @@ async def one_flow(app, meter: Meter, client_id: str, secret: str) -> None:
         )
         assert info.status_code == 200, info.text
         meter.step("(after)")
+
+
+async def sign_in_at_provider(authorize_url: str) -> str:
+    """The demo identity provider's login, as a browser would; returns the broker's callback."""
+    async with httpx.AsyncClient() as idp:
+        page = await idp.get(authorize_url)
+        form_action = urljoin(authorize_url, f"/{urlsplit(authorize_url).path.split('/')[1]}/login")
+        answer = await idp.post(
+            form_action,
+            data={"login": "test", "password": "123", "csrf_token": CSRF.search(page.text)[1]},
+        )
+        return answer.headers["location"]
+
+
+@contextmanager
+def demo_identity_providers(settings_for_idp: Settings) -> Iterator[str]:
+    """The demo identity providers on a loopback socket, with the broker as their client."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    options = DemoIdpOptions(base_url=url, password_profile="benchmark")
+    options.register(broker_as_client(settings_for_idp, ISSUER))
+    server = uvicorn.Server(
+        uvicorn.Config(create_demo_idp_app(options), log_config=None, access_log=False)
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
 
 
 def report(meter: Meter, flows: int) -> None:
@@ -269,21 +315,13 @@ def main() -> None:
     parser.add_argument("--redis", help="a Redis URL: the flow state lives there")
     parser.add_argument("--flows", type=int, default=5, help="flows measured (after one warm-up)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         workdir = Path(tmp)
         url, drop = fresh_database(args.postgres, workdir)
         try:
             migrate.upgrade(url)
             db = Database(url)
-            with db.transaction() as session:
-                seed(session, workdir / "var", "http://127.0.0.1:8001", "benchmark")
-                client = add_client(
-                    session,
-                    ClientRegistration(
-                        name="Round trips", redirect_uris=[REDIRECT_URI], scope="openid profile"
-                    ),
-                )
-            settings = Settings(
+            base = Settings(
                 database_url=url,
                 issuer=ISSUER,
                 var_dir=workdir / "var",
@@ -291,16 +329,33 @@ def main() -> None:
                 log_level="WARNING",
                 redis_url=args.redis or "",
             )
+            idps = stack.enter_context(demo_identity_providers(base))
+            with db.transaction() as session:
+                seed(session, base.model_copy(update={"demo_idp_url": idps}), SERVICE_URL)
+                client = add_client(
+                    session,
+                    ClientRegistration(
+                        name="Round trips", redirect_uris=[REDIRECT_URI], scope="openid profile"
+                    ),
+                )
+            settings = base.model_copy(update={"demo_idp_url": idps})
             state = build_state(settings, db)
             state.keys.ensure_keys()
             app = create_asgi_app(settings, state)
             meter = Meter(db.engine, pre_ping=bool(db.engine.pool._pre_ping))
             if args.redis:
                 meter.count_redis()
-            asyncio.run(one_flow(app, meter, client["client_id"], client["client_secret"]))
-            meter.steps.clear()
-            for _ in range(args.flows):
-                asyncio.run(one_flow(app, meter, client["client_id"], client["client_secret"]))
+
+            async def flows() -> None:
+                # One event loop for every flow: the broker's connections to the identity
+                # provider belong to it.
+                await one_flow(app, meter, client["client_id"], client["client_secret"])
+                meter.steps.clear()
+                for _ in range(args.flows):
+                    await one_flow(app, meter, client["client_id"], client["client_secret"])
+                await state.federation_http.aclose()
+
+            asyncio.run(flows())
             print(
                 f"database: {make_url(url).get_backend_name()}, flow state: "
                 f"{state.context.flow_state.kind}, {args.flows} flows\n"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from broker.core.db import table_of
 from broker.identity.base import VerifiedIdentity
@@ -33,20 +34,23 @@ PIVOT_FIELDS = (
 )
 
 
-def find_citizen_id(conn: Connection, digest: str) -> str | None:
-    row = conn.execute(BY_DIGEST, {"digest": digest}).first()
-    return row.id if row is not None else None
+def find_citizen(conn: Connection, digest: str) -> Row[Any] | None:
+    return conn.execute(BY_DIGEST, {"digest": digest}).first()
 
 
 def upsert_citizen(
-    conn: Connection, identity: VerifiedIdentity, digest: str, now: int | None = None
+    conn: Connection,
+    identity: VerifiedIdentity,
+    digest: str,
+    now: int | None = None,
+    found: Row[Any] | None = None,
 ) -> str:
     """The citizen's id, stable across sign-ins and providers; the identity and the provider
-    used are kept as last received."""
+    used are kept as last received. ``found``: the row ``find_citizen`` read, if any."""
     now = int(time.time()) if now is None else now
     fields = {name: getattr(identity.pivot, name) for name in PIVOT_FIELDS}
     fields.update(idp=identity.idp, idp_subject=identity.subject[:255])
-    row = conn.execute(BY_DIGEST, {"digest": digest}).first()
+    row = found
     if row is None:
         row = conn.execute(BY_SUBJECT, {"idp": identity.idp, "subject": identity.subject}).first()
     if row is None:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from broker.core.db import Database
 from broker.core.security import digest, random_token
 from broker.identity.base import VerifiedIdentity
-from broker.identity.citizens import find_citizen_id, upsert_citizen
+from broker.identity.citizens import find_citizen, upsert_citizen
 from broker.identity.pivot import pivot_digest
 from broker.identity.sign_ins import ProviderBlocked, is_blocked, record_sign_in
 from broker.oidc.models import Authentication
@@ -35,11 +35,11 @@ class BrowserSessions:
         person, whichever provider: found by the keyed digest of the pivot), in the caller's
         transaction."""
         digest_of_pivot = pivot_digest(self.pivot_key, identity.pivot)
-        known = find_citizen_id(conn, digest_of_pivot)
-        if known is not None and is_blocked(conn, known, identity.idp):
+        known = find_citizen(conn, digest_of_pivot)
+        if known is not None and is_blocked(conn, known.id, identity.idp):
             raise ProviderBlocked(identity.idp)
         return Authentication(
-            citizen_id=upsert_citizen(conn, identity, digest_of_pivot, now),
+            citizen_id=upsert_citizen(conn, identity, digest_of_pivot, now, known),
             acr=identity.acr,
             amr=list(identity.amr),
             auth_time=identity.auth_time or now,
