@@ -35,7 +35,15 @@ from pathlib import Path
 
 from bench_report import markdown, summarise, text_table, write_readme
 from run_flows import broker_cmd, machine, peer_lru_size
-from run_support import demo_idp_command, free_port, log, prepare_broker, server, taskset
+from run_support import (
+    demo_idps,
+    federation_env,
+    free_port,
+    log,
+    prepare_broker,
+    server,
+    taskset,
+)
 from stores import Store, store_for
 
 HERE = Path(__file__).resolve().parent
@@ -163,25 +171,15 @@ def start_ours(
     port = free_port()
     redirect = f"http://127.0.0.1:{free_port()}/cb"
     idp_port = free_port()
-    env |= {
-        "BROKER_ISSUER": f"http://127.0.0.1:{port}",
-        "BROKER_DEMO_IDP_URL": f"http://127.0.0.1:{idp_port}",
-    }
+    env |= federation_env(port, idp_port)
 
     client = prepare_broker(broker, env, REPO, redirect, args.password_profile)
     # The demo identity providers: a process of their own, on the driver's core (the broker's
     # CPU is what is measured; the provider's is like the driver's, outside).
-    idp_url = f"http://127.0.0.1:{idp_port}/identite-demo/.well-known/openid-configuration"
+    driver_cpu = getattr(args, "driver_cpu", None)
     stack.enter_context(
-        server(
-            [
-                *taskset(args.driver_cpu),
-                *demo_idp_command(broker, idp_port, args.password_profile),
-            ],
-            cwd=REPO,
-            env=env,
-            logfile=workdir / "demo-idp.log",
-            ready_url=idp_url,
+        demo_idps(
+            broker, env, REPO, idp_port, driver_cpu, args.password_profile, workdir / "idp.log"
         )
     )
     cmd = [

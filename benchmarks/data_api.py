@@ -178,7 +178,7 @@ def main() -> int:
         "BROKER_PROVIDERS_URL": f"http://127.0.0.1:{sim_port}",
     }
     broker_cli(env, "db", "upgrade")
-    broker_cli(env, "demo", "seed", "--password-profile", "benchmark")
+    broker_cli(env, "demo", "seed")
     habilitation = json.loads(
         broker_cli(
             env,

@@ -42,7 +42,7 @@ import tempfile
 from contextlib import suppress
 from pathlib import Path
 
-from run_support import free_port, log, prepare_broker, server, taskset
+from run_support import demo_idps, federation_env, free_port, log, prepare_broker, server, taskset
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -215,21 +215,28 @@ def side_ours(args, tmp: Path) -> list[dict]:
     for kv in args.broker_env:
         k, _, v = kv.partition("=")
         env[k] = v
-    port, cb_port = free_port(), free_port()
+    port, cb_port, idp_port = free_port(), free_port(), free_port()
     redirect = f"http://127.0.0.1:{cb_port}/cb"
+    env |= federation_env(port, idp_port)
 
     client = prepare_broker(broker, env, REPO, redirect, args.password_profile)
     client_id, client_secret = client["client_id"], client["client_secret"]
 
     cmd = [*taskset(args.server_cpu), broker, "run", "--host", "127.0.0.1", "--port", str(port)]
     issuer = f"http://127.0.0.1:{port}"
-    with server(
-        cmd,
-        cwd=REPO,
-        env=env,
-        logfile=tmp / "ours.log",
-        ready_url=issuer + "/.well-known/openid-configuration",
-    ) as proc:
+    idps = demo_idps(
+        broker, env, REPO, idp_port, args.driver_cpu, args.password_profile, tmp / "idp.log"
+    )
+    with (
+        idps,
+        server(
+            cmd,
+            cwd=REPO,
+            env=env,
+            logfile=tmp / "ours.log",
+            ready_url=issuer + "/.well-known/openid-configuration",
+        ) as proc,
+    ):
         return measure_side(
             args,
             "ours",

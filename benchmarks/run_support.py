@@ -116,10 +116,34 @@ def stop(proc: subprocess.Popen, stop_signal: int = signal.SIGTERM) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def demo_idp_command(broker: str, port: int, password_profile: str | None) -> list[str]:
-    """``broker demo idp run``: the upstream identity providers every flow now goes through."""
+def federation_env(broker_port: int, idp_port: int) -> dict[str, str]:
+    """The settings that tie the broker and the demo identity providers together."""
+    return {
+        "BROKER_ISSUER": f"http://127.0.0.1:{broker_port}",
+        "BROKER_DEMO_IDP_URL": f"http://127.0.0.1:{idp_port}",
+    }
+
+
+def demo_idps(
+    broker: str,
+    env: dict,
+    cwd: Path,
+    port: int,
+    cpu: int | str | None,
+    password_profile: str | None,
+    logfile: Path,
+):  # type: ignore[no-untyped-def]
+    """``broker demo idp run``: the upstream identity providers every flow goes through, in a
+    process of their own (pinned to ``cpu``: not the measured server's core)."""
     profile = ["--password-profile", password_profile] if password_profile else []
-    return [broker, "demo", "idp", "run", "--host", "127.0.0.1", "--port", str(port), *profile]
+    cmd = [*taskset(cpu), broker, "demo", "idp", "run", "--port", str(port), *profile]
+    return server(
+        cmd,
+        cwd=cwd,
+        env=env,
+        logfile=logfile,
+        ready_url=f"http://127.0.0.1:{port}/identite-demo/.well-known/openid-configuration",
+    )
 
 
 def prepare_broker(
