@@ -151,9 +151,13 @@ def header(info: dict, args) -> list[str]:
         f"Linux {info['kernel']}; Python {info['python']}, node {info['node']}, "
         f"oidc-provider {info['oidc_provider']}. Median of {args.rounds} interleaved rounds, "
         f"{args.duration:g} s measured per row at {args.concurrency} virtual users "
-        f"(`prompt={args.prompt}`; ours seeded with the `{args.password_profile}` password cost, "
-        "the peer checks no password). Each side and its stores pinned to CPU 0, the driver to "
-        "CPU 1; CPU-ms per flow counts the server and its stores (Redis, PostgreSQL). "
+        f"(`prompt={args.prompt}`). Our flows sign in through the demo identity provider, a "
+        "separate OpenID Connect provider process (choice page, its login with the "
+        f"`{args.password_profile}` argon2id cost, then the broker's callback exchanging the code "
+        "and reading userinfo over HTTP): it runs on CPU 1 with the driver, and its CPU is not "
+        "counted; the peer signs in locally and checks no password. Each side and its stores "
+        "pinned to CPU 0, the driver to CPU 1; CPU-ms per flow counts the server and its stores "
+        "(Redis, PostgreSQL). "
         f"Command: `python benchmarks/bench.py {' '.join(sys.argv[1:])}`.".replace("  ", " "),
         "",
     ]
