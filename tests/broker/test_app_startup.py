@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from litestar.testing import TestClient
+from sqlmodel import select
 
 from broker.app import build_state, create_app
 from broker.core.settings import ConfigurationError
@@ -33,7 +34,7 @@ def test_production_starts_once_they_are_disabled_or_explicitly_allowed(settings
     with TestClient(app) as client:
         assert client.get("/.well-known/openid-configuration").status_code == 200
     with state.db.transaction() as session:
-        for record in session.query(IdentityProviderRecord).all():
+        for record in session.exec(select(IdentityProviderRecord)).all():
             record.enabled = False
     state.db.dispose()
     state, app = production_app(settings_factory)
