@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from authlib.oauth2.rfc6749.errors import OAuth2Error
 from sqlalchemy import Connection
 
 from broker.identity.federation.directory import UpstreamUnavailable
@@ -70,9 +71,10 @@ def offered(
 
 
 def min_acr_of(params: dict[str, str]) -> int:
+    """The level the parked request asks for (checked at /authorize already)."""
     try:
         return authorize.parse_requested_authentication(params).min_acr
-    except Exception:
+    except OAuth2Error:
         return 1
 
 
