@@ -1186,7 +1186,7 @@ async def run_token(args, t: Target) -> dict:
     samples: dict[str, str] = {}
     algs: Counter = Counter()
     max_age = 0.0
-    target, _ = _target_of(t, t.token_endpoint)
+    target, _, _ = _target_of(t, t.token_endpoint)
     headers = token_headers(t)
 
     def error(kind: str, detail: str) -> None:
