@@ -8,6 +8,7 @@ step that opens the session, so a refused answer leaves nothing behind."""
 
 from __future__ import annotations
 
+import hmac
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -227,7 +228,7 @@ class Federation:
         if sign_in.idp_id != provider_id:
             # The answer came to another provider's redirect URI: a mix-up (RFC 9700 §4.4).
             raise FederationError("mix_up", sign_in, f"sent to {sign_in.idp_id}")
-        if not browser_id or digest(browser_id) != sign_in.browser_digest:
+        if not browser_id or not hmac.compare_digest(digest(browser_id), sign_in.browser_digest):
             raise FederationError("wrong_browser", sign_in)
         if sign_in.expires_at <= now:
             raise FederationError("expired", sign_in)
