@@ -1136,7 +1136,7 @@ async def run_token(args, t: Target) -> dict:
     loop = asyncio.get_running_loop()
     n_target = args.codes
     clients = [
-        make_client(args.client, t.host, t.port, args.timeout) for _ in range(args.concurrency)
+        OriginClients(args.client, t.host, t.port, args.timeout) for _ in range(args.concurrency)
     ]
     minted: list[tuple[str, str, float]] = []  # (code, verifier, perf_counter when minted)
     mint_errors: Counter = Counter()
@@ -1176,7 +1176,7 @@ async def run_token(args, t: Target) -> dict:
         if failed or task in pending:
             # a request cut short leaves its connection in an unknown state: use a new one
             await clients[i].close()
-            clients[i] = make_client(args.client, t.host, t.port, args.timeout)
+            clients[i] = OriginClients(args.client, t.host, t.port, args.timeout)
     m1 = time.perf_counter()
 
     # ---- phase 2: redeem (measured)
