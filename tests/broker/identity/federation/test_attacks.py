@@ -258,6 +258,10 @@ def test_attack_callback_after_the_provider_was_disabled(broker, rogue):
     broker.state.sign_in.registry.forget()  # the choice page's copy lives 2 s
     page = journey.browser.get(journey.login_url)  # shown in maintenance, not choosable
     assert "Incident en cours" in page.text and 'value="rogue"' not in page.text
+    forced = journey.browser.post(
+        journey.login_url, data={"csrf_token": journey.browser.csrf(page), "idp": "rogue"}
+    )
+    assert forced.status_code == 403 and "provider_not_offered" in forced.text
 
 
 def test_attack_incomplete_or_malformed_identity(broker, rogue):
