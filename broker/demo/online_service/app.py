@@ -99,6 +99,7 @@ async def sign_in(rp: RelyingParty, code: str | None, pending: dict[str, str]) -
         "acr": exchange.id_claims.get("acr"),
         "at": int(time.time()),
         "access_token": exchange.token["access_token"],
+        "id_token": exchange.token["id_token"],
         "granted": granted,
     }
     response = await welcome_page(rp, session)
@@ -118,6 +119,17 @@ async def refresh(request: Request, rp: NamedDependency[RelyingParty]) -> Respon
             message="Reconnectez-vous pour consulter vos informations.",
         )
     return await welcome_page(rp, session, refreshed=True)
+
+
+@post("/logout", status_code=303)
+async def logout(request: Request, rp: NamedDependency[RelyingParty]) -> Redirect:
+    """Sign-out: this service's session ends, then the broker's (RP-Initiated Logout 1.0),
+    which ends the identity provider's and sends the citizen back to the home page."""
+    session = rp.sessions.pop(request.cookies.get(COOKIE, ""), None)
+    cleared = [Cookie(key=COOKIE, value="", max_age=0, httponly=True, samesite="lax")]
+    if session is None:
+        return Redirect(path="/", status_code=303, cookies=cleared)
+    return Redirect(path=await rp.logout_url(session["id_token"]), status_code=303, cookies=cleared)
 
 
 @post(NOTIFICATION_PATH, request_max_body_size=16_384)
@@ -141,7 +153,7 @@ async def consent_events(request: Request, rp: NamedDependency[RelyingParty]) ->
 
 def create_service_app(rp: RelyingParty) -> Litestar:
     return Litestar(
-        route_handlers=[home, style, login, callback, refresh, consent_events],
+        route_handlers=[home, style, login, callback, refresh, logout, consent_events],
         dependencies={"rp": Provide(lambda: rp, use_cache=True, sync_to_thread=False)},
         debug=False,
         logging_config=None,

@@ -9,6 +9,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from joserfc import jws, jwt
@@ -115,6 +116,16 @@ class RelyingParty:
             )
         self.pending[state] = {"verifier": verifier, "nonce": nonce}
         return url
+
+    async def logout_url(self, id_token: str) -> str:
+        """The broker's end_session_endpoint for this citizen, back to the home page after."""
+        await self.discover()
+        query = {
+            "id_token_hint": id_token,
+            "post_logout_redirect_uri": f"{self.base_url}/",
+            "state": secrets.token_urlsafe(16),
+        }
+        return f"{self.metadata['end_session_endpoint']}?{urlencode(query)}"
 
     async def exchange_code(self, code: str | None, pending: dict[str, str]) -> CodeExchange:
         """The tokens for ``code`` (``pending`` is what :meth:`authorization_url` kept), the ID

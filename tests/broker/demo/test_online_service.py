@@ -89,3 +89,19 @@ def test_meal_price_brackets():
         "3,00 €",
         "4,20 €",
     ]
+
+
+def test_signing_out_of_the_demo_service_signs_out_of_the_broker_and_the_provider(
+    broker, demo_service
+):
+    browser = Browser(broker.url)
+    page = follow_to_broker(demo_service, browser, "approve")
+    assert 'action="/logout"' in page.text
+    out = httpx.post(f"{demo_service}/logout", cookies=page.cookies, follow_redirects=False)
+    assert out.headers["location"].startswith(f"{broker.url}/logout?id_token_hint=")
+    at_broker = browser.get(out.headers["location"])  # the hint names this citizen: no question
+    at_idp = browser.get(at_broker.headers["location"])
+    back = browser.get(at_idp.headers["location"])
+    assert back.headers["location"].startswith(f"{demo_service}/?state=")
+    again = httpx.get(f"{demo_service}/refresh", cookies=page.cookies)
+    assert again.status_code == 401
