@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from broker.core.db import table_of
 from broker.identity.base import VerifiedIdentity
@@ -55,17 +56,25 @@ def upsert_citizen(
         row = conn.execute(BY_SUBJECT, {"idp": identity.idp, "subject": identity.subject}).first()
     if row is None:
         citizen_id = str(uuid.uuid4())
-        conn.execute(
-            INSERT,
-            {
-                "id": citizen_id,
-                "pivot_digest": digest,
-                "created_at": now,
-                "updated_at": now,
-                **fields,
-            },
-        )
-        return citizen_id
+        try:
+            # A savepoint: if the same person's first sign-in elsewhere wins the race for the
+            # unique digest, this transaction goes on with their row.
+            with conn.begin_nested():
+                conn.execute(
+                    INSERT,
+                    {
+                        "id": citizen_id,
+                        "pivot_digest": digest,
+                        "created_at": now,
+                        "updated_at": now,
+                        **fields,
+                    },
+                )
+            return citizen_id
+        except IntegrityError:
+            row = conn.execute(BY_DIGEST, {"digest": digest}).first()
+            if row is None:  # not a race on the digest: a real error
+                raise
     if row.pivot_digest != digest or any(getattr(row, k) != v for k, v in fields.items()):
         conn.execute(
             update(CITIZEN)
