@@ -1,11 +1,9 @@
-"""What every identity provider gives the broker. The demo provider checks a password against
-seeded test citizens; federated providers (upstream OpenID Connect, e.g. FranceConnect) will
-produce the same ``VerifiedIdentity`` after their own redirect round-trip."""
+"""What an identity provider's verified answer gives the broker (``broker.identity.federation``
+builds it from the provider's ID token and userinfo)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -28,8 +26,3 @@ class VerifiedIdentity:
     acr: str
     amr: tuple[str, ...]
     auth_time: int | None = None  # when the provider authenticated the citizen, if it said
-
-
-class IdentityProvider(Protocol):
-    key: str
-    label: str

@@ -42,7 +42,6 @@ class StepResult:
     error_page: authorize.ErrorPage | None = None
     new_browser_id: str | None = None
     new_session_id: str | None = None
-    login_error: str | None = None
 
 
 class AuthorizationFlow:

@@ -105,11 +105,8 @@ class BrowserSessions:
             auth = self.find(conn, session_id, browser_id, int(time.time()))
         return auth.citizen_id if auth else None
 
-    async def end(self, session_id: str) -> None:
-        """Sign-out: the session stops working at once, in every tab."""
-        await self.db.run(lambda: self.end_now(session_id))
-
     def end_now(self, session_id: str) -> None:
+        """Sign-out: the session stops working at once, in every tab."""
         with self.db.begin() as conn:
             if session_id and len(session_id) <= MAX_SESSION_ID:
                 self.flow_state.on(conn).end_session(digest(session_id), int(time.time()))

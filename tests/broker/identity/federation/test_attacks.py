@@ -189,19 +189,24 @@ def test_attack_state_from_another_browser(broker, rogue):
     assert_refused(broker, response, "wrong_browser", 403, before)
 
 
+def valid_claims(rogue: RogueIdp, request: dict[str, str]) -> dict:
+    """Claims that would pass every check: only the signature is at fault."""
+    now = int(time.time())
+    return {
+        "iss": rogue.issuer,
+        "sub": "x",
+        "aud": rogue.client_id,
+        "iat": now,
+        "exp": now + 60,
+        "nonce": request["nonce"],
+    }
+
+
 def test_attack_alg_none(broker, rogue):
     before = citizens(broker)
 
     def unsigned(request):
-        now = int(time.time())
-        claims = {
-            "iss": rogue.issuer,
-            "sub": "x",
-            "aud": rogue.client_id,
-            "iat": now,
-            "exp": now + 60,
-            "nonce": request["nonce"],
-        }
+        claims = valid_claims(rogue, request)
         return jwt.encode({"alg": "none"}, claims, None, algorithms=["none"])
 
     rogue.behaviour.id_token = unsigned
@@ -214,15 +219,7 @@ def test_attack_hmac_keyed_with_the_public_key(broker, rogue):
     public_pem = rogue.behaviour.key.as_pem(private=False)
 
     def confused(request):
-        now = int(time.time())
-        claims = {
-            "iss": rogue.issuer,
-            "sub": "x",
-            "aud": rogue.client_id,
-            "iat": now,
-            "exp": now + 60,
-            "nonce": request["nonce"],
-        }
+        claims = valid_claims(rogue, request)
         header = {"alg": "HS256", "kid": rogue.behaviour.key.kid}
         signing_input = f"{b64(header)}.{b64(claims)}".encode()
         signature = hmac.new(public_pem, signing_input, hashlib.sha256).digest()
