@@ -3,6 +3,7 @@ the broker's ports, and hands the parts to the controllers by Litestar dependenc
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from os import PathLike
@@ -18,6 +19,11 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from broker.core.db import Database
+from broker.core.health import ReadinessCheck, in_thread, standard_checks
+from broker.core.metrics import process_stopped
+from broker.core.monitoring import metrics_token_of, monitored
+from broker.core.outbound.guard import GuardedTransport, guarded_client
+from broker.core.outbound.policy import OutboundPolicy
 from broker.core.request_context import RequestContextMiddleware
 from broker.core.settings import ConfigurationError, Settings
 from broker.core.startup import freeze_startup_objects
@@ -32,20 +38,24 @@ from broker.interaction.sessions import BrowserSessions
 from broker.interaction.signin import SignInSteps
 from broker.keys.keystore import SUPPORTED_ALGS, KeyStore
 from broker.keys.vault import KeyVault, derive_key
+from broker.oidc.client_auth import JwksCache
 from broker.oidc.config import OidcConfig
 from broker.providers.transport import tls_context
 from broker.resources.preview import DataPreview
+from broker.resources.stores import shared_store
 from broker.store.flowstate import FlowState, MemoryFlowState
 from broker.store.identity_providers import RegisteredProvider, list_providers, open_secret
 from broker.store.key_store import SqlKeyRepository
 from broker.store.redis_flowstate import RedisFlowState
 from broker.store.sql_flowstate import SqlFlowState
 from broker.web import i18n
+from broker.web.client_throttle import ClientAuthThrottle
 from broker.web.errors import EXCEPTION_HANDLERS
 from broker.web.locale import LocaleMiddleware
 from broker.web.logout_pages import LogoutController, LogoutPages
 from broker.web.oidc_controller import Endpoints, OidcController
 from broker.web.signin_pages import FederationController, FederationPages, ProviderChoiceController
+from broker.web.throttle import SignInThrottle, Throttle, per_address
 from consent.background import BackgroundWork
 from consent.changes import ConsentChanges
 from consent.ledger import ConsentLedger
@@ -83,6 +93,8 @@ class BrokerState:
     sign_in: SignInSteps
     logout: Logout
     federation_http: httpx.AsyncClient
+    preview_http: httpx.AsyncClient
+    throttle: Throttle
 
 
 def oidc_config(settings: Settings) -> OidcConfig:
@@ -113,10 +125,13 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
     secret = settings.secret
     config = oidc_config(settings)
     keys = KeyStore(SqlKeyRepository(db), KeyVault(secret), max_token_ttl=settings.max_token_ttl)
-    # The process's outbound HTTP client: consent events and the consent screen's preview.
-    # Never follows redirects: events go to the registered URL only.
-    client = httpx.AsyncClient(follow_redirects=False, verify=tls_context())
-    dispatcher = NotificationDispatcher(db, client)
+    # Consent events go to URLs services registered: through the outbound guard (no internal
+    # address, checked at each connection). Never follows redirects: the registered URL only.
+    outbound = OutboundPolicy.from_settings(settings)
+    events_client = guarded_client(outbound, verify=tls_context())
+    # The consent screen's preview calls the data providers the operator configured.
+    preview_http = httpx.AsyncClient(follow_redirects=False, verify=tls_context())
+    dispatcher = NotificationDispatcher(db, events_client)
     ledger = ConsentLedger()
     changes = ConsentChanges(config, keys, ledger, on_enqueued=dispatcher.wake)
     step_key = derive_key(secret, "interaction steps v1")
@@ -129,6 +144,10 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
         step_key=step_key,
         interaction_ttl=settings.interaction_ttl,
         flow_state=flow_state,
+        # Clients' jwks_uri are registered URLs too: through the guard.
+        jwks_cache=JwksCache(
+            transport_factory=lambda: GuardedTransport(outbound, verify=tls_context())
+        ),
     )
     sessions = BrowserSessions(
         db, derive_key(secret, "citizen pivot v1"), settings.session_ttl, flow_state
@@ -143,7 +162,7 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
         ledger,
         keys,
         config.issuer,
-        preview=DataPreview.from_settings(settings, client),
+        preview=DataPreview.from_settings(settings, preview_http),
     )
     space = CitizenSpace(
         db,
@@ -164,11 +183,20 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
         screen=screen,
         space=space,
         changes=changes,
-        background=BackgroundWork(db, changes, dispatcher, client),
+        background=BackgroundWork(db, changes, dispatcher, events_client),
         sign_in=sign_in,
         logout=logout,
         federation_http=federation_http,
+        preview_http=preview_http,
+        throttle=Throttle(shared_store(settings, throttle_namespace(settings))),
     )
+
+
+def throttle_namespace(settings: Settings) -> str:
+    """Failure counts are shared by the processes that serve one broker: one issuer on one
+    database (two brokers on one Redis keep their own)."""
+    serves = f"{settings.issuer_url}\n{settings.effective_database_url}".encode()
+    return f"broker-throttle-{hashlib.sha256(serves).hexdigest()[:16]}"
 
 
 def check_identity_providers(settings: Settings, db: Database) -> None:
@@ -195,8 +223,13 @@ def build_federation(
     timeout = httpx.Timeout(
         settings.federation_timeout, connect=min(2.0, settings.federation_timeout)
     )
-    transport = httpx.AsyncHTTPTransport(verify=tls_context(), retries=0)
-    http = httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)
+    # Identity providers are registered URLs, and so are the endpoints their discovery names:
+    # every connection goes through the outbound guard (no internal address, no env proxy).
+    outbound = OutboundPolicy.from_settings(settings)
+    transport = GuardedTransport(outbound, verify=tls_context())
+    http = httpx.AsyncClient(
+        transport=transport, timeout=timeout, follow_redirects=False, trust_env=False
+    )
     vault = KeyVault(secret)
 
     def client_secret(provider: RegisteredProvider) -> str:
@@ -205,7 +238,7 @@ def build_federation(
     federation = Federation(
         settings.issuer_url,
         flow_state,
-        ProviderDirectory(http),
+        ProviderDirectory(http, policy=outbound),
         transport,
         timeout,
         client_secret,
@@ -270,12 +303,26 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
         dependencies={
             "endpoints": provide(
                 Endpoints(
-                    state.flow, state.backchannel, state.keys, state.config, settings.secure_cookies
+                    state.flow,
+                    state.backchannel,
+                    state.keys,
+                    state.config,
+                    settings.secure_cookies,
+                    ClientAuthThrottle(
+                        state.throttle, per_address(settings.throttle_failures_per_address)
+                    ),
                 )
             ),
             "logout_pages": provide(LogoutPages(state.logout, settings.secure_cookies)),
             "federation_pages": provide(
-                FederationPages(state.sign_in, state.config.issuer, settings.secure_cookies)
+                FederationPages(
+                    state.sign_in,
+                    state.config.issuer,
+                    settings.secure_cookies,
+                    SignInThrottle(
+                        state.throttle, per_address(settings.throttle_failures_per_address)
+                    ),
+                )
             ),
             "screen": provide(state.screen),
             "space": provide(state.space),
@@ -289,12 +336,16 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
         on_shutdown=[
             state.background.stop,
             state.federation_http.aclose,
+            state.preview_http.aclose,
+            state.throttle.close,
             state.context.flow_state.close,
             state.db.dispose,
+            process_stopped,
         ],
         openapi_config=None,
         debug=False,
         logging_config=None,
+        request_max_body_size=settings.http_max_body_bytes,
     )
     # The locale of every request, set around Litestar's router so that routing errors (404,
     # 405) are rendered in the citizen's language too; ?lang= sets the broker_lang cookie.
@@ -306,5 +357,24 @@ def create_asgi_app(
     settings: Settings, state: BrokerState | None = None
 ) -> RequestContextMiddleware:
     """The application as served: the request-context middleware wraps everything, routing
-    errors (404, 405) included, which Litestar's own middleware would not see."""
-    return RequestContextMiddleware(create_app(settings, state), https=settings.secure_cookies)
+    errors (404, 405) and the monitoring endpoints included, which Litestar's own middleware
+    would not see."""
+    state = state or build_state(settings)
+    return monitored(
+        create_app(settings, state),
+        name="broker",
+        https=settings.secure_cookies,
+        checks=readiness_checks(settings, state),
+        check_timeout=settings.health_timeout,
+        metrics_token=metrics_token_of(settings),
+    )
+
+
+def readiness_checks(settings: Settings, state: BrokerState) -> dict[str, ReadinessCheck]:
+    """The database, Redis when configured, and the signing keys opened."""
+
+    def signing_keys() -> None:
+        for alg in SUPPORTED_ALGS:
+            state.keys.signing_key(alg)
+
+    return {**standard_checks(state.db, settings.redis_url), "keys": in_thread(signing_keys)}

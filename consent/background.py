@@ -12,6 +12,7 @@ import time
 import httpx
 
 from broker.core.db import Database
+from broker.core.outages import log_failure
 from consent.changes import ConsentChanges
 from consent.notifications import NotificationDispatcher
 
@@ -53,8 +54,9 @@ class BackgroundWork:
                 ended = await self.db.run(self.expire_due)
                 if ended:
                     self.dispatcher.wake()
-            except Exception:
-                log.exception("grant expiry sweep failed")
+                await self.db.run(self.dispatcher.measure_backlog)
+            except Exception as exc:
+                log_failure(log, exc, "grant expiry sweep")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), EXPIRY_SWEEP_SECONDS)
 

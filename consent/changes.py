@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection
 
+from broker.core import metrics
 from broker.keys.keystore import KeyStore
 from broker.oidc.config import OidcConfig
 from broker.oidc.models import GrantTerms
@@ -77,6 +78,7 @@ class ConsentChanges:
             conn, grant_id, now, reason=reason, citizen_id=citizen_id, wording=wording
         )
         self.notify(conn, change, now)
+        metrics.consent_event("revoked")
         return change
 
     def withdraw(
@@ -86,6 +88,7 @@ class ConsentChanges:
         changes = lifecycle.revoke_purpose(conn, grant_id, citizen_id, now)
         for change in changes:
             self.notify(conn, change, now)
+        metrics.consent_event("withdrawn", len(changes))
         return changes
 
     def narrow(
@@ -99,6 +102,7 @@ class ConsentChanges:
     ) -> GrantChange:
         change = lifecycle.narrow(conn, grant_id, citizen_id, scopes, now, wording)
         self.notify(conn, change, now)
+        metrics.consent_event("narrowed")
         return change
 
     def expire_due(self, conn: Connection, now: int) -> int:
@@ -107,6 +111,7 @@ class ConsentChanges:
             # A one-time consent ending with its tokens is no news to the service.
             if change.mode != ConsentMode.ONE_TIME:
                 self.notify(conn, change, now)
+        metrics.consent_event("expired", len(changes))
         return len(changes)
 
     def token_grants(self, conn: Connection) -> TokenGrants:

@@ -18,9 +18,11 @@ from typing import Any
 
 import httpx
 
+from broker.core import metrics
 from broker.core.db import Database
+from broker.core.outages import log_failure
 from consent.events import MEDIA_TYPE
-from consent.outbox import ABANDONED, CLAIM, DELIVERED, DUE, GIVE_UP, RETRY
+from consent.outbox import ABANDONED, BACKLOG, CLAIM, DELIVERED, DUE, GIVE_UP, RETRY
 
 log = logging.getLogger("broker.notifications")
 
@@ -116,6 +118,12 @@ class NotificationDispatcher:
                 lambda: self._record(row, attempt, now, error, final=attempt >= self.max_attempts)
             )
 
+    def measure_backlog(self) -> None:
+        """How many events wait for delivery, and the oldest one's age, for the metrics."""
+        with self.db.connect() as conn:
+            pending, oldest = conn.execute(BACKLOG).one()
+        metrics.outbox_backlog(pending, time.time() - oldest if oldest is not None else 0.0)
+
     def _delivered(self, row, attempt: int, now: int) -> None:
         with self.db.begin() as conn:
             conn.execute(DELIVERED, {"row_id": row.id, "attempt": attempt, "now": now})
@@ -186,8 +194,8 @@ class NotificationDispatcher:
             attempted = 0
             try:
                 attempted = await self.deliver_due()
-            except Exception:
-                log.exception("consent event dispatcher round failed")
+            except Exception as exc:
+                log_failure(log, exc, "consent event dispatcher round")
             if attempted >= BATCH:
                 continue  # more may be due at once
             self._wakeup.clear()

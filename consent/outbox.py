@@ -5,7 +5,7 @@ they settle."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from broker.core.db import table_of
 from broker.store.models import OAuthClient
@@ -71,6 +71,8 @@ GIVE_UP = (
     .where(OWNED)
     .values(failed_at=bindparam("now"), next_attempt_at=None, last_error=bindparam("error"))
 )
+# What waits for delivery, for the metrics: how many events, since when.
+BACKLOG = select(func.count(), func.min(NOTIFICATION.c.created_at)).where(PENDING)
 # A last attempt interrupted (crash) after its claim: its lease ran out, nothing is left to try.
 ABANDONED = (
     update(NOTIFICATION)

@@ -48,6 +48,13 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    # SQLite: a batch ALTER copies a table, then drops the old one, which the foreign keys of
+    # rows pointing at it forbid. Off while migrating (SQLite ignores the pragma inside a
+    # transaction: before it), checked at the end.
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # SQLAlchemy began a transaction for it: Alembic runs its own
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -56,6 +63,11 @@ def _run(connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+            raise RuntimeError("the migration left rows pointing at missing rows")
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
 
 
 if context.is_offline_mode():

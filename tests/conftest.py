@@ -35,11 +35,21 @@ def demo_idp() -> Iterator[DemoIdpServer]:
     """The demo identity providers, a separate OpenID Connect provider over real HTTP (one
     per test worker); each broker a test starts registers itself as their client."""
     from broker.demo.idp import DemoIdpOptions, create_demo_idp_app
+    from broker.demo.idp.guard import LoginLimits
+    from broker.web.throttle import Limit
     from tests.servers import bound_socket, serve_app
 
     sock = bound_socket()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    options = DemoIdpOptions(base_url=url, password_profile="benchmark")
+    # Shared by every test of a worker, from one address: the failed logins some tests make
+    # on purpose must not slow the others down. The throttle's own tests
+    # (tests/broker/demo/idp/test_login_throttle.py) start a provider with the real limits.
+    roomy = Limit(free=100_000, window=60, max_wait=1)
+    options = DemoIdpOptions(
+        base_url=url,
+        password_profile="benchmark",
+        login_limits=LoginLimits(account=roomy, browser=roomy, address=roomy),
+    )
     app = create_demo_idp_app(options)
     with serve_app(app, sock):
         yield DemoIdpServer(url, options, app.state.idp)
@@ -117,6 +127,7 @@ def state(settings_factory):
     s.keys.ensure_keys()
     yield s
     asyncio.run(s.background.client.aclose())  # never started, so never stopped
+    asyncio.run(s.preview_http.aclose())
     s.db.dispose()
 
 
@@ -181,6 +192,7 @@ def production(settings_factory):
 
     yield run
     asyncio.run(prod_state.background.client.aclose())  # no lifespan through ASGITransport
+    asyncio.run(prod_state.preview_http.aclose())
     prod_state.db.dispose()
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import uvicorn
 
 from broker.app import BrokerState, build_state, create_asgi_app
+from broker.core.http_server import HttpLimits, server_options
 from broker.core.settings import Settings
 
 
@@ -36,9 +37,13 @@ def bound_socket() -> socket.socket:
 
 
 @contextlib.contextmanager
-def serve_app(app, sock: socket.socket) -> Iterator[None]:
+def serve_app(
+    app, sock: socket.socket, limits: HttpLimits | None = None, **options
+) -> Iterator[None]:
+    """The server configuration ``broker run`` uses, with the default limits unless given;
+    ``options``: more uvicorn settings."""
     config = uvicorn.Config(
-        app, log_config=None, access_log=False, lifespan="on", server_header=False
+        app, lifespan="on", **server_options(limits or HttpLimits.defaults()), **options
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)

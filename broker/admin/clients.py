@@ -11,6 +11,12 @@ from urllib.parse import urlsplit
 from sqlmodel import Session, col, select
 
 from broker.catalogue.scopes import REGISTRY
+from broker.core.outbound.policy import (
+    DEVELOPMENT,
+    OutboundPolicy,
+    OutboundRefused,
+    check_destination,
+)
 from broker.core.security import digest, random_token
 from broker.core.settings import LOOPBACK_HOSTS, MAX_ACCESS_TOKEN_TTL
 from broker.keys.keystore import SUPPORTED_ALGS
@@ -51,7 +57,20 @@ def check_redirect_uri(uri: str) -> None:
     check_https_url(uri, "redirect URI")
 
 
-def validate(reg: ClientRegistration) -> list[str]:
+def check_fetched_url(uri: str, what: str, outbound: OutboundPolicy) -> None:
+    """A URL the broker itself will call: https in production, and never towards a private,
+    loopback (outside development), link-local or reserved address, whether written as an
+    address in any spelling or as a name resolving to one now. A name that does not resolve
+    yet is accepted (with a warning in the logs): the connection guard checks every call."""
+    if urlsplit(uri).fragment:
+        raise AdminError(f"{what} must not have a fragment: {uri}")
+    try:
+        check_destination(uri, outbound)
+    except OutboundRefused as exc:
+        raise AdminError(f"{what} refused, the broker does not call it ({exc}): {uri}") from exc
+
+
+def validate(reg: ClientRegistration, outbound: OutboundPolicy = DEVELOPMENT) -> list[str]:
     if not reg.name.strip():
         raise AdminError("a client needs a name")
     if not reg.redirect_uris:
@@ -68,9 +87,9 @@ def validate(reg: ClientRegistration) -> list[str]:
     if reg.auth_method == "private_key_jwt" and not (reg.jwks_uri or reg.jwks):
         raise AdminError("private_key_jwt needs --jwks-uri")
     if reg.jwks_uri:
-        check_https_url(reg.jwks_uri, "--jwks-uri")
+        check_fetched_url(reg.jwks_uri, "--jwks-uri", outbound)
     if reg.notification_uri:
-        check_https_url(reg.notification_uri, "--notification-uri")
+        check_fetched_url(reg.notification_uri, "--notification-uri", outbound)
     for uri in reg.post_logout_redirect_uris:
         check_https_url(uri, "--post-logout-redirect-uri")
     if reg.id_token_alg not in SUPPORTED_ALGS:
@@ -93,9 +112,13 @@ def service_for(session: Session, name: str, now: int) -> Service:
     return service
 
 
-def add_client(session: Session, reg: ClientRegistration) -> dict[str, Any]:
-    """Create the client (and its service if new); the secret is returned once, stored hashed."""
-    scopes = validate(reg)
+def add_client(
+    session: Session, reg: ClientRegistration, outbound: OutboundPolicy = DEVELOPMENT
+) -> dict[str, Any]:
+    """Create the client (and its service if new); the secret is returned once, stored hashed.
+    ``outbound``: the deployment's rule for the URLs the broker will call (``jwks_uri``,
+    ``notification_uri``); the default is development's."""
+    scopes = validate(reg, outbound)
     now = int(time.time())
     service = service_for(session, reg.name.strip(), now)
     secret = random_token(32) if reg.auth_method in SECRET_METHODS else None

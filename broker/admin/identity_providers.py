@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from broker.admin.clients import LOGO_TYPES, MAX_LOGO_BYTES, AdminError, check_https_url
+from broker.admin.clients import LOGO_TYPES, MAX_LOGO_BYTES, AdminError, check_fetched_url
+from broker.core.outbound.policy import DEVELOPMENT, OutboundPolicy
 from broker.keys.vault import KeyVault
 from broker.store.federation_models import ClientIdpRule, IdentityProviderRecord
 from broker.store.identity_providers import seal_secret
@@ -56,10 +57,14 @@ def redirect_uri(issuer_url: str, provider_id: str) -> str:
     return f"{issuer_url}/federation/{provider_id}/callback"
 
 
-def validate(reg: ProviderRegistration) -> ProviderRegistration:
+def validate(
+    reg: ProviderRegistration, outbound: OutboundPolicy = DEVELOPMENT
+) -> ProviderRegistration:
     if not reg.name.strip() or len(reg.name.strip()) > 120:
         raise AdminError("a provider needs a name (at most 120 characters)")
-    check_https_url(reg.issuer, "--issuer")
+    # The broker fetches the discovery document under the issuer, then the endpoints it names
+    # (those are checked when discovered, and every connection by the outbound guard).
+    check_fetched_url(reg.issuer, "--issuer", outbound)
     if not reg.client_id.strip():
         raise AdminError("--client-id is required")
     if reg.kind not in KINDS:
@@ -99,9 +104,15 @@ def free_id(session: Session, wanted: str) -> str:
 
 
 def add_provider(
-    session: Session, vault: KeyVault, reg: ProviderRegistration, issuer_url: str
+    session: Session,
+    vault: KeyVault,
+    reg: ProviderRegistration,
+    issuer_url: str,
+    outbound: OutboundPolicy = DEVELOPMENT,
 ) -> dict[str, Any]:
-    reg = validate(reg)
+    """``outbound``: the deployment's rule for the URLs the broker will call; the default is
+    development's."""
+    reg = validate(reg, outbound)
     name = reg.name.strip()
     existing = session.exec(
         select(IdentityProviderRecord).where(IdentityProviderRecord.name == name)

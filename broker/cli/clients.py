@@ -50,7 +50,11 @@ def clients_add(
     post_logout_redirect_uris,
 ) -> None:
     from broker.admin.clients import ClientRegistration, add_client
+    from broker.core.outbound.policy import OutboundPolicy
 
+    # --jwks-uri and --notification-uri are called by the broker: https and public addresses
+    # only in production (see docs/operations.md, "Outbound requests").
+    outbound = OutboundPolicy.from_settings(load_settings())
     registration = ClientRegistration(
         name=name,
         redirect_uris=list(redirect_uris),
@@ -62,7 +66,7 @@ def clients_add(
         notification_uri=notification_uri,
         post_logout_redirect_uris=tuple(post_logout_redirect_uris),
     )
-    print_json(admin_action(lambda session: add_client(session, registration)))
+    print_json(admin_action(lambda session: add_client(session, registration, outbound)))
 
 
 @clients.command("logo")

@@ -13,6 +13,7 @@ from broker.app import create_asgi_app
 from broker.cli.common import database, load_settings, print_json
 from broker.core import migrate
 from broker.core.db import Database
+from broker.core.http_server import HttpLimits, server_options
 from broker.core.settings import Settings
 from broker.demo.citizens import CITIZENS
 from broker.demo.idp import DemoIdpOptions, create_demo_idp_app
@@ -20,7 +21,9 @@ from broker.demo.idp.registration import broker_as_client, describe_demo_idps
 from broker.demo.online_service import RelyingParty, create_service_app
 from broker.demo.seed import DEMO_CLIENT_ID, demo_service_key, seed
 from broker.demo.simulators import SimulatorOptions, create_all_app
+from broker.keys.vault import derive_key
 from broker.resources.app import create_resource_asgi_app
+from broker.resources.stores import shared_store
 
 
 @click.group()
@@ -63,11 +66,16 @@ def demo_idp_run(host: str, port: int, password_profile: str) -> None:
     app = demo_idp_app(settings, f"http://{host}:{port}", password_profile)
     for provider in app.state.idp.providers.values():
         click.echo(f"  {provider.site.label}: {provider.issuer}", err=True)
-    demo_server(app, host, port).run()
+    demo_server(app, host, port, settings).run()
 
 
 def demo_idp_app(settings: Settings, base_url: str, password_profile: str = "standard"):
-    options = DemoIdpOptions(base_url=base_url, password_profile=password_profile)
+    options = DemoIdpOptions(
+        base_url=base_url,
+        password_profile=password_profile,
+        device_key=derive_key(settings.secret, "demo idp device cookies v1"),
+        throttle_store=shared_store(settings, "demo-idp-throttle") if settings.redis_url else None,
+    )
     options.register(broker_as_client(settings))
     return create_demo_idp_app(options)
 
@@ -96,12 +104,9 @@ def demo_run(
     sys.exit(run_demo(settings, host, ports, password_profile))
 
 
-def demo_server(app, host: str, port: int) -> uvicorn.Server:
-    return uvicorn.Server(
-        uvicorn.Config(
-            app, host=host, port=port, log_config=None, access_log=False, server_header=False
-        )
-    )
+def demo_server(app, host: str, port: int, settings: Settings) -> uvicorn.Server:
+    limits = HttpLimits.from_settings(settings)
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, **server_options(limits)))
 
 
 @dataclass(frozen=True)
@@ -135,11 +140,11 @@ def run_demo(settings: Settings, host: str, ports: DemoPorts, password_profile: 
         data_api_url=data_api_url,
     )
     servers = [
-        demo_server(broker_app, host, port),
-        demo_server(create_service_app(rp), host, ports.service),
-        demo_server(create_resource_asgi_app(settings), host, ports.data_api),
-        demo_server(create_all_app(SimulatorOptions()), host, ports.simulators),
-        demo_server(demo_idp_app(settings, idp_url, password_profile), host, ports.idp),
+        demo_server(broker_app, host, port, settings),
+        demo_server(create_service_app(rp), host, ports.service, settings),
+        demo_server(create_resource_asgi_app(settings), host, ports.data_api, settings),
+        demo_server(create_all_app(SimulatorOptions()), host, ports.simulators, settings),
+        demo_server(demo_idp_app(settings, idp_url, password_profile), host, ports.idp, settings),
     ]
 
     first = CITIZENS[0]

@@ -70,6 +70,7 @@ def idps_add(
         ProviderRegistration,
         add_provider,
     )
+    from broker.core.outbound.policy import OutboundPolicy
     from broker.keys.vault import KeyVault
 
     settings = load_settings()
@@ -88,9 +89,13 @@ def idps_add(
         logo=logo.read() if logo else None,
     )
     vault = KeyVault(settings.secret)
+    # The broker calls the issuer's discovery: https and public addresses only in production.
+    outbound = OutboundPolicy.from_settings(settings)
     print_json(
         admin_action(
-            lambda session: add_provider(session, vault, registration, issuer_url(settings))
+            lambda session: add_provider(
+                session, vault, registration, issuer_url(settings), outbound
+            )
         )
     )
 

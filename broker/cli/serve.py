@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 import click
 
 from broker.cli.common import database, keystore, load_settings
+from broker.core.http_server import HttpLimits, server_options
 from broker.core.settings import Settings
 
 log = logging.getLogger("broker.cli")
@@ -45,11 +47,16 @@ def run(host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
+        **proxy_options(settings),
+        **server_options(HttpLimits.from_settings(settings)),
     )
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """X-Forwarded-For is believed only from the proxies BROKER_FORWARDED_ALLOW_IPS names."""
+    if not settings.forwarded_allow_ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
 
 
 def shared_flow_state(settings: Settings) -> None:
@@ -94,10 +101,8 @@ def resources_run(host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
+        **proxy_options(settings),
+        **server_options(HttpLimits.from_settings(settings)),
     )
 
 
@@ -134,4 +139,5 @@ def simulators_run(
         app = create_app_for(provider, options) if provider else create_all_app(options)
     except KeyError as exc:
         raise click.ClickException(f"unknown provider {provider!r}") from exc
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
+    limits = HttpLimits.from_settings(load_settings())
+    uvicorn.run(app, host=host, port=port, **server_options(limits))

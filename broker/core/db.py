@@ -31,6 +31,8 @@ POOL_RECYCLE = 1800  # seconds: well below the usual idle timeouts of servers an
 # Steps running at once off the event loop, each on its own pooled connection: as many
 # connections stay open, so that none is opened and closed per step under load.
 POOL_SIZE = 10
+CONNECT_TIMEOUT = 3  # seconds to open a connection to a networked database
+POOL_TIMEOUT = 5  # seconds to wait for a pooled connection to come free
 
 
 def table_of(model: type[SQLModel]) -> Table:
@@ -63,6 +65,10 @@ def create_db_engine(url: str) -> Engine:
         return engine
     return create_engine(
         url,
+        # A database that stops answering fails a request in seconds (a 503), instead of
+        # holding it, and its thread, until the client gives up.
+        connect_args={"connect_timeout": CONNECT_TIMEOUT},
+        pool_timeout=POOL_TIMEOUT,
         pool_size=POOL_SIZE,
         max_overflow=POOL_SIZE,  # for work outside the steps (background tasks, the CLI)
         pool_recycle=POOL_RECYCLE,

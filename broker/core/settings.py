@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger("broker.settings")
@@ -73,6 +73,36 @@ class Settings(BaseSettings):
     # Production refuses to start while a demo identity provider is enabled, unless this says
     # it is meant (a staging platform that shows the demo).
     allow_demo_idps: bool = False
+    # Throttling of failed sign-ins and client authentications: failures tolerated from one
+    # source address (every account and client together) within 15 minutes before each new
+    # attempt must wait. Many people may share one address (an office, a mobile carrier).
+    throttle_failures_per_address: int = Field(default=50, ge=1)
+    # Reverse proxies whose X-Forwarded-For names the client's address (comma-separated
+    # addresses, as uvicorn's --forwarded-allow-ips). Empty: the peer's address is the client's,
+    # and the throttles would count every client behind a proxy as one.
+    forwarded_allow_ips: str = ""
+    # Outbound requests (SSRF guard)
+    # Non-public networks the broker may still reach when fetching registered URLs (an identity
+    # provider on the operator's own network), as JSON: ["10.20.0.0/16"]. Empty: none.
+    outbound_allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
+    # HTTP server limits
+    # Per worker process, enforced by the server before the application (docs/operations.md,
+    # "HTTP limits"): request line and headers (431), body (413), head and body-read deadlines
+    # and keep-alive idle time (seconds), connections served at once (503 beyond), listen queue.
+    http_max_head_bytes: int = Field(default=16 * 1024, ge=4096, le=1024 * 1024)
+    http_max_headers: int = Field(default=100, ge=16, le=1000)
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    http_head_timeout: float = Field(default=10.0, gt=0, le=300)
+    http_body_timeout: float = Field(default=10.0, gt=0, le=300)
+    http_keep_alive_timeout: int = Field(default=5, ge=1, le=300)
+    http_max_connections: int = Field(default=1000, ge=1)
+    http_backlog: int = Field(default=2048, ge=1)
+    # Observability
+    # GET /metrics wants "Authorization: Bearer <metrics_token>" when it is set; without it,
+    # production does not serve /metrics at all, development serves it to anyone. Readiness
+    # checks (GET /health/ready) each give up after health_timeout seconds.
+    metrics_token: SecretStr | None = None
+    health_timeout: float = Field(default=2.0, gt=0, le=30)
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:

@@ -37,6 +37,7 @@ class FlowContext:
         step_key: bytes,
         interaction_ttl: int,
         flow_state: FlowState,
+        jwks_cache: JwksCache | None = None,
     ) -> None:
         self.db = db
         self.flow_state = flow_state
@@ -46,7 +47,7 @@ class FlowContext:
         self.token_grants = token_grants
         self.step_key = step_key
         self.interaction_ttl = interaction_ttl
-        self.jwks_cache = JwksCache()
+        self.jwks_cache = jwks_cache or JwksCache()
         self.clients = ClientCache()
         self.registry = RegistryCache()
         self.scopes_supported = REGISTRY.names()

@@ -6,6 +6,7 @@ the JWKS until every token they signed has expired (``unpublish_at``)."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -16,8 +17,10 @@ from joserfc.jwk import ECKey, KeyParameters, KeySet, RSAKey
 from broker.core.security import random_token
 from broker.keys.vault import KeyVault
 
+log = logging.getLogger("broker.keys")
 SUPPORTED_ALGS = ("ES256", "RS256")
 DEFAULT_ALG = "ES256"
+STALE_RETRY = 5  # seconds before reloading again keys that could not be reloaded
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,23 @@ class KeyStore:
         with self._lock:
             if now - self._loaded_at < self._refresh:
                 return
+            try:
+                stored_keys = self._repo.list_keys()
+            except Exception as exc:
+                if not self._loaded_at:
+                    raise
+                # The keys already loaded stay valid while the database is away: /jwks and
+                # token verification keep working. Tried again in a few seconds, not at every
+                # request.
+                self._loaded_at = now - self._refresh + STALE_RETRY
+                log.warning(
+                    "signing keys not reloaded, the loaded ones are kept",
+                    extra={"error": type(exc).__name__},
+                )
+                return
             signers: dict[str, ECKey | RSAKey] = {}
             published = []
-            for stored in sorted(self._repo.list_keys(), key=lambda k: k.created_at):
+            for stored in sorted(stored_keys, key=lambda k: k.created_at):
                 if stored.unpublish_at is not None and stored.unpublish_at <= now:
                     continue
                 published.append(stored.public_jwk)

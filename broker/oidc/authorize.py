@@ -19,6 +19,7 @@ from authlib.oidc.core.errors import (
 
 from broker.catalogue.registry import DATA
 from broker.catalogue.scopes import REGISTRY
+from broker.core import metrics
 from broker.oidc.models import Authentication, Client
 from broker.oidc.request import BrokerOAuth2Request, HttpRequestData
 from broker.oidc.server import BrokerServer, split_scope
@@ -76,6 +77,7 @@ def with_issuer(location: str, issuer: str) -> str:
 
 
 def error_redirect(error: OAuth2Error, issuer: str, state: str | None) -> RedirectToClient:
+    metrics.flow_failed(error.error)
     if state and not error.state:
         error.state = state
     _, _, headers = error()
@@ -154,6 +156,7 @@ def authorize(
     except OAuth2Error as error:
         if error.redirect_uri:
             return error_redirect(error, server.config.issuer, state)
+        metrics.flow_failed(error.error)
         return ErrorPage(error.error, error.description or "", status=400)
 
     params = dict(request.payload.data)
@@ -209,6 +212,7 @@ def issue_code(
     if response.location is None:
         # The client or its redirect URI went away while the citizen was deciding.
         raise ParkedRequestInvalid(str(response.body))
+    metrics.flow_completed()
     return with_issuer(response.location, server.config.issuer)
 
 

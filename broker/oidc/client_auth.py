@@ -7,6 +7,7 @@ grant code never waits on the network."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -22,12 +23,23 @@ ASSERTION_ALGS = ("ES256", "RS256", "PS256", "EdDSA")
 class JwksCache:
     """Remote client JWKS, kept ``ttl`` seconds. An assertion naming a ``kid`` the cached set
     lacks (the client rotated its keys) triggers a re-fetch, at most once per ``min_refresh``
-    seconds per URI so that forged kids cannot make us hammer the client."""
+    seconds per URI so that forged kids cannot make us hammer the client.
 
-    def __init__(self, ttl: int = 300, timeout: float = 3.0, min_refresh: int = 30) -> None:
+    ``transport_factory``: a fresh transport for each fetch (the composition root gives the
+    outbound guard's, so that a client's ``jwks_uri`` cannot point the broker at an internal
+    address); the fetch also ignores the environment's proxy variables."""
+
+    def __init__(
+        self,
+        ttl: int = 300,
+        timeout: float = 3.0,
+        min_refresh: int = 30,
+        transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
+    ) -> None:
         self._ttl = ttl
         self._timeout = timeout
         self.min_refresh = min_refresh
+        self.transport_factory = transport_factory
         self._entries: dict[str, tuple[float, dict[str, Any]]] = {}
 
     def get(self, uri: str) -> dict[str, Any] | None:
@@ -51,8 +63,12 @@ class JwksCache:
     ) -> None:
         if not self._needs_fetch(uri, kid):
             return
+        if transport is None and self.transport_factory is not None:
+            transport = self.transport_factory()
         try:
-            async with httpx.AsyncClient(timeout=self._timeout, transport=transport) as http:
+            async with httpx.AsyncClient(
+                timeout=self._timeout, transport=transport, trust_env=False
+            ) as http:
                 response = await http.get(uri, headers={"Accept": "application/json"})
                 response.raise_for_status()
                 jwks = response.json()

@@ -47,6 +47,7 @@ from typing import Any
 
 import httpx
 
+from broker.core import metrics
 from broker.providers.answers import BodyTooLarge, parse_json, read_limited, retry_after_seconds
 from broker.providers.base import (
     Maintenance,
@@ -129,7 +130,9 @@ class HttpPolicy:
         request_id = _safe_request_id(request_id)
         if not self.breaker.allow():
             self._log(operation, method, None, "circuit_open", 0.0, 0, request_id)
+            metrics.provider_call(self.provider, "circuit_open", 0.0)
             return Unavailable(f"{self.provider}: circuit open after repeated failures")
+        call_started = time.perf_counter()
         idempotent = method.upper() in IDEMPOTENT_METHODS
         budget = self.config.connect_timeout + self.config.read_timeout
         deadline = self.clock() + budget
@@ -171,6 +174,8 @@ class HttpPolicy:
                 else:
                     self.breaker.record_success()
                 verdict_recorded = True
+                seconds = time.perf_counter() - call_started
+                metrics.provider_call(self.provider, _kind(outcome.result), seconds)
                 return outcome.result
         finally:
             if not verdict_recorded:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from broker.catalogue.products import FRANCE_CONNECT, Product
 from broker.core.db import Database
+from broker.core.outages import OUTAGES, RETRY_AFTER, outage_kind
 from broker.oidc.config import OidcConfig
 from broker.oidc.models import CitizenIdentity, GrantStanding
 from broker.providers import base
@@ -104,10 +105,16 @@ class DataAccess:
         except errors.ApiError as error:
             await self._journal_quietly(call, error.outcome, error.status, error.code)
             return Answer(error.status, error.body(), {**call.rate_headers, **error.headers})
-        except Exception:
-            # Still one journal row per call; the web layer answers 500 in JSON:API form.
-            await self._journal_quietly(call, "server_error", 500, "00500")
-            raise
+        except Exception as exc:
+            kind = outage_kind(exc)
+            if kind is None:
+                # Still one journal row per call; the web layer answers 500 in JSON:API form.
+                await self._journal_quietly(call, "server_error", 500, "00500")
+                raise
+            OUTAGES.report(kind, exc, "data API call")
+            down = errors.store_unavailable(RETRY_AFTER)
+            await self._journal_quietly(call, down.outcome, down.status, down.code)
+            return Answer(down.status, down.body(), {**call.rate_headers, **down.headers})
         out_headers = dict(call.rate_headers)
         if self._cache_for(product) is not None:
             out_headers["X-Response-Cached"] = "true" if call.cached else "false"
@@ -159,7 +166,7 @@ class DataAccess:
                 f"{caller.credential_id}:{allowed.habilitation.id}", limit
             )
         except (OSError, RedisError) as exc:
-            log.error("rate-limit store unavailable", extra={"error": type(exc).__name__})
+            OUTAGES.report("redis", exc, "rate-limit store")
             raise errors.rate_limit_store_unavailable() from exc
         call.rate_headers = decision.headers()
         if not decision.allowed:
@@ -240,6 +247,10 @@ class DataAccess:
             with self.db.begin() as conn:
                 SqlDataAccessStore(conn).journal(entry)
         except SQLAlchemyError as exc:
+            kind = outage_kind(exc)
+            if kind is not None:
+                OUTAGES.report(kind, exc, "access journal")
+                return False
             log.error(
                 "access journal write failed",  # the type only: no row values in logs
                 extra={
@@ -257,7 +268,7 @@ async def _cache_get(cache: ResponseCache, entry: str) -> dict | None:
     try:
         return await cache.get(entry)
     except (OSError, RedisError) as exc:
-        log.warning("response cache unavailable", extra={"error": type(exc).__name__})
+        OUTAGES.report("redis", exc, "response cache")
         return None
 
 
@@ -265,7 +276,7 @@ async def _cache_put(cache: ResponseCache, entry: str, product: str, data: dict)
     try:
         await cache.put(entry, product, data)
     except (OSError, RedisError) as exc:
-        log.warning("response cache unavailable", extra={"error": type(exc).__name__})
+        OUTAGES.report("redis", exc, "response cache")
 
 
 __all__ = ["Answer", "DataAccess", "ParsedQuery"]

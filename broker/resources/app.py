@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import httpx
 from litestar import Litestar
 from litestar.di import Provide
-from litestar.stores.base import Store
-from litestar.stores.memory import MemoryStore
 
 from broker.catalogue.products import PRODUCTS
 from broker.core.db import Database
+from broker.core.metrics import process_stopped
+from broker.core.monitoring import metrics_token_of, monitored
 from broker.core.request_context import RequestContextMiddleware
 from broker.core.settings import Settings
 from broker.core.startup import freeze_startup_objects
@@ -27,9 +27,11 @@ from broker.providers.registry import build_adapters, provider_configs
 from broker.providers.transport import tls_context
 from broker.resources.access import DataAccess
 from broker.resources.cache import ResponseCache
+from broker.resources.monitoring import data_api_checks, data_api_route
 from broker.resources.openapi import openapi_document
 from broker.resources.ratelimit import RateLimiter
 from broker.resources.routes import EXCEPTION_HANDLERS, ROUTES
+from broker.resources.stores import shared_store
 from broker.store.key_store import SqlKeyRepository
 from consent.ledger import ConsentLedger
 
@@ -42,22 +44,6 @@ class ResourceState:
     db: Database
     access: DataAccess
     http: httpx.AsyncClient
-
-
-REDIS_TIMEOUT = 0.5  # seconds: a Redis that stops answering must not hang every call
-
-
-def shared_store(settings: Settings, namespace: str) -> Store:
-    """Redis when configured, so that every process shares it; else this process's memory."""
-    if settings.redis_url:
-        from litestar.stores.redis import RedisStore
-        from redis.asyncio import Redis
-
-        client = Redis.from_url(
-            settings.redis_url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
-        )
-        return RedisStore(client, namespace=namespace, handle_client_shutdown=True)
-    return MemoryStore()
 
 
 def build_resource_state(settings: Settings, db: Database | None = None) -> ResourceState:
@@ -114,10 +100,11 @@ def create_resource_app(settings: Settings, state: ResourceState | None = None) 
             ),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        on_shutdown=[close],
+        on_shutdown=[close, process_stopped],
         openapi_config=None,
         debug=False,
         logging_config=None,
+        request_max_body_size=settings.http_max_body_bytes,
     )
     log.info("data API ready", extra={"products": len(PRODUCTS)})
     return app
@@ -126,6 +113,13 @@ def create_resource_app(settings: Settings, state: ResourceState | None = None) 
 def create_resource_asgi_app(
     settings: Settings, state: ResourceState | None = None
 ) -> RequestContextMiddleware:
-    return RequestContextMiddleware(
-        create_resource_app(settings, state), https=settings.secure_cookies
+    state = state or build_resource_state(settings)
+    return monitored(
+        create_resource_app(settings, state),
+        name="data-api",
+        https=settings.secure_cookies,
+        checks=data_api_checks(state.db, settings.redis_url, state.access.keys),
+        check_timeout=settings.health_timeout,
+        metrics_token=metrics_token_of(settings),
+        route_label=data_api_route,
     )

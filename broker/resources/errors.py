@@ -122,6 +122,21 @@ def rate_limit_store_unavailable() -> ApiError:
     )
 
 
+def store_unavailable(retry_after: int) -> ApiError:
+    """The database or Redis cannot be reached: nothing was fetched, nothing journaled."""
+    return ApiError(
+        503,
+        "store_unavailable",
+        ErrorItem(
+            "00503",
+            "Service indisponible",
+            "Le service est momentanément indisponible ; réessayez dans quelques instants.",
+            meta={"retry_in": retry_after},
+        ),
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def journal_unavailable() -> ApiError:
     return ApiError(
         503,

@@ -14,6 +14,7 @@ from litestar.types import ExceptionHandlersMap
 
 from broker.catalogue.products import product
 from broker.core.logs import request_id_var
+from broker.core.outages import OUTAGES, RETRY_AFTER, outage_kind
 from broker.providers import base
 from broker.resources import errors
 from broker.resources.access import Answer, DataAccess
@@ -105,6 +106,10 @@ def http_exception(request: Request, exc: HTTPException) -> Response:
 
 
 def internal_error(request: Request, exc: Exception) -> Response:
+    kind = outage_kind(exc)
+    if kind is not None:
+        OUTAGES.report(kind, exc, request.url.path)
+        return error_response(errors.store_unavailable(RETRY_AFTER))
     log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
     item = errors.ErrorItem("00500", "Erreur interne", "Une erreur inattendue est survenue.")
     return answer_response(Answer(500, {"errors": [item.as_json()]}))

@@ -10,11 +10,12 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.response import Template
 from litestar.types import ExceptionHandlersMap
 
+from broker.core.outages import OUTAGES, RETRY_AFTER, outage_kind
 from broker.web.http import NO_STORE
-from broker.web.pages import not_found_page, server_error_page
+from broker.web.pages import not_found_page, server_error_page, unavailable_page
 
 log = logging.getLogger("broker.errors")
-JSON_PATHS = ("/token", "/userinfo", "/jwks", "/.well-known/")
+JSON_PATHS = ("/token", "/userinfo", "/introspect", "/jwks", "/receipt-keys", "/.well-known/")
 
 
 def _wants_json(request: Request) -> bool:
@@ -52,6 +53,10 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response | T
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response | Template:
+    kind = outage_kind(exc)
+    if kind is not None:
+        OUTAGES.report(kind, exc, request.url.path)
+        return unavailable_response(request)
     log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
     if _wants_json(request):
         return Response(
@@ -60,6 +65,21 @@ def internal_error_handler(request: Request, exc: Exception) -> Response | Templ
             headers=NO_STORE,
         )
     return server_error_page()
+
+
+def unavailable_response(request: Request) -> Response | Template:
+    """A store the request needs is down: 503 and when to come back, in the endpoint's own
+    format. ``temporarily_unavailable`` is OAuth's word for it (RFC 6749 §4.1.2.1)."""
+    if _wants_json(request):
+        return Response(
+            {
+                "error": "temporarily_unavailable",
+                "error_description": "The service is temporarily unavailable; retry later.",
+            },
+            status_code=503,
+            headers={**NO_STORE, "Retry-After": str(RETRY_AFTER)},
+        )
+    return unavailable_page(RETRY_AFTER)
 
 
 def _safe_detail(exc: HTTPException) -> str:

@@ -15,6 +15,7 @@ from broker.keys.keystore import KeyStore
 from broker.oidc.config import OidcConfig
 from broker.oidc.discovery import metadata
 from broker.oidc.tokens import InvalidAccessToken
+from broker.web.client_throttle import ClientAuthThrottle, claimed_client_id
 from broker.web.http import (
     BROWSER_COOKIE,
     NO_STORE,
@@ -25,6 +26,7 @@ from broker.web.http import (
     redirect,
 )
 from broker.web.pages import authorize_error_page
+from broker.web.throttle import source_address
 
 FORM = "application/x-www-form-urlencoded"
 PUBLIC = {"Access-Control-Allow-Origin": "*"}
@@ -41,6 +43,7 @@ class Endpoints:
     keys: KeyStore
     config: OidcConfig
     secure_cookies: bool  # an https issuer: cookies are sent with Secure
+    client_throttle: ClientAuthThrottle
 
 
 class OidcController(Controller):
@@ -91,8 +94,25 @@ class OidcController(Controller):
         http = await http_request_data(
             request, endpoints.config.issuer, include_form=True, include_query=False
         )
+        client_id = claimed_client_id(http)
+        address = source_address(request)
+        wait = await endpoints.client_throttle.retry_after(client_id, address)
+        if wait:
+            # RFC 8628 §3.5 registers slow_down as a token endpoint error.
+            return Response(
+                {
+                    "error": "slow_down",
+                    "error_description": "Too many failed client authentications: "
+                    f"retry in {wait} s.",
+                },
+                status_code=429,
+                headers={**NO_STORE, "Retry-After": str(wait)},
+            )
         await endpoints.backchannel.prefetch_client_keys(http)
-        return protocol_response(await endpoints.backchannel.token(http))
+        result = await endpoints.backchannel.token(http)
+        if result.status == 401:  # invalid_client: the only 401 of the token endpoint
+            await endpoints.client_throttle.failed(client_id, address)
+        return protocol_response(result)
 
     @post("/introspect", status_code=200)
     async def introspect(self, request: Request, endpoints: NamedDependency[Endpoints]) -> Response:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from litestar.response import Template
 
+from broker.core import metrics
 from broker.web.http import page
 from broker.web.i18n import N_, lazy_gettext
 
@@ -164,6 +165,20 @@ SERVER_ERROR = (
         "dans quelques instants."
     ),
 )
+UNAVAILABLE = (
+    N_("Service momentanément indisponible"),
+    N_(
+        "Le service ne peut pas traiter votre demande pour le moment. Rien n'a été enregistré "
+        "ni transmis. Réessayez dans quelques instants."
+    ),
+)
+TOO_MANY_ATTEMPTS = (
+    N_("Trop de tentatives"),
+    N_(
+        "Trop de tentatives ont échoué depuis ce navigateur ou cette connexion. Par sécurité, "
+        "patientez avant de réessayer."
+    ),
+)
 NOT_FOUND = (N_("Page introuvable"), N_("Cette adresse ne correspond à aucune page."))
 # broker/web/errors.py puts these French texts in the server error page for a 4xx; error.html
 # translates them at render time (its ``translate`` filter).
@@ -182,11 +197,14 @@ def error_page(title: str, message: str, error_code: str, status: int) -> Templa
 
 
 def flow_error_page(reason: str) -> Template:
+    metrics.flow_step_error(reason if reason in FLOW_ERRORS else "unknown")
     status, title, message = FLOW_ERRORS.get(reason, FLOW_ERRORS["unknown"])
     return error_page(title, message, reason, status)
 
 
 def federation_error_page(reason: str) -> Template:
+    known = reason if reason in FEDERATION_ERRORS else "provider_error"
+    metrics.flow_step_error(f"identity_provider_{known}")
     status, title, message = FEDERATION_ERRORS.get(reason, FEDERATION_ERRORS["provider_error"])
     return error_page(title, message, reason, status)
 
@@ -198,6 +216,19 @@ def authorize_error_page(error: str, status: int = 400) -> Template:
 
 def server_error_page() -> Template:
     return error_page(*SERVER_ERROR, "server_error", 500)
+
+
+def unavailable_page(retry_after: int) -> Template:
+    response = error_page(*UNAVAILABLE, "temporarily_unavailable", 503)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def too_many_attempts_page(retry_after: int) -> Template:
+    response = error_page(*TOO_MANY_ATTEMPTS, "too_many_attempts", 429)
+    response.headers["Retry-After"] = str(retry_after)
+    response.context["retry_after"] = retry_after
+    return response
 
 
 def not_found_page() -> Template:

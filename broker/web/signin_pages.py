@@ -30,7 +30,13 @@ from broker.web.http import (
     redirect,
 )
 from broker.web.i18n import N_
-from broker.web.pages import federation_error_page, flow_error_page, not_found_page
+from broker.web.pages import (
+    federation_error_page,
+    flow_error_page,
+    not_found_page,
+    too_many_attempts_page,
+)
+from broker.web.throttle import SignInThrottle, source_address
 
 log = logging.getLogger("broker.federation")
 LAST_PROVIDER_COOKIE = "broker_idp"  # the provider this browser chose last: listed first
@@ -54,6 +60,7 @@ class FederationPages:
     steps: SignInSteps
     issuer: str
     secure_cookies: bool
+    throttle: SignInThrottle
 
 
 def last_provider_cookie(provider_id: str, secure: bool) -> Cookie:
@@ -178,18 +185,24 @@ class FederationController(Controller):
         federation_pages: NamedDependency[FederationPages],
     ) -> Template | Redirect:
         params = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
+        browser_id = request.cookies.get(BROWSER_COOKIE)
+        address = source_address(request)
+        throttle = federation_pages.throttle
+        wait = await throttle.retry_after(browser_id, address)
+        if wait:
+            return too_many_attempts_page(wait)
         try:
-            result = await federation_pages.steps.callback(
-                provider_id, params, request.cookies.get(BROWSER_COOKIE)
-            )
+            result = await federation_pages.steps.callback(provider_id, params, browser_id)
         except FederationError as exc:
             log.warning(
                 "federated sign-in refused",
                 extra={"idp": provider_id, "reason": exc.reason, "detail": exc.detail},
             )
+            await throttle.failed(browser_id, address)
             back = back_to_choice(exc, federation_pages.issuer)
             return redirect(back) if back else federation_error_page(exc.reason)
         except FlowError as exc:
+            await throttle.failed(browser_id, address)
             return flow_error_page(exc.reason)
         if result.location is None:
             return flow_error_page("unknown")

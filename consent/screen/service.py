@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from broker.core import metrics
 from broker.core.db import Database
 from broker.interaction.handoff import ConsentHandoff, PendingConsent
 from broker.keys.keystore import KeyStore
@@ -142,9 +143,11 @@ class ConsentScreen:
     ) -> str:
         """Records the decision and returns where to send the browser (the service's
         redirect). ``ticked``: the optional items the citizen ticked (None: all of them)."""
-        return await self.db.run(
+        location = await self.db.run(
             lambda: self._decide(interaction_id, browser_id, step_token, approve, ticked)
         )
+        metrics.consent_event("granted" if approve else "refused")  # once committed
+        return location
 
     def _decide(
         self,

@@ -7,7 +7,17 @@ import asyncio
 from collections.abc import Iterable
 
 from broker.demo.citizens import DemoCitizen
-from broker.demo.idp.hashing import DECOY_HASH, HASH_PROFILES, HASHING, password_matches
+from broker.demo.idp.hashing import (
+    DECOY_HASH,
+    HASH_PROFILES,
+    HASH_QUEUE,
+    HASHING,
+    password_matches,
+)
+
+
+class HashingBusy(Exception):
+    """Too many logins are already waiting for their password to be checked."""
 
 
 class DemoAccounts:
@@ -15,6 +25,7 @@ class DemoAccounts:
         hasher = HASH_PROFILES[profile]
         self.citizens = {citizen.login: citizen for citizen in citizens}
         self.hashes = {login: hasher.hash(c.password) for login, c in self.citizens.items()}
+        self.waiting = 0  # logins queued or being hashed (one event loop: no lock needed)
 
     def find(self, login: str) -> DemoCitizen | None:
         return self.citizens.get(login.strip()) if 0 < len(login) <= 100 else None
@@ -22,8 +33,14 @@ class DemoAccounts:
     async def verify(self, login: str, password: str) -> DemoCitizen | None:
         """The citizen if ``password`` is theirs; as long when the login is unknown. The hash
         runs off the event loop, a bounded number at once."""
+        if self.waiting >= HASH_QUEUE:
+            raise HashingBusy
         citizen = self.find(login)
         stored = self.hashes[citizen.login] if citizen else DECOY_HASH
         loop = asyncio.get_running_loop()
-        matches = await loop.run_in_executor(HASHING, password_matches, stored, password)
+        self.waiting += 1
+        try:
+            matches = await loop.run_in_executor(HASHING, password_matches, stored, password)
+        finally:
+            self.waiting -= 1
         return citizen if matches and citizen else None

@@ -19,11 +19,15 @@ from litestar.params import FromPath
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
+from litestar.stores.memory import MemoryStore
 from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
+from broker.core.health import ReadinessCheck
+from broker.core.monitoring import monitored
 from broker.demo.accounts import DEMO_ACCOUNTS
-from broker.demo.idp.accounts import DemoAccounts
+from broker.demo.idp.accounts import DemoAccounts, HashingBusy
+from broker.demo.idp.guard import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, LoginGuard
 from broker.demo.idp.provider import (
     AuthorizeRejected,
     DemoIdpOptions,
@@ -39,6 +43,7 @@ from broker.web.http import NO_STORE, form_text, page
 from broker.web.i18n import N_, lazy_gettext
 from broker.web.locale import LocaleMiddleware
 from broker.web.pages import error_page
+from broker.web.throttle import Throttle, source_address
 
 TEMPLATES = [
     i18n.LOCALES_DIR.parent / "templates",
@@ -53,6 +58,10 @@ NOT_STRONG = N_(
     "Ce compte n'a pas d'identité vérifiée de niveau substantiel ou élevé. Utilisez un autre "
     "fournisseur d'identité."
 )
+TOO_MANY_ATTEMPTS = N_(
+    "Trop de tentatives ont échoué. Par sécurité, patientez quelques instants avant de réessayer."
+)
+BUSY = N_("Trop de connexions sont en cours. Réessayez dans quelques instants.")
 WRONG_CODE = N_("Code incorrect. Recopiez le code affiché.")
 TAGLINE = N_("Fournisseur d'identité de démonstration : aucune donnée réelle")
 
@@ -62,6 +71,7 @@ class DemoIdp:
     options: DemoIdpOptions
     accounts: DemoAccounts
     providers: dict[str, DemoProvider]
+    guard: LoginGuard
 
     def provider(self, key: str) -> DemoProvider | None:
         return self.providers.get(key)
@@ -248,19 +258,40 @@ async def login(
     if found is None:
         return problem()
     provider, pending, form = found
-    citizen = await idp.accounts.verify(form.get("login", ""), form.get("password", ""))
-    if citizen is None:
-        return login_page(
-            request, idp, provider, pending, WRONG_PASSWORD, 401, form.get("login", "")
+    login_value = form.get("login", "")
+    counters = idp.guard.counters(
+        login_value, pending.browser, source_address(request), request.cookies.get(DEVICE_COOKIE)
+    )
+    wait = await idp.guard.retry_after(counters)
+    if wait:
+        return come_back(
+            login_page(request, idp, provider, pending, TOO_MANY_ATTEMPTS, 429, login_value), wait
         )
+    try:
+        citizen = await idp.accounts.verify(login_value, form.get("password", ""))
+    except HashingBusy:
+        return come_back(login_page(request, idp, provider, pending, BUSY, 503, login_value), 1)
+    if citizen is None:
+        await idp.guard.failed(counters)
+        return login_page(request, idp, provider, pending, WRONG_PASSWORD, 401, login_value)
+    known_device = await idp.guard.succeeded(login_value, pending.browser)
+    device = cookie(DEVICE_COOKIE, known_device, DEVICE_COOKIE_MAX_AGE)
     acr = provider.site.reached_acr(citizen)
     if acr is None:
-        return login_page(request, idp, provider, pending, NOT_STRONG, 403, form.get("login", ""))
+        return login_page(request, idp, provider, pending, NOT_STRONG, 403, login_value)
     pending.citizen = citizen
     if provider.site.second_factor:
         pending.one_time_code = f"{secrets.randbelow(10**6):06d}"
-        return otp_page(provider, pending)
-    return signed_in(provider, pending, acr)
+        response: Template | Redirect = otp_page(provider, pending)
+    else:
+        response = signed_in(provider, pending, acr)
+    response.cookies.append(device)
+    return response
+
+
+def come_back(response: Template, retry_after: int) -> Template:
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @post("/{site:str}/otp", status_code=303)
@@ -385,8 +416,14 @@ def template_environment() -> Environment:
 def create_demo_idp_app(options: DemoIdpOptions, accounts: DemoAccounts | None = None) -> Litestar:
     """The demo identity providers as one ASGI application."""
     accounts = accounts or DemoAccounts(DEMO_ACCOUNTS, options.password_profile)
+    guard = LoginGuard(
+        Throttle(options.throttle_store or MemoryStore()), options.device_key, options.login_limits
+    )
     idp = DemoIdp(
-        options, accounts, {key: DemoProvider(site, options) for key, site in SITES.items()}
+        options,
+        accounts,
+        {key: DemoProvider(site, options) for key, site in SITES.items()},
+        guard,
     )
     app = Litestar(
         route_handlers=[
@@ -406,10 +443,33 @@ def create_demo_idp_app(options: DemoIdpOptions, accounts: DemoAccounts | None =
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(template_environment())
         ),
+        on_shutdown=[guard.throttle.close],
         openapi_config=None,
         debug=False,
         logging_config=None,
     )
     app.state.idp = idp
-    app.asgi_handler = LocaleMiddleware(app.asgi_handler, secure=False)
+    app.asgi_handler = monitored(
+        LocaleMiddleware(app.asgi_handler, secure=False),
+        name="demo-idp",
+        checks=demo_idp_checks(idp, options),
+    )
     return app
+
+
+def demo_idp_checks(idp: DemoIdp, options: DemoIdpOptions) -> dict[str, ReadinessCheck]:
+    """Each provider's signing key, and the shared throttle store (Redis) when there is one."""
+
+    async def keys() -> None:
+        if not all(provider.key for provider in idp.providers.values()):
+            raise LookupError("a demo identity provider has no signing key")
+
+    checks: dict[str, ReadinessCheck] = {"keys": keys}
+    store = options.throttle_store
+    if store is not None:
+
+        async def throttle_store() -> None:
+            await store.exists("readiness-probe")
+
+        checks["throttle_store"] = throttle_store
+    return checks

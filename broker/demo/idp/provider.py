@@ -19,9 +19,11 @@ from urllib.parse import urlencode
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
+from litestar.stores.base import Store
 
 from broker.core.security import keyed_digest
 from broker.demo.citizens import DemoCitizen
+from broker.demo.idp.guard import LoginLimits
 from broker.demo.idp.sites import DemoSite
 
 CODE_TTL = 60
@@ -57,6 +59,13 @@ class DemoIdpOptions:
     clients: dict[str, DemoIdpClient] = field(default_factory=dict)
     password_profile: str = "standard"
     list_accounts: bool = True  # the test accounts on the login page
+    login_limits: LoginLimits = field(default_factory=LoginLimits)
+    # Signs the device cookies (see ``broker.demo.idp.guard``): derived from the broker's
+    # secret by ``broker demo idp run``, so that they outlive a restart.
+    device_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    # Where failed logins are counted: Redis when configured (``broker demo idp run``), so that
+    # several processes share the counts; this process's memory otherwise.
+    throttle_store: Store | None = None
 
     def register(self, client: DemoIdpClient) -> None:
         """Adds a relying party; the same client id again adds its redirect URIs (the tests

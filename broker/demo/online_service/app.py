@@ -14,6 +14,7 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Response
 
+from broker.core.monitoring import monitored
 from broker.demo.online_service.pages import (
     STYLESHEET,
     html_page,
@@ -152,9 +153,13 @@ async def consent_events(request: Request, rp: NamedDependency[RelyingParty]) ->
 
 
 def create_service_app(rp: RelyingParty) -> Litestar:
-    return Litestar(
+    app = Litestar(
         route_handlers=[home, style, login, callback, refresh, logout, consent_events],
         dependencies={"rp": Provide(lambda: rp, use_cache=True, sync_to_thread=False)},
         debug=False,
         logging_config=None,
     )
+    # Ready as soon as it answers: checking the broker from here would only repeat the
+    # broker's own readiness.
+    app.asgi_handler = monitored(app.asgi_handler, name="online-service")
+    return app

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from litestar import Litestar, Router
 
 from broker.demo.simulators import cnaf, cnous, dgfip, dss, france_travail, men, mesri
-from broker.demo.simulators.common import SimulatorOptions, standalone_app
+from broker.demo.simulators.common import SimulatorOptions, simulators_app, standalone_app
 
 ROUTERS: dict[str, Callable[[SimulatorOptions, str], Router]] = {
     "cnaf": cnaf.router,
@@ -38,4 +38,4 @@ def create_app_for(provider_key: str, options: SimulatorOptions | None = None) -
 def create_all_app(options: SimulatorOptions | None = None) -> Litestar:
     options = options or SimulatorOptions()
     routers = [make(options, f"/{key}") for key, make in ROUTERS.items()]
-    return Litestar(route_handlers=routers, openapi_config=None, debug=False)
+    return simulators_app(routers)

@@ -21,6 +21,7 @@ from datetime import date
 from litestar import Litestar, Request, Router, get
 from litestar.response import Response
 
+from broker.core.monitoring import monitored
 from broker.demo import scenarios
 from broker.demo.citizens import REFERENCE_DATE, DemoCitizen
 
@@ -196,4 +197,13 @@ def provider_router(
 
 
 def standalone_app(router: Router) -> Litestar:
-    return Litestar(route_handlers=[router], openapi_config=None, debug=False)
+    return simulators_app([router])
+
+
+def simulators_app(routers: Sequence[Router]) -> Litestar:
+    """The simulators as served: request ids, access log, health and metrics, like every
+    server of ours. ``logging_config=None``: Litestar's default would replace the process's
+    log handler with one that drops every field of the access log."""
+    app = Litestar(route_handlers=routers, openapi_config=None, debug=False, logging_config=None)
+    app.asgi_handler = monitored(app.asgi_handler, name="simulators")
+    return app

@@ -13,10 +13,13 @@ import httpx
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from broker.core.outbound.policy import OutboundPolicy, OutboundRefused
+
 METADATA_TTL = 3600
 JWKS_TTL = 3600
 REFRESH_AT_MOST = 5.0  # seconds between two fetches forced by unknown key ids
 REQUIRED = ("authorization_endpoint", "token_endpoint", "jwks_uri")
+FETCHED = ("token_endpoint", "jwks_uri", "userinfo_endpoint")  # the broker calls these itself
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -38,8 +41,18 @@ def endpoint_ok(url: Any) -> bool:
 
 
 class ProviderDirectory:
-    def __init__(self, http: httpx.AsyncClient, refresh_at_most: float = REFRESH_AT_MOST) -> None:
+    """``policy``: the outbound rule the endpoints the broker calls itself must meet, so that
+    a discovery document naming an internal address is refused as a whole, with its reason
+    (the connection guard under ``http`` would refuse each call anyway)."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        refresh_at_most: float = REFRESH_AT_MOST,
+        policy: OutboundPolicy | None = None,
+    ) -> None:
         self.http = http
+        self.policy = policy
         # A token naming a key we do not hold makes us fetch the JWKS again, but not more
         # often than this: random key ids cannot turn the broker against the provider.
         self.refresh_at_most = refresh_at_most
@@ -72,8 +85,20 @@ class ProviderDirectory:
             raise UpstreamUnavailable(f"{issuer}: discovery lacks an endpoint")
         if "userinfo_endpoint" in document and not endpoint_ok(document["userinfo_endpoint"]):
             raise UpstreamUnavailable(f"{issuer}: bad userinfo endpoint")
+        self.check_fetched(issuer, document)
         self.metadata_cache[issuer] = Cached(document, time.monotonic())
         return document
+
+    def check_fetched(self, issuer: str, document: dict[str, Any]) -> None:
+        if self.policy is None:
+            return
+        for name in FETCHED:
+            if name not in document:
+                continue
+            try:
+                self.policy.check_url(document[name])
+            except OutboundRefused as exc:
+                raise UpstreamUnavailable(f"{issuer}: {name} refused: {exc}") from exc
 
     async def keys(self, issuer: str, kid: str | None) -> KeySet:
         """The provider's keys; fetched again if ``kid`` is not among them (a rotation)."""

@@ -148,6 +148,7 @@ class Federation:
             transport=self.transport,
             timeout=self.timeout,
             follow_redirects=False,
+            trust_env=False,  # a proxy from the environment would connect past the guard
         )
         # Shared by every flow through this provider: it must keep nothing of one flow for
         # the next, so it takes no cookies (and its token is never read: each call names its

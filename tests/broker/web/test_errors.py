@@ -63,10 +63,10 @@ def test_interaction_pages_reject_unknown_ids(broker):
     assert response.status_code == 404 and "Demande introuvable" in response.text
 
 
-def test_internal_error_shows_no_stack_trace(broker):
-    """The database goes away under a running broker."""
+def requests_with_engine(broker, url: str) -> tuple[httpx.Response, httpx.Response]:
+    """An authorization and a token request while the broker's database is ``url``."""
     original = broker.state.db.engine
-    broker.state.db.engine = create_db_engine("sqlite:////nonexistent/dir/broker.db")
+    broker.state.db.engine = create_db_engine(url)
     try:
         page = httpx.get(f"{broker.url}/authorize", params={"client_id": "x"})
         token = httpx.post(
@@ -76,12 +76,26 @@ def test_internal_error_shows_no_stack_trace(broker):
         )
     finally:
         broker.state.db.engine = original
+    return page, token
+
+
+def test_internal_error_shows_no_stack_trace(broker, tmp_path):
+    """A bug, not an outage: the database answers, but its tables are not there."""
+    page, token = requests_with_engine(broker, f"sqlite:///{tmp_path / 'empty.db'}")
     assert page.status_code == 500 and "Traceback" not in page.text
     assert "Erreur du service" in page.text
     assert token.status_code == 500 and token.json() == {
         "error": "server_error",
         "error_description": "An unexpected error occurred.",
     }
+
+
+def test_a_database_that_cannot_be_reached_answers_503(broker):
+    page, token = requests_with_engine(broker, "sqlite:////nonexistent/dir/broker.db")
+    assert page.status_code == 503 and "Traceback" not in page.text
+    assert "momentanément indisponible" in page.text and page.headers["retry-after"] == "5"
+    assert token.status_code == 503 and token.headers["retry-after"] == "5"
+    assert token.json()["error"] == "temporarily_unavailable"
 
 
 def test_token_endpoint_ignores_credentials_in_the_query_string(broker):
