@@ -23,6 +23,7 @@ import httpcore
 import httpx
 
 from broker.core.outbound.policy import OutboundPolicy, OutboundRefused, addresses_of
+from broker.core.tracing import TRACING, client_span
 
 log = logging.getLogger("broker.outbound")
 
@@ -188,6 +189,16 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             self.policy.check_url(str(request.url))
         except OutboundRefused as exc:
             raise refused(request.url.host, str(exc)) from None
+        if not TRACING.active:
+            return await self.send(request)
+        with client_span(
+            TRACING.tracer("outbound"), request.method, str(request.url), request.headers
+        ) as span:
+            response = await self.send(request)
+            span.set_attribute("http.response.status_code", response.status_code)
+            return response
+
+    async def send(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(request.stream, httpx.AsyncByteStream)
         core_request = httpcore.Request(
             method=request.method,

@@ -87,3 +87,47 @@ def test_console_exporter_on_a_real_process_continues_the_callers_trace():
     assert span["attributes"]["url.path"] == "/hello"
     assert span["resource"]["attributes"]["service.name"] == "broker-under-test"
     assert "Dupont" not in done.stdout.decode()
+
+
+def test_guarded_calls_get_client_spans_and_pass_traceparent_on():
+    """Calls to registered URLs (identity providers, consent events, client JWKS) go through
+    the outbound guard's own transport, which httpx's instrumentation does not see: it makes
+    their client spans itself."""
+    import asyncio
+
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from broker.core.outbound.guard import guarded_client
+    from broker.core.outbound.policy import DEVELOPMENT
+    from broker.providers.transport import tls_context
+
+    received: list[bytes] = []
+
+    async def scenario() -> int:
+        async def answer(reader, writer):
+            received.append(await reader.readuntil(b"\r\n\r\n"))
+            writer.write(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server, guarded_client(DEVELOPMENT, verify=tls_context()) as http:
+            response = await http.get(f"http://127.0.0.1:{port}/events?who=Dupont")
+        return response.status_code
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    TRACING.enable(provider)
+    try:
+        assert asyncio.run(scenario()) == 204
+    finally:
+        TRACING.disable()
+    [span] = exporter.get_finished_spans()
+    assert span.kind.name == "CLIENT" and span.attributes["url.full"].endswith("/events")
+    assert span.attributes["http.response.status_code"] == 204
+    trace_id = format(span.context.trace_id, "032x")
+    assert f"traceparent: 00-{trace_id}-".encode() in received[0].lower()
