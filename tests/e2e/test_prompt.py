@@ -6,6 +6,7 @@ import time
 
 from tests.flow_state_edits import rewrite_session_auth_time
 from tests.helpers import (
+    DEMO_IDP,
     AuthorizationRequest,
     Browser,
     query,
@@ -137,3 +138,37 @@ def test_authorize_by_post(broker):
     browser = Browser(broker.url)
     response = browser.post("/authorize", data=AuthorizationRequest(client).params())
     assert response.status_code == 303 and response.headers["location"].endswith("/login")
+
+
+def test_prompt_select_account_offers_another_provider_and_account(broker):
+    """Signed in at the broker and at the provider: select_account shows the choice of
+    provider again, and the provider's login form (a fresh authentication there), where
+    another account can be used."""
+    client = register_client(broker.state)
+    browser = Browser(broker.url)
+    browser.sign_in(AuthorizationRequest(client))
+    request = AuthorizationRequest(client, extra={"prompt": "select_account"})
+    response = browser.authorize(request)
+    assert response.headers["location"].endswith("/login")
+    choice = browser.get(response.headers["location"])
+    leave = browser.post(
+        response.headers["location"],
+        data={"csrf_token": browser.csrf(choice), "idp": DEMO_IDP},
+    )
+    upstream = leave.headers["location"]
+    assert query(upstream)["prompt"] == "login"
+    at_idp = browser.get(upstream)
+    assert at_idp.status_code == 200 and 'name="password"' in at_idp.text
+
+
+def test_every_advertised_prompt_value_is_accepted(broker):
+    import httpx
+
+    advertised = httpx.get(f"{broker.url}/.well-known/openid-configuration").json()
+    client = register_client(broker.state)
+    for prompt in advertised["prompt_values_supported"]:
+        response = Browser(broker.url).authorize(
+            AuthorizationRequest(client, extra={"prompt": prompt})
+        )
+        assert response.status_code == 303, (prompt, response.text)
+        assert "error" not in query(response.headers["location"]) or prompt == "none"

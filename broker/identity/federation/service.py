@@ -83,9 +83,11 @@ def fresh_auth_time(claims: Mapping[str, Any], fresh_since: int | None) -> int |
 def upstream_parameters(params: Mapping[str, str]) -> dict[str, str]:
     """What of a service's authorization request the provider must see: a fresh
     authentication (``prompt=login``, ``max_age``: otherwise the provider's own session would
-    sign the citizen in again silently) and ``login_hint``."""
+    sign the citizen in again silently) and ``login_hint``. ``prompt=select_account`` is a
+    fresh authentication too: the choice page offers another provider, and the provider's
+    login form another account there (providers need not support select_account)."""
     passed: dict[str, str] = {}
-    if "login" in (params.get("prompt") or "").split():
+    if {"login", "select_account"} & set((params.get("prompt") or "").split()):
         passed["prompt"] = "login"
     max_age = params.get("max_age") or ""
     if max_age.isascii() and max_age.isdigit() and len(max_age) <= 9:
