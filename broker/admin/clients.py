@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -43,12 +44,32 @@ class ClientRegistration:
     post_logout_redirect_uris: tuple[str, ...] = ()  # RP-initiated logout, matched exactly
 
 
+# RFC 3986's alphabet: a URL to register is written in it (a non-ASCII name in its punycode
+# form, other characters percent-encoded). No space, quote, angle bracket, control character.
+URL_ALPHABET = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
+
 def check_https_url(uri: str, what: str) -> None:
+    """A URL the broker sends browsers to, matched exactly: absolute http(s), plain http on
+    loopback only (in every environment), no fragment, no wildcard, no user:password@."""
+    if not URL_ALPHABET.fullmatch(uri):
+        raise AdminError(
+            f"{what} must be a URL written with URL characters only (no space, quote or "
+            f"control character; non-ASCII percent-encoded): {uri!r}"
+        )
     parts = urlsplit(uri)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
+    if parts.scheme not in ("https", "http") or not parts.hostname:
         raise AdminError(f"{what} must be an absolute http(s) URL: {uri}")
-    if parts.fragment:
+    if "*" in uri:
+        raise AdminError(f"{what} must not contain a wildcard (matched exactly): {uri}")
+    if "@" in parts.netloc:
+        raise AdminError(f"{what} must not carry userinfo (user:password@): {uri}")
+    if parts.fragment or "#" in uri:
         raise AdminError(f"{what} must not have a fragment: {uri}")
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number in range)
+    except ValueError:
+        raise AdminError(f"{what} has an invalid port: {uri}") from None
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise AdminError(f"plain http is only allowed on loopback for {what}: {uri}")
 

@@ -16,6 +16,7 @@ from broker.interaction.context import FlowContext
 from broker.oidc.introspection import IntrospectionServer
 from broker.oidc.models import Client
 from broker.oidc.request import HttpRequestData
+from broker.oidc.revocation import revoke
 from broker.oidc.server import ProtocolResponse
 from broker.oidc.tokens import InvalidAccessToken, verify_access_token
 from broker.oidc.userinfo import userinfo_claims
@@ -83,6 +84,15 @@ class BackChannel:
                 grant_standing,
             )
             return server.introspect(http)
+
+    async def revoke(self, http: HttpRequestData) -> ProtocolResponse:
+        """RFC 7009 for services: one transaction, so the revocation holds at the next request."""
+        return await self.context.db.run(lambda: self._revoke(http))
+
+    def _revoke(self, http: HttpRequestData) -> ProtocolResponse:
+        context = self.context
+        with context.db.begin() as conn:
+            return revoke(context.server(conn), http)
 
     async def userinfo(self, token: str) -> dict[str, Any]:
         """Raises InvalidAccessToken (401) or InsufficientScope (403)."""

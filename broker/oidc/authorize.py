@@ -5,11 +5,18 @@ with the citizen (login, then consent)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from authlib.common.urls import add_params_to_uri
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError, OAuth2Error
+from authlib.oauth2.rfc6749.errors import (
+    InvalidClientError,
+    InvalidRequestError,
+    InvalidScopeError,
+    OAuth2Error,
+    UnsupportedResponseTypeError,
+)
 from authlib.oidc.core.errors import (
     ConsentRequiredError,
     LoginRequiredError,
@@ -24,8 +31,38 @@ from broker.oidc.models import Authentication, Client
 from broker.oidc.request import BrokerOAuth2Request, HttpRequestData
 from broker.oidc.server import BrokerServer, split_scope
 
+log = logging.getLogger("broker.oidc")
+
 ACR_LEVELS = {"eidas1": 1, "eidas2": 2, "eidas3": 3}
 PROMPTS = {"none", "login", "consent", "select_account"}
+# The parameters an error may name; any other name is not repeated back, even sanitised.
+KNOWN_PARAMETERS = frozenset(
+    {
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "nonce",
+        "code_challenge",
+        "code_challenge_method",
+        "prompt",
+        "max_age",
+        "ui_locales",
+        "claims_locales",
+        "login_hint",
+        "id_token_hint",
+        "acr_values",
+        "claims",
+        "display",
+        "response_mode",
+        "request",
+        "request_uri",
+        "registration",
+    }
+)
+MAX_PARAMETER_LENGTH = 4096  # characters of one value: a state or a claims request fits
+MAX_NAME_LENGTH = 128
 
 CoveringGrant = Callable[[str, Client, list[str]], "str | None"]
 
@@ -82,6 +119,88 @@ def error_redirect(error: OAuth2Error, issuer: str, state: str | None) -> Redire
         error.state = state
     _, _, headers = error()
     return RedirectToClient(with_issuer(dict(headers)["Location"], issuer))
+
+
+def plain_text(value: str, limit: int = MAX_PARAMETER_LENGTH) -> bool:
+    """A value the broker may store, show, log about and send back: bounded, and no control,
+    format, separator, surrogate or private-use character, nor U+FFFD (where the HTTP layer
+    met bytes that are not UTF-8). Non-ASCII letters are plain text (a ``login_hint``)."""
+    return len(value) <= limit and value.isprintable() and "\ufffd" not in value
+
+
+def unplain_parameter(datalist: Mapping[str, list[str]]) -> str | None:
+    """Why the request is refused if a parameter name or value is not plain text (naming the
+    parameter if we know it, never repeating what was sent), or None if all are."""
+    for name, values in datalist.items():
+        if not plain_text(name, MAX_NAME_LENGTH):
+            return "A parameter name has characters that are not allowed, or is too long."
+        if not all(plain_text(value) for value in values):
+            what = f"The '{name}' parameter" if name in KNOWN_PARAMETERS else "A parameter"
+            return f"{what} has characters that are not allowed, or is too long."
+    return None
+
+
+def trusted_client(server: BrokerServer, request: BrokerOAuth2Request) -> tuple[Client, str] | None:
+    """The client and the redirect URI an error may be sent to: RFC 6749 §4.1.2.1, only a
+    registered client, and one of its registered redirect URIs exactly, each sent once."""
+    datalist = request.payload.datalist
+    if len(datalist.get("client_id", [])) != 1 or len(datalist.get("redirect_uri", [])) != 1:
+        return None
+    client_id, redirect_uri = datalist["client_id"][0], datalist["redirect_uri"][0]
+    if not (client_id and plain_text(client_id) and plain_text(redirect_uri)):
+        return None
+    client = server.query_client(client_id)
+    if client is None or not client.check_redirect_uri(redirect_uri):
+        return None
+    return client, redirect_uri
+
+
+def refused(
+    error: OAuth2Error, trusted: tuple[Client, str] | None, server: BrokerServer
+) -> Outcome:
+    """One warning per refused request, naming no value the request carried (the client id
+    only once known to be registered); then an error page, or a redirect to a trusted client."""
+    extra = {"error": error.error, "reason": error.description}
+    if trusted is not None:
+        extra["client_id"] = trusted[0].client_id
+    log.warning("authorization request refused", extra=extra)
+    if trusted is None:
+        metrics.flow_failed(error.error)
+        return ErrorPage(error.error or "invalid_request", error.description or "", status=400)
+    error.redirect_uri = trusted[1]
+    return error_redirect(error, server.config.issuer, None)
+
+
+def screen(server: BrokerServer, request: BrokerOAuth2Request) -> Outcome | None:
+    """What authlib must not see: values it would quote in an error description (which must be
+    plain ASCII: a quote, a backslash, a control character or a non-ASCII letter there makes
+    authlib raise instead), and values no request of a real client carries. The client and
+    its redirect URI are settled first, so that an error goes back only where RFC 6749
+    allows; authlib's own checks run afterwards, on what passed."""
+    trusted = trusted_client(server, request)
+    payload = request.payload
+    if trusted is None:
+        client_ids = payload.datalist.get("client_id", [])
+        if not client_ids or not client_ids[0]:
+            error: OAuth2Error = InvalidClientError(description="Missing 'client_id' parameter.")
+        elif len(client_ids) > 1:
+            error = InvalidRequestError("Multiple 'client_id' in request.")
+        elif not plain_text(client_ids[0]) or server.query_client(client_ids[0]) is None:
+            error = InvalidClientError(description="The client does not exist on this server.")
+        else:
+            error = InvalidRequestError(
+                "The 'redirect_uri' parameter is missing, repeated or not registered."
+            )
+        return refused(error, None, server)
+    if (why := unplain_parameter(payload.datalist)) is not None:
+        state = payload.state if payload.state and plain_text(payload.state) else None
+        return refused(InvalidRequestError(why, state=state), trusted, server)
+    if payload.response_type != "code":
+        error = UnsupportedResponseTypeError(
+            "The only supported response type is 'code'.", state=payload.state
+        )
+        return refused(error, trusted, server)
+    return None
 
 
 def parse_requested_authentication(params: dict[str, str]) -> RequestedAuthentication:
@@ -151,9 +270,17 @@ def authorize(
 ) -> Outcome:
     request = server.create_oauth2_request(http)
     state = request.payload.state
+    screened = screen(server, request)
+    if screened is not None:
+        return screened
     try:
         _, client = validate(server, request, session, now)
     except OAuth2Error as error:
+        reason = error.description or error.error or ""
+        log.warning(
+            "authorization request refused",
+            extra={"error": error.error, "reason": reason, "client_id": request.payload.client_id},
+        )
         if error.redirect_uri:
             return error_redirect(error, server.config.issuer, state)
         metrics.flow_failed(error.error)

@@ -31,6 +31,10 @@ class OidcConfig:
         return f"{self.issuer}/introspect"
 
     @property
+    def revocation_endpoint(self) -> str:
+        return f"{self.issuer}/revoke"
+
+    @property
     def jwks_uri(self) -> str:
         return f"{self.issuer}/jwks"
 

@@ -22,6 +22,8 @@ def metadata(config: OidcConfig, scopes: list[str], claims: list[str]) -> dict[s
         "introspection_endpoint": config.introspection_endpoint,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
         "introspection_signing_alg_values_supported": [SUPPORTED_ALGS[0]],
+        "revocation_endpoint": config.revocation_endpoint,
+        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "scopes_supported": scopes,
         "claims_supported": claims,
         "response_types_supported": ["code"],

@@ -9,7 +9,7 @@ import time
 from typing import ClassVar
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 
@@ -22,6 +22,8 @@ log = logging.getLogger("broker.oidc")
 
 class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
+    # The code record the token request named, once found (one grant object per request).
+    _presented: AuthorizationCode | None = None
 
     def generate_authorization_code(self) -> str:
         # 256 bits from the OS in one call (authlib draws one character at a time).
@@ -55,14 +57,33 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         store = self.server.store
         now = int(time.time())
         record = store.get_code(digest(code))
-        if record is None or record.client_id != client.client_id:
+        if record is None:
+            return None
+        if record.client_id != client.client_id:
+            # Another client holds this code: it leaked. Burnt, the legitimate client restarts.
+            if record.consumed_at is None:
+                self._burn(record, "code issued to another client", now)
             return None
         if record.consumed_at is not None:
             self._replayed(record, now)
             return None
         if record.expires_at <= now:
             return None
+        self._presented = record
         return record
+
+    def validate_token_request(self) -> None:
+        """authlib's checks (redirect URI, then PKCE in a hook). Any failed redemption of a
+        code consumes it (a code is single use, and a failure is a use): a verifier or a
+        redirect URI cannot be guessed by retrying, and the legitimate client starts again.
+        It revokes nothing: only a replay of a code that was redeemed does."""
+        try:
+            super().validate_token_request()
+        except OAuth2Error as error:
+            if self._presented is not None:
+                reason = error.description or error.error or "invalid_request"
+                self._burn(self._presented, reason, int(time.time()))
+            raise
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> TokenSubject:
         # Claimed here, after every check, so that concurrent redemptions cannot both succeed.
@@ -101,6 +122,14 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             "authorization code replayed",
             extra={"client_id": code.client_id, "tokens_revoked": revoked},
         )
+
+    def _burn(self, code: AuthorizationCode, reason: str, now: int) -> None:
+        self._presented = None
+        if self.server.store.consume_code(code.code_digest, now):
+            log.warning(
+                "authorization code consumed by a failed redemption",
+                extra={"client_id": code.client_id, "reason": reason},
+            )
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         """Kept (consumed) until purged, so that a replay is recognised."""

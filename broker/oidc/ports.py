@@ -63,6 +63,12 @@ class OidcStore(Protocol):
     def use_refresh_token(self, token_digest: str, now: int) -> bool:
         """Mark the refresh token rotated; False if it already was (compare-and-set)."""
 
+    def revoke_access_token(self, jti: str, now: int) -> int:
+        """Mark one access token revoked (if it is not yet); the number of rows changed."""
+
+    def revoke_refresh_token(self, token_digest: str, now: int) -> int:
+        """Mark one refresh token revoked (if it is not yet); the number of rows changed."""
+
 
 class ConsentGrants(Protocol):
     """The consent grants tokens stand on, as the token endpoint sees them within one request

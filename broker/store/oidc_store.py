@@ -37,6 +37,16 @@ REVOKE_REFRESH_FROM_CODE = (
     .where(REFRESH.c.code_digest == bindparam("from_code"), REFRESH.c.revoked_at.is_(None))
     .values(revoked_at=bindparam("now"))
 )
+REVOKE_TOKEN = (
+    update(TOKEN)
+    .where(TOKEN.c.jti == bindparam("b_jti"), TOKEN.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("now"))
+)
+REVOKE_REFRESH = (
+    update(REFRESH)
+    .where(REFRESH.c.digest == bindparam("token_digest"), REFRESH.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("now"))
+)
 GET_TOKEN = select(TOKEN).where(TOKEN.c.jti == bindparam("jti"))
 GET_CITIZEN = select(CITIZEN).where(CITIZEN.c.id == bindparam("citizen_id"))
 INSERT_TOKEN = insert(TOKEN)
@@ -205,3 +215,11 @@ class SqlOidcStore:
         return (
             self.conn.execute(USE_REFRESH, {"token_digest": token_digest, "now": now}).rowcount == 1
         )
+
+    def revoke_access_token(self, jti: str, now: int) -> int:
+        return self.conn.execute(REVOKE_TOKEN, {"b_jti": jti, "now": now}).rowcount
+
+    def revoke_refresh_token(self, token_digest: str, now: int) -> int:
+        return self.conn.execute(
+            REVOKE_REFRESH, {"token_digest": token_digest, "now": now}
+        ).rowcount

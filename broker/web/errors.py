@@ -15,7 +15,15 @@ from broker.web.http import NO_STORE
 from broker.web.pages import not_found_page, server_error_page, unavailable_page
 
 log = logging.getLogger("broker.errors")
-JSON_PATHS = ("/token", "/userinfo", "/introspect", "/jwks", "/receipt-keys", "/.well-known/")
+JSON_PATHS = (
+    "/token",
+    "/userinfo",
+    "/introspect",
+    "/revoke",
+    "/jwks",
+    "/receipt-keys",
+    "/.well-known/",
+)
 
 
 def _wants_json(request: Request) -> bool:

@@ -4,6 +4,7 @@ helpers every page uses (cookies, redirects, templates)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request, Response
 from litestar.datastructures import Cookie
@@ -78,8 +79,21 @@ def cookies_for(result: StepResult, secure: bool) -> list[Cookie]:
     return cookies
 
 
+# RFC 3986's reserved characters and "%": what a URL already encoded keeps as it is.
+URL_SAFE = "!#$%&'()*+,/:;=?@[]"
+
+
+def header_safe_url(location: str) -> str:
+    """A URL as a Location header may carry it: every character outside the URL's own
+    alphabet (control characters above all: CR and LF would split the header) is
+    percent-encoded. Idempotent: a URL built by urlencode comes out unchanged."""
+    return quote(location, safe=URL_SAFE, encoding="utf-8", errors="backslashreplace")
+
+
 def redirect(location: str, cookies: list[Cookie] | None = None) -> Redirect:
-    return Redirect(path=location, status_code=303, cookies=cookies or [], headers=NO_STORE)
+    return Redirect(
+        path=header_safe_url(location), status_code=303, cookies=cookies or [], headers=NO_STORE
+    )
 
 
 def form_action(request: Request) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from litestar import Controller, Request, Response, get, post
@@ -14,6 +15,8 @@ from broker.interaction.flow import AuthorizationFlow
 from broker.keys.keystore import KeyStore
 from broker.oidc.config import OidcConfig
 from broker.oidc.discovery import metadata
+from broker.oidc.request import HttpRequestData
+from broker.oidc.server import ProtocolResponse
 from broker.oidc.tokens import InvalidAccessToken
 from broker.web.client_throttle import ClientAuthThrottle, claimed_client_id
 from broker.web.http import (
@@ -94,25 +97,7 @@ class OidcController(Controller):
         http = await http_request_data(
             request, endpoints.config.issuer, include_form=True, include_query=False
         )
-        client_id = claimed_client_id(http)
-        address = source_address(request)
-        wait = await endpoints.client_throttle.retry_after(client_id, address)
-        if wait:
-            # RFC 8628 §3.5 registers slow_down as a token endpoint error.
-            return Response(
-                {
-                    "error": "slow_down",
-                    "error_description": "Too many failed client authentications: "
-                    f"retry in {wait} s.",
-                },
-                status_code=429,
-                headers={**NO_STORE, "Retry-After": str(wait)},
-            )
-        await endpoints.backchannel.prefetch_client_keys(http)
-        result = await endpoints.backchannel.token(http)
-        if result.status == 401:  # invalid_client: the only 401 of the token endpoint
-            await endpoints.client_throttle.failed(client_id, address)
-        return protocol_response(result)
+        return await _client_call(request, endpoints, http, endpoints.backchannel.token)
 
     @post("/introspect", status_code=200)
     async def introspect(self, request: Request, endpoints: NamedDependency[Endpoints]) -> Response:
@@ -127,6 +112,20 @@ class OidcController(Controller):
         )
         return protocol_response(await endpoints.backchannel.introspect(http))
 
+    @post("/revoke", status_code=200)
+    async def revoke(self, request: Request, endpoints: NamedDependency[Endpoints]) -> Response:
+        """RFC 7009 for services, with the token endpoint's client authentication."""
+        if not (request.headers.get("content-type") or "").startswith(FORM):
+            return _json_error(
+                400,
+                "invalid_request",
+                "The revocation request must be application/x-www-form-urlencoded.",
+            )
+        http = await http_request_data(
+            request, endpoints.config.issuer, include_form=True, include_query=False
+        )
+        return await _client_call(request, endpoints, http, endpoints.backchannel.revoke)
+
     @get("/userinfo")
     async def userinfo_get(
         self, request: Request, endpoints: NamedDependency[Endpoints]
@@ -138,6 +137,43 @@ class OidcController(Controller):
         self, request: Request, endpoints: NamedDependency[Endpoints]
     ) -> Response:
         return await _userinfo(request, endpoints.backchannel)
+
+
+async def _client_call(
+    request: Request,
+    endpoints: Endpoints,
+    http: HttpRequestData,
+    call: Callable[[HttpRequestData], Awaitable[ProtocolResponse]],
+) -> Response:
+    """A request a service authenticates (/token, /revoke): failed client authentications
+    slow the next ones down (``ClientAuthThrottle``)."""
+    client_id = claimed_client_id(http)
+    address = source_address(request)
+    wait = await endpoints.client_throttle.retry_after(client_id, address)
+    if wait:
+        # RFC 8628 §3.5 registers slow_down as a token endpoint error.
+        return Response(
+            {
+                "error": "slow_down",
+                "error_description": f"Too many failed client authentications: retry in {wait} s.",
+            },
+            status_code=429,
+            headers={**NO_STORE, "Retry-After": str(wait)},
+        )
+    await endpoints.backchannel.prefetch_client_keys(http)
+    result = await call(http)
+    if client_authentication_failed(result):
+        await endpoints.client_throttle.failed(client_id, address)
+    return protocol_response(result)
+
+
+def client_authentication_failed(result: ProtocolResponse) -> bool:
+    """401, or authlib's 400 ``invalid_client`` for an assertion it refuses (a replayed
+    ``jti``, a wrong audience)."""
+    body = result.body
+    return result.status == 401 or (
+        isinstance(body, dict) and body.get("error") == "invalid_client"
+    )
 
 
 async def _authorize(request: Request, endpoints: Endpoints) -> Redirect | Template:

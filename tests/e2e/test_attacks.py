@@ -98,8 +98,9 @@ def test_attack_pkce_verifier_missing_at_token(broker):
     client, request, received = signed_in(broker)
     response = redeem(broker.url, client, received["code"], None)
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
-    # The failed attempt wrote nothing: the right verifier still works.
-    assert redeem(broker.url, client, received["code"], request.verifier).status_code == 200
+    # A failed redemption, PKCE failures included, consumes the code: the client restarts.
+    late = redeem(broker.url, client, received["code"], request.verifier)
+    assert late.status_code == 400 and late.json()["error"] == "invalid_grant"
 
 
 def test_attack_verifier_without_challenge(broker):

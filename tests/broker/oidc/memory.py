@@ -117,6 +117,20 @@ class MemoryOidcStore:
                 revoked += 1
         return revoked
 
+    def revoke_access_token(self, jti: str, now: int) -> int:
+        row = self.access_tokens.get(jti)
+        if row is None or row.record.revoked_at is not None:
+            return 0
+        row.record = replace(row.record, revoked_at=now)
+        return 1
+
+    def revoke_refresh_token(self, token_digest: str, now: int) -> int:
+        row = self.refresh_tokens.get(token_digest)
+        if row is None or row.record.revoked_at is not None:
+            return 0
+        row.record = replace(row.record, revoked_at=now)
+        return 1
+
     def save_access_token(
         self,
         record: AccessTokenRecord,

@@ -110,8 +110,10 @@ def test_attack_code_redeemed_by_another_client(kit):
     issued = kit.obtain_code(kit.basic)
     stolen = kit.redeem(kit.post, issued.code, issued.verifier, redirect_uri=kit.basic.redirect_uri)
     assert_error(stolen, 400, "invalid_grant")
-    # Bound to its client: the thief's attempt neither redeems nor burns it.
-    assert kit.redeem(kit.basic, issued.code, issued.verifier).status == 200
+    # Bound to its client, and burnt by the failed redemption: the code has leaked, the
+    # legitimate client starts again.
+    assert_error(kit.redeem(kit.basic, issued.code, issued.verifier), 400, "invalid_grant")
+    assert kit.store.access_tokens == {}
 
 
 @pytest.mark.parametrize(
@@ -123,6 +125,8 @@ def test_attack_redirect_uri_changed_at_token_endpoint(kit, redirect_uri):
     issued = kit.obtain_code(kit.basic)
     response = kit.redeem(kit.basic, issued.code, issued.verifier, redirect_uri=redirect_uri)
     assert_error(response, 400, "invalid_grant")
+    # A failed redemption consumes the code: the redirect URI cannot be guessed by retrying.
+    assert_error(kit.redeem(kit.basic, issued.code, issued.verifier), 400, "invalid_grant")
 
 
 def test_code_on_a_consent_withdrawn_meanwhile_is_refused(kit):
