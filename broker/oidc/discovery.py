@@ -19,9 +19,6 @@ def metadata(config: OidcConfig, scopes: list[str], claims: list[str]) -> dict[s
         "userinfo_endpoint": config.userinfo_endpoint,
         "jwks_uri": config.jwks_uri,
         "end_session_endpoint": config.end_session_endpoint,
-        "introspection_endpoint": config.introspection_endpoint,
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
-        "introspection_signing_alg_values_supported": [SUPPORTED_ALGS[0]],
         "revocation_endpoint": config.revocation_endpoint,
         "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "scopes_supported": scopes,
@@ -44,4 +41,20 @@ def metadata(config: OidcConfig, scopes: list[str], claims: list[str]) -> dict[s
         "require_request_uri_registration": False,
         "claim_types_supported": ["normal"],
         "ui_locales_supported": ["fr", "en"],
+    }
+
+
+def authorization_server_metadata(config: OidcConfig) -> dict[str, Any]:
+    """RFC 8414 metadata for the data providers, the only parties allowed to introspect: the
+    introspection endpoint is described here, not in the OpenID Connect discovery that
+    services read, where it would promise them an endpoint that refuses them."""
+    return {
+        "issuer": config.issuer,
+        "authorization_endpoint": config.authorization_endpoint,
+        "token_endpoint": config.token_endpoint,
+        "jwks_uri": config.jwks_uri,
+        "response_types_supported": ["code"],
+        "introspection_endpoint": config.introspection_endpoint,
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
+        "introspection_signing_alg_values_supported": [SUPPORTED_ALGS[0]],
     }

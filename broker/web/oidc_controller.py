@@ -14,7 +14,7 @@ from broker.interaction.backchannel import BackChannel, InsufficientScope
 from broker.interaction.flow import AuthorizationFlow
 from broker.keys.keystore import KeyStore
 from broker.oidc.config import OidcConfig
-from broker.oidc.discovery import metadata
+from broker.oidc.discovery import authorization_server_metadata, metadata
 from broker.oidc.request import HttpRequestData
 from broker.oidc.server import ProtocolResponse
 from broker.oidc.tokens import InvalidAccessToken
@@ -54,6 +54,14 @@ class OidcController(Controller):
     async def discovery(self, endpoints: NamedDependency[Endpoints]) -> Response:
         body = metadata(endpoints.config, REGISTRY.names(), REGISTRY.claims_supported())
         return Response(body, headers={"Cache-Control": "public, max-age=300", **PUBLIC})
+
+    @get("/.well-known/oauth-authorization-server", cache=False)
+    async def authorization_server(self, endpoints: NamedDependency[Endpoints]) -> Response:
+        """For data providers (RFC 8414): the introspection endpoint they may use."""
+        return Response(
+            authorization_server_metadata(endpoints.config),
+            headers={"Cache-Control": "public, max-age=300", **PUBLIC},
+        )
 
     @get("/jwks")
     async def jwks(self, endpoints: NamedDependency[Endpoints]) -> Response:

@@ -50,3 +50,24 @@ def test_jwks_publishes_both_algorithms_without_private_parts(broker):
     keys = httpx.get(f"{broker.url}/jwks").json()["keys"]
     assert {k["alg"] for k in keys} == {"ES256", "RS256"}
     assert all(k["use"] == "sig" and "d" not in k and k["kid"] for k in keys)
+
+
+def test_introspection_is_described_for_data_providers_only(broker):
+    """Services read the OpenID Connect discovery: it does not offer them an introspection
+    endpoint that refuses them. Data providers read the RFC 8414 document, which describes
+    it; a service's credentials are refused there."""
+    from tests.helpers import register_client
+
+    discovery = httpx.get(f"{broker.url}/.well-known/openid-configuration").json()
+    assert not [key for key in discovery if key.startswith("introspection")]
+    server = httpx.get(f"{broker.url}/.well-known/oauth-authorization-server").json()
+    assert server["issuer"] == broker.url
+    assert server["introspection_endpoint"] == f"{broker.url}/introspect"
+    assert server["introspection_endpoint_auth_methods_supported"] == ["client_secret_basic"]
+    client = register_client(broker.state)
+    refused = httpx.post(
+        server["introspection_endpoint"],
+        data={"token": "anything"},
+        auth=(client.client_id, client.client_secret),
+    )
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
