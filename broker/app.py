@@ -51,10 +51,18 @@ from broker.store.sql_flowstate import SqlFlowState
 from broker.web import i18n
 from broker.web.client_throttle import ClientAuthThrottle
 from broker.web.errors import EXCEPTION_HANDLERS
+from broker.web.host_cookies import HostPrefixedCookies
+from broker.web.http import BROWSER_COOKIE, SESSION_COOKIE
+from broker.web.locale import COOKIE as LANGUAGE_COOKIE
 from broker.web.locale import LocaleMiddleware
 from broker.web.logout_pages import LogoutController, LogoutPages
 from broker.web.oidc_controller import Endpoints, OidcController
-from broker.web.signin_pages import FederationController, FederationPages, ProviderChoiceController
+from broker.web.signin_pages import (
+    LAST_PROVIDER_COOKIE,
+    FederationController,
+    FederationPages,
+    ProviderChoiceController,
+)
 from broker.web.throttle import SignInThrottle, Throttle, per_address
 from consent.background import BackgroundWork
 from consent.changes import ConsentChanges
@@ -73,6 +81,8 @@ CONSENT_DIR = Path(__file__).resolve().parent.parent / "consent"
 TEMPLATE_DIRS = (WEB_DIR / "templates", CONSENT_DIR / "templates")
 STATIC_DIR = WEB_DIR / "static"
 CATALOG_DIRS = (WEB_DIR / "locales", CONSENT_DIR / "locales")
+# Sent as __Host-<name> on an https issuer (broker.web.host_cookies).
+BROKER_COOKIES = (BROWSER_COOKIE, SESSION_COOKIE, LAST_PROVIDER_COOKIE, LANGUAGE_COOKIE)
 
 
 @dataclass
@@ -360,8 +370,11 @@ def create_asgi_app(
     errors (404, 405) and the monitoring endpoints included, which Litestar's own middleware
     would not see."""
     state = state or build_state(settings)
+    app: Any = create_app(settings, state)
+    if settings.secure_cookies:
+        app = HostPrefixedCookies(app, BROKER_COOKIES)
     return monitored(
-        create_app(settings, state),
+        app,
         name="broker",
         https=settings.secure_cookies,
         checks=readiness_checks(settings, state),

@@ -447,4 +447,4 @@ def test_the_cookie_is_secure_over_https(production):
     response = production(steps)
     assert html_lang(response) == "en" and "Page not found" in response.text
     cookie = response.headers["set-cookie"]
-    assert cookie.startswith("broker_lang=en;") and "; Secure" in cookie
+    assert cookie.startswith("__Host-broker_lang=en;") and "; Secure" in cookie
