@@ -19,7 +19,9 @@ class HostPrefixedCookies:
     def __init__(self, app, names: Iterable[str]) -> None:
         self.app = app
         self.names = frozenset(names)
-        self.outgoing = tuple((f"{name}=".encode(), f"{PREFIX}{name}=".encode()) for name in names)
+        self.outgoing = tuple(
+            (f"{name}=".encode(), f"{PREFIX}{name}=".encode()) for name in self.names
+        )
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":

@@ -95,43 +95,24 @@ class OidcController(Controller):
 
     @post("/token", status_code=200)
     async def token(self, request: Request, endpoints: NamedDependency[Endpoints]) -> Response:
-        if not (request.headers.get("content-type") or "").startswith(FORM):
-            return _json_error(
-                400,
-                "invalid_request",
-                "The token request must be application/x-www-form-urlencoded.",
-            )
-        # RFC 6749 §2.3.1: credentials (and codes) never travel in the URL.
-        http = await http_request_data(
-            request, endpoints.config.issuer, include_form=True, include_query=False
-        )
+        http = await form_request(request, endpoints, "token")
+        if isinstance(http, Response):
+            return http
         return await _client_call(request, endpoints, http, endpoints.backchannel.token)
 
     @post("/introspect", status_code=200)
     async def introspect(self, request: Request, endpoints: NamedDependency[Endpoints]) -> Response:
-        if not (request.headers.get("content-type") or "").startswith(FORM):
-            return _json_error(
-                400,
-                "invalid_request",
-                "The introspection request must be application/x-www-form-urlencoded.",
-            )
-        http = await http_request_data(
-            request, endpoints.config.issuer, include_form=True, include_query=False
-        )
+        http = await form_request(request, endpoints, "introspection")
+        if isinstance(http, Response):
+            return http
         return protocol_response(await endpoints.backchannel.introspect(http))
 
     @post("/revoke", status_code=200)
     async def revoke(self, request: Request, endpoints: NamedDependency[Endpoints]) -> Response:
         """RFC 7009 for services, with the token endpoint's client authentication."""
-        if not (request.headers.get("content-type") or "").startswith(FORM):
-            return _json_error(
-                400,
-                "invalid_request",
-                "The revocation request must be application/x-www-form-urlencoded.",
-            )
-        http = await http_request_data(
-            request, endpoints.config.issuer, include_form=True, include_query=False
-        )
+        http = await form_request(request, endpoints, "revocation")
+        if isinstance(http, Response):
+            return http
         return await _client_call(request, endpoints, http, endpoints.backchannel.revoke)
 
     @get("/userinfo")
@@ -145,6 +126,21 @@ class OidcController(Controller):
         self, request: Request, endpoints: NamedDependency[Endpoints]
     ) -> Response:
         return await _userinfo(request, endpoints.backchannel)
+
+
+async def form_request(
+    request: Request, endpoints: Endpoints, what: str
+) -> HttpRequestData | Response:
+    """A back-channel request's form, or the error to answer: the body must be a form, and
+    parameters in the URL are ignored (RFC 6749 §2.3.1: credentials and codes never travel
+    there)."""
+    if not (request.headers.get("content-type") or "").startswith(FORM):
+        return _json_error(
+            400, "invalid_request", f"The {what} request must be application/x-www-form-urlencoded."
+        )
+    return await http_request_data(
+        request, endpoints.config.issuer, include_form=True, include_query=False
+    )
 
 
 async def _client_call(

@@ -227,7 +227,6 @@ def unavailable_page(retry_after: int) -> Template:
 def too_many_attempts_page(retry_after: int) -> Template:
     response = error_page(*TOO_MANY_ATTEMPTS, "too_many_attempts", 429)
     response.headers["Retry-After"] = str(retry_after)
-    response.context["retry_after"] = retry_after
     return response
 
 

@@ -50,6 +50,13 @@ class Counter:
     limit: Limit
 
 
+@dataclass(frozen=True)
+class Count:
+    counter: Counter
+    failures: int
+    last: float  # when the last failure was counted
+
+
 def counter(scope: str, kind: str, value: str, limit: Limit) -> Counter:
     """Identifiers (logins, addresses) are personal data: the store sees their digests only."""
     digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:32]
@@ -65,16 +72,21 @@ class Throttle:
 
     async def retry_after(self, counters: Iterable[Counter]) -> int:
         """Seconds before the next attempt may be tried; 0 when it may be tried now."""
+        return self.wait(await self.counts(counters))
+
+    async def counts(self, counters: Iterable[Counter]) -> list[Count]:
+        return [Count(each, *await self.read(each.key)) for each in counters]
+
+    def wait(self, counts: Iterable[Count]) -> int:
+        """Seconds before the next attempt, from counts already read."""
         now = self.clock()
         wait = 0.0
-        for each in counters:
-            failures, last = await self.read(each.key)
-            if failures:
-                wait = max(wait, each.limit.wait_after(failures) - (now - last))
+        for count in counts:
+            if count.failures:
+                wait = max(
+                    wait, count.counter.limit.wait_after(count.failures) - (now - count.last)
+                )
         return math.ceil(wait) if wait > 0 else 0
-
-    async def failures(self, each: Counter) -> int:
-        return (await self.read(each.key))[0]
 
     async def failed(self, counters: Iterable[Counter]) -> None:
         """Counts one failure against each counter."""
