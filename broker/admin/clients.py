@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,12 +21,18 @@ from broker.core.outbound.policy import (
 from broker.core.security import digest, random_token
 from broker.core.settings import LOOPBACK_HOSTS, MAX_ACCESS_TOKEN_TTL
 from broker.keys.keystore import SUPPORTED_ALGS
-from broker.oidc.models import AUTH_METHODS, SECRET_METHODS
+from broker.oidc.models import AUTH_METHODS, FAPI2, PROFILES, SECRET_METHODS
 from broker.store.models import OAuthClient, Service
 
 
 class AdminError(ValueError):
     pass
+
+
+# What a client may register for encrypted responses (RFC 7518 §4.3 and §4.6, §5.3).
+ENCRYPTION_ALGS = ("RSA-OAEP-256", "ECDH-ES")
+ENCRYPTION_ENCS = ("A256GCM", "A128GCM")
+FAPI2_SIGNING_ALGS = ("ES256",)  # of the profile's ES256, PS256 and EdDSA, the ones we sign with
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,20 @@ class ClientRegistration:
     client_id: str | None = None
     notification_uri: str | None = None  # back-channel consent events (see docs/integration.md)
     post_logout_redirect_uris: tuple[str, ...] = ()  # RP-initiated logout, matched exactly
+    profile: str | None = None  # "fapi2": the FAPI 2.0 Security Profile, with what it implies
+    require_par: bool = False  # RFC 9126 §6
+    dpop: bool = False  # RFC 9449 §5.2 dpop_bound_access_tokens
+    backchannel_logout_uri: str | None = None  # OpenID Connect Back-Channel Logout 1.0
+    id_token_encryption: tuple[str, str] | None = None  # (alg, enc)
+    userinfo_encryption: tuple[str, str] | None = None  # (alg, enc)
+    userinfo_signed_response_alg: str | None = None
+
+    def with_profile(self) -> ClientRegistration:
+        """The registration as its profile makes it: a FAPI 2.0 client pushes its requests
+        and binds its tokens with DPoP, whatever else it asked."""
+        if self.profile == FAPI2:
+            return replace(self, require_par=True, dpop=True)
+        return self
 
 
 # RFC 3986's alphabet: a URL to register is written in it (a non-ASCII name in its punycode
@@ -91,6 +111,40 @@ def check_fetched_url(uri: str, what: str, outbound: OutboundPolicy) -> None:
         raise AdminError(f"{what} refused, the broker does not call it ({exc}): {uri}") from exc
 
 
+def check_profile(reg: ClientRegistration) -> None:
+    """FAPI 2.0 Security Profile §5.3.2: sender-constrained tokens, pushed requests,
+    private_key_jwt, and only its signing algorithms."""
+    if reg.profile is None:
+        return
+    if reg.profile not in PROFILES:
+        raise AdminError(f"--profile must be one of {', '.join(PROFILES)}")
+    if reg.auth_method != "private_key_jwt":
+        raise AdminError("a fapi2 client authenticates with private_key_jwt only")
+    if reg.id_token_alg not in FAPI2_SIGNING_ALGS:
+        raise AdminError(
+            f"a fapi2 client's ID tokens are signed with {' or '.join(FAPI2_SIGNING_ALGS)}"
+        )
+    if (
+        reg.userinfo_signed_response_alg
+        and reg.userinfo_signed_response_alg not in FAPI2_SIGNING_ALGS
+    ):
+        raise AdminError(
+            f"a fapi2 client's userinfo is signed with {' or '.join(FAPI2_SIGNING_ALGS)}"
+        )
+
+
+def check_encryption(what: str, choice: tuple[str, str] | None, reg: ClientRegistration) -> None:
+    if choice is None:
+        return
+    alg, enc = choice
+    if alg not in ENCRYPTION_ALGS:
+        raise AdminError(f"{what} encryption algorithm must be one of {', '.join(ENCRYPTION_ALGS)}")
+    if enc not in ENCRYPTION_ENCS:
+        raise AdminError(f"{what} content encryption must be one of {', '.join(ENCRYPTION_ENCS)}")
+    if not (reg.jwks_uri or reg.jwks):
+        raise AdminError(f"{what} encryption needs the client's keys (--jwks-uri)")
+
+
 def validate(reg: ClientRegistration, outbound: OutboundPolicy = DEVELOPMENT) -> list[str]:
     if not reg.name.strip():
         raise AdminError("a client needs a name")
@@ -113,8 +167,16 @@ def validate(reg: ClientRegistration, outbound: OutboundPolicy = DEVELOPMENT) ->
         check_fetched_url(reg.notification_uri, "--notification-uri", outbound)
     for uri in reg.post_logout_redirect_uris:
         check_https_url(uri, "--post-logout-redirect-uri")
+    if reg.backchannel_logout_uri:
+        # OpenID Connect Back-Channel Logout 1.0 §2.2: no fragment; the broker calls it.
+        check_fetched_url(reg.backchannel_logout_uri, "--backchannel-logout-uri", outbound)
     if reg.id_token_alg not in SUPPORTED_ALGS:
         raise AdminError(f"ID token algorithm must be one of {', '.join(SUPPORTED_ALGS)}")
+    if reg.userinfo_signed_response_alg and reg.userinfo_signed_response_alg not in SUPPORTED_ALGS:
+        raise AdminError(f"userinfo signing algorithm must be one of {', '.join(SUPPORTED_ALGS)}")
+    check_encryption("ID token", reg.id_token_encryption, reg)
+    check_encryption("userinfo", reg.userinfo_encryption, reg)
+    check_profile(reg)
     if not 60 <= reg.access_token_ttl <= MAX_ACCESS_TOKEN_TTL:
         raise AdminError(
             f"access token lifetime must be between 60 and {MAX_ACCESS_TOKEN_TTL} seconds"
@@ -139,6 +201,7 @@ def add_client(
     """Create the client (and its service if new); the secret is returned once, stored hashed.
     ``outbound``: the deployment's rule for the URLs the broker will call (``jwks_uri``,
     ``notification_uri``); the default is development's."""
+    reg = reg.with_profile()
     scopes = validate(reg, outbound)
     now = int(time.time())
     service = service_for(session, reg.name.strip(), now)
@@ -157,6 +220,15 @@ def add_client(
         access_token_ttl=reg.access_token_ttl,
         notification_uri=reg.notification_uri,
         post_logout_redirect_uris=list(dict.fromkeys(reg.post_logout_redirect_uris)),
+        profile=reg.profile,
+        require_pushed_authorization_requests=reg.require_par,
+        dpop_bound_access_tokens=reg.dpop,
+        backchannel_logout_uri=reg.backchannel_logout_uri,
+        id_token_encrypted_response_alg=(reg.id_token_encryption or (None, None))[0],
+        id_token_encrypted_response_enc=(reg.id_token_encryption or (None, None))[1],
+        userinfo_encrypted_response_alg=(reg.userinfo_encryption or (None, None))[0],
+        userinfo_encrypted_response_enc=(reg.userinfo_encryption or (None, None))[1],
+        userinfo_signed_response_alg=reg.userinfo_signed_response_alg,
         created_at=now,
     )
     session.add(client)
@@ -181,6 +253,16 @@ def describe(client: OAuthClient, service: Service) -> dict[str, Any]:
         "access_token_ttl": client.access_token_ttl,
         "notification_uri": client.notification_uri,
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris or []),
+        "profile": client.profile,
+        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "backchannel_logout_session_required": True,
+        "id_token_encrypted_response_alg": client.id_token_encrypted_response_alg,
+        "id_token_encrypted_response_enc": client.id_token_encrypted_response_enc,
+        "userinfo_encrypted_response_alg": client.userinfo_encrypted_response_alg,
+        "userinfo_encrypted_response_enc": client.userinfo_encrypted_response_enc,
+        "userinfo_signed_response_alg": client.userinfo_signed_response_alg,
         "created_at": client.created_at,
         "disabled": client.disabled_at is not None,
     }

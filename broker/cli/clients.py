@@ -38,6 +38,44 @@ def clients() -> None:
     multiple=True,
     help="Where the broker's end_session_endpoint may send the citizen back (exact match).",
 )
+@click.option(
+    "--profile",
+    default=None,
+    type=click.Choice(["fapi2"]),
+    help="fapi2: the FAPI 2.0 Security Profile (implies --require-par and --dpop; "
+    "private_key_jwt and ES256 only).",
+)
+@click.option(
+    "--require-par",
+    is_flag=True,
+    help="Authorization requests only through the pushed authorization endpoint (RFC 9126).",
+)
+@click.option("--dpop", is_flag=True, help="Every token bound to a DPoP key (RFC 9449).")
+@click.option(
+    "--backchannel-logout-uri",
+    default=None,
+    help="Where signed logout tokens are posted when the citizen's broker session ends.",
+)
+@click.option(
+    "--id-token-encryption",
+    nargs=2,
+    default=None,
+    metavar="ALG ENC",
+    help="Encrypt ID tokens to the client's key, e.g. RSA-OAEP-256 A256GCM or ECDH-ES A256GCM.",
+)
+@click.option(
+    "--userinfo-encryption",
+    nargs=2,
+    default=None,
+    metavar="ALG ENC",
+    help="Encrypt userinfo answers to the client's key (signed first).",
+)
+@click.option(
+    "--userinfo-alg",
+    default=None,
+    type=click.Choice(["ES256", "RS256"]),
+    help="Answer userinfo as a JWT signed with this algorithm.",
+)
 def clients_add(
     name,
     redirect_uris,
@@ -48,12 +86,19 @@ def clients_add(
     access_token_ttl,
     notification_uri,
     post_logout_redirect_uris,
+    profile,
+    require_par,
+    dpop,
+    backchannel_logout_uri,
+    id_token_encryption,
+    userinfo_encryption,
+    userinfo_alg,
 ) -> None:
     from broker.admin.clients import ClientRegistration, add_client
     from broker.core.outbound.policy import OutboundPolicy
 
-    # --jwks-uri and --notification-uri are called by the broker: https and public addresses
-    # only in production (see docs/operations.md, "Outbound requests").
+    # --jwks-uri, --notification-uri and --backchannel-logout-uri are called by the broker:
+    # https and public addresses only in production (docs/operations.md, "Outbound requests").
     outbound = OutboundPolicy.from_settings(load_settings())
     registration = ClientRegistration(
         name=name,
@@ -65,6 +110,13 @@ def clients_add(
         access_token_ttl=access_token_ttl,
         notification_uri=notification_uri,
         post_logout_redirect_uris=tuple(post_logout_redirect_uris),
+        profile=profile,
+        require_par=require_par,
+        dpop=dpop,
+        backchannel_logout_uri=backchannel_logout_uri,
+        id_token_encryption=tuple(id_token_encryption) if id_token_encryption else None,
+        userinfo_encryption=tuple(userinfo_encryption) if userinfo_encryption else None,
+        userinfo_signed_response_alg=userinfo_alg,
     )
     print_json(admin_action(lambda session: add_client(session, registration, outbound)))
 

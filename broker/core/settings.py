@@ -41,7 +41,15 @@ class Settings(BaseSettings):
     )
     var_dir: Path = VAR_DIR
 
-    code_ttl: int = 60
+    code_ttl: int = Field(default=60, ge=1, le=600)
+    # RFC 9126 §5: every client must push its authorization requests (a client can be
+    # required to on its own: `broker clients add --require-par`).
+    require_pushed_authorization_requests: bool = False
+    pushed_request_ttl: int = Field(default=60, ge=10, le=600)
+    # RFC 9449 §8: DPoP proofs must carry a nonce the broker issued (use_dpop_nonce).
+    dpop_require_nonce: bool = False
+    # Seconds a single sign-on session survives without use (its lifetime is session_ttl).
+    session_idle_ttl: int = Field(default=30 * 60, ge=60)
     interaction_ttl: int = 900
     session_ttl: int = 8 * 3600
     id_token_ttl: int = 300

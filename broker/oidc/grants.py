@@ -18,6 +18,7 @@ from broker.oidc.models import AUTH_METHODS, AuthorizationCode
 from broker.oidc.tokens import TokenSubject, pairwise_subject
 
 log = logging.getLogger("broker.oidc")
+FAPI2_CODE_TTL = 60  # FAPI 2.0 Security Profile §5.3.2.1: codes live at most a minute
 
 
 class CodeGrant(grants.AuthorizationCodeGrant):
@@ -33,6 +34,9 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         now = int(time.time())
         auth = request.user
         config = self.server.config
+        ttl = config.code_ttl
+        if request.client.fapi2:
+            ttl = min(ttl, FAPI2_CODE_TTL)
         self.server.store.save_code(
             AuthorizationCode(
                 code_digest=digest(code),
@@ -48,7 +52,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                 amr=list(auth.amr),
                 grant_id=request.grant_id,
                 idp=auth.idp,
-                expires_at=now + config.code_ttl,
+                expires_at=now + ttl,
             ),
             created_at=now,
         )

@@ -13,6 +13,8 @@ from broker.core.security import same_digest
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+FAPI2 = "fapi2"  # the FAPI 2.0 Security Profile (see docs/integration.md)
+PROFILES = (FAPI2,)
 
 
 class ConsentMode(StrEnum):
@@ -63,6 +65,19 @@ class Client(ClientMixin):
     notification_uri: str | None = None
     has_logo: bool = False
     post_logout_redirect_uris: tuple[str, ...] = ()
+    profile: str | None = None  # FAPI2, or None: the broker's own profile
+    require_pushed_authorization_requests: bool = False
+    dpop_bound_access_tokens: bool = False
+    backchannel_logout_uri: str | None = None
+    id_token_encrypted_response_alg: str | None = None
+    id_token_encrypted_response_enc: str | None = None
+    userinfo_encrypted_response_alg: str | None = None
+    userinfo_encrypted_response_enc: str | None = None
+    userinfo_signed_response_alg: str | None = None
+
+    @property
+    def fapi2(self) -> bool:
+        return self.profile == FAPI2
 
     @property
     def scopes(self) -> set[str]:
@@ -184,6 +199,7 @@ class AccessTokenRecord:
     expires_at: int
     revoked_at: int | None
     grant_id: str | None = None  # the consent grant the token stands on
+    jkt: str | None = None  # RFC 9449: the DPoP key's thumbprint; None: a bearer token
 
 
 @dataclass(frozen=True)
@@ -201,6 +217,7 @@ class RefreshTokenRecord:
     used_at: int | None = None
     revoked_at: int | None = None
     code_digest: str | None = None  # of the code the chain started from
+    jkt: str | None = None  # RFC 9449: the DPoP key the chain is bound to
 
     def check_client(self, client: Client) -> bool:
         return client.client_id == self.client_id

@@ -66,6 +66,15 @@ def client_from_row(row: Any, habilitations: Iterable[Any] = ()) -> Client:
         notification_uri=row.notification_uri,
         has_logo=row.logo_type is not None,
         post_logout_redirect_uris=tuple(row.post_logout_redirect_uris or ()),
+        profile=row.profile,
+        require_pushed_authorization_requests=row.require_pushed_authorization_requests,
+        dpop_bound_access_tokens=row.dpop_bound_access_tokens,
+        backchannel_logout_uri=row.backchannel_logout_uri,
+        id_token_encrypted_response_alg=row.id_token_encrypted_response_alg,
+        id_token_encrypted_response_enc=row.id_token_encrypted_response_enc,
+        userinfo_encrypted_response_alg=row.userinfo_encrypted_response_alg,
+        userinfo_encrypted_response_enc=row.userinfo_encrypted_response_enc,
+        userinfo_signed_response_alg=row.userinfo_signed_response_alg,
     )
 
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -42,6 +54,24 @@ class OAuthClient(SQLModel, table=True):
     post_logout_redirect_uris: list[str] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
+    # The protocol profile the client follows ("fapi2": FAPI 2.0 Security Profile; None: ours).
+    profile: str | None = Field(default=None, max_length=20)
+    # RFC 9126 §6: authorization requests only through the pushed authorization endpoint.
+    require_pushed_authorization_requests: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    # RFC 9449 §5.2: every token is bound to a DPoP key; a token request without a proof fails.
+    dpop_bound_access_tokens: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    # OpenID Connect Back-Channel Logout 1.0: where logout tokens are posted.
+    backchannel_logout_uri: str | None = Field(default=None, max_length=2000)
+    # Encrypted ID tokens and userinfo (None: not encrypted), signed userinfo (None: JSON).
+    id_token_encrypted_response_alg: str | None = Field(default=None, max_length=20)
+    id_token_encrypted_response_enc: str | None = Field(default=None, max_length=20)
+    userinfo_encrypted_response_alg: str | None = Field(default=None, max_length=20)
+    userinfo_encrypted_response_enc: str | None = Field(default=None, max_length=20)
+    userinfo_signed_response_alg: str | None = Field(default=None, max_length=10)
     created_at: int = Field(sa_type=BigInteger)
     disabled_at: int | None = Field(default=None, sa_type=BigInteger)
 
@@ -158,6 +188,8 @@ class AccessToken(SQLModel, table=True):
     issued_at: int = Field(sa_type=BigInteger)
     expires_at: int = Field(sa_type=BigInteger, index=True)
     revoked_at: int | None = Field(default=None, sa_type=BigInteger)
+    # RFC 9449: the thumbprint of the DPoP key the token is bound to (None: a bearer token).
+    jkt: str | None = Field(default=None, max_length=64)
 
 
 class ClientAssertionJti(SQLModel, table=True):
@@ -191,3 +223,33 @@ class RefreshToken(SQLModel, table=True):
     expires_at: int = Field(sa_type=BigInteger, index=True)
     used_at: int | None = Field(default=None, sa_type=BigInteger)
     revoked_at: int | None = Field(default=None, sa_type=BigInteger)
+    # RFC 9449 §5: the DPoP key the chain is bound to, kept through every rotation.
+    jkt: str | None = Field(default=None, max_length=64)
+
+
+class PushedAuthorizationRequest(SQLModel, table=True):
+    """RFC 9126: an authorization request a client pushed, redeemed once at /authorize through
+    its ``request_uri`` (stored as a digest)."""
+
+    __tablename__ = "pushed_authorization_request"
+
+    uri_digest: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(
+        sa_column=Column(
+            String(64), ForeignKey("oauth_client.client_id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    params: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: int = Field(sa_type=BigInteger)
+    expires_at: int = Field(sa_type=BigInteger, index=True)
+    used_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class DpopProof(SQLModel, table=True):
+    """RFC 9449 §11.1: proofs already presented (a digest of key and ``jti``), so that a proof
+    is accepted once, whichever process receives it."""
+
+    __tablename__ = "dpop_proof"
+
+    proof_digest: str = Field(primary_key=True, max_length=64)
+    expires_at: int = Field(sa_type=BigInteger, index=True)

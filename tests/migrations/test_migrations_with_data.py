@@ -84,6 +84,21 @@ LOST_ON_DOWNGRADE = {
         "citizen.pivot_digest",
         "oauth_client.post_logout_redirect_uris",
     },
+    "0007": {
+        "dpop_proof",
+        "pushed_authorization_request",
+        "access_token.jkt",
+        "refresh_token.jkt",
+        "oauth_client.backchannel_logout_uri",
+        "oauth_client.dpop_bound_access_tokens",
+        "oauth_client.id_token_encrypted_response_alg",
+        "oauth_client.id_token_encrypted_response_enc",
+        "oauth_client.profile",
+        "oauth_client.require_pushed_authorization_requests",
+        "oauth_client.userinfo_encrypted_response_alg",
+        "oauth_client.userinfo_encrypted_response_enc",
+        "oauth_client.userinfo_signed_response_alg",
+    },
 }
 
 # The value rows already there get in a column a migration adds (its server default); NULL
@@ -94,6 +109,8 @@ BACKFILL: dict[tuple[str, str], Any] = {
     ("consent_grant", "mode"): "recurring",
     ("consent_grant_scope", "optional"): False,
     ("oauth_client", "post_logout_redirect_uris"): [],
+    ("oauth_client", "require_pushed_authorization_requests"): False,
+    ("oauth_client", "dpop_bound_access_tokens"): False,
 }
 
 
