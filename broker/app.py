@@ -115,6 +115,10 @@ def oidc_config(settings: Settings) -> OidcConfig:
         code_ttl=settings.code_ttl,
         id_token_ttl=settings.id_token_ttl,
         allow_insecure_transport=settings.allows_insecure_transport,
+        require_pushed_authorization_requests=settings.require_pushed_authorization_requests,
+        pushed_request_ttl=settings.pushed_request_ttl,
+        dpop_require_nonce=settings.dpop_require_nonce,
+        dpop_nonce_key=derive_key(settings.secret, "dpop nonce v1"),
     )
 
 
@@ -160,7 +164,11 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
         ),
     )
     sessions = BrowserSessions(
-        db, derive_key(secret, "citizen pivot v1"), settings.session_ttl, flow_state
+        db,
+        derive_key(secret, "citizen pivot v1"),
+        settings.session_ttl,
+        flow_state,
+        idle_ttl=settings.session_idle_ttl,
     )
     flow = AuthorizationFlow(context, sessions)
     federation_http, federation = build_federation(settings, flow_state, keys, secret)

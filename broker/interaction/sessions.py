@@ -22,11 +22,19 @@ MAX_SESSION_ID = 128
 
 
 class BrowserSessions:
-    def __init__(self, db: Database, pivot_key: bytes, ttl: int, flow_state: FlowState) -> None:
+    def __init__(
+        self,
+        db: Database,
+        pivot_key: bytes,
+        ttl: int,
+        flow_state: FlowState,
+        idle_ttl: int | None = None,
+    ) -> None:
         self.db = db
         self.pivot_key = pivot_key
         self.ttl = ttl
         self.flow_state = flow_state
+        self.idle_ttl = idle_ttl  # seconds without use that end the session; None: no limit
 
     def authentication(
         self, conn: Connection, identity: VerifiedIdentity, now: int

@@ -13,6 +13,16 @@ class OidcConfig:
     code_ttl: int = 60
     id_token_ttl: int = 300
     allow_insecure_transport: bool = False
+    # RFC 9126: every client must push its authorization requests; a request_uri's lifetime.
+    require_pushed_authorization_requests: bool = False
+    pushed_request_ttl: int = 60
+    # RFC 9449 §8: proofs must carry a nonce the broker issued, made with this key.
+    dpop_require_nonce: bool = False
+    dpop_nonce_key: bytes = b""
+
+    @property
+    def pushed_authorization_request_endpoint(self) -> str:
+        return f"{self.issuer}/par"
 
     @property
     def authorization_endpoint(self) -> str:

@@ -140,6 +140,7 @@ class AuthorizationCode(AuthorizationCodeMixin):
     expires_at: int = 0
     consumed_at: int | None = None
     idp: str = ""  # the identity provider the citizen signed in through
+    sid: str | None = None  # the broker session it was issued in (back-channel logout)
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -188,6 +189,7 @@ class Authentication:
     amr: list[str]
     auth_time: int
     idp: str
+    sid: str | None = None  # the broker session's public id (``sid`` of ID and logout tokens)
 
 
 @dataclass(frozen=True)
