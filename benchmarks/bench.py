@@ -8,9 +8,12 @@ Rows (each side alone on CPU 0 with its stores, the load driver on CPU 1):
   ours-sqlite          the embedded default: SQLite, flow state in process memory
   ours-postgres-redis  the production configuration: PostgreSQL, flow state in Redis
 
-then, on both cores (server, stores and driver unpinned), ours-postgres-redis with one worker and
-with two. Each row runs complete flows (authorize → login → consent → token → userinfo, with
-`prompt=consent`), then the token endpoint alone on the same server. Every store is a dedicated
+then the same four sides again with the flow a FAPI 2.0 client runs (`<side> par-dpop`: the
+authorization request pushed first, RFC 9126; the token and userinfo requests with DPoP proofs,
+RFC 9449; each side's client registered to require both), then, on both cores (server, stores and
+driver unpinned), ours-postgres-redis with one worker and with two. Each row runs complete flows
+(authorize → login → consent → token → userinfo, with `prompt=consent`), then the token endpoint
+alone on the same server (not on the par-dpop rows unless --par-dpop-token). Every store is a dedicated
 instance started for the row (benchmarks/stores.py); its CPU counts per flow with the server's.
 
 Each round runs every row once, in order; the report gives the median of the rounds. It is
@@ -19,6 +22,7 @@ README.md between the bench markers.
 
     .venv/bin/python benchmarks/bench.py                       # 3 rounds, every row
     .venv/bin/python benchmarks/bench.py --rounds 1 --duration 5 --sides ours-sqlite --no-workers
+    .venv/bin/python benchmarks/bench.py --rounds 1 --duration 5 --flows par-dpop --no-workers
 """
 
 from __future__ import annotations
@@ -33,9 +37,11 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench_report import markdown, summarise, text_table, write_readme
+from bench_report import markdown, row_name, summarise, text_table, write_readme
 from run_flows import broker_cmd, machine, peer_lru_size
 from run_support import (
+    BROKER_CLIENT_FLAGS,
+    PEER_CLIENT_FLAGS,
     demo_idps,
     federation_env,
     free_port,
@@ -56,6 +62,7 @@ SIDES = {
     "ours-sqlite": ("ours", []),
     "ours-postgres-redis": ("ours", ["postgres", "redis"]),
 }
+FLOW_KINDS = tuple(BROKER_CLIENT_FLAGS)  # code, par-dpop
 WORKERS_SIDE = "ours-postgres-redis"
 BOTH_CORES = "0,1"
 
@@ -110,7 +117,7 @@ def driver(
 
 
 def start_peer(
-    stack: ExitStack, args, tmp: Path, stores: list[Store], cpu
+    stack: ExitStack, args, tmp: Path, stores: list[Store], cpu, flow: str
 ) -> tuple[int, list[str]]:
     if not (PEER_DIR / "node_modules" / "oidc-provider").is_dir():
         raise RuntimeError(
@@ -127,6 +134,7 @@ def start_peer(
         "--client-id=bench",
         f"--client-secret={secret}",
         f"--redirect-uri={redirect}",
+        *PEER_CLIENT_FLAGS[flow],
     ]
     redis = [s for s in stores if s.kind == "redis"]
     if redis:
@@ -146,6 +154,7 @@ def start_peer(
     return proc.pid, [
         "--profile",
         "peer",
+        f"--flow={flow}",
         f"--issuer={issuer}",
         "--client-id=bench",
         f"--client-secret={secret}",
@@ -154,7 +163,7 @@ def start_peer(
 
 
 def start_ours(
-    stack: ExitStack, args, tmp: Path, stores: list[Store], cpu, workers: int = 1
+    stack: ExitStack, args, tmp: Path, stores: list[Store], cpu, flow: str, workers: int = 1
 ) -> tuple[int, list[str]]:
     broker = broker_cmd(args)
     workdir = Path(tempfile.mkdtemp(dir=tmp, prefix="ours-"))
@@ -173,7 +182,9 @@ def start_ours(
     idp_port = free_port()
     env |= federation_env(port, idp_port)
 
-    client = prepare_broker(broker, env, REPO, redirect, args.password_profile)
+    client = prepare_broker(
+        broker, env, REPO, redirect, args.password_profile, BROKER_CLIENT_FLAGS[flow]
+    )
     # The demo identity providers: a process of their own, on the driver's core (the broker's
     # CPU is what is measured; the provider's is like the driver's, outside).
     driver_cpu = getattr(args, "driver_cpu", None)
@@ -206,6 +217,7 @@ def start_ours(
     return proc.pid, [
         "--profile",
         "ours",
+        f"--flow={flow}",
         f"--issuer={issuer}",
         f"--client-id={client['client_id']}",
         f"--client-secret={client['client_secret']}",
@@ -214,20 +226,27 @@ def start_ours(
 
 
 def run_row(
-    args, tmp: Path, row: str, side: str, *, workers: int = 1, both_cores: bool = False
+    args,
+    tmp: Path,
+    row: str,
+    side: str,
+    flow: str = "code",
+    *,
+    workers: int = 1,
+    both_cores: bool = False,
 ) -> dict:
     kind, store_kinds = SIDES[side]
     server_cpu = BOTH_CORES if both_cores else args.server_cpu
     driver_cpu = None if both_cores else args.driver_cpu
     concurrency = args.workers_concurrency if both_cores else args.concurrency
-    out: dict = {"row": row, "side": side, "workers": workers}
+    out: dict = {"row": row, "side": side, "flow": flow, "workers": workers}
     with ExitStack() as stack:
         stores = [stack.enter_context(store_for(k)(tmp, server_cpu)) for k in store_kinds]
         if kind == "peer":
-            pid, side_args = start_peer(stack, args, tmp, stores, server_cpu)
+            pid, side_args = start_peer(stack, args, tmp, stores, server_cpu, flow)
         else:
-            pid, side_args = start_ours(stack, args, tmp, stores, server_cpu, workers)
-        name = f"{row}-{free_port()}"
+            pid, side_args = start_ours(stack, args, tmp, stores, server_cpu, flow, workers)
+        name = f"{row.replace(' ', '-').replace(',', '')}-{free_port()}"
         out["flows"] = driver(
             args,
             "flows",
@@ -239,7 +258,7 @@ def run_row(
             warmup=args.warmup + args.server_warmup,
             driver_cpu=driver_cpu,
         )
-        if not args.no_token and not both_cores:
+        if measures_token(args, flow) and not both_cores:
             out["token"] = driver(
                 args,
                 "token",
@@ -254,12 +273,20 @@ def run_row(
     return out
 
 
-def plan(args) -> list[tuple[str, str, int, bool]]:
-    rows = [(side, side, 1, False) for side in args.sides]
+def measures_token(args, flow: str) -> bool:
+    return not args.no_token and (flow == "code" or args.par_dpop_token)
+
+
+def plan(args) -> list[tuple[str, str, str, int, bool]]:
+    """(row, side, flow, workers, on both cores): the code-flow rows, then the par-dpop rows,
+    then the workers rows (code flow)."""
+    rows = [
+        (row_name(side, flow), side, flow, 1, False) for flow in args.flows for side in args.sides
+    ]
     if not args.no_workers:
         rows += [
-            (f"{WORKERS_SIDE} 1 worker, 2 cores", WORKERS_SIDE, 1, True),
-            (f"{WORKERS_SIDE} 2 workers, 2 cores", WORKERS_SIDE, 2, True),
+            (f"{WORKERS_SIDE} 1 worker, 2 cores", WORKERS_SIDE, "code", 1, True),
+            (f"{WORKERS_SIDE} 2 workers, 2 cores", WORKERS_SIDE, "code", 2, True),
         ]
     return rows
 
@@ -268,6 +295,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--sides", default=",".join(SIDES), help="comma list of " + ", ".join(SIDES))
+    ap.add_argument(
+        "--flows",
+        default=",".join(FLOW_KINDS),
+        help="comma list of "
+        + ", ".join(FLOW_KINDS)
+        + ": the plain code flow, and PAR + DPoP (each side's client requires both)",
+    )
+    ap.add_argument(
+        "--par-dpop-token",
+        action="store_true",
+        help="also measure the token endpoint alone (with DPoP proofs) on the par-dpop rows",
+    )
     ap.add_argument("--no-workers", action="store_true", help="skip the 1 and 2 worker rows")
     ap.add_argument("--no-token", action="store_true", help="skip the token endpoint")
     ap.add_argument("--concurrency", type=int, default=16)
@@ -297,6 +336,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.sides) - set(SIDES)
     if unknown:
         ap.error(f"unknown sides: {', '.join(sorted(unknown))}")
+    args.flows = [f for f in args.flows.split(",") if f]
+    unknown = set(args.flows) - set(FLOW_KINDS)
+    if unknown or not args.flows:
+        ap.error(f"--flows: a comma list of {', '.join(FLOW_KINDS)}")
     if len(os.sched_getaffinity(0)) < 2 or not shutil.which("taskset"):
         ap.error("needs 2 CPUs and taskset: each side has one core, the driver the other")
     os.sched_setaffinity(0, {args.driver_cpu})  # the orchestrator stays off the server's core
@@ -306,10 +349,10 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     try:
         for round_number in range(1, args.rounds + 1):
-            for row, side, workers, both in plan(args):
+            for row, side, flow, workers, both in plan(args):
                 log(f"round {round_number}/{args.rounds}: {row}")
                 try:
-                    result = run_row(args, tmp, row, side, workers=workers, both_cores=both)
+                    result = run_row(args, tmp, row, side, flow, workers=workers, both_cores=both)
                 except (RuntimeError, subprocess.SubprocessError, OSError, ValueError) as exc:
                     failures.append(f"round {round_number}, {row}: {exc}")
                     log(f"FAILED {row}: {exc}")

@@ -11,6 +11,12 @@ README_START = "<!-- bench:start -->"
 README_END = "<!-- bench:end -->"
 TARGET = "peer-redis"
 REFERENCE = "peer-memory"
+PAR_DPOP = "par-dpop"
+
+
+def row_name(side: str, flow: str) -> str:
+    """A row's name: the side for the code flow, `<side> par-dpop` for PAR + DPoP."""
+    return side if flow == "code" else f"{side} {flow}"
 
 
 def median(values: list[float | None]) -> float | None:
@@ -36,6 +42,8 @@ def measure(results: list[dict], rate_key: str) -> dict:
         "server_cpu": median([r.get("server_cpu") for r in results]),
         "store_cpu": median([r.get("store_cpu") for r in results]),
         "driver_cpu": median([r.get("driver_cpu") for r in results]),
+        "driver_cpu_ms": median([r.get("driver_cpu_ms_per_unit") for r in results]),
+        "dpop_nonce_retries": sum(r.get("dpop_nonce_retries") or 0 for r in results),
     }
 
 
@@ -49,6 +57,7 @@ def summarise(runs: list[dict]) -> dict:
         mine = [run for run in runs if run["row"] == name]
         rows[name] = {
             "side": mine[0]["side"],
+            "flow": mine[0].get("flow", "code"),
             "workers": mine[0]["workers"],
             "flows": measure([run["flows"] for run in mine], "flows_per_s"),
             "token": measure([run["token"] for run in mine if "token" in run], "requests_per_s")
@@ -61,12 +70,19 @@ def summarise(runs: list[dict]) -> dict:
             if not figures:
                 continue
             for peer in (TARGET, REFERENCE):
-                other = rows.get(peer, {}).get(kind)
+                # A row is compared with the peer running the same flow.
+                other = rows.get(row_name(peer, row["flow"]), {}).get(kind)
                 if not other:
                     continue
                 # Per core: the peer's CPU per flow over ours (above 1: ours needs less).
                 figures[f"vs_{peer}_cpu"] = ratio(other["cpu_ms"], figures["cpu_ms"])
                 figures[f"vs_{peer}_rate"] = ratio(figures["rate"], other["rate"])
+        code_row = rows.get(row["side"]) if row["flow"] != "code" and row["workers"] == 1 else None
+        if code_row and row["flows"]["cpu_ms"] and code_row["flows"]["cpu_ms"]:
+            # What the flow variant costs the same side per flow, over its code flow.
+            row["flows"]["added_cpu_ms"] = round(
+                row["flows"]["cpu_ms"] - code_row["flows"]["cpu_ms"], 3
+            )
     on_both_cores = {row["workers"]: row for name, row in rows.items() if "cores" in name}
     one, two = on_both_cores.get(1), on_both_cores.get(2)
     scaling = None
@@ -103,6 +119,7 @@ def table_lines(summary: dict) -> list[str]:
             f"| {f['errors']} | {fmt(f.get(f'vs_{TARGET}_cpu'), 2)} "
             f"| {fmt(f.get(f'vs_{REFERENCE}_cpu'), 2)} |"
         )
+    lines += par_dpop_notes(rows)
     tokens = [(name, row) for name, row in rows.items() if row["token"]]
     if tokens:
         lines += [
@@ -138,6 +155,36 @@ def table_lines(summary: dict) -> list[str]:
                 f"\n2 workers / 1 worker: flows/s ×{fmt(s['rate'], 2)}; CPU per flow "
                 f"1 worker / 2 workers ×{fmt(s['cpu_ms'], 2)}"
             )
+    return lines
+
+
+def par_dpop_notes(rows: dict) -> list[str]:
+    """What the par-dpop rows are, what they add per flow, and whether nonces were asked for."""
+    variants = {name: row for name, row in rows.items() if row["flow"] == PAR_DPOP}
+    if not variants:
+        return []
+    added = [
+        f"{row['side']} {fmt(row['flows']['added_cpu_ms'], 2)}"
+        for row in variants.values()
+        if row["flows"].get("added_cpu_ms") is not None
+    ]
+    retries = sum(row["flows"]["dpop_nonce_retries"] for row in variants.values())
+    lines = [
+        "",
+        f"Rows `{PAR_DPOP}`: the flow of a FAPI 2.0 client on both sides, the same client "
+        "authentication (`client_secret_basic`): the authorization request pushed first (RFC "
+        "9126, 201 and a `request_uri`; the browser goes to the authorization endpoint with "
+        "`client_id` and `request_uri` only), the token and userinfo requests with DPoP proofs "
+        "(RFC 9449, ES256, one key per virtual user, a fresh proof per request, `ath` at "
+        "userinfo); each side's client is registered to require both, DPoP-bound tokens, no "
+        "server nonce. Their ratios are to the peer's par-dpop rows.",
+    ]
+    if added:
+        lines.append(
+            f"PAR + DPoP add, in CPU-ms per flow over the same side's code flow: {', '.join(added)}."
+        )
+    if retries:
+        lines.append(f"DPoP requests retried with a server nonce: {retries}.")
     return lines
 
 

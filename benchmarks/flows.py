@@ -11,6 +11,16 @@ Each virtual user (VU) loops over whole flows, one after the other:
     POST token_endpoint (client_secret_basic + code_verifier)
     GET userinfo_endpoint (Authorization: Bearer)
 
+``--flow par-dpop`` runs the same flow as a FAPI 2.0 client would: the
+authorization request is pushed first (RFC 9126: ``POST
+pushed_authorization_request_endpoint``, client_secret_basic, answer 201 with a
+``request_uri``), the browser goes to the authorization endpoint with only
+``client_id`` and ``request_uri``, and the token and userinfo requests carry
+DPoP proofs (RFC 9449: one ES256 key per virtual user, a fresh proof per
+request, ``ath`` at userinfo; ``token_type`` must be DPoP, userinfo is called
+with ``Authorization: DPoP``). A ``use_dpop_nonce`` refusal is retried once
+with the server's nonce, and counted (``dpop_nonce_retries``).
+
 A flow counts only if every step succeeded; anything else is an error, counted
 by kind. The run is bounded: ``--warmup`` seconds that are not measured, then
 ``--duration`` seconds that are, then every VU stops after its current request
@@ -76,12 +86,16 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
+from dpop_proofs import DPoPClient, asks_for_nonce
+
 PROFILES = {
     # login/password typed into the login form
     "peer": {"login": "test", "password": "test"},
     "ours": {"login": "test", "password": "123"},
     "ping": {},
 }
+
+FLOWS = ("code", "par-dpop")  # --flow: the plain code flow, or PAR + DPoP (FAPI 2.0's shape)
 
 USER_AGENT = "broker-bench-flows/1"
 MAX_STEPS = 16  # front-channel requests allowed before giving up on a flow
@@ -636,6 +650,8 @@ class Target:
     password: str
     host: str
     port: int
+    flow: str = "code"
+    par_endpoint: str = ""  # --flow par-dpop: where authorization requests are pushed
     basic_auth: str = ""
     redirect_key: tuple[str, str, str] = ("", "", "")
     origin: str = ""
@@ -690,12 +706,15 @@ def _target_of(t: Target, url: str) -> tuple[str, str, tuple[str, int] | None]:
 
 class OriginClients:
     """The connections of one virtual user: to the server, and to the identity provider its
-    flow goes through (same host, another port), each kept alive like a browser would."""
+    flow goes through (same host, another port), each kept alive like a browser would; and,
+    with ``--flow par-dpop``, the DPoP key of the client instance it plays."""
 
-    def __init__(self, kind: str, host: str, port: int, timeout: float) -> None:
+    def __init__(self, kind: str, host: str, port: int, timeout: float, flow: str = "code") -> None:
         self.kind, self.timeout = kind, timeout
         self.main = make_client(kind, host, port, timeout)
         self.others: dict[tuple[str, int], Any] = {}
+        self.dpop = DPoPClient() if flow == "par-dpop" else None
+        self.nonce_retries = 0
 
     def for_origin(self, origin: tuple[str, int] | None):  # type: ignore[no-untyped-def]
         if origin is None:
@@ -754,6 +773,56 @@ def token_headers(t: Target) -> list[tuple[str, str]]:
     return [("Authorization", t.basic_auth), FORM_CT, ("Accept", "application/json")]
 
 
+def vu_clients(args, t: Target) -> OriginClients:
+    return OriginClients(args.client, t.host, t.port, args.timeout, t.flow)
+
+
+async def dpop_call(
+    client: OriginClients,
+    t: Target,
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]],
+    body: bytes | None,
+    steps: list,
+    access_token: str | None = None,
+) -> Response:
+    """A request with a fresh DPoP proof; retried once with the server's nonce if it asks."""
+    proofs = client.dpop
+    assert proofs is not None
+    for attempt in (0, 1):
+        proof = proofs.proof(method, url, access_token)
+        resp = await http_call(
+            client, None, method, url, t, [*headers, ("DPoP", proof)], body, steps
+        )
+        proofs.note_nonce(url, resp.header("dpop-nonce"))
+        if attempt == 0 and asks_for_nonce(resp.status, resp.body, resp.header("www-authenticate")):
+            client.nonce_retries += 1
+            continue
+        return resp
+    raise AssertionError("unreachable")
+
+
+async def push_authorization_request(client, t: Target, params: dict[str, str], steps: list) -> str:
+    """RFC 9126: push the request with the client's authentication; return the URL the browser
+    is sent to (client_id and request_uri only)."""
+    resp = await http_call(
+        client, None, "POST", t.par_endpoint, t, token_headers(t), urlencode(params).encode(), steps
+    )
+    if resp.status != 201:
+        raise FlowError(f"par_http_{resp.status}", resp.body[:200].decode("utf-8", "replace"))
+    try:
+        pushed = json.loads(resp.body)
+        request_uri = pushed["request_uri"]
+        if not isinstance(request_uri, str) or not isinstance(pushed["expires_in"], int):
+            raise TypeError("request_uri must be a string, expires_in an integer")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise FlowError("par_bad_json", repr(exc)) from exc
+    query = urlencode({"client_id": t.client_id, "request_uri": request_uri}, quote_via=quote)
+    sep = "&" if "?" in t.authorization_endpoint else "?"
+    return t.authorization_endpoint + sep + query
+
+
 async def one_flow(client, t: Target, steps: list) -> dict:
     """Run one complete flow; raise FlowError on any failure."""
     code, verifier, nonce = await front_channel(client, t, steps)
@@ -779,9 +848,12 @@ async def front_channel(client, t: Target, steps: list) -> tuple[str, str, str]:
     }
     if t.prompt:
         params["prompt"] = t.prompt
-    query = urlencode(params, quote_via=quote)
-    sep = "&" if "?" in t.authorization_endpoint else "?"
-    url = t.authorization_endpoint + sep + query
+    if t.par_endpoint:
+        url = await push_authorization_request(client, t, params, steps)
+    else:
+        query = urlencode(params, quote_via=quote)
+        sep = "&" if "?" in t.authorization_endpoint else "?"
+        url = t.authorization_endpoint + sep + query
     method, body = "GET", None
     headers = [HTML_ACCEPT]
     code = None
@@ -851,19 +923,17 @@ def token_request_body(t: Target, code: str, verifier: str) -> bytes:
 async def back_channel(
     client, t: Target, steps: list, code: str, verifier: str, nonce: str
 ) -> dict:
-    """POST token_endpoint, check the ID token, GET userinfo."""
+    """POST token_endpoint, check the ID token, GET userinfo (with DPoP proofs if the VU has a
+    DPoP key: ``--flow par-dpop``)."""
     body = token_request_body(t, code, verifier)
+    dpop = isinstance(client, OriginClients) and client.dpop is not None
     t0 = time.perf_counter()
-    resp = await http_call(
-        client,
-        None,
-        "POST",
-        t.token_endpoint,
-        t,
-        token_headers(t),
-        body,
-        steps,
-    )
+    if dpop:
+        resp = await dpop_call(client, t, "POST", t.token_endpoint, token_headers(t), body, steps)
+    else:
+        resp = await http_call(
+            client, None, "POST", t.token_endpoint, t, token_headers(t), body, steps
+        )
     token_latency = time.perf_counter() - t0
     if resp.status != 200:
         raise FlowError(f"token_http_{resp.status}", resp.body[:200].decode("utf-8", "replace"))
@@ -873,7 +943,8 @@ async def back_channel(
         id_token = tok["id_token"]
     except (ValueError, KeyError, TypeError) as exc:
         raise FlowError("token_bad_json", repr(exc)) from exc
-    if str(tok.get("token_type", "")).lower() != "bearer":
+    scheme = "DPoP" if dpop else "Bearer"
+    if str(tok.get("token_type", "")).lower() != scheme.lower():
         raise FlowError("token_type", repr(tok.get("token_type")))
     try:
         h, p, _ = id_token.split(".")
@@ -890,16 +961,13 @@ async def back_channel(
         raise FlowError("id_token_aud", repr(aud))
 
     # Userinfo
-    resp = await http_call(
-        client,
-        None,
-        "GET",
-        t.userinfo_endpoint,
-        t,
-        [("Authorization", f"Bearer {access_token}"), ("Accept", "application/json")],
-        None,
-        steps,
-    )
+    headers = [("Authorization", f"{scheme} {access_token}"), ("Accept", "application/json")]
+    if dpop:
+        resp = await dpop_call(
+            client, t, "GET", t.userinfo_endpoint, headers, None, steps, access_token
+        )
+    else:
+        resp = await http_call(client, None, "GET", t.userinfo_endpoint, t, headers, None, steps)
     if resp.status != 200:
         raise FlowError(f"userinfo_http_{resp.status}", resp.body[:200].decode("utf-8", "replace"))
     ctype = resp.header("content-type") or ""
@@ -934,6 +1002,7 @@ class Stats:
     warmup_errors: int = 0
     late_flows: int = 0
     algs: Counter = field(default_factory=Counter)
+    nonce_retries: int = 0  # DPoP requests refused with use_dpop_nonce, then retried
 
     def in_window(self, t: float) -> bool:
         return self.window_start <= t < self.window_end
@@ -967,7 +1036,7 @@ class Pacer:
 
 
 async def vu_flows(t: Target, stats: Stats, stop_at: float, args) -> None:
-    client = OriginClients(args.client, t.host, t.port, args.timeout)
+    client = vu_clients(args, t)
     try:
         while True:
             start = time.perf_counter()
@@ -979,6 +1048,7 @@ async def vu_flows(t: Target, stats: Stats, stop_at: float, args) -> None:
             if start >= stop_at:
                 return
             steps: list = []
+            retries_before = client.nonce_retries
             try:
                 info = await one_flow(client, t, steps)
             except FlowError as exc:
@@ -996,6 +1066,7 @@ async def vu_flows(t: Target, stats: Stats, stop_at: float, args) -> None:
                 stats.token.append(info["token_latency"])
                 stats.requests += len(steps)
                 stats.algs[info["alg"]] += 1
+                stats.nonce_retries += client.nonce_retries - retries_before
                 for label, dt in steps:
                     stats.steps[label].append(dt)
             elif end < stats.window_start:
@@ -1135,9 +1206,7 @@ async def run_token(args, t: Target) -> dict:
     codes not sent by then are reported as ``unredeemed``."""
     loop = asyncio.get_running_loop()
     n_target = args.codes
-    clients = [
-        OriginClients(args.client, t.host, t.port, args.timeout) for _ in range(args.concurrency)
-    ]
+    clients = [vu_clients(args, t) for _ in range(args.concurrency)]
     minted: list[tuple[str, str, float]] = []  # (code, verifier, perf_counter when minted)
     mint_errors: Counter = Counter()
     mint_samples: dict[str, str] = {}
@@ -1176,7 +1245,7 @@ async def run_token(args, t: Target) -> dict:
         if failed or task in pending:
             # a request cut short leaves its connection in an unknown state: use a new one
             await clients[i].close()
-            clients[i] = OriginClients(args.client, t.host, t.port, args.timeout)
+            clients[i] = vu_clients(args, t)
     m1 = time.perf_counter()
 
     # ---- phase 2: redeem (measured)
@@ -1193,6 +1262,19 @@ async def run_token(args, t: Target) -> dict:
         errors[kind] += 1
         samples.setdefault(kind, detail[:300])
 
+    async def redeem(client, body: bytes) -> Response:
+        if client.dpop is None:
+            return await client.request("POST", target, headers, body)
+        # --flow par-dpop: a fresh proof per request, one retry if the server wants a nonce
+        for attempt in (0, 1):
+            proof = client.dpop.proof("POST", t.token_endpoint)
+            resp = await client.request("POST", target, [*headers, ("DPoP", proof)], body)
+            client.dpop.note_nonce(t.token_endpoint, resp.header("dpop-nonce"))
+            if attempt or not asks_for_nonce(resp.status, resp.body, None):
+                break
+            client.nonce_retries += 1
+        return resp
+
     async def redeemer(client) -> None:
         nonlocal max_age
         while queue and time.perf_counter() < redeem_deadline:
@@ -1200,7 +1282,7 @@ async def run_token(args, t: Target) -> dict:
             body = token_request_body(t, code, verifier)
             start = time.perf_counter()
             try:
-                resp = await client.request("POST", target, headers, body)
+                resp = await redeem(client, body)
             except TransportError as exc:
                 error("transport", str(exc))
                 continue
@@ -1228,6 +1310,7 @@ async def run_token(args, t: Target) -> dict:
             else:
                 algs["none"] += 1
 
+    retries_before = sum(c.nonce_retries for c in clients)
     r0 = time.perf_counter()
     redeem_deadline = r0 + args.redeem_limit
     drv0 = time.process_time()
@@ -1247,6 +1330,7 @@ async def run_token(args, t: Target) -> dict:
     for d in done:
         if d.exception() is not None:
             error("driver_exception", repr(d.exception()))
+    nonce_retries = sum(c.nonce_retries for c in clients) - retries_before
     for c in clients:
         await c.close()
 
@@ -1257,6 +1341,7 @@ async def run_token(args, t: Target) -> dict:
     return {
         "mode": "token",
         "profile": args.profile,
+        "flow": args.flow,
         "client": args.client,
         "loop": type(loop).__module__.split(".")[0],
         "concurrency": args.concurrency,
@@ -1280,8 +1365,10 @@ async def run_token(args, t: Target) -> dict:
         "errors_by_kind": dict(errors),
         "error_samples": samples,
         "max_code_age_s": round(max_age, 2),
+        "dpop_nonce_retries": nonce_retries,
         "id_token_alg": dict(algs),
         "driver_cpu": round((drv1 - drv0) / elapsed, 3),
+        "driver_cpu_ms_per_unit": round((drv1 - drv0) * 1000 / n, 3) if n else None,
         "server_cpu": round((srv1 - srv0) / elapsed, 3)
         if srv0 is not None and srv1 is not None
         else None,
@@ -1291,7 +1378,8 @@ async def run_token(args, t: Target) -> dict:
 
 def print_token_human(r: dict, out=sys.stdout) -> None:
     print(
-        f"mode=token profile={r['profile']} client={r['client']}/{r['loop']} concurrency={r['concurrency']}",
+        f"mode=token profile={r['profile']} flow={r.get('flow', 'code')} "
+        f"client={r['client']}/{r['loop']} concurrency={r['concurrency']}",
         file=out,
     )
     print(
@@ -1321,6 +1409,8 @@ def print_token_human(r: dict, out=sys.stdout) -> None:
         print(
             "  WARNING: the driver is near one full core: the result may be driver-bound", file=out
         )
+    if r.get("dpop_nonce_retries"):
+        print(f"  DPoP requests retried with a server nonce: {r['dpop_nonce_retries']}", file=out)
     if r["unredeemed"]:
         print(
             f"  WARNING: {r['unredeemed']} codes were not redeemed within --redeem-limit", file=out
@@ -1346,7 +1436,20 @@ async def run(args) -> dict:
         if issuer is None:
             raise SystemExit("discovery document has no issuer")
         host, port = check_loopback(conf["authorization_endpoint"], args.allow_non_loopback)
-        for k in ("token_endpoint", "userinfo_endpoint"):
+        same_origin = ["token_endpoint", "userinfo_endpoint"]
+        if args.flow == "par-dpop":
+            same_origin.append("pushed_authorization_request_endpoint")
+            if args.par_endpoint:
+                conf["pushed_authorization_request_endpoint"] = args.par_endpoint
+            if not conf.get("pushed_authorization_request_endpoint"):
+                raise SystemExit(
+                    "--flow par-dpop: the discovery document has no "
+                    "pushed_authorization_request_endpoint (--par-endpoint names it)"
+                )
+            algs = conf.get("dpop_signing_alg_values_supported")
+            if algs is not None and "ES256" not in algs:
+                raise SystemExit(f"--flow par-dpop: the server takes no ES256 DPoP proofs: {algs}")
+        for k in same_origin:
             if check_loopback(conf[k], args.allow_non_loopback) != (host, port):
                 raise SystemExit(
                     f"{k} is on another origin than authorization_endpoint: not supported"
@@ -1366,6 +1469,10 @@ async def run(args) -> dict:
             password=args.password or prof["password"],
             host=host,
             port=port,
+            flow=args.flow,
+            par_endpoint=conf.get("pushed_authorization_request_endpoint", "")
+            if args.flow == "par-dpop"
+            else "",
         )
         meta = {
             "issuer": issuer,
@@ -1375,7 +1482,7 @@ async def run(args) -> dict:
         }
         if args.check:
             steps: list = []
-            client = OriginClients(args.client, host, port, args.timeout)
+            client = vu_clients(args, t)
             try:
                 info = await one_flow(client, t, steps)
             finally:
@@ -1425,6 +1532,7 @@ async def run(args) -> dict:
     n = len(stats.flows)
     result = {
         "profile": args.profile,
+        "flow": args.flow if args.profile != "ping" else None,
         "client": args.client,
         "loop": type(loop).__module__.split(".")[0],
         "concurrency": args.concurrency,
@@ -1446,7 +1554,9 @@ async def run(args) -> dict:
         "requests_per_flow": round(stats.requests / n, 2) if n else None,
         "requests_per_s": round(stats.requests / window, 1),
         "id_token_alg": dict(stats.algs),
+        "dpop_nonce_retries": stats.nonce_retries,
         "driver_cpu": round((drv1 - drv0) / window, 3),
+        "driver_cpu_ms_per_unit": round((drv1 - drv0) * 1000 / n, 3) if n else None,
         "server_cpu": round((srv1 - srv0) / window, 3)
         if srv0 is not None and srv1 is not None
         else None,
@@ -1477,7 +1587,9 @@ def print_human(r: dict, out=sys.stdout) -> None:
         file=out,
     )
     print(
-        f"  {unit}: {r['flows']}  =>  {r['flows_per_s']} {unit}/s   errors: {r['errors']}", file=out
+        f"  {unit}: {r['flows']}  =>  {r['flows_per_s']} {unit}/s   errors: {r['errors']}"
+        + (f"   flow: {r['flow']}" if r.get("flow") else ""),
+        file=out,
     )
     print(f"  latency ms: p50 {r['p50_ms']}  p99 {r['p99_ms']}  mean {r['mean_ms']}", file=out)
     if r["profile"] != "ping":
@@ -1496,6 +1608,10 @@ def print_human(r: dict, out=sys.stdout) -> None:
         + (f"  => {r['cpu_ms_per_unit']} CPU-ms per flow" if r.get("cpu_ms_per_unit") else ""),
         file=out,
     )
+    if r.get("driver_cpu_ms_per_unit") is not None:
+        print(f"  driver: {r['driver_cpu_ms_per_unit']} CPU-ms per {unit[:-1] or unit}", file=out)
+    if r.get("dpop_nonce_retries"):
+        print(f"  DPoP requests retried with a server nonce: {r['dpop_nonce_retries']}", file=out)
     if r["driver_cpu"] > 0.85:
         print(
             "  WARNING: the driver is near one full core: the result may be driver-bound", file=out
@@ -1531,6 +1647,19 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=15.0,
         help="token mode: stop redeeming after this many seconds; codes live 60 s (default 15)",
+    )
+    ap.add_argument(
+        "--flow",
+        choices=FLOWS,
+        default="code",
+        help="code: the authorization request in the URL, Bearer tokens (default); par-dpop: "
+        "the request pushed first (RFC 9126), DPoP proofs at the token endpoint and userinfo "
+        "(RFC 9449)",
+    )
+    ap.add_argument(
+        "--par-endpoint",
+        help="--flow par-dpop: where requests are pushed, when the discovery document does not "
+        "say (default: its pushed_authorization_request_endpoint)",
     )
     ap.add_argument(
         "--issuer", help="issuer URL; discovery at {issuer}/.well-known/openid-configuration"

@@ -42,7 +42,17 @@ import tempfile
 from contextlib import suppress
 from pathlib import Path
 
-from run_support import demo_idps, federation_env, free_port, log, prepare_broker, server, taskset
+from run_support import (
+    BROKER_CLIENT_FLAGS,
+    PEER_CLIENT_FLAGS,
+    demo_idps,
+    federation_env,
+    free_port,
+    log,
+    prepare_broker,
+    server,
+    taskset,
+)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -152,6 +162,7 @@ def side_peer(args, tmp: Path) -> list[dict]:
         f"--client-id={PEER_CLIENT_ID}",
         f"--client-secret={secret}",
         f"--redirect-uri={redirect}",
+        *PEER_CLIENT_FLAGS[args.flow],
     ]
     if token_enabled(args):
         cmd.append(f"--lru-size={peer_lru_size(args)}")
@@ -181,6 +192,7 @@ def side_peer(args, tmp: Path) -> list[dict]:
 
 def measure_side(args, side: str, pid: int, tmp: Path, driver_args: list[str]) -> list[dict]:
     """Every concurrency's flow row, then the token endpoint, on one running server."""
+    driver_args = [*driver_args, f"--flow={args.flow}"]
     results = []
     for i, c in enumerate(args.concurrency):
         warm = args.warmup + (args.server_warmup if i == 0 else 0)
@@ -219,7 +231,9 @@ def side_ours(args, tmp: Path) -> list[dict]:
     redirect = f"http://127.0.0.1:{cb_port}/cb"
     env |= federation_env(port, idp_port)
 
-    client = prepare_broker(broker, env, REPO, redirect, args.password_profile)
+    client = prepare_broker(
+        broker, env, REPO, redirect, args.password_profile, BROKER_CLIENT_FLAGS[args.flow]
+    )
     client_id, client_secret = client["client_id"], client["client_secret"]
 
     cmd = [*taskset(args.server_cpu), broker, "run", "--host", "127.0.0.1", "--port", str(port)]
@@ -505,6 +519,12 @@ def markdown(
         if args.prompt
         else "- Authorize requests carry no `prompt`"
     )
+    if args.flow == "par-dpop":
+        out.append(
+            "- Flow `par-dpop` on both sides: each authorization request pushed first (RFC 9126), "
+            "the token and userinfo requests with DPoP proofs (RFC 9449, ES256, one key per "
+            "virtual user); each side's client must push and gets DPoP-bound tokens"
+        )
     if "ours" in {r["side"] for r in results}:
         out.append(
             "- Ours: demo identity provider, argon2id password hashes seeded with "
@@ -640,6 +660,13 @@ def main(argv: list[str] | None = None) -> int:
         help="extra warm-up for the first run on a fresh server (JIT, caches; default 10)",
     )
     ap.add_argument("--timeout", type=float, default=10.0, help="per-request timeout (default 10)")
+    ap.add_argument(
+        "--flow",
+        choices=tuple(BROKER_CLIENT_FLAGS),
+        default="code",
+        help="code (default), or par-dpop: requests pushed (RFC 9126) and DPoP-bound tokens "
+        "(RFC 9449), each side's client registered for it (not the ceiling)",
+    )
     ap.add_argument(
         "--only",
         choices=("peer", "ours", "ceiling"),

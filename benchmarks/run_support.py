@@ -11,9 +11,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
+
+# flows.py --flow: how each side's client is registered for it. par-dpop: requests pushed
+# (RFC 9126) and tokens bound to a DPoP key (RFC 9449), on both sides; same client_secret_basic.
+BROKER_CLIENT_FLAGS = {"code": (), "par-dpop": ("--require-par", "--dpop")}
+PEER_CLIENT_FLAGS = {"code": (), "par-dpop": ("--par-dpop",)}
 
 
 def free_port() -> int:
@@ -147,12 +152,18 @@ def demo_idps(
 
 
 def prepare_broker(
-    broker: str, env: dict, cwd: Path, redirect: str, password_profile: str | None
+    broker: str,
+    env: dict,
+    cwd: Path,
+    redirect: str,
+    password_profile: str | None,
+    client_flags: Sequence[str] = (),
 ) -> dict:
     """Migrates the broker's database, registers the demo identity providers (at
-    ``BROKER_DEMO_IDP_URL`` in ``env``) and the benchmark's client; returns the client's
-    registration (``client_id``, ``client_secret``). ``password_profile`` is the demo identity
-    providers' (see ``demo_idp_command``), not the broker's."""
+    ``BROKER_DEMO_IDP_URL`` in ``env``) and the benchmark's client (with ``client_flags``, e.g.
+    ``BROKER_CLIENT_FLAGS["par-dpop"]``); returns the client's registration (``client_id``,
+    ``client_secret``). ``password_profile`` is the demo identity providers' (see
+    ``demo_idp_command``), not the broker's."""
 
     def setup(*argv: str) -> str:
         log(f"setup: broker {' '.join(argv)}")
@@ -184,5 +195,6 @@ def prepare_broker(
         "openid profile",
         "--auth-method",
         "client_secret_basic",
+        *client_flags,
     )
     return json.loads(registration[registration.index("{") :])  # the JSON the command prints

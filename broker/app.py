@@ -34,6 +34,7 @@ from broker.interaction.context import FlowContext
 from broker.interaction.flow import AuthorizationFlow
 from broker.interaction.handoff import ConsentHandoff
 from broker.interaction.logout import Logout
+from broker.interaction.logout_notices import LogoutDispatcher
 from broker.interaction.sessions import BrowserSessions
 from broker.interaction.signin import SignInSteps
 from broker.keys.keystore import SUPPORTED_ALGS, KeyStore
@@ -57,6 +58,7 @@ from broker.web.locale import COOKIE as LANGUAGE_COOKIE
 from broker.web.locale import LocaleMiddleware
 from broker.web.logout_pages import LogoutController, LogoutPages
 from broker.web.oidc_controller import Endpoints, OidcController
+from broker.web.par_controller import PushedAuthorizationController
 from broker.web.signin_pages import (
     LAST_PROVIDER_COOKIE,
     FederationController,
@@ -163,12 +165,15 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
             transport_factory=lambda: GuardedTransport(outbound, verify=tls_context())
         ),
     )
+    # Logout tokens go to URLs services registered: through the outbound guard too.
+    logout_dispatcher = LogoutDispatcher(db, events_client, keys, config.issuer)
     sessions = BrowserSessions(
         db,
         derive_key(secret, "citizen pivot v1"),
         settings.session_ttl,
         flow_state,
         idle_ttl=settings.session_idle_ttl,
+        on_ended=logout_dispatcher.wake,
     )
     flow = AuthorizationFlow(context, sessions)
     federation_http, federation = build_federation(settings, flow_state, keys, secret)
@@ -201,7 +206,14 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
         screen=screen,
         space=space,
         changes=changes,
-        background=BackgroundWork(db, changes, dispatcher, events_client),
+        background=BackgroundWork(
+            db,
+            changes,
+            dispatcher,
+            events_client,
+            sessions=sessions,
+            logout_dispatcher=logout_dispatcher,
+        ),
         sign_in=sign_in,
         logout=logout,
         federation_http=federation_http,
@@ -307,6 +319,7 @@ def create_app(settings: Settings, state: BrokerState | None = None) -> Litestar
     app = Litestar(
         route_handlers=[
             OidcController,
+            PushedAuthorizationController,
             ProviderChoiceController,
             FederationController,
             LogoutController,

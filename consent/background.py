@@ -1,6 +1,8 @@
 """The consent side's background work, started with the broker application in every broker
 process: delivering consent events to services' back-channels (retried with backoff) and
-ending grants that reach their expiry."""
+ending grants that reach their expiry; and, next to them, the broker's back-channel logout:
+delivering logout notices, and ending the single sign-on sessions that expired or sat idle
+(their services are told)."""
 
 from __future__ import annotations
 
@@ -13,11 +15,14 @@ import httpx
 
 from broker.core.db import Database
 from broker.core.outages import log_failure
+from broker.interaction.logout_notices import LogoutDispatcher
+from broker.interaction.sessions import BrowserSessions
 from consent.changes import ConsentChanges
 from consent.notifications import NotificationDispatcher
 
 log = logging.getLogger("broker.background")
 EXPIRY_SWEEP_SECONDS = 60
+SESSION_SWEEP_SECONDS = 60
 STOP_TIMEOUT = 5
 
 
@@ -32,11 +37,15 @@ class BackgroundWork:
         changes: ConsentChanges,
         dispatcher: NotificationDispatcher,
         client: httpx.AsyncClient,
+        sessions: BrowserSessions | None = None,
+        logout_dispatcher: LogoutDispatcher | None = None,
     ) -> None:
         self.db = db
         self.changes = changes
         self.dispatcher = dispatcher
         self.client = client
+        self.sessions = sessions
+        self.logout_dispatcher = logout_dispatcher
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
@@ -46,6 +55,10 @@ class BackgroundWork:
             asyncio.create_task(self.dispatcher.run(self._stop)),
             asyncio.create_task(self._expire_grants()),
         ]
+        if self.logout_dispatcher is not None:
+            self._tasks.append(asyncio.create_task(self.logout_dispatcher.run(self._stop)))
+        if self.sessions is not None:
+            self._tasks.append(asyncio.create_task(self._end_expired_sessions(self.sessions)))
 
     async def _expire_grants(self) -> None:
         """Grants past their expiry become ``expired`` (an event each, and the service told)."""
@@ -59,6 +72,16 @@ class BackgroundWork:
                 log_failure(log, exc, "grant expiry sweep")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), EXPIRY_SWEEP_SECONDS)
+
+    async def _end_expired_sessions(self, sessions: BrowserSessions) -> None:
+        """Sessions past their expiry or idle deadline end; their services are told."""
+        while not self._stop.is_set():
+            try:
+                await self.db.run(sessions.end_expired)
+            except Exception as exc:
+                log_failure(log, exc, "session expiry sweep")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), SESSION_SWEEP_SECONDS)
 
     def expire_due(self) -> int:
         with self.db.begin() as conn:

@@ -72,3 +72,21 @@ def rewrite_session_auth_time(state, browser, auth_time: int) -> None:
     assert stored is not None, "no such session"
     auth = replace(stored.authentication, auth_time=auth_time)
     view.create_session(digest(session_id), replace(stored, authentication=auth))
+
+
+def rewrite_session(state, browser, **changes: Any) -> None:
+    """Changes fields of the browser's single sign-on session (``expires_at``, ``last_seen``)."""
+    session_id = browser.http.cookies[SESSION_COOKIE]
+    store = flow_state(state)
+    if store.kind == "database":
+        with state.db.transaction() as s:
+            s.exec(
+                update(BrowserSession)
+                .where(BrowserSession.id_digest == digest(session_id))
+                .values(**changes)
+            )
+        return
+    view = store.on(None)
+    stored = view.get_session(digest(session_id))
+    assert stored is not None, "no such session"
+    view.create_session(digest(session_id), replace(stored, **changes))

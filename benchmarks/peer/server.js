@@ -27,6 +27,16 @@
 //                        redis://127.0.0.1:6379/0; the path is the db number)
 //   --redis-prefix P   / PEER_REDIS_PREFIX redis adapter only: key prefix
 //                        (default "oidc:", as in the example adapter)
+//   --par-dpop         / PEER_PAR_DPOP=1 the client of the FAPI 2.0-shaped flow
+//                        (flows.py --flow par-dpop): it must push its
+//                        authorization requests (require_pushed_authorization_requests)
+//                        and its access tokens are bound to a DPoP key
+//                        (dpop_bound_access_tokens); same secret, same
+//                        client_secret_basic. DPoP nonces are never required nor
+//                        issued (no nonceSecret), as on our side by default.
+//   --dpop-nonce       / PEER_DPOP_NONCE=1 require DPoP server nonces (a nonceSecret
+//                        made at start): not for the benchmark's rows, only to
+//                        check the driver's use_dpop_nonce retry
 //   --pivot            / PEER_PIVOT=1   act as an upstream identity provider of
 //                        the broker (FranceConnect-style): one scope per
 //                        identity-pivot claim (given_name, family_name,
@@ -66,6 +76,8 @@ const { values: args } = parseArgs({
     'redis-url': { type: 'string' },
     'redis-prefix': { type: 'string' },
     pivot: { type: 'boolean' },
+    'par-dpop': { type: 'boolean' },
+    'dpop-nonce': { type: 'boolean' },
   },
   strict: true,
 });
@@ -116,6 +128,8 @@ function redactUrl(url) {
 
 const issuer = `http://${host}:${port}`;
 const pivot = Boolean(args.pivot) || process.env.PEER_PIVOT === '1';
+const parDpop = Boolean(args['par-dpop']) || process.env.PEER_PAR_DPOP === '1';
+const dpopNonce = Boolean(args['dpop-nonce']) || process.env.PEER_DPOP_NONCE === '1';
 // The identity pivot as FranceConnect sends it: one scope per claim.
 const PIVOT_CLAIMS = ['given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry'];
 const ANGELA = {
@@ -146,6 +160,9 @@ const configuration = {
     token_endpoint_auth_method: 'client_secret_basic',
     id_token_signed_response_alg: 'ES256',
     scope: pivot ? ['openid', ...PIVOT_CLAIMS].join(' ') : 'openid profile',
+    ...(parDpop
+      ? { require_pushed_authorization_requests: true, dpop_bound_access_tokens: true }
+      : {}),
   }],
   jwks: { keys: [signingJwk] },
   // v9's default only requires PKCE for public clients (and FAPI 2.0), so it
@@ -165,6 +182,13 @@ const configuration = {
   },
   features: {
     devInteractions: { enabled: true }, // built-in login/consent pages
+    // Both are v9's defaults, spelt out: pushed requests accepted (required per client with
+    // --par-dpop), DPoP proofs accepted and checked (jti replay through the adapter), and,
+    // with no nonceSecret, no server nonce ever required or sent (unless --dpop-nonce).
+    pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+    dPoP: dpopNonce
+      ? { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true }
+      : { enabled: true, requireNonce: () => false },
   },
   async findAccount(ctx, id) {
     return {
@@ -238,6 +262,8 @@ const server = provider.listen(port, host, () => {
     redirect_uri: redirectUri,
     adapter: adapterName,
     pivot,
+    par_dpop: parDpop,
+    dpop_nonce: dpopNonce,
     ...(adapterName === 'redis'
       ? { redis_url: redactUrl(redisUrl), redis_prefix: redisPrefix }
       : { lru_size: lruSize ?? 'default' }),

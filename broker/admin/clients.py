@@ -21,6 +21,8 @@ from broker.core.outbound.policy import (
 from broker.core.security import digest, random_token
 from broker.core.settings import LOOPBACK_HOSTS, MAX_ACCESS_TOKEN_TTL
 from broker.keys.keystore import SUPPORTED_ALGS
+from broker.oidc.client_keys import encryption_key
+from broker.oidc.encryption import ENCRYPTION_ALGS, ENCRYPTION_ENCS
 from broker.oidc.models import AUTH_METHODS, FAPI2, PROFILES, SECRET_METHODS
 from broker.store.models import OAuthClient, Service
 
@@ -29,9 +31,6 @@ class AdminError(ValueError):
     pass
 
 
-# What a client may register for encrypted responses (RFC 7518 §4.3 and §4.6, §5.3).
-ENCRYPTION_ALGS = ("RSA-OAEP-256", "ECDH-ES")
-ENCRYPTION_ENCS = ("A256GCM", "A128GCM")
 FAPI2_SIGNING_ALGS = ("ES256",)  # of the profile's ES256, PS256 and EdDSA, the ones we sign with
 
 
@@ -143,6 +142,13 @@ def check_encryption(what: str, choice: tuple[str, str] | None, reg: ClientRegis
         raise AdminError(f"{what} content encryption must be one of {', '.join(ENCRYPTION_ENCS)}")
     if not (reg.jwks_uri or reg.jwks):
         raise AdminError(f"{what} encryption needs the client's keys (--jwks-uri)")
+    if reg.jwks is not None and encryption_key(reg.jwks, alg) is None:
+        # A jwks_uri is checked when a response is encrypted (it may publish the key later).
+        raise AdminError(
+            f"{what} encryption with {alg} needs a key for it in the client's JWKS "
+            "('use' enc or absent; RSA of 2048 bits or more for RSA-OAEP-256, "
+            "EC P-256/P-384/P-521 or X25519 for ECDH-ES)"
+        )
 
 
 def validate(reg: ClientRegistration, outbound: OutboundPolicy = DEVELOPMENT) -> list[str]:

@@ -30,6 +30,7 @@ DEMO_OPTIONAL_SCOPES = ["cnaf_allocataires", "cnaf_adresse"]
 DEMO_SCOPE = "openid profile birth email " + " ".join(DEMO_DATA_SCOPES)
 DEMO_CONSENT_DAYS = 180
 NOTIFICATION_PATH = "/backchannel/consent-events"  # where the demo service receives SETs
+LOGOUT_PATH = "/backchannel/logout"  # where it receives logout tokens (Back-Channel Logout)
 DEMO_PURPOSE = "Calcul du tarif de la cantine scolaire selon le quotient familial"
 DEMO_LEGAL_BASIS = (
     "Code de l'éducation, article L. 131-13 (tarifs de la restauration "
@@ -54,12 +55,14 @@ def demo_service_key(var_dir: Path) -> ECKey:
 
 
 def seed_demo_service(session: Session, var_dir: Path, service_url: str) -> dict[str, Any]:
-    """The demo client, its redirect URI and its back-channel URI at ``service_url``: the
-    latest seed's service URL receives the consent events."""
+    """The demo client, its redirect URI and its back-channel URIs at ``service_url``: the
+    latest seed's service URL receives the consent events and the logout tokens."""
     base = service_url.rstrip("/")
     redirect_uri, notification_uri = f"{base}/callback", f"{base}{NOTIFICATION_PATH}"
+    logout_uri = f"{base}{LOGOUT_PATH}"
     check_redirect_uri(redirect_uri)
     check_https_url(notification_uri, "notification URI")
+    check_https_url(logout_uri, "back-channel logout URI")
     jwks = {"keys": [demo_service_key(var_dir).as_dict(private=False)]}
     existing = session.get(OAuthClient, DEMO_CLIENT_ID)
     if existing is None:
@@ -74,12 +77,14 @@ def seed_demo_service(session: Session, var_dir: Path, service_url: str) -> dict
                 client_id=DEMO_CLIENT_ID,
                 notification_uri=notification_uri,
                 post_logout_redirect_uris=(f"{base}/",),
+                backchannel_logout_uri=logout_uri,
             ),
         )
     if redirect_uri not in existing.redirect_uris:
         existing.redirect_uris = [*existing.redirect_uris, redirect_uri]
     existing.jwks, existing.scope = jwks, DEMO_SCOPE
     existing.notification_uri = notification_uri
+    existing.backchannel_logout_uri = logout_uri
     if f"{base}/" not in existing.post_logout_redirect_uris:
         existing.post_logout_redirect_uris = [*existing.post_logout_redirect_uris, f"{base}/"]
     session.add(existing)
@@ -87,6 +92,7 @@ def seed_demo_service(session: Session, var_dir: Path, service_url: str) -> dict
         "client_id": DEMO_CLIENT_ID,
         "redirect_uris": list(existing.redirect_uris),
         "notification_uri": notification_uri,
+        "backchannel_logout_uri": logout_uri,
     }
 
 

@@ -24,6 +24,7 @@ from broker.store.clients import ClientCache
 from broker.store.flowstate import FlowState
 from broker.store.identity_providers import RegistryCache
 from broker.store.oidc_store import SqlOidcStore
+from broker.store.pushed_requests import SqlPushedRequests
 
 
 class FlowContext:
@@ -65,6 +66,10 @@ class FlowContext:
 
     def store(self, conn: Connection) -> SqlOidcStore:
         return SqlOidcStore(conn, self.clients, codes=self.flow_state.on(conn))
+
+    def pushed_requests(self, conn: Connection) -> SqlPushedRequests:
+        """Pushed authorization requests (RFC 9126), in the step's transaction."""
+        return SqlPushedRequests(conn)
 
     def interactions(self, conn: Connection) -> Interactions:
         return Interactions(self.flow_state.on(conn), self.step_key, self.interaction_ttl)

@@ -19,10 +19,10 @@ from broker.identity.sign_ins import is_blocked
 from broker.interaction.context import FlowContext
 from broker.interaction.sessions import BrowserSessions
 from broker.interaction.states import InteractionView, State
-from broker.oidc import authorize
+from broker.oidc import authorize, par
 from broker.oidc.models import Authentication
 from broker.oidc.request import HttpRequestData
-from broker.oidc.server import split_scope
+from broker.oidc.server import ProtocolResponse, split_scope
 from broker.store.identity_providers import allowed_for
 
 MAX_BROWSER_ID = 128
@@ -64,16 +64,24 @@ class AuthorizationFlow:
         if not browser_id or len(browser_id) > MAX_BROWSER_ID:
             browser_id = result.new_browser_id = random_token(32)
         with context.db.begin() as conn:
+            server = context.server(conn)
+            # A pushed request is used up in this transaction: if the step fails, it is not.
+            pushed = par.resolve(server, http, context.pushed_requests(conn), now)
+            if isinstance(pushed, authorize.ErrorPage):
+                result.error_page = pushed
+                return result
+            http = pushed or http
             auth = self.sessions.find(conn, session_id, browser_id, now)
             client_ids = http.params.get("client_id") or [""]
             if auth is not None and not self.session_provider_fits(conn, auth, client_ids[0]):
                 auth = None  # as if signed out: the citizen chooses a provider again
-            server = context.server(conn)
 
             def covering(citizen_id, client, scopes):
                 return context.covering_grant(conn, citizen_id, client, scopes, now)
 
-            outcome = authorize.authorize(server, http, auth, covering, now)
+            outcome = authorize.authorize(
+                server, http, auth, covering, now, pushed=pushed is not None
+            )
             if isinstance(outcome, authorize.ErrorPage):
                 result.error_page = outcome
             elif isinstance(outcome, authorize.RedirectToClient):
@@ -90,6 +98,19 @@ class AuthorizationFlow:
                 )
                 result.location = context.interaction_url(interaction_id, outcome.step)
         return result
+
+    # -- /par (RFC 9126) ------------------------------------------------------------------
+    async def push(self, http: HttpRequestData) -> ProtocolResponse:
+        """A pushed authorization request: the client authenticated and the request checked
+        and kept in one transaction."""
+        return await self.context.db.run(lambda: self._push(http))
+
+    def _push(self, http: HttpRequestData) -> ProtocolResponse:
+        context = self.context
+        with context.db.begin() as conn:
+            return par.push(
+                context.server(conn), http, context.pushed_requests(conn), int(time.time())
+            )
 
     def session_provider_fits(self, conn: Connection, auth: Authentication, client_id: str) -> bool:
         """A session is reused for a service only through a provider the service may use,

@@ -1,6 +1,8 @@
-"""Signing out (OpenID Connect RP-Initiated Logout 1.0): the broker's session ends, then the
-identity provider's (through its ``end_session_endpoint``, when it has one), then the citizen
-goes back where the service asked, if that address is registered for it.
+"""Signing out (OpenID Connect RP-Initiated Logout 1.0): the broker's session ends (and the
+services that received an ID token in it are queued a logout token, in the same transaction:
+Back-Channel Logout 1.0), then the identity provider's (through its ``end_session_endpoint``,
+when it has one), then the citizen goes back where the service asked, if that address is
+registered for it.
 
 The way back from the provider carries where to go next in its ``state``, signed by the broker
 (an HMAC that expires): nothing is kept server-side for it, and nobody can forge a redirect."""
@@ -44,6 +46,7 @@ class LogoutRequest:
     target: str | None  # the registered post-logout URI, with the service's state
     hint_sub: str | None  # the subject of a valid id_token_hint
     ui_locales: str | None
+    hint_sid: str | None = None  # the session a valid id_token_hint was issued in
 
 
 def with_query(url: str, params: dict[str, str]) -> str:
@@ -88,7 +91,7 @@ class Logout:
         return await self.context.db.run(lambda: self.checked(params))
 
     def checked(self, params: dict[str, str]) -> LogoutRequest:
-        hint_sub, client_id = None, params.get("client_id") or None
+        hint_sub, hint_sid, client_id = None, None, params.get("client_id") or None
         if params.get("id_token_hint"):
             claims = self.hint_claims(params["id_token_hint"])
             audience = claims.get("aud")
@@ -97,6 +100,7 @@ class Logout:
                 raise LogoutRefused("client_id is not the id_token_hint's audience")
             client_id = client_id or (audiences[0] if isinstance(audiences[0], str) else None)
             hint_sub = claims.get("sub") if isinstance(claims.get("sub"), str) else None
+            hint_sid = claims.get("sid") if isinstance(claims.get("sid"), str) else None
         target = None
         wanted = params.get("post_logout_redirect_uri")
         if wanted:
@@ -107,13 +111,14 @@ class Logout:
             if client is None or wanted not in client.post_logout_redirect_uris:
                 raise LogoutRefused("post_logout_redirect_uri is not registered for the client")
             target = with_query(wanted, {"state": params["state"]} if params.get("state") else {})
-        return LogoutRequest(client_id, target, hint_sub, params.get("ui_locales"))
+        return LogoutRequest(client_id, target, hint_sub, params.get("ui_locales"), hint_sid)
 
     async def needs_confirmation(
         self, request: LogoutRequest, session_id: str | None, browser_id: str | None
     ) -> bool:
-        """Ask the citizen unless the hint names the citizen signed in (a forged request
-        from another site then cannot sign anyone out unawares)."""
+        """Ask the citizen unless the hint names the citizen signed in, in this very session
+        when it names one (a forged request from another site then cannot sign anyone out
+        unawares, nor an old ID token end a newer session)."""
         return await self.context.db.run(
             lambda: self.asks_confirmation(request, session_id, browser_id)
         )
@@ -126,6 +131,11 @@ class Logout:
             if session is None:
                 return False  # nobody to sign out
             if request.hint_sub is None or request.client_id is None:
+                return True
+            sid = session.authentication.sid
+            if request.hint_sid is not None and not (
+                sid and hmac.compare_digest(request.hint_sid, sid)
+            ):
                 return True
             client = self.context.store(conn).get_client(request.client_id)
         if client is None:
@@ -155,12 +165,16 @@ class Logout:
         return await self.upstream_sign_out(provider_id, upstream_id_token, final) or final
 
     def ended(self, session_id: str | None, browser_id: str | None) -> tuple[str, str] | None:
+        """Ends the session with its services' logout notices, in one transaction; the
+        provider and the ID token to end its session with, if any."""
         now = int(time.time())
-        with self.context.db.connect() as conn:
+        with self.context.db.begin() as conn:
             session = self.sessions.live(conn, session_id, browser_id, now)
-        if session is None or session_id is None:
-            return None
-        self.sessions.end_now(session_id)
+            if session is None or session_id is None:
+                return None
+            queued = self.sessions.end(conn, session_id, session, now)
+        if queued:
+            self.sessions.on_ended()  # committed: the services are told now
         if not session.upstream_id_token:
             return None
         return session.authentication.idp, session.upstream_id_token

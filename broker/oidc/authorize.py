@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749.errors import (
@@ -19,50 +19,29 @@ from authlib.oauth2.rfc6749.errors import (
 )
 from authlib.oidc.core.errors import (
     ConsentRequiredError,
+    InvalidRequestURIError,
     LoginRequiredError,
     RequestNotSupportedError,
-    RequestURINotSupportedError,
 )
 
 from broker.catalogue.registry import DATA
 from broker.catalogue.scopes import REGISTRY
 from broker.core import metrics
+from broker.oidc.config import OidcConfig
 from broker.oidc.models import Authentication, Client
 from broker.oidc.request import BrokerOAuth2Request, HttpRequestData
+from broker.oidc.screening import (
+    DPOP_JKT,
+    plain_text,
+    set_aside_offline_access,
+    unplain_parameter,
+)
 from broker.oidc.server import BrokerServer, split_scope
 
 log = logging.getLogger("broker.oidc")
 
 ACR_LEVELS = {"eidas1": 1, "eidas2": 2, "eidas3": 3}
 PROMPTS = {"none", "login", "consent", "select_account"}
-# The parameters an error may name; any other name is not repeated back, even sanitised.
-KNOWN_PARAMETERS = frozenset(
-    {
-        "response_type",
-        "client_id",
-        "redirect_uri",
-        "scope",
-        "state",
-        "nonce",
-        "code_challenge",
-        "code_challenge_method",
-        "prompt",
-        "max_age",
-        "ui_locales",
-        "claims_locales",
-        "login_hint",
-        "id_token_hint",
-        "acr_values",
-        "claims",
-        "display",
-        "response_mode",
-        "request",
-        "request_uri",
-        "registration",
-    }
-)
-MAX_PARAMETER_LENGTH = 4096  # characters of one value: a state or a claims request fits
-MAX_NAME_LENGTH = 128
 
 CoveringGrant = Callable[[str, Client, list[str]], "str | None"]
 
@@ -121,25 +100,6 @@ def error_redirect(error: OAuth2Error, issuer: str, state: str | None) -> Redire
     return RedirectToClient(with_issuer(dict(headers)["Location"], issuer))
 
 
-def plain_text(value: str, limit: int = MAX_PARAMETER_LENGTH) -> bool:
-    """A value the broker may store, show, log about and send back: bounded, and no control,
-    format, separator, surrogate or private-use character, nor U+FFFD (where the HTTP layer
-    met bytes that are not UTF-8). Non-ASCII letters are plain text (a ``login_hint``)."""
-    return len(value) <= limit and value.isprintable() and "\ufffd" not in value
-
-
-def unplain_parameter(datalist: Mapping[str, list[str]]) -> str | None:
-    """Why the request is refused if a parameter name or value is not plain text (naming the
-    parameter if we know it, never repeating what was sent), or None if all are."""
-    for name, values in datalist.items():
-        if not plain_text(name, MAX_NAME_LENGTH):
-            return "A parameter name has characters that are not allowed, or is too long."
-        if not all(plain_text(value) for value in values):
-            what = f"The '{name}' parameter" if name in KNOWN_PARAMETERS else "A parameter"
-            return f"{what} has characters that are not allowed, or is too long."
-    return None
-
-
 def trusted_client(server: BrokerServer, request: BrokerOAuth2Request) -> tuple[Client, str] | None:
     """The client and the redirect URI an error may be sent to: RFC 6749 §4.1.2.1, only a
     registered client, and one of its registered redirect URIs exactly, each sent once."""
@@ -171,12 +131,29 @@ def refused(
     return error_redirect(error, server.config.issuer, None)
 
 
-def screen(server: BrokerServer, request: BrokerOAuth2Request) -> Outcome | None:
+def must_push(config: OidcConfig, client: Client) -> bool:
+    """RFC 9126 §5 and §6, FAPI 2.0 §5.3.2.2: authorization requests only through /par."""
+    return (
+        config.require_pushed_authorization_requests
+        or client.require_pushed_authorization_requests
+        or client.fapi2
+    )
+
+
+Refusal = tuple[OAuth2Error, tuple[Client, str] | None]
+
+
+def screening_error(
+    server: BrokerServer, request: BrokerOAuth2Request, *, pushed: bool
+) -> Refusal | None:
     """What authlib must not see: values it would quote in an error description (which must be
     plain ASCII: a quote, a backslash, a control character or a non-ASCII letter there makes
     authlib raise instead), and values no request of a real client carries. The client and
     its redirect URI are settled first, so that an error goes back only where RFC 6749
-    allows; authlib's own checks run afterwards, on what passed."""
+    allows; authlib's own checks run afterwards, on what passed. ``pushed``: the parameters
+    come from a pushed request (RFC 9126), which a client may be required to use.
+
+    The error, and the client and redirect URI it may be sent to (None: nowhere)."""
     trusted = trusted_client(server, request)
     payload = request.payload
     if trusted is None:
@@ -191,16 +168,33 @@ def screen(server: BrokerServer, request: BrokerOAuth2Request) -> Outcome | None
             error = InvalidRequestError(
                 "The 'redirect_uri' parameter is missing, repeated or not registered."
             )
-        return refused(error, None, server)
+        return error, None
+    if not pushed and must_push(server.config, trusted[0]):
+        error = InvalidRequestError(
+            "This client must push its authorization requests to the pushed authorization "
+            "request endpoint (RFC 9126) and send only 'client_id' and 'request_uri' here."
+        )
+        return error, trusted
     if (why := unplain_parameter(payload.datalist)) is not None:
         state = payload.state if payload.state and plain_text(payload.state) else None
-        return refused(InvalidRequestError(why, state=state), trusted, server)
+        return InvalidRequestError(why, state=state), trusted
     if payload.response_type != "code":
         error = UnsupportedResponseTypeError(
             "The only supported response type is 'code'.", state=payload.state
         )
-        return refused(error, trusted, server)
+        return error, trusted
     return None
+
+
+def screen(
+    server: BrokerServer, request: BrokerOAuth2Request, pushed: bool = False
+) -> Outcome | None:
+    """``screening_error`` as the authorization endpoint answers it: an error page, or a
+    redirect to a trusted client."""
+    found = screening_error(server, request, pushed=pushed)
+    if found is None:
+        return None
+    return refused(found[0], found[1], server)
 
 
 def parse_requested_authentication(params: dict[str, str]) -> RequestedAuthentication:
@@ -228,6 +222,31 @@ def requested_data_scopes(scopes: list[str]) -> set[str]:
     return {name for name in scopes if (s := REGISTRY.get(name)) is not None and s.kind == DATA}
 
 
+def check_broker_rules(request: BrokerOAuth2Request, data: Mapping[str, str], now: int) -> None:
+    """Our rules, after authlib's: no request objects, the query response mode, openid, data
+    scopes covered by one habilitation, and authentication requirements we can meet."""
+    if "request" in data:
+        raise RequestNotSupportedError()
+    if "request_uri" in data:
+        # Resolved before this point when it names a pushed request (``broker.oidc.par``):
+        # here it can only be one that was pushed inside a pushed request, or a stray one.
+        raise InvalidRequestURIError("'request_uri' is not accepted here.")
+    if data.get("response_mode", "query") != "query":
+        raise InvalidRequestError("Only 'response_mode=query' is supported.")
+    if "dpop_jkt" in data and not DPOP_JKT.fullmatch(data["dpop_jkt"]):
+        raise InvalidRequestError("'dpop_jkt' must be a SHA-256 JWK thumbprint (RFC 7638).")
+    scopes = split_scope(request.scope)
+    if "openid" not in scopes:
+        raise InvalidScopeError("The 'openid' scope is required.")
+    data_scopes = requested_data_scopes(scopes)
+    if data_scopes and request.client.habilitation_for(data_scopes, now) is None:
+        raise InvalidScopeError(
+            "The requested data scopes are not all covered by one active habilitation "
+            "of this service."
+        )
+    parse_requested_authentication(dict(data))
+
+
 def validate(
     server: BrokerServer,
     request: BrokerOAuth2Request,
@@ -236,29 +255,23 @@ def validate(
 ) -> tuple[object, Client]:
     """authlib's checks (client, redirect URI, response type, scope, PKCE, nonce) then ours."""
     grant = server.get_consent_grant(request, end_user=user)
-    data = request.payload.data
     redirect_uri = grant.redirect_uri
     try:
-        if "request" in data:
-            raise RequestNotSupportedError()
-        if "request_uri" in data:
-            raise RequestURINotSupportedError()
-        if data.get("response_mode", "query") != "query":
-            raise InvalidRequestError("Only 'response_mode=query' is supported.")
-        scopes = split_scope(request.scope)
-        if "openid" not in scopes:
-            raise InvalidScopeError("The 'openid' scope is required.")
-        data_scopes = requested_data_scopes(scopes)
-        if data_scopes and request.client.habilitation_for(data_scopes, now) is None:
-            raise InvalidScopeError(
-                "The requested data scopes are not all covered by one active habilitation "
-                "of this service."
-            )
-        parse_requested_authentication(data)
+        check_broker_rules(request, request.payload.data, now)
     except OAuth2Error as error:
         error.redirect_uri = redirect_uri
         raise
     return grant, request.client
+
+
+def validate_pushed(server: BrokerServer, request: BrokerOAuth2Request, now: int) -> Client:
+    """The checks of ``validate`` for a request being pushed (RFC 9126 §2.1): no citizen is
+    known yet, so ``prompt=none`` cannot be judged here (it is at /authorize)."""
+    grant = server.get_authorization_grant(request)
+    grant.validate_no_multiple_request_parameter(request)
+    grant.validate_authorization_request()
+    check_broker_rules(request, request.payload.data, now)
+    return request.client
 
 
 def authorize(
@@ -267,10 +280,14 @@ def authorize(
     session: Authentication | None,
     covering_grant: CoveringGrant,
     now: int,
+    pushed: bool = False,
 ) -> Outcome:
+    """``pushed``: ``http`` carries the parameters of a pushed request (``broker.oidc.par``
+    resolved its ``request_uri``), which a client may be required to use."""
+    http = replace(http, params=set_aside_offline_access(http.params))
     request = server.create_oauth2_request(http)
     state = request.payload.state
-    screened = screen(server, request)
+    screened = screen(server, request, pushed)
     if screened is not None:
         return screened
     try:

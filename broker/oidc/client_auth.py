@@ -18,6 +18,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 ASSERTION_ALGS = ("ES256", "RS256", "PS256", "EdDSA")
+# FAPI 2.0 Security Profile §5.4.1 allows PS256, ES256 and EdDSA; a fapi2 client of ours
+# signs its assertions with the two its registration allows.
+FAPI2_ASSERTION_ALGS = ("ES256", "PS256")
 
 
 class JwksCache:
@@ -48,20 +51,33 @@ class JwksCache:
             return entry[1]
         return None
 
-    def _needs_fetch(self, uri: str, kid: str | None) -> bool:
+    def _needs_fetch(
+        self, uri: str, kid: str | None, usable: Callable[[dict[str, Any]], bool] | None
+    ) -> bool:
         entry = self._entries.get(uri)
         if entry is None:
             return True
         age = time.monotonic() - entry[0]
         if age >= self._ttl:
             return True
+        if age < self.min_refresh:
+            return False
         known = {k.get("kid") for k in entry[1]["keys"] if isinstance(k, dict)}
-        return kid is not None and kid not in known and age >= self.min_refresh
+        if kid is not None and kid not in known:
+            return True
+        return usable is not None and not usable(entry[1])
 
     async def prefetch(
-        self, uri: str, kid: str | None = None, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        uri: str,
+        kid: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        usable: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
-        if not self._needs_fetch(uri, kid):
+        """``kid``: the key an assertion names; ``usable``: whether a cached set serves the
+        caller (it holds a key to encrypt to): either missing fetches again, at most once per
+        ``min_refresh`` seconds."""
+        if not self._needs_fetch(uri, kid, usable):
             return
         if transport is None and self.transport_factory is not None:
             transport = self.transport_factory()
@@ -86,9 +102,37 @@ class PrivateKeyJwtAuthentication(JWTBearerClientAssertion):
         self.server = server
         self.jwks_cache = jwks_cache
 
+    def __call__(self, query_client, request):
+        client = super().__call__(query_client, request)
+        if client is not None and client.fapi2:
+            self.check_fapi2_assertion(request.form["client_assertion"])
+        return client
+
+    def check_fapi2_assertion(self, assertion: str) -> None:
+        """FAPI 2.0 §5.3.2.1 (final): the issuer identifier, as a string, is the only audience
+        accepted, so that an assertion made for another endpoint or another server cannot be
+        replayed here; and only the profile's algorithms, whatever key would verify. Runs after
+        the signature was verified: these are the verified header and claims."""
+        headers, claims = self.extract_assertion(assertion)
+        if headers.get("alg") not in FAPI2_ASSERTION_ALGS:
+            raise InvalidClientError(
+                description="A FAPI 2.0 client signs its assertions with ES256 or PS256."
+            )
+        if claims.get("aud") != self.server.config.issuer:
+            raise InvalidClientError(
+                description="A FAPI 2.0 client's assertion has the issuer identifier, as a "
+                "string, for its only audience."
+            )
+
     def get_audiences(self) -> list[str]:
+        """RFC 7523 §3 and RFC 9126 §2: the issuer identifier, the token endpoint and the
+        pushed authorization request endpoint each name the broker."""
         config = self.server.config
-        return [config.issuer, config.token_endpoint]
+        return [
+            config.issuer,
+            config.token_endpoint,
+            config.pushed_authorization_request_endpoint,
+        ]
 
     def resolve_client_public_key(self, client) -> KeySet:
         jwks = client.jwks

@@ -12,8 +12,10 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
+from authlib.oidc.core.grants.util import is_openid_scope
 
 from broker.core.security import digest, random_token
+from broker.oidc.encryption import id_token_encryption
 from broker.oidc.models import AUTH_METHODS, AuthorizationCode
 from broker.oidc.tokens import TokenSubject, pairwise_subject
 
@@ -32,15 +34,15 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def save_authorization_code(self, code: str, request) -> None:
         now = int(time.time())
-        auth = request.user
+        auth, client, store = request.user, request.client, self.server.store
         config = self.server.config
         ttl = config.code_ttl
-        if request.client.fapi2:
+        if client.fapi2:
             ttl = min(ttl, FAPI2_CODE_TTL)
-        self.server.store.save_code(
+        store.save_code(
             AuthorizationCode(
                 code_digest=digest(code),
-                client_id=request.client.client_id,
+                client_id=client.client_id,
                 citizen_id=auth.citizen_id,
                 redirect_uri=request.payload.redirect_uri,
                 scope=request.granted_scope or request.scope,
@@ -53,9 +55,16 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                 grant_id=request.grant_id,
                 idp=auth.idp,
                 expires_at=now + ttl,
+                sid=auth.sid,
+                dpop_jkt=request.payload.data.get("dpop_jkt"),
             ),
             created_at=now,
         )
+        if auth.sid and client.backchannel_logout_uri:
+            # Back-Channel Logout §2.3: told when this session ends. Only services with a
+            # back-channel URI cost a write here.
+            sub = pairwise_subject(config, client.sector_identifier, auth.citizen_id)
+            store.add_logout_participant(auth.sid, client.client_id, sub, now)
 
     def query_authorization_code(self, code: str, client) -> AuthorizationCode | None:
         store = self.server.store
@@ -117,6 +126,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             grant_id=authorization_code.grant_id,
             refresh_until=terms.expires_at if terms is not None and terms.refreshable else None,
             grant_expires_at=terms.expires_at if terms is not None else None,
+            sid=authorization_code.sid,
         )
 
     def _replayed(self, code: AuthorizationCode, now: int) -> None:
@@ -171,6 +181,30 @@ class BrokerOpenIDCode(OpenIDCode):
         super().__init__(require_nonce=False)
         self.server = server
 
+    def __call__(self, grant) -> None:
+        super().__call__(grant)
+        grant.register_hook("after_validate_token_request", self.prepare_encryption)
+
+    def prepare_encryption(self, grant, result) -> None:
+        """Before the code is redeemed: a client whose ID tokens must be encrypted and that
+        publishes no key to encrypt them to gets invalid_client, not tokens it cannot read
+        (the code is consumed, as by any failed redemption)."""
+        request = grant.request
+        request.id_token_encryption = None
+        if is_openid_scope(request.authorization_code.get_scope()):
+            request.id_token_encryption = id_token_encryption(
+                request.client, self.server.jwks_cache
+            )
+
+    def process_token(self, grant, response) -> dict:
+        """The signed ID token, then encrypted to the client's key when it registered so
+        (Core §10.2: a nested JWT)."""
+        token = super().process_token(grant, response)
+        encryption = getattr(grant.request, "id_token_encryption", None)
+        if encryption is not None and "id_token" in token:
+            token["id_token"] = encryption.seal(token["id_token"])
+        return token
+
     def exists_nonce(self, nonce: str, request) -> bool:
         return False
 
@@ -196,5 +230,11 @@ class BrokerOpenIDCode(OpenIDCode):
 
     def generate_user_info(self, user: TokenSubject, scope: str) -> dict:
         # Identity claims go to /userinfo only; the ID token carries the subject, and names the
-        # identity provider the citizen signed in through (as FranceConnect's ``idp_id``).
-        return {"sub": user.sub, "idp": user.idp} if user.idp else {"sub": user.sub}
+        # identity provider the citizen signed in through (as FranceConnect's ``idp_id``), and
+        # the broker session it was issued in (``sid``, for back-channel logout).
+        claims = {"sub": user.sub}
+        if user.idp:
+            claims["idp"] = user.idp
+        if user.sid:
+            claims["sid"] = user.sid
+        return claims

@@ -136,8 +136,11 @@ class ProviderIntrospection(IntrospectionEndpoint):
             "sub": token.sub,
             "exp": token.record.expires_at,
             "iss": self.broker.config.issuer,
-            "token_type": "Bearer",
+            "token_type": "DPoP" if token.record.jkt else "Bearer",
         }
+        if token.record.jkt:
+            # RFC 9449 §6.2: the key the token is bound to, for a provider that checks proofs.
+            payload["cnf"] = {"jkt": token.record.jkt}
         if token.citizen is not None:
             payload.update({claim: token.citizen.claim(claim) for claim in PIVOT_CLAIMS})
         return payload

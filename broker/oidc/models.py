@@ -141,6 +141,7 @@ class AuthorizationCode(AuthorizationCodeMixin):
     consumed_at: int | None = None
     idp: str = ""  # the identity provider the citizen signed in through
     sid: str | None = None  # the broker session it was issued in (back-channel logout)
+    dpop_jkt: str | None = None  # RFC 9449 §10: redeemed only with a proof of this DPoP key
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri

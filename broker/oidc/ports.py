@@ -56,6 +56,7 @@ class OidcStore(Protocol):
         issued_at: int,
         expires_at: int,
         code_digest: str | None = None,
+        jkt: str | None = None,
     ) -> None: ...
 
     def get_refresh_token(self, token_digest: str) -> RefreshTokenRecord | None: ...
@@ -68,6 +69,15 @@ class OidcStore(Protocol):
 
     def revoke_refresh_token(self, token_digest: str, now: int) -> int:
         """Mark one refresh token revoked (if it is not yet); the number of rows changed."""
+
+    def add_logout_participant(self, sid: str, client_id: str, sub: str, now: int) -> None:
+        """Back-Channel Logout §2.3: ``client_id`` (which registered a back-channel logout URI)
+        received a code in broker session ``sid``, for its user ``sub``; it is told when the
+        session ends. Recorded once per pair, in the caller's transaction."""
+
+    def remember_dpop_proof(self, proof_digest: str, expires_at: int) -> bool:
+        """Record a DPoP proof (RFC 9449 §11.1) until ``expires_at``; False if it was already
+        recorded (a replay), whichever process recorded it."""
 
 
 class ConsentGrants(Protocol):

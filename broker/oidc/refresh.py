@@ -1,7 +1,13 @@
 """Refresh tokens (RFC 6749 §6) for recurring consents only, rotated at every use.
 
 A refresh token that comes back after it was rotated has leaked, or its client is confused:
-RFC 9700 §4.14.2 asks to revoke the whole grant, which also stops every token issued on it."""
+RFC 9700 §4.14.2 asks to revoke the whole grant, which also stops every token issued on it.
+
+Two exceptions. A refresh token bound to a DPoP key (RFC 9449 §5) is used only with a proof made
+with that key, checked before anything else (a wrong key proves no reuse and spends nothing),
+and its rotations stay bound to it. A FAPI 2.0 client's refresh token is not rotated (FAPI 2.0
+Security Profile §5.3.2.1: "shall not use refresh token rotation except in extraordinary
+circumstances"): its DPoP binding protects it, and it stays valid until the grant ends."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 
 from broker.core.security import digest
+from broker.oidc.dpop_token import check_refresh_binding
 from broker.oidc.models import AUTH_METHODS, RefreshTokenRecord
 from broker.oidc.tokens import TokenSubject, pairwise_subject
 
@@ -21,7 +28,7 @@ log = logging.getLogger("broker.oidc")
 
 class RefreshGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
-    INCLUDE_NEW_REFRESH_TOKEN = True  # rotation
+    INCLUDE_NEW_REFRESH_TOKEN = True  # rotation, but for FAPI 2.0 clients (``issue_token``)
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshTokenRecord | None:
         if not isinstance(refresh_token, str) or len(refresh_token) > 256:
@@ -32,6 +39,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
             return None
         if record.client_id != self.request.client.client_id:
             return None  # RFC 6749 §10.4: bound to its client; another's use proves no leak
+        check_refresh_binding(record.jkt, self.server.proof)
         if record.used_at is not None:
             self._reused(record, now)
             return None
@@ -62,7 +70,15 @@ class RefreshGrant(grants.RefreshTokenGrant):
             grant_expires_at=record.expires_at,
         )
 
+    def issue_token(self, user: TokenSubject, refresh_token: RefreshTokenRecord):
+        scope = self.request.payload.scope or refresh_token.get_scope()
+        return self.generate_token(
+            user=user, scope=scope, include_refresh_token=rotates(self.request.client)
+        )
+
     def revoke_old_credential(self, record: RefreshTokenRecord) -> None:
+        if not rotates(self.request.client):
+            return  # kept valid: the client goes on using it
         if not self.server.store.use_refresh_token(record.digest, int(time.time())):
             # Used concurrently by another request: treated as a reuse.
             self._reused(record, int(time.time()))
@@ -74,3 +90,8 @@ class RefreshGrant(grants.RefreshTokenGrant):
             "refresh token reused: grant revoked",
             extra={"client_id": record.client_id, "grant_id": record.grant_id},
         )
+
+
+def rotates(client) -> bool:
+    """Whether the client's refresh tokens are replaced at every use (not a FAPI 2.0 one's)."""
+    return not client.fapi2

@@ -6,13 +6,21 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from authlib.oauth2.rfc6749 import AuthorizationServer
+from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Error
 from authlib.oauth2.rfc6749.util import scope_to_list
 
 from broker.core.security import digest, random_token
 from broker.keys.keystore import KeyStore
 from broker.oidc.client_auth import JwksCache, PrivateKeyJwtAuthentication
 from broker.oidc.config import OidcConfig
+from broker.oidc.dpop import DpopProof
+from broker.oidc.dpop_token import (
+    NONCE_HEADER,
+    admit_client,
+    dpop_code_binding,
+    issuer_nonces,
+    token_request_proof,
+)
 from broker.oidc.grants import BrokerOpenIDCode, CodeGrant, S256CodeChallenge
 from broker.oidc.ports import ConsentGrants, OidcStore
 from broker.oidc.refresh import RefreshGrant
@@ -51,8 +59,13 @@ class BrokerServer(AuthorizationServer):
         self.store = store
         self.keys = keys
         self.grants = grants
+        self.jwks_cache = jwks_cache  # read (never fetched) for encrypted ID tokens
         self.issued: list[IssuedAccessToken] = []
-        self.register_grant(CodeGrant, [S256CodeChallenge(required=True), BrokerOpenIDCode(self)])
+        self.proof: DpopProof | None = None  # the token request's DPoP proof, once checked
+        self.register_grant(
+            CodeGrant,
+            [S256CodeChallenge(required=True), BrokerOpenIDCode(self), dpop_code_binding],
+        )
         self.register_grant(RefreshGrant)
         self.register_client_auth_method(
             PrivateKeyJwtAuthentication.CLIENT_AUTH_METHOD,
@@ -72,8 +85,31 @@ class BrokerServer(AuthorizationServer):
     def handle_response(self, status, body, headers) -> ProtocolResponse:
         return ProtocolResponse(status, body, list(headers))
 
+    def create_token_response(self, request=None) -> ProtocolResponse:
+        """authlib's token endpoint, with DPoP (RFC 9449 §5): a proof is checked before
+        anything else, so that a bad one consumes no code and no refresh token."""
+        request = self.create_oauth2_request(request)
+        try:
+            self.proof = token_request_proof(self.config, request, int(time.time()))
+        except OAuth2Error as error:
+            response = self.handle_error_response(request, error)
+        else:
+            response = super().create_token_response(request)
+        return self.with_dpop_nonce(response)
+
+    def with_dpop_nonce(self, response: ProtocolResponse) -> ProtocolResponse:
+        """RFC 9449 §8.2: when nonces are required, every answer carries the one to use next."""
+        nonces = issuer_nonces(self.config)
+        if nonces is not None and not any(k == NONCE_HEADER for k, _ in response.headers):
+            response.headers.append((NONCE_HEADER, nonces.current(int(time.time()))))
+        return response
+
     def send_signal(self, name, *args, **kwargs) -> None:
-        """No signal bus: structured logs cover what signals would."""
+        """No signal bus: structured logs cover what signals would. One signal is a hook:
+        right after a token request's client authentication, before its code or refresh
+        token is looked at, the DPoP requirements of the client are enforced."""
+        if name == "after_authenticate_client":
+            admit_client(self.store, kwargs["client"], self.proof)
 
     def _generate_token(
         self,
@@ -87,12 +123,13 @@ class BrokerServer(AuthorizationServer):
         ttl = expires_in or client.access_token_ttl
         if user.grant_expires_at is not None:
             ttl = max(1, min(ttl, user.grant_expires_at - int(time.time())))
+        jkt = self.proof.jkt if self.proof is not None else None
         issued = issue_access_token(
-            self.config, self.keys.signing_key(), client, user, scope, ttl=ttl
+            self.config, self.keys.signing_key(), client, user, scope, ttl=ttl, jkt=jkt
         )
         self.issued.append(issued)
         token = {
-            "token_type": "Bearer",
+            "token_type": "DPoP" if jkt else "Bearer",
             "access_token": issued.token,
             "expires_in": issued.record.expires_at - issued.issued_at,
             "scope": scope,
@@ -114,7 +151,12 @@ class BrokerServer(AuthorizationServer):
         )
         if "refresh_token" in token and user.grant_id and user.refresh_until:
             # RFC 6749 §6: a refresh token asked for a narrower scope keeps its own scope.
+            # RFC 9449 §5: a chain keeps the DPoP binding it started with.
             previous = getattr(request, "refresh_token", None)
+            if previous is not None:
+                jkt = previous.jkt
+            else:
+                jkt = self.proof.jkt if self.proof is not None else None
             self.store.save_refresh_token(
                 digest(token["refresh_token"]),
                 grant_id=user.grant_id,
@@ -126,6 +168,7 @@ class BrokerServer(AuthorizationServer):
                 issued_at=issued.issued_at,
                 expires_at=user.refresh_until,
                 code_digest=request.code_digest,
+                jkt=jkt,
             )
 
 

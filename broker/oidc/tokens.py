@@ -61,7 +61,9 @@ def issue_access_token(
     scope: str,
     ttl: int,
     now: int | None = None,
+    jkt: str | None = None,
 ) -> IssuedAccessToken:
+    """``jkt``: the thumbprint of the DPoP key the token is bound to (RFC 9449 §6.1)."""
     now = int(time.time()) if now is None else now
     jti = random_token(24)
     claims = {
@@ -76,6 +78,8 @@ def issue_access_token(
         "auth_time": subject.auth_time,
         "acr": subject.acr,
     }
+    if jkt is not None:
+        claims["cnf"] = {"jkt": jkt}
     header = {"alg": signing_key.alg, "kid": signing_key.kid, "typ": ACCESS_TOKEN_TYPE}
     token = jwt.encode(header, claims, signing_key, algorithms=[signing_key.alg])
     record = AccessTokenRecord(
@@ -85,6 +89,7 @@ def issue_access_token(
         scope=scope,
         expires_at=now + ttl,
         revoked_at=None,
+        jkt=jkt,
     )
     return IssuedAccessToken(token=token, record=record, issued_at=now)
 
@@ -97,7 +102,9 @@ def verify_access_token(
     audience: str,
     now: int | None = None,
 ) -> AccessTokenRecord:
-    """Signature, type, issuer, audience and lifetime, then the server-side record."""
+    """Signature, type, issuer, audience and lifetime, then the server-side record. Whether
+    the token was presented as its binding asks (``record.jkt``, RFC 9449) is the caller's
+    part: see ``broker.oidc.dpop_resource``."""
     now = int(time.time()) if now is None else now
     try:
         decoded = jwt.decode(token, keys, algorithms=list(ACCEPTED_ALGS))

@@ -20,6 +20,8 @@ from broker.catalogue.products import FRANCE_CONNECT, Product
 from broker.core.db import Database
 from broker.core.outages import OUTAGES, RETRY_AFTER, outage_kind
 from broker.oidc.config import OidcConfig
+from broker.oidc.dpop_nonce import nonces_for
+from broker.oidc.dpop_resource import NONCE_HEADER, ResourceRefusal, resource_proof
 from broker.oidc.models import CitizenIdentity, GrantStanding
 from broker.providers import base
 from broker.resources import errors
@@ -31,6 +33,7 @@ from broker.resources.credentials import (
     authenticate,
     credential_from,
     permission,
+    refused,
 )
 from broker.resources.masking import allowed_tree, mask
 from broker.resources.params import ParameterProblems, ParsedQuery, parse_query
@@ -71,6 +74,7 @@ class _Call:
     identity_digest: str | None = None
     cached: bool = False
     rate_headers: dict[str, str] = field(default_factory=dict)  # once the limiter has counted
+    dpop_headers: dict[str, str] = field(default_factory=dict)  # the next DPoP nonce, if asked
 
 
 class DataAccess:
@@ -95,6 +99,10 @@ class DataAccess:
         self.ledger = ledger
         self.cache = cache
         self.default_rate_limit = default_rate_limit
+        # RFC 9449 §9: the data API's own nonces (its audience in the MAC: not the broker's).
+        self.nonces = nonces_for(
+            config.dpop_nonce_key, config.resource_audience, config.dpop_require_nonce
+        )
 
     async def call(self, product: Product, mode: str, headers, query, request_id: str) -> Answer:
         call = _Call(product=product, mode=mode, request_id=request_id, started=time.perf_counter())
@@ -104,7 +112,11 @@ class DataAccess:
             data = mask(found, allowed_tree(call.scopes, product.path))
         except errors.ApiError as error:
             await self._journal_quietly(call, error.outcome, error.status, error.code)
-            return Answer(error.status, error.body(), {**call.rate_headers, **error.headers})
+            return Answer(
+                error.status,
+                error.body(),
+                {**call.rate_headers, **call.dpop_headers, **error.headers},
+            )
         except Exception as exc:
             kind = outage_kind(exc)
             if kind is None:
@@ -115,7 +127,7 @@ class DataAccess:
             down = errors.store_unavailable(RETRY_AFTER)
             await self._journal_quietly(call, down.outcome, down.status, down.code)
             return Answer(down.status, down.body(), {**call.rate_headers, **down.headers})
-        out_headers = dict(call.rate_headers)
+        out_headers = {**call.rate_headers, **call.dpop_headers}
         if self._cache_for(product) is not None:
             out_headers["X-Response-Cached"] = "true" if call.cached else "false"
         if not await self._journal_quietly(call, "ok", 200, None):
@@ -149,6 +161,11 @@ class DataAccess:
         if cache is not None and entry is not None:
             await _cache_put(cache, entry, product.key, outcome.data)
         return outcome.data
+
+    def public_url(self, call: _Call) -> str:
+        """The URL the client called, as a DPoP proof's ``htu`` names it: on the data API's
+        public address (its audience, the URL of ``/v3``), never on the Host header."""
+        return f"{self.config.resource_audience.rstrip('/')}/{call.product.key}/{call.mode}"
 
     def _cache_for(self, product: Product) -> ResponseCache | None:
         """The response cache, when it keeps this product's answers."""
@@ -192,17 +209,30 @@ class DataAccess:
     def _identify(self, call: _Call, headers) -> tuple[Caller, Permission, CitizenIdentity | None]:
         """Who calls, what they may read of this product, and whom a token is about."""
         now = int(time.time())
+        credential = credential_from(headers)
+        proof = None
+        if credential is not None:
+            try:
+                proof = resource_proof(
+                    credential, headers, "GET", self.public_url(call), self.nonces, now
+                )
+            except ResourceRefusal as refusal:
+                raise refused(refusal) from refusal
+            if proof is not None and self.nonces is not None:
+                call.dpop_headers = {NONCE_HEADER: self.nonces.current(now)}
         with self.db.connect() as conn:
             oidc = SqlOidcStore(conn)  # no client cache: revocations apply on the next call
-            credential = credential_from(headers)
             caller = call.caller = authenticate(
                 credential,
                 oidc,
                 SqlDataAccessStore(conn),
-                lambda: self.keys.verification_keys(credential),
+                lambda: self.keys.verification_keys(credential.token if credential else None),
                 self.config,
                 now,
+                proof,
             )
+            if proof is not None:
+                conn.commit()  # a read connection: the proof's row must outlive it
             consented_under = None
             if caller.kind == ACCESS_TOKEN:
                 standing = self.ledger.standing(conn, caller.grant_id, now)

@@ -53,6 +53,9 @@ def build_resource_state(settings: Settings, db: Database | None = None) -> Reso
         issuer=settings.issuer_url,
         resource_audience=settings.resource_server_audience,
         pairwise_key=derive_key(secret, "pairwise subject v1"),
+        # RFC 9449 §9: the data API asks for nonces when the broker does (the same setting).
+        dpop_require_nonce=settings.dpop_require_nonce,
+        dpop_nonce_key=derive_key(secret, "dpop nonce v1"),
     )
     keys = PublicKeys(SqlKeyRepository(db))  # verification only: never the private keys
     http = httpx.AsyncClient(

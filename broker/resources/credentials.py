@@ -3,6 +3,11 @@
 Two credentials: a citizen's access token from our broker (France Connect mode) or an API key
 bound to a habilitation (API Particulier mode). Both are checked against the database on every
 call, so a revoked token, key or habilitation stops working on the very next request.
+
+An access token bound to a DPoP key (RFC 9449) comes as ``Authorization: DPoP <token>`` with a
+proof of this very call; an unbound one, and an API key, as ``Bearer`` (``broker.oidc.
+dpop_resource`` holds the rules). Refusals keep the JSON:API body and carry the RFC's
+``WWW-Authenticate`` challenge.
 """
 
 from __future__ import annotations
@@ -15,6 +20,20 @@ from joserfc.jwk import KeySet
 from broker.catalogue.products import FRANCE_CONNECT, Product
 from broker.core.security import digest
 from broker.oidc.config import OidcConfig
+from broker.oidc.dpop import DpopProof
+from broker.oidc.dpop_resource import (
+    BARE_CHALLENGE,
+    BEARER,
+    BOUND,
+    DPOP,
+    NOT_BOUND,
+    PresentedToken,
+    ResourceRefusal,
+    check_binding,
+    invalid_token,
+    presented_token,
+    spend_proof,
+)
 from broker.oidc.models import Client, HabilitationGrant
 from broker.oidc.tokens import InvalidAccessToken, pairwise_subject, verify_access_token
 from broker.resources import errors
@@ -45,33 +64,41 @@ class Permission:
     scopes: frozenset[str]  # the product's scopes this caller may read
 
 
-def credential_from(headers) -> str | None:
-    """``Authorization: Bearer …`` (tokens and keys) or ``X-Api-Key: …`` (keys)."""
-    authorization = headers.get("authorization", "")
-    scheme, _, value = authorization.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
+def credential_from(headers) -> PresentedToken | None:
+    """``Authorization: Bearer …`` (tokens and keys), ``Authorization: DPoP …`` (DPoP-bound
+    tokens) or ``X-Api-Key: …`` (keys)."""
+    presented = presented_token(headers.get("authorization"))
+    if presented is not None:
+        return presented
     key = headers.get("x-api-key", "").strip()
-    return key or None
+    return PresentedToken(BEARER, key) if key else None
 
 
 def authenticate(
-    credential: str | None,
+    credential: PresentedToken | None,
     oidc: SqlOidcStore,
     data: SqlDataAccessStore,
     keys: Callable[[], KeySet],
     config: OidcConfig,
     now: int,
+    proof: DpopProof | None = None,
 ) -> Caller:
-    """``keys`` is called only for access tokens: an API-key call never needs them."""
+    """``keys`` is called only for access tokens: an API-key call never needs them.
+    ``proof``: a DPoP presentation's proof, its stateless checks passed; it is spent here."""
     if not credential:
         raise errors.unauthorized(
             "Aucun jeton ni clé d'API : envoyez « Authorization: Bearer "
-            "<jeton> » ou « X-Api-Key: <clé> »."
+            "<jeton> » ou « X-Api-Key: <clé> ».",
+            headers={"WWW-Authenticate": BARE_CHALLENGE},
         )
-    if credential.startswith(API_KEY_PREFIX):
-        return _api_key_caller(credential, data, now)
-    return _token_caller(credential, oidc, keys, config, now)
+    if credential.token.startswith(API_KEY_PREFIX):
+        if credential.scheme == DPOP:
+            raise refused(
+                invalid_token(credential, "API keys are presented as Bearer or X-Api-Key."),
+                "Une clé d'API se présente en « Bearer » ou en « X-Api-Key », pas en « DPoP ».",
+            )
+        return _api_key_caller(credential.token, data, now)
+    return _token_caller(credential, oidc, keys, config, now, proof)
 
 
 def _api_key_caller(credential: str, data: SqlDataAccessStore, now: int) -> Caller:
@@ -95,14 +122,24 @@ def _api_key_caller(credential: str, data: SqlDataAccessStore, now: int) -> Call
 
 
 def _token_caller(
-    credential: str, oidc: SqlOidcStore, keys: Callable[[], KeySet], config: OidcConfig, now: int
+    presented: PresentedToken,
+    oidc: SqlOidcStore,
+    keys: Callable[[], KeySet],
+    config: OidcConfig,
+    now: int,
+    proof: DpopProof | None,
 ) -> Caller:
     try:
         record = verify_access_token(
-            credential, keys(), config, oidc, audience=config.resource_audience, now=now
+            presented.token, keys(), config, oidc, audience=config.resource_audience, now=now
         )
     except InvalidAccessToken as exc:
-        raise errors.unauthorized(_french(exc.description)) from exc
+        raise refused(invalid_token(presented, exc.description), _french(exc.description)) from exc
+    try:
+        check_binding(presented, record.jkt, proof)
+        spend_proof(oidc, proof)
+    except ResourceRefusal as refusal:
+        raise refused(refusal) from refusal
     client = oidc.get_client(record.client_id)
     if client is None:
         raise errors.unauthorized("Le client de ce jeton n'existe plus ou a été désactivé.")
@@ -126,6 +163,33 @@ _TOKEN_ERRORS = {
     ),
     "The token is not an access token.": "Ce jeton n'est pas un jeton d'accès.",
 }
+
+
+_DPOP_ERRORS = {
+    "invalid_dpop_proof": (
+        "La preuve DPoP est invalide, déjà utilisée ou ne correspond pas à cet appel "
+        "(détail dans l'en-tête WWW-Authenticate)."
+    ),
+    "use_dpop_nonce": (
+        "L'API demande dans la preuve DPoP le nonce donné par l'en-tête DPoP-Nonce "
+        "de cette réponse."
+    ),
+}
+_BINDING_ERRORS = {
+    NOT_BOUND: "Ce jeton n'est pas lié à une clé DPoP : présentez-le en « Authorization: Bearer ».",
+    BOUND: (
+        "Ce jeton est lié à une clé DPoP : présentez-le en « Authorization: DPoP » avec une preuve."
+    ),
+}
+
+
+def refused(refusal: ResourceRefusal, detail: str | None = None) -> errors.ApiError:
+    """A 401 in JSON:API form (French ``detail``) with the RFC's challenge in the headers."""
+    if detail is None:
+        detail = _BINDING_ERRORS.get(refusal.description) or _DPOP_ERRORS.get(
+            refusal.error, "Ce jeton d'accès est invalide."
+        )
+    return errors.unauthorized(detail, headers=refusal.headers())
 
 
 def _french(description: str) -> str:

@@ -65,8 +65,12 @@ class ApiError(Exception):
 # -- platform errors -------------------------------------------------------------------------
 
 
-def unauthorized(detail: str) -> ApiError:
-    return ApiError(401, "unauthorized", ErrorItem("00101", "Accès non autorisé", detail))
+def unauthorized(detail: str, headers: dict[str, str] | None = None) -> ApiError:
+    """``headers``: the ``WWW-Authenticate`` challenge (and ``DPoP-Nonce``) of a refused
+    credential."""
+    return ApiError(
+        401, "unauthorized", ErrorItem("00101", "Accès non autorisé", detail), headers=headers
+    )
 
 
 def forbidden(detail: str) -> ApiError:

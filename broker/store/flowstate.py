@@ -45,9 +45,12 @@ class StoredInteraction:
 @dataclass(frozen=True)
 class StoredSession:
     browser_digest: str
-    authentication: Authentication
+    authentication: Authentication  # its ``sid`` is the session's public id
     expires_at: int
     upstream_id_token: str | None = None  # the provider's, for its end_session_endpoint
+    # When the session was last used, written at most once a minute (the idle timeout);
+    # None: a session opened before the broker kept it.
+    last_seen: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,13 @@ class FlowStateView(Protocol):
 
     def end_session(self, id_digest: str, now: int) -> None: ...
 
+    def session_by_sid(self, sid: str) -> tuple[str, StoredSession] | None:
+        """The session whose public id is ``sid`` and its id digest, if it was not ended (the
+        expiry sweep's question; its expiry is the caller's to check)."""
+
+    def touch_session(self, id_digest: str, now: int) -> None:
+        """Records a use of the session (``last_seen``); never brings an ended one back."""
+
     def save_code(self, code: AuthorizationCode, created_at: int) -> None: ...
 
     def get_code(self, code_digest: str) -> AuthorizationCode | None: ...
@@ -123,6 +133,7 @@ class MemoryFlowState:
         # key -> (entry, kept until): entries are dropped once past their keeping time.
         self._interactions: dict[str, tuple[StoredInteraction, int]] = {}
         self._sessions: dict[str, tuple[StoredSession, int]] = {}
+        self._sids: dict[str, tuple[str, int]] = {}  # sid -> (id digest, kept until)
         self._codes: dict[str, tuple[AuthorizationCode, int]] = {}
         self._upstream: dict[str, tuple[UpstreamSignIn, int]] = {}
         self._writes = 0
@@ -160,6 +171,8 @@ class MemoryFlowState:
 
     def create_session(self, id_digest: str, session: StoredSession) -> None:
         self._put(self._sessions, id_digest, session, session.expires_at)
+        if session.authentication.sid:
+            self._put(self._sids, session.authentication.sid, id_digest, session.expires_at)
 
     def get_session(self, id_digest: str) -> StoredSession | None:
         return self._get(self._sessions, id_digest)
@@ -167,6 +180,17 @@ class MemoryFlowState:
     def end_session(self, id_digest: str, now: int) -> None:
         with self._lock:
             self._sessions.pop(id_digest, None)
+
+    def session_by_sid(self, sid: str) -> tuple[str, StoredSession] | None:
+        id_digest = self._get(self._sids, sid)
+        session = self.get_session(id_digest) if id_digest is not None else None
+        return (id_digest, session) if id_digest is not None and session is not None else None
+
+    def touch_session(self, id_digest: str, now: int) -> None:
+        with self._lock:
+            found = self._sessions.get(id_digest)
+            if found is not None:
+                self._sessions[id_digest] = (replace(found[0], last_seen=now), found[1])
 
     def save_code(self, code: AuthorizationCode, created_at: int) -> None:
         self._put(self._codes, code.code_digest, code, code.expires_at + EXPIRED_KEPT)
@@ -207,7 +231,8 @@ class MemoryFlowState:
     def _sweep(self) -> None:
         """Drops what is past its keeping time (called under the lock)."""
         moment = now()
-        for entries in (self._interactions, self._sessions, self._codes, self._upstream):
+        stores = (self._interactions, self._sessions, self._sids, self._codes, self._upstream)
+        for entries in stores:
             for key in [k for k, (_, until) in entries.items() if until <= moment]:
                 del entries[key]
 

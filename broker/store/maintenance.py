@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete
 
 from broker.core.db import table_of
+from broker.store import dpop_proofs, logout_outbox
 from broker.store.federation_models import FederationLogin
 from broker.store.models import (
     AccessToken,
@@ -13,6 +14,7 @@ from broker.store.models import (
     BrowserSession,
     ClientAssertionJti,
     Interaction,
+    PushedAuthorizationRequest,
     RefreshToken,
 )
 
@@ -42,7 +44,13 @@ def purge_expired(conn: Connection, now: int) -> dict[str, int]:
         "access_tokens": delete(table_of(AccessToken)).where(
             table_of(AccessToken).c.expires_at < now - TOKEN_GRACE
         ),
+        "pushed_authorization_requests": delete(table_of(PushedAuthorizationRequest)).where(
+            table_of(PushedAuthorizationRequest).c.expires_at < now
+        ),
         # Kept past expiry like access tokens, so that a late reuse is still recognised.
         "refresh_tokens": delete(REFRESH).where(REFRESH.c.expires_at < now - TOKEN_GRACE),
     }
-    return {name: conn.execute(statement).rowcount for name, statement in statements.items()}
+    purged = {name: conn.execute(statement).rowcount for name, statement in statements.items()}
+    # Delivered or given-up logout notices, a month on (participants leave with their session).
+    purged["dpop_proofs"] = dpop_proofs.purge_expired(conn, now)
+    return {**purged, **logout_outbox.purge_settled(conn, now)}

@@ -118,6 +118,7 @@ class BrowserSession(SQLModel, table=True):
     """A citizen's single sign-on session at the broker, bound to one browser."""
 
     __tablename__ = "browser_session"
+    __table_args__ = (Index("ix_browser_session_sid", "sid", unique=True),)
 
     id_digest: str = Field(primary_key=True, max_length=64)
     browser_digest: str = Field(max_length=64)
@@ -130,6 +131,10 @@ class BrowserSession(SQLModel, table=True):
     revoked_at: int | None = Field(default=None, sa_type=BigInteger)
     # The identity provider's ID token, for its end_session_endpoint at sign-out.
     upstream_id_token: str | None = Field(default=None, sa_type=Text)
+    # The session's public id (``sid`` of ID and logout tokens): random, never the cookie's.
+    sid: str | None = Field(default=None, max_length=64)
+    # When the session was last used (written at most once a minute): the idle timeout.
+    last_seen: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class Interaction(SQLModel, table=True):
@@ -148,6 +153,7 @@ class Interaction(SQLModel, table=True):
     auth_time: int | None = Field(default=None, sa_type=BigInteger)
     acr: str | None = Field(default=None, max_length=10)
     amr: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    sid: str | None = Field(default=None, max_length=64)
     created_at: int = Field(sa_type=BigInteger)
     expires_at: int = Field(sa_type=BigInteger, index=True)
 
@@ -171,6 +177,9 @@ class AuthorizationCode(SQLModel, table=True):
     created_at: int = Field(sa_type=BigInteger)
     expires_at: int = Field(sa_type=BigInteger, index=True)
     consumed_at: int | None = Field(default=None, sa_type=BigInteger)
+    sid: str | None = Field(default=None, max_length=64)  # the session it was issued in
+    # RFC 9449 §10: the DPoP key the code is bound to (redeemed only with a proof of it).
+    dpop_jkt: str | None = Field(default=None, max_length=64)
 
 
 class AccessToken(SQLModel, table=True):
@@ -253,3 +262,46 @@ class DpopProof(SQLModel, table=True):
 
     proof_digest: str = Field(primary_key=True, max_length=64)
     expires_at: int = Field(sa_type=BigInteger, index=True)
+
+
+class LogoutParticipant(SQLModel, table=True):
+    """OpenID Connect Back-Channel Logout §2.3: a service with a ``backchannel_logout_uri``
+    that received a code in broker session ``sid``, told when that session ends. Recorded
+    only for such services; removed when the session's end is queued for them."""
+
+    __tablename__ = "logout_participant"
+
+    sid: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(
+        sa_column=Column(
+            String(64),
+            ForeignKey("oauth_client.client_id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    sub: str = Field(max_length=255)  # the pairwise subject this service knows
+    created_at: int = Field(sa_type=BigInteger)
+    # When the session may have ended (its expiry, or its idle deadline as last seen): the
+    # expiry sweep looks at it again then, and not before.
+    check_at: int = Field(sa_type=BigInteger, index=True)
+
+
+class LogoutNotice(SQLModel, table=True):
+    """Outbox of back-channel logouts: one row per service to tell that a session ended,
+    written in the transaction that ends it; the logout token is signed at each attempt (it
+    lives two minutes), posted to the URL the client registered, retried until delivered or
+    given up."""
+
+    __tablename__ = "logout_notice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(max_length=64)
+    sid: str = Field(max_length=64)
+    sub: str = Field(max_length=255)
+    url: str = Field(max_length=2000)
+    created_at: int = Field(sa_type=BigInteger)
+    attempts: int = 0
+    next_attempt_at: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    delivered_at: int | None = Field(default=None, sa_type=BigInteger)
+    failed_at: int | None = Field(default=None, sa_type=BigInteger)  # gave up
+    last_error: str | None = Field(default=None, max_length=500)

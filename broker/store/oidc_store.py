@@ -1,5 +1,5 @@
 """OidcStore on SQL: clients (``clients``), codes, access and refresh tokens, citizens,
-assertion ids.
+assertion ids, DPoP proofs (``dpop_proofs``).
 
 Hot-path queries are SQLAlchemy Core statements built once with bind parameters and run on a
 plain connection: building and compiling ORM queries per request cost more than the queries."""
@@ -17,7 +17,7 @@ from broker.oidc.models import (
     Client,
     RefreshTokenRecord,
 )
-from broker.store import models
+from broker.store import dpop_proofs, logout_outbox, models
 from broker.store.clients import ClientCache, load_client
 from broker.store.flowstate import FlowStateView
 from broker.store.sql_flowstate import SqlFlowStateView
@@ -130,6 +130,7 @@ class SqlOidcStore:
                 "issued_at": issued_at,
                 "expires_at": record.expires_at,
                 "revoked_at": None,
+                "jkt": record.jkt,
             },
         )
 
@@ -145,6 +146,7 @@ class SqlOidcStore:
             expires_at=row.expires_at,
             revoked_at=row.revoked_at,
             grant_id=row.grant_id,
+            jkt=row.jkt,
         )
 
     def get_citizen(self, citizen_id: str) -> CitizenIdentity | None:
@@ -174,6 +176,7 @@ class SqlOidcStore:
         issued_at: int,
         expires_at: int,
         code_digest: str | None = None,
+        jkt: str | None = None,
     ) -> None:
         self.conn.execute(
             INSERT_REFRESH,
@@ -190,6 +193,7 @@ class SqlOidcStore:
                 "expires_at": expires_at,
                 "used_at": None,
                 "revoked_at": None,
+                "jkt": jkt,
             },
         )
 
@@ -209,6 +213,7 @@ class SqlOidcStore:
             used_at=row.used_at,
             revoked_at=row.revoked_at,
             code_digest=row.code_digest,
+            jkt=row.jkt,
         )
 
     def use_refresh_token(self, token_digest: str, now: int) -> bool:
@@ -216,8 +221,14 @@ class SqlOidcStore:
             self.conn.execute(USE_REFRESH, {"token_digest": token_digest, "now": now}).rowcount == 1
         )
 
+    def add_logout_participant(self, sid: str, client_id: str, sub: str, now: int) -> None:
+        logout_outbox.add_participant(self.conn, sid=sid, client_id=client_id, sub=sub, now=now)
+
     def revoke_access_token(self, jti: str, now: int) -> int:
         return self.conn.execute(REVOKE_TOKEN, {"b_jti": jti, "now": now}).rowcount
+
+    def remember_dpop_proof(self, proof_digest: str, expires_at: int) -> bool:
+        return dpop_proofs.remember(self.conn, proof_digest, expires_at)
 
     def revoke_refresh_token(self, token_digest: str, now: int) -> int:
         return self.conn.execute(

@@ -2,7 +2,8 @@
 
 One key per record, with its time to live: a hash for interactions and codes (the state, or
 the time of use, in its own field, so that the compare-and-set scripts never decode the
-record), a string for sessions. Each operation is one round trip (a script or a pipeline).
+record), a string for sessions. Each operation is one round trip (a script or a pipeline), but
+the once-a-minute touch of a session and the expiry sweep's lookup by sid (two each).
 The client is synchronous: steps that use it run in worker threads (``Database.run``)."""
 
 from __future__ import annotations
@@ -41,6 +42,29 @@ def auth_from(raw: bytes | str | None) -> Authentication | None:
 
 def as_text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def session_json(session: StoredSession) -> str:
+    return json.dumps(
+        {
+            "browser_digest": session.browser_digest,
+            "authentication": dataclasses.asdict(session.authentication),
+            "expires_at": session.expires_at,
+            "upstream_id_token": session.upstream_id_token,
+            "last_seen": session.last_seen,
+        }
+    )
+
+
+def session_from(raw: bytes | str) -> StoredSession:
+    record = json.loads(raw)
+    return StoredSession(
+        browser_digest=record["browser_digest"],
+        authentication=Authentication(**record["authentication"]),
+        expires_at=record["expires_at"],
+        upstream_id_token=record.get("upstream_id_token"),
+        last_seen=record.get("last_seen"),
+    )
 
 
 def ttl(until: int) -> int:
@@ -107,31 +131,44 @@ class RedisFlowState:
         return moved == 1
 
     # -- sessions ----------------------------------------------------------------------------
+    # A session is a JSON string; its sid names it under a second key (for the expiry sweep),
+    # with the same time to live.
     def create_session(self, id_digest: str, session: StoredSession) -> None:
-        record = {
-            "browser_digest": session.browser_digest,
-            "authentication": dataclasses.asdict(session.authentication),
-            "expires_at": session.expires_at,
-            "upstream_id_token": session.upstream_id_token,
-        }
-        self.redis.set(
-            self.key("session", id_digest), json.dumps(record), ex=ttl(session.expires_at)
-        )
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(self.key("session", id_digest), session_json(session), ex=ttl(session.expires_at))
+        if session.authentication.sid:
+            pipe.set(
+                self.key("sid", session.authentication.sid),
+                id_digest,
+                ex=ttl(session.expires_at),
+            )
+        pipe.execute()
 
     def get_session(self, id_digest: str) -> StoredSession | None:
         raw = self.redis.get(self.key("session", id_digest))
-        if raw is None:
-            return None
-        record = json.loads(raw)
-        return StoredSession(
-            browser_digest=record["browser_digest"],
-            authentication=Authentication(**record["authentication"]),
-            expires_at=record["expires_at"],
-            upstream_id_token=record.get("upstream_id_token"),
-        )
+        return session_from(raw) if raw is not None else None
 
     def end_session(self, id_digest: str, now: int) -> None:
         self.redis.delete(self.key("session", id_digest))
+
+    def session_by_sid(self, sid: str) -> tuple[str, StoredSession] | None:
+        id_digest = self.redis.get(self.key("sid", sid))
+        if id_digest is None:
+            return None
+        session = self.get_session(as_text(id_digest))
+        return (as_text(id_digest), session) if session is not None else None
+
+    def touch_session(self, id_digest: str, now: int) -> None:
+        # XX: an ended session stays ended; KEEPTTL: its expiry does not move.
+        key = self.key("session", id_digest)
+        session = self.get_session(id_digest)
+        if session is not None:
+            self.redis.set(
+                key,
+                session_json(dataclasses.replace(session, last_seen=now)),
+                xx=True,
+                keepttl=True,
+            )
 
     # -- codes -------------------------------------------------------------------------------
     def save_code(self, code: AuthorizationCode, created_at: int) -> None:

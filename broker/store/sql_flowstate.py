@@ -36,11 +36,20 @@ MOVE_AUTHENTICATED = (
         acr=bindparam("acr"),
         amr=bindparam("amr"),
         auth_time=bindparam("auth_time"),
+        sid=bindparam("sid"),
     )
 )
 INSERT_SESSION = insert(SESSION)
 GET_SESSION = select(SESSION).where(
     SESSION.c.id_digest == bindparam("id_digest"), SESSION.c.revoked_at.is_(None)
+)
+SESSION_BY_SID = select(SESSION).where(
+    SESSION.c.sid == bindparam("b_sid"), SESSION.c.revoked_at.is_(None)
+)
+TOUCH_SESSION = (
+    update(SESSION)
+    .where(SESSION.c.id_digest == bindparam("b_id_digest"), SESSION.c.revoked_at.is_(None))
+    .values(last_seen=bindparam("now"))
 )
 END_SESSION = (
     update(SESSION)
@@ -65,14 +74,39 @@ CONSUME_CODE = (
 
 def auth_fields(authentication: Authentication | None) -> dict[str, Any]:
     if authentication is None:
-        return {"citizen_id": None, "idp": None, "acr": None, "amr": None, "auth_time": None}
+        return {
+            "citizen_id": None,
+            "idp": None,
+            "acr": None,
+            "amr": None,
+            "auth_time": None,
+            "sid": None,
+        }
     return {
         "citizen_id": authentication.citizen_id,
         "acr": authentication.acr,
         "amr": list(authentication.amr),
         "auth_time": authentication.auth_time,
         "idp": authentication.idp,
+        "sid": authentication.sid,
     }
+
+
+def session_from_row(row) -> StoredSession:
+    return StoredSession(
+        browser_digest=row.browser_digest,
+        authentication=Authentication(
+            citizen_id=row.citizen_id,
+            acr=row.acr,
+            amr=list(row.amr),
+            auth_time=row.auth_time,
+            idp=row.idp,
+            sid=row.sid,
+        ),
+        expires_at=row.expires_at,
+        upstream_id_token=row.upstream_id_token,
+        last_seen=row.last_seen,
+    )
 
 
 class SqlFlowState:
@@ -119,6 +153,7 @@ class SqlFlowStateView:
                 amr=list(row.amr or []),
                 auth_time=row.auth_time or 0,
                 idp=row.idp or "",
+                sid=row.sid,
             )
         return StoredInteraction(
             id=row.id,
@@ -159,28 +194,24 @@ class SqlFlowStateView:
                 "expires_at": session.expires_at,
                 "revoked_at": None,
                 "upstream_id_token": session.upstream_id_token,
+                "sid": auth.sid,
+                "last_seen": session.last_seen,
             },
         )
 
     def get_session(self, id_digest: str) -> StoredSession | None:
         row = self.conn.execute(GET_SESSION, {"id_digest": id_digest}).first()
-        if row is None:
-            return None
-        return StoredSession(
-            browser_digest=row.browser_digest,
-            authentication=Authentication(
-                citizen_id=row.citizen_id,
-                acr=row.acr,
-                amr=list(row.amr),
-                auth_time=row.auth_time,
-                idp=row.idp,
-            ),
-            expires_at=row.expires_at,
-            upstream_id_token=row.upstream_id_token,
-        )
+        return session_from_row(row) if row is not None else None
 
     def end_session(self, id_digest: str, now: int) -> None:
         self.conn.execute(END_SESSION, {"b_id_digest": id_digest, "now": now})
+
+    def session_by_sid(self, sid: str) -> tuple[str, StoredSession] | None:
+        row = self.conn.execute(SESSION_BY_SID, {"b_sid": sid}).first()
+        return (row.id_digest, session_from_row(row)) if row is not None else None
+
+    def touch_session(self, id_digest: str, now: int) -> None:
+        self.conn.execute(TOUCH_SESSION, {"b_id_digest": id_digest, "now": now})
 
     def save_code(self, code: AuthorizationCode, created_at: int) -> None:
         self.conn.execute(
@@ -199,6 +230,8 @@ class SqlFlowStateView:
                 "amr": code.amr,
                 "grant_id": code.grant_id,
                 "idp": code.idp,
+                "sid": code.sid,
+                "dpop_jkt": code.dpop_jkt,
                 "created_at": created_at,
                 "expires_at": code.expires_at,
                 "consumed_at": None,
@@ -225,6 +258,8 @@ class SqlFlowStateView:
             grant_id=row.grant_id,
             expires_at=row.expires_at,
             consumed_at=row.consumed_at,
+            sid=row.sid,
+            dpop_jkt=row.dpop_jkt,
         )
 
     def consume_code(self, code_digest: str, now: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -15,6 +16,18 @@ from broker.interaction.flow import AuthorizationFlow
 from broker.keys.keystore import KeyStore
 from broker.oidc.config import OidcConfig
 from broker.oidc.discovery import authorization_server_metadata, metadata
+from broker.oidc.dpop_resource import (
+    BARE_CHALLENGE,
+    BEARER,
+    NONCE_HEADER,
+    PresentedToken,
+    ResourceRefusal,
+    invalid_token,
+    presented_token,
+    resource_proof,
+)
+from broker.oidc.dpop_token import issuer_nonces
+from broker.oidc.encryption import ResponseProtectionError
 from broker.oidc.request import HttpRequestData
 from broker.oidc.server import ProtocolResponse
 from broker.oidc.tokens import InvalidAccessToken
@@ -119,13 +132,13 @@ class OidcController(Controller):
     async def userinfo_get(
         self, request: Request, endpoints: NamedDependency[Endpoints]
     ) -> Response:
-        return await _userinfo(request, endpoints.backchannel)
+        return await _userinfo(request, endpoints)
 
     @post("/userinfo", status_code=200)
     async def userinfo_post(
         self, request: Request, endpoints: NamedDependency[Endpoints]
     ) -> Response:
-        return await _userinfo(request, endpoints.backchannel)
+        return await _userinfo(request, endpoints)
 
 
 async def form_request(
@@ -164,7 +177,7 @@ async def _client_call(
             status_code=429,
             headers={**NO_STORE, "Retry-After": str(wait)},
         )
-    await endpoints.backchannel.prefetch_client_keys(http)
+    await endpoints.backchannel.prefetch_client_keys(http, client_id)
     result = await call(http)
     if client_authentication_failed(result):
         await endpoints.client_throttle.failed(client_id, address)
@@ -193,42 +206,52 @@ async def _authorize(request: Request, endpoints: Endpoints) -> Redirect | Templ
     return redirect(result.location, cookies_for(result, endpoints.secure_cookies))
 
 
-async def _userinfo(request: Request, backchannel: BackChannel) -> Response:
-    token = _bearer_token(request.headers.get("authorization"))
-    if token is None and request.method == "POST":
+async def _userinfo(request: Request, endpoints: Endpoints) -> Response:
+    """OpenID Connect Core §5.3 with RFC 6750's Bearer tokens (header or form body) and
+    RFC 9449's DPoP-bound ones (``Authorization: DPoP`` and a proof of this request)."""
+    presented = presented_token(request.headers.get("authorization"))
+    if presented is None and request.method == "POST":
         form = await request.form()
         body_token = form.get("access_token")
-        token = body_token if isinstance(body_token, str) and body_token else None
-    if token is None:
-        # RFC 6750 §3.1: no credentials at all gets a bare challenge.
+        if isinstance(body_token, str) and body_token:
+            presented = PresentedToken(BEARER, body_token)
+    if presented is None:
+        # RFC 6750 §3.1: no credentials at all gets a bare challenge (one per scheme).
         return Response(
-            {"error": "invalid_token", "error_description": "Missing bearer token."},
+            {"error": "invalid_token", "error_description": "Missing access token."},
             status_code=401,
-            headers={**NO_STORE, "WWW-Authenticate": "Bearer"},
+            headers={**NO_STORE, "WWW-Authenticate": BARE_CHALLENGE},
         )
+    config = endpoints.config
+    nonces = issuer_nonces(config)
+    now = int(time.time())
     try:
-        claims = await backchannel.userinfo(token)
+        proof = resource_proof(
+            presented, request.headers, request.method, config.userinfo_endpoint, nonces, now
+        )
+        answer = await endpoints.backchannel.userinfo(presented, proof)
+    except ResponseProtectionError as exc:
+        # The token is good; the client's registration cannot be honoured (Core §5.3.3).
+        return _json_error(400, exc.error, exc.get_error_description())
     except InvalidAccessToken as exc:
-        return _bearer_error(401, "invalid_token", exc.description)
+        return _refusal(invalid_token(presented, exc.description))
+    except ResourceRefusal as refusal:
+        return _refusal(refusal)
     except InsufficientScope as exc:
-        return _bearer_error(403, "insufficient_scope", exc.description)
-    return Response(claims, headers=NO_STORE)
+        scope_refusal = ResourceRefusal("insufficient_scope", exc.description, presented.scheme)
+        return _refusal(scope_refusal, status=403)
+    headers = dict(NO_STORE)
+    if nonces is not None and proof is not None:
+        headers[NONCE_HEADER] = nonces.current(now)  # RFC 9449 §9: the next one to use
+    # Core §5.3.2: a signed or encrypted answer is application/jwt.
+    return Response(answer.body, media_type=answer.media_type, headers=headers)
 
 
-def _bearer_token(header: str | None) -> str | None:
-    if not header:
-        return None
-    scheme, _, value = header.partition(" ")
-    value = value.strip()
-    return value if scheme.lower() == "bearer" and value else None
-
-
-def _bearer_error(status: int, error: str, description: str) -> Response:
-    challenge = f'Bearer error="{error}", error_description="{description}"'
+def _refusal(refusal: ResourceRefusal, status: int = 401) -> Response:
     return Response(
-        {"error": error, "error_description": description},
+        {"error": refusal.error, "error_description": refusal.description},
         status_code=status,
-        headers={**NO_STORE, "WWW-Authenticate": challenge},
+        headers={**NO_STORE, **refusal.headers()},
     )
 
 

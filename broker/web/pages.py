@@ -156,6 +156,13 @@ AUTHORIZE_ERRORS = {
             "donnée n'a été transmise ; vous pouvez fermer cette page."
         ),
     ),
+    "invalid_request_uri": (
+        N_("Demande expirée ou déjà utilisée"),
+        N_(
+            "Cette demande a expiré ou a déjà servi. Retournez sur le site du service et "
+            "recommencez. Aucune donnée n'a été transmise."
+        ),
+    ),
 }
 
 SERVER_ERROR = (

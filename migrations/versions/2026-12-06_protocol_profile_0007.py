@@ -52,6 +52,10 @@ def upgrade() -> None:
             batch.add_column(
                 sa.Column("jkt", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
             )
+    with op.batch_alter_table("authorization_code") as batch:
+        batch.add_column(
+            sa.Column("dpop_jkt", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
+        )
     op.create_table(
         "pushed_authorization_request",
         sa.Column("uri_digest", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -84,6 +88,8 @@ def downgrade() -> None:
         "ix_pushed_authorization_request_expires_at", table_name="pushed_authorization_request"
     )
     op.drop_table("pushed_authorization_request")
+    with op.batch_alter_table("authorization_code") as batch:
+        batch.drop_column("dpop_jkt")
     for table in ("refresh_token", "access_token"):
         with op.batch_alter_table(table) as batch:
             batch.drop_column("jkt")

@@ -88,6 +88,7 @@ LOST_ON_DOWNGRADE = {
         "dpop_proof",
         "pushed_authorization_request",
         "access_token.jkt",
+        "authorization_code.dpop_jkt",
         "refresh_token.jkt",
         "oauth_client.backchannel_logout_uri",
         "oauth_client.dpop_bound_access_tokens",
@@ -98,6 +99,14 @@ LOST_ON_DOWNGRADE = {
         "oauth_client.userinfo_encrypted_response_alg",
         "oauth_client.userinfo_encrypted_response_enc",
         "oauth_client.userinfo_signed_response_alg",
+    },
+    "0008": {
+        "logout_notice",
+        "logout_participant",
+        "authorization_code.sid",
+        "browser_session.last_seen",
+        "browser_session.sid",
+        "interaction.sid",
     },
 }
 

@@ -3,7 +3,9 @@ through the broker. It is a relying party like any other and uses Authlib's clie
 private_key_jwt) and joserfc to verify the ID token, never the broker's own protocol code.
 
 It also receives the broker's consent events (RFC 8417 SETs pushed per RFC 8935) at
-``/backchannel/consent-events`` and shows them to the citizen they concern."""
+``/backchannel/consent-events`` and shows them to the citizen they concern, and its logout
+tokens (OpenID Connect Back-Channel Logout 1.0) at ``/backchannel/logout``, which end the
+service's session of the broker session they name."""
 
 from broker.demo.online_service.app import create_service_app
 from broker.demo.online_service.relying_party import RelyingParty

@@ -1,5 +1,5 @@
 """The demo service's routes: its pages, the sign-in through the broker, and the back-channel
-receiver of the broker's consent events."""
+receivers of the broker's consent events and logout tokens."""
 
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Response
 
 from broker.core.monitoring import monitored
+from broker.demo.online_service.logout_receiver import (
+    LogoutRejected,
+    logout_claims,
+    sessions_to_end,
+)
 from broker.demo.online_service.pages import (
     STYLESHEET,
     html_page,
@@ -22,7 +27,7 @@ from broker.demo.online_service.pages import (
     welcome_page,
 )
 from broker.demo.online_service.relying_party import SET_MEDIA_TYPE, EventRejected, RelyingParty
-from broker.demo.seed import DEMO_DATA_SCOPES, DEMO_SCOPE, NOTIFICATION_PATH
+from broker.demo.seed import DEMO_DATA_SCOPES, DEMO_SCOPE, LOGOUT_PATH, NOTIFICATION_PATH
 
 COOKIE = "cantine_session"
 
@@ -102,6 +107,9 @@ async def sign_in(rp: RelyingParty, code: str | None, pending: dict[str, str]) -
         "access_token": exchange.token["access_token"],
         "id_token": exchange.token["id_token"],
         "granted": granted,
+        # The broker's session and the citizen, as a back-channel logout names them.
+        "sid": exchange.id_claims.get("sid"),
+        "sub": exchange.id_claims["sub"],
     }
     response = await welcome_page(rp, session)
     response.cookies.append(Cookie(key=COOKIE, value=session_id, httponly=True, samesite="lax"))
@@ -152,9 +160,45 @@ async def consent_events(request: Request, rp: NamedDependency[RelyingParty]) ->
     return Response(b"", status_code=202)
 
 
+@post(LOGOUT_PATH, request_max_body_size=16_384)
+async def backchannel_logout(request: Request, rp: NamedDependency[RelyingParty]) -> Response:
+    """OpenID Connect Back-Channel Logout 1.0: the broker's session ended, so do this service's
+    sessions of it; 200 once done, 400 with an OAuth error for a token it cannot trust."""
+    no_store = {"Cache-Control": "no-store"}
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if media_type != "application/x-www-form-urlencoded":
+            raise LogoutRejected("the logout token is sent as a form")
+        token = (await request.form()).get("logout_token")
+        if not isinstance(token, str) or not token:
+            raise LogoutRejected("logout_token is missing")
+        claims = await logout_claims(rp, token)
+    except LogoutRejected as exc:
+        return Response(
+            json.dumps({"error": exc.error, "error_description": exc.description}),
+            status_code=400,
+            media_type="application/json",
+            headers=no_store,
+        )
+    except httpx.HTTPError:  # the broker's keys are unreachable: the broker retries
+        return Response(b"", status_code=503, headers=no_store)
+    for session_id in sessions_to_end(rp.sessions, claims):
+        rp.sessions.pop(session_id, None)
+    return Response(b"", status_code=200, headers=no_store)
+
+
 def create_service_app(rp: RelyingParty) -> Litestar:
     app = Litestar(
-        route_handlers=[home, style, login, callback, refresh, logout, consent_events],
+        route_handlers=[
+            home,
+            style,
+            login,
+            callback,
+            refresh,
+            logout,
+            consent_events,
+            backchannel_logout,
+        ],
         dependencies={"rp": Provide(lambda: rp, use_cache=True, sync_to_thread=False)},
         debug=False,
         logging_config=None,

@@ -63,6 +63,7 @@ class RelyingParty:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by pairwise sub
     seen_jtis: set[str] = field(default_factory=set)
+    logout_jtis: dict[str, int] = field(default_factory=dict)  # jti -> exp, replays refused
     jwks: KeySet | None = None
     jwks_fetched_at: float = 0.0
 
@@ -163,6 +164,16 @@ class RelyingParty:
             nonce={"essential": True, "value": nonce},
         ).validate(token.claims)
         return token.claims
+
+    def first_logout_jti(self, jti: str, exp: int) -> bool:
+        """Records a logout token's ``jti`` until its expiry; False if it was already seen."""
+        now = int(time.time())
+        for known in [j for j, until in self.logout_jtis.items() if until < now]:
+            del self.logout_jtis[known]
+        if jti in self.logout_jtis:
+            return False
+        self.logout_jtis[jti] = exp
+        return True
 
     async def receive_event(self, token: str) -> dict[str, Any]:
         """Verifies a consent SET and records it for its ``sub``; a duplicate ``jti`` is

@@ -34,6 +34,10 @@ TABLES = {
     "introspection_client",
     "refresh_token",
     "consent_notification",
+    "pushed_authorization_request",
+    "dpop_proof",
+    "logout_participant",
+    "logout_notice",
 }
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.jwk import ECKey
 
 from broker.catalogue.scopes import REGISTRY
@@ -21,6 +22,7 @@ from broker.core.security import digest
 from broker.oidc.authorize import NeedsInteraction, Outcome, RedirectToClient, authorize, issue_code
 from broker.oidc.client_auth import JwksCache
 from broker.oidc.config import OidcConfig
+from broker.oidc.dpop import token_hash
 from broker.oidc.introspection import IntrospectionServer
 from broker.oidc.models import (
     Authentication,
@@ -44,6 +46,7 @@ from tests.broker.oidc.memory import (
 ISSUER = "https://broker.example"
 AUTHORIZATION_ENDPOINT = f"{ISSUER}/authorize"
 TOKEN_ENDPOINT = f"{ISSUER}/token"
+USERINFO_ENDPOINT = f"{ISSUER}/userinfo"
 INTROSPECTION_ENDPOINT = f"{ISSUER}/introspect"
 RESOURCE_AUDIENCE = "https://data.broker.example"
 CONFIG = OidcConfig(
@@ -140,6 +143,55 @@ def s256(verifier: str) -> str:
     )
 
 
+# --- DPoP ------------------------------------------------------------------------------------
+
+
+@dataclass
+class DpopKey:
+    """A client's DPoP key pair, making proofs (RFC 9449 §4.2) as a client library would,
+    with every part a test may want to get wrong."""
+
+    key: Any = field(default_factory=lambda: ECKey.generate_key("P-256", private=True))
+    alg: str = "ES256"
+
+    @property
+    def jkt(self) -> str:
+        return self.key.thumbprint()
+
+    def proof(
+        self,
+        method: str = "POST",
+        url: str = TOKEN_ENDPOINT,
+        *,
+        access_token: str | None = None,
+        nonce: str | None = None,
+        iat: int | None = None,
+        jti: str | None = None,
+        header: Mapping[str, Any] | None = None,
+        claims: Mapping[str, Any] | None = None,
+        signing_key: Any = None,
+    ) -> str:
+        """``header`` and ``claims`` are merged over the proper ones (a None value removes
+        one); ``signing_key`` signs instead of the key the header names."""
+        protected = {"typ": "dpop+jwt", "alg": self.alg, "jwk": self.key.as_dict(private=False)}
+        payload: dict[str, Any] = {
+            "jti": jti or secrets.token_urlsafe(16),
+            "htm": method,
+            "htu": url,
+            "iat": now() if iat is None else iat,
+        }
+        if access_token is not None:
+            payload["ath"] = token_hash(access_token)
+        if nonce is not None:
+            payload["nonce"] = nonce
+        protected = {k: v for k, v in {**protected, **(header or {})}.items() if v is not None}
+        payload = {k: v for k, v in {**payload, **(claims or {})}.items() if v is not None}
+        key = signing_key or self.key
+        return jws.serialize_compact(
+            protected, json.dumps(payload).encode(), key, algorithms=[protected["alg"]]
+        )
+
+
 # --- Clients ---------------------------------------------------------------------------------
 
 
@@ -197,9 +249,11 @@ def credentials(client: RegisteredClient) -> tuple[dict[str, str], dict[str, str
     if client.auth_method == "client_secret_post":
         return {"client_id": client.client_id, "client_secret": client.secret or ""}, {}
     assert client.key is not None
+    # FAPI 2.0 Security Profile §5.3.2.1: the issuer, as a string, is the only audience.
+    audience = ISSUER if client.client.fapi2 else TOKEN_ENDPOINT
     return {
         "client_assertion_type": ASSERTION_TYPE,
-        "client_assertion": client_assertion(client.client_id, client.key),
+        "client_assertion": client_assertion(client.client_id, client.key, audience=audience),
     }, {}
 
 
@@ -363,8 +417,12 @@ class OidcKit:
         self,
         params: Mapping[str, str | None],
         auth: tuple[Mapping[str, str], Mapping[str, str]] = ({}, {}),
+        dpop: str | None = None,
     ) -> ProtocolResponse:
+        """``dpop``: a proof, sent in the DPoP header."""
         form, headers = auth
+        if dpop is not None:
+            headers = {**headers, "DPoP": dpop}
         http = http_request("POST", TOKEN_ENDPOINT, {**form, **params}, headers)
         return self.server().create_token_response(http)
 
@@ -375,6 +433,7 @@ class OidcKit:
         verifier: str | None,
         *,
         auth: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
+        dpop: str | None = None,
         **overrides: str | None,
     ) -> ProtocolResponse:
         params = {
@@ -384,7 +443,7 @@ class OidcKit:
             "code_verifier": verifier,
             **overrides,
         }
-        return self.token(params, auth if auth is not None else credentials(client))
+        return self.token(params, auth if auth is not None else credentials(client), dpop)
 
     def refresh(
         self,
@@ -392,10 +451,11 @@ class OidcKit:
         refresh_token: str,
         *,
         auth: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
+        dpop: str | None = None,
         **overrides: str | None,
     ) -> ProtocolResponse:
         params = {"grant_type": "refresh_token", "refresh_token": refresh_token, **overrides}
-        return self.token(params, auth if auth is not None else credentials(client))
+        return self.token(params, auth if auth is not None else credentials(client), dpop)
 
     def tokens(self, client: RegisteredClient, **code_options: Any) -> dict[str, Any]:
         """A code obtained and redeemed: the token response's body (with the code)."""

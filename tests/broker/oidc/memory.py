@@ -3,7 +3,7 @@
 ``MemoryOidcStore`` mirrors ``SqlOidcStore`` (broker/store/oidc_store.py) exactly: rows are
 copied in and out (a caller mutating a record it read changes nothing stored), codes and refresh
 tokens are claimed by compare-and-set, a replayed code revokes every access and refresh token
-descended from it, and an assertion ``jti`` is remembered once per client.
+descended from it, an assertion ``jti`` is remembered once per client and a DPoP proof once.
 ``MemoryConsentGrants`` stands for the consent side (consent/changes.py ``TokenGrants``): grants
 can be narrowed, expired, made one-time or revoked, and ``revoke_for_reuse`` calls are recorded.
 """
@@ -80,6 +80,8 @@ class MemoryOidcStore:
         self.access_tokens: dict[str, _AccessTokenRow] = {}
         self.refresh_tokens: dict[str, _RefreshTokenRow] = {}
         self.assertion_jtis: dict[tuple[str, str], int] = {}
+        self.logout_participants: dict[tuple[str, str], str] = {}  # (sid, client_id) -> sub
+        self.dpop_proofs: dict[str, int] = {}
 
     # OidcStore
 
@@ -170,6 +172,7 @@ class MemoryOidcStore:
         issued_at: int,
         expires_at: int,
         code_digest: str | None = None,
+        jkt: str | None = None,
     ) -> None:
         if token_digest in self.refresh_tokens:
             raise KeyError("duplicate refresh token")
@@ -183,6 +186,7 @@ class MemoryOidcStore:
             acr=acr,
             expires_at=expires_at,
             code_digest=code_digest,
+            jkt=jkt,
         )
         self.refresh_tokens[token_digest] = _RefreshTokenRow(record, issued_at)
 
@@ -196,6 +200,15 @@ class MemoryOidcStore:
             return False
         row.record = replace(row.record, used_at=now)
         return True
+
+    def remember_dpop_proof(self, proof_digest: str, expires_at: int) -> bool:
+        if proof_digest in self.dpop_proofs:
+            return False
+        self.dpop_proofs[proof_digest] = expires_at
+        return True
+
+    def add_logout_participant(self, sid: str, client_id: str, sub: str, now: int) -> None:
+        self.logout_participants.setdefault((sid, client_id), sub)
 
     # What tests do to the rows behind the protocol's back (an admin, the clock, the consent
     # side), and what they look at.

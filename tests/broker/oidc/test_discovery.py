@@ -22,7 +22,7 @@ def test_discovery_is_complete_and_truthful(broker):
         "client_secret_post",
         "private_key_jwt",
     }
-    assert meta["scopes_supported"] == REGISTRY.names()
+    assert meta["scopes_supported"] == [*REGISTRY.names(), "offline_access"]
     assert {
         "openid",
         "profile",

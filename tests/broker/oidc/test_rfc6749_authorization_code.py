@@ -190,7 +190,7 @@ def test_a_covering_consent_issues_the_code_without_interaction(kit):
         pytest.param(
             {"request_uri": "https://service-a.example/r/1"},
             True,
-            "request_uri_not_supported",
+            "invalid_request_uri",  # only pushed requests' (broker.oidc.par resolves them)
             id="request_uri",
         ),
         pytest.param({"code_challenge": None}, True, "invalid_request", id="no-pkce"),
@@ -294,7 +294,7 @@ def test_unsupported_prompt_is_invalid_request(kit, prompt):
 
 @pytest.mark.parametrize(
     ("parameter", "error"),
-    [("request", "request_not_supported"), ("request_uri", "request_uri_not_supported")],
+    [("request", "request_not_supported"), ("request_uri", "invalid_request_uri")],
 )
 def test_request_objects_are_not_supported(kit, parameter, error):
     request = AuthorizationRequest(kit.basic, extra={parameter: "eyJhbGciOiJub25lIn0.e30."})

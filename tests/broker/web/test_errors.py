@@ -34,7 +34,9 @@ def test_token_endpoint_errors_are_rfc6749_json(broker):
 
 def test_userinfo_without_token_is_a_bearer_challenge(broker):
     response = httpx.get(f"{broker.url}/userinfo")
-    assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
+    # RFC 6750 §3.1 and RFC 9449 §7.2: a bare challenge for each scheme the endpoint takes.
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer, DPoP algs=")
     garbage = httpx.get(f"{broker.url}/userinfo", headers={"Authorization": "Bearer a.b.c"})
     assert garbage.status_code == 401 and garbage.json()["error"] == "invalid_token"
 

@@ -1,0 +1,158 @@
+"""Back-channel logout records in SQL (OpenID Connect Back-Channel Logout 1.0): the services to
+tell when a broker session ends (participants, §2.3), and the outbox their logout notices wait
+in until delivered (``broker.interaction.logout_notices`` posts them).
+
+A participant is taken (deleted) in the transaction that queues its notice: whoever ends the
+session first (a sign-out, the expiry sweep of another process) tells each service once."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from broker.core.db import table_of
+from broker.store.models import LogoutNotice, LogoutParticipant, OAuthClient
+
+# Delivered or given-up notices are kept a month for support, then purged (`broker db purge`).
+NOTICE_KEEP = 30 * 24 * 3600
+
+PARTICIPANT = table_of(LogoutParticipant)
+NOTICE = table_of(LogoutNotice)
+CLIENT = table_of(OAuthClient)
+PENDING = NOTICE.c.delivered_at.is_(None) & NOTICE.c.failed_at.is_(None)
+
+TAKE_PARTICIPANTS = (
+    delete(PARTICIPANT)
+    .where(PARTICIPANT.c.sid == bindparam("b_sid"))
+    .returning(PARTICIPANT.c.client_id, PARTICIPANT.c.sub)
+)
+LOGOUT_URIS = select(CLIENT.c.client_id, CLIENT.c.backchannel_logout_uri).where(
+    CLIENT.c.client_id.in_(bindparam("client_ids", expanding=True)),
+    CLIENT.c.backchannel_logout_uri.is_not(None),
+    CLIENT.c.disabled_at.is_(None),
+)
+INSERT_NOTICE = insert(NOTICE)
+DUE_SESSIONS = (
+    select(PARTICIPANT.c.sid)
+    .where(PARTICIPANT.c.check_at <= bindparam("now"))
+    .group_by(PARTICIPANT.c.sid)
+    .order_by(func.min(PARTICIPANT.c.check_at))
+    .limit(bindparam("limit"))
+)
+CHECK_LATER = (
+    update(PARTICIPANT)
+    .where(PARTICIPANT.c.sid == bindparam("b_sid"))
+    .values(check_at=bindparam("check_at"))
+)
+
+DUE = (
+    select(
+        NOTICE.c.id,
+        NOTICE.c.client_id,
+        NOTICE.c.sid,
+        NOTICE.c.sub,
+        NOTICE.c.url,
+        NOTICE.c.attempts,
+        NOTICE.c.next_attempt_at,
+        CLIENT.c.backchannel_logout_uri,
+        CLIENT.c.disabled_at,
+        CLIENT.c.id_token_signed_response_alg,
+    )
+    .outerjoin(CLIENT, CLIENT.c.client_id == NOTICE.c.client_id)
+    .where(
+        PENDING,
+        NOTICE.c.next_attempt_at <= bindparam("now"),
+        NOTICE.c.attempts < bindparam("max_attempts"),
+    )
+    .order_by(NOTICE.c.next_attempt_at, NOTICE.c.id)
+    .limit(bindparam("limit"))
+)
+CLAIM = (
+    update(NOTICE)
+    .where(
+        NOTICE.c.id == bindparam("row_id"),
+        PENDING,
+        NOTICE.c.attempts == bindparam("seen_attempts"),
+        NOTICE.c.next_attempt_at == bindparam("seen_next"),
+    )
+    .values(attempts=NOTICE.c.attempts + 1, next_attempt_at=bindparam("lease_until"))
+)
+# Outcomes are written only by the process holding the claim (same attempt number).
+OWNED = (NOTICE.c.id == bindparam("row_id")) & PENDING & (NOTICE.c.attempts == bindparam("attempt"))
+DELIVERED = (
+    update(NOTICE)
+    .where(OWNED)
+    .values(delivered_at=bindparam("now"), next_attempt_at=None, last_error=None)
+)
+RETRY = (
+    update(NOTICE)
+    .where(OWNED)
+    .values(next_attempt_at=bindparam("next_at"), last_error=bindparam("error"))
+)
+GIVE_UP = (
+    update(NOTICE)
+    .where(OWNED)
+    .values(failed_at=bindparam("now"), next_attempt_at=None, last_error=bindparam("error"))
+)
+# A last attempt interrupted (crash) after its claim: its lease ran out, nothing is left to try.
+ABANDONED = (
+    update(NOTICE)
+    .where(
+        PENDING,
+        NOTICE.c.next_attempt_at <= bindparam("now"),
+        NOTICE.c.attempts >= bindparam("max_attempts"),
+    )
+    .values(failed_at=bindparam("now"), next_attempt_at=None, last_error="last attempt interrupted")
+)
+
+
+def add_participant(conn: Connection, *, sid: str, client_id: str, sub: str, now: int) -> None:
+    """Records that ``client_id`` (which has a back-channel logout URI) got a code in session
+    ``sid``, in the caller's transaction; a second code in the same session changes nothing.
+    The expiry sweep looks at the session within a minute, then at its deadline."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(
+        dialect.insert(PARTICIPANT).on_conflict_do_nothing(),
+        {"sid": sid, "client_id": client_id, "sub": sub, "created_at": now, "check_at": now},
+    )
+
+
+def take_participants(conn: Connection, sid: str, now: int) -> int:
+    """The session ``sid`` ended: one notice queued per participant with a back-channel URI
+    still registered, in the caller's transaction; the participants are gone. Returns how
+    many notices were queued."""
+    taken = {row.client_id: row.sub for row in conn.execute(TAKE_PARTICIPANTS, {"b_sid": sid})}
+    if not taken:
+        return 0
+    rows = [
+        {
+            "client_id": client_id,
+            "sid": sid,
+            "sub": taken[client_id],
+            "url": url,
+            "created_at": now,
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        for client_id, url in conn.execute(LOGOUT_URIS, {"client_ids": sorted(taken)})
+    ]
+    if rows:
+        conn.execute(INSERT_NOTICE, rows)
+    return len(rows)
+
+
+def due_sessions(conn: Connection, now: int, limit: int) -> list[str]:
+    """The sids of sessions with participants that may have ended by ``now``."""
+    return list(conn.execute(DUE_SESSIONS, {"now": now, "limit": limit}).scalars())
+
+
+def check_later(conn: Connection, sid: str, check_at: int) -> None:
+    conn.execute(CHECK_LATER, {"b_sid": sid, "check_at": check_at})
+
+
+def purge_settled(conn: Connection, now: int) -> dict[str, int]:
+    """Deletes the notices delivered or given up more than ``NOTICE_KEEP`` ago."""
+    settled = delete(NOTICE).where(
+        or_(NOTICE.c.delivered_at < now - NOTICE_KEEP, NOTICE.c.failed_at < now - NOTICE_KEEP)
+    )
+    return {"logout_notices": conn.execute(settled).rowcount}
