@@ -166,12 +166,14 @@ def build_state(settings: Settings, db: Database | None = None) -> BrokerState:
         ),
     )
     # Logout tokens go to URLs services registered: through the outbound guard too.
-    logout_dispatcher = LogoutDispatcher(db, events_client, keys, config.issuer)
+    # Encrypted like the service's ID tokens: with the keys the flows fetched, or fetch.
+    logout_dispatcher = LogoutDispatcher(db, events_client, keys, config.issuer, context.jwks_cache)
     sessions = BrowserSessions(
         db,
         derive_key(secret, "citizen pivot v1"),
         settings.session_ttl,
         flow_state,
+        sid_key=config.pairwise_key,
         idle_ttl=settings.session_idle_ttl,
         on_ended=logout_dispatcher.wake,
     )

@@ -77,11 +77,18 @@ class BackgroundWork:
         """Sessions past their expiry or idle deadline end; their services are told."""
         while not self._stop.is_set():
             try:
-                await self.db.run(sessions.end_expired)
+                await self.db.run(lambda: self.sweep_sessions(sessions))
             except Exception as exc:
                 log_failure(log, exc, "session expiry sweep")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), SESSION_SWEEP_SECONDS)
+
+    def sweep_sessions(self, sessions: BrowserSessions) -> int:
+        """One round of the session sweep, then the logout outbox's backlog for the metrics."""
+        queued = sessions.end_expired()
+        if self.logout_dispatcher is not None:
+            self.logout_dispatcher.measure_backlog()
+        return queued
 
     def expire_due(self) -> int:
         with self.db.begin() as conn:

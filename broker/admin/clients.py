@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
+from broker.admin.client_profile import AdminError as AdminError
+from broker.admin.client_profile import check_encryption, check_profile
 from broker.catalogue.scopes import REGISTRY
 from broker.core.outbound.policy import (
     DEVELOPMENT,
@@ -21,17 +23,8 @@ from broker.core.outbound.policy import (
 from broker.core.security import digest, random_token
 from broker.core.settings import LOOPBACK_HOSTS, MAX_ACCESS_TOKEN_TTL
 from broker.keys.keystore import SUPPORTED_ALGS
-from broker.oidc.client_keys import encryption_key
-from broker.oidc.encryption import ENCRYPTION_ALGS, ENCRYPTION_ENCS
-from broker.oidc.models import AUTH_METHODS, FAPI2, PROFILES, SECRET_METHODS
+from broker.oidc.models import AUTH_METHODS, FAPI2, SECRET_METHODS
 from broker.store.models import OAuthClient, Service
-
-
-class AdminError(ValueError):
-    pass
-
-
-FAPI2_SIGNING_ALGS = ("ES256",)  # of the profile's ES256, PS256 and EdDSA, the ones we sign with
 
 
 @dataclass(frozen=True)
@@ -108,47 +101,6 @@ def check_fetched_url(uri: str, what: str, outbound: OutboundPolicy) -> None:
         check_destination(uri, outbound)
     except OutboundRefused as exc:
         raise AdminError(f"{what} refused, the broker does not call it ({exc}): {uri}") from exc
-
-
-def check_profile(reg: ClientRegistration) -> None:
-    """FAPI 2.0 Security Profile §5.3.2: sender-constrained tokens, pushed requests,
-    private_key_jwt, and only its signing algorithms."""
-    if reg.profile is None:
-        return
-    if reg.profile not in PROFILES:
-        raise AdminError(f"--profile must be one of {', '.join(PROFILES)}")
-    if reg.auth_method != "private_key_jwt":
-        raise AdminError("a fapi2 client authenticates with private_key_jwt only")
-    if reg.id_token_alg not in FAPI2_SIGNING_ALGS:
-        raise AdminError(
-            f"a fapi2 client's ID tokens are signed with {' or '.join(FAPI2_SIGNING_ALGS)}"
-        )
-    if (
-        reg.userinfo_signed_response_alg
-        and reg.userinfo_signed_response_alg not in FAPI2_SIGNING_ALGS
-    ):
-        raise AdminError(
-            f"a fapi2 client's userinfo is signed with {' or '.join(FAPI2_SIGNING_ALGS)}"
-        )
-
-
-def check_encryption(what: str, choice: tuple[str, str] | None, reg: ClientRegistration) -> None:
-    if choice is None:
-        return
-    alg, enc = choice
-    if alg not in ENCRYPTION_ALGS:
-        raise AdminError(f"{what} encryption algorithm must be one of {', '.join(ENCRYPTION_ALGS)}")
-    if enc not in ENCRYPTION_ENCS:
-        raise AdminError(f"{what} content encryption must be one of {', '.join(ENCRYPTION_ENCS)}")
-    if not (reg.jwks_uri or reg.jwks):
-        raise AdminError(f"{what} encryption needs the client's keys (--jwks-uri)")
-    if reg.jwks is not None and encryption_key(reg.jwks, alg) is None:
-        # A jwks_uri is checked when a response is encrypted (it may publish the key later).
-        raise AdminError(
-            f"{what} encryption with {alg} needs a key for it in the client's JWKS "
-            "('use' enc or absent; RSA of 2048 bits or more for RSA-OAEP-256, "
-            "EC P-256/P-384/P-521 or X25519 for ECDH-ES)"
-        )
 
 
 def validate(reg: ClientRegistration, outbound: OutboundPolicy = DEVELOPMENT) -> list[str]:

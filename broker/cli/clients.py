@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from broker.cli.common import admin_action, database, load_settings, print_json
+from broker.keys.keystore import SUPPORTED_ALGS
+from broker.oidc.models import PROFILES
 
 
 @click.group()
@@ -24,7 +26,7 @@ def clients() -> None:
 )
 @click.option("--jwks-uri", default=None)
 @click.option(
-    "--id-token-alg", default="ES256", show_default=True, type=click.Choice(["ES256", "RS256"])
+    "--id-token-alg", default="ES256", show_default=True, type=click.Choice(SUPPORTED_ALGS)
 )
 @click.option("--access-token-ttl", default=600, show_default=True, type=int)
 @click.option(
@@ -41,7 +43,7 @@ def clients() -> None:
 @click.option(
     "--profile",
     default=None,
-    type=click.Choice(["fapi2"]),
+    type=click.Choice(PROFILES),
     help="fapi2: the FAPI 2.0 Security Profile (implies --require-par and --dpop; "
     "private_key_jwt and ES256 only).",
 )
@@ -73,7 +75,7 @@ def clients() -> None:
 @click.option(
     "--userinfo-alg",
     default=None,
-    type=click.Choice(["ES256", "RS256"]),
+    type=click.Choice(SUPPORTED_ALGS),
     help="Answer userinfo as a JWT signed with this algorithm.",
 )
 def clients_add(

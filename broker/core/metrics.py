@@ -84,6 +84,16 @@ OUTBOX_OLDEST_AGE = Gauge(
     "Age of the oldest consent event waiting for delivery; 0 when none waits.",
     multiprocess_mode="livemax",
 )
+LOGOUT_PENDING = Gauge(
+    "broker_logout_notices_pending",
+    "Back-channel logout notices waiting for delivery to the services (read every minute).",
+    multiprocess_mode="livemax",
+)
+LOGOUT_OLDEST_AGE = Gauge(
+    "broker_logout_notices_oldest_pending_age_seconds",
+    "Age of the oldest logout notice waiting for delivery; 0 when none waits.",
+    multiprocess_mode="livemax",
+)
 
 M = TypeVar("M", Counter, Histogram)
 
@@ -155,6 +165,11 @@ def provider_call(provider: str, outcome: str, seconds: float) -> None:
 def outbox_backlog(pending: int, oldest_age: float) -> None:
     OUTBOX_PENDING.set(pending)
     OUTBOX_OLDEST_AGE.set(max(0.0, oldest_age))
+
+
+def logout_backlog(pending: int, oldest_age: float) -> None:
+    LOGOUT_PENDING.set(pending)
+    LOGOUT_OLDEST_AGE.set(max(0.0, oldest_age))
 
 
 def multiprocess_dir() -> str | None:

@@ -7,6 +7,7 @@ revocation takes effect on the next request."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from joserfc import jws
@@ -15,14 +16,20 @@ from broker.catalogue.scopes import REGISTRY
 from broker.interaction.context import FlowContext
 from broker.oidc.client_keys import prefetch_encryption_keys
 from broker.oidc.dpop import DpopProof
-from broker.oidc.dpop_resource import PresentedToken, check_binding, spend_proof
+from broker.oidc.dpop_resource import PresentedToken, admit_proof, check_binding
 from broker.oidc.introspection import IntrospectionServer
-from broker.oidc.models import Client
+from broker.oidc.models import AccessTokenRecord, Client
 from broker.oidc.request import HttpRequestData
 from broker.oidc.revocation import revoke
 from broker.oidc.server import ProtocolResponse
 from broker.oidc.tokens import InvalidAccessToken, verify_access_token
-from broker.oidc.userinfo import UserinfoResponse, userinfo_claims, userinfo_response
+from broker.oidc.userinfo import (
+    JSON,
+    UserinfoResponse,
+    userinfo_claims,
+    userinfo_response,
+    userinfo_signing_alg,
+)
 from broker.store.data_access_store import SqlDataAccessStore
 from broker.store.oidc_store import SqlOidcStore
 
@@ -36,26 +43,40 @@ class InsufficientScope(Exception):
 class BackChannel:
     def __init__(self, context: FlowContext) -> None:
         self.context = context
+        self.unknown_clients = UnknownClients(context.clients.ttl)
 
     async def prefetch_client_keys(self, http: HttpRequestData, client_id: str = "") -> None:
         """Fetch a client's remote JWKS off the synchronous path: the keys of its client
         assertion (private_key_jwt), and, when a code is redeemed, the key its ID token is
         encrypted to. ``client_id``: the client the request claims to be (unverified, the
-        HTTP Basic user included); by default the form's, or the assertion's subject."""
+        HTTP Basic user included); by default the form's, or the assertion's subject.
+
+        The client comes from the cache; when it is not there, one lookup fills the cache the
+        token step then reads (no read is added, only moved). A client_id found unknown is
+        remembered as long as a cached client is, so that repeating it costs no thread and no
+        connection."""
         assertion = http.first("client_assertion")
         redeems_code = http.first("grant_type") == "authorization_code"
         claimed = client_id or http.first("client_id") or unverified_subject(assertion or "")
         if not claimed or not (assertion or redeems_code):
             return
-        context = self.context
-        # The client cache first: most token requests then need no thread nor connection.
-        client = context.clients.get(claimed) or await context.db.run(lambda: self._client(claimed))
+        client = await self._cached_client(claimed)
         if client is None or client.jwks is not None or not client.jwks_uri:
             return
         if assertion:
-            await context.jwks_cache.prefetch(client.jwks_uri, kid=unverified_kid(assertion))
+            await self.context.jwks_cache.prefetch(client.jwks_uri, kid=unverified_kid(assertion))
         if redeems_code:
-            await prefetch_encryption_keys(context.jwks_cache, client)
+            await prefetch_encryption_keys(self.context.jwks_cache, client)
+
+    async def _cached_client(self, client_id: str) -> Client | None:
+        context = self.context
+        client = context.clients.get(client_id)
+        if client is not None or self.unknown_clients.known(client_id):
+            return client
+        client = await context.db.run(lambda: self._client(client_id))
+        if client is None:
+            self.unknown_clients.add(client_id)
+        return client
 
     def _client(self, client_id: str) -> Client | None:
         context = self.context
@@ -109,10 +130,19 @@ class BackChannel:
     ) -> UserinfoResponse:
         """``proof``: a DPoP presentation's proof, its stateless checks passed. Raises
         InvalidAccessToken or ResourceRefusal (401), InsufficientScope (403), or
-        ResponseProtectionError (400 invalid_client: the client's registration asks for an
-        encrypted answer and its JWKS holds no key for it)."""
+        ResponseProtectionError (400 invalid_request: the client's registration asks for an
+        encrypted answer and its JWKS holds no key for it).
+
+        A Bearer token costs one executor hop for a plain JSON answer. A DPoP proof is spent
+        first, in a transaction of its own (``dpop_resource``): the read step that follows may
+        be retried by ``Database.run`` without finding it spent by itself."""
         context = self.context
-        claims, client = await context.db.run(lambda: self._userinfo(presented, proof))
+        admitted = None
+        if proof is not None:
+            admitted = await context.db.run(lambda: self.admit_dpop(presented, proof))
+        claims, client = await context.db.run(lambda: self.read_userinfo(presented, admitted))
+        if userinfo_signing_alg(client) is None:
+            return UserinfoResponse(claims, JSON)
         await prefetch_encryption_keys(context.jwks_cache, client)
         # In the thread pool: the signing keys may be reloaded from the database.
         return await context.db.run(
@@ -125,31 +155,71 @@ class BackChannel:
             )
         )
 
-    def _userinfo(
-        self, presented: PresentedToken, proof: DpopProof | None
+    def _verified(self, presented: PresentedToken, store: SqlOidcStore) -> AccessTokenRecord:
+        context = self.context
+        return verify_access_token(
+            presented.token,
+            context.keys.verification_keys(),
+            context.config,
+            store,
+            audience=context.config.userinfo_endpoint,
+        )
+
+    def admit_dpop(
+        self, presented: PresentedToken, proof: DpopProof
+    ) -> tuple[AccessTokenRecord, Client]:
+        """The token, its client, and the proof spent: committed on return."""
+        context = self.context
+        with context.db.begin() as conn:
+            store = context.store(conn)
+            record = self._verified(presented, store)
+            client = store.get_client(record.client_id)
+            if client is None:
+                raise InvalidAccessToken("The access token's client no longer exists.")
+            admit_proof(store, presented, record.jkt, client, proof)
+            return record, client
+
+    def read_userinfo(
+        self, presented: PresentedToken, admitted: tuple[AccessTokenRecord, Client] | None
     ) -> tuple[dict[str, Any], Client]:
+        """``admitted``: the token and client of a DPoP presentation whose proof is spent;
+        None for a Bearer presentation, verified here."""
         context = self.context
         with context.db.connect() as conn:
             store = context.store(conn)
-            record = verify_access_token(
-                presented.token,
-                context.keys.verification_keys(),
-                context.config,
-                store,
-                audience=context.config.userinfo_endpoint,
-            )
-            check_binding(presented, record.jkt, proof)
-            if proof is not None:
-                spend_proof(store, proof)
-                conn.commit()  # a read connection: the proof's row must outlive it
+            if admitted is None:
+                record = self._verified(presented, store)
+                check_binding(presented, record.jkt, None)
+                client = store.get_client(record.client_id)
+            else:
+                record, client = admitted
             if "openid" not in record.scope.split():
                 raise InsufficientScope("The access token was not issued with the openid scope.")
-            client = store.get_client(record.client_id)
             citizen = store.get_citizen(record.citizen_id)
             if client is None or citizen is None:
                 raise InvalidAccessToken("The access token's client or subject no longer exists.")
             claims = userinfo_claims(context.config, record, client, citizen, REGISTRY.claims_for)
             return claims, client
+
+
+class UnknownClients:
+    """Client ids looked up and not found, for ``ttl`` seconds (a client registered since is
+    seen as soon as the entry expires, as a changed client is by the client cache)."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self.entries: dict[str, float] = {}
+
+    def known(self, client_id: str) -> bool:
+        seen = self.entries.get(client_id)
+        return seen is not None and time.monotonic() - seen <= self.ttl
+
+    def add(self, client_id: str) -> None:
+        if len(self.entries) >= self.MAX_ENTRIES:
+            self.entries.clear()
+        self.entries[client_id] = time.monotonic()
 
 
 def unverified_kid(assertion: str) -> str | None:

@@ -14,9 +14,10 @@ from broker.core.db import Database
 from broker.interaction.ports import ConsentLookup, TokenGrantsFactory
 from broker.interaction.states import FlowError, Interactions, InteractionView, State
 from broker.keys.keystore import KeyStore
-from broker.oidc import authorize
+from broker.oidc import authorize, authorize_rules
 from broker.oidc.client_auth import JwksCache
 from broker.oidc.config import OidcConfig
+from broker.oidc.dpop_token import issuer_nonces
 from broker.oidc.models import Authentication, Client, HabilitationGrant
 from broker.oidc.ports import ConsentGrants
 from broker.oidc.server import BrokerServer
@@ -52,6 +53,8 @@ class FlowContext:
         self.clients = ClientCache()
         self.registry = RegistryCache()
         self.scopes_supported = REGISTRY.names()
+        # Built once: a DPoP nonce key that is unusable fails at startup, not per request.
+        self.dpop_nonces = issuer_nonces(config)
 
     def server(self, conn: Connection, grants: ConsentGrants | None = None) -> BrokerServer:
         """authlib's server for one request, on that request's connection."""
@@ -62,6 +65,7 @@ class FlowContext:
             self.jwks_cache,
             self.scopes_supported,
             grants if grants is not None else self.token_grants(conn),
+            self.dpop_nonces,
         )
 
     def store(self, conn: Connection) -> SqlOidcStore:
@@ -116,5 +120,5 @@ class FlowContext:
 
 def habilitation_for(client: Client, scopes: Sequence[str]) -> HabilitationGrant | None:
     """The habilitation the data scopes are requested under (None: identity only)."""
-    data_scopes = authorize.requested_data_scopes(list(scopes))
+    data_scopes = authorize_rules.requested_data_scopes(list(scopes))
     return client.habilitation_for(data_scopes, int(time.time())) if data_scopes else None

@@ -130,6 +130,24 @@ class AuthorizationFlow:
         browser_id: str | None,
         identity: VerifiedIdentity,
         upstream_id_token: str | None = None,
+        presented_session_id: str | None = None,
+    ) -> StepResult:
+        """``presented_session_id``: the session cookie the browser came back with; a live
+        session of it ends with this sign-in (``BrowserSessions.open``)."""
+        result = self.signed_in_step(
+            view, browser_id, identity, upstream_id_token, presented_session_id
+        )
+        if presented_session_id:
+            self.sessions.on_ended()  # committed: its services, if any, are told now
+        return result
+
+    def signed_in_step(
+        self,
+        view: InteractionView,
+        browser_id: str | None,
+        identity: VerifiedIdentity,
+        upstream_id_token: str | None,
+        presented_session_id: str | None,
     ) -> StepResult:
         context = self.context
         now = int(time.time())
@@ -152,7 +170,13 @@ class AuthorizationFlow:
                 )
             auth = self.sessions.authentication(conn, identity, now)
             session_id = self.sessions.open(
-                conn, browser_id or "", auth, now, upstream_id_token, view.client_id
+                conn,
+                browser_id or "",
+                auth,
+                now,
+                upstream_id_token,
+                view.client_id,
+                replacing=presented_session_id,
             )
             result = StepResult(new_session_id=session_id)
             scopes = split_scope(view.params.get("scope"))

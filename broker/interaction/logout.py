@@ -27,6 +27,7 @@ from broker.identity.federation.service import Federation
 from broker.interaction.context import FlowContext
 from broker.interaction.sessions import BrowserSessions
 from broker.keys.keystore import SUPPORTED_ALGS
+from broker.oidc.logout_token import client_sid
 from broker.oidc.tokens import pairwise_subject
 from broker.store.identity_providers import get_provider
 
@@ -132,14 +133,19 @@ class Logout:
                 return False  # nobody to sign out
             if request.hint_sub is None or request.client_id is None:
                 return True
-            sid = session.authentication.sid
-            if request.hint_sid is not None and not (
-                sid and hmac.compare_digest(request.hint_sid, sid)
-            ):
-                return True
             client = self.context.store(conn).get_client(request.client_id)
         if client is None:
             return True
+        sid = session.authentication.sid
+        if request.hint_sid is not None:
+            # The hint names the session as its service saw it (``client_sid``).
+            seen_sid = (
+                client_sid(self.context.config.pairwise_key, client.sector_identifier, sid)
+                if sid
+                else None
+            )
+            if not (seen_sid and hmac.compare_digest(request.hint_sid, seen_sid)):
+                return True
         signed_in_sub = pairwise_subject(
             self.context.config, client.sector_identifier, session.authentication.citizen_id
         )
@@ -165,16 +171,16 @@ class Logout:
         return await self.upstream_sign_out(provider_id, upstream_id_token, final) or final
 
     def ended(self, session_id: str | None, browser_id: str | None) -> tuple[str, str] | None:
-        """Ends the session with its services' logout notices, in one transaction; the
-        provider and the ID token to end its session with, if any."""
+        """Ends the session, its services' logout notices queued first (``sign_out``: run
+        again after a dropped connection, the step still finds the session, so neither the
+        notices nor the provider's sign-out are lost); the provider and the ID token to end
+        its session with, if any."""
         now = int(time.time())
-        with self.context.db.begin() as conn:
+        with self.context.db.connect() as conn:
             session = self.sessions.live(conn, session_id, browser_id, now)
-            if session is None or session_id is None:
-                return None
-            queued = self.sessions.end(conn, session_id, session, now)
-        if queued:
-            self.sessions.on_ended()  # committed: the services are told now
+        if session is None or session_id is None:
+            return None
+        self.sessions.sign_out(session_id, session, now)
         if not session.upstream_id_token:
             return None
         return session.authentication.idp, session.upstream_id_token

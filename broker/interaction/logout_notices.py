@@ -7,8 +7,10 @@ Mirrors the consent events' dispatcher: each attempt is first claimed with a com
 ``(attempts, next_attempt_at)``, so two broker processes never post the same attempt, and the
 claim moves ``next_attempt_at`` a lease ahead, so an attempt interrupted by a crash is retried.
 The token is signed at each attempt (it lives two minutes) with the keys and algorithm of the
-service's ID tokens. Only 200 and 204 are a delivery (§2.8); a redirect is never followed; the
-URL must still be the one the client registers, and the client enabled."""
+service's ID tokens, and encrypted to the service's key when its ID tokens are (§2.4): a
+service whose key cannot be found is retried, never sent a token in the clear. Only 200 and
+204 are a delivery (§2.8); a redirect is never followed; the URL must still be the one the
+client registers, and the client enabled."""
 
 from __future__ import annotations
 
@@ -19,11 +21,25 @@ from typing import Any
 
 import httpx
 
+from broker.core import metrics
 from broker.core.db import Database
 from broker.core.outages import log_failure
 from broker.keys.keystore import KeyStore
+from broker.oidc.client_auth import JwksCache
+from broker.oidc.client_keys import prefetch_encryption_keys
+from broker.oidc.encryption import ResponseProtectionError, id_token_encryption
 from broker.oidc.logout_token import logout_token
-from broker.store.logout_outbox import ABANDONED, CLAIM, DELIVERED, DUE, GIVE_UP, RETRY
+from broker.oidc.models import Client
+from broker.store.clients import load_client
+from broker.store.logout_outbox import (
+    ABANDONED,
+    CLAIM,
+    DELIVERED,
+    DUE,
+    GIVE_UP,
+    RETRY,
+    backlog,
+)
 
 log = logging.getLogger("broker.logout_notices")
 
@@ -43,6 +59,7 @@ class LogoutDispatcher:
         client: httpx.AsyncClient,
         keys: KeyStore,
         issuer: str,
+        jwks_cache: JwksCache,
         *,
         backoff: tuple[int, ...] = DEFAULT_BACKOFF,
         timeout: float = 5.0,
@@ -51,6 +68,7 @@ class LogoutDispatcher:
         self.client = client  # the outbound guard's: no internal address, no redirect
         self.keys = keys
         self.issuer = issuer
+        self.jwks_cache = jwks_cache  # the flows' own: clients' encryption keys
         self.backoff = tuple(backoff)
         self.timeout = timeout
         self.max_attempts = len(self.backoff) + 1
@@ -103,7 +121,8 @@ class LogoutDispatcher:
 
     async def attempt(self, row, now: int) -> None:
         attempt = row.attempts + 1
-        if row.disabled_at is not None or row.backchannel_logout_uri != row.url:
+        client = await self.db.run(lambda: self.client_of(row.client_id))
+        if client is None or client.backchannel_logout_uri != row.url:
             # Only ever post to the URL the client registers, and only while it is enabled.
             await self.db.run(
                 lambda: self.record(
@@ -111,15 +130,15 @@ class LogoutDispatcher:
                 )
             )
             return
-        token = logout_token(
-            self.keys.signing_key(row.id_token_signed_response_alg or "ES256"),
-            issuer=self.issuer,
-            client_id=row.client_id,
-            sub=row.sub,
-            sid=row.sid,
-            now=int(time.time()),
-        )
-        error = await self.post(row.url, token)
+        await prefetch_encryption_keys(self.jwks_cache, client)
+        error: str | None
+        try:
+            # Off the event loop: the key store may read the database.
+            token = await self.db.run(lambda: self.token_for(row, client))
+        except ResponseProtectionError as exc:
+            error = f"logout token not encrypted: {exc.description}"
+        else:
+            error = await self.post(row.url, token)
         if error is None:
             await self.db.run(lambda: self.delivered(row, attempt, now))
             log.info("logout notice delivered", extra=about(row, attempt))
@@ -127,6 +146,30 @@ class LogoutDispatcher:
             await self.db.run(
                 lambda: self.record(row, attempt, now, error, final=attempt >= self.max_attempts)
             )
+
+    def client_of(self, client_id: str) -> Client | None:
+        with self.db.connect() as conn:
+            return load_client(conn, client_id)
+
+    def token_for(self, row, client: Client) -> str:
+        """The logout token for the notice's service: signed like its ID tokens, and encrypted
+        like them when it registered so (raises ResponseProtectionError when it cannot be)."""
+        encryption = id_token_encryption(client, self.jwks_cache)  # before signing: fail fast
+        token = logout_token(
+            self.keys.signing_key(client.id_token_signed_response_alg),
+            issuer=self.issuer,
+            client_id=row.client_id,
+            sub=row.sub,
+            sid=row.sid,
+            now=int(time.time()),
+        )
+        return encryption.seal(token) if encryption is not None else token
+
+    def measure_backlog(self) -> None:
+        """How many notices wait for delivery, and the oldest one's age, for the metrics."""
+        with self.db.connect() as conn:
+            pending, oldest = backlog(conn)
+        metrics.logout_backlog(pending, time.time() - oldest if oldest is not None else 0.0)
 
     async def post(self, url: str, token: str) -> str | None:
         """None when the service answered 200 or 204; otherwise what went wrong, short (never

@@ -24,6 +24,7 @@ from dataclasses import replace
 from sqlalchemy import Connection
 
 from broker.core.db import Database
+from broker.core.outages import log_failure
 from broker.core.security import digest, random_token
 from broker.identity.base import VerifiedIdentity
 from broker.identity.citizens import find_citizen, upsert_citizen
@@ -38,6 +39,7 @@ MAX_SESSION_ID = 128
 TOUCH_EVERY = 60  # seconds: a session's use is written at most this often
 SWEEP_BATCH = 100  # sessions looked at per transaction of the expiry sweep
 SWEEP_ROUNDS = 50  # batches per sweep at most: the rest waits for the next minute
+SWEEP_RETRY = 60  # seconds before a session whose settling failed is looked at again
 
 
 def new_sid() -> str:
@@ -51,6 +53,8 @@ class BrowserSessions:
         pivot_key: bytes,
         ttl: int,
         flow_state: FlowState,
+        *,
+        sid_key: bytes,
         idle_ttl: int | None = None,
         on_ended: Callable[[], None] = lambda: None,
     ) -> None:
@@ -58,6 +62,8 @@ class BrowserSessions:
         self.pivot_key = pivot_key
         self.ttl = ttl
         self.flow_state = flow_state
+        # The pairwise key: each service sees a session under a sid of its sector's.
+        self.sid_key = sid_key
         self.idle_ttl = idle_ttl  # seconds without use that end the session; None: no limit
         # Called once an ending that queued logout notices is committed: wakes their dispatcher.
         self.on_ended = on_ended
@@ -93,11 +99,19 @@ class BrowserSessions:
         now: int,
         upstream_id_token: str | None = None,
         client_id: str | None = None,
+        replacing: str | None = None,
     ) -> str:
         """A new session of this browser for ``auth``, in the caller's transaction; its id is
         for the cookie, and the sign-in in the citizen's journal (``client_id``: the service
         it was for; None: the citizen space). ``upstream_id_token``: the provider's, to end its
-        session too."""
+        session too. ``replacing``: the session id the browser presented; if it is still live
+        (a new sign-in for prompt=login or max_age, another citizen on a shared computer), it
+        ends in this transaction and its services are told (call ``on_ended`` once
+        committed), rather than living on, unreachable, until its deadline."""
+        if replacing:
+            previous = self.live(conn, replacing, browser_id, now)
+            if previous is not None:
+                self.end(conn, replacing, previous, now)
         session_id = random_token(32)
         if not auth.sid:
             auth = replace(auth, sid=new_sid())
@@ -156,6 +170,9 @@ class BrowserSessions:
         return session.authentication
 
     def touch_due(self, session: StoredSession, now: int) -> bool:
+        """Without an idle limit, nothing reads ``last_seen``: it is not written."""
+        if not self.idle_ttl:
+            return False
         return session.last_seen is None or now - session.last_seen >= self.touch_every
 
     async def citizen(self, session_id: str | None, browser_id: str | None) -> str | None:
@@ -176,12 +193,29 @@ class BrowserSessions:
         return session.authentication.citizen_id
 
     def end(self, conn: Connection, session_id: str, session: StoredSession, now: int) -> int:
-        """Sign-out: the session stops working at once, in every tab, and the services that
-        received an ID token in it are queued a logout notice, in the caller's transaction
-        (call ``on_ended`` once committed). Returns how many notices were queued."""
+        """The session stops working at once, in every tab, and the services that received an
+        ID token in it are queued a logout notice, in the caller's transaction (call
+        ``on_ended`` once committed). Returns how many notices were queued."""
+        queued = self.tell_participants(conn, session, now)
         self.flow_state.on(conn).end_session(digest(session_id), now)
+        return queued
+
+    def sign_out(self, session_id: str, session: StoredSession, now: int) -> int:
+        """Sign-out, safe to run again if a database connection drops midway: the notices are
+        queued and committed first, then the session ends in the flow state (which, in Redis or
+        memory, no rollback would bring back). A code issued in between leaves a participant
+        that the expiry sweep tells once it finds the session gone. Wakes the dispatcher."""
+        with self.db.begin() as conn:
+            queued = self.tell_participants(conn, session, now)
+        with self.db.begin() as conn:
+            self.flow_state.on(conn).end_session(digest(session_id), now)
+        if queued:
+            self.on_ended()
+        return queued
+
+    def tell_participants(self, conn: Connection, session: StoredSession, now: int) -> int:
         sid = session.authentication.sid
-        return take_participants(conn, sid, now) if sid else 0
+        return take_participants(conn, sid, now, self.sid_key) if sid else 0
 
     # -- the expiry sweep --------------------------------------------------------------------
     def end_expired(self, now: int | None = None) -> int:
@@ -195,14 +229,27 @@ class BrowserSessions:
             with self.db.connect() as conn:
                 sids = due_sessions(conn, moment, SWEEP_BATCH)
             for sid in sids:
-                with self.db.begin() as conn:
-                    queued += self.settle(conn, sid, moment)
+                queued += self.settle_one(sid, moment)
             if len(sids) < SWEEP_BATCH:
                 break
         if queued:
             log.info("expired sessions ended", extra={"logout_notices": queued})
             self.on_ended()
         return queued
+
+    def settle_one(self, sid: str, now: int) -> int:
+        """One session of the sweep, in its own transaction: a failure (a flow state record
+        that cannot be read, a database error) is logged and the session looked at again a
+        minute later, and the sweep goes on with the others."""
+        try:
+            with self.db.begin() as conn:
+                return self.settle(conn, sid, now)
+        except Exception as exc:
+            log_failure(log, exc, "session expiry sweep of one session")
+        # If even this fails, the database is down: the sweep stops, and runs again later.
+        with self.db.begin() as conn:
+            check_later(conn, sid, now + SWEEP_RETRY)
+        return 0
 
     def settle(self, conn: Connection, sid: str, now: int) -> int:
         view = self.flow_state.on(conn)
@@ -213,4 +260,4 @@ class BrowserSessions:
                 check_later(conn, sid, self.deadline(session))
                 return 0
             view.end_session(id_digest, now)
-        return take_participants(conn, sid, now)
+        return take_participants(conn, sid, now, self.sid_key)

@@ -200,13 +200,18 @@ class SignInSteps:
 
     # -- the callback ------------------------------------------------------------------------
     async def callback(
-        self, provider_id: str, params: dict[str, str], browser_id: str | None
+        self,
+        provider_id: str,
+        params: dict[str, str],
+        browser_id: str | None,
+        session_id: str | None = None,
     ) -> StepResult:
-        """The step after the provider's answer; FederationError when it signs no one in."""
+        """The step after the provider's answer; FederationError when it signs no one in.
+        ``session_id``: the browser's session cookie, if any: the new session replaces it."""
         sign_in, provider = await self.run(lambda: self.taken(provider_id, params, browser_id))
         signed = await self.federation.finish(provider, sign_in, params)
         try:
-            return await self.run(lambda: self.signed_in(signed, browser_id or ""))
+            return await self.run(lambda: self.signed_in(signed, browser_id or "", session_id))
         except ProviderBlocked as exc:
             raise FederationError("blocked_by_citizen", sign_in) from exc
 
@@ -223,20 +228,30 @@ class SignInSteps:
         assert sign_in is not None  # check_callback refuses a missing one
         return sign_in, provider
 
-    def signed_in(self, signed: FederatedSignIn, browser_id: str) -> StepResult:
+    def signed_in(
+        self, signed: FederatedSignIn, browser_id: str, presented_session_id: str | None = None
+    ) -> StepResult:
         interaction_id = signed.sign_in.interaction_id
         if interaction_id is None:
-            return self.space_signed_in(signed, browser_id)
+            return self.space_signed_in(signed, browser_id, presented_session_id)
         context = self.context
         with context.db.connect() as conn:
             view = context.open(conn, interaction_id, browser_id, State.LOGIN)
-        return self.flow.signed_in(view, browser_id, signed.identity, signed.id_token)
+        return self.flow.signed_in(
+            view, browser_id, signed.identity, signed.id_token, presented_session_id
+        )
 
-    def space_signed_in(self, signed: FederatedSignIn, browser_id: str) -> StepResult:
+    def space_signed_in(
+        self, signed: FederatedSignIn, browser_id: str, presented_session_id: str | None = None
+    ) -> StepResult:
         now = int(time.time())
         with self.context.db.begin() as conn:
             auth = self.sessions.authentication(conn, signed.identity, now)
-            session_id = self.sessions.open(conn, browser_id, auth, now, signed.id_token)
+            session_id = self.sessions.open(
+                conn, browser_id, auth, now, signed.id_token, replacing=presented_session_id
+            )
+        if presented_session_id:
+            self.sessions.on_ended()  # committed: its services, if any, are told now
         return StepResult(location=SPACE_HOME, new_session_id=session_id)
 
 

@@ -6,32 +6,36 @@ with the citizen (login, then consent)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749.errors import (
     InvalidClientError,
     InvalidRequestError,
-    InvalidScopeError,
     OAuth2Error,
     UnsupportedResponseTypeError,
 )
 from authlib.oidc.core.errors import (
     ConsentRequiredError,
-    InvalidRequestURIError,
     LoginRequiredError,
-    RequestNotSupportedError,
 )
 
-from broker.catalogue.registry import DATA
-from broker.catalogue.scopes import REGISTRY
 from broker.core import metrics
-from broker.oidc.config import OidcConfig
+from broker.oidc.authorize_rules import ACR_LEVELS as ACR_LEVELS
+from broker.oidc.authorize_rules import PROMPTS as PROMPTS
+from broker.oidc.authorize_rules import RequestedAuthentication as RequestedAuthentication
+from broker.oidc.authorize_rules import (
+    check_broker_rules,
+    must_push,
+    parse_requested_authentication,
+)
+from broker.oidc.authorize_rules import meets_acr as meets_acr
+from broker.oidc.authorize_rules import requested_data_scopes as requested_data_scopes
+from broker.oidc.authorize_rules import validate_pushed as validate_pushed
 from broker.oidc.models import Authentication, Client
 from broker.oidc.request import BrokerOAuth2Request, HttpRequestData
 from broker.oidc.screening import (
-    DPOP_JKT,
     plain_text,
     set_aside_offline_access,
     unplain_parameter,
@@ -39,9 +43,6 @@ from broker.oidc.screening import (
 from broker.oidc.server import BrokerServer, split_scope
 
 log = logging.getLogger("broker.oidc")
-
-ACR_LEVELS = {"eidas1": 1, "eidas2": 2, "eidas3": 3}
-PROMPTS = {"none", "login", "consent", "select_account"}
 
 CoveringGrant = Callable[[str, Client, list[str]], "str | None"]
 
@@ -71,20 +72,6 @@ class NeedsInteraction:
 
 
 Outcome = ErrorPage | RedirectToClient | NeedsInteraction
-
-
-@dataclass(frozen=True)
-class RequestedAuthentication:
-    prompts: frozenset[str]
-    max_age: int | None
-    min_acr: int
-
-    def session_is_usable(self, session: Authentication | None, now: int) -> bool:
-        if session is None or "login" in self.prompts or "select_account" in self.prompts:
-            return False
-        if self.max_age is not None and now - session.auth_time > self.max_age:
-            return False
-        return ACR_LEVELS.get(session.acr, 0) >= self.min_acr
 
 
 def with_issuer(location: str, issuer: str) -> str:
@@ -129,15 +116,6 @@ def refused(
         return ErrorPage(error.error or "invalid_request", error.description or "", status=400)
     error.redirect_uri = trusted[1]
     return error_redirect(error, server.config.issuer, None)
-
-
-def must_push(config: OidcConfig, client: Client) -> bool:
-    """RFC 9126 §5 and §6, FAPI 2.0 §5.3.2.2: authorization requests only through /par."""
-    return (
-        config.require_pushed_authorization_requests
-        or client.require_pushed_authorization_requests
-        or client.fapi2
-    )
 
 
 Refusal = tuple[OAuth2Error, tuple[Client, str] | None]
@@ -197,56 +175,6 @@ def screen(
     return refused(found[0], found[1], server)
 
 
-def parse_requested_authentication(params: dict[str, str]) -> RequestedAuthentication:
-    prompts = frozenset((params.get("prompt") or "").split())
-    if not prompts <= PROMPTS:
-        raise InvalidRequestError("Unsupported 'prompt' value.")
-    if "none" in prompts and len(prompts) > 1:
-        raise InvalidRequestError("'prompt=none' cannot be combined with other values.")
-    max_age = None
-    if params.get("max_age") is not None:
-        raw = params["max_age"]
-        if not raw.isdigit():
-            raise InvalidRequestError("'max_age' must be a non-negative integer.")
-        max_age = int(raw)
-    min_acr = 1
-    if params.get("acr_values"):
-        levels = [ACR_LEVELS[v] for v in params["acr_values"].split() if v in ACR_LEVELS]
-        if not levels:
-            raise InvalidRequestError("'acr_values' must name eidas1, eidas2 or eidas3.")
-        min_acr = min(levels)
-    return RequestedAuthentication(prompts=prompts, max_age=max_age, min_acr=min_acr)
-
-
-def requested_data_scopes(scopes: list[str]) -> set[str]:
-    return {name for name in scopes if (s := REGISTRY.get(name)) is not None and s.kind == DATA}
-
-
-def check_broker_rules(request: BrokerOAuth2Request, data: Mapping[str, str], now: int) -> None:
-    """Our rules, after authlib's: no request objects, the query response mode, openid, data
-    scopes covered by one habilitation, and authentication requirements we can meet."""
-    if "request" in data:
-        raise RequestNotSupportedError()
-    if "request_uri" in data:
-        # Resolved before this point when it names a pushed request (``broker.oidc.par``):
-        # here it can only be one that was pushed inside a pushed request, or a stray one.
-        raise InvalidRequestURIError("'request_uri' is not accepted here.")
-    if data.get("response_mode", "query") != "query":
-        raise InvalidRequestError("Only 'response_mode=query' is supported.")
-    if "dpop_jkt" in data and not DPOP_JKT.fullmatch(data["dpop_jkt"]):
-        raise InvalidRequestError("'dpop_jkt' must be a SHA-256 JWK thumbprint (RFC 7638).")
-    scopes = split_scope(request.scope)
-    if "openid" not in scopes:
-        raise InvalidScopeError("The 'openid' scope is required.")
-    data_scopes = requested_data_scopes(scopes)
-    if data_scopes and request.client.habilitation_for(data_scopes, now) is None:
-        raise InvalidScopeError(
-            "The requested data scopes are not all covered by one active habilitation "
-            "of this service."
-        )
-    parse_requested_authentication(dict(data))
-
-
 def validate(
     server: BrokerServer,
     request: BrokerOAuth2Request,
@@ -262,16 +190,6 @@ def validate(
         error.redirect_uri = redirect_uri
         raise
     return grant, request.client
-
-
-def validate_pushed(server: BrokerServer, request: BrokerOAuth2Request, now: int) -> Client:
-    """The checks of ``validate`` for a request being pushed (RFC 9126 §2.1): no citizen is
-    known yet, so ``prompt=none`` cannot be judged here (it is at /authorize)."""
-    grant = server.get_authorization_grant(request)
-    grant.validate_no_multiple_request_parameter(request)
-    grant.validate_authorization_request()
-    check_broker_rules(request, request.payload.data, now)
-    return request.client
 
 
 def authorize(
@@ -363,7 +281,3 @@ def issue_code(
 def deny(server: BrokerServer, params: dict[str, str], error: OAuth2Error) -> str:
     error.redirect_uri = params["redirect_uri"]
     return error_redirect(error, server.config.issuer, params.get("state")).location
-
-
-def meets_acr(params: dict[str, str], acr: str) -> bool:
-    return ACR_LEVELS.get(acr, 0) >= parse_requested_authentication(params).min_acr

@@ -34,22 +34,28 @@ EncryptionKey = RSAKey | ECKey | OKPKey
 
 def encryption_key(jwks: Mapping[str, Any] | None, alg: str) -> EncryptionKey | None:
     """The first key of ``jwks`` a JWE with key management ``alg`` can be encrypted to, or
-    None: ``use`` "enc" or absent (never "sig"), ``alg`` absent or equal, ``key_ops`` allowing
-    encryption, a key type and curve that fit ``alg``, and RSA keys of at least 2048 bits."""
+    None: ``use`` "enc" (absent only when the JWKS holds that one key and none declares
+    ``use``), ``alg`` absent or equal, ``key_ops`` allowing encryption, a key type and curve
+    that fit ``alg``, and RSA keys of at least 2048 bits."""
     if alg not in KEY_TYPES or not isinstance(jwks, Mapping):
         return None
     keys = jwks.get("keys")
     if not isinstance(keys, list):
         return None
+    # Core §10.1.1 and §10.2.1: a JWKS with several keys, or any ``use``, says which encrypt;
+    # a signing key published without ``use`` never becomes the key responses are sealed to.
+    use_required = len(keys) > 1 or any(isinstance(k, dict) and "use" in k for k in keys)
     for jwk in keys:
-        key = fitting_key(jwk, alg)
+        key = fitting_key(jwk, alg, use_required=use_required)
         if key is not None:
             return key
     return None
 
 
-def fitting_key(jwk: Any, alg: str) -> EncryptionKey | None:
-    if not isinstance(jwk, dict) or jwk.get("use", "enc") != "enc":
+def fitting_key(jwk: Any, alg: str, *, use_required: bool = True) -> EncryptionKey | None:
+    if not isinstance(jwk, dict):
+        return None
+    if jwk.get("use", None if use_required else "enc") != "enc":
         return None
     if jwk.get("alg", alg) != alg:
         return None

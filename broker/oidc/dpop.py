@@ -38,6 +38,12 @@ MAX_AGE = 60  # seconds a proof stays acceptable after its iat
 MAX_SKEW = 10  # seconds a client's clock may run ahead of ours
 MAX_PROOF_LENGTH = 4096  # an RSA-4096 proof is under 3 kB
 MAX_JTI_LENGTH = 256
+# RSA proof keys: under 2048 bits is weak (FAPI 2.0 §5.4.1); above 4096, each proof costs the
+# server more to verify than it costs the client to make.
+MIN_RSA_BITS = 2048
+MAX_RSA_BITS = 4096
+# OKP keys: Ed25519 only (the EdDSA the FAPI 2.0 Security Profile allows; not Ed448).
+OKP_CURVES = ("Ed25519",)
 # Members that only a private (or symmetric) key has (RFC 7517 §9.2, RFC 7518 §6).
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -166,15 +172,34 @@ def check_proof(value: str, context: ProofContext, now: int) -> DpopProof:
 
 
 def public_key(jwk: object):
-    """The header's key, if it is a public asymmetric key (§4.3 check 7)."""
+    """The header's key, if it is a public asymmetric key (§4.3 check 7) of a size and curve
+    we accept."""
     if not isinstance(jwk, dict) or not jwk.get("kty"):
         raise InvalidDpopProof("The DPoP proof's header carries no jwk.")
     if jwk.get("kty") == "oct" or PRIVATE_MEMBERS & jwk.keys():
         raise InvalidDpopProof("The DPoP proof's jwk must be a public key.")
+    if jwk["kty"] == "RSA" and not MIN_RSA_BITS <= modulus_bits(jwk.get("n")) <= MAX_RSA_BITS:
+        raise InvalidDpopProof(
+            f"The DPoP proof's RSA key must have {MIN_RSA_BITS} to {MAX_RSA_BITS} bits."
+        )
+    if jwk["kty"] == "OKP" and jwk.get("crv") not in OKP_CURVES:
+        raise InvalidDpopProof(f"The DPoP proof's OKP key must be on {' or '.join(OKP_CURVES)}.")
     try:
         return JWKRegistry.import_key(jwk)
     except (JoseError, ValueError, TypeError) as exc:
         raise InvalidDpopProof("The DPoP proof's jwk is not a valid public key.") from exc
+
+
+def modulus_bits(n: object) -> int:
+    """The size of an RSA JWK's modulus (0 if ``n`` is not base64url), read before the key is
+    imported: a weak key is refused without ever being used."""
+    if not isinstance(n, str) or len(n) > MAX_PROOF_LENGTH:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(n + "=" * (-len(n) % 4))
+    except (ValueError, TypeError):
+        return 0
+    return int.from_bytes(raw, "big").bit_length()
 
 
 def token_hash(access_token: str) -> str:

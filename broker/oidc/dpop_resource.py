@@ -7,8 +7,12 @@ signed by that key (§7.2: never downgraded to ``Bearer``); an unbound token onl
 this request (``htm``, ``htu``) and this token (``ath``), and is spent once. Bearer tokens take
 no step of this beyond reading the header: their path costs what it did.
 
-Order: the proof's stateless checks (``resource_proof``), then the caller verifies the token,
-then ``check_binding``, then ``spend_proof`` records the ``jti``.
+Order: the proof's stateless checks (``resource_proof``), then the caller verifies the token
+and loads its client, then ``admit_proof`` (``check_binding``, the FAPI 2.0 algorithms, then
+``spend_proof`` records the ``jti``), in a transaction of its own committed before the rest of
+the request is read: ``Database.run`` may retry a read step, which must not find the proof
+already spent by its own first attempt. A proof refused before it is spent fails the same way
+whenever it is presented again (unknown or revoked token, wrong key, wrong algorithm).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from broker.oidc.dpop import (
+    FAPI2_ALGS,
     SUPPORTED_ALGS,
     DpopProof,
     InvalidDpopProof,
@@ -26,12 +31,14 @@ from broker.oidc.dpop import (
     proof_header,
 )
 from broker.oidc.dpop_nonce import DpopNonces
+from broker.oidc.models import Client
 from broker.oidc.ports import OidcStore
 
 BEARER = "Bearer"
 DPOP = "DPoP"
 NONCE_HEADER = "DPoP-Nonce"
 INVALID_TOKEN = "invalid_token"
+INVALID_DPOP_PROOF = "invalid_dpop_proof"
 ALGS = " ".join(SUPPORTED_ALGS)
 # RFC 6750 §3.1 and RFC 9449 §7.2: no credentials at all gets a bare challenge per scheme.
 BARE_CHALLENGE = f'{BEARER}, {DPOP} algs="{ALGS}"'
@@ -122,11 +129,35 @@ def check_binding(presented: PresentedToken, bound_to: str | None, proof: DpopPr
         raise ResourceRefusal(INVALID_TOKEN, BOUND)
     if proof.jkt != bound_to:
         raise ResourceRefusal(
-            "invalid_dpop_proof", "The DPoP proof is not signed with the token's key."
+            INVALID_DPOP_PROOF, "The DPoP proof is not signed with the token's key."
+        )
+
+
+def check_profile(client: Client, proof: DpopProof | None) -> None:
+    """FAPI 2.0 Security Profile §5.4.1: a FAPI 2.0 client's proofs are signed with the
+    profile's algorithms, at the resources as at the token endpoint."""
+    if proof is not None and client.fapi2 and proof.alg not in FAPI2_ALGS:
+        raise ResourceRefusal(
+            INVALID_DPOP_PROOF,
+            f"A FAPI 2.0 client signs its DPoP proofs with {' or '.join(FAPI2_ALGS)}.",
         )
 
 
 def spend_proof(store: OidcStore, proof: DpopProof | None) -> None:
     """The proof's ``jti`` is accepted once, across every process (§11.1)."""
     if proof is not None and not store.remember_dpop_proof(proof.replay_digest, proof.expires_at):
-        raise ResourceRefusal("invalid_dpop_proof", "This DPoP proof was already used.")
+        raise ResourceRefusal(INVALID_DPOP_PROOF, "This DPoP proof was already used.")
+
+
+def admit_proof(
+    store: OidcStore,
+    presented: PresentedToken,
+    bound_to: str | None,
+    client: Client,
+    proof: DpopProof | None,
+) -> None:
+    """Once the token is verified and its client loaded: the presentation fits the token's
+    binding, the proof the client's profile, and the proof is spent (ResourceRefusal if not)."""
+    check_binding(presented, bound_to, proof)
+    check_profile(client, proof)
+    spend_proof(store, proof)

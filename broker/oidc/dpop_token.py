@@ -59,15 +59,15 @@ def issuer_nonces(config: OidcConfig) -> DpopNonces | None:
 
 
 def token_request_proof(
-    config: OidcConfig, request: BrokerOAuth2Request, now: int
+    config: OidcConfig, request: BrokerOAuth2Request, now: int, nonces: DpopNonces | None
 ) -> DpopProof | None:
     """The request's proof, checked for the token endpoint; None without a ``DPoP`` header.
-    Raises an OAuth2Error."""
+    ``nonces``: the broker's, when it requires them. Raises an OAuth2Error."""
     try:
         value = proof_header(request.headers)
         if value is None:
             return None
-        context = ProofContext("POST", config.token_endpoint, nonces=issuer_nonces(config))
+        context = ProofContext("POST", config.token_endpoint, nonces=nonces)
         return check_proof(value, context, now)
     except InvalidDpopProof as problem:
         raise as_oauth_error(problem) from problem
@@ -75,10 +75,15 @@ def token_request_proof(
 
 def admit_client(store: OidcStore, client: Client, proof: DpopProof | None) -> None:
     """Once the client is authenticated: a client registered with ``dpop_bound_access_tokens``
-    needs a proof (§5.2), a FAPI 2.0 client one signed with the profile's algorithms; the
-    proof's ``jti`` is then spent (§11.1), whichever worker sees it next."""
+    needs a proof (§5.2), and so does a FAPI 2.0 client (its tokens are sender-constrained,
+    FAPI 2.0 §5.3.2.1), signed with the profile's algorithms; the proof's ``jti`` is then
+    spent (§11.1), whichever worker sees it next.
+
+    The spend is part of the token transaction: if the transaction fails and
+    ``Database.run`` retries it, the row was never committed, so the retry spends it anew;
+    once the transaction commits, the proof and the tokens it bound exist together."""
     if proof is None:
-        if client.dpop_bound_access_tokens:
+        if client.dpop_bound_access_tokens or client.fapi2:
             raise InvalidDpopProofError("This client must send a DPoP proof with its requests.")
         return
     if client.fapi2 and proof.alg not in FAPI2_ALGS:

@@ -88,6 +88,7 @@ def response_encryption(
     if key is None:
         raise ResponseProtectionError(
             f"The client's {what} must be encrypted with {alg}, and its JWKS holds no key "
-            f"to encrypt them to (use 'enc' or none, and a key type that fits {alg})."
+            f"to encrypt them to (use 'enc', which only a JWKS of one key may leave out, and "
+            f"a key type that fits {alg})."
         )
     return ResponseEncryption(key, alg, enc)

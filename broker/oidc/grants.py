@@ -16,6 +16,7 @@ from authlib.oidc.core.grants.util import is_openid_scope
 
 from broker.core.security import digest, random_token
 from broker.oidc.encryption import id_token_encryption
+from broker.oidc.logout_token import client_sid
 from broker.oidc.models import AUTH_METHODS, AuthorizationCode
 from broker.oidc.tokens import TokenSubject, pairwise_subject
 
@@ -126,7 +127,12 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             grant_id=authorization_code.grant_id,
             refresh_until=terms.expires_at if terms is not None and terms.refreshable else None,
             grant_expires_at=terms.expires_at if terms is not None else None,
-            sid=authorization_code.sid,
+            # The ID token names the session as this service's sector sees it (client_sid).
+            sid=client_sid(
+                self.server.config.pairwise_key, client.sector_identifier, authorization_code.sid
+            )
+            if authorization_code.sid
+            else None,
         )
 
     def _replayed(self, code: AuthorizationCode, now: int) -> None:

@@ -10,11 +10,19 @@ from __future__ import annotations
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
-from broker.core.security import random_token
+from broker.core.security import keyed_digest, random_token
 
 LOGOUT_TOKEN_TYPE = "logout+jwt"
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_TTL = 120  # seconds: the spec suggests at most two minutes
+
+
+def client_sid(pairwise_key: bytes, sector_identifier: str, sid: str) -> str:
+    """The ``sid`` one service sees of broker session ``sid``: its ID tokens and logout tokens
+    carry this, never the session's own id, so that services of different sectors, which
+    know the citizen under different pairwise subjects, cannot join them through a shared
+    ``sid`` (OpenID Connect Core §8 and §17.3). Stable within a session for one sector."""
+    return keyed_digest(pairwise_key, f"back-channel logout sid|{sid}|{sector_identifier}")
 
 
 def logout_token(

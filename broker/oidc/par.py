@@ -8,7 +8,7 @@ carries (§4), once: a ``request_uri`` is single use, short-lived and bound to i
 
 A client registered with ``require_pushed_authorization_requests`` (or every client, by the
 deployment's setting), and every FAPI 2.0 client, can only be authorized this way
-(``authorize.must_push``)."""
+(``authorize_rules.must_push``)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from authlib.oidc.core.errors import InvalidRequestURIError, RequestNotSupported
 
 from broker.core import metrics
 from broker.core.security import digest, random_token
-from broker.oidc import authorize, screening
+from broker.oidc import authorize, authorize_rules, screening
 from broker.oidc.dpop import FAPI2_ALGS, InvalidDpopProof, ProofContext, check_proof, proof_header
-from broker.oidc.dpop_token import InvalidDpopProofError, as_oauth_error, issuer_nonces
+from broker.oidc.dpop_token import InvalidDpopProofError, as_oauth_error
 from broker.oidc.models import AUTH_METHODS, Client
 from broker.oidc.request import HttpRequestData
 from broker.oidc.server import BrokerServer, ProtocolResponse
@@ -137,10 +137,8 @@ def bind_to_dpop_key(
         value = proof_header(http.headers)
         if value is None:
             return
-        config = server.config
-        context = ProofContext(
-            "POST", config.pushed_authorization_request_endpoint, nonces=issuer_nonces(config)
-        )
+        endpoint = server.config.pushed_authorization_request_endpoint
+        context = ProofContext("POST", endpoint, nonces=server.dpop_nonces)
         proof = check_proof(value, context, now)
     except InvalidDpopProof as problem:
         raise as_oauth_error(problem) from problem
@@ -160,7 +158,7 @@ def check(server: BrokerServer, params: dict[str, str], now: int) -> None:
     found = authorize.screening_error(server, request, pushed=True)
     if found is not None:
         raise found[0]
-    authorize.validate_pushed(server, request, now)
+    authorize_rules.validate_pushed(server, request, now)
 
 
 def request_uri_ttl(server: BrokerServer, client: Client) -> int:

@@ -71,10 +71,9 @@ class RefreshGrant(grants.RefreshTokenGrant):
         )
 
     def issue_token(self, user: TokenSubject, refresh_token: RefreshTokenRecord):
-        scope = self.request.payload.scope or refresh_token.get_scope()
-        return self.generate_token(
-            user=user, scope=scope, include_refresh_token=rotates(self.request.client)
-        )
+        # authlib makes one grant instance per request: the flag is this client's choice.
+        self.INCLUDE_NEW_REFRESH_TOKEN = rotates(self.request.client)
+        return super().issue_token(user, refresh_token)
 
     def revoke_old_credential(self, record: RefreshTokenRecord) -> None:
         if not rotates(self.request.client):

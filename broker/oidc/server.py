@@ -14,6 +14,7 @@ from broker.keys.keystore import KeyStore
 from broker.oidc.client_auth import JwksCache, PrivateKeyJwtAuthentication
 from broker.oidc.config import OidcConfig
 from broker.oidc.dpop import DpopProof
+from broker.oidc.dpop_nonce import DpopNonces
 from broker.oidc.dpop_token import (
     NONCE_HEADER,
     admit_client,
@@ -53,9 +54,13 @@ class BrokerServer(AuthorizationServer):
         jwks_cache: JwksCache,
         scopes_supported: list[str],
         grants: ConsentGrants,
+        dpop_nonces: DpopNonces | None = None,
     ) -> None:
+        """``dpop_nonces``: the nonces the broker requires (RFC 9449 §8), built once at startup
+        (``FlowContext``) so that a bad key fails there; derived from ``config`` if not given."""
         super().__init__(scopes_supported=scopes_supported)
         self.config = config
+        self.dpop_nonces = dpop_nonces if dpop_nonces is not None else issuer_nonces(config)
         self.store = store
         self.keys = keys
         self.grants = grants
@@ -90,7 +95,9 @@ class BrokerServer(AuthorizationServer):
         anything else, so that a bad one consumes no code and no refresh token."""
         request = self.create_oauth2_request(request)
         try:
-            self.proof = token_request_proof(self.config, request, int(time.time()))
+            self.proof = token_request_proof(
+                self.config, request, int(time.time()), self.dpop_nonces
+            )
         except OAuth2Error as error:
             response = self.handle_error_response(request, error)
         else:
@@ -99,7 +106,7 @@ class BrokerServer(AuthorizationServer):
 
     def with_dpop_nonce(self, response: ProtocolResponse) -> ProtocolResponse:
         """RFC 9449 §8.2: when nonces are required, every answer carries the one to use next."""
-        nonces = issuer_nonces(self.config)
+        nonces = self.dpop_nonces
         if nonces is not None and not any(k == NONCE_HEADER for k, _ in response.headers):
             response.headers.append((NONCE_HEADER, nonces.current(int(time.time()))))
         return response

@@ -37,7 +37,6 @@ class TokenSubject:
     refresh_until: int | None = None  # a recurring grant's expiry: refresh tokens until then
     grant_expires_at: int | None = None  # no token outlives its grant
     sid: str | None = None  # the broker session, named in the ID token (back-channel logout)
-    jkt: str | None = None  # RFC 9449: the DPoP key the tokens are bound to
 
 
 @dataclass(frozen=True)

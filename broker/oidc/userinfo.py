@@ -27,6 +27,14 @@ class Signer(Protocol):
     def signing_key(self, alg: str) -> ECKey | RSAKey: ...
 
 
+class UserinfoProtectionError(ResponseProtectionError):
+    """The client's userinfo registration cannot be honoured. At /userinfo, ``invalid_client``
+    is not an error of the endpoint (RFC 6750 §3.1 has invalid_request, invalid_token and
+    insufficient_scope), and the token is good: ``invalid_request`` (400), saying why."""
+
+    error = "invalid_request"
+
+
 class UserinfoResponse(NamedTuple):
     body: dict[str, Any] | str  # the claims (JSON), or the JWT
     media_type: str
@@ -71,18 +79,21 @@ def userinfo_response(
 ) -> UserinfoResponse:
     """The answer for ``client``: ``claims`` as JSON; or a JWT signed by the broker (``iss``,
     ``aud`` = the client, ``iat``, the claims) as ``application/jwt``; or that JWT encrypted to
-    the client's key. Raises ResponseProtectionError (``invalid_client``) when the client's
+    the client's key. Raises UserinfoProtectionError (``invalid_request``) when the client's
     registration cannot be honoured; never falls back to a weaker answer. Synchronous and
     offline: run ``prefetch_encryption_keys`` for the client first."""
     alg = userinfo_signing_alg(client)
     if alg is None:
         return UserinfoResponse(claims, JSON)
     if alg not in SUPPORTED_ALGS:
-        raise ResponseProtectionError(
+        raise UserinfoProtectionError(
             f"The client's userinfo answers are registered to be signed with {alg}, which the "
             f"broker does not sign with ({', '.join(SUPPORTED_ALGS)})."
         )
-    encryption = userinfo_encryption(client, jwks_cache)  # before signing: fail fast
+    try:
+        encryption = userinfo_encryption(client, jwks_cache)  # before signing: fail fast
+    except ResponseProtectionError as exc:
+        raise UserinfoProtectionError(exc.description) from exc
     key = keys.signing_key(alg)
     now = int(time.time()) if now is None else now
     payload = {**claims, "iss": config.issuer, "aud": client.client_id, "iat": now}

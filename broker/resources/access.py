@@ -14,27 +14,34 @@ from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
 from broker.catalogue.products import FRANCE_CONNECT, Product
 from broker.core.db import Database
 from broker.core.outages import OUTAGES, RETRY_AFTER, outage_kind
 from broker.oidc.config import OidcConfig
 from broker.oidc.dpop_nonce import nonces_for
-from broker.oidc.dpop_resource import NONCE_HEADER, ResourceRefusal, resource_proof
+from broker.oidc.dpop_resource import (
+    DPOP,
+    NONCE_HEADER,
+    PresentedToken,
+    ResourceRefusal,
+    resource_proof,
+)
 from broker.oidc.models import CitizenIdentity, GrantStanding
 from broker.providers import base
 from broker.resources import errors
-from broker.resources.cache import ResponseCache
+from broker.resources.cache import ResponseCache, get_quietly, put_quietly
 from broker.resources.credentials import (
     ACCESS_TOKEN,
     Caller,
     Permission,
     authenticate,
+    caller_refused,
     credential_from,
     permission,
     refused,
 )
+from broker.resources.journal import CallRecord, write_journal
 from broker.resources.masking import allowed_tree, mask
 from broker.resources.params import ParameterProblems, ParsedQuery, parse_query
 from broker.resources.ratelimit import DEFAULT_RATE_LIMIT, RateLimiter
@@ -57,24 +64,6 @@ class Answer:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class _Call:
-    """What the journal row will say, filled in as the call goes."""
-
-    product: Product
-    mode: str
-    request_id: str
-    started: float
-    caller: Caller | None = None
-    habilitation_id: str | None = None
-    scopes: list[str] = field(default_factory=list)
-    recipient: str | None = None
-    identity_digest: str | None = None
-    cached: bool = False
-    rate_headers: dict[str, str] = field(default_factory=dict)  # once the limiter has counted
-    dpop_headers: dict[str, str] = field(default_factory=dict)  # the next DPoP nonce, if asked
 
 
 class DataAccess:
@@ -105,7 +94,9 @@ class DataAccess:
         )
 
     async def call(self, product: Product, mode: str, headers, query, request_id: str) -> Answer:
-        call = _Call(product=product, mode=mode, request_id=request_id, started=time.perf_counter())
+        call = CallRecord(
+            product=product, mode=mode, request_id=request_id, started=time.perf_counter()
+        )
         try:
             subject, parsed = await self._admit(call, headers, query)
             found = await self._fetch(call, subject, parsed, headers)
@@ -135,7 +126,7 @@ class DataAccess:
             return Answer(unavailable.status, unavailable.body(), out_headers)
         return Answer(200, {"data": data, "links": {}, "meta": {}}, out_headers)
 
-    async def _fetch(self, call: _Call, subject, parsed: ParsedQuery, headers) -> dict:
+    async def _fetch(self, call: CallRecord, subject, parsed: ParsedQuery, headers) -> dict:
         """The provider's whole answer, from the cache when allowed and fresh."""
         product = call.product
         question = base.ProductCall(
@@ -151,7 +142,7 @@ class DataAccess:
         if cache is not None:
             entry = cache.entry_key(question)
             if "no-cache" not in headers.get("cache-control", "").lower():
-                cached = await _cache_get(cache, entry)
+                cached = await get_quietly(cache, entry)
                 if cached is not None:
                     call.cached = True
                     return cached
@@ -159,10 +150,10 @@ class DataAccess:
         if not isinstance(outcome, base.Found):
             raise errors.from_outcome(product.provider, outcome)
         if cache is not None and entry is not None:
-            await _cache_put(cache, entry, product.key, outcome.data)
+            await put_quietly(cache, entry, product.key, outcome.data)
         return outcome.data
 
-    def public_url(self, call: _Call) -> str:
+    def public_url(self, call: CallRecord) -> str:
         """The URL the client called, as a DPoP proof's ``htu`` names it: on the data API's
         public address (its audience, the URL of ``/v3``), never on the Host header."""
         return f"{self.config.resource_audience.rstrip('/')}/{call.product.key}/{call.mode}"
@@ -173,8 +164,16 @@ class DataAccess:
             return self.cache
         return None
 
-    async def _admit(self, call: _Call, headers, query):
-        caller, allowed, citizen = await self.db.run(lambda: self._identify(call, headers))
+    async def _admit(self, call: CallRecord, headers, query):
+        credential = credential_from(headers)
+        admitted = None
+        if credential is not None and credential.scheme == DPOP:
+            # RFC 9449 §11.1: the proof is spent in a transaction of its own, committed before
+            # the read step, which ``Database.run`` may retry (``dpop_resource``).
+            admitted = await self.db.run(lambda: self._admit_proof(call, credential, headers))
+        caller, allowed, citizen = await self.db.run(
+            lambda: self._identify(call, credential, admitted)
+        )
         limit = allowed.habilitation.rate_limit or self.default_rate_limit
         try:
             # Per credential and habilitation: a token whose products fall under habilitations
@@ -198,7 +197,11 @@ class DataAccess:
         subject = parsed.pivot
         if call.mode == FRANCE_CONNECT:
             if citizen is None:
-                raise errors.unauthorized("L'usager de ce jeton n'existe plus.")
+                raise caller_refused(
+                    credential,
+                    "The access token's subject no longer exists.",
+                    "L'usager de ce jeton n'existe plus.",
+                )
             subject = pivot_of(citizen)
         if subject is not None:
             call.identity_digest = identity_digest(self.journal_key, subject)
@@ -206,38 +209,56 @@ class DataAccess:
             call.identity_digest = identifier_digest(self.journal_key, call.mode, parsed.identifier)
         return subject, parsed
 
-    def _identify(self, call: _Call, headers) -> tuple[Caller, Permission, CitizenIdentity | None]:
-        """Who calls, what they may read of this product, and whom a token is about."""
+    def _admit_proof(self, call: CallRecord, credential: PresentedToken, headers) -> Caller:
+        """A DPoP presentation: its proof checked for this call, its token verified, and the
+        proof spent, committed on return."""
         now = int(time.time())
-        credential = credential_from(headers)
-        proof = None
-        if credential is not None:
-            try:
-                proof = resource_proof(
-                    credential, headers, "GET", self.public_url(call), self.nonces, now
-                )
-            except ResourceRefusal as refusal:
-                raise refused(refusal) from refusal
-            if proof is not None and self.nonces is not None:
-                call.dpop_headers = {NONCE_HEADER: self.nonces.current(now)}
+        try:
+            proof = resource_proof(
+                credential, headers, "GET", self.public_url(call), self.nonces, now
+            )
+        except ResourceRefusal as refusal:
+            raise refused(refusal) from refusal
+        if self.nonces is not None:
+            call.dpop_headers = {NONCE_HEADER: self.nonces.current(now)}
+        with self.db.begin() as conn:
+            call.caller = authenticate(
+                credential,
+                SqlOidcStore(conn),  # no client cache: revocations apply on the next call
+                SqlDataAccessStore(conn),
+                lambda: self.keys.verification_keys(credential.token),
+                self.config,
+                now,
+                proof,
+            )
+        return call.caller
+
+    def _identify(
+        self, call: CallRecord, credential: PresentedToken | None, admitted: Caller | None
+    ) -> tuple[Caller, Permission, CitizenIdentity | None]:
+        """Who calls (``admitted``: a DPoP presentation's caller, its proof spent), what they
+        may read of this product, and whom a token is about."""
+        now = int(time.time())
         with self.db.connect() as conn:
             oidc = SqlOidcStore(conn)  # no client cache: revocations apply on the next call
-            caller = call.caller = authenticate(
+            caller = admitted or authenticate(
                 credential,
                 oidc,
                 SqlDataAccessStore(conn),
                 lambda: self.keys.verification_keys(credential.token if credential else None),
                 self.config,
                 now,
-                proof,
             )
-            if proof is not None:
-                conn.commit()  # a read connection: the proof's row must outlive it
+            call.caller = caller
             consented_under = None
             if caller.kind == ACCESS_TOKEN:
                 standing = self.ledger.standing(conn, caller.grant_id, now)
                 if not standing.active:
-                    raise errors.unauthorized("L'usager a retiré son consentement, ou il a expiré.")
+                    raise caller_refused(
+                        credential,
+                        "The consent behind the access token was withdrawn or has expired.",
+                        "L'usager a retiré son consentement, ou il a expiré.",
+                    )
                 consented_under = standing.habilitation_id
             allowed = permission(caller, call.product, call.mode, now, consented_under)
             call.habilitation_id = allowed.habilitation.id
@@ -246,67 +267,9 @@ class DataAccess:
         return caller, allowed, citizen
 
     async def _journal_quietly(
-        self, call: _Call, outcome: str, status: int, error_code: str | None
+        self, call: CallRecord, outcome: str, status: int, error_code: str | None
     ) -> bool:
-        return await self.db.run(lambda: self._journal(call, outcome, status, error_code))
-
-    def _journal(self, call: _Call, outcome: str, status: int, error_code: str | None) -> bool:
-        caller = call.caller
-        entry = {
-            "at": int(time.time()),
-            "request_id": call.request_id[:64],
-            "service_id": caller.service_id if caller else None,
-            "habilitation_id": call.habilitation_id,
-            "credential": caller.kind if caller else "none",
-            "credential_id": caller.credential_id if caller else None,
-            "client_id": caller.client.client_id if caller and caller.client else None,
-            "citizen_id": caller.citizen_id if caller else None,
-            "subject": caller.subject if caller else None,
-            "identity_digest": call.identity_digest,
-            "product": call.product.key,
-            "mode": call.mode,
-            "scopes": call.scopes if status == 200 else [],
-            "recipient": call.recipient,
-            "outcome": outcome,
-            "status": status,
-            "error_code": error_code,
-            "cached": call.cached,
-            "latency_ms": round((time.perf_counter() - call.started) * 1000),
-        }
-        try:
-            with self.db.begin() as conn:
-                SqlDataAccessStore(conn).journal(entry)
-        except SQLAlchemyError as exc:
-            kind = outage_kind(exc)
-            if kind is not None:
-                OUTAGES.report(kind, exc, "access journal")
-                return False
-            log.error(
-                "access journal write failed",  # the type only: no row values in logs
-                extra={
-                    "product": call.product.key,
-                    "outcome": outcome,
-                    "error": type(exc).__name__,
-                },
-            )
-            return False
-        return True
-
-
-# A cache that cannot be reached is a miss, never a failed call.
-async def _cache_get(cache: ResponseCache, entry: str) -> dict | None:
-    try:
-        return await cache.get(entry)
-    except (OSError, RedisError) as exc:
-        OUTAGES.report("redis", exc, "response cache")
-        return None
-
-
-async def _cache_put(cache: ResponseCache, entry: str, product: str, data: dict) -> None:
-    try:
-        await cache.put(entry, product, data)
-    except (OSError, RedisError) as exc:
-        OUTAGES.report("redis", exc, "response cache")
+        return await self.db.run(lambda: write_journal(self.db, call, outcome, status, error_code))
 
 
 __all__ = ["Answer", "DataAccess", "ParsedQuery"]

@@ -17,8 +17,10 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from litestar.stores.base import Store
+from redis.exceptions import RedisError
 
 from broker.catalogue.products import product
+from broker.core.outages import OUTAGES
 from broker.core.security import keyed_digest
 from broker.core.settings import ConfigurationError
 from broker.keys.vault import derive_key
@@ -70,3 +72,19 @@ class ResponseCache:
         nonce = os.urandom(12)
         sealed = nonce + self._aead.encrypt(nonce, json.dumps(data).encode(), entry_key.encode())
         await self.store.set(entry_key, sealed, expires_in=self.lifetimes[product])
+
+
+# A cache that cannot be reached is a miss, never a failed call.
+async def get_quietly(cache: ResponseCache, entry: str) -> dict | None:
+    try:
+        return await cache.get(entry)
+    except (OSError, RedisError) as exc:
+        OUTAGES.report("redis", exc, "response cache")
+        return None
+
+
+async def put_quietly(cache: ResponseCache, entry: str, product: str, data: dict) -> None:
+    try:
+        await cache.put(entry, product, data)
+    except (OSError, RedisError) as exc:
+        OUTAGES.report("redis", exc, "response cache")

@@ -29,10 +29,9 @@ from broker.oidc.dpop_resource import (
     NOT_BOUND,
     PresentedToken,
     ResourceRefusal,
-    check_binding,
+    admit_proof,
     invalid_token,
     presented_token,
-    spend_proof,
 )
 from broker.oidc.models import Client, HabilitationGrant
 from broker.oidc.tokens import InvalidAccessToken, pairwise_subject, verify_access_token
@@ -84,7 +83,8 @@ def authenticate(
     proof: DpopProof | None = None,
 ) -> Caller:
     """``keys`` is called only for access tokens: an API-key call never needs them.
-    ``proof``: a DPoP presentation's proof, its stateless checks passed; it is spent here."""
+    ``proof``: a DPoP presentation's proof, its stateless checks passed; it is spent here,
+    once the token and its client are known (commit ``oidc``'s transaction right after)."""
     if not credential:
         raise errors.unauthorized(
             "Aucun jeton ni clé d'API : envoyez « Authorization: Bearer "
@@ -97,21 +97,31 @@ def authenticate(
                 invalid_token(credential, "API keys are presented as Bearer or X-Api-Key."),
                 "Une clé d'API se présente en « Bearer » ou en « X-Api-Key », pas en « DPoP ».",
             )
-        return _api_key_caller(credential.token, data, now)
+        return _api_key_caller(credential, data, now)
     return _token_caller(credential, oidc, keys, config, now, proof)
 
 
-def _api_key_caller(credential: str, data: SqlDataAccessStore, now: int) -> Caller:
-    record = data.get_api_key(digest(credential))
+def _api_key_caller(credential: PresentedToken, data: SqlDataAccessStore, now: int) -> Caller:
+    record = data.get_api_key(digest(credential.token))
     if record is None:
-        raise errors.unauthorized("Cette clé d'API est inconnue.")
+        raise caller_refused(credential, "Unknown API key.", "Cette clé d'API est inconnue.")
     if record.revoked_at is not None:
-        raise errors.unauthorized("Cette clé d'API a été révoquée.")
+        raise caller_refused(
+            credential, "The API key has been revoked.", "Cette clé d'API a été révoquée."
+        )
     habilitation = record.habilitation
     if record.habilitation_revoked_at is not None:
-        raise errors.unauthorized("L'habilitation de cette clé d'API a été révoquée.")
+        raise caller_refused(
+            credential,
+            "The API key's habilitation has been revoked.",
+            "L'habilitation de cette clé d'API a été révoquée.",
+        )
     if not habilitation.active_at(now):
-        raise errors.unauthorized("L'habilitation de cette clé d'API a expiré.")
+        raise caller_refused(
+            credential,
+            "The API key's habilitation has expired.",
+            "L'habilitation de cette clé d'API a expiré.",
+        )
     return Caller(
         kind=API_KEY,
         credential_id=record.id,
@@ -135,14 +145,17 @@ def _token_caller(
         )
     except InvalidAccessToken as exc:
         raise refused(invalid_token(presented, exc.description), _french(exc.description)) from exc
-    try:
-        check_binding(presented, record.jkt, proof)
-        spend_proof(oidc, proof)
-    except ResourceRefusal as refusal:
-        raise refused(refusal) from refusal
     client = oidc.get_client(record.client_id)
     if client is None:
-        raise errors.unauthorized("Le client de ce jeton n'existe plus ou a été désactivé.")
+        raise caller_refused(
+            presented,
+            "The access token's client no longer exists.",
+            "Le client de ce jeton n'existe plus ou a été désactivé.",
+        )
+    try:
+        admit_proof(oidc, presented, record.jkt, client, proof)
+    except ResourceRefusal as refusal:
+        raise refused(refusal) from refusal
     return Caller(
         kind=ACCESS_TOKEN,
         credential_id=record.jti,
@@ -190,6 +203,16 @@ def refused(refusal: ResourceRefusal, detail: str | None = None) -> errors.ApiEr
             refusal.error, "Ce jeton d'accès est invalide."
         )
     return errors.unauthorized(detail, headers=refusal.headers())
+
+
+def caller_refused(
+    credential: PresentedToken | None, description: str, detail: str
+) -> errors.ApiError:
+    """A credential refused after it was read (unknown or revoked key, consent withdrawn):
+    ``invalid_token`` in the scheme it came with (RFC 6750 §3, RFC 9449 §7.1), ``detail`` in
+    French in the body."""
+    presented = credential or PresentedToken(BEARER, "")
+    return refused(invalid_token(presented, description), detail)
 
 
 def _french(description: str) -> str:

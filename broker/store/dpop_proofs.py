@@ -3,8 +3,10 @@ accepted once, whichever worker or process receives it.
 
 A row is a digest of the proof's key thumbprint and ``jti``, kept until the proof's ``iat``
 window closes; after that the proof fails on ``iat`` alone and the row can go
-(``purge_expired``, run by ``broker db purge``). Recording is one statement, an insert that
-does nothing on a conflict: a replay costs no savepoint and no exception."""
+(``purge_expired``, run by ``broker db purge``), ``MAX_SKEW`` seconds later still: the host
+that purges and the hosts that check proofs may not read the same time. Recording is one
+statement, an insert that does nothing on a conflict: a replay costs no savepoint and no
+exception."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from sqlalchemy import Connection, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from broker.core.db import table_of
+from broker.oidc.dpop import MAX_SKEW
 from broker.store.models import DpopProof
 
 PROOF = table_of(DpopProof)
@@ -35,5 +38,6 @@ def remember(conn: Connection, proof_digest: str, expires_at: int) -> bool:
 
 
 def purge_expired(conn: Connection, now: int) -> int:
-    """Rows of proofs that can no longer be accepted anyway; the number deleted."""
-    return conn.execute(PURGE, {"now": now}).rowcount
+    """Rows of proofs that can no longer be accepted anyway, even by a host whose clock is
+    ``MAX_SKEW`` behind ``now``; the number deleted."""
+    return conn.execute(PURGE, {"now": now - MAX_SKEW}).rowcount

@@ -11,7 +11,9 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from broker.core.db import table_of
-from broker.store.models import LogoutNotice, LogoutParticipant, OAuthClient
+from broker.oidc.logout_token import client_sid
+from broker.store.models import OAuthClient, Service
+from broker.store.protocol_models import LogoutNotice, LogoutParticipant
 
 # Delivered or given-up notices are kept a month for support, then purged (`broker db purge`).
 NOTICE_KEEP = 30 * 24 * 3600
@@ -19,6 +21,7 @@ NOTICE_KEEP = 30 * 24 * 3600
 PARTICIPANT = table_of(LogoutParticipant)
 NOTICE = table_of(LogoutNotice)
 CLIENT = table_of(OAuthClient)
+SERVICE = table_of(Service)
 PENDING = NOTICE.c.delivered_at.is_(None) & NOTICE.c.failed_at.is_(None)
 
 TAKE_PARTICIPANTS = (
@@ -26,10 +29,14 @@ TAKE_PARTICIPANTS = (
     .where(PARTICIPANT.c.sid == bindparam("b_sid"))
     .returning(PARTICIPANT.c.client_id, PARTICIPANT.c.sub)
 )
-LOGOUT_URIS = select(CLIENT.c.client_id, CLIENT.c.backchannel_logout_uri).where(
-    CLIENT.c.client_id.in_(bindparam("client_ids", expanding=True)),
-    CLIENT.c.backchannel_logout_uri.is_not(None),
-    CLIENT.c.disabled_at.is_(None),
+LOGOUT_URIS = (
+    select(CLIENT.c.client_id, CLIENT.c.backchannel_logout_uri, SERVICE.c.sector_identifier)
+    .join(SERVICE, SERVICE.c.id == CLIENT.c.service_id)
+    .where(
+        CLIENT.c.client_id.in_(bindparam("client_ids", expanding=True)),
+        CLIENT.c.backchannel_logout_uri.is_not(None),
+        CLIENT.c.disabled_at.is_(None),
+    )
 )
 INSERT_NOTICE = insert(NOTICE)
 DUE_SESSIONS = (
@@ -54,11 +61,7 @@ DUE = (
         NOTICE.c.url,
         NOTICE.c.attempts,
         NOTICE.c.next_attempt_at,
-        CLIENT.c.backchannel_logout_uri,
-        CLIENT.c.disabled_at,
-        CLIENT.c.id_token_signed_response_alg,
     )
-    .outerjoin(CLIENT, CLIENT.c.client_id == NOTICE.c.client_id)
     .where(
         PENDING,
         NOTICE.c.next_attempt_at <= bindparam("now"),
@@ -94,6 +97,7 @@ GIVE_UP = (
     .where(OWNED)
     .values(failed_at=bindparam("now"), next_attempt_at=None, last_error=bindparam("error"))
 )
+BACKLOG = select(func.count(), func.min(NOTICE.c.created_at)).where(PENDING)
 # A last attempt interrupted (crash) after its claim: its lease ran out, nothing is left to try.
 ABANDONED = (
     update(NOTICE)
@@ -117,24 +121,27 @@ def add_participant(conn: Connection, *, sid: str, client_id: str, sub: str, now
     )
 
 
-def take_participants(conn: Connection, sid: str, now: int) -> int:
+def take_participants(conn: Connection, sid: str, now: int, pairwise_key: bytes) -> int:
     """The session ``sid`` ended: one notice queued per participant with a back-channel URI
     still registered, in the caller's transaction; the participants are gone. Returns how
-    many notices were queued."""
+    many notices were queued. Each notice carries the sid its service's ID tokens had
+    (``client_sid``, from its sector), never the session's own."""
     taken = {row.client_id: row.sub for row in conn.execute(TAKE_PARTICIPANTS, {"b_sid": sid})}
     if not taken:
         return 0
     rows = [
         {
             "client_id": client_id,
-            "sid": sid,
+            "sid": client_sid(pairwise_key, sector_identifier, sid),
             "sub": taken[client_id],
             "url": url,
             "created_at": now,
             "attempts": 0,
             "next_attempt_at": now,
         }
-        for client_id, url in conn.execute(LOGOUT_URIS, {"client_ids": sorted(taken)})
+        for client_id, url, sector_identifier in conn.execute(
+            LOGOUT_URIS, {"client_ids": sorted(taken)}
+        )
     ]
     if rows:
         conn.execute(INSERT_NOTICE, rows)
@@ -148,6 +155,12 @@ def due_sessions(conn: Connection, now: int, limit: int) -> list[str]:
 
 def check_later(conn: Connection, sid: str, check_at: int) -> None:
     conn.execute(CHECK_LATER, {"b_sid": sid, "check_at": check_at})
+
+
+def backlog(conn: Connection) -> tuple[int, int | None]:
+    """How many notices wait for delivery, and when the oldest was queued (None: none)."""
+    pending, oldest = conn.execute(BACKLOG).one()
+    return int(pending), oldest
 
 
 def purge_settled(conn: Connection, now: int) -> dict[str, int]:

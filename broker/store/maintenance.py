@@ -51,6 +51,7 @@ def purge_expired(conn: Connection, now: int) -> dict[str, int]:
         "refresh_tokens": delete(REFRESH).where(REFRESH.c.expires_at < now - TOKEN_GRACE),
     }
     purged = {name: conn.execute(statement).rowcount for name, statement in statements.items()}
-    # Delivered or given-up logout notices, a month on (participants leave with their session).
+    # Spent DPoP proofs, once no host's clock can accept them any more.
     purged["dpop_proofs"] = dpop_proofs.purge_expired(conn, now)
+    # Delivered or given-up logout notices, a month on (participants leave with their session).
     return {**purged, **logout_outbox.purge_settled(conn, now)}

@@ -5,7 +5,7 @@ same time. Expired rows serve no one and may be purged."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, update
 
 from broker.core.db import table_of
 from broker.store.models import PushedAuthorizationRequest
@@ -21,8 +21,9 @@ CONSUME_PUSHED = (
         PUSHED.c.expires_at > bindparam("b_now"),
     )
     .values(used_at=bindparam("b_now"))
+    # One statement marks the request used and reads it back (SQLite 3.35+, PostgreSQL).
+    .returning(PUSHED.c.params)
 )
-GET_PARAMS = select(PUSHED.c.params).where(PUSHED.c.uri_digest == bindparam("b_digest"))
 
 
 class SqlPushedRequests:
@@ -49,10 +50,7 @@ class SqlPushedRequests:
         )
 
     def consume(self, uri_digest: str, client_id: str, now: int) -> dict[str, str] | None:
-        marked = self.conn.execute(
+        row = self.conn.execute(
             CONSUME_PUSHED, {"b_digest": uri_digest, "b_client_id": client_id, "b_now": now}
-        )
-        if marked.rowcount != 1:
-            return None
-        row = self.conn.execute(GET_PARAMS, {"b_digest": uri_digest}).first()
+        ).first()
         return dict(row.params) if row is not None else None

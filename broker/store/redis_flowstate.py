@@ -132,9 +132,10 @@ class RedisFlowState:
 
     # -- sessions ----------------------------------------------------------------------------
     # A session is a JSON string; its sid names it under a second key (for the expiry sweep),
-    # with the same time to live.
+    # with the same time to live; both are written in one MULTI/EXEC (a session the expiry
+    # sweep cannot find by its sid would leave its services untold).
     def create_session(self, id_digest: str, session: StoredSession) -> None:
-        pipe = self.redis.pipeline(transaction=False)
+        pipe = self.redis.pipeline(transaction=True)
         pipe.set(self.key("session", id_digest), session_json(session), ex=ttl(session.expires_at))
         if session.authentication.sid:
             pipe.set(

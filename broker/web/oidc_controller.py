@@ -26,7 +26,6 @@ from broker.oidc.dpop_resource import (
     presented_token,
     resource_proof,
 )
-from broker.oidc.dpop_token import issuer_nonces
 from broker.oidc.encryption import ResponseProtectionError
 from broker.oidc.request import HttpRequestData
 from broker.oidc.server import ProtocolResponse
@@ -223,7 +222,7 @@ async def _userinfo(request: Request, endpoints: Endpoints) -> Response:
             headers={**NO_STORE, "WWW-Authenticate": BARE_CHALLENGE},
         )
     config = endpoints.config
-    nonces = issuer_nonces(config)
+    nonces = endpoints.backchannel.context.dpop_nonces
     now = int(time.time())
     try:
         proof = resource_proof(

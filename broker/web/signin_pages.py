@@ -23,6 +23,7 @@ from broker.interaction.states import FlowError
 from broker.web.http import (
     BROWSER_COOKIE,
     BROWSER_COOKIE_MAX_AGE,
+    SESSION_COOKIE,
     cookies_for,
     form_action,
     form_text,
@@ -192,7 +193,9 @@ class FederationController(Controller):
         if wait:
             return too_many_attempts_page(wait)
         try:
-            result = await federation_pages.steps.callback(provider_id, params, browser_id)
+            result = await federation_pages.steps.callback(
+                provider_id, params, browser_id, request.cookies.get(SESSION_COOKIE)
+            )
         except FederationError as exc:
             log.warning(
                 "federated sign-in refused",

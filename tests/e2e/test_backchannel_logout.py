@@ -14,6 +14,7 @@ import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
+from prometheus_client.parser import text_string_to_metric_families
 
 from broker.demo.online_service import RelyingParty, create_service_app
 from broker.demo.seed import DEMO_CLIENT_ID, LOGOUT_PATH, demo_service_key, seed_demo_service
@@ -68,8 +69,9 @@ def test_rp_initiated_logout_tells_every_service_of_the_session(broker):
         one = signed_in_to(broker, browser, first)
         two = signed_in_to(broker, browser, second)  # single sign-on: the same session
         signed_in_to(broker, browser, quiet)
-        sid = one["claims"]["sid"]
-        assert sid and two["claims"]["sid"] == sid
+        # Two sectors: two sids for one session (Core §8, §17.3: nothing to join them by).
+        assert one["claims"]["sid"] and two["claims"]["sid"]
+        assert one["claims"]["sid"] != two["claims"]["sid"]
         out = browser.get("/logout", params={"id_token_hint": one["id_token"]})
         assert out.status_code == 303
         told = receiver.wait_for(2)
@@ -80,7 +82,9 @@ def test_rp_initiated_logout_tells_every_service_of_the_session(broker):
     assert set(claims) == {first.client_id, second.client_id}
     assert claims[first.client_id]["sub"] == one["claims"]["sub"]
     assert claims[second.client_id]["sub"] == two["claims"]["sub"]
-    assert {c["sid"] for c in claims.values()} == {sid}
+    # Each logout token carries the sid its service's ID token had.
+    assert claims[first.client_id]["sid"] == one["claims"]["sid"]
+    assert claims[second.client_id]["sid"] == two["claims"]["sid"]
     assert not session_alive(browser, first)
 
 
@@ -242,6 +246,8 @@ def planted_session(rp: RelyingParty) -> None:
         "other_audience",
         "other_issuer",
         "id_token_typ",
+        "typ_not_a_string",
+        "typ_null",
         "with_nonce",
         "no_event",
         "expired",
@@ -269,6 +275,11 @@ def test_attack_forged_logout_token(broker, forgery):
         token = demo_token(broker, iss="https://impostor.example")
     elif forgery == "id_token_typ":  # an ID token of the broker's is no logout token
         token = demo_token(broker, header={"alg": "ES256", "kid": real.kid, "typ": "JWT"})
+    elif forgery in ("typ_not_a_string", "typ_null"):  # a 400, never a crash (500)
+        typ = 1 if forgery == "typ_not_a_string" else None
+        odd = json.dumps({"alg": "ES256", "kid": real.kid, "typ": typ}).encode()
+        _, payload, signature = demo_token(broker).split(".")  # joserfc would not make it
+        token = ".".join([base64.urlsafe_b64encode(odd).rstrip(b"=").decode(), payload, signature])
     elif forgery == "with_nonce":
         token = demo_token(broker, nonce="n")
     elif forgery == "no_event":
@@ -313,3 +324,41 @@ def test_attack_replayed_logout_token(broker):
         assert "victim" in rp.sessions
     assert replayed.status_code == 400
     assert "already received" in replayed.json()["error_description"]
+
+
+def test_the_logout_backlog_is_on_the_metrics(broker):
+    """The session sweep measures the notices waiting for delivery (as the consent events')."""
+    with logout_receiver(503) as (url, receiver):
+        client = service(broker, url)
+        browser = Browser(broker.url)
+        tokens = signed_in_to(broker, browser, client)
+        out = browser.get("/logout", params={"id_token_hint": tokens["id_token"]})
+        assert out.status_code == 303
+        receiver.wait_for(1)  # refused: the notice waits for its retry
+        background = broker.state.background
+        background.sweep_sessions(broker.state.flow.sessions)
+    text = httpx.get(f"{broker.url}/metrics", timeout=10).text
+    samples = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    assert samples["broker_logout_notices_pending"] >= 1
+    assert samples["broker_logout_notices_oldest_pending_age_seconds"] >= 0
+
+
+def test_a_new_sign_in_in_the_same_browser_ends_the_old_session_and_tells_its_services(broker):
+    """prompt=login (or max_age, or another citizen on a shared computer): the browser signs
+    in again; the session it had ends with that sign-in, and its services are told, rather
+    than the old session living on, unreachable, until its deadline."""
+    with logout_receiver(200) as (url, receiver):
+        client = service(broker, url)
+        browser = Browser(broker.url)
+        old = signed_in_to(broker, browser, client)
+        request = AuthorizationRequest(client, extra={"prompt": "login"})
+        received = browser.sign_in(request)
+        new = redeem(broker.url, client, received["code"], request.verifier).json()
+        [told] = receiver.wait_for(1)
+    claims = check_token(broker, told, client.client_id)
+    assert claims["sid"] == old["claims"]["sid"] != unverified_claims(new["id_token"])["sid"]
+    assert session_alive(browser, client)  # the new session

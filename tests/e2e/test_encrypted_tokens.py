@@ -219,7 +219,8 @@ def test_userinfo_without_a_usable_key_is_refused_never_plain_json(broker, jwks_
     assert response.status_code == 200, response.text
     answer = userinfo(broker, response.json()["access_token"])
     assert answer.status_code == 400, answer.text
-    assert answer.json()["error"] == "invalid_client"
+    assert answer.json()["error"] == "invalid_request"  # RFC 6750 §3.1: not invalid_client
+    assert "no key" in answer.json()["error_description"]
     assert "given_name" not in answer.text
 
 

@@ -19,6 +19,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
 from broker.admin.clients import AdminError, ClientRegistration, add_client
+from broker.oidc.dpop import token_hash
 from tests.e2e.test_par import (
     assert_invalid_request_uri,
     assertion_form,
@@ -407,3 +408,64 @@ def test_fapi2_authorization_endpoint_offers_no_cors(broker):
     origin = {"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
     preflight = httpx.options(f"{broker.url}/authorize", headers=origin)
     assert "access-control-allow-origin" not in preflight.headers
+
+
+# --- The profile's DPoP algorithms at /par and at the resources (5.4.1) --------------------------
+
+QF_PATH = "/dss/quotient_familial/france_connect"
+QF_SCOPE = "openid profile cnaf_quotient_familial cnaf_enfants"
+
+
+def rsa_proof(key: RSAKey, alg: str, htu: str, htm: str = "POST", **claims: Any) -> str:
+    header = {"typ": "dpop+jwt", "alg": alg, "jwk": key.as_dict(private=False)}
+    payload = {"jti": secrets.token_urlsafe(12), "htm": htm, "htu": htu, "iat": int(time.time())}
+    return jwt.encode(header, {**payload, **claims}, key, algorithms=[alg])
+
+
+def test_attack_fapi2_push_with_an_rs256_dpop_proof(broker):
+    """5.4.1: a FAPI 2.0 client's proofs are signed with PS256, ES256 or EdDSA, at /par too."""
+    client = fapi2_client(broker)
+    rsa = RSAKey.generate_key(2048, private=True)
+    form = {
+        **request_for(client).params(),
+        **assertion_form(client.client_id, client.key, broker.url),
+    }
+    for alg, expected in (("RS256", 400), ("PS256", 201)):
+        proof = rsa_proof(rsa, alg, f"{broker.settings.issuer_url}/par")
+        pushed = httpx.post(f"{broker.url}/par", data=form, headers={"DPoP": proof}, timeout=10)
+        assert pushed.status_code == expected, pushed.text
+        if expected == 400:
+            assert pushed.json()["error"] == "invalid_dpop_proof"
+            assert "FAPI" in pushed.json()["error_description"]
+        form = {**form, **assertion_form(client.client_id, client.key, broker.url)}
+
+
+def test_attack_fapi2_token_presented_with_an_rs256_proof_at_the_resources(broker, data_api):
+    """5.4.1 at userinfo and at the data API: the token of a FAPI 2.0 client, bound to an RSA
+    key, is refused with a proof signed RS256 by that very key, and accepted with PS256."""
+    client = fapi2_client(broker, scope=QF_SCOPE)
+    rsa = RSAKey.generate_key(2048, private=True)
+    issuer = broker.settings.issuer_url
+    request = request_for(client)
+    received = sign_in(broker, client, request)
+    proof = rsa_proof(rsa, "PS256", f"{issuer}/token")
+    tokens = redeem(broker, client, received["code"], request.verifier, proof)
+    assert tokens.status_code == 200, tokens.text
+    token = tokens.json()["access_token"]
+    ath = token_hash(token)
+    resources = (
+        (f"{broker.url}/userinfo", f"{issuer}/userinfo"),
+        (f"{data_api.url}/v3{QF_PATH}", f"{broker.settings.resource_server_audience}{QF_PATH}"),
+    )
+    for address, htu in resources:
+        for alg, expected in (("RS256", 401), ("PS256", 200)):
+            headers = {
+                "Authorization": f"DPoP {token}",
+                "DPoP": rsa_proof(rsa, alg, htu, "GET", ath=ath),
+            }
+            response = httpx.get(address, headers=headers, timeout=10)
+            assert response.status_code == expected, (address, alg, response.text)
+            if expected == 401:
+                challenge = response.headers["www-authenticate"]
+                assert challenge.startswith('DPoP error="invalid_dpop_proof"'), challenge
+                assert "FAPI 2.0" in challenge

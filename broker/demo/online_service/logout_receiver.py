@@ -32,7 +32,8 @@ async def logout_claims(rp: RelyingParty, token: str) -> dict[str, Any]:
     """The claims of a valid logout token from this service's broker, for this service."""
     header = unverified_header(token)
     # Explicit typing (§2.4, §4.1): an ID token or another JWT of the broker cannot pass.
-    if header.get("typ", "").lower().removeprefix("application/") != "logout+jwt":
+    typ = header.get("typ")
+    if not isinstance(typ, str) or typ.lower().removeprefix("application/") != "logout+jwt":
         raise LogoutRejected("typ must be logout+jwt")
     try:
         keys = await rp.broker_keys(header.get("kid"))

@@ -1,7 +1,7 @@
-"""Every outbound call to a registered URL goes through the guard: consent events, clients'
-JWKS, upstream identity providers (discovery, JWKS, token, userinfo, and the endpoints a
-discovery document names). A production broker is built as ``broker run`` builds it; real
-listeners on loopback show that nothing connects."""
+"""Every outbound call to a registered URL goes through the guard: consent events, logout
+notices, clients' JWKS, upstream identity providers (discovery, JWKS, token, userinfo, and the
+endpoints a discovery document names). A production broker is built as ``broker run`` builds
+it; real listeners on loopback show that nothing connects."""
 
 from __future__ import annotations
 
@@ -37,6 +37,26 @@ def test_attack_ssrf_consent_events_to_an_internal_listener(production_state):
         async with Listener() as listener:
             with pytest.raises(ForbiddenAddress):
                 await events.post(f"https://localhost:{listener.port}/events", content=b"x")
+            assert listener.accepted == 0
+
+    asyncio.run(steps())
+
+
+def test_attack_ssrf_logout_notices_to_an_internal_listener(production_state):
+    """A backchannel_logout_uri naming an internal address (registered, or resolving there
+    later) is never connected to: the production dispatcher posts through the guard, and
+    fetches the service's encryption keys through the flows' guarded JWKS cache."""
+    dispatcher = production_state.background.logout_dispatcher
+    assert dispatcher is not None
+    assert dispatcher.jwks_cache is production_state.context.jwks_cache
+
+    async def steps():
+        async with Listener() as listener:
+            url = f"https://localhost:{listener.port}/backchannel-logout"
+            with pytest.raises(ForbiddenAddress):
+                await dispatcher.client.post(url, data={"logout_token": "x"})
+            failure = await dispatcher.post(url, "x")  # the path each attempt takes
+            assert failure is not None and "HTTP 2" not in failure
             assert listener.accepted == 0
 
     asyncio.run(steps())

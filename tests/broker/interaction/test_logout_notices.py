@@ -9,11 +9,14 @@ import time
 
 import httpx
 import pytest
-from joserfc import jws
+from joserfc import jwe, jws
+from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import select
 
 from broker.core.db import Database
 from broker.interaction.logout_notices import LogoutDispatcher
+from broker.oidc.logout_token import client_sid
+from broker.store.clients import load_client
 from broker.store.logout_outbox import NOTICE, PARTICIPANT, add_participant, take_participants
 from broker.store.models import OAuthClient
 from tests.backchannel_receiver import logout_receiver, verified_logout_claims
@@ -35,7 +38,19 @@ def session_ends(state, sid: str, *clients: str, now: int = NOW) -> int:
         for client_id in clients:
             add_participant(conn, sid=sid, client_id=client_id, sub=f"sub-{client_id}", now=now)
     with state.db.begin() as conn:
-        return take_participants(conn, sid, now)
+        return take(state, conn, sid, now)
+
+
+def take(state, conn, sid: str, now: int = NOW) -> int:
+    return take_participants(conn, sid, now, state.config.pairwise_key)
+
+
+def seen_sid(state, client_id: str, sid: str) -> str:
+    """The sid ``client_id`` is told of session ``sid`` (that of its sector)."""
+    with state.db.connect() as conn:
+        client = load_client(conn, client_id)
+    assert client is not None
+    return client_sid(state.config.pairwise_key, client.sector_identifier, sid)
 
 
 def notices(db: Database) -> list:
@@ -46,7 +61,9 @@ def notices(db: Database) -> list:
 def deliver(state, now: int, **options) -> int:
     async def go() -> int:
         async with httpx.AsyncClient() as client:
-            dispatcher = LogoutDispatcher(state.db, client, state.keys, ISSUER, **options)
+            dispatcher = LogoutDispatcher(
+                state.db, client, state.keys, ISSUER, state.context.jwks_cache, **options
+            )
             return await dispatcher.deliver_due(now)
 
     return asyncio.run(go())
@@ -58,11 +75,14 @@ def test_each_participant_is_queued_once_and_forgotten(state):
     quiet = listening_client(state, None)  # no back-channel URI: never queued
     assert session_ends(state, "sid-1", a, b, quiet) == 2
     with state.db.begin() as conn:
-        assert take_participants(conn, "sid-1", NOW) == 0  # told once
+        assert take(state, conn, "sid-1") == 0  # told once
         assert conn.execute(select(PARTICIPANT)).all() == []
     rows = notices(state.db)
     assert sorted((r.client_id, r.url, r.sid) for r in rows) == sorted(
-        [(a, "https://a.example/logout", "sid-1"), (b, "https://b.example/logout", "sid-1")]
+        [
+            (a, "https://a.example/logout", seen_sid(state, a, "sid-1")),
+            (b, "https://b.example/logout", seen_sid(state, b, "sid-1")),
+        ]
     )
     assert all((r.attempts, r.next_attempt_at) == (0, NOW) for r in rows)
 
@@ -81,11 +101,11 @@ def test_nothing_is_queued_when_the_ending_fails(state):
     with state.db.begin() as conn:
         add_participant(conn, sid="sid-3", client_id=a, sub="s", now=NOW)
     with pytest.raises(RuntimeError), state.db.begin() as conn:
-        take_participants(conn, "sid-3", NOW)
+        take(state, conn, "sid-3")
         raise RuntimeError("the sign-out failed")
     assert notices(state.db) == []
     with state.db.begin() as conn:
-        assert take_participants(conn, "sid-3", NOW) == 1  # still there to be told
+        assert take(state, conn, "sid-3") == 1  # still there to be told
 
 
 def test_delivered_once_after_retries_with_backoff(state):
@@ -107,7 +127,10 @@ def test_delivered_once_after_retries_with_backoff(state):
         assert request.path == "/backchannel-logout"
         assert request.content_type == "application/x-www-form-urlencoded"
         claims = verified_logout_claims(request.token, state.keys.jwks(), ISSUER, client_id)
-        assert (claims["sid"], claims["sub"]) == ("sid-4", f"sub-{client_id}")
+        assert (claims["sid"], claims["sub"]) == (
+            seen_sid(state, client_id, "sid-4"),
+            f"sub-{client_id}",
+        )
         jtis.add(claims["jti"])
     assert len(jtis) == 3  # signed afresh at each attempt
 
@@ -154,7 +177,7 @@ def test_signed_with_the_services_id_token_algorithm(state):
     token = receiver.received[0].token
     assert jws.extract_compact(token.encode()).headers()["alg"] == "RS256"
     claims = verified_logout_claims(token, state.keys.jwks(), ISSUER, client_id)
-    assert claims["sid"] == "sid-8"
+    assert claims["sid"] == seen_sid(state, client_id, "sid-8")
 
 
 def test_attack_logout_token_sent_elsewhere(state):
@@ -192,9 +215,94 @@ def test_attack_logout_token_sent_elsewhere(state):
 def test_a_claim_is_a_compare_and_set(state):
     session_ends(state, "sid-10", listening_client(state, "https://a.example/logout"))
     client = httpx.AsyncClient()
-    dispatchers = [LogoutDispatcher(state.db, client, state.keys, ISSUER) for _ in range(2)]
+    dispatchers = [
+        LogoutDispatcher(state.db, client, state.keys, ISSUER, state.context.jwks_cache)
+        for _ in range(2)
+    ]
     [snapshot] = notices(state.db)
     assert [d.claim(snapshot, NOW) for d in dispatchers] == [True, False]
     [row] = notices(state.db)
     assert row.attempts == 1 and row.next_attempt_at == NOW + dispatchers[0].lease
     asyncio.run(client.aclose())
+
+
+# --- Encrypted like the ID tokens (§2.4), sid per sector ---------------------------------------
+
+
+def rsa_encryption_key() -> RSAKey:
+    return RSAKey.generate_key(2048, parameters={"kid": "rp-enc", "use": "enc"}, private=True)
+
+
+def test_a_service_with_encrypted_id_tokens_receives_an_encrypted_logout_token(state):
+    """Back-Channel Logout §2.4: the logout token is encrypted with the keys and algorithms
+    of the service's ID tokens: a JWE (``cty: JWT``) whose inner JWT is the logout token."""
+    key = rsa_encryption_key()
+    with logout_receiver(200) as (url, receiver):
+        client_id = listening_client(
+            state,
+            url,
+            jwks={"keys": [key.as_dict(private=False)]},
+            id_token_encryption=("RSA-OAEP-256", "A256GCM"),
+        )
+        session_ends(state, "sid-enc", client_id)
+        assert deliver(state, NOW) == 1
+    [received] = receiver.received
+    assert received.token.count(".") == 4
+    sealed = jwe.decrypt_compact(received.token, key, algorithms=["RSA-OAEP-256", "A256GCM"])
+    header = dict(sealed.protected)
+    assert (header["alg"], header["enc"], header["cty"], header["kid"]) == (
+        "RSA-OAEP-256",
+        "A256GCM",
+        "JWT",
+        "rp-enc",
+    )
+    assert sealed.plaintext is not None
+    inner = sealed.plaintext.decode()
+    claims = verified_logout_claims(inner, state.keys.jwks(), ISSUER, client_id)
+    assert claims["sid"] == seen_sid(state, client_id, "sid-enc")
+    [row] = notices(state.db)
+    assert row.delivered_at == NOW
+
+
+def test_attack_no_encryption_key_never_sends_the_logout_token_in_the_clear(state):
+    """The service registered encrypted ID tokens, then its JWKS lost its encryption key:
+    the notice is retried, then given up; nothing is ever posted unencrypted."""
+    with logout_receiver(200) as (url, receiver):
+        client_id = listening_client(
+            state,
+            url,
+            jwks={"keys": [rsa_encryption_key().as_dict(private=False)]},
+            id_token_encryption=("RSA-OAEP-256", "A256GCM"),
+        )
+        signing_only = ECKey.generate_key("P-256", parameters={"use": "sig"}, private=True)
+        with state.db.transaction() as s:
+            s.get(OAuthClient, client_id).jwks = {"keys": [signing_only.as_dict(private=False)]}
+        session_ends(state, "sid-nokey", client_id)
+        assert deliver(state, NOW, backoff=BACKOFF) == 1
+        [row] = notices(state.db)
+        assert row.attempts == 1 and row.next_attempt_at == NOW + BACKOFF[0]
+        assert row.last_error.startswith("logout token not encrypted")
+        at = NOW
+        for wait in BACKOFF:
+            at += wait
+            assert deliver(state, at, backoff=BACKOFF) == 1
+    assert receiver.received == []
+    [row] = notices(state.db)
+    assert row.failed_at == at and row.delivered_at is None
+
+
+def test_each_sector_is_told_the_sid_of_its_own(state):
+    """Core §8, §17.3: services of different sectors cannot join their pairwise subjects
+    through the session's sid; the session's own id is never sent."""
+    with logout_receiver(200) as (url, receiver):
+        a, b = listening_client(state, url), listening_client(state, url)
+        session_ends(state, "sid-shared", a, b)
+        assert deliver(state, NOW) == 2
+    told = {
+        client_id: verified_logout_claims(r.token, state.keys.jwks(), ISSUER, client_id)["sid"]
+        for r in receiver.received
+        for client_id in (a, b)
+        if f'"{client_id}"' in jws.extract_compact(r.token.encode()).payload.decode()
+    }
+    assert told == {a: seen_sid(state, a, "sid-shared"), b: seen_sid(state, b, "sid-shared")}
+    assert told[a] != told[b] and "sid-shared" not in told.values()

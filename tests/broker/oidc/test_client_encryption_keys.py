@@ -69,11 +69,22 @@ def test_a_signing_key_is_never_used_for_encryption():
     assert chosen_kid({"keys": [public(rsa_key("sig"), use="sig")]}, "RSA-OAEP-256") is None
 
 
+def test_attack_a_signing_key_without_use_next_to_others_is_never_the_encryption_key():
+    """Core §10.1.1/§10.2.1: with several keys, or any ``use`` declared, only ``use: enc``
+    keys encrypt: a client's signing key published without ``use`` is not sealed to."""
+    signing, encrypting = public(rsa_key("sig-no-use")), public(rsa_key("enc"), use="enc")
+    assert chosen_kid({"keys": [signing, encrypting]}, "RSA-OAEP-256") == "enc"
+    assert chosen_kid({"keys": [signing, public(rsa_key("other"))]}, "RSA-OAEP-256") is None
+    assert chosen_kid({"keys": [signing, public(ec_key("ec"), use="sig")]}, "RSA-OAEP-256") is None
+    assert chosen_kid({"keys": [signing]}, "RSA-OAEP-256") == "sig-no-use"  # one key: its use
+
+
 def test_a_key_of_the_wrong_type_for_the_algorithm_is_ignored():
     ec, rsa = ec_key("ec"), rsa_key("rsa")
     jwks = {"keys": [public(rsa, use="enc"), public(ec, use="enc")]}
     assert chosen_kid(jwks, "ECDH-ES") == "ec"
-    assert chosen_kid({"keys": [public(ec, use="enc"), public(rsa)]}, "RSA-OAEP-256") == "rsa"
+    jwks = {"keys": [public(ec, use="enc"), public(rsa, use="enc")]}
+    assert chosen_kid(jwks, "RSA-OAEP-256") == "rsa"
 
 
 @pytest.mark.parametrize("crv", ["P-256", "P-384", "P-521"])
@@ -85,14 +96,15 @@ def test_ecdh_es_takes_x25519_not_ed25519():
     signing = OKPKey.generate_key("Ed25519", parameters={"kid": "ed"}, private=True)
     agreement = OKPKey.generate_key("X25519", parameters={"kid": "x"}, private=True)
     assert chosen_kid({"keys": [public(signing)]}, "ECDH-ES") is None
-    assert chosen_kid({"keys": [public(signing), public(agreement)]}, "ECDH-ES") == "x"
+    jwks = {"keys": [public(signing), public(agreement, use="enc")]}
+    assert chosen_kid(jwks, "ECDH-ES") == "x"
 
 
 def test_a_key_naming_another_algorithm_is_ignored():
     jwks = {
         "keys": [
-            public(rsa_key("oaep-sha1"), alg="RSA-OAEP"),
-            public(rsa_key("oaep-256"), alg="RSA-OAEP-256"),
+            public(rsa_key("oaep-sha1"), alg="RSA-OAEP", use="enc"),
+            public(rsa_key("oaep-256"), alg="RSA-OAEP-256", use="enc"),
         ]
     }
     assert chosen_kid(jwks, "RSA-OAEP-256") == "oaep-256"
@@ -107,7 +119,7 @@ def test_key_ops_that_do_not_allow_encryption_are_respected():
 
 def test_a_malformed_key_is_skipped_not_fatal():
     broken = {"kty": "EC", "crv": "P-256", "x": "not-a-point", "y": "!", "kid": "broken"}
-    jwks = {"keys": [broken, "not a key", public(ec_key("good"))]}
+    jwks = {"keys": [broken, "not a key", public(ec_key("good"), use="enc")]}
     assert chosen_kid(jwks, "ECDH-ES") == "good"
     assert encryption_key({"keys": "nope"}, "ECDH-ES") is None
     assert encryption_key(None, "ECDH-ES") is None
@@ -136,7 +148,9 @@ def test_attack_symmetric_key_in_the_registered_jwks_is_never_used():
     for alg in ("dir", "A256KW", "RSA-OAEP-256", "ECDH-ES"):
         jwks = {"keys": [secret.as_dict(private=True) | {"use": "enc", "alg": alg}]}
         assert encryption_key(jwks, alg) is None
-    jwks = {"keys": [secret.as_dict(private=True) | {"use": "enc"}, public(rsa_key("rsa"))]}
+    jwks = {
+        "keys": [secret.as_dict(private=True) | {"use": "enc"}, public(rsa_key("rsa"), use="enc")]
+    }
     assert chosen_kid(jwks, "RSA-OAEP-256") == "rsa"
 
 
@@ -158,7 +172,7 @@ def test_attack_a_key_with_an_unknown_use_is_never_used():
 
 def test_attack_hostile_jwks_members_are_skipped_never_a_crash():
     """A client's jwks_uri answers whatever it likes: odd member types are not keys."""
-    good = public(ec_key("good"))
+    good = public(ec_key("good"), use="enc")
     hostile = [
         {**good, "kid": "a", "key_ops": [{"op": "encrypt"}]},
         {**good, "kid": "b", "key_ops": "deriveKey"},

@@ -13,7 +13,7 @@ from joserfc import jwe, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
-from broker.admin import clients as admin_clients
+from broker.admin import client_profile as admin_clients
 from broker.oidc.client_auth import JwksCache
 from broker.oidc.encryption import (
     ENCRYPTION_ALGS,
@@ -211,8 +211,9 @@ def test_userinfo_without_a_usable_key_is_an_error_never_plain_json():
     )
     with pytest.raises(ResponseProtectionError) as raised:
         respond(registered)
-    assert raised.value.error == "invalid_client"
-    assert "userinfo" in raised.value.description
+    # RFC 6750 §3.1: invalid_client is no error of the userinfo endpoint; the token is good.
+    assert raised.value.error == "invalid_request"
+    assert "userinfo" in raised.value.description and "no key" in raised.value.description
 
 
 def test_what_the_registration_accepts_is_what_the_broker_encrypts_with():

@@ -15,6 +15,7 @@ from broker.oidc.logout_token import (
     BACKCHANNEL_LOGOUT_EVENT,
     LOGOUT_TOKEN_TTL,
     LOGOUT_TOKEN_TYPE,
+    client_sid,
     logout_token,
 )
 from broker.oidc.tokens import pairwise_subject
@@ -73,8 +74,20 @@ def test_the_id_token_carries_the_sessions_sid(kit):
     session = replace(citizen_session(), sid="session-public-id")
     tokens = kit.tokens(kit.basic, session=session)
     claims = unverified_claims(tokens["id_token"])
-    assert claims["sid"] == "session-public-id"
+    # As the service's sector sees it (Core §8, §17.3); the code keeps the session's own.
+    sector = kit.store.clients[kit.basic.client_id].sector_identifier
+    assert claims["sid"] == client_sid(kit.config.pairwise_key, sector, "session-public-id")
+    assert claims["sid"] != "session-public-id"
     assert kit.store.code(tokens["code"]).sid == "session-public-id"
+
+
+def test_services_of_two_sectors_see_two_sids_of_one_session(kit):
+    other = kit.register("service-sector-b", "client_secret_basic")
+    session = replace(citizen_session(), sid="session-public-id")
+    sid_a = unverified_claims(kit.tokens(kit.basic, session=session)["id_token"])["sid"]
+    sid_b = unverified_claims(kit.tokens(other, session=session)["id_token"])["sid"]
+    again = unverified_claims(kit.tokens(kit.basic, session=session)["id_token"])["sid"]
+    assert sid_a != sid_b and sid_a == again  # stable for one sector, unlinkable across
 
 
 def test_an_id_token_outside_a_session_has_no_sid(kit):

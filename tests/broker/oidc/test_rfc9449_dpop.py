@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 from dataclasses import replace
 from typing import Any
 
@@ -271,6 +272,35 @@ def test_attack_dpop_proof_whose_jwk_does_not_fit_its_alg(kit):
     assert "signature" in refused_proof(kit, proof)
 
 
+def test_attack_dpop_proof_with_weak_rsa_key(kit):
+    """FAPI 2.0 §5.4.1 and common sense: an RSA proof key has 2048 bits at least."""
+    weak = DpopKey(RSAKey.generate_key(1024, private=True), "PS256")
+    assert "2048 to 4096 bits" in refused_proof(kit, weak.proof())
+
+
+def test_attack_dpop_proof_with_oversized_rsa_key(kit):
+    """An RSA key above 4096 bits is refused before any signature is checked: a proof must
+    not cost the server more than it costs the client. (The modulus need not be a real key's:
+    the size alone refuses it.)"""
+    modulus = secrets.randbits(8192) | (1 << 8191) | 1
+    n = base64.urlsafe_b64encode(modulus.to_bytes(1024, "big")).rstrip(b"=").decode()
+    header = {"jwk": {"kty": "RSA", "n": n, "e": "AQAB"}}  # signed with ES256: no matter
+    assert "2048 to 4096 bits" in refused_proof(kit, DpopKey().proof(header=header))
+
+
+def test_attack_dpop_proof_with_ed448_key(kit):
+    """FAPI 2.0 §5.4.1: EdDSA means Ed25519; an Ed448 key is refused."""
+    ed448 = DpopKey(OKPKey.generate_key("Ed448", private=True), "EdDSA")
+    assert "Ed25519" in refused_proof(kit, ed448.proof())
+
+
+def test_rsa_keys_of_2048_to_4096_bits_are_accepted():
+    for bits in (2048, 4096):
+        key = DpopKey(RSAKey.generate_key(bits, private=True), "PS256")
+        checked = check_proof(key.proof(), ProofContext("POST", TOKEN_ENDPOINT), now())
+        assert checked.jkt == key.jkt
+
+
 @pytest.mark.parametrize(
     "value", ["", "not-a-jwt", "a.b.c", "a.b.c.d.e", "é.é.é", "x" * 9000], ids=repr
 )
@@ -386,6 +416,21 @@ def test_a_fapi2_client_signs_its_proofs_with_the_profiles_algorithms(kit):
     issued = parked_request_code(kit, client)
     body = refused(kit, client, issued, DpopKey(rsa, "RS256").proof())
     assert body["error"] == "invalid_dpop_proof" and "FAPI" in body["error_description"]
+
+
+def test_a_fapi2_client_needs_a_proof_even_unregistered_for_dpop(kit):
+    """FAPI 2.0 §5.3.2.1: a FAPI 2.0 client's tokens are sender-constrained, whatever its
+    ``dpop_bound_access_tokens`` says (a registration made before the profile implied it)."""
+    client = kit.register(
+        "service-g", "private_key_jwt", profile="fapi2", require_pushed_authorization_requests=True
+    )
+    assert not client.client.dpop_bound_access_tokens
+    issued = parked_request_code(kit, client)
+    response = kit.redeem(client, issued.code, issued.verifier)
+    assert response.status == 400 and response.body["error"] == "invalid_dpop_proof"
+    assert kit.store.code(issued.code).consumed_at is None
+    good = kit.redeem(client, issued.code, issued.verifier, dpop=DpopKey().proof())
+    assert good.status == 200 and good.body["token_type"] == "DPoP"
 
 
 # --- Nonces (§8) --------------------------------------------------------------------------------

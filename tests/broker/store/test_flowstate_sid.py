@@ -14,6 +14,7 @@ from broker.identity.base import IdentityPivot, VerifiedIdentity
 from broker.oidc.models import Authentication, AuthorizationCode
 from broker.store.flowstate import StoredInteraction, StoredSession
 from tests.helpers import register_client
+from tests.redis_support import REDIS_URL, needs_redis
 
 IDENTITY = VerifiedIdentity(
     idp="demo",
@@ -104,3 +105,36 @@ def test_a_code_carries_the_sid(database_url, flow_state, state, auth):
     )
     in_step(database_url, flow_state, lambda view: view.save_code(code, now))
     assert in_step(database_url, flow_state, lambda view: view.get_code("c-1")) == code
+
+
+@needs_redis
+def test_redis_writes_a_session_and_its_sid_key_in_one_transaction(auth):
+    """Both keys in one MULTI/EXEC: never a session the expiry sweep cannot find by its sid."""
+    import uuid
+
+    from broker.store.redis_flowstate import RedisFlowState
+
+    store = RedisFlowState(REDIS_URL, prefix=f"test:{uuid.uuid4().hex}:")
+    marker = f"done-{uuid.uuid4().hex}"
+    session = StoredSession("browser", auth, int(time.time()) + 60, last_seen=None)
+    try:
+        with store.redis.monitor() as monitor:
+            store.create_session("digest-1", session)
+            store.redis.echo(marker)
+            seen = []
+            while True:
+                command = monitor.next_command()
+                seen.append(command)
+                if marker in command["command"]:
+                    break
+        ours = {c["client_port"] for c in seen if store.prefix in c["command"]}
+        verbs = [c["command"].split()[0].upper() for c in seen if c["client_port"] in ours]
+        writes = verbs[verbs.index("MULTI") : verbs.index("EXEC") + 1] if "MULTI" in verbs else []
+        assert writes == ["MULTI", "SET", "SET", "EXEC"], verbs
+        assert verbs.count("SET") == 2  # no write outside the transaction
+        assert store.session_by_sid(auth.sid) == ("digest-1", session)
+    finally:
+        keys = list(store.redis.scan_iter(match=f"{store.prefix}*"))
+        if keys:
+            store.redis.delete(*keys)
+        store.close()
