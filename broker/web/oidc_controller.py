@@ -110,7 +110,7 @@ class OidcController(Controller):
         http = await form_request(request, endpoints, "token")
         if isinstance(http, Response):
             return http
-        return await _client_call(request, endpoints, http, endpoints.backchannel.token)
+        return await authenticated_call(request, endpoints, http, endpoints.backchannel.token)
 
     @post("/introspect", status_code=200)
     async def introspect(self, request: Request, endpoints: NamedDependency[Endpoints]) -> Response:
@@ -125,7 +125,7 @@ class OidcController(Controller):
         http = await form_request(request, endpoints, "revocation")
         if isinstance(http, Response):
             return http
-        return await _client_call(request, endpoints, http, endpoints.backchannel.revoke)
+        return await authenticated_call(request, endpoints, http, endpoints.backchannel.revoke)
 
     @get("/userinfo")
     async def userinfo_get(
@@ -155,19 +155,20 @@ async def form_request(
     )
 
 
-async def _client_call(
+async def authenticated_call(
     request: Request,
     endpoints: Endpoints,
     http: HttpRequestData,
     call: Callable[[HttpRequestData], Awaitable[ProtocolResponse]],
 ) -> Response:
-    """A request a service authenticates (/token, /revoke): failed client authentications
-    slow the next ones down (``ClientAuthThrottle``)."""
+    """A request a service authenticates (/token, /revoke, /par): failed client
+    authentications slow the next ones down (``ClientAuthThrottle``)."""
     client_id = claimed_client_id(http)
     address = source_address(request)
     wait = await endpoints.client_throttle.retry_after(client_id, address)
     if wait:
-        # RFC 8628 §3.5 registers slow_down as a token endpoint error.
+        # RFC 8628 §3.5 registers slow_down as a token endpoint error (429 at /par: RFC 9126
+        # §2.3 allows it).
         return Response(
             {
                 "error": "slow_down",
