@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from broker.core.db import table_of
+from broker.core.outbox import OutboxStatements
 from broker.oidc.logout_token import client_sid
 from broker.store.models import OAuthClient, Service
 from broker.store.protocol_models import LogoutNotice, LogoutParticipant
@@ -22,7 +23,6 @@ PARTICIPANT = table_of(LogoutParticipant)
 NOTICE = table_of(LogoutNotice)
 CLIENT = table_of(OAuthClient)
 SERVICE = table_of(Service)
-PENDING = NOTICE.c.delivered_at.is_(None) & NOTICE.c.failed_at.is_(None)
 
 TAKE_PARTICIPANTS = (
     delete(PARTICIPANT)
@@ -52,7 +52,8 @@ CHECK_LATER = (
     .values(check_at=bindparam("check_at"))
 )
 
-DUE = (
+STATEMENTS = OutboxStatements.for_table(NOTICE)
+DUE = STATEMENTS.due(
     select(
         NOTICE.c.id,
         NOTICE.c.client_id,
@@ -62,51 +63,6 @@ DUE = (
         NOTICE.c.attempts,
         NOTICE.c.next_attempt_at,
     )
-    .where(
-        PENDING,
-        NOTICE.c.next_attempt_at <= bindparam("now"),
-        NOTICE.c.attempts < bindparam("max_attempts"),
-    )
-    .order_by(NOTICE.c.next_attempt_at, NOTICE.c.id)
-    .limit(bindparam("limit"))
-)
-CLAIM = (
-    update(NOTICE)
-    .where(
-        NOTICE.c.id == bindparam("row_id"),
-        PENDING,
-        NOTICE.c.attempts == bindparam("seen_attempts"),
-        NOTICE.c.next_attempt_at == bindparam("seen_next"),
-    )
-    .values(attempts=NOTICE.c.attempts + 1, next_attempt_at=bindparam("lease_until"))
-)
-# Outcomes are written only by the process holding the claim (same attempt number).
-OWNED = (NOTICE.c.id == bindparam("row_id")) & PENDING & (NOTICE.c.attempts == bindparam("attempt"))
-DELIVERED = (
-    update(NOTICE)
-    .where(OWNED)
-    .values(delivered_at=bindparam("now"), next_attempt_at=None, last_error=None)
-)
-RETRY = (
-    update(NOTICE)
-    .where(OWNED)
-    .values(next_attempt_at=bindparam("next_at"), last_error=bindparam("error"))
-)
-GIVE_UP = (
-    update(NOTICE)
-    .where(OWNED)
-    .values(failed_at=bindparam("now"), next_attempt_at=None, last_error=bindparam("error"))
-)
-BACKLOG = select(func.count(), func.min(NOTICE.c.created_at)).where(PENDING)
-# A last attempt interrupted (crash) after its claim: its lease ran out, nothing is left to try.
-ABANDONED = (
-    update(NOTICE)
-    .where(
-        PENDING,
-        NOTICE.c.next_attempt_at <= bindparam("now"),
-        NOTICE.c.attempts >= bindparam("max_attempts"),
-    )
-    .values(failed_at=bindparam("now"), next_attempt_at=None, last_error="last attempt interrupted")
 )
 
 
@@ -155,12 +111,6 @@ def due_sessions(conn: Connection, now: int, limit: int) -> list[str]:
 
 def check_later(conn: Connection, sid: str, check_at: int) -> None:
     conn.execute(CHECK_LATER, {"b_sid": sid, "check_at": check_at})
-
-
-def backlog(conn: Connection) -> tuple[int, int | None]:
-    """How many notices wait for delivery, and when the oldest was queued (None: none)."""
-    pending, oldest = conn.execute(BACKLOG).one()
-    return int(pending), oldest
 
 
 def purge_settled(conn: Connection, now: int) -> dict[str, int]:

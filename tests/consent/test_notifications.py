@@ -309,7 +309,7 @@ def test_a_claim_is_a_compare_and_set(state):
     _enqueue(state, _client_with(state, url), url)
     dispatchers = [NotificationDispatcher(state.db, httpx.AsyncClient()) for _ in range(2)]
     [snapshot] = _rows(state.db)
-    assert [d._claim(snapshot, NOW) for d in dispatchers] == [True, False]
+    assert [d.claim(snapshot, NOW) for d in dispatchers] == [True, False]
     [row] = _rows(state.db)
     assert row.attempts == 1 and row.next_attempt_at == NOW + dispatchers[0].lease
 
@@ -327,11 +327,11 @@ def test_two_dispatchers_deliver_each_row_once(state, receiver_at, database_url)
     class Racing(NotificationDispatcher):
         synced = False
 
-        def _claim(self, row, now):
+        def claim(self, row, now):
             if not self.synced:
                 self.synced = True
                 both_selected.wait()
-            return super()._claim(row, now)
+            return super().claim(row, now)
 
     def dispatcher_process() -> None:
         db = Database(database_url)
@@ -357,7 +357,7 @@ def test_an_interrupted_last_attempt_is_given_up_once_its_lease_ran_out(state):
     url = "https://service.example/events"
     _enqueue(state, _client_with(state, url), url)
     dispatcher = NotificationDispatcher(state.db, httpx.AsyncClient(), backoff=())
-    assert dispatcher._claim(_rows(state.db)[0], NOW)  # then the process died
+    assert dispatcher.claim(_rows(state.db)[0], NOW)  # then the process died
     assert _deliver(state.db, NOW + dispatcher.lease - 1, backoff=()) == 0
     assert _rows(state.db)[0].failed_at is None
     assert _deliver(state.db, NOW + dispatcher.lease, backoff=()) == 0
