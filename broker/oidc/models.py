@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -38,6 +39,12 @@ class HabilitationGrant:
     consent_mode: ConsentMode = ConsentMode.RECURRING
     consent_days: int | None = 365  # how long a recurring consent lasts
     legal_basis_url: str | None = None
+    controller: str | None = None  # the organisation responsible for the data
+    contact: str | None = None  # its contact: an email address or an https URL
+    dpo: str | None = None  # its data protection officer: likewise
+    retention: str | None = None  # how long the service keeps the data, in words
+    reasons: Mapping[str, str] = field(default_factory=dict, hash=False)  # scope -> why needed
+    if_refused: str | None = None  # what the citizen can do instead of consenting
 
     @property
     def recurring(self) -> bool:

@@ -45,6 +45,13 @@ def habilitation_from_row(row: Any) -> HabilitationGrant:
         consent_mode=ConsentMode(row.consent_mode),
         consent_days=row.consent_days,
         legal_basis_url=row.legal_basis_url,
+        # The data API's key lookup reads only what authorization needs: no consent texts.
+        controller=getattr(row, "controller", None),
+        contact=getattr(row, "contact", None),
+        dpo=getattr(row, "dpo", None),
+        retention=getattr(row, "retention", None),
+        reasons=dict(getattr(row, "reasons", None) or {}),
+        if_refused=getattr(row, "if_refused", None),
     )
 
 

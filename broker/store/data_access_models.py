@@ -28,6 +28,13 @@ class Habilitation(SQLModel, table=True):
     created_at: int = Field(sa_type=BigInteger)
     expires_at: int | None = Field(default=None, sa_type=BigInteger)
     revoked_at: int | None = Field(default=None, sa_type=BigInteger)
+    # What the consent screen tells the citizen besides the purpose (NULL: not stated).
+    controller: str | None = Field(default=None, max_length=300)  # responsible organisation
+    contact: str | None = Field(default=None, max_length=500)  # email address or https URL
+    dpo: str | None = Field(default=None, max_length=500)  # data protection officer, likewise
+    retention: str | None = Field(default=None, max_length=1000)  # how long the service keeps it
+    reasons: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    if_refused: str | None = Field(default=None, max_length=2000)  # the alternative procedure
 
 
 API_KEY_PREFIX = "bpk_"  # every API key starts so: lets secret scanners recognise a leaked one

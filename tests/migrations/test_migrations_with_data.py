@@ -108,6 +108,14 @@ LOST_ON_DOWNGRADE = {
         "browser_session.sid",
         "interaction.sid",
     },
+    "0009": {
+        "habilitation.contact",
+        "habilitation.controller",
+        "habilitation.dpo",
+        "habilitation.if_refused",
+        "habilitation.reasons",
+        "habilitation.retention",
+    },
 }
 
 # The value rows already there get in a column a migration adds (its server default); NULL
