@@ -57,6 +57,32 @@ def english_page(chromium):
     context.close()
 
 
+PHONE = {"width": 390, "height": 844}  # a common phone's viewport, in CSS pixels
+
+
+@pytest.fixture
+def phone_page(chromium):
+    """A French phone: 390 CSS pixels wide, touch, ``Accept-Language: fr-FR``."""
+    context = chromium.new_context(locale="fr-FR", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def english_phone_page(chromium):
+    """A British English phone, 390 CSS pixels wide."""
+    context = chromium.new_context(locale="en-GB", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def fits_width(page) -> bool:
+    """Nothing wider than the viewport: no sideways scrolling on a phone."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def screenshot(page, name: str) -> None:
     """Kept as a test artefact (test-artifacts/screenshots/, or BROKER_TEST_ARTIFACTS)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
