@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from broker.admin.clients import AdminError, check_https_url, service_for
+from broker.admin.consent_information import ConsentInformation, checked_information
 from broker.catalogue.registry import DATA
 from broker.catalogue.scopes import REGISTRY
 from broker.core.security import digest, random_token
@@ -49,10 +50,12 @@ class HabilitationRequest:
     expires: date | None = None
     rate_limit: int | None = None
     create_service: bool = False  # else the service must exist (a typo must not approve rights)
-    optional_scopes: str = ""  # items the citizen may untick; a subset of ``scopes``
+    optional_scopes: str = ""  # items the citizen may tick (unticked at first); within ``scopes``
     consent_mode: str = ConsentMode.RECURRING  # ONE_TIME: nothing remembered
     consent_days: int | None = None  # recurring consents: how long (default and maximum 365)
     legal_basis_url: str | None = None
+    # Who is responsible, contacts, retention, reasons, the alternative: all optional.
+    information: ConsentInformation = field(default_factory=ConsentInformation)
 
 
 def _checked_scopes(text: str) -> list[str]:
@@ -91,6 +94,7 @@ def add_habilitation(session: Session, req: HabilitationRequest) -> dict[str, An
     optional, consent_days = _consent_terms(req, scopes)
     if req.legal_basis_url:
         check_https_url(req.legal_basis_url, "--legal-basis-url")
+    information = checked_information(req.information, scopes)
     name = req.service.strip()
     existing = session.exec(select(Service).where(Service.name == name)).first()
     if existing is None and not req.create_service:
@@ -112,6 +116,7 @@ def add_habilitation(session: Session, req: HabilitationRequest) -> dict[str, An
         consent_mode=req.consent_mode,
         consent_days=consent_days,
         legal_basis_url=req.legal_basis_url or None,
+        **information,
     )
     session.add(habilitation)
     session.flush()
@@ -132,6 +137,12 @@ def describe(habilitation: Habilitation, service: Service, now: int) -> dict[str
         "optional_scopes": list(habilitation.optional_scopes),
         "consent_mode": habilitation.consent_mode,
         "consent_days": habilitation.consent_days,
+        "controller": habilitation.controller,
+        "contact": habilitation.contact,
+        "dpo": habilitation.dpo,
+        "retention": habilitation.retention,
+        "reasons": dict(habilitation.reasons or {}),
+        "if_refused": habilitation.if_refused,
         "created_at": habilitation.created_at,
         "expires_at": expires,
         "revoked_at": habilitation.revoked_at,
@@ -160,6 +171,30 @@ def revoke_habilitation(session: Session, habilitation_id: str) -> dict[str, Any
         habilitation.revoked_at = now
         session.add(habilitation)
         session.flush()
+    service = session.get(Service, habilitation.service_id)
+    if service is None:  # the foreign key rules it out
+        raise AdminError(f"habilitation {habilitation_id!r} has no service")
+    return describe(habilitation, service, now)
+
+
+def set_consent_information(
+    session: Session, habilitation_id: str, info: ConsentInformation
+) -> dict[str, Any]:
+    """Replaces what an active habilitation tells citizens (checked as ``add_habilitation``
+    checks it). Its rights do not change (scopes, optional items, consent terms, purpose, legal
+    basis), so the consents given under it stand."""
+    habilitation = session.get(Habilitation, habilitation_id)
+    now = int(time.time())
+    if habilitation is None:
+        raise AdminError(f"no habilitation {habilitation_id!r}")
+    if habilitation.revoked_at is not None or (
+        habilitation.expires_at is not None and habilitation.expires_at <= now
+    ):
+        raise AdminError(f"habilitation {habilitation_id} is no longer active")
+    for column, value in checked_information(info, habilitation.scopes).items():
+        setattr(habilitation, column, value)
+    session.add(habilitation)
+    session.flush()
     service = session.get(Service, habilitation.service_id)
     if service is None:  # the foreign key rules it out
         raise AdminError(f"habilitation {habilitation_id!r} has no service")

@@ -27,7 +27,11 @@ def habilitations() -> None:
     help="Last day of validity (YYYY-MM-DD, UTC).",
 )
 @click.option("--rate-limit", type=int, default=None, help="Requests per second (default 20).")
-@click.option("--optional-scopes", default="", help="Scopes the citizen may untick.")
+@click.option(
+    "--optional-scopes",
+    default="",
+    help="Scopes the citizen may choose to share (unticked by default); among --scopes.",
+)
 @click.option(
     "--consent",
     "consent_mode",
@@ -43,6 +47,20 @@ def habilitations() -> None:
     help="How long a recurring consent lasts (default and maximum 365).",
 )
 @click.option("--legal-basis-url", default=None, help="Link to the legal text.")
+@click.option("--controller", default=None, help="Organisation responsible for the data.")
+@click.option("--contact", default=None, help="Its contact: an email address or an https URL.")
+@click.option(
+    "--dpo", default=None, help="Its data protection officer: an email address or an https URL."
+)
+@click.option("--retention", default=None, help="How long the service keeps the data, in words.")
+@click.option(
+    "--reason",
+    "reasons",
+    multiple=True,
+    metavar="SCOPE=TEXT",
+    help="Why the service needs this item (repeatable; data or identity scope).",
+)
+@click.option("--if-refused", default=None, help="What the citizen can do instead of consenting.")
 def habilitations_add(
     service,
     create_service,
@@ -55,7 +73,17 @@ def habilitations_add(
     consent_mode,
     consent_days,
     legal_basis_url,
+    controller,
+    contact,
+    dpo,
+    retention,
+    reasons,
+    if_refused,
 ) -> None:
+    """Approve a service's right to data scopes. The consent screen shows --controller,
+    --contact, --dpo, --retention, each --reason and --if-refused: a warning names those
+    left out."""
+    from broker.admin.consent_information import ConsentInformation, unstated
     from broker.admin.habilitations import HabilitationRequest, add_habilitation
 
     request = HabilitationRequest(
@@ -70,8 +98,23 @@ def habilitations_add(
         consent_mode=consent_mode,
         consent_days=consent_days,
         legal_basis_url=legal_basis_url,
+        information=ConsentInformation(
+            controller=controller,
+            contact=contact,
+            dpo=dpo,
+            retention=retention,
+            reasons=tuple(reasons),
+            if_refused=if_refused,
+        ),
     )
-    print_json(admin_action(lambda session: add_habilitation(session, request)))
+    created = admin_action(lambda session: add_habilitation(session, request))
+    print_json(created)
+    if missing := unstated(created):
+        click.echo(
+            "warning: the consent screen cannot tell citizens what these would say: "
+            + ", ".join(missing),
+            err=True,
+        )
 
 
 @habilitations.command("list")

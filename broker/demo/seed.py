@@ -15,16 +15,23 @@ from broker.admin.clients import (
     check_https_url,
     check_redirect_uri,
 )
-from broker.admin.habilitations import HabilitationRequest, add_habilitation
+from broker.admin.consent_information import ConsentInformation
+from broker.admin.habilitations import (
+    HabilitationRequest,
+    add_habilitation,
+    set_consent_information,
+)
 from broker.core.settings import Settings
 from broker.demo.idp.registration import seed_demo_idps
+from broker.demo.service_logo import DEMO_LOGO, DEMO_LOGO_TYPE
 from broker.oidc.models import ConsentMode
 from broker.store.data_access_models import Habilitation
 from broker.store.models import OAuthClient, Service
 
 DEMO_CLIENT_ID = "demo-cantine-villebourg"
 DEMO_SERVICE_NAME = "Mairie de Villebourg – Tarifs de la cantine scolaire"
-# The family quotient is required (it sets the price); the citizen may untick the other items.
+# The family quotient is required (it sets the price); the citizen may choose to share the
+# other items (unticked until ticked).
 DEMO_DATA_SCOPES = ["cnaf_quotient_familial", "cnaf_allocataires", "cnaf_adresse"]
 DEMO_OPTIONAL_SCOPES = ["cnaf_allocataires", "cnaf_adresse"]
 DEMO_SCOPE = "openid profile birth email " + " ".join(DEMO_DATA_SCOPES)
@@ -38,6 +45,34 @@ DEMO_LEGAL_BASIS = (
 )
 DEMO_LEGAL_BASIS_URL = "https://www.legifrance.gouv.fr/codes/texte_lc/LEGITEXT000006071191"
 DEMO_KEY_FILE = "demo-service-key.json"
+
+# What the consent screen tells the citizen (French data shown as written, not translated).
+DEMO_REASONS = {
+    "openid": "Pour vous reconnaître quand vous revenez sur le site de la cantine.",
+    "profile": "Pour ouvrir le compte de la cantine à votre nom.",
+    "birth": (
+        "Pour ne pas vous confondre avec une personne qui a le même nom "
+        "et la même date de naissance."
+    ),
+    "email": "Pour vous envoyer votre tarif et les factures de la cantine.",
+    "cnaf_quotient_familial": "Il fixe le prix du repas : plus il est bas, moins vous payez.",
+    "cnaf_allocataires": "Pour vérifier que ce dossier CAF est bien celui de votre foyer.",
+    "cnaf_adresse": "Pour vérifier que vous habitez Villebourg, sans justificatif de domicile.",
+}
+DEMO_INFORMATION = ConsentInformation(
+    controller="Mairie de Villebourg",
+    contact="cantine@villebourg.example",
+    dpo="protection-donnees@villebourg.example",
+    retention=(
+        "La mairie garde ces informations jusqu'à la fin de l'année scolaire, "
+        "puis un an pour les contrôles. Ensuite, elle les efface."
+    ),
+    reasons=tuple(f"{scope}={reason}" for scope, reason in DEMO_REASONS.items()),
+    if_refused=(
+        "Vous pouvez aussi apporter votre attestation de quotient familial (CAF ou MSA) "
+        "au guichet des affaires scolaires de la mairie. Le tarif sera le même."
+    ),
+)
 
 
 def demo_service_key(var_dir: Path) -> ECKey:
@@ -98,7 +133,9 @@ def seed_demo_service(session: Session, var_dir: Path, service_url: str) -> dict
 
 def seed_demo_habilitation(session: Session) -> str:
     """The demo service may ask for the family quotient, for its canteen pricing, and for the
-    allocataires and the address, which the citizen may untick."""
+    allocataires and the address, which the citizen may choose to share. An active habilitation
+    with these rights is kept, its consent information brought up to date in place (a
+    database seeded before it existed gets it): the consents given under it stand."""
     client = session.get(OAuthClient, DEMO_CLIENT_ID)
     if client is None:
         raise LookupError(f"no client {DEMO_CLIENT_ID!r}: seed_demo_service comes first")
@@ -113,6 +150,8 @@ def seed_demo_habilitation(session: Session) -> str:
             and existing.expires_at is None
             and set(existing.optional_scopes or ()) == set(DEMO_OPTIONAL_SCOPES)
         ):
+            # Unchanged values are not written: seeding again writes nothing.
+            set_consent_information(session, existing.id, DEMO_INFORMATION)
             return existing.id
     service = session.get(Service, service_id)
     if service is None:  # the foreign key rules it out
@@ -128,8 +167,22 @@ def seed_demo_habilitation(session: Session) -> str:
             consent_mode=ConsentMode.RECURRING,
             consent_days=DEMO_CONSENT_DAYS,
             legal_basis_url=DEMO_LEGAL_BASIS_URL,
+            information=DEMO_INFORMATION,
         ),
     )["id"]
+
+
+def seed_demo_logo(session: Session) -> str | None:
+    """The demo service's logo, unless it has one (set with ``broker clients logo``)."""
+    client = session.get(OAuthClient, DEMO_CLIENT_ID)
+    service = session.get(Service, client.service_id) if client else None
+    if service is None:
+        raise LookupError(f"no client {DEMO_CLIENT_ID!r}: seed_demo_service comes first")
+    if service.logo is None:
+        service.logo, service.logo_type = DEMO_LOGO, DEMO_LOGO_TYPE
+        session.add(service)
+        session.flush()
+    return service.logo_type
 
 
 def seed(session: Session, settings: Settings, service_url: str) -> dict[str, Any]:
@@ -137,9 +190,11 @@ def seed(session: Session, settings: Settings, service_url: str) -> dict[str, An
     identity_providers = seed_demo_idps(session, settings)
     client = seed_demo_service(session, settings.var_dir, service_url)
     habilitation_id = seed_demo_habilitation(session)
+    logo_type = seed_demo_logo(session)
     return {
         "identity_providers": identity_providers,
         "demo_client_id": client["client_id"],
         "demo_redirect_uris": client["redirect_uris"],
         "demo_habilitation_id": habilitation_id,
+        "demo_service_logo_type": logo_type,
     }

@@ -11,12 +11,14 @@ import time
 from typing import Any
 
 from joserfc import jws
+from sqlalchemy import Connection
 
 from broker.catalogue.scopes import REGISTRY
 from broker.interaction.context import FlowContext
 from broker.oidc.client_keys import prefetch_encryption_keys
 from broker.oidc.dpop import DpopProof
 from broker.oidc.dpop_resource import PresentedToken, admit_proof, check_binding
+from broker.oidc.identity_release import IdentityRelease, userinfo_release
 from broker.oidc.introspection import IntrospectionServer
 from broker.oidc.models import AccessTokenRecord, Client
 from broker.oidc.request import HttpRequestData
@@ -135,25 +137,46 @@ class BackChannel:
 
         A Bearer token costs one executor hop for a plain JSON answer. A DPoP proof is spent
         first, in a transaction of its own (``dpop_resource``): the read step that follows may
-        be retried by ``Database.run`` without finding it spent by itself."""
+        be retried by ``Database.run`` without finding it spent by itself. The identity an
+        answer carries is journaled before the answer leaves (``journal_release``)."""
         context = self.context
         admitted = None
         if proof is not None:
             admitted = await context.db.run(lambda: self.admit_dpop(presented, proof))
-        claims, client = await context.db.run(lambda: self.read_userinfo(presented, admitted))
+        claims, client, release = await context.db.run(
+            lambda: self.read_userinfo(presented, admitted)
+        )
         if userinfo_signing_alg(client) is None:
             return UserinfoResponse(claims, JSON)
         await prefetch_encryption_keys(context.jwks_cache, client)
         # In the thread pool: the signing keys may be reloaded from the database.
-        return await context.db.run(
-            lambda: userinfo_response(
-                claims,
-                client,
-                config=context.config,
-                keys=context.keys,
-                jwks_cache=context.jwks_cache,
-            )
+        return await context.db.run(lambda: self.protected_answer(claims, client, release))
+
+    def protected_answer(
+        self, claims: dict[str, Any], client: Client, release: IdentityRelease | None
+    ) -> UserinfoResponse:
+        """The signed (or encrypted) answer, then its release journaled: an answer that cannot
+        be made sends nothing and journals nothing."""
+        context = self.context
+        answer = userinfo_response(
+            claims,
+            client,
+            config=context.config,
+            keys=context.keys,
+            jwks_cache=context.jwks_cache,
         )
+        if release is not None:
+            with context.db.connect() as conn:
+                self.journal_release(conn, release)
+        return answer
+
+    def journal_release(self, conn: Connection, release: IdentityRelease) -> None:
+        """The release's journal row, committed before the answer leaves; if it cannot be
+        written, the error stops the answer. On the read connection: in autocommit on a
+        networked database, the INSERT commits as it runs (no BEGIN and COMMIT round trips);
+        ``commit`` is SQLite's."""
+        self.context.store(conn).journal_identity_release(release, int(time.time()))
+        conn.commit()
 
     def _verified(self, presented: PresentedToken, store: SqlOidcStore) -> AccessTokenRecord:
         context = self.context
@@ -181,9 +204,13 @@ class BackChannel:
 
     def read_userinfo(
         self, presented: PresentedToken, admitted: tuple[AccessTokenRecord, Client] | None
-    ) -> tuple[dict[str, Any], Client]:
+    ) -> tuple[dict[str, Any], Client, IdentityRelease | None]:
         """``admitted``: the token and client of a DPoP presentation whose proof is spent;
-        None for a Bearer presentation, verified here."""
+        None for a Bearer presentation, verified here.
+
+        The claims, their client, and the identity they release when it is still to be
+        journaled: a plain JSON answer's is journaled here (then None); a signed answer's is
+        journaled once the answer is made (``protected_answer``)."""
         context = self.context
         with context.db.connect() as conn:
             store = context.store(conn)
@@ -199,7 +226,11 @@ class BackChannel:
             if client is None or citizen is None:
                 raise InvalidAccessToken("The access token's client or subject no longer exists.")
             claims = userinfo_claims(context.config, record, client, citizen, REGISTRY.claims_for)
-            return claims, client
+            release = userinfo_release(record, client, claims)
+            if release is not None and userinfo_signing_alg(client) is None:
+                self.journal_release(conn, release)
+                release = None
+            return claims, client, release
 
 
 class UnknownClients:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from broker.oidc.identity_release import IdentityRelease
 from broker.oidc.models import (
     AccessTokenRecord,
     AuthorizationCode,
@@ -78,6 +79,10 @@ class OidcStore(Protocol):
     def remember_dpop_proof(self, proof_digest: str, expires_at: int) -> bool:
         """Record a DPoP proof (RFC 9449 §11.1) until ``expires_at``; False if it was already
         recorded (a replay), whichever process recorded it."""
+
+    def journal_identity_release(self, release: IdentityRelease, at: int) -> None:
+        """One access journal row saying that the citizen's identity was sent to a service,
+        in the caller's transaction: written before the identity leaves, or it does not."""
 
 
 class ConsentGrants(Protocol):

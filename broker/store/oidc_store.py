@@ -1,5 +1,5 @@
 """OidcStore on SQL: clients (``clients``), codes, access and refresh tokens, citizens,
-assertion ids, DPoP proofs (``dpop_proofs``).
+assertion ids, DPoP proofs (``dpop_proofs``), identity releases (``identity_releases``).
 
 Hot-path queries are SQLAlchemy Core statements built once with bind parameters and run on a
 plain connection: building and compiling ORM queries per request cost more than the queries."""
@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from broker.core.db import table_of
+from broker.oidc.identity_release import IdentityRelease
 from broker.oidc.models import (
     AccessTokenRecord,
     AuthorizationCode,
@@ -17,7 +18,7 @@ from broker.oidc.models import (
     Client,
     RefreshTokenRecord,
 )
-from broker.store import dpop_proofs, logout_outbox, models
+from broker.store import dpop_proofs, identity_releases, logout_outbox, models
 from broker.store.clients import ClientCache, load_client
 from broker.store.flowstate import FlowStateView
 from broker.store.sql_flowstate import SqlFlowStateView
@@ -229,6 +230,9 @@ class SqlOidcStore:
 
     def remember_dpop_proof(self, proof_digest: str, expires_at: int) -> bool:
         return dpop_proofs.remember(self.conn, proof_digest, expires_at)
+
+    def journal_identity_release(self, release: IdentityRelease, at: int) -> None:
+        identity_releases.journal_release(self.conn, release, at)
 
     def revoke_refresh_token(self, token_digest: str, now: int) -> int:
         return self.conn.execute(

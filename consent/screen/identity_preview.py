@@ -1,13 +1,21 @@
 """The identity items of the consent screen's preview: the values the identity provider sent,
-which the broker already holds (no provider is called)."""
+which the broker already holds (no provider is called), in words: the birthplace as the commune
+was named on the date of birth, the country by its name, the date written out."""
 
 from __future__ import annotations
 
+from broker.catalogue.cog import FRANCE
 from broker.catalogue.registry import IDENTITY
 from broker.catalogue.scopes import REGISTRY
 from broker.oidc.models import CitizenIdentity
 from broker.resources.preview import OK, ProviderPreview
-from broker.resources.readable import PreviewValue, readable_date
+from broker.resources.readable import (
+    PreviewValue,
+    birth_day,
+    readable_commune,
+    readable_country,
+    readable_date,
+)
 
 LABELS = {  # claim -> (French, English)
     "given_name": ("Prénoms", "Given names"),
@@ -15,8 +23,8 @@ LABELS = {  # claim -> (French, English)
     "preferred_username": ("Nom d'usage", "Usual name"),
     "birthdate": ("Date de naissance", "Date of birth"),
     "gender": ("Sexe", "Sex"),
-    "birthplace": ("Lieu de naissance (code INSEE)", "Place of birth (INSEE code)"),
-    "birthcountry": ("Pays de naissance (code INSEE)", "Country of birth (INSEE code)"),
+    "birthplace": ("Lieu de naissance", "Place of birth"),
+    "birthcountry": ("Pays de naissance", "Country of birth"),
     "email": ("Adresse électronique", "Email address"),
 }
 GENDERS = {"female": ("Féminin", "Female"), "male": ("Masculin", "Male")}
@@ -47,4 +55,10 @@ def _value(citizen: CitizenIdentity, claim: str, en: bool) -> str:
         return GENDERS[raw][en]
     if claim == "birthdate" and raw:
         return readable_date(raw, en) or raw
+    if claim == "birthplace" and raw:
+        return readable_commune(raw, en, birth_day(citizen.birthdate or ""))
+    if claim == "birthplace" and citizen.birthcountry not in ("", FRANCE):
+        return "outside France" if en else "hors de France"  # FranceConnect sends no place
+    if claim == "birthcountry" and raw:
+        return readable_country(raw, en)
     return raw or ("not provided" if en else "non renseigné")

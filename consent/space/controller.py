@@ -1,12 +1,11 @@
-"""The citizen space's pages for a signed-in citizen: thin, everything else is in
-``consent.space.service``. Every handler gets the citizen from the ``citizen`` dependency,
-which sends anyone not signed in to the sign-in page."""
+"""The citizen space's pages about consents, for a signed-in citizen: the overview, the
+receipt, withdrawing (after a confirmation page) and withdrawing optional items. Thin:
+everything else is in ``consent.space.service``. The journal and the export pages are in
+``consent.space.records_controller``; the guard in ``consent.space.guard``."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
@@ -14,28 +13,17 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from broker.catalogue.scopes import REGISTRY
-from broker.web.http import BROWSER_COOKIE, NO_STORE, SESSION_COOKIE, form_text, page, redirect
+from broker.web.http import BROWSER_COOKIE, NO_STORE, form_text, page, redirect
 from broker.web.i18n import N_
-from broker.web.locale import current_locale
 from broker.web.pages import not_found_page
-from consent.models import EventKind, GrantStatus
-from consent.space.service import CitizenSpace
+from consent.space.guard import NotSignedIn, SignedIn, signed_in, to_sign_in
+from consent.space.records_controller import RecordPages
+from consent.space.service import DONE, UNKNOWN, CitizenSpace
 from consent.space.signin import HOME, LOGIN
+from consent.space.words import TEMPLATE_WORDS
 
-STATUS_LABELS = {
-    GrantStatus.ACTIVE: N_("En cours"),
-    GrantStatus.EXPIRED: N_("Expiré"),
-    GrantStatus.REVOKED: N_("Retiré"),
-    GrantStatus.REFUSED: N_("Refusé"),
-}
-EVENT_LABELS = {
-    EventKind.GRANTED: N_("Accord donné"),
-    EventKind.REFUSED: N_("Refus"),
-    EventKind.NARROWED: N_("Éléments retirés"),
-    EventKind.REVOKED: N_("Accord retiré"),
-    EventKind.EXPIRED: N_("Accord expiré"),
-}
+__all__ = ["NotSignedIn", "SignedIn", "SpaceController", "service_logo", "signed_in", "to_sign_in"]
+
 REVOKED, NARROWED, UNCHANGED = "revoked", "narrowed", "unchanged"
 NOTICES = {
     REVOKED: N_(
@@ -50,39 +38,13 @@ NOTICES = {
         "éléments ne peuvent pas être retirés un par un."
     ),
 }
-MAX_PAGE_DIGITS = 6
+BAD_FORM = (
+    N_("Formulaire non valable"),
+    N_("Ce formulaire n'a pas été émis pour votre session. Rien n'a été modifié."),
+)
 
 
-@dataclass(frozen=True)
-class SignedIn:
-    citizen_id: str
-    session_id: str
-
-
-class NotSignedIn(Exception):
-    """No live session of this browser: the page sends the citizen to the sign-in page."""
-
-
-async def signed_in(request: Request, space: NamedDependency[CitizenSpace]) -> SignedIn:
-    session_id = request.cookies.get(SESSION_COOKIE)
-    citizen_id = await space.citizen(session_id, request.cookies.get(BROWSER_COOKIE))
-    if citizen_id is None or session_id is None:
-        raise NotSignedIn
-    return SignedIn(citizen_id, session_id)
-
-
-def to_sign_in(request: Request, exc: NotSignedIn) -> Response:
-    return redirect(LOGIN)
-
-
-def scope_label(name: str) -> str:
-    scope = REGISTRY.get(name)
-    if scope is None:
-        return name
-    return scope.label_en if current_locale() == "en" else scope.label_fr
-
-
-class SpaceController(Controller):
+class SpaceController(RecordPages, Controller):
     path = HOME
     dependencies = {"citizen": Provide(signed_in)}  # noqa: RUF012 - Litestar reads these class attributes
     exception_handlers = {NotSignedIn: to_sign_in}  # noqa: RUF012
@@ -94,16 +56,15 @@ class SpaceController(Controller):
         space: NamedDependency[CitizenSpace],
         citizen: NamedDependency[SignedIn],
     ) -> Template:
-        overview = await space.overview(citizen.citizen_id)
+        person, overview = await space.overview(citizen.citizen_id)
         return page(
             "space.html",
             {
-                **overview,
+                **TEMPLATE_WORDS,
+                "citizen": person,
+                "overview": overview,
                 "csrf_token": space.form_token("act", citizen.session_id),
                 "notice": NOTICES.get(request.query_params.get("notice", "")),
-                "status_labels": STATUS_LABELS,
-                "event_labels": EVENT_LABELS,
-                "scope_label": scope_label,
             },
         )
 
@@ -122,18 +83,6 @@ class SpaceController(Controller):
         )
         return redirect(location)
 
-    @get("/acces")
-    async def journal(
-        self,
-        request: Request,
-        space: NamedDependency[CitizenSpace],
-        citizen: NamedDependency[SignedIn],
-    ) -> Template:
-        raw = request.query_params.get("page", "1")
-        number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= MAX_PAGE_DIGITS else 1
-        journal = await space.journal(citizen.citizen_id, number)
-        return page("space_journal.html", {"journal": journal, "scope_label": scope_label})
-
     @get("/accords/{grant_id:str}/recu")
     async def receipt(
         self,
@@ -144,16 +93,7 @@ class SpaceController(Controller):
         found = await space.receipt(citizen.citizen_id, grant_id)
         if found is None:
             return not_found_page()
-        receipt, consent = found
-        return page(
-            "receipt.html",
-            {
-                "receipt": receipt,
-                "consent": consent,
-                "scope_label": scope_label,
-                "status_labels": STATUS_LABELS,
-            },
-        )
+        return page("receipt.html", {**TEMPLATE_WORDS, "consent": found[1]})
 
     @get("/accords/{grant_id:str}/recu.jws")
     async def receipt_download(
@@ -171,6 +111,28 @@ class SpaceController(Controller):
             headers={
                 **NO_STORE,
                 "Content-Disposition": f'attachment; filename="recu-{grant_id}.jws"',
+            },
+        )
+
+    @get("/accords/{grant_id:str}/retrait")
+    async def withdrawal(
+        self,
+        grant_id: FromPath[str],
+        space: NamedDependency[CitizenSpace],
+        citizen: NamedDependency[SignedIn],
+    ) -> Template:
+        """What withdrawing will do, before the citizen confirms it."""
+        found = await space.withdrawal(citizen.citizen_id, grant_id)
+        if found is None:
+            return not_found_page()
+        consent, together = found
+        return page(
+            "space_withdrawal.html",
+            {
+                **TEMPLATE_WORDS,
+                "consent": consent,
+                "together": together,
+                "csrf_token": space.form_token("act", citizen.session_id),
             },
         )
 
@@ -210,41 +172,28 @@ class SpaceController(Controller):
             ),
         )
 
-    @get("/export.json")
-    async def export(
-        self, space: NamedDependency[CitizenSpace], citizen: NamedDependency[SignedIn]
-    ) -> Response:
-        body = json.dumps(await space.export(citizen.citizen_id), ensure_ascii=False, indent=2)
-        return Response(
-            body,
-            media_type="application/json",
-            headers={**NO_STORE, "Content-Disposition": 'attachment; filename="mes-donnees.json"'},
-        )
-
 
 async def change(
     request: Request,
     space: CitizenSpace,
     citizen: SignedIn,
     done: str,
-    action: Callable[[FormMultiDict], Awaitable[object]],
+    action: Callable[[FormMultiDict], Awaitable[str]],
 ) -> Redirect | Template:
-    """A change to the citizen's consents, from a form issued for this session."""
+    """A change to one of the citizen's consents, from a form issued for this session; a
+    consent that is not theirs is not found, and nothing changes."""
     form = await request.form()
     if not space.check_token("act", citizen.session_id, form_text(form.get("csrf_token"))):
+        title, message = BAD_FORM
         return page(
             "error.html",
-            {
-                "title": N_("Formulaire non valable"),
-                "error_code": "bad_csrf_token",
-                "message": N_(
-                    "Ce formulaire n'a pas été émis pour votre session. Rien n'a été modifié."
-                ),
-            },
+            {"title": title, "error_code": "bad_csrf_token", "message": message},
             status=403,
         )
-    changed = await action(form)
-    return redirect(f"{HOME}?notice={done if changed else UNCHANGED}")
+    outcome = await action(form)
+    if outcome == UNKNOWN:
+        return not_found_page()
+    return redirect(f"{HOME}?notice={done if outcome == DONE else UNCHANGED}")
 
 
 @get("/services/{service_id:str}/logo", cache=False)

@@ -1,5 +1,6 @@
-"""What the citizen's space reads: their consents with items and events, the journal of
-accesses to their data, receipts, and the export of everything the broker holds about them.
+"""What the citizen's space reads of their consents: each grant with its items, its events
+and what the habilitation told the citizen (purpose, legal basis, who is responsible, how
+long the service keeps the data, why each item), and the signed receipts.
 
 Every query is bound to one citizen: a citizen never reads another citizen's records."""
 
@@ -8,31 +9,39 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, select
+from sqlalchemy import Connection, bindparam, select
 
 from broker.catalogue.scopes import REGISTRY
 from broker.core.db import table_of
-from broker.store.data_access_models import AccessJournal, Habilitation
-from broker.store.models import Citizen, Service
+from broker.store.data_access_models import Habilitation
+from broker.store.models import OAuthClient, Service
 from consent.models import ConsentEvent, ConsentGrant, ConsentGrantScope, GrantStatus
 
 GRANT = table_of(ConsentGrant)
 GRANT_SCOPE = table_of(ConsentGrantScope)
 EVENT = table_of(ConsentEvent)
 SERVICE = table_of(Service)
-JOURNAL = table_of(AccessJournal)
+CLIENT = table_of(OAuthClient)
 HABILITATION = table_of(Habilitation)
-CITIZEN = table_of(Citizen)
+
+MAX_ID = 64  # ids are at most 64 characters: a longer one is no consent's
 
 GRANTS_OF = (
     select(
         GRANT,
         SERVICE.c.name.label("service_name"),
+        CLIENT.c.notification_uri.is_not(None).label("service_notified"),
         HABILITATION.c.purpose,
         HABILITATION.c.legal_basis,
         HABILITATION.c.legal_basis_url,
+        HABILITATION.c.controller,
+        HABILITATION.c.contact,
+        HABILITATION.c.dpo,
+        HABILITATION.c.retention,
+        HABILITATION.c.reasons,
     )
     .join(SERVICE, SERVICE.c.id == GRANT.c.service_id)
+    .outerjoin(CLIENT, CLIENT.c.client_id == GRANT.c.client_id)
     .outerjoin(HABILITATION, HABILITATION.c.id == GRANT.c.habilitation_id)
     .where(GRANT.c.citizen_id == bindparam("citizen_id"))
     .order_by(GRANT.c.created_at.desc(), GRANT.c.id)
@@ -50,8 +59,10 @@ EVENTS_OF_GRANTS = (
 @dataclass
 class ConsentView:
     id: str
+    service_id: str
     service_name: str
     client_id: str
+    habilitation_id: str | None
     status: str  # active, expired, revoked, refused
     mode: str
     created_at: int
@@ -61,8 +72,14 @@ class ConsentView:
     legal_basis: str | None
     legal_basis_url: str | None
     has_receipt: bool
+    service_notified: bool = False  # the service gets the consent's events on its back-channel
+    controller: str | None = None  # who is responsible for the data at the service
+    contact: str | None = None  # email address or https URL
+    dpo: str | None = None  # the data protection officer, likewise
+    retention: str | None = None  # how long the service keeps the data
     items: list[dict[str, Any]] = field(default_factory=list)  # scope, optional, withdrawn_at
     events: list[dict[str, Any]] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)  # why the service needs an item
 
     @property
     def active(self) -> bool:
@@ -71,6 +88,21 @@ class ConsentView:
     @property
     def withdrawable(self) -> list[str]:
         return [i["scope"] for i in self.items if i["optional"] and not i["withdrawn_at"]]
+
+    @property
+    def shown_items(self) -> list[dict[str, Any]]:
+        """The items a citizen reads about: ``openid`` (a technical identifier) left out."""
+        return [i for i in self.items if i["scope"] != "openid"]
+
+    @property
+    def ended_on(self) -> int | None:
+        """When it stopped: revoked or expired (its expiry, when no sweep has recorded it),
+        or the day it was refused."""
+        if self.status == GrantStatus.REFUSED:
+            return self.ended_at or self.created_at
+        if self.status == GrantStatus.EXPIRED:
+            return self.ended_at or self.expires_at
+        return self.ended_at
 
 
 def effective_status(status: str, expires_at: int | None, now: int) -> str:
@@ -88,8 +120,10 @@ def consents(
     for row in conn.execute(query, {"citizen_id": citizen_id}):
         views[row.id] = ConsentView(
             id=row.id,
+            service_id=row.service_id,
             service_name=row.service_name,
             client_id=row.client_id,
+            habilitation_id=row.habilitation_id,
             status=effective_status(row.status, row.expires_at, now),
             mode=row.mode,
             created_at=row.created_at,
@@ -99,6 +133,12 @@ def consents(
             legal_basis=row.legal_basis,
             legal_basis_url=row.legal_basis_url,
             has_receipt=row.receipt is not None,
+            service_notified=bool(row.service_notified),
+            controller=row.controller,
+            contact=row.contact,
+            dpo=row.dpo,
+            retention=row.retention,
+            reasons=dict(row.reasons or {}),
         )
     if not views:
         return []
@@ -117,116 +157,24 @@ def consents(
     return list(views.values())
 
 
+def consent(conn: Connection, citizen_id: str, grant_id: str, now: int) -> ConsentView | None:
+    """One of the citizen's consents; None when it is unknown or someone else's."""
+    if len(grant_id) > MAX_ID:
+        return None
+    found = consents(conn, citizen_id, now, grant_id)
+    return found[0] if found else None
+
+
 def receipt_of(conn: Connection, citizen_id: str, grant_id: str) -> str | None:
     return conn.execute(
         select(GRANT.c.receipt).where(GRANT.c.id == grant_id, GRANT.c.citizen_id == citizen_id)
     ).scalar()
 
 
-@dataclass(frozen=True)
-class JournalPage:
-    rows: list[dict[str, Any]]
-    page: int
-    pages: int
-    total: int
-
-
-def _journal_filter(citizen_id: str, identity_digest: str | None):
-    # France Connect calls name the citizen; calls by API key are found by the keyed digest of
-    # the identity pivot, the one the data API computes from the full pivot.
-    about = JOURNAL.c.citizen_id == citizen_id
-    if identity_digest:
-        about = or_(about, JOURNAL.c.identity_digest == identity_digest)
-    return about
-
-
-def journal(
-    conn: Connection, citizen_id: str, identity_digest: str | None, page: int, per_page: int = 20
-) -> JournalPage:
-    about = _journal_filter(citizen_id, identity_digest)
-    total = conn.execute(select(func.count()).select_from(JOURNAL).where(about)).scalar() or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    rows = conn.execute(
-        select(JOURNAL, SERVICE.c.name.label("service_name"))
-        .outerjoin(SERVICE, SERVICE.c.id == JOURNAL.c.service_id)
-        .where(about)
-        .order_by(JOURNAL.c.at.desc(), JOURNAL.c.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return JournalPage(rows=[_journal_row(r) for r in rows], page=page, pages=pages, total=total)
-
-
-def _journal_row(row) -> dict[str, Any]:
-    return {
-        "at": row.at,
-        "service_name": row.service_name,
-        "product": row.product,
-        "mode": row.mode,
-        "scopes": list(row.scopes),
-        "outcome": row.outcome,
-        "status": row.status,
-        "credential": row.credential,
-        "request_id": row.request_id,
-    }
-
-
-# What the export shows of the identity the identity provider sent, and when it was received.
-IDENTITY_FIELDS = (
-    "idp",
-    "idp_subject",
-    "given_name",
-    "family_name",
-    "preferred_username",
-    "birthdate",
-    "gender",
-    "birthplace",
-    "birthcountry",
-    "email",
-    "created_at",
-    "updated_at",
-)
-
-
-def export(
-    conn: Connection, citizen_id: str, identity_digest: str | None, now: int
-) -> dict[str, Any]:
-    """GDPR article 15: everything held about the citizen, as JSON."""
-    citizen = conn.execute(select(CITIZEN).where(CITIZEN.c.id == citizen_id)).first()
-    identity = {key: getattr(citizen, key) for key in IDENTITY_FIELDS} if citizen else None
-    receipts = {
-        row.id: row.receipt
-        for row in conn.execute(
-            select(GRANT.c.id, GRANT.c.receipt).where(GRANT.c.citizen_id == citizen_id)
-        )
-    }
-    rows = conn.execute(
-        select(JOURNAL, SERVICE.c.name.label("service_name"))
-        .outerjoin(SERVICE, SERVICE.c.id == JOURNAL.c.service_id)
-        .where(_journal_filter(citizen_id, identity_digest))
-        .order_by(JOURNAL.c.at.desc(), JOURNAL.c.id.desc())
-    ).all()
-    return {
-        "generated_at": now,
-        "identity": identity,
-        "consents": [
-            {
-                "id": c.id,
-                "service": c.service_name,
-                "client_id": c.client_id,
-                "status": c.status,
-                "mode": c.mode,
-                "created_at": c.created_at,
-                "expires_at": c.expires_at,
-                "ended_at": c.ended_at,
-                "purpose": c.purpose,
-                "legal_basis": c.legal_basis,
-                "items": c.items,
-                "events": c.events,
-                "receipt": receipts.get(c.id),
-            }
-            for c in consents(conn, citizen_id, now)
-        ],
-        "journal": [_journal_row(r) for r in rows],
-    }
+def owns(conn: Connection, citizen_id: str, grant_id: str) -> bool:
+    if len(grant_id) > MAX_ID:
+        return False
+    found = conn.execute(
+        select(GRANT.c.id).where(GRANT.c.id == grant_id, GRANT.c.citizen_id == citizen_id)
+    ).first()
+    return found is not None

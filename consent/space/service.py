@@ -10,7 +10,7 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -21,13 +21,18 @@ from broker.interaction.logout import Logout
 from broker.interaction.sessions import BrowserSessions
 from broker.resources.subjects import identity_digest, pivot_of
 from broker.store.identity_providers import get_provider, list_providers
-from broker.store.models import Service
+from broker.store.models import Citizen, Service
 from broker.store.oidc_store import SqlOidcStore
 from consent.changes import ConsentChanges
-from consent.lifecycle import GrantChange, GrantNotChangeable
-from consent.space import history
+from consent.lifecycle import GrantNotChangeable
+from consent.space import history, journal
+from consent.space.export import Holdings
+from consent.space.overview import Overview, active_clients, arrange
 
 SERVICE = table_of(Service)
+CITIZEN = table_of(Citizen)
+GRANT = history.GRANT
+DONE, UNCHANGED, UNKNOWN = "done", "unchanged", "unknown"  # what a change came to
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,14 @@ class ProviderChoiceRow:
     current: bool  # the provider of the session in use
 
 
-T = TypeVar("T")
+@dataclass(frozen=True)
+class JournalView:
+    page: journal.JournalPage
+    services: list[journal.ServiceChoice]  # those in the citizen's journal, for the filter
+    chosen: journal.ServiceChoice | None
+    filter_rejected: bool  # the filter named none of the citizen's services
+
+
 MAX_SERVICE_ID = 64
 
 
@@ -79,16 +91,44 @@ class CitizenSpace:
 
     # -- reads -------------------------------------------------------------------------------
     @database_step
-    def overview(self, citizen_id: str) -> dict[str, Any]:
+    def overview(self, citizen_id: str) -> tuple[Any, Overview]:
+        """The citizen, and their consents arranged for the first page."""
         with self.db.connect() as conn:
             citizen = SqlOidcStore(conn).get_citizen(citizen_id)
-            consents = history.consents(conn, citizen_id, int(time.time()))
-        return {"citizen": citizen, "consents": consents}
+            views = history.consents(conn, citizen_id, int(time.time()))
+            last = journal.last_accesses(conn, citizen_id, active_clients(views))
+        return citizen, arrange(views, last)
 
     @database_step
-    def journal(self, citizen_id: str, page: int) -> history.JournalPage:
+    def withdrawal(
+        self, citizen_id: str, grant_id: str
+    ) -> tuple[history.ConsentView, list[history.ConsentView]] | None:
+        """The consent, and the citizen's other active ones that withdrawing it ends too
+        (same client, same habilitation: ``consent.lifecycle.revoke_purpose``)."""
         with self.db.connect() as conn:
-            return history.journal(conn, citizen_id, self.identity_digest(conn, citizen_id), page)
+            views = history.consents(conn, citizen_id, int(time.time()))
+        found = next((v for v in views if v.id == grant_id), None)
+        if found is None:
+            return None
+        together = [
+            v
+            for v in views
+            if v.active
+            and v.id != found.id
+            and (v.client_id, v.habilitation_id) == (found.client_id, found.habilitation_id)
+        ]
+        return found, together
+
+    @database_step
+    def journal_page(self, citizen_id: str, page: int, service: str | None) -> JournalView:
+        """A page of the journal, for one of the citizen's services when ``service`` names
+        one (``filter_rejected`` when it names none of theirs: the whole journal is shown)."""
+        with self.db.connect() as conn:
+            digest = self.identity_digest(conn, citizen_id)
+            services = journal.services(conn, citizen_id, digest)
+            chosen = journal.chosen_service(services, service)
+            rows = journal.page_of(conn, citizen_id, digest, page, chosen.id if chosen else None)
+        return JournalView(rows, services, chosen, bool(service) and chosen is None)
 
     @database_step
     def receipt(self, citizen_id: str, grant_id: str) -> tuple[str, history.ConsentView] | None:
@@ -96,14 +136,29 @@ class CitizenSpace:
             receipt = history.receipt_of(conn, citizen_id, grant_id)
             if receipt is None:
                 return None
-            [view] = history.consents(conn, citizen_id, int(time.time()), grant_id)
-        return receipt, view
+            view = history.consent(conn, citizen_id, grant_id, int(time.time()))
+        return (receipt, view) if view else None
 
     @database_step
-    def export(self, citizen_id: str) -> dict[str, Any]:
+    def holdings(self, citizen_id: str) -> Holdings:
+        """Everything held about the citizen (GDPR article 15)."""
+        now = int(time.time())
         with self.db.connect() as conn:
-            return history.export(
-                conn, citizen_id, self.identity_digest(conn, citizen_id), int(time.time())
+            citizen = conn.execute(select(CITIZEN).where(CITIZEN.c.id == citizen_id)).first()
+            provider = get_provider(conn, citizen.idp) if citizen else None
+            receipts = {
+                row.id: row.receipt
+                for row in conn.execute(
+                    select(GRANT.c.id, GRANT.c.receipt).where(GRANT.c.citizen_id == citizen_id)
+                )
+            }
+            return Holdings(
+                citizen=citizen,
+                idp_name=provider.name if provider else None,
+                consents=history.consents(conn, citizen_id, now),
+                receipts=receipts,
+                journal=journal.every_row(conn, citizen_id, self.identity_digest(conn, citizen_id)),
+                generated_at=now,
             )
 
     @database_step
@@ -156,25 +211,36 @@ class CitizenSpace:
 
     # -- changes -----------------------------------------------------------------------------
     @database_step
-    def revoke(self, citizen_id: str, grant_id: str) -> list[GrantChange] | None:
+    def revoke(self, citizen_id: str, grant_id: str) -> str:
+        """Withdraws the consent (and the citizen's other active ones for the same service
+        and purpose): DONE, UNCHANGED (it has ended), or UNKNOWN (not one of theirs)."""
         return self._change(
-            lambda conn, now: self.changes.withdraw(conn, grant_id, citizen_id, now)
+            citizen_id,
+            grant_id,
+            lambda conn, now: self.changes.withdraw(conn, grant_id, citizen_id, now),
         )
 
     @database_step
-    def narrow(self, citizen_id: str, grant_id: str, scopes: list[str]) -> GrantChange | None:
+    def narrow(self, citizen_id: str, grant_id: str, scopes: list[str]) -> str:
+        """Withdraws optional items still held; outcomes as :meth:`revoke`."""
         return self._change(
-            lambda conn, now: self.changes.narrow(conn, grant_id, citizen_id, scopes, now)
+            citizen_id,
+            grant_id,
+            lambda conn, now: self.changes.narrow(conn, grant_id, citizen_id, scopes, now),
         )
 
-    def _change(self, action: Callable[[Connection, int], T]) -> T | None:
+    def _change(
+        self, citizen_id: str, grant_id: str, action: Callable[[Connection, int], object]
+    ) -> str:
         try:
             with self.db.begin() as conn:
-                change = action(conn, int(time.time()))
+                if not history.owns(conn, citizen_id, grant_id):
+                    return UNKNOWN
+                action(conn, int(time.time()))
         except GrantNotChangeable:
-            return None
+            return UNCHANGED
         self.changes.on_enqueued()  # committed: the services are told now
-        return change
+        return DONE
 
     def identity_digest(self, conn: Connection, citizen_id: str) -> str | None:
         """The keyed digest the data API journals API-key calls about this citizen under."""

@@ -1,6 +1,6 @@
 """The citizen's journey in a real browser: the demo canteen, the login page, the consent
-screen, and back to the service, which shows the meal price from the family quotient. Each
-page is screenshotted and scanned with axe-core."""
+screen, and back to the service, which shows the meal price from the family quotient (below
+the full price its home page showed). Each page is screenshotted and scanned with axe-core."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ def test_journey_from_the_service_to_the_priced_meal(broker, data_api, page):
     url, serving = start_demo_service(broker, data_api.url)
     with serving:
         page.goto(url + "/")
+        full_price = page.locator("[data-full-price]").inner_text()
         screenshot(page, "01-service-home")
+        assert serious_violations(page) == []
         page.get_by_role("link", name="Se connecter avec le courtier de consentement").click()
 
         page.wait_for_url("**/login")
@@ -41,10 +43,12 @@ def test_journey_from_the_service_to_the_priced_meal(broker, data_api, page):
         assert serious_violations(page) == []
         page.get_by_role("button", name="J'accepte").click()
 
-        page.wait_for_url(url + "/callback**")
+        page.wait_for_url(url + "/")  # the callback signs in, then shows the home page
         assert page.locator("[data-quotient]").inner_text() == "2550"
-        assert page.locator("[data-price]").inner_text() == "4,20 €"
+        price = page.locator("[data-price]").inner_text()
+        assert price == "4,20\u00a0€" and full_price == "5,40\u00a0€"
         screenshot(page, "04-service-priced")
+        assert serious_violations(page) == []
 
 
 def test_error_page_for_an_unknown_client_is_accessible(broker, page):

@@ -184,7 +184,7 @@ def demo_sign_in(service_url: str, browser: Browser) -> httpx.Client:
         response = browser.login(response.headers["location"])
     if response.headers["location"].endswith("/consent"):
         response = browser.consent(response.headers["location"], "approve")
-    demo = httpx.Client(base_url=service_url, timeout=10)
+    demo = httpx.Client(base_url=service_url, timeout=10, follow_redirects=True)
     assert demo.get(response.headers["location"]).status_code == 200
     return demo
 

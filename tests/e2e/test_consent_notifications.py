@@ -62,7 +62,7 @@ def sign_in(
     response = browser.get(start.headers["location"])
     response = browser.login(response.headers["location"], login)
     response = browser.consent(response.headers["location"], "approve", ticked)
-    service = httpx.Client(base_url=service_url, timeout=10)
+    service = httpx.Client(base_url=service_url, timeout=10, follow_redirects=True)
     page = service.get(response.headers["location"])
     assert page.status_code == 200, page.text
     service.page = page
@@ -194,8 +194,8 @@ def test_the_page_shows_exactly_the_granted_items(broker, data_api):
     assert 'data-scope="cnaf_quotient_familial"' in only_one
     assert 'data-scope="cnaf_allocataires"' in only_one
     assert 'data-scope="cnaf_adresse"' not in only_one
-    assert "data-quotient>2550<" in everything and "data-price>4,20 €<" in everything
-    assert "data-quotient>175<" in only_one and "data-price>0,50 €<" in only_one
+    assert "data-quotient>2550<" in everything and "data-price>4,20\u00a0€<" in everything
+    assert "data-quotient>175<" in only_one and "data-price>0,50\u00a0€<" in only_one
 
 
 def test_a_revocation_reaches_the_service_which_then_gets_no_data(broker, data_api):
@@ -283,7 +283,7 @@ def test_an_unticked_item_is_not_shown_even_if_the_data_api_sent_it():
     assert 'data-scope="cnaf_allocataires"' in page.text and "Angela DUBOIS" in page.text
     assert "né(e) le 24/08/1962" in page.text
     assert 'data-scope="cnaf_adresse"' not in page.text and "75002" not in page.text
-    assert "data-quotient>640<" in page.text and "data-price>1,20 €<" in page.text
+    assert "data-quotient>640<" in page.text and "data-price>1,20\u00a0€<" in page.text
 
 
 def test_a_refusal_of_the_data_api_is_shown_with_its_code():

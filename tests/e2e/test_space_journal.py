@@ -3,21 +3,27 @@ calls by API key about their identity, newest first, paginated; never another ci
 
 from __future__ import annotations
 
+import html
 import re
+import time
 
 import httpx
+from sqlalchemy import insert
 
+from broker.core.db import table_of
+from broker.store.data_access_models import AccessJournal
+from consent.models import ConsentGrant
+from tests.consent.test_space_support import codes_in
 from tests.e2e.data_api_support import DINUM, api_key, identite_params
 from tests.helpers import AuthorizationRequest, Browser, redeem, register_client
 
 QF = "/v3/dss/quotient_familial"
 LOGIN = "nom_composé"
+JOURNAL = table_of(AccessJournal)
 
 
-def signed_in_with_token(broker, login=LOGIN):
-    client = register_client(
-        broker.state, name="CCAS de Villebourg", scope="openid cnaf_quotient_familial"
-    )
+def signed_in_with_token(broker, login=LOGIN, service="CCAS de Villebourg"):
+    client = register_client(broker.state, name=service, scope="openid cnaf_quotient_familial")
     browser = Browser(broker.url)
     request = AuthorizationRequest(client)
     received = browser.sign_in(request, login=login)
@@ -72,3 +78,129 @@ def test_journal_is_paginated(broker, data_api):
     # Out-of-range and malformed page numbers give a page, never an error.
     assert accesses(browser.get("/espace/acces?page=99")) == accesses(second)
     assert browser.get("/espace/acces?page=abc").status_code == 200
+
+
+def cells(page: httpx.Response, request_id: str) -> dict[str, str]:
+    """One journal row's cells by column label, as a person reads them."""
+    row = page.text.split(f'data-access="{request_id}"')[1].split("</tr>")[0]
+    found = re.findall(r'<td role="cell" data-label="([^"]+)"[^>]*>(.*?)</td>', row, re.S)
+    return {html.unescape(label): html.unescape(value.strip()) for label, value in found}
+
+
+def test_journal_names_the_provider_the_data_and_whether_the_identity_was_sent(broker, data_api):
+    browser, tokens = signed_in_with_token(broker)
+    by_token = httpx.get(
+        f"{data_api.url}{QF}/france_connect",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+    )
+    key = api_key(broker, "cnaf_quotient_familial", service="Logiciel des agents du CCAS")
+    by_key = httpx.get(
+        f"{data_api.url}{QF}/identite",
+        params={**identite_params(LOGIN), "recipient": DINUM},
+        headers={"Authorization": f"Bearer {key.secret}"},
+    )
+    given = released_identity(broker, tokens)
+    page = browser.get("/espace/acces")
+    token_row = cells(page, by_token.headers["x-request-id"])
+    assert token_row["Source"].startswith("Caisse nationale des allocations familiales")
+    assert token_row["Données"] == "Votre quotient familial CAF ou MSA"
+    assert token_row["Votre identité"].startswith("Oui : le courtier l'a envoyée")
+    key_row = cells(page, by_key.headers["x-request-id"])
+    assert key_row["Service"] == "Logiciel des agents du CCAS"
+    assert key_row["Votre identité"].startswith("Oui : le logiciel d'un agent")
+    identity_row = cells(page, given)
+    assert identity_row["Source"] == "Le courtier de consentement"
+    assert identity_row["Données"] == "Vos prénoms ; Votre nom de naissance"
+    assert identity_row["Votre identité"] == "Lue par le service auprès du courtier"
+    assert identity_row["Résultat"] == "Identité transmise"
+    assert codes_in(page.text) == []
+
+    english = browser.get("/espace/acces?lang=en")
+    identity_row = cells(english, given)
+    assert identity_row["Data"] == "Your given names; Your birth name"
+    assert cells(english, by_token.headers["x-request-id"])["Source"].startswith(
+        "National Family Allowance Fund"
+    )
+    assert codes_in(english.text) == []
+
+
+def released_identity(broker, tokens) -> str:
+    """The row the broker journals when the service reads the identity at userinfo, written
+    here directly (so this test does not depend on when the broker starts writing them)."""
+    with broker.state.db.reader() as session:
+        grant = session.get(ConsentGrant, tokens["consent_id"])
+    with broker.state.db.begin() as conn:
+        request_id = "identite-" + grant.id[:8]
+        conn.execute(
+            insert(JOURNAL),
+            {
+                "at": int(time.time()),
+                "request_id": request_id,
+                "service_id": grant.service_id,
+                "credential": "userinfo",
+                "client_id": grant.client_id,
+                "citizen_id": grant.citizen_id,
+                "product": "identity",
+                "mode": "openid",
+                "scopes": ["openid", "given_name", "family_name"],
+                "outcome": "ok",
+                "status": 200,
+                "cached": False,
+                "latency_ms": 0,
+            },
+        )
+    return request_id
+
+
+def test_journal_filters_by_service_and_keeps_the_filter_across_pages(broker, data_api):
+    browser, tokens = signed_in_with_token(broker)
+    key = api_key(broker, "cnaf_quotient_familial", service="Logiciel des agents du CCAS")
+    by_key = httpx.get(
+        f"{data_api.url}{QF}/identite",
+        params={**identite_params(LOGIN), "recipient": DINUM},
+        headers={"Authorization": f"Bearer {key.secret}"},
+    )
+    ids = [
+        httpx.get(
+            f"{data_api.url}{QF}/france_connect",
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        ).headers["x-request-id"]
+        for _ in range(21)
+    ]
+    everything = browser.get("/espace/acces")
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]+)</option>', everything.text)
+    assert [name for _, name in options] == [
+        "Tous les services",
+        "CCAS de Villebourg",
+        "Logiciel des agents du CCAS",
+    ]
+    ccas = options[1][0]
+    first = browser.get("/espace/acces", params={"service": ccas})
+    assert accesses(first) == ids[::-1][:20] and by_key.headers["x-request-id"] not in first.text
+    assert f'<option value="{ccas}" selected>' in first.text
+    assert f'href="/espace/acces?service={ccas}&amp;page=2" rel="next"' in first.text
+    second = browser.get("/espace/acces", params={"service": ccas, "page": "2"})
+    assert accesses(second) == ids[::-1][20:]
+    assert f'href="/espace/acces?service={ccas}&amp;page=1" rel="prev"' in second.text
+    only_key = browser.get("/espace/acces", params={"service": key.service_id})
+    assert accesses(only_key) == [by_key.headers["x-request-id"]]
+
+
+def test_attack_journal_filter_on_another_citizens_or_a_made_up_service(broker, data_api):
+    browser, tokens = signed_in_with_token(broker)
+    httpx.get(
+        f"{data_api.url}{QF}/france_connect",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+    )
+    _, other_tokens = signed_in_with_token(broker, login="test", service="Crèche")
+    other = httpx.get(
+        f"{data_api.url}{QF}/france_connect",
+        headers={"Authorization": f"Bearer {other_tokens['access_token']}"},
+    )
+    with broker.state.db.reader() as session:
+        theirs = [session.get(ConsentGrant, other_tokens["consent_id"]).service_id]
+    for service in [*theirs, "inconnu", "x" * 300, "<script>"]:
+        page = browser.get("/espace/acces", params={"service": service})
+        assert page.status_code == 200 and "data-filter-rejected" in page.text, service
+        assert other.headers["x-request-id"] not in page.text
+        assert "<script>" not in page.text

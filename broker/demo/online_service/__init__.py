@@ -1,6 +1,8 @@
 """The demo online service: a town hall's school-canteen pricing page that signs citizens in
-through the broker. It is a relying party like any other and uses Authlib's client (PKCE S256,
-private_key_jwt) and joserfc to verify the ID token, never the broker's own protocol code.
+through the broker and prices the meal from the family quotient they agree to share (the full
+price otherwise), in French or English (its own switch, passed on as ``ui_locales``). It is a
+relying party like any other and uses Authlib's client (PKCE S256, private_key_jwt) and joserfc
+to verify the ID token, never the broker's own protocol code.
 
 It also receives the broker's consent events (RFC 8417 SETs pushed per RFC 8935) at
 ``/backchannel/consent-events`` and shows them to the citizen they concern, and its logout

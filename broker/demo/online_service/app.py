@@ -1,11 +1,15 @@
-"""The demo service's routes: its pages, the sign-in through the broker, and the back-channel
-receivers of the broker's consent events and logout tokens."""
+"""The demo service's routes: its pages, the sign-in through the broker, the sign-out, and the
+back-channel receivers (``backchannel``).
+
+The service's session lives in ``RelyingParty.sessions`` under a random id, which the
+``cantine_session`` cookie carries; every page reads it, so the home page knows a citizen who
+went to the broker's citizen space and came back."""
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
+from typing import Any
 
 import httpx
 from joserfc.errors import JoseError
@@ -15,26 +19,44 @@ from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Response
 
 from broker.core.monitoring import monitored
-from broker.demo.online_service.logout_receiver import (
-    LogoutRejected,
-    logout_claims,
-    sessions_to_end,
-)
-from broker.demo.online_service.pages import (
-    STYLESHEET,
-    html_page,
-    problem_page,
-    welcome_page,
-)
-from broker.demo.online_service.relying_party import SET_MEDIA_TYPE, EventRejected, RelyingParty
-from broker.demo.seed import DEMO_DATA_SCOPES, DEMO_SCOPE, LOGOUT_PATH, NOTIFICATION_PATH
+from broker.demo.online_service.account import account_page, read_data
+from broker.demo.online_service.backchannel import backchannel_logout, consent_events
+from broker.demo.online_service.language import language_of
+from broker.demo.online_service.pages import STYLESHEET, home_page, problem_page
+from broker.demo.online_service.relying_party import CodeExchange, RelyingParty
+from broker.demo.online_service.texts import N_
+from broker.demo.seed import DEMO_DATA_SCOPES, DEMO_SCOPE
 
 COOKIE = "cantine_session"
 
 
+def session_cookie(rp: RelyingParty, value: str = "") -> Cookie:
+    """The session's cookie; an empty value clears it."""
+    return Cookie(
+        key=COOKIE,
+        value=value,
+        path="/",
+        max_age=None if value else 0,
+        httponly=True,
+        secure=rp.base_url.startswith("https://"),
+        samesite="lax",
+    )
+
+
+def session_of(request: Request, rp: RelyingParty) -> dict[str, Any] | None:
+    return rp.sessions.get(request.cookies.get(COOKIE, ""))
+
+
 @get("/")
-async def home() -> Response:
-    return html_page("home.html", title="Tarifs de la cantine")
+async def home(request: Request, rp: NamedDependency[RelyingParty]) -> Response:
+    """The signed-in citizen's page while their session lasts, else the prices and sign-in."""
+    language = language_of(request)
+    session = session_of(request, rp)
+    if session is not None:
+        return await account_page(rp, language, session)
+    # A cookie whose session ended (signed out elsewhere, the service restarted) is cleared.
+    stale = [session_cookie(rp)] if request.cookies.get(COOKIE) else []
+    return home_page(language, cookies=stale)
 
 
 @get("/style.css")
@@ -43,91 +65,104 @@ async def style() -> Response:
 
 
 @get("/login")
-async def login(rp: NamedDependency[RelyingParty]) -> Redirect:
-    return Redirect(path=await rp.authorization_url(), status_code=302)
+async def login(request: Request, rp: NamedDependency[RelyingParty]) -> Redirect:
+    """To the broker, asking its pages to speak the language of this one (``ui_locales``)."""
+    language = language_of(request)
+    url = await rp.authorization_url(ui_locales=language.code)
+    return Redirect(path=url, status_code=302, cookies=language.cookies())
 
 
 @get("/callback")
 async def callback(request: Request, rp: NamedDependency[RelyingParty]) -> Response:
+    language = language_of(request)
     params = request.query_params
     pending = rp.pending.pop(params.get("state", ""), None)
     if pending is None:
         return problem_page(
+            language,
             400,
-            title="Session inconnue",
+            title=N_("Session inconnue"),
             error="invalid_state",
-            message="Cette réponse ne correspond à aucune connexion en cours.",
+            message=N_("Cette réponse ne correspond à aucune connexion en cours."),
         )
     if params.get("iss") != rp.issuer:
         return problem_page(
+            language,
             400,
-            title="Émetteur inattendu",
+            title=N_("Émetteur inattendu"),
             error="invalid_issuer",
-            message="La réponse ne vient pas du courtier attendu (RFC 9207).",
+            message=N_("La réponse ne vient pas du courtier attendu (RFC 9207)."),
         )
     if params.get("error"):
         refused = params["error"] == "access_denied"
         return problem_page(
+            language,
             403 if refused else 400,
-            title="Connexion refusée" if refused else "Connexion impossible",
+            title=N_("Connexion refusée") if refused else N_("Connexion impossible"),
             error=params["error"],
-            message="Vous n'avez pas donné votre accord : aucune donnée n'a été transmise."
+            message=N_("Vous n'avez pas donné votre accord : aucune donnée n'a été transmise.")
             if refused
-            else "Le courtier a signalé une erreur.",
+            else N_("Le courtier a signalé une erreur."),
         )
-    return await sign_in(rp, params.get("code"), pending)
-
-
-async def sign_in(rp: RelyingParty, code: str | None, pending: dict[str, str]) -> Response:
-    """The end of a sign-in the broker accepted: the tokens, a session, the welcome page."""
     try:
-        exchange = await rp.exchange_code(code, pending)
+        exchange = await rp.exchange_code(params.get("code"), pending)
     except (httpx.HTTPError, JoseError, KeyError, ValueError) as exc:
         return problem_page(
+            language,
             502,
-            title="Connexion impossible",
+            title=N_("Connexion impossible"),
             error=type(exc).__name__,
-            message="L'échange avec le courtier a échoué.",
+            message=N_("L'échange avec le courtier a échoué."),
         )
     if exchange.userinfo.get("sub") != exchange.id_claims["sub"]:
         return problem_page(
+            language,
             502,
-            title="Réponse incohérente",
+            title=N_("Réponse incohérente"),
             error="sub_mismatch",
-            message="Les informations reçues ne concernent pas la même personne.",
+            message=N_("Les informations reçues ne concernent pas la même personne."),
         )
+    session_id = await open_session(rp, exchange)
+    # To the home page (Post/Redirect/Get): a reload or the Back button never replays the
+    # callback's single-use code, and the page's links (the language switch) work there.
+    return Redirect(path="/", status_code=303, cookies=[session_cookie(rp, session_id)])
+
+
+async def open_session(rp: RelyingParty, exchange: CodeExchange) -> str:
+    """The service's session of a sign-in the broker accepted, its CAF data read once."""
     # RFC 6749 §5.1: no scope in the response means the requested one was granted.
     scope = str(exchange.token.get("scope") or DEMO_SCOPE)
-    granted = set(scope.split()) & set(DEMO_DATA_SCOPES)
-    session_id = secrets.token_urlsafe(24)
-    session = rp.sessions[session_id] = {
+    session = {
         "claims": exchange.userinfo,
         "acr": exchange.id_claims.get("acr"),
         "at": int(time.time()),
         "access_token": exchange.token["access_token"],
         "id_token": exchange.token["id_token"],
-        "granted": granted,
+        "granted": set(scope.split()) & set(DEMO_DATA_SCOPES),
         # The broker's session and the citizen, as a back-channel logout names them.
         "sid": exchange.id_claims.get("sid"),
         "sub": exchange.id_claims["sub"],
     }
-    response = await welcome_page(rp, session)
-    response.cookies.append(Cookie(key=COOKIE, value=session_id, httponly=True, samesite="lax"))
-    return response
+    await read_data(rp, session)
+    session_id = secrets.token_urlsafe(24)
+    rp.sessions[session_id] = session
+    return session_id
 
 
 @get("/refresh")
 async def refresh(request: Request, rp: NamedDependency[RelyingParty]) -> Response:
     """The data again, with the access token of the sign-in: refused once consent ends."""
-    session = rp.sessions.get(request.cookies.get(COOKIE, ""))
+    language = language_of(request)
+    session = session_of(request, rp)
     if session is None:
         return problem_page(
+            language,
             401,
-            title="Session expirée",
+            title=N_("Session expirée"),
             error="no_session",
-            message="Reconnectez-vous pour consulter vos informations.",
+            message=N_("Reconnectez-vous pour consulter vos informations."),
         )
-    return await welcome_page(rp, session, refreshed=True)
+    return await account_page(rp, language, session, refresh=True)
 
 
 @post("/logout", status_code=303)
@@ -135,56 +170,11 @@ async def logout(request: Request, rp: NamedDependency[RelyingParty]) -> Redirec
     """Sign-out: this service's session ends, then the broker's (RP-Initiated Logout 1.0),
     which ends the identity provider's and sends the citizen back to the home page."""
     session = rp.sessions.pop(request.cookies.get(COOKIE, ""), None)
-    cleared = [Cookie(key=COOKIE, value="", max_age=0, httponly=True, samesite="lax")]
+    cleared = [session_cookie(rp)]
     if session is None:
         return Redirect(path="/", status_code=303, cookies=cleared)
-    return Redirect(path=await rp.logout_url(session["id_token"]), status_code=303, cookies=cleared)
-
-
-@post(NOTIFICATION_PATH, request_max_body_size=16_384)
-async def consent_events(request: Request, rp: NamedDependency[RelyingParty]) -> Response:
-    """RFC 8935 push delivery: 202 once verified and recorded, 400 with ``err`` else."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    try:
-        if media_type != SET_MEDIA_TYPE:
-            raise EventRejected("invalid_request", f"Content-Type must be {SET_MEDIA_TYPE}")
-        await rp.receive_event((await request.body()).decode("ascii", "replace").strip())
-    except EventRejected as exc:
-        return Response(
-            json.dumps({"err": exc.err, "description": exc.description}),
-            status_code=400,
-            media_type="application/json",
-        )
-    except httpx.HTTPError:  # the broker's keys are unreachable: the broker retries
-        return Response(b"", status_code=503)
-    return Response(b"", status_code=202)
-
-
-@post(LOGOUT_PATH, request_max_body_size=16_384)
-async def backchannel_logout(request: Request, rp: NamedDependency[RelyingParty]) -> Response:
-    """OpenID Connect Back-Channel Logout 1.0: the broker's session ended, so do this service's
-    sessions of it; 200 once done, 400 with an OAuth error for a token it cannot trust."""
-    no_store = {"Cache-Control": "no-store"}
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    try:
-        if media_type != "application/x-www-form-urlencoded":
-            raise LogoutRejected("the logout token is sent as a form")
-        token = (await request.form()).get("logout_token")
-        if not isinstance(token, str) or not token:
-            raise LogoutRejected("logout_token is missing")
-        claims = await logout_claims(rp, token)
-    except LogoutRejected as exc:
-        return Response(
-            json.dumps({"error": exc.error, "error_description": exc.description}),
-            status_code=400,
-            media_type="application/json",
-            headers=no_store,
-        )
-    except httpx.HTTPError:  # the broker's keys are unreachable: the broker retries
-        return Response(b"", status_code=503, headers=no_store)
-    for session_id in sessions_to_end(rp.sessions, claims):
-        rp.sessions.pop(session_id, None)
-    return Response(b"", status_code=200, headers=no_store)
+    url = await rp.logout_url(session["id_token"], ui_locales=language_of(request).code)
+    return Redirect(path=url, status_code=303, cookies=cleared)
 
 
 def create_service_app(rp: RelyingParty) -> Litestar:

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from broker.demo.online_service.pricing import FULL_PRICE
 from broker.demo.online_service.relying_party import RelyingParty
+from broker.demo.online_service.texts import N_
 
 ADDRESS_LINES = (
     "destinataire",
@@ -24,7 +24,8 @@ ADDRESS_LINES = (
 @dataclass
 class DataResult:
     data: dict[str, Any] | None = None  # ``data`` of the data API's answer
-    problem: str = ""  # why there is no family quotient, in French
+    problem: str = ""  # why there is no family quotient: a message of ``texts``
+    detail: str = ""  # the data API's own words for it, as it sent them
     refused: dict[str, str] | None = None  # 401/403: the JSON:API error code and title
 
 
@@ -32,25 +33,24 @@ async def family_data(rp: RelyingParty, access_token: str) -> DataResult:
     """The CAF data from the data API (the family quotient, and the optional items the token
     carries), or why there is none."""
     if not rp.data_api_url:
-        return DataResult(problem="Le service n'est pas relié à l'API de données : tarif plein.")
+        return DataResult(problem=N_("Le service n'est pas relié à l'API de données."))
     url = f"{rp.data_api_url}/v3/dss/quotient_familial/france_connect"
     try:
         async with httpx.AsyncClient(transport=rp.transport, timeout=15) as http:
             response = await http.get(url, headers={"Authorization": f"Bearer {access_token}"})
     except httpx.HTTPError:
-        return DataResult(
-            problem="L'API de données est injoignable : réessayez plus tard, ou tarif plein."
-        )
+        return DataResult(problem=N_("L'API de données ne répond pas. Réessayez plus tard."))
     if response.status_code == 200:
         return DataResult(data=response.json()["data"])
     try:
         error = response.json()["errors"][0]
         detail, code, title = error["detail"], str(error["code"]), error.get("title", "")
     except (ValueError, KeyError, IndexError, TypeError):
-        detail, code, title = f"réponse {response.status_code}", str(response.status_code), ""
+        detail, code, title = f"HTTP {response.status_code}", str(response.status_code), ""
     refused = {"code": code, "title": title} if response.status_code in (401, 403) else None
     return DataResult(
-        problem=f"Quotient familial indisponible ({detail}) : tarif plein ({FULL_PRICE}).",
+        problem=N_("Votre quotient familial n'a pas pu être lu."),
+        detail=str(detail),
         refused=refused,
     )
 

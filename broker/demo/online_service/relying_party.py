@@ -72,6 +72,11 @@ class RelyingParty:
         return f"{self.base_url}/callback"
 
     @property
+    def space_url(self) -> str:
+        """The broker's citizen space, where the citizen sees and withdraws their consents."""
+        return f"{self.issuer}/espace"
+
+    @property
     def notification_uri(self) -> str:
         return f"{self.base_url}{NOTIFICATION_PATH}"
 
@@ -99,9 +104,10 @@ class RelyingParty:
             response.raise_for_status()
             self.metadata = response.json()
 
-    async def authorization_url(self) -> str:
-        """Where to send the citizen to sign in; the PKCE verifier and the nonce wait for the
-        callback under the request's ``state``."""
+    async def authorization_url(self, ui_locales: str) -> str:
+        """Where to send the citizen to sign in, with the language of the service's pages as
+        ``ui_locales`` so that the broker's pages follow; the PKCE verifier and the nonce wait
+        for the callback under the request's ``state``."""
         await self.discover()
         verifier, state, nonce = (
             secrets.token_urlsafe(48),
@@ -114,17 +120,20 @@ class RelyingParty:
                 state=state,
                 code_verifier=verifier,
                 nonce=nonce,
+                ui_locales=ui_locales,
             )
         self.pending[state] = {"verifier": verifier, "nonce": nonce}
         return url
 
-    async def logout_url(self, id_token: str) -> str:
-        """The broker's end_session_endpoint for this citizen, back to the home page after."""
+    async def logout_url(self, id_token: str, ui_locales: str) -> str:
+        """The broker's end_session_endpoint for this citizen, in the service's language, back
+        to the home page after."""
         await self.discover()
         query = {
             "id_token_hint": id_token,
             "post_logout_redirect_uri": f"{self.base_url}/",
             "state": secrets.token_urlsafe(16),
+            "ui_locales": ui_locales,
         }
         return f"{self.metadata['end_session_endpoint']}?{urlencode(query)}"
 

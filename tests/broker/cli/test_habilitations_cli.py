@@ -169,3 +169,88 @@ def test_introspection_clients(cli, database_url):
     assert bad.exit_code == 1 and "--provider must be one of" in bad.stderr
     revoked = json.loads(cli("introspection", "revoke", created["client_id"]).stdout)
     assert revoked["revoked_at"]
+
+
+INFORMATION = (
+    "--controller",
+    "CCAS de Villebourg",
+    "--contact",
+    "mailto:ccas@villebourg.example",
+    "--dpo",
+    "https://www.villebourg.example/donnees-personnelles",
+    "--retention",
+    "Deux ans après la fin de l'aide.",
+    "--reason",
+    "cnaf_quotient_familial=Il fixe le montant de l'aide.",
+    "--reason",
+    "cnaf_enfants=Pour compter les enfants du foyer.",
+    "--reason",
+    "email=Pour vous écrire.",
+    "--if-refused",
+    "Apportez votre attestation CAF au CCAS.",
+)
+
+
+def test_habilitation_consent_information_on_the_command_line(cli):
+    """The command-line contract: every option stored, normalised, printed and listed."""
+    result = add(cli, *INFORMATION)
+    assert "consent screen" not in result.stderr  # everything stated: no warning
+    created = json.loads(result.stdout)
+    assert created["controller"] == "CCAS de Villebourg"
+    assert created["contact"] == "ccas@villebourg.example"  # mailto: dropped
+    assert created["dpo"] == "https://www.villebourg.example/donnees-personnelles"
+    assert created["retention"] == "Deux ans après la fin de l'aide."
+    assert created["reasons"] == {
+        "cnaf_quotient_familial": "Il fixe le montant de l'aide.",
+        "cnaf_enfants": "Pour compter les enfants du foyer.",
+        "email": "Pour vous écrire.",
+    }
+    assert created["if_refused"] == "Apportez votre attestation CAF au CCAS."
+    listed = json.loads(cli("habilitations", "list").stdout)
+    assert [h for h in listed if h["id"] == created["id"]] == [created]
+
+
+def test_habilitation_without_consent_information_warns_and_is_added(cli):
+    result = add(cli, "--controller", "CCAS", "--reason", "cnaf_enfants=Pour compter.")
+    created = json.loads(result.stdout)
+    assert created["controller"] == "CCAS" and created["contact"] is None
+    assert created["reasons"] == {"cnaf_enfants": "Pour compter."}
+    assert (
+        "warning: the consent screen cannot tell citizens what these would say: --contact, "
+        "--dpo, --retention, --if-refused, --reason cnaf_quotient_familial"
+    ) in result.stderr.splitlines()
+
+
+def test_habilitation_consent_information_refused_in_one_line(cli):
+    cases = [
+        (["--contact", "javascript:alert(1)"], "--contact must be an email address or an https"),
+        (["--dpo", "dpo@"], "--dpo must be an email address"),
+        (["--controller", " "], "--controller must not be blank"),
+        (["--retention", "x" * 1001], "--retention must be at most 1000 characters"),
+        (["--if-refused", "Un\ndeux"], "--if-refused must not contain control"),
+        (["--reason", "cnaf_enfants"], "--reason must be SCOPE=TEXT"),
+        (["--reason", "cnaf_adresse=Pour écrire."], "cnaf_adresse, which is not among --scopes"),
+        (["--reason", "email=a", "--reason", "email=b"], "--reason given twice for email"),
+        (["--reason", "nope=a"], "--reason names an unknown scope: nope"),
+    ]
+    for extra, message in cases:
+        result = add(cli, *extra, ok=False)
+        assert result.exit_code == 1 and message in result.stderr, (extra, result.stderr)
+        assert "Traceback" not in result.stderr and result.stdout == ""
+    listed = json.loads(cli("habilitations", "list").stdout)
+    assert [h for h in listed if h["service"] == "CCAS de Villebourg"] == []  # nothing written
+
+
+def test_attack_javascript_contact_url_is_not_stored(cli):
+    for option in ("--contact", "--dpo"):
+        result = add(cli, option, "javascript:alert(document.cookie)//@x.example", ok=False)
+        assert result.exit_code == 1 and f"{option} must be" in result.stderr
+    assert "javascript" not in cli("habilitations", "list").stdout
+
+
+def test_optional_scopes_help_says_they_are_opt_in(cli):
+    text = " ".join(cli("habilitations", "add", "--help").stdout.split())
+    assert "Scopes the citizen may choose to share (unticked by default)" in text
+    assert "untick." not in text
+    for option in ("--controller", "--contact", "--dpo", "--retention", "--reason", "--if-refused"):
+        assert option in text

@@ -1,16 +1,29 @@
-"""The demo online service signs a citizen in through a real broker, both over sockets."""
+"""The demo online service signs a citizen in through a real broker, both over sockets: its
+session, its prices, its language."""
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
+import contextlib
+import itertools
+import time
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from joserfc.jwk import ECKey
+from litestar import Litestar, get
+from litestar.response import Response
 
 from broker.demo.online_service import RelyingParty, create_service_app
+from broker.demo.online_service.account import price_view
+from broker.demo.online_service.data_api import DataResult
+from broker.demo.online_service.language import Language
+from broker.demo.online_service.pricing import BANDS, FULL_PRICE, band_for
 from broker.demo.seed import DEMO_CLIENT_ID, demo_service_key, seed_demo_service
 from tests.helpers import Browser
-from tests.servers import bound_socket, serve_app
+from tests.servers import bound_socket, serve_app, start_asgi
+
+NBSP = "\u00a0"
 
 
 def start_demo_service(broker, data_api_url: str = ""):
@@ -36,72 +49,260 @@ def demo_service(broker, data_api):
         yield url
 
 
-def follow_to_broker(service_url: str, browser: Browser, decision: str) -> httpx.Response:
-    start = httpx.get(f"{service_url}/login", follow_redirects=False)
+def follow_to_broker(
+    service_url: str, browser: Browser, decision: str, headers: dict[str, str] | None = None
+) -> tuple[httpx.Client, httpx.Response]:
+    """The citizen's browser at the service (its cookies kept) and the page the callback led
+    to, after signing in at the broker and answering the consent screen with ``decision``."""
+    service = httpx.Client(base_url=service_url, headers=headers, timeout=10)
+    start = service.get("/login")
     assert start.status_code == 302
     response = browser.get(start.headers["location"])
     response = browser.login(response.headers["location"])
     response = browser.consent(response.headers["location"], decision)
     callback = response.headers["location"]
     assert callback.startswith(f"{service_url}/callback")
-    return httpx.get(callback)
+    return service, service.get(callback, follow_redirects=True)
 
 
 def test_citizen_signs_in_to_the_demo_service(broker, demo_service):
-    page = follow_to_broker(demo_service, Browser(broker.url), "approve")
+    service = httpx.Client(base_url=demo_service, timeout=10)
+    browser = Browser(broker.url)
+    start = service.get("/login")
+    response = browser.get(start.headers["location"])
+    response = browser.login(response.headers["location"])
+    response = browser.consent(response.headers["location"], "approve")
+    callback = service.get(response.headers["location"])
+    # Post/Redirect/Get: the callback's single-use URL is not the page a reload replays.
+    assert callback.status_code == 303 and callback.headers["location"] == "/"
+    cookie = callback.headers["set-cookie"].lower()
+    assert "cantine_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    assert "path=/" in cookie
+    page = service.get("/")
     assert page.status_code == 200, page.text
     assert "Bonjour Angela Claire Louise" in page.text and "DUBOIS" in page.text
     assert "data-acr>eidas1<" in page.text
+    assert page.headers["cache-control"] == "no-store"  # the citizen's own data
 
 
 def test_demo_service_prices_the_meal_from_the_family_quotient(broker, demo_service):
-    """Broker, data API and CAF simulator, all over real HTTP: the mission end to end."""
-    page = follow_to_broker(demo_service, Browser(broker.url), "approve")
-    assert "data-quotient>2550<" in page.text and "data-price>4,20 €<" in page.text
+    """Broker, data API and CAF simulator, all over real HTTP: the mission end to end. The
+    default test citizen's quotient (2550) brings the price below the full price."""
+    _, page = follow_to_broker(demo_service, Browser(broker.url), "approve")
+    assert "data-quotient>2550<" in page.text
+    assert f"data-price>4,20{NBSP}€<" in page.text
+    assert f"5,40{NBSP}€ (tarif plein)" in page.text and f"1,20{NBSP}€ de moins" in page.text
+    assert '<tr data-band="6" class="current" aria-current="true">' in page.text
+    assert page.text.count('aria-current="true"') == 1
 
 
 def test_demo_service_without_data_api_says_why_and_charges_full_price(broker):
     url, serving = start_demo_service(broker)
     with serving:
-        page = follow_to_broker(url, Browser(broker.url), "approve")
+        _, page = follow_to_broker(url, Browser(broker.url), "approve")
     assert "data-no-quotient" in page.text and "tarif plein" in page.text
+    assert f"data-price>5,40{NBSP}€<" in page.text
+    assert '<tr data-band="none" class="current"' in page.text
 
 
 def test_demo_service_reports_a_refusal(broker, demo_service):
-    page = follow_to_broker(demo_service, Browser(broker.url), "refuse")
+    _, page = follow_to_broker(demo_service, Browser(broker.url), "refuse")
     assert page.status_code == 403 and "access_denied" in page.text
 
 
-def test_demo_service_home_page(demo_service):
-    page = httpx.get(urljoin(demo_service, "/"))
-    assert page.status_code == 200 and "/login" in page.text
+def test_demo_service_home_page_shows_the_full_price_and_the_grid(demo_service):
+    page = httpx.get(demo_service + "/")
+    assert page.status_code == 200 and 'href="/login"' in page.text
+    assert f"data-full-price>5,40{NBSP}€<" in page.text
+    assert page.text.count("<tr data-band=") == len(BANDS) + 1  # and "not shared"
+    assert "aria-current" not in page.text  # nobody is signed in: no band is theirs
+    assert "script" not in page.text.lower()
+    assert "default-src 'none'" in page.headers["content-security-policy"]
 
 
-def test_meal_price_brackets():
-    from broker.demo.online_service.pricing import meal_price
+def test_meal_price_bands():
+    prices = {q: band_for(q).cents for q in (0, 450, 451, 700, 1000, 1500, 2000, 2550, 3000)}
+    assert prices == {
+        0: 50,
+        450: 50,
+        451: 120,
+        700: 120,
+        1000: 210,
+        1500: 300,
+        2000: 360,
+        2550: 420,
+        3000: 420,
+    }
+    assert band_for(3001).cents == band_for(99_999).cents == FULL_PRICE == 540
+    # No gap, no overlap: each band starts just above the previous one.
+    assert all(b.low == a.high + 1 for a, b in itertools.pairwise(BANDS) if a.high)
 
-    assert [meal_price(q) for q in (0, 400, 401, 700, 1000, 1500, 1501)] == [
-        "0,50 €",
-        "0,50 €",
-        "1,20 €",
-        "1,20 €",
-        "2,10 €",
-        "3,00 €",
-        "4,20 €",
-    ]
+
+@pytest.mark.parametrize("value", ["2550", -1, 25.5, True, None])
+def test_attack_a_quotient_that_is_not_a_count_gets_the_full_price(value):
+    data = {"quotient_familial": {"fournisseur": "CNAF", "valeur": value}}
+    shown = price_view(Language("fr"), DataResult(data=data), {"cnaf_quotient_familial"})
+    assert shown["quotient"] is None and shown["price"] == f"5,40{NBSP}€"
+
+
+def test_an_unshared_quotient_is_not_used_even_if_the_data_api_sent_it():
+    shown = price_view(Language("en"), DataResult(data=QUOTIENT), granted=set())
+    assert shown["quotient"] is None and shown["price"] == "€5.40"
 
 
 def test_signing_out_of_the_demo_service_signs_out_of_the_broker_and_the_provider(
     broker, demo_service
 ):
     browser = Browser(broker.url)
-    page = follow_to_broker(demo_service, browser, "approve")
+    service, page = follow_to_broker(demo_service, browser, "approve")
     assert 'action="/logout"' in page.text
-    out = httpx.post(f"{demo_service}/logout", cookies=page.cookies, follow_redirects=False)
+    out = service.post("/logout")
     assert out.headers["location"].startswith(f"{broker.url}/logout?id_token_hint=")
+    assert parse_qs(urlsplit(out.headers["location"]).query)["ui_locales"] == ["fr"]
     at_broker = browser.get(out.headers["location"])  # the hint names this citizen: no question
     at_idp = browser.get(at_broker.headers["location"])
     back = browser.get(at_idp.headers["location"])
     assert back.headers["location"].startswith(f"{demo_service}/?state=")
-    again = httpx.get(f"{demo_service}/refresh", cookies=page.cookies)
+    again = service.get("/refresh")
     assert again.status_code == 401
+    home = service.get("/")
+    assert 'href="/login"' in home.text and "Bonjour" not in home.text
+
+
+# --- the session, against a stand-in data API ----------------------------------------------
+
+QUOTIENT = {"quotient_familial": {"fournisseur": "CNAF", "valeur": 2550, "annee": 2026, "mois": 3}}
+
+
+@contextlib.contextmanager
+def service_with_a_session(calls: list[int]):
+    """The demo service holding one signed-in session (cookie ``s``), and a data API that
+    counts its calls."""
+
+    @get("/v3/dss/quotient_familial/france_connect")
+    async def quotient() -> Response:
+        calls.append(1)
+        return Response({"data": QUOTIENT})
+
+    with start_asgi(Litestar([quotient])) as data_api_url:
+        rp = RelyingParty(
+            issuer="http://127.0.0.1:9",
+            client_id=DEMO_CLIENT_ID,
+            private_key=ECKey.generate_key("P-256"),
+            base_url="http://x",
+            data_api_url=data_api_url,
+        )
+        rp.sessions["s"] = {
+            "claims": {"sub": "sub-1", "given_name": "Angela", "family_name": "DUBOIS"},
+            "acr": "eidas1",
+            "at": int(time.time()),
+            "access_token": "at",
+            "granted": {"cnaf_quotient_familial"},
+        }
+        with start_asgi(create_service_app(rp)) as url:
+            yield httpx.Client(base_url=url, cookies={"cantine_session": "s"}, timeout=10), rp
+
+
+def test_the_home_page_keeps_the_session_and_reads_the_data_once():
+    calls: list[int] = []
+    with service_with_a_session(calls) as (service, _rp):
+        pages = [service.get("/") for _ in range(3)]
+        assert len(calls) == 1  # read once, then kept in the session
+        assert all(
+            "Bonjour Angela DUBOIS" in p.text and "data-quotient>2550<" in p.text for p in pages
+        )
+        assert "data-refreshed" not in pages[0].text
+        refreshed = service.get("/refresh")
+        assert len(calls) == 2 and "data-refreshed" in refreshed.text
+        assert "data-refreshed" in service.get("/").text  # the home page says when, too
+        assert "mars 2026" in pages[0].text  # the quotient's month, in words
+
+
+def test_attack_an_invented_session_cookie_signs_nobody_in():
+    with service_with_a_session([]) as (service, _rp):
+        forged_cookie = {"cantine_session": "s2"}
+        forged = httpx.get(f"{service.base_url}/", cookies=forged_cookie)
+        assert 'href="/login"' in forged.text and "Bonjour" not in forged.text
+        # The dead cookie is cleared.
+        assert "cantine_session=" in forged.headers["set-cookie"]
+        assert "max-age=0" in forged.headers["set-cookie"].lower()
+        assert httpx.get(f"{service.base_url}/refresh", cookies=forged_cookie).status_code == 401
+
+
+def test_a_session_ended_by_the_broker_is_forgotten_by_the_home_page():
+    with service_with_a_session([]) as (service, rp):
+        assert "Bonjour" in service.get("/").text
+        rp.sessions.clear()  # what the back-channel logout receiver does
+        assert 'href="/login"' in service.get("/").text
+
+
+# --- the language ----------------------------------------------------------------------------
+
+
+def test_french_by_default_english_by_its_switch_remembered_in_its_own_cookie():
+    with service_with_a_session([]) as (service, _rp):
+        french = service.get("/")
+        assert '<html lang="fr">' in french.text and "Bonjour" in french.text
+        assert 'href="/?lang=en" hreflang="en" lang="en"' in french.text
+        english = service.get("/?lang=en")
+        assert '<html lang="en">' in english.text and "Hello Angela" in english.text
+        assert "Your price" in english.text and "€4.20" in english.text
+        assert english.headers["content-language"] == "en"
+        cookie = english.headers["set-cookie"].lower()
+        assert cookie.startswith("cantine_lang=en;") and "httponly" in cookie
+        remembered = service.get("/refresh")  # the client keeps the cookie
+        assert '<html lang="en">' in remembered.text and "Data refreshed on" in remembered.text
+        back = service.get("/?lang=fr")
+        assert '<html lang="fr">' in back.text
+
+
+def test_the_browser_language_is_followed_until_the_citizen_chooses():
+    with service_with_a_session([]) as (service, _rp):
+        english = service.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
+        assert '<html lang="en">' in english.text and "set-cookie" not in english.headers
+        chosen = service.get("/?lang=fr", headers={"Accept-Language": "en-GB"})
+        assert '<html lang="fr">' in chosen.text
+        assert '<html lang="fr">' in service.get("/", headers={"Accept-Language": "en"}).text
+
+
+@pytest.mark.parametrize("value", ["de", 'en"><b>x</b>', "", "EN-GB;"])
+def test_attack_an_unknown_language_is_french_and_never_echoed(value):
+    with service_with_a_session([]) as (service, _rp):
+        service.cookies.set("cantine_lang", value)
+        page = service.get("/", params={"lang": value})
+    assert '<html lang="fr">' in page.text and "<b>x</b>" not in page.text
+    assert "cantine_lang" not in page.headers.get("set-cookie", "")
+
+
+def test_the_authorization_request_carries_the_page_language(demo_service):
+    french = httpx.get(demo_service + "/login")
+    english = httpx.get(demo_service + "/login", cookies={"cantine_lang": "en"})
+    by_header = httpx.get(demo_service + "/login", headers={"Accept-Language": "en-GB"})
+    for response, expected in ((french, "fr"), (english, "en"), (by_header, "en")):
+        query = parse_qs(urlsplit(response.headers["location"]).query)
+        assert query["ui_locales"] == [expected]
+
+
+def test_the_broker_pages_follow_the_service_language(broker, demo_service):
+    _, page = follow_to_broker(
+        demo_service, Browser(broker.url), "approve", headers={"Accept-Language": "en-GB"}
+    )
+    assert '<html lang="en">' in page.text and "Your price" in page.text
+    start = httpx.get(demo_service + "/login", params={"lang": "en"})
+    browser = Browser(broker.url)  # a new browser, without the broker's language cookie
+    choice = browser.get(browser.get(start.headers["location"]).headers["location"])
+    assert choice.status_code == 200
+    assert '<html lang="en"' in choice.text  # the broker's provider choice, in English
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [("fr", "Paris 7e Arrondissement"), ("en", "Paris 7e Arrondissement")]
+)
+def test_the_identity_is_shown_in_words_not_codes(code, expected):
+    from broker.demo.online_service.account import claims_view
+
+    claims = {"birthdate": "1962-08-24", "birthplace": "75107", "birthcountry": "99100"}
+    rows = {row["name"]: row["value"] for row in claims_view(Language(code), claims)}
+    assert rows["birthplace"] == expected
+    assert rows["birthcountry"] == "France"
+    assert "75107" not in rows.values() and "99100" not in rows.values()

@@ -133,14 +133,14 @@ def test_lists_dates_and_codes_are_readable(preview):
     result, _, _ = preview("test", ["cnaf_allocataires", "cnaf_enfants"])
     person = (
         "1. Nom de naissance : DUBOIS ; Nom d'usage : non renseigné ; "
-        "Prénoms : Angela Claire Louise ; Date de naissance : 24/08/1962 ; Sexe : Féminin"
+        "Prénoms : Angela Claire Louise ; Date de naissance : 24 août 1962 ; Sexe : Féminin"
     )
     assert lines(result["cnaf"], "cnaf_allocataires") == [("Allocataires", person)]
     assert lines(result["cnaf"], "cnaf_enfants") == [("Enfants", "aucun")]
 
     result, _, _ = preview("test", ["cnaf_allocataires"], locale="en")
     assert (
-        "Date of birth : 1962-08-24 ; Sex : Female"
+        "Date of birth : 24 August 1962 ; Sex : Female"
         in lines(result["cnaf"], "cnaf_allocataires")[0][1]
     )
 
@@ -156,7 +156,7 @@ def test_booleans_and_dates_of_benefits(preview):
     assert dss.status == "ok" and set(dss.values) == set(scopes)
     assert lines(dss, "revenu_solidarite_active") == [
         ("Bénéficiaire", "Oui"),
-        ("Depuis le", "01/04/2025"),
+        ("Depuis le", "1 avril 2025"),
     ]
     assert lines(dss, "revenu_solidarite_active_majoration") == [("Avec majoration", "Non")]
     assert lines(dss, "allocation_adulte_handicape") == [
@@ -171,7 +171,7 @@ def test_booleans_and_dates_of_benefits(preview):
     result, _, _ = preview("beneficiaire_rsa", scopes, locale="en")
     assert lines(result["dss"], "revenu_solidarite_active") == [
         ("Beneficiary", "Yes"),
-        ("Since", "2025-04-01"),
+        ("Since", "1 April 2025"),
     ]
     assert lines(result["dss"], "allocation_adulte_handicape")[1] == ("Since", "not provided")
 

@@ -1,0 +1,166 @@
+"""What a habilitation tells citizens: each text checked, contacts an email address or an https
+URL, a reason only for an item the service may ask for."""
+
+from __future__ import annotations
+
+import pytest
+
+from broker.admin.clients import AdminError
+from broker.admin.consent_information import (
+    MAX_CONTROLLER,
+    MAX_IF_REFUSED,
+    MAX_REASON,
+    MAX_RETENTION,
+    ConsentInformation,
+    checked_information,
+    unstated,
+)
+
+SCOPES = ["cnaf_quotient_familial", "cnaf_adresse"]
+FULL = ConsentInformation(
+    controller="  Mairie de Villebourg ",
+    contact="MAILTO:cantine@Villebourg.EXAMPLE",
+    dpo="https://www.villebourg.example/donnees-personnelles",
+    retention="Un an.",
+    reasons=(
+        "cnaf_quotient_familial= Il fixe le prix du repas : a=b ne gêne pas.",
+        "email=Pour vous envoyer les factures.",
+    ),
+    if_refused="Apportez votre attestation à la mairie.",
+)
+
+
+def refused(info: ConsentInformation, scopes=SCOPES) -> str:
+    with pytest.raises(AdminError) as caught:
+        checked_information(info, scopes)
+    return str(caught.value)
+
+
+def test_everything_is_checked_stripped_and_normalised():
+    assert checked_information(FULL, SCOPES) == {
+        "controller": "Mairie de Villebourg",
+        "contact": "cantine@villebourg.example",
+        "dpo": "https://www.villebourg.example/donnees-personnelles",
+        "retention": "Un an.",
+        "reasons": {
+            "cnaf_quotient_familial": "Il fixe le prix du repas : a=b ne gêne pas.",
+            "email": "Pour vous envoyer les factures.",
+        },
+        "if_refused": "Apportez votre attestation à la mairie.",
+    }
+
+
+def test_nothing_stated_is_allowed_and_reported():
+    nothing = checked_information(ConsentInformation(), SCOPES)
+    assert nothing == dict.fromkeys(nothing) and len(nothing) == 6
+    assert unstated({**nothing, "scopes": SCOPES}) == [
+        "--controller",
+        "--contact",
+        "--dpo",
+        "--retention",
+        "--if-refused",
+        "--reason cnaf_quotient_familial",
+        "--reason cnaf_adresse",
+    ]
+    stated = {**checked_information(FULL, SCOPES), "scopes": SCOPES}
+    assert unstated(stated) == ["--reason cnaf_adresse"]
+
+
+@pytest.mark.parametrize(
+    ("option", "limit"),
+    [
+        ("controller", MAX_CONTROLLER),
+        ("retention", MAX_RETENTION),
+        ("if_refused", MAX_IF_REFUSED),
+    ],
+)
+def test_texts_are_bounded_non_blank_and_single_line(option, limit):
+    name = "--" + option.replace("_", "-")
+    assert checked_information(ConsentInformation(**{option: "é" * limit}), SCOPES)[option]
+    too_long = refused(ConsentInformation(**{option: "é" * (limit + 1)}))
+    assert too_long == f"{name} must be at most {limit} characters (it has {limit + 1})"
+    assert "must not be blank" in refused(ConsentInformation(**{option: " \t "}))
+    for character in ("\n", "\x00", "\x1b", "\u2028"):
+        message = refused(ConsentInformation(**{option: f"Un{character}deux"}))
+        assert message.startswith(f"{name} must not contain control or invisible characters")
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("cnaf_quotient_familial", "--reason must be SCOPE=TEXT: 'cnaf_quotient_familial'"),
+        ("=Pour rien", "--reason must be SCOPE=TEXT"),
+        ("nope=Pour rien", "--reason names an unknown scope: nope"),
+        ("cnaf_quotient_familial=  ", "--reason for cnaf_quotient_familial must not be blank"),
+        ("email=" + "x" * (MAX_REASON + 1), f"--reason for email must be at most {MAX_REASON}"),
+    ],
+)
+def test_reasons_are_scope_equals_text(entry, message):
+    assert message in refused(ConsentInformation(reasons=(entry,)))
+
+
+def test_a_reason_for_an_identity_item_is_accepted():
+    reasons = tuple(f"{s}=Parce que." for s in ("openid", "profile", "birth", "email"))
+    checked = checked_information(ConsentInformation(reasons=reasons), SCOPES)["reasons"]
+    assert list(checked) == ["openid", "profile", "birth", "email"]
+
+
+def test_attack_reason_for_a_scope_not_in_the_habilitation():
+    """A reason must not make the screen justify an item the service has no right to."""
+    message = refused(ConsentInformation(reasons=("cnaf_enfants=Pour la cantine.",)))
+    assert message == "--reason for cnaf_enfants, which is not among --scopes"
+
+
+def test_attack_two_reasons_for_one_item():
+    twice = ("email=Pour les factures.", " email =Pour autre chose.")
+    assert refused(ConsentInformation(reasons=twice)) == "--reason given twice for email"
+
+
+def test_attack_bidirectional_override_in_a_text():
+    """U+202E would show "…ecnarf" reversed: what is shown must read as it is stored."""
+    message = refused(ConsentInformation(reasons=("email=Pour \u202eles factures",)))
+    assert "control or invisible characters" in message
+
+
+@pytest.mark.parametrize("option", ["contact", "dpo"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert('a@b.example')",
+        "data:text/html,<script>alert(1)</script>",
+        "http://villebourg.example/contact",
+        "http://127.0.0.1/contact",
+        "https://villebourg.example/contact#x",
+        "https://user:pass@villebourg.example/",
+        "https://villebourg.example/a b",
+        "mailto:cantine@villebourg.example?cc=x@evil.example",
+        "cantine?subject=x@villebourg.example",
+        "cantine@villebourg.example, autre@evil.example",
+        "<cantine@villebourg.example>",
+        "cantine@localhost",
+        "cantine@villebourg..example",
+        "cantine..x@villebourg.example",
+        "cantine@-villebourg.example",
+        "Mairie de Villebourg",
+        "a" * 65 + "@villebourg.example",
+    ],
+)
+def test_attack_contact_that_is_not_an_email_address_or_an_https_url(option, value):
+    assert refused(ConsentInformation(**{option: value})).startswith(f"--{option} ")
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        ("dpo@villebourg.example", "dpo@villebourg.example"),
+        (
+            "mailto:Jean.Dupont+dpo@Mairie.Villebourg.Example",
+            "Jean.Dupont+dpo@mairie.villebourg.example",
+        ),
+        ("dpo@xn--villebourg-ibb.example", "dpo@xn--villebourg-ibb.example"),
+        ("https://villebourg.example/dpo?lang=fr", "https://villebourg.example/dpo?lang=fr"),
+    ],
+)
+def test_contacts_accepted(value, stored):
+    assert checked_information(ConsentInformation(dpo=value), SCOPES)["dpo"] == stored
