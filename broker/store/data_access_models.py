@@ -53,7 +53,9 @@ class ApiKey(SQLModel, table=True):
 
 
 class AccessJournal(SQLModel, table=True):
-    """One row per call of the data API, success or failure. Never updated.
+    """One row per call of the data API, success or failure, and one per release of the
+    citizen's identity to a service (product "identity", see broker.store.identity_releases).
+    Never updated.
 
     Who is asked about is kept as the pairwise ``subject`` the service knows (France Connect
     mode) and as a keyed digest of the identity pivot or identifier (``identity_digest``),
@@ -75,7 +77,7 @@ class AccessJournal(SQLModel, table=True):
     request_id: str = Field(max_length=64)
     service_id: str | None = Field(default=None, max_length=64)
     habilitation_id: str | None = Field(default=None, max_length=64)
-    credential: str = Field(max_length=20)  # access_token | api_key | none
+    credential: str = Field(max_length=20)  # access_token | api_key | none | userinfo
     credential_id: str | None = Field(default=None, max_length=64)  # token jti or API key id
     client_id: str | None = Field(default=None, max_length=64)
     citizen_id: str | None = Field(default=None, max_length=64)

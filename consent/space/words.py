@@ -15,6 +15,7 @@ from babel.lists import format_list
 from broker.catalogue.products import FRANCE_CONNECT, IDENTIFIANT, IDENTITE, INE, product
 from broker.catalogue.registry import IDENTITY
 from broker.catalogue.scopes import REGISTRY
+from broker.store import identity_releases
 from broker.web.i18n import N_, format_date, gettext
 from broker.web.locale import current_locale
 from consent.models import EventKind, GrantStatus
@@ -41,7 +42,7 @@ GENDERS = {"female": N_("Féminin"), "male": N_("Masculin")}
 
 # Rows the broker journals when it hands the citizen's identity to a service (not the data
 # API): ``product`` is IDENTITY_PRODUCT, ``credential`` says how the service received it.
-IDENTITY_PRODUCT = "identity"
+IDENTITY_PRODUCT = identity_releases.PRODUCT
 IDENTITY_SENT = {
     "id_token": N_("Envoyée au service à votre connexion"),
     "userinfo": N_("Lue par le service auprès du courtier"),
