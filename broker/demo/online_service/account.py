@@ -13,13 +13,13 @@ from typing import Any
 
 from litestar.response import Response
 
+from broker.catalogue import cog
 from broker.demo.online_service.data_api import DataResult, family_data, shown_items
 from broker.demo.online_service.language import Language
 from broker.demo.online_service.pages import html_page
 from broker.demo.online_service.pricing import FULL_PRICE, band_for, grid_rows
 from broker.demo.online_service.relying_party import RelyingParty
 from broker.demo.online_service.texts import N_
-from broker.resources.readable import birth_day, readable_commune, readable_country
 
 ITEM_LABELS = {
     "cnaf_quotient_familial": N_("votre quotient familial"),
@@ -130,10 +130,16 @@ def birth_date(language: Language, value: object) -> str:
         return str(value)
 
 
+def born_on(claims: dict[str, Any]) -> date | None:
+    try:
+        return date.fromisoformat(str(claims.get("birthdate", "")))
+    except ValueError:
+        return None
+
+
 def claims_view(language: Language, claims: dict[str, Any]) -> list[dict[str, str]]:
     """The identity the broker sent, named in words, in a fixed order; unknown claims last."""
     _ = language.translate
-    en = language.code == "en"
     names = [n for n in CLAIM_LABELS if n in claims] + sorted(set(claims) - set(CLAIM_LABELS))
     rows = []
     for name in names:
@@ -142,9 +148,9 @@ def claims_view(language: Language, claims: dict[str, Any]) -> list[dict[str, st
             value = birth_date(language, value)
         elif name == "birthplace" and value:
             # The broker sends COG codes; a citizen reads names, as at their date of birth.
-            value = readable_commune(str(value), en, birth_day(str(claims.get("birthdate", ""))))
+            value = cog.commune_name(str(value), born_on(claims)) or value
         elif name == "birthcountry" and value:
-            value = readable_country(str(value), en)
+            value = cog.country_name(str(value), language.code) or value
         elif name == "gender" and value in GENDERS:
             value = _(GENDERS[value])
         if value in (None, ""):
