@@ -2,13 +2,16 @@
 it against the broker's published keys (``/jwks``) without asking the broker.
 
 A receipt is a compact JWS (``typ: consent-receipt+jwt``) whose claims name the grant, the
-service, the purpose and legal basis, the items with the labels shown, the dates and where to
-withdraw. It is made once, at approval, and kept with the grant."""
+service, the purpose and legal basis, the items with the labels shown, what the screen said
+besides (who is responsible and how to reach them and their data protection officer, how long
+the service keeps the data, why each item, what to do instead of consenting), the dates and
+where to withdraw. It is made once, at approval, and kept with the grant."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from joserfc import jws
@@ -34,6 +37,13 @@ class ReceiptFacts:
     expires_at: int | None
     withdraw_url: str
     sub: str  # the pairwise subject the service knows the citizen by
+    # As the habilitation stated them on the screen (None: not stated).
+    controller: str | None = None  # the organisation responsible for the data
+    contact: str | None = None  # its contact: an email address or an https URL
+    dpo: str | None = None  # its data protection officer: likewise
+    retention: str | None = None  # how long the service keeps the data
+    reasons: Mapping[str, str] = field(default_factory=dict)  # granted item -> why asked
+    if_refused: str | None = None  # what the citizen could do instead
 
 
 class InvalidReceipt(Exception):
@@ -60,6 +70,12 @@ def sign_receipt(facts: ReceiptFacts, signing_key, issuer: str) -> str:
             for group in facts.wording.get("groups", [])
         ],
         "locale": facts.wording.get("locale"),
+        "controller": facts.controller,
+        "contact": facts.contact,
+        "dpo": facts.dpo,
+        "retention": facts.retention,
+        "reasons": dict(facts.reasons),
+        "if_refused": facts.if_refused,
         "mode": facts.mode,
         "granted_at": facts.granted_at,
         "expires_at": facts.expires_at,

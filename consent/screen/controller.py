@@ -1,4 +1,8 @@
-"""The consent screen's pages: thin, everything else is in ``consent.screen.service``."""
+"""The consent screen's pages: thin, everything else is in ``consent.screen.service``.
+
+The preview needs no script: its button posts the same form (``decision=preview``), whose
+answer sends the browser to a waiting page, then to the preview, with the ticked items in
+the URL (``consent.screen.preview_steps``)."""
 
 from __future__ import annotations
 
@@ -11,10 +15,21 @@ from broker.interaction.states import FlowError
 from broker.web.http import BROWSER_COOKIE, form_action, form_text, page, redirect
 from broker.web.locale import apply_ui_locales, current_locale
 from broker.web.pages import flow_error_page
-from consent.screen.service import DASHBOARD_PATH, ConsentScreen
-from consent.screen.wording import consent_groups, preview_groups
+from consent.screen.preview_steps import (
+    CHOICE_PARAM,
+    PREVIEW_PARAM,
+    WAIT_PARAM,
+    asked_providers,
+    chosen,
+    preview_location,
+    reading_url,
+)
+from consent.screen.provider_names import listed
+from consent.screen.service import DASHBOARD_PATH, ConsentRequest, ConsentScreen
+from consent.screen.wording import consent_groups, preview_groups, preview_summary
 
-PREVIEW_PARAM = "apercu"
+DECISIONS = ("approve", "refuse")
+PREVIEW = "preview"
 
 
 class ConsentController(Controller):
@@ -28,18 +43,29 @@ class ConsentController(Controller):
         screen: NamedDependency[ConsentScreen],
     ) -> Template:
         browser_id = request.cookies.get(BROWSER_COOKIE)
+        query = request.query_params
+        waiting = query.get(WAIT_PARAM) == "1"
+        # Read from the providers only when the citizen asks, never stored.
+        reading = query.get(PREVIEW_PARAM) == "1" and not waiting
         try:
             pending = await screen.consent_request(interaction_id, browser_id)
             apply_ui_locales(pending.ui_locales)
-            # Read from the providers only when the citizen asks, never stored.
-            wants_preview = request.query_params.get(PREVIEW_PARAM) == "1"
+            # The ticks the citizen posted with the preview button; none on a first visit.
+            ticked = (
+                chosen(query.getall(CHOICE_PARAM, []), pending.optional_scopes)
+                if waiting or reading
+                else []
+            )
+            if waiting:
+                return waiting_page(request, pending, ticked, screen.preview_seconds)
             previews = (
                 await screen.preview(interaction_id, browser_id, current_locale())
-                if wants_preview
+                if reading
                 else None
             )
         except FlowError as exc:
             return flow_error_page(exc.reason)
+        info = pending.information
         return page(
             "consent.html",
             {
@@ -54,11 +80,17 @@ class ConsentController(Controller):
                 "purpose": pending.purpose,
                 "legal_basis": pending.legal_basis,
                 "legal_basis_url": pending.legal_basis_url,
+                "information": info,
                 "groups": consent_groups(
-                    pending.scopes, pending.optional_scopes, previews=preview_groups(previews)
+                    pending.scopes,
+                    pending.optional_scopes,
+                    ticked,
+                    previews=preview_groups(previews),
+                    reasons=info.reasons,
                 ),
-                "preview_url": f"{request.url.path}?{PREVIEW_PARAM}=1",
+                "preview_available": screen.preview_seconds is not None,
                 "preview_shown": previews is not None,
+                "preview_summary": preview_summary(previews),
                 "consent_mode": pending.consent_mode,
                 "consent_until": pending.consent_until,
                 "duration_text": None,
@@ -76,18 +108,36 @@ class ConsentController(Controller):
         form = await request.form()
         browser_id = request.cookies.get(BROWSER_COOKIE)
         decision = form.get("decision")
-        if decision not in ("approve", "refuse"):
+        if decision not in (*DECISIONS, PREVIEW):
             return flow_error_page("bad_step_token")
+        # Unticked checkboxes are not posted: the optional items absent are left out.
+        ticked = [v for v in form.getall("scope", []) if isinstance(v, str)]
+        token = form_text(form.get("csrf_token"))
         try:
-            # Unticked checkboxes are not posted: the optional items absent are left out.
-            ticked = [v for v in form.getall("scope", []) if isinstance(v, str)]
+            if decision == PREVIEW:
+                # Decides nothing: the same page again, with the values and the same ticks.
+                pending = await screen.posted_request(interaction_id, browser_id, token)
+                choices = chosen(ticked, pending.optional_scopes)
+                return redirect(preview_location(request.url.path, pending.scopes, choices))
             location = await screen.decide(
-                interaction_id,
-                browser_id,
-                form_text(form.get("csrf_token")),
-                decision == "approve",
-                ticked,
+                interaction_id, browser_id, token, decision == "approve", ticked
             )
         except FlowError as exc:
             return flow_error_page(exc.reason)
         return redirect(location)
+
+
+def waiting_page(
+    request: Request, pending: ConsentRequest, ticked: list[str], seconds: int | None
+) -> Template:
+    """Shown while the next page reads the providers: it asks for that page at once (a meta
+    refresh, no script) and stays on screen until its answer arrives."""
+    return page(
+        "consent_waiting.html",
+        {
+            "service_name": pending.service_name,
+            "providers": listed(asked_providers(pending.scopes)),
+            "seconds": seconds,
+            "next_url": reading_url(request.url.path, ticked),
+        },
+    )

@@ -4,6 +4,7 @@ in one transaction with the code the broker then issues (``broker.interaction.ha
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ from broker.resources.preview import DataPreview, ProviderPreview
 from consent.ledger import ConsentLedger, Decision
 from consent.receipts import ReceiptFacts, sign_receipt
 from consent.screen.identity_preview import identity_preview
+from consent.screen.information import ConsentInformation, information, recorded
 from consent.screen.wording import wording
 
 DAY = 24 * 3600
@@ -41,6 +43,8 @@ class ConsentRequest:
     consent_until: int | None = None  # a recurring consent's expiry, if approved now
     service_logo_url: str | None = None
     ui_locales: str | None = None  # of the authorization request
+    # Who is responsible, how long the data is kept, why each item, what if you refuse.
+    information: ConsentInformation = field(default_factory=ConsentInformation)
 
 
 def logo_url(client: Client) -> str | None:
@@ -71,8 +75,29 @@ class ConsentScreen:
         self.default_ttl = ledger.grant_ttl  # consents without a habilitation (identity only)
         self.data_preview = preview
 
+    @property
+    def preview_seconds(self) -> int | None:
+        """The longest the preview can take, in whole seconds; None without previews."""
+        return math.ceil(self.data_preview.budget) if self.data_preview else None
+
     async def consent_request(self, interaction_id: str, browser_id: str | None) -> ConsentRequest:
         pending, step_token = await self.db.run(lambda: self._read(interaction_id, browser_id))
+        return self._request(pending, step_token)
+
+    async def posted_request(
+        self, interaction_id: str, browser_id: str | None, step_token: str | None
+    ) -> ConsentRequest:
+        """As ``consent_request``, for a form posted without a decision (the preview button):
+        its step token is checked, nothing is decided or used up."""
+
+        def read() -> PendingConsent:
+            with self.db.connect() as conn:
+                return self.handoff.posted(conn, interaction_id, browser_id, step_token)
+
+        pending = await self.db.run(read)
+        return self._request(pending, step_token or "")
+
+    def _request(self, pending: PendingConsent, step_token: str) -> ConsentRequest:
         client, habilitation = pending.client, pending.habilitation
         mode, until = self.duration(client, habilitation, int(time.time()))
         return ConsentRequest(
@@ -91,6 +116,7 @@ class ConsentScreen:
             consent_until=until if mode == ConsentMode.RECURRING else None,
             service_logo_url=logo_url(client),
             ui_locales=pending.ui_locales,
+            information=information(habilitation, pending.scopes),
         )
 
     async def preview(
@@ -162,14 +188,12 @@ class ConsentScreen:
             pending = self.handoff.posted(conn, interaction_id, browser_id, step_token)
             client, habilitation = pending.client, pending.habilitation
             requested, optional = pending.scopes, optional_items(pending)
-            purpose = habilitation.purpose if habilitation else None
-            legal_basis = habilitation.legal_basis if habilitation else None
             # Only optional items can be left out; a posted scope that was not requested (or
             # not optional) changes nothing.
             kept = set(requested) if ticked is None else set(ticked)
             granted = [scope for scope in requested if scope not in optional or scope in kept]
             mode, until = self.duration(client, habilitation, now)
-            shown = wording(client.name, requested, purpose, legal_basis)
+            shown = wording(client.name, requested, habilitation)
             decision = Decision(
                 citizen_id=pending.citizen.id,
                 client_id=client.client_id,
@@ -201,21 +225,22 @@ class ConsentScreen:
     def receipt(self, pending: PendingConsent, grant_id: str, decision: Decision) -> str:
         """The signed receipt of an approval: what the citizen agreed to, in the words shown."""
         client, habilitation = pending.client, pending.habilitation
-        purpose = habilitation.purpose if habilitation else None
-        legal_basis = habilitation.legal_basis if habilitation else None
+        granted = list(decision.scopes)
+        shown = wording(client.name, granted, habilitation)
         facts = ReceiptFacts(
             grant_id=grant_id,
             service_name=client.name,
             client_id=client.client_id,
-            purpose=purpose,
-            legal_basis=legal_basis,
+            purpose=shown["purpose"],
+            legal_basis=shown["legal_basis"],
             legal_basis_url=habilitation.legal_basis_url if habilitation else None,
-            scopes=list(decision.scopes),
-            wording=wording(client.name, list(decision.scopes), purpose, legal_basis),
+            scopes=granted,
+            wording=shown,
             mode=decision.mode,
             granted_at=decision.at,
             expires_at=decision.expires_at,
             withdraw_url=self.issuer + DASHBOARD_PATH,
             sub=pending.subject,
+            **recorded(information(habilitation, granted)),
         )
         return sign_receipt(facts, self.keys.signing_key(), self.issuer)

@@ -79,11 +79,12 @@ def test_every_string_is_translated_and_nothing_is_stale(package, po_path):
     with po_path.open("rb") as po:
         catalog = read_po(po, locale=po_path.parts[-3])
     assert not catalog.obsolete, f"obsolete entries: {list(catalog.obsolete)}"
-    translated = {m.id: m for m in catalog if m.id}
+    # A plural entry is keyed by its singular, as extraction names it.
+    translated = {(m.id[0] if isinstance(m.id, tuple) else m.id): m for m in catalog if m.id}
     missing = {
         msgid: where
         for msgid, where in extracted.items()
-        if msgid not in translated or not translated[msgid].string
+        if msgid not in translated or not has_translation(translated[msgid])
     }
     assert not missing, f"strings without a translation: {missing}"
     fuzzy = [m.id for m in translated.values() if m.fuzzy]
@@ -92,6 +93,11 @@ def test_every_string_is_translated_and_nothing_is_stale(package, po_path):
     assert not stale, f"catalog entries no source uses any more: {stale}"
     problems = [(m.id, [str(e) for e in errors]) for m, errors in catalog.check()]
     assert not problems, f"placeholders differ between French and English: {problems}"
+
+
+def has_translation(message) -> bool:
+    forms = message.string
+    return all(forms) if isinstance(forms, tuple) else bool(forms)
 
 
 @pytest.fixture
@@ -190,7 +196,7 @@ CONSENT_CONTEXT = dict(  # noqa: C408 - the template's context, as keyword argum
             ],
             "preview": {
                 "status": "ok",
-                "message": None,
+                "notes": [],
                 "values": {"family_name": [{"label": "Nom", "value": "DUBOIS"}]},
             },
         },
@@ -201,7 +207,11 @@ CONSENT_CONTEXT = dict(  # noqa: C408 - the template's context, as keyword argum
                 {"scope": "cnaf_adresse", "label": "Adresse", "optional": True, "checked": True},
                 {"scope": "cnaf_enfants", "label": "Enfants", "optional": True, "checked": False},
             ],
-            "preview": {"status": "failed", "message": None, "values": {}},
+            "preview": {
+                "status": "failed",
+                "notes": ["Nous n'avons pas pu lire ces données auprès de la CAF."],
+                "values": {},
+            },
         },
         {
             "provider_name": "Cnous",
@@ -209,10 +219,15 @@ CONSENT_CONTEXT = dict(  # noqa: C408 - the template's context, as keyword argum
             "items": [
                 {"scope": "cnous_statut", "label": "Statut", "optional": False, "checked": True}
             ],
-            "preview": {"status": "not_found", "message": None, "values": {}},
+            "preview": {
+                "status": "not_found",
+                "notes": ["Le Cnous n'a trouvé aucune donnée à votre nom."],
+                "values": {},
+            },
         },
     ],
-    preview_url=None,
+    preview_available=True,
+    preview_summary=["Les valeurs affichées ne sont pas conservées."],
     preview_shown=True,
     consent_mode="recurring",
     consent_until=datetime(2027, 2, 26, 12, tzinfo=ZoneInfo("Europe/Paris")).timestamp(),
@@ -234,11 +249,9 @@ def test_consent_screen_with_every_feature(settings_factory):
     ) < out.index("</form>")
     assert "(obligatoire)" in out and "(facultatif)" in out
     assert "<dt>Nom</dt>" in out and "<dd>DUBOIS</dd>" in out
-    assert (
-        "Les données de CAF n'ont pas pu être affichées pour le moment ; cela n'empêche "
-        "pas de donner votre accord."
-    ) in out
-    assert "Cnous n'a trouvé aucune donnée" in out
+    assert "Nous n&#39;avons pas pu lire ces données auprès de la CAF." in out
+    assert "Le Cnous n&#39;a trouvé aucune donnée" in out
+    assert "cela n'empêche" not in out  # no sentence pushes towards approving
     assert "ne sont pas conservées" in out and "Voir les données" not in out
     assert "Votre accord vaut jusqu'au 26 février 2027 ; vous pouvez le retirer" in out
     assert 'href="/espace">Votre espace : accords et accès à vos données</a>' in out
@@ -266,13 +279,13 @@ def test_consent_screen_without_the_optional_context(settings_factory):
         "consent.html",
         "fr",
         consent_mode="one_time",
-        preview_url="/apercu",
+        preview_available=True,
         **minimal,
     )
     assert (
         "Accord valable pour cette seule demande : rien n'est conservé pour la suite."
     ) in one_time
-    assert '<a href="/apercu">Voir les données qui seront transmises</a>' in one_time
+    assert 'name="decision" value="preview"' in one_time
 
 
 def test_a_theme_template_gets_the_translations_too(settings_factory, tmp_path):

@@ -1,71 +1,147 @@
-"""The consent screen's preview over real HTTP: values read from the provider simulators for
-the signed-in citizen, shown before approval, never stored; a failing provider is shown as
-such and does not block the decision."""
+"""The consent screen's preview over real HTTP: asked for with a button of the consent form,
+it goes through a waiting page that refreshes itself (no script) to the page that reads the
+provider simulators for the signed-in citizen; the values are shown before approval, never
+stored; a slow or failing provider is described in words that say only what is true."""
 
 from __future__ import annotations
 
-import pytest
+import re
+from urllib.parse import parse_qs, urlsplit
+
 from sqlmodel import select
 
 from broker.store.data_access_models import AccessJournal
 from consent.models import ConsentGrant
-from tests.helpers import AuthorizationRequest, Browser, register_client
-from tests.servers import start_server
+from tests.consent.screen.consent_pages import (
+    PREVIEW_READ_TIMEOUT,
+    at_consent,
+    refresh_target,
+    text,
+)
+from tests.helpers import Browser
 
-SCOPE = "openid profile cnaf_quotient_familial cnous_statut_boursier"
-
-
-@pytest.fixture
-def broker_with_providers(settings_factory, simulators):
-    with start_server(
-        lambda issuer: settings_factory(issuer, providers_url=simulators, provider_read_timeout=2.0)
-    ) as server:
-        yield server
+NUDGE = "cela n'empêche pas"
 
 
-def at_consent(broker, login="test"):
-    client = register_client(broker.state, name="Bourse", scope=SCOPE)
-    browser = Browser(broker.url)
-    login_url = browser.authorize(AuthorizationRequest(client)).headers["location"]
-    consent_url = browser.login(login_url, login).headers["location"]
-    return client, browser, consent_url
+def preview(at, ticked=()):
+    """Presses the preview button; returns the waiting page and the preview it leads to."""
+    asked = at.post("preview", ticked)
+    assert asked.status_code == 303, asked.text
+    waiting = at.browser.get(asked.headers["location"])
+    assert waiting.status_code == 200
+    return waiting, at.browser.get(refresh_target(waiting))
 
 
 def test_preview_shows_the_citizens_values_before_approval(broker_with_providers):
     broker = broker_with_providers
-    _, browser, consent_url = at_consent(broker)
-    plain = browser.get(consent_url)
-    assert "?apercu=1" in plain.text and "2\u00a0550" not in plain.text
-    assert "24/08/1962" not in plain.text
-    preview = browser.get(consent_url + "?apercu=1")
-    assert preview.status_code == 200
-    assert "2\u00a0550\u00a0€" in preview.text
-    assert "DUBOIS" in preview.text and "24/08/1962" in preview.text  # identity, as received
+    at = at_consent(broker)
+    plain = at.page()
+    assert 'name="decision" value="preview"' in plain.text  # a button of the same form
+    assert "2\u00a0550" not in plain.text and "preview-values" not in plain.text
+    asked = at.post("preview")
+    assert asked.status_code == 303
+    assert asked.headers["location"] == at.url + "?attente=1"  # the waiting page, by GET
+    waiting = at.browser.get(asked.headers["location"])
+    assert "Nous interrogeons la CAF et le Cnous" in text(waiting)
+    seconds = int(PREVIEW_READ_TIMEOUT + broker.settings.provider_connect_timeout + 0.999)
+    assert f"Cela peut prendre jusqu'à {seconds} secondes." in text(waiting)
+    assert "2\u00a0550" not in text(waiting)  # nothing read yet
+    assert refresh_target(waiting) == at.url + "?apercu=1"
+    shown = at.browser.get(refresh_target(waiting))
+    assert shown.status_code == 200
+    assert "2\u00a0550\u00a0€" in text(shown)
+    family_name = re.search(r"<li data-scope=\"family_name\">.*?</li>", shown.text, re.S)
+    assert "DUBOIS" in family_name.group(0)  # identity, as received
+    assert "1962" in text(shown)  # the beneficiaries' birth date, read from the CAF
+    # Only the provider that sent values is said to have been read.
+    assert "Les valeurs ci-dessous viennent d'être lues auprès de la CAF." in text(shown)
+    assert "Le Cnous n'a trouvé aucune donnée à votre nom." in text(shown)
+    assert "Votre identité est celle reçue lors de votre connexion." in text(shown)
+    assert 'value="preview"' not in text(shown)  # already shown
     with broker.state.db.reader() as s:
         assert s.exec(select(ConsentGrant)).all() == []  # nothing decided, nothing kept
         assert s.exec(select(AccessJournal)).all() == []
     # The decision still works from the preview page.
-    response = browser.post(
-        consent_url, data={"csrf_token": browser.csrf(preview), "decision": "approve"}
+    response = at.browser.post(
+        at.url, data={"csrf_token": at.browser.csrf(shown), "decision": "approve"}
     )
     assert response.status_code == 303 and "code=" in response.headers["location"]
 
 
-def test_a_failing_provider_is_shown_and_does_not_block(broker_with_providers):
+def test_a_failing_provider_is_named_and_nothing_pushes_to_approve(broker_with_providers):
     broker = broker_with_providers
-    _, browser, consent_url = at_consent(broker, login="scenario_erreur_serveur")
-    preview = browser.get(consent_url + "?apercu=1")
-    assert preview.status_code == 200
-    assert "pas pu être affichées" in preview.text
-    response = browser.post(
-        consent_url, data={"csrf_token": browser.csrf(preview), "decision": "approve"}
+    at = at_consent(broker, login="scenario_maintenance")
+    _, shown = preview(at)
+    assert shown.status_code == 200
+    page = text(shown)
+    assert "Nous n'avons pas pu lire ces données auprès de la CAF." in page
+    assert "La CAF est en maintenance." in page and "Le Cnous est en maintenance." in page
+    assert "Si vous acceptez, le service les demandera lui-même à la CAF." in page
+    assert "Aucune valeur n'a pu être lue auprès de la CAF et du Cnous." in page
+    assert "viennent d'être lues" not in page  # no provider answered: no such claim
+    assert NUDGE not in page
+    response = at.browser.post(
+        at.url, data={"csrf_token": at.browser.csrf(shown), "decision": "approve"}
     )
     assert response.status_code == 303
 
 
+def test_a_slow_provider_gets_the_waiting_page_then_its_own_words(broker_with_providers):
+    at = at_consent(broker_with_providers, login="scenario_lent")
+    waiting, shown = preview(at)
+    assert "Nous interrogeons la CAF et le Cnous" in text(waiting)
+    assert shown.status_code == 200
+    assert "La CAF n'a pas répondu à temps." in text(shown)
+    assert "Le Cnous n'a pas répondu à temps." in text(shown)
+    assert "viennent d'être lues" not in text(shown) and NUDGE not in text(shown)
+
+
+def test_the_waiting_page_is_skipped_when_no_provider_is_asked(broker_with_providers):
+    from tests.consent.screen.consent_pages import demo_client
+
+    client = demo_client(
+        broker_with_providers.state,
+        name="Emploi de Démo",
+        scope="openid given_name family_name pole_emploi_inscription",
+        retention="Un an.",
+    )
+    at = at_consent(broker_with_providers, client=client)
+    asked = at.post("preview")
+    assert asked.headers["location"] == at.url + "?apercu=1"  # no provider to wait for
+    shown = at.browser.get(asked.headers["location"])
+    assert "Ces données ne peuvent pas être affichées ici : France Travail ne les donne" in text(
+        shown
+    )
+    assert "Si vous acceptez, le service les demandera lui-même à France Travail." in text(shown)
+
+
 def test_attack_preview_of_someone_elses_interaction(broker_with_providers):
     broker = broker_with_providers
-    _, _, consent_url = at_consent(broker)
+    at = at_consent(broker)
     stranger = Browser(broker.url)
-    response = stranger.get(consent_url + "?apercu=1")
-    assert response.status_code == 403 and "2\u00a0550" not in response.text
+    for query in ("?apercu=1", "?attente=1"):
+        response = stranger.get(at.url + query)
+        assert response.status_code == 403 and "2\u00a0550" not in response.text
+    forged = stranger.post(
+        at.url, data={"csrf_token": at.browser.csrf(at.page()), "decision": "preview"}
+    )
+    assert forged.status_code == 403 and "location" not in forged.headers
+
+
+def test_the_waiting_page_carries_the_ticks_to_the_preview(broker_with_providers):
+    at = at_consent(broker_with_providers)
+    asked = at.post("preview", ticked=["cnaf_allocataires"])
+    query = parse_qs(urlsplit(asked.headers["location"]).query)
+    assert query == {"attente": ["1"], "choix": ["cnaf_allocataires"]}
+    waiting = at.browser.get(asked.headers["location"])
+    assert parse_qs(urlsplit(refresh_target(waiting)).query) == {
+        "apercu": ["1"],
+        "choix": ["cnaf_allocataires"],
+    }
+
+
+def test_attack_no_refresh_to_elsewhere_from_a_made_up_interaction(broker_with_providers):
+    at = at_consent(broker_with_providers)
+    for path in ("/interaction/x;url=https:%2F%2Fevil.example/consent", "/interaction/x/consent"):
+        response = at.browser.get(path + "?attente=1")
+        assert response.status_code in (400, 403, 404) and "http-equiv" not in response.text
