@@ -16,7 +16,7 @@ from broker.catalogue.products import FRANCE_CONNECT, IDENTIFIANT, IDENTITE, INE
 from broker.catalogue.registry import IDENTITY
 from broker.catalogue.scopes import REGISTRY
 from broker.store import identity_releases
-from broker.web.i18n import N_, format_date, gettext
+from broker.web.i18n import N_, format_datetime, gettext
 from broker.web.locale import current_locale
 from consent.models import EventKind, GrantStatus
 
@@ -93,8 +93,9 @@ def join_items(labels: Iterable[str]) -> str:
 
 
 def day_list(epochs: Iterable[int]) -> str:
-    """Days written out and listed: "1 mars 2026 et 3 mars 2026"."""
-    return format_list([format_date(e) for e in epochs], locale=current_locale())
+    """Moments written out and listed: "1 mars 2026, 10:02 et 3 mars 2026, 18:40" (with the
+    time: several approvals are often given the same day)."""
+    return format_list([format_datetime(e) for e in epochs], locale=current_locale())
 
 
 def provider_name(key: str | None) -> str:

@@ -37,6 +37,12 @@ CLAIM_LABELS = {
     "email": N_("Adresse électronique"),
     "sub": N_("Votre identifiant pour ce service"),
 }
+# The eIDAS levels of assurance, as a citizen reads them (the code stays in data-acr).
+ACR_WORDS = {
+    "eidas1": N_("faible (eIDAS 1)"),
+    "eidas2": N_("substantiel (eIDAS 2)"),
+    "eidas3": N_("élevé (eIDAS 3)"),
+}
 GENDERS = {"female": N_("féminin"), "male": N_("masculin")}
 EVENT_MESSAGES = {
     "narrowed": N_("Vous avez retiré votre accord pour %(items)s le %(date)s à %(time)s."),
@@ -71,6 +77,7 @@ async def account_page(
         ),
         claims=claims_view(language, session["claims"]),
         acr=session["acr"] or "",
+        acr_words=language.translate(ACR_WORDS.get(session["acr"] or "", N_("non précisé"))),
         price=price_view(language, result, granted),
         data=result,
         shown=shown_view(language, result, granted),

@@ -81,7 +81,7 @@ def test_citizen_signs_in_to_the_demo_service(broker, demo_service):
     page = service.get("/")
     assert page.status_code == 200, page.text
     assert "Bonjour Angela Claire Louise" in page.text and "DUBOIS" in page.text
-    assert "data-acr>eidas1<" in page.text
+    assert 'data-acr="eidas1">faible (eIDAS 1)<' in page.text
     assert page.headers["cache-control"] == "no-store"  # the citizen's own data
 
 
