@@ -116,6 +116,7 @@ LOST_ON_DOWNGRADE = {
         "habilitation.reasons",
         "habilitation.retention",
     },
+    "0010": set(),
 }
 
 # The value rows already there get in a column a migration adds (its server default); NULL
