@@ -39,6 +39,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from babel import Locale
+from cog_country_names import ISO_CODES, NAMES  # beside this script, which runs as a file
 
 OUTPUT = Path(__file__).resolve().parents[1] / "broker" / "catalogue" / "data" / "cog.tsv.gz"
 PACKAGE = "@etalab/decoupage-administratif"
@@ -57,71 +58,6 @@ LICENCE = (
     "Licence Ouverte 2.0 (Etalab), data of INSEE's Code officiel géographique; "
     "country names: Unicode CLDR (Unicode License v3), through Babel"
 )
-
-# INSEE codes whose name does not match CLDR's French name, with the ISO 3166 code they stand
-# for (the name INSEE gives first for the code).
-ISO_CODES = {
-    "99116": "CZ",
-    "99129": "VA",
-    "99136": "IE",
-    "99156": "MK",
-    "99203": "IQ",
-    "99224": "MM",
-    "99238": "KP",
-    "99239": "KR",
-    "99257": "KG",
-    "99323": "CF",
-    "99331": "BF",
-    "99408": "DO",
-    "99414": "SV",
-    "99427": "FK",
-    "99503": "PN",
-    "99506": "WS",
-    "99512": "SB",
-    "99515": "MH",
-    "99516": "FM",
-    "99517": "PW",
-}
-# CLDR names that are not the usual ones, and entities CLDR does not name (former states,
-# historical territories): (French, English).
-NAMES = {
-    "99115": ("Tchécoslovaquie", "Czechoslovakia"),
-    "99124": ("Turquie d'Europe", "European Turkey"),
-    "99141": ("République démocratique allemande", "German Democratic Republic"),
-    "99142": ("République fédérale d'Allemagne", "Federal Republic of Germany"),
-    "99202": ("Yémen (République arabe du)", "Yemen Arab Republic"),
-    "99209": ("Sibérie", "Siberia"),
-    "99210": ("Turkestan russe", "Russian Turkestan"),
-    "99211": ("Kamtchatka", "Kamchatka"),
-    "99218": ("Mandchourie", "Manchuria"),
-    "99221": ("Possessions britanniques au Proche-Orient", "British Near East possessions"),
-    "99228": ("États malais non fédérés", "Unfederated Malay States"),
-    "99230": ("Hong Kong", "Hong Kong"),
-    "99232": ("Macao", "Macao"),
-    "99233": ("Yémen démocratique", "Democratic Yemen"),
-    "99237": ("Corée", "Korea"),
-    "99244": ("Viêt Nam du Nord", "North Vietnam"),
-    "99245": ("Viêt Nam du Sud", "South Vietnam"),
-    "99261": ("Palestine", "Palestine"),
-    "99305": ("Cameroun et Togo", "Cameroon and Togo"),
-    "99306": (
-        "Sainte-Hélène, Ascension et Tristan da Cunha",
-        "Saint Helena, Ascension and Tristan da Cunha",
-    ),
-    "99307": ("Soudan anglo-égyptien, Kenya, Ouganda", "Anglo-Egyptian Sudan, Kenya, Uganda"),
-    "99308": ("Zanzibar", "Zanzibar"),
-    "99312": ("République démocratique du Congo", "Democratic Republic of the Congo"),
-    "99313": ("Provinces espagnoles d'Afrique", "Spanish provinces in Africa"),
-    "99319": ("Açores, Madère", "Azores, Madeira"),
-    "99320": ("Îles portugaises de l'océan Indien", "Portuguese islands of the Indian Ocean"),
-    "99324": ("Congo", "Republic of the Congo"),
-    "99325": ("Tanger", "Tangier"),
-    "99402": ("Terre-Neuve", "Newfoundland"),
-    "99403": ("Labrador", "Labrador"),
-    "99431": ("Antilles néerlandaises", "Netherlands Antilles"),
-    "99443": ("Bonaire, Saint-Eustache et Saba", "Bonaire, Sint Eustatius and Saba"),
-    "99504": ("Hawaï", "Hawaii"),
-}
 
 
 class SourceError(Exception):
@@ -298,7 +234,8 @@ def build(folder: Path, output: Path) -> str:
     text = render(communes, countries)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
-    # No name and no time stamp in the gzip header: the same sources give the same bytes.
+    # No name and no time stamp in the gzip header: the same sources give the same bytes on the
+    # same day (the @built line is the only date of the build).
     with partial.open("wb") as raw, gzip.GzipFile("", "wb", fileobj=raw, mtime=0) as out:
         out.write(text.encode("utf-8"))
     partial.replace(output)  # never a half-written file in place
