@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from broker.admin.clients import AdminError, check_https_url
-from broker.catalogue.registry import DATA
+from broker.catalogue.registry import DATA, Scope
 from broker.catalogue.scopes import REGISTRY
 
 # The habilitation table's column sizes (broker/store/data_access_models.py), in characters.
@@ -42,10 +42,14 @@ EMAIL = re.compile(
 MAX_EMAIL = 254  # RFC 5321 §4.5.3.1.3, a path of at most 256 octets with its angle brackets
 MAX_EMAIL_LOCAL = 64  # RFC 5321 §4.5.3.1.1
 
+# The subject identifier: the screen lists no item for it, so no reason could be shown.
+NOT_SHOWN_CLAIMS = frozenset({"sub"})
+
 
 @dataclass(frozen=True)
-class ConsentInformation:
-    """As an administrator gives it; None: not stated."""
+class StatedInformation:
+    """What the administrator stated, as the options give it (``--reason``: "SCOPE=TEXT");
+    None: not stated."""
 
     controller: str | None = None  # the organisation responsible for the data
     contact: str | None = None  # its contact: an email address (mailto: accepted) or https URL
@@ -95,9 +99,16 @@ def checked_email(address: str, option: str) -> str:
     return f"{found['local']}@{found['domain'].lower()}"
 
 
+def shown_as_an_item(scope: Scope) -> bool:
+    """Whether the consent screen lists ``scope`` as an item, where its reason is shown: every
+    data scope, and the identity scopes releasing a claim besides ``sub`` (``openid`` only
+    gives the service a technical identifier, which the screen does not list)."""
+    return scope.kind == DATA or bool(set(scope.claims) - NOT_SHOWN_CLAIMS)
+
+
 def checked_reasons(entries: Iterable[str], data_scopes: Iterable[str]) -> dict[str, str] | None:
     """``SCOPE=TEXT`` entries, one per scope at most: the habilitation's data scopes, and the
-    identity scopes (the consent screen lists the identity items a service asks for too)."""
+    identity scopes the screen lists (it lists the identity items a service asks for too)."""
     allowed_data = set(data_scopes)
     reasons: dict[str, str] = {}
     for entry in entries:
@@ -108,6 +119,8 @@ def checked_reasons(entries: Iterable[str], data_scopes: Iterable[str]) -> dict[
         known = REGISTRY.get(scope)
         if known is None:
             raise AdminError(f"--reason names an unknown scope: {scope}")
+        if not shown_as_an_item(known):
+            raise AdminError(f"--reason {scope}: the consent screen shows no such item")
         if known.kind == DATA and scope not in allowed_data:
             raise AdminError(f"--reason for {scope}, which is not among --scopes")
         if scope in reasons:
@@ -116,7 +129,7 @@ def checked_reasons(entries: Iterable[str], data_scopes: Iterable[str]) -> dict[
     return reasons or None
 
 
-def checked_information(info: ConsentInformation, data_scopes: Iterable[str]) -> dict[str, Any]:
+def checked_information(info: StatedInformation, data_scopes: Iterable[str]) -> dict[str, Any]:
     """The habilitation's column values, checked and normalised."""
     return {
         "controller": checked_text(info.controller, "--controller", MAX_CONTROLLER),
@@ -139,3 +152,30 @@ def unstated(habilitation: Mapping[str, Any]) -> list[str]:
     reasons = habilitation.get("reasons") or {}
     missing += [f"--reason {s}" for s in habilitation.get("scopes", ()) if s not in reasons]
     return missing
+
+
+def amended(
+    stored: Mapping[str, Any], changes: StatedInformation, *, clear_reasons: bool = False
+) -> StatedInformation:
+    """What a habilitation states (``stored``, its columns) with ``changes`` applied: an option
+    given replaces its text, one left out keeps it; ``--reason SCOPE=TEXT`` replaces that item's
+    reason only, and ``clear_reasons`` drops the stored reasons first. A stored reason the
+    screen could never show (for ``openid``, accepted before such reasons were refused) is not
+    kept: checked again, it would refuse an update that does not mention it."""
+    if changes == StatedInformation() and not clear_reasons:
+        raise AdminError(
+            "nothing to change: give --controller, --contact, --dpo, --retention, --reason, "
+            "--if-refused or --clear-reasons"
+        )
+    given = {entry.partition("=")[0].strip() for entry in changes.reasons}
+    kept = {} if clear_reasons else dict(stored.get("reasons") or {})
+    reasons = tuple(
+        f"{scope}={text}"
+        for scope, text in kept.items()
+        if scope not in given and (known := REGISTRY.get(scope)) and shown_as_an_item(known)
+    )
+    texts = {
+        option: stored.get(option) if getattr(changes, option) is None else getattr(changes, option)
+        for option in ("controller", "contact", "dpo", "retention", "if_refused")
+    }
+    return StatedInformation(**texts, reasons=reasons + changes.reasons)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from broker.admin.clients import AdminError, check_https_url, service_for
-from broker.admin.consent_information import ConsentInformation, checked_information
+from broker.admin.consent_information import StatedInformation, amended, checked_information
 from broker.catalogue.registry import DATA
 from broker.catalogue.scopes import REGISTRY
 from broker.core.security import digest, random_token
@@ -21,6 +21,7 @@ from broker.store.models import Service
 MAX_RATE_LIMIT = 10_000
 MAX_CONSENT_DAYS = 365  # recurring consents last at most 12 months
 CONSENT_MODES = tuple(ConsentMode)
+INFORMATION_COLUMNS = ("controller", "contact", "dpo", "retention", "reasons", "if_refused")
 
 
 def _consent_terms(req: HabilitationRequest, scopes: list[str]) -> tuple[list[str], int | None]:
@@ -55,7 +56,7 @@ class HabilitationRequest:
     consent_days: int | None = None  # recurring consents: how long (default and maximum 365)
     legal_basis_url: str | None = None
     # Who is responsible, contacts, retention, reasons, the alternative: all optional.
-    information: ConsentInformation = field(default_factory=ConsentInformation)
+    information: StatedInformation = field(default_factory=StatedInformation)
 
 
 def _checked_scopes(text: str) -> list[str]:
@@ -178,7 +179,7 @@ def revoke_habilitation(session: Session, habilitation_id: str) -> dict[str, Any
 
 
 def set_consent_information(
-    session: Session, habilitation_id: str, info: ConsentInformation
+    session: Session, habilitation_id: str, info: StatedInformation
 ) -> dict[str, Any]:
     """Replaces what an active habilitation tells citizens (checked as ``add_habilitation``
     checks it). Its rights do not change (scopes, optional items, consent terms, purpose, legal
@@ -199,6 +200,22 @@ def set_consent_information(
     if service is None:  # the foreign key rules it out
         raise AdminError(f"habilitation {habilitation_id!r} has no service")
     return describe(habilitation, service, now)
+
+
+def amend_consent_information(
+    session: Session,
+    habilitation_id: str,
+    changes: StatedInformation,
+    *,
+    clear_reasons: bool = False,
+) -> dict[str, Any]:
+    """``set_consent_information`` with only the texts given changed (see ``amended``)."""
+    habilitation = session.get(Habilitation, habilitation_id)
+    if habilitation is None:
+        raise AdminError(f"no habilitation {habilitation_id!r}")
+    stored = {column: getattr(habilitation, column) for column in INFORMATION_COLUMNS}
+    information = amended(stored, changes, clear_reasons=clear_reasons)
+    return set_consent_information(session, habilitation_id, information)
 
 
 def issue_api_key(session: Session, habilitation_id: str) -> dict[str, Any]:

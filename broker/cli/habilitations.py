@@ -3,10 +3,58 @@ to them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
 from broker.cli.common import admin_action, database, load_settings, print_json
 from broker.oidc.models import ConsentMode
+
+
+def information_options(command: Callable[..., None]) -> Callable[..., None]:
+    """What the consent screen tells citizens: the same options to add and to change it."""
+    options = (
+        click.option("--controller", default=None, help="Organisation responsible for the data."),
+        click.option(
+            "--contact", default=None, help="Its contact: an email address or an https URL."
+        ),
+        click.option(
+            "--dpo",
+            default=None,
+            help="Its data protection officer: an email address or an https URL.",
+        ),
+        click.option(
+            "--retention", default=None, help="How long the service keeps the data, in words."
+        ),
+        click.option(
+            "--reason",
+            "reasons",
+            multiple=True,
+            metavar="SCOPE=TEXT",
+            help="Why the service needs this item (repeatable; a data scope, or an identity "
+            "scope the consent screen lists: not openid).",
+        ),
+        click.option(
+            "--if-refused", default=None, help="What the citizen can do instead of consenting."
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def print_habilitation(described: dict[str, Any]) -> None:
+    """The habilitation as JSON, and on stderr what the consent screen cannot say."""
+    from broker.admin.consent_information import unstated
+
+    print_json(described)
+    if missing := unstated(described):
+        click.echo(
+            "warning: the consent screen cannot tell citizens what these would say: "
+            + ", ".join(missing),
+            err=True,
+        )
 
 
 @click.group()
@@ -47,20 +95,7 @@ def habilitations() -> None:
     help="How long a recurring consent lasts (default and maximum 365).",
 )
 @click.option("--legal-basis-url", default=None, help="Link to the legal text.")
-@click.option("--controller", default=None, help="Organisation responsible for the data.")
-@click.option("--contact", default=None, help="Its contact: an email address or an https URL.")
-@click.option(
-    "--dpo", default=None, help="Its data protection officer: an email address or an https URL."
-)
-@click.option("--retention", default=None, help="How long the service keeps the data, in words.")
-@click.option(
-    "--reason",
-    "reasons",
-    multiple=True,
-    metavar="SCOPE=TEXT",
-    help="Why the service needs this item (repeatable; data or identity scope).",
-)
-@click.option("--if-refused", default=None, help="What the citizen can do instead of consenting.")
+@information_options
 def habilitations_add(
     service,
     create_service,
@@ -83,7 +118,7 @@ def habilitations_add(
     """Approve a service's right to data scopes. The consent screen shows --controller,
     --contact, --dpo, --retention, each --reason and --if-refused: a warning names those
     left out."""
-    from broker.admin.consent_information import ConsentInformation, unstated
+    from broker.admin.consent_information import StatedInformation
     from broker.admin.habilitations import HabilitationRequest, add_habilitation
 
     request = HabilitationRequest(
@@ -98,7 +133,7 @@ def habilitations_add(
         consent_mode=consent_mode,
         consent_days=consent_days,
         legal_basis_url=legal_basis_url,
-        information=ConsentInformation(
+        information=StatedInformation(
             controller=controller,
             contact=contact,
             dpo=dpo,
@@ -107,14 +142,41 @@ def habilitations_add(
             if_refused=if_refused,
         ),
     )
-    created = admin_action(lambda session: add_habilitation(session, request))
-    print_json(created)
-    if missing := unstated(created):
-        click.echo(
-            "warning: the consent screen cannot tell citizens what these would say: "
-            + ", ".join(missing),
-            err=True,
+    print_habilitation(admin_action(lambda session: add_habilitation(session, request)))
+
+
+@habilitations.command("set-information")
+@click.argument("habilitation_id")
+@information_options
+@click.option(
+    "--clear-reasons",
+    is_flag=True,
+    help="Drop the stored reasons first (then only the --reason given are kept).",
+)
+def habilitations_set_information(
+    habilitation_id, controller, contact, dpo, retention, reasons, if_refused, clear_reasons
+) -> None:
+    """Change what the consent screen tells citizens about an active habilitation. Options
+    left out keep their text; --reason SCOPE=TEXT replaces that item's reason only. Its rights
+    (scopes, consent terms, purpose) do not change: the consents given under it stand."""
+    from broker.admin.consent_information import StatedInformation
+    from broker.admin.habilitations import amend_consent_information
+
+    changes = StatedInformation(
+        controller=controller,
+        contact=contact,
+        dpo=dpo,
+        retention=retention,
+        reasons=tuple(reasons),
+        if_refused=if_refused,
+    )
+    print_habilitation(
+        admin_action(
+            lambda session: amend_consent_information(
+                session, habilitation_id, changes, clear_reasons=clear_reasons
+            )
         )
+    )
 
 
 @habilitations.command("list")

@@ -15,7 +15,7 @@ from broker.admin.clients import (
     check_https_url,
     check_redirect_uri,
 )
-from broker.admin.consent_information import ConsentInformation
+from broker.admin.consent_information import StatedInformation
 from broker.admin.habilitations import (
     HabilitationRequest,
     add_habilitation,
@@ -46,9 +46,9 @@ DEMO_LEGAL_BASIS = (
 DEMO_LEGAL_BASIS_URL = "https://www.legifrance.gouv.fr/codes/texte_lc/LEGITEXT000006071191"
 DEMO_KEY_FILE = "demo-service-key.json"
 
-# What the consent screen tells the citizen (French data shown as written, not translated).
+# What the consent screen tells the citizen (French data shown as written, not translated): a
+# reason for each item it lists (not for openid, a technical identifier it does not list).
 DEMO_REASONS = {
-    "openid": "Pour vous reconnaître quand vous revenez sur le site de la cantine.",
     "profile": "Pour ouvrir le compte de la cantine à votre nom.",
     "birth": (
         "Pour ne pas vous confondre avec une personne qui a le même nom "
@@ -59,7 +59,7 @@ DEMO_REASONS = {
     "cnaf_allocataires": "Pour vérifier que ce dossier CAF est bien celui de votre foyer.",
     "cnaf_adresse": "Pour vérifier que vous habitez Villebourg, sans justificatif de domicile.",
 }
-DEMO_INFORMATION = ConsentInformation(
+DEMO_INFORMATION = StatedInformation(
     controller="Mairie de Villebourg",
     contact="cantine@villebourg.example",
     dpo="protection-donnees@villebourg.example",

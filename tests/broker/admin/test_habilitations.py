@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from broker.admin.clients import AdminError
-from broker.admin.consent_information import ConsentInformation
+from broker.admin.consent_information import StatedInformation
 from broker.admin.habilitations import (
     HabilitationRequest,
     add_habilitation,
@@ -35,7 +35,7 @@ def db(database_url):
 def test_consent_information_is_replaced_and_the_rights_kept(db):
     with db.transaction() as session:
         added = add_habilitation(session, REQUEST)
-    info = ConsentInformation(controller="CCAS", reasons=("cnaf_enfants=Pour compter.",))
+    info = StatedInformation(controller="CCAS", reasons=("cnaf_enfants=Pour compter.",))
     with db.transaction() as session:
         changed = set_consent_information(session, added["id"], info)
     assert (changed["controller"], changed["reasons"]) == (
@@ -45,7 +45,7 @@ def test_consent_information_is_replaced_and_the_rights_kept(db):
     rights = ("scopes", "optional_scopes", "purpose", "legal_basis", "consent_days", "created_at")
     assert {k: changed[k] for k in rights} == {k: added[k] for k in rights}
     with db.transaction() as session:
-        cleared = set_consent_information(session, added["id"], ConsentInformation())
+        cleared = set_consent_information(session, added["id"], StatedInformation())
     assert (cleared["controller"], cleared["reasons"]) == (None, {})
 
 
@@ -55,7 +55,7 @@ def test_attack_reason_added_later_for_a_scope_not_in_the_habilitation(db):
     refused = pytest.raises(AdminError, match="cnaf_adresse, which is not among --scopes")
     with refused, db.transaction() as session:
         set_consent_information(
-            session, added["id"], ConsentInformation(reasons=("cnaf_adresse=Pour écrire.",))
+            session, added["id"], StatedInformation(reasons=("cnaf_adresse=Pour écrire.",))
         )
 
 
@@ -70,5 +70,5 @@ def test_an_ended_or_unknown_habilitation_is_not_changed(db):
         refused = pytest.raises(AdminError, match=message)
         with refused, db.transaction() as session:
             set_consent_information(
-                session, habilitation_id, ConsentInformation(dpo="dpo@x.example")
+                session, habilitation_id, StatedInformation(dpo="dpo@x.example")
             )

@@ -7,7 +7,9 @@ from datetime import date, timedelta
 
 from broker.core.db import Database
 from broker.core.security import digest
+from broker.store.clients import load_client
 from broker.store.data_access_models import ApiKey, Habilitation
+from consent.screen.information import information
 
 QF = "cnaf_quotient_familial cnaf_enfants"
 
@@ -232,6 +234,7 @@ def test_habilitation_consent_information_refused_in_one_line(cli):
         (["--reason", "cnaf_adresse=Pour écrire."], "cnaf_adresse, which is not among --scopes"),
         (["--reason", "email=a", "--reason", "email=b"], "--reason given twice for email"),
         (["--reason", "nope=a"], "--reason names an unknown scope: nope"),
+        (["--reason", "openid=Pour vous reconnaître."], "--reason openid: the consent screen"),
     ]
     for extra, message in cases:
         result = add(cli, *extra, ok=False)
@@ -254,3 +257,139 @@ def test_optional_scopes_help_says_they_are_opt_in(cli):
     assert "untick." not in text
     for option in ("--controller", "--contact", "--dpo", "--retention", "--reason", "--if-refused"):
         assert option in text
+    changing = " ".join(cli("habilitations", "set-information", "--help").stdout.split())
+    for option in ("--controller", "--contact", "--dpo", "--retention", "--reason", "--if-refused"):
+        assert option in changing
+    assert "--clear-reasons" in changing and "Options left out keep their text" in changing
+
+
+def set_information(cli, habilitation_id: str, *extra: str, ok: bool = True):
+    return cli("habilitations", "set-information", habilitation_id, *extra, ok=ok)
+
+
+def listed(cli, habilitation_id: str) -> dict:
+    [found] = [
+        h for h in json.loads(cli("habilitations", "list").stdout) if h["id"] == habilitation_id
+    ]
+    return found
+
+
+def test_set_information_changes_only_the_options_given(cli):
+    created = json.loads(add(cli, *INFORMATION, "--optional-scopes", "cnaf_enfants").stdout)
+    result = set_information(
+        cli,
+        created["id"],
+        "--dpo",
+        "mailto:DPO@Villebourg.example",
+        "--reason",
+        "email=Pour vous envoyer la décision.",
+        "--reason",
+        "profile=Pour ouvrir votre dossier.",
+    )
+    assert "consent screen" not in result.stderr  # everything still stated: no warning
+    changed = json.loads(result.stdout)
+    assert changed == {
+        **created,
+        "dpo": "DPO@villebourg.example",
+        "reasons": {
+            "cnaf_quotient_familial": "Il fixe le montant de l'aide.",
+            "cnaf_enfants": "Pour compter les enfants du foyer.",
+            "email": "Pour vous envoyer la décision.",
+            "profile": "Pour ouvrir votre dossier.",
+        },
+    }
+    assert listed(cli, created["id"]) == changed  # stored, the rights and terms untouched
+
+
+def test_set_information_may_clear_the_reasons(cli):
+    created = json.loads(add(cli, *INFORMATION).stdout)
+    result = set_information(
+        cli, created["id"], "--clear-reasons", "--reason", "cnaf_enfants=Pour compter."
+    )
+    changed = json.loads(result.stdout)
+    assert changed == {**created, "reasons": {"cnaf_enfants": "Pour compter."}}
+    assert (
+        "warning: the consent screen cannot tell citizens what these would say: "
+        "--reason cnaf_quotient_familial"
+    ) in result.stderr.splitlines()
+
+
+def test_set_information_reaches_the_consent_screen(cli, database_url):
+    """What the consent screen reads: the client loaded as the protocol loads it, with its
+    service's active habilitations, and the screen's information drawn from them."""
+    cli(
+        "clients",
+        "add",
+        "--name",
+        "CCAS de Villebourg",
+        "--redirect-uri",
+        "https://ccas.villebourg.example/cb",
+        "--scope",
+        "openid email " + QF,
+    )
+    created = json.loads(add(cli, *INFORMATION).stdout)
+    set_information(
+        cli,
+        created["id"],
+        "--controller",
+        "Ville de Villebourg",
+        "--retention",
+        "Trois ans.",
+        "--reason",
+        "cnaf_enfants=Pour connaître la taille du foyer.",
+        "--if-refused",
+        "Venez au CCAS avec votre attestation.",
+    )
+    clients = json.loads(cli("clients", "list").stdout)
+    [client_id] = [c["client_id"] for c in clients if c["name"] == "CCAS de Villebourg"]
+    db = Database(database_url)
+    with db.connect() as conn:
+        client = load_client(conn, client_id)
+    db.dispose()
+    assert client is not None
+    [grant] = [h for h in client.habilitations if h.id == created["id"]]
+    shown = information(grant, ["openid", "email", *QF.split()])
+    assert shown.controller == "Ville de Villebourg" and shown.retention == "Trois ans."
+    assert shown.contact and shown.contact.href == "mailto:ccas@villebourg.example"
+    assert shown.if_refused == "Venez au CCAS avec votre attestation."
+    assert dict(shown.reasons) == {
+        "cnaf_quotient_familial": "Il fixe le montant de l'aide.",
+        "cnaf_enfants": "Pour connaître la taille du foyer.",
+        "email": "Pour vous écrire.",
+    }
+
+
+def test_set_information_refused_in_one_line(cli):
+    created = json.loads(add(cli, *INFORMATION).stdout)
+    cases = [
+        (["--contact", "javascript:alert(1)"], "--contact must be an email address or an https"),
+        (["--dpo", "dpo@"], "--dpo must be an email address"),
+        (["--controller", " "], "--controller must not be blank"),
+        (["--retention", "x" * 1001], "--retention must be at most 1000 characters"),
+        (["--if-refused", "Un\ndeux"], "--if-refused must not contain control"),
+        (["--reason", "cnaf_enfants"], "--reason must be SCOPE=TEXT"),
+        (["--reason", "cnaf_adresse=Pour écrire."], "cnaf_adresse, which is not among --scopes"),
+        (["--reason", "email=a", "--reason", "email=b"], "--reason given twice for email"),
+        (["--reason", "openid=Pour vous reconnaître."], "--reason openid: the consent screen"),
+    ]
+    nothing = set_information(cli, created["id"], ok=False)
+    assert nothing.exit_code == 1 and "nothing to change: give --controller" in nothing.stderr
+    for extra, message in cases:
+        result = set_information(cli, created["id"], "--retention", "Un an.", *extra, ok=False)
+        assert result.exit_code == 1 and message in result.stderr, (extra, result.stderr)
+        assert "Traceback" not in result.stderr and result.stdout == ""
+    assert listed(cli, created["id"]) == created  # nothing written, not even --retention
+
+
+def test_attack_set_information_on_a_revoked_habilitation(cli):
+    """A revoked habilitation stays as it was when it ended (its consents' history refers to
+    it); changing its texts would rewrite what citizens were told."""
+    created = json.loads(add(cli, *INFORMATION).stdout)
+    revoked = json.loads(cli("habilitations", "revoke", created["id"]).stdout)
+    for extra in (["--controller", "Autre"], ["--clear-reasons"]):
+        result = set_information(cli, created["id"], *extra, ok=False)
+        assert result.exit_code == 1 and "no longer active" in result.stderr
+        assert "Traceback" not in result.stderr and result.stdout == ""
+    assert listed(cli, created["id"]) == revoked
+    unknown = set_information(cli, "hab_nope", "--controller", "Autre", ok=False)
+    assert unknown.exit_code == 1 and "no habilitation 'hab_nope'" in unknown.stderr

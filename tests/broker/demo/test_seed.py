@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 from xml.etree import ElementTree
 
+import pytest
 from sqlalchemy import event, update
 from sqlmodel import select
 
 from broker.admin.clients import set_service_logo
 from broker.admin.consent_information import checked_information, unstated
 from broker.admin.habilitations import list_habilitations
+from broker.catalogue.scopes import REGISTRY
 from broker.core.db import Database
 from broker.demo.seed import (
     DEMO_CLIENT_ID,
@@ -47,23 +49,37 @@ def test_the_demo_habilitation_states_everything(database_url):
     assert {c: habilitation[c] for c in CONSENT_COLUMNS} == expected
     assert unstated(habilitation) == []
     assert all(habilitation[c] for c in CONSENT_COLUMNS)
-    # A reason for every item the demo service asks for, identity items included.
-    assert set(habilitation["reasons"]) == set(DEMO_SCOPE.split()) == set(DEMO_REASONS)
+    # A reason for every item the consent screen lists for the demo service, identity items
+    # included; none for openid, which it does not list (that reason would never be shown).
+    listed = {s.name for _, items in REGISTRY.group_by_provider(DEMO_SCOPE.split()) for s in items}
+    assert set(habilitation["reasons"]) == listed == set(DEMO_REASONS)
+    assert "openid" in DEMO_SCOPE.split() and "openid" not in listed
     assert habilitation["contact"].endswith(".example")  # a reserved domain (RFC 2606)
     assert habilitation["dpo"].endswith(".example")
 
 
-def test_an_older_demo_habilitation_is_brought_up_to_date_in_place(database_url):
-    """A database seeded before the consent information existed gets it, under the same
+# What older seeds stored: nothing (before the consent information existed), then a reason for
+# openid too (before reasons for items the screen does not list were refused).
+OLDER_SEEDS = {
+    "no information": dict.fromkeys(CONSENT_COLUMNS),
+    "a reason for openid": {
+        "reasons": {
+            "openid": "Pour vous reconnaître quand vous revenez sur le site de la cantine.",
+            **DEMO_REASONS,
+        }
+    },
+}
+
+
+@pytest.mark.parametrize("older", OLDER_SEEDS.values(), ids=OLDER_SEEDS.keys())
+def test_an_older_demo_habilitation_is_brought_up_to_date_in_place(database_url, older):
+    """A database seeded by an older seed gets the current information, under the same
     habilitation (the consents given under it stand); seeding again changes nothing."""
     [before] = demo_habilitations(database_url)
     db = Database(database_url)
     with db.transaction() as session:
-        session.execute(
-            update(Habilitation)
-            .where(Habilitation.id == before["id"])
-            .values(dict.fromkeys(CONSENT_COLUMNS))
-        )
+        session.execute(update(Habilitation).where(Habilitation.id == before["id"]).values(older))
+    assert demo_habilitations(database_url) != [before]
     with db.transaction() as session:
         assert seed_demo_habilitation(session) == before["id"]
     writes: list[str] = []
