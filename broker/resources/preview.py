@@ -56,6 +56,33 @@ class ProviderPreview:
     reason: str = ""  # with FAILED, see _REASONS
 
 
+# provider key -> product -> its scopes asked; the None product gathers the scopes whose
+# products have no France Connect mode (France Travail, MEN: the preview cannot ask them).
+Plan = dict[str, dict[Product | None, list[Scope]]]
+
+
+def plan(scopes: list[str]) -> Plan:
+    """What a preview of ``scopes`` involves, provider by provider (identity scopes have
+    none), in the registry's order of data scopes."""
+    asked = set(scopes)
+    planned: Plan = {}
+    for scope in (s for s in REGISTRY.data_scopes() if s.name in asked):
+        if scope.provider is None:  # only identity scopes lack one: the registry checks
+            continue
+        for path in scope.products:
+            spec = product(path.removeprefix("/v3/"))
+            spec = spec if spec is not None and FRANCE_CONNECT in spec.modes else None
+            planned.setdefault(scope.provider, {}).setdefault(spec, []).append(scope)
+    return planned
+
+
+def planned_providers(scopes: list[str]) -> list[str]:
+    """The providers a preview of ``scopes`` calls (those with a product it can read), in the
+    registry's order of providers: what the waiting page names."""
+    called = {key for key, group in plan(scopes).items() if any(s is not None for s in group)}
+    return [p.key for p in REGISTRY.providers() if p.key in called]
+
+
 class DataPreview:
     def __init__(self, adapters: dict[str, base.Adapter], budget: float) -> None:
         self.adapters = adapters
@@ -74,29 +101,19 @@ class DataPreview:
         """One preview per provider of the data scopes asked (identity scopes are ignored), in
         registry order."""
         en = locale.lower().startswith("en")
-        asked = set(scopes)
-        # provider -> product -> its scopes asked; None gathers the products without a France
-        # Connect mode (France Travail, MEN: the preview cannot ask them).
-        plan: dict[str, dict[Product | None, list[Scope]]] = {}
-        for scope in (s for s in REGISTRY.data_scopes() if s.name in asked):
-            if scope.provider is None:  # only identity scopes lack one: the registry checks
-                continue
-            for path in scope.products:
-                spec = product(path.removeprefix("/v3/"))
-                spec = spec if spec is not None and FRANCE_CONNECT in spec.modes else None
-                plan.setdefault(scope.provider, {}).setdefault(spec, []).append(scope)
-        if not plan:
+        planned = plan(scopes)
+        if not planned:
             return {}
         pivot = pivot_of(citizen)
         outcomes = await self._ask_all(
             {
                 (key, spec.key): self._ask(key, spec, pivot)
-                for key, group in plan.items()
+                for key, group in planned.items()
                 for spec in group
                 if spec is not None
             }
         )
-        return {key: _provider_preview(key, group, outcomes, en) for key, group in plan.items()}
+        return {key: _provider_preview(key, group, outcomes, en) for key, group in planned.items()}
 
     async def _ask_all(
         self,

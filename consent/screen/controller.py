@@ -2,7 +2,7 @@
 
 The preview needs no script: its button posts the same form (``decision=preview``), whose
 answer sends the browser to a waiting page, then to the preview, with the ticked items in
-the URL (``consent.screen.preview_steps``)."""
+the URL, sealed (``consent.screen.preview_steps``)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,18 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from broker.interaction.states import FlowError
+from broker.resources.preview import planned_providers
 from broker.web.http import BROWSER_COOKIE, form_action, form_text, page, redirect
 from broker.web.locale import apply_ui_locales, current_locale
 from broker.web.pages import flow_error_page
 from consent.screen.preview_steps import (
-    CHOICE_PARAM,
-    PREVIEW_PARAM,
     WAIT_PARAM,
-    asked_providers,
     chosen,
     preview_location,
     reading_url,
+    requested_step,
 )
-from consent.screen.provider_names import listed
+from consent.screen.provider_names import provider_names, sentence_start
 from consent.screen.service import DASHBOARD_PATH, ConsentRequest, ConsentScreen
 from consent.screen.wording import consent_groups, preview_groups, preview_summary
 
@@ -43,25 +42,18 @@ class ConsentController(Controller):
         screen: NamedDependency[ConsentScreen],
     ) -> Template:
         browser_id = request.cookies.get(BROWSER_COOKIE)
-        query = request.query_params
-        waiting = query.get(WAIT_PARAM) == "1"
-        # Read from the providers only when the citizen asks, never stored.
-        reading = query.get(PREVIEW_PARAM) == "1" and not waiting
         try:
             pending = await screen.consent_request(interaction_id, browser_id)
             apply_ui_locales(pending.ui_locales)
-            # The ticks the citizen posted with the preview button; none on a first visit.
-            ticked = (
-                chosen(query.getall(CHOICE_PARAM, []), pending.optional_scopes)
-                if waiting or reading
-                else []
-            )
-            if waiting:
+            # The step the preview button led to, with the ticks posted with it; None on a
+            # first visit, or with a URL the broker did not seal (the plain screen).
+            step = requested_step(request.query_params, pending.step_token, pending.optional_scopes)
+            ticked = step.choices if step else []
+            if step and step.name == WAIT_PARAM:
                 return waiting_page(request, pending, ticked, screen.preview_seconds)
+            # Read from the providers only when the citizen asks, never stored.
             previews = (
-                await screen.preview(interaction_id, browser_id, current_locale())
-                if reading
-                else None
+                await screen.preview(interaction_id, browser_id, current_locale()) if step else None
             )
         except FlowError as exc:
             return flow_error_page(exc.reason)
@@ -118,7 +110,9 @@ class ConsentController(Controller):
                 # Decides nothing: the same page again, with the values and the same ticks.
                 pending = await screen.posted_request(interaction_id, browser_id, token)
                 choices = chosen(ticked, pending.optional_scopes)
-                return redirect(preview_location(request.url.path, pending.scopes, choices))
+                return redirect(
+                    preview_location(request.url.path, pending.scopes, choices, pending.step_token)
+                )
             location = await screen.decide(
                 interaction_id, browser_id, token, decision == "approve", ticked
             )
@@ -136,8 +130,10 @@ def waiting_page(
         "consent_waiting.html",
         {
             "service_name": pending.service_name,
-            "providers": listed(asked_providers(pending.scopes)),
+            "providers": [
+                sentence_start(provider_names(key).the) for key in planned_providers(pending.scopes)
+            ],
             "seconds": seconds,
-            "next_url": reading_url(request.url.path, ticked),
+            "next_url": reading_url(request.url.path, ticked, pending.step_token),
         },
     )

@@ -1,8 +1,8 @@
 """How the consent screen names each data provider inside a sentence, in French with the right
-article and its contractions ("la CAF", "de la CAF", "du Cnous", "au Cnous", "France Travail")
-and in English ("the CAF"). The group headings keep the catalogue's full names
-(``broker.catalogue.scopes``); sentences use these short forms, so that a provider is called
-the same way everywhere on the screen.
+article and its contractions ("la CAF ou la MSA", "de la CAF ou de la MSA", "du Cnous",
+"au Cnous", "France Travail") and in English ("the CAF or the MSA"). The group headings keep
+the catalogue's full names (``broker.catalogue.scopes``); sentences use these short forms, so
+that a provider is called the same way everywhere on the screen.
 
 French sentences take the form they need (``of`` after "auprès" or "de", ``to`` after a verb
 of asking); in English the preposition is in the translated sentence itself, so every form is
@@ -10,10 +10,7 @@ the name with its article."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-
-from babel.lists import format_list
 
 from broker.catalogue.scopes import REGISTRY
 from broker.web.locale import current_locale
@@ -31,9 +28,9 @@ def _english(the: str) -> ProviderNames:
 
 
 NAMES: dict[str, dict[str, ProviderNames]] = {
-    "cnaf": {
-        "fr": ProviderNames("la CAF", "de la CAF", "à la CAF"),
-        "en": _english("the CAF"),
+    "cnaf": {  # one interface for the family quotient of both
+        "fr": ProviderNames("la CAF ou la MSA", "de la CAF ou de la MSA", "à la CAF ou à la MSA"),
+        "en": _english("the CAF or the MSA"),
     },
     "dss": {
         "fr": ProviderNames(
@@ -89,13 +86,6 @@ def provider_names(key: str, locale: str | None = None) -> ProviderNames:
 
 def _bare_french(name: str) -> ProviderNames:
     return ProviderNames(name, f"de {name}", f"à {name}")
-
-
-def listed(keys: Iterable[str], form: str = "the", locale: str | None = None) -> str:
-    """Several providers in one phrase, in ``form`` ("the", "of" or "to"): "de la CAF et du
-    Cnous", "the CAF and the Cnous"."""
-    locale = locale or current_locale()
-    return format_list([getattr(provider_names(k, locale), form) for k in keys], locale=locale)
 
 
 def sentence_start(text: str) -> str:

@@ -13,7 +13,7 @@ from broker.resources.preview import FAILED, NOT_FOUND, ProviderPreview
 from broker.web.i18n import N_, gettext
 from broker.web.locale import current_locale
 from consent.screen.information import information, recorded
-from consent.screen.provider_names import listed, provider_names, sentence_start
+from consent.screen.provider_names import provider_names, sentence_start
 
 IDENTITY_GROUP = N_("Votre identité")
 # What a provider's answer was, for its group. Placeholders take the forms of
@@ -28,9 +28,14 @@ NOT_PREVIEWABLE = N_(
     "Ces données ne peuvent pas être affichées ici : %(provider)s ne les donne qu'avec un "
     "identifiant que le service fournira."
 )
-SERVICE_ASKS = N_("Si vous acceptez, le service les demandera lui-même %(provider)s.")
+# Both outcomes, so that neither answer is presented as the one that makes things work.
+SERVICE_ASKS = N_(
+    "Si vous acceptez, le service les demandera lui-même %(provider)s. "
+    "Si vous refusez, il ne les demandera pas."
+)
 NOTHING_FOUND = N_("%(provider)s n'a trouvé aucune donnée à votre nom.")
-# The preview's banner: only what is true of this preview.
+# The preview's banner: only what is true of this preview, one provider per sentence ("de la
+# CAF ou de la MSA et du Cnous" would read as a choice between the CAF and the other two).
 VALUES_READ = N_("Les valeurs ci-dessous viennent d'être lues auprès %(providers)s.")
 IDENTITY_READ = N_("Votre identité est celle reçue lors de votre connexion.")
 VALUES_NOT_READ = N_("Aucune valeur n'a pu être lue auprès %(providers)s.")
@@ -83,20 +88,17 @@ def preview_groups(
 
 
 def preview_summary(previews: Mapping[str | None, ProviderPreview] | None) -> list[str] | None:
-    """The banner above a preview: from whom values were just read, from whom none could be,
-    and that nothing is kept. None when no preview is shown."""
+    """The banner above a preview: from which provider values were just read, from which none
+    could be, and that nothing is kept. None when no preview is shown."""
     if previews is None:
         return None
     read = [k for k, r in previews.items() if k is not None and _has_values(r)]
     unread = [k for k, r in previews.items() if k is not None and r.status == FAILED]
     unread = [k for k in unread if k not in read]
-    lines = []
-    if read:
-        lines.append(gettext(VALUES_READ) % {"providers": listed(read, "of")})
+    lines = [gettext(VALUES_READ) % {"providers": provider_names(k).of} for k in read]
     if None in previews:
         lines.append(gettext(IDENTITY_READ))
-    if unread:
-        lines.append(gettext(VALUES_NOT_READ) % {"providers": listed(unread, "of")})
+    lines += [gettext(VALUES_NOT_READ) % {"providers": provider_names(k).of} for k in unread]
     lines.append(gettext(NOT_KEPT))
     return lines
 

@@ -2,12 +2,13 @@
 citizen ticks an optional item, asks for the preview (a waiting page first, no script), finds
 the tick kept, approves, and the token holds exactly what was ticked. Also: the information
 the habilitation states, a slow provider (the waiting page is painted while it is read) and a
-failing one, in plain words. Screenshots ``consent-*``; axe on every page."""
+failing one, in plain words. Screenshots ``consent-*``; axe on every page, the waiting page
+included (stopped there, as the browser's Stop button does, while the providers are read)."""
 
 from __future__ import annotations
 
 import base64
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -54,6 +55,12 @@ def broker(settings_factory, simulators):
         )
     ) as server:
         yield server
+
+
+def stop(page) -> None:
+    """What the browser's Stop button does: the page being loaded is abandoned, the one on
+    screen stays (through the DevTools protocol, which the browser answers at once)."""
+    page.context.new_cdp_session(page).send("Page.stopLoading")
 
 
 def capture(cdp) -> bytes:
@@ -114,7 +121,9 @@ def test_french_laptop_tick_preview_approve_with_the_information_block(broker, p
     assert controller.get_by_role("link", name=INFORMATION["contact"]).get_attribute("href") == (
         "mailto:" + INFORMATION["contact"]
     )
-    assert controller.get_by_role("link", name=INFORMATION["dpo"]).count() == 1
+    dpo = controller.get_by_role("link", name=INFORMATION["dpo"])
+    assert dpo.get_attribute("target") == "_blank"  # the consent screen stays open
+    assert "(nouvelle fenêtre)" in dpo.inner_text()
     assert page.locator("[data-retention]").inner_text() == INFORMATION["retention"]
     reason = page.locator(f'[data-scope="{REQUIRED}"] .item-reason').inner_text()
     assert INFORMATION["reasons"][REQUIRED] in reason
@@ -132,7 +141,7 @@ def test_french_laptop_tick_preview_approve_with_the_information_block(broker, p
     journey.wait_for_preview()
     assert journey.box(BENEFICIARIES).is_checked() and not journey.box(ADDRESS).is_checked()
     summary = page.locator("[data-preview-summary]").inner_text()
-    assert "viennent d'être lues auprès de la CAF." in summary  # the Cnous found nothing
+    assert "viennent d'être lues auprès de la CAF ou de la MSA." in summary  # Cnous: nothing
     assert "2\u00a0550\u00a0€" in page.locator(f'[data-scope="{REQUIRED}"]').inner_text()
     journey.check("consent-preview-fr")
 
@@ -143,35 +152,31 @@ def test_french_laptop_tick_preview_approve_with_the_information_block(broker, p
 
 def test_english_phone_waiting_page_then_preview_keeps_the_tick(broker, english_phone_page):
     page = english_phone_page
-    journey = Journey(broker, page, "en", phone=True)
+    # The slow citizen: the providers take over a second, the waiting page stays that long.
+    journey = Journey(broker, page, "en", login="scenario_lent", phone=True)
     assert page.locator("[data-controller]").get_attribute("lang") is None
     assert page.locator("[data-retention]").get_attribute("lang") == "fr"  # the French text
     journey.box(ADDRESS).check()
     journey.check("consent-en-phone")
 
-    # The waiting page asks for the preview at once; answered "204 No Content" here, that
-    # request leaves the browser on the waiting page, to be checked like any other.
-    refreshed = []
-
-    def reading(url: str) -> bool:
-        return "apercu=1" in url
-
-    def no_content(route) -> None:
-        refreshed.append(route.request.url)
-        route.fulfill(status=204)
-
-    page.route(reading, no_content)
-    journey.ask_preview()
-    page.wait_for_url(lambda url: "attente=1" in url)
-    while not refreshed:
-        page.wait_for_timeout(20)
-    assert refreshed[0].endswith(f"/consent?apercu=1&choix={ADDRESS}")
-    assert "the CAF and the Cnous" in page.get_by_role("heading", level=1).inner_text()
+    with page.expect_request(lambda request: "apercu=1" in request.url) as reading:
+        journey.ask_preview()
+    # The waiting page asked for the preview at once, sealed, with the tick. Stopped there, as
+    # the browser's Stop button does, it stays on screen while the broker still reads the
+    # providers, to be checked like any page (axe cannot run while a navigation is pending).
+    stop(page)
+    asked = parse_qs(urlsplit(reading.value.url).query)
+    assert asked["choix"] == [ADDRESS] and asked["sceau"]
+    assert "attente=1" in page.url and page.locator("[data-waiting]").count() == 1
+    assert page.get_by_role("heading", level=1).inner_text() == "Reading your data"
+    providers = page.locator("[data-waiting-providers] li").all_inner_texts()
+    assert providers == ["The CAF or the MSA", "The Cnous"]
     journey.check("consent-waiting-en-phone")
-    page.unroute(reading, no_content)
-    page.locator("[data-waiting] a").click()  # for a browser that does not refresh
+    page.locator("[data-waiting] a").click()  # the link for a browser that does not refresh
 
     journey.wait_for_preview()
+    late = page.locator('[data-provider="cnaf"] [data-preview-status="failed"]').inner_text()
+    assert "The CAF or the MSA did not answer in time." in late
     assert journey.box(ADDRESS).is_checked() and not journey.box(BENEFICIARIES).is_checked()
     journey.check("consent-preview-en-phone")
     scopes = journey.approve()
@@ -184,26 +189,51 @@ def test_french_phone_slow_providers_the_waiting_page_is_painted(broker, phone_p
     journey.box(BENEFICIARIES).check()
     cdp = page.context.new_cdp_session(page)
     before = capture(cdp)
-    journey.ask_preview()
-    page.wait_for_url(lambda url: "attente=1" in url)
-    # The providers are being read (over a second: the slow scenario). Playwright waits for
-    # the next page before it reads or shoots this one, so the screen is captured through
-    # the DevTools protocol: what the citizen sees meanwhile is the waiting page.
+    answered: list[str] = []
+    page.on("response", lambda response: answered.append(response.url))
+    with page.expect_request(lambda request: "apercu=1" in request.url):
+        journey.ask_preview()
+    # The providers are being read (over a second: the slow scenario). Playwright, and the
+    # DevTools commands a page answers itself (DOM.getDocument, Runtime.evaluate), wait for
+    # the next page; the browser answers these at once: what it paints, and which document
+    # it shows.
     page.wait_for_timeout(300)
     waiting = capture(cdp)
+    history = cdp.send("Page.getNavigationHistory")
+    shown = history["entries"][history["currentIndex"]]
+    assert not any("apercu=1" in url for url in answered)  # the read is still pending
+    assert "attente=1" in shown["url"]
+    assert shown["title"].startswith("Lecture de vos données en cours")  # the waiting page's
     journey.wait_for_preview()
     after = capture(cdp)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "consent-waiting-fr-phone.png").write_bytes(waiting)
     assert waiting not in (before, after)  # neither the consent page nor the preview
     late = page.locator('[data-provider="cnaf"] [data-preview-status="failed"]').inner_text()
-    assert "La CAF n'a pas répondu à temps." in late
-    assert "Si vous acceptez, le service les demandera lui-même à la CAF." in late
+    assert "La CAF ou la MSA n'a pas répondu à temps." in late
+    assert (
+        "Si vous acceptez, le service les demandera lui-même à la CAF ou à la MSA. "
+        "Si vous refusez, il ne les demandera pas." in late
+    )
     assert "empêche" not in page.content()
     assert journey.box(BENEFICIARIES).is_checked()
     journey.check("consent-slow-fr-phone")
     scopes = journey.approve()
     assert BENEFICIARIES in scopes and ADDRESS not in scopes
+
+
+def test_french_waiting_page_read_and_checked_while_the_providers_answer(broker, page):
+    """The waiting page itself, in French on a laptop: stopped as in the English test."""
+    journey = Journey(broker, page, "fr", login="scenario_lent")
+    with page.expect_request(lambda request: "apercu=1" in request.url):
+        journey.ask_preview()
+    stop(page)
+    assert page.get_by_role("heading", level=1).inner_text() == "Lecture de vos données en cours"
+    assert page.locator("[data-waiting-providers] li").all_inner_texts() == [
+        "La CAF ou la MSA",
+        "Le Cnous",
+    ]
+    journey.check("consent-waiting-fr")
 
 
 def test_english_laptop_failing_providers(broker, english_page):
@@ -214,7 +244,8 @@ def test_english_laptop_failing_providers(broker, english_page):
     journey.wait_for_preview()
     failed = page.locator('[data-preview-status="failed"]')
     assert failed.count() == 2  # the CAF and the Cnous, each in its own words
-    assert "the CAF" in failed.first.inner_text() and "the Cnous" in failed.last.inner_text()
+    assert "the CAF or the MSA" in failed.first.inner_text()
+    assert "the Cnous" in failed.last.inner_text()
     text = page.locator("main").inner_text()
     assert "empêche" not in text and "prevent" not in text
     journey.check("consent-failing-en")

@@ -16,7 +16,7 @@ from broker.demo.scenarios import SCENARIO_CITIZENS
 from broker.oidc.models import CitizenIdentity
 from broker.providers.base import Found, ProviderConfig
 from broker.providers.registry import build_adapters
-from broker.resources.preview import DataPreview, PreviewValue, ProviderPreview
+from broker.resources.preview import DataPreview, PreviewValue, ProviderPreview, planned_providers
 
 NBSP = "\u00a0"
 
@@ -260,6 +260,29 @@ def test_products_without_france_connect_mode_are_not_called(preview):
         assert (result[key].status, result[key].reason) == ("failed", "not_previewable")
     assert result["dgfip"].status == "ok"
     assert set(asked) == {"dgfip"}
+
+
+@pytest.mark.parametrize(
+    "scopes",
+    [
+        ["openid", "cnous_statut_boursier", "cnaf_adresse"],
+        ["pole_emploi_inscription", "men_statut_scolarite", "dgfip_rfr"],
+        ["pole_emploi_inscription", "men_statut_scolarite"],
+        ["openid", "given_name"],
+    ],
+)
+def test_the_planned_providers_are_those_the_preview_calls(preview, scopes):
+    """What the waiting page names is what ``fetch`` asks, from the same plan."""
+    _, _, asked = preview("test", scopes)
+    assert planned_providers(scopes) == [p.key for p in REGISTRY.providers() if p.key in asked]
+
+
+def test_planned_providers_in_registry_order_without_unreadable_ones():
+    assert planned_providers(["cnous_statut_boursier", "openid", "cnaf_adresse"]) == [
+        "cnaf",
+        "cnous",
+    ]
+    assert planned_providers(["pole_emploi_inscription", "men_statut_scolarite"]) == []
 
 
 def test_nothing_is_kept_and_no_value_is_logged(preview, caplog):

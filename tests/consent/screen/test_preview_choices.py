@@ -1,6 +1,7 @@
 """The citizen's ticks survive the preview (no script: the preview button is part of the
-consent form, and the ticks travel in the URL), and what is approved afterwards is exactly
-what was ticked. Forged ticks change nothing; the preview decides nothing."""
+consent form, and the ticks travel in the URL, sealed), and what is approved afterwards is
+exactly what was ticked. Forged ticks change nothing, a URL made elsewhere makes the broker
+ask no provider; the preview decides nothing."""
 
 from __future__ import annotations
 
@@ -66,18 +67,79 @@ def test_an_unticked_item_stays_out_after_the_preview(broker_with_providers):
     assert not scopes & set(OPTIONAL) and REQUIRED in scopes
 
 
-def test_attack_forged_choices_in_the_url_change_nothing(broker_with_providers):
-    broker = broker_with_providers
-    at = at_consent(broker)
-    forged = "&".join(
-        f"choix={value}"
+def plain(page) -> bool:
+    """The consent screen as on a first visit: no tick, no value read, no refresh."""
+    return (
+        page.status_code == 200
+        and TICKED.findall(page.text) == []
+        and "data-preview-summary" not in page.text
+        and "preview-values" not in page.text
+        and "http-equiv" not in page.text
+        and 'value="preview"' in page.text  # the preview is still to be asked for
+    )
+
+
+def sealed_location(at, ticked) -> str:
+    """The waiting page's URL the preview button leads to: the broker's own, sealed."""
+    asked = at.post("preview", ticked)
+    assert asked.status_code == 303, asked.text
+    return asked.headers["location"]
+
+
+def test_attack_choices_without_seal_tick_nothing(broker_with_providers):
+    # A link made elsewhere (an email, another site) cannot pre-tick a box: only the URLs the
+    # broker sealed for this step and this browser carry ticks.
+    at = at_consent(broker_with_providers)
+    junk = "".join(
+        f"&choix={value}"
         for value in (REQUIRED, "dgfip_rfr", "%3Cscript%3E", "", ADDRESS, ADDRESS, "openid")
     )
-    shown = at.page(f"?apercu=1&{forged}")
-    assert shown.status_code == 200
-    assert TICKED.findall(shown.text) == [ADDRESS]  # the one optional item asked for
-    assert "<script>" not in shown.text  # (the language link keeps the query, encoded)
-    assert 'value="dgfip_rfr"' not in shown.text and 'data-scope="dgfip_rfr"' not in shown.text
+    waiting_seal = query(sealed_location(at, []))["sceau"]  # a true seal, of no tick
+    for forged in (
+        f"?choix={ADDRESS}",
+        f"?apercu=1{junk}",
+        f"?attente=1{junk}",
+        f"?apercu=1&choix={ADDRESS}&sceau=",
+        f"?apercu=1&choix={ADDRESS}&sceau={'0' * 64}",
+        f"?attente=1&choix={ADDRESS}&sceau={waiting_seal}",  # sealed for other ticks
+        f"?apercu=1&sceau={waiting_seal}",  # sealed for the other step
+    ):
+        shown = at.page(forged)
+        assert plain(shown), forged
+        assert "<script>" not in shown.text  # (the language link keeps the query, encoded)
+        assert 'data-scope="dgfip_rfr"' not in shown.text
+    # Approved from there, the optional items stay out.
+    scopes = approve_as_shown(broker_with_providers, at, at.page(f"?apercu=1{junk}"))
+    assert scopes == {"openid", "given_name", "family_name", REQUIRED, STUDENT}
+
+
+def test_attack_preview_url_without_seal_reads_no_provider(broker_behind_relay, relay):
+    # A bare GET must not make the broker call the providers on the citizen's behalf.
+    at = at_consent(broker_behind_relay)
+    for forged in (
+        "?apercu=1",
+        f"?apercu=1&choix={ADDRESS}",
+        f"?apercu=1&choix={ADDRESS}&sceau={'0' * 64}",
+        f"?apercu=1&sceau={query(sealed_location(at, []))['sceau']}",  # the waiting page's
+    ):
+        assert plain(at.page(forged)), forged
+    assert relay.requests == []  # no provider was asked
+    # The same citizen's preview button does read them: the relay sees what the broker asks.
+    shown = preview_page(at, [ADDRESS])
+    assert "2\u00a0550" in shown.text and TICKED.findall(shown.text) == [ADDRESS]
+    assert relay.count("/cnaf/") >= 1 and relay.count("/cnous/") >= 1
+
+
+def test_attack_junk_added_to_a_sealed_url_is_dropped(broker_with_providers):
+    # The seal covers the ticks once filtered: junk added to the broker's own URL is ignored,
+    # it neither breaks the preview nor adds an item.
+    broker = broker_with_providers
+    at = at_consent(broker)
+    waiting = at.browser.get(sealed_location(at, [ADDRESS]))
+    junk = "".join(f"&choix={value}" for value in (REQUIRED, "dgfip_rfr", "%3Cscript%3E", ""))
+    shown = at.browser.get(refresh_target(waiting) + junk)
+    assert "2\u00a0550" in shown.text and TICKED.findall(shown.text) == [ADDRESS]
+    assert "<script>" not in shown.text and 'data-scope="dgfip_rfr"' not in shown.text
     assert f'name="scope" value="{REQUIRED}"' not in shown.text  # still required, no box
     scopes = approve_as_shown(broker, at, shown)
     assert scopes == {"openid", "given_name", "family_name", REQUIRED, STUDENT, ADDRESS}
@@ -88,16 +150,8 @@ def test_attack_forged_choices_in_the_preview_form_are_dropped(broker_with_provi
     asked = at.post("preview", [REQUIRED, "dgfip_rfr", "x\r\nSet-Cookie: a=b", BENEFICIARIES])
     assert asked.status_code == 303
     assert "set-cookie" not in asked.headers
-    assert parse_qs(urlsplit(asked.headers["location"]).query) == {
-        "attente": ["1"],
-        "choix": [BENEFICIARIES],
-    }
-
-
-def test_attack_ticks_in_the_url_without_the_preview_tick_nothing(broker_with_providers):
-    # A link cannot pre-tick a box: only the preview's own URLs carry the citizen's ticks.
-    at = at_consent(broker_with_providers)
-    assert TICKED.findall(at.page(f"?choix={ADDRESS}").text) == []
+    sent = parse_qs(urlsplit(asked.headers["location"]).query)
+    assert sent.keys() == {"attente", "choix", "sceau"} and sent["choix"] == [BENEFICIARIES]
 
 
 def test_attack_the_preview_button_needs_the_forms_step_token(broker_with_providers):

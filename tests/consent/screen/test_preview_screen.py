@@ -21,6 +21,14 @@ from tests.consent.screen.consent_pages import (
 from tests.helpers import Browser
 
 NUDGE = "cela n'empêche pas"
+WAITING_LIST = re.compile(r"<ul data-waiting-providers>(.*?)</ul>", re.S)
+
+
+def waiting_providers(page) -> list[str]:
+    """The providers the waiting page says it is asking, in its list."""
+    found = WAITING_LIST.search(text(page))
+    assert found, "no list of providers on the waiting page"
+    return [item.strip() for item in re.findall(r"<li>(.*?)</li>", found.group(1), re.S)]
 
 
 def preview(at, ticked=()):
@@ -40,13 +48,16 @@ def test_preview_shows_the_citizens_values_before_approval(broker_with_providers
     assert "2\u00a0550" not in plain.text and "preview-values" not in plain.text
     asked = at.post("preview")
     assert asked.status_code == 303
-    assert asked.headers["location"] == at.url + "?attente=1"  # the waiting page, by GET
+    location = urlsplit(asked.headers["location"])
+    assert location.path == at.url  # the waiting page, by GET, sealed
+    assert parse_qs(location.query).keys() == {"attente", "sceau"}
     waiting = at.browser.get(asked.headers["location"])
-    assert "Nous interrogeons la CAF et le Cnous" in text(waiting)
+    assert waiting_providers(waiting) == ["La CAF ou la MSA", "Le Cnous"]
     seconds = int(PREVIEW_READ_TIMEOUT + broker.settings.provider_connect_timeout + 0.999)
     assert f"Cela peut prendre jusqu'à {seconds} secondes." in text(waiting)
     assert "2\u00a0550" not in text(waiting)  # nothing read yet
-    assert refresh_target(waiting) == at.url + "?apercu=1"
+    target = urlsplit(refresh_target(waiting))
+    assert target.path == at.url and parse_qs(target.query).keys() == {"apercu", "sceau"}
     shown = at.browser.get(refresh_target(waiting))
     assert shown.status_code == 200
     assert "2\u00a0550\u00a0€" in text(shown)
@@ -54,7 +65,8 @@ def test_preview_shows_the_citizens_values_before_approval(broker_with_providers
     assert "DUBOIS" in family_name.group(0)  # identity, as received
     assert "1962" in text(shown)  # the beneficiaries' birth date, read from the CAF
     # Only the provider that sent values is said to have been read.
-    assert "Les valeurs ci-dessous viennent d'être lues auprès de la CAF." in text(shown)
+    read = "Les valeurs ci-dessous viennent d'être lues auprès de la CAF ou de la MSA."
+    assert read in text(shown)
     assert "Le Cnous n'a trouvé aucune donnée à votre nom." in text(shown)
     assert "Votre identité est celle reçue lors de votre connexion." in text(shown)
     assert 'value="preview"' not in text(shown)  # already shown
@@ -74,10 +86,15 @@ def test_a_failing_provider_is_named_and_nothing_pushes_to_approve(broker_with_p
     _, shown = preview(at)
     assert shown.status_code == 200
     page = text(shown)
-    assert "Nous n'avons pas pu lire ces données auprès de la CAF." in page
-    assert "La CAF est en maintenance." in page and "Le Cnous est en maintenance." in page
-    assert "Si vous acceptez, le service les demandera lui-même à la CAF." in page
-    assert "Aucune valeur n'a pu être lue auprès de la CAF et du Cnous." in page
+    assert "Nous n'avons pas pu lire ces données auprès de la CAF ou de la MSA." in page
+    assert "La CAF ou la MSA est en maintenance." in page
+    assert "Le Cnous est en maintenance." in page
+    assert (
+        "Si vous acceptez, le service les demandera lui-même à la CAF ou à la MSA. "
+        "Si vous refusez, il ne les demandera pas." in page
+    )
+    assert "Aucune valeur n'a pu être lue auprès de la CAF ou de la MSA." in page
+    assert "Aucune valeur n'a pu être lue auprès du Cnous." in page
     assert "viennent d'être lues" not in page  # no provider answered: no such claim
     assert NUDGE not in page
     response = at.browser.post(
@@ -89,9 +106,9 @@ def test_a_failing_provider_is_named_and_nothing_pushes_to_approve(broker_with_p
 def test_a_slow_provider_gets_the_waiting_page_then_its_own_words(broker_with_providers):
     at = at_consent(broker_with_providers, login="scenario_lent")
     waiting, shown = preview(at)
-    assert "Nous interrogeons la CAF et le Cnous" in text(waiting)
+    assert waiting_providers(waiting) == ["La CAF ou la MSA", "Le Cnous"]
     assert shown.status_code == 200
-    assert "La CAF n'a pas répondu à temps." in text(shown)
+    assert "La CAF ou la MSA n'a pas répondu à temps." in text(shown)
     assert "Le Cnous n'a pas répondu à temps." in text(shown)
     assert "viennent d'être lues" not in text(shown) and NUDGE not in text(shown)
 
@@ -107,12 +124,15 @@ def test_the_waiting_page_is_skipped_when_no_provider_is_asked(broker_with_provi
     )
     at = at_consent(broker_with_providers, client=client)
     asked = at.post("preview")
-    assert asked.headers["location"] == at.url + "?apercu=1"  # no provider to wait for
+    assert parse_qs(urlsplit(asked.headers["location"]).query).keys() == {"apercu", "sceau"}
     shown = at.browser.get(asked.headers["location"])
     assert "Ces données ne peuvent pas être affichées ici : France Travail ne les donne" in text(
         shown
     )
-    assert "Si vous acceptez, le service les demandera lui-même à France Travail." in text(shown)
+    assert (
+        "Si vous acceptez, le service les demandera lui-même à France Travail. "
+        "Si vous refusez, il ne les demandera pas." in text(shown)
+    )
 
 
 def test_attack_preview_of_someone_elses_interaction(broker_with_providers):
@@ -132,12 +152,13 @@ def test_the_waiting_page_carries_the_ticks_to_the_preview(broker_with_providers
     at = at_consent(broker_with_providers)
     asked = at.post("preview", ticked=["cnaf_allocataires"])
     query = parse_qs(urlsplit(asked.headers["location"]).query)
-    assert query == {"attente": ["1"], "choix": ["cnaf_allocataires"]}
+    assert query.keys() == {"attente", "choix", "sceau"}
+    assert query["choix"] == ["cnaf_allocataires"]
     waiting = at.browser.get(asked.headers["location"])
-    assert parse_qs(urlsplit(refresh_target(waiting)).query) == {
-        "apercu": ["1"],
-        "choix": ["cnaf_allocataires"],
-    }
+    target = parse_qs(urlsplit(refresh_target(waiting)).query)
+    assert target.keys() == {"apercu", "choix", "sceau"}
+    assert target["choix"] == ["cnaf_allocataires"]
+    assert target["sceau"] != query["sceau"]  # a seal per step
 
 
 def test_attack_no_refresh_to_elsewhere_from_a_made_up_interaction(broker_with_providers):

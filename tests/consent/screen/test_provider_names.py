@@ -1,14 +1,18 @@
 """Providers are called the same way in every sentence of the consent screen, with their
-French articles and contractions; the preview's steps name only the providers it asks."""
+French articles and contractions; the preview's steps are sealed URLs."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
+from broker.app import CATALOG_DIRS
 from broker.catalogue.scopes import REGISTRY
 from broker.resources.preview import FAILED, NOT_FOUND, OK, ProviderPreview
 from broker.resources.readable import PreviewValue
+from broker.web import i18n
 from broker.web.locale import use_locale
-from consent.screen.preview_steps import asked_providers, chosen, preview_location
-from consent.screen.provider_names import NAMES, listed, provider_names, sentence_start
+from consent.screen.preview_steps import chosen, preview_location, seal, sealed
+from consent.screen.provider_names import NAMES, provider_names, sentence_start
 from consent.screen.wording import preview_summary, provider_notes
 
 
@@ -22,15 +26,18 @@ def test_every_provider_of_the_catalogue_has_its_forms_in_both_languages():
 
 def test_articles_and_contractions():
     with use_locale("fr"):
-        assert provider_names("cnaf").of == "de la CAF"
+        # One interface answers for the CAF and the MSA: both are named.
+        cnaf = provider_names("cnaf")
+        assert (cnaf.the, cnaf.of, cnaf.to) == (
+            "la CAF ou la MSA",
+            "de la CAF ou de la MSA",
+            "à la CAF ou à la MSA",
+        )
         assert provider_names("cnous").of == "du Cnous" and provider_names("cnous").to == "au Cnous"
         assert provider_names("france_travail").the == "France Travail"
-        assert listed(["cnaf", "cnous", "france_travail"], "of") == (
-            "de la CAF, du Cnous et de France Travail"
-        )
         assert sentence_start(provider_names("cnous").the) == "Le Cnous"
     with use_locale("en"):
-        assert listed(["cnaf", "cnous"]) == "the CAF and the Cnous"
+        assert provider_names("cnaf").the == "the CAF or the MSA"
 
 
 def test_sentences_say_only_what_is_true():
@@ -39,37 +46,68 @@ def test_sentences_say_only_what_is_true():
     nothing = ProviderPreview("dgfip", NOT_FOUND, {})
     with use_locale("fr"):
         summary = preview_summary({"cnaf": read, "cnous": late, "dgfip": nothing})
-        assert summary[0] == "Les valeurs ci-dessous viennent d'être lues auprès de la CAF."
+        assert summary[0] == (
+            "Les valeurs ci-dessous viennent d'être lues auprès de la CAF ou de la MSA."
+        )
         assert summary[1] == "Aucune valeur n'a pu être lue auprès du Cnous."
         assert provider_notes("cnaf", read) == []
+        # What follows either answer, accept or refuse, in the same words.
         assert provider_notes("cnous", late) == [
             "Nous n'avons pas pu lire ces données auprès du Cnous.",
             "Le Cnous n'a pas répondu à temps.",
-            "Si vous acceptez, le service les demandera lui-même au Cnous.",
+            "Si vous acceptez, le service les demandera lui-même au Cnous. "
+            "Si vous refusez, il ne les demandera pas.",
         ]
         assert provider_notes("dgfip", nothing) == [
             "L'administration fiscale (DGFiP) n'a trouvé aucune donnée à votre nom."
         ]
         partial = ProviderPreview("cnaf", FAILED, read.values, "unavailable")
         assert provider_notes("cnaf", partial)[0] == (
-            "Nous n'avons pas pu lire toutes ces données auprès de la CAF."
+            "Nous n'avons pas pu lire toutes ces données auprès de la CAF ou de la MSA."
         )
-        assert "lues auprès de la CAF." in preview_summary({"cnaf": partial})[0]
+        assert "lues auprès de la CAF ou de la MSA." in preview_summary({"cnaf": partial})[0]
+        # One sentence per provider: "de la CAF ou de la MSA et du Cnous" would be ambiguous.
+        both = preview_summary({"cnaf": partial, "cnous": late, "dss": late})
+        assert both[1:3] == [
+            "Aucune valeur n'a pu être lue auprès du Cnous.",
+            "Aucune valeur n'a pu être lue auprès de la Sécurité sociale.",
+        ]
+    i18n.use_catalogs(CATALOG_DIRS)  # the English catalogs, as the composition root sets them
+    with use_locale("en"):
+        assert provider_notes("cnaf", late)[-1] == (
+            "If you agree, the service will ask the CAF or the MSA for it itself. "
+            "If you refuse, it will not ask."
+        )
     for notes in (provider_notes("cnous", late), preview_summary({"cnous": late})):
         assert not any("empêche" in line for line in notes)  # no push to approve
 
 
-def test_the_preview_asks_only_providers_it_can_read():
-    assert asked_providers(["openid", "cnous_statut_boursier", "cnaf_adresse"]) == [
-        "cnaf",
-        "cnous",
-    ]
-    assert asked_providers(["openid", "pole_emploi_inscription", "men_statut_scolarite"]) == []
-    path = "/interaction/i/consent"
-    assert preview_location(path, ["cnaf_adresse"], ["cnaf_adresse"]) == (
-        f"{path}?attente=1&choix=cnaf_adresse"
-    )
-    assert preview_location(path, ["openid", "email"], []) == f"{path}?apercu=1"
+def test_the_preview_goes_to_the_waiting_page_only_when_providers_are_asked():
+    path, token = "/interaction/i/consent", "step-token"
+    waiting = urlsplit(preview_location(path, ["cnaf_adresse"], ["cnaf_adresse"], token))
+    assert waiting.path == path
+    assert parse_qs(waiting.query) == {
+        "attente": ["1"],
+        "choix": ["cnaf_adresse"],
+        "sceau": [seal(token, "attente", ["cnaf_adresse"])],
+    }
+    reading = urlsplit(preview_location(path, ["openid", "email"], [], token))
+    assert parse_qs(reading.query) == {"apercu": ["1"], "sceau": [seal(token, "apercu", [])]}
+
+
+def test_attack_a_seal_holds_for_its_key_step_and_ticks_only():
+    token = "step-token"
+    good = seal(token, "apercu", ["a", "b"])
+    assert sealed(good, token, "apercu", ["b", "a"])  # the ticks' order does not matter
+    assert not sealed(good, "another-step-token", "apercu", ["a", "b"])  # another browser
+    assert not sealed(good, token, "attente", ["a", "b"])
+    assert not sealed(good, token, "apercu", ["a"])
+    assert not sealed(good, token, "apercu", ["a", "b", "c"])
+    assert not sealed(good, "", "apercu", ["a", "b"])  # no key, no seal
+    assert not sealed(None, token, "apercu", ["a", "b"])
+    assert not sealed(good.upper(), token, "apercu", ["a", "b"])
+    assert not sealed("é" + good[1:], token, "apercu", ["a", "b"])  # never raises
+    assert seal(token, "apercu", []) != seal(token, "attente", [])
 
 
 def test_attack_chosen_keeps_only_optional_items():
