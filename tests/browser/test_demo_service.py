@@ -12,6 +12,7 @@ from tests.broker.demo.test_online_service import start_demo_service
 from tests.browser.conftest import fits_width, screenshot, serious_violations
 
 NBSP = "\u00a0"
+NNBSP = "\u202f"  # between thousands, in French
 WORDS = {
     "fr": {
         "provider": "S'identifier avec Identité démo",
@@ -66,9 +67,15 @@ def test_the_story_in_french_full_price_then_reduced_price_and_the_session_kept(
         before = page.locator("[data-full-price]").inner_text()
         assert before == f"5,40{NBSP}€"  # without the family quotient: the full price
         assert page.locator("[data-grid] tbody tr").count() == 8
+        band = page.locator('[data-band="4"] th').inner_text()
+        assert band == f"de 1{NNBSP}001 à 1{NNBSP}500"
         check(page, "demo-home")
 
         sign_in(page, url, "fr")
+        cookies = {cookie["name"]: cookie for cookie in page.context.cookies()}
+        assert "cantine_login" not in cookies  # the sign-in is over: its cookie is gone
+        assert cookies["cantine_session"]["httpOnly"]
+        assert cookies["cantine_session"]["sameSite"] == "Lax"
         assert page.locator("[data-quotient]").inner_text() == "2550"
         after = page.locator("[data-price]").inner_text()
         assert after == f"4,20{NBSP}€" and after != before  # sharing lowers the price
@@ -108,6 +115,7 @@ def test_english_through_the_service_switch_on_a_phone(broker, data_api, phone_p
         assert page.locator("html").get_attribute("lang") == "en"
         assert page.get_by_role("heading", level=1).inner_text() == "School canteen prices"
         assert page.locator("[data-full-price]").inner_text() == "€5.40"
+        assert page.locator('[data-band="4"] th').inner_text() == "1,001 to 1,500"
         check(page, "demo-phone-home-en")
 
         sign_in(page, url, "en")

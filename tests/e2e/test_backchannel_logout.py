@@ -178,13 +178,14 @@ def demo_service(broker):
 
 
 def demo_sign_in(service_url: str, browser: Browser) -> httpx.Client:
-    start = httpx.get(f"{service_url}/login")
+    # One client from start to end: the service binds its sign-in to this browser's cookie.
+    demo = httpx.Client(base_url=service_url, timeout=10, follow_redirects=True)
+    start = demo.get("/login", follow_redirects=False)
     response = browser.get(start.headers["location"])
     if response.headers["location"].endswith("/login"):
         response = browser.login(response.headers["location"])
     if response.headers["location"].endswith("/consent"):
         response = browser.consent(response.headers["location"], "approve")
-    demo = httpx.Client(base_url=service_url, timeout=10, follow_redirects=True)
     assert demo.get(response.headers["location"]).status_code == 200
     return demo
 

@@ -58,11 +58,12 @@ def sign_in(
 ) -> httpx.Client:
     """The citizen's browser after signing in to the service (its session cookie kept)."""
     browser = Browser(broker_url)
-    start = httpx.get(f"{service_url}/login")
+    # One client from start to end: the service binds its sign-in to this browser's cookie.
+    service = httpx.Client(base_url=service_url, timeout=10, follow_redirects=True)
+    start = service.get("/login", follow_redirects=False)
     response = browser.get(start.headers["location"])
     response = browser.login(response.headers["location"], login)
     response = browser.consent(response.headers["location"], "approve", ticked)
-    service = httpx.Client(base_url=service_url, timeout=10, follow_redirects=True)
     page = service.get(response.headers["location"])
     assert page.status_code == 200, page.text
     service.page = page

@@ -14,12 +14,13 @@ from typing import Any
 from litestar.response import Response
 
 from broker.catalogue import cog
+from broker.demo.citizens import birthdate_bounds
 from broker.demo.online_service.data_api import DataResult, family_data, shown_items
 from broker.demo.online_service.language import Language
 from broker.demo.online_service.pages import html_page
 from broker.demo.online_service.pricing import FULL_PRICE, band_for, grid_rows
 from broker.demo.online_service.relying_party import RelyingParty
-from broker.demo.online_service.texts import N_
+from broker.web.i18n import N_
 
 ITEM_LABELS = {
     "cnaf_quotient_familial": N_("votre quotient familial"),
@@ -43,6 +44,7 @@ ACR_WORDS = {
     "eidas2": N_("substantiel (eIDAS 2)"),
     "eidas3": N_("élevé (eIDAS 3)"),
 }
+ACR_UNSTATED = N_("non précisé")
 GENDERS = {"female": N_("féminin"), "male": N_("masculin")}
 EVENT_MESSAGES = {
     "narrowed": N_("Vous avez retiré votre accord pour %(items)s le %(date)s à %(time)s."),
@@ -77,13 +79,14 @@ async def account_page(
         ),
         claims=claims_view(language, session["claims"]),
         acr=session["acr"] or "",
-        acr_words=language.translate(ACR_WORDS.get(session["acr"] or "", N_("non précisé"))),
+        acr_words=language.gettext(ACR_WORDS.get(session["acr"] or "", ACR_UNSTATED)),
         price=price_view(language, result, granted),
         data=result,
         shown=shown_view(language, result, granted),
         events=events_view(language, rp, session),
         refreshed=language.moment(refreshed_at, seconds=True) if refreshed_at else None,
         space_url=f"{rp.space_url}?lang={language.code}",
+        sign_out_token=session.get("sign_out_token", ""),
     )
 
 
@@ -120,7 +123,7 @@ def shown_view(language: Language, result: DataResult, granted: set[str]) -> dic
     shown = shown_items(result, granted)
     if "cnaf_allocataires" in shown:
         shown["cnaf_allocataires"] = [
-            {**person, "born": birth_date(language, person.get("date_naissance"))}
+            {**person, "born": born_phrase(language, person.get("date_naissance"))}
             for person in shown["cnaf_allocataires"]
             if isinstance(person, dict)
         ]
@@ -128,25 +131,41 @@ def shown_view(language: Language, result: DataResult, granted: set[str]) -> dic
 
 
 def birth_date(language: Language, value: object) -> str:
-    """``1962-08-24`` in the language's short form; anything else as it is."""
-    if not value:
+    """``1962-08-24`` in the language's short form; a presumed date (``00`` for an unknown
+    day or month) as much as is known: ``août 1962``, ``1962``; anything else as it is."""
+    bounds = birthdate_bounds(value)
+    if bounds is None:
+        return str(value or "")
+    first, last = bounds
+    if first == last:
+        return language.day(first)
+    if first.month == last.month:
+        return language.month(first.year, first.month)
+    return str(first.year)
+
+
+def born_phrase(language: Language, value: object) -> str:
+    """``né(e) le 24/08/1962``, or ``né(e) en août 1962`` for a presumed date; empty when
+    there is no date."""
+    words = birth_date(language, value)
+    if not words:
         return ""
-    try:
-        return language.day(date.fromisoformat(str(value)))
-    except ValueError:
-        return str(value)
+    bounds = birthdate_bounds(value)
+    if bounds is not None and bounds[0] != bounds[1]:
+        return language.gettext(N_("né(e) en %(date)s"), date=words)
+    return language.gettext(N_("né(e) le %(date)s"), date=words)
 
 
 def born_on(claims: dict[str, Any]) -> date | None:
-    try:
-        return date.fromisoformat(str(claims.get("birthdate", "")))
-    except ValueError:
-        return None
+    """The day to name the birthplace at: the first day of the known part of a presumed
+    date (``1962-08-00``: 1 August 1962)."""
+    bounds = birthdate_bounds(claims.get("birthdate"))
+    return bounds[0] if bounds else None
 
 
 def claims_view(language: Language, claims: dict[str, Any]) -> list[dict[str, str]]:
     """The identity the broker sent, named in words, in a fixed order; unknown claims last."""
-    _ = language.translate
+    _ = language.gettext
     names = [n for n in CLAIM_LABELS if n in claims] + sorted(set(claims) - set(CLAIM_LABELS))
     rows = []
     for name in names:
@@ -170,7 +189,7 @@ def events_view(
     language: Language, rp: RelyingParty, session: dict[str, Any]
 ) -> list[dict[str, str]]:
     """The consent events the broker sent about this citizen since this sign-in."""
-    _ = language.translate
+    _ = language.gettext
     shown = []
     for event in rp.events.get(session["claims"].get("sub"), []):
         if event["at"] < session["at"] or event["reason"] == "replaced":

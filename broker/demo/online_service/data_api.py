@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from broker.demo.online_service.relying_party import RelyingParty
-from broker.demo.online_service.texts import N_
+from broker.web.i18n import N_
 
 ADDRESS_LINES = (
     "destinataire",
@@ -24,7 +24,7 @@ ADDRESS_LINES = (
 @dataclass
 class DataResult:
     data: dict[str, Any] | None = None  # ``data`` of the data API's answer
-    problem: str = ""  # why there is no family quotient: a message of ``texts``
+    problem: str = ""  # why there is no family quotient: a msgid of the catalog
     detail: str = ""  # the data API's own words for it, as it sent them
     refused: dict[str, str] | None = None  # 401/403: the JSON:API error code and title
 

@@ -13,14 +13,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from litestar import Request
 from litestar.datastructures import Cookie
 
-from broker.demo.online_service.texts import Translate, translator
+from broker.demo.online_service.catalog import SUPPORTED, translations
 from broker.web.locale import negotiate  # Accept-Language with q-values, read as the broker does
 
-SUPPORTED = ("fr", "en")
 COOKIE = "cantine_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 QUERY = "lang"
@@ -34,9 +33,10 @@ class Language:
     code: str  # "fr" or "en"
     chosen_now: bool = False  # ``?lang=`` on this GET: the cookie remembers it
 
-    @property
-    def translate(self) -> Translate:
-        return translator(self.code)
+    def gettext(self, message: str, **values: object) -> str:
+        """``message`` (a French msgid) in this language, its ``%(name)s`` filled in."""
+        text = translations(self.code).gettext(message)
+        return text % values if values else text
 
     @property
     def other(self) -> dict[str, str]:
@@ -44,6 +44,10 @@ class Language:
         shows the signed-in citizen's page too (a callback's URL cannot be loaded twice)."""
         code = next(c for c in SUPPORTED if c != self.code)
         return {"code": code, "label": NAMES[code], "href": f"/?{QUERY}={code}"}
+
+    def number(self, value: int) -> str:
+        """1001 as this language writes it: 1 001 (a narrow no-break space), 1,001."""
+        return format_decimal(value, locale=BABEL_LOCALES[self.code])
 
     def euros(self, cents: int) -> str:
         return format_currency(Decimal(cents) / 100, "EUR", locale=BABEL_LOCALES[self.code])

@@ -1,5 +1,6 @@
-"""The demo service's pages: Jinja templates (autoescaped), one environment per language, and
-the headers every page carries (no script anywhere: the policy forbids it)."""
+"""The demo service's pages: Jinja templates (autoescaped), one environment per language with
+that language's catalog (Jinja's i18n extension, new style: ``_("…", name=value)``), and the
+headers every page carries (no script anywhere: the policy forbids it)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar.datastructures import Cookie
 from litestar.response import Response
 
+from broker.demo.online_service.catalog import translations
 from broker.demo.online_service.language import Language
 from broker.demo.online_service.pricing import FULL_PRICE, grid_rows
-from broker.demo.online_service.texts import N_, translator
+from broker.web.i18n import N_
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STYLESHEET = (PACKAGE_DIR / "static" / "style.css").read_text(encoding="utf-8")
@@ -35,8 +37,12 @@ def templates(code: str) -> Environment:
         loader=FileSystemLoader(PACKAGE_DIR / "templates"),
         autoescape=select_autoescape(default=True),
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
-    environment.globals["_"] = translator(code)
+    # Added to the environment by the jinja2.ext.i18n extension, unknown to its type hints.
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        translations(code), newstyle=True
+    )
     return environment
 
 
@@ -75,7 +81,7 @@ def problem_page(
     message: str,
     cookies: Sequence[Cookie] = (),
 ) -> Response:
-    """``title`` and ``message`` are messages of ``texts``, shown in ``language``."""
+    """``title`` and ``message`` are msgids of the catalog, shown in ``language``."""
     return html_page(
         language,
         "problem.html",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from broker.demo.online_service.language import Language
-from broker.demo.online_service.texts import N_
+from broker.web.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -18,12 +18,13 @@ class Band:
     cents: int  # the price of a meal
 
     def label(self, language: Language) -> str:
-        _ = language.translate
+        """The band's quotients as the language writes numbers: de 1 001 à 1 500, 1,001 to 1,500."""
+        low, high = language.number(self.low), language.number(self.high or 0)
         if self.low == 0:
-            return _(N_("jusqu'à %(high)s"), high=self.high)
+            return language.gettext(N_("jusqu'à %(high)s"), high=high)
         if self.high is None:
-            return _(N_("à partir de %(low)s"), low=self.low)
-        return _(N_("de %(low)s à %(high)s"), low=self.low, high=self.high)
+            return language.gettext(N_("à partir de %(low)s"), low=low)
+        return language.gettext(N_("de %(low)s à %(high)s"), low=low, high=high)
 
 
 BANDS = (
@@ -59,7 +60,7 @@ def grid_rows(
     rows.append(
         {
             "band": "none",
-            "label": language.translate(N_("quotient familial non communiqué")),
+            "label": language.gettext(N_("quotient familial non communiqué")),
             "price": language.euros(FULL_PRICE),
             "current": without_quotient,
         }

@@ -24,6 +24,7 @@ from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from broker.demo.seed import DEMO_SCOPE, NOTIFICATION_PATH
 
 SET_MEDIA_TYPE = "application/secevent+jwt"
+SIGN_IN_MAX_AGE = 600  # seconds a sign-in may take, from the service to its callback
 EVENTS_NAMESPACE = "https://consent-broker.example/events/"
 EVENT_KINDS = {
     EVENTS_NAMESPACE + "consent-revoked": "revoked",
@@ -59,7 +60,7 @@ class RelyingParty:
     data_api_url: str = ""
     transport: httpx.AsyncBaseTransport | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
-    pending: dict[str, dict[str, str]] = field(default_factory=dict)
+    pending: dict[str, dict[str, Any]] = field(default_factory=dict)  # sign-ins, by state
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by pairwise sub
     seen_jtis: set[str] = field(default_factory=set)
@@ -70,6 +71,11 @@ class RelyingParty:
     @property
     def redirect_uri(self) -> str:
         return f"{self.base_url}/callback"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS, when the service is served so (not in local development)."""
+        return self.base_url.startswith("https://")
 
     @property
     def space_url(self) -> str:
@@ -104,11 +110,15 @@ class RelyingParty:
             response.raise_for_status()
             self.metadata = response.json()
 
-    async def authorization_url(self, ui_locales: str) -> str:
+    async def authorization_url(self, ui_locales: str) -> tuple[str, str]:
         """Where to send the citizen to sign in, with the language of the service's pages as
-        ``ui_locales`` so that the broker's pages follow; the PKCE verifier and the nonce wait
-        for the callback under the request's ``state``."""
+        ``ui_locales`` so that the broker's pages follow, and the request's ``state``, under
+        which the PKCE verifier and the nonce wait for the callback (sign-ins older than
+        :data:`SIGN_IN_MAX_AGE` are forgotten)."""
         await self.discover()
+        now = time.time()
+        for stale in [s for s, p in self.pending.items() if p["at"] < now - SIGN_IN_MAX_AGE]:
+            del self.pending[stale]
         verifier, state, nonce = (
             secrets.token_urlsafe(48),
             secrets.token_urlsafe(16),
@@ -122,8 +132,15 @@ class RelyingParty:
                 nonce=nonce,
                 ui_locales=ui_locales,
             )
-        self.pending[state] = {"verifier": verifier, "nonce": nonce}
-        return url
+        self.pending[state] = {"verifier": verifier, "nonce": nonce, "at": now}
+        return url, state
+
+    def take_pending(self, state: str) -> dict[str, Any] | None:
+        """The sign-in of ``state``, once, unless it is older than :data:`SIGN_IN_MAX_AGE`."""
+        pending = self.pending.pop(state, None)
+        if pending is None or pending["at"] < time.time() - SIGN_IN_MAX_AGE:
+            return None
+        return pending
 
     async def logout_url(self, id_token: str, ui_locales: str) -> str:
         """The broker's end_session_endpoint for this citizen, in the service's language, back
@@ -137,7 +154,7 @@ class RelyingParty:
         }
         return f"{self.metadata['end_session_endpoint']}?{urlencode(query)}"
 
-    async def exchange_code(self, code: str | None, pending: dict[str, str]) -> CodeExchange:
+    async def exchange_code(self, code: str | None, pending: dict[str, Any]) -> CodeExchange:
         """The tokens for ``code`` (``pending`` is what :meth:`authorization_url` kept), the ID
         token verified, and the UserInfo claims fetched with the access token."""
         async with self.client() as client:
