@@ -17,6 +17,7 @@ from broker.web.http import BROWSER_COOKIE, NO_STORE, form_text, page, redirect
 from broker.web.i18n import N_
 from broker.web.pages import not_found_page
 from consent.space.guard import NotSignedIn, SignedIn, signed_in, to_sign_in
+from consent.space.overview import items_of
 from consent.space.records_controller import RecordPages
 from consent.space.service import DONE, UNKNOWN, CitizenSpace
 from consent.space.signin import HOME, LOGIN
@@ -132,6 +133,7 @@ class SpaceController(RecordPages, Controller):
                 **TEMPLATE_WORDS,
                 "consent": consent,
                 "together": together,
+                "items": items_of([consent, *together]),
                 "csrf_token": space.form_token("act", citizen.session_id),
             },
         )

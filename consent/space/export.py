@@ -1,20 +1,36 @@
 """Everything the broker holds about a citizen (GDPR article 15), as one JSON document a
 program can read and a person can follow: every date also in ISO 8601 (Paris time), every
 item, product and status also in words, in the citizen's language. The readable HTML page
-(``space_export.html``) shows the same ``Holdings``."""
+(``space_export.html``) shows the same ``Holdings``.
+
+The journal, which only grows, comes last and is written out as its chunks are read
+(``json_document``): the file never sits whole in memory."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import textwrap
+from collections.abc import AsyncIterable, AsyncIterator
 from datetime import datetime
 from typing import Any
 
 from broker.web.i18n import TIMEZONE
 from broker.web.locale import current_locale
-from consent.space import places
 from consent.space.history import ConsentView
-from consent.space.identity_view import birth_date
-from consent.space.words import access_words, event_label, result_label, scope_label, status_label
+from consent.space.holdings import Holdings, Notice, TokenView
+from consent.space.identity_view import birthcountry_name, birthplace_name
+from consent.space.words import (
+    access_words,
+    acr_label,
+    event_label,
+    notice_state,
+    result_label,
+    scope_label,
+    scope_labels,
+    status_label,
+    token_kind_label,
+    token_state,
+)
 
 # What the export shows of the identity the identity provider sent, and when it was received.
 IDENTITY_FIELDS = (
@@ -31,16 +47,7 @@ IDENTITY_FIELDS = (
     "created_at",
     "updated_at",
 )
-
-
-@dataclass(frozen=True)
-class Holdings:
-    citizen: Any  # the citizen's row, or None
-    idp_name: str | None
-    consents: list[ConsentView]
-    receipts: dict[str, str | None]  # by consent id
-    journal: list[dict[str, Any]]  # ``consent.space.journal.row_of``, newest first
-    generated_at: int
+INDENT = 2
 
 
 def iso(epoch: int | None) -> str | None:
@@ -58,13 +65,45 @@ def with_iso(record: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 
 def document(holdings: Holdings) -> dict[str, Any]:
+    """The document without its journal (``json_document`` adds it, last)."""
     return {
         **with_iso({"generated_at": holdings.generated_at}, "generated_at"),
         "language": current_locale(),
         "identity": identity(holdings),
-        "consents": [consent(c, holdings.receipts.get(c.id)) for c in holdings.consents],
-        "journal": [access(row) for row in holdings.journal],
+        "sign_ins": [
+            with_iso(
+                {
+                    "at": view.at,
+                    "provider": view.provider,
+                    "service": view.service,  # None: the citizen space
+                    "level": view.acr,
+                    "level_label": acr_label(view.acr),
+                },
+                "at",
+            )
+            for view in holdings.sign_ins
+        ],
+        "blocked_providers": [{"id": p.id, "name": p.name} for p in holdings.blocked],
+        "consents": [consent(c, holdings.notices.get(c.id, [])) for c in holdings.consents],
+        "tokens": [token(t, holdings.generated_at) for t in holdings.tokens],
     }
+
+
+async def json_document(
+    head: dict[str, Any], chunks: AsyncIterable[list[dict[str, Any]]]
+) -> AsyncIterator[str]:
+    """``head`` and then its ``"journal"``, the rows of ``chunks`` (``journal.row_of``), as
+    ``json.dumps(..., indent=2)`` would write the whole, piece by piece."""
+    whole = json.dumps({**head, "journal": []}, ensure_ascii=False, indent=INDENT)
+    opening, closing = whole.rsplit("[]", 1)  # the journal is the last key
+    yield opening + "["
+    separator = "\n"
+    async for rows in chunks:
+        for row in rows:
+            text = json.dumps(access(row), ensure_ascii=False, indent=INDENT)
+            yield separator + textwrap.indent(text, " " * 2 * INDENT)
+            separator = ",\n"
+    yield ("]" if separator == "\n" else "\n" + " " * INDENT + "]") + closing
 
 
 def identity(holdings: Holdings) -> dict[str, Any] | None:
@@ -73,16 +112,13 @@ def identity(holdings: Holdings) -> dict[str, Any] | None:
         return None
     shown = with_iso({key: getattr(citizen, key) for key in IDENTITY_FIELDS}, "created_at")
     shown = with_iso(shown, "updated_at")
-    born_on, _ = birth_date(citizen.birthdate)
     shown["idp_name"] = holdings.idp_name
-    shown["birthplace_name"] = (
-        places.commune(citizen.birthplace, born_on) if citizen.birthplace else None
-    )
-    shown["birthcountry_name"] = places.country(citizen.birthcountry)
+    shown["birthplace_name"] = birthplace_name(citizen)
+    shown["birthcountry_name"] = birthcountry_name(citizen)
     return shown
 
 
-def consent(view: ConsentView, receipt: str | None) -> dict[str, Any]:
+def consent(view: ConsentView, notices: list[Notice]) -> dict[str, Any]:
     return {
         **with_iso(
             {
@@ -134,8 +170,48 @@ def consent(view: ConsentView, receipt: str | None) -> dict[str, Any]:
             )
             for event in view.events
         ],
-        "receipt": receipt,
+        # What the service was told of the changes, on its back-channel (not the events).
+        "service_told": [
+            with_iso(
+                {
+                    "kind": notice.kind,
+                    "label": event_label(notice.kind),
+                    "created_at": notice.created_at,
+                    "delivered_at": notice.delivered_at,
+                    "failed_at": notice.failed_at,
+                    "state": notice_state(notice),
+                },
+                "created_at",
+                "delivered_at",
+                "failed_at",
+            )
+            for notice in notices
+        ],
+        "receipt": view.receipt,
     }
+
+
+def token(view: TokenView, now: int) -> dict[str, Any]:
+    return with_iso(
+        {
+            "kind": view.kind,
+            "kind_label": token_kind_label(view.kind),
+            "service": view.service_name,
+            "client_id": view.client_id,
+            "consent_id": view.consent_id,
+            "scopes": view.scopes,
+            "scope_labels": scope_labels(view.scopes),
+            "issued_at": view.issued_at,
+            "expires_at": view.expires_at,
+            "revoked_at": view.revoked_at,
+            "used_at": view.used_at,
+            "state": token_state(view, now),
+        },
+        "issued_at",
+        "expires_at",
+        "revoked_at",
+        "used_at",
+    )
 
 
 def access(row: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from broker.catalogue.scopes import REGISTRY
 from broker.core.db import table_of
 from broker.store.data_access_models import Habilitation
 from broker.store.models import OAuthClient, Service
+from consent.links import Contact, contact, https_link
 from consent.models import ConsentEvent, ConsentGrant, ConsentGrantScope, GrantStatus
 
 GRANT = table_of(ConsentGrant)
@@ -71,7 +72,7 @@ class ConsentView:
     purpose: str | None
     legal_basis: str | None
     legal_basis_url: str | None
-    has_receipt: bool
+    receipt: str | None = field(default=None, repr=False)  # the signed receipt (JWS)
     service_notified: bool = False  # the service gets the consent's events on its back-channel
     controller: str | None = None  # who is responsible for the data at the service
     contact: str | None = None  # email address or https URL
@@ -84,6 +85,23 @@ class ConsentView:
     @property
     def active(self) -> bool:
         return self.status == GrantStatus.ACTIVE
+
+    @property
+    def has_receipt(self) -> bool:
+        return self.receipt is not None
+
+    @property
+    def contact_link(self) -> Contact | None:
+        return contact(self.contact)
+
+    @property
+    def dpo_link(self) -> Contact | None:
+        return contact(self.dpo)
+
+    @property
+    def legal_basis_link(self) -> str | None:
+        """The legal basis's address, to link to only when it is an https URL."""
+        return https_link(self.legal_basis_url)
 
     @property
     def withdrawable(self) -> list[str]:
@@ -132,7 +150,7 @@ def consents(
             purpose=row.purpose,
             legal_basis=row.legal_basis,
             legal_basis_url=row.legal_basis_url,
-            has_receipt=row.receipt is not None,
+            receipt=row.receipt,
             service_notified=bool(row.service_notified),
             controller=row.controller,
             contact=row.contact,
@@ -163,12 +181,6 @@ def consent(conn: Connection, citizen_id: str, grant_id: str, now: int) -> Conse
         return None
     found = consents(conn, citizen_id, now, grant_id)
     return found[0] if found else None
-
-
-def receipt_of(conn: Connection, citizen_id: str, grant_id: str) -> str | None:
-    return conn.execute(
-        select(GRANT.c.receipt).where(GRANT.c.id == grant_id, GRANT.c.citizen_id == citizen_id)
-    ).scalar()
 
 
 def owns(conn: Connection, citizen_id: str, grant_id: str) -> bool:

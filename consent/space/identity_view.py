@@ -1,19 +1,18 @@
 """The identity the broker holds about the citizen, in words: names, the date of birth
-written out, the sex, the places of birth by name, the identity provider by name.
+written out, the sex, the places of birth by name, the identity provider by name. Dates and
+places are read as the consent screen reads them (``broker.resources.readable``).
 
 Evaluated at render time, in the request's locale."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from typing import Any
 
-from babel import dates
-
-from broker.web.i18n import DATE_PATTERN, N_, format_datetime, gettext
-from broker.web.locale import current_locale
-from consent.space import places
-from consent.space.words import gender_word
+from broker.resources.readable import birth_day, readable_commune, readable_country, readable_date
+from broker.web.i18n import N_, format_datetime, gettext
+from consent.identity_words import gender_word
+from consent.space.words import english
 
 NAMES = (
     ("given_name", N_("Prénoms")),
@@ -29,43 +28,31 @@ class IdentityLine:
     field: str  # the claim it shows (an attribute for tests, never shown)
 
 
-def birth_date(value: str) -> tuple[date | None, str]:
-    """The date of birth and its words; a presumed date (``-00`` parts) reads "août 1962" or
-    "1962"; anything else is shown as it is."""
-    try:
-        year, month, day = (int(part) for part in value.split("-"))
-        if month == 0:
-            return date(year, 1, 1), str(year)
-        if day == 0:
-            shown = date(year, month, 1)
-            return shown, dates.format_date(shown, format="MMMM y", locale=current_locale())
-        born = date(year, month, day)
-    except ValueError:
-        return None, value
-    return born, dates.format_date(born, format=DATE_PATTERN, locale=current_locale())
+def birthplace_name(citizen: Any) -> str | None:
+    """The commune of birth as it was named on the date of birth; None: born abroad."""
+    if not citizen.birthplace:
+        return None
+    return readable_commune(citizen.birthplace, english(), birth_day(citizen.birthdate))
 
 
-def identity_lines(citizen, provider_name: str | None) -> list[IdentityLine]:
+def birthcountry_name(citizen: Any) -> str:
+    return readable_country(citizen.birthcountry, english())
+
+
+def identity_lines(citizen: Any, provider_name: str | None) -> list[IdentityLine]:
+    en = english()
     lines = [
         IdentityLine(gettext(label), getattr(citizen, name), name)
         for name, label in NAMES
         if getattr(citizen, name)
     ]
-    born_on, born_words = birth_date(citizen.birthdate)
-    lines.append(IdentityLine(gettext(N_("Date de naissance")), born_words, "birthdate"))
-    lines.append(IdentityLine(gettext(N_("Sexe")), gender_word(citizen.gender), "gender"))
-    if citizen.birthplace:
-        lines.append(
-            IdentityLine(
-                gettext(N_("Lieu de naissance")),
-                places.commune(citizen.birthplace, born_on),
-                "birthplace",
-            )
-        )
+    born = readable_date(citizen.birthdate, en) or citizen.birthdate
+    lines.append(IdentityLine(gettext(N_("Date de naissance")), born, "birthdate"))
+    lines.append(IdentityLine(gettext(N_("Sexe")), gender_word(citizen.gender, en), "gender"))
+    if (place := birthplace_name(citizen)) is not None:
+        lines.append(IdentityLine(gettext(N_("Lieu de naissance")), place, "birthplace"))
     lines.append(
-        IdentityLine(
-            gettext(N_("Pays de naissance")), places.country(citizen.birthcountry), "birthcountry"
-        )
+        IdentityLine(gettext(N_("Pays de naissance")), birthcountry_name(citizen), "birthcountry")
     )
     if citizen.email:
         lines.append(IdentityLine(gettext(N_("Adresse électronique")), citizen.email, "email"))

@@ -1,20 +1,24 @@
 """The journal of accesses to the citizen's data, as their space reads it: paged, newest
-first, optionally for one service; the services that appear in it; and each consent's last
-access.
+first, optionally for one service; the latest rows and the whole journal in chunks (the
+export); the services that appear in it; and each consent's last access.
 
 Rows about the citizen are those naming them (calls with an access token, and the identity
 the broker handed to a service) and those carrying the keyed digest of their identity pivot
-(calls by API key, which name nobody). A citizen never reads another citizen's rows."""
+(calls by API key, which name nobody). A citizen never reads another citizen's rows.
+
+Every read starts from one of the journal's two indexes by person, service and time
+(``ix_access_journal_citizen_service_at``, ``ix_access_journal_identity_service_at``): the
+citizen (or digest) alone is their prefix, the citizen and a service a longer one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+from sqlalchemy import Connection, Select, Subquery, and_, func, or_, select, union_all
 
 from broker.core.db import table_of
+from broker.store import identity_releases
 from broker.store.data_access_models import AccessJournal
 from broker.store.models import Service
 
@@ -22,6 +26,9 @@ JOURNAL = table_of(AccessJournal)
 SERVICE = table_of(Service)
 PER_PAGE = 20
 MAX_SERVICE_ID = 64
+EXPORT_CHUNK = 500  # rows read at a time for the export file
+
+RowKey = tuple[int, int]  # (at, id): where a newest-first walk of the journal stopped
 
 
 @dataclass(frozen=True)
@@ -47,11 +54,58 @@ class ServiceChoice:
     name: str
 
 
-def about(citizen_id: str, identity_digest: str | None) -> ColumnElement[bool]:
-    # Calls with an access token and identity releases name the citizen; calls by API key are
-    # found by the keyed digest of the identity pivot, the one the data API computes.
-    named = JOURNAL.c.citizen_id == citizen_id
-    return or_(named, JOURNAL.c.identity_digest == identity_digest) if identity_digest else named
+@dataclass(frozen=True)
+class ConsentUse:
+    """What counts as an access under a consent (its grants for one service and purpose):
+    a successful row naming the citizen, for the consent's service and client, since its
+    first grant, and either under its habilitation (data read with a token the consent
+    allowed) or an identity release (the identity is given on the consent, under no
+    habilitation)."""
+
+    service_id: str
+    client_id: str
+    habilitation_id: str | None
+    since: int  # when the first of its grants was given
+
+    def covers(self, client_id: str | None, habilitation_id: str | None, product: str) -> bool:
+        if client_id != self.client_id:
+            return False
+        if product == identity_releases.PRODUCT:
+            return True
+        return habilitation_id is not None and habilitation_id == self.habilitation_id
+
+
+def matching(
+    citizen_id: str,
+    identity_digest: str | None,
+    service_id: str | None = None,
+    before: RowKey | None = None,
+) -> Subquery:
+    """The citizen's rows (for one service, older than ``before``, when given). Calls with an
+    access token and identity releases name the citizen; calls by API key are found by the
+    keyed digest of the identity pivot, the one the data API computes.
+
+    Two look-ups, one per index, joined by UNION ALL rather than OR: with a service, the
+    databases' planners would otherwise factor the service out of the OR and walk every
+    citizen's rows for that service. The second look-up leaves out the rows the first finds
+    (a call with a token carries both the citizen and the digest), so none comes twice."""
+    named = [JOURNAL.c.citizen_id == citizen_id]
+    keyed = [
+        JOURNAL.c.identity_digest == identity_digest,
+        or_(JOURNAL.c.citizen_id.is_(None), JOURNAL.c.citizen_id != citizen_id),
+    ]
+    for conditions in (named, keyed):
+        if service_id is not None:
+            conditions.append(JOURNAL.c.service_id == service_id)
+        if before is not None:
+            at, row_id = before
+            conditions.append(
+                or_(JOURNAL.c.at < at, and_(JOURNAL.c.at == at, JOURNAL.c.id < row_id))
+            )
+    found = select(JOURNAL).where(*named)
+    if identity_digest:
+        return union_all(found, select(JOURNAL).where(*keyed)).subquery("about")
+    return found.subquery("about")
 
 
 def page_of(
@@ -61,27 +115,49 @@ def page_of(
     page: int,
     service_id: str | None = None,
 ) -> JournalPage:
-    where = about(citizen_id, identity_digest)
-    if service_id is not None:
-        where = and_(where, JOURNAL.c.service_id == service_id)
-    total = conn.execute(select(func.count()).select_from(JOURNAL).where(where)).scalar() or 0
+    about = matching(citizen_id, identity_digest, service_id)
+    total = count(conn, about)
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(1, page), pages)
-    rows = conn.execute(rows_where(where).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    rows = conn.execute(rows_of(about).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return JournalPage([row_of(r) for r in rows], page, pages, total)
 
 
-def every_row(conn: Connection, citizen_id: str, identity_digest: str | None) -> list[dict]:
-    """The whole journal about the citizen, newest first (the export)."""
-    return [row_of(r) for r in conn.execute(rows_where(about(citizen_id, identity_digest)))]
+def count(conn: Connection, about: Subquery) -> int:
+    return conn.execute(select(func.count()).select_from(about)).scalar() or 0
 
 
-def rows_where(where: ColumnElement[bool]):
+def latest(
+    conn: Connection, citizen_id: str, identity_digest: str | None, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The ``limit`` newest rows about the citizen, and how many there are in all."""
+    about = matching(citizen_id, identity_digest)
+    rows = conn.execute(rows_of(about).limit(limit)).all()
+    return [row_of(r) for r in rows], count(conn, about)
+
+
+def chunk(
+    conn: Connection,
+    citizen_id: str,
+    identity_digest: str | None,
+    before: RowKey | None,
+    size: int = EXPORT_CHUNK,
+) -> tuple[list[dict[str, Any]], RowKey | None]:
+    """Up to ``size`` rows about the citizen, newest first, older than ``before`` (from the
+    newest when None), and where the next chunk starts (None: this was the last). A walk by
+    key, not by offset: each chunk costs the same, and a row written meanwhile shifts none."""
+    about = matching(citizen_id, identity_digest, before=before)
+    rows = conn.execute(rows_of(about).limit(size)).all()
+    following = (rows[-1].at, rows[-1].id) if len(rows) == size else None
+    return [row_of(r) for r in rows], following
+
+
+def rows_of(about: Subquery) -> Select:
+    """``about``'s rows with their service's name, newest first."""
     return (
-        select(JOURNAL, SERVICE.c.name.label("service_name"))
-        .outerjoin(SERVICE, SERVICE.c.id == JOURNAL.c.service_id)
-        .where(where)
-        .order_by(JOURNAL.c.at.desc(), JOURNAL.c.id.desc())
+        select(about, SERVICE.c.name.label("service_name"))
+        .outerjoin(SERVICE, SERVICE.c.id == about.c.service_id)
+        .order_by(about.c.at.desc(), about.c.id.desc())
     )
 
 
@@ -97,18 +173,17 @@ def row_of(row) -> dict[str, Any]:
         "status": row.status,
         "credential": row.credential,
         "request_id": row.request_id,
+        "recipient": row.recipient,  # the SIRET of the organisation the data went to
+        "subject": row.subject,  # the pseudonymous identifier the service knows the citizen by
     }
 
 
 def services(conn: Connection, citizen_id: str, identity_digest: str | None) -> list[ServiceChoice]:
     """The services that appear in the citizen's journal, by name."""
+    about = matching(citizen_id, identity_digest)
     rows = conn.execute(
         select(SERVICE.c.id, SERVICE.c.name)
-        .where(
-            SERVICE.c.id.in_(
-                select(JOURNAL.c.service_id).where(about(citizen_id, identity_digest)).distinct()
-            )
-        )
+        .where(SERVICE.c.id.in_(select(about.c.service_id).distinct()))
         .order_by(SERVICE.c.name)
     )
     return [ServiceChoice(r.id, r.name) for r in rows]
@@ -121,25 +196,52 @@ def chosen_service(choices: list[ServiceChoice], raw: str | None) -> ServiceChoi
     return next((choice for choice in choices if choice.id == raw), None)
 
 
-def last_accesses(conn: Connection, citizen_id: str, client_ids: Iterable[str]) -> dict[str, int]:
-    """When each client last reached the citizen's data or identity under a consent: the
-    newest successful row naming both the citizen and the client (data read with an access
-    token the consent allowed, or the identity handed over at sign-in or read at userinfo).
+def last_accesses(
+    conn: Connection, citizen_id: str, uses: list[ConsentUse]
+) -> dict[ConsentUse, int]:
+    """When each consent was last used (see ``ConsentUse``); a consent never used is left out.
     Calls by API key are made under no consent and are not counted here; the journal shows
-    them. One indexed look-up per client: ``ix_access_journal_citizen_at`` walks the citizen's
-    rows newest first and stops at the client's first success."""
-    found = {}
-    for client_id in dict.fromkeys(client_ids):
-        at = conn.execute(
-            select(JOURNAL.c.at)
-            .where(
-                JOURNAL.c.citizen_id == citizen_id,
-                JOURNAL.c.client_id == client_id,
-                JOURNAL.c.status == 200,
-            )
-            .order_by(JOURNAL.c.at.desc())
-            .limit(1)
-        ).scalar()
-        if at is not None:
-            found[client_id] = at
+    them.
+
+    One query for every consent: the citizen's successful rows for their services since the
+    oldest of them (``ix_access_journal_citizen_service_at`` narrows to exactly those), each
+    kind's newest by client, habilitation and product. A consent's last access is the newest
+    of the kinds it covers, when it is not older than the consent itself: every row of a kind
+    the consent covers is an access under it once it is that recent."""
+    if not uses:
+        return {}
+    kinds = conn.execute(last_access_query(citizen_id, uses)).all()
+    found: dict[ConsentUse, int] = {}
+    for use in uses:
+        times = [
+            kind.newest
+            for kind in kinds
+            if kind.service_id == use.service_id
+            and use.covers(kind.client_id, kind.habilitation_id, kind.product)
+        ]
+        if times and max(times) >= use.since:
+            found[use] = max(times)
     return found
+
+
+def last_access_query(citizen_id: str, uses: list[ConsentUse]) -> Select:
+    """The newest successful row of each kind (client, habilitation, product) about the
+    citizen, for the consents' services, since the oldest of them."""
+    return (
+        select(
+            JOURNAL.c.service_id,
+            JOURNAL.c.client_id,
+            JOURNAL.c.habilitation_id,
+            JOURNAL.c.product,
+            func.max(JOURNAL.c.at).label("newest"),
+        )
+        .where(
+            JOURNAL.c.citizen_id == citizen_id,
+            JOURNAL.c.service_id.in_(sorted({use.service_id for use in uses})),
+            JOURNAL.c.at >= min(use.since for use in uses),
+            JOURNAL.c.status == 200,
+        )
+        .group_by(
+            JOURNAL.c.service_id, JOURNAL.c.client_id, JOURNAL.c.habilitation_id, JOURNAL.c.product
+        )
+    )

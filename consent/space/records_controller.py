@@ -4,23 +4,30 @@ as JSON. Mixed into ``consent.space.controller.SpaceController``, whose guard th
 
 from __future__ import annotations
 
-import json
+from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Request, Response, get
+from litestar import Request, get
 from litestar.di import NamedDependency
-from litestar.response import Template
+from litestar.response import Stream, Template
 
 from broker.web.http import NO_STORE, page
-from consent.space.export import Holdings, document
+from consent.space.export import document, json_document
 from consent.space.guard import SignedIn
+from consent.space.holdings import Holdings
 from consent.space.identity_view import identity_lines
+from consent.space.journal import RowKey
 from consent.space.service import CitizenSpace
 from consent.space.signin import HOME
 from consent.space.words import TEMPLATE_WORDS
 
 MAX_PAGE_DIGITS = 6
 JOURNAL = f"{HOME}/acces"
+# The readable page shows the latest accesses and tokens (the journal page and the file have
+# them all).
+JOURNAL_SHOWN = 100
+TOKENS_SHOWN = 100
 
 
 def page_number(raw: str) -> int:
@@ -64,20 +71,39 @@ class RecordPages:
     async def holdings_page(
         self, space: NamedDependency[CitizenSpace], citizen: NamedDependency[SignedIn]
     ) -> Template:
-        holdings: Holdings = await space.holdings(citizen.citizen_id)
+        holdings: Holdings = await space.holdings(citizen.citizen_id, latest=JOURNAL_SHOWN)
         identity = holdings.citizen and identity_lines(holdings.citizen, holdings.idp_name)
         return page(
-            "space_export.html", {**TEMPLATE_WORDS, "holdings": holdings, "identity": identity}
+            "space_export.html",
+            {
+                **TEMPLATE_WORDS,
+                "holdings": holdings,
+                "identity": identity,
+                "journal_shown": JOURNAL_SHOWN,
+                "tokens_shown": TOKENS_SHOWN,
+            },
         )
 
     @get("/export.json")
     async def export(
         self, space: NamedDependency[CitizenSpace], citizen: NamedDependency[SignedIn]
-    ) -> Response:
+    ) -> Stream:
         holdings = await space.holdings(citizen.citizen_id)
-        body = json.dumps(document(holdings), ensure_ascii=False, indent=2)
-        return Response(
-            body,
+        chunks = journal_chunks(space, citizen.citizen_id, holdings.identity_digest)
+        return Stream(
+            json_document(document(holdings), chunks),
             media_type="application/json",
             headers={**NO_STORE, "Content-Disposition": 'attachment; filename="mes-donnees.json"'},
         )
+
+
+async def journal_chunks(
+    space: CitizenSpace, citizen_id: str, identity_digest: str | None
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """The citizen's whole journal, newest first, a chunk at a time."""
+    before: RowKey | None = None
+    while True:
+        rows, before = await space.journal_chunk(citizen_id, identity_digest, before)
+        yield rows
+        if before is None:
+            return

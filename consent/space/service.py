@@ -21,17 +21,15 @@ from broker.interaction.logout import Logout
 from broker.interaction.sessions import BrowserSessions
 from broker.resources.subjects import identity_digest, pivot_of
 from broker.store.identity_providers import get_provider, list_providers
-from broker.store.models import Citizen, Service
+from broker.store.models import Service
 from broker.store.oidc_store import SqlOidcStore
 from consent.changes import ConsentChanges
 from consent.lifecycle import GrantNotChangeable
 from consent.space import history, journal
-from consent.space.export import Holdings
-from consent.space.overview import Overview, active_clients, arrange
+from consent.space.holdings import Holdings, gather
+from consent.space.overview import Overview, arrange
 
 SERVICE = table_of(Service)
-CITIZEN = table_of(Citizen)
-GRANT = history.GRANT
 DONE, UNCHANGED, UNKNOWN = "done", "unchanged", "unknown"  # what a change came to
 
 
@@ -95,9 +93,11 @@ class CitizenSpace:
         """The citizen, and their consents arranged for the first page."""
         with self.db.connect() as conn:
             citizen = SqlOidcStore(conn).get_citizen(citizen_id)
-            views = history.consents(conn, citizen_id, int(time.time()))
-            last = journal.last_accesses(conn, citizen_id, active_clients(views))
-        return citizen, arrange(views, last)
+            overview = arrange(history.consents(conn, citizen_id, int(time.time())))
+            last = journal.last_accesses(conn, citizen_id, [c.use for c in overview.current])
+        for card in overview.current:
+            card.last_access = last.get(card.use)
+        return citizen, overview
 
     @database_step
     def withdrawal(
@@ -132,34 +132,26 @@ class CitizenSpace:
 
     @database_step
     def receipt(self, citizen_id: str, grant_id: str) -> tuple[str, history.ConsentView] | None:
+        """The signed receipt of one of the citizen's consents, and the consent."""
         with self.db.connect() as conn:
-            receipt = history.receipt_of(conn, citizen_id, grant_id)
-            if receipt is None:
-                return None
             view = history.consent(conn, citizen_id, grant_id, int(time.time()))
-        return (receipt, view) if view else None
+        return (view.receipt, view) if view and view.receipt else None
 
     @database_step
-    def holdings(self, citizen_id: str) -> Holdings:
-        """Everything held about the citizen (GDPR article 15)."""
-        now = int(time.time())
+    def holdings(self, citizen_id: str, latest: int = 0) -> Holdings:
+        """Everything held about the citizen (GDPR article 15), with the ``latest`` rows of
+        the journal (the export file reads it all with :meth:`journal_chunk`)."""
         with self.db.connect() as conn:
-            citizen = conn.execute(select(CITIZEN).where(CITIZEN.c.id == citizen_id)).first()
-            provider = get_provider(conn, citizen.idp) if citizen else None
-            receipts = {
-                row.id: row.receipt
-                for row in conn.execute(
-                    select(GRANT.c.id, GRANT.c.receipt).where(GRANT.c.citizen_id == citizen_id)
-                )
-            }
-            return Holdings(
-                citizen=citizen,
-                idp_name=provider.name if provider else None,
-                consents=history.consents(conn, citizen_id, now),
-                receipts=receipts,
-                journal=journal.every_row(conn, citizen_id, self.identity_digest(conn, citizen_id)),
-                generated_at=now,
-            )
+            return gather(conn, citizen_id, self.digest_of, int(time.time()), latest=latest)
+
+    @database_step
+    def journal_chunk(
+        self, citizen_id: str, digest: str | None, before: journal.RowKey | None
+    ) -> tuple[list[dict[str, Any]], journal.RowKey | None]:
+        """The next rows of the citizen's journal for the export file (``journal.chunk``);
+        ``digest``: their identity digest, as :meth:`holdings` found it."""
+        with self.db.connect() as conn:
+            return journal.chunk(conn, citizen_id, digest, before)
 
     @database_step
     def logo(self, service_id: str) -> tuple[bytes, str] | None:
@@ -245,4 +237,8 @@ class CitizenSpace:
     def identity_digest(self, conn: Connection, citizen_id: str) -> str | None:
         """The keyed digest the data API journals API-key calls about this citizen under."""
         citizen = SqlOidcStore(conn).get_citizen(citizen_id)
-        return identity_digest(self.journal_key, pivot_of(citizen)) if citizen else None
+        return self.digest_of(citizen) if citizen else None
+
+    def digest_of(self, citizen: Any) -> str:
+        """``identity_digest`` of a citizen already read (a row of the citizen table)."""
+        return identity_digest(self.journal_key, pivot_of(citizen))

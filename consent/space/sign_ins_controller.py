@@ -13,6 +13,7 @@ from broker.web.i18n import N_
 from consent.space.controller import NotSignedIn, SignedIn, signed_in, to_sign_in
 from consent.space.service import CitizenSpace
 from consent.space.signin import HOME
+from consent.space.words import acr_label
 
 PAGE = f"{HOME}/connexions"
 NOTICES = {
@@ -43,6 +44,7 @@ class SignInsController(Controller):
         return page(
             "space_sign_ins.html",
             {
+                "acr_label": acr_label,
                 "sign_ins": history,
                 "providers": providers,
                 "csrf_token": space.form_token("act", citizen.session_id),

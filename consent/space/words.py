@@ -15,6 +15,7 @@ from babel.lists import format_list
 from broker.catalogue.products import FRANCE_CONNECT, IDENTIFIANT, IDENTITE, INE, product
 from broker.catalogue.registry import IDENTITY
 from broker.catalogue.scopes import REGISTRY
+from broker.oidc.identity_release import USERINFO
 from broker.store import identity_releases
 from broker.web.i18n import N_, format_datetime, gettext
 from broker.web.locale import current_locale
@@ -38,15 +39,14 @@ UNKNOWN_PRODUCT = N_("Des données vous concernant")
 UNKNOWN_PROVIDER = N_("Une administration")
 UNKNOWN_SERVICE = N_("Service inconnu")
 BROKER = N_("Le courtier de consentement")
-GENDERS = {"female": N_("Féminin"), "male": N_("Masculin")}
+# The level of a sign-in (eIDAS), in words.
+ACR_LEVELS = {"eidas1": N_("faible"), "eidas2": N_("substantiel"), "eidas3": N_("élevé")}
 
 # Rows the broker journals when it hands the citizen's identity to a service (not the data
-# API): ``product`` is IDENTITY_PRODUCT, ``credential`` says how the service received it.
+# API): ``product`` is IDENTITY_PRODUCT, ``credential`` says how the service received it (only
+# at userinfo: the broker's ID tokens carry no identity claim).
 IDENTITY_PRODUCT = identity_releases.PRODUCT
-IDENTITY_SENT = {
-    "id_token": N_("Envoyée au service à votre connexion"),
-    "userinfo": N_("Lue par le service auprès du courtier"),
-}
+IDENTITY_SENT = {USERINFO: N_("Lue par le service auprès du courtier")}
 # For data rows: was the citizen's identity used to find the data, and who sent it.
 IDENTITY_USED = {
     FRANCE_CONNECT: N_("Oui : le courtier l'a envoyée à l'administration pour trouver vos données"),
@@ -55,6 +55,19 @@ IDENTITY_USED = {
     IDENTIFIANT: N_("Non : le logiciel d'un agent a envoyé votre identifiant France Travail"),
 }
 NOT_STATED = N_("Non précisé")
+# What the export says of a token a service received (never the token itself).
+TOKEN_KINDS = {
+    "access": N_("Jeton d'accès"),
+    "refresh": N_("Jeton de renouvellement"),
+}
+TOKEN_VALID = N_("Valable")
+TOKEN_EXPIRED = N_("Expiré")
+TOKEN_REVOKED = N_("Révoqué")
+TOKEN_REPLACED = N_("Remplacé par un nouveau jeton")
+# Whether the service was told of a change to a consent (its back-channel).
+NOTICE_DELIVERED = N_("prévenu le %(date)s")
+NOTICE_PENDING = N_("envoi en cours")
+NOTICE_FAILED = N_("n'a pas pu être prévenu (envoi abandonné le %(date)s)")
 ORDER = {name: index for index, name in enumerate(REGISTRY.names())}
 DATA_RESULT = N_("Données transmises")
 IDENTITY_RESULT = N_("Identité transmise")
@@ -162,8 +175,32 @@ def result_label(row: dict[str, Any]) -> str:
     return gettext(FAILED_RESULT)
 
 
-def gender_word(value: str | None) -> str:
-    return gettext(GENDERS[value]) if value in GENDERS else (value or "")
+def token_kind_label(kind: str) -> str:
+    return gettext(TOKEN_KINDS.get(kind, NOT_STATED))
+
+
+def token_state(token: Any, now: int) -> str:
+    """A token's state in words: revoked, replaced (a refresh token used), expired or valid."""
+    if token.revoked_at is not None:
+        return gettext(TOKEN_REVOKED)
+    if getattr(token, "used_at", None) is not None:
+        return gettext(TOKEN_REPLACED)
+    return gettext(TOKEN_EXPIRED if token.expires_at <= now else TOKEN_VALID)
+
+
+def notice_state(notice: Any) -> str:
+    """Whether the service got a consent's event: when, or that it is still being sent, or
+    that the broker gave up."""
+    if notice.delivered_at is not None:
+        return gettext(NOTICE_DELIVERED) % {"date": format_datetime(notice.delivered_at)}
+    if notice.failed_at is not None:
+        return gettext(NOTICE_FAILED) % {"date": format_datetime(notice.failed_at)}
+    return gettext(NOTICE_PENDING)
+
+
+def acr_label(acr: str) -> str:
+    """A sign-in's level in words ("substantiel"); an unknown level is shown as it is."""
+    return gettext(ACR_LEVELS[acr]) if acr in ACR_LEVELS else acr
 
 
 # The words every page of the space may use, handed to its templates.
@@ -177,4 +214,8 @@ TEMPLATE_WORDS = {
     "access_words": access_words,
     "result_label": result_label,
     "provider_name": provider_name,
+    "acr_label": acr_label,
+    "token_kind_label": token_kind_label,
+    "token_state": token_state,
+    "notice_state": notice_state,
 }

@@ -22,7 +22,7 @@ from tests.consent.test_space_support import (
     Given,
     codes_in,
     give_consent,
-    journal_row,
+    read_userinfo,
 )
 from tests.e2e.data_api_support import (
     DINUM,
@@ -66,7 +66,7 @@ def world(db_factory, demo_idp, simulators, tmp_path_factory):
             headers={"Authorization": f"Bearer {canteen.token['access_token']}"},
         )
         assert read.status_code == 200, read.text
-        journal_row(broker, canteen)  # the identity read at userinfo
+        read_userinfo(broker, canteen)  # the service reads the identity at userinfo
         key = api_key(broker, REQUIRED, service=AGENTS)
         by_key = httpx.get(
             f"{data_api.url}{QF}/identite",

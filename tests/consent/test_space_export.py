@@ -1,27 +1,71 @@
 """Everything the broker holds about a citizen, over real HTTP: the JSON export a program
 reads (ISO 8601 dates beside epoch seconds, labels beside codes) and the same as a page a
-person reads and prints (the identity in words: birthplace and country by name)."""
+person reads and prints (the identity in words: birthplace and country by name): identity,
+sign-ins and blocked providers, consents with their items, reasons and dates and what each
+service was told, what is known of the tokens (never the tokens), and the journal with the
+recipient and the identifier each service knows. The file holds the whole journal, written
+as it is read; the page its latest rows. Never another citizen's records."""
 
 from __future__ import annotations
 
+import asyncio
 import html
+import json
 import re
+import time
 from datetime import datetime
 
+import httpx
+import pytest
+from sqlalchemy import insert, select
+
+from broker.core.db import table_of
+from broker.store.models import AccessToken, RefreshToken
+from broker.web.locale import use_locale
+from consent.models import ConsentNotification
+from consent.space.export import access, json_document
+from consent.space.journal import EXPORT_CHUNK
 from tests.consent.test_space_support import (
+    INFORMATION,
+    JOURNAL,
+    LEGAL_BASIS_URL,
     OPTIONAL,
     REQUIRED,
     codes_in,
     give_consent,
-    journal_row,
+    journal_entry,
+    read_userinfo,
 )
-from tests.helpers import Browser
+from tests.helpers import STRONG_IDP, Browser
+
+ACCESS_TOKEN = table_of(AccessToken)
+REFRESH_TOKEN = table_of(RefreshToken)
+NOTIFICATION = table_of(ConsentNotification)
+UNREACHABLE = "http://127.0.0.1:9/events"  # the service's back-channel: nobody listens
+HEAD = {"generated_at": 1, "language": "fr", "identity": None, "consents": [{"a": []}]}
+ROW = {
+    "at": 1_800_000_000,
+    "service_id": "s",
+    "service_name": "Cantine",
+    "product": "identity",
+    "mode": "openid",
+    "scopes": ["openid", "given_name"],
+    "outcome": "ok",
+    "status": 200,
+    "credential": "userinfo",
+    "request_id": "r1",
+    "recipient": None,
+    "subject": "sub-1",
+}
 
 
 def test_json_export_has_iso_dates_and_labels_beside_codes(broker):
     given = give_consent(broker, "Cantine de Villebourg")
-    released = journal_row(broker, given)
-    body = given.browser.get("/espace/export.json").json()
+    released = read_userinfo(broker, given)
+    answer = given.browser.get("/espace/export.json")
+    assert answer.headers["content-type"].startswith("application/json")
+    assert 'filename="mes-donnees.json"' in answer.headers["content-disposition"]
+    body = answer.json()
     assert datetime.fromisoformat(body["generated_at_iso"]).timestamp() == body["generated_at"]
     assert body["language"] == "fr"
     identity = body["identity"]
@@ -47,6 +91,9 @@ def test_json_export_has_iso_dates_and_labels_beside_codes(broker):
     assert row["data"] == "Vos prénoms ; Votre nom de naissance"
     assert row["identity"] == "Lue par le service auprès du courtier"
     assert row["scope_labels"][1:] == ["Vos prénoms", "Votre nom de naissance"]
+    # The identity went to the service under the pseudonymous identifier it knows.
+    assert row["subject"] and row["subject"] == subject_of(given) and row["recipient"] is None
+    assert consent["legal_basis_url"] == LEGAL_BASIS_URL and consent["service_told"] == []
 
     english = given.browser.get("/espace/export.json?lang=en").json()
     assert english["language"] == "en"
@@ -56,9 +103,64 @@ def test_json_export_has_iso_dates_and_labels_beside_codes(broker):
     )
 
 
+def subject_of(given) -> str:
+    """The pairwise identifier the service knows the citizen by (the ID token's ``sub``)."""
+    answer = httpx.get(
+        f"{given.browser.base_url}/userinfo",
+        headers={"Authorization": f"Bearer {given.token['access_token']}"},
+    )
+    return answer.json()["sub"]
+
+
+def test_the_export_holds_sign_ins_blocked_providers_tokens_and_what_services_were_told(broker):
+    given = give_consent(broker, "Cantine de Villebourg", notification_uri=UNREACHABLE)
+    page = given.browser.get("/espace/connexions")
+    given.browser.post(
+        f"/espace/fournisseurs/{STRONG_IDP}/blocage", data={"csrf_token": given.browser.csrf(page)}
+    )
+    confirm = given.browser.get(f"/espace/accords/{given.consent_id}/retrait")
+    given.browser.post(
+        f"/espace/accords/{given.consent_id}/retrait",
+        data={"csrf_token": given.browser.csrf(confirm)},
+    )
+    answer = given.browser.get("/espace/export.json")
+    body = answer.json()
+    sign_in = next(s for s in body["sign_ins"] if s["service"] == "Cantine de Villebourg")
+    assert sign_in["provider"] == "Identité démo" and sign_in["level_label"] == "faible"
+    assert sign_in["at_iso"]
+    assert [p["id"] for p in body["blocked_providers"]] == [STRONG_IDP]
+    kinds = {t["kind"]: t for t in body["tokens"]}
+    assert set(kinds) == {"access", "refresh"}
+    for token in kinds.values():
+        assert token["service"] == "Cantine de Villebourg"
+        assert token["consent_id"] == given.consent_id and token["revoked_at_iso"]
+        assert token["state"] == "Révoqué" and token["expires_at_iso"]
+        assert "Votre quotient familial CAF ou MSA" in token["scope_labels"]
+    assert kinds["access"]["kind_label"] == "Jeton d'accès"
+    # Never the tokens themselves, nor what identifies them.
+    for secret in (given.token["access_token"], given.token["refresh_token"]):
+        assert secret not in answer.text
+    with broker.state.db.connect() as conn:
+        held = conn.execute(select(ACCESS_TOKEN.c.jti)).scalars().all()
+        held += conn.execute(select(REFRESH_TOKEN.c.digest)).scalars().all()
+        [event] = conn.execute(select(NOTIFICATION.c.event)).scalars().all()
+    assert held and not any(value in answer.text for value in held)
+    consent = next(c for c in body["consents"] if c["id"] == given.consent_id)
+    [told] = consent["service_told"]
+    assert told["kind"] == "revoked" and told["label"] == "Accord retiré" and told["created_at_iso"]
+    assert told["state"] == "envoi en cours" or told["state"].startswith("n'a pas pu")
+    assert event not in answer.text and event.split(".")[1] not in answer.text
+
+    readable = html.unescape(given.browser.get("/espace/mes-donnees").text)
+    assert "Identité démo renforcée" in readable.split("data-blocked")[1].split("</p>")[0]
+    assert 'data-token="access"' in readable and 'data-token="refresh"' in readable
+    assert "Accord retiré : " in readable.split("data-told")[1]
+    assert given.token["access_token"] not in readable
+
+
 def test_the_readable_export_shows_the_identity_in_words(broker):
     given = give_consent(broker, "Cantine de Villebourg")
-    journal_row(broker, given)
+    read_userinfo(broker, given)
     page = given.browser.get("/espace/mes-donnees")
     assert page.status_code == 200
     fields = {
@@ -82,23 +184,99 @@ def test_the_readable_export_shows_the_identity_in_words(broker):
     assert codes_in(english) == []
 
 
+def test_the_readable_export_lists_items_as_the_receipt_does(broker):
+    given = give_consent(broker, "Cantine de Villebourg")
+    page = given.browser.get(f"/espace/accords/{given.consent_id}/retrait")
+    given.browser.post(
+        f"/espace/accords/{given.consent_id}/elements",
+        data={"csrf_token": given.browser.csrf(page), "scope": [OPTIONAL]},
+    )
+    text = html.unescape(given.browser.get("/espace/mes-donnees").text)
+    section = text.split(f'data-consent="{given.consent_id}"')[1].split("</section>")[0]
+    withdrawn = section.split(f'data-scope="{OPTIONAL}"')[1].split("</li>")[0]
+    assert "data-withdrawn" in withdrawn and "retiré le " in withdrawn
+    for reason in INFORMATION["reasons"].values():
+        assert f"Pourquoi : {reason}" in section
+    assert f'href="{LEGAL_BASIS_URL}"' in section
+    assert "Valable jusqu'au" in section and 'data-fact="status">En cours<' in section
+
+
 def test_a_presumed_birth_date_and_a_birth_abroad_read_in_words(broker):
     browser = Browser(broker.url)
     browser.space_login("étranger_présumé_né_jour_et_mois")
     page = browser.get("/espace/mes-donnees").text
     fields = dict(re.findall(r'data-identity-field="([^"]+)">([^<]*)<', page))
     assert re.fullmatch(r"\d{4}", fields["birthdate"])  # only the year is known
-    assert "birthplace" not in fields and not fields["birthcountry"].startswith("pays de code")
+    assert "birthplace" not in fields and not fields["birthcountry"].startswith("pays inconnu")
     exported = browser.get("/espace/export.json").json()["identity"]
     assert exported["birthplace_name"] is None and exported["birthcountry_name"]
 
 
 def test_attack_the_export_holds_only_the_signed_in_citizens_records(broker):
-    mine = give_consent(broker, "Cantine de Villebourg")
-    journal_row(broker, mine)
-    intruder = Browser(broker.url)
-    intruder.space_login("nom_composé")
-    body = intruder.get("/espace/export.json").json()
-    assert body["consents"] == [] and body["journal"] == []
-    page = intruder.get("/espace/mes-donnees").text
-    assert mine.consent_id not in page and "Cantine de Villebourg" not in page
+    mine = give_consent(broker, "Cantine de Villebourg", notification_uri=UNREACHABLE)
+    mine_read = read_userinfo(broker, mine)
+    mine_subject = subject_of(mine)
+    page = mine.browser.get("/espace/connexions")
+    mine.browser.post(
+        f"/espace/fournisseurs/{STRONG_IDP}/blocage", data={"csrf_token": mine.browser.csrf(page)}
+    )
+    confirm = mine.browser.get(f"/espace/accords/{mine.consent_id}/retrait")
+    mine.browser.post(
+        f"/espace/accords/{mine.consent_id}/retrait",
+        data={"csrf_token": mine.browser.csrf(confirm)},
+    )
+    # The intruder has records of their own: every section has something to leak into.
+    theirs = give_consent(broker, "Crèche de Villebourg", login="nom_composé")
+    theirs_read = read_userinfo(broker, theirs)
+    intruder = theirs.browser
+    answer = intruder.get("/espace/export.json")
+    body = answer.json()
+    assert [c["id"] for c in body["consents"]] == [theirs.consent_id]
+    assert body["consents"][0]["service_told"] == []
+    assert {t["consent_id"] for t in body["tokens"]} == {theirs.consent_id}
+    assert [r["request_id"] for r in body["journal"]] == [theirs_read]
+    assert body["blocked_providers"] == []
+    assert "Cantine de Villebourg" not in {s["service"] for s in body["sign_ins"]}
+    for leaked in (mine.consent_id, mine_read, "Cantine de Villebourg", mine_subject):
+        assert leaked not in answer.text
+    readable = intruder.get("/espace/mes-donnees").text
+    for leaked in (mine.consent_id, mine_read, "Cantine de Villebourg", mine_subject):
+        assert leaked not in readable
+    assert "data-blocked" in readable and "Identité démo renforcée" not in readable
+
+
+def test_the_file_holds_the_whole_journal_and_the_page_the_latest(broker):
+    given = give_consent(broker, "Cantine de Villebourg")
+    now = int(time.time())
+    # More rows than the file reads at a time, several in each second.
+    rows = [journal_entry(given, at=now - n // 4) for n in range(2 * EXPORT_CHUNK + 7)]
+    with broker.state.db.begin() as conn:
+        conn.execute(insert(JOURNAL), rows)
+    answer = given.browser.get("/espace/export.json")
+    exported = [row["request_id"] for row in answer.json()["journal"]]
+    assert sorted(exported) == sorted(r["request_id"] for r in rows)
+    assert [r["at"] for r in answer.json()["journal"]] == sorted(
+        (r["at"] for r in rows), reverse=True
+    )
+    page = given.browser.get("/espace/mes-donnees").text
+    assert page.count("data-access=") == 100
+    more = html.unescape(page.split("data-journal-more>")[1].split("</p>")[0])
+    assert f"100 accès les plus récents, sur {len(rows)}" in more
+    assert 'href="/espace/acces"' in more
+
+
+async def chunks_of(*chunks):
+    for chunk in chunks:
+        yield chunk
+
+
+@pytest.mark.parametrize("chunks", [[], [[]], [[ROW], []], [[ROW, ROW], [ROW]]])
+def test_the_file_is_written_as_json_would_write_it_whole(chunks):
+    async def written() -> str:
+        return "".join([part async for part in json_document(HEAD, chunks_of(*chunks))])
+
+    with use_locale("fr"):
+        text = asyncio.run(written())
+        rows = [access(row) for chunk in chunks for row in chunk]
+        whole = {**HEAD, "journal": rows}
+        assert text == json.dumps(whole, ensure_ascii=False, indent=2)

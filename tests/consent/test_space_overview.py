@@ -1,6 +1,7 @@
 """The citizen space's first page, over real HTTP: current consents first, one card per
-service and purpose, each with its last access; ended consents folded below in a compact
-list; never a scope code."""
+service and purpose, listing the items of all its approvals, each with its last access
+(under that consent only); ended consents folded below in a compact list; never a scope
+code."""
 
 from __future__ import annotations
 
@@ -8,14 +9,24 @@ import html
 import re
 import time
 
-from sqlalchemy import update
+import httpx
+from sqlalchemy import select, update
 
 from broker.core.db import table_of
+from broker.store.data_access_models import AccessJournal
 from consent.models import ConsentGrant
-from tests.consent.test_space_support import OPTIONAL, codes_in, give_consent, journal_row
+from tests.consent.test_space_support import (
+    OPTIONAL,
+    REQUIRED,
+    codes_in,
+    give_consent,
+    journal_row,
+    read_userinfo,
+)
 from tests.helpers import AuthorizationRequest, Browser, register_client
 
 GRANT = table_of(ConsentGrant)
+JOURNAL = table_of(AccessJournal)
 
 
 def cards(page: str) -> list[str]:
@@ -59,51 +70,109 @@ def test_several_approvals_for_the_same_purpose_make_one_card(broker):
         client=first.client,
         extra={"prompt": "consent"},
     )
-    with broker.state.db.begin() as conn:  # the first approval was given the day before
-        conn.execute(
-            update(GRANT)
-            .where(GRANT.c.id == first.consent_id)
-            .values(created_at=int(time.time()) - 86400)
-        )
+    given_before(broker, first.consent_id, 86400)  # the first approval, the day before
     space = first.browser.get("/espace").text
     assert cards(space) == [second.consent_id]
     assert "(et aussi le " in space
 
 
-def test_each_card_shows_its_last_access_by_its_own_service_only(broker):
+def given_before(broker, consent_id: str, seconds: int) -> None:
+    """The consent as if given ``seconds`` ago."""
+    with broker.state.db.begin() as conn:
+        conn.execute(
+            update(GRANT)
+            .where(GRANT.c.id == consent_id)
+            .values(created_at=int(time.time()) - seconds)
+        )
+
+
+def sections_of(page: str) -> dict[str, str]:
+    """Each current consent's card, by consent id."""
+    return dict(zip(cards(page), page.split('<section class="panel consent"')[1:], strict=True))
+
+
+def journaled_at(broker, request_id: str) -> int:
+    with broker.state.db.connect() as conn:
+        return conn.execute(select(JOURNAL.c.at).where(JOURNAL.c.request_id == request_id)).scalar()
+
+
+def test_each_card_shows_its_last_access_by_its_own_service_only(broker, data_api):
     canteen = give_consent(broker, "Cantine de Villebourg")
     grant = give_consent(broker, "Bourse communale", browser=canteen.browser)
-    now = int(time.time())
-    journal_row(broker, canteen, at=now - 7200)  # its identity read at userinfo
-    journal_row(
-        broker,
-        canteen,
-        at=now - 3600,
-        product="dss/quotient_familial",
-        mode="france_connect",
-        credential="access_token",
-        scopes=["cnaf_quotient_familial"],
+    read_userinfo(broker, canteen)  # its identity read at userinfo
+    read = httpx.get(
+        f"{data_api.url}/v3/dss/quotient_familial/france_connect",
+        headers={"Authorization": f"Bearer {canteen.token['access_token']}"},
     )
-    # Neither a refused call nor a call by API key (under no consent) is the consent's access.
-    journal_row(broker, canteen, at=now - 60, status=403, outcome="forbidden", scopes=[])
+    assert read.status_code == 200, read.text
+    last = journaled_at(broker, read.headers["x-request-id"])
+    # Neither a refused call nor a call by API key (under no consent) is the consent's access,
+    # however recent.
+    later = int(time.time()) + 60
+    journal_row(broker, canteen, at=later, status=403, outcome="forbidden", scopes=[])
     journal_row(
         broker,
         canteen,
-        at=now - 30,
+        at=later + 1,
         client_id=None,
         citizen_id=None,
         product="dss/quotient_familial",
         mode="identite",
         credential="api_key",
     )
-    space = canteen.browser.get("/espace").text
-    sections = dict(
-        zip(cards(space), space.split('<section class="panel consent"')[1:], strict=True)
-    )
-    assert f'data-last-access="{now - 3600}"' in sections[canteen.consent_id]
+    sections = sections_of(canteen.browser.get("/espace").text)
+    assert f'data-last-access="{last}"' in sections[canteen.consent_id]
     assert f'href="/espace/acces?service={canteen.service_id}"' in sections[canteen.consent_id]
     assert 'data-last-access=""' in sections[grant.consent_id]
     assert "Aucun pour l'instant" in html.unescape(sections[grant.consent_id])
+
+
+def test_a_consent_given_again_after_a_withdrawal_has_no_access_yet(broker):
+    first = give_consent(broker, "Cantine de Villebourg")
+    released = read_userinfo(broker, first)
+    given_before(broker, first.consent_id, 7200)  # given two hours ago, read an hour ago
+    with broker.state.db.begin() as conn:
+        conn.execute(
+            update(JOURNAL)
+            .where(JOURNAL.c.request_id == released)
+            .values(at=int(time.time()) - 3600)
+        )
+    page = first.browser.get("/espace").text
+    assert 'data-last-access=""' not in sections_of(page)[first.consent_id]
+    confirm = first.browser.get(f"/espace/accords/{first.consent_id}/retrait")
+    first.browser.post(
+        f"/espace/accords/{first.consent_id}/retrait",
+        data={"csrf_token": first.browser.csrf(confirm)},
+    )
+    again = give_consent(
+        broker,
+        "Cantine de Villebourg",
+        browser=first.browser,
+        client=first.client,
+        extra={"prompt": "consent"},
+    )
+    card = sections_of(first.browser.get("/espace").text)[again.consent_id]
+    assert 'data-last-access=""' in card
+    assert "Aucun pour l'instant" in html.unescape(card)
+
+
+def test_a_card_lists_the_items_of_all_its_approvals(broker):
+    first = give_consent(broker, "Cantine de Villebourg")  # with the optional item
+    second = give_consent(
+        broker,
+        "Cantine de Villebourg",
+        browser=first.browser,
+        client=first.client,
+        ticked=(),
+        extra={"prompt": "consent"},
+    )
+    given_before(broker, first.consent_id, 86400)
+    card = sections_of(first.browser.get("/espace").text)[second.consent_id]
+    # The newest approval left the optional item out; the first one still shares it, and
+    # withdrawing the card ends both.
+    assert f'data-scope="{OPTIONAL}"' in card and f'data-scope="{REQUIRED}"' in card
+    confirm = first.browser.get(f"/espace/accords/{second.consent_id}/retrait").text
+    assert f'data-scope="{OPTIONAL}"' in confirm.split('class="data-list"')[1].split("</ul>")[0]
 
 
 def test_an_optional_item_withdrawn_shows_as_such_on_the_card(broker):

@@ -8,10 +8,16 @@ from __future__ import annotations
 import html
 import time
 
+from sqlalchemy import update
+
+from broker.core.db import table_of
+from broker.store.data_access_models import Habilitation
 from broker.web.i18n import format_date
+from consent.links import Contact, contact, https_link
 from consent.models import ConsentGrant
 from tests.consent.test_space_support import (
     INFORMATION,
+    LEGAL_BASIS_URL,
     OPTIONAL,
     REQUIRED,
     codes_in,
@@ -26,6 +32,7 @@ def test_receipt_reads_as_a_document(broker):
     text = html.unescape(page.text)
     assert "Cantine de Villebourg" in text and "Tarification sociale de la cantine" in text
     assert "Code de l'éducation, article L. 131-13" in text
+    assert f'<a href="{LEGAL_BASIS_URL}" rel="noopener noreferrer">Code de l' in text
     assert INFORMATION["controller"] in text and INFORMATION["retention"] in text
     assert f'href="mailto:{INFORMATION["contact"]}"' in text
     assert f'href="{INFORMATION["dpo"]}"' in text
@@ -67,3 +74,51 @@ def test_the_signed_receipt_is_still_downloadable(broker):
         assert download.text == session.get(ConsentGrant, given.consent_id).receipt
     page = given.browser.get(f"/espace/accords/{given.consent_id}/recu").text
     assert f'data-scope="{REQUIRED}"' in page and f'data-scope="{OPTIONAL}"' not in page
+
+
+# Addresses the command line refuses (``broker.admin.consent_information``) but a habilitation
+# may hold from before those checks, or from another tool: none may become a link.
+UNSAFE = {
+    "contact": "javascript:alert(document.cookie)",
+    "dpo": "http://villebourg.example/dpo",
+    "legal_basis_url": "javascript:alert(1)",
+}
+
+
+def test_attack_unsafe_addresses_in_a_habilitation_are_shown_as_text(broker):
+    given = give_consent(broker, "Cantine de Villebourg")
+    with broker.state.db.begin() as conn:
+        habilitations = table_of(Habilitation)
+        conn.execute(
+            update(habilitations)
+            .where(habilitations.c.service_id == given.service_id)
+            .values(**UNSAFE)
+        )
+    for path in (f"/espace/accords/{given.consent_id}/recu", "/espace/mes-donnees"):
+        page = given.browser.get(path).text
+        assert 'href="javascript' not in page and 'href="http://' not in page, path
+        assert html.escape(UNSAFE["contact"]) in page  # shown, as text
+        assert "Code de l'éducation" in html.unescape(page)
+    withdrawal = given.browser.get(f"/espace/accords/{given.consent_id}/retrait").text
+    assert 'href="javascript' not in withdrawal and 'href="http://' not in withdrawal
+
+
+def test_only_https_addresses_and_plain_email_addresses_are_links():
+    email, url = "ecoles@villebourg.example", "https://villebourg.example/dpo"
+    assert contact(email) == Contact(email, f"mailto:{email}")
+    assert contact(f" {url} ") == Contact(url, url)
+    for text in (
+        "http://villebourg.example",
+        "javascript:alert(1)",
+        "Écrire à dpo@villebourg.example ou au guichet",
+        "dpo@villebourg.example?cc=someone@else.example",
+        "mailto:dpo@villebourg.example",
+        "https://villebourg.example/a b",
+        'https://villebourg.example/"onmouseover="x',
+    ):
+        found = contact(text)
+        assert found is not None and found.href is None and found.text == text.strip(), text
+    assert contact("  ") is None and contact(None) is None
+    assert https_link("https://www.legifrance.gouv.fr/x") == "https://www.legifrance.gouv.fr/x"
+    assert https_link("http://www.legifrance.gouv.fr/x") is None
+    assert https_link("javascript:alert(1)") is None and https_link(None) is None

@@ -1,7 +1,8 @@
 """Helpers shared by the citizen space's tests (no test here): a consent given through the
-real flow for a service whose habilitation says who is responsible, journal rows written
-directly (identity releases, data calls) and a scan of pages for codes a citizen must never
-read."""
+real flow for a service whose habilitation says who is responsible (set as an administrator
+sets it), the identity read at the real /userinfo, journal rows written directly for what a
+real flow cannot produce cheaply (refused calls, calls by API key under made-up identities),
+and a scan of pages for codes a citizen must never read."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ import secrets
 import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
 
-from sqlalchemy import insert, update
+import httpx
+from sqlalchemy import insert
 
+from broker.admin.consent_information import StatedInformation
 from broker.catalogue.products import PRODUCTS
 from broker.catalogue.scopes import REGISTRY
 from broker.core.db import table_of
-from broker.store.data_access_models import AccessJournal, Habilitation
+from broker.store.data_access_models import AccessJournal
 from consent.models import ConsentGrant
 from tests.helpers import (
     AuthorizationRequest,
@@ -29,7 +33,7 @@ from tests.helpers import (
 
 REQUIRED = "cnaf_quotient_familial"
 OPTIONAL = "cnaf_adresse"
-INFORMATION = {
+INFORMATION: dict[str, Any] = {
     "controller": "Mairie de Villebourg, service des écoles",
     "contact": "ecoles@villebourg.example",
     "dpo": "https://villebourg.example/dpo",
@@ -40,6 +44,7 @@ INFORMATION = {
     },
     "if_refused": "Apportez votre attestation de quotient familial à la mairie.",
 }
+LEGAL_BASIS_URL = "https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000038901859"
 JOURNAL = table_of(AccessJournal)
 
 
@@ -73,8 +78,9 @@ def give_consent(
     extra: dict | None = None,
 ) -> Given:
     """A consent to ``service`` (required and optional items of the CAF), approved through
-    the real sign-in and consent screen; the habilitation states who is responsible unless
-    ``information`` is false. ``client``: approve again for that client."""
+    the real sign-in and consent screen; the habilitation states who is responsible and links
+    its legal basis unless ``information`` is false. ``client``: approve again for that
+    client."""
     if client is None:
         kwargs = {"notification_uri": notification_uri} if notification_uri else {}
         client = register_client(
@@ -84,16 +90,21 @@ def give_consent(
             habilitated=False,
             **kwargs,
         )
-        created = habilitate(
-            broker.state, service, f"{REQUIRED} {OPTIONAL}", optional_scopes=OPTIONAL
+        stated = StatedInformation(
+            controller=INFORMATION["controller"],
+            contact=INFORMATION["contact"],
+            dpo=INFORMATION["dpo"],
+            retention=INFORMATION["retention"],
+            reasons=tuple(f"{scope}={text}" for scope, text in INFORMATION["reasons"].items()),
+            if_refused=INFORMATION["if_refused"],
         )
-        if information:
-            with broker.state.db.begin() as conn:
-                conn.execute(
-                    update(table_of(Habilitation))
-                    .where(table_of(Habilitation).c.id == created["id"])
-                    .values(**INFORMATION)
-                )
+        habilitate(
+            broker.state,
+            service,
+            f"{REQUIRED} {OPTIONAL}",
+            optional_scopes=OPTIONAL,
+            **({"information": stated, "legal_basis_url": LEGAL_BASIS_URL} if information else {}),
+        )
     browser = browser or Browser(broker.url)
     request = AuthorizationRequest(client, extra=extra or {})
     received = browser.sign_in(request, login=login, ticked=list(ticked))
@@ -106,11 +117,31 @@ def give_consent(
         return Given(browser, token, client, grant.service_id, grant.citizen_id)
 
 
+def read_userinfo(broker, given: Given) -> str:
+    """The service reads the citizen's identity at the broker's /userinfo with its access
+    token, as a real service does (the broker journals the release); the answer's request id,
+    the journal row's."""
+    answer = httpx.get(
+        f"{broker.url}/userinfo",
+        headers={"Authorization": f"Bearer {given.token['access_token']}"},
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.headers["x-request-id"]
+
+
 def journal_row(broker, given: Given, *, at: int | None = None, **fields) -> str:
     """One row in the access journal about ``given``'s citizen and service, written as the
     broker writes an identity release unless ``fields`` say otherwise; its request id."""
+    row = journal_entry(given, at=at, **fields)
+    with broker.state.db.begin() as conn:
+        conn.execute(insert(JOURNAL), row)
+    return row["request_id"]
+
+
+def journal_entry(given: Given, *, at: int | None = None, **fields) -> dict:
+    """The values of such a row (to write many at once)."""
     request_id = secrets.token_hex(8)
-    row = {
+    return {
         "at": at or int(time.time()),
         "request_id": request_id,
         "service_id": given.service_id,
@@ -132,9 +163,6 @@ def journal_row(broker, given: Given, *, at: int | None = None, **fields) -> str
         "latency_ms": 0,
         **fields,
     }
-    with broker.state.db.begin() as conn:
-        conn.execute(insert(JOURNAL), row)
-    return request_id
 
 
 # Codes a citizen must never read: scope names with an underscore (the others are plain words

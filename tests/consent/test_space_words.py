@@ -9,13 +9,18 @@ import pytest
 from broker.catalogue.products import PRODUCTS
 from broker.catalogue.scopes import REGISTRY
 from broker.web.locale import use_locale
+from consent.space.holdings import Notice, TokenView
 from consent.space.words import (
     access_words,
+    acr_label,
     join_items,
+    notice_state,
     provider_name,
     result_label,
     scope_label,
     scope_labels,
+    token_kind_label,
+    token_state,
 )
 
 FC_ROW = {
@@ -85,9 +90,8 @@ def test_an_identity_release_is_the_identity_sent_to_the_service():
         assert "quotient" not in words.data  # identity items only
         assert "identifiant technique" not in words.data  # openid goes without saying
         assert words.identity == "Lue par le service auprès du courtier"
-        assert access_words({**row, "credential": "id_token"}).identity == (
-            "Envoyée au service à votre connexion"
-        )
+        # The broker's ID tokens carry no identity: a release made otherwise is not stated.
+        assert access_words({**row, "credential": "id_token"}).identity == "Non précisé"
         assert result_label(row) == "Identité transmise"
         alone = access_words({**row, "scopes": ["openid"]})
         assert alone.data == "Un identifiant technique qui vous est propre"
@@ -102,3 +106,24 @@ def test_results_and_item_lists():
         assert join_items(["A, B", "C"]) == "A, B ; C"
     with use_locale("en"):
         assert join_items(["A, B", "C"]) == "A, B; C"
+
+
+def test_sign_in_levels_tokens_and_notices_in_words():
+    token = TokenView("refresh", "Cantine", "c", "g", ["openid"], 100, 200, None)
+    with use_locale("fr"):
+        assert acr_label("eidas2") == "substantiel" and acr_label("autre") == "autre"
+        assert token_kind_label("refresh") == "Jeton de renouvellement"
+        assert token_kind_label("x") == "Non précisé"
+        assert token_state(token, now=150) == "Valable"
+        assert token_state(token, now=200) == "Expiré"
+        assert token_state(TokenView(**{**vars(token), "used_at": 120}), 150) == (
+            "Remplacé par un nouveau jeton"
+        )
+        assert token_state(TokenView(**{**vars(token), "revoked_at": 130}), 150) == "Révoqué"
+        assert notice_state(Notice("revoked", 100, None, None)) == "envoi en cours"
+        assert notice_state(Notice("revoked", 100, 1_800_000_000, None)).startswith(
+            "prévenu le 15 "
+        )
+        assert notice_state(Notice("revoked", 100, None, 1_800_000_000)).startswith("n'a pas pu")
+    with use_locale("en"):
+        assert acr_label("eidas3") == "high"

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import html
 import re
-import time
 
 import httpx
-from sqlalchemy import insert
 
-from broker.core.db import table_of
-from broker.store.data_access_models import AccessJournal
 from consent.models import ConsentGrant
 from tests.consent.test_space_support import codes_in
 from tests.e2e.data_api_support import DINUM, api_key, identite_params
@@ -19,11 +15,12 @@ from tests.helpers import AuthorizationRequest, Browser, redeem, register_client
 
 QF = "/v3/dss/quotient_familial"
 LOGIN = "nom_composé"
-JOURNAL = table_of(AccessJournal)
 
 
-def signed_in_with_token(broker, login=LOGIN, service="CCAS de Villebourg"):
-    client = register_client(broker.state, name=service, scope="openid cnaf_quotient_familial")
+def signed_in_with_token(
+    broker, login=LOGIN, service="CCAS de Villebourg", scope="openid cnaf_quotient_familial"
+):
+    client = register_client(broker.state, name=service, scope=scope)
     browser = Browser(broker.url)
     request = AuthorizationRequest(client)
     received = browser.sign_in(request, login=login)
@@ -60,7 +57,15 @@ def test_journal_lists_token_and_api_key_accesses_newest_first(broker, data_api)
     assert accesses(other.get("/espace/acces")) == []
     export = other.get("/espace/export.json").json()
     assert export["journal"] == []
-    assert len(browser.get("/espace/export.json").json()["journal"]) == 2
+    # The export says who received the data and under which identifier the service knows
+    # the citizen (GDPR article 15: recipients).
+    by_id = {row["request_id"]: row for row in browser.get("/espace/export.json").json()["journal"]}
+    assert set(by_id) == {by_key.headers["x-request-id"], by_token.headers["x-request-id"]}
+    assert by_id[by_key.headers["x-request-id"]]["recipient"] == DINUM
+    assert by_id[by_token.headers["x-request-id"]]["subject"]
+    readable = html.unescape(browser.get("/espace/mes-donnees").text)
+    assert f"Données remises à l'organisme de SIRET {DINUM}" in readable
+    assert readable.count("data-subject>") == 1
 
 
 def test_journal_is_paginated(broker, data_api):
@@ -88,7 +93,9 @@ def cells(page: httpx.Response, request_id: str) -> dict[str, str]:
 
 
 def test_journal_names_the_provider_the_data_and_whether_the_identity_was_sent(broker, data_api):
-    browser, tokens = signed_in_with_token(broker)
+    browser, tokens = signed_in_with_token(
+        broker, scope="openid given_name family_name cnaf_quotient_familial"
+    )
     by_token = httpx.get(
         f"{data_api.url}{QF}/france_connect",
         headers={"Authorization": f"Bearer {tokens['access_token']}"},
@@ -125,31 +132,13 @@ def test_journal_names_the_provider_the_data_and_whether_the_identity_was_sent(b
 
 
 def released_identity(broker, tokens) -> str:
-    """The row the broker journals when the service reads the identity at userinfo, written
-    here directly (so this test does not depend on when the broker starts writing them)."""
-    with broker.state.db.reader() as session:
-        grant = session.get(ConsentGrant, tokens["consent_id"])
-    with broker.state.db.begin() as conn:
-        request_id = "identite-" + grant.id[:8]
-        conn.execute(
-            insert(JOURNAL),
-            {
-                "at": int(time.time()),
-                "request_id": request_id,
-                "service_id": grant.service_id,
-                "credential": "userinfo",
-                "client_id": grant.client_id,
-                "citizen_id": grant.citizen_id,
-                "product": "identity",
-                "mode": "openid",
-                "scopes": ["openid", "given_name", "family_name"],
-                "outcome": "ok",
-                "status": 200,
-                "cached": False,
-                "latency_ms": 0,
-            },
-        )
-    return request_id
+    """The service reads the citizen's identity at the broker's /userinfo, as a real service
+    does; the broker journals the release under the answer's request id."""
+    answer = httpx.get(
+        f"{broker.url}/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.headers["x-request-id"]
 
 
 def test_journal_filters_by_service_and_keeps_the_filter_across_pages(broker, data_api):
