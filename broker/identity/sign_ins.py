@@ -62,9 +62,12 @@ def unblock(conn: Connection, citizen_id: str, idp: str) -> None:
     conn.execute(delete(BLOCK).where(BLOCK.c.citizen_id == citizen_id, BLOCK.c.idp_id == idp))
 
 
-def history(conn: Connection, citizen_id: str) -> list[SignInView]:
-    """The latest sign-ins, newest first, with the names the citizen knows."""
-    rows = conn.execute(
+def history(
+    conn: Connection, citizen_id: str, limit: int | None = HISTORY_LENGTH
+) -> list[SignInView]:
+    """The latest sign-ins, newest first, with the names the citizen knows; every one of them
+    with ``limit=None`` (the export: everything held)."""
+    query = (
         select(EVENT.c.at, EVENT.c.idp, EVENT.c.acr, PROVIDER.c.name, SERVICE.c.name.label("svc"))
         .select_from(
             EVENT.outerjoin(PROVIDER, PROVIDER.c.id == EVENT.c.idp)
@@ -73,6 +76,6 @@ def history(conn: Connection, citizen_id: str) -> list[SignInView]:
         )
         .where(EVENT.c.citizen_id == citizen_id)
         .order_by(EVENT.c.at.desc(), EVENT.c.id.desc())
-        .limit(HISTORY_LENGTH)
     )
+    rows = conn.execute(query if limit is None else query.limit(limit))
     return [SignInView(row.at, row.name or row.idp, row.svc, row.acr) for row in rows]

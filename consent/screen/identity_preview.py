@@ -16,6 +16,7 @@ from broker.resources.readable import (
     readable_country,
     readable_date,
 )
+from consent.identity_words import GENDERS
 
 LABELS = {  # claim -> (French, English)
     "given_name": ("Prénoms", "Given names"),
@@ -27,7 +28,6 @@ LABELS = {  # claim -> (French, English)
     "birthcountry": ("Pays de naissance", "Country of birth"),
     "email": ("Adresse électronique", "Email address"),
 }
-GENDERS = {"female": ("Féminin", "Female"), "male": ("Masculin", "Male")}
 
 
 def identity_preview(

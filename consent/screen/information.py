@@ -8,49 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit
 
-from broker.admin.clients import AdminError, check_https_url
-from broker.admin.consent_information import EMAIL
 from broker.oidc.models import HabilitationGrant
-
-
-@dataclass(frozen=True)
-class Contact:
-    text: str
-    href: str | None  # "mailto:…" or the https URL; None: not a link
-
-    @property
-    def is_web_page(self) -> bool:
-        """An https link: opened in a new window, so that the consent screen stays open."""
-        return self.href is not None and not self.href.startswith("mailto:")
-
-
-def contact(value: str | None) -> Contact | None:
-    """A contact as the habilitation states it, a link only when it passes the same checks as
-    ``--contact``/``--dpo`` (``broker.admin.consent_information``): one plain email address,
-    or an https URL. Anything else, a row written before those checks or by hand, is shown
-    as text, never as a link (a "javascript:" contact, a mailto to two recipients)."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    if EMAIL.fullmatch(value):
-        # "%" is allowed in an address but escapes in a mailto: URL ("a%2Cb@…" would write
-        # to "a" and "b@…"): quoted, it stays one literal address (RFC 6068 §2).
-        return Contact(value, f"mailto:{quote(value, safe='@+')}")
-    if is_https_url(value):
-        return Contact(value, value)
-    return Contact(value, None)
-
-
-def is_https_url(value: str) -> bool:
-    try:
-        if urlsplit(value).scheme.lower() != "https":  # any case, as the checks read it
-            return False
-        check_https_url(value, "contact")
-    except (AdminError, ValueError):  # ValueError: urlsplit's, e.g. "https://[x"
-        return False
-    return True
+from consent.links import Contact, contact
 
 
 @dataclass(frozen=True)

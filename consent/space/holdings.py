@@ -101,7 +101,7 @@ def gather(
         citizen=citizen,
         idp_name=provider.name if provider else None,
         consents=history.consents(conn, citizen_id, now),
-        sign_ins=sign_ins.history(conn, citizen_id),
+        sign_ins=sign_ins.history(conn, citizen_id, limit=None),
         blocked=blocked_providers(conn, citizen_id),
         tokens=tokens(conn, citizen_id),
         notices=notices(conn, citizen_id),

@@ -12,9 +12,9 @@ import httpx
 from joserfc.jwk import KeySet
 from sqlmodel import select
 
+from consent.links import contact
 from consent.models import ConsentEvent, ConsentGrant
 from consent.receipts import verify_receipt
-from consent.screen.information import contact
 from tests.consent.screen.consent_pages import (
     INFORMATION,
     OPTIONAL,
