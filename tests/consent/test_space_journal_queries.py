@@ -153,3 +153,18 @@ def test_the_export_walks_the_whole_journal_in_chunks(state):
     assert [r["request_id"] for r in walked] == [r.request_id for r in everything]
     assert sorted(r["request_id"] for r in walked) == sorted(r["request_id"] for r in mine)
     assert [r["at"] for r in walked] == sorted((r["at"] for r in walked), reverse=True)
+
+
+def test_attack_a_shared_digest_shows_no_other_citizens_rows(state):
+    # Two accounts whose identities fold to one digest (looser folding than the citizen's
+    # pivot digest, or an account from before it): the other's token calls stay theirs; the
+    # calls by API key, which name no citizen, are found by the digest.
+    by_key = row(citizen_id=None, identity_digest=DIGEST, credential="api_key")
+    mine = row(identity_digest=DIGEST)
+    theirs = row(citizen_id=OTHER, identity_digest=DIGEST)
+    with state.db.begin() as conn:
+        conn.execute(insert(JOURNAL), [by_key, mine, theirs])
+        found = conn.execute(journal.rows_of(journal.matching(CITIZEN, DIGEST))).all()
+        page = journal.page_of(conn, CITIZEN, DIGEST, 1)
+    assert sorted(r.request_id for r in found) == sorted([by_key["request_id"], mine["request_id"]])
+    assert theirs["request_id"] not in {r["request_id"] for r in page.rows}
