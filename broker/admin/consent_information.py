@@ -42,6 +42,10 @@ EMAIL = re.compile(
 MAX_EMAIL = 254  # RFC 5321 §4.5.3.1.3, a path of at most 256 octets with its angle brackets
 MAX_EMAIL_LOCAL = 64  # RFC 5321 §4.5.3.1.1
 
+# The single texts, by their column names; with ``reasons``, what an amendment may clear.
+TEXTS = ("controller", "contact", "dpo", "retention", "if_refused")
+CLEARABLE = (*TEXTS, "reasons")
+
 # The subject identifier: the screen lists no item for it, so no reason could be shown.
 NOT_SHOWN_CLAIMS = frozenset({"sub"})
 
@@ -144,38 +148,52 @@ def checked_information(info: StatedInformation, data_scopes: Iterable[str]) -> 
 def unstated(habilitation: Mapping[str, Any]) -> list[str]:
     """What a described habilitation leaves the consent screen unable to say: the options not
     given, and ``--reason SCOPE`` for each of its data scopes without a reason."""
-    missing = [
-        f"--{field.replace('_', '-')}"
-        for field in ("controller", "contact", "dpo", "retention", "if_refused")
-        if not habilitation.get(field)
-    ]
+    missing = [f"--{option_name(field)}" for field in TEXTS if not habilitation.get(field)]
     reasons = habilitation.get("reasons") or {}
     missing += [f"--reason {s}" for s in habilitation.get("scopes", ()) if s not in reasons]
     return missing
 
 
 def amended(
-    stored: Mapping[str, Any], changes: StatedInformation, *, clear_reasons: bool = False
+    stored: Mapping[str, Any], changes: StatedInformation, *, cleared: Iterable[str] = ()
 ) -> StatedInformation:
     """What a habilitation states (``stored``, its columns) with ``changes`` applied: an option
-    given replaces its text, one left out keeps it; ``--reason SCOPE=TEXT`` replaces that item's
-    reason only, and ``clear_reasons`` drops the stored reasons first. A stored reason the
-    screen could never show (for ``openid``, accepted before such reasons were refused) is not
-    kept: checked again, it would refuse an update that does not mention it."""
-    if changes == StatedInformation() and not clear_reasons:
+    given replaces its text, one left out keeps it, one ``cleared`` (:data:`CLEARABLE`) is
+    removed. ``--reason SCOPE=TEXT`` replaces that item's reason only; clearing ``reasons``
+    drops the stored ones first, so the reasons given state them anew. A text cannot be
+    cleared and given at once. A stored reason the screen could never show (for ``openid``,
+    accepted before such reasons were refused) is not kept: checked again, it would refuse an
+    update that does not mention it."""
+    removed = set(cleared)
+    if unknown := removed - set(CLEARABLE):
+        raise AdminError(
+            f"--clear must be one of {', '.join(map(option_name, CLEARABLE))}: "
+            + ", ".join(sorted(unknown))
+        )
+    if both := [f for f in TEXTS if f in removed and getattr(changes, f) is not None]:
+        raise AdminError(
+            "; ".join(
+                f"--clear {option_name(f)} and --{option_name(f)} together: give one or the other"
+                for f in both
+            )
+        )
+    if changes == StatedInformation() and not removed:
         raise AdminError(
             "nothing to change: give --controller, --contact, --dpo, --retention, --reason, "
-            "--if-refused or --clear-reasons"
+            "--if-refused or --clear FIELD"
         )
     given = {entry.partition("=")[0].strip() for entry in changes.reasons}
-    kept = {} if clear_reasons else dict(stored.get("reasons") or {})
+    kept = {} if "reasons" in removed else dict(stored.get("reasons") or {})
     reasons = tuple(
         f"{scope}={text}"
         for scope, text in kept.items()
         if scope not in given and (known := REGISTRY.get(scope)) and shown_as_an_item(known)
     )
-    texts = {
-        option: stored.get(option) if getattr(changes, option) is None else getattr(changes, option)
-        for option in ("controller", "contact", "dpo", "retention", "if_refused")
-    }
+    texts = {field: stored.get(field) for field in TEXTS if field not in removed}
+    texts.update({f: getattr(changes, f) for f in TEXTS if getattr(changes, f) is not None})
     return StatedInformation(**texts, reasons=reasons + changes.reasons)
+
+
+def option_name(field: str) -> str:
+    """The command-line spelling of a field (``if_refused``: ``if-refused``)."""
+    return field.replace("_", "-")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -207,14 +208,15 @@ def amend_consent_information(
     habilitation_id: str,
     changes: StatedInformation,
     *,
-    clear_reasons: bool = False,
+    cleared: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """``set_consent_information`` with only the texts given changed (see ``amended``)."""
+    """``set_consent_information`` with only the texts given changed and those ``cleared``
+    (column names, see ``amended``) removed."""
     habilitation = session.get(Habilitation, habilitation_id)
     if habilitation is None:
         raise AdminError(f"no habilitation {habilitation_id!r}")
     stored = {column: getattr(habilitation, column) for column in INFORMATION_COLUMNS}
-    information = amended(stored, changes, clear_reasons=clear_reasons)
+    information = amended(stored, changes, cleared=cleared)
     return set_consent_information(session, habilitation_id, information)
 
 

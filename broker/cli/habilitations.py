@@ -8,6 +8,12 @@ from typing import Any
 
 import click
 
+from broker.admin.consent_information import (
+    CLEARABLE,
+    StatedInformation,
+    option_name,
+    unstated,
+)
 from broker.cli.common import admin_action, database, load_settings, print_json
 from broker.oidc.models import ConsentMode
 
@@ -46,8 +52,6 @@ def information_options(command: Callable[..., None]) -> Callable[..., None]:
 
 def print_habilitation(described: dict[str, Any]) -> None:
     """The habilitation as JSON, and on stderr what the consent screen cannot say."""
-    from broker.admin.consent_information import unstated
-
     print_json(described)
     if missing := unstated(described):
         click.echo(
@@ -118,7 +122,6 @@ def habilitations_add(
     """Approve a service's right to data scopes. The consent screen shows --controller,
     --contact, --dpo, --retention, each --reason and --if-refused: a warning names those
     left out."""
-    from broker.admin.consent_information import StatedInformation
     from broker.admin.habilitations import HabilitationRequest, add_habilitation
 
     request = HabilitationRequest(
@@ -149,17 +152,20 @@ def habilitations_add(
 @click.argument("habilitation_id")
 @information_options
 @click.option(
-    "--clear-reasons",
-    is_flag=True,
-    help="Drop the stored reasons first (then only the --reason given are kept).",
+    "--clear",
+    "cleared",
+    multiple=True,
+    type=click.Choice([option_name(field) for field in CLEARABLE]),
+    help="Remove this text from the consent screen (repeatable). reasons: all the stored "
+    "reasons, then only the --reason given are kept.",
 )
 def habilitations_set_information(
-    habilitation_id, controller, contact, dpo, retention, reasons, if_refused, clear_reasons
+    habilitation_id, controller, contact, dpo, retention, reasons, if_refused, cleared
 ) -> None:
     """Change what the consent screen tells citizens about an active habilitation. Options
-    left out keep their text; --reason SCOPE=TEXT replaces that item's reason only. Its rights
-    (scopes, consent terms, purpose) do not change: the consents given under it stand."""
-    from broker.admin.consent_information import StatedInformation
+    left out keep their text; --reason SCOPE=TEXT replaces that item's reason only; --clear
+    FIELD removes a text (not with its own option in the same call). Its rights (scopes,
+    consent terms, purpose) do not change: the consents given under it stand."""
     from broker.admin.habilitations import amend_consent_information
 
     changes = StatedInformation(
@@ -170,10 +176,11 @@ def habilitations_set_information(
         reasons=tuple(reasons),
         if_refused=if_refused,
     )
+    columns = tuple(option.replace("-", "_") for option in cleared)
     print_habilitation(
         admin_action(
             lambda session: amend_consent_information(
-                session, habilitation_id, changes, clear_reasons=clear_reasons
+                session, habilitation_id, changes, cleared=columns
             )
         )
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.broker.demo.test_online_service import start_demo_service
+from tests.broker.demo.helpers import start_demo_service
 from tests.browser.conftest import fits_width, screenshot, serious_violations
 
 NBSP = "\u00a0"

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.broker.demo.test_online_service import start_demo_service
+from tests.broker.demo.helpers import start_demo_service
 from tests.browser.conftest import screenshot, serious_violations
 from tests.servers import start_server
 

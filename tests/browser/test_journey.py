@@ -4,7 +4,7 @@ the full price its home page showed). Each page is screenshotted and scanned wit
 
 from __future__ import annotations
 
-from tests.broker.demo.test_online_service import start_demo_service
+from tests.broker.demo.helpers import start_demo_service
 from tests.browser.conftest import screenshot, serious_violations
 
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar.datastructures import Cookie
 
-from broker.demo.online_service.relying_party import SIGN_IN_MAX_AGE
+from broker.demo.online_service.relying_party import SIGN_IN_MAX_AGE, RelyingParty
 
 COOKIE = "cantine_session"
 LOGIN_COOKIE = "cantine_login"
-LOGIN_PATH = "/callback"  # the only page that reads the sign-in cookie
 MAX_AGE = 8 * 3600  # seconds from the sign-in
 IDLE = 30 * 60  # seconds without a page
 
@@ -88,18 +88,24 @@ def session_cookie(secure: bool, session_id: str = "") -> Cookie:
     )
 
 
-def login_cookie(secure: bool, state: str = "") -> Cookie:
-    """The sign-in in progress, for ``/callback`` only; an empty state clears it. SameSite=Lax:
+def login_cookie(rp: RelyingParty, state: str = "") -> Cookie:
+    """The sign-in in progress, for the callback only; an empty state clears it. SameSite=Lax:
     the broker's redirect back is a top-level navigation, which still carries it."""
     return Cookie(
         key=LOGIN_COOKIE,
         value=state,
-        path=LOGIN_PATH,
+        path=login_cookie_path(rp),
         max_age=SIGN_IN_MAX_AGE if state else 0,
         httponly=True,
-        secure=secure,
+        secure=rp.secure_cookies,
         samesite="lax",
     )
+
+
+def login_cookie_path(rp: RelyingParty) -> str:
+    """The path of the address the broker sends the citizen back to, as the browser sees it: a
+    service served under a path prefix (``https://host/cantine``) gets its cookie back there."""
+    return urlsplit(rp.redirect_uri).path or "/"
 
 
 def started_here(cookie: str | None, state: str | None) -> bool:

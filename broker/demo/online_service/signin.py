@@ -39,7 +39,7 @@ async def login(request: Request, rp: NamedDependency[RelyingParty]) -> Redirect
     """To the broker, asking its pages to speak the language of this one (``ui_locales``)."""
     language = language_of(request)
     url, state = await rp.authorization_url(ui_locales=language.code)
-    cookies = [*language.cookies(), login_cookie(rp.secure_cookies, state)]
+    cookies = [*language.cookies(), login_cookie(rp, state)]
     return Redirect(path=url, status_code=302, cookies=cookies)
 
 
@@ -63,7 +63,7 @@ async def callback(request: Request, rp: NamedDependency[RelyingParty]) -> Respo
                 "Cette réponse ne correspond à aucune connexion en cours dans ce navigateur."
             ),
         )
-    done = [login_cookie(rp.secure_cookies)]  # this sign-in is over, whatever its outcome
+    done = [login_cookie(rp)]  # this sign-in is over, whatever its outcome
     if params.get("iss") != rp.issuer:
         return problem_page(
             language,

@@ -11,6 +11,7 @@ from broker.admin.consent_information import (
     MAX_IF_REFUSED,
     MAX_REASON,
     MAX_RETENTION,
+    TEXTS,
     StatedInformation,
     amended,
     checked_information,
@@ -208,12 +209,46 @@ def test_an_amendment_changes_only_what_it_gives():
 
 
 def test_an_amendment_may_clear_the_reasons_then_give_new_ones():
-    cleared = amended(STORED, StatedInformation(), clear_reasons=True)
+    cleared = amended(STORED, StatedInformation(), cleared={"reasons"})
     assert checked_information(cleared, SCOPES) == {**STORED, "reasons": None}
     replaced = amended(
-        STORED, StatedInformation(reasons=("birth=Pour vous distinguer.",)), clear_reasons=True
+        STORED, StatedInformation(reasons=("birth=Pour vous distinguer.",)), cleared={"reasons"}
     )
     assert checked_information(replaced, SCOPES)["reasons"] == {"birth": "Pour vous distinguer."}
+
+
+@pytest.mark.parametrize("field", TEXTS)
+def test_an_amendment_may_clear_a_text_and_keeps_the_others(field):
+    cleared = checked_information(amended(STORED, StatedInformation(), cleared=[field]), SCOPES)
+    assert cleared == {**STORED, field: None}
+    assert f"--{field.replace('_', '-')}" in unstated({**cleared, "scopes": SCOPES})
+
+
+def test_an_amendment_may_clear_texts_while_changing_others():
+    changes = StatedInformation(retention="Deux ans.", reasons=("email=Pour écrire.",))
+    both = amended(STORED, changes, cleared=["contact", "if_refused", "contact"])
+    assert checked_information(both, SCOPES) == {
+        **STORED,
+        "contact": None,
+        "retention": "Deux ans.",
+        "if_refused": None,
+    }
+
+
+def test_an_amendment_may_not_clear_and_give_the_same_text():
+    changes = StatedInformation(contact="ccas@villebourg.example", if_refused="Au guichet.")
+    with pytest.raises(AdminError) as caught:
+        amended(STORED, changes, cleared={"contact", "if_refused", "dpo"})
+    assert str(caught.value) == (
+        "--clear contact and --contact together: give one or the other; "
+        "--clear if-refused and --if-refused together: give one or the other"
+    )
+
+
+def test_an_amendment_clears_only_what_it_knows():
+    for unknown in ("purpose", "scopes", "if-refused", ""):
+        with pytest.raises(AdminError, match="--clear must be one of controller, contact"):
+            amended(STORED, StatedInformation(), cleared={unknown})
 
 
 def test_an_amendment_drops_a_stored_reason_the_screen_never_showed():
@@ -225,6 +260,8 @@ def test_an_amendment_drops_a_stored_reason_the_screen_never_showed():
 def test_an_amendment_that_changes_nothing_is_refused():
     with pytest.raises(AdminError, match="nothing to change: give --controller"):
         amended(STORED, StatedInformation())
+    with pytest.raises(AdminError, match="--if-refused or --clear FIELD"):
+        amended(STORED, StatedInformation(), cleared=())
 
 
 def test_attack_an_amendment_is_checked_as_an_addition():

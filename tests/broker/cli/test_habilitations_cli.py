@@ -260,7 +260,8 @@ def test_optional_scopes_help_says_they_are_opt_in(cli):
     changing = " ".join(cli("habilitations", "set-information", "--help").stdout.split())
     for option in ("--controller", "--contact", "--dpo", "--retention", "--reason", "--if-refused"):
         assert option in changing
-    assert "--clear-reasons" in changing and "Options left out keep their text" in changing
+    assert "Options left out keep their text" in changing and "--clear-reasons" not in changing
+    assert "--clear [controller|contact|dpo|retention|if-refused|reasons]" in changing
 
 
 def set_information(cli, habilitation_id: str, *extra: str, ok: bool = True):
@@ -304,7 +305,7 @@ def test_set_information_changes_only_the_options_given(cli):
 def test_set_information_may_clear_the_reasons(cli):
     created = json.loads(add(cli, *INFORMATION).stdout)
     result = set_information(
-        cli, created["id"], "--clear-reasons", "--reason", "cnaf_enfants=Pour compter."
+        cli, created["id"], "--clear", "reasons", "--reason", "cnaf_enfants=Pour compter."
     )
     changed = json.loads(result.stdout)
     assert changed == {**created, "reasons": {"cnaf_enfants": "Pour compter."}}
@@ -314,9 +315,7 @@ def test_set_information_may_clear_the_reasons(cli):
     ) in result.stderr.splitlines()
 
 
-def test_set_information_reaches_the_consent_screen(cli, database_url):
-    """What the consent screen reads: the client loaded as the protocol loads it, with its
-    service's active habilitations, and the screen's information drawn from them."""
+def register_client(cli) -> None:
     cli(
         "clients",
         "add",
@@ -327,6 +326,24 @@ def test_set_information_reaches_the_consent_screen(cli, database_url):
         "--scope",
         "openid email " + QF,
     )
+
+
+def consent_screen(cli, database_url: str, habilitation_id: str):
+    """What the consent screen reads: the client loaded as the protocol loads it, with its
+    service's active habilitations, and the screen's information drawn from them."""
+    clients = json.loads(cli("clients", "list").stdout)
+    [client_id] = [c["client_id"] for c in clients if c["name"] == "CCAS de Villebourg"]
+    db = Database(database_url)
+    with db.connect() as conn:
+        client = load_client(conn, client_id)
+    db.dispose()
+    assert client is not None
+    [grant] = [h for h in client.habilitations if h.id == habilitation_id]
+    return information(grant, ["openid", "email", *QF.split()])
+
+
+def test_set_information_reaches_the_consent_screen(cli, database_url):
+    register_client(cli)
     created = json.loads(add(cli, *INFORMATION).stdout)
     set_information(
         cli,
@@ -340,15 +357,7 @@ def test_set_information_reaches_the_consent_screen(cli, database_url):
         "--if-refused",
         "Venez au CCAS avec votre attestation.",
     )
-    clients = json.loads(cli("clients", "list").stdout)
-    [client_id] = [c["client_id"] for c in clients if c["name"] == "CCAS de Villebourg"]
-    db = Database(database_url)
-    with db.connect() as conn:
-        client = load_client(conn, client_id)
-    db.dispose()
-    assert client is not None
-    [grant] = [h for h in client.habilitations if h.id == created["id"]]
-    shown = information(grant, ["openid", "email", *QF.split()])
+    shown = consent_screen(cli, database_url, created["id"])
     assert shown.controller == "Ville de Villebourg" and shown.retention == "Trois ans."
     assert shown.contact and shown.contact.href == "mailto:ccas@villebourg.example"
     assert shown.if_refused == "Venez au CCAS avec votre attestation."
@@ -357,6 +366,68 @@ def test_set_information_reaches_the_consent_screen(cli, database_url):
         "cnaf_enfants": "Pour connaître la taille du foyer.",
         "email": "Pour vous écrire.",
     }
+
+
+def test_set_information_may_clear_texts(cli, database_url):
+    """A text once stated can be removed (blank is refused): the habilitation then has none,
+    the command warns as for one never stated, and the consent screen no longer shows it."""
+    register_client(cli)
+    created = json.loads(add(cli, *INFORMATION).stdout)
+    result = set_information(
+        cli,
+        created["id"],
+        *("--clear", "dpo", "--clear", "retention", "--clear", "if-refused"),
+        *("--clear", "reasons", "--contact", "https://www.villebourg.example/ccas"),
+    )
+    changed = json.loads(result.stdout)
+    assert changed == {
+        **created,
+        "contact": "https://www.villebourg.example/ccas",
+        "dpo": None,
+        "retention": None,
+        "reasons": {},
+        "if_refused": None,
+    }
+    assert listed(cli, created["id"]) == changed
+    assert (
+        "warning: the consent screen cannot tell citizens what these would say: --dpo, "
+        "--retention, --if-refused, --reason cnaf_quotient_familial, --reason cnaf_enfants"
+    ) in result.stderr.splitlines()
+    shown = consent_screen(cli, database_url, created["id"])
+    assert shown.dpo is None and shown.retention is None and shown.if_refused is None
+    assert dict(shown.reasons) == {}
+    assert shown.controller == "CCAS de Villebourg"  # not cleared: still shown
+    assert shown.contact and shown.contact.href == "https://www.villebourg.example/ccas"
+
+    cleared = json.loads(
+        set_information(cli, created["id"], "--clear", "controller", "--clear", "contact").stdout
+    )
+    assert (cleared["controller"], cleared["contact"]) == (None, None)
+    shown = consent_screen(cli, database_url, created["id"])
+    assert shown.controller is None and shown.contact is None and not shown.has_controller
+
+
+def test_set_information_refuses_clearing_and_giving_a_text_at_once(cli):
+    created = json.loads(add(cli, *INFORMATION).stdout)
+    cases = [
+        (
+            ["--clear", "contact", "--contact", "ccas@villebourg.example"],
+            "--clear contact and --contact together: give one or the other",
+        ),
+        (
+            ["--if-refused", "Au guichet.", "--clear", "if-refused", "--clear", "dpo"],
+            "--clear if-refused and --if-refused together: give one or the other",
+        ),
+    ]
+    for extra, message in cases:
+        result = set_information(cli, created["id"], *extra, ok=False)
+        assert result.exit_code == 1 and message in result.stderr, (extra, result.stderr)
+        assert "Traceback" not in result.stderr and result.stdout == ""
+    for field in ("purpose", "scopes", "if_refused", "--reason"):
+        unknown = set_information(cli, created["id"], "--clear", field, ok=False)
+        assert unknown.exit_code == 2 and "Invalid value for '--clear'" in unknown.stderr
+        assert "Traceback" not in unknown.stderr and unknown.stdout == ""
+    assert listed(cli, created["id"]) == created  # nothing written
 
 
 def test_set_information_refused_in_one_line(cli):
@@ -386,7 +457,7 @@ def test_attack_set_information_on_a_revoked_habilitation(cli):
     it); changing its texts would rewrite what citizens were told."""
     created = json.loads(add(cli, *INFORMATION).stdout)
     revoked = json.loads(cli("habilitations", "revoke", created["id"]).stdout)
-    for extra in (["--controller", "Autre"], ["--clear-reasons"]):
+    for extra in (["--controller", "Autre"], ["--clear", "reasons"], ["--clear", "dpo"]):
         result = set_information(cli, created["id"], *extra, ok=False)
         assert result.exit_code == 1 and "no longer active" in result.stderr
         assert "Traceback" not in result.stderr and result.stdout == ""
