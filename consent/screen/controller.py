@@ -23,7 +23,7 @@ from consent.screen.preview_steps import (
     reading_url,
     requested_step,
 )
-from consent.screen.provider_names import provider_names, sentence_start
+from consent.screen.provider_names import provider_names
 from consent.screen.service import DASHBOARD_PATH, ConsentRequest, ConsentScreen
 from consent.screen.wording import consent_groups, preview_groups, preview_summary
 
@@ -130,9 +130,7 @@ def waiting_page(
         "consent_waiting.html",
         {
             "service_name": pending.service_name,
-            "providers": [
-                sentence_start(provider_names(key).the) for key in planned_providers(pending.scopes)
-            ],
+            "providers": [provider_names(key).start for key in planned_providers(pending.scopes)],
             "seconds": seconds,
             "next_url": reading_url(request.url.path, ticked, pending.step_token),
         },

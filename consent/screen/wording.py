@@ -13,11 +13,11 @@ from broker.resources.preview import FAILED, NOT_FOUND, ProviderPreview
 from broker.web.i18n import N_, gettext
 from broker.web.locale import current_locale
 from consent.screen.information import information, recorded
-from consent.screen.provider_names import provider_names, sentence_start
+from consent.screen.provider_names import provider_names
 
 IDENTITY_GROUP = N_("Votre identité")
 # What a provider's answer was, for its group. Placeholders take the forms of
-# consent.screen.provider_names: "la CAF" at a sentence's start, "de la CAF", "à la CAF".
+# consent.screen.provider_names: "La CAF" at a sentence's start, "de la CAF", "à la CAF".
 NOTHING_READ = N_("Nous n'avons pas pu lire ces données auprès %(provider)s.")
 PARTLY_READ = N_("Nous n'avons pas pu lire toutes ces données auprès %(provider)s.")
 WHY_NOT_READ = {
@@ -53,7 +53,7 @@ def provider_notes(key: str, result: ProviderPreview) -> list[str]:
     answered with values)."""
     names = provider_names(key)
     if result.status == NOT_FOUND:
-        return [gettext(NOTHING_FOUND) % {"provider": sentence_start(names.the)}]
+        return [gettext(NOTHING_FOUND) % {"provider": names.start}]
     if result.status != FAILED:
         return []
     if result.reason == "not_previewable":
@@ -62,7 +62,7 @@ def provider_notes(key: str, result: ProviderPreview) -> list[str]:
         lead = PARTLY_READ if _has_values(result) else NOTHING_READ
         notes = [gettext(lead) % {"provider": names.of}]
         if why := WHY_NOT_READ.get(result.reason):
-            notes.append(gettext(why) % {"provider": sentence_start(names.the)})
+            notes.append(gettext(why) % {"provider": names.start})
     notes.append(gettext(SERVICE_ASKS) % {"provider": names.to})
     return notes
 

@@ -3,17 +3,19 @@ program can read and a person can follow: every date also in ISO 8601 (Paris tim
 item, product and status also in words, in the citizen's language. The readable HTML page
 (``space_export.html``) shows the same ``Holdings``.
 
-The journal, which only grows, comes last and is written out as its chunks are read
-(``json_document``): the file never sits whole in memory."""
+The lists come last and are written out item by item (``json_document``): the sign-ins and
+the tokens from the rows read (held once, never also as one text), the journal, which only
+grows, as its chunks are read. The file never sits whole in memory."""
 
 from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from broker.identity.sign_ins import SignInView
 from broker.web.i18n import TIMEZONE
 from broker.web.locale import current_locale
 from consent.space.history import ConsentView
@@ -48,6 +50,9 @@ IDENTITY_FIELDS = (
     "updated_at",
 )
 INDENT = 2
+# A list of the document, written last: its key, and its items a part at a time.
+Items = Iterable[dict[str, Any]]
+Tail = tuple[str, AsyncIterable[Items]]
 
 
 def iso(epoch: int | None) -> str | None:
@@ -65,45 +70,53 @@ def with_iso(record: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 
 def document(holdings: Holdings) -> dict[str, Any]:
-    """The document without its journal (``json_document`` adds it, last)."""
+    """The document without its lists (``json_document`` writes them, last: ``tails``)."""
     return {
         **with_iso({"generated_at": holdings.generated_at}, "generated_at"),
         "language": current_locale(),
         "identity": identity(holdings),
-        "sign_ins": [
-            with_iso(
-                {
-                    "at": view.at,
-                    "provider": view.provider,
-                    "service": view.service,  # None: the citizen space
-                    "level": view.acr,
-                    "level_label": acr_label(view.acr),
-                },
-                "at",
-            )
-            for view in holdings.sign_ins
-        ],
         "blocked_providers": [{"id": p.id, "name": p.name} for p in holdings.blocked],
         "consents": [consent(c, holdings.notices.get(c.id, [])) for c in holdings.consents],
-        "tokens": [token(t, holdings.generated_at) for t in holdings.tokens],
     }
 
 
-async def json_document(
-    head: dict[str, Any], chunks: AsyncIterable[list[dict[str, Any]]]
-) -> AsyncIterator[str]:
-    """``head`` and then its ``"journal"``, the rows of ``chunks`` (``journal.row_of``), as
-    ``json.dumps(..., indent=2)`` would write the whole, piece by piece."""
-    whole = json.dumps({**head, "journal": []}, ensure_ascii=False, indent=INDENT)
-    opening, closing = whole.rsplit("[]", 1)  # the journal is the last key
-    yield opening + "["
-    separator = "\n"
+def tails(holdings: Holdings, journal_chunks: AsyncIterable[list[dict[str, Any]]]) -> list[Tail]:
+    """The document's lists: the sign-ins and the tokens, each item put in words as it is
+    written, and the journal's rows (``journal.row_of``) as ``journal_chunks`` reads them."""
+    now = holdings.generated_at
+    return [
+        ("sign_ins", at_once(sign_in(view) for view in holdings.sign_ins)),
+        ("tokens", at_once(token(view, now) for view in holdings.tokens)),
+        ("journal", accesses(journal_chunks)),
+    ]
+
+
+async def at_once(items: Items) -> AsyncIterator[Items]:
+    yield items
+
+
+async def accesses(chunks: AsyncIterable[list[dict[str, Any]]]) -> AsyncIterator[Items]:
     async for rows in chunks:
-        for row in rows:
-            text = json.dumps(access(row), ensure_ascii=False, indent=INDENT)
-            yield separator + textwrap.indent(text, " " * 2 * INDENT)
-            separator = ",\n"
-    yield ("]" if separator == "\n" else "\n" + " " * INDENT + "]") + closing
+        yield (access(row) for row in rows)
+
+
+async def json_document(head: dict[str, Any], lists: Sequence[Tail]) -> AsyncIterator[str]:
+    """``head`` and then its ``lists``, as ``json.dumps(..., indent=2)`` would write the
+    whole, piece by piece."""
+    whole = json.dumps({**head, **{key: [] for key, _ in lists}}, ensure_ascii=False, indent=INDENT)
+    # The lists are the last keys: the last "[]" of the text are theirs.
+    opening, *between, closing = whole.rsplit("[]", len(lists))
+    del head, whole  # the journal may take long to write: meanwhile the head is text only
+    for before, (_, parts) in zip([opening, *between], lists, strict=True):
+        yield before + "["
+        separator = "\n"
+        async for items in parts:
+            for item in items:
+                text = json.dumps(item, ensure_ascii=False, indent=INDENT)
+                yield separator + textwrap.indent(text, " " * 2 * INDENT)
+                separator = ",\n"
+        yield "]" if separator == "\n" else "\n" + " " * INDENT + "]"
+    yield closing
 
 
 def identity(holdings: Holdings) -> dict[str, Any] | None:
@@ -189,6 +202,19 @@ def consent(view: ConsentView, notices: list[Notice]) -> dict[str, Any]:
         ],
         "receipt": view.receipt,
     }
+
+
+def sign_in(view: SignInView) -> dict[str, Any]:
+    return with_iso(
+        {
+            "at": view.at,
+            "provider": view.provider,
+            "service": view.service,  # None: the citizen space
+            "level": view.acr,
+            "level_label": acr_label(view.acr),
+        },
+        "at",
+    )
 
 
 def token(view: TokenView, now: int) -> dict[str, Any]:

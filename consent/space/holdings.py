@@ -1,8 +1,9 @@
 """Everything the broker holds about a citizen (GDPR article 15), read for the export: the
 identity, the sign-ins and the providers they blocked, the consents with their receipts and
 whether each service was told of their changes, what is known of the tokens the services
-received, and the journal of accesses (its latest rows; the export file walks all of it in
-chunks, ``consent.space.journal.chunk``).
+received, and the journal of accesses. The readable page reads the latest sign-ins, tokens
+and journal rows, and how many there are; the export file reads every sign-in and token, and
+walks the journal in chunks (``consent.space.journal.chunk``).
 
 Every query is bound to the one citizen. Token values and digests, and the signed events
 sent to services, are never read: only what they were for and when."""
@@ -16,7 +17,7 @@ from typing import Any
 
 from joserfc.errors import JoseError
 from joserfc.jws import extract_compact
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from broker.core.db import table_of
 from broker.identity import sign_ins
@@ -73,9 +74,11 @@ class Holdings:
     citizen: Any  # the citizen's row, or None
     idp_name: str | None
     consents: list[history.ConsentView]  # with their receipts
-    sign_ins: list[sign_ins.SignInView]
+    sign_ins: list[sign_ins.SignInView]  # newest first
+    sign_ins_total: int
     blocked: list[BlockedProvider]
-    tokens: list[TokenView]
+    tokens: list[TokenView]  # newest first
+    tokens_total: int
     notices: dict[str, list[Notice]]  # by consent id, oldest first
     journal: list[dict[str, Any]]  # ``journal.row_of``, the latest ones, newest first
     journal_total: int
@@ -88,25 +91,41 @@ def gather(
     citizen_id: str,
     identity_digest_of: Callable[[Any], str],
     now: int,
-    latest: int,
+    latest: int | None = None,
 ) -> Holdings:
     """``identity_digest_of(citizen row)``: the keyed digest the data API journals API-key
-    calls under; ``latest``: how many journal rows to read (0: none, the file reads them in
-    chunks)."""
+    calls under. ``latest``: for the readable page, how many of the newest sign-ins, tokens
+    and journal rows to read, with their counts; None, for the file: every sign-in and token,
+    and no journal row (the file reads them in chunks).
+
+    The file's sign-ins and tokens are read whole, and held once: ``export.json_document``
+    writes them one at a time. They stay bounded: a sign-in is one row per sign-in (a few
+    thousand in years of daily use); tokens are purged a day after they expire (``broker db
+    purge``), a refresh token once its consent ends (even one a rotation replaced)."""
     citizen = conn.execute(select(CITIZEN).where(CITIZEN.c.id == citizen_id)).first()
     provider = get_provider(conn, citizen.idp) if citizen else None
     digest = identity_digest_of(citizen) if citizen else None
-    rows, total = journal.latest(conn, citizen_id, digest, latest) if latest else ([], 0)
+    found_sign_ins = sign_ins.history(conn, citizen_id, limit=latest)
+    found_tokens = tokens(conn, citizen_id, limit=latest)
+    if latest is None:
+        rows: list[dict[str, Any]] = []
+        sign_ins_total, tokens_total, journal_total = len(found_sign_ins), len(found_tokens), 0
+    else:
+        rows, journal_total = journal.latest(conn, citizen_id, digest, latest)
+        sign_ins_total = sign_in_count(conn, citizen_id)
+        tokens_total = token_count(conn, citizen_id)
     return Holdings(
         citizen=citizen,
         idp_name=provider.name if provider else None,
         consents=history.consents(conn, citizen_id, now),
-        sign_ins=sign_ins.history(conn, citizen_id, limit=None),
+        sign_ins=found_sign_ins,
+        sign_ins_total=sign_ins_total,
         blocked=blocked_providers(conn, citizen_id),
-        tokens=tokens(conn, citizen_id),
+        tokens=found_tokens,
+        tokens_total=tokens_total,
         notices=notices(conn, citizen_id),
         journal=rows,
-        journal_total=total,
+        journal_total=journal_total,
         generated_at=now,
         identity_digest=digest,
     )
@@ -118,9 +137,39 @@ def blocked_providers(conn: Connection, citizen_id: str) -> list[BlockedProvider
     return [BlockedProvider(idp, names.get(idp, idp)) for idp in sorted(blocked)]
 
 
-def tokens(conn: Connection, citizen_id: str) -> list[TokenView]:
-    """The access and refresh tokens issued for the citizen, newest first. Refresh tokens are
-    found through the citizen's consents (their index)."""
+def sign_in_count(conn: Connection, citizen_id: str) -> int:
+    """How many sign-ins the citizen made (``ix_sign_in_event_citizen_at``)."""
+    event = sign_ins.EVENT
+    return conn.execute(
+        select(func.count()).select_from(event).where(event.c.citizen_id == citizen_id)
+    ).scalar_one()
+
+
+def citizens_access_tokens(citizen_id: str) -> ColumnElement[bool]:
+    return ACCESS_TOKEN.c.citizen_id == citizen_id
+
+
+def citizens_refresh_tokens(citizen_id: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Found through the citizen's consents (the index on their grant)."""
+    return (
+        REFRESH_TOKEN.c.grant_id.in_(select(GRANT.c.id).where(GRANT.c.citizen_id == citizen_id)),
+        REFRESH_TOKEN.c.citizen_id == citizen_id,
+    )
+
+
+def token_count(conn: Connection, citizen_id: str) -> int:
+    access = (
+        select(func.count()).select_from(ACCESS_TOKEN).where(citizens_access_tokens(citizen_id))
+    )
+    refresh = (
+        select(func.count()).select_from(REFRESH_TOKEN).where(*citizens_refresh_tokens(citizen_id))
+    )
+    return conn.execute(access).scalar_one() + conn.execute(refresh).scalar_one()
+
+
+def tokens(conn: Connection, citizen_id: str, limit: int | None = None) -> list[TokenView]:
+    """The access and refresh tokens issued for the citizen, newest first; the ``limit``
+    newest when given (the newest of each kind, then of both)."""
     service = SERVICE.c.name.label("service_name")
     access = conn.execute(
         select(
@@ -134,7 +183,9 @@ def tokens(conn: Connection, citizen_id: str) -> list[TokenView]:
         )
         .outerjoin(CLIENT, CLIENT.c.client_id == ACCESS_TOKEN.c.client_id)
         .outerjoin(SERVICE, SERVICE.c.id == CLIENT.c.service_id)
-        .where(ACCESS_TOKEN.c.citizen_id == citizen_id)
+        .where(citizens_access_tokens(citizen_id))
+        .order_by(ACCESS_TOKEN.c.issued_at.desc())
+        .limit(limit)
     )
     refresh = conn.execute(
         select(
@@ -149,16 +200,14 @@ def tokens(conn: Connection, citizen_id: str) -> list[TokenView]:
         )
         .outerjoin(CLIENT, CLIENT.c.client_id == REFRESH_TOKEN.c.client_id)
         .outerjoin(SERVICE, SERVICE.c.id == CLIENT.c.service_id)
-        .where(
-            REFRESH_TOKEN.c.grant_id.in_(
-                select(GRANT.c.id).where(GRANT.c.citizen_id == citizen_id)
-            ),
-            REFRESH_TOKEN.c.citizen_id == citizen_id,
-        )
+        .where(*citizens_refresh_tokens(citizen_id))
+        .order_by(REFRESH_TOKEN.c.issued_at.desc())
+        .limit(limit)
     )
     found = [token_view(ACCESS, row) for row in access]
     found += [token_view(REFRESH, row, used_at=row.used_at) for row in refresh]
-    return sorted(found, key=lambda token: (token.issued_at, token.kind), reverse=True)
+    found.sort(key=lambda token: (token.issued_at, token.kind), reverse=True)
+    return found if limit is None else found[:limit]
 
 
 def token_view(kind: str, row, used_at: int | None = None) -> TokenView:

@@ -13,7 +13,7 @@ from litestar.di import NamedDependency
 from litestar.response import Stream, Template
 
 from broker.web.http import NO_STORE, page
-from consent.space.export import document, json_document
+from consent.space.export import document, json_document, tails
 from consent.space.guard import SignedIn
 from consent.space.holdings import Holdings
 from consent.space.identity_view import identity_lines
@@ -24,10 +24,9 @@ from consent.space.words import TEMPLATE_WORDS
 
 MAX_PAGE_DIGITS = 6
 JOURNAL = f"{HOME}/acces"
-# The readable page shows the latest accesses and tokens (the journal page and the file have
-# them all).
-JOURNAL_SHOWN = 100
-TOKENS_SHOWN = 100
+# The readable page shows the latest sign-ins, tokens and accesses, this many of each (the
+# file has them all, the journal page every access).
+SHOWN = 100
 
 
 def page_number(raw: str) -> int:
@@ -71,17 +70,11 @@ class RecordPages:
     async def holdings_page(
         self, space: NamedDependency[CitizenSpace], citizen: NamedDependency[SignedIn]
     ) -> Template:
-        holdings: Holdings = await space.holdings(citizen.citizen_id, latest=JOURNAL_SHOWN)
+        holdings: Holdings = await space.holdings(citizen.citizen_id, latest=SHOWN)
         identity = holdings.citizen and identity_lines(holdings.citizen, holdings.idp_name)
         return page(
             "space_export.html",
-            {
-                **TEMPLATE_WORDS,
-                "holdings": holdings,
-                "identity": identity,
-                "journal_shown": JOURNAL_SHOWN,
-                "tokens_shown": TOKENS_SHOWN,
-            },
+            {**TEMPLATE_WORDS, "holdings": holdings, "identity": identity},
         )
 
     @get("/export.json")
@@ -90,8 +83,10 @@ class RecordPages:
     ) -> Stream:
         holdings = await space.holdings(citizen.citizen_id)
         chunks = journal_chunks(space, citizen.citizen_id, holdings.identity_digest)
+        # Past the headers, a failure (the database gone mid-journal) can only cut the
+        # connection: the browser reports the download as failed, never as a whole file.
         return Stream(
-            json_document(document(holdings), chunks),
+            json_document(document(holdings), tails(holdings, chunks)),
             media_type="application/json",
             headers={**NO_STORE, "Content-Disposition": 'attachment; filename="mes-donnees.json"'},
         )

@@ -138,9 +138,10 @@ class CitizenSpace:
         return (view.receipt, view) if view and view.receipt else None
 
     @database_step
-    def holdings(self, citizen_id: str, latest: int = 0) -> Holdings:
-        """Everything held about the citizen (GDPR article 15), with the ``latest`` rows of
-        the journal (the export file reads it all with :meth:`journal_chunk`)."""
+    def holdings(self, citizen_id: str, latest: int | None = None) -> Holdings:
+        """Everything held about the citizen (GDPR article 15): for the readable page, the
+        ``latest`` sign-ins, tokens and journal rows; for the file (None), every sign-in and
+        token (it reads the journal with :meth:`journal_chunk`)."""
         with self.db.connect() as conn:
             return gather(conn, citizen_id, self.digest_of, int(time.time()), latest=latest)
 

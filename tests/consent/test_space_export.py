@@ -17,13 +17,15 @@ from datetime import datetime
 
 import httpx
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from broker.core.db import table_of
+from broker.store.federation_models import SignInEvent
 from broker.store.models import AccessToken, RefreshToken
 from broker.web.locale import use_locale
 from consent.models import ConsentNotification
-from consent.space.export import access, json_document
+from consent.space.export import access, accesses, at_once, json_document
+from consent.space.holdings import gather
 from consent.space.journal import EXPORT_CHUNK
 from tests.consent.test_space_support import (
     INFORMATION,
@@ -265,18 +267,143 @@ def test_the_file_holds_the_whole_journal_and_the_page_the_latest(broker):
     assert 'href="/espace/acces"' in more
 
 
+def test_the_page_shows_the_latest_sign_ins_and_tokens_and_the_file_all(broker):
+    given = give_consent(broker, "Cantine de Villebourg")
+    now = int(time.time())
+    # Older than the consent's own, written oldest first: the page must pick by date.
+    sign_ins = [
+        {
+            "citizen_id": given.citizen_id,
+            "at": now - 1000 - n,
+            "idp": f"ancien-{n:03d}",
+            "acr": "eidas1",
+        }
+        for n in reversed(range(110))
+    ]
+    # 130 refresh tokens, the 8 newest replaced, the others expired; 90 newer access tokens.
+    refresh = [
+        token_row(given, now - 1000 - n, digest=f"{n:064d}", used=n < 8)
+        for n in reversed(range(130))
+    ]
+    access = [token_row(given, now - 100 - n, jti=f"a{n:03d}") for n in reversed(range(90))]
+    with broker.state.db.begin() as conn:
+        conn.execute(insert(table_of(SignInEvent)), sign_ins)
+        conn.execute(insert(REFRESH_TOKEN), refresh)
+        conn.execute(insert(ACCESS_TOKEN), access)
+
+    body = given.browser.get("/espace/export.json").json()
+    assert len(body["tokens"]) == 130 + 90 + 2  # and the consent's own two
+    issued = [token["issued_at"] for token in body["tokens"]]
+    assert issued == sorted(issued, reverse=True)
+    real_sign_ins = len(body["sign_ins"]) - len(sign_ins)
+    assert real_sign_ins >= 1
+
+    page = html.unescape(given.browser.get("/espace/mes-donnees").text)
+    shown = re.findall(
+        r"<tr role=\"row\" data-sign-in>\s*<th[^>]*>[^<]*</th>\s*<td[^>]*>([^<]*)<", page
+    )
+    kept = 100 - real_sign_ins
+    assert len(shown) == 100 and shown[real_sign_ins:] == [f"ancien-{n:03d}" for n in range(kept)]
+    caption = page.split('id="export-sign-ins">')[1].split("</caption>")[0]
+    assert f"Les 100 connexions les plus récentes, sur {len(body['sign_ins'])}" in caption
+    assert "le fichier les a toutes" in caption
+
+    tokens = re.findall(r'data-token="(\w+)">(.*?)</tr>', page, re.S)
+    assert len(tokens) == 100
+    states = [
+        state
+        for kind, row in tokens
+        for state in re.findall(r'data-label="État">([^<]*)<', row)
+        if kind == "refresh"
+    ]
+    # The consent's own, then the newest of the old ones: those replaced, none expired.
+    assert states == ["Valable"] + ["Remplacé par un nouveau jeton"] * 8
+    assert [kind for kind, _ in tokens].count("access") == 91
+    caption = page.split('id="export-tokens">')[1].split("</caption>")[0]
+    assert "Les 100 jetons les plus récents, sur 222 : le fichier les a tous." in caption
+
+    # The page reads no more than it shows (a LIMIT), and counts the rest.
+    with broker.state.db.connect() as conn:
+        held = gather(conn, given.citizen_id, lambda citizen: "", now, latest=10)
+    assert len(held.sign_ins) == len(held.tokens) == 10
+    assert (held.sign_ins_total, held.tokens_total) == (len(body["sign_ins"]), 222)
+
+
+def test_a_database_failure_mid_file_leaves_it_visibly_incomplete(broker):
+    given = give_consent(broker, "Cantine de Villebourg")
+    now = int(time.time())
+    # Two chunks of the journal; the first, some 18 MB written, more than the sockets'
+    # buffers hold: the server is still writing it when the client pauses at its first row.
+    rows = [
+        journal_entry(given, at=now - n, scopes=["openid"] * 300) for n in range(EXPORT_CHUNK + 1)
+    ]
+    with broker.state.db.begin() as conn:
+        conn.execute(insert(JOURNAL), rows)
+    with given.browser.http.stream("GET", "/espace/export.json") as answer:
+        assert answer.status_code == 200  # the headers left before the failure
+        parts = answer.iter_bytes()
+        received = bytearray()
+        while b'"request_id"' not in received:  # the first chunk is read, being written
+            received += next(parts)
+        # The database loses the journal before the second chunk is read.
+        with broker.state.db.begin() as conn:
+            conn.execute(text("ALTER TABLE access_journal RENAME TO access_journal_gone"))
+        with pytest.raises(httpx.RemoteProtocolError):  # no closing chunk: cut short
+            for part in parts:
+                received += part
+    text_received = received.decode()
+    assert text_received.count('"request_id"') == EXPORT_CHUNK  # the first chunk, whole
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text_received)
+
+
+def test_a_short_history_is_shown_whole_on_the_page(broker):
+    given = give_consent(broker, "Cantine de Villebourg")
+    page = html.unescape(given.browser.get("/espace/mes-donnees").text)
+    body = given.browser.get("/espace/export.json").json()
+    sign_ins = page.split('id="export-sign-ins">')[1].split("</caption>")[0]
+    assert f"Toutes vos connexions, la plus récente d'abord ({len(body['sign_ins'])})" in sign_ins
+    tokens = page.split('id="export-tokens">')[1].split("</caption>")[0]
+    assert "Tous les jetons, le plus récent d'abord (2)" in tokens
+    assert page.count("data-sign-in>") == len(body["sign_ins"]) and page.count("data-token=") == 2
+
+
+def token_row(given, issued_at: int, *, jti: str = "", digest: str = "", used: bool = False):
+    """A token of ``given``'s consent, as the broker writes one (an access token with a
+    ``jti``, else a refresh token, expired unless ``used``: replaced by a newer one)."""
+    row = {
+        "client_id": given.client_id,
+        "citizen_id": given.citizen_id,
+        "grant_id": given.consent_id,
+        "scope": f"openid {REQUIRED}",
+        "issued_at": issued_at,
+        "expires_at": issued_at + 3600 if jti else issued_at + (10**6 if used else 60),
+        "revoked_at": None,
+    }
+    if jti:
+        return {**row, "jti": jti}
+    extra = {"auth_time": issued_at, "acr": "eidas1", "used_at": issued_at + 1 if used else None}
+    return {**row, "digest": digest, **extra}
+
+
 async def chunks_of(*chunks):
     for chunk in chunks:
         yield chunk
 
 
 @pytest.mark.parametrize("chunks", [[], [[]], [[ROW], []], [[ROW, ROW], [ROW]]])
-def test_the_file_is_written_as_json_would_write_it_whole(chunks):
+@pytest.mark.parametrize("sign_ins", [[], [{"at": 1, "service": None}, {"at": 2, "text": "[]"}]])
+def test_the_file_is_written_as_json_would_write_it_whole(chunks, sign_ins):
     async def written() -> str:
-        return "".join([part async for part in json_document(HEAD, chunks_of(*chunks))])
+        lists = [
+            ("sign_ins", at_once(sign_ins)),
+            ("tokens", at_once([])),
+            ("journal", accesses(chunks_of(*chunks))),
+        ]
+        return "".join([part async for part in json_document(HEAD, lists)])
 
     with use_locale("fr"):
         text = asyncio.run(written())
         rows = [access(row) for chunk in chunks for row in chunk]
-        whole = {**HEAD, "journal": rows}
+        whole = {**HEAD, "sign_ins": sign_ins, "tokens": [], "journal": rows}
         assert text == json.dumps(whole, ensure_ascii=False, indent=2)

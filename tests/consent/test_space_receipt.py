@@ -13,7 +13,6 @@ from sqlalchemy import update
 from broker.core.db import table_of
 from broker.store.data_access_models import Habilitation
 from broker.web.i18n import format_date
-from consent.links import Contact, contact, https_link
 from consent.models import ConsentGrant
 from tests.consent.test_space_support import (
     INFORMATION,
@@ -101,24 +100,3 @@ def test_attack_unsafe_addresses_in_a_habilitation_are_shown_as_text(broker):
         assert "Code de l'éducation" in html.unescape(page)
     withdrawal = given.browser.get(f"/espace/accords/{given.consent_id}/retrait").text
     assert 'href="javascript' not in withdrawal and 'href="http://' not in withdrawal
-
-
-def test_only_https_addresses_and_plain_email_addresses_are_links():
-    email, url = "ecoles@villebourg.example", "https://villebourg.example/dpo"
-    assert contact(email) == Contact(email, f"mailto:{email}")
-    assert contact(f" {url} ") == Contact(url, url)
-    for text in (
-        "http://villebourg.example",
-        "javascript:alert(1)",
-        "Écrire à dpo@villebourg.example ou au guichet",
-        "dpo@villebourg.example?cc=someone@else.example",
-        "mailto:dpo@villebourg.example",
-        "https://villebourg.example/a b",
-        'https://villebourg.example/"onmouseover="x',
-    ):
-        found = contact(text)
-        assert found is not None and found.href is None and found.text == text.strip(), text
-    assert contact("  ") is None and contact(None) is None
-    assert https_link("https://www.legifrance.gouv.fr/x") == "https://www.legifrance.gouv.fr/x"
-    assert https_link("http://www.legifrance.gouv.fr/x") is None
-    assert https_link("javascript:alert(1)") is None and https_link(None) is None

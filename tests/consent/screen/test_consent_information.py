@@ -12,7 +12,6 @@ import httpx
 from joserfc.jwk import KeySet
 from sqlmodel import select
 
-from consent.links import contact
 from consent.models import ConsentEvent, ConsentGrant
 from consent.receipts import verify_receipt
 from tests.consent.screen.consent_pages import (
@@ -83,37 +82,6 @@ def test_attack_a_contact_that_is_not_an_address_is_no_link(broker):
     page = at_consent(broker, client=client).page().text
     assert 'href="javascript:' not in page and 'onmouseover="' not in page
     assert "javascript:alert(1)" in page  # shown, as text
-
-
-def test_contact_links():
-    assert contact("dpo@ville.example").href == "mailto:dpo@ville.example"
-    assert contact(" https://ville.example/contact ").href == "https://ville.example/contact"
-    # The scheme in any case, as the habilitation's checks accept it.
-    assert contact("HTTPS://ville.example/Contact").href == "HTTPS://ville.example/Contact"
-    assert contact("https://ville.example/contact").is_web_page
-    assert not contact("dpo@ville.example").is_web_page
-    for value in ("http://ville.example", "javascript:alert(1)", "a@b", "x@y.z?cc=e@f.g"):
-        assert contact(value).href is None, value
-    assert contact("") is None and contact(None) is None
-
-
-def test_attack_contact_with_two_recipients_is_not_a_link():
-    # Links follow the habilitation's checks (broker.admin.consent_information), not looser
-    # ones: a row written by hand or before the checks is shown, never linked.
-    for value in (
-        "a,b@ville.example",  # a mailto to "a" and "b@ville.example"
-        "a;b@ville.example",
-        "a@ville.example,b@ailleurs.example",
-        "a b@ville.example",
-        "https://user@ville.example/",  # userinfo: not where it seems to lead
-        "https://ville.example/#frag",
-        "https://[ville.example/",  # not even a URL
-        "https://ville.example/\u00e9",  # not written in URL characters
-    ):
-        assert contact(value).href is None, value
-        assert contact(value).text == value
-    # "%" is allowed in an address; in the link it stays a "%", not an escaped comma.
-    assert contact("a%2Cb@ville.example").href == "mailto:a%252Cb@ville.example"
 
 
 def test_history_and_receipt_keep_what_the_screen_said(broker):

@@ -17,7 +17,7 @@ from tests.consent.screen.consent_pages import (
     at_consent,
     refresh_target,
 )
-from tests.helpers import TICKED, query, redeem
+from tests.helpers import TICKED, AuthorizationRequest, query, redeem
 
 ADDRESS, BENEFICIARIES = OPTIONAL
 
@@ -167,3 +167,39 @@ def test_attack_the_preview_button_needs_the_forms_step_token(broker_with_provid
     # Nothing was used up: the citizen can still decide.
     scopes = approve_as_shown(broker, at, at.page())
     assert REQUIRED in scopes
+
+
+def sealed_steps(at, ticked) -> list[str]:
+    """The queries of both sealed URLs the broker gives ``at``'s preview (waiting, reading)
+    without following the second, so that no provider is asked."""
+    waiting = sealed_location(at, ticked)
+    reading = refresh_target(at.browser.get(waiting))
+    return ["?" + urlsplit(url).query for url in (waiting, reading)]
+
+
+def test_attack_a_seal_from_another_interaction_ticks_nothing(broker_behind_relay, relay):
+    # The seal is keyed with the step token of its interaction: the same browser's other
+    # authorization request (another service's tab, say) does not accept it.
+    first = at_consent(broker_behind_relay)
+    steps = sealed_steps(first, [ADDRESS])
+    second = first.browser.authorize(AuthorizationRequest(first.client))
+    assert second.status_code == 303 and second.headers["location"].endswith("/consent")
+    other_url = urlsplit(second.headers["location"]).path
+    assert other_url != first.url
+    for step in steps:
+        assert plain(first.browser.get(other_url + step)), step
+    assert relay.requests == []  # no provider was asked
+
+
+def test_attack_a_seal_from_another_browser_ticks_nothing(broker_behind_relay, relay):
+    # Another browser at the same service's consent screen, given this browser's sealed URLs:
+    # on its own screen they tick nothing; as they are, they reach another browser's step.
+    mine = at_consent(broker_behind_relay)
+    steps = sealed_steps(mine, [ADDRESS])
+    theirs = at_consent(broker_behind_relay, client=mine.client)
+    for step in steps:
+        assert plain(theirs.page(step)), step
+        stolen = theirs.browser.get(mine.url + step)
+        assert stolen.status_code == 403 and not TICKED.findall(stolen.text), step
+        assert "preview-values" not in stolen.text
+    assert relay.requests == []

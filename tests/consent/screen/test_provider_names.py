@@ -3,7 +3,11 @@ French articles and contractions; the preview's steps are sealed URLs."""
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from babel.messages.pofile import read_po
 
 from broker.app import CATALOG_DIRS
 from broker.catalogue.scopes import REGISTRY
@@ -15,32 +19,70 @@ from consent.screen.preview_steps import chosen, preview_location, seal, sealed
 from consent.screen.provider_names import NAMES, provider_names, sentence_start
 from consent.screen.wording import preview_summary, provider_notes
 
+CONSENT_LOCALES = next(d for d in CATALOG_DIRS if d.parent.name == "consent")
 
-def test_every_provider_of_the_catalogue_has_its_forms_in_both_languages():
+
+@pytest.fixture
+def english_catalogs():
+    """The English catalogs, as the composition root sets them."""
+    i18n.use_catalogs(CATALOG_DIRS)
+
+
+def test_every_provider_of_the_catalogue_has_its_forms_in_both_languages(english_catalogs):
     assert {p.key for p in REGISTRY.providers()} == set(NAMES)
-    for forms in NAMES.values():
-        french = forms["fr"]
-        assert french.of.startswith(("de ", "du ", "des ")) and french.to.startswith(("à ", "au "))
-        assert forms["en"].the
+    translated = english_catalog()
+    for key, forms in NAMES.items():
+        assert forms.of.startswith(("de ", "du ", "des ")) and forms.to.startswith(("à ", "au "))
+        assert forms.start == sentence_start(forms.the)
+        # Every form is in the catalog, for translators to see, and translated.
+        for form in astuple(forms):
+            assert translated.get(form) is not None and translated[form].string, form
+        with use_locale("en"):
+            english = provider_names(key)
+        # The preposition is in the English sentence: every form is the name and its article.
+        assert english.the == english.of == english.to and english.the, key
+        assert english.start == sentence_start(english.the), key
 
 
-def test_articles_and_contractions():
+def english_catalog():
+    with (CONSENT_LOCALES / "en" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        return read_po(po, locale="en")
+
+
+def test_articles_and_contractions(english_catalogs):
     with use_locale("fr"):
         # One interface answers for the CAF and the MSA: both are named.
         cnaf = provider_names("cnaf")
-        assert (cnaf.the, cnaf.of, cnaf.to) == (
+        assert (cnaf.the, cnaf.of, cnaf.to, cnaf.start) == (
             "la CAF ou la MSA",
             "de la CAF ou de la MSA",
             "à la CAF ou à la MSA",
+            "La CAF ou la MSA",
         )
         assert provider_names("cnous").of == "du Cnous" and provider_names("cnous").to == "au Cnous"
         assert provider_names("france_travail").the == "France Travail"
-        assert sentence_start(provider_names("cnous").the) == "Le Cnous"
+        assert provider_names("cnous").start == "Le Cnous"
+        assert provider_names("dgfip").start == "L'administration fiscale (DGFiP)"
     with use_locale("en"):
-        assert provider_names("cnaf").the == "the CAF or the MSA"
+        cnaf = provider_names("cnaf")
+        assert (cnaf.the, cnaf.of, cnaf.to, cnaf.start) == (
+            "the CAF or the MSA",
+            "the CAF or the MSA",
+            "the CAF or the MSA",
+            "The CAF or the MSA",
+        )
 
 
-def test_sentences_say_only_what_is_true():
+def test_a_provider_without_forms_is_called_by_its_short_name(english_catalogs, monkeypatch):
+    # A provider added to the catalogue before its forms are written here.
+    monkeypatch.delitem(NAMES, "cnous")
+    with use_locale("fr"):
+        assert astuple(provider_names("cnous")) == ("Crous", "de Crous", "à Crous", "Crous")
+    with use_locale("en"):
+        assert astuple(provider_names("cnous")) == ("Crous",) * 4
+
+
+def test_sentences_say_only_what_is_true(english_catalogs):
     read = ProviderPreview("cnaf", OK, {"cnaf_quotient_familial": [PreviewValue("QF", "1")]})
     late = ProviderPreview("cnous", FAILED, {}, "timeout")
     nothing = ProviderPreview("dgfip", NOT_FOUND, {})
@@ -72,7 +114,6 @@ def test_sentences_say_only_what_is_true():
             "Aucune valeur n'a pu être lue auprès du Cnous.",
             "Aucune valeur n'a pu être lue auprès de la Sécurité sociale.",
         ]
-    i18n.use_catalogs(CATALOG_DIRS)  # the English catalogs, as the composition root sets them
     with use_locale("en"):
         assert provider_notes("cnaf", late)[-1] == (
             "If you agree, the service will ask the CAF or the MSA for it itself. "
