@@ -98,8 +98,14 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        cut = False  # the app failed after its answer had started (a streamed body)
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception:
+            cut = status < 500
+            if cut:
+                status = 500  # the client got a broken transfer, not the status it was sent
+            raise
         finally:
             seconds = time.perf_counter() - started
             route = self.route_label(scope, path)
@@ -111,9 +117,12 @@ class RequestContextMiddleware:
                 "status": status,
                 "duration_ms": round(seconds * 1000, 2),
             }
+            if cut:
+                extra["incomplete"] = True
             if span is not None:
                 extra["trace_id"] = end_server_span(span, span_token, method, route, status)
             level = logging.DEBUG if path in self.quiet_paths else logging.INFO
+            level = logging.ERROR if cut else level
             if log.isEnabledFor(level):
                 # The line's origin is known: building the record directly skips logging's
                 # walk up the stack for it (about 1 µs of the middleware's 20).

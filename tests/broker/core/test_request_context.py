@@ -4,11 +4,13 @@ metrics under its route template."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import httpx
 from litestar import Litestar, get
 from litestar.params import FromPath
+from litestar.response import Stream
 from prometheus_client import REGISTRY
 
 from broker.core.request_context import RequestContextMiddleware
@@ -111,3 +113,32 @@ def test_probes_and_scrapes_are_logged_at_debug_only(caplog):
     assert fetch(app, "/health/live").status_code == 200
     assert access_lines(caplog) == []
     assert count("ctx-quiet", "/health/live", "200") == 1
+
+
+def test_a_body_cut_after_its_status_is_counted_and_logged_as_a_failure(caplog):
+    async def chunks():
+        yield b'{"journal": ['
+        raise RuntimeError("the database went away mid-stream")
+
+    @get("/stream", sync_to_thread=False)
+    def stream() -> Stream:
+        return Stream(chunks(), media_type="application/json")
+
+    app = RequestContextMiddleware(
+        Litestar(route_handlers=[stream], logging_config=None, openapi_config=None),
+        name="ctx-cut",
+    )
+
+    async def go() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            await client.get("/stream")
+
+    caplog.set_level(logging.INFO, logger="broker.access")
+    # How the transport reports the cut (an exception, a short body) is not the point here.
+    with contextlib.suppress(Exception):
+        asyncio.run(go())
+    [record] = access_lines(caplog)
+    assert record.status == 500 and record.incomplete is True
+    assert record.levelno == logging.ERROR
+    assert count("ctx-cut", "/stream", "500") == 1 and count("ctx-cut", "/stream", "200") == 0
