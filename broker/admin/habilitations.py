@@ -173,9 +173,14 @@ def revoke_habilitation(session: Session, habilitation_id: str) -> dict[str, Any
         habilitation.revoked_at = now
         session.add(habilitation)
         session.flush()
+    return described(session, habilitation, now)
+
+
+def described(session: Session, habilitation: Habilitation, now: int) -> dict[str, Any]:
+    """``describe`` with the habilitation's service read."""
     service = session.get(Service, habilitation.service_id)
     if service is None:  # the foreign key rules it out
-        raise AdminError(f"habilitation {habilitation_id!r} has no service")
+        raise AdminError(f"habilitation {habilitation.id!r} has no service")
     return describe(habilitation, service, now)
 
 
@@ -197,10 +202,7 @@ def set_consent_information(
         setattr(habilitation, column, value)
     session.add(habilitation)
     session.flush()
-    service = session.get(Service, habilitation.service_id)
-    if service is None:  # the foreign key rules it out
-        raise AdminError(f"habilitation {habilitation_id!r} has no service")
-    return describe(habilitation, service, now)
+    return described(session, habilitation, now)
 
 
 def amend_consent_information(
