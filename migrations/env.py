@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 import broker.store.data_access_models  # noqa: F401
 import broker.store.federation_models  # noqa: F401
 import broker.store.models  # noqa: F401
+import broker.store.portal_models  # noqa: F401
 import consent.models  # noqa: F401
 from broker.core.db import create_db_engine
 

@@ -112,6 +112,19 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     health_timeout: float = Field(default=2.0, gt=0, le=30)
 
+    # Operators' portal (`broker portal run`): its public address, the agents' identity provider
+    # (ProConnect in France; the demo agents' provider by default in development) with the
+    # portal's client registration there, and where the data API answers (status pings).
+    portal_url: str = ""
+    portal_idp_issuer: str = ""
+    portal_idp_client_id: str = "operators-portal"
+    portal_idp_client_secret: SecretStr | None = None
+    data_api_url: str = "http://127.0.0.1:8002"
+    # Outgoing email (expiry reminders, request updates): smtp://[user:password@]host:port,
+    # smtps://… for implicit TLS, or smtp+starttls://…. Empty: emails are not sent (logged).
+    smtp_url: str = ""
+    mail_from: str = "Courtier de consentement <no-reply@localhost>"
+
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
         if self.env != "production":

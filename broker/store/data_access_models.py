@@ -35,6 +35,11 @@ class Habilitation(SQLModel, table=True):
     retention: str | None = Field(default=None, max_length=1000)  # how long the service keeps it
     reasons: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     if_refused: str | None = Field(default=None, max_length=2000)  # the alternative procedure
+    # The organisation that holds it (SIRET), the public bodies the data may be sent to
+    # (recipient SIRETs), and the portal request that approved its current version.
+    organisation_siret: str | None = Field(default=None, max_length=14, index=True)
+    recipients: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    request_id: str | None = Field(default=None, max_length=64)
 
 
 API_KEY_PREFIX = "bpk_"  # every API key starts so: lets secret scanners recognise a leaked one
@@ -50,6 +55,8 @@ class ApiKey(SQLModel, table=True):
     digest: str = Field(max_length=64, unique=True)
     created_at: int = Field(sa_type=BigInteger)
     revoked_at: int | None = Field(default=None, sa_type=BigInteger)
+    name: str | None = Field(default=None, max_length=100)  # given by its holder
+    created_by: str | None = Field(default=None, max_length=200)  # an audit actor
 
 
 class AccessJournal(SQLModel, table=True):

@@ -55,6 +55,8 @@ class Service(SQLModel, table=True):
     # Shown on the consent screen; served by the broker itself (no third-party request).
     logo: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     logo_type: str | None = Field(default=None, max_length=40)
+    # The organisation it belongs to (SIRET): its agents manage its clients on the portal.
+    organisation_siret: str | None = Field(default=None, max_length=14, index=True)
 
 
 class OAuthClient(SQLModel, table=True):
@@ -64,6 +66,10 @@ class OAuthClient(SQLModel, table=True):
     service_id: str = Field(foreign_key="service.id", index=True, max_length=64)
     name: str = Field(max_length=200)
     secret_digest: str | None = Field(default=None, max_length=128)
+    # After a rotation, the previous secret still authenticates until this time (the overlap
+    # that lets the service deploy its new secret).
+    previous_secret_digest: str | None = Field(default=None, max_length=128)
+    previous_secret_expires_at: int | None = Field(default=None, sa_type=BigInteger)
     auth_method: str = Field(max_length=40)
     redirect_uris: list[str] = Field(sa_column=Column(JSON, nullable=False))
     scope: str = Field(max_length=4000)

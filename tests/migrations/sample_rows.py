@@ -93,6 +93,13 @@ MEANINGFUL: dict[tuple[str, str] | str, Any] = {
     ("identity_provider", "signed_userinfo"): False,
     ("identity_provider", "demo"): False,
     ("client_idp_rule", "rule"): "block",
+    ("portal_role", "role"): "instructor",
+    ("habilitation_request", "status"): "changes_requested",
+    ("habilitation_request_version", "content"): {"purpose": "Tarification « sociale »"},
+    ("habilitation_reminder", "days_before"): 30,
+    ("habilitation_reminder", "recipients"): ["dpo@villebourg.example"],
+    ("usage_day", "latency_buckets"): [0, 3, 1, 0],
+    ("status_check", "state"): "maintenance",
     ("federation_login", "record"): {"idp": "impots", "nonce": "n-0S6_WzA2Mj", "acr": "eidas2"},
 }
 
@@ -133,7 +140,13 @@ def database_generates(table: Table, column: Column[Any]) -> bool:
     """Integer surrogate keys (journal and event ids) come from the database, as in production:
     a migration that loses their sequence shows."""
     keys = list(table.primary_key.columns)
+    if (table.name, column.name) in APPLICATION_NUMBERED:
+        return False
     return keys == [column] and isinstance(column.type, Integer) and not column.foreign_keys
+
+
+# Integer keys the application numbers itself (the audit trail's chain position).
+APPLICATION_NUMBERED = {("audit_entry", "seq")}
 
 
 def parent_value(column: Column[Any], parents: Rows) -> Any:

@@ -117,6 +117,30 @@ LOST_ON_DOWNGRADE = {
         "habilitation.retention",
     },
     "0010": set(),
+    "0011": {
+        "portal_agent",
+        "portal_role",
+        "portal_session",
+        "habilitation_request",
+        "habilitation_request_version",
+        "habilitation_request_message",
+        "habilitation_reminder",
+        "audit_entry",
+        "usage_day",
+        "consent_day",
+        "rollup_cursor",
+        "status_check",
+        "status_incident",
+        "status_notice",
+        "habilitation.organisation_siret",
+        "habilitation.recipients",
+        "habilitation.request_id",
+        "api_key.name",
+        "api_key.created_by",
+        "service.organisation_siret",
+        "oauth_client.previous_secret_digest",
+        "oauth_client.previous_secret_expires_at",
+    },
 }
 
 # The value rows already there get in a column a migration adds (its server default); NULL
@@ -190,6 +214,7 @@ def model_tables() -> set[str]:
     import broker.store.data_access_models  # noqa: F401
     import broker.store.federation_models  # noqa: F401
     import broker.store.models  # noqa: F401
+    import broker.store.portal_models  # noqa: F401
     import consent.models  # noqa: F401
 
     return set(SQLModel.metadata.tables)

@@ -38,6 +38,20 @@ TABLES = {
     "dpop_proof",
     "logout_participant",
     "logout_notice",
+    "portal_agent",
+    "portal_role",
+    "portal_session",
+    "habilitation_request",
+    "habilitation_request_version",
+    "habilitation_request_message",
+    "habilitation_reminder",
+    "audit_entry",
+    "usage_day",
+    "consent_day",
+    "rollup_cursor",
+    "status_check",
+    "status_incident",
+    "status_notice",
 }
 
 
