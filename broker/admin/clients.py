@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
+from broker.admin.client_jwks import check_client_jwks
 from broker.admin.client_profile import AdminError as AdminError
 from broker.admin.client_profile import check_encryption, check_profile
 from broker.catalogue.scopes import REGISTRY
@@ -59,11 +60,14 @@ class ClientRegistration:
 # RFC 3986's alphabet: a URL to register is written in it (a non-ASCII name in its punycode
 # form, other characters percent-encoded). No space, quote, angle bracket, control character.
 URL_ALPHABET = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+MAX_URL_LENGTH = 2000  # the columns' size
+MAX_URIS = 20  # per list (redirect, post-logout): a client has a few, not a catalogue
 
 
 def check_https_url(uri: str, what: str) -> None:
     """A URL the broker sends browsers to, matched exactly: absolute http(s), plain http on
     loopback only (in every environment), no fragment, no wildcard, no user:password@."""
+    check_length(uri, what)
     if not URL_ALPHABET.fullmatch(uri):
         raise AdminError(
             f"{what} must be a URL written with URL characters only (no space, quote or "
@@ -86,6 +90,11 @@ def check_https_url(uri: str, what: str) -> None:
         raise AdminError(f"plain http is only allowed on loopback for {what}: {uri}")
 
 
+def check_length(uri: str, what: str) -> None:
+    if len(uri) > MAX_URL_LENGTH:
+        raise AdminError(f"{what} must be at most {MAX_URL_LENGTH} characters long")
+
+
 def check_redirect_uri(uri: str) -> None:
     check_https_url(uri, "redirect URI")
 
@@ -95,6 +104,7 @@ def check_fetched_url(uri: str, what: str, outbound: OutboundPolicy) -> None:
     loopback (outside development), link-local or reserved address, whether written as an
     address in any spelling or as a name resolving to one now. A name that does not resolve
     yet is accepted (with a warning in the logs): the connection guard checks every call."""
+    check_length(uri, what)
     if urlsplit(uri).fragment:
         raise AdminError(f"{what} must not have a fragment: {uri}")
     try:
@@ -108,6 +118,8 @@ def validate(reg: ClientRegistration, outbound: OutboundPolicy = DEVELOPMENT) ->
         raise AdminError("a client needs a name")
     if not reg.redirect_uris:
         raise AdminError("at least one --redirect-uri is required")
+    if max(len(reg.redirect_uris), len(reg.post_logout_redirect_uris)) > MAX_URIS:
+        raise AdminError(f"at most {MAX_URIS} redirect URIs of each kind")
     for uri in reg.redirect_uris:
         check_redirect_uri(uri)
     scopes = list(dict.fromkeys(reg.scope.split()))
@@ -119,6 +131,11 @@ def validate(reg: ClientRegistration, outbound: OutboundPolicy = DEVELOPMENT) ->
         raise AdminError(f"--auth-method must be one of {', '.join(AUTH_METHODS)}")
     if reg.auth_method == "private_key_jwt" and not (reg.jwks_uri or reg.jwks):
         raise AdminError("private_key_jwt needs --jwks-uri")
+    if reg.jwks_uri and reg.jwks is not None:
+        # OpenID Connect Dynamic Client Registration §2: never both, which would be used?
+        raise AdminError("register the keys either inline (a JWKS) or by --jwks-uri, not both")
+    if reg.jwks is not None:
+        check_client_jwks(reg.jwks)
     if reg.jwks_uri:
         check_fetched_url(reg.jwks_uri, "--jwks-uri", outbound)
     if reg.notification_uri:
@@ -239,17 +256,27 @@ LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 MAX_LOGO_BYTES = 100_000
 
 
-def set_service_logo(session: Session, name: str, image: bytes) -> dict[str, Any]:
-    """A PNG or JPEG shown on the consent screen, served by the broker itself (the pages load
-    nothing from other origins). SVG is refused: it can carry scripts."""
-    service = session.exec(select(Service).where(Service.name == name.strip())).first()
-    if service is None:
-        raise AdminError(f"no service named {name!r}")
+def logo_media_type(image: bytes) -> str:
+    """The media type of a logo the consent screen may show: a PNG or JPEG (found by its
+    first bytes, not by what the uploader says) of at most ``MAX_LOGO_BYTES``. SVG is
+    refused: it can carry scripts."""
+    if not image:
+        raise AdminError("the logo file is empty")
     if len(image) > MAX_LOGO_BYTES:
         raise AdminError(f"the logo must be at most {MAX_LOGO_BYTES // 1000} kB")
     media_type = next((t for magic, t in LOGO_TYPES.items() if image.startswith(magic)), None)
     if media_type is None:
         raise AdminError("the logo must be a PNG or JPEG image")
+    return media_type
+
+
+def set_service_logo(session: Session, name: str, image: bytes) -> dict[str, Any]:
+    """A PNG or JPEG shown on the consent screen, served by the broker itself (the pages load
+    nothing from other origins)."""
+    service = session.exec(select(Service).where(Service.name == name.strip())).first()
+    if service is None:
+        raise AdminError(f"no service named {name!r}")
+    media_type = logo_media_type(image)
     service.logo, service.logo_type = image, media_type
     session.add(service)
     session.flush()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,31 +17,86 @@ from broker.catalogue.registry import DATA
 from broker.catalogue.scopes import REGISTRY
 from broker.core.security import digest, random_token
 from broker.oidc.models import ConsentMode
+from broker.resources.params import valid_siret
 from broker.store.data_access_models import API_KEY_PREFIX, ApiKey, Habilitation
 from broker.store.models import Service
 
 MAX_RATE_LIMIT = 10_000
 MAX_CONSENT_DAYS = 365  # recurring consents last at most 12 months
+VALIDITY_MONTHS = 18  # an approved habilitation, unless told otherwise
 CONSENT_MODES = tuple(ConsentMode)
 INFORMATION_COLUMNS = ("controller", "contact", "dpo", "retention", "reasons", "if_refused")
 
 
-def _consent_terms(req: HabilitationRequest, scopes: list[str]) -> tuple[list[str], int | None]:
-    optional = list(dict.fromkeys(req.optional_scopes.split()))
+class ConsentTermsError(AdminError):
+    """Consent terms that break a rule; ``rule`` names it for callers that word it their own
+    way (the portal's forms, in French): one of :data:`CONSENT_RULES`."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+CONSENT_RULES = (
+    "optional_not_among_scopes",
+    "all_optional",
+    "unknown_mode",
+    "days_with_one_time",
+    "days_out_of_range",
+)
+
+
+@dataclass(frozen=True)
+class ConsentTerms:
+    optional_scopes: list[str]
+    consent_days: int | None  # recurring: how long; one-time: None
+
+
+def consent_terms(
+    scopes: Sequence[str], optional_scopes: Iterable[str], mode: str, days: int | None
+) -> ConsentTerms:
+    """The rules of a habilitation's consent terms, for the command line and the portal alike:
+    optional items among the scopes and not all of them, a known mode, a duration (default
+    and maximum 365 days) for recurring consents only."""
+    optional = list(dict.fromkeys(optional_scopes))
     if stray := [s for s in optional if s not in scopes]:
-        raise AdminError("--optional-scopes must be among --scopes: " + " ".join(stray))
+        raise ConsentTermsError(
+            "optional_not_among_scopes",
+            "--optional-scopes must be among --scopes: " + " ".join(stray),
+        )
     if set(optional) == set(scopes):
-        raise AdminError("at least one scope must be required (not all can be optional)")
-    if req.consent_mode not in CONSENT_MODES:
-        raise AdminError(f"--consent must be one of {', '.join(CONSENT_MODES)}")
-    if req.consent_mode == ConsentMode.ONE_TIME:
-        if req.consent_days is not None:
-            raise AdminError("--consent-days applies to recurring consents only")
-        return optional, None
-    days = MAX_CONSENT_DAYS if req.consent_days is None else req.consent_days
+        raise ConsentTermsError(
+            "all_optional", "at least one scope must be required (not all can be optional)"
+        )
+    if mode not in CONSENT_MODES:
+        raise ConsentTermsError(
+            "unknown_mode", f"--consent must be one of {', '.join(CONSENT_MODES)}"
+        )
+    if mode == ConsentMode.ONE_TIME:
+        if days is not None:
+            raise ConsentTermsError(
+                "days_with_one_time", "--consent-days applies to recurring consents only"
+            )
+        return ConsentTerms(optional, None)
+    days = MAX_CONSENT_DAYS if days is None else days
     if not 1 <= days <= MAX_CONSENT_DAYS:
-        raise AdminError(f"--consent-days must be between 1 and {MAX_CONSENT_DAYS}")
-    return optional, days
+        raise ConsentTermsError(
+            "days_out_of_range", f"--consent-days must be between 1 and {MAX_CONSENT_DAYS}"
+        )
+    return ConsentTerms(optional, days)
+
+
+def months_later(day: date, months: int) -> date:
+    """The same day ``months`` calendar months later, or the last day of that month when it
+    is shorter (31 August + 18 months: 29 February 2028)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def default_expiry(now: int) -> date:
+    """The last day of a habilitation approved at ``now``: 18 months later (UTC dates)."""
+    return months_later(datetime.fromtimestamp(now, UTC).date(), VALIDITY_MONTHS)
 
 
 @dataclass(frozen=True)
@@ -58,6 +114,11 @@ class HabilitationRequest:
     legal_basis_url: str | None = None
     # Who is responsible, contacts, retention, reasons, the alternative: all optional.
     information: StatedInformation = field(default_factory=StatedInformation)
+    # The organisation that holds it (SIRET; default: its service's), the public bodies the
+    # data may be sent to (SIRETs), and the portal request approving it.
+    organisation_siret: str | None = None
+    recipients: tuple[str, ...] = ()
+    request_id: str | None = None
 
 
 def _checked_scopes(text: str) -> list[str]:
@@ -82,8 +143,15 @@ def _expiry(day: date | None, now: int) -> int | None:
     return end
 
 
-def add_habilitation(session: Session, req: HabilitationRequest) -> dict[str, Any]:
-    now = int(time.time())
+def checked_siret(value: str, option: str) -> str:
+    siret = value.strip()
+    if not valid_siret(siret):
+        raise AdminError(f"{option} must be a SIRET: 14 digits with a valid check key: {value!r}")
+    return siret
+
+
+def _checked_terms(req: HabilitationRequest, now: int) -> dict[str, Any]:
+    """The habilitation's columns that ``req`` sets, every rule checked."""
     scopes = _checked_scopes(req.scopes)
     purpose, legal_basis = req.purpose.strip(), req.legal_basis.strip()
     if not purpose or not legal_basis:
@@ -93,10 +161,31 @@ def add_habilitation(session: Session, req: HabilitationRequest) -> dict[str, An
     if not req.service.strip():
         raise AdminError("--service must not be blank")
     expires_at = _expiry(req.expires, now)
-    optional, consent_days = _consent_terms(req, scopes)
+    terms = consent_terms(scopes, req.optional_scopes.split(), req.consent_mode, req.consent_days)
     if req.legal_basis_url:
         check_https_url(req.legal_basis_url, "--legal-basis-url")
-    information = checked_information(req.information, scopes)
+    recipients = list(dict.fromkeys(checked_siret(r, "--recipient") for r in req.recipients))
+    return {
+        "scopes": scopes,
+        "purpose": purpose,
+        "legal_basis": legal_basis,
+        "rate_limit": req.rate_limit,
+        "expires_at": expires_at,
+        "optional_scopes": terms.optional_scopes,
+        "consent_mode": req.consent_mode,
+        "consent_days": terms.consent_days,
+        "legal_basis_url": req.legal_basis_url or None,
+        "recipients": recipients or None,
+        "request_id": req.request_id,
+        **checked_information(req.information, scopes),
+    }
+
+
+def _service_of(
+    session: Session, req: HabilitationRequest, organisation: str | None, now: int
+) -> Service:
+    """The service ``req`` names: created if asked to, given to ``organisation`` if it has
+    none, refused if it belongs to another one."""
     name = req.service.strip()
     existing = session.exec(select(Service).where(Service.name == name)).first()
     if existing is None and not req.create_service:
@@ -105,21 +194,58 @@ def add_habilitation(session: Session, req: HabilitationRequest) -> dict[str, An
             "clients add --name …`), or pass --create-service"
         )
     service = existing or service_for(session, name, now)
+    if organisation is None:
+        return service
+    if service.organisation_siret is None:
+        service.organisation_siret = organisation
+        session.add(service)
+        session.flush()
+    elif service.organisation_siret != organisation:
+        raise AdminError(
+            f"the service {name!r} belongs to another organisation "
+            f"(SIRET {service.organisation_siret}): choose another name"
+        )
+    return service
+
+
+def add_habilitation(session: Session, req: HabilitationRequest) -> dict[str, Any]:
+    now = int(time.time())
+    columns = _checked_terms(req, now)
+    organisation = (
+        checked_siret(req.organisation_siret, "--organisation") if req.organisation_siret else None
+    )
+    service = _service_of(session, req, organisation, now)
     habilitation = Habilitation(
         id="hab_" + random_token(12),
         service_id=service.id,
-        scopes=scopes,
-        purpose=purpose,
-        legal_basis=legal_basis,
-        rate_limit=req.rate_limit,
         created_at=now,
-        expires_at=expires_at,
-        optional_scopes=optional,
-        consent_mode=req.consent_mode,
-        consent_days=consent_days,
-        legal_basis_url=req.legal_basis_url or None,
-        **information,
+        organisation_siret=organisation or service.organisation_siret,
+        **columns,
     )
+    session.add(habilitation)
+    session.flush()
+    return describe(habilitation, service, now)
+
+
+def replace_terms(
+    session: Session, habilitation_id: str, req: HabilitationRequest
+) -> dict[str, Any]:
+    """Gives an active habilitation new terms (a reopening approved), checked as
+    ``add_habilitation`` checks them. It keeps its id, service and organisation: its API keys
+    and the consents given under it keep pointing at it."""
+    habilitation = session.get(Habilitation, habilitation_id)
+    now = int(time.time())
+    if habilitation is None:
+        raise AdminError(f"no habilitation {habilitation_id!r}")
+    if habilitation.revoked_at is not None:
+        raise AdminError(f"habilitation {habilitation_id} was revoked")
+    service = session.get(Service, habilitation.service_id)
+    if service is None or service.name != req.service.strip():
+        raise AdminError(f"habilitation {habilitation_id} stays with its service")
+    if req.organisation_siret and req.organisation_siret != habilitation.organisation_siret:
+        raise AdminError(f"habilitation {habilitation_id} stays with its organisation")
+    for column, value in _checked_terms(req, now).items():
+        setattr(habilitation, column, value)
     session.add(habilitation)
     session.flush()
     return describe(habilitation, service, now)
@@ -145,6 +271,9 @@ def describe(habilitation: Habilitation, service: Service, now: int) -> dict[str
         "retention": habilitation.retention,
         "reasons": dict(habilitation.reasons or {}),
         "if_refused": habilitation.if_refused,
+        "organisation_siret": habilitation.organisation_siret,
+        "recipients": list(habilitation.recipients or ()),
+        "request_id": habilitation.request_id,
         "created_at": habilitation.created_at,
         "expires_at": expires,
         "revoked_at": habilitation.revoked_at,
@@ -182,6 +311,12 @@ def described(session: Session, habilitation: Habilitation, now: int) -> dict[st
     if service is None:  # the foreign key rules it out
         raise AdminError(f"habilitation {habilitation.id!r} has no service")
     return describe(habilitation, service, now)
+
+
+def described_by_id(session: Session, habilitation_id: str) -> dict[str, Any] | None:
+    """The habilitation as ``describe`` gives it, None if there is no such habilitation."""
+    habilitation = session.get(Habilitation, habilitation_id)
+    return described(session, habilitation, int(time.time())) if habilitation else None
 
 
 def set_consent_information(

@@ -16,6 +16,7 @@ from broker.cli.habilitations import apikeys, habilitations
 from broker.cli.idps import idps
 from broker.cli.introspection import introspection
 from broker.cli.keys import keys
+from broker.cli.portal import portal
 from broker.cli.serve import resources, run, simulators
 from broker.core.logs import configure_logging
 
@@ -43,6 +44,7 @@ for command in (
     keys,
     idps,
     demo,
+    portal,
 ):
     cli.add_command(command)
 

@@ -2,11 +2,45 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
+from sqlmodel import Session, select
 
 from broker.cli.common import admin_action, database, load_settings, print_json
 from broker.keys.keystore import SUPPORTED_ALGS
 from broker.oidc.models import PROFILES
+from broker.store.models import Service
+
+OVERLAP_CHOICES = ("0", "24", "168")  # broker.admin.client_secrets.OVERLAP_HOURS
+
+
+def audited(
+    session: Session,
+    action: str,
+    target_type: str,
+    target_id: str,
+    after: dict[str, Any],
+    before: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Records a command's change in the audit trail, in the command's transaction."""
+    from broker.admin import audit
+
+    audit.record(
+        session,
+        actor=audit.cli_actor(),
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        before=before,
+        after=after,
+    )
+    return after
+
+
+def service_id_named(session: Session, name: str) -> str:
+    service = session.exec(select(Service).where(Service.name == name.strip())).first()
+    return service.id if service is not None else name[:64]
 
 
 @click.group()
@@ -25,6 +59,12 @@ def clients() -> None:
     type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt"]),
 )
 @click.option("--jwks-uri", default=None)
+@click.option(
+    "--jwks-file",
+    type=click.File("r"),
+    default=None,
+    help="The client's public keys inline: a JSON Web Key Set file (instead of --jwks-uri).",
+)
 @click.option(
     "--id-token-alg", default="ES256", show_default=True, type=click.Choice(SUPPORTED_ALGS)
 )
@@ -84,6 +124,7 @@ def clients_add(
     scope,
     auth_method,
     jwks_uri,
+    jwks_file,
     id_token_alg,
     access_token_ttl,
     notification_uri,
@@ -96,9 +137,14 @@ def clients_add(
     userinfo_encryption,
     userinfo_alg,
 ) -> None:
-    from broker.admin.clients import ClientRegistration, add_client
+    from broker.admin.client_jwks import parse_jwks
+    from broker.admin.clients import AdminError, ClientRegistration, add_client
     from broker.core.outbound.policy import OutboundPolicy
 
+    try:
+        jwks = parse_jwks(jwks_file.read()) if jwks_file is not None else None
+    except AdminError as exc:
+        raise click.ClickException(f"--jwks-file: {exc}") from exc
     # --jwks-uri, --notification-uri and --backchannel-logout-uri are called by the broker:
     # https and public addresses only in production (docs/operations.md, "Outbound requests").
     outbound = OutboundPolicy.from_settings(load_settings())
@@ -108,6 +154,7 @@ def clients_add(
         scope=scope,
         auth_method=auth_method,
         jwks_uri=jwks_uri,
+        jwks=jwks,
         id_token_alg=id_token_alg,
         access_token_ttl=access_token_ttl,
         notification_uri=notification_uri,
@@ -120,7 +167,14 @@ def clients_add(
         userinfo_encryption=tuple(userinfo_encryption) if userinfo_encryption else None,
         userinfo_signed_response_alg=userinfo_alg,
     )
-    print_json(admin_action(lambda session: add_client(session, registration, outbound)))
+
+    def add(session: Session) -> dict[str, Any]:
+        created = add_client(session, registration, outbound)
+        described = {k: v for k, v in created.items() if k != "client_secret"}
+        audited(session, "client.add", "client", created["client_id"], described)
+        return created
+
+    print_json(admin_action(add))
 
 
 @clients.command("logo")
@@ -131,7 +185,16 @@ def clients_logo(name, image) -> None:
     from broker.admin.clients import set_service_logo
 
     data = image.read()
-    print_json(admin_action(lambda session: set_service_logo(session, name, data)))
+
+    def set_logo(session: Session) -> dict[str, Any]:
+        done = set_service_logo(session, name, data)
+        after = {"logo_type": done["logo_type"], "logo_bytes": done["logo_bytes"]}
+        return {
+            **done,
+            **audited(session, "service.set_logo", "service", done["service_id"], after),
+        }
+
+    print_json(admin_action(set_logo))
 
 
 @clients.command("list")
@@ -151,4 +214,39 @@ def clients_idps(name, allow, block) -> None:
     neither --allow nor --block: every provider again)."""
     from broker.admin.identity_providers import set_client_rules
 
-    print_json(admin_action(lambda s: set_client_rules(s, name, list(allow), list(block))))
+    def set_rules(session: Session) -> dict[str, Any]:
+        rules = set_client_rules(session, name, list(allow), list(block))
+        target = service_id_named(session, name)
+        return audited(session, "service.identity_providers", "service", target, rules)
+
+    print_json(admin_action(set_rules))
+
+
+@clients.command("rotate-secret")
+@click.argument("client_id")
+@click.option(
+    "--overlap-hours",
+    type=click.Choice(OVERLAP_CHOICES),
+    default="24",
+    show_default=True,
+    help="How long the previous secret keeps working, so that the service can deploy the "
+    "new one (0: it stops now).",
+)
+def clients_rotate_secret(client_id, overlap_hours) -> None:
+    """A new secret for the client, printed once; the previous one keeps authenticating
+    during the overlap."""
+    from broker.admin.audit import cli_actor
+    from broker.admin.client_access import ClientManager
+    from broker.admin.client_secrets import rotate_secret
+
+    manager = ClientManager.operator(cli_actor())
+    rotated = admin_action(
+        lambda session: rotate_secret(session, manager, client_id, overlap_hours=int(overlap_hours))
+    )
+    print_json(
+        {
+            "client_id": rotated.client_id,
+            "client_secret": rotated.client_secret,
+            "previous_secret_valid_until": rotated.previous_accepted_until,
+        }
+    )

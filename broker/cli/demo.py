@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from dataclasses import dataclass
 
@@ -11,17 +12,22 @@ import uvicorn
 
 from broker.app import create_asgi_app
 from broker.cli.common import database, load_settings, print_json
+from broker.cli.portal import DEFAULT_PORT as PORTAL_PORT
+from broker.cli.portal import with_portal_url
 from broker.core import migrate
 from broker.core.db import Database
 from broker.core.http_server import HttpLimits, server_options
 from broker.core.settings import Settings
+from broker.demo.agents import AGENTS
 from broker.demo.citizens import CITIZENS
 from broker.demo.idp import DemoIdpOptions, create_demo_idp_app
-from broker.demo.idp.registration import broker_as_client, describe_demo_idps
+from broker.demo.idp.registration import broker_as_client, describe_demo_idps, portal_as_client
 from broker.demo.online_service import RelyingParty, create_service_app
 from broker.demo.seed import DEMO_CLIENT_ID, demo_service_key, seed
 from broker.demo.simulators import SimulatorOptions, create_all_app
+from broker.demo.smtp_sink import serve_sink, sink_directory
 from broker.keys.vault import derive_key
+from broker.portal.app import create_portal_app
 from broker.resources.app import create_resource_asgi_app
 from broker.resources.stores import shared_store
 
@@ -61,8 +67,11 @@ PASSWORD_PROFILE = click.option(
 @PASSWORD_PROFILE
 def demo_idp_run(host: str, port: int, password_profile: str) -> None:
     """Serve "Identité démo" and "Identité démo renforcée" (each under its own issuer path),
-    with the broker at BROKER_ISSUER (default http://127.0.0.1:8000) as their client."""
+    with the broker at BROKER_ISSUER (default http://127.0.0.1:8000) as their client, and
+    "Identité agents (démo)" with the portal at BROKER_PORTAL_URL (default
+    http://127.0.0.1:8005) as its client."""
     settings = load_settings().with_issuer_default("127.0.0.1", 8000)
+    settings = with_portal_url(settings, "127.0.0.1", PORTAL_PORT)
     app = demo_idp_app(settings, f"http://{host}:{port}", password_profile)
     for provider in app.state.idp.providers.values():
         click.echo(f"  {provider.site.label}: {provider.issuer}", err=True)
@@ -77,6 +86,7 @@ def demo_idp_app(settings: Settings, base_url: str, password_profile: str = "sta
         throttle_store=shared_store(settings, "demo-idp-throttle") if settings.redis_url else None,
     )
     options.register(broker_as_client(settings))
+    options.register(portal_as_client(settings))
     return create_demo_idp_app(options)
 
 
@@ -87,6 +97,8 @@ def demo_idp_app(settings: Settings, base_url: str, password_profile: str = "sta
 @click.option("--data-api-port", default=8002, show_default=True, type=int)
 @click.option("--simulators-port", default=8003, show_default=True, type=int)
 @click.option("--idp-port", default=8004, show_default=True, type=int)
+@click.option("--portal-port", default=PORTAL_PORT, show_default=True, type=int)
+@click.option("--smtp-port", default=8025, show_default=True, type=int)
 @PASSWORD_PROFILE
 def demo_run(
     host: str,
@@ -95,12 +107,17 @@ def demo_run(
     data_api_port: int,
     simulators_port: int,
     idp_port: int,
+    portal_port: int,
+    smtp_port: int,
     password_profile: str,
 ) -> None:
     """Migrate, seed, and start the broker, the data API, the provider simulators, the demo
-    identity providers and the demo online service together."""
+    identity providers, the demo online service, the operators' portal and the development
+    SMTP sink (the emails the portal sends, shown at its /courriels) together."""
     settings = load_settings().with_issuer_default(host, port)
-    ports = DemoPorts(port, service_port, data_api_port, simulators_port, idp_port)
+    ports = DemoPorts(
+        port, service_port, data_api_port, simulators_port, idp_port, portal_port, smtp_port
+    )
     sys.exit(run_demo(settings, host, ports, password_profile))
 
 
@@ -116,6 +133,8 @@ class DemoPorts:
     data_api: int
     simulators: int
     idp: int
+    portal: int
+    smtp: int
 
 
 def run_demo(settings: Settings, host: str, ports: DemoPorts, password_profile: str) -> int:
@@ -127,8 +146,17 @@ def run_demo(settings: Settings, host: str, ports: DemoPorts, password_profile: 
     simulators_url = f"http://{host}:{ports.simulators}"
     idp_url = f"http://{host}:{ports.idp}"
     settings = settings.model_copy(
-        update={"providers_url": simulators_url, "demo_idp_url": idp_url}
+        update={
+            "providers_url": simulators_url,
+            "demo_idp_url": idp_url,
+            "data_api_url": data_api_url,
+        }
     )
+    settings = with_portal_url(settings, host, ports.portal)
+    # The portal's emails go to the development SMTP sink, unless BROKER_SMTP_URL says where.
+    portal_settings = settings
+    if not settings.smtp_url:
+        portal_settings = settings.model_copy(update={"smtp_url": f"smtp://{host}:{ports.smtp}"})
     with Database(url).transaction() as session:
         seed(session, settings, service_url)
     broker_app = create_asgi_app(settings)
@@ -145,7 +173,10 @@ def run_demo(settings: Settings, host: str, ports: DemoPorts, password_profile: 
         demo_server(create_resource_asgi_app(settings), host, ports.data_api, settings),
         demo_server(create_all_app(SimulatorOptions()), host, ports.simulators, settings),
         demo_server(demo_idp_app(settings, idp_url, password_profile), host, ports.idp, settings),
+        demo_server(create_portal_app(portal_settings), host, ports.portal, settings),
     ]
+    portal_url = settings.portal_url.rstrip("/")
+    agent = AGENTS[0]
 
     first = CITIZENS[0]
     print(
@@ -163,12 +194,33 @@ def run_demo(settings: Settings, host: str, ports: DemoPorts, password_profile: 
         )
         + f"    test citizen        : login '{first.login}', password '{first.password}' "
         f"({first.given_name} {first.family_name}); others are listed on the login pages\n"
-        "  Press Ctrl+C to stop.\n",
+        f"    operators' portal   : {portal_url}/   <- habilitation requests, keys, clients\n"
+        f"    test agent          : login '{agent.login}', password '{agent.password}' "
+        f"({agent.given_name} {agent.usual_name}, {agent.organisation}); an instructor, an "
+        "administrator and data providers are listed on the agents' login page\n"
+        + (
+            f"    emails caught       : {portal_url}/courriels  (SMTP sink at "
+            f"{host}:{ports.smtp})\n"
+            if not settings.smtp_url
+            else ""
+        )
+        + "  Press Ctrl+C to stop.\n",
         flush=True,
     )
 
     async def serve_all() -> None:
-        await asyncio.gather(*(server.serve() for server in servers))
+        sink = None
+        if not settings.smtp_url:
+            sink = asyncio.create_task(
+                serve_sink(host, ports.smtp, sink_directory(settings.var_dir))
+            )
+        try:
+            await asyncio.gather(*(server.serve() for server in servers))
+        finally:
+            if sink is not None:  # it serves until told to stop: when the servers have
+                sink.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sink
 
     asyncio.run(serve_all())
     return 0

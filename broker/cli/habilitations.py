@@ -3,10 +3,12 @@ to them."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 import click
+from sqlmodel import Session
 
 from broker.admin.consent_information import (
     CLEARABLE,
@@ -61,6 +63,29 @@ def print_habilitation(described: dict[str, Any]) -> None:
         )
 
 
+def audited(
+    session: Session,
+    action: str,
+    target_type: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> dict[str, Any]:
+    """``after``, once the change is in the audit trail (same transaction), signed with the
+    operating system user who ran the command."""
+    from broker.admin import audit
+
+    audit.record(
+        session,
+        actor=audit.cli_actor(),
+        action=action,
+        target_type=target_type,
+        target_id=after["id"],
+        before=before,
+        after=after,
+    )
+    return after
+
+
 @click.group()
 def habilitations() -> None:
     """Habilitations: a service's approved right to data scopes, for a purpose."""
@@ -76,7 +101,22 @@ def habilitations() -> None:
     "--expires",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
-    help="Last day of validity (YYYY-MM-DD, UTC).",
+    help="Last day of validity (YYYY-MM-DD, UTC; default: 18 months from today).",
+)
+@click.option(
+    "--organisation",
+    "organisation_siret",
+    default=None,
+    metavar="SIRET",
+    help="The organisation that holds it (default: its service's). A new service is given "
+    "to it; a service of another organisation is refused.",
+)
+@click.option(
+    "--recipient",
+    "recipients",
+    multiple=True,
+    metavar="SIRET",
+    help="A public body the data may be sent to (repeatable).",
 )
 @click.option("--rate-limit", type=int, default=None, help="Requests per second (default 20).")
 @click.option(
@@ -111,6 +151,8 @@ def habilitations_add(
     optional_scopes,
     consent_mode,
     consent_days,
+    organisation_siret,
+    recipients,
     legal_basis_url,
     controller,
     contact,
@@ -119,17 +161,17 @@ def habilitations_add(
     reasons,
     if_refused,
 ) -> None:
-    """Approve a service's right to data scopes. The consent screen shows --controller,
-    --contact, --dpo, --retention, each --reason and --if-refused: a warning names those
-    left out."""
-    from broker.admin.habilitations import HabilitationRequest, add_habilitation
+    """Approve a service's right to data scopes, with the portal's rules (valid 18 months
+    unless --expires says otherwise). The consent screen shows --controller, --contact,
+    --dpo, --retention, each --reason and --if-refused: a warning names those left out."""
+    from broker.admin.habilitations import HabilitationRequest, add_habilitation, default_expiry
 
     request = HabilitationRequest(
         service=service,
         scopes=scopes,
         purpose=purpose,
         legal_basis=legal_basis,
-        expires=expires.date() if expires else None,
+        expires=expires.date() if expires else default_expiry(int(time.time())),
         rate_limit=rate_limit,
         create_service=create_service,
         optional_scopes=optional_scopes,
@@ -144,8 +186,20 @@ def habilitations_add(
             reasons=tuple(reasons),
             if_refused=if_refused,
         ),
+        organisation_siret=organisation_siret,
+        recipients=tuple(recipients),
     )
-    print_habilitation(admin_action(lambda session: add_habilitation(session, request)))
+    print_habilitation(
+        admin_action(
+            lambda session: audited(
+                session,
+                "habilitation.add",
+                "habilitation",
+                None,
+                add_habilitation(session, request),
+            )
+        )
+    )
 
 
 @habilitations.command("set-information")
@@ -166,7 +220,7 @@ def habilitations_set_information(
     left out keep their text; --reason SCOPE=TEXT replaces that item's reason only; --clear
     FIELD removes a text (not with its own option in the same call). Its rights (scopes,
     consent terms, purpose) do not change: the consents given under it stand."""
-    from broker.admin.habilitations import amend_consent_information
+    from broker.admin.habilitations import amend_consent_information, described_by_id
 
     changes = StatedInformation(
         controller=controller,
@@ -177,13 +231,13 @@ def habilitations_set_information(
         if_refused=if_refused,
     )
     columns = tuple(option.replace("-", "_") for option in cleared)
-    print_habilitation(
-        admin_action(
-            lambda session: amend_consent_information(
-                session, habilitation_id, changes, cleared=columns
-            )
-        )
-    )
+
+    def amend(session: Session) -> dict[str, Any]:
+        before = described_by_id(session, habilitation_id)
+        after = amend_consent_information(session, habilitation_id, changes, cleared=columns)
+        return audited(session, "habilitation.set_information", "habilitation", before, after)
+
+    print_habilitation(admin_action(amend))
 
 
 @habilitations.command("list")
@@ -197,9 +251,16 @@ def habilitations_list() -> None:
 @habilitations.command("revoke")
 @click.argument("habilitation_id")
 def habilitations_revoke(habilitation_id) -> None:
-    from broker.admin.habilitations import revoke_habilitation
+    from broker.admin.habilitations import described_by_id, revoke_habilitation
 
-    print_json(admin_action(lambda session: revoke_habilitation(session, habilitation_id)))
+    def revoke(session: Session) -> dict[str, Any]:
+        before = described_by_id(session, habilitation_id)
+        after = revoke_habilitation(session, habilitation_id)
+        if before is None or before["revoked_at"] is not None:
+            return after  # already revoked: nothing changed
+        return audited(session, "habilitation.revoke", "habilitation", before, after)
+
+    print_json(admin_action(revoke))
 
 
 @click.group()
@@ -213,7 +274,13 @@ def apikeys_issue(habilitation_id) -> None:
     """Print a new key once; only its digest is stored."""
     from broker.admin.habilitations import issue_api_key
 
-    print_json(admin_action(lambda session: issue_api_key(session, habilitation_id)))
+    def issue(session: Session) -> dict[str, Any]:
+        issued = issue_api_key(session, habilitation_id)
+        shown = {k: v for k, v in issued.items() if k != "api_key"}  # never the secret
+        audited(session, "api_key.issue", "api_key", None, shown)
+        return issued
+
+    print_json(admin_action(issue))
 
 
 @apikeys.command("revoke")
@@ -221,7 +288,13 @@ def apikeys_issue(habilitation_id) -> None:
 def apikeys_revoke(key_id) -> None:
     from broker.admin.habilitations import revoke_api_key
 
-    print_json(admin_action(lambda session: revoke_api_key(session, key_id)))
+    def revoke(session: Session) -> dict[str, Any]:
+        revoked = revoke_api_key(session, key_id)
+        if not revoked["already_revoked"]:
+            audited(session, "api_key.revoke", "api_key", {"revoked_at": None}, revoked)
+        return revoked
+
+    print_json(admin_action(revoke))
 
 
 @apikeys.command("list")

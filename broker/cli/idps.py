@@ -3,8 +3,12 @@ any OpenID Connect provider)."""
 
 from __future__ import annotations
 
-import click
+from typing import Any
 
+import click
+from sqlmodel import Session
+
+from broker.admin.audit import cli_actor, record
 from broker.cli.common import admin_action, database, load_settings, print_json
 
 
@@ -91,13 +95,48 @@ def idps_add(
     vault = KeyVault(settings.secret)
     # The broker calls the issuer's discovery: https and public addresses only in production.
     outbound = OutboundPolicy.from_settings(settings)
-    print_json(
-        admin_action(
-            lambda session: add_provider(
-                session, vault, registration, issuer_url(settings), outbound
-            )
+
+    def add(session: Session) -> dict[str, Any]:
+        added = add_provider(session, vault, registration, issuer_url(settings), outbound)
+        audited(session, "identity_provider.add", added["id"], None, added)
+        return added
+
+    print_json(admin_action(add))
+
+
+def audited(
+    session: Session,
+    action: str,
+    provider_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """The change in the audit trail, in its transaction (the secret is never described)."""
+    if before != after:
+        record(
+            session,
+            actor=cli_actor(),
+            action=action,
+            target_type="identity_provider",
+            target_id=provider_id,
+            before=before,
+            after=after,
         )
-    )
+
+
+def switch(provider_id: str, enabled: bool, message: str) -> dict[str, Any]:
+    from broker.admin.identity_providers import describe, provider, set_enabled
+
+    url = issuer_url(load_settings())
+
+    def change(session: Session) -> dict[str, Any]:
+        before = describe(provider(session, provider_id), url)
+        after = set_enabled(session, provider_id, enabled, message, url)
+        action = "identity_provider." + ("enable" if enabled else "disable")
+        audited(session, action, provider_id, before, after)
+        return after
+
+    return admin_action(change)
 
 
 def issuer_url(settings) -> str:
@@ -118,24 +157,26 @@ def idps_list() -> None:
 @click.option("--message", default="", help="Shown on the choice page while it is disabled.")
 def idps_disable(provider_id, message) -> None:
     """Maintenance: shown but not choosable; callbacks already under way are refused."""
-    from broker.admin.identity_providers import set_enabled
-
-    url = issuer_url(load_settings())
-    print_json(admin_action(lambda s: set_enabled(s, provider_id, False, message, url)))
+    print_json(switch(provider_id, False, message))
 
 
 @idps.command("enable")
 @click.argument("provider_id")
 def idps_enable(provider_id) -> None:
-    from broker.admin.identity_providers import set_enabled
-
-    url = issuer_url(load_settings())
-    print_json(admin_action(lambda s: set_enabled(s, provider_id, True, "", url)))
+    print_json(switch(provider_id, True, ""))
 
 
 @idps.command("remove")
 @click.argument("provider_id")
 def idps_remove(provider_id) -> None:
-    from broker.admin.identity_providers import remove_provider
+    from broker.admin.identity_providers import describe, provider, remove_provider
 
-    print_json(admin_action(lambda s: remove_provider(s, provider_id)))
+    url = issuer_url(load_settings())
+
+    def remove(session: Session) -> dict[str, Any]:
+        before = describe(provider(session, provider_id), url)
+        removed = remove_provider(session, provider_id)
+        audited(session, "identity_provider.remove", provider_id, before, None)
+        return removed
+
+    print_json(admin_action(remove))

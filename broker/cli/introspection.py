@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import click
+from typing import Any
 
+import click
+from sqlmodel import Session
+
+from broker.admin.audit import cli_actor, record
 from broker.cli.common import admin_action, database, load_settings, print_json
 
 
@@ -18,7 +22,32 @@ def introspection_add(provider: str) -> None:
     """Print the provider's client_id and client_secret (shown once)."""
     from broker.admin.introspection import add_introspection_client
 
-    print_json(admin_action(lambda session: add_introspection_client(session, provider)))
+    def add(session: Session) -> dict[str, Any]:
+        issued = add_introspection_client(session, provider)
+        described = {key: value for key, value in issued.items() if key != "client_secret"}
+        audited(session, "introspection_client.add", issued["client_id"], None, described)
+        return issued
+
+    print_json(admin_action(add))
+
+
+def audited(
+    session: Session,
+    action: str,
+    client_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    if before != after:
+        record(
+            session,
+            actor=cli_actor(),
+            action=action,
+            target_type="introspection_client",
+            target_id=client_id,
+            before=before,
+            after=after,
+        )
 
 
 @introspection.command("list")
@@ -32,6 +61,14 @@ def introspection_list() -> None:
 @introspection.command("revoke")
 @click.argument("client_id")
 def introspection_revoke(client_id: str) -> None:
-    from broker.admin.introspection import revoke_introspection_client
+    from broker.admin.introspection import describe, revoke_introspection_client
+    from broker.store.data_access_models import IntrospectionClient
 
-    print_json(admin_action(lambda session: revoke_introspection_client(session, client_id)))
+    def revoke(session: Session) -> dict[str, Any]:
+        row = session.get(IntrospectionClient, client_id)
+        before = describe(row) if row is not None else None
+        after = revoke_introspection_client(session, client_id)
+        audited(session, "introspection_client.revoke", client_id, before, after)
+        return after
+
+    print_json(admin_action(revoke))

@@ -7,6 +7,8 @@ secret generated once into ``var/``, plain-HTTP loopback issuer. Production mode
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 from functools import cached_property
@@ -23,6 +25,7 @@ VAR_DIR = Path("var")
 DEV_SECRET_FILE = "dev-secret.key"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 MAX_ACCESS_TOKEN_TTL = 3600  # per-client access-token lifetimes are capped at this
+DEMO_AGENTS_IDP = "agents-demo"  # the demo agents' provider's path (broker.demo.idp.sites)
 
 
 class ConfigurationError(RuntimeError):
@@ -120,6 +123,9 @@ class Settings(BaseSettings):
     portal_idp_client_id: str = "operators-portal"
     portal_idp_client_secret: SecretStr | None = None
     data_api_url: str = "http://127.0.0.1:8002"
+    # A signed-in agent's portal session: its longest life, and how long it survives unused.
+    portal_session_ttl: int = Field(default=10 * 3600, ge=300)
+    portal_session_idle_ttl: int = Field(default=2 * 3600, ge=60)
     # Outgoing email (expiry reminders, request updates): smtp://[user:password@]host:port,
     # smtps://… for implicit TLS, or smtp+starttls://…. Empty: emails are not sent (logged).
     smtp_url: str = ""
@@ -229,6 +235,28 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return urlsplit(self.issuer_url).scheme == "https"
+
+    @property
+    def portal_idp_issuer_url(self) -> str:
+        """The agents' identity provider: BROKER_PORTAL_IDP_ISSUER, or in development the demo
+        agents' provider (``broker demo idp run``)."""
+        if self.portal_idp_issuer:
+            return self.portal_idp_issuer.rstrip("/")
+        if self.is_development:
+            return f"{self.demo_idp_url.rstrip('/')}/{DEMO_AGENTS_IDP}"
+        raise ConfigurationError("the portal needs BROKER_PORTAL_IDP_ISSUER in production")
+
+    @property
+    def portal_client_secret(self) -> str:
+        """The portal's client secret at the agents' identity provider. In development without
+        BROKER_PORTAL_IDP_CLIENT_SECRET, one derived from the key-encryption secret: the demo
+        agents' provider derives the same one when it registers the portal."""
+        if self.portal_idp_client_secret is not None:
+            return self.portal_idp_client_secret.get_secret_value()
+        if not self.is_development:
+            raise ConfigurationError("the portal needs BROKER_PORTAL_IDP_CLIENT_SECRET")
+        purpose = f"portal client secret v1|{self.portal_idp_client_id}".encode()
+        return hmac.new(self.secret, purpose, hashlib.sha256).hexdigest()
 
     def describe_mode(self) -> str:
         if self.is_development:

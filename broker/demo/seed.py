@@ -1,14 +1,17 @@
-"""Idempotent demo data: the demo identity providers in the registry, the demo online service."""
+"""Idempotent demo data: the demo identity providers in the registry, the demo online service
+(owned by the Mairie de Villebourg), and the roles of the operators' portal's test agents."""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 from joserfc.jwk import ECKey
 from sqlmodel import Session, col, select
 
+from broker.admin.agents import find_grant
 from broker.admin.clients import (
     ClientRegistration,
     add_client,
@@ -21,12 +24,15 @@ from broker.admin.habilitations import (
     add_habilitation,
     set_consent_information,
 )
+from broker.admin.principal import Role
 from broker.core.settings import Settings
+from broker.demo.agents import AGENTS, VILLEBOURG_SIRET
 from broker.demo.idp.registration import seed_demo_idps
 from broker.demo.service_logo import DEMO_LOGO, DEMO_LOGO_TYPE
 from broker.oidc.models import ConsentMode
 from broker.store.data_access_models import Habilitation
 from broker.store.models import OAuthClient, Service
+from broker.store.portal_models import PortalRole
 
 DEMO_CLIENT_ID = "demo-cantine-villebourg"
 DEMO_SERVICE_NAME = "Mairie de Villebourg – Tarifs de la cantine scolaire"
@@ -45,6 +51,7 @@ DEMO_LEGAL_BASIS = (
 )
 DEMO_LEGAL_BASIS_URL = "https://www.legifrance.gouv.fr/codes/texte_lc/LEGITEXT000006071191"
 DEMO_KEY_FILE = "demo-service-key.json"
+SEED_ACTOR = "demo:seed"
 
 # What the consent screen tells the citizen (French data shown as written, not translated): a
 # reason for each item it lists (not for openid, a technical identifier it does not list).
@@ -185,16 +192,60 @@ def seed_demo_logo(session: Session) -> str | None:
     return service.logo_type
 
 
+def seed_demo_organisation(session: Session, habilitation_id: str) -> str:
+    """The demo service and its habilitation belong to the Mairie de Villebourg: its agents
+    manage them on the portal. Databases seeded before are brought up to date in place.
+    Demo data, like the rest of the seed: not an operator's change, not in the audit trail."""
+    client = session.get(OAuthClient, DEMO_CLIENT_ID)
+    service = session.get(Service, client.service_id) if client else None
+    habilitation = session.get(Habilitation, habilitation_id)
+    if service is None or habilitation is None:
+        raise LookupError("seed_demo_service and seed_demo_habilitation come first")
+    for record in (service, habilitation):
+        if record.organisation_siret != VILLEBOURG_SIRET:  # seeding again writes nothing
+            record.organisation_siret = VILLEBOURG_SIRET
+            session.add(record)
+    session.flush()
+    return VILLEBOURG_SIRET
+
+
+def seed_portal_roles(session: Session) -> list[dict[str, str]]:
+    """The test agents' roles (requesters need none: their SIRET is enough). Demo data: not
+    in the audit trail (roles given by operators are: ``broker portal roles grant``)."""
+    granted = []
+    now = int(time.time())
+    for agent in AGENTS:
+        for role, provider in agent.roles:
+            if find_grant(session, agent.email, Role(role), provider) is None:
+                session.add(
+                    PortalRole(
+                        email=agent.email,
+                        role=role,
+                        provider=provider,
+                        granted_at=now,
+                        granted_by=SEED_ACTOR,
+                    )
+                )
+            granted.append({"email": agent.email, "role": role, "provider": provider})
+    session.flush()
+    return granted
+
+
 def seed(session: Session, settings: Settings, service_url: str) -> dict[str, Any]:
-    """The demo identity providers in the registry, the demo service and its habilitation."""
+    """The demo identity providers in the registry, the demo service and its habilitation, the
+    portal's test agents' roles."""
     identity_providers = seed_demo_idps(session, settings)
     client = seed_demo_service(session, settings.var_dir, service_url)
     habilitation_id = seed_demo_habilitation(session)
     logo_type = seed_demo_logo(session)
+    organisation = seed_demo_organisation(session, habilitation_id)
+    roles = seed_portal_roles(session)
     return {
         "identity_providers": identity_providers,
         "demo_client_id": client["client_id"],
         "demo_redirect_uris": client["redirect_uris"],
         "demo_habilitation_id": habilitation_id,
         "demo_service_logo_type": logo_type,
+        "demo_organisation_siret": organisation,
+        "portal_roles": roles,
     }

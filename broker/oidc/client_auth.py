@@ -1,4 +1,5 @@
-"""private_key_jwt (RFC 7523 §2.2, OpenID Connect Core §9) on authlib's assertion checker.
+"""Client authentication: secrets with their rotation overlap (RFC 6749 §2.3.1), and
+private_key_jwt (RFC 7523 §2.2, OpenID Connect Core §9) on authlib's assertion checker.
 
 Keys come from the client's registered JWKS, inline or from its ``jwks_uri``. The remote JWKS
 is fetched asynchronously before authlib runs (see ``JwksCache.prefetch``), so the synchronous
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -17,10 +19,48 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from broker.core.security import same_digest
+from broker.oidc.models import Client
+
 ASSERTION_ALGS = ("ES256", "RS256", "PS256", "EdDSA")
 # FAPI 2.0 Security Profile §5.4.1 allows PS256, ES256 and EdDSA; a fapi2 client of ours
 # signs its assertions with the two its registration allows.
 FAPI2_ASSERTION_ALGS = ("ES256", "PS256")
+
+
+def secret_matches(
+    secret: str,
+    current_digest: str | None,
+    previous_digest: str | None,
+    previous_expires_at: int | None,
+    now: float,
+) -> bool:
+    """The current secret, or the previous one until the end of its rotation overlap (refused
+    from ``previous_expires_at`` on). Both digests are always compared, in constant time: the
+    answer's timing says nothing of which secret matched or whether a rotation is under way."""
+    current = same_digest(secret, current_digest)
+    previous = same_digest(secret, previous_digest)
+    in_overlap = previous_expires_at is not None and now < previous_expires_at
+    return current or (previous and in_overlap)
+
+
+@dataclass
+class RotatingSecretClient(Client):
+    """A registered client whose secret may have just been rotated: the previous secret keeps
+    authenticating during the overlap its owner chose, so that the service can deploy the new
+    one without an outage."""
+
+    previous_secret_digest: str | None = None
+    previous_secret_expires_at: int | None = None
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return secret_matches(
+            client_secret,
+            self.secret_digest,
+            self.previous_secret_digest,
+            self.previous_secret_expires_at,
+            time.time(),
+        )
 
 
 class JwksCache:

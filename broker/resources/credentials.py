@@ -245,16 +245,33 @@ def permission(
         )
     habilitation = caller.habilitation
     if caller.kind == ACCESS_TOKEN:
-        if caller.client is None:  # _token_caller always sets it
-            raise ValueError("access-token caller without its client")
-        habilitation = next(
-            (
-                h
-                for h in caller.client.habilitations
-                if h.id == consented_under and wanted <= h.scopes
-            ),
-            None,
-        )
+        habilitation = _consented_habilitation(caller, consented_under, now)
+        if not wanted <= habilitation.scopes:
+            habilitation = None
     if habilitation is None or not habilitation.active_at(now):
         raise errors.forbidden("Aucune habilitation active de votre service ne couvre ces données.")
     return Permission(habilitation=habilitation, scopes=frozenset(wanted))
+
+
+def _consented_habilitation(
+    caller: Caller, consented_under: str | None, now: int
+) -> HabilitationGrant:
+    """The habilitation a token's consent was given under, while it runs: once it is revoked
+    or has expired, the token opens no data, and the refusal says why."""
+    if caller.client is None:  # _token_caller always sets it
+        raise ValueError("access-token caller without its client")
+    if consented_under is None:
+        raise errors.forbidden("Aucune habilitation active de votre service ne couvre ces données.")
+    # The client's habilitations are its unrevoked ones: one missing here was revoked.
+    habilitation = next((h for h in caller.client.habilitations if h.id == consented_under), None)
+    if habilitation is None:
+        raise errors.forbidden(
+            "L'habilitation sous laquelle l'usager a consenti a été révoquée : ce jeton "
+            "ne donne plus accès à ces données."
+        )
+    if not habilitation.active_at(now):
+        raise errors.forbidden(
+            "L'habilitation sous laquelle l'usager a consenti a expiré : ce jeton ne donne "
+            "plus accès à ces données."
+        )
+    return habilitation

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from broker.core.db import table_of
+from broker.oidc.client_auth import RotatingSecretClient
 from broker.oidc.models import Client, ConsentMode, HabilitationGrant
 from broker.store.data_access_models import Habilitation
 from broker.store.models import OAuthClient, Service
@@ -56,7 +57,7 @@ def habilitation_from_row(row: Any) -> HabilitationGrant:
 
 
 def client_from_row(row: Any, habilitations: Iterable[Any] = ()) -> Client:
-    return Client(
+    return RotatingSecretClient(
         client_id=row.client_id,
         name=row.name,
         service_id=row.service_id,
@@ -65,6 +66,8 @@ def client_from_row(row: Any, habilitations: Iterable[Any] = ()) -> Client:
         redirect_uris=list(row.redirect_uris),
         scope=row.scope,
         secret_digest=row.secret_digest,
+        previous_secret_digest=row.previous_secret_digest,
+        previous_secret_expires_at=row.previous_secret_expires_at,
         jwks_uri=row.jwks_uri,
         jwks=row.jwks,
         id_token_signed_response_alg=row.id_token_signed_response_alg,

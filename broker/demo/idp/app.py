@@ -1,4 +1,5 @@
-"""The demo identity providers' web application: each provider under ``/<site key>``, with
+"""The demo identity providers' web application: each provider under ``/<site key>`` (the two
+citizens' ones and the agents' one), with
 its discovery, JWKS, login pages (password, then a one-time code on the strengthened one),
 token, userinfo and end-session endpoints."""
 
@@ -26,6 +27,7 @@ from markupsafe import Markup
 from broker.core.health import ReadinessCheck
 from broker.core.monitoring import monitored
 from broker.demo.accounts import DEMO_ACCOUNTS
+from broker.demo.agents import AGENTS
 from broker.demo.idp.accounts import DemoAccounts, HashingBusy
 from broker.demo.idp.guard import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, LoginGuard
 from broker.demo.idp.provider import (
@@ -37,7 +39,7 @@ from broker.demo.idp.provider import (
     TokenError,
     now,
 )
-from broker.demo.idp.sites import SITES
+from broker.demo.idp.sites import ALL_SITES
 from broker.web import i18n
 from broker.web.http import NO_STORE, form_text, page
 from broker.web.i18n import N_, lazy_gettext
@@ -69,12 +71,16 @@ TAGLINE = N_("Fournisseur d'identité de démonstration : aucune donnée réelle
 @dataclass
 class DemoIdp:
     options: DemoIdpOptions
-    accounts: DemoAccounts
+    accounts: DemoAccounts  # the test citizens
+    agent_accounts: DemoAccounts  # the test agents (the agents' provider)
     providers: dict[str, DemoProvider]
     guard: LoginGuard
 
     def provider(self, key: str) -> DemoProvider | None:
         return self.providers.get(key)
+
+    def accounts_of(self, provider: DemoProvider) -> DemoAccounts:
+        return self.agent_accounts if provider.site.population == "agents" else self.accounts
 
 
 def session_cookie(provider: DemoProvider) -> str:
@@ -96,20 +102,23 @@ def login_page(
 ) -> Template:
     personas = [
         {
-            "login": c.login,
-            "password": c.password,
-            "label": f"{c.given_name} {c.family_name}",
-            "case": c.case,
-            "acr": provider.site.reached_acr(c),
+            "login": a.login,
+            "password": a.password,
+            "label": f"{a.given_name} {a.family_name}",
+            "case": a.case,
+            "acr": provider.site.reached_acr(a),
+            "organisation": getattr(a, "organisation", ""),
         }
-        for c in idp.accounts.citizens.values()
-        if provider.site.reached_acr(c)
+        for a in idp.accounts_of(provider).accounts.values()
+        if provider.site.reached_acr(a)
     ]
     engine = request.app.template_engine
     personas_html = Markup("")
     if idp.options.list_accounts and engine is not None:
         template = engine.get_template("login_personas.html")
-        personas_html = Markup(template.render(personas=personas))
+        personas_html = Markup(
+            template.render(personas=personas, agents=provider.site.population == "agents")
+        )
     return page(
         "idp_login.html",
         {
@@ -220,7 +229,7 @@ async def authorize(
     if grant is not None and max_age.isdigit() and now() - grant.auth_time > int(max_age):
         grant = None  # too old for this request: the citizen authenticates again
     if grant is not None and "login" not in prompt:
-        return go(provider.complete(pending, grant.citizen, grant.acr, now()), cookies)
+        return go(provider.complete(pending, grant.account, grant.acr, now()), cookies)
     if "none" in prompt:
         return go(provider.deny(pending).replace("access_denied", "login_required", 1))
     response = login_page(request, idp, provider, pending)
@@ -242,11 +251,11 @@ async def pending_of(
 
 
 def signed_in(provider: DemoProvider, pending: PendingLogin, acr: str) -> Redirect:
-    citizen = pending.citizen
-    if citizen is None:  # guarded by the callers
-        raise RuntimeError("no citizen to sign in")
-    session = provider.open_session(citizen, acr, now())
-    location = provider.complete(pending, citizen, acr, now())
+    account = pending.account
+    if account is None:  # guarded by the callers
+        raise RuntimeError("no account to sign in")
+    session = provider.open_session(account, acr, now())
+    location = provider.complete(pending, account, acr, now())
     return go(location, [cookie(session_cookie(provider), session)])
 
 
@@ -268,18 +277,18 @@ async def login(
             login_page(request, idp, provider, pending, TOO_MANY_ATTEMPTS, 429, login_value), wait
         )
     try:
-        citizen = await idp.accounts.verify(login_value, form.get("password", ""))
+        account = await idp.accounts_of(provider).verify(login_value, form.get("password", ""))
     except HashingBusy:
         return come_back(login_page(request, idp, provider, pending, BUSY, 503, login_value), 1)
-    if citizen is None:
+    if account is None:
         await idp.guard.failed(counters)
         return login_page(request, idp, provider, pending, WRONG_PASSWORD, 401, login_value)
     known_device = await idp.guard.succeeded(login_value, pending.browser)
     device = cookie(DEVICE_COOKIE, known_device, DEVICE_COOKIE_MAX_AGE)
-    acr = provider.site.reached_acr(citizen)
+    acr = provider.site.reached_acr(account)
     if acr is None:
         return login_page(request, idp, provider, pending, NOT_STRONG, 403, login_value)
-    pending.citizen = citizen
+    pending.account = account
     if provider.site.second_factor:
         pending.one_time_code = f"{secrets.randbelow(10**6):06d}"
         response: Template | Redirect = otp_page(provider, pending)
@@ -299,7 +308,7 @@ async def one_time_code(
     request: Request, site: FromPath[str], idp: NamedDependency[DemoIdp]
 ) -> Template | Redirect:
     found = await pending_of(request, idp, site)
-    if found is None or found[1].citizen is None or not found[1].one_time_code:
+    if found is None or found[1].account is None or not found[1].one_time_code:
         return problem()
     provider, pending, form = found
     if not secrets.compare_digest(form.get("code", "").strip(), pending.one_time_code):
@@ -307,7 +316,7 @@ async def one_time_code(
         if pending.code_attempts >= MAX_CODE_ATTEMPTS:
             return go(provider.deny(pending))  # the service hears access_denied
         return otp_page(provider, pending, WRONG_CODE)
-    acr = provider.site.reached_acr(pending.citizen) if pending.citizen else None
+    acr = provider.site.reached_acr(pending.account) if pending.account else None
     return signed_in(provider, pending, acr or provider.site.acr_values[0])
 
 
@@ -413,16 +422,22 @@ def template_environment() -> Environment:
     return env
 
 
-def create_demo_idp_app(options: DemoIdpOptions, accounts: DemoAccounts | None = None) -> Litestar:
+def create_demo_idp_app(
+    options: DemoIdpOptions,
+    accounts: DemoAccounts | None = None,
+    agent_accounts: DemoAccounts | None = None,
+) -> Litestar:
     """The demo identity providers as one ASGI application."""
     accounts = accounts or DemoAccounts(DEMO_ACCOUNTS, options.password_profile)
+    agent_accounts = agent_accounts or DemoAccounts(AGENTS, options.password_profile)
     guard = LoginGuard(
         Throttle(options.throttle_store or MemoryStore()), options.device_key, options.login_limits
     )
     idp = DemoIdp(
         options,
         accounts,
-        {key: DemoProvider(site, options) for key, site in SITES.items()},
+        agent_accounts,
+        {key: DemoProvider(site, options) for key, site in ALL_SITES.items()},
         guard,
     )
     app = Litestar(

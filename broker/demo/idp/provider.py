@@ -22,24 +22,13 @@ from joserfc.jwk import ECKey, KeySet
 from litestar.stores.base import Store
 
 from broker.core.security import keyed_digest
-from broker.demo.citizens import DemoCitizen
 from broker.demo.idp.guard import LoginLimits
-from broker.demo.idp.sites import DemoSite
+from broker.demo.idp.sites import DemoAccount, DemoSite
 
 CODE_TTL = 60
 TOKEN_TTL = 600
 LOGIN_TTL = 900
 SESSION_TTL = 3600
-PIVOT_CLAIMS = {
-    "given_name": ("given_name", "profile"),
-    "family_name": ("family_name", "profile"),
-    "preferred_username": ("preferred_username", "profile"),
-    "birthdate": ("birthdate", "profile", "birth"),
-    "gender": ("gender", "profile"),
-    "birthplace": ("birthplace", "birth"),
-    "birthcountry": ("birthcountry", "birth"),
-    "email": ("email",),
-}
 
 
 @dataclass(frozen=True)
@@ -113,7 +102,7 @@ class PendingLogin:
     scope: list[str]
     login_hint: str
     expires_at: float
-    citizen: DemoCitizen | None = None  # once the password is right
+    account: DemoAccount | None = None  # once the password is right
     one_time_code: str = ""
     code_attempts: int = 0
 
@@ -125,7 +114,7 @@ class Grant:
     challenge: str
     nonce: str
     scope: list[str]
-    citizen: DemoCitizen
+    account: DemoAccount
     acr: str
     auth_time: int
     expires_at: float
@@ -165,8 +154,8 @@ class DemoProvider:
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["ES256"],
             "userinfo_signing_alg_values_supported": ["ES256"] if self.site.signed_userinfo else [],
-            "scopes_supported": ["openid", "profile", "birth", "email", *PIVOT_CLAIMS],
-            "claims_supported": ["sub", "acr", "amr", "auth_time", *PIVOT_CLAIMS],
+            "scopes_supported": ["openid", *self.scopes()],
+            "claims_supported": ["sub", "acr", "amr", "auth_time", *self.site.claims],
             "acr_values_supported": list(self.site.acr_values),
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": [
@@ -178,6 +167,10 @@ class DemoProvider:
             "authorization_response_iss_parameter_supported": True,
             "claims_parameter_supported": False,
         }
+
+    def scopes(self) -> list[str]:
+        """The scopes that release this provider's claims, in a stable order."""
+        return list(dict.fromkeys(s for scopes in self.site.claims.values() for s in scopes))
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [self.key.as_dict(private=False)]}
@@ -246,7 +239,7 @@ class DemoProvider:
         grant = self.sessions.get(session)
         return grant if grant and grant.expires_at > now else None
 
-    def complete(self, pending: PendingLogin, citizen: DemoCitizen, acr: str, now: float) -> str:
+    def complete(self, pending: PendingLogin, account: DemoAccount, acr: str, now: float) -> str:
         """The redirect back to the client with a code; the login is used up."""
         self.pending.pop(pending.ticket, None)
         code = secrets.token_urlsafe(32)
@@ -256,7 +249,7 @@ class DemoProvider:
             challenge=pending.challenge,
             nonce=pending.nonce,
             scope=pending.scope,
-            citizen=citizen,
+            account=account,
             acr=acr,
             auth_time=int(now),
             expires_at=now + CODE_TTL,
@@ -264,17 +257,17 @@ class DemoProvider:
         query = {"code": code, "state": pending.state, "iss": self.issuer}
         return f"{pending.redirect_uri}?{urlencode(query)}"
 
-    def open_session(self, citizen: DemoCitizen, acr: str, now: float) -> str:
+    def open_session(self, account: DemoAccount, acr: str, now: float) -> str:
         session = secrets.token_urlsafe(32)
         self.sessions[session] = Grant(
-            "", "", "", "", [], citizen, acr, int(now), now + SESSION_TTL
+            "", "", "", "", [], account, acr, int(now), now + SESSION_TTL
         )
         return session
 
     def deny(self, pending: PendingLogin) -> str:
         self.pending.pop(pending.ticket, None)
         return self.error_location(
-            pending.redirect_uri, pending.state, "access_denied", "the citizen cancelled"
+            pending.redirect_uri, pending.state, "access_denied", "the user cancelled"
         )
 
     def error_location(self, redirect_uri: str, state: str, error: str, description: str) -> str:
@@ -344,7 +337,7 @@ class DemoProvider:
         self.tokens[access_token] = Grant(**{**grant.__dict__, "expires_at": now + TOKEN_TTL})
         claims = {
             "iss": self.issuer,
-            "sub": self.subject(grant.citizen, client.client_id),
+            "sub": self.subject(grant.account, client.client_id),
             "aud": client.client_id,
             "iat": int(now),
             "exp": int(now) + 300,
@@ -369,11 +362,11 @@ class DemoProvider:
         grant = self.tokens.get(access_token)
         if grant is None or grant.expires_at <= now:
             raise TokenError("invalid_token", "unknown or expired access token", 401)
-        citizen = grant.citizen
-        claims: dict[str, Any] = {"sub": self.subject(citizen, grant.client_id)}
-        for claim, scopes in PIVOT_CLAIMS.items():
+        account = grant.account
+        claims: dict[str, Any] = {"sub": self.subject(account, grant.client_id)}
+        for claim, scopes in self.site.claims.items():
             if any(scope in grant.scope for scope in scopes):
-                claims[claim] = getattr(citizen, claim)
+                claims[claim] = getattr(account, claim)
         if not self.site.signed_userinfo:
             return claims, None
         signed = self.sign({**claims, "iss": self.issuer, "aud": grant.client_id, "iat": int(now)})
@@ -382,10 +375,10 @@ class DemoProvider:
     def sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode({"alg": "ES256", "kid": self.key.kid, "typ": "JWT"}, claims, self.key)
 
-    def subject(self, citizen: DemoCitizen, client_id: str) -> str:
+    def subject(self, account: DemoAccount, client_id: str) -> str:
         """A pairwise subject per client, as FranceConnect gives: another provider gives the
         same citizen another one, which is why the broker reconciles on the identity pivot."""
-        return keyed_digest(self.subject_key, f"{client_id}|{citizen.login}")
+        return keyed_digest(self.subject_key, f"{client_id}|{account.login}")
 
     # -- logout ------------------------------------------------------------------------------
     def end_session(self, session: str | None, params: dict[str, str]) -> str | None:

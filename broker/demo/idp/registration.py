@@ -1,6 +1,7 @@
-"""The two sides of registering the broker at the demo identity providers, as an operator
-would do at a real one: the providers know the broker as a client (its id, secret and
-redirect URIs), and the broker's registry knows the providers (``broker demo seed``).
+"""The two sides of registering the broker (and the operators' portal) at the demo identity
+providers, as an operator would do at a real one: the providers know the broker as a client
+(its id, secret and redirect URIs), and the broker's registry knows the providers (``broker
+demo seed``); the portal finds the agents' provider by its issuer (``BROKER_PORTAL_IDP_ISSUER``).
 
 Both sides derive the client secret from the broker's key-encryption secret, so the two
 processes agree on it without it being written anywhere."""
@@ -49,6 +50,23 @@ def broker_as_client(settings: Settings, issuer: str | None = None) -> DemoIdpCl
         client_secret=demo_client_secret(settings),
         redirect_uris=frozenset(redirect_uri(issuer, key) for key in SITES),
         post_logout_redirect_uris=frozenset({post_logout_uri(issuer)}),
+    )
+
+
+# The operators' portal's sign-in callback and signed-out page (broker.portal.signin_pages).
+PORTAL_CALLBACK = "/connexion/retour"
+PORTAL_SIGNED_OUT = "/deconnexion/terminee"
+
+
+def portal_as_client(settings: Settings, portal_url: str | None = None) -> DemoIdpClient:
+    """The operators' portal as the demo agents' provider knows it (its secret derived from the
+    key-encryption secret on both sides: ``Settings.portal_client_secret``)."""
+    base = (portal_url or settings.portal_url).rstrip("/")
+    return DemoIdpClient(
+        client_id=settings.portal_idp_client_id,
+        client_secret=settings.portal_client_secret,
+        redirect_uris=frozenset({base + PORTAL_CALLBACK}),
+        post_logout_redirect_uris=frozenset({base + PORTAL_SIGNED_OUT}),
     )
 
 

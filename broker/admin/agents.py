@@ -1,0 +1,243 @@
+"""The portal's agents and their roles.
+
+An agent is whoever the agents' identity provider (ProConnect in France) says signed in: the
+record is created or refreshed at each sign-in from the provider's claims. Being a requester
+needs no grant: an agent whose provider names an organisation (SIRET) requests for it. The
+other roles are granted by email (lower-cased), before or after a first sign-in, and every
+grant and revocation is written to the audit trail in the same transaction."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from broker.admin import audit
+from broker.admin.client_profile import AdminError
+from broker.admin.principal import Agent, Role
+from broker.store.portal_models import PortalAgent, PortalRole
+
+GRANTED_ROLES = (Role.INSTRUCTOR, Role.ADMINISTRATOR, Role.DATA_PROVIDER)
+EMAIL = re.compile(r"^[^@\s]{1,200}@[^@\s]{1,118}$")
+PROVIDER_KEY = re.compile(r"^[a-z0-9_-]{1,40}$")
+SIRET = re.compile(r"^[0-9]{14}$")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the agents' identity provider says about who signed in."""
+
+    issuer: str
+    subject: str
+    email: str
+    given_name: str = ""
+    family_name: str = ""
+    siret: str | None = None
+    organisation: str | None = None
+
+
+@dataclass(frozen=True)
+class RoleGrant:
+    email: str
+    role: str
+    provider: str
+    granted_at: int
+    granted_by: str
+
+    def as_dict(self) -> dict[str, str | int]:
+        return {
+            "email": self.email,
+            "role": self.role,
+            "provider": self.provider,
+            "granted_at": self.granted_at,
+            "granted_by": self.granted_by,
+        }
+
+
+def normal_email(email: str) -> str:
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise AdminError(f"not an email address: {email!r}")
+    return email
+
+
+def upsert_agent(session: Session, identity: Identity, now: int) -> PortalAgent:
+    """The agent ``identity`` names (by issuer and subject), created at a first sign-in and
+    refreshed at each one: their name, email and organisation are the provider's word. A new
+    agent, or a new email or organisation (what their rights hang on), goes to the audit
+    trail, in the caller's transaction."""
+    siret = (identity.siret or "").strip() or None
+    if siret is not None and not SIRET.match(siret):
+        siret = None  # not a SIRET: the agent signs in, but cannot request for anyone
+    record = session.exec(
+        select(PortalAgent).where(
+            PortalAgent.idp_issuer == identity.issuer,
+            PortalAgent.idp_subject == identity.subject,
+        )
+    ).first()
+    before = audited_fields(record) if record is not None else None
+    if record is None:
+        record = PortalAgent(
+            id=uuid.uuid4().hex,
+            idp_issuer=identity.issuer,
+            idp_subject=identity.subject,
+            email=normal_email(identity.email),
+            created_at=now,
+            last_sign_in_at=now,
+        )
+    record.email = normal_email(identity.email)
+    record.given_name = identity.given_name.strip()[:255]
+    record.family_name = identity.family_name.strip()[:255]
+    record.siret = siret
+    record.organisation = (identity.organisation or "").strip()[:300] or None
+    record.last_sign_in_at = now
+    session.add(record)
+    session.flush()
+    after = audited_fields(record)
+    if before != after:
+        audit.record(
+            session,
+            actor=f"agent:{record.id} {record.email}"[:200],
+            action="agent.create" if before is None else "agent.update",
+            target_type="agent",
+            target_id=record.id,
+            before=before,
+            after=after,
+        )
+    return record
+
+
+def audited_fields(record: PortalAgent) -> dict[str, str | None]:
+    return {"email": record.email, "siret": record.siret, "organisation": record.organisation}
+
+
+def agent_roles(session: Session, email: str) -> tuple[frozenset[Role], frozenset[str]]:
+    """The roles granted to ``email`` and, for data providers, the providers' keys (being a
+    requester is not granted: see :func:`agent_of`)."""
+    rows = session.exec(select(PortalRole).where(PortalRole.email == email.strip().lower())).all()
+    roles = frozenset(Role(row.role) for row in rows if row.role in GRANTED_ROLES)
+    providers = frozenset(row.provider for row in rows if row.role == Role.DATA_PROVIDER)
+    return roles, providers
+
+
+def agent_of(session: Session, record: PortalAgent) -> Agent:
+    """The agent as the portal's guards see them, with their roles as they are now."""
+    roles, providers = agent_roles(session, record.email)
+    if record.siret:
+        roles = roles | {Role.REQUESTER}
+    return Agent(
+        id=record.id,
+        email=record.email,
+        given_name=record.given_name,
+        family_name=record.family_name,
+        siret=record.siret,
+        organisation=record.organisation,
+        roles=roles,
+        providers=providers,
+    )
+
+
+def load_agent(session: Session, agent_id: str) -> Agent | None:
+    record = session.get(PortalAgent, agent_id)
+    return agent_of(session, record) if record is not None else None
+
+
+def checked_grant(role: str, provider: str) -> tuple[Role, str]:
+    try:
+        checked = Role(role)
+    except ValueError:
+        checked = None
+    if checked not in GRANTED_ROLES:
+        names = ", ".join(GRANTED_ROLES)
+        raise AdminError(f"role must be one of {names} (requesters are named by their SIRET)")
+    assert checked is not None
+    if checked == Role.DATA_PROVIDER:
+        if not PROVIDER_KEY.match(provider):
+            raise AdminError("a data provider role names its provider (--provider KEY)")
+        return checked, provider
+    if provider:
+        raise AdminError("--provider applies to the data provider role only")
+    return checked, ""
+
+
+def find_grant(session: Session, email: str, role: Role, provider: str) -> PortalRole | None:
+    return session.exec(
+        select(PortalRole).where(
+            PortalRole.email == email, PortalRole.role == role, PortalRole.provider == provider
+        )
+    ).first()
+
+
+def grant_role(
+    session: Session,
+    *,
+    email: str,
+    role: str,
+    provider: str = "",
+    actor: str,
+    now: int | None = None,
+) -> bool:
+    """Gives ``role`` to ``email``; False if they already had it (nothing written)."""
+    now = int(time.time()) if now is None else now
+    email = normal_email(email)
+    checked, provider = checked_grant(role, provider)
+    if find_grant(session, email, checked, provider) is not None:
+        return False
+    row = PortalRole(
+        email=email, role=checked, provider=provider, granted_at=now, granted_by=actor[:200]
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="role.grant",
+        target_type="agent_role",
+        target_id=email[:64],
+        before=None,
+        after={"email": email, "role": str(checked), "provider": provider},
+    )
+    return True
+
+
+def revoke_role(session: Session, *, email: str, role: str, provider: str = "", actor: str) -> bool:
+    """Takes ``role`` away from ``email``; False if they did not have it (nothing written).
+    It applies at their next request: the guards read the roles each time."""
+    email = normal_email(email)
+    checked, provider = checked_grant(role, provider)
+    row = find_grant(session, email, checked, provider)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="role.revoke",
+        target_type="agent_role",
+        target_id=email[:64],
+        before={"email": email, "role": str(checked), "provider": provider},
+        after=None,
+    )
+    return True
+
+
+def list_roles(session: Session) -> list[RoleGrant]:
+    rows = session.exec(
+        select(PortalRole).order_by(
+            col(PortalRole.email), col(PortalRole.role), col(PortalRole.provider)
+        )
+    ).all()
+    return [
+        RoleGrant(
+            email=row.email,
+            role=row.role,
+            provider=row.provider,
+            granted_at=row.granted_at,
+            granted_by=row.granted_by,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,359 @@
+"""Agents sign in through the agents' identity provider (ProConnect in France; the demo agents'
+provider in development), over OpenID Connect's code flow:
+
+1. :meth:`AgentSignIn.start`: discovery of the issuer, a fresh ``state``, ``nonce`` and PKCE
+   S256 verifier kept in a short-lived cookie signed (HMAC) by the portal, bound to this
+   browser: only the browser that started the sign-in holds it;
+2. :meth:`AgentSignIn.finish`: the callback's ``state`` must be the cookie's (and not seen
+   before), its ``iss`` the provider's (RFC 9207, against mix-up); the code is exchanged with
+   the client secret (client_secret_basic); the ID token is verified (signature with the
+   provider's JWKS, issuer, audience, nonce, lifetime); userinfo gives the agent's email,
+   names, SIRET and organisation (ProConnect's claims).
+
+No password ever reaches the portal. Every failure is a :class:`SignInFailed` naming its
+reason, which the pages turn into a readable page."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+
+from broker.admin.agents import Identity
+from broker.core.security import random_token
+from broker.identity.federation.directory import ProviderDirectory, UpstreamUnavailable
+from broker.identity.federation.verify import (
+    InvalidUpstreamResponse,
+    check_id_token,
+    decoded,
+    unverified_header,
+    userinfo_claims,
+)
+
+SIGN_IN_COOKIE = "portal_signin"
+SIGN_IN_TTL = 600  # seconds to come back from the identity provider
+CALLBACK_PATH = "/connexion/retour"
+SIGNED_OUT_PATH = "/deconnexion/terminee"
+SCOPES = "openid email given_name usual_name siret organizational_unit"
+ID_TOKEN_ALGS = ["ES256", "RS256", "PS256"]
+MAX_STATE = 200
+REMEMBERED_STATES = 10_000  # used states kept in this process (the code is single-use anyway)
+
+
+class SignInFailed(Exception):
+    """Why a sign-in did not happen: ``reason`` names the page shown."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class PendingSignIn:
+    """What the sign-in cookie carries between the way out and the way back."""
+
+    state: str
+    nonce: str
+    verifier: str
+    back_to: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class SignedInAgent:
+    identity: Identity
+    id_token: str  # kept with the session: the hint of the provider's end-session request
+
+
+class SignedCookie:
+    """A small JSON value with an HMAC, so that the browser can carry it but not change it."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+
+    def mac(self, payload: bytes) -> str:
+        tag = hmac.new(self.key, payload, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(tag).rstrip(b"=").decode()
+
+    def dump(self, value: dict[str, Any]) -> str:
+        payload = base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=")
+        return f"{payload.decode()}.{self.mac(payload)}"
+
+    def load(self, cookie: str | None) -> dict[str, Any] | None:
+        if not cookie or len(cookie) > 4000 or "." not in cookie:
+            return None
+        payload, _, tag = cookie.partition(".")
+        if not hmac.compare_digest(tag, self.mac(payload.encode())):
+            return None
+        try:
+            value = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+
+class UsedStates:
+    """The states already answered in this process: a replayed callback is refused even
+    before its code (single-use at the provider) is tried."""
+
+    def __init__(self, size: int = REMEMBERED_STATES) -> None:
+        self.size = size
+        self.seen: OrderedDict[str, int] = OrderedDict()
+
+    def use(self, state: str, now: int) -> bool:
+        """False if ``state`` was used before."""
+        for key in [k for k, until in self.seen.items() if until <= now][:100]:
+            del self.seen[key]
+        key = hashlib.sha256(state.encode()).hexdigest()
+        if key in self.seen:
+            return False
+        self.seen[key] = now + SIGN_IN_TTL
+        while len(self.seen) > self.size:
+            self.seen.popitem(last=False)
+        return True
+
+
+def local_path(back_to: str | None) -> str:
+    """Where to go after signing in: a path of the portal, nothing else (no open redirect)."""
+    if (
+        not back_to
+        or not back_to.startswith("/")
+        or back_to.startswith("//")
+        or "\\" in back_to
+        or len(back_to) > 500
+        or any(ord(c) < 32 for c in back_to)
+    ):
+        return "/"
+    return back_to
+
+
+class AgentSignIn:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        client_id: str,
+        client_secret: str,
+        portal_url: str,
+        cookie_key: bytes,
+        http: httpx.AsyncClient,
+        oauth: AsyncOAuth2Client,
+    ) -> None:
+        self.issuer = issuer
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.portal_url = portal_url
+        self.cookies = SignedCookie(cookie_key)
+        self.http = http
+        self.oauth = oauth
+        self.directory = ProviderDirectory(http)
+        self.used_states = UsedStates()
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        issuer: str,
+        client_id: str,
+        client_secret: str,
+        portal_url: str,
+        cookie_key: bytes,
+        timeout: float,
+        verify: Any = True,
+    ) -> AgentSignIn:
+        """With its own connections to the provider: bounded waits, no redirect followed, no
+        proxy from the environment."""
+        limits = httpx.Timeout(timeout, connect=min(2.0, timeout))
+        http = httpx.AsyncClient(
+            timeout=limits, follow_redirects=False, trust_env=False, verify=verify
+        )
+        oauth = AsyncOAuth2Client(
+            client_id=client_id,
+            client_secret=client_secret,
+            scope=SCOPES,
+            redirect_uri=portal_url + CALLBACK_PATH,
+            token_endpoint_auth_method="client_secret_basic",
+            code_challenge_method="S256",
+            timeout=limits,
+            follow_redirects=False,
+            trust_env=False,
+            verify=verify,
+        )
+        return cls(
+            issuer=issuer,
+            client_id=client_id,
+            client_secret=client_secret,
+            portal_url=portal_url,
+            cookie_key=cookie_key,
+            http=http,
+            oauth=oauth,
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        await self.oauth.aclose()
+
+    async def metadata(self) -> dict[str, Any]:
+        try:
+            return await self.directory.metadata(self.issuer)
+        except UpstreamUnavailable as exc:
+            raise SignInFailed("unreachable", str(exc)) from exc
+
+    # -- the way out ---------------------------------------------------------------------------
+    async def start(self, back_to: str | None, now: int | None = None) -> tuple[str, str]:
+        """The provider's authorization URL, and the signed cookie to set."""
+        metadata = await self.metadata()
+        now = int(time.time()) if now is None else now
+        pending = PendingSignIn(
+            state=random_token(32),
+            nonce=random_token(32),
+            verifier=random_token(48),
+            back_to=local_path(back_to),
+            expires_at=now + SIGN_IN_TTL,
+        )
+        url, _ = self.oauth.create_authorization_url(
+            metadata["authorization_endpoint"],
+            state=pending.state,
+            code_verifier=pending.verifier,
+            nonce=pending.nonce,
+        )
+        return str(url), self.cookies.dump(asdict(pending))
+
+    def pending(self, cookie: str | None, now: int) -> PendingSignIn | None:
+        value = self.cookies.load(cookie)
+        if value is None:
+            return None
+        try:
+            pending = PendingSignIn(**value)
+        except TypeError:
+            return None
+        return pending if pending.expires_at > now else None
+
+    # -- the way back --------------------------------------------------------------------------
+    async def finish(
+        self, cookie: str | None, params: dict[str, str], now: int | None = None
+    ) -> tuple[SignedInAgent, PendingSignIn]:
+        now = int(time.time()) if now is None else now
+        pending = self.pending(cookie, now)
+        if pending is None:
+            raise SignInFailed("expired")
+        state = params.get("state", "")
+        if not 0 < len(state) <= MAX_STATE or not hmac.compare_digest(state, pending.state):
+            raise SignInFailed("unknown_state")
+        if not self.used_states.use(state, now):
+            raise SignInFailed("replayed")
+        metadata = await self.metadata()
+        issuer = params.get("iss")
+        if issuer is not None and issuer != self.issuer:
+            raise SignInFailed("wrong_issuer", "iss names another provider")
+        if issuer is None and metadata.get("authorization_response_iss_parameter_supported"):
+            raise SignInFailed("wrong_issuer", "iss missing (RFC 9207)")
+        if params.get("error"):
+            reason = "denied" if params["error"] == "access_denied" else "provider_error"
+            raise SignInFailed(reason, params["error"][:100])
+        code = params.get("code", "")
+        if not code:
+            raise SignInFailed("provider_error", "no code")
+        try:
+            return await self.exchange(metadata, pending, code, now), pending
+        except (httpx.TimeoutException, httpx.TransportError, UpstreamUnavailable) as exc:
+            raise SignInFailed("unreachable", type(exc).__name__) from exc
+        except OAuthError as exc:
+            raise SignInFailed("provider_error", str(exc.error)[:100]) from exc
+        except (InvalidUpstreamResponse, httpx.HTTPError, ValueError, TypeError, KeyError) as exc:
+            raise SignInFailed("invalid_response", str(exc)[:300]) from exc
+
+    async def exchange(
+        self, metadata: dict[str, Any], pending: PendingSignIn, code: str, now: int
+    ) -> SignedInAgent:
+        token = await self.oauth.fetch_token(
+            metadata["token_endpoint"], code=code, code_verifier=pending.verifier
+        )
+        id_token = token.get("id_token")
+        if not isinstance(id_token, str):
+            raise InvalidUpstreamResponse("no ID token")
+        keys = await self.directory.keys(self.issuer, unverified_header(id_token).get("kid"))
+        claims = check_id_token(
+            decoded(id_token, keys, ID_TOKEN_ALGS), self.issuer, self.client_id, pending.nonce, now
+        )
+        found = dict(claims)
+        if metadata.get("userinfo_endpoint"):
+            userinfo = await self.userinfo(metadata, token)
+            if userinfo.get("sub") != claims["sub"]:
+                raise InvalidUpstreamResponse("userinfo sub missing or not the ID token's")
+            found.update(userinfo)
+        return SignedInAgent(identity_of(self.issuer, found), id_token)
+
+    async def userinfo(self, metadata: dict[str, Any], token: dict[str, Any]) -> dict[str, Any]:
+        access_token = token.get("access_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise InvalidUpstreamResponse("no access token for userinfo")
+        response = await self.http.get(
+            metadata["userinfo_endpoint"],
+            headers={
+                "Accept": "application/jwt, application/json",
+                "Authorization": f"Bearer {access_token}",
+            },
+        )
+        response.raise_for_status()
+        content_type = response.headers.get("content-type", "")
+        keys = None
+        if content_type.lower().startswith("application/jwt"):  # as ProConnect answers
+            kid = unverified_header(response.text.strip()).get("kid")
+            keys = await self.directory.keys(self.issuer, kid)
+        return userinfo_claims(
+            content_type, response.content, keys, ID_TOKEN_ALGS, self.issuer, self.client_id, False
+        )
+
+    # -- signing out ---------------------------------------------------------------------------
+    async def end_session_url(self, id_token_hint: str | None) -> str:
+        """Where the browser goes to end its session at the provider too (RP-initiated
+        logout), coming back to the portal's signed-out page; that page directly if the
+        provider has no end-session endpoint or cannot be reached."""
+        signed_out = self.portal_url + SIGNED_OUT_PATH
+        try:
+            metadata = await self.metadata()
+        except SignInFailed:
+            return signed_out
+        endpoint = metadata.get("end_session_endpoint")
+        if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+            return signed_out
+        query = {"client_id": self.client_id, "post_logout_redirect_uri": signed_out}
+        if id_token_hint:
+            query["id_token_hint"] = id_token_hint
+        separator = "&" if "?" in endpoint else "?"
+        return f"{endpoint}{separator}{urlencode(query)}"
+
+
+def text_claim(claims: dict[str, Any], *names: str, limit: int = 300) -> str:
+    for name in names:
+        value = claims.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:limit]
+    return ""
+
+
+def identity_of(issuer: str, claims: dict[str, Any]) -> Identity:
+    """The agent as the provider describes them (ProConnect's claims)."""
+    email = text_claim(claims, "email", limit=320)
+    if not email or "@" not in email:
+        raise SignInFailed("incomplete_identity", "no email for this agent")
+    return Identity(
+        issuer=issuer,
+        subject=claims["sub"],
+        email=email,
+        given_name=text_claim(claims, "given_name", limit=255),
+        family_name=text_claim(claims, "usual_name", "family_name", limit=255),
+        siret=text_claim(claims, "siret", limit=14) or None,
+        organisation=text_claim(claims, "organisation", "organizational_unit") or None,
+    )

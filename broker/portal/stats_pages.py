@@ -1,0 +1,106 @@
+"""Portal pages: usage statistics.
+
+- ``/stats``, public (no sign-in): calls per product and per provider, per day or per week
+  (``?par=jour|semaine``), error share, latency p50/p95, consents granted, refused and
+  withdrawn. Aggregates only: no citizen, no service, no caller is ever named.
+- ``/usage``, signed in: a data provider sees the same figures for its own products only,
+  an administrator for all of them; anyone else is refused.
+
+The figures come from the roll-ups (broker.admin.usage), which the portal's jobs refresh
+every minute."""
+
+from __future__ import annotations
+
+import time
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+from litestar.response import Template
+
+from broker.admin.principal import Agent, Role
+from broker.admin.usage import last_rolled_up
+from broker.admin.usage_report import UsageReport, usage_report
+from broker.portal.context import PortalContext
+from broker.portal.guards import requires
+from broker.portal.pages import portal_error, portal_page
+from broker.portal.stats_view import PERIOD_WORDS, provider_name, stats_view
+from broker.web.i18n import N_
+
+DEFAULT_WORD = "jour"
+# ``?par=jour|semaine``: anything else gets a readable 400 page (checked in the handler).
+Period = Annotated[str, QueryParameter(max_length=20)]
+BAD_PERIOD = (
+    N_("Période inconnue"),
+    N_(
+        "Cette période n'existe pas. Choisissez l'affichage par jour ou par semaine avec les "
+        "liens de la page."
+    ),
+)
+
+
+async def read_report(
+    portal: PortalContext, word: str, providers: frozenset[str] | None
+) -> tuple[UsageReport, int | None]:
+    now = int(time.time())
+
+    def step() -> tuple[UsageReport, int | None]:
+        with portal.db.reader() as session:
+            report = usage_report(
+                session, now=now, granularity=PERIOD_WORDS[word], providers=providers
+            )
+            return report, last_rolled_up(session)
+
+    return await portal.db.run(step)
+
+
+async def stats_page(
+    portal: PortalContext, path: str, word: str, providers: frozenset[str] | None, **context
+) -> Template:
+    if word not in PERIOD_WORDS:
+        return portal_error(400, *BAD_PERIOD, code="bad_period")
+    report, updated_at = await read_report(portal, word, providers)
+    return portal_page(
+        "stats_page.html",
+        view=stats_view(report, word),
+        path=path,
+        updated_at=updated_at,
+        **context,
+    )
+
+
+class StatsController(Controller):
+    @get("/stats", name="portal_stats")
+    async def public_stats(
+        self, portal: NamedDependency[PortalContext], par: Period = DEFAULT_WORD
+    ) -> Template:
+        return await stats_page(portal, "/stats", par, None, restricted=False)
+
+    @get(
+        "/usage",
+        name="portal_usage",
+        guards=[requires(Role.DATA_PROVIDER, Role.ADMINISTRATOR)],
+    )
+    async def usage(
+        self,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
+        par: Period = DEFAULT_WORD,
+    ) -> Template:
+        if agent.has(Role.ADMINISTRATOR):
+            return await stats_page(portal, "/usage", par, None, restricted=False, signed=True)
+        # A data provider: its own providers' products, nothing else, whatever it asks.
+        return await stats_page(
+            portal,
+            "/usage",
+            par,
+            agent.providers,
+            restricted=True,
+            signed=True,
+            provider_names=sorted(provider_name(key) for key in agent.providers),
+        )
+
+
+CONTROLLERS = [StatsController]

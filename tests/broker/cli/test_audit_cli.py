@@ -1,0 +1,119 @@
+"""``broker audit``, and the audit entries the ``idps``, ``introspection`` and ``keys``
+commands leave, in the transaction of their change."""
+
+from __future__ import annotations
+
+import getpass
+import json
+
+from broker.core.db import Database
+from tests.broker.admin.test_audit import rows, tamper
+
+ACTOR = f"cli:{getpass.getuser()}"
+
+
+def trail(cli, *options: str) -> list[dict]:
+    return json.loads(cli("audit", "list", "--limit", "1000", *options).stdout)
+
+
+def add_idp(cli, *, ok: bool = True):
+    return cli(
+        "idps",
+        "add",
+        "--name",
+        "Impots.gouv (test)",
+        "--issuer",
+        "https://idp.impots.example",
+        "--client-id",
+        "broker-at-impots",
+        "--client-secret",
+        "s3cret-value",
+        "--acr",
+        "eidas1",
+        ok=ok,
+    )
+
+
+def test_idps_commands_leave_entries(cli):
+    created = json.loads(add_idp(cli).stdout)
+    cli("idps", "disable", created["id"], "--message", "Maintenance")
+    cli("idps", "disable", created["id"], "--message", "Maintenance")  # no change, no entry
+    cli("idps", "enable", created["id"])
+    cli("idps", "remove", created["id"])
+    entries = trail(cli, "--target", f"identity_provider:{created['id']}")
+    assert [e["action"] for e in entries] == [
+        "identity_provider.remove",
+        "identity_provider.enable",
+        "identity_provider.disable",
+        "identity_provider.add",
+    ]
+    removed, enabled, disabled, added = entries
+    assert {e["actor"] for e in entries} == {ACTOR}
+    assert added["before"] is None and added["after"]["issuer"] == "https://idp.impots.example"
+    assert (disabled["before"]["enabled"], disabled["after"]["enabled"]) == (True, False)
+    assert disabled["after"]["message"] == "Maintenance"
+    assert (enabled["before"]["enabled"], enabled["after"]["enabled"]) == (False, True)
+    assert removed["before"]["id"] == created["id"] and removed["after"] is None
+    assert "s3cret-value" not in json.dumps(entries)
+
+
+def test_failed_command_leaves_no_entry(cli, database_url):
+    before = trail(cli)
+    assert cli("idps", "disable", "nope", ok=False).exit_code == 1
+    assert cli("introspection", "revoke", "rs_nope", ok=False).exit_code == 1
+    assert add_idp(cli).exit_code == 0
+    assert "exists already" in add_idp(cli, ok=False).stderr
+    assert len(trail(cli)) == len(before) + 1
+
+
+def test_introspection_commands_leave_entries(cli):
+    created = json.loads(cli("introspection", "add", "--provider", "dgfip").stdout)
+    cli("introspection", "revoke", created["client_id"])
+    cli("introspection", "revoke", created["client_id"])  # already revoked: no entry
+    revoked, added = trail(cli, "--target", created["client_id"])
+    assert added["action"] == "introspection_client.add" and added["actor"] == ACTOR
+    assert added["after"]["provider"] == "dgfip" and added["before"] is None
+    assert created["client_secret"] not in json.dumps([added, revoked])
+    assert revoked["action"] == "introspection_client.revoke"
+    assert revoked["before"]["revoked_at"] is None and revoked["after"]["revoked_at"]
+
+
+def test_keys_rotate_leaves_an_entry(cli):
+    first = json.loads(cli("keys", "rotate").stdout)
+    second = json.loads(cli("keys", "rotate").stdout)
+    latest, earlier = trail(cli, "--action", "signing_key")[:2]
+    assert latest["after"] == {"signing": second["created"], "retired": second["retired"]}
+    assert latest["before"] == {"signing": first["created"]} == {"signing": second["retired"]}
+    assert earlier["after"]["signing"] == first["created"]
+    listed = {k["kid"]: k for k in json.loads(cli("keys", "list").stdout)}
+    assert all(listed[kid]["retired_at"] for kid in first["created"])
+    assert all(listed[kid]["retired_at"] is None for kid in second["created"])
+
+
+def test_list_pages_and_filters(cli):
+    for provider in ("dgfip", "cnaf", "dgfip"):
+        cli("introspection", "add", "--provider", provider)
+    newest = trail(cli, "--action", "introspection_client.add")
+    assert len(newest) == 3
+    page = trail(cli, "--limit", "1", "--before-seq", str(newest[0]["seq"]))
+    assert [e["seq"] for e in page] == [newest[1]["seq"]]
+    assert cli("audit", "list", "--limit", "0", ok=False).exit_code == 2
+
+
+def test_verify_exit_codes(cli, database_url):
+    cli("introspection", "add", "--provider", "dgfip")
+    cli("keys", "rotate")
+    intact = cli("audit", "verify")
+    report = json.loads(intact.stdout)
+    assert report["intact"] and report["broken_seq"] is None
+    assert report["checked"] == report["head_seq"] >= 2
+    db = Database(database_url)
+    try:
+        edited = rows(db)[-2]["seq"]
+        tamper(db, f"""UPDATE audit_entry SET after = '{{"provider": "cnaf"}}' WHERE seq = {edited}""")
+    finally:
+        db.dispose()
+    broken = cli("audit", "verify", ok=False)
+    assert broken.exit_code == 1
+    assert json.loads(broken.stdout)["broken_seq"] == edited
+    assert f"broken at seq {edited}: edited" in broken.stderr
