@@ -39,7 +39,7 @@ def flatten(value: dict[str, Any] | None, prefix: str = "") -> dict[str, Any]:
 
 
 def shown(value: Any) -> str:
-    if value is None:
+    if value is None or value == "":
         text = "—"
     elif isinstance(value, bool):
         text = "true" if value else "false"

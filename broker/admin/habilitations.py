@@ -15,9 +15,9 @@ from broker.admin.clients import AdminError, check_https_url, service_for
 from broker.admin.consent_information import StatedInformation, amended, checked_information
 from broker.catalogue.registry import DATA
 from broker.catalogue.scopes import REGISTRY
+from broker.catalogue.siret import valid_siret
 from broker.core.security import digest, random_token
 from broker.oidc.models import ConsentMode
-from broker.resources.params import valid_siret
 from broker.store.data_access_models import API_KEY_PREFIX, ApiKey, Habilitation
 from broker.store.models import Service
 
@@ -144,7 +144,8 @@ def _expiry(day: date | None, now: int) -> int | None:
 
 
 def checked_siret(value: str, option: str) -> str:
-    siret = value.strip()
+    """The SIRET, the spaces people write in it ("217 300 015 00013") dropped."""
+    siret = "".join(value.split())
     if not valid_siret(siret):
         raise AdminError(f"{option} must be a SIRET: 14 digits with a valid check key: {value!r}")
     return siret

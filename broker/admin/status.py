@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from broker.catalogue.scopes import REGISTRY
@@ -32,6 +33,7 @@ SLOW_MS = 2000  # an answer slower than this is "degraded"
 PING_TIMEOUT = 8.0  # seconds: above the data API's own provider timeout, so that it answers
 PROVIDER_PREFIX, IDP_PREFIX = "provider:", "idp:"
 DETAIL_MAX = 500
+RECORD_LOCK_KEY = 0x7374_6174_7573_0001  # any fixed 64-bit number: "status" 1
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,11 @@ def record_probes(session: Session, probes: list[Probe], now: int) -> None:
     """The new states, ``since`` moved only when a state changed; incidents opened and
     closed; a target no longer checked (a provider removed) leaves the board and its incident
     is closed."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Several portal processes check at once: each records in turn, reading what the
+        # previous one committed, so that no target gets two open incidents. (SQLite
+        # serialises writers itself.)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RECORD_LOCK_KEY})
     checks = {row.target: row for row in session.exec(select(StatusCheck)).all()}
     open_incidents = {
         row.target: row

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Table, column, func, insert, select, table, text, update
+from sqlalchemy import Row, TableClause, column, func, insert, select, table, text, update
 from sqlmodel import Session
 
 from broker.catalogue.products import product as catalogue_product
@@ -131,7 +131,9 @@ def move_cursor(session: Session, name: str, last_id: int, now: int) -> None:
     )
 
 
-def settled_chunk(session: Session, source: Table, columns: Iterable, after: int, now: int):
+def settled_chunk(
+    session: Session, source: TableClause, columns: Iterable, after: int, now: int
+) -> tuple[list[Row], bool]:
     """The next rows after id ``after``, in id order, up to the first one not settled yet;
     and whether more may follow in this run."""
     rows = session.execute(
@@ -140,7 +142,7 @@ def settled_chunk(session: Session, source: Table, columns: Iterable, after: int
         .order_by(source.c.id)
         .limit(CHUNK_ROWS)
     ).all()
-    settled = []
+    settled: list[Row] = []
     for row in rows:
         if row.at > now - SETTLE_SECONDS:
             return settled, False
@@ -169,7 +171,7 @@ def roll_up_journal(session: Session, now: int) -> int:
             key = (day_of(row.at), row.product[:100])
             usage = days.get(key) or days.setdefault(key, DayUsage(provider_of(row.product)))
             usage.calls += 1
-            usage.errors += row.status >= ERROR_STATUS
+            usage.errors += int(row.status >= ERROR_STATUS)
             usage.buckets[bucket_of(row.latency_ms)] += 1
         add_usage(session, days)
         last = rows[-1].id

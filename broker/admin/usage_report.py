@@ -151,7 +151,6 @@ def usage_report(
     now: int,
     granularity: Granularity,
     providers: frozenset[str] | None = None,
-    with_consents: bool = True,
 ) -> UsageReport:
     """The figures up to the UTC day of ``now``; ``providers`` given: only their products
     (a data provider's own view), and no consent figures (they are not per provider)."""
@@ -183,7 +182,7 @@ def usage_report(
         ranked(per_product.values()),
         ranked(Line(key, key, figures) for key, figures in per_provider.items()),
     )
-    if with_consents and providers is None:
+    if providers is None:
         report.consents = consent_counts(session, periods, granularity)
     return report
 
@@ -198,7 +197,8 @@ def consent_counts(
 ) -> list[dict[ConsentKind, int]]:
     counts = {p.key: dict.fromkeys(ConsentKind, 0) for p in periods}
     rows = session.execute(
-        select(CONSENTS.c.day, CONSENTS.c.kind, CONSENTS.c.count).where(
+        # Labelled: a row's ``count`` would be the tuple's method.
+        select(CONSENTS.c.day, CONSENTS.c.kind, CONSENTS.c.count.label("events")).where(
             CONSENTS.c.day >= periods[0].start.isoformat(),
             CONSENTS.c.day <= periods[-1].end.isoformat(),
         )
@@ -206,5 +206,5 @@ def consent_counts(
     for row in rows:
         kind = KINDS.get(row.kind)
         if kind is not None:
-            counts[period_key(row.day, granularity)][kind] += row.count
+            counts[period_key(row.day, granularity)][kind] += row.events
     return [counts[p.key] for p in periods]

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from broker.cli.audit import audit
 from broker.cli.clients import clients
 from broker.cli.common import load_settings
 from broker.cli.database import db
@@ -18,6 +19,7 @@ from broker.cli.introspection import introspection
 from broker.cli.keys import keys
 from broker.cli.portal import portal
 from broker.cli.serve import resources, run, simulators
+from broker.cli.status import status
 from broker.core.logs import configure_logging
 
 log = logging.getLogger("broker.cli")
@@ -45,6 +47,8 @@ for command in (
     idps,
     demo,
     portal,
+    audit,
+    status,
 ):
     cli.add_command(command)
 

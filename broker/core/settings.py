@@ -163,6 +163,18 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_portal_url(self) -> Settings:
+        """In production the portal's session cookie travels over https only."""
+        parts = urlsplit(self.portal_url) if self.portal_url else None
+        if parts is None:
+            return self
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError("BROKER_PORTAL_URL must be an http(s) URL")
+        if parts.scheme == "http" and self.env == "production":
+            raise ConfigurationError("BROKER_PORTAL_URL must be an https URL in production")
+        return self
+
+    @model_validator(mode="after")
     def _check_flow_state(self) -> Settings:
         if self.flow_state == "redis" and not self.redis_url:
             raise ConfigurationError("BROKER_FLOW_STATE=redis needs BROKER_REDIS_URL")

@@ -16,9 +16,8 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import EmailMessage
-from email import policy
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from typing import Any

@@ -103,7 +103,7 @@ def build_portal_state(
         ttl=settings.portal_session_ttl,
         idle_ttl=settings.portal_session_idle_ttl,
     )
-    sign_in = AgentSignIn.build(
+    sign_in = AgentSignIn(
         issuer=settings.portal_idp_issuer_url,
         client_id=settings.portal_idp_client_id,
         client_secret=settings.portal_client_secret,
@@ -209,7 +209,6 @@ def create_portal_app(
         on_startup=[on_startup],
         on_shutdown=[
             state.jobs.stop,
-            state.sign_in.close,
             state.context.db.dispose,
             process_stopped,
         ],

@@ -23,15 +23,15 @@ from markupsafe import Markup
 from broker.web.locale import current_locale
 
 SVG_NS = "http://www.w3.org/2000/svg"
-WIDTH = 400  # viewBox units: narrow, so that text stays legible on a phone's 390 px
+WIDTH = 340  # viewBox units: narrow, so that text stays legible on a phone's 390 px
 TEXT_HEIGHT = 12
-LEFT = 52  # room for the value axis' labels
+CHAR_WIDTH = 6.2  # an average character of the charts' 11 px text, to make room for it
 RIGHT = 8
 TOP = 34  # room for the legend
 BOTTOM = 24  # room for the category labels
 PLOT_HEIGHT = 160
-MAX_CATEGORY_LABELS = 8  # at most this many labels under the columns (every bar has a title)
-LABEL_CHARS = 58  # a bar chart's label is wrapped past this many characters
+MAX_CATEGORY_LABELS = 5  # at most this many labels under the columns (every bar has a title)
+LABEL_CHARS = 50  # a bar chart's label is wrapped past this many characters
 STYLES = ("solid", "hatched", "dotted")  # pattern of each series, in order
 
 Formatter = Callable[[float], str]
@@ -135,35 +135,40 @@ def text(parent: ET.Element, x: float, y: float, content: str, **attributes: str
 
 def legend(svg: ET.Element, chart: ChartData, swatch: Callable[[ET.Element, int, float], None]):
     group = ET.SubElement(svg, "g", {"class": "chart-legend"})
-    x = float(LEFT)
+    x = 8.0
     for index, series in enumerate(chart.series):
         swatch(group, index, x)
         text(group, x + 18, 18, series.name)
-        x += 30 + 6.5 * len(series.name)
+        x += 30 + CHAR_WIDTH * len(series.name)
 
 
-def value_axis(svg: ET.Element, top: float, maximum: float, fmt: Formatter) -> None:
+def left_margin(axis_labels: Sequence[str]) -> float:
+    """Room for the value axis' labels, right-aligned against the plot."""
+    return 14 + CHAR_WIDTH * max((len(label) for label in axis_labels), default=1)
+
+
+def value_axis(svg: ET.Element, left: float, levels: dict[float, str]) -> None:
+    """Grid lines at ``levels`` (a fraction of the plot's height: its label)."""
     group = ET.SubElement(svg, "g", {"class": "chart-axis"})
-    # Counts: the middle line only where it falls on a whole number.
-    fractions = (0, 0.5, 1) if (maximum / 2).is_integer() else (0, 1)
-    for fraction in fractions:
-        y = top + PLOT_HEIGHT * (1 - fraction)
+    for fraction, label in levels.items():
+        y = TOP + PLOT_HEIGHT * (1 - fraction)
         ET.SubElement(
             group,
             "line",
-            {"class": "chart-grid", "x1": num(LEFT), "x2": num(WIDTH - RIGHT), "y1": num(y)}
+            {"class": "chart-grid", "x1": num(left), "x2": num(WIDTH - RIGHT), "y1": num(y)}
             | {"y2": num(y)},
         )
-        text(group, LEFT - 6, y + 4, fmt(maximum * fraction), text_anchor="end")
+        text(group, left - 6, y + 4, label, text_anchor="end")
 
 
-def category_labels(svg: ET.Element, categories: Sequence[str], slot: float, y: float) -> None:
+def category_labels(svg: ET.Element, categories: Sequence[str], left: float, slot: float) -> None:
     group = ET.SubElement(svg, "g", {"class": "chart-axis"})
     step = max(1, math.ceil(len(categories) / MAX_CATEGORY_LABELS))
     for index, label in enumerate(categories):
         # Every step-th label from the last (the latest period is always named).
         if (len(categories) - 1 - index) % step == 0:
-            text(group, LEFT + slot * (index + 0.5), y, label, text_anchor="middle")
+            x = left + slot * (index + 0.5)
+            text(group, x, TOP + PLOT_HEIGHT + 16, label, text_anchor="middle")
 
 
 def column_chart(chart: ChartData, fmt: Formatter = lambda v: f"{v:g}") -> Markup:
@@ -178,11 +183,15 @@ def column_chart(chart: ChartData, fmt: Formatter = lambda v: f"{v:g}") -> Marku
     count = len(chart.categories)
     totals = [sum(series.values[i] or 0 for series in chart.series) for i in range(count)]
     maximum = nice_ceiling(max(totals, default=0))
-    value_axis(svg, TOP, maximum, fmt)
-    slot = (WIDTH - LEFT - RIGHT) / max(count, 1)
+    # Counts: the middle line only where it falls on a whole number.
+    fractions = (0, 0.5, 1) if (maximum / 2).is_integer() else (0, 1)
+    levels = {fraction: fmt(maximum * fraction) for fraction in fractions}
+    left = left_margin(list(levels.values()))
+    value_axis(svg, left, levels)
+    slot = (WIDTH - left - RIGHT) / max(count, 1)
     bars = ET.SubElement(svg, "g", {"class": "chart-bars"})
     for i, category in enumerate(chart.categories):
-        base = TOP + PLOT_HEIGHT
+        base: float = TOP + PLOT_HEIGHT
         for index, series in enumerate(chart.series):
             value = series.values[i] or 0
             if value <= 0:
@@ -193,13 +202,13 @@ def column_chart(chart: ChartData, fmt: Formatter = lambda v: f"{v:g}") -> Marku
                 bars,
                 "rect",
                 fill_attributes(chart, index)
-                | box(LEFT + slot * (i + 0.15), base, slot * 0.7, size)
+                | box(left + slot * (i + 0.15), base, slot * 0.7, size)
                 | {"data-value": num(value)},
             )
             ET.SubElement(
                 rect, "title"
             ).text = f"{category} – {series.name}{colon()}{series.texts[i]}"
-    category_labels(svg, chart.categories, slot, TOP + PLOT_HEIGHT + 16)
+    category_labels(svg, chart.categories, left, slot)
     return markup(svg)
 
 
@@ -267,21 +276,13 @@ def line_chart(chart: ChartData, levels: Sequence[str], level_labels: dict[int, 
         marker(group, index, x + 7, 14, "")
 
     legend(svg, chart, swatch)
-    axis = ET.SubElement(svg, "g", {"class": "chart-axis"})
-    for level, label in sorted(level_labels.items()):
-        y = y_of(level)
-        ET.SubElement(
-            axis,
-            "line",
-            {"class": "chart-grid", "x1": num(LEFT), "x2": num(WIDTH - RIGHT), "y1": num(y)}
-            | {"y2": num(y)},
-        )
-        text(axis, LEFT - 6, y + 4, label, text_anchor="end")
-    slot = (WIDTH - LEFT - RIGHT) / max(len(chart.categories), 1)
+    left = left_margin(list(level_labels.values()))
+    value_axis(svg, left, {level / top_level: label for level, label in level_labels.items()})
+    slot = (WIDTH - left - RIGHT) / max(len(chart.categories), 1)
     for index, series in enumerate(chart.series):
         group = ET.SubElement(svg, "g", {"class": f"chart-line-series chart-line-{index}"})
         points = [
-            (LEFT + slot * (i + 0.5), y_of(value), i)
+            (left + slot * (i + 0.5), y_of(value), i)
             for i, value in enumerate(series.values)
             if value is not None
         ]
@@ -292,7 +293,7 @@ def line_chart(chart: ChartData, levels: Sequence[str], level_labels: dict[int, 
         for x, y, i in points:
             title = f"{chart.categories[i]} – {series.name}{colon()}{series.texts[i]}"
             marker(group, index, x, y, title, level=series.values[i])
-    category_labels(svg, chart.categories, slot, TOP + PLOT_HEIGHT + 16)
+    category_labels(svg, chart.categories, left, slot)
     return markup(svg)
 
 

@@ -1,5 +1,7 @@
 """What every portal handler may need, built once per application and injected as
-``portal: PortalContext``."""
+``portal: NamedDependency[PortalContext]`` (Litestar 2.25 wants injected names marked so;
+``from litestar.di import NamedDependency``). The signed-in agent comes the same way:
+``agent: NamedDependency[Agent]`` (broker.portal.guards)."""
 
 from __future__ import annotations
 

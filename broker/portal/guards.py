@@ -6,9 +6,11 @@
   afterwards), anything else gets a 403 page; every POST must carry the session's ``csrf``
   form field.
 - :func:`requires` (a guard factory): signed in, and holding one of the roles, or a 403 page.
-- :func:`provide_agent`: the ``agent: Agent`` dependency of the handlers.
+- :func:`provide_agent`: the ``agent: NamedDependency[Agent]`` dependency of the handlers.
 
-Handlers of a controller declare them: ``guards=[requires(Role.INSTRUCTOR)]``."""
+Handlers declare them: ``@get(..., guards=[requires(Role.INSTRUCTOR)])``, or a controller for
+all its handlers: ``guards = (requires(Role.INSTRUCTOR),)`` (a tuple: no mutable class
+attribute)."""
 
 from __future__ import annotations
 

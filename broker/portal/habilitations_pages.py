@@ -19,7 +19,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from broker.admin.api_keys import (
@@ -172,7 +173,9 @@ class HabilitationsController(Controller):
     guards = (requires(*VIEWERS),)
 
     @get("/", name="habilitations_list")
-    async def list_page(self, portal: PortalContext, agent: Agent) -> Template:
+    async def list_page(
+        self, portal: NamedDependency[PortalContext], agent: NamedDependency[Agent]
+    ) -> Template:
         now = int(time.time())
         lines = await reading(portal, lambda session: habilitation_lines(session, agent, now))
         return portal_page(
@@ -185,10 +188,10 @@ class HabilitationsController(Controller):
     @get("/{habilitation_id:str}", name="habilitation_detail")
     async def detail(
         self,
-        portal: PortalContext,
-        agent: Agent,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
         habilitation_id: FromPath[str],
-        fait: str | None = None,
+        fait: FromQuery[str | None] = None,
     ) -> Template:
         try:
             return await detail_page(portal, agent, habilitation_id, done=fait)
@@ -197,7 +200,11 @@ class HabilitationsController(Controller):
 
     @post("/{habilitation_id:str}/cles", name="api_key_issue")
     async def issue(
-        self, request: Request, portal: PortalContext, agent: Agent, habilitation_id: FromPath[str]
+        self,
+        request: Request,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
+        habilitation_id: FromPath[str],
     ) -> Template:
         name = form_text(await request.form(), NAME_FIELD)
         now = int(time.time())
@@ -227,8 +234,8 @@ class HabilitationsController(Controller):
     async def rename(
         self,
         request: Request,
-        portal: PortalContext,
-        agent: Agent,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
         habilitation_id: FromPath[str],
         key_id: FromPath[str],
     ) -> Template | Redirect:
@@ -254,8 +261,8 @@ class HabilitationsController(Controller):
     @get("/{habilitation_id:str}/cles/{key_id:str}/revocation", name="api_key_revoke_confirm")
     async def confirm_key_revocation(
         self,
-        portal: PortalContext,
-        agent: Agent,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
         habilitation_id: FromPath[str],
         key_id: FromPath[str],
     ) -> Template:
@@ -274,8 +281,8 @@ class HabilitationsController(Controller):
     @post("/{habilitation_id:str}/cles/{key_id:str}/revocation", name="api_key_revoke")
     async def revoke_key(
         self,
-        portal: PortalContext,
-        agent: Agent,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
         habilitation_id: FromPath[str],
         key_id: FromPath[str],
     ) -> Template | Redirect:
@@ -290,13 +297,20 @@ class HabilitationsController(Controller):
 
     @get("/{habilitation_id:str}/revocation", name="habilitation_revoke_confirm")
     async def confirm_revocation(
-        self, portal: PortalContext, agent: Agent, habilitation_id: FromPath[str]
+        self,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
+        habilitation_id: FromPath[str],
     ) -> Template:
         return await revocation_page(portal, agent, habilitation_id)
 
     @post("/{habilitation_id:str}/revocation", name="habilitation_revoke")
     async def revoke(
-        self, request: Request, portal: PortalContext, agent: Agent, habilitation_id: FromPath[str]
+        self,
+        request: Request,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
+        habilitation_id: FromPath[str],
     ) -> Template | Redirect:
         reason = form_text(await request.form(), REASON_FIELD)
         try:

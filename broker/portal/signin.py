@@ -21,6 +21,8 @@ import hmac
 import json
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -30,7 +32,11 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
 from broker.admin.agents import Identity
 from broker.core.security import random_token
-from broker.identity.federation.directory import ProviderDirectory, UpstreamUnavailable
+from broker.identity.federation.directory import (
+    Cached,
+    ProviderDirectory,
+    UpstreamUnavailable,
+)
 from broker.identity.federation.verify import (
     InvalidUpstreamResponse,
     check_id_token,
@@ -67,6 +73,15 @@ class PendingSignIn:
     verifier: str
     back_to: str
     expires_at: int
+
+
+@dataclass(frozen=True)
+class Connections:
+    """One sign-in step's connections to the provider."""
+
+    http: httpx.AsyncClient
+    oauth: AsyncOAuth2Client
+    directory: ProviderDirectory
 
 
 @dataclass(frozen=True)
@@ -138,6 +153,11 @@ def local_path(back_to: str | None) -> str:
 
 
 class AgentSignIn:
+    """The portal's client side towards the agents' provider. Each sign-in step opens its own
+    connections (a person signs in a few times a day: a new connection costs nothing next to
+    their typing), so that nothing ties this object to one event loop; the provider's
+    discovery document and keys are cached across steps."""
+
     def __init__(
         self,
         *,
@@ -146,73 +166,60 @@ class AgentSignIn:
         client_secret: str,
         portal_url: str,
         cookie_key: bytes,
-        http: httpx.AsyncClient,
-        oauth: AsyncOAuth2Client,
+        timeout: float,
+        verify: Any = True,
     ) -> None:
         self.issuer = issuer
         self.client_id = client_id
         self.client_secret = client_secret
         self.portal_url = portal_url
         self.cookies = SignedCookie(cookie_key)
-        self.http = http
-        self.oauth = oauth
-        self.directory = ProviderDirectory(http)
+        self.timeout = httpx.Timeout(timeout, connect=min(2.0, timeout))
+        self.verify = verify
+        # The provider's documents, fetched again when stale (see ProviderDirectory).
+        self.metadata_cache: dict[str, Cached] = {}
+        self.jwks_cache: dict[str, Cached] = {}
         self.used_states = UsedStates()
 
-    @classmethod
-    def build(
-        cls,
-        *,
-        issuer: str,
-        client_id: str,
-        client_secret: str,
-        portal_url: str,
-        cookie_key: bytes,
-        timeout: float,
-        verify: Any = True,
-    ) -> AgentSignIn:
-        """With its own connections to the provider: bounded waits, no redirect followed, no
-        proxy from the environment."""
-        limits = httpx.Timeout(timeout, connect=min(2.0, timeout))
-        http = httpx.AsyncClient(
-            timeout=limits, follow_redirects=False, trust_env=False, verify=verify
-        )
-        oauth = AsyncOAuth2Client(
-            client_id=client_id,
-            client_secret=client_secret,
-            scope=SCOPES,
-            redirect_uri=portal_url + CALLBACK_PATH,
-            token_endpoint_auth_method="client_secret_basic",
-            code_challenge_method="S256",
-            timeout=limits,
-            follow_redirects=False,
-            trust_env=False,
-            verify=verify,
-        )
-        return cls(
-            issuer=issuer,
-            client_id=client_id,
-            client_secret=client_secret,
-            portal_url=portal_url,
-            cookie_key=cookie_key,
-            http=http,
-            oauth=oauth,
-        )
+    @asynccontextmanager
+    async def connections(self) -> AsyncIterator[Connections]:
+        """Bounded waits, no redirect followed, no proxy from the environment."""
+        options: dict[str, Any] = {
+            "timeout": self.timeout,
+            "follow_redirects": False,
+            "trust_env": False,
+            "verify": self.verify,
+        }
+        async with (
+            httpx.AsyncClient(**options) as http,
+            AsyncOAuth2Client(
+                client_id=self.client_id,
+                client_secret=self.client_secret,
+                scope=SCOPES,
+                redirect_uri=self.portal_url + CALLBACK_PATH,
+                token_endpoint_auth_method="client_secret_basic",
+                code_challenge_method="S256",
+                **options,
+            ) as oauth,
+        ):
+            directory = ProviderDirectory(http)
+            # The documents fetched before, shared by every step.
+            directory.metadata_cache = self.metadata_cache
+            directory.jwks_cache = self.jwks_cache
+            yield Connections(http, oauth, directory)
 
-    async def close(self) -> None:
-        await self.http.aclose()
-        await self.oauth.aclose()
-
-    async def metadata(self) -> dict[str, Any]:
+    async def metadata(self, directory: ProviderDirectory) -> dict[str, Any]:
         try:
-            return await self.directory.metadata(self.issuer)
+            return await directory.metadata(self.issuer)
         except UpstreamUnavailable as exc:
             raise SignInFailed("unreachable", str(exc)) from exc
 
     # -- the way out ---------------------------------------------------------------------------
     async def start(self, back_to: str | None, now: int | None = None) -> tuple[str, str]:
         """The provider's authorization URL, and the signed cookie to set."""
-        metadata = await self.metadata()
+        async with self.connections() as connections:
+            metadata = await self.metadata(connections.directory)
+            oauth = connections.oauth
         now = int(time.time()) if now is None else now
         pending = PendingSignIn(
             state=random_token(32),
@@ -221,7 +228,7 @@ class AgentSignIn:
             back_to=local_path(back_to),
             expires_at=now + SIGN_IN_TTL,
         )
-        url, _ = self.oauth.create_authorization_url(
+        url, _ = oauth.create_authorization_url(
             metadata["authorization_endpoint"],
             state=pending.state,
             code_verifier=pending.verifier,
@@ -252,7 +259,13 @@ class AgentSignIn:
             raise SignInFailed("unknown_state")
         if not self.used_states.use(state, now):
             raise SignInFailed("replayed")
-        metadata = await self.metadata()
+        async with self.connections() as connections:
+            return await self.answer(connections, pending, params, now), pending
+
+    async def answer(
+        self, connections: Connections, pending: PendingSignIn, params: dict[str, str], now: int
+    ) -> SignedInAgent:
+        metadata = await self.metadata(connections.directory)
         issuer = params.get("iss")
         if issuer is not None and issuer != self.issuer:
             raise SignInFailed("wrong_issuer", "iss names another provider")
@@ -265,7 +278,7 @@ class AgentSignIn:
         if not code:
             raise SignInFailed("provider_error", "no code")
         try:
-            return await self.exchange(metadata, pending, code, now), pending
+            return await self.exchange(connections, metadata, pending, code, now)
         except (httpx.TimeoutException, httpx.TransportError, UpstreamUnavailable) as exc:
             raise SignInFailed("unreachable", type(exc).__name__) from exc
         except OAuthError as exc:
@@ -274,31 +287,39 @@ class AgentSignIn:
             raise SignInFailed("invalid_response", str(exc)[:300]) from exc
 
     async def exchange(
-        self, metadata: dict[str, Any], pending: PendingSignIn, code: str, now: int
+        self,
+        connections: Connections,
+        metadata: dict[str, Any],
+        pending: PendingSignIn,
+        code: str,
+        now: int,
     ) -> SignedInAgent:
-        token = await self.oauth.fetch_token(
+        token = await connections.oauth.fetch_token(
             metadata["token_endpoint"], code=code, code_verifier=pending.verifier
         )
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
             raise InvalidUpstreamResponse("no ID token")
-        keys = await self.directory.keys(self.issuer, unverified_header(id_token).get("kid"))
+        kid = unverified_header(id_token).get("kid")
+        keys = await connections.directory.keys(self.issuer, kid)
         claims = check_id_token(
             decoded(id_token, keys, ID_TOKEN_ALGS), self.issuer, self.client_id, pending.nonce, now
         )
         found = dict(claims)
         if metadata.get("userinfo_endpoint"):
-            userinfo = await self.userinfo(metadata, token)
+            userinfo = await self.userinfo(connections, metadata, token)
             if userinfo.get("sub") != claims["sub"]:
                 raise InvalidUpstreamResponse("userinfo sub missing or not the ID token's")
             found.update(userinfo)
         return SignedInAgent(identity_of(self.issuer, found), id_token)
 
-    async def userinfo(self, metadata: dict[str, Any], token: dict[str, Any]) -> dict[str, Any]:
+    async def userinfo(
+        self, connections: Connections, metadata: dict[str, Any], token: dict[str, Any]
+    ) -> dict[str, Any]:
         access_token = token.get("access_token")
         if not isinstance(access_token, str) or not access_token:
             raise InvalidUpstreamResponse("no access token for userinfo")
-        response = await self.http.get(
+        response = await connections.http.get(
             metadata["userinfo_endpoint"],
             headers={
                 "Accept": "application/jwt, application/json",
@@ -310,7 +331,7 @@ class AgentSignIn:
         keys = None
         if content_type.lower().startswith("application/jwt"):  # as ProConnect answers
             kid = unverified_header(response.text.strip()).get("kid")
-            keys = await self.directory.keys(self.issuer, kid)
+            keys = await connections.directory.keys(self.issuer, kid)
         return userinfo_claims(
             content_type, response.content, keys, ID_TOKEN_ALGS, self.issuer, self.client_id, False
         )
@@ -322,7 +343,8 @@ class AgentSignIn:
         provider has no end-session endpoint or cannot be reached."""
         signed_out = self.portal_url + SIGNED_OUT_PATH
         try:
-            metadata = await self.metadata()
+            async with self.connections() as connections:
+                metadata = await self.metadata(connections.directory)
         except SignInFailed:
             return signed_out
         endpoint = metadata.get("end_session_endpoint")

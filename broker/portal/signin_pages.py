@@ -13,6 +13,7 @@ import time
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from broker.admin.agents import upsert_agent
@@ -127,7 +128,10 @@ def cleared_sign_in_cookie(secure: bool) -> Cookie:
 class SignInController(Controller):
     @get("/connexion", name="portal_sign_in")
     async def start(
-        self, request: Request, portal: PortalContext, agent_sign_in: AgentSignIn
+        self,
+        request: Request,
+        portal: NamedDependency[PortalContext],
+        agent_sign_in: NamedDependency[AgentSignIn],
     ) -> Redirect | Template:
         back_to = local_path(request.query_params.get("retour"))
         if signed_in_of(request) is not None:
@@ -143,9 +147,9 @@ class SignInController(Controller):
     async def callback(
         self,
         request: Request,
-        portal: PortalContext,
-        agent_sign_in: AgentSignIn,
-        sessions: PortalSessions,
+        portal: NamedDependency[PortalContext],
+        agent_sign_in: NamedDependency[AgentSignIn],
+        sessions: NamedDependency[PortalSessions],
     ) -> Redirect | Template:
         params = {key: value for key, value in request.query_params.items() if key != "lang"}
         secure = portal.secure_cookies
@@ -176,9 +180,9 @@ class SignInController(Controller):
     async def sign_out(
         self,
         request: Request,
-        portal: PortalContext,
-        agent_sign_in: AgentSignIn,
-        sessions: PortalSessions,
+        portal: NamedDependency[PortalContext],
+        agent_sign_in: NamedDependency[AgentSignIn],
+        sessions: NamedDependency[PortalSessions],
     ) -> Redirect:
         current = signed_in_of(request)
         closed = await sessions.close(current.session_id) if current is not None else None

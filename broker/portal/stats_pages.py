@@ -12,7 +12,6 @@ every minute."""
 from __future__ import annotations
 
 import time
-
 from typing import Annotated
 
 from litestar import Controller, get
@@ -26,7 +25,8 @@ from broker.admin.usage_report import UsageReport, usage_report
 from broker.portal.context import PortalContext
 from broker.portal.guards import requires
 from broker.portal.pages import portal_error, portal_page
-from broker.portal.stats_view import PERIOD_WORDS, provider_name, stats_view
+from broker.portal.stats_format import provider_name
+from broker.portal.stats_view import PERIOD_WORDS, stats_view
 from broker.web.i18n import N_
 
 DEFAULT_WORD = "jour"

@@ -1,6 +1,6 @@
 """What the statistics pages show, built from a usage report (broker.admin.usage_report):
-figures written in the page's language (Babel), rows of the tables and the charts drawn from
-the same rows, so that a chart and its table always say the same thing.
+the rows of the tables and the charts drawn from the same rows, so that a chart and its table
+always say the same thing (figures written by broker.portal.stats_format).
 
 Only aggregates reach a page: counts per product, provider and period. Nothing in a report
 names a citizen, a service or a caller."""
@@ -9,106 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
-from babel import Locale
-from babel.dates import format_date
-from babel.numbers import format_decimal, parse_pattern
 from markupsafe import Markup
 
 from broker.admin.usage import LATENCY_BUCKETS_MS
-from broker.admin.usage_report import (
-    ConsentKind,
-    Figures,
-    Granularity,
-    Latency,
-    Line,
-    Period,
-    UsageReport,
-)
-from broker.catalogue.products import product
-from broker.catalogue.scopes import REGISTRY
+from broker.admin.usage_report import ConsentKind, Figures, Granularity, Line, UsageReport
 from broker.portal.charts import ChartData, Series, bar_chart, column_chart, line_chart
-from broker.web.i18n import N_
+from broker.portal.stats_format import (
+    latency,
+    latency_level,
+    long_period,
+    milliseconds,
+    number,
+    product_name,
+    provider_name,
+    share,
+    short_period,
+)
+from broker.web.i18n import N_, ngettext
 from broker.web.i18n import gettext as _
-from broker.web.i18n import ngettext
-from broker.web.locale import current_locale
 
-NO_VALUE = "–"
 # The query's words for the period (French first, the page's own address).
 PERIOD_WORDS = {"jour": Granularity.DAY, "semaine": Granularity.WEEK}
-WORD_OF = {granularity: word for word, granularity in PERIOD_WORDS.items()}
 # Latency levels named on the chart's axis: every decade, and beyond the last bucket.
-LABELLED_LEVELS = (0, 3, 6, 9, len(LATENCY_BUCKETS_MS))
-
-
-def number(value: float) -> str:
-    return format_decimal(value, locale=current_locale())
-
-
-def share(value: float | None) -> str:
-    if value is None:
-        return NO_VALUE
-    locale = Locale.parse(current_locale())
-    pattern = parse_pattern(locale.percent_formats[None])
-    pattern.frac_prec = (0, 1)  # 5 %, 5,2 %
-    return pattern.apply(value, locale)
-
-
-def milliseconds(value: int) -> str:
-    return _("%(ms)s ms") % {"ms": number(value)}
-
-
-def latency(value: Latency | None) -> str:
-    """How a percentile read from the buckets is written: an upper bound, never a guess."""
-    if value is None:
-        return NO_VALUE
-    if value.beyond:
-        return _("> %(ms)s ms") % {"ms": number(value.bound_ms)}
-    return _("≤ %(ms)s ms") % {"ms": number(value.bound_ms)}
-
-
-def latency_level(value: Latency | None) -> int | None:
-    """The bucket of a percentile, as the latency chart places it."""
-    if value is None:
-        return None
-    return len(LATENCY_BUCKETS_MS) if value.beyond else LATENCY_BUCKETS_MS.index(value.bound_ms)
-
-
-def short_period(period: Period, granularity: Granularity) -> str:
-    if granularity == Granularity.DAY:
-        return format_date(period.start, "d MMM", locale=current_locale())
-    return _("S%(week)s") % {"week": period.start.isocalendar()[1]}
-
-
-def long_date(day: date) -> str:
-    return format_date(day, "d MMMM y", locale=current_locale())
-
-
-def long_period(period: Period, granularity: Granularity) -> str:
-    if granularity == Granularity.DAY:
-        return long_date(period.start)
-    return _("Semaine %(week)s, du %(start)s au %(end)s") % {
-        "week": period.start.isocalendar()[1],
-        "start": long_date(period.start),
-        "end": long_date(period.end),
-    }
-
-
-def product_name(key: str) -> str:
-    known = product(key)
-    if known is None:
-        return key
-    title = known.title_en if current_locale() == "en" else known.title_fr
-    return title or key
-
-
-def provider_name(key: str) -> str:
-    try:
-        provider = REGISTRY.provider(key)
-    except KeyError:
-        return key
-    return provider.name_en if current_locale() == "en" else provider.name_fr
+LABELLED_LEVELS = (0, 3, 6, 9, len(LATENCY_BUCKETS_MS))  # 10, 100, 1 000, 10 000, beyond
 
 
 @dataclass(frozen=True)
@@ -117,6 +41,7 @@ class Row:
 
     header: str
     cells: tuple[str, ...]
+    note: str = ""  # a line under the header cell (a product's provider)
 
 
 @dataclass(frozen=True)
@@ -150,8 +75,8 @@ def figure_columns() -> tuple[str, ...]:
         _("Appels"),
         _("En erreur"),
         _("Part d'erreurs"),
-        _("Médiane (p50)"),
-        _("95e centile (p95)"),
+        _("p50"),
+        _("p95"),
     )
 
 
@@ -232,9 +157,8 @@ def latency_figure(report: UsageReport) -> Figure:
         Row(long_period(p, granularity), (latency(a), latency(b)))
         for p, a, b in zip(report.periods, p50, p95, strict=True)
     )
-    table = Table(
-        "latency-table", chart.title, (period_header(granularity), *figure_columns()[3:]), rows
-    )
+    columns = (period_header(granularity), *(series.name for series in chart.series))
+    table = Table("latency-table", chart.title, columns, rows)
     return Figure(line_chart(chart, levels, {i: levels[i] for i in LABELLED_LEVELS}), table)
 
 
@@ -246,7 +170,8 @@ def lines_figure(chart_id: str, title: str, header: str, lines: Sequence[Line]) 
     description = (
         ngettext(
             "Appels sur la période, du plus au moins appelé. En tête : %(first)s, %(calls)s appel.",
-            "Appels sur la période, du plus au moins appelé. En tête : %(first)s, %(calls)s appels.",
+            "Appels sur la période, du plus au moins appelé. "
+            "En tête : %(first)s, %(calls)s appels.",
             calls[0],
         )
         % {"first": names[0], "calls": number(calls[0])}
@@ -261,13 +186,10 @@ def lines_figure(chart_id: str, title: str, header: str, lines: Sequence[Line]) 
         series=(Series(_("Appels"), tuple(calls), tuple(map(number, calls))),),
     )
     columns = (header, *figure_columns())
-    rows = tuple(Row(name, figure_cells(x.figures)) for name, x in zip(names, lines, strict=True))
-    if per_product:
-        columns = (header, _("Fournisseur de données"), *figure_columns())
-        rows = tuple(
-            Row(row.header, (provider_name(x.provider), *row.cells))
-            for row, x in zip(rows, lines, strict=True)
-        )
+    rows = tuple(
+        Row(name, figure_cells(x.figures), provider_name(x.provider) if per_product else "")
+        for name, x in zip(names, lines, strict=True)
+    )
     return Figure(bar_chart(chart), Table(f"{chart_id}-table", title, columns, rows))
 
 

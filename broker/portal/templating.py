@@ -57,7 +57,7 @@ NAVIGATION = (
     ),
     NavLink("/clients", N_("Clients"), frozenset({Role.REQUESTER, Role.ADMINISTRATOR})),
     NavLink("/usage", N_("Usage"), frozenset({Role.DATA_PROVIDER, Role.ADMINISTRATOR})),
-    NavLink("/journal", N_("Journal d'audit"), frozenset({Role.ADMINISTRATOR})),
+    NavLink("/audit", N_("Journal d'audit"), frozenset({Role.ADMINISTRATOR})),
     NavLink("/roles", N_("Rôles"), frozenset({Role.ADMINISTRATOR})),
     NavLink("/stats", N_("Statistiques"), None),
     NavLink("/status", N_("État des services"), None),

@@ -91,8 +91,8 @@ def client_from_row(row: Any, habilitations: Iterable[Any] = ()) -> Client:
 class ClientCache:
     """Clients are read on nearly every request and change rarely: keep them a few seconds.
 
-    A change made with the admin commands (clients, and the habilitations of their service)
-    reaches every process within ``ttl`` seconds."""
+    A change made with the admin commands or on the portal (clients, their secrets, and the
+    habilitations of their service) reaches every process within ``ttl`` seconds."""
 
     def __init__(self, ttl: float = 10.0) -> None:
         self.ttl = ttl

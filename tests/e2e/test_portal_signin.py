@@ -143,9 +143,7 @@ def test_an_agent_signs_in_and_gets_a_session_with_their_organisation(live_porta
         ).all()
         assert stored.upstream_id_token  # for the provider's end-session request
         assert http.cookies[COOKIE] not in stored.id_digest  # only its digest is kept
-        created = session.exec(
-            select(AuditEntry).where(AuditEntry.action == "agent.create")
-        ).all()
+        created = session.exec(select(AuditEntry).where(AuditEntry.action == "agent.create")).all()
         assert [entry.target_id for entry in created] == [agent.id]
 
 
@@ -156,9 +154,7 @@ def test_roles_granted_to_the_test_agents_apply_at_sign_in(live_portal):
     administrator = sign_in(live_portal, ADMINISTRATOR).get(f"{live_portal.url}/")
     assert 'href="/roles"' in administrator.text and 'href="/journal"' in administrator.text
     with live_portal.db.transaction() as session:
-        agent = session.exec(
-            select(PortalAgent).where(PortalAgent.email == INSTRUCTOR.email)
-        ).one()
+        agent = session.exec(select(PortalAgent).where(PortalAgent.email == INSTRUCTOR.email)).one()
         assert agent.siret == OPERATOR_SIRET
 
 

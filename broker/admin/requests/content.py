@@ -27,8 +27,8 @@ from broker.admin.requests.errors import Refusal, RequestError
 from broker.admin.requests.words import N_, Problem, problem
 from broker.catalogue.registry import DATA, DataProvider, Scope
 from broker.catalogue.scopes import REGISTRY
+from broker.catalogue.siret import valid_siret
 from broker.oidc.models import ConsentMode
-from broker.resources.params import valid_siret
 
 CONTACT_ROLES = ("responsible", "dpo", "technical")
 MAX_NAME = 200  # a person's, a service's (the service table's size)

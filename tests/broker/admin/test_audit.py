@@ -155,7 +155,7 @@ def test_attack_deleted_row_and_renumbered_detected(db):
         db,
         f"DELETE FROM audit_entry WHERE seq = {seqs[1]}",
         f"UPDATE audit_entry SET seq = seq + 100000 WHERE seq > {seqs[1]}",
-        f"UPDATE audit_entry SET seq = seq - 100001 WHERE seq > 100000",
+        "UPDATE audit_entry SET seq = seq - 100001 WHERE seq > 100000",
     )
     result = verify_now(db)
     assert (result.broken_seq, result.reason) == (seqs[1], Break.UNLINKED)
@@ -189,7 +189,7 @@ def test_attack_inserted_forged_row_detected(db):
     tamper(
         db,
         f"UPDATE audit_entry SET seq = seq + 100000 WHERE seq >= {forged_seq}",
-        f"UPDATE audit_entry SET seq = seq - 99999 WHERE seq > 100000",
+        "UPDATE audit_entry SET seq = seq - 99999 WHERE seq > 100000",
         "INSERT INTO audit_entry (seq, at, actor, action, target_type, target_id, before, "
         f"after, previous_digest, digest) VALUES ({forged_seq}, {first['at']}, 'cli:root', "
         "'habilitation.approve', 'habilitation', 'h-forged', NULL, "

@@ -54,7 +54,9 @@ def test_role_requester_sees_only_own_organisation_habilitations(db):
     theirs = organisation_habilitation(db, VAL_FLEURI)
     alice = requester()
     with db.reader() as session:
-        assert [line.id for line in habilitation_lines(session, alice, int(time.time()))] == [mine]
+        lines = habilitation_lines(session, alice, int(time.time()))
+        assert mine in {line.id for line in lines} and theirs not in {line.id for line in lines}
+        assert {line.organisation_siret for line in lines} == {VILLEBOURG}
         with pytest.raises(HabilitationRefused) as refused:
             visible_habilitation(session, alice, theirs)
         assert refused.value.status == 404

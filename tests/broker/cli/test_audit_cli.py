@@ -110,7 +110,9 @@ def test_verify_exit_codes(cli, database_url):
     db = Database(database_url)
     try:
         edited = rows(db)[-2]["seq"]
-        tamper(db, f"""UPDATE audit_entry SET after = '{{"provider": "cnaf"}}' WHERE seq = {edited}""")
+        tamper(
+            db, f"""UPDATE audit_entry SET after = '{{"provider": "cnaf"}}' WHERE seq = {edited}"""
+        )
     finally:
         db.dispose()
     broken = cli("audit", "verify", ok=False)

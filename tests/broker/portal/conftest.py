@@ -9,7 +9,8 @@ server: emails are only logged) and the periodic jobs off. It exposes:
 - ``portal.client()``: a new Litestar ``TestClient`` (an httpx client) on the app, anonymous.
 
 ``portal_factory(**settings_overrides)``: the same, with other settings; ``mailer=`` gives
-another mailer (e.g. ``Mailer.from_settings(settings)`` on an SMTP sink's URL).
+another mailer (e.g. ``Mailer.from_settings(settings)`` on an SMTP sink's URL), and
+``extra_handlers=`` more routes (behind the same middleware, guards and error pages).
 
 ``sign_in(portal, *, email, siret=None, organisation=None, roles=(), providers=(),
 given_name=..., family_name=...)``: creates the agent (as a sign-in through the agents'
@@ -31,13 +32,14 @@ data_provider (``providers``: the data providers' keys, each granted as a data_p
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from litestar.types import ControllerRouterHandler
 
 from broker.admin.agents import Identity, grant_role, load_agent, upsert_agent
 from broker.core.db import Database
@@ -88,7 +90,12 @@ class PortalHarness:
 def portal_factory(settings_factory) -> Iterator[Callable[..., PortalHarness]]:
     built: list[PortalHarness] = []
 
-    def build(*, mailer: Mailer | None = None, **overrides: Any) -> PortalHarness:
+    def build(
+        *,
+        mailer: Mailer | None = None,
+        extra_handlers: Sequence[ControllerRouterHandler] = (),
+        **overrides: Any,
+    ) -> PortalHarness:
         values: dict[str, Any] = {
             "portal_url": PORTAL_URL,
             "portal_idp_issuer": TEST_AGENTS_ISSUER,
@@ -97,7 +104,10 @@ def portal_factory(settings_factory) -> Iterator[Callable[..., PortalHarness]]:
         values.update(overrides)
         settings = settings_factory(**values)
         state = build_portal_state(settings, mailer=mailer or Mailer.from_settings(settings))
-        harness = PortalHarness(create_portal_app(settings, run_jobs=False, state=state), state)
+        app = create_portal_app(
+            settings, run_jobs=False, state=state, extra_handlers=extra_handlers
+        )
+        harness = PortalHarness(app, state)
         built.append(harness)
         return harness
 

@@ -106,9 +106,7 @@ def test_filters_and_pages(portal, monkeypatch):
     assert "Aucune entrée ne correspond" in nothing.text
 
 
-@pytest.mark.parametrize(
-    "params", [{"avant": "abc"}, {"avant": "0"}, {"cible": "x" * 201}]
-)
+@pytest.mark.parametrize("params", [{"avant": "abc"}, {"avant": "0"}, {"cible": "x" * 201}])
 def test_bad_query_gets_a_readable_page(portal, params):
     page = admin(portal).get("/audit", params=params)
     assert page.status_code == 400

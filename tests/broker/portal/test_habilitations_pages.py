@@ -55,8 +55,10 @@ def keys_of(portal, habilitation_id: str) -> list[ApiKey]:
 
 
 def audit_trail(portal) -> list[AuditEntry]:
+    """The entries of keys and habilitations (signing agents in records their roles too)."""
     with portal.db.reader() as session:
-        return list(session.exec(select(AuditEntry).order_by(AuditEntry.seq)))  # type: ignore[arg-type]
+        entries = session.exec(select(AuditEntry).order_by(AuditEntry.seq))  # type: ignore[arg-type]
+        return [e for e in entries if e.target_type in ("api_key", "habilitation")]
 
 
 # -- lists and pages by role -------------------------------------------------------------------
@@ -236,7 +238,9 @@ def test_key_renamed_then_revoked_after_confirmation(portal):
         f'href="#cle-{key.id}-nom"' in bad.text
         and '<details class="habilitations-rename" open' in bad.text
     )
-    renamed = alice.post(base + "/nom", data={"csrf": alice.csrf, "name": "Nouveau nom"})
+    renamed = alice.post(
+        base + "/nom", data={"csrf": alice.csrf, "name": "Nouveau nom"}, follow_redirects=False
+    )
     assert renamed.status_code == 303
     assert renamed.headers["location"] == f"/habilitations/{habilitation}?fait=cle-renommee"
 
@@ -244,7 +248,7 @@ def test_key_renamed_then_revoked_after_confirmation(portal):
     assert confirm.status_code == 200
     assert "Révoquer la clé « Nouveau nom » ?" in confirm.text
     assert f'action="{base}/revocation?lang=fr"' in confirm.text and alice.csrf in confirm.text
-    revoked = alice.post(base + "/revocation", data={"csrf": alice.csrf})
+    revoked = alice.post(base + "/revocation", data={"csrf": alice.csrf}, follow_redirects=False)
     assert revoked.status_code == 303
     page = alice.get(revoked.headers["location"])
     assert "La clé a été révoquée" in page.text and "Révoquée le" in page.text
@@ -305,7 +309,9 @@ def test_role_only_administrator_revokes_habilitation(portal):
     missing = adam.post(path, data={"csrf": adam.csrf, "reason": "  "})
     assert missing.status_code == 400 and 'aria-invalid="true"' in missing.text
     assert "Indiquez pourquoi" in missing.text
-    done = adam.post(path, data={"csrf": adam.csrf, "reason": "Finalité détournée"})
+    done = adam.post(
+        path, data={"csrf": adam.csrf, "reason": "Finalité détournée"}, follow_redirects=False
+    )
     assert done.status_code == 303
     page = adam.get(done.headers["location"])
     assert 'data-standing="revoked"' in page.text and "Finalité détournée" in page.text

@@ -33,9 +33,7 @@ def roles_of(portal, email: str):
 
 
 def grant(client, **fields):
-    return client.post(
-        "/roles", data={"csrf": client.csrf, **fields}, follow_redirects=False
-    )
+    return client.post("/roles", data={"csrf": client.csrf, **fields}, follow_redirects=False)
 
 
 def revoke(client, **fields):
@@ -46,7 +44,10 @@ def revoke(client, **fields):
 def test_role_only_administrators_manage_roles(portal):
     anonymous = portal.client()
     assert anonymous.get("/roles", follow_redirects=False).status_code in (302, 303)
-    assert anonymous.post("/roles", data={"email": NEWCOMER, "role": "administrator"}).status_code == 403
+    assert (
+        anonymous.post("/roles", data={"email": NEWCOMER, "role": "administrator"}).status_code
+        == 403
+    )
     others = [
         sign_in(portal, email="sophie@villebourg.example", siret=VILLEBOURG),
         sign_in(portal, email="helene@operateur.example", roles=["instructor"]),
@@ -80,7 +81,9 @@ def test_attack_role_form_without_csrf_refused(portal):
 
 def test_administrator_grants_and_revokes_roles(portal):
     administrator = admin(portal)
-    granted = grant(administrator, email=" Nouvel.Instructeur@Operateur.example ", role="instructor")
+    granted = grant(
+        administrator, email=" Nouvel.Instructeur@Operateur.example ", role="instructor"
+    )
     assert granted.status_code == 303 and granted.headers["location"] == "/roles?fait=accorde"
     assert roles_of(portal, NEWCOMER)[0] == {Role.INSTRUCTOR}
     shown = administrator.get("/roles?fait=accorde")
@@ -89,7 +92,9 @@ def test_administrator_grants_and_revokes_roles(portal):
     again = grant(administrator, email=NEWCOMER, role="instructor")
     assert again.headers["location"] == "/roles?fait=deja"
 
-    provider = grant(administrator, email="claire@cnaf.example", role="data_provider", provider="cnaf")
+    provider = grant(
+        administrator, email="claire@cnaf.example", role="data_provider", provider="cnaf"
+    )
     assert provider.status_code == 303
     assert roles_of(portal, "claire@cnaf.example") == ({Role.DATA_PROVIDER}, {"cnaf"})
 
@@ -111,7 +116,11 @@ def test_administrator_grants_and_revokes_roles(portal):
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"email": "pas-une-adresse", "role": "instructor"}, "email", "adresse électronique valable"),
+        (
+            {"email": "pas-une-adresse", "role": "instructor"},
+            "email",
+            "adresse électronique valable",
+        ),
         ({"email": NEWCOMER, "role": "requester"}, "role", "Choisissez un rôle"),
         ({"email": NEWCOMER}, "role", "Choisissez un rôle"),
         ({"email": NEWCOMER, "role": "data_provider"}, "provider", "Choisissez le fournisseur"),
@@ -163,7 +172,9 @@ def test_role_last_administrator_cannot_be_revoked(portal):
     assert Role.ADMINISTRATOR in roles_of(portal, ADMIN)[0]
     with portal.db.reader() as session:
         revocations = session.execute(
-            text("SELECT COUNT(*) FROM audit_entry WHERE action = 'role.revoke' AND target_id = :e"),
+            text(
+                "SELECT COUNT(*) FROM audit_entry WHERE action = 'role.revoke' AND target_id = :e"
+            ),
             {"e": ADMIN},
         ).scalar_one()
     assert revocations == 0  # rolled back with the refused revocation

@@ -1,0 +1,115 @@
+"""Agents and their roles (broker.admin.agents): created from the identity provider's word,
+roles granted by email, requester by SIRET, every change audited in its transaction."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from broker.admin.agents import (
+    Identity,
+    agent_of,
+    agent_roles,
+    grant_role,
+    list_roles,
+    revoke_role,
+    upsert_agent,
+)
+from broker.admin.client_profile import AdminError
+from broker.admin.principal import Role
+from broker.core.db import Database
+from broker.store.portal_models import AuditEntry, PortalAgent
+
+VILLEBOURG = "21730001500013"
+ISSUER = "https://agents.example"
+
+
+@pytest.fixture
+def db(database_url):
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+def identity(**changes) -> Identity:
+    values = {
+        "issuer": ISSUER,
+        "subject": "sub-1",
+        "email": "Anne.Roy@Villebourg.example",
+        "given_name": "Anne",
+        "family_name": "ROY",
+        "siret": VILLEBOURG,
+        "organisation": "Mairie de Villebourg",
+    }
+    values.update(changes)
+    return Identity(**values)
+
+
+def actions(session) -> list[str]:
+    return [e.action for e in session.exec(select(AuditEntry).order_by(AuditEntry.seq)).all()]
+
+
+def test_an_agent_with_a_siret_is_a_requester_and_roles_come_by_email(db):
+    with db.transaction() as session:
+        record = upsert_agent(session, identity(), 1000)
+        assert record.email == "anne.roy@villebourg.example"
+        assert agent_of(session, record).roles == {Role.REQUESTER}
+        grant_role(session, email="ANNE.ROY@villebourg.example", role="instructor", actor="t")
+        grant_role(session, email=record.email, role="data_provider", provider="cnaf", actor="t")
+        grant_role(session, email=record.email, role="data_provider", provider="cnous", actor="t")
+        agent = agent_of(session, record)
+        assert agent.roles == {Role.REQUESTER, Role.INSTRUCTOR, Role.DATA_PROVIDER}
+        assert agent.providers == {"cnaf", "cnous"}
+        assert agent.actor == f"agent:{record.id} anne.roy@villebourg.example"
+
+
+def test_the_same_subject_is_the_same_agent_refreshed(db):
+    with db.transaction() as session:
+        first = upsert_agent(session, identity(), 1000)
+        again = upsert_agent(
+            session, identity(given_name="Anne-Marie", siret="20005478900017"), 2000
+        )
+        assert again.id == first.id and again.given_name == "Anne-Marie"
+        assert again.siret == "20005478900017" and again.last_sign_in_at == 2000
+        other = upsert_agent(session, identity(subject="sub-2"), 3000)
+        assert other.id != first.id
+        assert len(session.exec(select(PortalAgent)).all()) == 2
+        # created, its organisation changed, another created; a name change is not audited
+        assert actions(session) == ["agent.create", "agent.update", "agent.create"]
+
+
+def test_role_a_malformed_siret_makes_no_requester(db):
+    with db.transaction() as session:
+        record = upsert_agent(session, identity(siret="2173 0001 5000"), 1000)
+        assert record.siret is None
+        assert Role.REQUESTER not in agent_of(session, record).roles
+
+
+def test_grants_and_revocations_are_audited_once(db):
+    with db.transaction() as session:
+        assert grant_role(session, email="a@b.example", role="administrator", actor="cli:op")
+        assert not grant_role(session, email="a@b.example", role="administrator", actor="cli:op")
+        assert revoke_role(session, email="a@b.example", role="administrator", actor="cli:op")
+        assert not revoke_role(session, email="a@b.example", role="administrator", actor="cli:op")
+        assert actions(session) == ["role.grant", "role.revoke"]
+        assert agent_roles(session, "a@b.example") == (frozenset(), frozenset())
+
+
+@pytest.mark.parametrize(
+    ("role", "provider", "message"),
+    [
+        ("requester", "", "role must be one of"),
+        ("superuser", "", "role must be one of"),
+        ("data_provider", "", "names its provider"),
+        ("data_provider", "../cnaf", "names its provider"),
+        ("instructor", "cnaf", "data provider role only"),
+    ],
+)
+def test_bad_grants_are_refused_and_nothing_is_written(db, role, provider, message):
+    with pytest.raises(AdminError, match=message), db.transaction() as session:
+        grant_role(session, email="a@b.example", role=role, provider=provider, actor="t")
+    with db.transaction() as session:
+        assert list_roles(session) == [] or all(
+            g.email != "a@b.example" for g in list_roles(session)
+        )
+        assert actions(session) == []
