@@ -6,12 +6,14 @@ first sign-in; each grant and revocation is written to the audit trail with the 
 
 from __future__ import annotations
 
-import getpass
-import os
+import asyncio
+import time
 
 import click
 
-from broker.admin.agents import grant_role, list_roles, revoke_role
+from broker.admin.agents import grant_role, list_roles
+from broker.admin.audit import cli_actor
+from broker.admin.role_grants import revoke_keeping_an_administrator
 from broker.cli.common import admin_action, load_settings, print_json
 from broker.core.http_server import HttpLimits, server_options
 from broker.core.settings import Settings
@@ -23,14 +25,6 @@ PORTAL_URL_ENV = "BROKER_PORTAL_URL"
 @click.group()
 def portal() -> None:
     """The operators' portal: habilitation requests, keys, clients, statistics, status."""
-
-
-def cli_actor() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    return f"cli:{user}"[:200]
 
 
 def with_portal_url(settings: Settings, host: str, port: int) -> Settings:
@@ -96,7 +90,9 @@ def roles_revoke(email: str, role: str, provider: str) -> None:
     """Take ROLE away from the agent of EMAIL (at their next request)."""
     actor = cli_actor()
     revoked = admin_action(
-        lambda session: revoke_role(session, email=email, role=role, provider=provider, actor=actor)
+        lambda session: revoke_keeping_an_administrator(
+            session, email=email, role=role, provider=provider, actor=actor
+        )
     )
     print_json(
         {"email": email.strip().lower(), "role": role, "provider": provider, "revoked": revoked}
@@ -107,3 +103,30 @@ def roles_revoke(email: str, role: str, provider: str) -> None:
 def roles_list() -> None:
     """Every role granted, by email."""
     print_json([grant.as_dict() for grant in admin_action(list_roles)])
+
+
+@portal.command("rollup")
+def portal_rollup() -> None:
+    """Roll the access journal and the consent events up into the usage statistics now (the
+    running portal does it every minute); prints the source rows read."""
+    from broker.admin.usage import roll_up
+
+    read = admin_action(lambda session: roll_up(session, int(time.time())))
+    print_json({"rows_read": read})
+
+
+@portal.command("remind")
+def portal_remind() -> None:
+    """Send the expiry reminders that are due (90, 30 and 7 days before a habilitation ends)
+    now (the running portal does it every hour); prints how many emails were sent."""
+    from broker.admin.reminders import send_due
+    from broker.cli.common import database
+    from broker.core.mail import Mailer
+
+    settings = load_settings()
+    portal_url = settings.portal_url or f"http://127.0.0.1:{DEFAULT_PORT}"
+    with database(settings) as db:
+        sent = asyncio.run(
+            send_due(db, Mailer.from_settings(settings), portal_url, int(time.time()))
+        )
+    print_json({"emails_sent": sent})
