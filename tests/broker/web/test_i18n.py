@@ -53,7 +53,8 @@ def extracted_messages(package: str) -> dict[str, list[str]]:
     source, locales = PACKAGES[package]
     with (locales / "babel.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg, "babel.cfg")
-    keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None}
+    # As the extract command of babel.cfg: `-k lazy_gettext -k N_` on top of the defaults.
+    keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "N_": None}
     found: dict[str, list[str]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
         str(source), method_map, options_map, keywords=keywords
