@@ -197,7 +197,9 @@ def main() -> int:
             "cnaf_quotient_familial cnaf_allocataires cnaf_enfants cnaf_adresse",
         )
     )
-    key = json.loads(broker_cli(env, "apikeys", "issue", habilitation["id"]))["api_key"]
+    key = json.loads(
+        broker_cli(env, "apikeys", "issue", habilitation["id"], "--name", "Banc d'essai")
+    )["api_key"]
     broker = str(Path(sys.executable).parent / "broker")
     simulator_url = f"http://127.0.0.1:{sim_port}"
     api_url = f"http://127.0.0.1:{api_port}"

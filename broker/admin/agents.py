@@ -4,10 +4,15 @@ An agent is whoever the agents' identity provider (ProConnect in France) says si
 record is created or refreshed at each sign-in from the provider's claims. Being a requester
 needs no grant: an agent whose provider names an organisation (SIRET) requests for it. The
 other roles are granted by email (lower-cased), before or after a first sign-in, and every
-grant and revocation is written to the audit trail in the same transaction."""
+grant and revocation is written to the audit trail in the same transaction.
+
+Roles hang on the email, so only an email the provider vouches for may carry them: a provider
+that says ``email_verified: false`` gets no granted role for that agent (see
+:class:`UnverifiedEmail`). A SIRET without a valid check key names no organisation."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -18,12 +23,32 @@ from sqlmodel import Session, col, select
 from broker.admin import audit
 from broker.admin.client_profile import AdminError
 from broker.admin.principal import Agent, Role
+from broker.catalogue.scopes import REGISTRY
+from broker.catalogue.siret import valid_siret
 from broker.store.portal_models import PortalAgent, PortalRole
+
+log = logging.getLogger("broker.admin.agents")
 
 GRANTED_ROLES = (Role.INSTRUCTOR, Role.ADMINISTRATOR, Role.DATA_PROVIDER)
 EMAIL = re.compile(r"^[^@\s]{1,200}@[^@\s]{1,118}$")
-PROVIDER_KEY = re.compile(r"^[a-z0-9_-]{1,40}$")
-SIRET = re.compile(r"^[0-9]{14}$")
+# What a grant got wrong, by field: the /roles page words each code, the CLI too.
+BAD_EMAIL = "email"
+BAD_ROLE = "role"
+NEEDS_PROVIDER = "provider_needed"  # a data provider's role, without a provider of the catalogue
+PROVIDER_NOT_WANTED = "provider_not_wanted"
+GRANT_ERROR_WORDS = {
+    BAD_EMAIL: "not an email address",
+    BAD_ROLE: "role must be one of "
+    + ", ".join(GRANTED_ROLES)
+    + " (requesters are named by their SIRET)",
+    NEEDS_PROVIDER: "a data provider role names a provider of the catalogue (--provider KEY)",
+    PROVIDER_NOT_WANTED: "--provider applies to the data provider role only",
+}
+
+
+class UnverifiedEmail(AdminError):
+    """The provider says it did not verify the agent's email, and roles are granted to that
+    email: signing in with it would hand them to whoever typed it."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +62,7 @@ class Identity:
     family_name: str = ""
     siret: str | None = None
     organisation: str | None = None
+    email_verified: bool | None = None  # None: the provider did not say (ProConnect's emails are)
 
 
 @dataclass(frozen=True)
@@ -70,8 +96,13 @@ def upsert_agent(session: Session, identity: Identity, now: int) -> PortalAgent:
     agent, or a new email or organisation (what their rights hang on), goes to the audit
     trail, in the caller's transaction."""
     siret = (identity.siret or "").strip() or None
-    if siret is not None and not SIRET.match(siret):
-        siret = None  # not a SIRET: the agent signs in, but cannot request for anyone
+    if siret is not None and not valid_siret(siret):
+        # not a SIRET (or a mistyped one: its check key fails): the agent signs in, but
+        # requests for no organisation
+        log.warning("agent's SIRET refused: its check key fails", extra={"siret": siret})
+        siret = None
+    if identity.email_verified is False:
+        refuse_unverified_email(session, identity)
     record = session.exec(
         select(PortalAgent).where(
             PortalAgent.idp_issuer == identity.issuer,
@@ -110,6 +141,23 @@ def upsert_agent(session: Session, identity: Identity, now: int) -> PortalAgent:
     return record
 
 
+def refuse_unverified_email(session: Session, identity: Identity) -> None:
+    """An email the provider did not verify gets no role granted to it: the sign-in is
+    refused when that email has one (logged); with none it goes on (the agent's requester
+    right comes from the SIRET, not the email)."""
+    roles, _ = agent_roles(session, identity.email)
+    if roles:
+        log.warning(
+            "agent sign-in refused: roles are granted to an email its provider did not verify",
+            extra={"issuer": identity.issuer, "subject": identity.subject},
+        )
+        raise UnverifiedEmail("the identity provider did not verify this agent's email")
+    log.info(
+        "agent's email not verified by its provider: no granted role applies",
+        extra={"issuer": identity.issuer, "subject": identity.subject},
+    )
+
+
 def audited_fields(record: PortalAgent) -> dict[str, str | None]:
     return {"email": record.email, "siret": record.siret, "organisation": record.organisation}
 
@@ -145,22 +193,45 @@ def load_agent(session: Session, agent_id: str) -> Agent | None:
     return agent_of(session, record) if record is not None else None
 
 
-def checked_grant(role: str, provider: str) -> tuple[Role, str]:
+def catalogue_providers() -> frozenset[str]:
+    return frozenset(provider.key for provider in REGISTRY.providers())
+
+
+def grant_errors(
+    email: str, role: str, provider: str, *, known_providers: frozenset[str] | None = None
+) -> dict[str, str]:
+    """Field -> code (``BAD_EMAIL``…) of what a grant got wrong; empty when it may be made.
+    A data provider's role names a provider of the catalogue, exactly (``known_providers``:
+    the catalogue's keys by default; a revocation also accepts a key no longer in it)."""
+    errors: dict[str, str] = {}
     try:
-        checked = Role(role)
-    except ValueError:
-        checked = None
-    if checked not in GRANTED_ROLES:
-        names = ", ".join(GRANTED_ROLES)
-        raise AdminError(f"role must be one of {names} (requesters are named by their SIRET)")
-    assert checked is not None
-    if checked == Role.DATA_PROVIDER:
-        if not PROVIDER_KEY.match(provider):
-            raise AdminError("a data provider role names its provider (--provider KEY)")
-        return checked, provider
-    if provider:
-        raise AdminError("--provider applies to the data provider role only")
-    return checked, ""
+        normal_email(email)
+    except AdminError:
+        errors["email"] = BAD_EMAIL
+    known = catalogue_providers() if known_providers is None else known_providers
+    if role not in GRANTED_ROLES:
+        errors["role"] = BAD_ROLE
+    elif role == Role.DATA_PROVIDER:
+        if provider not in known:
+            errors["provider"] = NEEDS_PROVIDER
+    elif provider:
+        errors["provider"] = PROVIDER_NOT_WANTED
+    return errors
+
+
+def granted_providers(session: Session) -> frozenset[str]:
+    """The catalogue's providers and those named by a grant (to revoke a stale one)."""
+    rows = session.exec(select(PortalRole.provider).where(PortalRole.provider != "")).all()
+    return catalogue_providers() | frozenset(rows)
+
+
+def checked_grant(
+    email: str, role: str, provider: str, known_providers: frozenset[str] | None = None
+) -> tuple[str, Role, str]:
+    errors = grant_errors(email, role, provider, known_providers=known_providers)
+    if errors:
+        raise AdminError("; ".join(GRANT_ERROR_WORDS[code] for code in errors.values()))
+    return normal_email(email), Role(role), provider
 
 
 def find_grant(session: Session, email: str, role: Role, provider: str) -> PortalRole | None:
@@ -182,8 +253,7 @@ def grant_role(
 ) -> bool:
     """Gives ``role`` to ``email``; False if they already had it (nothing written)."""
     now = int(time.time()) if now is None else now
-    email = normal_email(email)
-    checked, provider = checked_grant(role, provider)
+    email, checked, provider = checked_grant(email, role, provider)
     if find_grant(session, email, checked, provider) is not None:
         return False
     row = PortalRole(
@@ -206,8 +276,7 @@ def grant_role(
 def revoke_role(session: Session, *, email: str, role: str, provider: str = "", actor: str) -> bool:
     """Takes ``role`` away from ``email``; False if they did not have it (nothing written).
     It applies at their next request: the guards read the roles each time."""
-    email = normal_email(email)
-    checked, provider = checked_grant(role, provider)
+    email, checked, provider = checked_grant(email, role, provider, granted_providers(session))
     row = find_grant(session, email, checked, provider)
     if row is None:
         return False

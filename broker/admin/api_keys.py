@@ -1,8 +1,10 @@
-"""API keys managed by their holders on the operators' portal: issued with a name (the secret
-shown once: only its digest is kept), renamed, listed, revoked, every change in the audit trail.
+"""API keys: issued with a name (the secret shown once: only its digest is kept), renamed,
+listed, revoked, every change in the audit trail.
 
-The requesters of the habilitation's organisation manage its keys, and administrators; no key
-is issued under a habilitation that has ended (the data API refuses those keys anyway)."""
+On the operators' portal the requesters of the habilitation's organisation manage its keys,
+and administrators; on the command line an operator manages any key (``…_by_operator``), with
+the same rules and the same audit entries. No key is issued under a habilitation that has
+ended (the data API refuses those keys anyway)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from broker.admin import audit
+from broker.admin.client_profile import AdminError
 from broker.admin.habilitation_views import (
     N_,
     HabilitationRefused,
@@ -32,6 +35,7 @@ KEY_NOT_FOUND = N_("Cette clé n'existe pas pour cette habilitation.")
 @dataclass(frozen=True)
 class KeyLine:
     id: str
+    habilitation_id: str
     name: str
     created_at: int
     created_by: str | None
@@ -98,6 +102,19 @@ def issue_key(
     session: Session, agent: Agent, habilitation_id: str, name: str, now: int
 ) -> IssuedKey:
     habilitation = managed_habilitation(session, agent, habilitation_id)
+    return new_key(session, agent.actor, habilitation, name, now)
+
+
+def issue_by_operator(
+    session: Session, actor: str, habilitation_id: str, name: str, now: int
+) -> IssuedKey:
+    """``issue_key`` for an operator (the command line): any habilitation."""
+    return new_key(session, actor, operated_habilitation(session, habilitation_id), name, now)
+
+
+def new_key(
+    session: Session, actor: str, habilitation: Habilitation, name: str, now: int
+) -> IssuedKey:
     key_name = checked_name(name)
     if not is_running(habilitation, now):
         raise HabilitationRefused(
@@ -114,21 +131,20 @@ def issue_key(
         digest=digest(secret),
         created_at=now,
         name=key_name,
-        created_by=agent.actor,
+        created_by=actor,
     )
     session.add(key)
     session.flush()
-    line = _line(key)
     audit.record(
         session,
-        actor=agent.actor,
+        actor=actor,
         action="api_key.issue",
         target_type="api_key",
         target_id=key.id,
         before=None,
         after=_audited(key),
     )
-    return IssuedKey(key=line, habilitation_id=habilitation.id, secret=secret)
+    return IssuedKey(key=_line(key), habilitation_id=habilitation.id, secret=secret)
 
 
 def rename_key(
@@ -163,12 +179,27 @@ def revoke_key(
     key = _managed_key(session, agent, habilitation_id, key_id)
     if key.revoked_at is not None:
         raise HabilitationRefused(N_("Cette clé est déjà révoquée."), status=409)
+    return revoked(session, agent.actor, key, now)
+
+
+def revoke_by_operator(session: Session, actor: str, key_id: str, now: int) -> tuple[KeyLine, bool]:
+    """``revoke_key`` for an operator (the command line): any key. A key already revoked is
+    left as it is, and not audited again: (its line, True)."""
+    key = session.get(ApiKey, key_id) if len(key_id) <= 64 else None
+    if key is None:
+        raise AdminError(f"no API key {key_id!r}")
+    if key.revoked_at is not None:
+        return _line(key), True
+    return revoked(session, actor, key, now), False
+
+
+def revoked(session: Session, actor: str, key: ApiKey, now: int) -> KeyLine:
     key.revoked_at = now
     session.add(key)
     session.flush()
     audit.record(
         session,
-        actor=agent.actor,
+        actor=actor,
         action="api_key.revoke",
         target_type="api_key",
         target_id=key.id,
@@ -176,6 +207,21 @@ def revoke_key(
         after={"name": key.name, "revoked_at": now},
     )
     return _line(key)
+
+
+def every_key(session: Session) -> list[KeyLine]:
+    """All the keys, oldest first, for an operator."""
+    keys = session.exec(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id))).all()
+    return [_line(k) for k in keys]
+
+
+def operated_habilitation(session: Session, habilitation_id: str) -> Habilitation:
+    habilitation = (
+        session.get(Habilitation, habilitation_id) if len(habilitation_id) <= 64 else None
+    )
+    if habilitation is None:
+        raise AdminError(f"no habilitation {habilitation_id!r}")
+    return habilitation
 
 
 def key_of(session: Session, agent: Agent, habilitation_id: str, key_id: str) -> KeyLine:
@@ -194,6 +240,7 @@ def _managed_key(session: Session, agent: Agent, habilitation_id: str, key_id: s
 def _line(key: ApiKey) -> KeyLine:
     return KeyLine(
         id=key.id,
+        habilitation_id=key.habilitation_id,
         name=key.name or "",
         created_at=key.created_at,
         created_by=key.created_by,

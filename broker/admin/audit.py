@@ -3,14 +3,17 @@
 Each entry's digest is a SHA-256 over a canonical JSON of its fields and of the previous
 entry's digest, so that editing, deleting or inserting a row in the middle of the trail breaks
 the chain at that row, even for someone who can bypass the database's append-only triggers.
-(A chain alone cannot show a truncated or extended tail: ``VerifyResult.head_digest`` is what
-an operator copies elsewhere to anchor it.)
+A chain alone cannot show a truncated tail, or a tail rewritten from some entry on:
+``VerifyResult.head_digest`` is what an operator copies elsewhere to anchor it, and
+``verify(session, head=DIGEST)`` later fails unless that digest is still in the intact chain.
+(On PostgreSQL the database also refuses TRUNCATE; SQLite has no such statement.)
 """
 
 from __future__ import annotations
 
 import getpass
 import hashlib
+import hmac
 import json
 import time
 from collections.abc import Iterator
@@ -51,15 +54,27 @@ class VerifyResult:
     reason: Break | None = None
     head_seq: int = 0
     head_digest: str = GENESIS_DIGEST
+    # The anchor asked for (``verify(head=…)``) found among the intact entries; None: none asked.
+    head_found: bool | None = None
 
     @property
     def intact(self) -> bool:
         return self.broken_seq is None
 
+    @property
+    def trusted(self) -> bool:
+        """Intact, and still holding the anchor when one was given."""
+        return self.intact and self.head_found is not False
+
     def describe(self) -> str:
-        if self.intact:
-            return f"chain intact: {self.checked} entries verified"
-        return f"chain broken at seq {self.broken_seq}: {self.reason}"
+        if not self.intact:
+            return f"chain broken at seq {self.broken_seq}: {self.reason}"
+        if self.head_found is False:
+            return (
+                f"chain intact ({self.checked} entries) but the given head digest is not in it: "
+                "its tail was cut off or rewritten"
+            )
+        return f"chain intact: {self.checked} entries verified"
 
 
 def cli_actor() -> str:
@@ -229,10 +244,12 @@ def chain(session: Session) -> Iterator[AuditEntry]:
         last = rows[-1].seq
 
 
-def verify(session: Session) -> VerifyResult:
-    """Walks the chain and reports the first entry that breaks it."""
+def verify(session: Session, head: str | None = None) -> VerifyResult:
+    """Walks the chain and reports the first entry that breaks it; with ``head``, a digest
+    noted earlier, also whether an intact entry still has it (``head_found``)."""
     checked = 0
     expected_seq, previous = 1, GENESIS_DIGEST
+    found = None if head is None else head == GENESIS_DIGEST
     for entry in chain(session):
         reason: Break | None = None
         if entry.seq != expected_seq:
@@ -242,10 +259,12 @@ def verify(session: Session) -> VerifyResult:
         elif digest_of(entry) != entry.digest:
             reason = Break.EDITED
         if reason is not None:
-            return VerifyResult(checked, entry.seq, reason, expected_seq - 1, previous)
+            return VerifyResult(checked, entry.seq, reason, expected_seq - 1, previous, found)
         checked += 1
         expected_seq, previous = entry.seq + 1, entry.digest
-    return VerifyResult(checked, head_seq=expected_seq - 1, head_digest=previous)
+        if head is not None and not found:
+            found = hmac.compare_digest(entry.digest, head)
+    return VerifyResult(checked, head_seq=expected_seq - 1, head_digest=previous, head_found=found)
 
 
 def entries(

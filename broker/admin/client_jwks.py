@@ -30,6 +30,8 @@ def parse_jwks(text: str) -> dict[str, Any]:
         jwks = json.loads(text)
     except ValueError as exc:
         raise AdminError(f"the JWKS is not valid JSON: {exc}") from None
+    except RecursionError:  # "[[[[…": nesting deeper than the parser goes, never a JWKS
+        raise AdminError("the JWKS is nested too deeply to be a key set") from None
     check_client_jwks(jwks)
     return jwks
 
@@ -84,7 +86,7 @@ def holds_private_material(text: str) -> bool:
     refuses it must not show it again (it would travel back and sit in the browser)."""
     try:
         jwks = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return any(f'"{member}"' in text for member in PRIVATE_MEMBERS)
     keys = jwks.get("keys") if isinstance(jwks, dict) else jwks
     candidates = keys if isinstance(keys, list) else [jwks]

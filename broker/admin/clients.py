@@ -48,6 +48,7 @@ class ClientRegistration:
     id_token_encryption: tuple[str, str] | None = None  # (alg, enc)
     userinfo_encryption: tuple[str, str] | None = None  # (alg, enc)
     userinfo_signed_response_alg: str | None = None
+    service: str | None = None  # the service it joins (by name); None: the one named ``name``
 
     def with_profile(self) -> ClientRegistration:
         """The registration as its profile makes it: a FAPI 2.0 client pushes its requests
@@ -179,7 +180,7 @@ def add_client(
     reg = reg.with_profile()
     scopes = validate(reg, outbound)
     now = int(time.time())
-    service = service_for(session, reg.name.strip(), now)
+    service = service_for(session, (reg.service or reg.name).strip(), now)
     secret = random_token(32) if reg.auth_method in SECRET_METHODS else None
     client = OAuthClient(
         client_id=reg.client_id or random_token(18),

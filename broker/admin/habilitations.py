@@ -1,10 +1,12 @@
-"""Habilitations of the services, and the API keys bound to them."""
+"""Habilitations of the services: added (the command line, an approved request), their terms
+replaced (a reopening approved), what they tell citizens changed, revoked. Their API keys are
+``broker.admin.api_keys``', their consent terms' rules ``broker.admin.consent_terms``'."""
 
 from __future__ import annotations
 
 import calendar
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -13,77 +15,18 @@ from sqlmodel import Session, col, select
 
 from broker.admin.clients import AdminError, check_https_url, service_for
 from broker.admin.consent_information import StatedInformation, amended, checked_information
+from broker.admin.consent_terms import consent_terms
 from broker.catalogue.registry import DATA
 from broker.catalogue.scopes import REGISTRY
 from broker.catalogue.siret import valid_siret
-from broker.core.security import digest, random_token
+from broker.core.security import random_token
 from broker.oidc.models import ConsentMode
-from broker.store.data_access_models import API_KEY_PREFIX, ApiKey, Habilitation
+from broker.store.data_access_models import Habilitation
 from broker.store.models import Service
 
 MAX_RATE_LIMIT = 10_000
-MAX_CONSENT_DAYS = 365  # recurring consents last at most 12 months
 VALIDITY_MONTHS = 18  # an approved habilitation, unless told otherwise
-CONSENT_MODES = tuple(ConsentMode)
 INFORMATION_COLUMNS = ("controller", "contact", "dpo", "retention", "reasons", "if_refused")
-
-
-class ConsentTermsError(AdminError):
-    """Consent terms that break a rule; ``rule`` names it for callers that word it their own
-    way (the portal's forms, in French): one of :data:`CONSENT_RULES`."""
-
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(message)
-        self.rule = rule
-
-
-CONSENT_RULES = (
-    "optional_not_among_scopes",
-    "all_optional",
-    "unknown_mode",
-    "days_with_one_time",
-    "days_out_of_range",
-)
-
-
-@dataclass(frozen=True)
-class ConsentTerms:
-    optional_scopes: list[str]
-    consent_days: int | None  # recurring: how long; one-time: None
-
-
-def consent_terms(
-    scopes: Sequence[str], optional_scopes: Iterable[str], mode: str, days: int | None
-) -> ConsentTerms:
-    """The rules of a habilitation's consent terms, for the command line and the portal alike:
-    optional items among the scopes and not all of them, a known mode, a duration (default
-    and maximum 365 days) for recurring consents only."""
-    optional = list(dict.fromkeys(optional_scopes))
-    if stray := [s for s in optional if s not in scopes]:
-        raise ConsentTermsError(
-            "optional_not_among_scopes",
-            "--optional-scopes must be among --scopes: " + " ".join(stray),
-        )
-    if set(optional) == set(scopes):
-        raise ConsentTermsError(
-            "all_optional", "at least one scope must be required (not all can be optional)"
-        )
-    if mode not in CONSENT_MODES:
-        raise ConsentTermsError(
-            "unknown_mode", f"--consent must be one of {', '.join(CONSENT_MODES)}"
-        )
-    if mode == ConsentMode.ONE_TIME:
-        if days is not None:
-            raise ConsentTermsError(
-                "days_with_one_time", "--consent-days applies to recurring consents only"
-            )
-        return ConsentTerms(optional, None)
-    days = MAX_CONSENT_DAYS if days is None else days
-    if not 1 <= days <= MAX_CONSENT_DAYS:
-        raise ConsentTermsError(
-            "days_out_of_range", f"--consent-days must be between 1 and {MAX_CONSENT_DAYS}"
-        )
-    return ConsentTerms(optional, days)
 
 
 def months_later(day: date, months: int) -> date:
@@ -186,7 +129,8 @@ def _service_of(
     session: Session, req: HabilitationRequest, organisation: str | None, now: int
 ) -> Service:
     """The service ``req`` names: created if asked to, given to ``organisation`` if it has
-    none, refused if it belongs to another one."""
+    none, refused if it belongs to another one. Only an operator attaches an ownerless
+    service (``--organisation``): a portal request (``req.request_id``) may not claim one."""
     name = req.service.strip()
     existing = session.exec(select(Service).where(Service.name == name)).first()
     if existing is None and not req.create_service:
@@ -197,6 +141,11 @@ def _service_of(
     service = existing or service_for(session, name, now)
     if organisation is None:
         return service
+    if existing is not None and existing.organisation_siret is None and req.request_id:
+        raise AdminError(
+            f"the service {name!r} exists without an organisation: an operator must attach it "
+            "(broker habilitations add --organisation …)"
+        )
     if service.organisation_siret is None:
         service.organisation_siret = organisation
         session.add(service)
@@ -356,60 +305,3 @@ def amend_consent_information(
     stored = {column: getattr(habilitation, column) for column in INFORMATION_COLUMNS}
     information = amended(stored, changes, cleared=cleared)
     return set_consent_information(session, habilitation_id, information)
-
-
-def issue_api_key(session: Session, habilitation_id: str) -> dict[str, Any]:
-    habilitation = session.get(Habilitation, habilitation_id)
-    now = int(time.time())
-    if habilitation is None:
-        raise AdminError(f"no habilitation {habilitation_id!r}")
-    if habilitation.revoked_at is not None or (
-        habilitation.expires_at is not None and habilitation.expires_at <= now
-    ):
-        raise AdminError(f"habilitation {habilitation_id} is no longer active")
-    secret = API_KEY_PREFIX + random_token(32)
-    key = ApiKey(
-        id="key_" + random_token(12),
-        habilitation_id=habilitation.id,
-        digest=digest(secret),
-        created_at=now,
-    )
-    session.add(key)
-    session.flush()
-    return {
-        "id": key.id,
-        "habilitation_id": key.habilitation_id,
-        "api_key": secret,
-        "scopes": list(habilitation.scopes),
-        "created_at": now,
-    }
-
-
-def revoke_api_key(session: Session, key_id: str) -> dict[str, Any]:
-    key = session.get(ApiKey, key_id)
-    if key is None:
-        raise AdminError(f"no API key {key_id!r}")
-    already = key.revoked_at is not None
-    if not already:
-        key.revoked_at = int(time.time())
-        session.add(key)
-        session.flush()
-    return {
-        "id": key.id,
-        "habilitation_id": key.habilitation_id,
-        "revoked_at": key.revoked_at,
-        "already_revoked": already,
-    }
-
-
-def list_api_keys(session: Session) -> list[dict[str, Any]]:
-    keys = session.exec(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id))).all()
-    return [
-        {
-            "id": k.id,
-            "habilitation_id": k.habilitation_id,
-            "created_at": k.created_at,
-            "revoked_at": k.revoked_at,
-        }
-        for k in keys
-    ]

@@ -8,10 +8,15 @@ sent again. A habilitation first seen inside a threshold gets only the tightest 
 the wider ones are recorded as passed (no recipients). A row belongs to the expiry it was
 written for: one written before its threshold of the current expiry (the habilitation was
 renewed, its expiry moved) no longer counts, and is claimed again when that threshold comes.
+
+Without an SMTP server (the mailer disabled) nothing is claimed: the reminders go out at the
+first run once one is configured. A send interrupted in any way (a cancelled job included)
+gives its claim back before the interruption goes on.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -233,29 +238,45 @@ def release(db: Database, due: DueReminder, now: int) -> None:
 
 async def send_due(db: Database, mailer: Mailer, portal_url: str, now: int) -> int:
     """Sends the reminders due at ``now``; returns how many emails were sent."""
+    if not mailer.enabled:
+        log.warning("reminder not sent: no SMTP server configured")
+        return 0
     sent = 0
     for due in await db.run(partial(find_due, db, now)):
         if not await db.run(partial(claim, db, due, now)):
             continue
-        subject, body = reminder_email(
-            service=due.service,
-            purpose=due.purpose,
-            expires_at=due.expires_at,
-            days_left=-(-(due.expires_at - now) // DAY),
-            link=f"{portal_url.rstrip('/')}/habilitations/{due.habilitation_id}",
-        )
-        try:
-            await mailer.send(due.recipients, subject, body)
-        except MailError as error:
-            log.warning(
-                "expiry reminder not sent, retried at the next run",
-                extra={"habilitation_id": due.habilitation_id, "error": str(error)},
-            )
-            await db.run(partial(release, db, due, now))
-            continue
-        sent += 1
-        log.info(
-            "expiry reminder sent",
-            extra={"habilitation_id": due.habilitation_id, "days_before": due.days_before},
-        )
+        if await send_claimed(db, mailer, portal_url, due, now):
+            sent += 1
     return sent
+
+
+async def send_claimed(
+    db: Database, mailer: Mailer, portal_url: str, due: DueReminder, now: int
+) -> bool:
+    """Sends a claimed reminder; a failure gives the claim back (retried at the next run)."""
+    subject, body = reminder_email(
+        service=due.service,
+        purpose=due.purpose,
+        expires_at=due.expires_at,
+        days_left=-(-(due.expires_at - now) // DAY),
+        link=f"{portal_url.rstrip('/')}/habilitations/{due.habilitation_id}",
+    )
+    try:
+        await mailer.send(due.recipients, subject, body)
+    except MailError as error:
+        log.warning(
+            "expiry reminder not sent, retried at the next run",
+            extra={"habilitation_id": due.habilitation_id, "error": str(error)},
+        )
+        await db.run(partial(release, db, due, now))
+        return False
+    except BaseException:
+        # Cancelled (the job stopped) or broken mid-send: not sent as far as we know, so the
+        # claim goes back; the release runs in a worker thread the cancellation cannot reach.
+        await asyncio.shield(db.run(partial(release, db, due, now)))
+        raise
+    log.info(
+        "expiry reminder sent",
+        extra={"habilitation_id": due.habilitation_id, "days_before": due.days_before},
+    )
+    return True

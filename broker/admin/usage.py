@@ -1,5 +1,7 @@
-"""Usage roll-ups for the public statistics: the access journal per UTC day and product
-(``usage_day``), consent events per UTC day and kind (``consent_day``).
+"""Usage roll-ups: the access journal per UTC day and product (``usage_day``, the public
+statistics) and per UTC day, product and calling service with each outcome's count
+(``usage_service_day``, for the data providers and administrators only), in the same pass;
+consent events per UTC day and kind (``consent_day``).
 
 Each roll-up reads its source table from where it stopped (its cursor in ``rollup_cursor``, the
 last id rolled up) a chunk at a time, and adds what it read to the day rows in the same
@@ -18,8 +20,8 @@ upper bound of the bucket it falls in ("p95 ≤ 250 ms"): exact enough for a pub
 buckets add up across days and products where exact percentiles would not.
 
 The citizen's identity released at userinfo is journaled too (product ``identity``): it is not
-a call of the data API, so it is not counted. Nothing personal is read: product, status,
-latency and time only.
+a call of the data API, so it is not counted. Nothing personal is read: product, calling
+service, outcome, status, latency and time only.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Row, TableClause, column, func, insert, select, table, text, update
 from sqlmodel import Session
 
+from broker.admin.service_usage import UNKNOWN_CALLER, ServiceDayUsage, add_service_usage
 from broker.catalogue.products import product as catalogue_product
 from broker.core.db import table_of
 from broker.store.data_access_models import AccessJournal
@@ -55,6 +58,9 @@ LOCK_KEY = 0x726F6C6C  # "roll": pg_advisory_xact_lock's key for the roll-ups
 JOURNAL = table_of(AccessJournal)
 USAGE = table_of(UsageDay)
 CONSENTS = table_of(ConsentDay)
+JOURNAL_COLUMNS = tuple(
+    JOURNAL.c[name] for name in ("at", "product", "service_id", "outcome", "status", "latency_ms")
+)
 CURSORS = table_of(RollupCursor)
 # The consent ledger's events, read as plain SQL: broker code does not import consent.
 CONSENT_EVENTS = table("consent_event", column("id"), column("kind"), column("at"))
@@ -158,22 +164,30 @@ def roll_up_journal(session: Session, now: int) -> int:
         rows, more = settled_chunk(
             session,
             JOURNAL,
-            (JOURNAL.c.at, JOURNAL.c.product, JOURNAL.c.status, JOURNAL.c.latency_ms),
+            JOURNAL_COLUMNS,
             last,
             now,
         )
         if not rows:
             break
         days: dict[tuple[str, str], DayUsage] = {}
+        services: dict[tuple[str, str, str], ServiceDayUsage] = {}
         for row in rows:
             if row.product == IDENTITY_PRODUCT:
                 continue  # an identity release, not a data API call
             key = (day_of(row.at), row.product[:100])
-            usage = days.get(key) or days.setdefault(key, DayUsage(provider_of(row.product)))
+            provider = provider_of(row.product)
+            usage = days.get(key) or days.setdefault(key, DayUsage(provider))
             usage.calls += 1
             usage.errors += int(row.status >= ERROR_STATUS)
             usage.buckets[bucket_of(row.latency_ms)] += 1
+            caller = (*key, row.service_id or UNKNOWN_CALLER)
+            by_service = services.get(caller) or services.setdefault(
+                caller, ServiceDayUsage(provider)
+            )
+            by_service.count(row.outcome[:30], row.status >= ERROR_STATUS)
         add_usage(session, days)
+        add_service_usage(session, services)
         last = rows[-1].id
         read += len(rows)
         move_cursor(session, JOURNAL_CURSOR, last, now)

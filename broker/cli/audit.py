@@ -3,6 +3,8 @@ the CLI."""
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from broker.cli.common import database, load_settings, print_json
@@ -13,15 +15,30 @@ def audit() -> None:
     """The audit trail: who changed what, when; chained so that tampering shows."""
 
 
+def digest_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise click.BadParameter("a head_digest printed by an earlier verify (64 hex digits)")
+    return value
+
+
 @audit.command("verify")
-def audit_verify() -> None:
+@click.option(
+    "--head",
+    default=None,
+    callback=digest_option,
+    help="A head_digest noted earlier: fail unless it is still in the chain.",
+)
+def audit_verify(head: str | None) -> None:
     """Check the whole chain; exit code 1 and the first broken entry when it was tampered
-    with. Keep the printed head_digest elsewhere: a later check can then show the trail was
-    not cut short."""
+    with. Keep the printed head_digest elsewhere: a later ``verify --head DIGEST`` fails when
+    the trail was cut short or its tail rewritten since (the digest is no longer in it)."""
     from broker.admin.audit import verify
 
     with database(load_settings()) as db, db.reader() as session:
-        result = verify(session)
+        result = verify(session, head=head)
     print_json(
         {
             "intact": result.intact,
@@ -30,9 +47,10 @@ def audit_verify() -> None:
             "reason": result.reason,
             "head_seq": result.head_seq,
             "head_digest": result.head_digest,
+            **({"head_found": result.head_found} if head is not None else {}),
         }
     )
-    if not result.intact:
+    if not result.trusted:
         click.echo(f"Error: audit trail {result.describe()}", err=True)
         raise SystemExit(1)
 

@@ -7,12 +7,13 @@ from typing import Any
 import click
 from sqlmodel import Session, select
 
+from broker.admin.client_secrets import DEFAULT_OVERLAP_HOURS, OVERLAP_HOURS
 from broker.cli.common import admin_action, database, load_settings, print_json
 from broker.keys.keystore import SUPPORTED_ALGS
 from broker.oidc.models import PROFILES
 from broker.store.models import Service
 
-OVERLAP_CHOICES = ("0", "24", "168")  # broker.admin.client_secrets.OVERLAP_HOURS
+OVERLAP_CHOICES = tuple(str(hours) for hours in OVERLAP_HOURS)
 
 
 def audited(
@@ -227,7 +228,7 @@ def clients_idps(name, allow, block) -> None:
 @click.option(
     "--overlap-hours",
     type=click.Choice(OVERLAP_CHOICES),
-    default="24",
+    default=str(DEFAULT_OVERLAP_HOURS),
     show_default=True,
     help="How long the previous secret keeps working, so that the service can deploy the "
     "new one (0: it stops now).",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from sqlmodel import Session
@@ -18,6 +18,11 @@ from broker.admin.consent_information import (
 )
 from broker.cli.common import admin_action, database, load_settings, print_json
 from broker.oidc.models import ConsentMode
+
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from broker.admin.api_keys import KeyLine
 
 
 def information_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -250,17 +255,19 @@ def habilitations_list() -> None:
 
 @habilitations.command("revoke")
 @click.argument("habilitation_id")
-def habilitations_revoke(habilitation_id) -> None:
-    from broker.admin.habilitations import described_by_id, revoke_habilitation
+@click.option(
+    "--reason",
+    required=True,
+    help="Why it ends: kept in the audit trail, shown on the habilitation's portal page.",
+)
+def habilitations_revoke(habilitation_id, reason) -> None:
+    """End a habilitation at once: its API keys and its service's data tokens stop working.
+    Already revoked: nothing changes."""
+    from broker.admin.habilitation_revocation import revoke_as_operator
 
-    def revoke(session: Session) -> dict[str, Any]:
-        before = described_by_id(session, habilitation_id)
-        after = revoke_habilitation(session, habilitation_id)
-        if before is None or before["revoked_at"] is not None:
-            return after  # already revoked: nothing changed
-        return audited(session, "habilitation.revoke", "habilitation", before, after)
-
-    print_json(admin_action(revoke))
+    print_json(
+        portal_rules(lambda s: revoke_as_operator(s, audit_actor(), habilitation_id, reason))
+    )
 
 
 @click.group()
@@ -270,36 +277,68 @@ def apikeys() -> None:
 
 @apikeys.command("issue")
 @click.argument("habilitation_id")
-def apikeys_issue(habilitation_id) -> None:
+@click.option(
+    "--name", required=True, help="What the key is for, as the portal lists it (1-100 chars)."
+)
+def apikeys_issue(habilitation_id, name) -> None:
     """Print a new key once; only its digest is stored."""
-    from broker.admin.habilitations import issue_api_key
+    from broker.admin.api_keys import issue_by_operator
 
     def issue(session: Session) -> dict[str, Any]:
-        issued = issue_api_key(session, habilitation_id)
-        shown = {k: v for k, v in issued.items() if k != "api_key"}  # never the secret
-        audited(session, "api_key.issue", "api_key", None, shown)
-        return issued
+        issued = issue_by_operator(session, audit_actor(), habilitation_id, name, now())
+        return {**key_json(issued.key), "api_key": issued.secret}
 
-    print_json(admin_action(issue))
+    print_json(portal_rules(issue))
 
 
 @apikeys.command("revoke")
 @click.argument("key_id")
 def apikeys_revoke(key_id) -> None:
-    from broker.admin.habilitations import revoke_api_key
+    """Revoke a key at once. Already revoked: nothing changes."""
+    from broker.admin.api_keys import revoke_by_operator
 
     def revoke(session: Session) -> dict[str, Any]:
-        revoked = revoke_api_key(session, key_id)
-        if not revoked["already_revoked"]:
-            audited(session, "api_key.revoke", "api_key", {"revoked_at": None}, revoked)
-        return revoked
+        line, already = revoke_by_operator(session, audit_actor(), key_id, now())
+        return {**key_json(line), "already_revoked": already}
 
-    print_json(admin_action(revoke))
+    print_json(portal_rules(revoke))
 
 
 @apikeys.command("list")
 def apikeys_list() -> None:
-    from broker.admin.habilitations import list_api_keys
+    from broker.admin.api_keys import every_key
 
     with database(load_settings()) as db, db.reader() as session:
-        print_json(list_api_keys(session))
+        print_json([key_json(line) for line in every_key(session)])
+
+
+def key_json(line: KeyLine) -> dict[str, Any]:
+    return {
+        "id": line.id,
+        "habilitation_id": line.habilitation_id,
+        "name": line.name,
+        "created_at": line.created_at,
+        "created_by": line.created_by,
+        "revoked_at": line.revoked_at,
+    }
+
+
+def audit_actor() -> str:
+    from broker.admin.audit import cli_actor
+
+    return cli_actor()
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def portal_rules(action: Callable[[Session], T]) -> T:
+    """``admin_action`` for the domain functions the portal shares: their refusals (French
+    messages, the portal's words) are one-line errors too."""
+    from broker.admin.habilitation_views import HabilitationRefused
+
+    try:
+        return admin_action(action)
+    except HabilitationRefused as refused:
+        raise click.ClickException(refused.message) from refused

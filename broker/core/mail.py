@@ -2,8 +2,9 @@
 ``BROKER_SMTP_URL`` (smtp://, smtps:// for implicit TLS, smtp+starttls://).
 
 smtplib is blocking, so each message is sent in a worker thread with a socket timeout. Without
-an SMTP URL the mailer is disabled: it logs who would have received what and returns, which is
-what tests and a bare development checkout want; production says so once at start.
+an SMTP URL the mailer is disabled: it logs that an email was not sent (how many recipients,
+never their addresses: logs are kept longer and read by more people than mail) and returns,
+which is what tests and a bare development checkout want; production says so once at start.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ class Mailer:
     async def send(self, to: list[str], subject: str, body: str) -> None:
         message = self.build(to, subject, body)
         if self.server is None:
-            log.info("email not sent (no SMTP server)", extra={"to": to, "subject": subject})
+            log.info("email not sent (no SMTP server)", extra={"recipients": len(to)})
             return
         try:
             await asyncio.to_thread(self.deliver, self.server, message)

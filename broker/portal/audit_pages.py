@@ -3,7 +3,13 @@
 Newest entries first, filtered by action and target, a page at a time (keyset: ``avant`` is
 the seq the page starts below); each entry's before and after shown field by field. The
 chain is verified at each view and its result heads the page: an edited, deleted or inserted
-entry shows there, by its number."""
+entry shows there, by its number.
+
+The whole chain is walked at every view, a chunk at a time (memory stays flat; cost grows with
+the trail). A per-process cache of the verified prefix was weighed and left out: an edit inside
+that prefix can only be seen by reading the edited row again, so a cache that stays correct
+saves no reading; the views are few (administrators) and ``broker audit verify --head`` is the
+way to check from elsewhere."""
 
 from __future__ import annotations
 
@@ -12,14 +18,15 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, Parameter
 from litestar.response import Template
 
 from broker.admin.audit import Break, VerifyResult, actions, entries, verify
 from broker.admin.audit_diff import field_changes
 from broker.portal.context import PortalContext
 from broker.portal.guards import requires
-from broker.portal.pages import portal_page
+from broker.portal.pages import portal_page, reading
 from broker.portal.principal import Role
 from broker.store.portal_models import AuditEntry
 from broker.web.i18n import N_, lazy_gettext
@@ -97,25 +104,24 @@ class AuditController(Controller):
     @get("/", name="audit_trail")
     async def trail(
         self,
-        portal: PortalContext,
-        action: Annotated[str, Parameter(max_length=MAX_FILTER_CHARS)] = "",
-        cible: Annotated[str, Parameter(max_length=MAX_FILTER_CHARS)] = "",
-        avant: Annotated[int | None, Parameter(ge=1)] = None,
+        portal: NamedDependency[PortalContext],
+        action: FromQuery[Annotated[str, Parameter(max_length=MAX_FILTER_CHARS)]] = "",
+        cible: FromQuery[Annotated[str, Parameter(max_length=MAX_FILTER_CHARS)]] = "",
+        avant: FromQuery[Annotated[int | None, Parameter(ge=1)]] = None,
     ) -> Template:
         filters = Filters(action.strip(), cible.strip())
 
-        def step() -> tuple[VerifyResult, list[AuditEntry], list[str]]:
-            with portal.db.reader() as session:
-                found = entries(
-                    session,
-                    limit=PAGE_SIZE + 1,
-                    before_seq=avant,
-                    action=filters.action or None,
-                    target=filters.target or None,
-                )
-                return verify(session), found, actions(session)
+        def read(session: Any) -> tuple[VerifyResult, list[AuditEntry], list[str]]:
+            found = entries(
+                session,
+                limit=PAGE_SIZE + 1,
+                before_seq=avant,
+                action=filters.action or None,
+                target=filters.target or None,
+            )
+            return verify(session), found, actions(session)
 
-        result, found, known_actions = await portal.db.run(step)
+        result, found, known_actions = await reading(portal, read)
         shown = found[:PAGE_SIZE]
         older = filters.query(avant=shown[-1].seq) if len(found) > PAGE_SIZE else None
         return portal_page(

@@ -27,6 +27,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from broker.admin.principal import Agent, Role
 from broker.portal.sessions import COOKIE, PortalSessions, SignedIn
+from broker.portal.signin_state import local_path
 from broker.web.i18n import N_
 
 SCOPE_KEY = "portal.signed_in"  # where the middleware leaves the SignedIn of the request
@@ -157,7 +158,19 @@ def requires(*roles: Role) -> Guard:
             raise refuse(NOT_ALLOWED)
 
     guard.__name__ = "requires_" + "_or_".join(sorted(wanted))
+    ROLE_GUARDS.add(guard)
     return guard
+
+
+# The guards :func:`requires` made: each checks :func:`signed_in` first (a test walks every
+# route of the portal and accepts these or ``signed_in`` itself).
+ROLE_GUARDS: set[Guard] = set()
+
+
+def checks_sign_in(guard: Guard) -> bool:
+    """True for the guards that let nobody through without a session (and check the CSRF
+    token of every POST)."""
+    return guard is signed_in or guard in ROLE_GUARDS
 
 
 def provide_agent(request: Request) -> Agent:
@@ -172,7 +185,5 @@ def provide_agent(request: Request) -> Agent:
 
 
 def sign_in_location(back_to: str) -> str:
-    """The sign-in page, with where to come back to (a local path only)."""
-    if not back_to.startswith("/") or back_to.startswith("//"):
-        back_to = "/"
-    return f"{SIGN_IN_PATH}?{urlencode({'retour': back_to})}"
+    """The sign-in page, with where to come back to (a local path only: the sign-in's rule)."""
+    return f"{SIGN_IN_PATH}?{urlencode({'retour': local_path(back_to)})}"

@@ -10,7 +10,8 @@ decided by the instructors.
 - ``POST /habilitations/{id}/reouvrir``: a request changing (or renewing) a habilitation.
 
 The rules live in ``broker.admin.requests``; this module reads forms, runs one transaction
-per change and picks the page: a refused form comes back with its errors beside the fields."""
+per change and picks the page: a refused form comes back with its errors beside the fields.
+A move's email (``broker.admin.requests.notify`` says to whom) goes once it is committed."""
 
 from __future__ import annotations
 
@@ -18,16 +19,23 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from broker.admin.requests import lifecycle
 from broker.admin.requests.access import of_organisation
 from broker.admin.requests.errors import Refusal, RequestError
 from broker.admin.requests.form import blank_content, content_from_form
+from broker.admin.requests.notify import notice_of, send_notice
 from broker.admin.requests.reopening import reopen
 from broker.admin.requests.states import Action, Status
-from broker.admin.requests.views import RequestFile, request_file, visible_requests
+from broker.admin.requests.views import (
+    RequestFile,
+    file_to_edit,
+    request_file,
+    visible_requests,
+)
 from broker.portal import requests_words as words
 from broker.portal.context import PortalContext
 from broker.portal.guards import NOT_ALLOWED, refuse, requires
@@ -161,7 +169,10 @@ class RequestsController(Controller):
 
     @get("/", name="requests_list")
     async def list_page(
-        self, portal: PortalContext, agent: Agent, etat: str | None = None
+        self,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
+        etat: FromQuery[str | None] = None,
     ) -> Template:
         status = etat if etat in words.STATUS_WORDS else None
         rows = await reading(portal, lambda s: visible_requests(s, agent, status))
@@ -175,7 +186,7 @@ class RequestsController(Controller):
         )
 
     @get("/nouvelle", name="requests_new")
-    async def new_form(self, agent: Agent) -> Template:
+    async def new_form(self, agent: NamedDependency[Agent]) -> Template:
         if not agent.siret or not agent.has(Role.REQUESTER):
             raise refuse(NOT_ALLOWED)
         return form_page(
@@ -186,7 +197,10 @@ class RequestsController(Controller):
 
     @post("/nouvelle", name="requests_create")
     async def create(
-        self, request: Request, portal: PortalContext, agent: Agent
+        self,
+        request: Request,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
     ) -> Template | Redirect:
         raw = content_from_form(form_values(await request.form()))
         try:
@@ -205,10 +219,10 @@ class RequestsController(Controller):
     @get("/{request_id:str}", name="requests_detail")
     async def detail(
         self,
-        portal: PortalContext,
-        agent: Agent,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
         request_id: FromPath[str],
-        fait: str | None = None,
+        fait: FromQuery[str | None] = None,
     ) -> Template:
         try:
             file = await reading(portal, lambda s: request_file(s, agent, request_id))
@@ -218,19 +232,24 @@ class RequestsController(Controller):
 
     @get("/{request_id:str}/modifier", name="requests_edit")
     async def edit_form(
-        self, portal: PortalContext, agent: Agent, request_id: FromPath[str]
+        self,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
+        request_id: FromPath[str],
     ) -> Template:
         try:
-            file = await reading(portal, lambda s: request_file(s, agent, request_id))
+            file = await reading(portal, lambda s: file_to_edit(s, agent, request_id))
         except RequestError as error:
             return refused_page(error)
-        if not file.editable:
-            return refused_page(not_editable(file))
         return self.edit_page(file, file.content)
 
     @post("/{request_id:str}/modifier", name="requests_save")
     async def save(
-        self, request: Request, portal: PortalContext, agent: Agent, request_id: FromPath[str]
+        self,
+        request: Request,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
+        request_id: FromPath[str],
     ) -> Template | Redirect:
         raw = content_from_form(form_values(await request.form()))
         try:
@@ -260,8 +279,8 @@ class RequestsController(Controller):
     async def move(
         self,
         request: Request,
-        portal: PortalContext,
-        agent: Agent,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
         request_id: FromPath[str],
         move: FromPath[str],
     ) -> Template | Redirect:
@@ -271,16 +290,23 @@ class RequestsController(Controller):
         form = await request.form()
         text = str(form.get("body") or "")
         try:
-            await in_transaction(portal, lambda s: do(s, agent, request_id, action, text))
+            notice = await in_transaction(portal, lambda s: do(s, agent, request_id, action, text))
         except RequestError as error:
             if error.refusal != Refusal.INVALID:
                 return refused_page(error)
             file = await reading(portal, lambda s: request_file(s, agent, request_id))
             return detail_page(file, agent, error=error, failed=action)
+        await send_notice(portal.mailer, notice, portal.portal_url)  # committed: best effort
         return redirect(f"{BASE}/{request_id}?fait={action.value}")
 
 
-def do(session: Any, agent: Agent, request_id: str, action: Action, text: str) -> object:
+def do(session: Any, agent: Agent, request_id: str, action: Action, text: str) -> Any:
+    """Makes the move; returns the email it calls for, read in the same transaction."""
+    make(session, agent, request_id, action, text)
+    return notice_of(session, agent, request_id, action)
+
+
+def make(session: Any, agent: Agent, request_id: str, action: Action, text: str) -> object:
     if action == Action.SUBMIT:
         return lifecycle.submit(session, agent, request_id)
     if action == Action.ASK_CHANGES:
@@ -292,20 +318,16 @@ def do(session: Any, agent: Agent, request_id: str, action: Action, text: str) -
     return lifecycle.post_message(session, agent, request_id, text)
 
 
-def not_editable(file: RequestFile) -> RequestError:
-    from broker.admin.requests.access import WRONG_STATUS
-    from broker.admin.requests.words import problem
-
-    return RequestError(Refusal.CONFLICT, problem(WRONG_STATUS, status=file.request.status))
-
-
 class ReopeningController(Controller):
     path = "/habilitations"
     guards = (requires(Role.REQUESTER),)
 
     @post("/{habilitation_id:str}/reouvrir", name="habilitations_reopen")
     async def reopen(
-        self, portal: PortalContext, agent: Agent, habilitation_id: FromPath[str]
+        self,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
+        habilitation_id: FromPath[str],
     ) -> Template | Redirect:
         try:
             request_id, _ = await in_transaction(

@@ -12,8 +12,7 @@ from broker.admin.requests.content import (
     data_catalogue,
     field_of_reason,
 )
-from broker.admin.requests.diff import CONTACT_LABELS, CONTACT_PARTS
-from broker.admin.requests.words import Problem
+from broker.admin.requests.words import CONTACT_LABELS, CONTACT_PARTS, FIELD_LABELS, Problem
 from broker.catalogue.registry import DataProvider, Scope
 from broker.catalogue.scopes import REGISTRY
 from broker.web.i18n import N_, gettext
@@ -47,24 +46,6 @@ DONE = {
     "approve": N_("La demande est approuvée : l'habilitation est en vigueur."),
     "refuse": N_("La demande est refusée."),
     "message": N_("Le message a été envoyé."),
-}
-FIELD_LABELS = {
-    "organisation_siret": N_("SIRET de l'organisation"),
-    "organisation_name": N_("Nom de l'organisation"),
-    "service": N_("Service en ligne"),
-    "purpose": N_("Finalité"),
-    "legal_basis": N_("Cadre juridique"),
-    "legal_basis_url": N_("Lien vers le texte juridique"),
-    "scopes": N_("Données demandées"),
-    "optional_scopes": N_("Données facultatives"),
-    "consent_mode": N_("Consentement"),
-    "consent_days": N_("Durée du consentement, en jours"),
-    "recipients": N_("Destinataires (SIRET)"),
-    "expected_volume": N_("Volume attendu"),
-    "controller": N_("Responsable du traitement"),
-    "retention": N_("Durée de conservation"),
-    "if_refused": N_("Si l'usager refuse"),
-    "body": N_("Message"),
 }
 # Where the error summary sends the reader for each field (its first control).
 FIELD_ANCHORS = {"scopes": "donnees", "optional_scopes": "donnees", "consent_mode": "consent_mode"}

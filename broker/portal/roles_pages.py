@@ -7,19 +7,26 @@ last administrator role cannot be revoked."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, Parameter
 from litestar.response import Redirect, Template
 
-from broker.admin.agents import GRANTED_ROLES, grant_role, list_roles, normal_email
-from broker.admin.client_profile import AdminError
+from broker.admin import agents
+from broker.admin.agents import (
+    GRANTED_ROLES,
+    grant_errors,
+    grant_role,
+    granted_providers,
+    list_roles,
+)
 from broker.admin.role_grants import LastAdministrator, revoke_keeping_an_administrator
 from broker.catalogue.scopes import REGISTRY
 from broker.portal.context import PortalContext
 from broker.portal.guards import requires
-from broker.portal.pages import portal_error, portal_page
+from broker.portal.pages import in_transaction, portal_error, portal_page, reading
 from broker.portal.principal import Agent, Role
 from broker.web.http import form_text, redirect
 from broker.web.i18n import N_, lazy_gettext
@@ -60,21 +67,24 @@ def provider_names() -> dict[str, str]:
     return {p.key: p.name_en if english else p.name_fr for p in REGISTRY.providers()}
 
 
-def checked_form(values: dict[str, str]) -> dict[str, str]:
-    """Field -> French message for what the grant form got wrong."""
-    errors: dict[str, str] = {}
-    try:
-        normal_email(values["email"])
-    except AdminError:
-        errors["email"] = BAD_EMAIL
-    if values["role"] not in GRANTED_ROLES:
-        errors["role"] = BAD_ROLE
-    elif values["role"] == Role.DATA_PROVIDER:
-        if values["provider"] not in provider_names():
-            errors["provider"] = NEEDS_PROVIDER
-    elif values["provider"]:
-        errors["provider"] = PROVIDER_NOT_WANTED
-    return errors
+# The domain's codes (broker.admin.agents.grant_errors), worded for the page.
+ERROR_WORDS = {
+    agents.BAD_EMAIL: BAD_EMAIL,
+    agents.BAD_ROLE: BAD_ROLE,
+    agents.NEEDS_PROVIDER: NEEDS_PROVIDER,
+    agents.PROVIDER_NOT_WANTED: PROVIDER_NOT_WANTED,
+}
+
+
+def checked_form(
+    values: dict[str, str], known_providers: frozenset[str] | None = None
+) -> dict[str, str]:
+    """Field -> French message for what the grant form got wrong: the domain's check, the
+    same the CLI's grant goes through."""
+    errors = grant_errors(
+        values["email"], values["role"], values["provider"], known_providers=known_providers
+    )
+    return {field: ERROR_WORDS[code] for field, code in errors.items()}
 
 
 async def form_values(request: Request, *names: str) -> dict[str, str]:
@@ -89,54 +99,58 @@ class RolesController(Controller):
     @get("/", name="roles_page")
     async def page(
         self,
-        portal: PortalContext,
-        fait: Annotated[str, Parameter(max_length=20)] = "",
+        portal: NamedDependency[PortalContext],
+        fait: FromQuery[Annotated[str, Parameter(max_length=20)]] = "",
     ) -> Template:
         empty = {"email": "", "role": "", "provider": ""}
         return await roles_page(portal, empty, {}, done=DONE_WORDS.get(fait))
 
     @post("/", name="roles_grant")
     async def grant(
-        self, request: Request, portal: PortalContext, agent: Agent
+        self,
+        request: Request,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
     ) -> Template | Redirect:
         values = await form_values(request, "email", "role", "provider")
         errors = checked_form(values)
         if errors:
             return await roles_page(portal, values, errors, status_code=400)
 
-        def step() -> bool:
-            with portal.db.transaction() as session:
-                return grant_role(
-                    session,
-                    email=values["email"],
-                    role=values["role"],
-                    provider=values["provider"],
-                    actor=agent.actor,
-                )
-
-        granted = await portal.db.run(step)
+        granted = await in_transaction(
+            portal,
+            lambda session: grant_role(
+                session,
+                email=values["email"],
+                role=values["role"],
+                provider=values["provider"],
+                actor=agent.actor,
+            ),
+        )
         return redirect(f"{ROLES_PATH}?fait={'accorde' if granted else 'deja'}")
 
     @post("/retrait", name="roles_revoke")
     async def revoke(
-        self, request: Request, portal: PortalContext, agent: Agent
+        self,
+        request: Request,
+        portal: NamedDependency[PortalContext],
+        agent: NamedDependency[Agent],
     ) -> Template | Redirect:
         values = await form_values(request, "email", "role", "provider")
-        if checked_form(values):
+        known = await reading(portal, granted_providers)
+        if checked_form(values, known):
             return portal_error(400, *BAD_REVOCATION, code="bad_revocation")
-
-        def step() -> bool:
-            with portal.db.transaction() as session:
-                return revoke_keeping_an_administrator(
+        try:
+            revoked = await in_transaction(
+                portal,
+                lambda session: revoke_keeping_an_administrator(
                     session,
                     email=values["email"],
                     role=values["role"],
                     provider=values["provider"],
                     actor=agent.actor,
-                )
-
-        try:
-            revoked = await portal.db.run(step)
+                ),
+            )
         except LastAdministrator:
             empty = {"email": "", "role": "", "provider": ""}
             return await roles_page(portal, empty, {}, refusal=LAST_ADMINISTRATOR, status_code=409)
@@ -152,11 +166,7 @@ async def roles_page(
     refusal: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    def step() -> list[Any]:
-        with portal.db.reader() as session:
-            return list_roles(session)
-
-    grants = await portal.db.run(step)
+    grants = await reading(portal, list_roles)
     providers = provider_names()
     return portal_page(
         "roles_page.html",

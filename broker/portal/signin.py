@@ -3,24 +3,21 @@ provider in development), over OpenID Connect's code flow:
 
 1. :meth:`AgentSignIn.start`: discovery of the issuer, a fresh ``state``, ``nonce`` and PKCE
    S256 verifier kept in a short-lived cookie signed (HMAC) by the portal, bound to this
-   browser: only the browser that started the sign-in holds it;
-2. :meth:`AgentSignIn.finish`: the callback's ``state`` must be the cookie's (and not seen
-   before), its ``iss`` the provider's (RFC 9207, against mix-up); the code is exchanged with
-   the client secret (client_secret_basic); the ID token is verified (signature with the
-   provider's JWKS, issuer, audience, nonce, lifetime); userinfo gives the agent's email,
-   names, SIRET and organisation (ProConnect's claims).
+   browser (broker.portal.signin_state);
+2. :meth:`AgentSignIn.finish`: the callback's ``state`` must be the cookie's (and not already
+   answered in this process; the code itself is single-use at the provider), its ``iss`` the
+   provider's (RFC 9207, against mix-up); the code is exchanged with the client secret
+   (client_secret_basic); the ID token is verified (signature with the provider's JWKS,
+   issuer, audience, nonce, lifetime); userinfo gives the agent's email, names, SIRET and
+   organisation (ProConnect's claims, broker.portal.signin_claims).
 
 No password ever reaches the portal. Every failure is a :class:`SignInFailed` naming its
 reason, which the pages turn into a readable page."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import json
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
@@ -44,35 +41,22 @@ from broker.identity.federation.verify import (
     unverified_header,
     userinfo_claims,
 )
+from broker.portal.signin_claims import identity_of
+from broker.portal.signin_state import (
+    MAX_STATE,
+    SIGN_IN_COOKIE,
+    SIGN_IN_TTL,
+    PendingSignIn,
+    SignedCookie,
+    SignInFailed,
+    UsedStates,
+    local_path,
+)
 
-SIGN_IN_COOKIE = "portal_signin"
-SIGN_IN_TTL = 600  # seconds to come back from the identity provider
 CALLBACK_PATH = "/connexion/retour"
 SIGNED_OUT_PATH = "/deconnexion/terminee"
 SCOPES = "openid email given_name usual_name siret organizational_unit"
 ID_TOKEN_ALGS = ["ES256", "RS256", "PS256"]
-MAX_STATE = 200
-REMEMBERED_STATES = 10_000  # used states kept in this process (the code is single-use anyway)
-
-
-class SignInFailed(Exception):
-    """Why a sign-in did not happen: ``reason`` names the page shown."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
-
-
-@dataclass(frozen=True)
-class PendingSignIn:
-    """What the sign-in cookie carries between the way out and the way back."""
-
-    state: str
-    nonce: str
-    verifier: str
-    back_to: str
-    expires_at: int
 
 
 @dataclass(frozen=True)
@@ -88,68 +72,6 @@ class Connections:
 class SignedInAgent:
     identity: Identity
     id_token: str  # kept with the session: the hint of the provider's end-session request
-
-
-class SignedCookie:
-    """A small JSON value with an HMAC, so that the browser can carry it but not change it."""
-
-    def __init__(self, key: bytes) -> None:
-        self.key = key
-
-    def mac(self, payload: bytes) -> str:
-        tag = hmac.new(self.key, payload, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(tag).rstrip(b"=").decode()
-
-    def dump(self, value: dict[str, Any]) -> str:
-        payload = base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=")
-        return f"{payload.decode()}.{self.mac(payload)}"
-
-    def load(self, cookie: str | None) -> dict[str, Any] | None:
-        if not cookie or len(cookie) > 4000 or "." not in cookie:
-            return None
-        payload, _, tag = cookie.partition(".")
-        if not hmac.compare_digest(tag, self.mac(payload.encode())):
-            return None
-        try:
-            value = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
-
-
-class UsedStates:
-    """The states already answered in this process: a replayed callback is refused even
-    before its code (single-use at the provider) is tried."""
-
-    def __init__(self, size: int = REMEMBERED_STATES) -> None:
-        self.size = size
-        self.seen: OrderedDict[str, int] = OrderedDict()
-
-    def use(self, state: str, now: int) -> bool:
-        """False if ``state`` was used before."""
-        for key in [k for k, until in self.seen.items() if until <= now][:100]:
-            del self.seen[key]
-        key = hashlib.sha256(state.encode()).hexdigest()
-        if key in self.seen:
-            return False
-        self.seen[key] = now + SIGN_IN_TTL
-        while len(self.seen) > self.size:
-            self.seen.popitem(last=False)
-        return True
-
-
-def local_path(back_to: str | None) -> str:
-    """Where to go after signing in: a path of the portal, nothing else (no open redirect)."""
-    if (
-        not back_to
-        or not back_to.startswith("/")
-        or back_to.startswith("//")
-        or "\\" in back_to
-        or len(back_to) > 500
-        or any(ord(c) < 32 for c in back_to)
-    ):
-        return "/"
-    return back_to
 
 
 class AgentSignIn:
@@ -357,25 +279,13 @@ class AgentSignIn:
         return f"{endpoint}{separator}{urlencode(query)}"
 
 
-def text_claim(claims: dict[str, Any], *names: str, limit: int = 300) -> str:
-    for name in names:
-        value = claims.get(name)
-        if isinstance(value, str) and value.strip():
-            return value.strip()[:limit]
-    return ""
-
-
-def identity_of(issuer: str, claims: dict[str, Any]) -> Identity:
-    """The agent as the provider describes them (ProConnect's claims)."""
-    email = text_claim(claims, "email", limit=320)
-    if not email or "@" not in email:
-        raise SignInFailed("incomplete_identity", "no email for this agent")
-    return Identity(
-        issuer=issuer,
-        subject=claims["sub"],
-        email=email,
-        given_name=text_claim(claims, "given_name", limit=255),
-        family_name=text_claim(claims, "usual_name", "family_name", limit=255),
-        siret=text_claim(claims, "siret", limit=14) or None,
-        organisation=text_claim(claims, "organisation", "organizational_unit") or None,
-    )
+__all__ = [
+    "SIGN_IN_COOKIE",
+    "SIGN_IN_TTL",
+    "AgentSignIn",
+    "PendingSignIn",
+    "SignInFailed",
+    "SignedCookie",
+    "SignedInAgent",
+    "local_path",
+]

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
-from broker.admin.agents import upsert_agent
+from broker.admin.agents import UnverifiedEmail, upsert_agent
 from broker.admin.client_profile import AdminError
 from broker.portal.context import PortalContext
 from broker.portal.guards import signed_in, signed_in_of
-from broker.portal.pages import portal_error, portal_page
+from broker.portal.pages import in_transaction, portal_error, portal_page
 from broker.portal.sessions import PortalSessions, expired_session_cookie, session_cookie
-from broker.portal.signin import SIGN_IN_COOKIE, SIGN_IN_TTL, AgentSignIn, SignInFailed, local_path
+from broker.portal.signin import AgentSignIn
+from broker.portal.signin_state import SIGN_IN_COOKIE, SIGN_IN_TTL, SignInFailed, local_path
 from broker.web.http import redirect
 from broker.web.i18n import N_
 
@@ -87,6 +89,16 @@ FAILURES = {
         N_(
             "La réponse du fournisseur d'identité n'a pas passé nos vérifications de sécurité. "
             "Par sécurité, vous n'avez pas été connecté et rien n'a été enregistré."
+        ),
+    ),
+    "unverified_email": (
+        403,
+        N_("Adresse électronique non vérifiée"),
+        N_(
+            "Le fournisseur d'identité indique que votre adresse électronique n'a pas été "
+            "vérifiée. Des rôles sont accordés à cette adresse : par sécurité, vous n'avez pas "
+            "été connecté. Faites vérifier votre adresse auprès du fournisseur d'identité, puis "
+            "recommencez."
         ),
     ),
     "incomplete_identity": (
@@ -159,14 +171,15 @@ class SignInController(Controller):
             log.warning("agent sign-in refused", extra={"reason": exc.reason, "detail": exc.detail})
             return failure_page(exc.reason, secure)
 
-        def step() -> str:
+        def open_session(session: Any) -> str:
             now = int(time.time())
-            with portal.db.transaction() as session:
-                record = upsert_agent(session, found.identity, now)
-                return sessions.open_in(session, record.id, now, found.id_token)
+            record = upsert_agent(session, found.identity, now)
+            return sessions.open_in(session, record.id, now, found.id_token)
 
         try:
-            session_id = await portal.db.run(step)
+            session_id = await in_transaction(portal, open_session)
+        except UnverifiedEmail:
+            return failure_page("unverified_email", secure)
         except AdminError as exc:
             log.warning("agent sign-in refused", extra={"reason": str(exc)})
             return failure_page("incomplete_identity", secure)

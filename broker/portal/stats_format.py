@@ -1,6 +1,6 @@
 """Figures written for the statistics pages in the page's language: numbers and shares
 through Babel, latency percentiles as the upper bound of their bucket, periods, and the
-catalogue's names of products and providers."""
+catalogue's names of products and providers, the access journal's outcomes in words."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from broker.admin.usage import LATENCY_BUCKETS_MS
 from broker.admin.usage_report import Granularity, Latency, Period
 from broker.catalogue.products import product
 from broker.catalogue.scopes import REGISTRY
+from broker.web.i18n import N_
 from broker.web.i18n import gettext as _
 from broker.web.locale import current_locale
 
@@ -87,3 +88,30 @@ def provider_name(key: str) -> str:
     except KeyError:
         return key
     return provider.name_en if current_locale() == "en" else provider.name_fr
+
+
+# The access journal's outcomes (broker.resources.errors, and "ok"), in readable words: the
+# answers the API gave as designed first, then the failures (counted as errors).
+OUTCOME_WORDS = {
+    "ok": N_("Données transmises"),
+    "not_found": N_("Aucun dossier trouvé"),
+    "unauthorized": N_("Accès non autorisé (jeton ou clé invalide)"),
+    "forbidden": N_("Accès interdit (hors habilitation)"),
+    "invalid_parameters": N_("Paramètres invalides"),
+    "provider_invalid_input": N_("Paramètres refusés par le fournisseur"),
+    "rate_limited": N_("Limite de requêtes atteinte"),
+    "unknown_route": N_("Adresse inconnue"),
+    "timeout": N_("Délai dépassé chez le fournisseur"),
+    "unavailable": N_("Fournisseur indisponible"),
+    "maintenance": N_("Fournisseur en maintenance"),
+    "provider_error": N_("Réponse inexploitable du fournisseur"),
+    "store_unavailable": N_("Plateforme momentanément indisponible"),
+    "rate_limit_unavailable": N_("Décompte des requêtes indisponible"),
+    "server_error": N_("Erreur de la plateforme"),
+}
+
+
+def outcome_name(outcome: str) -> str:
+    """An outcome the journal may hold but this version does not know keeps its code."""
+    words = OUTCOME_WORDS.get(outcome)
+    return _(words) if words is not None else _("Autre issue (%(code)s)") % {"code": outcome}

@@ -4,7 +4,8 @@
   (``?par=jour|semaine``), error share, latency p50/p95, consents granted, refused and
   withdrawn. Aggregates only: no citizen, no service, no caller is ever named.
 - ``/usage``, signed in: a data provider sees the same figures for its own products only,
-  an administrator for all of them; anyone else is refused.
+  an administrator for all of them; both also see which services call those products, with
+  their errors and the outcomes of their calls (never on ``/stats``); anyone else is refused.
 
 The figures come from the roll-ups (broker.admin.usage), which the portal's jobs refresh
 every minute."""
@@ -12,26 +13,28 @@ every minute."""
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Template
 
 from broker.admin.principal import Agent, Role
+from broker.admin.service_usage_report import ServiceReport, service_report
 from broker.admin.usage import last_rolled_up
 from broker.admin.usage_report import UsageReport, usage_report
 from broker.portal.context import PortalContext
 from broker.portal.guards import requires
-from broker.portal.pages import portal_error, portal_page
+from broker.portal.pages import portal_error, portal_page, reading
 from broker.portal.stats_format import provider_name
+from broker.portal.stats_services import services_view
 from broker.portal.stats_view import PERIOD_WORDS, stats_view
 from broker.web.i18n import N_
 
 DEFAULT_WORD = "jour"
 # ``?par=jour|semaine``: anything else gets a readable 400 page (checked in the handler).
-Period = Annotated[str, QueryParameter(max_length=20)]
+Period = FromQuery[Annotated[str, QueryParameter(max_length=20)]]
 BAD_PERIOD = (
     N_("Période inconnue"),
     N_(
@@ -46,14 +49,11 @@ async def read_report(
 ) -> tuple[UsageReport, int | None]:
     now = int(time.time())
 
-    def step() -> tuple[UsageReport, int | None]:
-        with portal.db.reader() as session:
-            report = usage_report(
-                session, now=now, granularity=PERIOD_WORDS[word], providers=providers
-            )
-            return report, last_rolled_up(session)
+    def read(session: Any) -> tuple[UsageReport, int | None]:
+        report = usage_report(session, now=now, granularity=PERIOD_WORDS[word], providers=providers)
+        return report, last_rolled_up(session)
 
-    return await portal.db.run(step)
+    return await reading(portal, read)
 
 
 async def stats_page(
@@ -68,6 +68,42 @@ async def stats_page(
         path=path,
         updated_at=updated_at,
         **context,
+    )
+
+
+async def read_usage(
+    portal: PortalContext, word: str, providers: frozenset[str] | None
+) -> tuple[UsageReport, ServiceReport, int | None]:
+    """Both reports in one snapshot: the per-service rows add up to the figures above them."""
+    now = int(time.time())
+    granularity = PERIOD_WORDS[word]
+
+    def read(session: Any) -> tuple[UsageReport, ServiceReport, int | None]:
+        report = usage_report(session, now=now, granularity=granularity, providers=providers)
+        services = service_report(session, now=now, granularity=granularity, providers=providers)
+        return report, services, last_rolled_up(session)
+
+    return await reading(portal, read)
+
+
+async def usage_page(portal: PortalContext, word: str, agent: Agent) -> Template:
+    """/usage: the public figures, restricted to the agent's providers' products unless an
+    administrator, with the services calling them and the outcomes of their calls."""
+    if word not in PERIOD_WORDS:
+        return portal_error(400, *BAD_PERIOD, code="bad_period")
+    everything = agent.has(Role.ADMINISTRATOR)
+    # A data provider: its own providers' products, nothing else, whatever it asks.
+    providers = None if everything else agent.providers
+    report, services, updated_at = await read_usage(portal, word, providers)
+    return portal_page(
+        "stats_page.html",
+        view=stats_view(report, word),
+        services=services_view(services, all_providers=everything),
+        path="/usage",
+        updated_at=updated_at,
+        restricted=not everything,
+        signed=True,
+        provider_names=sorted(provider_name(key) for key in agent.providers),
     )
 
 
@@ -89,18 +125,7 @@ class StatsController(Controller):
         agent: NamedDependency[Agent],
         par: Period = DEFAULT_WORD,
     ) -> Template:
-        if agent.has(Role.ADMINISTRATOR):
-            return await stats_page(portal, "/usage", par, None, restricted=False, signed=True)
-        # A data provider: its own providers' products, nothing else, whatever it asks.
-        return await stats_page(
-            portal,
-            "/usage",
-            par,
-            agent.providers,
-            restricted=True,
-            signed=True,
-            provider_names=sorted(provider_name(key) for key in agent.providers),
-        )
+        return await usage_page(portal, par, agent)
 
 
 CONTROLLERS = [StatsController]

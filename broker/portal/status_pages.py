@@ -31,7 +31,7 @@ from broker.admin.status_report import ALL_UP, DISRUPTED, StatusReport, report_j
 from broker.catalogue.scopes import REGISTRY
 from broker.portal.context import PortalContext
 from broker.portal.guards import requires
-from broker.portal.pages import portal_error, portal_page
+from broker.portal.pages import in_transaction, portal_error, portal_page, reading
 from broker.portal.principal import Agent, Role
 from broker.web.http import redirect
 from broker.web.i18n import N_, TIMEZONE, lazy_gettext
@@ -155,11 +155,8 @@ class StatusController(Controller):
 
 
 async def read_report(portal: PortalContext) -> StatusReport:
-    def step() -> StatusReport:
-        with portal.db.reader() as session:
-            return status_report(session, int(time.time()))
-
-    return await portal.db.run(step)
+    now = int(time.time())
+    return await reading(portal, lambda session: status_report(session, now))
 
 
 class NoticesController(Controller):
@@ -197,19 +194,18 @@ class NoticesController(Controller):
         if not errors and starts_at is not None and ends_at is not None:
             start, end = starts_at, ends_at
 
-            def step() -> None:
-                with portal.db.transaction() as session:
-                    add_notice(
+            try:
+                await in_transaction(
+                    portal,
+                    lambda session: add_notice(
                         session,
                         target=values["target"],
                         message=values["message"],
                         starts_at=start,
                         ends_at=end,
                         actor=agent.actor,
-                    )
-
-            try:
-                await portal.db.run(step)
+                    ),
+                )
             except NoticeError as exc:
                 errors[exc.field or "message"] = exc.message
             else:
@@ -223,16 +219,20 @@ class NoticesController(Controller):
         agent: NamedDependency[Agent],
         notice_id: FromPath[int],
     ) -> Template | Redirect:
-        def step() -> None:
-            with portal.db.transaction() as session:
-                end_notice(session, notice_id, actor=agent.actor)
-
         try:
-            await portal.db.run(step)
+            await in_transaction(
+                portal, lambda session: end_notice(session, notice_id, actor=agent.actor)
+            )
         except NoticeError as exc:
             title = NOTICE_NOT_FOUND if exc.status == 404 else NOTICE_REFUSED
             return portal_error(exc.status, title, exc.message, code="notice_" + str(exc.status))
         return redirect(NOTICES_PATH)
+
+
+def notice_phase(starts_at: int, ends_at: int, now: int) -> str:
+    if ends_at <= now:
+        return "ended"
+    return "current" if starts_at <= now else "coming"
 
 
 async def notices_page(
@@ -240,31 +240,30 @@ async def notices_page(
 ) -> Template:
     now = int(time.time())
 
-    def step() -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
-        with portal.db.reader() as session:
-            targets = notice_targets(session)
-            labels = dict(targets)
-            notices = [
-                {
-                    "id": n.id,
-                    "label": display_label(n.target, labels.get(n.target, n.target))
-                    if n.target != PLATFORM
-                    else "",
-                    "message": n.message,
-                    "starts_at": n.starts_at,
-                    "ends_at": n.ends_at,
-                    "created_by": n.created_by,
-                    "phase": "ended"
-                    if n.ends_at <= now
-                    else "current"
-                    if n.starts_at <= now
-                    else "coming",
-                }
-                for n in recent_notices(session, now)
-            ]
+    def read(session: Any) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+        targets = notice_targets(session)
+        labels = dict(targets)
+        notices = [
+            {
+                "id": n.id,
+                "label": display_label(n.target, labels.get(n.target, n.target))
+                if n.target != PLATFORM
+                else "",
+                "message": n.message,
+                "starts_at": n.starts_at,
+                "ends_at": n.ends_at,
+                "created_by": n.created_by,
+                "phase": "ended"
+                if n.ends_at <= now
+                else "current"
+                if n.starts_at <= now
+                else "coming",
+            }
+            for n in recent_notices(session, now)
+        ]
         return [(key, display_label(key, label)) for key, label in targets], notices
 
-    targets, notices = await portal.db.run(step)
+    targets, notices = await reading(portal, read)
     return portal_page(
         "status_notices.html",
         status_code=status_code,

@@ -20,6 +20,7 @@ from broker.catalogue.products import (
     Param,
     Product,
 )
+from broker.catalogue.siret import valid_siret
 from broker.providers.base import ProviderPivot
 
 # ASCII only: "\d" would also accept other scripts' digits, which int() then chokes on.
@@ -31,8 +32,6 @@ FRANCE_TRAVAIL_ID = re.compile(r"^[0-9A-Z]{7,11}$")
 UAI = re.compile(r"^([0-9]{7})([A-Z])$")
 UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 FRANCE = "99100"
-LA_POSTE_SIREN = "356000000"
-
 IDENTITY_PARAMETERS = (
     "nomNaissance",
     "nomUsage",
@@ -59,22 +58,6 @@ class ParameterProblems(Exception):
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         super().__init__("; ".join(f"{p}: {d}" for p, d in problems))
         self.problems = problems
-
-
-def valid_siret(value: str) -> bool:
-    """14 digits with a valid Luhn key; La Poste's establishments use a digit sum that is a
-    multiple of 5 instead (their SIREN has too many establishments for Luhn)."""
-    if not re.fullmatch(r"[0-9]{14}", value):
-        return False
-    if value.startswith(LA_POSTE_SIREN) and value != LA_POSTE_SIREN + "00048":
-        return sum(int(c) for c in value) % 5 == 0
-    total = 0
-    for position, char in enumerate(reversed(value)):
-        digit = int(char)
-        if position % 2:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
 
 
 def valid_uai(value: str) -> bool:

@@ -161,6 +161,24 @@ class UsageDay(SQLModel, table=True):
     latency_buckets: list[int] = Field(sa_column=Column(JSON, nullable=False))
 
 
+class UsageServiceDay(SQLModel, table=True):
+    """The data API's calls rolled up per UTC day, product and calling service (from the
+    access journal, in the same pass as ``usage_day``): what a data provider sees of who uses
+    its products. Never shown on the public statistics. ``service_id`` is "" for calls refused
+    before their caller was known."""
+
+    __tablename__ = "usage_service_day"
+
+    day: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD
+    product: str = Field(primary_key=True, max_length=100)
+    service_id: str = Field(primary_key=True, max_length=64)
+    provider: str = Field(max_length=40, index=True)
+    calls: int = 0
+    errors: int = 0
+    # Calls per journal outcome ("ok", "not_found", "timeout"…): {outcome: count}.
+    outcomes: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
+
+
 class ConsentDay(SQLModel, table=True):
     """Consent events rolled up per UTC day and kind (granted, refused, revoked…)."""
 

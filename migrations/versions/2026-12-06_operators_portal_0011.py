@@ -1,7 +1,8 @@
 """operators' portal: agents, roles and sessions; habilitation requests with versions and
-messages; expiry reminders; the append-only, hash-chained audit trail; usage and consent
-roll-ups; provider status and maintenance notices; the organisation behind services and
-habilitations, recipients, API key names and the overlap of a rotated client secret
+messages; expiry reminders; the append-only, hash-chained audit trail; usage roll-ups (per
+product, and per product and calling service) and consent roll-ups; provider status and
+maintenance notices; the organisation behind services and habilitations, recipients, API key
+names and the overlap of a rotated client secret
 
 Revision ID: 0011
 Revises: 0010
@@ -152,6 +153,17 @@ def create_tables() -> None:
     )
     op.create_index("ix_usage_day_provider", "usage_day", ["provider"])
     op.create_table(
+        "usage_service_day",
+        sa.Column("day", text(10), primary_key=True),
+        sa.Column("product", text(100), primary_key=True),
+        sa.Column("service_id", text(64), primary_key=True),
+        sa.Column("provider", text(40), nullable=False),
+        sa.Column("calls", sa.Integer(), nullable=False),
+        sa.Column("errors", sa.Integer(), nullable=False),
+        sa.Column("outcomes", sa.JSON(), nullable=False),
+    )
+    op.create_index("ix_usage_service_day_provider", "usage_service_day", ["provider"])
+    op.create_table(
         "consent_day",
         sa.Column("day", text(10), primary_key=True),
         sa.Column("kind", text(20), primary_key=True),
@@ -203,6 +215,7 @@ NEW_TABLES = (
     "status_check",
     "rollup_cursor",
     "consent_day",
+    "usage_service_day",
     "usage_day",
     "audit_entry",
     "habilitation_reminder",
@@ -225,6 +238,9 @@ POSTGRES_TRIGGERS = [
     "CREATE FUNCTION audit_entry_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
     "BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$",
     "CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_append_only()",
+    # TRUNCATE bypasses DELETE triggers (and empties the trail without breaking any link).
+    "CREATE TRIGGER audit_entry_no_truncate BEFORE TRUNCATE ON audit_entry "
     "FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_append_only()",
 ]
 

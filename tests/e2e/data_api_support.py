@@ -30,7 +30,8 @@ from typing import Any
 import httpx
 from sqlmodel import select
 
-from broker.admin.habilitations import HabilitationRequest, add_habilitation, issue_api_key
+from broker.admin.api_keys import issue_by_operator
+from broker.admin.habilitations import HabilitationRequest, add_habilitation
 from broker.catalogue.products import product
 from broker.catalogue.scopes import REGISTRY
 from broker.demo.accounts import DEMO_ACCOUNTS
@@ -137,8 +138,10 @@ def api_keys(
                     create_service=True,
                 ),
             )
-            issued = issue_api_key(session, created["id"])
-            keys.append(Key(issued["api_key"], issued["id"], created["id"], created["service_id"]))
+            issued = issue_by_operator(
+                session, "test:e2e", created["id"], "Clé de test", int(time.time())
+            )
+            keys.append(Key(issued.secret, issued.key.id, created["id"], created["service_id"]))
     return keys
 
 

@@ -18,6 +18,7 @@ by kind and status, each group with the operations it hit and one reproduction.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -32,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from broker.admin.habilitations import issue_api_key
+from broker.admin.api_keys import issue_by_operator
 from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS
 from broker.catalogue.scopes import REGISTRY
 from broker.demo import scenarios
@@ -110,7 +111,10 @@ def credentials(broker) -> Credentials:
     never get in the way), its API key, and an access token per citizen of the examples."""
     habilitation = habilitate(broker.state, SERVICE, _every_data_scope(), rate_limit=10_000)
     with broker.state.db.transaction() as session:
-        api_key = issue_api_key(session, habilitation["id"])["api_key"]
+        issued = issue_by_operator(
+            session, "test:e2e", habilitation["id"], "Schemathesis", int(time.time())
+        )
+        api_key = issued.secret
     logins = {EXAMPLES[p.key].login for p in PRODUCTS if FRANCE_CONNECT in p.modes}
     return Credentials(api_key, {login: _access_token(broker, login) for login in logins})
 

@@ -99,6 +99,8 @@ MEANINGFUL: dict[tuple[str, str] | str, Any] = {
     ("habilitation_reminder", "days_before"): 30,
     ("habilitation_reminder", "recipients"): ["dpo@villebourg.example"],
     ("usage_day", "latency_buckets"): [0, 3, 1, 0],
+    ("usage_service_day", "product"): "cnous/etudiant_boursier",
+    ("usage_service_day", "outcomes"): {"ok": 1790, "not_found": 12, "timeout": 3},
     ("status_check", "state"): "maintenance",
     ("federation_login", "record"): {"idp": "impots", "nonce": "n-0S6_WzA2Mj", "acr": "eidas2"},
 }

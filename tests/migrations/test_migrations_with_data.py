@@ -127,6 +127,7 @@ LOST_ON_DOWNGRADE = {
         "habilitation_reminder",
         "audit_entry",
         "usage_day",
+        "usage_service_day",
         "consent_day",
         "rollup_cursor",
         "status_check",

@@ -1,6 +1,7 @@
 """Who may see a request and act on it. A requester acts for their organisation only; the
 instructors and administrators see every request once submitted (never an organisation's
-draft) and decide, except on a request they filed or wrote themselves."""
+draft) and decide, except on a request they filed or wrote themselves, or one of their own
+organisation (the SIRET they act for)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ NOT_YOUR_ROLE = N_("Votre rôle ne vous permet pas cette action sur cette demand
 OWN_REQUEST = N_(
     "Vous avez déposé ou rédigé cette demande : un autre instructeur doit l'approuver ou la "
     "refuser."
+)
+OWN_ORGANISATION = N_(
+    "Cette demande vient de votre propre organisation : un instructeur d'une autre "
+    "organisation doit l'approuver ou la refuser."
 )
 WRONG_STATUS = N_("Cette action n'est pas possible sur une demande dans cet état (%(status)s).")
 
@@ -66,6 +71,9 @@ def checked_action(
         raise RequestError(Refusal.FORBIDDEN, problem(NOT_YOUR_ROLE))
     if action in DECISIONS and (request.filed_by == agent.id or agent.id in authors):
         raise RequestError(Refusal.FORBIDDEN, problem(OWN_REQUEST))
+    if action in DECISIONS and agent.siret and agent.siret == request.organisation_siret:
+        # Whatever roles they hold: no one decides on their own organisation's rights.
+        raise RequestError(Refusal.FORBIDDEN, problem(OWN_ORGANISATION))
     status = next_status(request.status, action)
     if status is None:
         raise RequestError(Refusal.CONFLICT, problem(WRONG_STATUS, status=request.status))

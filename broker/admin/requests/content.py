@@ -22,7 +22,7 @@ from broker.admin.consent_information import (
     checked_email,
     checked_information,
 )
-from broker.admin.habilitations import ConsentTermsError, consent_terms
+from broker.admin.consent_terms import ConsentTermsError, consent_terms
 from broker.admin.requests.errors import Refusal, RequestError
 from broker.admin.requests.words import N_, Problem, problem
 from broker.catalogue.registry import DATA, DataProvider, Scope

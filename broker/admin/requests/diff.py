@@ -9,32 +9,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from broker.admin.requests.content import CONTACT_ROLES
-from broker.admin.requests.words import N_
+from broker.admin.requests.words import CONTACT_LABELS, CONTACT_PARTS, FIELD_LABELS, N_
 from broker.catalogue.registry import Scope
 from broker.catalogue.scopes import REGISTRY
 
-TEXT_FIELDS = (
-    ("service", N_("Service en ligne")),
-    ("purpose", N_("Finalité")),
-    ("legal_basis", N_("Cadre juridique")),
-    ("legal_basis_url", N_("Lien vers le texte juridique")),
-    ("expected_volume", N_("Volume attendu")),
-    ("controller", N_("Responsable du traitement")),
-    ("retention", N_("Durée de conservation")),
-    ("if_refused", N_("Si l'usager refuse")),
+TEXT_FIELDS = tuple(
+    (name, FIELD_LABELS[name])
+    for name in (
+        "service",
+        "purpose",
+        "legal_basis",
+        "legal_basis_url",
+        "expected_volume",
+        "controller",
+        "retention",
+        "if_refused",
+    )
 )
 ORGANISATION_LABEL = N_("Organisation")
-CONSENT_MODE_LABEL = N_("Consentement")
-CONSENT_DAYS_LABEL = N_("Durée du consentement (jours)")
-RECIPIENTS_LABEL = N_("Destinataires (SIRET)")
+CONSENT_MODE_LABEL = FIELD_LABELS["consent_mode"]
+CONSENT_DAYS_LABEL = FIELD_LABELS["consent_days"]
+RECIPIENTS_LABEL = FIELD_LABELS["recipients"]
 REASON_LABEL = N_("Pourquoi cette donnée")
 CONSENT_MODES = {"recurring": N_("renouvelable"), "one_time": N_("ponctuel")}
-CONTACT_LABELS = {
-    "responsible": N_("Responsable de la demande"),
-    "dpo": N_("Délégué à la protection des données"),
-    "technical": N_("Contact technique"),
-}
-CONTACT_PARTS = {"name": N_("nom"), "email": N_("adresse électronique"), "phone": N_("téléphone")}
 
 
 @dataclass(frozen=True)

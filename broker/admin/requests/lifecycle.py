@@ -21,6 +21,7 @@ from broker.admin.requests.content import INCOMPLETE, checked_content
 from broker.admin.requests.errors import Refusal, RequestError
 from broker.admin.requests.records import load_request, versions_of
 from broker.admin.requests.states import Action, Status
+from broker.admin.requests.text import has_control_characters, typed_text
 from broker.admin.requests.words import N_, problem
 from broker.core.security import random_token
 from broker.store.models import Service
@@ -38,8 +39,16 @@ NOT_A_REQUESTER = N_(
 REASON_NEEDED = N_("Expliquez votre décision : le demandeur la lira.")
 MESSAGE_NEEDED = N_("Écrivez votre message.")
 MESSAGE_TOO_LONG = N_("Le message doit faire au plus %(limit)s caractères (il en a %(length)s).")
+MESSAGE_CONTROL = N_(
+    "Le texte contient des caractères de contrôle (invisibles) : retirez-les, puis envoyez-le "
+    "de nouveau."
+)
 SERVICE_TAKEN = N_(
     "Ce service appartient à une autre organisation : choisissez un autre nom de service."
+)
+SERVICE_OWNERLESS = N_(
+    "Ce service existe déjà sans organisation : un opérateur doit le rattacher (broker "
+    "habilitations add --organisation …)."
 )
 SERVICE_KEPT = N_(
     "Une demande de modification garde le service de l'habilitation (%(service)s) : pour un "
@@ -56,23 +65,7 @@ def create_request(
     now = now or int(time.time())
     content = checked_content(raw, agent.siret)
     check_service(session, content, agent.siret, None)
-    request = HabilitationRequestRecord(
-        id="req_" + random_token(12),
-        organisation_siret=agent.siret,
-        status=Status.DRAFT,
-        filed_by=agent.id,
-        current_version=1,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(request)
-    session.flush()
-    session.add(
-        HabilitationRequestVersion(
-            request_id=request.id, number=1, content=content, author=agent.id, created_at=now
-        )
-    )
-    session.flush()
+    request = new_request(session, agent, agent.siret, content, now)
     audit.record(
         session,
         actor=agent.actor,
@@ -82,6 +75,44 @@ def create_request(
         before=None,
         after={"status": request.status, "version": 1, "content": content},
     )
+    return request
+
+
+def new_request(
+    session: Session,
+    agent: Agent,
+    organisation_siret: str,
+    content: Mapping[str, Any],
+    now: int,
+    *,
+    habilitation_id: str | None = None,
+) -> HabilitationRequestRecord:
+    """A draft request and its version 1 (flushed, not audited: the caller says why it was
+    made). Reopening ``habilitation_id``: version 1 is its terms in force, frozen as they were
+    when reopened."""
+    request = HabilitationRequestRecord(
+        id="req_" + random_token(12),
+        organisation_siret=organisation_siret,
+        status=Status.DRAFT,
+        habilitation_id=habilitation_id,
+        filed_by=agent.id,
+        current_version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(request)
+    session.flush()
+    session.add(
+        HabilitationRequestVersion(
+            request_id=request.id,
+            number=1,
+            content=dict(content),
+            author=agent.id,
+            created_at=now,
+            submitted_at=now if habilitation_id else None,
+        )
+    )
+    session.flush()
     return request
 
 
@@ -176,6 +207,9 @@ def approve(
     status = checked_action(agent, request, Action.APPROVE, authors(versions))
     now = now or int(time.time())
     note = checked_message(note, required=False)
+    in_force = versions[0] if request.habilitation_id else None
+    # Checked again: the service may have been registered since the submission.
+    check_service(session, versions[-1].content, request.organisation_siret, in_force)
     habilitation = put_into_effect(session, agent, request, versions[-1].content, now)
     before = {"status": request.status, "version": request.current_version}
     request.status, request.decided_at, request.decided_by = status, now, agent.id
@@ -275,9 +309,13 @@ def authors(versions: list[HabilitationRequestVersion]) -> set[str]:
 
 
 def checked_message(text: str, *, required: bool, missing: str = MESSAGE_NEEDED) -> str:
-    body = (text or "").strip()
+    body = typed_text(text)
     if required and not body:
         raise RequestError(Refusal.INVALID, problem(missing), {"body": problem(missing)})
+    if has_control_characters(body):
+        raise RequestError(
+            Refusal.INVALID, problem(MESSAGE_CONTROL), {"body": problem(MESSAGE_CONTROL)}
+        )
     if len(body) > MAX_MESSAGE:
         too_long = problem(MESSAGE_TOO_LONG, limit=MAX_MESSAGE, length=len(body))
         raise RequestError(Refusal.INVALID, too_long, {"body": too_long})
@@ -291,7 +329,9 @@ def check_service(
     terms_in_force: HabilitationRequestVersion | None,
 ) -> None:
     """A new request names a service that is free or its organisation's; a reopening keeps
-    the service of its habilitation (its keys and consents are bound to it)."""
+    the service of its habilitation (its keys and consents are bound to it). A service that
+    exists without an organisation (registered with the command line) is no one's to claim
+    through a request: an operator attaches it to its organisation."""
     name = content["service"]
     if terms_in_force is not None:
         kept = terms_in_force.content.get("service")
@@ -299,8 +339,8 @@ def check_service(
             refused = problem(SERVICE_KEPT, service=kept or "")
             raise RequestError(Refusal.INVALID, problem(INCOMPLETE), {"service": refused})
         return
-    owner = session.exec(select(Service.organisation_siret).where(Service.name == name)).first()
-    if owner is not None and owner != organisation_siret:
-        raise RequestError(
-            Refusal.INVALID, problem(INCOMPLETE), {"service": problem(SERVICE_TAKEN)}
-        )
+    existing = session.exec(select(Service).where(Service.name == name)).first()
+    if existing is None or existing.organisation_siret == organisation_siret:
+        return
+    taken = SERVICE_TAKEN if existing.organisation_siret else SERVICE_OWNERLESS
+    raise RequestError(Refusal.INVALID, problem(INCOMPLETE), {"service": problem(taken)})

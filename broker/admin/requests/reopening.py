@@ -15,14 +15,13 @@ from broker.admin.principal import Agent
 from broker.admin.requests.access import of_organisation
 from broker.admin.requests.content import CONTACT_ROLES
 from broker.admin.requests.errors import Refusal, RequestError
-from broker.admin.requests.lifecycle import TARGET
+from broker.admin.requests.lifecycle import TARGET, new_request
 from broker.admin.requests.records import frozen, versions_of
-from broker.admin.requests.states import OPEN, Status
+from broker.admin.requests.states import OPEN
 from broker.admin.requests.words import N_, problem
-from broker.core.security import random_token
 from broker.store.data_access_models import Habilitation
 from broker.store.models import Service
-from broker.store.portal_models import HabilitationRequestRecord, HabilitationRequestVersion
+from broker.store.portal_models import HabilitationRequestRecord
 
 NO_HABILITATION = N_(
     "Cette habilitation n'existe pas, ou elle n'appartient pas à votre organisation."
@@ -57,29 +56,9 @@ def reopen(
         return already, False
     now = now or int(time.time())
     content = terms_in_force(session, habilitation, service, organisation, agent)
-    request = HabilitationRequestRecord(
-        id="req_" + random_token(12),
-        organisation_siret=organisation,
-        status=Status.DRAFT,
-        habilitation_id=habilitation.id,
-        filed_by=agent.id,
-        current_version=1,
-        created_at=now,
-        updated_at=now,
+    request = new_request(
+        session, agent, organisation, content, now, habilitation_id=habilitation.id
     )
-    session.add(request)
-    session.flush()
-    session.add(
-        HabilitationRequestVersion(
-            request_id=request.id,
-            number=1,
-            content=content,
-            author=agent.id,
-            created_at=now,
-            submitted_at=now,  # frozen: the terms in force, as they were when reopened
-        )
-    )
-    session.flush()
     audit.record(
         session,
         actor=agent.actor,

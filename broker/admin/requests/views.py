@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from broker.admin.principal import Agent
 from broker.admin.requests.access import (
     NOT_FOUND,
+    WRONG_STATUS,
     allowed_actions,
     is_staff,
     may_read,
@@ -97,6 +98,14 @@ def request_file(session: Session, agent: Agent, request_id: str) -> RequestFile
         names=names_of(session, people),
         habilitation_id=request.habilitation_id or created_habilitation(session, request),
     )
+
+
+def file_to_edit(session: Session, agent: Agent, request_id: str) -> RequestFile:
+    """The request for its edit form: refused (CONFLICT) when its state allows no editing."""
+    file = request_file(session, agent, request_id)
+    if not file.editable:
+        raise RequestError(Refusal.CONFLICT, problem(WRONG_STATUS, status=file.request.status))
+    return file
 
 
 def created_habilitation(session: Session, request: HabilitationRequestRecord) -> str | None:

@@ -3,13 +3,19 @@ roles granted by email, requester by SIRET, every change audited in its transact
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlmodel import select
 
 from broker.admin.agents import (
+    BAD_EMAIL,
+    NEEDS_PROVIDER,
     Identity,
+    UnverifiedEmail,
     agent_of,
     agent_roles,
+    grant_errors,
     grant_role,
     list_roles,
     revoke_role,
@@ -18,7 +24,7 @@ from broker.admin.agents import (
 from broker.admin.client_profile import AdminError
 from broker.admin.principal import Role
 from broker.core.db import Database
-from broker.store.portal_models import AuditEntry, PortalAgent
+from broker.store.portal_models import AuditEntry, PortalAgent, PortalRole
 
 VILLEBOURG = "21730001500013"
 ISSUER = "https://agents.example"
@@ -100,8 +106,8 @@ def test_grants_and_revocations_are_audited_once(db):
     [
         ("requester", "", "role must be one of"),
         ("superuser", "", "role must be one of"),
-        ("data_provider", "", "names its provider"),
-        ("data_provider", "../cnaf", "names its provider"),
+        ("data_provider", "", "names a provider of the catalogue"),
+        ("data_provider", "../cnaf", "names a provider of the catalogue"),
         ("instructor", "cnaf", "data provider role only"),
     ],
 )
@@ -113,3 +119,68 @@ def test_bad_grants_are_refused_and_nothing_is_written(db, role, provider, messa
             g.email != "a@b.example" for g in list_roles(session)
         )
         assert actions(session) == []
+
+
+def test_attack_siret_with_a_wrong_check_key_names_no_organisation(db):
+    """14 digits whose Luhn key fails (a typo, or an invented number) make no requester."""
+    wrong_key = VILLEBOURG[:-1] + str((int(VILLEBOURG[-1]) + 1) % 10)
+    with db.transaction() as session:
+        record = upsert_agent(session, identity(siret=wrong_key), 1000)
+        assert record.siret is None
+        assert Role.REQUESTER not in agent_of(session, record).roles
+        valid = upsert_agent(session, identity(subject="sub-2", siret=VILLEBOURG), 1000)
+        assert Role.REQUESTER in agent_of(session, valid).roles
+
+
+def test_attack_unverified_email_gets_no_granted_role(db, caplog):
+    """Whoever makes the provider say an administrator's email, unverified, is not signed in
+    with that administrator's roles: the sign-in is refused, logged, nothing written."""
+    with db.transaction() as session:
+        grant_role(session, email="anne.roy@villebourg.example", role="administrator", actor="t")
+    with pytest.raises(UnverifiedEmail), db.transaction() as session:
+        upsert_agent(session, identity(email_verified=False), 1000)
+    assert "did not verify" in caplog.text
+    with db.transaction() as session:
+        assert session.exec(select(PortalAgent)).all() == []
+        assert actions(session) == ["role.grant"]
+
+
+def test_unverified_email_without_grants_signs_in_as_a_requester_only(db, caplog):
+    caplog.set_level(logging.INFO, "broker.admin.agents")
+    with db.transaction() as session:
+        record = upsert_agent(session, identity(email_verified=False), 1000)
+        assert agent_of(session, record).roles == {Role.REQUESTER}
+        verified = upsert_agent(session, identity(subject="sub-2", email_verified=True), 1000)
+        grant_role(session, email=verified.email, role="instructor", actor="t")
+        assert Role.INSTRUCTOR in agent_of(session, verified).roles
+    assert "no granted role applies" in caplog.text
+
+
+@pytest.mark.parametrize("provider", ["acme", "CNAF", "cnaf ", ""])
+def test_role_data_provider_grant_names_a_provider_of_the_catalogue(db, provider):
+    with db.transaction() as session, pytest.raises(AdminError, match="catalogue"):
+        grant_role(
+            session, email="claire@cnaf.example", role="data_provider", provider=provider, actor="t"
+        )
+    assert grant_errors("claire@cnaf.example", "data_provider", "cnaf") == {}
+    assert grant_errors("x", "data_provider", "acme") == {
+        "email": BAD_EMAIL,
+        "provider": NEEDS_PROVIDER,
+    }
+
+
+def test_a_grant_whose_provider_left_the_catalogue_can_still_be_revoked(db):
+    with db.transaction() as session:
+        session.add(
+            PortalRole(
+                email="old@provider.example",
+                role="data_provider",
+                provider="gone",
+                granted_at=1,
+                granted_by="t",
+            )
+        )
+    with db.transaction() as session:
+        assert revoke_role(
+            session, email="old@provider.example", role="data_provider", provider="gone", actor="t"
+        )

@@ -347,3 +347,67 @@ def test_concurrent_appends_keep_one_chain(db):
     assert result.intact
     assert result.head_seq == start + 2 * per_thread
     assert len({row["previous_digest"] for row in rows(db)}) == len(rows(db))
+
+
+@pytest.mark.skipif(backend_url() is None, reason="TRUNCATE: PostgreSQL (SQLite has none)")
+def test_attack_audit_truncate_refused_by_database(db):
+    """TRUNCATE skips DELETE triggers and would empty the trail without breaking a link."""
+    seqs = append(db, 2)
+    before = rows(db)
+    with pytest.raises(DBAPIError, match="append-only"), db.begin() as conn:
+        conn.execute(text("TRUNCATE audit_entry"))
+    assert rows(db) == before
+    assert verify_now(db).head_seq == seqs[-1]
+
+
+def verify_with_head(db: Database, digest: str) -> audit.VerifyResult:
+    with db.reader() as session:
+        return verify(session, head=digest)
+
+
+def test_head_noted_earlier_is_found_while_the_trail_only_grows(db):
+    append(db, 2)
+    noted = verify_now(db).head_digest
+    append(db, 2)
+    result = verify_with_head(db, noted)
+    assert result.intact and result.head_found is True and result.trusted
+    assert verify_now(db).head_found is None  # no anchor asked
+
+
+def test_attack_truncated_tail_fails_against_the_noted_head(db):
+    """Deleting the newest entries leaves an intact chain: only the noted head shows it."""
+    seqs = append(db, 3)
+    noted = verify_now(db).head_digest
+    tamper(db, f"DELETE FROM audit_entry WHERE seq >= {seqs[1]}")
+    result = verify_with_head(db, noted)
+    assert result.intact and result.head_found is False and not result.trusted
+    assert "cut off or rewritten" in result.describe()
+
+
+def test_attack_rewritten_tail_fails_against_the_noted_head(db):
+    """The newest entry replaced by another, rightly chained and digested: intact, yet the
+    noted head is gone."""
+    seqs = append(db, 2)
+    noted = verify_now(db).head_digest
+    last = rows(db)[-1]
+    forged = audit.entry_digest(
+        seq=seqs[-1],
+        at=last["at"],
+        actor="cli:root",
+        action="habilitation.approve",
+        target_type="habilitation",
+        target_id="h-forged",
+        before=None,
+        after=None,
+        previous_digest=last["previous_digest"],
+    )
+    tamper(
+        db,
+        f"DELETE FROM audit_entry WHERE seq = {seqs[-1]}",
+        "INSERT INTO audit_entry (seq, at, actor, action, target_type, target_id, before, "
+        f"after, previous_digest, digest) VALUES ({seqs[-1]}, {last['at']}, 'cli:root', "
+        "'habilitation.approve', 'habilitation', 'h-forged', NULL, NULL, "
+        f"""'{last["previous_digest"]}', '{forged}')""",
+    )
+    assert verify_now(db).intact
+    assert verify_with_head(db, noted).head_found is False

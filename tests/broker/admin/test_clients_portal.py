@@ -14,6 +14,8 @@ from joserfc.jwk import ECKey, OctKey, RSAKey
 from sqlmodel import col, select
 
 from broker.admin.client_access import ClientManager, ClientNotFound, managed_clients
+from broker.admin.client_jwks import holds_private_material, parse_jwks
+from broker.admin.client_registration import NewClient, register_client, registrable_services
 from broker.admin.client_secrets import rotate_secret
 from broker.admin.client_settings import (
     JWKS,
@@ -35,6 +37,7 @@ from broker.admin.principal import Agent, Role
 from broker.core.db import Database
 from broker.core.outbound.policy import OutboundPolicy
 from broker.core.security import digest
+from broker.store.data_access_models import Habilitation
 from broker.store.models import OAuthClient, Service
 from broker.store.portal_models import AuditEntry
 
@@ -529,3 +532,124 @@ def test_rotation_without_overlap_stops_the_old_secret_at_once(broker):
     broker.state.context.clients.invalidate()
     assert not authenticates(broker, created["client_id"], created["client_secret"])
     assert authenticates(broker, created["client_id"], rotated.client_secret)
+
+
+# --- A deeply nested JWKS --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["[" * 19000, '{"keys": ' + "[" * 19000, '[{"d": ' * 2000])
+def test_attack_deeply_nested_jwks_refused(text):
+    """Nesting deeper than the JSON parser goes (a RecursionError, not a ValueError) is
+    refused like any text that is not a key set, and checked for private members without
+    failing, as the command line's --jwks-file and the portal's form read it."""
+    with pytest.raises(AdminError, match="nested too deeply"):
+        parse_jwks(text)
+    assert holds_private_material(text) is ('"d"' in text)
+
+
+# --- Registering a client --------------------------------------------------------------------
+
+
+def habilitation(db: Database, service_id: str, siret: str, scopes: list[str], **kwargs) -> str:
+    now = int(time.time())
+    row = Habilitation(
+        id=f"hab_{service_id[:8]}_{len(kwargs)}_{now % 997}",
+        service_id=service_id,
+        scopes=scopes,
+        purpose="Tarifs de la cantine",
+        legal_basis="Délibération du conseil municipal",
+        created_at=now,
+        expires_at=kwargs.pop("expires_at", now + 86400 * 365),
+        organisation_siret=siret,
+        **kwargs,
+    )
+    with db.transaction() as session:
+        session.add(row)
+    return row.id
+
+
+def new_client(service_id: str, **kwargs) -> NewClient:
+    kwargs.setdefault("redirect_uris", ("https://cantine.example/portal-cb",))
+    kwargs.setdefault("scopes", ("openid", "profile", "cnaf_quotient_familial"))
+    return NewClient(service_id=service_id, name="Cantine en ligne", **kwargs)
+
+
+def test_requester_registers_a_client_for_their_habilitated_service(db):
+    service = make_client(db, "Cantine de Villebourg", VILLEBOURG)["service_id"]
+    habilitation(db, service, VILLEBOURG, ["cnaf_quotient_familial", "cnaf_adresse"])
+    with db.reader() as session:
+        offered = registrable_services(session, VILLEBOURG_AGENT, int(time.time()))
+    offered_scopes = {s.service_id: s.data_scopes for s in offered}
+    assert offered_scopes[service] == ("cnaf_quotient_familial", "cnaf_adresse")
+    assert all(s.organisation_siret == VILLEBOURG for s in offered)
+    with db.transaction() as session:
+        created = register_client(session, VILLEBOURG_AGENT, new_client(service))
+    row = stored(db, created["client_id"])
+    assert row.service_id == service and row.name == "Cantine en ligne"
+    assert row.scope == "openid profile cnaf_quotient_familial"
+    assert row.secret_digest == digest(created["client_secret"])
+    entry = trail(db)[-1]
+    assert (entry.action, entry.target_id) == ("client.create", created["client_id"])
+    written = json.dumps([e.model_dump() for e in trail(db)])
+    assert (
+        created["client_secret"] not in written and digest(created["client_secret"]) not in written
+    )
+
+
+def test_attack_client_scopes_beyond_habilitation_refused(db):
+    service = make_client(db, "Cantine de Villebourg", VILLEBOURG)["service_id"]
+    habilitation(db, service, VILLEBOURG, ["cnaf_quotient_familial"])
+    count = len(trail(db))
+    with db.reader() as session:
+        clients = len(session.exec(select(OAuthClient)).all())
+    for scopes, match in (
+        (("openid", "cnaf_enfants"), "cnaf_enfants"),
+        (("openid", "not_a_scope"), "not_a_scope"),
+        (("profile", "cnaf_quotient_familial"), "openid scope is required"),
+    ):
+        with pytest.raises(ClientChangeRefused) as caught, db.transaction() as session:
+            register_client(session, VILLEBOURG_AGENT, new_client(service, scopes=scopes))
+        assert match in caught.value.errors["scopes"]
+    with db.reader() as session:
+        assert len(session.exec(select(OAuthClient)).all()) == clients
+    assert len(trail(db)) == count
+
+
+@pytest.mark.parametrize("state", ["other-organisation", "revoked", "expired", "none"])
+def test_role_requester_registers_only_for_own_running_habilitation(db, state):
+    siret = VAL_FLEURI if state == "other-organisation" else VILLEBOURG
+    service = make_client(db, "Piscine", siret)["service_id"]
+    now = int(time.time())
+    if state == "revoked":
+        habilitation(db, service, siret, ["cnaf_quotient_familial"], revoked_at=now - 1)
+    elif state == "expired":
+        habilitation(db, service, siret, ["cnaf_quotient_familial"], expires_at=now - 1)
+    elif state != "none":
+        habilitation(db, service, siret, ["cnaf_quotient_familial"])
+    with pytest.raises(ClientChangeRefused) as caught, db.transaction() as session:
+        register_client(session, VILLEBOURG_AGENT, new_client(service))
+    assert "service" in caught.value.errors
+
+
+def test_registration_keeps_the_cli_rules(db):
+    service = make_client(db, "Cantine de Villebourg", VILLEBOURG)["service_id"]
+    habilitation(db, service, VILLEBOURG, ["cnaf_quotient_familial"])
+    private = ECKey.generate_key("P-256", {"kid": "k"}).as_dict(private=True)
+    for new, field in (
+        (new_client(service, redirect_uris=("javascript:alert(1)",)), REDIRECT_URIS),
+        (new_client(service, auth_method="private_key_jwt"), JWKS),
+        (new_client(service, auth_method="private_key_jwt", jwks={"keys": [private]}), JWKS),
+        (new_client(service, auth_method="client_secret_post"), "auth_method"),
+        (new_client(service, notification_uri="http://10.0.0.1/hook"), NOTIFICATION_URI),
+    ):
+        with pytest.raises(ClientChangeRefused) as caught, db.transaction() as session:
+            register_client(session, VILLEBOURG_AGENT, new, PRODUCTION)
+        assert field in caught.value.errors, caught.value.errors
+    public = {"keys": [public_ec()]}
+    with db.transaction() as session:
+        created = register_client(
+            session,
+            VILLEBOURG_AGENT,
+            new_client(service, auth_method="private_key_jwt", jwks=public),
+        )
+    assert "client_secret" not in created and stored(db, created["client_id"]).jwks == public

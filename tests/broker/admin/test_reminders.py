@@ -308,3 +308,38 @@ def test_renewed_habilitation_is_reminded_again_before_its_new_expiry(db, sink):
     assert run(db, mailer, renewed_expiry - 80 * DAY) == 0
     assert run(db, mailer, renewed_expiry - 5 * DAY) == 1
     assert len(mails_about(directory, habilitation_id)) == 3
+
+
+def test_without_smtp_nothing_is_claimed_and_it_goes_once_configured(db, sink, caplog):
+    directory, mailer = sink
+    habilitation_id = approved(db, 6)
+    disabled = Mailer(None, SENDER)
+    with caplog.at_level(logging.INFO):
+        assert run(db, disabled) == 0
+        assert run(db, disabled) == 0
+    assert rows(db, habilitation_id) == {}  # nothing claimed: the reminder is still due
+    unsent = [r for r in caplog.records if "no SMTP server configured" in r.getMessage()]
+    assert len(unsent) == 2  # once per run, not once per reminder
+    assert not any("resp." in repr(r.__dict__) for r in caplog.records)  # no address logged
+    assert run(db, mailer) == 1
+    assert len(mails_about(directory, habilitation_id)) == 1
+
+
+def test_cancelled_send_gives_the_claim_back(db, sink):
+    """The job stopped mid-send (a server that never greets): the reminder is not lost."""
+    directory, mailer = sink
+    habilitation_id = approved(db, 6)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # connections queue but are never answered
+        port = silent.getsockname()[1]
+        stalled = Mailer(parse_smtp_url(f"smtp://127.0.0.1:{port}"), SENDER, timeout=3)
+
+        async def cut_short() -> None:
+            await asyncio.wait_for(send_due(db, stalled, PORTAL, NOW), timeout=0.5)
+
+        with pytest.raises(TimeoutError):
+            asyncio.run(cut_short())
+    assert 7 not in rows(db, habilitation_id)  # released
+    assert run(db, mailer) == 1
+    assert len(mails_about(directory, habilitation_id)) == 1

@@ -3,16 +3,19 @@ one changed in place (same id: its keys and consents keep working), never touche
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
+from broker.admin.api_keys import issue_by_operator
+from broker.admin.clients import AdminError
 from broker.admin.consent_information import StatedInformation
 from broker.admin.habilitations import (
     HabilitationRequest,
     add_habilitation,
-    issue_api_key,
     months_later,
     revoke_habilitation,
 )
@@ -137,7 +140,7 @@ def test_service_taken_between_submission_and_approval_is_refused_whole(db, agen
         )
     with refused(Refusal.INVALID) as caught, db.transaction() as session:
         lifecycle.approve(session, agents["ines"], request_id)
-    assert "belongs to another organisation" in str(caught.value)
+    assert caught.value.errors["service"].message == lifecycle.SERVICE_TAKEN
     with db.reader() as session:
         assert load_request(session, request_id).status == Status.SUBMITTED
         assert (
@@ -146,22 +149,64 @@ def test_service_taken_between_submission_and_approval_is_refused_whole(db, agen
         )
 
 
-def test_approval_gives_an_unowned_service_to_the_organisation(db, agents):
+def ownerless_service(db, name: str = "Cantine de Villebourg") -> None:
+    """A service registered without an organisation (``broker clients add``, or before the
+    portal): no organisation owns it yet."""
     with db.transaction() as session:
         add_habilitation(
             session,
             HabilitationRequest(
-                service="Cantine de Villebourg",
+                service=name,
                 scopes="cnaf_quotient_familial",
                 purpose="Tarifs",
                 legal_basis="Code",
                 create_service=True,
             ),
         )
-    _, habilitation = approved(db, agents)
+
+
+def test_attack_request_claims_ownerless_service(db, agents):
+    """An organisation cannot take over a service (its clients, its keys) by naming it in a
+    request: refused at submission, and at approval if it appeared after the submission."""
+    ownerless_service(db)
+    with refused(Refusal.INVALID) as caught, db.transaction() as session:
+        lifecycle.create_request(session, agents["alice"], content())
+    assert caught.value.errors["service"].message == lifecycle.SERVICE_OWNERLESS
+    assert "--organisation" in lifecycle.SERVICE_OWNERLESS
+
+    with db.transaction() as session:
+        request_id = lifecycle.create_request(
+            session, agents["alice"], content(service="Piscine de Villebourg")
+        ).id
+    with db.transaction() as session:
+        lifecycle.submit(session, agents["alice"], request_id)
+    ownerless_service(db, "Piscine de Villebourg")  # registered meanwhile, without owner
+    with refused(Refusal.INVALID) as caught, db.transaction() as session:
+        lifecycle.approve(session, agents["ines"], request_id)
+    assert caught.value.errors["service"].message == lifecycle.SERVICE_OWNERLESS
     with db.reader() as session:
-        service = session.get(Service, habilitation["service_id"])
-    assert service.organisation_siret == VILLEBOURG
+        assert load_request(session, request_id).status == Status.SUBMITTED
+        services = session.exec(select(Service).where(Service.name.like("% de Villebourg"))).all()
+    assert {s.organisation_siret for s in services} == {None}
+
+
+def test_attack_habilitation_from_a_request_cannot_attach_ownerless_service(db, agents):
+    """The habilitations' own rule, under the request checks: only an operator (no request
+    behind it) attaches an ownerless service to an organisation."""
+    ownerless_service(db)
+    wanted = HabilitationRequest(
+        service="Cantine de Villebourg",
+        scopes="cnaf_quotient_familial",
+        purpose="Tarifs",
+        legal_basis="Code",
+        organisation_siret=VILLEBOURG,
+    )
+    with pytest.raises(AdminError, match="without an organisation"), db.transaction() as s:
+        add_habilitation(s, replace(wanted, request_id="req_x"))
+    with db.transaction() as session:  # the operator's command line does it
+        made = add_habilitation(session, wanted)
+    with db.reader() as session:
+        assert session.get(Service, made["service_id"]).organisation_siret == VILLEBOURG
 
 
 def running_terms(db, habilitation_id: str) -> dict:
@@ -173,7 +218,9 @@ def running_terms(db, habilitation_id: str) -> dict:
 def test_reopening_keeps_the_running_habilitation_until_approval(db, agents):
     first_request, habilitation = approved(db, agents)
     with db.transaction() as session:
-        key = issue_api_key(session, habilitation["id"])
+        key = issue_by_operator(
+            session, "cli:test", habilitation["id"], "Cantine", int(time.time())
+        )
     before = running_terms(db, habilitation["id"])
     with db.transaction() as session:
         request_id, created = reopen(session, agents["bruno"], habilitation["id"])
@@ -212,7 +259,7 @@ def test_reopening_keeps_the_running_habilitation_until_approval(db, agents):
     assert after["created_at"] == before["created_at"]
     with db.reader() as session:
         decided = load_request(session, request_id).decided_at
-        assert session.get(ApiKey, key["id"]).habilitation_id == habilitation["id"]
+        assert session.get(ApiKey, key.key.id).habilitation_id == habilitation["id"]
         old = load_request(session, first_request)
         trail = session.exec(select(AuditEntry).order_by(AuditEntry.seq)).all()
     assert after["expires_at"] == end_of(

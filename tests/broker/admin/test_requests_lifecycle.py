@@ -289,3 +289,45 @@ def test_refusal_is_recorded_with_its_reason(db, agents):
 def test_unknown_request_is_not_found(db, agents):
     with refused(Refusal.NOT_FOUND):
         act(db, agents["ines"], Action.APPROVE, "req_nope")
+
+
+def test_role_instructor_cannot_decide_own_organisation_request(db, agents):
+    """Iris (instructor) and Adrien (administrator) act for Villebourg: a request Alice filed
+    for Villebourg is not theirs to decide, though they neither filed nor wrote it."""
+    request_id = in_status(db, agents, Status.SUBMITTED)
+    for who in ("iris", "adrien"):
+        for action in (Action.APPROVE, Action.REFUSE):
+            with refused(Refusal.FORBIDDEN) as caught:
+                act(db, agents[who], action, request_id)
+            assert "propre organisation" in caught.value.problem.message
+    assert status_of(db, request_id) == Status.SUBMITTED
+    act(db, agents["iris"], Action.ASK_CHANGES, request_id)  # asking for changes decides nothing
+    assert status_of(db, request_id) == Status.CHANGES_REQUESTED
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x07", "\x1b[31m", "\x7f", "\x85"])
+def test_attack_control_characters_in_messages_and_reasons_refused(db, agents, bad):
+    request_id = in_status(db, agents, Status.SUBMITTED)
+    text = f"Une raison{bad} cachée."
+    for who, action in (
+        ("alice", Action.MESSAGE),
+        ("ines", Action.ASK_CHANGES),
+        ("ines", Action.REFUSE),
+    ):
+        with refused(Refusal.INVALID) as caught:
+            act(db, agents[who], action, request_id, text)
+        assert "body" in caught.value.errors
+    with refused(Refusal.INVALID) as caught, db.transaction() as session:
+        lifecycle.approve(session, agents["ines"], request_id, text)
+    assert "body" in caught.value.errors
+    assert status_of(db, request_id) == Status.SUBMITTED
+    with db.reader() as session:
+        assert [m.kind for m in messages_of(session, request_id)] == ["submitted"]
+
+
+def test_line_breaks_and_tabs_are_kept_in_a_message(db, agents):
+    request_id = in_status(db, agents, Status.SUBMITTED)
+    act(db, agents["alice"], Action.MESSAGE, request_id, "Ligne 1\r\n\tLigne 2\n")
+    with db.reader() as session:
+        last = messages_of(session, request_id)[-1]
+    assert last.body == "Ligne 1\n\tLigne 2"

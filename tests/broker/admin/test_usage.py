@@ -1,6 +1,7 @@
-"""Usage roll-ups (broker.admin.usage) and the figures read from them
-(broker.admin.usage_report), on SQLite and on PostgreSQL: incremental, idempotent, chunked,
-one at a time; errors, latency percentiles, identity releases, consent kinds."""
+"""Usage roll-ups (broker.admin.usage, broker.admin.service_usage) and the figures read from
+them (broker.admin.usage_report, broker.admin.service_usage_report), on SQLite and on
+PostgreSQL: incremental, idempotent, chunked, one at a time; errors, latency percentiles,
+identity releases, consent kinds; calls per calling service with their outcomes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 
 from broker.admin import usage
+from broker.admin.service_usage_report import service_report
 from broker.admin.usage_report import (
     ConsentKind,
     Figures,
@@ -26,11 +28,11 @@ from broker.admin.usage_report import (
 )
 from broker.catalogue.products import product
 from broker.core.db import Database, table_of
-from broker.demo.seed import DEMO_CLIENT_ID
+from broker.demo.seed import DEMO_CLIENT_ID, DEMO_SERVICE_NAME
 from broker.resources.journal import CallRecord, write_journal
 from broker.store.data_access_store import INSERT_JOURNAL
-from broker.store.models import Citizen, OAuthClient
-from broker.store.portal_models import ConsentDay, RollupCursor, UsageDay
+from broker.store.models import Citizen, OAuthClient, Service
+from broker.store.portal_models import ConsentDay, RollupCursor, UsageDay, UsageServiceDay
 from consent.models import ConsentEvent, ConsentGrant
 from tests.conftest import make_settings
 from tests.databases import PostgresFactory, SqliteFactory, backend_url
@@ -126,6 +128,15 @@ def usage_rows(db: Database) -> dict[tuple[str, str], tuple]:
     with db.connect() as conn:
         return {
             (r.day, r.product): (r.provider, r.calls, r.errors, list(r.latency_buckets))
+            for r in conn.execute(select(table))
+        }
+
+
+def service_rows(db: Database) -> dict[tuple[str, str, str], tuple]:
+    table = table_of(UsageServiceDay)
+    with db.connect() as conn:
+        return {
+            (r.day, r.product, r.service_id): (r.provider, r.calls, r.errors, dict(r.outcomes))
             for r in conn.execute(select(table))
         }
 
@@ -227,8 +238,10 @@ def test_rolled_back_roll_up_leaves_nothing_behind(db):
         assert usage.roll_up(session, LATER) == 2
         raise RuntimeError("the caller failed after the roll-up")
     assert usage_rows(db) == {}
+    assert service_rows(db) == {}
     assert roll_up(db) == 2  # read again, counted once
     assert usage_rows(db)[("2026-12-07", "dss/quotient_familial")][1] == 2
+    assert service_rows(db)[("2026-12-07", "dss/quotient_familial", "svc-villebourg")][1] == 2
 
 
 def test_rows_are_read_in_bounded_chunks(db, monkeypatch):
@@ -309,6 +322,7 @@ def test_concurrent_roll_ups_count_each_row_once(db):
     assert errors == []
     assert sorted(results) == [0, 0, 50]
     assert usage_rows(db)[("2026-12-07", "dss/quotient_familial")][1] == 50
+    assert service_rows(db)[("2026-12-07", "dss/quotient_familial", "svc-villebourg")][1] == 50
 
 
 # -- percentiles ---------------------------------------------------------------------------
@@ -396,6 +410,99 @@ def test_report_for_a_data_provider_holds_only_its_products(db):
     assert [line.key for line in report.providers] == ["dss"]
     assert report.total.calls == 1
     assert report.consents == []  # consents are the platform's, not a provider's
+
+
+# -- per calling service ---------------------------------------------------------------------
+
+
+def test_calls_per_service_and_outcome_in_the_same_pass(db):
+    journal(
+        db,
+        {},
+        {"status": 404, "outcome": "not_found", "error_code": "01003"},
+        {"status": 504, "outcome": "timeout", "error_code": "01504"},
+        {"service_id": "svc-val-fleuri"},
+        {"at": NOW - DAY},
+        {"product": "cnous/etudiant_boursier", "service_id": "svc-val-fleuri"},
+        {"service_id": None, "status": 401, "outcome": "unauthorized"},  # caller unknown
+        {"product": "identity", "mode": "openid", "credential": "userinfo"},  # not counted
+    )
+    assert roll_up(db) == 8
+    assert service_rows(db) == {
+        ("2026-12-07", "dss/quotient_familial", "svc-villebourg"): (
+            "cnaf", 3, 1, {"ok": 1, "not_found": 1, "timeout": 1},
+        ),
+        ("2026-12-06", "dss/quotient_familial", "svc-villebourg"): ("cnaf", 1, 0, {"ok": 1}),
+        ("2026-12-07", "dss/quotient_familial", "svc-val-fleuri"): ("cnaf", 1, 0, {"ok": 1}),
+        ("2026-12-07", "cnous/etudiant_boursier", "svc-val-fleuri"): ("cnous", 1, 0, {"ok": 1}),
+        ("2026-12-07", "dss/quotient_familial", ""): ("cnaf", 1, 0, {"unauthorized": 1}),
+    }  # fmt: skip
+    # The per-service rows add up to the public figures, day by day and product by product.
+    added_up: dict[tuple[str, str], tuple[int, int]] = {}
+    for (day, product_key, _), (_, calls, errors, outcomes) in service_rows(db).items():
+        assert sum(outcomes.values()) == calls
+        before = added_up.get((day, product_key), (0, 0))
+        added_up[(day, product_key)] = (before[0] + calls, before[1] + errors)
+    assert added_up == {key: row[1:3] for key, row in usage_rows(db).items()}
+
+
+def test_outcomes_of_a_service_add_up_across_runs(db):
+    journal(db, {}, {"status": 503, "outcome": "maintenance"})
+    roll_up(db)
+    journal(
+        db, {}, {"status": 404, "outcome": "not_found"}, {"status": 503, "outcome": "maintenance"}
+    )
+    assert roll_up(db) == 3
+    assert roll_up(db) == 0
+    assert service_rows(db) == {
+        ("2026-12-07", "dss/quotient_familial", "svc-villebourg"): (
+            "cnaf", 5, 2, {"ok": 2, "maintenance": 2, "not_found": 1},
+        )
+    }  # fmt: skip
+
+
+def demo_service_id(db: Database) -> str:
+    services = table_of(Service)
+    with db.connect() as conn:
+        return conn.execute(
+            select(services.c.id).where(services.c.name == DEMO_SERVICE_NAME)
+        ).scalar_one()
+
+
+def test_service_report_names_the_callers_of_a_providers_products(db):
+    villebourg = demo_service_id(db)
+    journal(
+        db,
+        *({"service_id": villebourg} for _ in range(3)),
+        {"service_id": villebourg, "status": 504, "outcome": "timeout"},
+        {"service_id": villebourg, "status": 404, "outcome": "not_found", "at": NOW - 5 * DAY},
+        {"service_id": villebourg, "at": NOW - 30 * DAY},  # out of the 30 days shown
+        {"service_id": "svc-removed"},  # no such service any more
+        {"service_id": None, "status": 401, "outcome": "unauthorized"},
+        {"service_id": villebourg, "product": "dss/prime_activite"},  # the DSS's
+        {"service_id": villebourg, "product": "cnous/etudiant_boursier"},
+    )
+    roll_up(db)
+    with db.reader() as session:
+        report = service_report(
+            session, now=NOW, granularity=Granularity.DAY, providers=frozenset({"cnaf"})
+        )
+        everything = service_report(session, now=NOW, granularity=Granularity.WEEK)
+    assert [
+        (line.service_name, line.product, line.calls, line.errors, line.outcomes)
+        for line in report.lines
+    ] == [
+        (DEMO_SERVICE_NAME, "dss/quotient_familial", 5, 1, {"ok": 3, "not_found": 1, "timeout": 1}),
+        (None, "dss/quotient_familial", 1, 0, {"ok": 1}),  # removed: named by its id on the page
+        (None, "dss/quotient_familial", 1, 0, {"unauthorized": 1}),
+    ]  # fmt: skip
+    assert [line.identified for line in report.lines] == [True, True, False]
+    assert report.lines[0].error_share == 0.2
+    assert report.outcomes == {"ok": 4, "not_found": 1, "timeout": 1, "unauthorized": 1}
+    assert report.calls == 7
+    # An administrator's view: every provider; the week view reaches back 12 weeks.
+    assert {line.provider for line in everything.lines} == {"cnaf", "dss", "cnous"}
+    assert everything.calls == 10
 
 
 # -- consents ------------------------------------------------------------------------------

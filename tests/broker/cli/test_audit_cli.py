@@ -119,3 +119,24 @@ def test_verify_exit_codes(cli, database_url):
     assert broken.exit_code == 1
     assert json.loads(broken.stdout)["broken_seq"] == edited
     assert f"broken at seq {edited}: edited" in broken.stderr
+
+
+def test_verify_against_a_noted_head(cli, database_url):
+    cli("introspection", "add", "--provider", "dgfip")
+    cli("keys", "rotate")
+    noted = json.loads(cli("audit", "verify").stdout)["head_digest"]
+    cli("introspection", "add", "--provider", "cnaf")
+    still = json.loads(cli("audit", "verify", "--head", noted.upper()).stdout)
+    assert still["intact"] and still["head_found"] is True
+    db = Database(database_url)
+    try:
+        newest = rows(db)[-2]["seq"]
+        tamper(db, f"DELETE FROM audit_entry WHERE seq >= {newest}")
+    finally:
+        db.dispose()
+    assert json.loads(cli("audit", "verify").stdout)["intact"]  # the chain alone cannot tell
+    cut = cli("audit", "verify", "--head", noted, ok=False)
+    assert cut.exit_code == 1
+    assert json.loads(cut.stdout)["head_found"] is False
+    assert "cut off or rewritten" in cut.stderr
+    assert cli("audit", "verify", "--head", "not-a-digest", ok=False).exit_code == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+from broker.admin import audit
 from broker.core.db import Database
 from broker.core.security import digest
 from broker.store.clients import load_client
@@ -140,14 +141,25 @@ def test_habilitation_consent_terms(cli, tmp_path):
 
 def test_api_key_is_shown_once_and_stored_as_a_digest(cli, database_url):
     habilitation = json.loads(add(cli).stdout)
-    issued = json.loads(cli("apikeys", "issue", habilitation["id"]).stdout)
+    no_name = cli("apikeys", "issue", habilitation["id"], ok=False)
+    assert no_name.exit_code == 2 and "--name" in no_name.stderr
+    bad_name = cli("apikeys", "issue", habilitation["id"], "--name", "a\x1bb", ok=False)
+    assert bad_name.exit_code == 1 and "caractères de contrôle" in bad_name.stderr
+    issued = json.loads(
+        cli("apikeys", "issue", habilitation["id"], "--name", "Logiciel cantine").stdout
+    )
     assert issued["api_key"].startswith("bpk_") and len(issued["api_key"]) >= 40
+    assert (issued["name"], issued["created_by"]) == ("Logiciel cantine", audit.cli_actor())
     db = Database(database_url)
     with db.reader() as s:
         row = s.get(ApiKey, issued["id"])
     assert row.digest == digest(issued["api_key"])
     assert issued["api_key"] not in json.dumps(row.model_dump())
-    assert issued["api_key"] not in cli("apikeys", "list").stdout
+    listed = cli("apikeys", "list").stdout
+    assert issued["api_key"] not in listed
+    assert [k["name"] for k in json.loads(listed) if k["id"] == issued["id"]] == [
+        "Logiciel cantine"
+    ]
 
     revoked = json.loads(cli("apikeys", "revoke", issued["id"]).stdout)
     assert revoked["revoked_at"] and revoked["already_revoked"] is False
@@ -155,12 +167,12 @@ def test_api_key_is_shown_once_and_stored_as_a_digest(cli, database_url):
     unknown = cli("apikeys", "revoke", "key_nope", ok=False)
     assert unknown.exit_code == 1 and "no API key" in unknown.stderr
 
-    cli("habilitations", "revoke", habilitation["id"])
+    cli("habilitations", "revoke", habilitation["id"], "--reason", "Fin du marché")
     with db.reader() as s:
         assert s.get(Habilitation, habilitation["id"]).revoked_at is not None
     db.dispose()
-    refused = cli("apikeys", "issue", habilitation["id"], ok=False)
-    assert refused.exit_code == 1 and "no longer active" in refused.stderr
+    refused = cli("apikeys", "issue", habilitation["id"], "--name", "Trop tard", ok=False)
+    assert refused.exit_code == 1 and "a pris fin" in refused.stderr
 
 
 def test_introspection_clients(cli, database_url):
@@ -456,7 +468,9 @@ def test_attack_set_information_on_a_revoked_habilitation(cli):
     """A revoked habilitation stays as it was when it ended (its consents' history refers to
     it); changing its texts would rewrite what citizens were told."""
     created = json.loads(add(cli, *INFORMATION).stdout)
-    revoked = json.loads(cli("habilitations", "revoke", created["id"]).stdout)
+    revoked = json.loads(
+        cli("habilitations", "revoke", created["id"], "--reason", "Fin du marché").stdout
+    )
     for extra in (["--controller", "Autre"], ["--clear", "reasons"], ["--clear", "dpo"]):
         result = set_information(cli, created["id"], *extra, ok=False)
         assert result.exit_code == 1 and "no longer active" in result.stderr

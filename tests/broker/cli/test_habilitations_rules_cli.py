@@ -98,11 +98,11 @@ def test_habilitation_runs_18_months_by_default(cli):
 def test_every_change_is_audited_as_the_cli_user(cli, database_url):
     created = json.loads(add(cli, "--organisation", VILLEBOURG).stdout)
     cli("habilitations", "set-information", created["id"], "--controller", "Mairie")
-    issued = json.loads(cli("apikeys", "issue", created["id"]).stdout)
+    issued = json.loads(cli("apikeys", "issue", created["id"], "--name", "Cantine").stdout)
     cli("apikeys", "revoke", issued["id"])
     cli("apikeys", "revoke", issued["id"])  # already revoked: nothing changes, nothing audited
-    cli("habilitations", "revoke", created["id"])
-    cli("habilitations", "revoke", created["id"])
+    cli("habilitations", "revoke", created["id"], "--reason", "Finalité détournée")
+    cli("habilitations", "revoke", created["id"], "--reason", "Encore")
     entries = trail(database_url)
     assert [(e.action, e.target_id) for e in entries] == [
         ("habilitation.add", created["id"]),
@@ -113,8 +113,41 @@ def test_every_change_is_audited_as_the_cli_user(cli, database_url):
     ]
     assert {e.actor for e in entries} == {audit.cli_actor()}
     assert entries[1].before["controller"] is None and entries[1].after["controller"] == "Mairie"
-    assert entries[4].before["revoked_at"] is None and entries[4].after["revoked_at"]
     assert issued["api_key"] not in json.dumps([e.after for e in entries])
+
+
+def test_cli_and_portal_write_the_same_key_and_revocation_entries(cli, database_url):
+    """One path: the portal shows a revocation made on the command line with its reason, and
+    the key entries have the portal's shape."""
+    from broker.admin.habilitation_views import revocation_of
+    from broker.store.data_access_models import Habilitation
+
+    created = json.loads(add(cli, "--organisation", VILLEBOURG).stdout)
+    issued = json.loads(cli("apikeys", "issue", created["id"], "--name", "Cantine").stdout)
+    cli("apikeys", "revoke", issued["id"])
+    refused = cli("habilitations", "revoke", created["id"], "--reason", "a\x00b", ok=False)
+    assert refused.exit_code == 1 and "Traceback" not in refused.stderr
+    assert cli("habilitations", "revoke", created["id"], ok=False).exit_code == 2  # no reason
+    cli("habilitations", "revoke", created["id"], "--reason", "Finalité détournée")
+    _, issue, revoke, ended = trail(database_url)
+    assert issue.after == {
+        "habilitation_id": created["id"],
+        "name": "Cantine",
+        "created_at": issued["created_at"],
+        "created_by": audit.cli_actor(),
+    }
+    assert revoke.before == {"name": "Cantine", "revoked_at": None}
+    assert revoke.after == {"name": "Cantine", "revoked_at": revoke.after["revoked_at"]}
+    assert ended.before == {"revoked_at": None}
+    assert ended.after["reason"] == "Finalité détournée"
+    db = Database(database_url)
+    try:
+        with db.reader() as session:
+            revocation = revocation_of(session, session.get(Habilitation, created["id"]))
+    finally:
+        db.dispose()
+    assert revocation is not None
+    assert (revocation.actor, revocation.reason) == (audit.cli_actor(), "Finalité détournée")
 
 
 def test_refused_command_leaves_no_audit_entry(cli, database_url):

@@ -47,6 +47,7 @@ TABLES = {
     "habilitation_reminder",
     "audit_entry",
     "usage_day",
+    "usage_service_day",
     "consent_day",
     "rollup_cursor",
     "status_check",

@@ -131,3 +131,17 @@ def test_attack_tampered_chain_shown_on_the_page(portal):
     assert "Chaîne intègre" not in text
     row = re.search(rf'<tr id="entree-{edited}" class="audit-broken">.*?</tr>', page.text, re.S)
     assert row is not None and "Entrée altérée" in row.group(0)
+
+
+def test_attack_edit_inside_a_prefix_verified_by_an_earlier_view_is_detected(portal):
+    """A view verifies the chain; then an entry it verified is edited: the next view reads
+    the stored rows again and shows the break (nothing trusted from the earlier view)."""
+    write(portal, after={"redirect_uris": ["https://a.example/cb"]})
+    write(portal, after={"redirect_uris": ["https://b.example/cb"]})
+    client = admin(portal)
+    assert "Chaîne intègre" in text_of(client.get("/audit"))
+    edited = rows(portal.db)[-2]["seq"]
+    tamper(portal.db, f"UPDATE audit_entry SET actor = 'cli:someone-else' WHERE seq = {edited}")
+    text = text_of(client.get("/audit"))
+    assert f"Chaîne rompue à l'entrée n° {edited}" in text
+    assert "Chaîne intègre" not in text

@@ -17,8 +17,10 @@ from sqlmodel import col, select
 
 from broker.admin.clients import ClientRegistration, add_client
 from broker.core.security import digest
-from broker.demo.seed import DEMO_CLIENT_ID
+from broker.demo.seed import DEMO_CLIENT_ID, DEMO_DATA_SCOPES
 from broker.portal.principal import Role
+from broker.store.clients import ClientCache
+from broker.store.data_access_models import Habilitation
 from broker.store.models import OAuthClient, Service
 from broker.store.portal_models import AuditEntry
 from tests.broker.portal.conftest import OPERATOR, VAL_FLEURI, VILLEBOURG, sign_in
@@ -254,6 +256,11 @@ def test_logo_uploaded_then_served_with_the_brokers_headers(portal):
     assert image.status_code == 200 and image.content == PNG
     assert image.headers["content-type"] == "image/png"
     assert image.headers["x-content-type-options"] == "nosniff"
+    # Behind the sign-in: no shared cache may keep it and hand it to someone else.
+    assert (
+        image.headers["cache-control"].startswith("private")
+        and "public" not in image.headers["cache-control"]
+    )
     assert audit_trail(portal)[-1].action == "service.set_logo"
 
 
@@ -319,6 +326,8 @@ def test_rotation_overlap_outside_the_choices_refused(portal):
     alice = requester(portal)
     page = rotate(alice, mine["client_id"], "720")
     assert page.status_code == 400 and 'id="overlap_hours-erreur"' in page.text
+    error = re.search(r'id="overlap_hours-erreur".*?</p>', page.text, re.S).group(0)
+    assert "0, 24 ou 168 heures" in html.unescape(error) and 'lang="en"' not in error
     assert stored(portal, mine["client_id"]).secret_digest == digest(mine["client_secret"])
 
 
@@ -367,3 +376,166 @@ def test_attack_secret_never_in_audit_trail(portal):
     written = json.dumps([e.model_dump() for e in audit_trail(portal)])
     for secret in (mine["client_secret"], first, second):
         assert secret not in written and digest(secret) not in written
+
+
+def error_of(page: httpx.Response, field: str) -> str:
+    return re.search(rf'id="{field}-erreur".*?</p>', page.text, re.S).group(0)
+
+
+def test_attack_deeply_nested_jwks_refused(portal):
+    """Deeper than the JSON parser goes: a field error, not a 500 page."""
+    alice = requester(portal)
+    page = post_keys(alice, DEMO_CLIENT_ID, jwks="[" * 19000)
+    assert_field_error(page, "jwks")
+    assert "nested too deeply" in error_of(page, "jwks")
+    with portal.db.reader() as session:
+        assert session.get(OAuthClient, DEMO_CLIENT_ID).jwks != []
+
+
+def test_cli_detail_shown_only_where_it_adds_information(portal):
+    mine = make_client(portal, "Cantine de Villebourg", VILLEBOURG)
+    alice = requester(portal)
+    empty = post_addresses(alice, mine["client_id"], "\n")
+    assert_field_error(empty, "redirect_uris")
+    assert "Raison" not in error_of(empty, "redirect_uris"), "it would only repeat the rule"
+    named = post_addresses(alice, mine["client_id"], "http://cantine.example/cb")
+    assert "http://cantine.example/cb" in error_of(named, "redirect_uris")
+
+
+def test_pages_promise_what_the_broker_client_cache_keeps(portal):
+    """The broker keeps a client at most ClientCache's ttl: addresses, keys and secrets alike
+    (a cached client carries them all), so the pages' "au plus 10 s" must stay true."""
+    assert ClientCache().ttl <= 10
+    mine = make_client(portal, "Cantine de Villebourg", VILLEBOURG)
+    alice = requester(portal)
+    done = post_addresses(alice, mine["client_id"], "https://cantine.example/cb2")
+    page = alice.get(done.headers["location"])
+    promise = "dans les secondes qui suivent (au plus 10 s)"
+    assert promise in html.unescape(page.text)
+    assert promise in html.unescape(rotate(alice, mine["client_id"], "24").text)
+
+
+# -- registering a client ----------------------------------------------------------------------
+
+
+def habilitated_service(portal, name: str, siret: str, scopes: list[str]) -> str:
+    service_id = make_client(portal, name, siret)["service_id"]
+    now = int(time.time())
+    with portal.db.transaction() as session:
+        session.add(
+            Habilitation(
+                id=f"hab_{service_id[:12]}",
+                service_id=service_id,
+                scopes=scopes,
+                purpose="Inscriptions",
+                legal_basis="Délibération",
+                created_at=now,
+                expires_at=now + 86400 * 365,
+                organisation_siret=siret,
+            )
+        )
+    return service_id
+
+
+def demo_service_id(portal) -> str:
+    with portal.db.reader() as session:
+        return session.get(OAuthClient, DEMO_CLIENT_ID).service_id
+
+
+def register(client, service_id: str, scopes=("openid", "profile"), **fields) -> httpx.Response:
+    data = {
+        "csrf": client.csrf,
+        "name": "Cantine en ligne",
+        "service": service_id,
+        "redirect_uris": "https://cantine.example/callback",
+        "auth_method": "client_secret_basic",
+        "scopes": list(scopes),
+        **fields,
+    }
+    return client.post("/clients/nouveau", data=data, follow_redirects=False)
+
+
+def client_ids(portal) -> set[str]:
+    with portal.db.reader() as session:
+        return set(session.exec(select(OAuthClient.client_id)).all())
+
+
+def test_role_requester_registers_client_only_for_own_service(portal, broker):
+    """The portal and the broker on one database, the broker over a socket."""
+    theirs = habilitated_service(portal, "Piscine du Val Fleuri", VAL_FLEURI, DEMO_DATA_SCOPES)
+    mine = demo_service_id(portal)  # Villebourg's, with the demo's running habilitation
+    alice = requester(portal)
+    form = alice.get("/clients/nouveau")
+    assert form.status_code == 200 and f'value="{mine}"' in form.text
+    assert theirs not in form.text and "Piscine" not in form.text
+
+    before = client_ids(portal)
+    refused = register(alice, theirs)
+    assert refused.status_code == 400 and 'id="service-erreur"' in refused.text
+    assert client_ids(portal) == before
+
+    scopes = ("openid", "profile", *DEMO_DATA_SCOPES)
+    page = register(alice, mine, scopes=scopes)
+    assert page.status_code == 200, page.text
+    assert "no-store" in page.headers["cache-control"]
+    secret = shown_secret(page)
+    (client_id,) = client_ids(portal) - before
+    row = stored(portal, client_id)
+    assert (row.service_id, row.name, row.scope) == (mine, "Cantine en ligne", " ".join(scopes))
+    assert row.secret_digest == digest(secret)
+    entry = audit_trail(portal)[-1]
+    assert (entry.action, entry.target_id, entry.actor) == (
+        "client.create",
+        client_id,
+        alice.agent.actor,
+    )
+    written = json.dumps([e.model_dump() for e in audit_trail(portal)])
+    assert secret not in written and digest(secret) not in written
+    assert authenticates(broker, client_id, secret), "the broker's token endpoint accepts it"
+    assert not authenticates(broker, client_id, "not-" + secret)
+
+    # Neither instructors nor data providers register clients.
+    solo = sign_in(portal, email="solo@operateur.gouv.fr", roles=[Role.INSTRUCTOR])
+    assert solo.get("/clients/nouveau").status_code == 403
+    assert register(solo, mine).status_code == 403
+    # A requester of an organisation without a running habilitation: nothing offered.
+    val = requester(portal, siret=OPERATOR, email="val@operateur.gouv.fr")
+    assert 'name="service"' not in val.get("/clients/nouveau").text
+    assert register(val, mine).status_code == 400
+    assert client_ids(portal) == before | {client_id}
+
+
+def test_attack_client_scopes_beyond_habilitation_refused(portal):
+    mine = demo_service_id(portal)
+    alice = requester(portal)
+    before, entries = client_ids(portal), len(audit_trail(portal))
+    for scopes in (("openid", "cnaf_enfants"), ("openid", "scolarite_eleve"), ("profile",)):
+        page = register(alice, mine, scopes=scopes)
+        assert page.status_code == 400, page.text
+        assert 'id="scopes-erreur"' in page.text and 'href="#scopes"' in page.text
+    assert "cnaf_enfants" in error_of(register(alice, mine, ("openid", "cnaf_enfants")), "scopes")
+    assert client_ids(portal) == before and len(audit_trail(portal)) == entries
+
+
+def test_registration_form_refused_with_errors_beside_fields(portal):
+    mine = demo_service_id(portal)
+    alice = requester(portal)
+    private = ECKey.generate_key("P-256", {"kid": "leaked"}).as_dict(private=True)
+    page = register(
+        alice,
+        mine,
+        name="",
+        redirect_uris="javascript:alert(1)",
+        auth_method="private_key_jwt",
+        jwks="[" * 19000,
+    )
+    for field in ("name", "redirect_uris", "jwks"):
+        assert_field_error(page, field)
+    leaked = register(
+        alice, mine, auth_method="private_key_jwt", jwks=json.dumps({"keys": [private]})
+    )
+    assert_field_error(leaked, "jwks")
+    assert private["d"] not in leaked.text
+    public = {"keys": [ECKey.generate_key("P-256", {"kid": "k"}).as_dict(private=False)]}
+    done = register(alice, mine, auth_method="private_key_jwt", jwks=json.dumps(public))
+    assert done.status_code == 200 and "data-secret" not in done.text

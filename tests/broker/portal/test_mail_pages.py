@@ -114,7 +114,9 @@ def test_nav_links_to_caught_emails_in_development(portal):
 
 
 def test_production_has_no_mail_pages(portal_factory, var_dir):
-    portal = portal_factory(issuer="https://broker.example", env="production")
+    portal = portal_factory(
+        issuer="https://broker.example", portal_url="https://portail.example", env="production"
+    )
     directory = sink_directory(var_dir)
     directory.mkdir(parents=True)
     (directory / "1796600243991701875-6d94dd16.eml").write_text("Subject: démo\n\ntexte\n")

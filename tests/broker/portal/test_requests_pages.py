@@ -4,16 +4,21 @@ each role rule tried through the pages themselves."""
 from __future__ import annotations
 
 import re
+import socket
+from collections.abc import Iterator
 from html import unescape
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from broker.admin.requests.records import load_request, versions_of
 from broker.admin.requests.states import Status
+from broker.demo.smtp_sink import caught, start_sink
 from broker.store.data_access_models import Habilitation
 from tests.broker.admin.requests_support import CONTENT, content
-from tests.broker.portal.conftest import OPERATOR, VAL_FLEURI, VILLEBOURG, sign_in
+from tests.broker.portal.conftest import OPERATOR, PORTAL_URL, VAL_FLEURI, VILLEBOURG, sign_in
 
 
 def as_form(given: dict[str, Any], csrf: str) -> dict[str, Any]:
@@ -307,3 +312,102 @@ def test_reopening_from_a_habilitation(portal):
     assert form.status_code == 200 and "readonly" in form.text
     again = post(alice, f"/habilitations/{habilitation_id}/reouvrir")
     assert again.headers["location"] == answer.headers["location"]  # the open one
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def mailed(portal_factory, tmp_path) -> Iterator[tuple[Any, Path]]:
+    """A portal whose mailer sends to a real SMTP server (the development sink)."""
+    directory = tmp_path / "caught"
+    sink = start_sink("127.0.0.1", free_port(), directory)
+    yield portal_factory(smtp_url=f"smtp://127.0.0.1:{sink.port}"), directory
+    sink.stop()
+
+
+def mails_since(directory: Path, seen: int) -> list[Any]:
+    return sorted(caught(directory), key=lambda mail: mail.id)[seen:]
+
+
+def test_each_move_emails_the_other_side_once_committed(mailed):
+    portal, directory = mailed
+    alice = requester(portal)
+    ines = instructor(portal)
+    ada = sign_in(portal, email="ada@operateur.example", siret=OPERATOR, roles=["administrator"])
+    staff = sorted([ines.agent.email, ada.agent.email])
+    organisation = sorted(
+        [alice.agent.email, "alice@villebourg.example", "tech@villebourg.example"]
+    )
+    request_id = file_request(alice)
+    assert caught(directory) == []  # a draft tells no one
+
+    steps = [
+        (alice, "soumettre", "", "déposée", staff),
+        (ines, "messages", "Précisez le volume.", "Nouveau message", organisation),
+        (alice, "messages", "Environ 500.", "Nouveau message", staff),
+        (ines, "modifications", "Ajoutez l'adresse.", "Modifications demandées", organisation),
+        (alice, "soumettre", "", "déposée", staff),
+        (ines, "approuver", "", "acceptée", organisation),
+    ]
+    for seen, (who, move, body, subject, to) in enumerate(steps):
+        assert post(who, f"/demandes/{request_id}/{move}", body).status_code == 303, move
+        [mail] = mails_since(directory, seen)
+        assert sorted(mail.to) == to, move
+        assert subject in mail.subject and "Cantine de Villebourg" in mail.subject
+        assert f"{PORTAL_URL}/demandes/{request_id}\n" in mail.body
+        if body:
+            assert body not in mail.body  # the details stay behind sign-in
+
+
+def test_refusal_emails_the_organisation(mailed):
+    portal, directory = mailed
+    alice = requester(portal)
+    request_id = submitted(portal, alice)
+    before = len(caught(directory))
+    answer = post(instructor(portal), f"/demandes/{request_id}/refuser", "Hors cadre.")
+    assert answer.status_code == 303
+    [mail] = mails_since(directory, before)
+    assert "refusée" in mail.subject
+    assert sorted(mail.to) == sorted(
+        [alice.agent.email, "alice@villebourg.example", "tech@villebourg.example"]
+    )
+
+
+def test_mail_failure_never_fails_the_move(portal_factory):
+    portal = portal_factory(smtp_url=f"smtp://127.0.0.1:{free_port()}")  # nobody listens
+    instructor(portal)
+    request_id = submitted(portal)  # asserts the 303
+    assert stored(portal, request_id)[0].status == Status.SUBMITTED
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x1b[31m"])
+def test_attack_control_characters_in_a_message_are_a_field_error(portal, bad):
+    """PostgreSQL refuses a NUL in text: a field error, never a 500."""
+    request_id = submitted(portal)
+    ines = instructor(portal)
+    for move, field in (("messages", "body-message"), ("refuser", "body-refuse")):
+        answer = post(ines, f"/demandes/{request_id}/{move}", f"Motif{bad}caché")
+        assert answer.status_code == 400, move
+        assert f'id="{field}-erreur"' in answer.text and "caractères de contrôle" in answer.text
+    assert stored(portal, request_id)[0].status == Status.SUBMITTED
+
+
+def test_role_instructor_cannot_decide_own_organisation_request(portal):
+    """Iris, an instructor acting for Villebourg, neither filed nor wrote Alice's request for
+    Villebourg: still not hers to decide."""
+    request_id = submitted(portal)
+    iris = sign_in(
+        portal,
+        email="iris@villebourg.example",
+        siret=VILLEBOURG,
+        organisation="Mairie de Villebourg",
+        roles=["instructor"],
+    )
+    assert "Approuver la demande" not in iris.get(f"/demandes/{request_id}").text
+    assert post(iris, f"/demandes/{request_id}/approuver").status_code == 403
+    assert post(iris, f"/demandes/{request_id}/refuser", "Non").status_code == 403
+    assert stored(portal, request_id)[0].status == Status.SUBMITTED

@@ -15,8 +15,11 @@ from joserfc import jwt
 from joserfc.jwk import OctKey
 from sqlmodel import select
 
+from broker.admin.agents import grant_role
+from broker.portal.guards import sign_in_location
 from broker.portal.sessions import COOKIE
-from broker.portal.signin import SIGN_IN_COOKIE, SignedCookie, local_path
+from broker.portal.signin_claims import identity_of
+from broker.portal.signin_state import SIGN_IN_COOKIE, SignedCookie, local_path
 from broker.store.portal_models import AuditEntry, PortalAgent
 from tests.broker.identity.federation.rogue_idp import RogueIdp, new_key
 from tests.broker.portal.conftest import VILLEBOURG
@@ -267,3 +270,36 @@ def test_the_authorization_request_names_the_portal_callback_and_proconnect_scop
     assert params["client_id"] == [rogue.client_id]
     assert params["scope"] == ["openid email given_name usual_name siret organizational_unit"]
     assert start.cookies[SIGN_IN_COOKIE]
+
+
+def test_attack_unverified_email_of_an_administrator_opens_no_session(portal, rogue):
+    """The provider says the email is not verified, and that email is an administrator's: no
+    session, a readable page, the refusal logged."""
+    with portal.db.transaction() as session:
+        grant_role(
+            session, email="sophie.martin@villebourg.example", role="administrator", actor="t"
+        )
+    rogue.behaviour.userinfo = {**AGENT, "email_verified": False}
+    refused(portal, "unverified_email", 403)
+
+
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [(True, True), (False, False), ("false", False), ("TRUE", True), (None, None), (1, None)],
+)
+def test_email_verified_is_read_as_the_provider_gives_it(given, read):
+    claims = {"sub": "s", "email": "a@b.example"}
+    if given is not None:
+        claims["email_verified"] = given
+    assert identity_of("https://idp.example", claims).email_verified is read
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/", "/\\evil.example", "/a\x00b", "/" + "a" * 600],
+)
+def test_attack_guards_send_to_sign_in_with_the_same_local_path_rule(target):
+    location = urlsplit(sign_in_location(target))
+    assert location.path == "/connexion"
+    assert parse_qs(location.query) == {"retour": ["/"]}
+    assert local_path(target) == "/"

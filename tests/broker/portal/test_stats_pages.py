@@ -1,5 +1,6 @@
 """The usage statistics pages: /stats public and free of personal data, /usage for data
-providers (their own products only) and administrators; charts and tables saying the same."""
+providers (their own products and the services calling them only) and administrators;
+charts and tables saying the same."""
 
 from __future__ import annotations
 
@@ -16,19 +17,24 @@ from broker.admin import usage
 from broker.core.db import table_of
 from broker.demo.seed import DEMO_CLIENT_ID, DEMO_SERVICE_NAME
 from broker.store.data_access_store import INSERT_JOURNAL
-from broker.store.models import Citizen, OAuthClient
+from broker.store.models import Citizen, OAuthClient, Service
 from consent.models import ConsentEvent, ConsentGrant
 from tests.broker.portal.conftest import OPERATOR, VILLEBOURG, sign_in
 
 SVG = "{http://www.w3.org/2000/svg}"
 RECIPIENT = "21730001500013"
 CITIZEN_NAME = ("Zéphyrine", "Quelconque-Trémaux")
+OTHER_SERVICE_NAME = "Val Fleuri – Transports scolaires"
+QUOTIENT_OF_THE_CNAF = (
+    "Quotient familial CAF & MSA, "
+    "Caisse nationale des allocations familiales (CAF) et Mutualité sociale agricole (MSA)"
+)
 
 
 def journal(portal, **fields) -> dict:
     """One data API row about a citizen, as the data API writes it; returns its fields."""
     row = {
-        "at": int(time.time()) - 3600,
+        "at": int(time.time()) - 60,  # today, even just after midnight
         "request_id": f"req-{uuid.uuid4().hex}",
         "service_id": f"svc-{uuid.uuid4().hex[:12]}",
         "habilitation_id": f"hab-{uuid.uuid4().hex[:12]}",
@@ -56,7 +62,7 @@ def journal(portal, **fields) -> dict:
 
 def consent(portal, *kinds: str) -> str:
     """A citizen's grant to the demo service with these events; returns the citizen's id."""
-    now = int(time.time()) - 3600
+    now = int(time.time()) - 60
     citizen_id, grant_id = uuid.uuid4().hex, uuid.uuid4().hex
     with portal.db.begin() as conn:
         client = conn.execute(
@@ -83,6 +89,27 @@ def consent(portal, *kinds: str) -> str:
                 )
             )  # fmt: skip
     return citizen_id
+
+
+def demo_service_id(portal) -> str:
+    services = table_of(Service)
+    with portal.db.begin() as conn:
+        return conn.execute(
+            select(services.c.id).where(services.c.name == DEMO_SERVICE_NAME)
+        ).scalar_one()
+
+
+def other_service(portal) -> str:
+    """A second calling service, of the other demo organisation; returns its id."""
+    service_id = f"svc-{uuid.uuid4().hex[:12]}"
+    with portal.db.begin() as conn:
+        conn.execute(
+            insert(table_of(Service)).values(
+                id=service_id, name=OTHER_SERVICE_NAME, sector_identifier="val-fleuri.example",
+                created_at=int(time.time()), organisation_siret="20005478900017",
+            )
+        )  # fmt: skip
+    return service_id
 
 
 def roll_up(portal) -> None:
@@ -175,15 +202,20 @@ def test_public_stats_need_no_session(portal):
 
 
 def test_attack_no_personal_data_on_the_public_page(portal):
+    villebourg, val_fleuri = demo_service_id(portal), other_service(portal)
     rows = [
         journal(portal),
         journal(portal, status=404, outcome="not_found", error_code="01003"),
         journal(portal, product="cnous/etudiant_boursier", credential="access_token"),
         journal(portal, product="identity", mode="openid", credential="userinfo"),
+        # Named services calling: the per-service roll-up holds their ids, /usage their names.
+        journal(portal, service_id=villebourg),
+        journal(portal, service_id=val_fleuri, status=504, outcome="timeout"),
     ]
     citizen = consent(portal, "granted", "revoked")
     roll_up(portal)
     secrets = {citizen, *CITIZEN_NAME, DEMO_SERVICE_NAME, DEMO_CLIENT_ID, RECIPIENT}
+    secrets |= {OTHER_SERVICE_NAME, "Transports scolaires", "Tarifs de la cantine"}
     for row in rows:
         secrets |= {
             row[key]
@@ -192,15 +224,23 @@ def test_attack_no_personal_data_on_the_public_page(portal):
                 "citizen_id", "subject", "identity_digest",
             )
         }  # fmt: skip
+    # The names are there to leak: an administrator's /usage shows them.
+    admin = sign_in(
+        portal, email="admin@operateur.example", siret=OPERATOR, roles=["administrator"]
+    )
+    callers = [row[0] for row in tables_of(admin.get("/usage").text)["services-table"]]
+    assert DEMO_SERVICE_NAME in callers and OTHER_SERVICE_NAME in callers
     client = portal.client()
     for query in ("", "?par=semaine", "?lang=en"):
         page = client.get("/stats" + query)
         assert page.status_code == 200
         leaked = [secret for secret in secrets if secret in page.text]
         assert leaked == []
-        # The figures are there, though: three calls, one consent given and one withdrawn.
-        summary = tables_of(page.text)
-        assert summary["products-table"]
+        # The figures are there, though: calls per product; no table per service or outcome.
+        tables = tables_of(page.text)
+        assert tables["products-table"]
+        assert "services-table" not in tables and "outcomes-table" not in tables
+        assert "Délai dépassé chez le fournisseur" not in page.text
 
 
 def test_figures_of_the_public_page(portal):
@@ -301,10 +341,18 @@ def test_an_unknown_period_gets_a_readable_400(portal):
 
 
 def test_role_data_provider_sees_only_own_products(portal):
-    journal(portal, product="mesri/statut_etudiant")
-    journal(portal, product="mesri/statut_etudiant", status=502, outcome="provider_error")
-    journal(portal, product="dss/quotient_familial")  # the CNAF's
-    journal(portal, product="dss/prime_activite")  # the DSS's
+    villebourg, val_fleuri = demo_service_id(portal), other_service(portal)
+    journal(portal, product="mesri/statut_etudiant", service_id=villebourg)
+    journal(
+        portal,
+        product="mesri/statut_etudiant",
+        service_id=villebourg,
+        status=502,
+        outcome="provider_error",
+    )
+    journal(portal, product="dss/quotient_familial", service_id=villebourg)  # the CNAF's
+    journal(portal, product="dss/quotient_familial", service_id=val_fleuri, outcome="not_found")
+    journal(portal, product="dss/prime_activite", service_id=val_fleuri)  # the DSS's
     consent(portal, "granted")
     roll_up(portal)
     client = sign_in(
@@ -319,14 +367,33 @@ def test_role_data_provider_sees_only_own_products(portal):
             "Ministère de l'Enseignement supérieur et de la Recherche"
         ]
         assert sum(int(row[1]) for row in tables["calls-table"]) == 2
+        # Its consumers: the one service calling its product, for that product's calls only.
+        assert tables["services-table"] == [
+            [
+                DEMO_SERVICE_NAME,
+                "2",
+                "1",
+                "50\xa0%",
+                "Données transmises : 1 ; Réponse inexploitable du fournisseur : 1",
+                "Statut étudiant",
+            ]
+        ]
+        assert {row[0]: row[1] for row in tables["outcomes-table"]} == {
+            "Données transmises": "1",
+            "Réponse inexploitable du fournisseur": "1",
+        }
         for other in ("Quotient familial", "Prime d'activité", "CAF", "Sécurité sociale"):
             assert other not in page.text
+        assert OTHER_SERVICE_NAME not in page.text and val_fleuri not in page.text
+        assert "Aucun dossier trouvé" not in page.text  # the CNAF's call's outcome
         assert "consents-table" not in tables  # the platform's consents are not its products
 
 
 def test_role_administrator_sees_every_product_on_usage(portal):
-    journal(portal, product="mesri/statut_etudiant")
-    journal(portal, product="dss/quotient_familial")
+    villebourg = demo_service_id(portal)
+    journal(portal, product="mesri/statut_etudiant", service_id=villebourg)
+    journal(portal, product="dss/quotient_familial", service_id="svc-removed")
+    journal(portal, product="dss/quotient_familial", service_id=None, outcome="unauthorized")
     consent(portal, "granted")
     roll_up(portal)
     client = sign_in(
@@ -340,6 +407,24 @@ def test_role_administrator_sees_every_product_on_usage(portal):
         "Quotient familial CAF & MSA",
     }
     assert tables["consents-table"]
+    # Every provider's consumers, the product's provider named with it.
+    assert [(row[0], row[1], row[-1]) for row in tables["services-table"]] == [
+        (
+            DEMO_SERVICE_NAME,
+            "1",
+            "Statut étudiant, Ministère de l'Enseignement supérieur et de la Recherche",
+        ),
+        ("Service supprimé (svc-removed)", "1", QUOTIENT_OF_THE_CNAF),
+        (
+            "Appelant non identifié (accès refusé avant identification)",
+            "1",
+            QUOTIENT_OF_THE_CNAF,
+        ),
+    ]
+    assert {row[0]: row[1:] for row in tables["outcomes-table"]} == {
+        "Données transmises": ["2", "66,7\xa0%"],
+        "Accès non autorisé (jeton ou clé invalide)": ["1", "33,3\xa0%"],
+    }
 
 
 @pytest.mark.parametrize(
