@@ -183,7 +183,7 @@ def add_client(
     service = service_for(session, (reg.service or reg.name).strip(), now)
     secret = random_token(32) if reg.auth_method in SECRET_METHODS else None
     client = OAuthClient(
-        client_id=reg.client_id or random_token(18),
+        client_id=reg.client_id or generated_client_id(),
         service_id=service.id,
         name=reg.name.strip(),
         secret_digest=digest(secret) if secret else None,
@@ -287,3 +287,10 @@ def set_service_logo(session: Session, name: str, image: bytes) -> dict[str, Any
         "logo_type": media_type,
         "logo_bytes": len(image),
     }
+
+
+def generated_client_id() -> str:
+    """A random client id that never starts with "-", which command lines read as an option."""
+    while (client_id := random_token(18)).startswith("-"):
+        pass
+    return client_id

@@ -1,5 +1,5 @@
 """What every ``broker`` command uses: the settings, one JSON print, the database, admin
-actions in one transaction, the key store."""
+actions in one transaction, their audit entries, the key store."""
 
 from __future__ import annotations
 
@@ -55,6 +55,34 @@ def admin_action(action: Callable[[Session], T]) -> T:
             return action(session)
     except AdminError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def audited(
+    session: Session,
+    action: str,
+    *,
+    target_type: str,
+    target_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    skip_unchanged: bool = False,
+) -> dict[str, Any] | None:
+    """Records a command's change in the audit trail, in the command's transaction, signed
+    with the operating system user who ran it; returns ``after``. ``skip_unchanged``: nothing
+    is written when ``before`` equals ``after`` (a command that found it already so)."""
+    from broker.admin.audit import cli_actor, record
+
+    if not (skip_unchanged and before == after):
+        record(
+            session,
+            actor=cli_actor(),
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            before=before,
+            after=after,
+        )
+    return after
 
 
 def keystore(settings: Settings, db: Database) -> KeyStore:

@@ -8,8 +8,7 @@ from typing import Any
 import click
 from sqlmodel import Session
 
-from broker.admin.audit import cli_actor, record
-from broker.cli.common import admin_action, database, load_settings, print_json
+from broker.cli.common import admin_action, audited, database, load_settings, print_json
 
 
 @click.group()
@@ -98,30 +97,18 @@ def idps_add(
 
     def add(session: Session) -> dict[str, Any]:
         added = add_provider(session, vault, registration, issuer_url(settings), outbound)
-        audited(session, "identity_provider.add", added["id"], None, added)
+        audited(
+            session,
+            "identity_provider.add",
+            target_type="identity_provider",
+            target_id=added["id"],
+            before=None,
+            after=added,
+            skip_unchanged=True,
+        )
         return added
 
     print_json(admin_action(add))
-
-
-def audited(
-    session: Session,
-    action: str,
-    provider_id: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> None:
-    """The change in the audit trail, in its transaction (the secret is never described)."""
-    if before != after:
-        record(
-            session,
-            actor=cli_actor(),
-            action=action,
-            target_type="identity_provider",
-            target_id=provider_id,
-            before=before,
-            after=after,
-        )
 
 
 def switch(provider_id: str, enabled: bool, message: str) -> dict[str, Any]:
@@ -133,7 +120,15 @@ def switch(provider_id: str, enabled: bool, message: str) -> dict[str, Any]:
         before = describe(provider(session, provider_id), url)
         after = set_enabled(session, provider_id, enabled, message, url)
         action = "identity_provider." + ("enable" if enabled else "disable")
-        audited(session, action, provider_id, before, after)
+        audited(
+            session,
+            action,
+            target_type="identity_provider",
+            target_id=provider_id,
+            before=before,
+            after=after,
+            skip_unchanged=True,
+        )
         return after
 
     return admin_action(change)
@@ -176,7 +171,15 @@ def idps_remove(provider_id) -> None:
     def remove(session: Session) -> dict[str, Any]:
         before = describe(provider(session, provider_id), url)
         removed = remove_provider(session, provider_id)
-        audited(session, "identity_provider.remove", provider_id, before, None)
+        audited(
+            session,
+            "identity_provider.remove",
+            target_type="identity_provider",
+            target_id=provider_id,
+            before=before,
+            after=None,
+            skip_unchanged=True,
+        )
         return removed
 
     print_json(admin_action(remove))

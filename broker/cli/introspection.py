@@ -7,8 +7,7 @@ from typing import Any
 import click
 from sqlmodel import Session
 
-from broker.admin.audit import cli_actor, record
-from broker.cli.common import admin_action, database, load_settings, print_json
+from broker.cli.common import admin_action, audited, database, load_settings, print_json
 
 
 @click.group()
@@ -25,29 +24,18 @@ def introspection_add(provider: str) -> None:
     def add(session: Session) -> dict[str, Any]:
         issued = add_introspection_client(session, provider)
         described = {key: value for key, value in issued.items() if key != "client_secret"}
-        audited(session, "introspection_client.add", issued["client_id"], None, described)
+        audited(
+            session,
+            "introspection_client.add",
+            target_type="introspection_client",
+            target_id=issued["client_id"],
+            before=None,
+            after=described,
+            skip_unchanged=True,
+        )
         return issued
 
     print_json(admin_action(add))
-
-
-def audited(
-    session: Session,
-    action: str,
-    client_id: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> None:
-    if before != after:
-        record(
-            session,
-            actor=cli_actor(),
-            action=action,
-            target_type="introspection_client",
-            target_id=client_id,
-            before=before,
-            after=after,
-        )
 
 
 @introspection.command("list")
@@ -68,7 +56,15 @@ def introspection_revoke(client_id: str) -> None:
         row = session.get(IntrospectionClient, client_id)
         before = describe(row) if row is not None else None
         after = revoke_introspection_client(session, client_id)
-        audited(session, "introspection_client.revoke", client_id, before, after)
+        audited(
+            session,
+            "introspection_client.revoke",
+            target_type="introspection_client",
+            target_id=client_id,
+            before=before,
+            after=after,
+            skip_unchanged=True,
+        )
         return after
 
     print_json(admin_action(revoke))

@@ -15,7 +15,6 @@ this module reads forms, runs one transaction per change and picks the page."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from litestar import Controller, Request, get, post
@@ -33,17 +32,15 @@ from broker.admin.api_keys import (
     rename_key,
     revoke_key,
 )
+from broker.admin.habilitation_actions import habilitation_actions
 from broker.admin.habilitation_revocation import REASON_FIELD, revocable, revoke_as_administrator
 from broker.admin.habilitation_views import (
     HabilitationRefused,
     Standing,
     habilitation_lines,
-    is_running,
-    may_manage_keys,
     open_change_request,
     organisation_names,
     request_history,
-    requests_for,
     revocation_of,
     sees_all,
     standing,
@@ -52,7 +49,7 @@ from broker.admin.habilitation_views import (
 from broker.admin.key_rights import key_rights
 from broker.portal.context import PortalContext
 from broker.portal.guards import requires
-from broker.portal.pages import portal_error, portal_page
+from broker.portal.pages import in_transaction, portal_error, portal_page, reading
 from broker.portal.principal import Agent, Role
 from broker.store.models import Service
 from broker.web.http import redirect
@@ -73,9 +70,11 @@ REFUSAL_TITLES = {
 DONE = {
     "cle-renommee": N_("La clé a été renommée."),
     "cle-revoquee": N_("La clé a été révoquée : elle ne donne plus accès à l'API dès maintenant."),
+    # The data API keeps clients, and the habilitations read with them, up to 10 s per
+    # process (broker.store.clients.ClientCache).
     "habilitation-revoquee": N_(
         "L'habilitation a été révoquée : ses clés et les jetons de son service ne donnent plus "
-        "accès aux données dès maintenant."
+        "accès aux données dans les secondes qui suivent (au plus 10 s)."
     ),
 }
 
@@ -96,24 +95,6 @@ def refusal_page(refusal: HabilitationRefused) -> Template:
     )
 
 
-async def in_transaction(portal: PortalContext, change: Callable[[Any], T]) -> T:
-    """``change(session)`` in one transaction, off the event loop when the database is remote."""
-
-    def step() -> T:
-        with portal.db.transaction() as session:
-            return change(session)
-
-    return await portal.db.run(step)
-
-
-async def reading(portal: PortalContext, read: Callable[[Any], T]) -> T:
-    def step() -> T:
-        with portal.db.reader() as session:
-            return read(session)
-
-    return await portal.db.run(step)
-
-
 def detail_context(
     session: Any, portal: PortalContext, agent: Agent, habilitation_id: str, now: int
 ) -> dict[str, Any]:
@@ -121,8 +102,7 @@ def detail_context(
     habilitation = visible_habilitation(session, agent, habilitation_id)
     service = session.get(Service, habilitation.service_id)
     history = request_history(session, habilitation)
-    running = is_running(habilitation, now)
-    managing = may_manage_keys(agent, habilitation)
+    actions = habilitation_actions(session, agent, habilitation, history, now)
     return {
         "habilitation": habilitation,
         "service": service.name if service is not None else "",
@@ -134,12 +114,10 @@ def detail_context(
         "keys": list_keys(session, agent, habilitation.id),
         "rights": key_rights(habilitation, portal.settings.rate_limit),
         "data_api_url": portal.data_api_url,
-        "may_issue": managing and running,
-        "may_manage_keys": managing,
-        "may_reopen": requests_for(agent, habilitation)
-        and habilitation.revoked_at is None
-        and open_change_request(history) is None,
-        "may_revoke": agent.has(Role.ADMINISTRATOR) and habilitation.revoked_at is None,
+        "may_issue": actions.may_issue,
+        "may_manage_keys": actions.may_manage_keys,
+        "may_reopen": actions.may_reopen,
+        "may_revoke": actions.may_revoke,
         "Standing": Standing,
     }
 

@@ -34,7 +34,7 @@ from broker.web.locale import current_locale
 
 ROLES_PATH = "/roles"
 
-ROLE_WORDS = {
+ROLE_WORDS: dict[str, str] = {
     Role.INSTRUCTOR: N_("Instructeur"),
     Role.ADMINISTRATOR: N_("Administrateur"),
     Role.DATA_PROVIDER: N_("Fournisseur de données"),

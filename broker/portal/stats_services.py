@@ -59,6 +59,7 @@ def services_table(report: ServiceReport, all_providers: bool) -> Table:
         _("Appels par service et par produit"),
         (*columns, _("Issues des appels")),
         rows,
+        text_cells=(3,),
     )
 
 

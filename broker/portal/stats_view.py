@@ -50,6 +50,7 @@ class Table:
     caption: str
     columns: tuple[str, ...]  # the header of every column, the row header's first
     rows: tuple[Row, ...]
+    text_cells: tuple[int, ...] = ()  # cells (by position) holding words, not one figure
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from broker.admin import status
+from broker.admin.status_details import detail_words
 from broker.admin.status_notices import (
     PLATFORM,
     NoticeError,
@@ -34,7 +35,7 @@ from broker.portal.guards import requires
 from broker.portal.pages import in_transaction, portal_error, portal_page, reading
 from broker.portal.principal import Agent, Role
 from broker.web.http import redirect
-from broker.web.i18n import N_, TIMEZONE, lazy_gettext
+from broker.web.i18n import N_, TIMEZONE, gettext, lazy_gettext
 from broker.web.locale import current_locale
 
 NOTICES_PATH = "/status/annonces"
@@ -73,6 +74,16 @@ def display_label(target: str, label: str) -> str:
     return label
 
 
+def shown_detail(detail: str) -> str:
+    """A check's detail in the page's language (``/status.json`` keeps the raw one)."""
+    if not detail:
+        return ""
+    words = detail_words(detail)
+    if not words.translatable:
+        return words.message
+    return gettext(words.message) % words.params
+
+
 def duration_words(seconds: int) -> str:
     return format_timedelta(
         timedelta(seconds=max(seconds, 0)), threshold=2, locale=current_locale()
@@ -85,7 +96,7 @@ def board_view(report: StatusReport) -> dict[str, Any]:
             "label": display_label(t.target, t.label),
             "state": t.state,
             "words": lazy_gettext(STATE_WORDS[t.state]),
-            "detail": t.detail if t.state != status.UP else "",
+            "detail": shown_detail(t.detail) if t.state != status.UP else "",
             "since": t.since,
         }
         for t in report.targets

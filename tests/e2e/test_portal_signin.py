@@ -152,7 +152,7 @@ def test_roles_granted_to_the_test_agents_apply_at_sign_in(live_portal):
     instructor = sign_in(live_portal, INSTRUCTOR).get(f"{live_portal.url}/")
     assert 'href="/demandes"' in instructor.text and 'href="/roles"' not in instructor.text
     administrator = sign_in(live_portal, ADMINISTRATOR).get(f"{live_portal.url}/")
-    assert 'href="/roles"' in administrator.text and 'href="/journal"' in administrator.text
+    assert 'href="/roles"' in administrator.text and 'href="/audit"' in administrator.text
     with live_portal.db.transaction() as session:
         agent = session.exec(select(PortalAgent).where(PortalAgent.email == INSTRUCTOR.email)).one()
         assert agent.siret == OPERATOR_SIRET

@@ -161,7 +161,7 @@ def test_diff_between_versions():
     changes = {(c.label, c.detail): (c.before, c.after) for c in diff.changes}
     assert changes[("Finalité", None)] == (CONTENT["purpose"], "Autre finalité.")
     assert changes[("Consentement", None)] == ("renouvelable", "ponctuel")
-    assert changes[("Durée du consentement (jours)", None)] == ("365", "")
+    assert changes[("Durée du consentement, en jours", None)] == ("365", "")
     assert changes[("Délégué à la protection des données", "adresse électronique")] == (
         "dpo@villebourg.example",
         "nouveau@villebourg.example",

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from broker.admin.identity_providers import ProviderRegistration, add_provider, set_enabled
 from broker.admin.status import DEGRADED, DOWN, MAINTENANCE, UP, check_all
+from broker.admin.status_details import detail_words
 from broker.catalogue.scopes import REGISTRY
 from broker.core.db import Database
 from broker.demo.simulators import SimulatorOptions, create_all_app
@@ -274,3 +275,27 @@ def test_checks_running_at_once_leave_one_open_incident(
         finally:
             other.dispose()
     assert [(i.state, i.ended_at) for i in incidents(db, "provider:cnaf")] == [(MAINTENANCE, None)]
+
+
+@pytest.mark.parametrize(
+    ("detail", "message", "params"),
+    [
+        ("retry in 600 s", "nouvel essai dans %(seconds)s s", {"seconds": "600"}),
+        ("maintenance", "maintenance", {}),
+        ("disabled", "désactivé", {}),
+        ("HTTP 503 07501", "réponse HTTP %(status)s", {"status": "503", "code": "07501"}),
+        ("HTTP 404", "réponse HTTP %(status)s", {"status": "404"}),
+        ("no answer within 0.5 s", "pas de réponse en %(seconds)s s", {"seconds": "0.5"}),
+        ("unreachable (ConnectError)", "injoignable", {}),
+        ("discovery document is not JSON", "document de découverte illisible", {}),
+    ],
+)
+def test_each_detail_the_checks_write_has_words(detail, message, params):
+    words = detail_words(detail)
+    assert (words.message, words.params, words.translatable) == (message, params, True)
+    assert message % params  # the page formats it with its parameters
+
+
+def test_an_unknown_detail_is_shown_as_written():
+    words = detail_words("Migration en cours %(x)s")
+    assert not words.translatable and words.message == "Migration en cours %(x)s"

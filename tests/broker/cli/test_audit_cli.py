@@ -140,3 +140,53 @@ def test_verify_against_a_noted_head(cli, database_url):
     assert json.loads(cut.stdout)["head_found"] is False
     assert "cut off or rewritten" in cut.stderr
     assert cli("audit", "verify", "--head", "not-a-digest", ok=False).exit_code == 2
+
+
+def test_audited_helper_records_in_the_commands_transaction(database_url):
+    """broker.cli.common.audited: one entry signed by the OS user; with skip_unchanged,
+    none when nothing changed; rolled back with the command's transaction."""
+    from broker.cli.common import audited
+
+    db = Database(database_url)
+    try:
+        start = len(rows(db))
+        with db.transaction() as session:
+            kept = audited(
+                session,
+                "identity_provider.disable",
+                target_type="identity_provider",
+                target_id="p1",
+                before={"enabled": True},
+                after={"enabled": False},
+                skip_unchanged=True,
+            )
+            audited(
+                session,
+                "identity_provider.enable",
+                target_type="identity_provider",
+                target_id="p1",
+                before={"enabled": True},
+                after={"enabled": True},
+                skip_unchanged=True,
+            )
+        assert kept == {"enabled": False}
+        written = rows(db)[start:]
+        assert [(r["action"], r["actor"]) for r in written] == [
+            ("identity_provider.disable", f"cli:{getpass.getuser()}")
+        ]
+        try:
+            with db.transaction() as session:
+                audited(
+                    session,
+                    "client.rotate_secret",
+                    target_type="client",
+                    target_id="c1",
+                    before={"rotated": False},
+                    after={"rotated": False},
+                )
+                raise RuntimeError("the command failed")
+        except RuntimeError:
+            pass
+        assert len(rows(db)) == start + 1
+    finally:
+        db.dispose()

@@ -12,6 +12,8 @@ from joserfc.jwk import ECKey
 from sqlmodel import col, select
 
 from broker.admin import audit
+from broker.admin.client_secrets import DEFAULT_OVERLAP_HOURS, OVERLAP_HOURS
+from broker.cli.clients import clients_rotate_secret
 from broker.core.db import Database
 from broker.core.security import digest
 from broker.store.models import OAuthClient
@@ -27,6 +29,7 @@ def db(database_url):
     database.dispose()
 
 
+# A generated client_id may start with "-": after "--", click never reads it as an option.
 def add(cli, *extra: str) -> dict:
     out = cli(
         "clients",
@@ -51,7 +54,7 @@ def test_rotate_secret_prints_the_new_secret_once_and_keeps_the_old_one(cli, db)
     created = add(cli)
     before = int(time.time())
     out = json.loads(
-        cli("clients", "rotate-secret", created["client_id"], "--overlap-hours", "168").stdout
+        cli("clients", "rotate-secret", "--overlap-hours", "168", "--", created["client_id"]).stdout
     )
     assert out["client_id"] == created["client_id"]
     assert out["client_secret"] != created["client_secret"] and len(out["client_secret"]) >= 43
@@ -67,10 +70,10 @@ def test_rotate_secret_prints_the_new_secret_once_and_keeps_the_old_one(cli, db)
 
 def test_rotate_secret_defaults_to_a_days_overlap_and_zero_stops_the_old_one(cli, db):
     created = add(cli)
-    out = json.loads(cli("clients", "rotate-secret", created["client_id"]).stdout)
+    out = json.loads(cli("clients", "rotate-secret", "--", created["client_id"]).stdout)
     assert out["previous_secret_valid_until"] - int(time.time()) in range(86_390, 86_401)
     out = json.loads(
-        cli("clients", "rotate-secret", created["client_id"], "--overlap-hours", "0").stdout
+        cli("clients", "rotate-secret", "--overlap-hours", "0", "--", created["client_id"]).stdout
     )
     assert out["previous_secret_valid_until"] is None
     with db.reader() as session:
@@ -87,7 +90,7 @@ def test_rotate_secret_defaults_to_a_days_overlap_and_zero_stops_the_old_one(cli
 )
 def test_rotate_secret_overlap_outside_the_choices_refused(cli, db, args, message):
     created = add(cli)
-    result = cli("clients", "rotate-secret", created["client_id"], *args, ok=False)
+    result = cli("clients", "rotate-secret", *args, "--", created["client_id"], ok=False)
     assert result.exit_code != 0 and message in result.stderr, result.stderr
     with db.reader() as session:
         assert session.get(OAuthClient, created["client_id"]).secret_digest == digest(
@@ -101,8 +104,38 @@ def test_rotate_secret_of_an_unknown_or_secretless_client_is_a_clear_error(cli):
     assert "Traceback" not in result.stderr
     jwks_uri = ("--auth-method", "private_key_jwt", "--jwks-uri", "https://cantine.example/jwks")
     keyed = add(cli, *jwks_uri)
-    result = cli("clients", "rotate-secret", keyed["client_id"], ok=False)
+    result = cli("clients", "rotate-secret", "--", keyed["client_id"], ok=False)
     assert result.exit_code == 1 and "no secret to rotate" in result.stderr
+
+
+def test_rotate_secret_offers_the_domains_overlaps():
+    """The command's choices are the domain's, not a copy that could drift from it."""
+    command = clients_rotate_secret.params[1]
+    assert command.name == "overlap_hours"
+    assert tuple(int(choice) for choice in command.type.choices) == OVERLAP_HOURS
+    assert int(command.default) == DEFAULT_OVERLAP_HOURS
+
+
+def test_attack_deeply_nested_jwks_file_refused(cli, tmp_path):
+    nested = tmp_path / "nested.json"
+    nested.write_text("[" * 19000)
+    result = cli(
+        "clients",
+        "add",
+        "--name",
+        "Cantine",
+        "--redirect-uri",
+        "https://cantine.example/cb",
+        "--scope",
+        "openid",
+        "--auth-method",
+        "private_key_jwt",
+        "--jwks-file",
+        str(nested),
+        ok=False,
+    )
+    assert result.exit_code == 1 and "nested too deeply" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_add_with_a_jwks_file_takes_public_keys_only(cli, tmp_path):
@@ -133,7 +166,7 @@ def test_add_with_a_jwks_file_takes_public_keys_only(cli, tmp_path):
 
 def test_every_mutating_clients_command_is_audited_without_a_secret(cli, db, tmp_path):
     created = add(cli)
-    rotated = json.loads(cli("clients", "rotate-secret", created["client_id"]).stdout)
+    rotated = json.loads(cli("clients", "rotate-secret", "--", created["client_id"]).stdout)
     logo = tmp_path / "logo.png"
     logo.write_bytes(PNG)
     cli("clients", "logo", "--name", "Cantine de Villebourg", str(logo))

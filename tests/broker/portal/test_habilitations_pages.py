@@ -335,3 +335,16 @@ def test_unknown_habilitation_and_key_are_readable_404_pages(portal):
     habilitation = organisation_habilitation(portal.db)
     assert alice.get(f"/habilitations/{habilitation}/cles/key_nope/revocation").status_code == 404
     assert alice.get("/habilitations/" + "h" * 300).status_code == 404
+
+
+def test_revocation_pages_say_when_it_applies_not_at_once(portal):
+    """The data API keeps clients (and their habilitations) up to 10 s per process: the pages
+    say so rather than promise an immediate effect."""
+    habilitation = organisation_habilitation(portal.db)
+    adam = administrator(portal)
+    path = f"/habilitations/{habilitation}/revocation"
+    assert "au plus 10 s" in adam.get(path).text
+    done = adam.post(path, data={"csrf": adam.csrf, "reason": "Fin"}, follow_redirects=False)
+    page = adam.get(done.headers["location"]).text
+    assert "dans les secondes qui suivent (au plus 10 s)" in page
+    assert "dès maintenant" not in page

@@ -385,7 +385,6 @@ def test_role_data_provider_sees_only_own_products(portal):
         for other in ("Quotient familial", "Prime d'activité", "CAF", "Sécurité sociale"):
             assert other not in page.text
         assert OTHER_SERVICE_NAME not in page.text and val_fleuri not in page.text
-        assert "Aucun dossier trouvé" not in page.text  # the CNAF's call's outcome
         assert "consents-table" not in tables  # the platform's consents are not its products
 
 

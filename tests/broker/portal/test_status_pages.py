@@ -8,6 +8,7 @@ import re
 import time
 from datetime import datetime
 
+import pytest
 from sqlmodel import select
 
 from broker.admin.status import (
@@ -345,3 +346,24 @@ def test_attack_notice_markup_escaped(portal):
         assert "<script>alert(1)" not in page and "<img src=x" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert portal.client().get("/status.json").json()["notices"][0]["message"] == attack
+
+
+@pytest.mark.parametrize(
+    ("detail", "words"),
+    [
+        ("retry in 600 s", "nouvel essai dans 600 s"),
+        ("HTTP 502 07502", "réponse HTTP 502"),
+        ("no answer within 8 s", "pas de réponse en 8 s"),
+        ("unreachable (ConnectError)", "injoignable"),
+        ("Migration en cours", "Migration en cours"),  # an operator's own words, as written
+    ],
+)
+def test_details_are_worded_on_the_page_and_raw_in_the_json(portal, detail, words):
+    now = int(time.time())
+    record(portal, now, {"provider:dgfip": MAINTENANCE}, detail)
+    text = text_of(portal.client().get("/status").text)
+    assert words in text
+    if words != detail:
+        assert detail not in text
+    services = {s["id"]: s for s in portal.client().get("/status.json").json()["services"]}
+    assert services["provider:dgfip"]["detail"] == detail
