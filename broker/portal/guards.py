@@ -87,7 +87,7 @@ class SessionLoader(ASGIMiddleware):
     """Reads the session cookie (pages only: static files need no database round trip)."""
 
     scopes = (ScopeType.HTTP,)
-    exclude_path_pattern = ("^/static/",)
+    should_bypass_for_scope = staticmethod(lambda scope: scope["path"].startswith("/static/"))
 
     def __init__(self, sessions: PortalSessions) -> None:
         self.sessions = sessions
