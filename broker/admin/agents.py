@@ -8,7 +8,9 @@ grant and revocation is written to the audit trail in the same transaction.
 
 Roles hang on the email, so only an email the provider vouches for may carry them: a provider
 that says ``email_verified: false`` gets no granted role for that agent (see
-:class:`UnverifiedEmail`). A SIRET without a valid check key names no organisation."""
+:class:`UnverifiedEmail`), and what it said is kept with the agent, so that a role granted to
+that email later does not apply to them either (until a sign-in where the provider vouches for
+it). A SIRET without a valid check key names no organisation."""
 
 from __future__ import annotations
 
@@ -124,6 +126,7 @@ def upsert_agent(session: Session, identity: Identity, now: int) -> PortalAgent:
     record.family_name = identity.family_name.strip()[:255]
     record.siret = siret
     record.organisation = (identity.organisation or "").strip()[:300] or None
+    record.email_verified = identity.email_verified
     record.last_sign_in_at = now
     session.add(record)
     session.flush()
@@ -158,8 +161,13 @@ def refuse_unverified_email(session: Session, identity: Identity) -> None:
     )
 
 
-def audited_fields(record: PortalAgent) -> dict[str, str | None]:
-    return {"email": record.email, "siret": record.siret, "organisation": record.organisation}
+def audited_fields(record: PortalAgent) -> dict[str, str | bool | None]:
+    return {
+        "email": record.email,
+        "email_verified": record.email_verified,
+        "siret": record.siret,
+        "organisation": record.organisation,
+    }
 
 
 def agent_roles(session: Session, email: str) -> tuple[frozenset[Role], frozenset[str]]:
@@ -172,8 +180,13 @@ def agent_roles(session: Session, email: str) -> tuple[frozenset[Role], frozense
 
 
 def agent_of(session: Session, record: PortalAgent) -> Agent:
-    """The agent as the portal's guards see them, with their roles as they are now."""
-    roles, providers = agent_roles(session, record.email)
+    """The agent as the portal's guards see them, with their roles as they are now: none of
+    those granted to their email when their provider said, at their last sign-in, that it did
+    not verify it (being a requester comes from the SIRET, and still applies)."""
+    roles: frozenset[Role] = frozenset()
+    providers: frozenset[str] = frozenset()
+    if record.email_verified is not False:
+        roles, providers = agent_roles(session, record.email)
     if record.siret:
         roles = roles | {Role.REQUESTER}
     return Agent(

@@ -8,35 +8,12 @@ import click
 from sqlmodel import Session, select
 
 from broker.admin.client_secrets import DEFAULT_OVERLAP_HOURS, OVERLAP_HOURS
-from broker.cli.common import admin_action, database, load_settings, print_json
+from broker.cli.common import admin_action, audited, database, load_settings, print_json
 from broker.keys.keystore import SUPPORTED_ALGS
 from broker.oidc.models import PROFILES
 from broker.store.models import Service
 
 OVERLAP_CHOICES = tuple(str(hours) for hours in OVERLAP_HOURS)
-
-
-def audited(
-    session: Session,
-    action: str,
-    target_type: str,
-    target_id: str,
-    after: dict[str, Any],
-    before: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Records a command's change in the audit trail, in the command's transaction."""
-    from broker.admin import audit
-
-    audit.record(
-        session,
-        actor=audit.cli_actor(),
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        before=before,
-        after=after,
-    )
-    return after
 
 
 def service_id_named(session: Session, name: str) -> str:
@@ -172,7 +149,14 @@ def clients_add(
     def add(session: Session) -> dict[str, Any]:
         created = add_client(session, registration, outbound)
         described = {k: v for k, v in created.items() if k != "client_secret"}
-        audited(session, "client.add", "client", created["client_id"], described)
+        audited(
+            session,
+            "client.add",
+            target_type="client",
+            target_id=created["client_id"],
+            before=None,
+            after=described,
+        )
         return created
 
     print_json(admin_action(add))
@@ -190,10 +174,15 @@ def clients_logo(name, image) -> None:
     def set_logo(session: Session) -> dict[str, Any]:
         done = set_service_logo(session, name, data)
         after = {"logo_type": done["logo_type"], "logo_bytes": done["logo_bytes"]}
-        return {
-            **done,
-            **audited(session, "service.set_logo", "service", done["service_id"], after),
-        }
+        audited(
+            session,
+            "service.set_logo",
+            target_type="service",
+            target_id=done["service_id"],
+            before=None,
+            after=after,
+        )
+        return {**done, **after}
 
     print_json(admin_action(set_logo))
 
@@ -217,8 +206,15 @@ def clients_idps(name, allow, block) -> None:
 
     def set_rules(session: Session) -> dict[str, Any]:
         rules = set_client_rules(session, name, list(allow), list(block))
-        target = service_id_named(session, name)
-        return audited(session, "service.identity_providers", "service", target, rules)
+        audited(
+            session,
+            "service.identity_providers",
+            target_type="service",
+            target_id=service_id_named(session, name),
+            before=None,
+            after=rules,
+        )
+        return rules
 
     print_json(admin_action(set_rules))
 

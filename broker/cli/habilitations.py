@@ -16,7 +16,7 @@ from broker.admin.consent_information import (
     option_name,
     unstated,
 )
-from broker.cli.common import admin_action, database, load_settings, print_json
+from broker.cli.common import admin_action, audited, database, load_settings, print_json
 from broker.oidc.models import ConsentMode
 
 T = TypeVar("T")
@@ -66,29 +66,6 @@ def print_habilitation(described: dict[str, Any]) -> None:
             + ", ".join(missing),
             err=True,
         )
-
-
-def audited(
-    session: Session,
-    action: str,
-    target_type: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any],
-) -> dict[str, Any]:
-    """``after``, once the change is in the audit trail (same transaction), signed with the
-    operating system user who ran the command."""
-    from broker.admin import audit
-
-    audit.record(
-        session,
-        actor=audit.cli_actor(),
-        action=action,
-        target_type=target_type,
-        target_id=after["id"],
-        before=before,
-        after=after,
-    )
-    return after
 
 
 @click.group()
@@ -194,17 +171,20 @@ def habilitations_add(
         organisation_siret=organisation_siret,
         recipients=tuple(recipients),
     )
-    print_habilitation(
-        admin_action(
-            lambda session: audited(
-                session,
-                "habilitation.add",
-                "habilitation",
-                None,
-                add_habilitation(session, request),
-            )
+
+    def add(session: Session) -> dict[str, Any]:
+        added = add_habilitation(session, request)
+        audited(
+            session,
+            "habilitation.add",
+            target_type="habilitation",
+            target_id=added["id"],
+            before=None,
+            after=added,
         )
-    )
+        return added
+
+    print_habilitation(admin_action(add))
 
 
 @habilitations.command("set-information")
@@ -240,7 +220,15 @@ def habilitations_set_information(
     def amend(session: Session) -> dict[str, Any]:
         before = described_by_id(session, habilitation_id)
         after = amend_consent_information(session, habilitation_id, changes, cleared=columns)
-        return audited(session, "habilitation.set_information", "habilitation", before, after)
+        audited(
+            session,
+            "habilitation.set_information",
+            target_type="habilitation",
+            target_id=after["id"],
+            before=before,
+            after=after,
+        )
+        return after
 
     print_habilitation(admin_action(amend))
 

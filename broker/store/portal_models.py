@@ -27,6 +27,9 @@ class PortalAgent(SQLModel, table=True):
     family_name: str = Field(default="", max_length=255)
     siret: str | None = Field(default=None, max_length=14)  # the organisation they act for
     organisation: str | None = Field(default=None, max_length=300)
+    # The provider's email_verified at the last sign-in (None: it did not say). Roles hang on
+    # the email: False keeps every granted role away, even one granted after that sign-in.
+    email_verified: bool | None = Field(default=None)
     created_at: int = Field(sa_type=BigInteger)
     last_sign_in_at: int = Field(sa_type=BigInteger)
 

@@ -38,6 +38,7 @@ def create_tables() -> None:
         sa.Column("family_name", text(255), nullable=False),
         sa.Column("siret", text(14), nullable=True),
         sa.Column("organisation", text(300), nullable=True),
+        sa.Column("email_verified", sa.Boolean(), nullable=True),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("last_sign_in_at", sa.BigInteger(), nullable=False),
         sa.UniqueConstraint("idp_issuer", "idp_subject", name="uq_portal_agent_idp"),
@@ -51,9 +52,7 @@ def create_tables() -> None:
         sa.Column("provider", text(40), nullable=False),
         sa.Column("granted_at", sa.BigInteger(), nullable=False),
         sa.Column("granted_by", text(200), nullable=False),
-        sa.UniqueConstraint(
-            "email", "role", "provider", name="uq_portal_role_email_role_provider"
-        ),
+        sa.UniqueConstraint("email", "role", "provider", name="uq_portal_role_email_role_provider"),
     )
     op.create_index("ix_portal_role_email", "portal_role", ["email"])
     op.create_table(
@@ -73,9 +72,7 @@ def create_tables() -> None:
         sa.Column("id", text(64), primary_key=True),
         sa.Column("organisation_siret", text(14), nullable=False),
         sa.Column("status", text(20), nullable=False),
-        sa.Column(
-            "habilitation_id", text(64), sa.ForeignKey("habilitation.id"), nullable=True
-        ),
+        sa.Column("habilitation_id", text(64), sa.ForeignKey("habilitation.id"), nullable=True),
         sa.Column("filed_by", text(64), sa.ForeignKey("portal_agent.id"), nullable=False),
         sa.Column("current_version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
@@ -105,9 +102,7 @@ def create_tables() -> None:
     op.create_table(
         "habilitation_request_message",
         sa.Column("id", BIG_ID, primary_key=True, autoincrement=True),
-        sa.Column(
-            "request_id", text(64), sa.ForeignKey("habilitation_request.id"), nullable=False
-        ),
+        sa.Column("request_id", text(64), sa.ForeignKey("habilitation_request.id"), nullable=False),
         sa.Column("author", text(64), nullable=False),
         sa.Column("author_role", text(20), nullable=False),
         sa.Column("kind", text(20), nullable=False),
@@ -122,9 +117,7 @@ def create_tables() -> None:
     )
     op.create_table(
         "habilitation_reminder",
-        sa.Column(
-            "habilitation_id", text(64), sa.ForeignKey("habilitation.id"), primary_key=True
-        ),
+        sa.Column("habilitation_id", text(64), sa.ForeignKey("habilitation.id"), primary_key=True),
         sa.Column("days_before", sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column("sent_at", sa.BigInteger(), nullable=False),
         sa.Column("recipients", sa.JSON(), nullable=False),

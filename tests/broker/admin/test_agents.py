@@ -18,6 +18,7 @@ from broker.admin.agents import (
     grant_errors,
     grant_role,
     list_roles,
+    load_agent,
     revoke_role,
     upsert_agent,
 )
@@ -154,6 +155,55 @@ def test_unverified_email_without_grants_signs_in_as_a_requester_only(db, caplog
         grant_role(session, email=verified.email, role="instructor", actor="t")
         assert Role.INSTRUCTOR in agent_of(session, verified).roles
     assert "no granted role applies" in caplog.text
+
+
+def test_attack_role_granted_later_to_an_unverified_email_is_ignored(db):
+    """The provider said the email was not verified, and no role was granted to it then: the
+    agent signed in as a requester. A role granted to that email afterwards (an administrator
+    trusting the address) must not reach this agent, whose session goes on; it reaches them
+    once their provider vouches for the email."""
+    with db.transaction() as session:
+        record = upsert_agent(session, identity(email_verified=False), 1000)
+        agent_id = record.id
+        assert record.email_verified is False
+    with db.transaction() as session:
+        grant_role(session, email="anne.roy@villebourg.example", role="administrator", actor="t")
+        grant_role(
+            session,
+            email="anne.roy@villebourg.example",
+            role="data_provider",
+            provider="cnaf",
+            actor="t",
+        )
+    with db.transaction() as session:
+        agent = load_agent(session, agent_id)
+        assert agent is not None
+        assert agent.roles == {Role.REQUESTER}  # the SIRET still makes a requester
+        assert agent.providers == frozenset()
+        # another agent, same email, vouched for by their provider: the grants are theirs
+        other = upsert_agent(session, identity(subject="sub-2", email_verified=True), 1100)
+        assert Role.ADMINISTRATOR in agent_of(session, other).roles
+    with db.transaction() as session:
+        # the provider now vouches for it (or stops saying): the roles apply, and the change
+        # is audited
+        again = upsert_agent(session, identity(email_verified=None), 2000)
+        assert again.id == agent_id and again.email_verified is None
+        assert agent_of(session, again).roles == {
+            Role.REQUESTER,
+            Role.ADMINISTRATOR,
+            Role.DATA_PROVIDER,
+        }
+        assert actions(session)[-1] == "agent.update"
+
+
+def test_email_verified_is_stored_at_each_sign_in(db):
+    with db.transaction() as session:
+        for verified in (True, None, False, True):
+            record = upsert_agent(session, identity(email_verified=verified), 1000)
+            assert record.email_verified is verified
+    with db.transaction() as session:
+        [stored] = session.exec(select(PortalAgent)).all()
+        assert stored.email_verified is True
 
 
 @pytest.mark.parametrize("provider", ["acme", "CNAF", "cnaf ", ""])

@@ -283,6 +283,21 @@ def test_attack_unverified_email_of_an_administrator_opens_no_session(portal, ro
     refused(portal, "unverified_email", 403)
 
 
+def test_attack_role_granted_after_an_unverified_sign_in_opens_nothing(portal, rogue):
+    """The provider said the email was not verified; with no role granted to it yet, the
+    agent is signed in as a requester. The administrator role granted to that email later does
+    not reach their open session: the provider's word was kept with the agent."""
+    rogue.behaviour.userinfo = {**AGENT, "email_verified": False}
+    client, answer = go_through_provider(portal)
+    assert answer.status_code == 303
+    [agent] = agents(portal)
+    assert agent.email_verified is False
+    with portal.db.transaction() as session:
+        grant_role(session, email=agent.email, role="administrator", actor="t")
+    assert client.get("/roles").status_code == 403
+    assert 'href="/roles"' not in client.get("/").text
+
+
 @pytest.mark.parametrize(
     ("given", "read"),
     [(True, True), (False, False), ("false", False), ("TRUE", True), (None, None), (1, None)],
