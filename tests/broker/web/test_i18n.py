@@ -462,3 +462,20 @@ def test_the_cookie_is_secure_over_https(production):
     assert html_lang(response) == "en" and "Page not found" in response.text
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("__Host-broker_lang=en;") and "; Secure" in cookie
+
+
+def test_catalogs_loaded_together_agree_on_shared_words():
+    """The catalogs are merged in one process (the first one that knows a word wins): a word in
+    two of them must read the same in both, or one page silently takes the other's wording."""
+    catalogs = [
+        read_po((directory / "en" / "LC_MESSAGES" / "messages.po").open("rb"))
+        for directory in CATALOG_DIRS
+    ]
+    first, *others = catalogs
+    conflicts = [
+        message.id
+        for other in others
+        for message in other
+        if message.id and (known := first.get(message.id)) and known.string != message.string
+    ]
+    assert conflicts == []
