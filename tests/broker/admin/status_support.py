@@ -98,6 +98,7 @@ def running_data_api(
         provider_read_timeout=PROVIDER_READ_TIMEOUT,  # seconds
         provider_connect_timeout=0.5,
         redis_url="",
+        flow_state="auto",  # the data API keeps no flow state; its counts stay in memory
     )
     state = build_resource_state(settings)
     try:

@@ -220,13 +220,13 @@ def test_a_rotated_key_is_used_once_the_cached_set_expires(jwks_server):
     picks the change up when its cached copy expires."""
     published = {"keys": [public(rsa_key("old"), use="enc")]}
     registered = remote_client(jwks_server(published))
-    jwks_cache = JwksCache(ttl=0.3)  # type: ignore[arg-type]  # seconds, short for the test
+    jwks_cache = JwksCache(ttl=2.0)  # type: ignore[arg-type]  # seconds: a loaded CI host stays within it
     prefetch(jwks_cache, registered)
     assert sealed_kid(registered, jwks_cache) == "old"
     published["keys"] = [public(rsa_key("new"), use="enc")]
     prefetch(jwks_cache, registered)
     assert sealed_kid(registered, jwks_cache) == "old"  # still fresh: not fetched again
-    time.sleep(0.35)
+    time.sleep(2.05)
     prefetch(jwks_cache, registered)
     assert sealed_kid(registered, jwks_cache) == "new"
 
