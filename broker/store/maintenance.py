@@ -17,6 +17,7 @@ from broker.store.models import (
     PushedAuthorizationRequest,
     RefreshToken,
 )
+from broker.store.portal_models import PortalSession
 
 # Kept a while after expiry: a replayed code or a late token must still be recognised.
 CODE_GRACE = 3600
@@ -46,6 +47,11 @@ def purge_expired(conn: Connection, now: int) -> dict[str, int]:
         ),
         "pushed_authorization_requests": delete(table_of(PushedAuthorizationRequest)).where(
             table_of(PushedAuthorizationRequest).c.expires_at < now
+        ),
+        # Agents' portal sessions past their lifetime (an idle or revoked one is refused at
+        # once, and goes when its lifetime ends).
+        "portal_sessions": delete(table_of(PortalSession)).where(
+            table_of(PortalSession).c.expires_at < now
         ),
         # Kept past expiry like access tokens, so that a late reuse is still recognised.
         "refresh_tokens": delete(REFRESH).where(REFRESH.c.expires_at < now - TOKEN_GRACE),

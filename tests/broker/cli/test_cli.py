@@ -166,6 +166,42 @@ def test_db_purge_deletes_only_what_has_expired(cli, database_url):
     db.dispose()
 
 
+def test_db_purge_deletes_portal_sessions_past_their_lifetime(cli, database_url):
+    import time
+
+    from broker.store.portal_models import PortalAgent, PortalSession
+
+    now = int(time.time())
+    db = Database(database_url)
+    with db.transaction() as s:
+        s.add(
+            PortalAgent(
+                id="ag_1",
+                idp_issuer="https://idp.example",
+                idp_subject="s",
+                email="a@b.example",
+                created_at=now,
+                last_sign_in_at=now,
+            )
+        )
+        s.flush()
+        for name, expires in (("ended", now - 10), ("open", now + 600)):
+            s.add(
+                PortalSession(
+                    id_digest=name,
+                    agent_id="ag_1",
+                    created_at=now - 100,
+                    expires_at=expires,
+                    last_seen=now - 100,
+                )
+            )
+    purged = json.loads(cli("db", "purge").stdout)
+    assert purged["portal_sessions"] == 1
+    with db.reader() as s:
+        assert [r.id_digest for r in s.exec(select(PortalSession)).all()] == ["open"]
+    db.dispose()
+
+
 def test_db_purge_keeps_pending_consent_events(cli, database_url):
     import time
 
