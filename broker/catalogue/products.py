@@ -24,11 +24,30 @@ MODES = (FRANCE_CONNECT, IDENTITE, INE, IDENTIFIANT)
 IDENTIFIER_PARAMETER = {INE: "ine", IDENTIFIANT: "identifiant"}
 
 
+# The identity parameters of the identity mode (API Particulier v3's names); a product may take
+# only some of them (``Product.identity_params``).
+IDENTITY_PARAMETERS = (
+    "nomNaissance",
+    "nomUsage",
+    "prenoms[]",
+    "anneeDateNaissance",
+    "moisDateNaissance",
+    "jourDateNaissance",
+    "sexeEtatCivil",
+    "codeCogInseePaysNaissance",
+    "codeCogInseeCommuneNaissance",
+    "nomCommuneNaissance",
+    "codeCogInseeDepartementNaissance",
+)
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # "year" | "month" | "uai" | "school_year" | "degree"
+    kind: str  # "year" | "month" | "uai" | "school_year" | "pattern"
     required: bool = False
+    pattern: str = ""  # kind "pattern": the full-match regular expression (upper-cased value)
+    hint: str = ""  # kind "pattern": what is expected, in French, for the 422 detail
 
 
 @dataclass(frozen=True)
@@ -39,10 +58,22 @@ class Product:
     params: tuple[Param, ...] = ()  # product parameters beyond the identity or identifier
     title_fr: str = ""
     title_en: str = ""
+    # The identity mode's parameters this product takes (None: all of IDENTITY_PARAMETERS).
+    identity_params: tuple[str, ...] | None = None
+    # The identifier mode's format, a full-match regular expression on the upper-cased value
+    # (None: the default of broker.resources.params for that parameter).
+    identifier_pattern: str | None = None
+    ours: bool = False  # not an API Particulier product (DGFiP): said in the catalogue
+
+    @property
+    def version(self) -> str:
+        """``v3``, or the version a key names first (``v4/cnous/etudiant_boursier``)."""
+        head = self.key.split("/", 1)[0]
+        return head if head.startswith("v") and head[1:].isdigit() else "v3"
 
     @property
     def path(self) -> str:
-        return f"/v3/{self.key}"
+        return f"/{self.key}" if self.version != "v3" else f"/v3/{self.key}"
 
     def route(self, mode: str) -> str:
         return f"{self.path}/{mode}"
@@ -149,6 +180,7 @@ PRODUCTS: tuple[Product, ...] = (
         (Param("annee", "year"),),
         "Revenu fiscal de référence et situation du foyer fiscal",
         "Reference taxable income and tax household",
+        ours=True,
     ),
 )
 

@@ -49,7 +49,23 @@ async def product_call(
     mode: FromPath[str],
     access: NamedDependency[DataAccess],
 ) -> Response:
-    found = product(f"{provider}/{name}")
+    return await call_product(request, f"{provider}/{name}", mode, access)
+
+
+@get("/v4/{provider:str}/{name:str}/{mode:str}")
+async def product_call_v4(
+    request: Request,
+    provider: FromPath[str],
+    name: FromPath[str],
+    mode: FromPath[str],
+    access: NamedDependency[DataAccess],
+) -> Response:
+    """The v4 products (their keys start with ``v4/``) where they differ from v3."""
+    return await call_product(request, f"v4/{provider}/{name}", mode, access)
+
+
+async def call_product(request: Request, key: str, mode: str, access: DataAccess) -> Response:
+    found = product(key)
     if found is None or mode not in found.modes:
         return error_response(errors.not_found_route(request.url.path))
     answer = await access.call(
@@ -91,7 +107,7 @@ async def provider_ping(
     return error_response(errors.from_outcome(provider, outcome))
 
 
-ROUTES = [product_call, openapi, ping, provider_ping]
+ROUTES = [product_call, product_call_v4, openapi, ping, provider_ping]
 
 
 def http_exception(request: Request, exc: HTTPException) -> Response:
