@@ -98,6 +98,13 @@ class CogTable:
         """Codes of the communes of ``department`` that bore ``name`` on ``on`` (any time when
         None), for the reverse look-up (name and department to code). Case, accents, hyphens
         and apostrophes do not count; several codes mean the name is ambiguous."""
+        return self.communes_named_between(name, department, on, on)
+
+    def communes_named_between(
+        self, name: str, department: str, first: date | None, last: date | None
+    ) -> list[str]:
+        """Codes of the communes of ``department`` that bore ``name`` on some day from ``first``
+        to ``last`` (both included; None: unbounded), e.g. a birth year whose day is unknown."""
         if self.by_name is None:
             index: dict[str, list[str]] = {}
             for code, periods in self.communes.items():
@@ -105,15 +112,24 @@ class CogTable:
                     index.setdefault(key, []).append(code)
             self.by_name = index
         department = department.strip().upper()
+        wanted = folded(name)
         return sorted(
             code
-            for code in self.by_name.get(folded(name), [])
+            for code in self.by_name.get(wanted, [])
             if department_of(code) == department
             and any(
-                folded(period[2]) == folded(name) and (on is None or covers(period, on))
+                folded(period[2]) == wanted and overlaps(period, first, last)
                 for period in self.communes[code]
             )
         )
+
+
+def overlaps(period: Period, first: date | None, last: date | None) -> bool:
+    """Whether ``period`` covers at least one day from ``first`` to ``last`` (included)."""
+    start, end, _ = period
+    return (start is None or last is None or start <= last) and (
+        end is None or first is None or first < end
+    )
 
 
 def department_of(code: str) -> str:
@@ -142,6 +158,12 @@ def country_name(code: str, locale: str = "fr") -> str | None:
 
 def communes_named(name: str, department: str, on: date | None = None) -> list[str]:
     return table().communes_named(name, department, on)
+
+
+def communes_named_between(
+    name: str, department: str, first: date | None, last: date | None
+) -> list[str]:
+    return table().communes_named_between(name, department, first, last)
 
 
 def source() -> dict[str, str]:

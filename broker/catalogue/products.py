@@ -86,7 +86,22 @@ class Product:
 
 
 _YEAR_MONTH = (Param("annee", "year"), Param("mois", "month"))
+_BIRTH_DATE = ("anneeDateNaissance", "moisDateNaissance", "jourDateNaissance")
+# Higher education (Cnous, MESRI): no usage name and no country; a birth in France by commune.
+_STUDENT_IDENTITY = (
+    "nomNaissance",
+    "prenoms[]",
+    *_BIRTH_DATE,
+    "sexeEtatCivil",
+    "codeCogInseeCommuneNaissance",
+    "nomCommuneNaissance",
+    "codeCogInseeDepartementNaissance",
+)
 _FC_ID = (FRANCE_CONNECT, IDENTITE)
+# MEN v4 perimeter codes (BCN nomenclatures), several comma-separated values in one parameter:
+# departments (N_DEPARTEMENT, 3 characters) and academic regions (N_REGION_ACADEMIQUE).
+MEN_DEPARTMENTS = r"(?:0[0-9][0-9]|02[AB]|9[78][0-9])(?:,(?:0[0-9][0-9]|02[AB]|9[78][0-9]))*"
+MEN_REGIONS = r"[0-9]{2}(?:,[0-9]{2})*"
 
 PRODUCTS: tuple[Product, ...] = (
     Product(
@@ -131,12 +146,29 @@ PRODUCTS: tuple[Product, ...] = (
         "Solidarity health cover (C2S)",
     ),
     Product(
+        "dss/allocation_enfant_handicape",
+        "dss",
+        _FC_ID,
+        (),
+        "Allocation d'éducation de l'enfant handicapé (AEEH)",
+        "Disabled child education allowance (AEEH)",
+    ),
+    Product(
+        "dss/participation_familiale_eaje",
+        "dss",
+        _FC_ID,
+        (),
+        "Participation familiale en crèche (EAJE)",
+        "Family contribution to childcare (EAJE crèche)",
+    ),
+    Product(
         "cnous/etudiant_boursier",
         "cnous",
         (IDENTITE, INE, FRANCE_CONNECT),
         (),
         "Statut étudiant boursier",
         "Student grant holder",
+        identity_params=_STUDENT_IDENTITY,
     ),
     Product(
         "mesri/statut_etudiant",
@@ -145,6 +177,7 @@ PRODUCTS: tuple[Product, ...] = (
         (),
         "Statut étudiant",
         "Student status",
+        identity_params=_STUDENT_IDENTITY,
     ),
     Product(
         "france_travail/statut",
@@ -172,6 +205,49 @@ PRODUCTS: tuple[Product, ...] = (
         ),
         "Scolarité d'un élève",
         "School enrolment",
+        identity_params=("nomNaissance", "prenoms[]", "sexeEtatCivil", *_BIRTH_DATE),
+    ),
+    # v4 beside v3 where they differ. Cnous v4 nests the grant status with the student's
+    # removal ("radiation"); MEN v4 also finds a pupil by perimeter (departments or academic
+    # regions, and the school's degree) instead of one school.
+    Product(
+        "v4/cnous/etudiant_boursier",
+        "cnous",
+        (IDENTITE, INE, FRANCE_CONNECT),
+        (),
+        "Statut étudiant boursier (v4)",
+        "Student grant holder (v4)",
+        identity_params=_STUDENT_IDENTITY,
+    ),
+    Product(
+        "v4/men/scolarites",
+        "men",
+        (IDENTITE,),
+        (
+            Param("codeEtablissement", "uai"),
+            Param("anneeScolaire", "school_year", required=True),
+            Param(
+                "degreEtablissement",
+                "pattern",
+                pattern="[12]D",
+                hint="Attendu : 1D (premier degré) ou 2D (second degré).",
+            ),
+            Param(
+                "codesBcnDepartements[]",
+                "pattern",
+                pattern=MEN_DEPARTMENTS,
+                hint="Attendu : des codes BCN de département (3 caractères : 044, 02A, 971).",
+            ),
+            Param(
+                "codesBcnRegions[]",
+                "pattern",
+                pattern=MEN_REGIONS,
+                hint="Attendu : des codes BCN de région académique (2 chiffres : 11, 52).",
+            ),
+        ),
+        "Scolarité d'un élève (v4)",
+        "School enrolment (v4)",
+        identity_params=("nomNaissance", "prenoms[]", "sexeEtatCivil", *_BIRTH_DATE),
     ),
     Product(
         "dgfip/situation_fiscale",
@@ -181,6 +257,33 @@ PRODUCTS: tuple[Product, ...] = (
         "Revenu fiscal de référence et situation du foyer fiscal",
         "Reference taxable income and tax household",
         ours=True,
+    ),
+    Product(
+        "ants/extrait_immatriculation_vehicule",
+        "ants",
+        (FRANCE_CONNECT,),
+        (
+            Param(
+                "immatriculation",
+                "pattern",
+                required=True,
+                # SIV numbers (since 2009): no I, O or U, and never 000.
+                pattern=r"[A-HJ-NP-TV-Z]{2}[- ]?(?!000)[0-9]{3}[- ]?[A-HJ-NP-TV-Z]{2}",
+                hint="Attendu : un numéro d'immatriculation au format AA-123-AA.",
+            ),
+        ),
+        "Extrait d'immatriculation véhicule",
+        "Vehicle registration extract",
+    ),
+    Product(
+        "sdh/statut_sportif",
+        "sdh",
+        (IDENTIFIANT,),
+        (),
+        "Statut sportif de haut niveau et sur liste ministérielle",
+        "High-level athlete and ministerial list status",
+        # The athlete's number at the Ministry of Sports: digits only.
+        identifier_pattern=r"[0-9]{4,12}",
     ),
 )
 

@@ -74,6 +74,18 @@ PROVIDERS = (
         "Public Finances Directorate General (impots.gouv.fr)",
         "Impôts (DGFiP)",
     ),
+    DataProvider(
+        "ants",
+        "Agence nationale des titres sécurisés (ANTS, système d'immatriculation des véhicules)",
+        "National Agency for Secure Documents (ANTS, vehicle registration system)",
+        "Immatriculation (ANTS)",
+    ),
+    DataProvider(
+        "sdh",
+        "Ministère des Sports (sportifs de haut niveau)",
+        "Ministry of Sports (high-level athletes)",
+        "Ministère des Sports",
+    ),
 )
 
 
@@ -136,6 +148,23 @@ _FT = "/v3/france_travail/statut"
 _MEN = "/v3/men/scolarites"
 # Our product for DGFiP's "API Impôt particulier" data: API Particulier v3 has no DGFiP product.
 _DGFIP = "/v3/dgfip/situation_fiscale"
+_ANTS = "/v3/ants/extrait_immatriculation_vehicule"
+_SDH = "/v3/sdh/statut_sportif"
+_SDH_STATUS = (
+    "periode.date_debut_statut",
+    "periode.date_fin_statut",
+    "federation.code_federation",
+    "federation.nom_federation",
+    "federation.nom_court_federation",
+    "etablissement.code_etablissement",
+    "etablissement.nom_etablissement",
+    "region.code_region",
+    "region.nom_region",
+    "categorie.code_categorie",
+    "categorie.nom_categorie",
+    "categorie.valeur",
+    "sportif_de_haut_niveau",
+)
 
 DATA_SCOPES = (
     # CAF / MSA family quotient and family composition
@@ -563,6 +592,132 @@ DATA_SCOPES = (
         "nmNaiDec2",
         "prnmDec2",
         "dateNaisDec2",
+    ),
+    # Vehicle registration extract (ANTS, France Connect mode only, by registration number)
+    _data(
+        "ants_extrait_immatriculation_vehicule_identite_particulier",
+        "ants",
+        _ANTS,
+        "Votre identité inscrite sur le certificat d'immatriculation de votre véhicule "
+        "(nom, prénom, sexe, date et département de naissance)",
+        "Your identity as registered on your vehicle registration certificate "
+        "(name, given name, sex, date and department of birth)",
+        "identite_particulier.nom",
+        "identite_particulier.prenom",
+        "identite_particulier.sexe_etat_civil",
+        "identite_particulier.annee_date_naissance",
+        "identite_particulier.mois_date_naissance",
+        "identite_particulier.jour_date_naissance",
+        "identite_particulier.code_departement_naissance",
+    ),
+    _data(
+        "ants_extrait_immatriculation_vehicule_adresse_particulier",
+        "ants",
+        _ANTS,
+        "Votre adresse inscrite sur le certificat d'immatriculation de votre véhicule",
+        "Your address as registered on your vehicle registration certificate",
+        "adresse_particulier.complement_information",
+        "adresse_particulier.num_voie",
+        "adresse_particulier.type_voie",
+        "adresse_particulier.libelle_voie",
+        "adresse_particulier.code_postal_ville",
+        "adresse_particulier.libelle_commune",
+        "adresse_particulier.lieu_dit",
+        "adresse_particulier.etage_escalier_appartement",
+        "adresse_particulier.extension",
+        "adresse_particulier.pays",
+    ),
+    _data(
+        "ants_extrait_immatriculation_vehicule_statut_rattachement",
+        "ants",
+        _ANTS,
+        "Si vous êtes titulaire, cotitulaire ou locataire du véhicule",
+        "Whether you are the holder, a co-holder or the lessee of the vehicle",
+        "statut_rattachement",
+    ),
+    _data(
+        "ants_extrait_immatriculation_vehicule_donnees_immatriculation_vehicule",
+        "ants",
+        _ANTS,
+        "Le numéro d'immatriculation du véhicule, la date de sa première immatriculation "
+        "et s'il est en location",
+        "The vehicle's registration number, the date it was first registered and whether "
+        "it is leased",
+        "donnees_immatriculation_vehicule.numero_immatriculation",
+        "donnees_immatriculation_vehicule.date_premiere_immatriculation",
+        "donnees_immatriculation_vehicule.statut_location.code",
+        "donnees_immatriculation_vehicule.statut_location.label",
+    ),
+    _data(
+        "ants_extrait_immatriculation_vehicule_caracteristiques_techniques_vehicule",
+        "ants",
+        _ANTS,
+        "Les caractéristiques techniques du véhicule (marque, modèle, catégorie, carburant, "
+        "cylindrée, masse, émissions de CO2 et norme antipollution)",
+        "The vehicle's technical characteristics (make, model, category, fuel, engine "
+        "size, weight, CO2 emissions and emission standard)",
+        "caracteristiques_techniques_vehicule.marque",
+        "caracteristiques_techniques_vehicule.type_variante_version",
+        "caracteristiques_techniques_vehicule.denomination_commerciale",
+        "caracteristiques_techniques_vehicule.masse_charge_maximale",
+        "caracteristiques_techniques_vehicule.categorie_vehicule.code",
+        "caracteristiques_techniques_vehicule.categorie_vehicule.label",
+        "caracteristiques_techniques_vehicule.genre_national.code",
+        "caracteristiques_techniques_vehicule.genre_national.label",
+        "caracteristiques_techniques_vehicule.cylindree",
+        "caracteristiques_techniques_vehicule.type_carburant.code",
+        "caracteristiques_techniques_vehicule.type_carburant.label",
+        "caracteristiques_techniques_vehicule.taux_co2",
+        "caracteristiques_techniques_vehicule.classe_environnementale.code",
+        "caracteristiques_techniques_vehicule.classe_environnementale.label",
+    ),
+    # High-level athletes and ministerial lists (Ministry of Sports, by identifiant)
+    _data(
+        "sdh_statut_sportif_identite",
+        "sdh",
+        _SDH,
+        "Votre identité connue du ministère des Sports (noms, prénoms, date de naissance, sexe)",
+        "Your identity as known to the Ministry of Sports (names, given names, date of birth, sex)",
+        "identite.nom_naissance",
+        "identite.nom_usage",
+        "identite.prenoms",
+        "identite.date_naissance",
+        "identite.sexe",
+    ),
+    _data(
+        "sdh_statut_sportif_est_sportif_de_haut_niveau",
+        "sdh",
+        _SDH,
+        "Si vous êtes aujourd'hui sportif ou sportive de haut niveau",
+        "Whether you are a high-level athlete today",
+        "est_sportif_de_haut_niveau",
+    ),
+    _data(
+        "sdh_statut_sportif_a_ete_sportif_de_haut_niveau",
+        "sdh",
+        _SDH,
+        "Si vous avez été sportif ou sportive de haut niveau par le passé",
+        "Whether you were a high-level athlete in the past",
+        "a_ete_sportif_de_haut_niveau",
+    ),
+    _data(
+        "sdh_statut_sportif_informations_statut",
+        "sdh",
+        _SDH,
+        "Votre inscription actuelle sur une liste du ministère des Sports : dates, fédération, "
+        "structure d'entraînement, région et catégorie",
+        "Your current entry on a Ministry of Sports list: dates, federation, training "
+        "centre, region and category",
+        *(f"informations_statut.{f}" for f in _SDH_STATUS),
+    ),
+    _data(
+        "sdh_statut_sportif_informations_statuts_precedents",
+        "sdh",
+        _SDH,
+        "Vos inscriptions passées sur les listes du ministère des Sports",
+        "Your past entries on the Ministry of Sports lists",
+        "informations_statuts_precedents[].fiche",
+        *(f"informations_statuts_precedents[].{f}" for f in _SDH_STATUS),
     ),
 )
 

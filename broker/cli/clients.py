@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import click
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from broker.admin.client_secrets import DEFAULT_OVERLAP_HOURS, OVERLAP_HOURS
 from broker.cli.common import admin_action, audited, database, load_settings, print_json
+from broker.cli.services import existing_service, find_service, uncovered_data_scopes
 from broker.keys.keystore import SUPPORTED_ALGS
 from broker.oidc.models import PROFILES
-from broker.store.models import Service
 
 OVERLAP_CHOICES = tuple(str(hours) for hours in OVERLAP_HOURS)
-
-
-def service_id_named(session: Session, name: str) -> str:
-    service = session.exec(select(Service).where(Service.name == name.strip())).first()
-    return service.id if service is not None else name[:64]
+SERVICE_OPTION = click.option(
+    "--service",
+    "--name",
+    "service",
+    required=True,
+    help="The service: its id or its name (case, accents and punctuation aside). --name is "
+    "the former spelling of this option.",
+)
 
 
 @click.group()
@@ -27,16 +31,44 @@ def clients() -> None:
 
 
 @clients.command("add")
-@click.option("--name", required=True, help="Service name; created if new, reused otherwise.")
-@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
-@click.option("--scope", required=True, help='e.g. "openid profile"')
+@click.option(
+    "--name",
+    required=True,
+    help="The client's name; without --service, also its service's: the service of that "
+    "name (case, accents and punctuation aside) is reused, or created if there is none.",
+)
+@click.option(
+    "--service",
+    default=None,
+    help="An existing service the client joins: its id or its name (case, accents and "
+    "punctuation aside).",
+)
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    required=True,
+    help="Where the broker sends the citizen back with the code, matched exactly (https; "
+    "plain http on loopback only). Repeatable.",
+)
+@click.option(
+    "--scope",
+    required=True,
+    help='The scopes the client may request, e.g. "openid profile cnaf_quotient_familial"; '
+    "openid required. Data scopes are granted only within an active habilitation of the "
+    "service: a warning names those none covers.",
+)
 @click.option(
     "--auth-method",
     default="client_secret_basic",
     show_default=True,
     type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt"]),
 )
-@click.option("--jwks-uri", default=None)
+@click.option(
+    "--jwks-uri",
+    default=None,
+    help="Where the broker fetches the client's public keys (private_key_jwt, encryption).",
+)
 @click.option(
     "--jwks-file",
     type=click.File("r"),
@@ -46,7 +78,13 @@ def clients() -> None:
 @click.option(
     "--id-token-alg", default="ES256", show_default=True, type=click.Choice(SUPPORTED_ALGS)
 )
-@click.option("--access-token-ttl", default=600, show_default=True, type=int)
+@click.option(
+    "--access-token-ttl",
+    default=600,
+    show_default=True,
+    type=int,
+    help="Lifetime of its access tokens, in seconds (60 to 3600).",
+)
 @click.option(
     "--notification-uri",
     default=None,
@@ -98,6 +136,7 @@ def clients() -> None:
 )
 def clients_add(
     name,
+    service,
     redirect_uris,
     scope,
     auth_method,
@@ -115,6 +154,9 @@ def clients_add(
     userinfo_encryption,
     userinfo_alg,
 ) -> None:
+    """Register an OpenID Connect client (and its service when new); prints it, with its
+    secret once (secret methods). A warning on stderr names the data scopes of --scope that
+    no active habilitation of the service covers."""
     from broker.admin.client_jwks import parse_jwks
     from broker.admin.clients import AdminError, ClientRegistration, add_client
     from broker.core.outbound.policy import OutboundPolicy
@@ -146,8 +188,14 @@ def clients_add(
         userinfo_signed_response_alg=userinfo_alg,
     )
 
-    def add(session: Session) -> dict[str, Any]:
-        created = add_client(session, registration, outbound)
+    def add(session: Session) -> tuple[dict[str, Any], list[str]]:
+        joined = (
+            existing_service(session, service)
+            if service is not None
+            else find_service(session, name, by_id=False)
+        )
+        chosen = replace(registration, service=joined.name if joined else None)
+        created = add_client(session, chosen, outbound)
         described = {k: v for k, v in created.items() if k != "client_secret"}
         audited(
             session,
@@ -157,22 +205,33 @@ def clients_add(
             before=None,
             after=described,
         )
-        return created
+        uncovered = uncovered_data_scopes(session, created["service_id"], scope.split())
+        return created, uncovered
 
-    print_json(admin_action(add))
+    created, uncovered = admin_action(add)
+    print_json(created)
+    if uncovered:
+        click.echo(
+            f"warning: no active habilitation of the service {created['service']!r} covers "
+            f"these data scopes: {' '.join(uncovered)}. The broker refuses authorization "
+            "requests asking for them (invalid_scope) until one does: `broker habilitations "
+            f"add --service {created['service_id']} --scopes …`, or a request approved on "
+            "the portal.",
+            err=True,
+        )
 
 
 @clients.command("logo")
-@click.option("--name", required=True, help="Service name.")
+@SERVICE_OPTION
 @click.argument("image", type=click.File("rb"))
-def clients_logo(name, image) -> None:
+def clients_logo(service, image) -> None:
     """Set the logo (PNG or JPEG, at most 100 kB) the consent screen shows for a service."""
     from broker.admin.clients import set_service_logo
 
     data = image.read()
 
     def set_logo(session: Session) -> dict[str, Any]:
-        done = set_service_logo(session, name, data)
+        done = set_service_logo(session, existing_service(session, service).name, data)
         after = {"logo_type": done["logo_type"], "logo_bytes": done["logo_bytes"]}
         audited(
             session,
@@ -189,6 +248,7 @@ def clients_logo(name, image) -> None:
 
 @clients.command("list")
 def clients_list() -> None:
+    """Every client, with its service's name and id (never a secret)."""
     from broker.admin.clients import list_clients
 
     with database(load_settings()) as db, db.reader() as session:
@@ -196,21 +256,33 @@ def clients_list() -> None:
 
 
 @clients.command("idps")
-@click.option("--name", required=True, help="Service name.")
-@click.option("--allow", "allow", multiple=True, help="Offer only these providers (repeat).")
-@click.option("--block", "block", multiple=True, help="Never offer these providers (repeat).")
-def clients_idps(name, allow, block) -> None:
+@SERVICE_OPTION
+@click.option(
+    "--allow",
+    "allow",
+    multiple=True,
+    help="Offer only this identity provider (its id, as `broker idps list` shows; repeat; "
+    "not with --block).",
+)
+@click.option(
+    "--block",
+    "block",
+    multiple=True,
+    help="Never offer this identity provider (its id; repeat).",
+)
+def clients_idps(service, allow, block) -> None:
     """Which identity providers the service's clients may use (replaces the previous rules;
     neither --allow nor --block: every provider again)."""
     from broker.admin.identity_providers import set_client_rules
 
     def set_rules(session: Session) -> dict[str, Any]:
-        rules = set_client_rules(session, name, list(allow), list(block))
+        found = existing_service(session, service)
+        rules = set_client_rules(session, found.name, list(allow), list(block))
         audited(
             session,
             "service.identity_providers",
             target_type="service",
-            target_id=service_id_named(session, name),
+            target_id=found.id,
             before=None,
             after=rules,
         )

@@ -1,14 +1,17 @@
-"""What every ``broker`` command uses: the settings, one JSON print, the database, admin
-actions in one transaction, their audit entries, the key store."""
+"""What every ``broker`` command uses: the settings, one JSON print, the database (never created
+by accident), admin actions in one transaction, their audit entries, the key store."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from broker.admin.clients import AdminError
@@ -40,12 +43,42 @@ def print_json(data: Any) -> None:
 
 @contextmanager
 def database(settings: Settings) -> Iterator[Database]:
-    """The database for one command: its pooled connections are closed when the command ends."""
-    db = Database(settings.effective_database_url)
+    """The database for one command, which must exist with its schema: its pooled connections
+    are closed when the command ends."""
+    url = settings.effective_database_url
+    refuse_missing_sqlite_file(url)
+    db = Database(url)
     try:
+        if not inspect(db.engine).has_table(SCHEMA_MARK):
+            raise click.ClickException(no_schema(url, "has no schema"))
         yield db
     finally:
         db.dispose()
+
+
+SCHEMA_MARK = "alembic_version"  # written by the first migration: the schema is there
+
+
+def refuse_missing_sqlite_file(url: str) -> None:
+    """SQLite creates a missing database file on connection: a command run from another
+    directory, or with a mistyped URL, would leave an empty database behind and fail further
+    on. Only ``broker db upgrade`` (and ``broker demo run``) create it."""
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return
+    if path.startswith("file:") or parsed.query.get("mode") == "memory":
+        return  # a URI filename: SQLite's own rules, as written
+    if not Path(path).is_file():
+        raise click.ClickException(no_schema(url, "does not exist"))
+
+
+def no_schema(url: str, problem: str) -> str:
+    shown = make_url(url).render_as_string(hide_password=True)
+    return (
+        f"the database {shown} {problem}. Create it with `broker db upgrade` (it applies the "
+        "migrations), or set BROKER_DATABASE_URL to the database you meant"
+    )
 
 
 def admin_action(action: Callable[[Session], T]) -> T:

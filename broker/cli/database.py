@@ -16,23 +16,35 @@ def db() -> None:
 
 
 @db.command()
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="head", show_default=True, help="The revision to reach.")
 def upgrade(revision: str) -> None:
+    """Apply the migrations up to --revision; creates the database (SQLite: its file) if
+    there is none."""
     migrate.upgrade(load_settings().effective_database_url, revision)
     print_json({"upgraded_to": revision})
 
 
 @db.command()
-@click.option("--revision", default="base", show_default=True)
+@click.option(
+    "--revision",
+    default="base",
+    show_default=True,
+    help="The revision to go back to (base: no table left, every record lost).",
+)
 def downgrade(revision: str) -> None:
-    migrate.downgrade(load_settings().effective_database_url, revision)
+    """Undo the migrations down to --revision, on an existing database."""
+    settings = load_settings()
+    with database(settings):
+        pass  # refuses a database that does not exist or has no schema
+    migrate.downgrade(settings.effective_database_url, revision)
     print_json({"downgraded_to": revision})
 
 
 @db.command()
 def purge() -> None:
-    """Delete expired interactions, sessions, codes, assertion ids and old access tokens, and
-    consent events delivered or given up a month ago."""
+    """Delete what has expired: interactions, sign-in and portal sessions, codes, pushed
+    requests, assertion ids, DPoP proof ids, old access and refresh tokens; and consent and
+    logout events delivered or given up a month ago."""
     from broker.store.maintenance import purge_expired
     from consent.outbox import purge_settled
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -17,6 +18,7 @@ from broker.admin.consent_information import (
     unstated,
 )
 from broker.cli.common import admin_action, audited, database, load_settings, print_json
+from broker.cli.services import find_service
 from broker.oidc.models import ConsentMode
 
 T = TypeVar("T")
@@ -74,11 +76,27 @@ def habilitations() -> None:
 
 
 @habilitations.command("add")
-@click.option("--service", required=True, help="Name of an existing service.")
-@click.option("--create-service", is_flag=True, help="Create the service if it does not exist.")
-@click.option("--scopes", required=True, help='Data scopes, e.g. "cnaf_quotient_familial"')
-@click.option("--purpose", required=True)
-@click.option("--legal-basis", required=True)
+@click.option(
+    "--service",
+    required=True,
+    help="An existing service: its id or its name (case, accents and punctuation aside).",
+)
+@click.option(
+    "--create-service",
+    is_flag=True,
+    help="Create the service, named as --service says, if no service matches.",
+)
+@click.option(
+    "--scopes",
+    required=True,
+    help='Data scopes, e.g. "cnaf_quotient_familial" (identity scopes need no habilitation).',
+)
+@click.option(
+    "--purpose", required=True, help="Why the service needs the data (shown to citizens)."
+)
+@click.option(
+    "--legal-basis", required=True, help="The legal text that allows it (shown to citizens)."
+)
 @click.option(
     "--expires",
     type=click.DateTime(formats=["%Y-%m-%d"]),
@@ -100,11 +118,17 @@ def habilitations() -> None:
     metavar="SIRET",
     help="A public body the data may be sent to (repeatable).",
 )
-@click.option("--rate-limit", type=int, default=None, help="Requests per second (default 20).")
+@click.option(
+    "--rate-limit",
+    type=int,
+    default=None,
+    help="Data API requests per second, per token or API key (default: BROKER_RATE_LIMIT, 20).",
+)
 @click.option(
     "--optional-scopes",
     default="",
-    help="Scopes the citizen may choose to share (unticked by default); among --scopes.",
+    help="Scopes among --scopes (not all of them) that the consent screen offers unticked: "
+    "shared only when the citizen ticks them (opt-in).",
 )
 @click.option(
     "--consent",
@@ -173,7 +197,10 @@ def habilitations_add(
     )
 
     def add(session: Session) -> dict[str, Any]:
-        added = add_habilitation(session, request)
+        found = find_service(session, service)
+        added = add_habilitation(
+            session, replace(request, service=found.name) if found else request
+        )
         audited(
             session,
             "habilitation.add",
@@ -235,6 +262,7 @@ def habilitations_set_information(
 
 @habilitations.command("list")
 def habilitations_list() -> None:
+    """Every habilitation, active or not, with its service and consent terms."""
     from broker.admin.habilitations import list_habilitations
 
     with database(load_settings()) as db, db.reader() as session:
@@ -294,6 +322,7 @@ def apikeys_revoke(key_id) -> None:
 
 @apikeys.command("list")
 def apikeys_list() -> None:
+    """Every API key, revoked ones included (never the key itself)."""
     from broker.admin.api_keys import every_key
 
     with database(load_settings()) as db, db.reader() as session:

@@ -140,6 +140,7 @@ def issuer_url(settings) -> str:
 
 @idps.command("list")
 def idps_list() -> None:
+    """Every identity provider, with the redirect_uri registered at it."""
     from broker.admin.identity_providers import list_providers
 
     settings = load_settings()
@@ -158,12 +159,14 @@ def idps_disable(provider_id, message) -> None:
 @idps.command("enable")
 @click.argument("provider_id")
 def idps_enable(provider_id) -> None:
+    """End a maintenance: the provider is choosable again."""
     print_json(switch(provider_id, True, ""))
 
 
 @idps.command("remove")
 @click.argument("provider_id")
 def idps_remove(provider_id) -> None:
+    """Remove a provider from the registry: citizens can no longer sign in through it."""
     from broker.admin.identity_providers import describe, provider, remove_provider
 
     url = issuer_url(load_settings())

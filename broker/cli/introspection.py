@@ -40,6 +40,7 @@ def introspection_add(provider: str) -> None:
 
 @introspection.command("list")
 def introspection_list() -> None:
+    """The introspection clients (never a secret)."""
     from broker.admin.introspection import list_introspection_clients
 
     with database(load_settings()) as db, db.reader() as session:
@@ -49,6 +50,7 @@ def introspection_list() -> None:
 @introspection.command("revoke")
 @click.argument("client_id")
 def introspection_revoke(client_id: str) -> None:
+    """Revoke an introspection client at once."""
     from broker.admin.introspection import describe, revoke_introspection_client
     from broker.store.data_access_models import IntrospectionClient
 

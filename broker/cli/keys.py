@@ -85,6 +85,7 @@ def keys_rotate() -> None:
 
 @keys.command("list")
 def keys_list() -> None:
+    """The signing keys: the ones signing now and the retired ones still published."""
     from broker.store.key_store import SqlKeyRepository
 
     with database(load_settings()) as db:

@@ -130,6 +130,7 @@ def simulators() -> None:
 def simulators_run(
     host: str, port: int, provider: str | None, slow_seconds: float, maintenance: bool
 ) -> None:
+    """Serve the data providers' simulators (see docs/simulators.md)."""
     import uvicorn
 
     from broker.demo.simulators import SimulatorOptions, create_all_app, create_app_for

@@ -96,12 +96,13 @@ def notice() -> None:
     default="",
     help='"" (the whole platform), provider:<key> or idp:<id>.',
 )
-@click.option("--starts", default=None, help="ISO 8601 (Paris time without offset); now.")
+@click.option("--starts", default=None, help="ISO 8601 (Paris time without offset) [default: now].")
 @click.option("--ends", default=None, help="ISO 8601 (Paris time without offset).")
 @click.option("--hours", default=2.0, show_default=True, help="Duration when --ends is absent.")
 def notice_add(
     message: str, target: str, starts: str | None, ends: str | None, hours: float
 ) -> None:
+    """Announce a maintenance on /status, from --starts to --ends (or for --hours)."""
     from broker.admin.audit import cli_actor
     from broker.admin.status_notices import add_notice, describe
 

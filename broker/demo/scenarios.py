@@ -146,6 +146,17 @@ SCENARIOS: dict[str, Scenario] = {
 
 _BY_INE = {s.ine: s for s in SCENARIOS.values()}
 _BY_IDENTIFIANT = {s.identifiant: s for s in SCENARIOS.values()}
+# The Ministry of Sports numbers athletes with digits only: its own identifiants, per login.
+SPORTS_IDENTIFIANTS: dict[str, str] = {
+    "scenario_inconnu": "990000001",
+    "scenario_lent": "990000002",
+    "scenario_erreur_serveur": "990000003",
+    "scenario_passerelle": "990000004",
+    "scenario_reponse_invalide": "990000005",
+    "scenario_forme_inattendue": "990000006",
+    "scenario_maintenance": "990000007",
+}
+_BY_SPORTS_IDENTIFIANT = {number: SCENARIOS[login] for login, number in SPORTS_IDENTIFIANTS.items()}
 
 
 def scenario_of(citizen: DemoCitizen) -> Scenario | None:
@@ -160,3 +171,7 @@ def scenario_by_ine(ine: str) -> Scenario | None:
 
 def scenario_by_identifiant(identifiant: str) -> Scenario | None:
     return _BY_IDENTIFIANT.get(identifiant.strip().upper())
+
+
+def scenario_by_sports_identifiant(identifiant: str) -> Scenario | None:
+    return _BY_SPORTS_IDENTIFIANT.get(identifiant.strip())

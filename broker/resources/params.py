@@ -17,11 +17,13 @@ from broker.catalogue.products import (
     FRANCE_CONNECT,
     IDENTIFIER_PARAMETER,
     IDENTITE,
+    IDENTITY_PARAMETERS,
     Param,
     Product,
 )
 from broker.catalogue.siret import valid_siret
 from broker.providers.base import ProviderPivot
+from broker.resources.birthplace import DEPARTMENT, birth_span, transcode
 
 # ASCII only: "\d" would also accept other scripts' digits, which int() then chokes on.
 COG_COUNTRY = re.compile(r"^99[0-9]{3}$")
@@ -32,17 +34,6 @@ FRANCE_TRAVAIL_ID = re.compile(r"^[0-9A-Z]{7,11}$")
 UAI = re.compile(r"^([0-9]{7})([A-Z])$")
 UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 FRANCE = "99100"
-IDENTITY_PARAMETERS = (
-    "nomNaissance",
-    "nomUsage",
-    "prenoms[]",
-    "anneeDateNaissance",
-    "moisDateNaissance",
-    "jourDateNaissance",
-    "sexeEtatCivil",
-    "codeCogInseePaysNaissance",
-    "codeCogInseeCommuneNaissance",
-)
 RECIPIENT = "recipient"
 
 
@@ -109,9 +100,10 @@ def _name(reader: _Reader, name: str, required: bool) -> str | None:
     return value
 
 
-def _pivot(reader: _Reader, today: date) -> ProviderPivot | None:
+def _pivot(reader: _Reader, today: date, takes: frozenset[str]) -> ProviderPivot | None:
+    """``takes``: the identity parameters this product's identity mode takes."""
     family_name = _name(reader, "nomNaissance", required=True)
-    usage_name = _name(reader, "nomUsage", required=False)
+    usage_name = _name(reader, "nomUsage", required=False) if "nomUsage" in takes else None
     given = reader.values("prenoms[]")
     if not given:
         reader.fail("prenoms[]", "Au moins un prénom est obligatoire (prenoms[]=…).")
@@ -120,29 +112,11 @@ def _pivot(reader: _Reader, today: date) -> ProviderPivot | None:
             "prenoms[]",
             "Attendu : jusqu'à 10 prénoms, faits de lettres, espaces, tirets ou apostrophes.",
         )
-    gender = reader.one("sexeEtatCivil", required=True)
-    if gender is not None and gender not in ("M", "F"):
+    gender = reader.one("sexeEtatCivil", required=True) if "sexeEtatCivil" in takes else ""
+    if gender is not None and gender not in ("M", "F", ""):
         reader.fail("sexeEtatCivil", "Attendu : M ou F.")
     birthdate = _birthdate(reader, today)
-    country = reader.one("codeCogInseePaysNaissance", required=True)
-    if country is not None and not COG_COUNTRY.match(country):
-        reader.fail("codeCogInseePaysNaissance", "Attendu : un code pays COG de l'Insee (99xxx).")
-    commune = reader.one("codeCogInseeCommuneNaissance")
-    if commune is not None and not COG_COMMUNE.match(commune):
-        reader.fail(
-            "codeCogInseeCommuneNaissance",
-            "Attendu : un code commune COG de l'Insee (5 caractères, 2A/2B en Corse).",
-        )
-    elif country == FRANCE and commune is None:
-        reader.fail(
-            "codeCogInseeCommuneNaissance",
-            "Obligatoire pour une personne née en France (codeCogInseePaysNaissance=99100).",
-        )
-    elif country not in (None, FRANCE) and commune is not None:
-        reader.fail(
-            "codeCogInseeCommuneNaissance",
-            "Ne doit pas être donné pour une personne née hors de France.",
-        )
+    country, commune = _birthplace(reader, takes, birthdate)
     # A required value is None only when its problem was recorded.
     if reader.problems or family_name is None or gender is None or country is None:
         return None
@@ -155,6 +129,85 @@ def _pivot(reader: _Reader, today: date) -> ProviderPivot | None:
         birthplace=commune or "",
         usage_name=usage_name or "",
     )
+
+
+def _birthplace(
+    reader: _Reader, takes: frozenset[str], birthdate: str
+) -> tuple[str | None, str | None]:
+    """The country and commune codes of birth. The commune comes either as its COG code or as
+    its name with its department, transcoded at the date of birth. A product that takes no
+    country code takes a commune for a birth in France and nothing for a birth abroad ("")."""
+    if "codeCogInseePaysNaissance" in takes:
+        country = reader.one("codeCogInseePaysNaissance", required=True)
+        if country is not None and not COG_COUNTRY.match(country):
+            reader.fail(
+                "codeCogInseePaysNaissance", "Attendu : un code pays COG de l'Insee (99xxx)."
+            )
+            country = None
+    else:
+        country = ""
+    commune = None
+    if "codeCogInseeCommuneNaissance" in takes:
+        commune = reader.one("codeCogInseeCommuneNaissance")
+        if commune is not None and not COG_COMMUNE.match(commune):
+            reader.fail(
+                "codeCogInseeCommuneNaissance",
+                "Attendu : un code commune COG de l'Insee (5 caractères, 2A/2B en Corse).",
+            )
+            return country, None
+    named = None
+    if "nomCommuneNaissance" in takes:
+        named = _named_commune(reader, birthdate, given_code=commune is not None)
+        if named is False:
+            return country, None
+        commune = commune or named
+    if country == "" and commune:
+        country = FRANCE
+    if country == FRANCE and commune is None and "codeCogInseeCommuneNaissance" in takes:
+        reader.fail(
+            "codeCogInseeCommuneNaissance",
+            "Obligatoire pour une personne née en France (codeCogInseePaysNaissance=99100), "
+            "ou bien nomCommuneNaissance avec codeCogInseeDepartementNaissance.",
+        )
+    elif country not in (None, "", FRANCE) and commune is not None:
+        parameter = "nomCommuneNaissance" if named else "codeCogInseeCommuneNaissance"
+        reader.fail(parameter, "Ne doit pas être donné pour une personne née hors de France.")
+    return country, commune
+
+
+def _named_commune(reader: _Reader, birthdate: str, given_code: bool) -> str | bool | None:
+    """The code of ``nomCommuneNaissance`` in ``codeCogInseeDepartementNaissance`` at the date
+    of birth; None when no name is given; False when a problem was recorded."""
+    name = reader.one("nomCommuneNaissance")
+    department = reader.one("codeCogInseeDepartementNaissance")
+    if name is None and department is None:
+        return None
+    if given_code:
+        reader.fail(
+            "nomCommuneNaissance",
+            "Donnez soit codeCogInseeCommuneNaissance, soit nomCommuneNaissance avec "
+            "codeCogInseeDepartementNaissance, pas les deux.",
+        )
+        return False
+    if name is None or len(name) > 100:
+        reader.fail("nomCommuneNaissance", "Obligatoire avec codeCogInseeDepartementNaissance.")
+        return False
+    if department is None or not DEPARTMENT.match(department.upper()):
+        reader.fail(
+            "codeCogInseeDepartementNaissance",
+            "Attendu avec nomCommuneNaissance : un code de département de l'Insee "
+            "(01 à 95, 2A, 2B, 971 à 978).",
+        )
+        return False
+    year, month, day = (int(part) for part in birthdate.split("-"))
+    if reader.problems or year == 0:
+        return False  # the date is needed and was refused: said once, on the date
+    first, last = birth_span(year, month or None, day or None)
+    found = transcode(name, department, first, last)
+    if found.code is None:
+        reader.fail("nomCommuneNaissance", found.problem)
+        return False
+    return found.code
 
 
 def _birthdate(reader: _Reader, today: date) -> str:
@@ -182,6 +235,11 @@ def _product_param(reader: _Reader, param: Param, today: date) -> str | None:
     raw = reader.one(param.name, param.required)
     if raw is None:
         return None
+    if param.kind == "pattern":
+        if len(raw) > 100 or not re.fullmatch(param.pattern, raw.upper()):
+            reader.fail(param.name, param.hint or "Ce paramètre n'a pas le format attendu.")
+            return None
+        return raw.upper()
     if param.kind == "uai" and not valid_uai(raw.upper()):
         reader.fail(param.name, "Attendu : un code UAI (7 chiffres et une lettre de contrôle).")
         return None
@@ -209,14 +267,23 @@ def parse_query(
     parsed = ParsedQuery()
     allowed = {RECIPIENT, *(p.name for p in product.params)}
     if mode == IDENTITE:
+        takes = frozenset(product.identity_params or IDENTITY_PARAMETERS)
+        # Every identity parameter is accepted: a client sends one identity to every product;
+        # those this product does not take are neither checked nor passed on.
         allowed.update(IDENTITY_PARAMETERS)
-        parsed.pivot = _pivot(reader, today)
+        parsed.pivot = _pivot(reader, today, takes)
     elif mode in IDENTIFIER_PARAMETER:
         name = IDENTIFIER_PARAMETER[mode]
         allowed.add(name)
         raw = reader.one(name, required=True)
-        pattern = INE if name == "ine" else FRANCE_TRAVAIL_ID
-        if raw is not None and not pattern.match(raw.upper()):
+        pattern = (
+            re.compile(product.identifier_pattern)
+            if product.identifier_pattern
+            else INE
+            if name == "ine"
+            else FRANCE_TRAVAIL_ID
+        )
+        if raw is not None and not pattern.fullmatch(raw.upper()):
             reader.fail(name, "Cet identifiant n'a pas le format attendu.")
         elif raw is not None:
             parsed.identifier = raw.upper()
