@@ -192,7 +192,7 @@ def main() -> int:
             "--legal-basis",
             "benchmark",
             "--rate-limit",
-            "10000",
+            "600000",
             "--scopes",
             "cnaf_quotient_familial cnaf_allocataires cnaf_enfants cnaf_adresse",
         )

@@ -24,7 +24,7 @@ from broker.oidc.models import ConsentMode
 from broker.store.data_access_models import Habilitation
 from broker.store.models import Service
 
-MAX_RATE_LIMIT = 10_000
+MAX_RATE_LIMIT = 600_000  # requests per minute (10,000 a second)
 VALIDITY_MONTHS = 18  # an approved habilitation, unless told otherwise
 INFORMATION_COLUMNS = ("controller", "contact", "dpo", "retention", "reasons", "if_refused")
 
@@ -101,7 +101,7 @@ def _checked_terms(req: HabilitationRequest, now: int) -> dict[str, Any]:
     if not purpose or not legal_basis:
         raise AdminError("--purpose and --legal-basis are required and must not be blank")
     if req.rate_limit is not None and not 1 <= req.rate_limit <= MAX_RATE_LIMIT:
-        raise AdminError(f"--rate-limit must be between 1 and {MAX_RATE_LIMIT} requests/s")
+        raise AdminError(f"--rate-limit must be between 1 and {MAX_RATE_LIMIT} requests a minute")
     if not req.service.strip():
         raise AdminError("--service must not be blank")
     expires_at = _expiry(req.expires, now)

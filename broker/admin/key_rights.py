@@ -25,7 +25,7 @@ class Endpoint:
 
     product: Product
     scopes: tuple[str, ...]  # the habilitation's scopes that open it
-    key_routes: tuple[str, ...]  # /v3/… paths, API-key modes only
+    key_routes: tuple[str, ...]  # /v3/… or /v4/… paths, API-key modes only
     france_connect_route: str | None  # for access tokens, never for a key
 
 
@@ -37,7 +37,7 @@ class KeyRights:
     purpose: str
     legal_basis: str
     expires_at: int | None
-    rate_limit: int  # requests per second, per key
+    rate_limit: int  # requests per minute, per key
     default_rate_limit: bool  # the platform's, the habilitation names none
 
 

@@ -259,6 +259,41 @@ PRODUCTS: tuple[Product, ...] = (
         ours=True,
     ),
     Product(
+        "dsnj/service_national",
+        "dsnj",
+        _FC_ID,
+        (),
+        "Situation au regard du service national",
+        "National service status",
+        # siade's spec: the complete birth date, the sex and the country; no usage name.
+        identity_params=(
+            "nomNaissance",
+            "prenoms[]",
+            "anneeDateNaissance",
+            "moisDateNaissance",
+            "jourDateNaissance",
+            "sexeEtatCivil",
+            "codeCogInseePaysNaissance",
+            "codeCogInseeCommuneNaissance",
+        ),
+    ),
+    Product(
+        "gip_mds/service_civique",
+        "gip_mds",
+        _FC_ID,
+        (),
+        "Contrat de service civique, en cours et passé",
+        "Civic service contract, current and past",
+        # The DSN search takes the names and the complete birth date, nothing else.
+        identity_params=(
+            "nomNaissance",
+            "prenoms[]",
+            "anneeDateNaissance",
+            "moisDateNaissance",
+            "jourDateNaissance",
+        ),
+    ),
+    Product(
         "ants/extrait_immatriculation_vehicule",
         "ants",
         (FRANCE_CONNECT,),

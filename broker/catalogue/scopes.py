@@ -75,6 +75,18 @@ PROVIDERS = (
         "Impôts (DGFiP)",
     ),
     DataProvider(
+        "dsnj",
+        "Direction du service national et de la jeunesse (ministère des Armées)",
+        "Directorate of National Service and Youth (Ministry of the Armed Forces)",
+        "Service national",
+    ),
+    DataProvider(
+        "gip_mds",
+        "GIP-MDS, qui reçoit les déclarations sociales des employeurs (DSN)",
+        "GIP-MDS, which receives the employers' social declarations (DSN)",
+        "Service civique (GIP-MDS)",
+    ),
+    DataProvider(
         "ants",
         "Agence nationale des titres sécurisés (ANTS, système d'immatriculation des véhicules)",
         "National Agency for Secure Documents (ANTS, vehicle registration system)",
@@ -93,8 +105,12 @@ def _id(name: str, fr: str, en: str, *claims: str) -> Scope:
     return Scope(name, fr, en, IDENTITY, None, claims=claims)
 
 
-def _data(name: str, provider: str, product: str, fr: str, en: str, *fields: str) -> Scope:
-    return Scope(name, fr, en, DATA, provider, fields=fields, products=(product,))
+def _data(
+    name: str, provider: str, product: str | tuple[str, ...], fr: str, en: str, *fields: str
+) -> Scope:
+    """``product``: one path, or the paths of the versions (v3, v4) a scope serves alike."""
+    products = (product,) if isinstance(product, str) else product
+    return Scope(name, fr, en, DATA, provider, fields=fields, products=products)
 
 
 _PIVOT = ("given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry")
@@ -142,12 +158,23 @@ IDENTITY_SCOPES = (
 
 _QF = "/v3/dss/quotient_familial"
 _PERSON = ("nom_naissance", "nom_usage", "prenoms", "date_naissance", "sexe")
-_CNOUS = "/v3/cnous/etudiant_boursier"
+# v4 serves the same scopes as v3 (siade's v4 serializers keep the scope names).
+_CNOUS = ("/v3/cnous/etudiant_boursier", "/v4/cnous/etudiant_boursier")
 _MESRI = "/v3/mesri/statut_etudiant"
 _FT = "/v3/france_travail/statut"
-_MEN = "/v3/men/scolarites"
+_MEN = ("/v3/men/scolarites", "/v4/men/scolarites")
+_EAJE = "/v3/dss/participation_familiale_eaje"
+_EAJE_PERSON = (*_PERSON, "code_cog_insee_commune_naissance")
 # Our product for DGFiP's "API Impôt particulier" data: API Particulier v3 has no DGFiP product.
 _DGFIP = "/v3/dgfip/situation_fiscale"
+# One civic-service contract (statut_actuel, statut_passe), null fields when none is found.
+_CIVIC_SERVICE = (
+    "contrat_trouve",
+    "organisme_accueil.siret",
+    "organisme_accueil.raison_sociale",
+    "date_debut_contrat",
+    "date_fin_contrat",
+)
 _ANTS = "/v3/ants/extrait_immatriculation_vehicule"
 _SDH = "/v3/sdh/statut_sportif"
 _SDH_STATUS = (
@@ -276,14 +303,75 @@ DATA_SCOPES = (
         "avec_participation",
         "date_debut_droit",
     ),
+    _data(
+        "cnav_allocation_enfant_handicape",
+        "dss",
+        "/v3/dss/allocation_enfant_handicape",
+        "Si vous touchez l'allocation d'éducation de l'enfant handicapé (AEEH) comme parent "
+        "(allocataire) ou y ouvrez droit comme enfant, et depuis quand",
+        "Whether you receive the disabled child education allowance (AEEH) as a parent, or "
+        "give entitlement to it as the child, and since when",
+        "status",
+        "date_debut_droit",
+    ),
+    # Family contribution to a childcare facility (EAJE), from the CAF family file
+    _data(
+        "cnav_participation_familiale_eaje_allocataires",
+        "dss",
+        _EAJE,
+        "L'identité des allocataires de votre dossier CAF (vous et votre conjoint), pour le "
+        "tarif de la crèche",
+        "The identity of the beneficiaries on your CAF file (you and your partner), for the "
+        "childcare fee",
+        *(f"allocataires[].{f}" for f in _EAJE_PERSON),
+    ),
+    _data(
+        "cnav_participation_familiale_eaje_enfants",
+        "dss",
+        _EAJE,
+        "L'identité des enfants de votre dossier CAF, pour le tarif de la crèche",
+        "The identity of the children on your CAF file, for the childcare fee",
+        *(f"enfants[].{f}" for f in _EAJE_PERSON),
+    ),
+    _data(
+        "cnav_participation_familiale_eaje_adresse",
+        "dss",
+        _EAJE,
+        "Votre adresse connue de la CAF, pour le tarif de la crèche",
+        "Your address as known to the CAF, for the childcare fee",
+        "adresse.destinataire",
+        "adresse.complement_information",
+        "adresse.complement_information_geographique",
+        "adresse.numero_libelle_voie",
+        "adresse.lieu_dit",
+        "adresse.code_postal_ville",
+        "adresse.pays",
+    ),
+    _data(
+        "cnav_participation_familiale_eaje_parametres_calcul",
+        "dss",
+        _EAJE,
+        "Ce qui fixe le tarif de la crèche : vos ressources annuelles, le nombre d'enfants à "
+        "votre charge et de ceux qui ont l'AEEH",
+        "What sets the childcare fee: your annual resources, the number of dependent children "
+        "and of those receiving the AEEH",
+        "parametres_calcul_participation_familiale.nombre_enfants_a_charge",
+        "parametres_calcul_participation_familiale.nombre_enfants_beneficiaire_aeeh",
+        "parametres_calcul_participation_familiale.base_ressources_annuelles.valeur",
+        "parametres_calcul_participation_familiale.base_ressources_annuelles.annee_calcul",
+    ),
     # Crous student grant. Identity fields are not returned in FranceConnect mode.
     _data(
         "cnous_statut_boursier",
         "cnous",
         _CNOUS,
-        "Votre statut d'étudiant boursier",
-        "Whether you hold a student grant",
-        "est_boursier",
+        "Votre statut d'étudiant boursier, et si votre bourse vous a été retirée (radiation) "
+        "et depuis quand",
+        "Whether you hold a student grant, and whether and since when it was withdrawn",
+        "est_boursier",  # v3
+        "statut_boursier.est_boursier",  # v4: the status and the removal together
+        "statut_boursier.est_radie",
+        "statut_boursier.date_radiation",
     ),
     _data(
         "cnous_echelon_bourse",
@@ -593,6 +681,39 @@ DATA_SCOPES = (
         "prnmDec2",
         "dateNaisDec2",
     ),
+    # National service (DSNJ): census and defence and citizenship day (JDC)
+    _data(
+        "dsnj_statut_service_national",
+        "dsnj",
+        "/v3/dsnj/service_national",
+        "Si vous êtes en règle avec le service national (recensement, journée défense et "
+        "citoyenneté), avec les remarques de l'administration",
+        "Whether you are in order with national service (census, defence and citizenship "
+        "day), with the administration's remarks",
+        "statut_service_national",
+        "commentaires",
+    ),
+    # Civic service contracts, from the employers' social declarations (GIP-MDS)
+    _data(
+        "service_civique_actuel",
+        "gip_mds",
+        "/v3/gip_mds/service_civique",
+        "Si vous faites un service civique en ce moment : l'organisme qui vous accueille et "
+        "les dates de votre contrat",
+        "Whether you are doing a civic service now: the organisation hosting you and the "
+        "dates of your contract",
+        *(f"statut_actuel.{f}" for f in _CIVIC_SERVICE),
+    ),
+    _data(
+        "service_civique_passe",
+        "gip_mds",
+        "/v3/gip_mds/service_civique",
+        "Si vous avez déjà fait un service civique : l'organisme d'accueil et les dates du "
+        "contrat",
+        "Whether you did a civic service before: the host organisation and the dates of the "
+        "contract",
+        *(f"statut_passe.{f}" for f in _CIVIC_SERVICE),
+    ),
     # Vehicle registration extract (ANTS, France Connect mode only, by registration number)
     _data(
         "ants_extrait_immatriculation_vehicule_identite_particulier",
@@ -722,3 +843,19 @@ DATA_SCOPES = (
 )
 
 REGISTRY = ScopeRegistry(PROVIDERS, IDENTITY_SCOPES + DATA_SCOPES)
+
+# Where the versions of a product answer a scope with different fields, (scope, product path) ->
+# the fields of that version; a scope's ``fields`` are then the union of its versions'.
+VERSION_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("cnous_statut_boursier", "/v3/cnous/etudiant_boursier"): ("est_boursier",),
+    ("cnous_statut_boursier", "/v4/cnous/etudiant_boursier"): (
+        "statut_boursier.est_boursier",
+        "statut_boursier.est_radie",
+        "statut_boursier.date_radiation",
+    ),
+}
+
+
+def fields_for(scope: Scope, product_path: str) -> tuple[str, ...]:
+    """The fields ``scope`` releases in the product at ``product_path``."""
+    return VERSION_FIELDS.get((scope.name, product_path), scope.fields)

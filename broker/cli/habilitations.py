@@ -122,7 +122,7 @@ def habilitations() -> None:
     "--rate-limit",
     type=int,
     default=None,
-    help="Data API requests per second, per token or API key (default: BROKER_RATE_LIMIT, 20).",
+    help="Data API requests per minute, per token or API key (default: BROKER_RATE_LIMIT, 1200).",
 )
 @click.option(
     "--optional-scopes",

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     interaction_ttl: int = 900
     session_ttl: int = 8 * 3600
     id_token_ttl: int = 300
+    # No longer read: the access tokens' audience is data_api_url (``resource_server_audience``).
+    # Kept only so that a deployment still setting it is told so at startup.
     resource_audience: str = ""
     theme_dir: Path | None = None
     log_format: Literal["json", "text"] = "json"
@@ -68,7 +70,9 @@ class Settings(BaseSettings):
     provider_connect_timeout: float = Field(default=1.0, gt=0, le=30)
     provider_read_timeout: float = Field(default=5.0, gt=0, le=60)
     provider_retries: int = Field(default=1, ge=0, le=3)
-    rate_limit: int = Field(default=20, ge=1, description="Requests/s per token or API key")
+    rate_limit: int = Field(
+        default=1200, ge=1, description="Requests per minute per token or API key"
+    )
     # Seconds to keep each product's provider answers, e.g. {"dss/quotient_familial": 3600}
     # (JSON in BROKER_CACHE_LIFETIMES); a product not listed is never cached.
     cache_lifetimes: dict[str, int] = Field(default_factory=dict)
@@ -122,6 +126,8 @@ class Settings(BaseSettings):
     portal_idp_issuer: str = ""
     portal_idp_client_id: str = "operators-portal"
     portal_idp_client_secret: SecretStr | None = None
+    # The data API's public URL, without /v3: the audience of every access token, the only
+    # resource indicator the broker knows (RFC 8707), and where the portal pings the data API.
     data_api_url: str = "http://127.0.0.1:8002"
     # A signed-in agent's portal session: its longest life, and how long it survives unused.
     portal_session_ttl: int = Field(default=10 * 3600, ge=300)
@@ -172,6 +178,35 @@ class Settings(BaseSettings):
             raise ConfigurationError("BROKER_PORTAL_URL must be an http(s) URL")
         if parts.scheme == "http" and self.env == "production":
             raise ConfigurationError("BROKER_PORTAL_URL must be an https URL in production")
+        return self
+
+    @model_validator(mode="after")
+    def _check_data_api_url(self) -> Settings:
+        """The data API's URL is the access tokens' audience: a client names it as it is."""
+        if self.resource_audience:
+            raise ConfigurationError(
+                "BROKER_RESOURCE_AUDIENCE is no longer read: the access tokens' audience is "
+                "BROKER_DATA_API_URL, the data API's public URL without /v3; set that instead"
+            )
+        parts = urlsplit(self.data_api_url)
+        if (
+            parts.scheme not in ("http", "https")
+            or not self.data_api_url.isascii()
+            or not parts.hostname
+            or parts.query
+            or parts.fragment
+            or "#" in self.data_api_url
+        ):
+            raise ConfigurationError(
+                "BROKER_DATA_API_URL must be the data API's public http(s) URL, without query "
+                "or fragment (it is the access tokens' audience)"
+            )
+        if (
+            self.env == "production"
+            and parts.scheme == "http"
+            and parts.hostname not in LOOPBACK_HOSTS
+        ):
+            raise ConfigurationError("BROKER_DATA_API_URL must be an https URL in production")
         return self
 
     @model_validator(mode="after")
@@ -232,7 +267,8 @@ class Settings(BaseSettings):
 
     @property
     def resource_server_audience(self) -> str:
-        return self.resource_audience or f"{self.issuer_url}/v3"
+        """The audience of every access token, which the data API checks: its public URL."""
+        return self.data_api_url.rstrip("/")
 
     @property
     def max_token_ttl(self) -> int:

@@ -379,6 +379,19 @@ CITIZENS: tuple[DemoCitizen, ...] = (
         case="Date de naissance présumée, jour inconnu (1992-11-00) ; né au Japon (99217)",
         birth_commune_name="",
         situation={
+            # Struck off his Crous grant ("radié") when he left university: API Particulier v4.
+            "cnous": {
+                "boursier": False,
+                "radie": True,
+                "date_radiation": "2026-02-01",
+                "echelon": 1,
+                "statut": "definitif",
+                "ine": "9211123456F",
+                "ville_etudes": "Paris",
+                "etablissement": "Université Paris Cité",
+                "date_rentree": "2025-09-01",
+                "duree_versement_mois": 5,
+            },
             "dgfip": {
                 "annee_revenus": 2025,
                 "rfr": 28900,
@@ -484,6 +497,16 @@ CITIZENS: tuple[DemoCitizen, ...] = (
         case="Nom composé ; famille de trois enfants allocataire de la CAF (quotient familial 635)",
         birth_commune_name="Beaurecueil",
         situation={
+            # Zoé's disability: her mother is paid the AEEH (quality 105, "allocataire"); Henry
+            # (4) goes to a crèche whose fee the EAJE contribution sets.
+            "dss": {
+                "aeeh": True,
+                "aeeh_qualite_beneficiaire": "105",
+                "aeeh_date_debut_droit": "2021-03-01",
+                "eaje_ressources_annuelles": 26400,
+                "eaje_annee_ressources": 2024,
+                "eaje_enfants_aeeh": 1,
+            },
             "cnaf": {
                 "allocataire_numero": "2745163",
                 "code_postal": "13002",

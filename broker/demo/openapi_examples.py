@@ -247,6 +247,100 @@ EXAMPLES: dict[str, ProductExample] = {
         },
         params={"codeEtablissement": "0440021J", "anneeScolaire": "2026-2027"},
     ),
+    "dss/allocation_enfant_handicape": ProductExample(
+        "nom_composé", IDENTITE, {"status": "allocataire", "date_debut_droit": "2021-03-01"}
+    ),
+    "dss/participation_familiale_eaje": ProductExample(
+        "nom_composé",
+        FRANCE_CONNECT,
+        {
+            "allocataires": [
+                {
+                    **_person("TROIS-DUPRE", "Melissandre Juliette", "1981-07-27", "F"),
+                    "code_cog_insee_commune_naissance": "13012",
+                },
+                {
+                    **_person("DUBOIS", "Paul", "1979-10-12", "M"),
+                    "code_cog_insee_commune_naissance": None,
+                },
+            ],
+            "enfants": [
+                {**_person(name, given, born, sex), "code_cog_insee_commune_naissance": None}
+                for name, given, born, sex in (
+                    ("DUBOIS", "Lou", "2015-03-15", "F"),
+                    ("DUBOIS", "Zoé Marie", "2018-09-03", "F"),
+                    ("DUBOIS", "Henry", "2022-06-20", "M"),
+                )
+            ],
+            "adresse": {
+                "destinataire": "MADAME TROIS-DUPRE MELISSANDRE",
+                "complement_information": None,
+                "complement_information_geographique": None,
+                "numero_libelle_voie": "14 RUE DE LA REPUBLIQUE",
+                "lieu_dit": None,
+                "code_postal_ville": "13002 MARSEILLE",
+                "pays": "FRANCE",
+            },
+            "parametres_calcul_participation_familiale": {
+                "nombre_enfants_a_charge": 3,
+                "nombre_enfants_beneficiaire_aeeh": 1,
+                "base_ressources_annuelles": {"valeur": 26400, "annee_calcul": 2024},
+            },
+        },
+    ),
+    "v4/cnous/etudiant_boursier": ProductExample(
+        "étranger_présumé_né_jour",
+        "ine",
+        {
+            "statut_boursier": {
+                "est_boursier": False,
+                "est_radie": True,
+                "date_radiation": "2026-02-01",
+            },
+            "echelon_bourse": {"echelon": "1", "echelon_bourse_regionale_provisoire": False},
+            "email": "jean-fleuret@yopmail.com",
+            "periode_versement_bourse": {"date_rentree": "2025-09-01", "duree": 5},
+            "etablissement_etudes": {
+                "nom_commune": "Paris",
+                "nom_etablissement": "Université Paris Cité",
+            },
+            "identite": {
+                "nom": "FLEURET",
+                "prenoms": ["Jean"],
+                "date_naissance": "1992-11-00",
+                "nom_commune_naissance": None,
+                "sexe": "M",
+            },
+        },
+        identifier="9211123456F",
+    ),
+    "v4/men/scolarites": ProductExample(
+        "moins_18_ans",
+        IDENTITE,
+        {
+            "identite": {
+                "nom": "CHAMPION",
+                "prenom": "Alice",
+                "sexe": "F",
+                "date_naissance": "2010-11-02",
+            },
+            "annee_scolaire": "2026-2027",
+            "est_scolarise": True,
+            "statut_eleve": {"code": "ST", "libelle": "SCOLAIRE"},
+            "etablissement": {"code_uai": "0440021J", "code_ministere_tutelle": "06"},
+            "module_elementaire_formation": {
+                "code_mef_stat": "20111010110",
+                "libelle": "1ERE GENERALE",
+            },
+            "est_boursier": False,
+            "echelon_bourse": None,
+        },
+        params={
+            "anneeScolaire": "2026-2027",
+            "codesBcnRegions[]": ["52"],  # Pays de la Loire: her lycée is in Nantes
+            "degreEtablissement": "2D",
+        },
+    ),
     "dgfip/situation_fiscale": ProductExample(
         "nom_composé",
         FRANCE_CONNECT,
@@ -266,6 +360,140 @@ EXAMPLES: dict[str, ProductExample] = {
             "prnmDec2": "Paul",
             "dateNaisDec2": "1979-10-12",
         },
+    ),
+    "dsnj/service_national": ProductExample(
+        "etudiant_boursier",
+        IDENTITE,
+        {
+            "statut_service_national": "en_regle",
+            "commentaires": "Journée défense et citoyenneté effectuée le 14/03/2024",
+        },
+    ),
+    "gip_mds/service_civique": ProductExample(
+        "etudiant_boursier",
+        FRANCE_CONNECT,
+        {
+            "statut_actuel": {
+                "contrat_trouve": True,
+                "organisme_accueil": {"siret": "42229566900026", "raison_sociale": "UNIS CITE"},
+                "date_debut_contrat": "2026-10-05",
+                "date_fin_contrat": "2027-06-04",
+            },
+            "statut_passe": {
+                "contrat_trouve": False,
+                "organisme_accueil": {"siret": None, "raison_sociale": None},
+                "date_debut_contrat": None,
+                "date_fin_contrat": None,
+            },
+        },
+    ),
+    "ants/extrait_immatriculation_vehicule": ProductExample(
+        "nom_composé",
+        FRANCE_CONNECT,
+        {
+            "identite_particulier": {
+                "nom": "TROIS-DUPRE",
+                "prenom": "MELISSANDRE",
+                "sexe_etat_civil": "F",
+                "annee_date_naissance": 1981,
+                "mois_date_naissance": 7,
+                "jour_date_naissance": 27,
+                "code_departement_naissance": "13",
+            },
+            "adresse_particulier": {
+                "complement_information": None,
+                "num_voie": "14",
+                "type_voie": "RUE",
+                "libelle_voie": "DE LA REPUBLIQUE",
+                "code_postal_ville": "13002",
+                "libelle_commune": "MARSEILLE",
+                "lieu_dit": None,
+                "etage_escalier_appartement": "ESCALIER B",
+                "extension": None,
+                "pays": "FRANCE",
+            },
+            "statut_rattachement": "locataire",
+            "donnees_immatriculation_vehicule": {
+                "numero_immatriculation": "FR-285-LM",
+                "date_premiere_immatriculation": "2024-01-23",
+                "statut_location": {"code": "LLD", "label": "Location Longue Durée"},
+            },
+            "caracteristiques_techniques_vehicule": {
+                "marque": "TOYOTA",
+                "type_variante_version": "ZWE219L-DHXNBW",
+                "denomination_commerciale": "COROLLA",
+                "masse_charge_maximale": 1835,
+                "categorie_vehicule": {
+                    "code": "M1",
+                    "label": (
+                        "Véhicule de transport de personnes comportant au maximum 8 places "
+                        "assises outre le siège du conducteur"
+                    ),
+                },
+                "genre_national": {"code": "VP", "label": "Véhicule Particulier"},
+                "cylindree": 1798,
+                "type_carburant": {"code": "HE", "label": "Hybride électrique"},
+                "taux_co2": 92,
+                "classe_environnementale": {
+                    "code": "Euro 6e",
+                    "label": "Norme européenne d'émission Euro 6e",
+                },
+            },
+        },
+        params={"immatriculation": "FR-285-LM"},
+    ),
+    "sdh/statut_sportif": ProductExample(
+        "etudiant_boursier",
+        "identifiant",
+        {
+            "identite": {
+                "nom_naissance": "LAMBERT",
+                "nom_usage": None,
+                "prenoms": "Inès Clara",
+                "date_naissance": "2006-04-12",
+                "sexe": "F",
+            },
+            "est_sportif_de_haut_niveau": True,
+            "a_ete_sportif_de_haut_niveau": False,
+            "informations_statut": {
+                "periode": {"date_debut_statut": "2026-11-01", "date_fin_statut": "2027-10-31"},
+                "federation": {
+                    "code_federation": "33",
+                    "nom_federation": (
+                        "Fédération française de judo, jujitsu, kendo et disciplines associées"
+                    ),
+                    "nom_court_federation": "JUDO",
+                },
+                "etablissement": {
+                    "code_etablissement": "2071",
+                    "nom_etablissement": "CREPS Auvergne-Rhône-Alpes",
+                },
+                "region": {"code_region": "84", "nom_region": "Auvergne-Rhône-Alpes"},
+                "categorie": {"code_categorie": "3", "nom_categorie": "Relève", "valeur": "2"},
+                "sportif_de_haut_niveau": True,
+            },
+            "informations_statuts_precedents": [
+                {
+                    "fiche": 845120,
+                    "periode": {"date_debut_statut": "2024-11-01", "date_fin_statut": "2026-10-31"},
+                    "federation": {
+                        "code_federation": "33",
+                        "nom_federation": (
+                            "Fédération française de judo, jujitsu, kendo et disciplines associées"
+                        ),
+                        "nom_court_federation": "JUDO",
+                    },
+                    "etablissement": {
+                        "code_etablissement": "2071",
+                        "nom_etablissement": "CREPS Auvergne-Rhône-Alpes",
+                    },
+                    "region": {"code_region": "84", "nom_region": "Auvergne-Rhône-Alpes"},
+                    "categorie": {"code_categorie": "5", "nom_categorie": "Espoir", "valeur": "1"},
+                    "sportif_de_haut_niveau": False,
+                }
+            ],
+        },
+        identifier="120034567",
     ),
 }
 

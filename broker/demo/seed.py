@@ -28,6 +28,7 @@ from broker.admin.principal import Role
 from broker.core.settings import Settings
 from broker.demo.agents import AGENTS, VILLEBOURG_SIRET
 from broker.demo.idp.registration import seed_demo_idps
+from broker.demo.openapi_examples import DINUM
 from broker.demo.service_logo import DEMO_LOGO, DEMO_LOGO_TYPE
 from broker.oidc.models import ConsentMode
 from broker.store.data_access_models import Habilitation
@@ -51,6 +52,10 @@ DEMO_LEGAL_BASIS = (
 )
 DEMO_LEGAL_BASIS_URL = "https://www.legifrance.gouv.fr/codes/texte_lc/LEGITEXT000006071191"
 DEMO_KEY_FILE = "demo-service-key.json"
+# The public bodies the demo habilitation's data may be sent to (the data API refuses any
+# other ``recipient``): the Mairie itself, and DINUM, the recipient of the documentation's and
+# the OpenAPI document's examples.
+DEMO_RECIPIENTS = (VILLEBOURG_SIRET, DINUM)
 SEED_ACTOR = "demo:seed"
 
 # What the consent screen tells the citizen (French data shown as written, not translated): a
@@ -175,6 +180,7 @@ def seed_demo_habilitation(session: Session) -> str:
             consent_days=DEMO_CONSENT_DAYS,
             legal_basis_url=DEMO_LEGAL_BASIS_URL,
             information=DEMO_INFORMATION,
+            recipients=DEMO_RECIPIENTS,
         ),
     )["id"]
 
@@ -194,8 +200,9 @@ def seed_demo_logo(session: Session) -> str | None:
 
 def seed_demo_organisation(session: Session, habilitation_id: str) -> str:
     """The demo service and its habilitation belong to the Mairie de Villebourg: its agents
-    manage them on the portal. Databases seeded before are brought up to date in place.
-    Demo data, like the rest of the seed: not an operator's change, not in the audit trail."""
+    manage them on the portal; the habilitation's data goes to DEMO_RECIPIENTS. Databases
+    seeded before are brought up to date in place. Demo data, like the rest of the seed: not
+    an operator's change, not in the audit trail."""
     client = session.get(OAuthClient, DEMO_CLIENT_ID)
     service = session.get(Service, client.service_id) if client else None
     habilitation = session.get(Habilitation, habilitation_id)
@@ -205,6 +212,10 @@ def seed_demo_organisation(session: Session, habilitation_id: str) -> str:
         if record.organisation_siret != VILLEBOURG_SIRET:  # seeding again writes nothing
             record.organisation_siret = VILLEBOURG_SIRET
             session.add(record)
+    missing = [r for r in DEMO_RECIPIENTS if r not in (habilitation.recipients or ())]
+    if missing:  # a database seeded before recipients were checked gets them
+        habilitation.recipients = [*(habilitation.recipients or ()), *missing]
+        session.add(habilitation)
     session.flush()
     return VILLEBOURG_SIRET
 

@@ -185,7 +185,7 @@ def validate(
     grant = server.get_consent_grant(request, end_user=user)
     redirect_uri = grant.redirect_uri
     try:
-        check_broker_rules(request, request.payload.data, now)
+        check_broker_rules(request, request.payload.data, now, server.config)
     except OAuth2Error as error:
         error.redirect_uri = redirect_uri
         raise

@@ -15,6 +15,8 @@ from broker.catalogue.scopes import REGISTRY
 from broker.oidc.config import OidcConfig
 from broker.oidc.models import Authentication, Client
 from broker.oidc.request import BrokerOAuth2Request
+from broker.oidc.resource_indicators import RESOURCE, check_resources
+from broker.oidc.scope_checks import check_habilitation_covers
 from broker.oidc.screening import DPOP_JKT
 from broker.oidc.server import BrokerServer, split_scope
 
@@ -70,9 +72,12 @@ def requested_data_scopes(scopes: list[str]) -> set[str]:
     return {name for name in scopes if (s := REGISTRY.get(name)) is not None and s.kind == DATA}
 
 
-def check_broker_rules(request: BrokerOAuth2Request, data: Mapping[str, str], now: int) -> None:
+def check_broker_rules(
+    request: BrokerOAuth2Request, data: Mapping[str, str], now: int, config: OidcConfig
+) -> None:
     """Our rules, after authlib's: no request objects, the query response mode, openid, data
-    scopes covered by one habilitation, and authentication requirements we can meet."""
+    scopes covered by one habilitation, the resource asked for (RFC 8707: the data API, the
+    only one), and authentication requirements we can meet."""
     if "request" in data:
         raise RequestNotSupportedError()
     if "request_uri" in data:
@@ -86,12 +91,8 @@ def check_broker_rules(request: BrokerOAuth2Request, data: Mapping[str, str], no
     scopes = split_scope(request.scope)
     if "openid" not in scopes:
         raise InvalidScopeError("The 'openid' scope is required.")
-    data_scopes = requested_data_scopes(scopes)
-    if data_scopes and request.client.habilitation_for(data_scopes, now) is None:
-        raise InvalidScopeError(
-            "The requested data scopes are not all covered by one active habilitation "
-            "of this service."
-        )
+    check_habilitation_covers(requested_data_scopes(scopes), request.client, now)
+    check_resources(request.payload.datalist.get(RESOURCE, []), config.resource_audience)
     parse_requested_authentication(dict(data))
 
 
@@ -101,7 +102,7 @@ def validate_pushed(server: BrokerServer, request: BrokerOAuth2Request, now: int
     grant = server.get_authorization_grant(request)
     grant.validate_no_multiple_request_parameter(request)
     grant.validate_authorization_request()
-    check_broker_rules(request, request.payload.data, now)
+    check_broker_rules(request, request.payload.data, now, server.config)
     return request.client
 
 

@@ -26,6 +26,7 @@ def metadata(config: OidcConfig, scopes: list[str], claims: list[str]) -> dict[s
         "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
         **pushed_requests(config),
+        **protected_resources(config),
         "dpop_signing_alg_values_supported": list(DPOP_ALGS),
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
@@ -67,6 +68,13 @@ def pushed_requests(config: OidcConfig) -> dict[str, Any]:
     }
 
 
+def protected_resources(config: OidcConfig) -> dict[str, Any]:
+    """RFC 9728 §4: the resources this broker issues tokens for, the data API alone; its own
+    metadata is at its /.well-known/oauth-protected-resource. A client names it as the
+    ``resource`` (RFC 8707) and finds it as every access token's audience."""
+    return {"protected_resources": [config.resource_audience]}
+
+
 def authorization_server_metadata(config: OidcConfig) -> dict[str, Any]:
     """RFC 8414 metadata for the data providers, the only parties allowed to introspect: the
     introspection endpoint is described here, not in the OpenID Connect discovery that
@@ -78,6 +86,7 @@ def authorization_server_metadata(config: OidcConfig) -> dict[str, Any]:
         "jwks_uri": config.jwks_uri,
         "response_types_supported": ["code"],
         **pushed_requests(config),
+        **protected_resources(config),
         "introspection_endpoint": config.introspection_endpoint,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
         "introspection_signing_alg_values_supported": [SUPPORTED_ALGS[0]],

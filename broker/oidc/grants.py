@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from authlib.oidc.core.grants.util import is_openid_scope
@@ -18,6 +19,8 @@ from broker.core.security import digest, random_token
 from broker.oidc.encryption import id_token_encryption
 from broker.oidc.logout_token import client_sid
 from broker.oidc.models import AUTH_METHODS, AuthorizationCode
+from broker.oidc.resource_indicators import RESOURCE, check_resources
+from broker.oidc.scope_checks import check_requested_scopes
 from broker.oidc.tokens import TokenSubject, pairwise_subject
 
 log = logging.getLogger("broker.oidc")
@@ -86,13 +89,22 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         self._presented = record
         return record
 
+    def validate_requested_scope(self) -> None:
+        """In place of authlib's bare ``invalid_scope``: which scope, and why (unknown, or not
+        registered for this client). Runs once the client is known."""
+        requested = list(dict.fromkeys(scope_to_list(self.request.payload.scope) or []))
+        check_requested_scopes(requested, self.server.scopes_supported, self.request.client)
+
     def validate_token_request(self) -> None:
-        """authlib's checks (redirect URI, then PKCE in a hook). Any failed redemption of a
-        code consumes it (a code is single use, and a failure is a use): a verifier or a
-        redirect URI cannot be guessed by retrying, and the legitimate client starts again.
-        It revokes nothing: only a replay of a code that was redeemed does."""
+        """authlib's checks (redirect URI, then PKCE in a hook), then the resource asked for
+        (RFC 8707 §2.2). Any failed redemption of a code consumes it (a code is single use,
+        and a failure is a use): a verifier or a redirect URI cannot be guessed by retrying,
+        and the legitimate client starts again. It revokes nothing: only a replay of a code
+        that was redeemed does."""
         try:
             super().validate_token_request()
+            resources = self.request.payload.datalist.get(RESOURCE, [])
+            check_resources(resources, self.server.config.resource_audience)
         except OAuth2Error as error:
             if self._presented is not None:
                 reason = error.description or error.error or "invalid_request"

@@ -25,12 +25,18 @@ from joserfc import jwt
 
 from broker.catalogue.scopes import REGISTRY
 from broker.core.security import same_digest
+from broker.oidc.client_auth_failures import explain
 from broker.oidc.config import OidcConfig
 from broker.oidc.models import AccessTokenRecord, CitizenIdentity
 from broker.oidc.ports import OidcStore
 from broker.oidc.request import BrokerOAuth2Request, HttpRequestData
 from broker.oidc.server import ProtocolResponse
-from broker.oidc.tokens import InvalidAccessToken, pairwise_subject, verify_access_token
+from broker.oidc.tokens import (
+    InvalidAccessToken,
+    pairwise_subject,
+    token_audience,
+    verify_access_token,
+)
 
 JWT_RESPONSE_TYPE = "application/token-introspection+jwt"
 PIVOT_CLAIMS = ("given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry")
@@ -136,6 +142,7 @@ class ProviderIntrospection(IntrospectionEndpoint):
             "sub": token.sub,
             "exp": token.record.expires_at,
             "iss": self.broker.config.issuer,
+            "aud": token_audience(self.broker.config),  # as in the token (RFC 8707 §2)
             "token_type": "DPoP" if token.record.jkt else "Bearer",
         }
         if token.record.jkt:
@@ -181,6 +188,14 @@ class IntrospectionServer(AuthorizationServer):
 
     def query_client(self, client_id: str) -> IntrospectingProvider | None:
         return self.providers.get_introspection_client(client_id)
+
+    def authenticate_client(self, request, methods, endpoint="token"):
+        """authlib's client authentication, its failures told plainly (``explain``)."""
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError as error:
+            unknown = "no data provider's introspection client is registered under this client_id"
+            raise explain(request, error, methods, self.query_client, unknown) from error
 
     def create_oauth2_request(self, request) -> BrokerOAuth2Request:
         if isinstance(request, BrokerOAuth2Request):

@@ -34,7 +34,7 @@ class HabilitationGrant:
     purpose: str
     legal_basis: str
     expires_at: int | None = None
-    rate_limit: int | None = None  # requests per second; None: the platform default
+    rate_limit: int | None = None  # requests per minute; None: the platform default
     optional_scopes: frozenset[str] = frozenset()  # the citizen may untick these
     consent_mode: ConsentMode = ConsentMode.RECURRING
     consent_days: int | None = 365  # how long a recurring consent lasts

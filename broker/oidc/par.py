@@ -25,6 +25,7 @@ from broker.oidc.dpop import FAPI2_ALGS, InvalidDpopProof, ProofContext, check_p
 from broker.oidc.dpop_token import InvalidDpopProofError, as_oauth_error
 from broker.oidc.models import AUTH_METHODS, Client
 from broker.oidc.request import HttpRequestData
+from broker.oidc.resource_indicators import RESOURCE, check_resources
 from broker.oidc.server import BrokerServer, ProtocolResponse
 
 log = logging.getLogger("broker.oidc")
@@ -71,7 +72,7 @@ def push(
         )
         return error_response(server, request, error)
     try:
-        params = authorization_parameters(http, client)
+        params = authorization_parameters(http, client, server.config.resource_audience)
         if "scope" in params:
             params["scope"] = screening.without_offline_access(params["scope"])
         bind_to_dpop_key(server, http, client, params, now)
@@ -103,14 +104,20 @@ def error_response(server: BrokerServer, request, error: OAuth2Error) -> Protoco
     return server.handle_error_response(request, error)
 
 
-def authorization_parameters(http: HttpRequestData, client: Client) -> dict[str, str]:
+def authorization_parameters(
+    http: HttpRequestData, client: Client, audience: str
+) -> dict[str, str]:
     """The authorization request the authenticated ``client`` pushed: its parameters without
-    the credentials, each sent once (RFC 6749 §3.1), naming that very client."""
+    the credentials, each sent once (RFC 6749 §3.1) but ``resource``, which may repeat
+    (RFC 8707 §2: here always naming ``audience``, the only resource), naming that very
+    client."""
     params: dict[str, str] = {}
     for name, values in http.params.items():
         if name in CREDENTIALS:
             continue
-        if len(values) != 1:
+        if name == RESOURCE and values:
+            check_resources(values, audience)
+        elif len(values) != 1:
             what = f"'{name}'" if name in screening.KNOWN_PARAMETERS else "A parameter"
             raise InvalidRequestError(f"{what} is sent more than once.")
         params[name] = values[0]

@@ -17,10 +17,13 @@ from typing import ClassVar
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
+from authlib.oauth2.rfc6749.util import scope_to_list
 
 from broker.core.security import digest
 from broker.oidc.dpop_token import check_refresh_binding
 from broker.oidc.models import AUTH_METHODS, RefreshTokenRecord
+from broker.oidc.resource_indicators import RESOURCE, check_resources
+from broker.oidc.scope_checks import check_refresh_scope
 from broker.oidc.tokens import TokenSubject, pairwise_subject
 
 log = logging.getLogger("broker.oidc")
@@ -55,6 +58,18 @@ class RefreshGrant(grants.RefreshTokenGrant):
                 "expires_at": min(record.expires_at, terms.expires_at or record.expires_at),
             }
         )
+
+    def validate_token_request(self) -> None:
+        """authlib's checks, then the resource asked for (RFC 8707 §2.2: one granted at
+        authorization, which is always the data API)."""
+        super().validate_token_request()
+        resources = self.request.payload.datalist.get(RESOURCE, [])
+        check_resources(resources, self.server.config.resource_audience)
+
+    def _validate_token_scope(self, token: RefreshTokenRecord) -> None:
+        """authlib's hook for RFC 6749 §6, with the scopes refused named."""
+        requested = scope_to_list(self.request.payload.scope) or []
+        check_refresh_scope(requested, set(token.scope.split()))
 
     def authenticate_user(self, record: RefreshTokenRecord) -> TokenSubject:
         client = self.request.client

@@ -111,7 +111,9 @@ class ClientRevocation(RevocationEndpoint):
                 server.keys.verification_keys(),
                 server.config,
                 server.store,
-                audience=server.config.resource_audience,
+                # Every access token names the userinfo endpoint: tokens issued before the
+                # data API's URL (their other audience) changed stay revocable.
+                audience=server.config.userinfo_endpoint,
             )
         except InvalidAccessToken:
             return None  # unknown, forged, expired or already revoked: nothing to do

@@ -31,6 +31,7 @@ KNOWN_PARAMETERS = frozenset(
         "request_uri",
         "registration",
         "dpop_jkt",
+        "resource",
     }
 )
 # RFC 9449 §10: a base64url SHA-256 JWK thumbprint (RFC 7638).

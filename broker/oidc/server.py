@@ -6,12 +6,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Error
+from authlib.oauth2.rfc6749 import AuthorizationServer, InvalidClientError, OAuth2Error
 from authlib.oauth2.rfc6749.util import scope_to_list
 
 from broker.core.security import digest, random_token
 from broker.keys.keystore import KeyStore
 from broker.oidc.client_auth import JwksCache, PrivateKeyJwtAuthentication
+from broker.oidc.client_auth_failures import explain
 from broker.oidc.config import OidcConfig
 from broker.oidc.dpop import DpopProof
 from broker.oidc.dpop_nonce import DpopNonces
@@ -80,6 +81,20 @@ class BrokerServer(AuthorizationServer):
 
     def query_client(self, client_id: str):
         return self.store.get_client(client_id)
+
+    def authenticate_client(self, request, methods, endpoint="token"):
+        """authlib's client authentication, its failures told plainly (``explain``)."""
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError as error:
+            audiences = [
+                self.config.issuer,
+                self.config.token_endpoint,
+                self.config.pushed_authorization_request_endpoint,
+            ]
+            raise explain(
+                request, error, methods, self.query_client, assertion_audiences=audiences
+            ) from error
 
     def create_oauth2_request(self, request) -> BrokerOAuth2Request:
         if isinstance(request, BrokerOAuth2Request):

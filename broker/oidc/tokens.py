@@ -52,6 +52,12 @@ class InvalidAccessToken(Exception):
         self.description = description
 
 
+def token_audience(config: OidcConfig) -> list[str]:
+    """Who an access token is for: the data API (its public URL, the resource of RFC 8707),
+    and the broker's userinfo endpoint."""
+    return [config.resource_audience, config.userinfo_endpoint]
+
+
 def issue_access_token(
     config: OidcConfig,
     signing_key,
@@ -68,7 +74,7 @@ def issue_access_token(
     claims = {
         "iss": config.issuer,
         "sub": subject.sub,
-        "aud": [config.resource_audience, config.userinfo_endpoint],
+        "aud": token_audience(config),
         "client_id": client.client_id,
         "scope": scope,
         "iat": now,

@@ -12,13 +12,17 @@ import httpx
 from broker.catalogue.scopes import REGISTRY
 from broker.core.settings import Settings
 from broker.providers.adapters import (
+    AntsAdapter,
     CnafAdapter,
     CnousAdapter,
     DgfipAdapter,
+    DsnjAdapter,
     DssAdapter,
     FranceTravailAdapter,
+    GipMdsAdapter,
     MenAdapter,
     MesriAdapter,
+    SdhAdapter,
 )
 from broker.providers.adapters.common import ProviderAdapter
 from broker.providers.base import Adapter, ProviderConfig
@@ -33,6 +37,10 @@ ADAPTER_CLASSES: dict[str, type[ProviderAdapter]] = {
         FranceTravailAdapter,
         MenAdapter,
         DgfipAdapter,
+        AntsAdapter,
+        SdhAdapter,
+        DsnjAdapter,
+        GipMdsAdapter,
     )
 }
 

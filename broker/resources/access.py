@@ -1,8 +1,10 @@
 """One call of the data API, from credential to journaled, masked answer.
 
 Order of the checks, as API Particulier's: credential (401), scope and habilitation (403),
-rate limit (429), parameters (422), then the provider. Every call ends with one journal row,
-written before any data is returned: if the row cannot be written, no data leaves.
+rate limit (429), parameters (422), then the recipient the habilitation allows (403, once the
+``recipient`` parameter is known to be a SIRET), then the provider. Every call ends with one
+journal row, written before any data is returned: if the row cannot be written, no data
+leaves.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from broker.oidc.dpop_resource import (
     ResourceRefusal,
     resource_proof,
 )
-from broker.oidc.models import CitizenIdentity, GrantStanding
+from broker.oidc.models import CitizenIdentity, GrantStanding, GrantTerms
 from broker.providers import base
 from broker.resources import errors
 from broker.resources.cache import ResponseCache, get_quietly, put_quietly
@@ -37,14 +39,18 @@ from broker.resources.credentials import (
     Permission,
     authenticate,
     caller_refused,
+    consent_withdrawn,
     credential_from,
     permission,
     refused,
 )
+from broker.resources.habilitation_details import read_recipients
 from broker.resources.journal import CallRecord, write_journal
 from broker.resources.masking import allowed_tree, mask
-from broker.resources.params import ParameterProblems, ParsedQuery, parse_query
+from broker.resources.params import RECIPIENT, ParameterProblems, ParsedQuery, parse_query
 from broker.resources.ratelimit import DEFAULT_RATE_LIMIT, RateLimiter
+from broker.resources.recipients import check_recipient
+from broker.resources.resource_metadata import with_resource_metadata
 from broker.resources.subjects import identifier_digest, identity_digest, pivot_of
 from broker.store.data_access_store import SqlDataAccessStore
 from broker.store.oidc_store import SqlOidcStore
@@ -57,6 +63,8 @@ class GrantLedger(Protocol):
     in by the composition root)."""
 
     def standing(self, conn: Connection, grant_id: str | None, now: int) -> GrantStanding: ...
+
+    def terms(self, conn: Connection, grant_id: str | None, now: int) -> GrantTerms | None: ...
 
 
 @dataclass
@@ -103,11 +111,7 @@ class DataAccess:
             data = mask(found, allowed_tree(call.scopes, product.path))
         except errors.ApiError as error:
             await self._journal_quietly(call, error.outcome, error.status, error.code)
-            return Answer(
-                error.status,
-                error.body(),
-                {**call.rate_headers, **call.dpop_headers, **error.headers},
-            )
+            return self.error_answer(error, {**call.rate_headers, **call.dpop_headers})
         except Exception as exc:
             kind = outage_kind(exc)
             if kind is None:
@@ -153,10 +157,19 @@ class DataAccess:
             await put_quietly(cache, entry, product.key, outcome.data)
         return outcome.data
 
-    def public_url(self, call: CallRecord) -> str:
+    def public_url(self, path: str) -> str:
         """The URL the client called, as a DPoP proof's ``htu`` names it: on the data API's
-        public address (its audience, the URL of ``/v3``), never on the Host header."""
-        return f"{self.config.resource_audience.rstrip('/')}/{call.product.key}/{call.mode}"
+        public address (its resource identifier, the tokens' audience), never on the Host
+        header."""
+        return self.config.resource_audience.rstrip("/") + path
+
+    def error_answer(self, error: errors.ApiError, headers: dict[str, str]) -> Answer:
+        """A refusal as the client receives it: a 401's challenges point at the data API's
+        metadata (RFC 9728 §5.1), a 403's link to the caller's rights is absolute (a program
+        can follow it as it is)."""
+        out = with_resource_metadata(error.headers, self.config.resource_audience)
+        body = with_absolute_links(error.body(), self.public_url(errors.INTROSPECT_PATH))
+        return Answer(error.status, body, {**headers, **out})
 
     def _cache_for(self, product: Product) -> ResponseCache | None:
         """The response cache, when it keeps this product's answers."""
@@ -170,9 +183,13 @@ class DataAccess:
         if credential is not None and credential.scheme == DPOP:
             # RFC 9449 §11.1: the proof is spent in a transaction of its own, committed before
             # the read step, which ``Database.run`` may retry (``dpop_resource``).
-            admitted = await self.db.run(lambda: self._admit_proof(call, credential, headers))
-        caller, allowed, citizen = await self.db.run(
-            lambda: self._identify(call, credential, admitted)
+            url = self.public_url(call.product.route(call.mode))
+            admitted = await self.db.run(
+                lambda: self.admit_proof(credential, headers, url, call.dpop_headers)
+            )
+        wants_recipient = bool(query.get(RECIPIENT))
+        caller, allowed, citizen, recipients = await self.db.run(
+            lambda: self._identify(call, credential, admitted, wants_recipient)
         )
         limit = allowed.habilitation.rate_limit or self.default_rate_limit
         try:
@@ -194,6 +211,7 @@ class DataAccess:
         except ParameterProblems as exc:
             raise errors.invalid_parameters(exc.problems) from exc
         call.recipient = parsed.recipient
+        check_recipient(parsed.recipient, recipients)
         subject = parsed.pivot
         if call.mode == FRANCE_CONNECT:
             if citizen is None:
@@ -209,20 +227,21 @@ class DataAccess:
             call.identity_digest = identifier_digest(self.journal_key, call.mode, parsed.identifier)
         return subject, parsed
 
-    def _admit_proof(self, call: CallRecord, credential: PresentedToken, headers) -> Caller:
-        """A DPoP presentation: its proof checked for this call, its token verified, and the
-        proof spent, committed on return."""
+    def admit_proof(
+        self, credential: PresentedToken, headers, url: str, dpop_headers: dict[str, str]
+    ) -> Caller:
+        """A DPoP presentation: its proof checked for a GET of ``url``, its token verified,
+        and the proof spent, committed on return. ``dpop_headers`` receives the next nonce,
+        which every answer from then on carries, refusals included."""
         now = int(time.time())
         try:
-            proof = resource_proof(
-                credential, headers, "GET", self.public_url(call), self.nonces, now
-            )
+            proof = resource_proof(credential, headers, "GET", url, self.nonces, now)
         except ResourceRefusal as refusal:
             raise refused(refusal) from refusal
         if self.nonces is not None:
-            call.dpop_headers = {NONCE_HEADER: self.nonces.current(now)}
+            dpop_headers[NONCE_HEADER] = self.nonces.current(now)
         with self.db.begin() as conn:
-            call.caller = authenticate(
+            return authenticate(
                 credential,
                 SqlOidcStore(conn),  # no client cache: revocations apply on the next call
                 SqlDataAccessStore(conn),
@@ -231,13 +250,17 @@ class DataAccess:
                 now,
                 proof,
             )
-        return call.caller
 
     def _identify(
-        self, call: CallRecord, credential: PresentedToken | None, admitted: Caller | None
-    ) -> tuple[Caller, Permission, CitizenIdentity | None]:
+        self,
+        call: CallRecord,
+        credential: PresentedToken | None,
+        admitted: Caller | None,
+        wants_recipient: bool,
+    ) -> tuple[Caller, Permission, CitizenIdentity | None, tuple[str, ...]]:
         """Who calls (``admitted``: a DPoP presentation's caller, its proof spent), what they
-        may read of this product, and whom a token is about."""
+        may read of this product, whom a token is about, and the recipients the habilitation
+        allows (read only when the call names one)."""
         now = int(time.time())
         with self.db.connect() as conn:
             oidc = SqlOidcStore(conn)  # no client cache: revocations apply on the next call
@@ -254,22 +277,30 @@ class DataAccess:
             if caller.kind == ACCESS_TOKEN:
                 standing = self.ledger.standing(conn, caller.grant_id, now)
                 if not standing.active:
-                    raise caller_refused(
-                        credential,
-                        "The consent behind the access token was withdrawn or has expired.",
-                        "L'usager a retiré son consentement, ou il a expiré.",
-                    )
+                    raise consent_withdrawn(credential)
                 consented_under = standing.habilitation_id
             allowed = permission(caller, call.product, call.mode, now, consented_under)
             call.habilitation_id = allowed.habilitation.id
             call.scopes = sorted(allowed.scopes)
             citizen = oidc.get_citizen(caller.citizen_id) if caller.citizen_id else None
-        return caller, allowed, citizen
+            recipients = read_recipients(conn, allowed.habilitation.id) if wants_recipient else ()
+        return caller, allowed, citizen, recipients
 
     async def _journal_quietly(
         self, call: CallRecord, outcome: str, status: int, error_code: str | None
     ) -> bool:
         return await self.db.run(lambda: write_journal(self.db, call, outcome, status, error_code))
+
+
+def with_absolute_links(body: dict[str, Any], introspect_url: str) -> dict[str, Any]:
+    """``errors.forbidden`` links the rights of the caller by path, not knowing this API's
+    public address: the link is made absolute here, in ``meta.introspect`` and in the text."""
+    for item in body.get("errors", ()):
+        meta = item.get("meta") or {}
+        if meta.get("introspect") == errors.INTROSPECT_PATH:
+            meta["introspect"] = introspect_url
+            item["detail"] = item["detail"].replace(errors.INTROSPECT_PATH, introspect_url)
+    return body
 
 
 __all__ = ["Answer", "DataAccess", "ParsedQuery"]

@@ -30,7 +30,8 @@ from broker.resources.cache import ResponseCache
 from broker.resources.monitoring import data_api_checks, data_api_route
 from broker.resources.openapi import openapi_document
 from broker.resources.ratelimit import RateLimiter
-from broker.resources.routes import EXCEPTION_HANDLERS, ROUTES
+from broker.resources.resource_metadata import protected_resource_metadata
+from broker.resources.routes import EXCEPTION_HANDLERS, ROUTES, metadata_routes
 from broker.resources.stores import shared_store
 from broker.store.key_store import SqlKeyRepository
 from consent.ledger import ConsentLedger
@@ -93,9 +94,16 @@ def create_resource_app(settings: Settings, state: ResourceState | None = None) 
 
     app = Litestar(
         on_startup=[freeze_startup_objects],
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, *metadata_routes(settings.resource_server_audience)],
         dependencies={
             "access": Provide(lambda: state.access, use_cache=True, sync_to_thread=False),
+            "resource_metadata": Provide(
+                lambda: protected_resource_metadata(
+                    settings.resource_server_audience, settings.issuer_url
+                ),
+                use_cache=True,
+                sync_to_thread=False,
+            ),
             "openapi_document": Provide(
                 lambda: openapi_document("/", examples=example_for),
                 use_cache=True,

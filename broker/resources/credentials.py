@@ -55,6 +55,8 @@ class Caller:
     subject: str | None = None  # the pairwise sub the service knows (access tokens)
     habilitation: HabilitationGrant | None = None  # API keys; tokens: resolved per product
     grant_id: str | None = None  # access tokens: the consent grant behind the token
+    expires_at: int | None = None  # access tokens (keys do not expire: their habilitation does)
+    dpop_bound: bool = False  # access tokens bound to a DPoP key (RFC 9449)
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,8 @@ def _token_caller(
         citizen_id=record.citizen_id,
         subject=pairwise_subject(config, client.sector_identifier, record.citizen_id),
         grant_id=record.grant_id,
+        expires_at=record.expires_at,
+        dpop_bound=record.jkt is not None,
     )
 
 
@@ -213,6 +217,15 @@ def caller_refused(
     French in the body."""
     presented = credential or PresentedToken(BEARER, "")
     return refused(invalid_token(presented, description), detail)
+
+
+def consent_withdrawn(credential: PresentedToken | None) -> errors.ApiError:
+    """A token whose consent grant no longer holds: refused like an invalid token."""
+    return caller_refused(
+        credential,
+        "The consent behind the access token was withdrawn or has expired.",
+        "L'usager a retiré son consentement, ou il a expiré.",
+    )
 
 
 def _french(description: str) -> str:

@@ -1,9 +1,11 @@
-"""Errors of the data API, in API Particulier's JSON:API form.
+"""Errors of the data API, in API Particulier v3's JSON:API form, with its backend's codes.
 
-``{"errors": [{"code", "title", "detail", "source", "meta"}]}``, where ``code`` is ``XXYYY``:
-``XX`` names the provider (``00`` for the platform itself, see :data:`PROVIDER_CODES`) and
-``YYY`` the error. The HTTP statuses are API Particulier's: 401 credential, 403 scope, 404 not
-found, 422 parameters, 429 rate limit, 502 provider error, 503 unavailable, 504 timeout.
+``{"errors": [{"code", "title", "detail", "source", "meta"}]}``, where ``code`` is siade's
+``XXYYY``: ``XX`` names the provider (``00`` the platform), ``YYY`` the case; titles, statuses
+and ``meta.provider`` are siade's too (:mod:`broker.resources.siade_codes`, where the few codes
+of ours are marked). The statuses: 401 credential, 403 privileges, 404 not found, 422
+parameters, 429 rate limit, 502 unknown provider error, 504 provider timeout, unavailable or in
+maintenance (then with ``meta.retry_in`` and ``Retry-After``), 503 our own stores.
 
 Standard library only.
 """
@@ -14,16 +16,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from broker.providers import base
+from broker.resources import siade_codes as siade
 
-PLATFORM = "00"
-PROVIDER_CODES = {
-    "cnaf": "01",
-    "dss": "02",
-    "cnous": "03",
-    "mesri": "04",
-    "france_travail": "05",
-    "men": "06",
-    "dgfip": "07",
+PLATFORM = siade.PLATFORM
+PROVIDER_CODES = {key: provider.prefix for key, provider in siade.PROVIDERS.items()}
+PROVIDER_NAMES = {key: provider.name for key, provider in siade.PROVIDERS.items()}
+INTROSPECT_PATH = "/v3/introspect"
+TOKEN = "token"  # siade's ``source.parameter`` of credential errors
+
+INVALID = "invalid"
+EXPIRED = "expired"
+REVOKED = "revoked"
+CREDENTIAL_CODES = {
+    INVALID: siade.INVALID_TOKEN,
+    EXPIRED: siade.EXPIRED_TOKEN,
+    REVOKED: siade.BLACKLISTED_TOKEN,
 }
 
 
@@ -65,63 +72,83 @@ class ApiError(Exception):
 # -- platform errors -------------------------------------------------------------------------
 
 
-def unauthorized(detail: str, headers: dict[str, str] | None = None) -> ApiError:
+def unauthorized(
+    detail: str, headers: dict[str, str] | None = None, *, reason: str = INVALID
+) -> ApiError:
     """``headers``: the ``WWW-Authenticate`` challenge (and ``DPoP-Nonce``) of a refused
-    credential."""
+    credential. ``reason``: ``invalid`` (00101, also a missing credential), ``expired``
+    (00103) or ``revoked`` (00105, siade's "jeton sur liste noire")."""
+    code, title = CREDENTIAL_CODES[reason]
     return ApiError(
-        401, "unauthorized", ErrorItem("00101", "Accès non autorisé", detail), headers=headers
+        401, "unauthorized", ErrorItem(code, title, detail, parameter=TOKEN), headers=headers
     )
 
 
-def forbidden(detail: str) -> ApiError:
-    return ApiError(403, "forbidden", ErrorItem("00100", "Accès interdit", detail))
+def forbidden(detail: str, introspect: str = INTROSPECT_PATH) -> ApiError:
+    """Our ``detail`` says what is missing; like siade, the answer points at the list of the
+    caller's rights (``introspect``, also in ``meta.introspect``)."""
+    code, title = siade.INSUFFICIENT_PRIVILEGES
+    text = f"{detail.rstrip()} Listez vos privilèges sur {introspect}."
+    return ApiError(
+        403,
+        "forbidden",
+        ErrorItem(code, title, text, parameter=TOKEN, meta={"introspect": introspect}),
+    )
+
+
+def is_missing(detail: str) -> bool:
+    """broker.resources.params words every missing parameter with « obligatoire »."""
+    return "obligatoire" in detail.lower()
 
 
 def invalid_parameters(problems: list[tuple[str, str]]) -> ApiError:
-    """``problems``: (parameter, detail) pairs; every invalid parameter is reported at once."""
+    """``problems``: (parameter, detail) pairs; every invalid parameter is reported at once,
+    each with siade's code for that parameter and our detail."""
     return ApiError(
         422,
         "invalid_parameters",
         *(
-            ErrorItem("00201", "Paramètre invalide", detail, parameter=parameter)
+            ErrorItem(
+                siade.parameter_code(parameter, is_missing(detail)),
+                siade.UNPROCESSABLE,
+                detail,
+                parameter=parameter,
+            )
             for parameter, detail in problems
         ),
     )
 
 
 def rate_limited(retry_after: int) -> ApiError:
+    code, title = siade.TOO_MANY_REQUESTS
+    detail = f"{siade.TOO_MANY_REQUESTS_DETAIL} ; réessayez dans {retry_after} s."
     return ApiError(
         429,
         "rate_limited",
-        ErrorItem(
-            "00429",
-            "Trop de requêtes",
-            f"La limite de requêtes est atteinte ; réessayez dans {retry_after} s.",
-            meta={"retry_in": retry_after},
-        ),
+        ErrorItem(code, title, detail),
         headers={"Retry-After": str(retry_after)},
     )
 
 
 def not_found_route(path: str) -> ApiError:
+    code, title = siade.OURS_UNKNOWN_ROUTE
     return ApiError(
         404,
         "unknown_route",
-        ErrorItem(
-            "00404", "Ressource inconnue", f"Aucun produit n'est servi à cette adresse ({path})."
-        ),
+        ErrorItem(code, title, f"Aucun produit n'est servi à cette adresse ({path})."),
     )
+
+
+def unavailable_item(detail: str, meta: dict[str, Any] | None = None) -> ErrorItem:
+    code, title = siade.OURS_UNAVAILABLE
+    return ErrorItem(code, title, detail, meta=meta or {})
 
 
 def rate_limit_store_unavailable() -> ApiError:
     return ApiError(
         503,
         "rate_limit_unavailable",
-        ErrorItem(
-            "00503",
-            "Service indisponible",
-            "Le décompte des requêtes est momentanément indisponible ; réessayez.",
-        ),
+        unavailable_item("Le décompte des requêtes est momentanément indisponible ; réessayez."),
         headers={"Retry-After": "1"},
     )
 
@@ -131,11 +158,9 @@ def store_unavailable(retry_after: int) -> ApiError:
     return ApiError(
         503,
         "store_unavailable",
-        ErrorItem(
-            "00503",
-            "Service indisponible",
+        unavailable_item(
             "Le service est momentanément indisponible ; réessayez dans quelques instants.",
-            meta={"retry_in": retry_after},
+            {"retry_in": retry_after},
         ),
         headers={"Retry-After": str(retry_after)},
     )
@@ -145,55 +170,52 @@ def journal_unavailable() -> ApiError:
     return ApiError(
         503,
         "journal_unavailable",
-        ErrorItem(
-            "00503",
-            "Service indisponible",
-            "L'accès n'a pas pu être journalisé ; aucune donnée n'est transmise. Réessayez.",
+        unavailable_item(
+            "L'accès n'a pas pu être journalisé ; aucune donnée n'est transmise. Réessayez."
         ),
     )
 
 
 # -- provider outcomes -----------------------------------------------------------------------
 
-
-# Provider failures whose answer says nothing more: (status, log kind, code suffix, title, detail).
+# Provider failures whose answer says nothing more: (status, journal outcome, case, title,
+# detail), all siade's.
 PROVIDER_FAILURES: dict[type, tuple[int, str, str, str, str]] = {
-    base.Timeout: (
-        504,
-        "timeout",
-        "504",
-        "Délai dépassé",
-        "Le fournisseur de données n'a pas répondu à temps.",
-    ),
+    base.Timeout: (504, "timeout", siade.TIMEOUT, siade.TIMEOUT_TITLE, siade.TIMEOUT_DETAIL),
     base.Unavailable: (
-        503,
+        504,
         "unavailable",
-        "501",
-        "Fournisseur indisponible",
-        "Le fournisseur de données est indisponible.",
+        siade.UNAVAILABLE,
+        siade.UNAVAILABLE_TITLE,
+        siade.UNAVAILABLE_DETAIL,
     ),
     base.UnexpectedPayload: (
         502,
         "provider_error",
-        "502",
-        "Réponse inattendue du fournisseur",
-        "Le fournisseur de données a renvoyé une réponse inexploitable.",
+        siade.UNKNOWN_PROVIDER_ERROR,
+        siade.UNKNOWN_PROVIDER_ERROR_TITLE,
+        siade.UNKNOWN_PROVIDER_ERROR_DETAIL,
     ),
 }
 
 
 def from_outcome(provider: str, outcome: base.Outcome) -> ApiError:
-    """The error for every outcome but ``Found``."""
-    xx = PROVIDER_CODES[provider]
-    meta = {"provider": provider}
+    """The error for every outcome but ``Found``, in siade's words for ``provider``."""
+    known = siade.PROVIDERS[provider]
+    xx = known.prefix
+    meta: dict[str, Any] = {"provider": known.name}
     match outcome:
-        case base.NotFound(detail=detail):
-            item = ErrorItem(xx + "003", "Dossier non trouvé", detail, meta=meta)
+        case base.NotFound():
+            item = ErrorItem(
+                xx + siade.NOT_FOUND, known.not_found_title, known.not_found_detail, meta=meta
+            )
             return ApiError(404, "not_found", item)
         case base.InvalidInput(detail=detail, parameter=parameter):
+            # siade answers a provider's refusal with the platform's code for the parameter;
+            # ``meta.provider`` (ours) says who refused it.
             item = ErrorItem(
-                xx + "201",
-                "Paramètre refusé par le fournisseur",
+                siade.parameter_code(parameter, missing=False),
+                siade.UNPROCESSABLE,
                 detail,
                 parameter=parameter,
                 meta=meta,
@@ -201,14 +223,14 @@ def from_outcome(provider: str, outcome: base.Outcome) -> ApiError:
             return ApiError(422, "provider_invalid_input", item)
         case base.Maintenance(retry_in=retry_in):
             item = ErrorItem(
-                xx + "503",
-                "Fournisseur en maintenance",
-                f"Le fournisseur de données est en maintenance ; réessayez dans {retry_in} s.",
+                xx + siade.UNAVAILABLE,
+                siade.UNAVAILABLE_TITLE,
+                f"{siade.UNAVAILABLE_DETAIL} Réessayez dans {retry_in} s.",
                 meta={**meta, "retry_in": retry_in},
             )
-            return ApiError(503, "maintenance", item, headers={"Retry-After": str(retry_in)})
+            return ApiError(504, "maintenance", item, headers={"Retry-After": str(retry_in)})
     failure = PROVIDER_FAILURES.get(type(outcome))
     if failure is None:
         raise ValueError(f"not an error outcome: {outcome!r}")
-    status, kind, suffix, title, detail = failure
-    return ApiError(status, kind, ErrorItem(xx + suffix, title, detail, meta=meta))
+    status, kind, case, title, detail = failure
+    return ApiError(status, kind, ErrorItem(xx + case, title, detail, meta=meta))

@@ -1,6 +1,7 @@
 """Masking by scope: only the fields the caller's scopes unlock leave the resource server.
 
-Field paths come from the scope registry: dotted paths inside ``data``, ``[]`` marking a list
+Field paths come from the scope registry (those of the product's version, where v3 and v4
+differ): dotted paths inside ``data``, ``[]`` marking a list
 (``allocataires[].prenoms``). A path that names an object releases the whole object. Anything
 not released is left out entirely (not nulled), so a response never reveals which fields exist
 beyond the caller's scopes.
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from broker.catalogue.scopes import REGISTRY
+from broker.catalogue.scopes import REGISTRY, fields_for
 
 # A tree of allowed paths: {"quotient_familial": {"valeur": ALL}, "enfants[]": {...}}.
 ALL: Any = object()
@@ -25,7 +26,7 @@ def allowed_tree(scopes: Iterable[str], product_path: str) -> dict[str, Any]:
         scope = REGISTRY.get(name)
         if scope is None or product_path not in scope.products:
             continue
-        for path in scope.fields:
+        for path in fields_for(scope, product_path):  # a version's own fields (v3, v4)
             _add(tree, path.split("."))
     return tree
 

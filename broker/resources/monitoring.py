@@ -13,14 +13,16 @@ from broker.core.request_context import route_template
 from broker.keys.public import PublicKeys
 
 PRODUCT_ROUTE = "/v3/{provider}/{name}/{mode}"
-# One generic route serves every product: its label is the product and mode called, taken from
-# the catalogue, never from the request (an unknown product keeps the generic template).
-PRODUCT_PATHS = frozenset(f"/v3/{p.key}/{mode}" for p in PRODUCTS for mode in p.modes)
+PRODUCT_ROUTE_V4 = "/v4/{provider}/{name}/{mode}"
+PRODUCT_ROUTES = frozenset((PRODUCT_ROUTE, PRODUCT_ROUTE_V4))
+# One generic route per version serves every product: its label is the product and mode called,
+# taken from the catalogue, never from the request (an unknown product keeps the template).
+PRODUCT_PATHS = frozenset(p.route(mode) for p in PRODUCTS for mode in p.modes)
 
 
 def data_api_route(scope: Mapping[str, Any], path: str) -> str:
     template = route_template(scope, path)
-    if template == PRODUCT_ROUTE and path in PRODUCT_PATHS:
+    if template in PRODUCT_ROUTES and path in PRODUCT_PATHS:
         return path
     return template
 

@@ -13,8 +13,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from broker.catalogue.products import FRANCE_CONNECT, IDENTIFIER_PARAMETER, IDENTITE, Param, Product
-from broker.resources.params import IDENTITY_PARAMETERS, RECIPIENT
+from broker.catalogue.products import (
+    FRANCE_CONNECT,
+    IDENTIFIER_PARAMETER,
+    IDENTITE,
+    IDENTITY_PARAMETERS,
+    Param,
+    Product,
+)
+from broker.resources.params import RECIPIENT
 
 _LETTER = "[A-Za-zÀ-ÖØ-öø-ɏ]"
 NAME_PATTERN = f"^{_LETTER}+(?:[ '-]{_LETTER}+)*$"
@@ -44,8 +51,9 @@ def _name(name: str, what: str, required: bool) -> dict[str, Any]:
     return _query(name, schema, f"{what} {_NAME_TEXT}", required)
 
 
-def identity_parameters(today: date) -> list[dict[str, Any]]:
-    """The identity pivot of the ``identite`` mode, in ``IDENTITY_PARAMETERS`` order."""
+def identity_parameters(today: date, takes: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """The identity pivot of the ``identite`` mode, in ``IDENTITY_PARAMETERS`` order: those
+    ``takes`` names (a product's ``identity_params``), all of them when None."""
     found = {
         "nomNaissance": _name("nomNaissance", "Nom de naissance (birth name).", True),
         "nomUsage": _name("nomUsage", "Nom d'usage (usual name), facultatif.", False),
@@ -96,15 +104,34 @@ def identity_parameters(today: date) -> list[dict[str, Any]]:
         "codeCogInseeCommuneNaissance": _query(
             "codeCogInseeCommuneNaissance",
             {"type": "string", "pattern": r"^(0[1-9]|[13-9]\d|2[AB1-9])\d{3}$"},
-            "Commune de naissance, code COG de l'Insee (2A/2B en Corse) : obligatoire pour une "
-            "personne née en France, refusé sinon. Commune of birth, INSEE COG code (2A/2B in "
-            "Corsica): required for people born in France (99100), refused otherwise.",
+            "Commune de naissance, code COG de l'Insee (2A/2B en Corse) : pour une personne née "
+            "en France, ce code ou bien nomCommuneNaissance avec "
+            "codeCogInseeDepartementNaissance ; refusé pour une naissance à l'étranger. Commune "
+            "of birth, INSEE COG code (2A/2B in Corsica): for people born in France, this code "
+            "or else nomCommuneNaissance with codeCogInseeDepartementNaissance; refused for a "
+            "birth abroad.",
+        ),
+        "nomCommuneNaissance": _query(
+            "nomCommuneNaissance",
+            {"type": "string", "minLength": 1, "maxLength": 100},
+            "Nom de la commune de naissance en France, au lieu de son code : avec "
+            "codeCogInseeDepartementNaissance et l'année de naissance. Name of the commune of "
+            "birth in France, instead of its code: with codeCogInseeDepartementNaissance and "
+            "the year of birth.",
+        ),
+        "codeCogInseeDepartementNaissance": _query(
+            "codeCogInseeDepartementNaissance",
+            {"type": "string", "pattern": r"^(0[1-9]|[1-8]\d|9[0-5]|2[ABab]|97[1-6])$"},
+            "Département de naissance, code COG de l'Insee, avec nomCommuneNaissance. "
+            "Department of birth, INSEE COG code, with nomCommuneNaissance.",
         ),
     }
-    return [found[name] for name in IDENTITY_PARAMETERS]
+    wanted = IDENTITY_PARAMETERS if takes is None else takes
+    return [found[name] for name in IDENTITY_PARAMETERS if name in wanted]
 
 
-def identifier_parameter(mode: str) -> dict[str, Any]:
+def identifier_parameter(mode: str, pattern: str | None = None) -> dict[str, Any]:
+    """``pattern``: the product's own identifier format (``Product.identifier_pattern``)."""
     name = IDENTIFIER_PARAMETER[mode]
     what = {
         "ine": "Identifiant national étudiant (INE). National student identifier.",
@@ -113,7 +140,7 @@ def identifier_parameter(mode: str) -> dict[str, Any]:
     }[name]
     return _query(
         name,
-        {"type": "string", "pattern": IDENTIFIER_PATTERNS[name]},
+        {"type": "string", "pattern": f"^(?:{pattern})$" if pattern else IDENTIFIER_PATTERNS[name]},
         f"{what} Insensible à la casse. Case-insensitive.",
         True,
     )
@@ -141,8 +168,20 @@ def product_parameter(param: Param, today: date) -> dict[str, Any]:
             ),
         ),
     }
+    if param.kind == "pattern":
+        return _pattern_parameter(param)
     schema, description = kinds.get(param.kind, ({"type": "string"}, param.name))
     return _query(param.name, schema, description, param.required)
+
+
+def _pattern_parameter(param: Param) -> dict[str, Any]:
+    """A value checked against ``param.pattern`` (upper-cased); a ``name[]`` parameter is a
+    list, given as the parameter repeated (or as one comma-separated value)."""
+    schema: dict[str, Any] = {"type": "string", "pattern": f"^(?:{param.pattern})$"}
+    if param.name.endswith("[]"):
+        array = {"type": "array", "minItems": 1, "items": schema}
+        return _query(param.name, array, param.hint, param.required, style="form", explode=True)
+    return _query(param.name, schema, param.hint, param.required)
 
 
 def recipient_parameter(mode: str) -> dict[str, Any]:
@@ -163,9 +202,9 @@ def parameters_for(product: Product, mode: str, today: date) -> list[dict[str, A
     refused (422), so that a typo never becomes a silent "not found"."""
     found: list[dict[str, Any]] = []
     if mode == IDENTITE:
-        found.extend(identity_parameters(today))
+        found.extend(identity_parameters(today, product.identity_params))
     elif mode in IDENTIFIER_PARAMETER:
-        found.append(identifier_parameter(mode))
+        found.append(identifier_parameter(mode, product.identifier_pattern))
     found.extend(product_parameter(param, today) for param in product.params)
     found.append(recipient_parameter(mode))
     return found

@@ -58,9 +58,9 @@ def response_headers(rate_limited: bool | None, retry_after: bool | None = None)
     }
     if rate_limited is not None:
         for name, minimum, text in (
-            ("RateLimit-Limit", 1, "Requêtes permises par seconde."),
-            ("RateLimit-Remaining", 0, "Requêtes restantes."),
-            ("RateLimit-Reset", 1, "Secondes avant la fenêtre suivante."),
+            ("RateLimit-Limit", 1, "Requêtes permises par minute."),
+            ("RateLimit-Remaining", 0, "Requêtes restantes dans la minute en cours."),
+            ("RateLimit-Reset", 1, "Fin de la minute en cours (horodatage Unix)."),
         ):
             headers[name] = header(text, {"type": "integer", "minimum": minimum}, rate_limited)
     if retry_after is not None:

@@ -18,25 +18,54 @@ import re
 from typing import Any
 
 from broker.catalogue.products import Product
-from broker.resources.errors import PROVIDER_CODES
+from broker.catalogue.scopes import fields_for
+from broker.resources.errors import PROVIDER_CODES, PROVIDER_NAMES
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9._-]{8,64}$"  # broker.core.request_context.INCOMING_ID
 
 # Leaves whose type the naming conventions below would get wrong.
 _TYPE_BY_PATH: dict[str, dict[str, Any]] = {
-    "identite.prenoms": {"type": ["array", "null"], "items": {"type": "string"}},
     "echelon_bourse.echelon": {
         "type": ["string", "null"],
         "description": "« 0bis » ou « 1 » à « 7 ».",
     },
     "echelon_bourse": {"type": ["integer", "null"]},
     "inscription.categorie.code": {"type": ["integer", "null"]},
+    "statut_service_national": {  # the DSNJ's
+        "type": ["string", "null"],
+        "enum": ["en_regle", "pas_en_regle", "indetermine", "non_concerne", None],
+        "description": "indetermine : situation pas encore connue ; non_concerne : hors des "
+        "obligations du service national. indetermine: not known yet; non_concerne: outside "
+        "the national-service obligations.",
+    },
+    "status": {  # the AEEH's
+        "type": ["string", "null"],
+        "enum": ["allocataire", "ouvrant_droit", "non_beneficiaire", None],
+        "description": "allocataire : le parent qui la perçoit ; ouvrant_droit : l'enfant. "
+        "allocataire: the parent paid; ouvrant_droit: the child.",
+    },
+}
+# ... and those whose type depends on the provider (the same path, another provider's type).
+_TYPE_BY_PROVIDER_PATH: dict[tuple[str, str], dict[str, Any]] = {
+    ("cnous", "identite.prenoms"): {"type": ["array", "null"], "items": {"type": "string"}},
 }
 _BOOLEAN_PREFIXES = ("est_", "avec_")
-_BOOLEANS = {"echelon_bourse_regionale_provisoire", "pariso"}
+_BOOLEANS = {"echelon_bourse_regionale_provisoire", "pariso", "contrat_trouve"}
 _DATE_PREFIXES = ("date_", "dateNais")
-_INTEGERS = {"valeur", "annee", "mois", "annee_calcul", "mois_calcul", "duree", "rfr", "nbPac"}
+_INTEGERS = {
+    "valeur",
+    "annee",
+    "mois",
+    "annee_calcul",
+    "mois_calcul",
+    "duree",
+    "rfr",
+    "nbPac",
+    "nombre_enfants_a_charge",
+    "nombre_enfants_beneficiaire_aeeh",
+    "annee_date_naissance",
+}
 _NUMBER_PREFIXES = ("montant_",)
 _NUMBERS = {"nbPart"}
 
@@ -45,9 +74,12 @@ def _nullable(kind: str) -> list[str]:
     return [kind, "null"]
 
 
-def leaf_schema(path: str) -> dict[str, Any]:
-    """The schema of one released field, from its path (``allocataires[].date_naissance``)."""
+def leaf_schema(path: str, provider: str = "") -> dict[str, Any]:
+    """The schema of one released field, from its path (``allocataires[].date_naissance``) and
+    the provider answering it."""
     plain = path.replace("[]", "")
+    if (provider, plain) in _TYPE_BY_PROVIDER_PATH:
+        return dict(_TYPE_BY_PROVIDER_PATH[provider, plain])
     if plain in _TYPE_BY_PATH:
         return dict(_TYPE_BY_PATH[plain])
     name = plain.rsplit(".", 1)[-1]
@@ -69,8 +101,9 @@ def leaf_schema(path: str) -> dict[str, Any]:
 class _Node:
     """One segment of the field tree: its children, and the scopes releasing it whole."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, provider: str) -> None:
         self.path = path
+        self.provider = provider
         self.children: dict[str, _Node] = {}
         self.scopes: list[str] = []
 
@@ -81,7 +114,7 @@ class _Node:
             return
         head = parts[0]
         child_path = f"{self.path}.{head}" if self.path else head
-        child = self.children.setdefault(head, _Node(child_path))
+        child = self.children.setdefault(head, _Node(child_path, self.provider))
         child.add(parts[1:], scope)
 
     def schema(self) -> dict[str, Any]:
@@ -97,7 +130,7 @@ class _Node:
             if not released_whole:
                 schema["additionalProperties"] = False
         else:
-            schema = leaf_schema(self.path)
+            schema = leaf_schema(self.path, self.provider)
         if released_whole:
             scopes = ", ".join(f"`{s}`" for s in self.scopes)
             schema["description"] = (
@@ -122,9 +155,9 @@ class _Node:
 
 def data_schema(product: Product) -> dict[str, Any]:
     """The ``data`` object of ``product``: every field its scopes unlock."""
-    root = _Node("")
+    root = _Node("", product.provider)
     for scope in product.scopes():
-        for path in scope.fields:
+        for path in fields_for(scope, product.path):
             root.add(path.split("."), scope.name)
     schema = root.schema()
     schema["type"] = "object"  # the envelope's data is never null
@@ -175,7 +208,10 @@ ERROR_ITEM_SCHEMA: dict[str, Any] = {
         "meta": {
             "type": "object",
             "properties": {
-                "provider": {"type": "string", "enum": sorted(PROVIDER_CODES)},
+                "provider": {  # siade's name of the provider ("CNAF & MSA")
+                    "type": "string",
+                    "enum": sorted(set(PROVIDER_NAMES.values())),
+                },
                 "retry_in": {
                     "type": "integer",
                     "minimum": 0,

@@ -232,6 +232,8 @@ def _product_param(reader: _Reader, param: Param, today: date) -> str | None:
     if param.kind == "month":
         value = reader.integer(param.name, 1, 12, param.required)
         return None if value is None else str(value)
+    if param.kind == "pattern" and param.name.endswith("[]"):
+        return _pattern_list(reader, param)
     raw = reader.one(param.name, param.required)
     if raw is None:
         return None
@@ -251,6 +253,21 @@ def _product_param(reader: _Reader, param: Param, today: date) -> str | None:
         start = int(match.group(1))
         return f"{start}-{start + 1}"
     return raw.upper() if param.kind == "uai" else raw
+
+
+def _pattern_list(reader: _Reader, param: Param) -> str | None:
+    """A list parameter (``name[]=…&name[]=…``): every value checked, kept comma-joined."""
+    values = [value.upper() for value in reader.values(param.name)]
+    if not values:
+        if param.required:
+            reader.fail(param.name, "Ce paramètre est obligatoire.")
+        return None
+    if len(values) > 50 or any(
+        len(value) > 100 or not re.fullmatch(param.pattern, value) for value in values
+    ):
+        reader.fail(param.name, param.hint or "Ce paramètre n'a pas le format attendu.")
+        return None
+    return ",".join(values)
 
 
 def parse_query(

@@ -20,9 +20,9 @@ from typing import Any
 
 import httpx
 
-from broker.catalogue.products import FRANCE_CONNECT, Product, product
+from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS, Product
 from broker.catalogue.registry import Scope
-from broker.catalogue.scopes import REGISTRY
+from broker.catalogue.scopes import REGISTRY, fields_for
 from broker.core.logs import request_id_var
 from broker.core.settings import Settings
 from broker.oidc.models import CitizenIdentity
@@ -69,11 +69,24 @@ def plan(scopes: list[str]) -> Plan:
     for scope in (s for s in REGISTRY.data_scopes() if s.name in asked):
         if scope.provider is None:  # only identity scopes lack one: the registry checks
             continue
-        for path in scope.products:
-            spec = product(path.removeprefix("/v3/"))
-            spec = spec if spec is not None and FRANCE_CONNECT in spec.modes else None
+        for spec in _previewed(scope):
             planned.setdefault(scope.provider, {}).setdefault(spec, []).append(scope)
     return planned
+
+
+def _previewed(scope: Scope) -> list[Product | None]:
+    """The products whose answer shows ``scope``: those with a France Connect mode, a scope
+    served by several versions (v3, v4) asked once, in its latest (which tells the most);
+    [None] when none has that mode."""
+    by_path = {p.path: p for p in PRODUCTS}
+    specs = [by_path.get(path) for path in scope.products]
+    readable = [s for s in specs if s is not None and FRANCE_CONNECT in s.modes]
+    if not readable:
+        return [None]
+    versions: dict[str, Product] = {}
+    for spec in sorted(readable, key=lambda spec: int(spec.version[1:])):
+        versions[spec.key.removeprefix(f"{spec.version}/")] = spec
+    return list(versions.values())
 
 
 def planned_providers(scopes: list[str]) -> list[str]:
@@ -171,7 +184,8 @@ def _provider_preview(
             found = True
             data = mask(outcome.data, allowed_tree([s.name for s in scopes], spec.path))
             for scope in scopes:
-                values[scope.name] = readable_values(scope, data, en)
+                fields = fields_for(scope, spec.path)
+                values[scope.name] = readable_values(scope, data, en, fields)
         elif isinstance(outcome, base.NotFound):
             for scope in scopes:
                 values[scope.name] = []

@@ -1,11 +1,15 @@
 """Rate limits per credential (token or API key), on a Litestar store.
 
-Fixed one-second windows: the limit is a number of requests per second, the unit API
-Particulier uses. The store is Litestar's (memory by default, Redis when configured), so that
-several processes share the counts. The count is read then written: exact in memory (under a
-lock), while on Redis two simultaneous requests may both be counted once, which can admit a
-few requests over the limit in one window but never blocks a legitimate one (and no request
-waits for another's Redis round trip).
+Fixed one-minute windows aligned on the clock's minutes: the limit is a number of requests per
+minute, and ``RateLimit-Reset`` is the Unix time the window ends, as API Particulier v3
+documents its headers ("nombre de requête/minute", "la fin de la période courante (en format
+timestamp)"); ``Retry-After`` (RFC 9110 §10.2.3) is the seconds left until then.
+
+The store is Litestar's (memory by default, Redis when configured), so that several processes
+share the counts. The count is read then written: exact in memory (under a lock), while on
+Redis two simultaneous requests may both be counted once, which can admit a few requests over
+the limit in one window but never blocks a legitimate one (and no request waits for another's
+Redis round trip).
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from dataclasses import dataclass
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
-DEFAULT_RATE_LIMIT = 20
+WINDOW = 60  # seconds: the limits are requests per minute
+# API Particulier's own rate, 20 requests a second (its recorded RateLimit-Limit), per minute.
+DEFAULT_RATE_LIMIT = 1200
 SWEEP_EVERY = 10.0  # seconds between sweeps of expired windows from a memory store
 
 
@@ -29,16 +35,22 @@ class RateDecision:
     limit: int
     remaining: int
     reset: int  # seconds until the window ends (at least 1)
+    reset_at: int  # the Unix time the window ends
 
     def headers(self) -> dict[str, str]:
         headers = {
             "RateLimit-Limit": str(self.limit),
             "RateLimit-Remaining": str(self.remaining),
-            "RateLimit-Reset": str(self.reset),
+            "RateLimit-Reset": str(self.reset_at),
         }
         if not self.allowed:
             headers["Retry-After"] = str(self.reset)
         return headers
+
+
+def window_of(now: float) -> int:
+    """The Unix time the window holding ``now`` starts."""
+    return math.floor(now / WINDOW) * WINDOW
 
 
 class RateLimiter:
@@ -51,8 +63,8 @@ class RateLimiter:
     async def hit(self, counter: str, limit: int) -> RateDecision:
         """Count one request against ``counter`` (a credential, per habilitation)."""
         now = self.clock()
-        window = math.floor(now)
-        reset = max(1, math.ceil(window + 1 - now))
+        window = window_of(now)
+        reset_at = window + WINDOW
         key = f"rl:{counter}:{window}"
         store = self.store
         if isinstance(store, MemoryStore):
@@ -63,14 +75,18 @@ class RateLimiter:
                     await store.delete_expired()  # past windows are never read again
         else:
             count = await self._count(key, limit)
-        allowed = count <= limit
         return RateDecision(
-            allowed=allowed, limit=limit, remaining=max(0, limit - count), reset=reset
+            allowed=count <= limit,
+            limit=limit,
+            remaining=max(0, limit - count),
+            reset=max(1, math.ceil(reset_at - now)),
+            reset_at=reset_at,
         )
 
     async def _count(self, key: str, limit: int) -> int:
         raw = await self.store.get(key)
         count = int(raw) + 1 if raw else 1
         if count <= limit:
-            await self.store.set(key, str(count), expires_in=2)
+            # Kept a little past its window, for a clock slightly behind another process's.
+            await self.store.set(key, str(count), expires_in=WINDOW + 2)
         return count

@@ -55,6 +55,13 @@ _LABELS: dict[str, tuple[str, str]] = {
     "avec_majoration": ("Avec majoration", "With increase"),
     "avec_participation": ("Avec participation financière", "With a contribution"),
     "est_boursier": ("Boursier", "Grant holder"),
+    "est_radie": ("Bourse retirée (radiation)", "Grant withdrawn"),
+    "date_radiation": ("Date de radiation", "Withdrawal date"),
+    "status": ("Situation vis-à-vis de l'AEEH", "Situation regarding the AEEH"),
+    "nombre_enfants_a_charge": ("Enfants à charge", "Dependent children"),
+    "nombre_enfants_beneficiaire_aeeh": ("Enfants bénéficiaires de l'AEEH", "Children with AEEH"),
+    "base_ressources_annuelles.valeur": ("Ressources annuelles (€)", "Annual resources (€)"),
+    "base_ressources_annuelles.annee_calcul": ("Année des ressources", "Year of the resources"),
     "echelon_bourse.echelon": ("Échelon de la bourse", "Grant level"),
     "echelon_bourse_regionale_provisoire": ("Échelon provisoire", "Provisional level"),
     "date_rentree": ("Date de rentrée", "Start of the academic year"),
@@ -92,6 +99,13 @@ _LABELS: dict[str, tuple[str, str]] = {
             ("dateNaisDec", "date de naissance", "date of birth"),
         )
     },
+    "statut_service_national": ("Situation au regard du service national", "National service"),
+    "commentaires": ("Remarques", "Remarks"),
+    "statut_actuel.contrat_trouve": ("Service civique en cours", "Civic service now"),
+    "statut_passe.contrat_trouve": ("Service civique passé", "Past civic service"),
+    "organisme_accueil.raison_sociale": ("Organisme d'accueil", "Host organisation"),
+    "date_debut_contrat": ("Début du contrat", "Start of the contract"),
+    "date_fin_contrat": ("Fin du contrat", "End of the contract"),
 }
 _EUROS = {
     "quotient_familial.valeur",
@@ -111,6 +125,12 @@ _CODES: dict[str, dict[str, tuple[str, str]]] = {
         "V": ("Veuf ou veuve", "Widowed"),
     },
     "sexe": {"F": ("Féminin", "Female"), "M": ("Masculin", "Male")},
+    "statut_service_national": {
+        "en_regle": ("En règle", "In order"),
+        "pas_en_regle": ("Pas en règle", "Not in order"),
+        "indetermine": ("Pas encore connue", "Not known yet"),
+        "non_concerne": ("Personne non concernée", "Not concerned"),
+    },
     # The ministries of the national school directory (BCE) that run schools.
     "code_ministere_tutelle": {"06": ("Éducation nationale", "National Education")},
 }
@@ -119,6 +139,7 @@ _CODES: dict[str, dict[str, tuple[str, str]]] = {
 _LABELLED_CODES = {
     "code": ("libelle",),
     "uai": ("nom",),
+    "siret": ("raison_sociale",),
     "code_mef_stat": ("libelle",),
 }
 _COMMUNES = {"code_cog_insee_commune", "code_cog_insee_commune_naissance"}
@@ -130,11 +151,14 @@ _NBSP = "\u00a0"
 _DAY_PATTERN = "d MMMM y"  # 24 août 1962 / 24 August 1962, as the broker's pages write days
 
 
-def readable_values(scope: Scope, data: dict, en: bool) -> list[PreviewValue]:
-    """One line per field of ``scope``; one line per item of a list field, numbered."""
+def readable_values(
+    scope: Scope, data: dict, en: bool, fields: tuple[str, ...] | None = None
+) -> list[PreviewValue]:
+    """One line per field of ``scope`` (or ``fields``, those of the product version asked);
+    one line per item of a list field, numbered."""
     out: list[PreviewValue] = []
     lists: dict[str, list[str]] = {}
-    for path in _shown(scope.fields):
+    for path in _shown(scope.fields if fields is None else fields):
         head, sep, rest = path.partition("[].")
         if sep:
             lists.setdefault(head, []).append(rest)

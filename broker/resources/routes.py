@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.types import ExceptionHandlersMap
 
@@ -18,6 +19,8 @@ from broker.core.outages import OUTAGES, RETRY_AFTER, outage_kind
 from broker.providers import base
 from broker.resources import errors
 from broker.resources.access import Answer, DataAccess
+from broker.resources.introspect import introspect
+from broker.resources.resource_metadata import WELL_KNOWN, metadata_path
 
 log = logging.getLogger("broker.resources")
 JSON_API = "application/json"
@@ -87,6 +90,29 @@ async def openapi(openapi_document: NamedDependency[dict[str, Any]]) -> Response
     )
 
 
+@get([errors.INTROSPECT_PATH, "/api/introspect"])
+async def introspect_rights(request: Request, access: NamedDependency[DataAccess]) -> Response:
+    """The caller's rights (API key or access token); ``/api/introspect`` is API
+    Particulier's name for it."""
+    return answer_response(await introspect(access, request.headers, request.url.path))
+
+
+def metadata_document(resource_metadata: NamedDependency[dict[str, Any]]) -> Response:
+    """RFC 9728: how to get a token for this API."""
+    return Response(
+        resource_metadata,
+        media_type="application/json",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+def metadata_routes(resource: str) -> list[HTTPRouteHandler]:
+    """The metadata at the well-known path, and at the one §3.1 derives from the resource
+    identifier when that has a path of its own."""
+    paths = sorted({WELL_KNOWN, metadata_path(resource)})
+    return [get(paths, sync_to_thread=False)(metadata_document)]
+
+
 @get("/v3/ping")
 async def ping() -> Response:
     return Response({"status": "ok"}, media_type=JSON_API, headers=NO_STORE)
@@ -107,7 +133,14 @@ async def provider_ping(
     return error_response(errors.from_outcome(provider, outcome))
 
 
-ROUTES = [product_call, product_call_v4, openapi, ping, provider_ping]
+ROUTES = [
+    product_call,
+    product_call_v4,
+    openapi,
+    introspect_rights,
+    ping,
+    provider_ping,
+]
 
 
 def http_exception(request: Request, exc: HTTPException) -> Response:

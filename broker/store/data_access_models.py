@@ -19,7 +19,7 @@ class Habilitation(SQLModel, table=True):
     scopes: list[str] = Field(sa_column=Column(JSON, nullable=False))
     purpose: str = Field(max_length=2000)
     legal_basis: str = Field(max_length=2000)
-    rate_limit: int | None = Field(default=None)  # requests per second; None: the default
+    rate_limit: int | None = Field(default=None)  # requests per minute; None: the default
     legal_basis_url: str | None = Field(default=None, max_length=2000)
     # Items the citizen may untick on the consent screen (a subset of ``scopes``).
     optional_scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

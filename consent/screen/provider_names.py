@@ -65,6 +65,30 @@ NAMES: dict[str, ProviderNames] = {
         N_("à l'administration fiscale (DGFiP)"),
         N_("L'administration fiscale (DGFiP)"),
     ),
+    "dsnj": ProviderNames(
+        N_("la Direction du service national et de la jeunesse"),
+        N_("de la Direction du service national et de la jeunesse"),
+        N_("à la Direction du service national et de la jeunesse"),
+        N_("La Direction du service national et de la jeunesse"),
+    ),
+    "gip_mds": ProviderNames(
+        N_("le GIP-MDS (déclarations sociales des employeurs)"),
+        N_("du GIP-MDS (déclarations sociales des employeurs)"),
+        N_("au GIP-MDS (déclarations sociales des employeurs)"),
+        N_("Le GIP-MDS (déclarations sociales des employeurs)"),
+    ),
+    "ants": ProviderNames(
+        N_("l'Agence nationale des titres sécurisés (ANTS)"),
+        N_("de l'Agence nationale des titres sécurisés (ANTS)"),
+        N_("à l'Agence nationale des titres sécurisés (ANTS)"),
+        N_("L'Agence nationale des titres sécurisés (ANTS)"),
+    ),
+    "sdh": ProviderNames(
+        N_("le ministère des Sports"),
+        N_("du ministère des Sports"),
+        N_("au ministère des Sports"),
+        N_("Le ministère des Sports"),
+    ),
 }
 # A provider added to the catalogue without its forms above: its short name, as it is, with
 # the bare prepositions (English: the name alone).

@@ -16,7 +16,6 @@ parameters of the ``identite`` mode.
 from __future__ import annotations
 
 import contextlib
-import math
 import secrets
 import threading
 import time
@@ -37,6 +36,7 @@ from broker.catalogue.scopes import REGISTRY
 from broker.demo.accounts import DEMO_ACCOUNTS
 from broker.demo.citizens import COG_FRANCE, DemoCitizen
 from broker.resources.app import build_resource_state, create_resource_asgi_app
+from broker.resources.ratelimit import WINDOW, window_of
 from broker.store.data_access_models import AccessJournal
 from tests.conftest import PROVIDER_READ_TIMEOUT, make_settings
 from tests.helpers import AuthorizationRequest, Browser, habilitate, redeem, register_client
@@ -111,7 +111,8 @@ def api_key(
     service: str | None = None,
     rate_limit: int | None = None,
 ) -> Key:
-    """A new habilitation for ``scopes`` (of a new service unless named) and one key for it."""
+    """A new habilitation for ``scopes`` (of a new service unless named), its data sent to
+    DINUM, and one key for it."""
     [key] = api_keys(broker, [scopes], service=service, rate_limit=rate_limit)
     return key
 
@@ -136,6 +137,7 @@ def api_keys(
                     legal_basis="Code de l'éducation, article L. 131-13",
                     rate_limit=rate_limit,
                     create_service=True,
+                    recipients=(DINUM,),  # the recipient call() sends
                 ),
             )
             issued = issue_by_operator(
@@ -175,7 +177,9 @@ def access_token(
     client = register_client(broker.state, name=name, scope=scope, habilitated=False)
     data_scopes = habilitation or " ".join(s for s in scope.split() if s in DATA_SCOPES)
     if data_scopes and not habilitated:
-        kwargs = {} if rate_limit is None else {"rate_limit": rate_limit}
+        kwargs: dict[str, Any] = {"recipients": (DINUM,)}  # the recipient call() sends
+        if rate_limit is not None:
+            kwargs["rate_limit"] = rate_limit
         habilitate(broker.state, name, data_scopes, **kwargs)
     request = AuthorizationRequest(client)
     browser = Browser(broker.url)
@@ -395,20 +399,21 @@ def in_one_window(
     attempts: int = 4,
     margin: float = 0.5,
 ) -> Any:
-    """``send_all(prepare())``, started with at least ``margin`` s left in the current second
-    and retried (with a new ``prepare()``) until it starts and ends within the same second:
-    then all its requests fell in one window of the limiter (fixed one-second windows, read
-    from the same clock, on the same machine)."""
+    """``send_all(prepare())``, started with at least ``margin`` s left in the limiter's
+    current window and retried (with a new ``prepare()``) until it starts and ends within the
+    same window: then all its requests fell in one window of the limiter (fixed windows of
+    ``ratelimit.WINDOW`` s on the clock, read on the same machine)."""
     for _ in range(attempts):
         context = prepare()
         now = time.time()
-        if now - math.floor(now) > 1 - margin:
-            time.sleep(math.ceil(now) - now + 0.005)
+        window_end = window_of(now) + WINDOW
+        if window_end - now < margin:
+            time.sleep(window_end - now + 0.005)
         started = time.time()
         responses = send_all(context)
-        if math.floor(time.time()) == math.floor(started):
+        if window_of(time.time()) == window_of(started):
             return responses
-    raise AssertionError(f"could not send the requests within one second in {attempts} tries")
+    raise AssertionError(f"could not send the requests within one window in {attempts} tries")
 
 
 def concurrently(send: Callable[[], httpx.Response], count: int) -> list[httpx.Response]:

@@ -173,6 +173,30 @@ CASES = (
             "nmNaiDec2": None,
         },
     ),
+    Case(
+        "dsnj/service_national",
+        "france_connect",
+        "beneficiaire_rsa",
+        {
+            "statut_service_national": "pas_en_regle",
+            "commentaires": "Journée d'appel de préparation à la défense non effectuée",
+        },
+    ),
+    Case(
+        "gip_mds/service_civique",
+        "france_connect",
+        "etudiant_boursier",
+        {
+            "statut_actuel.contrat_trouve": True,
+            "statut_actuel.organisme_accueil.siret": "42229566900026",
+            "statut_actuel.organisme_accueil.raison_sociale": "UNIS CITE",
+            "statut_actuel.date_debut_contrat": "2026-10-05",
+            "statut_actuel.date_fin_contrat": "2027-06-04",
+            "statut_passe.contrat_trouve": False,
+            "statut_passe.organisme_accueil.siret": None,
+            "statut_passe.date_fin_contrat": None,
+        },
+    ),
     # -- identite mode: an API key and the identity parameters ---------------------------------
     Case(
         QF,
@@ -257,6 +281,25 @@ CASES = (
             "est_boursier": False,
         },
         params={"codeEtablissement": "0440021J", "anneeScolaire": "2026"},
+    ),
+    Case(
+        "dsnj/service_national",
+        "identite",
+        "test_CORSE_2A",
+        {"statut_service_national": "en_regle", "commentaires": None},
+    ),
+    Case(
+        "gip_mds/service_civique",
+        "identite",
+        "naissance_La_Réunion",
+        {
+            "statut_actuel.contrat_trouve": False,
+            "statut_actuel.organisme_accueil.raison_sociale": None,
+            "statut_passe.contrat_trouve": True,
+            "statut_passe.organisme_accueil.raison_sociale": "CROIX ROUGE FRANCAISE",
+            "statut_passe.date_debut_contrat": "2015-09-14",
+            "statut_passe.date_fin_contrat": "2016-05-13",
+        },
     ),
     # -- identifier modes: an API key and the identifier ---------------------------------------
     Case(
@@ -407,6 +450,8 @@ MASKING_SUBJECTS = {
     "france_travail/statut": ("identifiant", "4127395M"),
     "france_travail/indemnites": ("identifiant", "4127395M"),
     "men/scolarites": ("identite", "moins_18_ans"),
+    "dsnj/service_national": ("identite", "moins_18_ans"),
+    "gip_mds/service_civique": ("identite", "etudiant_boursier"),
 }
 MASKING_PARAMS = {"men/scolarites": {"codeEtablissement": "0440021J", "anneeScolaire": "2026-2027"}}
 

@@ -1,16 +1,19 @@
-"""Rate limits of the data API over real HTTP: requests per second per credential (API key or
-access token), 20 by default, or the habilitation's own limit; ``RateLimit-*`` headers on
-every answer past the credential checks; 429 ``00429`` with ``Retry-After`` and
-``meta.retry_in``; the same limiter on Redis, shared by several data API processes.
+"""Rate limits of the data API over real HTTP: requests per minute per credential (API key or
+access token), 1200 by default (API Particulier's 20 a second), or the habilitation's own limit;
+``RateLimit-*`` headers on every answer past the credential checks, ``RateLimit-Reset`` the
+Unix time the window ends; 429 ``00429`` "Trop de requêtes" as siade answers it
+(tests/fixtures/siade/), with ``Retry-After``; the same limiter on Redis, shared by several
+data API processes.
 
-The limiter counts in fixed one-second windows. Tests either tolerate a window boundary in
-the middle of a burst (2 x limit + 2 requests: at least one 429, at most 2 x limit successes),
-or run their requests within one second of the clock (``in_one_window``) and then assert the
-exact counts.
+The limiter counts in fixed one-minute windows on the clock's minutes. Tests either tolerate a
+window boundary in the middle of a burst (2 x limit + 2 requests: at least one 429, at most
+2 x limit successes), or run their requests within one window (``in_one_window``) and then
+assert the exact counts.
 """
 
 from __future__ import annotations
 
+import email.utils
 import itertools
 import socket
 import time
@@ -18,6 +21,8 @@ import time
 import httpx
 import pytest
 
+from broker.resources.ratelimit import WINDOW, window_of
+from tests.broker.resources.siade_recorded import documented_item
 from tests.e2e.data_api_support import (
     access_token,
     api_key,
@@ -59,13 +64,30 @@ def statuses(responses) -> list[int]:
     return [r.status_code for r in responses]
 
 
+def assert_window_headers(response: httpx.Response, limit: int) -> int:
+    """``RateLimit-Limit`` and ``RateLimit-Reset``, the end of the current minute as a Unix
+    time; returns ``RateLimit-Remaining``."""
+    assert response.headers["ratelimit-limit"] == str(limit)
+    reset = int(response.headers["ratelimit-reset"])
+    assert reset % WINDOW == 0 and 0 < reset - time.time() <= WINDOW + 1
+    return int(response.headers["ratelimit-remaining"])
+
+
 def assert_rate_limited(api, response: httpx.Response, limit: int, key=None) -> None:
     error = assert_error(response, 429, "00429")
-    assert response.headers["retry-after"] == "1"  # one-second windows
-    assert error["meta"] == {"retry_in": 1}
-    assert response.headers["ratelimit-limit"] == str(limit)
-    assert response.headers["ratelimit-remaining"] == "0"
-    assert response.headers["ratelimit-reset"] == "1"
+    _, recorded = documented_item("00429")
+    assert (error["title"], error["source"], error["meta"]) == (
+        recorded["title"],
+        recorded["source"],
+        recorded["meta"],
+    )
+    assert error["detail"].startswith(recorded["detail"])
+    assert assert_window_headers(response, limit) == 0
+    retry_after = int(response.headers["retry-after"])  # seconds until the window ends
+    assert 1 <= retry_after <= WINDOW
+    # Retry-After counts from when the answer was sent (its Date, to the second).
+    sent_at = email.utils.parsedate_to_datetime(response.headers["date"]).timestamp()
+    assert 0 <= int(response.headers["ratelimit-reset"]) - sent_at - retry_after <= 1
     assert "data" not in response.json()
     row = journal_row(api, response)
     assert (row.outcome, row.status, row.error_code, row.scopes) == (
@@ -86,40 +108,39 @@ def assert_robust_burst(api, responses, limit: int, key=None) -> None:
     assert refused, statuses(responses)
     assert len(ok) <= 2 * limit, statuses(responses)
     for response in ok:
-        assert response.headers["ratelimit-limit"] == str(limit)
-        assert 0 <= int(response.headers["ratelimit-remaining"]) < limit
+        assert 0 <= assert_window_headers(response, limit) < limit
     for response in refused:
         assert_rate_limited(api, response, limit, key)
 
 
-def test_default_limit_is_20_per_second_with_headers(shared_broker, api):
+def test_default_limit_is_1200_a_minute_with_headers(shared_broker, api):
     key = api_key(shared_broker, "cnaf_quotient_familial")
     responses = [qf(api, key.secret) for _ in range(5)]
     remaining = []
     for response in responses:
         assert assert_ok(response)["quotient_familial"]["valeur"] == 2550
-        assert response.headers["ratelimit-limit"] == "20"
-        assert response.headers["ratelimit-reset"] == "1"
-        remaining.append(int(response.headers["ratelimit-remaining"]))
-    assert remaining[0] == 19  # a new key's first request
-    # One less each time, except where a new one-second window starts (back to 19).
+        remaining.append(assert_window_headers(response, 1200))
+    assert remaining[0] == 1199  # a new key's first request
+    # One less each time, except where a new minute starts (back to 1199).
     for before, after in itertools.pairwise(remaining):
-        assert after in (before - 1, 19), remaining
+        assert after in (before - 1, 1199), remaining
     assert sum(after == before - 1 for before, after in itertools.pairwise(remaining)) >= 3
 
 
-def test_default_limit_refuses_the_21st_request_of_a_second(shared_broker, api):
-    responses = in_one_window(
-        lambda key: concurrently(lambda: qf(api, key.secret), 22),
-        prepare=lambda: api_key(shared_broker, "cnaf_quotient_familial"),
-        margin=0.9,
-    )
-    ok = [r for r in responses if r.status_code == 200]
-    assert len(ok) == 20, statuses(responses)
-    assert sorted(int(r.headers["ratelimit-remaining"]) for r in ok) == list(range(20))
-    for response in responses:
-        if response.status_code != 200:
-            assert_rate_limited(api, response, 20)
+def test_platform_default_refuses_the_request_past_it_in_a_minute(shared_broker, simulators):
+    """A habilitation that names no limit gets the platform's (BROKER_RATE_LIMIT, here 20)."""
+    with live_data_api(shared_broker, simulators, rate_limit=20) as own:
+        responses = in_one_window(
+            lambda key: concurrently(lambda: qf(own, key.secret), 22),
+            prepare=lambda: api_key(shared_broker, "cnaf_quotient_familial"),
+            margin=2,
+        )
+        ok = [r for r in responses if r.status_code == 200]
+        assert len(ok) == 20, statuses(responses)
+        assert sorted(assert_window_headers(r, 20) for r in ok) == list(range(20))
+        for response in responses:
+            if response.status_code != 200:
+                assert_rate_limited(own, response, 20)
 
 
 def test_habilitation_limit_refuses_a_burst_and_spares_other_keys(shared_broker, api):
@@ -135,7 +156,7 @@ def test_habilitation_limit_refuses_a_burst_and_spares_other_keys(shared_broker,
 
 
 def test_limit_is_per_credential_and_comes_after_scope_before_parameters(shared_broker, api):
-    """Within one second: key A (limit 2) exhausted; key B of another habilitation untouched;
+    """Within one minute: key A (limit 2) exhausted; key B of another habilitation untouched;
     A's over-limit calls are 429 even with bad parameters, but a product outside A's scopes is
     still 403 (scope before rate limit), and an unknown key 401."""
 
@@ -160,7 +181,7 @@ def test_limit_is_per_credential_and_comes_after_scope_before_parameters(shared_
             qf(api, "bpk_" + "0" * 43),
         ]
 
-    responses = in_one_window(send, prepare=keys, margin=0.8)
+    responses = in_one_window(send, prepare=keys, margin=2)
     by_a, by_b, bad_params, other_product, unknown = (
         responses[:3],
         responses[3:5],
@@ -172,7 +193,7 @@ def test_limit_is_per_credential_and_comes_after_scope_before_parameters(shared_
     assert statuses(by_b) == [200, 200]
     assert sorted(r.headers["ratelimit-remaining"] for r in by_b) == ["0", "1"]
     assert_rate_limited(api, bad_params, 2)
-    assert_error(other_product, 403, "00100")
+    assert_error(other_product, 403, "00100")  # siade's "Privilèges insuffisants"
     assert "ratelimit-limit" not in other_product.headers
     assert_error(unknown, 401, "00101")
     assert "ratelimit-limit" not in unknown.headers
@@ -238,28 +259,28 @@ def test_redis_limiter_refuses_a_burst(shared_broker, redis_apis):
 
 @needs_redis
 def test_redis_limiter_is_shared_by_the_data_api_processes(shared_broker, redis_apis):
-    """Alternating between two data APIs within one second: 2 in all, not 2 each."""
+    """Alternating between two data APIs within one minute: 2 in all, not 2 each."""
     import redis
 
     one, two = redis_apis
 
     def send(key):
-        window = int(time.time())
+        window = window_of(time.time())
         return key, window, [qf(server, key.secret) for server in (one, two, one, two)]
 
     key, window, responses = in_one_window(
         send,
         prepare=lambda: api_key(shared_broker, "cnaf_quotient_familial", rate_limit=2),
-        margin=0.7,
+        margin=2,
     )
     assert statuses(responses) == [200, 200, 429, 429]
     assert [r.headers["ratelimit-remaining"] for r in responses] == ["1", "0", "0", "0"]
     assert_rate_limited(two, responses[3], 2, key)
-    # The count is Redis's, under this credential, habilitation and second (kept 2 s), in the
-    # limiter's namespace.
+    # The count is Redis's, under this credential, habilitation and minute (the Unix time it
+    # starts), in the limiter's namespace.
     client = redis.Redis.from_url(REDIS_URL)
     try:
-        [stored] = client.keys(f"*:rl:{key.id}:*:{window}")  # credential:habilitation:second
+        [stored] = client.keys(f"*:rl:{key.id}:*:{window}")  # credential:habilitation:minute
         assert client.get(stored) == b"2"
     finally:
         client.close()

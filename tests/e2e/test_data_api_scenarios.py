@@ -91,6 +91,8 @@ API_KEY_ROUTES = [
     ("cnous/etudiant_boursier", "identite"),
     ("mesri/statut_etudiant", "identite"),
     ("men/scolarites", "identite"),
+    ("dsnj/service_national", "identite"),
+    ("gip_mds/service_civique", "identite"),
     ("cnous/etudiant_boursier", "ine"),
     ("mesri/statut_etudiant", "ine"),
     ("france_travail/statut", "identifiant"),
@@ -268,6 +270,8 @@ FRANCE_CONNECT_SCENARIOS = [
     ("scenario_reponse_invalide", "dss/prime_activite"),
     ("scenario_forme_inattendue", "dgfip/situation_fiscale"),
     ("scenario_maintenance", "dss/revenu_solidarite_active"),
+    ("scenario_erreur_serveur", "dsnj/service_national"),
+    ("scenario_reponse_invalide", "gip_mds/service_civique"),
 ]
 
 

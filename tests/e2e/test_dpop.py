@@ -150,7 +150,7 @@ def test_code_flow_with_dpop_through_token_userinfo_data_api_refresh_and_introsp
     assert post.status_code == 401 and post.json()["error"] == "invalid_token"
 
     # The data API: htu is its public address (its audience), not the socket it listens on.
-    url = f"{audience}{QF_PATH}"
+    url = f"{audience}/v3{QF_PATH}"  # the URL called, on the public address
     ok = data_call(data_api, audience, access_token, dpop.proof("GET", url, access_token))
     assert ok.status_code == 200, ok.text
     assert ok.json()["data"]["quotient_familial"]["valeur"] == 635
@@ -263,7 +263,7 @@ def test_attack_dpop_proof_replayed_at_another_data_api_process(broker, data_api
     dpop = DpopClient()
     token = bound_tokens(broker, client, dpop)["access_token"]
     audience = broker.settings.resource_server_audience
-    proof = dpop.proof("GET", f"{audience}{QF_PATH}", token)
+    proof = dpop.proof("GET", f"{audience}/v3{QF_PATH}", token)
     assert data_call(first, audience, token, proof).status_code == 200
     replayed = data_call(second, audience, token, proof)
     assert replayed.status_code == 401 and replayed.json()["errors"][0]["code"] == "00101"
@@ -311,7 +311,7 @@ def test_the_data_api_asks_for_its_own_nonces(broker, data_api_factory):
     dpop = DpopClient()
     token = bound_tokens(broker, client, dpop)["access_token"]
     audience = broker.settings.resource_server_audience
-    url = f"{audience}{QF_PATH}"
+    url = f"{audience}/v3{QF_PATH}"  # the URL called, on the public address
     asked = data_call(api, audience, token, dpop.proof("GET", url, token))
     assert asked.status_code == 401 and asked.json()["errors"][0]["code"] == "00101"
     assert asked.headers["www-authenticate"].startswith('DPoP error="use_dpop_nonce"')

@@ -455,7 +455,7 @@ def test_attack_fapi2_token_presented_with_an_rs256_proof_at_the_resources(broke
     ath = token_hash(token)
     resources = (
         (f"{broker.url}/userinfo", f"{issuer}/userinfo"),
-        (f"{data_api.url}/v3{QF_PATH}", f"{broker.settings.resource_server_audience}{QF_PATH}"),
+        (f"{data_api.url}/v3{QF_PATH}", f"{broker.settings.resource_server_audience}/v3{QF_PATH}"),
     )
     for address, htu in resources:
         for alg, expected in (("RS256", 401), ("PS256", 200)):

@@ -107,9 +107,10 @@ def _access_token(broker, login: str) -> str:
 
 @pytest.fixture
 def credentials(broker) -> Credentials:
-    """One service habilitated for every data scope at 10 000 requests/s (so that rate limits
-    never get in the way), its API key, and an access token per citizen of the examples."""
-    habilitation = habilitate(broker.state, SERVICE, _every_data_scope(), rate_limit=10_000)
+    """One service habilitated for every data scope at 600 000 requests a minute (so that rate
+    limits never get in the way), its API key, and an access token per citizen of the
+    examples."""
+    habilitation = habilitate(broker.state, SERVICE, _every_data_scope(), rate_limit=600_000)
     with broker.state.db.transaction() as session:
         issued = issue_by_operator(
             session, "test:e2e", habilitation["id"], "Schemathesis", int(time.time())

@@ -102,6 +102,8 @@ MEANINGFUL: dict[tuple[str, str] | str, Any] = {
     ("usage_service_day", "product"): "cnous/etudiant_boursier",
     ("usage_service_day", "outcomes"): {"ok": 1790, "not_found": 12, "timeout": 3},
     ("status_check", "state"): "maintenance",
+    # Per second before 0012, per minute after: multiples of 60 go down and up again exactly.
+    ("habilitation", "rate_limit"): lambda tag: 60 * int(tag[1:]),
     ("federation_login", "record"): {"idp": "impots", "nonce": "n-0S6_WzA2Mj", "acr": "eidas2"},
 }
 

@@ -142,6 +142,14 @@ LOST_ON_DOWNGRADE = {
         "oauth_client.previous_secret_digest",
         "oauth_client.previous_secret_expires_at",
     },
+    "0012": set(),
+}
+
+# What a data migration converts in the rows there: revision -> (table, column, the value after
+# the upgrade, the value after the downgrade), given the value before.
+CONVERTED = {
+    # Rate limits per second -> per minute; back, rounded up.
+    "0012": ("habilitation", "rate_limit", lambda n: n * 60, lambda n: -(-n // 60)),
 }
 
 # The value rows already there get in a column a migration adds (its server default); NULL
@@ -176,6 +184,7 @@ class MigrationWalk:
         before = self.shape
         migrate.upgrade(self.url, revision)
         self.look_at(revision)
+        self.convert(revision, upgrade=True)
         assert lost(before, self.shape) == LOST_ON_UPGRADE.get(revision, set())
         self.check_rows(f"after upgrading to {revision}")
 
@@ -183,6 +192,7 @@ class MigrationWalk:
         before = self.shape
         migrate.downgrade(self.url, to)
         self.look_at(to)
+        self.convert(revision, upgrade=False)
         assert lost(before, self.shape) == LOST_ON_DOWNGRADE[revision]
         self.check_rows(f"after downgrading to {to}")
 
@@ -192,6 +202,14 @@ class MigrationWalk:
         first_seen = self.shapes.setdefault(revision, self.shape)
         report(f"the schema at {revision} differs", shape_differences(first_seen, self.shape))
         self.expected.follow(self.shape)
+
+    def convert(self, revision: str, upgrade: bool) -> None:
+        if revision not in CONVERTED:
+            return
+        table, column, up, down = CONVERTED[revision]
+        for row in self.expected.rows.get(table, {}).values():
+            if row.get(column) is not None:
+                row[column] = (up if upgrade else down)(row[column])
 
     def add_rows(self, batch: int) -> None:
         with self.engine.begin() as conn:

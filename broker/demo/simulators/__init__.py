@@ -14,6 +14,8 @@ from collections.abc import Callable
 from litestar import Litestar, Router
 
 from broker.demo.simulators import cnaf, cnous, dgfip, dss, france_travail, men, mesri
+from broker.demo.simulators import dsnj, gip_mds
+from broker.demo.simulators import ants, sdh
 from broker.demo.simulators.common import SimulatorOptions, simulators_app, standalone_app
 
 ROUTERS: dict[str, Callable[[SimulatorOptions, str], Router]] = {
@@ -24,6 +26,10 @@ ROUTERS: dict[str, Callable[[SimulatorOptions, str], Router]] = {
     "france_travail": france_travail.router,
     "men": men.router,
     "dgfip": dgfip.router,
+    "ants": ants.router,
+    "sdh": sdh.router,
+    "dsnj": dsnj.router,
+    "gip_mds": gip_mds.router,
 }
 
 __all__ = ["ROUTERS", "SimulatorOptions", "create_all_app", "create_app_for"]

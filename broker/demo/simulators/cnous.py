@@ -8,12 +8,14 @@ Wire format (English field names, an array of files, ``DD/MM/YYYY`` birth dates)
     200 [{"ine", "lastName", "firstName", "firstName2", "birthDate": "2006-04-12T00:00:00",
           "birthPlaceLibelle", "civility": "F", "email", "grantEchelon": "5",
           "grantStatus": 0, "backToSchoolDate": "2026-09-01", "paymentDuration": 10,
-          "studyTown": "Lyon", "schoolName": "..."}]
+          "studyTown": "Lyon", "schoolName": "...", "removed": false, "removalDate": null}]
     GET /api/v1/health
 
 Either ``ine`` or the identity (``lastName``, ``firstName``, a complete ``birthDate`` and
 ``civility``), never both. ``grantStatus`` is 0 when the grant level is final, 1 when it is
-provisional. The Crous only knows grant holders: anyone else is a 404.
+provisional. ``removed`` says the student was struck off the grant ("radié", on
+``removalDate``): the file stays, with its last level. The Crous only knows grant holders and
+struck-off students: anyone else is a 404.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def parse_identity(request: Request) -> IdentityQuery:
 
 def scholarship(citizen: DemoCitizen) -> list | None:
     facts = citizen.situation.get("cnous")
-    if not facts or not facts.get("boursier"):
+    if not facts or not (facts.get("boursier") or facts.get("radie")):
         return None
     names = citizen.given_name.split()
     status = 0 if facts.get("statut", "definitif") == "definitif" else 1
@@ -81,6 +83,8 @@ def scholarship(citizen: DemoCitizen) -> list | None:
             "paymentDuration": facts.get("duree_versement_mois"),
             "studyTown": facts.get("ville_etudes"),
             "schoolName": facts.get("etablissement"),
+            "removed": bool(facts.get("radie")),
+            "removalDate": facts.get("date_radiation") if facts.get("radie") else None,
         }
     ]
 

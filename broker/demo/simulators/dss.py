@@ -1,8 +1,10 @@
-"""Social-benefits simulator (``dss``): RSA, prime d'activité, AAH, ASF and C2S.
+"""Social-benefits simulator (``dss``): RSA, prime d'activité, AAH, ASF, C2S and AEEH; the
+EAJE family contribution (a family file, not a benefit status) is ``dss_eaje``'s, on the same
+router and with the same identity body.
 
 Wire format (a JSON search, POST: the identity travels in the body, never in a URL)::
 
-    POST /prestations/v1/{rsa|ppa|aah|asf|c2s}
+    POST /prestations/v1/{rsa|ppa|aah|asf|c2s|aeeh}
     {"individu": {"nomNaissance": "SANTUCCI", "nomUsage": null,
                   "prenoms": ["Dominique", "Antoine"], "sexe": "M",
                   "dateNaissance": {"annee": 1979, "mois": 6, "jour": 11},
@@ -12,6 +14,8 @@ Wire format (a JSON search, POST: the identity travels in the body, never in a U
     200 {"prestation": "C2S", "droitOuvert": true, "dateOuvertureDroit": null,
          "participationFinanciere": false}          # c2s
     200 {"prestation": "AAH", "droitOuvert": false, "dateOuvertureDroit": null}  # aah, asf
+    200 {"prestation": "AEEH", "droitOuvert": true, "dateOuvertureDroit": "2024-02-01",
+         "qualiteBeneficiaire": "105"}   # aeeh: 105 the parent paid, 205 the child
     GET /prestations/v1/sante
 
 ``mois`` and ``jour`` may be null (unknown). A person is *known* when the demo data gives them
@@ -31,7 +35,7 @@ from litestar import Litestar, Request, Router, post
 from litestar.response import Response
 
 from broker.demo.citizens import DemoCitizen
-from broker.demo.simulators import common
+from broker.demo.simulators import common, dss_eaje
 from broker.demo.simulators.common import InvalidField, SimulatorOptions
 from broker.demo.simulators.matching import IdentityQuery, find
 
@@ -62,6 +66,12 @@ BENEFITS = {
         "css",
         "css_date_debut_droit",
         ("participationFinanciere", "css_participation_financiere"),
+    ),
+    "aeeh": Benefit(
+        "AEEH",
+        "aeeh",
+        "aeeh_date_debut_droit",
+        ("qualiteBeneficiaire", "aeeh_qualite_beneficiaire"),
     ),
 }
 
@@ -158,6 +168,7 @@ def router(options: SimulatorOptions, path: str = "") -> Router:
         return benefit_status
 
     handlers = [route(code, benefit) for code, benefit in BENEFITS.items()]
+    handlers.append(dss_eaje.handler(options, parse_identity))
     return common.provider_router(path, options, HEALTH, handlers)
 
 

@@ -1,9 +1,12 @@
-"""National Education simulator (``men``): a pupil's enrolment in one school, one school year.
+"""National Education simulator (``men``): a pupil's enrolment in one school, or in any school
+of a perimeter, for one school year.
 
 Wire format::
 
     GET /scolarite/v1/eleves?nom=CHAMPION&prenom=Alice&sexe=F&dateNaissance=2010-11-02
         &uai=0440021J&anneeScolaire=2026-2027
+    GET /scolarite/v1/eleves?nom=...&anneeScolaire=2026&departements=044,085[&degre=2D]
+    GET /scolarite/v1/eleves?nom=...&anneeScolaire=2026&regions=52[&degre=2D]
     200 {"eleve": {"nom", "prenom", "sexe", "dateNaissance"}, "anneeScolaire": "2026-2027",
          "scolarise": true, "statut": {"code": "ST", "libelle": "SCOLAIRE"},
          "etablissement": {"uai", "ministereTutelle": "06", "nom"},
@@ -11,27 +14,32 @@ Wire format::
          "bourse": {"boursier": false, "echelon": null}}
     GET /scolarite/v1/sante
 
-Every parameter is required. ``anneeScolaire`` is ``AAAA`` (the year the school year starts)
-or ``AAAA-AAAA``; ``uai`` is 7 digits and a letter. A pupil is found only in the school and the
-school year of their enrolment (``situation["men"]``): any other school or year is a 404.
+The identity and ``anneeScolaire`` are required, with exactly one of ``uai`` (a school),
+``departements`` or ``regions`` (a perimeter: comma-separated BCN codes, see
+``men_perimeter``); ``degre`` (1D or 2D, the school's degree) narrows a search. ``anneeScolaire``
+is ``AAAA`` (the year the school year starts) or ``AAAA-AAAA``; ``uai`` is 7 digits and a
+letter. A pupil is found only in the school year of their enrolment (``situation["men"]``) and
+in its school or a perimeter holding it (degree ``etablissement.degre``, default 2D): anything
+else is a 404.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from litestar import Litestar, Request, Router, get
 from litestar.response import Response
 
 from broker.demo.citizens import DemoCitizen
-from broker.demo.simulators import common, reference
+from broker.demo.simulators import common, men_perimeter, reference
 from broker.demo.simulators.common import InvalidField, SimulatorOptions
 from broker.demo.simulators.matching import IdentityQuery, find, gender_code
 
 HEALTH = "/scolarite/v1/sante"
 UAI = re.compile(r"\d{7}[A-Z]")
-MISSING = "aucun élève ne correspond à ces critères dans cet établissement cette année"
+MISSING = "aucun élève ne correspond à ces critères dans ce lieu cette année scolaire"
 
 
 def parse_identity(request: Request) -> IdentityQuery:
@@ -49,10 +57,50 @@ def parse_identity(request: Request) -> IdentityQuery:
     return IdentityQuery(family_name, (first,), born.year, born.month, born.day, gender)
 
 
-def parse_school(request: Request) -> tuple[str, int]:
-    uai = common.required(request.query_params.get("uai"), "uai", "code UAI").upper()
-    if not UAI.fullmatch(uai):
+@dataclass(frozen=True)
+class Where:
+    """Where to look: one school (``uai``) or a perimeter (departments or regions)."""
+
+    uai: str | None = None
+    departments: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    degree: str | None = None
+
+    def holds(self, uai: str, degree: str) -> bool:
+        if self.degree is not None and degree != self.degree:
+            return False
+        if self.uai is not None:
+            return uai == self.uai
+        if self.departments:
+            return men_perimeter.bcn_department(uai) in self.departments
+        return men_perimeter.academic_region(uai) in self.regions
+
+
+def _codes(request: Request, name: str, pattern: str) -> frozenset[str]:
+    raw = common.optional(request.query_params.get(name))
+    codes = [code.strip().upper() for code in raw.split(",")] if raw else []
+    if not all(re.fullmatch(pattern, code) for code in codes):
+        raise InvalidField(name, f"{name} : des codes BCN séparés par des virgules")
+    return frozenset(codes)
+
+
+def parse_where(request: Request) -> Where:
+    q = request.query_params
+    raw_uai = common.optional(q.get("uai"))
+    departments = _codes(request, "departements", r"\d{2}[\dAB]")
+    regions = _codes(request, "regions", r"\d{2}")
+    if sum(map(bool, (raw_uai, departments, regions))) != 1:
+        raise InvalidField("uai", "uai, departements ou regions : un seul, et un est obligatoire")
+    degree = common.optional(q.get("degre"))
+    if degree is not None and degree.upper() not in men_perimeter.DEGREES:
+        raise InvalidField("degre", "degre doit valoir 1D ou 2D")
+    uai = raw_uai.upper() if raw_uai else None
+    if uai is not None and not UAI.fullmatch(uai):
         raise InvalidField("uai", "uai doit compter 7 chiffres suivis d'une lettre")
+    return Where(uai, departments, regions, degree.upper() if degree else None)
+
+
+def parse_year(request: Request) -> int:
     year = common.required(
         request.query_params.get("anneeScolaire"), "anneeScolaire", "AAAA ou AAAA-AAAA"
     )
@@ -61,16 +109,19 @@ def parse_school(request: Request) -> tuple[str, int]:
         raise InvalidField(
             "anneeScolaire", "anneeScolaire doit être AAAA ou AAAA-AAAA (deux années consécutives)"
         )
-    return uai, int(match.group(1))
+    return int(match.group(1))
 
 
-def enrolment(citizen: DemoCitizen, uai: str, start_year: int) -> dict | None:
+def enrolment(citizen: DemoCitizen, where: Where, start_year: int) -> dict | None:
     facts = citizen.situation.get("men")
     if not facts:
         return None
     school = facts.get("etablissement") or {}
     school_year = facts.get("annee_scolaire", "")
-    if school.get("uai", "").upper() != uai or not school_year.startswith(f"{start_year}-"):
+    degree = school.get("degre", "2D")
+    if not where.holds(school.get("uai", "").upper(), degree) or not school_year.startswith(
+        f"{start_year}-"
+    ):
         return None
     level = facts.get("niveau") or ""
     mef_code, mef_label = reference.CLASS_LEVELS.get(level, (None, level.upper() or None))
@@ -100,9 +151,9 @@ def router(options: SimulatorOptions, path: str = "") -> Router:
     @get("/scolarite/v1/eleves")
     async def pupil(request: Request) -> Response:
         query = parse_identity(request)
-        uai, start_year = parse_school(request)
+        where, start_year = parse_where(request), parse_year(request)
         return await common.respond(
-            find(query), options, lambda c: enrolment(c, uai, start_year), MISSING
+            find(query), options, lambda c: enrolment(c, where, start_year), MISSING
         )
 
     return common.provider_router(path, options, HEALTH, [pupil])

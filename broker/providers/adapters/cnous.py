@@ -1,8 +1,12 @@
-"""Crous adapter (``cnous``): ``cnous/etudiant_boursier`` by identity, INE or France Connect.
+"""Crous adapter (``cnous``): ``cnous/etudiant_boursier`` (v3) and ``v4/cnous/etudiant_boursier``
+by identity, INE or France Connect.
 
-Speaks the Cnous scholarship API of ``broker.demo.simulators.cnous`` and answers the v3
-``data`` object. As in API Particulier v3, the ``identite`` block is left out in France Connect
-mode (the service has the certified identity from FranceConnect already).
+Speaks the Cnous scholarship API of ``broker.demo.simulators.cnous`` and answers the v3 or v4
+``data`` object. As in API Particulier, the ``identite`` block is left out in France Connect
+mode (the service has the certified identity from FranceConnect already). v4 replaces v3's
+``est_boursier`` with ``statut_boursier``: the same status, plus whether the student was struck
+off the grant (``est_radie``) and when (``date_radiation``); a struck-off student is not a grant
+holder in either version.
 """
 
 from __future__ import annotations
@@ -31,7 +35,10 @@ FILE = {
     "paymentDuration": Nullable(int),
     "studyTown": Nullable(str),
     "schoolName": Nullable(str),
+    "removed": bool,
+    "removalDate": Nullable(ISO_DATE),
 }
+V4 = "v4/cnous/etudiant_boursier"
 
 
 class CnousAdapter(ProviderAdapter):
@@ -80,12 +87,13 @@ class CnousAdapter(ProviderAdapter):
         ):
             return UnexpectedPayload("cnous: expected exactly one grant file")
         with_identity = call.mode != FRANCE_CONNECT
-        return self.read(result, [FILE], lambda body: to_v3(body[0], with_identity))
+        build = to_v4 if call.product == V4 else to_v3
+        return self.read(result, [FILE], lambda body: build(body[0], with_identity))
 
 
 def to_v3(file: dict, with_identity: bool) -> dict:
     data = {
-        "est_boursier": file["grantEchelon"] is not None,
+        "est_boursier": file["grantEchelon"] is not None and not file["removed"],
         "echelon_bourse": {
             "echelon": file["grantEchelon"],
             "echelon_bourse_regionale_provisoire": file["grantStatus"] > 0,
@@ -109,3 +117,13 @@ def to_v3(file: dict, with_identity: bool) -> dict:
             "sexe": file["civility"],
         }
     return data
+
+
+def to_v4(file: dict, with_identity: bool) -> dict:
+    data = to_v3(file, with_identity)
+    status = {
+        "est_boursier": data.pop("est_boursier"),
+        "est_radie": file["removed"],
+        "date_radiation": file["removalDate"],
+    }
+    return {"statut_boursier": status, **data}

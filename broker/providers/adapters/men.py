@@ -1,8 +1,12 @@
 """National Education adapter (``men``): ``men/scolarites`` in identity mode, with the required
-``codeEtablissement`` (UAI) and ``anneeScolaire`` parameters.
+``codeEtablissement`` (UAI) and ``anneeScolaire`` parameters; ``v4/men/scolarites`` finds the
+pupil in one school (``codeEtablissement``) or in a perimeter (``codesBcnDepartements[]`` or
+``codesBcnRegions[]``, possibly narrowed by ``degreEtablissement``), and answers the same
+``data`` as v3.
 
-Speaks the pupil API of ``broker.demo.simulators.men`` and answers the v3 ``data`` object.
-The provider matches on the complete birth date: a partial one is refused before any call.
+Speaks the pupil API of ``broker.demo.simulators.men``. The provider matches on the complete
+birth date: a partial one is refused before any call. The data API hands over a perimeter
+parameter given several times as one comma-separated value.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from broker.providers.adapters.common import ProviderAdapter, provider_pivot
-from broker.providers.base import Outcome, ProductCall
+from broker.providers.base import InvalidInput, Outcome, ProductCall
 from broker.providers.pivot import given_names
 from broker.providers.shape import ISO_DATE, Nullable, OneOf, Pattern
 
@@ -28,7 +32,7 @@ PUPIL = {
 class MenAdapter(ProviderAdapter):
     provider = "men"
     health_path = "/scolarite/v1/sante"
-    not_found_detail = "no pupil matches in this school for this school year"
+    not_found_detail = "no pupil matches in this school or perimeter for this school year"
     FIELD_PARAMETERS: ClassVar[dict[str, str]] = {
         "nom": "nomNaissance",
         "prenom": "prenoms",
@@ -36,10 +40,13 @@ class MenAdapter(ProviderAdapter):
         "dateNaissance": "anneeDateNaissance",
         "uai": "codeEtablissement",
         "anneeScolaire": "anneeScolaire",
+        "departements": "codesBcnDepartements[]",
+        "regions": "codesBcnRegions[]",
+        "degre": "degreEtablissement",
     }
 
     async def _fetch(self, call: ProductCall) -> Outcome:
-        problem = self.require_full_birthdate(call)
+        problem = self.require_full_birthdate(call) or check_where(call.params)
         if problem is not None:
             return problem
         pivot, parts = provider_pivot(call), self.parts(call)
@@ -49,9 +56,12 @@ class MenAdapter(ProviderAdapter):
             "prenom": names[0] if names else "",
             "sexe": pivot.gender,
             "dateNaissance": f"{parts.year:04d}-{parts.month:02d}-{parts.day:02d}",
-            "uai": call.params["codeEtablissement"].strip(),
             "anneeScolaire": call.params["anneeScolaire"].strip(),
         }
+        for parameter, provider_name in WHERE.items():
+            value = (call.params.get(parameter) or "").strip()
+            if value:
+                params[provider_name] = value
         result = await self.http.get(
             "/scolarite/v1/eleves",
             params=params,
@@ -59,6 +69,40 @@ class MenAdapter(ProviderAdapter):
             operation="scolarites",
         )
         return self.read(result, PUPIL, to_v3)
+
+
+# API Particulier parameter -> the provider's, for where to look.
+WHERE = {
+    "codeEtablissement": "uai",
+    "codesBcnDepartements[]": "departements",
+    "codesBcnRegions[]": "regions",
+    "degreEtablissement": "degre",
+}
+PERIMETERS = ("codesBcnDepartements[]", "codesBcnRegions[]")
+
+
+def check_where(params: dict[str, str]) -> Outcome | None:
+    """One school, or one kind of perimeter (siade's MEN rules, errors 00413/00415/00419)."""
+    school = bool((params.get("codeEtablissement") or "").strip())
+    perimeters = [p for p in PERIMETERS if (params.get(p) or "").strip()]
+    if school and perimeters:
+        return InvalidInput(
+            "Les paramètres codeEtablissement et périmètre (codesBcnRegions[] / "
+            "codesBcnDepartements[]) sont mutuellement exclusifs.",
+            "codeEtablissement",
+        )
+    if len(perimeters) > 1:
+        return InvalidInput(
+            "Un seul type de périmètre : codesBcnDepartements[] ou codesBcnRegions[].",
+            "codesBcnRegions[]",
+        )
+    if not school and not perimeters:
+        return InvalidInput(
+            "Donnez codeEtablissement, ou un périmètre : codesBcnDepartements[] ou "
+            "codesBcnRegions[].",
+            "codeEtablissement",
+        )
+    return None
 
 
 def to_v3(body: dict) -> dict:

@@ -265,7 +265,7 @@ def test_attack_javascript_contact_url_is_not_stored(cli):
 
 def test_optional_scopes_help_says_they_are_opt_in(cli):
     text = " ".join(cli("habilitations", "add", "--help").stdout.split())
-    assert "Scopes the citizen may choose to share (unticked by default)" in text
+    assert "offers unticked: shared only when the citizen ticks them (opt-in)" in text
     assert "untick." not in text
     for option in ("--controller", "--contact", "--dpo", "--retention", "--reason", "--if-refused"):
         assert option in text

@@ -34,6 +34,9 @@ COVERED_BY = {
         "broker/oidc/test_discovery_truth.py::test_every_advertised_assertion_alg_authenticates"
     ),
     "pushed_authorization_request_endpoint": "e2e/test_par.py",
+    "protected_resources": (
+        "e2e/test_resource_indicators.py::test_a_client_finds_the_data_api_in_discovery_and_calls_it"
+    ),
     "require_pushed_authorization_requests": (
         "e2e/test_par.py::test_every_client_must_push_when_the_deployment_requires_it"
     ),

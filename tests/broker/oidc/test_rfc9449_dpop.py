@@ -686,7 +686,7 @@ def test_attack_dpop_presentation_without_a_proof(kit):
 def test_attack_resource_proof_made_for_another_url(kit):
     key = DpopKey()
     token = bound_tokens(kit, kit.basic, key)["access_token"]
-    proof = key.proof("GET", f"{RESOURCE_AUDIENCE}/dgfip/x/france_connect", access_token=token)
+    proof = key.proof("GET", f"{RESOURCE_AUDIENCE}/v3/dgfip/x/france_connect", access_token=token)
     with pytest.raises(ResourceRefusal, match="htu"):
         resource_check(kit, f"DPoP {token}", proof)
 
@@ -694,7 +694,7 @@ def test_attack_resource_proof_made_for_another_url(kit):
 def test_resource_nonce_refusal_carries_the_nonce_and_challenge():
     nonces = DpopNonces(NONCE_KEY, RESOURCE_AUDIENCE)
     key = DpopKey()
-    url = f"{RESOURCE_AUDIENCE}/dgfip/x/france_connect"
+    url = f"{RESOURCE_AUDIENCE}/v3/dgfip/x/france_connect"
     presented = PresentedToken(DPOP, "token")
     headers = Headers({"DPoP": key.proof("GET", url, access_token="token")})
     with pytest.raises(ResourceRefusal) as refusal:

@@ -113,7 +113,7 @@ def test_detail_page_shows_terms_rights_and_keys(portal):
     assert 'data-scope="cnaf_quotient_familial"' in body
     assert "GET /v3/dss/quotient_familial/identite" in body
     assert "GET /v3/dgfip/situation_fiscale/france_connect" in body
-    assert DINUM in body and "20 requêtes par seconde" in body
+    assert DINUM in body and "1200 requêtes par minute" in body
     assert 'action="/habilitations/' + habilitation + '/cles?lang=fr"' in body
     assert f'name="csrf" value="{alice.csrf}"' in body
     # Reopening is the requests' pages' business: a POST form to it, with the CSRF field.

@@ -41,6 +41,10 @@ FOUND_CASES = [
     ("dss/allocation_adulte_handicape", "identite", "test", {}),
     ("dss/allocation_soutien_familial", "france_connect", "beneficiaire_rsa", {}),
     ("dss/complementaire_sante_solidaire", "identite", "naissance_La_Réunion", {}),
+    ("dsnj/service_national", "france_connect", "etudiant_boursier", {}),
+    ("dsnj/service_national", "identite", "test", {}),
+    ("gip_mds/service_civique", "france_connect", "etudiant_boursier", {}),
+    ("gip_mds/service_civique", "identite", "naissance_La_Réunion", {}),
 ]
 
 

@@ -15,7 +15,7 @@ import pytest
 import schemathesis
 
 from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS, Product
-from broker.catalogue.scopes import REGISTRY
+from broker.catalogue.scopes import REGISTRY, fields_for
 from broker.demo.openapi_examples import EXAMPLES, example_for
 from broker.resources.errors import PROVIDER_CODES
 from broker.resources.openapi import openapi_document
@@ -211,7 +211,7 @@ def _walk(schema: dict, path: str) -> dict:
 @pytest.mark.parametrize("product", PRODUCTS, ids=lambda p: p.key)
 def test_every_registry_field_of_the_product_is_in_its_200_schema(product):
     data = DOC["components"]["schemas"][schema_name(product, "Data")]
-    fields = [f for scope in product.scopes() for f in scope.fields]
+    fields = [f for scope in product.scopes() for f in fields_for(scope, product.path)]
     assert fields
     for field in fields:
         assert _walk(data, field), field
