@@ -708,8 +708,7 @@ DATA_SCOPES = (
         "service_civique_passe",
         "gip_mds",
         "/v3/gip_mds/service_civique",
-        "Si vous avez déjà fait un service civique : l'organisme d'accueil et les dates du "
-        "contrat",
+        "Si vous avez déjà fait un service civique : l'organisme d'accueil et les dates du contrat",
         "Whether you did a civic service before: the host organisation and the dates of the "
         "contract",
         *(f"statut_passe.{f}" for f in _CIVIC_SERVICE),

@@ -1,7 +1,10 @@
 """How the commands find the service an operator names: by its id, by its exact name, or by its
 name written loosely (case, accents, spaces, dashes and other punctuation aside: "mairie de
 saint-etienne" finds "Mairie de Saint-Étienne"). A loose name that fits several services is
-refused with their names and ids, never guessed: rights must not land on the wrong service."""
+refused with their names and ids, never guessed: rights must not land on the wrong service.
+
+And which data scopes a service's clients would ask for in vain: those no running habilitation
+of the service holds (``broker clients add`` warns about them)."""
 
 from __future__ import annotations
 

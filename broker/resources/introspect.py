@@ -30,6 +30,7 @@ from broker.resources.habilitation_details import (
     read_habilitation,
     read_key_name,
 )
+from broker.resources.ratelimit import WINDOW
 from broker.resources.rights import (
     CredentialView,
     HabilitationView,
@@ -41,7 +42,6 @@ from broker.store.data_access_store import SqlDataAccessStore
 from broker.store.oidc_store import SqlOidcStore
 
 NO_STORE = {"Cache-Control": "no-store"}
-WINDOW_SECONDS = 1  # broker.resources.ratelimit counts per one-second window
 
 
 async def introspect(access: DataAccess, headers, path: str) -> Answer:
@@ -105,7 +105,7 @@ def rights_of(
         habilitation_view(details, now),
         RateLimitView(
             limit=details.rate_limit or access.default_rate_limit,
-            window_seconds=WINDOW_SECONDS,
+            window_seconds=WINDOW,
             platform_default=details.rate_limit is None,
         ),
         details.recipients,

@@ -49,9 +49,18 @@ _TYPE_BY_PATH: dict[str, dict[str, Any]] = {
 # ... and those whose type depends on the provider (the same path, another provider's type).
 _TYPE_BY_PROVIDER_PATH: dict[tuple[str, str], dict[str, Any]] = {
     ("cnous", "identite.prenoms"): {"type": ["array", "null"], "items": {"type": "string"}},
+    ("sdh", "informations_statut.categorie.valeur"): {"type": ["string", "null"]},
+    ("sdh", "informations_statuts_precedents.categorie.valeur"): {"type": ["string", "null"]},
+    ("sdh", "informations_statuts_precedents.fiche"): {"type": ["integer", "null"]},
 }
 _BOOLEAN_PREFIXES = ("est_", "avec_")
-_BOOLEANS = {"echelon_bourse_regionale_provisoire", "pariso", "contrat_trouve"}
+_BOOLEANS = {
+    "echelon_bourse_regionale_provisoire",
+    "pariso",
+    "contrat_trouve",
+    "a_ete_sportif_de_haut_niveau",
+    "sportif_de_haut_niveau",
+}
 _DATE_PREFIXES = ("date_", "dateNais")
 _INTEGERS = {
     "valeur",
@@ -65,9 +74,11 @@ _INTEGERS = {
     "nombre_enfants_a_charge",
     "nombre_enfants_beneficiaire_aeeh",
     "annee_date_naissance",
+    "mois_date_naissance",
+    "jour_date_naissance",
 }
 _NUMBER_PREFIXES = ("montant_",)
-_NUMBERS = {"nbPart"}
+_NUMBERS = {"nbPart", "masse_charge_maximale", "cylindree", "taux_co2"}
 
 
 def _nullable(kind: str) -> list[str]:

@@ -44,7 +44,7 @@ def test_france_connect_mode_serves_only_the_consented_fields(broker, data_api):
     _, _, _, tokens = token_for(broker)
     response = get(data_api, QF, tokens["access_token"])
     assert response.status_code == 200, response.text
-    assert response.headers["x-request-id"] and response.headers["ratelimit-limit"] == "20"
+    assert response.headers["x-request-id"] and response.headers["ratelimit-limit"] == "1200"
     data = response.json()["data"]
     assert set(data) == {"quotient_familial", "enfants"}
     assert data["quotient_familial"]["valeur"] == 635
@@ -115,8 +115,8 @@ def test_attack_token_used_in_api_key_mode_and_unknown_routes(broker, data_api):
 def test_france_connect_mode_refuses_identity_parameters(broker, data_api):
     _, _, _, tokens = token_for(broker)
     error = assert_error(
-        get(data_api, QF, tokens["access_token"], nomNaissance="MARTIN"), 422, "00201"
-    )
+        get(data_api, QF, tokens["access_token"], nomNaissance="MARTIN"), 422, "00366"
+    )  # siade's code for the identity parameters
     assert error["source"] == {"parameter": "nomNaissance"}
 
 

@@ -1,7 +1,7 @@
-"""The birthplace by name over real HTTP: ``nomCommuneNaissance`` + ``codeCogInseeDepartementNaissance``
-find the same person as ``codeCogInseeCommuneNaissance``, the journal records the transcoded
-code, and an ambiguous or outdated name is a 422 on ``nomCommuneNaissance`` before any provider
-is asked."""
+"""The birthplace by name over real HTTP: ``nomCommuneNaissance`` with
+``codeCogInseeDepartementNaissance`` find the same person as ``codeCogInseeCommuneNaissance``,
+and an ambiguous or outdated name is a 422 on ``nomCommuneNaissance`` before any provider is
+asked."""
 
 from __future__ import annotations
 

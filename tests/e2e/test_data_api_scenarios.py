@@ -2,7 +2,9 @@
 ordinary, typed answer (docs/simulators.md, "Scenario citizens"), journaled like any call; and
 the circuit breaker makes a failing provider cost no wait while the others keep answering.
 
-``XX`` in the error codes is the provider's code (broker/resources/errors.py PROVIDER_CODES).
+Codes, statuses and ``meta.provider`` are siade's (broker/resources/siade_codes.py): ``XX`` in
+the codes is the provider's (errors.PROVIDER_CODES), and a maintenance is siade's "service non
+disponible" with ``meta.retry_in``.
 The simulators' slow scenario answers after 2 s; the data API gives up after 0.4 s.
 """
 
@@ -16,7 +18,7 @@ import pytest
 
 from broker.admin.habilitations import MAX_RATE_LIMIT
 from broker.catalogue.scopes import REGISTRY
-from broker.resources.errors import PROVIDER_CODES
+from broker.resources.errors import PROVIDER_CODES, PROVIDER_NAMES
 from tests.conftest import PROVIDER_READ_TIMEOUT, SLOW_SECONDS
 from tests.e2e.data_api_support import (
     DINUM,
@@ -47,12 +49,12 @@ class Expected:
 # What the data API answers for each scenario citizen, whatever the provider.
 SCENARIOS = {
     "scenario_inconnu": Expected(404, "003", "not_found"),
-    "scenario_lent": Expected(504, "504", "timeout"),
-    "scenario_erreur_serveur": Expected(503, "501", "unavailable"),
-    "scenario_passerelle": Expected(503, "501", "unavailable"),
-    "scenario_reponse_invalide": Expected(502, "502", "provider_error"),
-    "scenario_forme_inattendue": Expected(502, "502", "provider_error"),
-    "scenario_maintenance": Expected(503, "503", "maintenance"),
+    "scenario_lent": Expected(504, "002", "timeout"),
+    "scenario_erreur_serveur": Expected(504, "001", "unavailable"),
+    "scenario_passerelle": Expected(504, "001", "unavailable"),
+    "scenario_reponse_invalide": Expected(502, "999", "provider_error"),
+    "scenario_forme_inattendue": Expected(502, "999", "provider_error"),
+    "scenario_maintenance": Expected(504, "001", "maintenance"),
 }
 INE = {
     "scenario_inconnu": "9900000001N",
@@ -159,7 +161,7 @@ def check_scenario(api, response, elapsed: float, product_key: str, mode: str, l
     provider = provider_of(product_key)
     code = PROVIDER_CODES[provider] + expected.suffix
     error = assert_error(response, expected.status, code)
-    assert error["meta"]["provider"] == provider
+    assert error["meta"]["provider"] == PROVIDER_NAMES[provider]
     if login == "scenario_maintenance":
         assert error["meta"]["retry_in"] == MAINTENANCE_RETRY_IN
         assert response.headers["retry-after"] == str(MAINTENANCE_RETRY_IN)
@@ -223,12 +225,12 @@ def test_breaker_opens_after_timeouts_then_fails_fast(relay, relayed_api, every_
     with ThreadPoolExecutor(max_workers=BREAKER_FAILURES) as pool:
         answers = list(pool.map(slow, range(BREAKER_FAILURES)))
     for response, elapsed in answers:
-        assert_error(response, 504, "04504")
+        assert_error(response, 504, "25002")
         assert elapsed < SLOW_CEILING
     assert relay.count("/mesri/") == BREAKER_FAILURES
 
     response, elapsed = timed(lambda: call(relayed_api, path, key, ine="2406012345K"))
-    assert_error(response, 503, "04501")
+    assert_error(response, 504, "25001")
     assert elapsed < NO_WAIT, elapsed
     assert relay.count("/mesri/") == BREAKER_FAILURES
     # The Crous, asked about the same student, answers.
@@ -290,7 +292,7 @@ def test_scenario_citizens_signed_in_at_the_broker(shared_broker, api, login, pr
 
 
 def test_bad_gateway_is_retried_once_on_get_never_on_post(relay, relayed_api, every_scope_key):
-    """502 is transient: the GET providers try twice before answering 503; DSS's POST is not
+    """502 is transient: the GET providers try twice before answering 504; DSS's POST is not
     idempotent and is never retried; a 500 is not retried either."""
     key = every_scope_key.secret
     qf = call(
@@ -299,7 +301,7 @@ def test_bad_gateway_is_retried_once_on_get_never_on_post(relay, relayed_api, ev
         key,
         params=identite_params("scenario_passerelle"),
     )
-    assert_error(qf, 503, "01501")
+    assert_error(qf, 504, "35001")
     assert relay.count("/cnaf/") == 2
     statut = call(
         relayed_api,
@@ -307,7 +309,7 @@ def test_bad_gateway_is_retried_once_on_get_never_on_post(relay, relayed_api, ev
         key,
         identifiant=IDENTIFIANT["scenario_passerelle"],
     )
-    assert_error(statut, 503, "05501")
+    assert_error(statut, 504, "24001")
     assert relay.count("/france_travail/") == 2
     rsa = call(
         relayed_api,
@@ -315,7 +317,7 @@ def test_bad_gateway_is_retried_once_on_get_never_on_post(relay, relayed_api, ev
         key,
         params=identite_params("scenario_passerelle"),
     )
-    assert_error(rsa, 503, "02501")
+    assert_error(rsa, 504, "37001")
     assert relay.count("/dss/") == 1
     server_error = call(
         relayed_api,
@@ -323,7 +325,7 @@ def test_bad_gateway_is_retried_once_on_get_never_on_post(relay, relayed_api, ev
         key,
         params=identite_params("scenario_erreur_serveur"),
     )
-    assert_error(server_error, 503, "01501")
+    assert_error(server_error, 504, "35001")
     assert relay.count("/cnaf/") == 3
     for response in (qf, statut, rsa, server_error):
         assert journal_row(relayed_api, response).outcome == "unavailable"
@@ -337,8 +339,8 @@ def test_breaker_opens_after_server_errors_and_spares_other_providers(
     for _ in range(BREAKER_FAILURES):
         assert_error(
             call(relayed_api, qf, key, params=identite_params("scenario_erreur_serveur")),
-            503,
-            "01501",
+            504,
+            "35001",
         )
     assert relay.count("/cnaf/") == BREAKER_FAILURES
 
@@ -346,8 +348,8 @@ def test_breaker_opens_after_server_errors_and_spares_other_providers(
     response, elapsed = timed(
         lambda: call(relayed_api, qf, key, params=identite_params("scenario_lent"))
     )
-    error = assert_error(response, 503, "01501")
-    assert error["meta"]["provider"] == "cnaf"
+    error = assert_error(response, 504, "35001")
+    assert error["meta"]["provider"] == "CNAF & MSA"
     assert elapsed < NO_WAIT, elapsed
     # Even a citizen the CNAF knows is refused without a call, and the health check says so.
     request_id = f"breaker-{secrets.token_hex(8)}"  # the caller's own id is kept
@@ -360,12 +362,12 @@ def test_breaker_opens_after_server_errors_and_spares_other_providers(
             headers={"X-Request-ID": request_id},
         )
     )
-    assert_error(ordinary, 503, "01501")
+    assert_error(ordinary, 504, "35001")
     assert ordinary.headers["x-request-id"] == request_id
     assert elapsed < NO_WAIT, elapsed
     row = journal_row(relayed_api, ordinary)
-    assert (row.request_id, row.outcome, row.error_code) == (request_id, "unavailable", "01501")
-    assert_error(call(relayed_api, "/v3/cnaf/ping", recipient=None), 503, "01501")
+    assert (row.request_id, row.outcome, row.error_code) == (request_id, "unavailable", "35001")
+    assert_error(call(relayed_api, "/v3/cnaf/ping", recipient=None), 504, "35001")
     assert relay.count("/cnaf/") == BREAKER_FAILURES  # nothing reached the CNAF
 
     # The other providers still answer.

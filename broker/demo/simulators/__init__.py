@@ -13,9 +13,19 @@ from collections.abc import Callable
 
 from litestar import Litestar, Router
 
-from broker.demo.simulators import cnaf, cnous, dgfip, dss, france_travail, men, mesri
-from broker.demo.simulators import dsnj, gip_mds
-from broker.demo.simulators import ants, sdh
+from broker.demo.simulators import (
+    ants,
+    cnaf,
+    cnous,
+    dgfip,
+    dsnj,
+    dss,
+    france_travail,
+    gip_mds,
+    men,
+    mesri,
+    sdh,
+)
 from broker.demo.simulators.common import SimulatorOptions, simulators_app, standalone_app
 
 ROUTERS: dict[str, Callable[[SimulatorOptions, str], Router]] = {

@@ -138,7 +138,7 @@ def test_provider_down_keeps_one_incident_with_its_worst_state(
     board = checker(T0 + 60)
     dgfip = board["provider:dgfip"]
     assert (dgfip.state, dgfip.since) == (DOWN, T0 + 60)
-    assert dgfip.detail == "HTTP 503 07501", "the data API's 'provider unavailable' error"
+    assert dgfip.detail == "HTTP 504 03001", "the data API's 'provider unavailable' error"
     relay.upstreams["dgfip"] = maintenance_simulators
     assert checker(T0 + 120)["provider:dgfip"].state == MAINTENANCE
     [incident] = incidents(db, "provider:dgfip")
@@ -283,7 +283,7 @@ def test_checks_running_at_once_leave_one_open_incident(
         ("retry in 600 s", "nouvel essai dans %(seconds)s s", {"seconds": "600"}),
         ("maintenance", "maintenance", {}),
         ("disabled", "désactivé", {}),
-        ("HTTP 503 07501", "réponse HTTP %(status)s", {"status": "503", "code": "07501"}),
+        ("HTTP 504 03001", "réponse HTTP %(status)s", {"status": "504", "code": "03001"}),
         ("HTTP 404", "réponse HTTP %(status)s", {"status": "404"}),
         ("no answer within 0.5 s", "pas de réponse en %(seconds)s s", {"seconds": "0.5"}),
         ("unreachable (ConnectError)", "injoignable", {}),

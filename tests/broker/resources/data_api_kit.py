@@ -10,13 +10,14 @@ import secrets
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from sqlmodel import select
 
 from broker.admin.api_keys import issue_by_operator
 from broker.admin.habilitations import HabilitationRequest, add_habilitation
-from broker.resources.app import build_resource_state, create_resource_asgi_app
+from broker.resources.app import ResourceState, build_resource_state, create_resource_asgi_app
 from broker.store.data_access_models import AccessJournal
 
 DINUM = "13002526500013"  # SIRET of DINUM, a public body
@@ -44,15 +45,15 @@ class Key:
 
 @dataclass
 class InProcessDataApi:
-    app: object
-    state: object  # broker.resources.app.ResourceState
+    app: Any  # an ASGI application
+    state: ResourceState
     base_url: str
 
     def get(
         self, path: str, headers: Mapping[str, str] | None = None, params: dict | None = None
     ) -> httpx.Response:
         async def send() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)  # type: ignore[arg-type]
+            transport = httpx.ASGITransport(app=self.app)
             async with httpx.AsyncClient(transport=transport, base_url=self.base_url) as http:
                 return await http.get(path, headers=dict(headers or {}), params=params)
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import update
+from sqlmodel import col
 
 from broker.admin.api_keys import revoke_by_operator
 from broker.admin.habilitations import revoke_habilitation
 from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS
 from broker.resources.credentials import ACCESS_TOKEN, API_KEY
+from broker.resources.ratelimit import WINDOW
 from broker.resources.rights import (
     ACTIVE,
     EXPIRED,
@@ -34,7 +36,7 @@ HABILITATION = HabilitationView(
     expires_at=2_000_000_000,
     scopes=QF_SCOPES,
 )
-LIMIT = RateLimitView(limit=20, window_seconds=1, platform_default=True)
+LIMIT = RateLimitView(limit=1200, window_seconds=60, platform_default=True)
 
 
 def key_view(scopes=QF_SCOPES) -> CredentialView:
@@ -67,7 +69,11 @@ def test_a_key_opens_the_identity_and_identifier_routes_of_its_products():
     assert described["recipient_required"] is True
     assert described["credential"] == {"type": API_KEY, "expires_at": None}
     assert described["habilitation"]["status"] == ACTIVE
-    assert described["rate_limit"] == {"limit": 20, "window_seconds": 1, "platform_default": True}
+    assert described["rate_limit"] == {
+        "limit": 1200,
+        "window_seconds": 60,
+        "platform_default": True,
+    }
     [cnaf] = described["providers"]
     assert [s["name"] for s in cnaf["scopes"]] == ["cnaf_quotient_familial", "cnaf_enfants"]
     routes = [route for p in described["products"] for route in p["routes"]]
@@ -131,6 +137,7 @@ def test_a_key_holder_reads_its_rights(state):
     assert described["habilitation"]["purpose"] == "Tarification sociale de la cantine scolaire"
     assert described["allowed_recipients"] == [VILLEBOURG, DINUM]
     assert described["rate_limit"]["limit"] == 50
+    assert described["rate_limit"]["window_seconds"] == WINDOW
     assert described["rate_limit"]["platform_default"] is False
 
 
@@ -157,7 +164,7 @@ def test_a_key_of_an_ended_habilitation_is_refused(state):
         revoke_habilitation(session, revoked.habilitation_id)
         session.exec(
             update(Habilitation)
-            .where(Habilitation.id == expired.habilitation_id)
+            .where(col(Habilitation.id) == expired.habilitation_id)
             .values(expires_at=int(time.time()) - 1)
         )
     with data_api_in_process(state) as api:

@@ -15,6 +15,7 @@ import pytest
 import schemathesis
 
 from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS, Product
+from broker.catalogue.products import product as product_of
 from broker.catalogue.scopes import REGISTRY, fields_for
 from broker.demo.openapi_examples import EXAMPLES, example_for
 from broker.resources.errors import PROVIDER_CODES
@@ -272,3 +273,58 @@ def test_error_responses_and_headers(product, mode):
 def test_pings_need_no_credential():
     for path in ("/v3/ping", *(f"/v3/{p.key}/ping" for p in REGISTRY.providers())):
         assert DOC["paths"][path]["get"]["security"] == []
+
+
+def _parameters(key: str, mode: str) -> dict[str, dict]:
+    found = product_of(key)
+    assert found is not None
+    return {p["name"]: p for p in operation(found, mode)["parameters"]}
+
+
+def test_v4_routes_are_documented_beside_v3_with_their_own_data():
+    for key in ("cnous/etudiant_boursier", "men/scolarites"):
+        v3, v4 = product_of(key), product_of(f"v4/{key}")
+        assert v3 is not None and v4 is not None
+        for mode in v4.modes:
+            assert f"/v3/{key}/{mode}" in DOC["paths"] and f"/v4/{key}/{mode}" in DOC["paths"]
+            assert operation(v4, mode)["operationId"] == f"v4_{key.replace('/', '_')}_{mode}"
+    schemas = DOC["components"]["schemas"]
+    v3_status = schemas["CnousEtudiantBoursierData"]["properties"]
+    v4_status = schemas["V4CnousEtudiantBoursierData"]["properties"]
+    assert "est_boursier" in v3_status and "statut_boursier" not in v3_status
+    assert "statut_boursier" in v4_status and "est_boursier" not in v4_status
+    assert set(v4_status["statut_boursier"]["properties"]) == {
+        "est_boursier",
+        "est_radie",
+        "date_radiation",
+    }
+
+
+def test_v4_scolarites_takes_a_school_or_a_perimeter():
+    v3, v4 = _parameters("men/scolarites", "identite"), _parameters("v4/men/scolarites", "identite")
+    assert v3["codeEtablissement"]["required"] and not v4["codeEtablissement"]["required"]
+    assert v4["anneeScolaire"]["required"]
+    for name in ("degreEtablissement", "codesBcnDepartements[]", "codesBcnRegions[]"):
+        assert name not in v3 and not v4[name]["required"]
+    departments = re.compile(v4["codesBcnDepartements[]"]["schema"]["items"]["pattern"])
+    assert departments.match("044") and departments.match("02A") and not departments.match("44")
+    assert v4["codesBcnRegions[]"]["schema"]["type"] == "array"
+    assert v4["codesBcnRegions[]"]["example"] == ["52"]
+    degree = re.compile(v4["degreEtablissement"]["schema"]["pattern"])
+    assert degree.match("2D") and not degree.match("3D")
+    assert {"nomUsage", "codeCogInseePaysNaissance"}.isdisjoint(v4)
+
+
+def test_identity_mode_lists_the_products_own_identity_parameters():
+    every = _parameters("dss/participation_familiale_eaje", "identite")
+    assert {"nomCommuneNaissance", "codeCogInseeDepartementNaissance", "nomUsage"} <= set(every)
+    student = _parameters("v4/cnous/etudiant_boursier", "identite")
+    assert "codeCogInseePaysNaissance" not in student and "nomCommuneNaissance" in student
+
+
+def test_aeeh_status_is_one_of_its_three_values():
+    data = DOC["components"]["schemas"]["DssAllocationEnfantHandicapeData"]["properties"]
+    assert data["status"]["enum"] == ["allocataire", "ouvrant_droit", "non_beneficiaire", None]
+    eaje = DOC["components"]["schemas"]["DssParticipationFamilialeEajeData"]["properties"]
+    fee = eaje["parametres_calcul_participation_familiale"]["properties"]
+    assert fee["nombre_enfants_a_charge"]["type"] == ["integer", "null"]

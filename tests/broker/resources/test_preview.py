@@ -380,3 +380,35 @@ def test_a_failing_adapter_never_breaks_the_screen():
     assert (result["dgfip"].status, result["dgfip"].reason) == ("failed", "unavailable")
     result = run_with(Answering("cnaf", Found({})), ["dgfip_rfr"])  # no dgfip adapter at all
     assert result["dgfip"].status == "failed"
+
+
+def test_a_scope_of_two_versions_is_asked_once_in_the_latest(preview):
+    """cnous_statut_boursier is served by v3 and v4: one call, v4's, which also tells whether
+    the grant was withdrawn."""
+    result, _, asked = preview("etudiant_boursier", ["cnous_statut_boursier", "cnous_email"])
+    assert asked == {"cnous": ["v4/cnous/etudiant_boursier"]}
+    cnous = result["cnous"]
+    assert cnous.status == "ok"
+    assert lines(cnous, "cnous_statut_boursier") == [
+        ("Boursier", "Oui"),
+        ("Bourse retirée (radiation)", "Non"),
+        ("Date de radiation", "non renseigné"),
+    ]
+
+
+def test_aeeh_and_eaje_fee_facts_are_previewed(preview):
+    scopes = [
+        "cnav_allocation_enfant_handicape",
+        "cnav_participation_familiale_eaje_parametres_calcul",
+    ]
+    result, _, asked = preview("nom_composé", scopes)
+    assert sorted(asked["dss"]) == [
+        "dss/allocation_enfant_handicape",
+        "dss/participation_familiale_eaje",
+    ]
+    dss = result["dss"]
+    assert dss.status == "ok"
+    assert lines(dss, "cnav_allocation_enfant_handicape")[1] == ("Depuis le", "1 mars 2021")
+    values = dict(lines(dss, "cnav_participation_familiale_eaje_parametres_calcul"))
+    assert values["Enfants à charge"] == "3"
+    assert values["Enfants bénéficiaires de l'AEEH"] == "1"

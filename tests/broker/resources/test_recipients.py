@@ -79,9 +79,7 @@ def test_attack_recipient_not_bound_over_the_api_is_refused_and_journaled(state)
 def test_attack_key_of_a_habilitation_without_recipients_gets_no_data(state):
     key = api_key(state, recipients=())
     with data_api_in_process(state) as api:
-        response = api.get(
-            QF_IDENTITE, {"X-Api-Key": key.secret}, {**IDENTITY, "recipient": DINUM}
-        )
+        response = api.get(QF_IDENTITE, {"X-Api-Key": key.secret}, {**IDENTITY, "recipient": DINUM})
     assert response.status_code == 403
     assert "aucun organisme destinataire" in response.json()["errors"][0]["detail"]
 
