@@ -19,7 +19,7 @@ from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from broker.oidc.models import Client
 
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); no quote, no backslash.
-SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,64}")
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,100}")  # as long as consent.scope holds
 MAX_NAMED = 5
 
 

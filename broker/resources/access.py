@@ -51,6 +51,7 @@ from broker.resources.params import RECIPIENT, ParameterProblems, ParsedQuery, p
 from broker.resources.ratelimit import DEFAULT_RATE_LIMIT, RateLimiter
 from broker.resources.recipients import check_recipient
 from broker.resources.resource_metadata import with_resource_metadata
+from broker.resources.rights import with_absolute_links
 from broker.resources.subjects import identifier_digest, identity_digest, pivot_of
 from broker.store.data_access_store import SqlDataAccessStore
 from broker.store.oidc_store import SqlOidcStore
@@ -290,17 +291,6 @@ class DataAccess:
         self, call: CallRecord, outcome: str, status: int, error_code: str | None
     ) -> bool:
         return await self.db.run(lambda: write_journal(self.db, call, outcome, status, error_code))
-
-
-def with_absolute_links(body: dict[str, Any], introspect_url: str) -> dict[str, Any]:
-    """``errors.forbidden`` links the rights of the caller by path, not knowing this API's
-    public address: the link is made absolute here, in ``meta.introspect`` and in the text."""
-    for item in body.get("errors", ()):
-        meta = item.get("meta") or {}
-        if meta.get("introspect") == errors.INTROSPECT_PATH:
-            meta["introspect"] = introspect_url
-            item["detail"] = item["detail"].replace(errors.INTROSPECT_PATH, introspect_url)
-    return body
 
 
 __all__ = ["Answer", "DataAccess", "ParsedQuery"]

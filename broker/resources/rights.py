@@ -15,6 +15,7 @@ from typing import Any
 
 from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS
 from broker.catalogue.scopes import REGISTRY
+from broker.resources import errors
 from broker.resources.credentials import ACCESS_TOKEN, API_KEY
 
 ACTIVE = "active"
@@ -71,7 +72,7 @@ def describe(
     now: none once the habilitation is over."""
     data_scopes = sorted(s for s in credential.scopes if _is_data_scope(s))
     usable = set(data_scopes) & habilitation.scopes if habilitation.status == ACTIVE else set()
-    described: dict[str, Any] = {
+    return {
         "_id": credential.id,
         "name": credential.name,
         "scopes": data_scopes,
@@ -95,7 +96,6 @@ def describe(
         "providers": providers_of(usable),
         "products": products_of(usable, credential.kind),
     }
-    return described
 
 
 def _credential(credential: CredentialView) -> dict[str, Any]:
@@ -144,3 +144,14 @@ def products_of(scopes: set[str], kind: str) -> list[dict[str, Any]]:
             }
         )
     return found
+
+
+def with_absolute_links(body: dict[str, Any], introspect_url: str) -> dict[str, Any]:
+    """``errors.forbidden`` links the rights of the caller by path, not knowing this API's
+    public address: the link is made absolute here, in ``meta.introspect`` and in the text."""
+    for item in body.get("errors", ()):
+        meta = item.get("meta") or {}
+        if meta.get("introspect") == errors.INTROSPECT_PATH:
+            meta["introspect"] = introspect_url
+            item["detail"] = item["detail"].replace(errors.INTROSPECT_PATH, introspect_url)
+    return body

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 
 from broker.resources.app import build_resource_state, create_resource_asgi_app
@@ -176,7 +177,7 @@ def oauthlib_environment(monkeypatch, **variables: str) -> Iterator[None]:
 def test_register_warns_then_approves_the_habilitation_of_the_loosely_named_service(servers):
     client, habilitation, stderr = register(servers)
     assert client["scope"] == "openid profile cnaf_quotient_familial"
-    assert client["client_secret"] and client["redirect_uris"] == ["http://127.0.0.1:8001/callback"]
+    assert client["client_secret"] and client["redirect_uris"] == ["http://127.0.0.1:5000/callback"]
     assert "no active habilitation" in stderr and "cnaf_quotient_familial" in stderr
     assert habilitation["service"] == client["service"] == "Mairie de Villebourg – Cantine scolaire"
     assert habilitation["scopes"] == ["cnaf_quotient_familial"] and habilitation["active"]
@@ -200,7 +201,7 @@ def test_quick_start_code_flow_with_requests_oauthlib(servers, monkeypatch):
         url = rp["start_login"](session)
         assert "code_challenge_method=S256" in url and "nonce=" in url
         callback = sign_in_and_consent(servers.broker, url)
-        assert callback.startswith("http://127.0.0.1:8001/callback?")
+        assert callback.startswith("http://127.0.0.1:5000/callback?")
         login = rp["finish_login"](session, callback)
         data = rp["quotient_familial"](login["token"])
 
@@ -267,6 +268,11 @@ def test_quick_start_api_key_with_curl(servers):
     )
     body = json.loads(answer.stdout)
     assert body["data"]["quotient_familial"]["valeur"] > 0, body
+
+    rights = httpx.get(
+        f"{servers.data_api.url}/v3/introspect", headers={"X-Api-Key": key["api_key"]}, timeout=10
+    )
+    assert rights.status_code == 200, "the guide sends the key's holder there"
 
     refused = run_shell(
         "apikey-curl", servers.broker, API_KEY="bpk_not-a-key", DATA_API_URL=servers.data_api.url

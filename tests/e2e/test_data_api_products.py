@@ -393,7 +393,7 @@ def test_france_connect_mode_serves_the_signed_in_citizens_data(api, tokens, cas
         api, route(case.product, case.mode), token.access_token, recipient=None, params=case.params
     )
     check_case(assert_ok(response), case)
-    assert response.headers["ratelimit-limit"] == "20"
+    assert response.headers["ratelimit-limit"] == "1200"  # the default, per minute
     row = journal_row(api, response)
     assert (row.product, row.mode, row.outcome, row.status) == (
         case.product,

@@ -11,6 +11,7 @@ from sqlmodel import col
 from broker.admin.api_keys import revoke_by_operator
 from broker.admin.habilitations import revoke_habilitation
 from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS
+from broker.resources import errors
 from broker.resources.credentials import ACCESS_TOKEN, API_KEY
 from broker.resources.ratelimit import WINDOW
 from broker.resources.rights import (
@@ -22,6 +23,7 @@ from broker.resources.rights import (
     RateLimitView,
     describe,
     habilitation_status,
+    with_absolute_links,
 )
 from broker.store.data_access_models import Habilitation
 from tests.broker.resources.data_api_kit import DINUM, VILLEBOURG, api_key, data_api_in_process
@@ -173,3 +175,13 @@ def test_a_key_of_an_ended_habilitation_is_refused(state):
     assert gone.status_code == over.status_code == 401
     assert "révoquée" in gone.json()["errors"][0]["detail"]
     assert "expiré" in over.json()["errors"][0]["detail"]
+
+
+def test_every_403_links_the_rights_by_their_absolute_url():
+    absolute = "https://api.example/v3/introspect"
+    body = with_absolute_links(errors.forbidden("Aucun scope.").body(), absolute)
+    [item] = body["errors"]
+    assert item["meta"]["introspect"] == absolute
+    assert item["detail"].startswith("Aucun scope.") and absolute in item["detail"]
+    untouched = errors.invalid_parameters([("recipient", "Attendu : un SIRET.")]).body()
+    assert with_absolute_links(untouched, absolute) == untouched
