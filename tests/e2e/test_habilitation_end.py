@@ -104,10 +104,11 @@ def test_access_token_stops_at_the_next_call_when_its_habilitation_ends(broker, 
     refused = call(data_api, QF_FRANCE_CONNECT, token.access_token, recipient=None)
     error = assert_error(refused, 403, "00100")
     said = "a été révoquée" if ending == "revoked" else "a expiré"
-    assert error["detail"] == (
+    assert error["detail"].startswith(
         f"L'habilitation sous laquelle l'usager a consenti {said} : ce jeton ne donne plus "
-        "accès à ces données."
+        "accès à ces données. Listez vos privilèges sur "  # siade's pointer to the rights
     )
+    assert error["detail"].endswith(f"{error['meta']['introspect']}.")
     row = journal_row(data_api, refused)
     assert (row.outcome, row.status, row.credential) == ("forbidden", 403, "access_token")
 
