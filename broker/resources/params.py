@@ -35,6 +35,7 @@ UAI = re.compile(r"^([0-9]{7})([A-Z])$")
 UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 FRANCE = "99100"
 RECIPIENT = "recipient"
+BIRTH_DATE = ("anneeDateNaissance", "moisDateNaissance", "jourDateNaissance")
 
 
 @dataclass
@@ -157,9 +158,12 @@ def _birthplace(
             return country, None
     named = None
     if "nomCommuneNaissance" in takes:
-        named = _named_commune(reader, birthdate, given_code=commune is not None)
-        if named is False:
-            return country, None
+        if reader.values("nomCommuneNaissance") or reader.values(
+            "codeCogInseeDepartementNaissance"
+        ):
+            named = _named_commune(reader, birthdate, given_code=commune is not None)
+            if named is None:
+                return country, None  # its problem is recorded
         commune = commune or named
     if country == "" and commune:
         country = FRANCE
@@ -175,38 +179,36 @@ def _birthplace(
     return country, commune
 
 
-def _named_commune(reader: _Reader, birthdate: str, given_code: bool) -> str | bool | None:
+def _named_commune(reader: _Reader, birthdate: str, given_code: bool) -> str | None:
     """The code of ``nomCommuneNaissance`` in ``codeCogInseeDepartementNaissance`` at the date
-    of birth; None when no name is given; False when a problem was recorded."""
+    of birth; None when a problem was recorded."""
     name = reader.one("nomCommuneNaissance")
     department = reader.one("codeCogInseeDepartementNaissance")
-    if name is None and department is None:
-        return None
     if given_code:
         reader.fail(
             "nomCommuneNaissance",
             "Donnez soit codeCogInseeCommuneNaissance, soit nomCommuneNaissance avec "
             "codeCogInseeDepartementNaissance, pas les deux.",
         )
-        return False
+        return None
     if name is None or len(name) > 100:
         reader.fail("nomCommuneNaissance", "Obligatoire avec codeCogInseeDepartementNaissance.")
-        return False
+        return None
     if department is None or not DEPARTMENT.match(department.upper()):
         reader.fail(
             "codeCogInseeDepartementNaissance",
             "Attendu avec nomCommuneNaissance : un code de département de l'Insee "
             "(01 à 95, 2A, 2B, 971 à 978).",
         )
-        return False
+        return None
     year, month, day = (int(part) for part in birthdate.split("-"))
-    if reader.problems or year == 0:
-        return False  # the date is needed and was refused: said once, on the date
+    if year == 0 or any(parameter in BIRTH_DATE for parameter, _ in reader.problems):
+        return None  # the date is needed and was refused: said once, on the date
     first, last = birth_span(year, month or None, day or None)
     found = transcode(name, department, first, last)
     if found.code is None:
         reader.fail("nomCommuneNaissance", found.problem)
-        return False
+        return None
     return found.code
 
 

@@ -156,3 +156,10 @@ def test_a_product_that_takes_no_birthplace_ignores_it():
     }
     pivot = parse_query(q, men, "identite", api_key=True, today=TODAY).pivot
     assert (pivot.birthplace, pivot.birthcountry) == ("", "")
+
+
+def test_another_problem_does_not_hide_or_add_birthplace_problems():
+    q = {**query("Gennevilliers", "92", "1990"), "sexeEtatCivil": ["X"]}
+    assert set(problems(q)) == {"sexeEtatCivil"}
+    q = {**query("Braye", "02", "1950", "1", "1"), "sexeEtatCivil": ["X"]}
+    assert set(problems(q)) == {"sexeEtatCivil", "nomCommuneNaissance"}
