@@ -98,14 +98,14 @@ def read_provider_ping(
     target: Target, response: httpx.Response, latency_ms: int, slow_ms: int
 ) -> Probe:
     """The data API answers 200 when the provider is up, else its JSON:API error: a
-    maintenance one (``XX503``) names the provider and says when to retry."""
+    maintenance one (siade's ``XX001``, 504) names the provider and says when to retry."""
     if response.status_code == 200:
         return answered(target, latency_ms, slow_ms)
     error = first_error(response)
     meta = error.get("meta")
     meta = meta if isinstance(meta, dict) else {}
     code = str(error.get("code", ""))
-    if response.status_code == 503 and code.endswith("503") and "provider" in meta:
+    if "provider" in meta and "retry_in" in meta:
         retry_in = meta.get("retry_in")
         detail = f"retry in {retry_in} s" if isinstance(retry_in, int) else "maintenance"
         return Probe(target, MAINTENANCE, detail, latency_ms)

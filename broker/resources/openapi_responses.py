@@ -137,19 +137,21 @@ def provider_responses(provider: str) -> dict[str, Any]:
             response_headers(False),
         ),
         f"Unavailable.{provider}": error_response(
-            "Fournisseur indisponible ou en maintenance (Retry-After), ou journal "
-            "indisponible. Provider unavailable or in maintenance, or journal unavailable.",
-            {
-                "maintenance": outcome(provider, base.Maintenance(retry_in=600)),
-                "unavailable": outcome(provider, base.Unavailable("down")),
-                "journal": errors.journal_unavailable(),
-            },
-            response_headers(False, retry_after=False),
+            "L'accès n'a pas pu être journalisé : aucune donnée n'est transmise. The access "
+            "could not be journaled: no data is sent.",
+            {"journal": errors.journal_unavailable()},
+            response_headers(False),
         ),
         f"GatewayTimeout.{provider}": error_response(
-            "Le fournisseur n'a pas répondu à temps. The provider timed out.",
-            {"timeout": outcome(provider, base.Timeout("slow"))},
-            response_headers(False),
+            "Le fournisseur n'a pas répondu à temps, est indisponible ou en maintenance "
+            "(meta.retry_in et Retry-After). The provider timed out, is unavailable or in "
+            "maintenance.",
+            {
+                "timeout": outcome(provider, base.Timeout("slow")),
+                "maintenance": outcome(provider, base.Maintenance(retry_in=600)),
+                "unavailable": outcome(provider, base.Unavailable("down")),
+            },
+            response_headers(False, retry_after=False),
         ),
     }
 
