@@ -193,6 +193,8 @@ def main() -> int:
             "benchmark",
             "--rate-limit",
             "600000",
+            "--recipient",
+            "13002526500013",
             "--scopes",
             "cnaf_quotient_familial cnaf_allocataires cnaf_enfants cnaf_adresse",
         )

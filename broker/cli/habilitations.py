@@ -116,7 +116,8 @@ def habilitations() -> None:
     "recipients",
     multiple=True,
     metavar="SIRET",
-    help="A public body the data may be sent to (repeatable).",
+    help="The SIRET of a public body the data may be sent to (repeatable). The data API refuses "
+    "any other `recipient`; with none, every call that names a recipient is refused.",
 )
 @click.option(
     "--rate-limit",
@@ -212,6 +213,13 @@ def habilitations_add(
         return added
 
     print_habilitation(admin_action(add))
+    if not recipients:
+        click.echo(
+            "warning: no --recipient: the data API refuses every call of this habilitation "
+            "that names a recipient (every API-key call); recipients come with a habilitation "
+            "(--recipient here, or the portal's request and its reopening).",
+            err=True,
+        )
 
 
 @habilitations.command("set-information")

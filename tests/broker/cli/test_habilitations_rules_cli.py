@@ -154,3 +154,12 @@ def test_refused_command_leaves_no_audit_entry(cli, database_url):
     add(cli, "--organisation", "nope", ok=False)
     cli("apikeys", "issue", "hab_nope", ok=False)
     assert trail(database_url) == []
+
+
+def test_a_habilitation_without_recipients_is_flagged(cli):
+    """The data API refuses every recipient of such a habilitation: the operator is told."""
+    without = add(cli)
+    assert "no --recipient" in without.stderr and "refuses" in without.stderr
+    assert json.loads(without.stdout)["recipients"] in (None, [])
+    with_one = add(cli, "--recipient", VILLEBOURG, service="Cantine de Val Fleuri")
+    assert "no --recipient" not in with_one.stderr
