@@ -109,7 +109,10 @@ def _api_key_caller(credential: PresentedToken, data: SqlDataAccessStore, now: i
         raise caller_refused(credential, "Unknown API key.", "Cette clé d'API est inconnue.")
     if record.revoked_at is not None:
         raise caller_refused(
-            credential, "The API key has been revoked.", "Cette clé d'API a été révoquée."
+            credential,
+            "The API key has been revoked.",
+            "Cette clé d'API a été révoquée.",
+            errors.REVOKED,
         )
     habilitation = record.habilitation
     if record.habilitation_revoked_at is not None:
@@ -117,12 +120,14 @@ def _api_key_caller(credential: PresentedToken, data: SqlDataAccessStore, now: i
             credential,
             "The API key's habilitation has been revoked.",
             "L'habilitation de cette clé d'API a été révoquée.",
+            errors.REVOKED,
         )
     if not habilitation.active_at(now):
         raise caller_refused(
             credential,
             "The API key's habilitation has expired.",
             "L'habilitation de cette clé d'API a expiré.",
+            errors.EXPIRED,
         )
     return Caller(
         kind=API_KEY,
@@ -146,7 +151,11 @@ def _token_caller(
             presented.token, keys(), config, oidc, audience=config.resource_audience, now=now
         )
     except InvalidAccessToken as exc:
-        raise refused(invalid_token(presented, exc.description), _french(exc.description)) from exc
+        raise refused(
+            invalid_token(presented, exc.description),
+            _french(exc.description),
+            TOKEN_REASONS.get(exc.description, errors.INVALID),
+        ) from exc
     client = oidc.get_client(record.client_id)
     if client is None:
         raise caller_refused(
@@ -172,6 +181,10 @@ def _token_caller(
     )
 
 
+TOKEN_REASONS = {
+    "The access token has been revoked.": errors.REVOKED,
+    "The access token has expired.": errors.EXPIRED,
+}
 _TOKEN_ERRORS = {
     "The access token has been revoked.": "Ce jeton d'accès a été révoqué.",
     "The access token has expired.": "Ce jeton d'accès a expiré.",
@@ -200,23 +213,29 @@ _BINDING_ERRORS = {
 }
 
 
-def refused(refusal: ResourceRefusal, detail: str | None = None) -> errors.ApiError:
-    """A 401 in JSON:API form (French ``detail``) with the RFC's challenge in the headers."""
+def refused(
+    refusal: ResourceRefusal, detail: str | None = None, reason: str = errors.INVALID
+) -> errors.ApiError:
+    """A 401 in JSON:API form (French ``detail``) with the RFC's challenge in the headers;
+    ``reason`` picks siade's code (invalid 00101, expired 00103, revoked 00105)."""
     if detail is None:
         detail = _BINDING_ERRORS.get(refusal.description) or _DPOP_ERRORS.get(
             refusal.error, "Ce jeton d'accès est invalide."
         )
-    return errors.unauthorized(detail, headers=refusal.headers())
+    return errors.unauthorized(detail, headers=refusal.headers(), reason=reason)
 
 
 def caller_refused(
-    credential: PresentedToken | None, description: str, detail: str
+    credential: PresentedToken | None,
+    description: str,
+    detail: str,
+    reason: str = errors.INVALID,
 ) -> errors.ApiError:
     """A credential refused after it was read (unknown or revoked key, consent withdrawn):
     ``invalid_token`` in the scheme it came with (RFC 6750 §3, RFC 9449 §7.1), ``detail`` in
     French in the body."""
     presented = credential or PresentedToken(BEARER, "")
-    return refused(invalid_token(presented, description), detail)
+    return refused(invalid_token(presented, description), detail, reason)
 
 
 def consent_withdrawn(credential: PresentedToken | None) -> errors.ApiError:

@@ -207,7 +207,7 @@ def test_request_to_revocation_in_the_browser(chromium, portal, data_api):
     screenshot(adam, "portal-13-revoked")
 
     # 8. The same key is refused at its next call (a JSON:API error), and the requester sees why.
-    error = assert_error(key_call(data_api, secret, params), 401, "00101")
+    error = assert_error(key_call(data_api, secret, params), 401, "00105")
     assert error["detail"] == "L'habilitation de cette clé d'API a été révoquée."
     alice.goto(portal.url + habilitation_path)
     assert (

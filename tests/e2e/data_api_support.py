@@ -32,7 +32,7 @@ from sqlmodel import select
 from broker.admin.api_keys import issue_by_operator
 from broker.admin.habilitations import HabilitationRequest, add_habilitation
 from broker.catalogue.products import product
-from broker.catalogue.scopes import REGISTRY
+from broker.catalogue.scopes import REGISTRY, fields_for
 from broker.demo.accounts import DEMO_ACCOUNTS
 from broker.demo.citizens import COG_FRANCE, DemoCitizen
 from broker.resources.app import build_resource_state, create_resource_asgi_app
@@ -317,17 +317,21 @@ def identite_params(login: str) -> dict[str, Any]:
 
 def scopes_of(product_key: str) -> list[str]:
     """The data scopes of a product, in registry order (read from the registry directly)."""
-    path = f"/v3/{product_key}"
-    return [s.name for s in REGISTRY.data_scopes() if path in s.products]
+    found = product(product_key)
+    assert found is not None, product_key
+    return [s.name for s in REGISTRY.data_scopes() if found.path in s.products]
 
 
 def registry_fields(scopes: list[str], product_key: str) -> set[str]:
-    path = f"/v3/{product_key}"
+    """The fields ``scopes`` release in this product (in its version: ``fields_for``)."""
+    found = product(product_key)
+    assert found is not None, product_key
+    path = found.path
     fields: set[str] = set()
     for name in scopes:
         scope = REGISTRY.get(name)
         if scope is not None and path in scope.products:
-            fields.update(scope.fields)
+            fields.update(fields_for(scope, path))
     return fields
 
 

@@ -68,7 +68,9 @@ def test_attack_revoked_token_fails_on_the_very_next_request(broker, data_api):
     assert get(data_api, QF, tokens["access_token"]).status_code == 200
     # Replaying the code revokes the tokens issued from it (RFC 6749 §4.1.2).
     assert redeem(broker.url, client, received["code"], request.verifier).status_code == 400
-    assert_error(get(data_api, QF, tokens["access_token"]), 401, "00101")
+    assert_error(
+        get(data_api, QF, tokens["access_token"]), 401, "00105"
+    )  # siade: "jeton sur liste noire"
     assert [r.outcome for r in journal(data_api)] == ["ok", "unauthorized"]
 
 

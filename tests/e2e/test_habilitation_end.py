@@ -76,7 +76,8 @@ def test_key_stops_at_the_next_call_when_its_habilitation_ends(broker, data_api,
 
     for header in ("authorization", "x-api-key"):
         refused = call(data_api, QF_IDENTITE, issued.secret, header=header, params=params)
-        error = assert_error(refused, 401, "00101")
+        code = "00105" if ending == "revoked" else "00103"  # siade: blacklisted / expired
+        error = assert_error(refused, 401, code)
         said = "a été révoquée" if ending == "revoked" else "a expiré"
         assert error["detail"] == f"L'habilitation de cette clé d'API {said}."
         assert 'error="invalid_token"' in refused.headers["www-authenticate"]
@@ -170,7 +171,7 @@ def test_key_issued_on_the_portal_stops_when_an_administrator_revokes_there(brok
         revoked = adam.post(path, data={"csrf": adam_csrf, "reason": "Fin du marché"})
         assert revoked.status_code == 303, revoked.text
 
-        error = assert_error(call(data_api, QF_IDENTITE, secret, params=params), 401, "00101")
+        error = assert_error(call(data_api, QF_IDENTITE, secret, params=params), 401, "00105")
         assert error["detail"] == "L'habilitation de cette clé d'API a été révoquée."
         page = alice.get(f"/habilitations/{habilitation}")
         assert 'data-standing="revoked"' in page.text and "Fin du marché" in page.text

@@ -16,13 +16,24 @@ from tests.broker.providers.conftest import pivot_of, with_adapters
 MEN_PARAMS = {"codeEtablissement": "0440021J", "anneeScolaire": "2026"}
 
 
+# Well-formed product parameters that find nothing for a citizen without facts.
+FIRST_CALL_PARAMS = {
+    "men/scolarites": MEN_PARAMS,
+    "v4/men/scolarites": {"anneeScolaire": "2026", "codesBcnDepartements[]": "044"},
+    "ants/extrait_immatriculation_vehicule": {"immatriculation": "GA-427-KD"},  # test's car
+}
+# Identifiants of nobody, in each provider's own format.
+UNKNOWN_IDENTIFIANTS = {"france_travail": "1234567Z", "sdh": "1234567"}
+
+
 def first_call(product, who="nom_prénom_long", **changes) -> ProductCall:
     mode = product.modes[0]
-    params = MEN_PARAMS if product.key == "men/scolarites" else {}
+    params = FIRST_CALL_PARAMS.get(product.key, {})
     if mode == "ine":
         return ProductCall(product.key, mode, identifier="1234567890Z", params=params)
     if mode == "identifiant":
-        return ProductCall(product.key, mode, identifier="1234567Z", params=params)
+        identifier = UNKNOWN_IDENTIFIANTS[product.provider]
+        return ProductCall(product.key, mode, identifier=identifier, params=params)
     return ProductCall(product.key, mode, pivot=pivot_of(who, **changes), params=params)
 
 

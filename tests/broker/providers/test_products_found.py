@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from broker.catalogue.products import FRANCE_CONNECT, product
-from broker.catalogue.scopes import REGISTRY
+from broker.catalogue.scopes import fields_for
 from broker.providers.base import Found, ProductCall
 from tests.broker.providers.conftest import pivot_of, with_adapters
 
@@ -45,13 +45,33 @@ FOUND_CASES = [
     ("dsnj/service_national", "identite", "test", {}),
     ("gip_mds/service_civique", "france_connect", "etudiant_boursier", {}),
     ("gip_mds/service_civique", "identite", "naissance_La_Réunion", {}),
+    ("dss/allocation_enfant_handicape", "france_connect", "nom_composé", {}),
+    ("dss/allocation_enfant_handicape", "identite", "beneficiaire_rsa", {}),
+    ("dss/participation_familiale_eaje", "france_connect", "nom_composé", {}),
+    ("dss/participation_familiale_eaje", "identite", "nom_composé", {}),
+    ("v4/cnous/etudiant_boursier", "france_connect", "etudiant_boursier", {}),
+    ("v4/cnous/etudiant_boursier", "identite", "etudiant_boursier", {}),
+    ("v4/cnous/etudiant_boursier", "ine", "9211123456F", {}),  # struck off his grant
+    (
+        "v4/men/scolarites",
+        "identite",
+        "moins_18_ans",
+        {"anneeScolaire": "2026-2027", "codesBcnDepartements[]": "044", "degreEtablissement": "2D"},
+    ),
+    (
+        "ants/extrait_immatriculation_vehicule",
+        "france_connect",
+        "test",
+        {"immatriculation": "GA-427-KD"},
+    ),
+    ("sdh/statut_sportif", "identifiant", "120034567", {}),
 ]
 
 
 def registry_fields(product_key: str, mode: str) -> set[str]:
-    path = product(product_key).path
-    fields = {f for s in REGISTRY.data_scopes() if path in s.products for f in s.fields}
-    if mode == FRANCE_CONNECT and product(product_key).provider in ("cnous", "mesri"):
+    spec = product(product_key)
+    fields = {f for scope in spec.scopes() for f in fields_for(scope, spec.path)}
+    if mode == FRANCE_CONNECT and spec.provider in ("cnous", "mesri"):
         fields = {f for f in fields if not f.startswith("identite.")}  # v3 drops it with FC
     return fields
 
@@ -193,6 +213,67 @@ def test_school_and_tax_values(outcomes):
     tax = outcomes[17].data
     assert (tax["rfr"], tax["nbPart"], tax["sitFam"], tax["pac"]) == (26400, 4.0, "M", {"nbPac": 3})
     assert tax["nmNaiDec2"] == "DUBOIS" and tax["dateNaisDec1"] == "1981-07-27"
+
+
+def data_of(outcomes, product_key: str, mode: str) -> dict:
+    """The data found in the one case of this product and mode."""
+    (index,) = [i for i, c in enumerate(FOUND_CASES) if (c[0], c[1]) == (product_key, mode)]
+    assert isinstance(outcomes[index], Found), outcomes[index]
+    return outcomes[index].data
+
+
+def test_disabled_child_and_creche_values(outcomes):
+    assert data_of(outcomes, "dss/allocation_enfant_handicape", "france_connect") == {
+        "status": "allocataire",
+        "date_debut_droit": "2021-03-01",
+    }
+    assert data_of(outcomes, "dss/allocation_enfant_handicape", "identite") == {
+        "status": "non_beneficiaire",
+        "date_debut_droit": None,
+    }
+    creche = data_of(outcomes, "dss/participation_familiale_eaje", "france_connect")
+    assert creche == data_of(outcomes, "dss/participation_familiale_eaje", "identite")
+    assert creche["parametres_calcul_participation_familiale"] == {
+        "nombre_enfants_a_charge": 3,
+        "nombre_enfants_beneficiaire_aeeh": 1,
+        "base_ressources_annuelles": {"valeur": 26400, "annee_calcul": 2024},
+    }
+    assert [c["prenoms"] for c in creche["enfants"]] == ["Lou", "Zoé Marie", "Henry"]
+
+
+def test_v4_values(outcomes):
+    holder = {"est_boursier": True, "est_radie": False, "date_radiation": None}
+    assert data_of(outcomes, "v4/cnous/etudiant_boursier", "france_connect")["statut_boursier"] == (
+        holder
+    )
+    by_identity = data_of(outcomes, "v4/cnous/etudiant_boursier", "identite")
+    assert by_identity["statut_boursier"] == holder
+    assert by_identity["identite"]["prenoms"] == ["Inès", "Clara"]
+    assert data_of(outcomes, "v4/cnous/etudiant_boursier", "ine")["statut_boursier"] == {
+        "est_boursier": False,
+        "est_radie": True,
+        "date_radiation": "2026-02-01",
+    }
+    school = data_of(outcomes, "v4/men/scolarites", "identite")
+    assert school["etablissement"] == {"code_uai": "0440021J", "code_ministere_tutelle": "06"}
+    assert school["annee_scolaire"] == "2026-2027" and school["est_scolarise"] is True
+
+
+def test_vehicle_and_athlete_values(outcomes):
+    extract = data_of(outcomes, "ants/extrait_immatriculation_vehicule", "france_connect")
+    assert extract["statut_rattachement"] == "titulaire"
+    assert extract["donnees_immatriculation_vehicule"] == {
+        "numero_immatriculation": "GA-427-KD",
+        "date_premiere_immatriculation": "2019-05-14",
+        "statut_location": {"code": None, "label": None},
+    }
+    assert extract["identite_particulier"]["prenom"] == "ANGELA"
+    assert extract["caracteristiques_techniques_vehicule"]["marque"] == "PEUGEOT"
+    athlete = data_of(outcomes, "sdh/statut_sportif", "identifiant")
+    assert athlete["identite"]["nom_naissance"] == "LAMBERT"
+    assert athlete["est_sportif_de_haut_niveau"] is True
+    assert athlete["informations_statut"]["federation"]["nom_court_federation"] == "JUDO"
+    assert [p["fiche"] for p in athlete["informations_statuts_precedents"]] == [845120]
 
 
 def test_jobseeker_without_compensation_has_no_payments(simulators_url):

@@ -11,7 +11,7 @@ import pytest
 
 from broker.catalogue.products import PRODUCTS
 from broker.demo import scenarios
-from broker.demo.scenarios import SCENARIO_CITIZENS, SCENARIOS
+from broker.demo.scenarios import SCENARIO_CITIZENS, SCENARIOS, SPORTS_IDENTIFIANTS
 from broker.demo.simulators import SimulatorOptions, create_app_for
 from broker.providers.base import (
     Maintenance,
@@ -42,18 +42,30 @@ EXPECTED = {
     scenarios.MAINTENANCE: Maintenance,
 }
 MEN_PARAMS = {"codeEtablissement": "0440021J", "anneeScolaire": "2026"}
+# Any well-formed product parameters: a scenario citizen's scenario plays whatever is asked.
+PARAMS = {
+    "men/scolarites": MEN_PARAMS,
+    "v4/men/scolarites": {"anneeScolaire": "2026", "codesBcnRegions[]": "52"},
+    "ants/extrait_immatriculation_vehicule": {"immatriculation": "AB-123-CD"},
+}
+
+
+def identifiant_of(login: str, provider: str) -> str:
+    """The scenario's identifiant at this provider: the Ministry of Sports numbers its own."""
+    return SPORTS_IDENTIFIANTS[login] if provider == "sdh" else SCENARIOS[login].identifiant
 
 
 def calls_for(login: str) -> list[ProductCall]:
     """Every product in every mode, for this scenario citizen."""
     scenario, calls = SCENARIOS[login], []
     for product in PRODUCTS:
-        params = MEN_PARAMS if product.key == "men/scolarites" else {}
+        params = PARAMS.get(product.key, {})
         for mode in product.modes:
             if mode == "ine":
                 calls.append(ProductCall(product.key, mode, identifier=scenario.ine))
             elif mode == "identifiant":
-                calls.append(ProductCall(product.key, mode, identifier=scenario.identifiant))
+                identifier = identifiant_of(login, product.provider)
+                calls.append(ProductCall(product.key, mode, identifier=identifier))
             else:
                 calls.append(ProductCall(product.key, mode, pivot=pivot_of(login), params=params))
     return calls

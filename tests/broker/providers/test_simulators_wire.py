@@ -25,6 +25,10 @@ HEALTH = {
     "france_travail": "/partenaire/v1/ping",
     "men": "/scolarite/v1/sante",
     "dgfip": "/impotparticulier/v1/ping",
+    "ants": "/siv/v1/sante",
+    "sdh": "/psqs/v1/sante",
+    "dsnj": "/recensement/v1/sante",
+    "gip_mds": "/dsn/v1/sante",
 }
 TEST_CNAF = {
     "nomNaissance": "DUBOIS",
@@ -38,7 +42,7 @@ TEST_CNAF = {
 
 def test_every_provider_has_an_adapter_and_a_simulator():
     keys = {p.key for p in PROVIDERS}
-    assert set(ADAPTER_CLASSES) == keys == set(ROUTERS)
+    assert set(ADAPTER_CLASSES) == keys == set(ROUTERS) == set(HEALTH)
     assert all(cls.provider == key for key, cls in ADAPTER_CLASSES.items())
 
 
