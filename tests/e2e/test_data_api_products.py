@@ -19,6 +19,7 @@ import pytest
 from joserfc import jwt
 
 from broker.admin.habilitations import MAX_RATE_LIMIT
+from broker.catalogue.products import product
 from broker.catalogue.scopes import REGISTRY
 from tests.e2e.data_api_support import (
     DINUM,
@@ -42,6 +43,13 @@ from tests.e2e.data_api_support import (
 
 QF = "dss/quotient_familial"
 DGFIP = "dgfip/situation_fiscale"
+AEEH = "dss/allocation_enfant_handicape"
+EAJE = "dss/participation_familiale_eaje"
+CNOUS_V4 = "v4/cnous/etudiant_boursier"
+MEN_V4 = "v4/men/scolarites"
+ANTS = "ants/extrait_immatriculation_vehicule"
+SDH = "sdh/statut_sportif"
+STRUCK_OFF_INE = "9211123456F"  # étranger_présumé_né_jour, struck off his grant
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -197,6 +205,61 @@ CASES = (
             "statut_passe.date_fin_contrat": None,
         },
     ),
+    Case(
+        AEEH,
+        "france_connect",
+        "nom_composé",
+        {"status": "allocataire", "date_debut_droit": "2021-03-01"},
+    ),
+    Case(
+        EAJE,
+        "france_connect",
+        "nom_composé",
+        {
+            "parametres_calcul_participation_familiale.nombre_enfants_a_charge": 3,
+            "parametres_calcul_participation_familiale.nombre_enfants_beneficiaire_aeeh": 1,
+            "parametres_calcul_participation_familiale.base_ressources_annuelles.valeur": 26400,
+            "parametres_calcul_participation_familiale.base_ressources_annuelles.annee_calcul": (
+                2024
+            ),
+            "allocataires.0.nom_naissance": "TROIS-DUPRE",
+            "allocataires.0.code_cog_insee_commune_naissance": "13012",
+            "enfants.2.prenoms": "Henry",
+            "adresse.code_postal_ville": "13002 MARSEILLE",
+        },
+        counts={"enfants": 3, "allocataires": 2},
+    ),
+    Case(
+        CNOUS_V4,
+        "france_connect",
+        "etudiant_boursier",
+        {
+            "statut_boursier.est_boursier": True,
+            "statut_boursier.est_radie": False,
+            "statut_boursier.date_radiation": None,
+            "echelon_bourse.echelon": "5",
+            "etablissement_etudes.nom_commune": "Lyon",
+        },
+        absent=("identite", "est_boursier"),
+    ),
+    Case(
+        ANTS,
+        "france_connect",
+        "test",
+        {
+            "statut_rattachement": "titulaire",
+            "identite_particulier.nom": "DUBOIS",
+            "identite_particulier.prenom": "ANGELA",
+            "identite_particulier.code_departement_naissance": "75",
+            "donnees_immatriculation_vehicule.numero_immatriculation": "GA-427-KD",
+            "donnees_immatriculation_vehicule.date_premiere_immatriculation": "2019-05-14",
+            "donnees_immatriculation_vehicule.statut_location.code": None,
+            "caracteristiques_techniques_vehicule.marque": "PEUGEOT",
+            "caracteristiques_techniques_vehicule.cylindree": 1199,
+            "adresse_particulier.code_postal_ville": "75007",
+        },
+        params={"immatriculation": "ga427kd"},  # any case, no separators
+    ),
     # -- identite mode: an API key and the identity parameters ---------------------------------
     Case(
         QF,
@@ -301,6 +364,53 @@ CASES = (
             "statut_passe.date_fin_contrat": "2016-05-13",
         },
     ),
+    Case(
+        AEEH,
+        "identite",
+        "beneficiaire_rsa",
+        {"status": "non_beneficiaire", "date_debut_droit": None},
+    ),
+    Case(
+        EAJE,
+        "identite",
+        "nom_composé",
+        {
+            "parametres_calcul_participation_familiale.base_ressources_annuelles.valeur": 26400,
+            "allocataires.0.prenoms": "Melissandre Juliette",
+            "allocataires.0.date_naissance": "1981-07-27",
+            "enfants.0.prenoms": "Lou",
+            "enfants.1.prenoms": "Zoé Marie",
+        },
+        counts={"enfants": 3},
+    ),
+    Case(
+        CNOUS_V4,
+        "identite",
+        "etudiant_boursier",
+        {
+            "identite.nom": "LAMBERT",
+            "identite.prenoms": ["Inès", "Clara"],
+            "statut_boursier.est_boursier": True,
+            "statut_boursier.est_radie": False,
+            "echelon_bourse.echelon": "5",
+        },
+        absent=("est_boursier",),
+    ),
+    Case(
+        MEN_V4,
+        "identite",
+        "moins_18_ans",
+        {
+            "identite.nom": "CHAMPION",
+            "identite.prenom": "Alice",
+            "annee_scolaire": "2026-2027",
+            "est_scolarise": True,
+            "etablissement.code_uai": "0440021J",
+            "module_elementaire_formation.libelle": "1ERE GENERALE",
+            "est_boursier": False,
+        },
+        params={"anneeScolaire": "2026", "codesBcnRegions[]": "52", "degreEtablissement": "2D"},
+    ),
     # -- identifier modes: an API key and the identifier ---------------------------------------
     Case(
         "cnous/etudiant_boursier",
@@ -351,6 +461,37 @@ CASES = (
         },
         counts={"paiements": 8},
     ),
+    Case(
+        CNOUS_V4,
+        "ine",
+        STRUCK_OFF_INE,
+        {
+            "identite.nom": "FLEURET",
+            "statut_boursier.est_boursier": False,
+            "statut_boursier.est_radie": True,
+            "statut_boursier.date_radiation": "2026-02-01",
+            "echelon_bourse.echelon": "1",
+        },
+        absent=("est_boursier",),
+    ),
+    Case(
+        SDH,
+        "identifiant",
+        "119870032",
+        {
+            "identite.nom_naissance": "MERCIER",
+            "identite.nom_usage": "DUBOIS",
+            "identite.date_naissance": "1969-03-17",
+            "est_sportif_de_haut_niveau": False,
+            "a_ete_sportif_de_haut_niveau": True,
+            "informations_statut": None,
+            "informations_statuts_precedents.0.fiche": 101877,
+            "informations_statuts_precedents.0.sportif_de_haut_niveau": False,
+            "informations_statuts_precedents.1.categorie.nom_categorie": "Elite",
+            "informations_statuts_precedents.1.sportif_de_haut_niveau": True,
+        },
+        counts={"informations_statuts_precedents": 2},
+    ),
 )
 
 
@@ -376,9 +517,9 @@ def tokens(shared_broker):
 
     def token_for(login: str):
         if login not in signed_in:
-            scopes = [
+            scopes = dict.fromkeys(  # v3 and v4 of a product share their scopes
                 s for c in FRANCE_CONNECT_CASES if c.subject == login for s in scopes_of(c.product)
-            ]
+            )
             signed_in[login] = access_token(shared_broker, login, " ".join(scopes))
         return signed_in[login]
 
@@ -452,12 +593,29 @@ MASKING_SUBJECTS = {
     "men/scolarites": ("identite", "moins_18_ans"),
     "dsnj/service_national": ("identite", "moins_18_ans"),
     "gip_mds/service_civique": ("identite", "etudiant_boursier"),
+    AEEH: ("identite", "nom_composé"),
+    EAJE: ("identite", "nom_composé"),
+    CNOUS_V4: ("ine", STRUCK_OFF_INE),  # struck off: the removal date is not null
+    MEN_V4: ("identite", "moins_18_ans"),
+    SDH: ("identifiant", "120034567"),  # an entry in force and a past one
 }
-MASKING_PARAMS = {"men/scolarites": {"codeEtablissement": "0440021J", "anneeScolaire": "2026-2027"}}
+MASKING_PARAMS = {
+    "men/scolarites": {"codeEtablissement": "0440021J", "anneeScolaire": "2026-2027"},
+    MEN_V4: {"anneeScolaire": "2026-2027", "codesBcnDepartements[]": "044"},
+}
+# Products served in France Connect mode only: whom to sign in as, and the product parameters.
+FRANCE_CONNECT_MASKING = {
+    DGFIP: ("nom_composé", {}),
+    ANTS: ("nom_composé", {"immatriculation": "FR-285-LM"}),  # leased: every field is set
+}
 
 
 def test_masking_covers_every_product():
-    assert set(MASKING_SUBJECTS) | {DGFIP} == {key for key, _ in products_and_modes()}
+    assert set(MASKING_SUBJECTS) | set(FRANCE_CONNECT_MASKING) == {
+        key for key, _ in products_and_modes()
+    }
+    assert not set(MASKING_SUBJECTS) & set(FRANCE_CONNECT_MASKING)
+    assert all(product(key).modes == ("france_connect",) for key in FRANCE_CONNECT_MASKING)
 
 
 @pytest.mark.parametrize("product_key", sorted(MASKING_SUBJECTS))
@@ -476,25 +634,32 @@ def test_each_scope_alone_releases_exactly_its_fields(shared_broker, api, produc
         assert_exactly_fields(assert_ok(response), registry_fields(scope_set, product_key))
 
 
-def test_each_dgfip_scope_alone_releases_exactly_its_fields(shared_broker, api):
-    """DGFiP is served in France Connect mode only: one sign-in per scope. The service is
-    habilitated for every DGFiP scope; only the token's scope decides what is released."""
-    scopes = scopes_of(DGFIP)
+@pytest.mark.parametrize("product_key", sorted(FRANCE_CONNECT_MASKING))
+def test_each_france_connect_only_scope_alone_releases_exactly_its_fields(
+    shared_broker, api, product_key
+):
+    """Served in France Connect mode only: one sign-in per scope. The service is habilitated
+    for every scope of the product; only the token's scope decides what is released."""
+    login, params = FRANCE_CONNECT_MASKING[product_key]
+    scopes = scopes_of(product_key)
     scope_sets = [*scopes, " ".join(scopes)]
 
     def fetch(scope: str):
-        token = access_token(shared_broker, "nom_composé", scope, habilitation=" ".join(scopes))
-        return call(api, route(DGFIP, "france_connect"), token.access_token, recipient=None)
+        token = access_token(shared_broker, login, scope, habilitation=" ".join(scopes))
+        path = route(product_key, "france_connect")
+        return call(api, path, token.access_token, recipient=None, params=params)
 
     with ThreadPoolExecutor(max_workers=len(scope_sets)) as pool:
         responses = list(pool.map(fetch, scope_sets))
     for scope, response in zip(scope_sets, responses, strict=True):
         data = assert_ok(response)
-        assert_exactly_fields(data, registry_fields(scope.split(), DGFIP))
+        assert_exactly_fields(data, registry_fields(scope.split(), product_key))
         if "dgfip_decl" in scope:
             assert (data["nmNaiDec2"], data["prnmDec2"]) == ("DUBOIS", "Paul")
         if "dgfip_pac" in scope:
             assert data["pac"] == {"nbPac": 3}
+        if "ants_extrait_immatriculation_vehicule_statut_rattachement" in scope:
+            assert data["statut_rattachement"] == "locataire"
 
 
 def test_attack_quotient_familial_field_outside_the_token_never_appears(shared_broker, api):
