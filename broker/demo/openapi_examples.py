@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from broker.catalogue.products import FRANCE_CONNECT, IDENTIFIER_PARAMETER, IDENTITE
+from broker.catalogue.products import FRANCE_CONNECT, IDENTIFIER_PARAMETER, IDENTITE, product
 from broker.demo.citizens import COG_FRANCE, by_login
 
 DINUM = "13002526500013"  # SIRET of DINUM, a public body: the example recipient
@@ -26,12 +26,17 @@ class ProductExample:
     identifier: str | None = None  # INE or France Travail identifiant, for those modes
     params: dict[str, Any] = field(default_factory=dict)  # product parameters
 
-    def query(self, mode: str) -> dict[str, Any]:
-        """The query parameters for this citizen in ``mode`` (identity, identifier, product
-        parameters, recipient), as a client sends them."""
+    def query(self, product_key: str, mode: str) -> dict[str, Any]:
+        """The query parameters for this citizen in ``mode`` of the product (identity,
+        identifier, product parameters, recipient), as a client sends them: in identity mode,
+        only the identity parameters the product takes (the data API ignores the others, but
+        the documented example should be exact)."""
         query: dict[str, Any] = {}
         if mode == IDENTITE:
-            query.update(identity_query(self.login))
+            spec = product(product_key)
+            if spec is None:
+                raise KeyError(product_key)
+            query.update(identity_query(self.login, spec.identity_params))
         elif mode in IDENTIFIER_PARAMETER and self.identifier:
             query[IDENTIFIER_PARAMETER[mode]] = self.identifier
         query.update(self.params)
@@ -40,9 +45,10 @@ class ProductExample:
         return query
 
 
-def identity_query(login: str) -> dict[str, Any]:
+def identity_query(login: str, taken: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The ``identite`` parameters of a demo citizen: every given name, the known parts of the
-    birth date, the commune when born in France, the usage name when there is one."""
+    birth date, the commune when born in France, the usage name when there is one; only those
+    in ``taken`` when given (a product's ``identity_params``)."""
     citizen = by_login(login)
     if citizen is None:
         raise KeyError(login)
@@ -60,7 +66,7 @@ def identity_query(login: str) -> dict[str, Any]:
     query["codeCogInseePaysNaissance"] = citizen.birthcountry
     if citizen.birthcountry == COG_FRANCE:
         query["codeCogInseeCommuneNaissance"] = citizen.birthplace
-    return query
+    return query if taken is None else {k: v for k, v in query.items() if k in taken}
 
 
 def _person(name: str, given: str, born: str, sex: str) -> dict[str, Any]:

@@ -35,7 +35,7 @@ class HabilitationGrant:
     legal_basis: str
     expires_at: int | None = None
     rate_limit: int | None = None  # requests per minute; None: the platform default
-    optional_scopes: frozenset[str] = frozenset()  # the citizen may untick these
+    optional_scopes: frozenset[str] = frozenset()  # offered unticked: the citizen may tick them
     consent_mode: ConsentMode = ConsentMode.RECURRING
     consent_days: int | None = 365  # how long a recurring consent lasts
     legal_basis_url: str | None = None
@@ -45,6 +45,7 @@ class HabilitationGrant:
     retention: str | None = None  # how long the service keeps the data, in words
     reasons: Mapping[str, str] = field(default_factory=dict, hash=False)  # scope -> why needed
     if_refused: str | None = None  # what the citizen can do instead of consenting
+    recipients: tuple[str, ...] = ()  # SIRETs the data may be sent to (none: every one refused)
 
     @property
     def recurring(self) -> bool:

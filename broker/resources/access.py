@@ -44,10 +44,9 @@ from broker.resources.credentials import (
     permission,
     refused,
 )
-from broker.resources.habilitation_details import read_recipients
 from broker.resources.journal import CallRecord, write_journal
 from broker.resources.masking import allowed_tree, mask
-from broker.resources.params import RECIPIENT, ParameterProblems, ParsedQuery, parse_query
+from broker.resources.params import ParameterProblems, ParsedQuery, parse_query
 from broker.resources.ratelimit import DEFAULT_RATE_LIMIT, RateLimiter
 from broker.resources.recipients import check_recipient
 from broker.resources.resource_metadata import with_resource_metadata
@@ -188,9 +187,8 @@ class DataAccess:
             admitted = await self.db.run(
                 lambda: self.admit_proof(credential, headers, url, call.dpop_headers)
             )
-        wants_recipient = bool(query.get(RECIPIENT))
         caller, allowed, citizen, recipients = await self.db.run(
-            lambda: self._identify(call, credential, admitted, wants_recipient)
+            lambda: self._identify(call, credential, admitted)
         )
         limit = allowed.habilitation.rate_limit or self.default_rate_limit
         try:
@@ -257,11 +255,10 @@ class DataAccess:
         call: CallRecord,
         credential: PresentedToken | None,
         admitted: Caller | None,
-        wants_recipient: bool,
     ) -> tuple[Caller, Permission, CitizenIdentity | None, tuple[str, ...]]:
         """Who calls (``admitted``: a DPoP presentation's caller, its proof spent), what they
         may read of this product, whom a token is about, and the recipients the habilitation
-        allows (read only when the call names one)."""
+        allows (read with it)."""
         now = int(time.time())
         with self.db.connect() as conn:
             oidc = SqlOidcStore(conn)  # no client cache: revocations apply on the next call
@@ -284,8 +281,7 @@ class DataAccess:
             call.habilitation_id = allowed.habilitation.id
             call.scopes = sorted(allowed.scopes)
             citizen = oidc.get_citizen(caller.citizen_id) if caller.citizen_id else None
-            recipients = read_recipients(conn, allowed.habilitation.id) if wants_recipient else ()
-        return caller, allowed, citizen, recipients
+        return caller, allowed, citizen, allowed.habilitation.recipients
 
     async def _journal_quietly(
         self, call: CallRecord, outcome: str, status: int, error_code: str | None

@@ -1,6 +1,6 @@
 """What the data API reads of a habilitation beyond what authorization loads with the
-credential (``broker.store``'s ``HabilitationGrant``): its recipients, for every call that names
-one, and the whole record with its service's name, for ``/v3/introspect``.
+credential (``broker.oidc.models.HabilitationGrant``): the whole record with its service's name,
+for ``/v3/introspect``.
 
 Core statements built once, run on the caller's connection, like the stores'.
 """
@@ -19,7 +19,6 @@ HABILITATION = table_of(Habilitation)
 SERVICE = table_of(Service)
 KEY = table_of(ApiKey)
 
-GET_RECIPIENTS = select(HABILITATION.c.recipients).where(HABILITATION.c.id == bindparam("id"))
 GET_HABILITATION = (
     select(HABILITATION, SERVICE.c.name.label("service_name"))
     .join(SERVICE, SERVICE.c.id == HABILITATION.c.service_id)
@@ -41,11 +40,6 @@ class HabilitationDetails:
     revoked_at: int | None
     rate_limit: int | None  # None: the platform's default
     recipients: tuple[str, ...]  # empty: none listed
-
-
-def read_recipients(conn: Connection, habilitation_id: str) -> tuple[str, ...]:
-    row = conn.execute(GET_RECIPIENTS, {"id": habilitation_id}).first()
-    return tuple(row.recipients or ()) if row is not None else ()
 
 
 def read_habilitation(conn: Connection, habilitation_id: str) -> HabilitationDetails | None:

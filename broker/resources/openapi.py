@@ -81,8 +81,8 @@ class Example(Protocol):
     @property
     def data(self) -> dict[str, Any]: ...
 
-    def query(self, mode: str) -> dict[str, Any]:
-        """The query parameters a client sends about this citizen in ``mode``."""
+    def query(self, product_key: str, mode: str) -> dict[str, Any]:
+        """The query parameters a client sends about this citizen in ``mode`` of the product."""
 
 
 # A product key -> its worked example, if there is one.
@@ -123,7 +123,7 @@ def product_operation(
     example = examples(product.key) if examples else None
     parameters = parameters_for(product, mode, today)
     if example is not None:
-        values = example.query(mode)
+        values = example.query(product.key, mode)
         for parameter in parameters:
             if parameter["name"] in values:
                 parameter["example"] = values[parameter["name"]]

@@ -21,11 +21,11 @@ from broker.catalogue.products import (
     Param,
     Product,
 )
+from broker.resources.openapi_schemas import SIRET_PATTERN
 from broker.resources.params import RECIPIENT
 
 _LETTER = "[A-Za-zÀ-ÖØ-öø-ɏ]"
 NAME_PATTERN = f"^{_LETTER}+(?:[ '-]{_LETTER}+)*$"
-SIRET_PATTERN = r"^\d{14}$"
 IDENTIFIER_PATTERNS = {"ine": r"^[0-9A-Za-z]{10}[A-Za-z]$", "identifiant": r"^[0-9A-Za-z]{7,11}$"}
 _NAME_TEXT = (
     "Lettres, espaces, tirets ou apostrophes, 100 caractères au plus. "
@@ -130,18 +130,38 @@ def identity_parameters(today: date, takes: tuple[str, ...] | None = None) -> li
     return [found[name] for name in IDENTITY_PARAMETERS if name in wanted]
 
 
-def identifier_parameter(mode: str, pattern: str | None = None) -> dict[str, Any]:
-    """``pattern``: the product's own identifier format (``Product.identifier_pattern``)."""
+# What the ``identifiant`` mode names, per provider: each provider has its own identifier.
+# (French, English), as in "par l'identifiant France Travail", "named by their ...".
+PROVIDER_IDENTIFIERS = {
+    "france_travail": (
+        "l'identifiant France Travail du demandeur d'emploi",
+        "the jobseeker's France Travail identifier",
+    ),
+    "sdh": (
+        "le numéro du sportif au ministère des Sports",
+        "the athlete's number at the Ministry of Sports",
+    ),
+}
+INE_NAMES = ("l'identifiant national étudiant (INE)", "the national student identifier (INE)")
+
+
+def identifier_names(product: Product, mode: str) -> tuple[str, str]:
+    """What the identifier of ``product`` in ``mode`` is, in French and English. A provider
+    missing from ``PROVIDER_IDENTIFIERS`` is a KeyError: never another provider's words."""
+    return INE_NAMES if mode == "ine" else PROVIDER_IDENTIFIERS[product.provider]
+
+
+def identifier_parameter(product: Product, mode: str) -> dict[str, Any]:
+    """The identifier in ``mode``, in the product's own format when it has one
+    (``Product.identifier_pattern``)."""
     name = IDENTIFIER_PARAMETER[mode]
-    what = {
-        "ine": "Identifiant national étudiant (INE). National student identifier.",
-        "identifiant": "Identifiant France Travail du demandeur d'emploi. The jobseeker's "
-        "France Travail identifier.",
-    }[name]
+    pattern = product.identifier_pattern
+    french, english = identifier_names(product, mode)
     return _query(
         name,
         {"type": "string", "pattern": f"^(?:{pattern})$" if pattern else IDENTIFIER_PATTERNS[name]},
-        f"{what} Insensible à la casse. Case-insensitive.",
+        f"{french[0].upper()}{french[1:]}. {english[0].upper()}{english[1:]}. Insensible à la "
+        "casse. Case-insensitive.",
         True,
     )
 
@@ -204,7 +224,7 @@ def parameters_for(product: Product, mode: str, today: date) -> list[dict[str, A
     if mode == IDENTITE:
         found.extend(identity_parameters(today, product.identity_params))
     elif mode in IDENTIFIER_PARAMETER:
-        found.append(identifier_parameter(mode, product.identifier_pattern))
+        found.append(identifier_parameter(product, mode))
     found.extend(product_parameter(param, today) for param in product.params)
     found.append(recipient_parameter(mode))
     return found

@@ -12,10 +12,28 @@ from broker.providers import base
 from broker.resources import errors
 from broker.resources.openapi_schemas import REQUEST_ID_PATTERN
 from broker.resources.params import RECIPIENT
+from broker.resources.recipients import check_recipient
 
 JSON = "application/json"
 MISSING = "Ce paramètre est obligatoire."  # params.py's words for a missing parameter
 CITIZEN_TOKEN = "citizenAccessToken"
+# The credential errors' details, as broker.resources.credentials words them (it reads the
+# database, so it is not imported here; the end-to-end tests compare with the live answers).
+NO_CREDENTIAL = (
+    "Aucun jeton ni clé d'API : envoyez « Authorization: Bearer <jeton> » ou « X-Api-Key: <clé> »."
+)
+EXPIRED_TOKEN = "Ce jeton d'accès a expiré."
+REVOKED_KEY = "Cette clé d'API a été révoquée."
+NO_SCOPE = "Ce jeton ou cette clé ne porte aucun des scopes de ce produit : "
+NO_ACTIVE_HABILITATION = "Aucune habilitation active de votre service ne couvre ces données."
+NO_HABILITATION = "Aucune habilitation de votre service ne se rattache à ce jeton."
+RIGHTS_TEXT = (
+    "meta.introspect : l'URL de GET /v3/introspect sur cette API, qui liste vos droits. "
+    "meta.introspect: where to list your rights."
+)
+STORE_RETRY_AFTER = 5  # broker.core.outages.RETRY_AFTER (that module imports the drivers)
+EXAMPLE_RECIPIENT = "13002526500013"  # DINUM's SIRET
+ALLOWED_RECIPIENT = "11000201100044"
 
 SECURITY_SCHEMES = {
     CITIZEN_TOKEN: {
@@ -85,30 +103,98 @@ def error_response(
     }
 
 
+def recipient_refusal() -> errors.ApiError:
+    """The 403 of a ``recipient`` the habilitation does not list, as recipients.py raises it."""
+    try:
+        check_recipient(EXAMPLE_RECIPIENT, (ALLOWED_RECIPIENT,))
+    except errors.ApiError as error:
+        return error
+    raise AssertionError("recipients.check_recipient let an unlisted recipient through")
+
+
+def unauthorized_headers() -> dict[str, Any]:
+    headers = response_headers(None)
+    headers["WWW-Authenticate"] = header(
+        "Le défi Bearer (ou DPoP) de la RFC 6750 (RFC 9449), avec resource_metadata qui "
+        "désigne les métadonnées de l'API (RFC 9728 §5.1). The Bearer or DPoP challenge, "
+        "pointing at the API's protected resource metadata.",
+        {"type": "string"},
+        True,
+    )
+    headers["DPoP-Nonce"] = header(
+        "Le nonce à mettre dans la prochaine preuve DPoP (RFC 9449 §9). The nonce for the "
+        "next DPoP proof.",
+        {"type": "string"},
+        False,
+    )
+    return headers
+
+
 def platform_responses() -> dict[str, Any]:
     return {
         "Unauthorized": error_response(
-            "Jeton ou clé d'API absent, invalide, expiré ou révoqué. Missing or invalid "
-            "credential.",
-            {"missing": errors.unauthorized("Aucun jeton ni clé d'API.")},
-            response_headers(None),
-        ),
-        "Forbidden": error_response(
-            "Le jeton ou la clé ne couvre pas ce produit ou ce mode. The credential does not "
-            "cover this product or mode.",
+            "Jeton ou clé d'API absent, invalide (00101), expiré (00103) ou révoqué (00105), "
+            "ou consentement de l'usager retiré. Missing, invalid, expired or revoked "
+            "credential, or consent withdrawn.",
             {
-                "scope": errors.forbidden(
-                    "Ce jeton ou cette clé ne porte aucun des scopes de ce produit."
-                )
+                "missing": errors.unauthorized(NO_CREDENTIAL),
+                "expired": errors.unauthorized(EXPIRED_TOKEN, reason=errors.EXPIRED),
+                "revoked": errors.unauthorized(REVOKED_KEY, reason=errors.REVOKED),
             },
-            response_headers(None),
+            unauthorized_headers(),
         ),
         "RateLimited": error_response(
-            "Trop de requêtes pour ce jeton ou cette clé. Rate limit reached.",
+            "Trop de requêtes pour ce jeton ou cette clé dans la minute en cours. Rate limit "
+            "reached for the current minute.",
             {"rate_limited": errors.rate_limited(1)},
             response_headers(True, retry_after=True),
         ),
+        "Unavailable": error_response(
+            "Nos propres stockages sont injoignables (base, compteur de requêtes), ou l'accès "
+            "n'a pas pu être journalisé : aucune donnée n'est transmise. Our own stores cannot "
+            "be reached, or the access could not be journaled: no data is sent.",
+            {
+                "store": errors.store_unavailable(STORE_RETRY_AFTER),
+                "rate_limit_store": errors.rate_limit_store_unavailable(),
+                "journal": errors.journal_unavailable(),
+            },
+            response_headers(False, retry_after=False),
+        ),
     }
+
+
+def forbidden_response(scopes: list[str]) -> dict[str, Any]:
+    """The 403 of a product whose scopes are ``scopes``: the credential does not cover it, or
+    the recipient is not one of the habilitation's."""
+    return error_response(
+        "Le jeton ou la clé ne couvre pas ce produit ou ce mode, ou le destinataire "
+        "(recipient) n'est pas l'un de ceux de l'habilitation (meta.allowed_recipients). "
+        "The credential does not cover this product or mode, or the recipient is not one "
+        f"the habilitation allows. {RIGHTS_TEXT}",
+        {
+            "scope": errors.forbidden(NO_SCOPE + ", ".join(sorted(scopes)) + "."),
+            "habilitation": errors.forbidden(NO_ACTIVE_HABILITATION),
+            "recipient": recipient_refusal(),
+        },
+        response_headers(False),
+    )
+
+
+def store_unavailable_response() -> dict[str, Any]:
+    """A 503 where only the database is read (no rate limit, no journal)."""
+    return error_response(
+        "La base de données est injoignable. The database cannot be reached.",
+        {"store": errors.store_unavailable(STORE_RETRY_AFTER)},
+        response_headers(None, retry_after=True),
+    )
+
+
+def introspect_forbidden_response() -> dict[str, Any]:
+    return error_response(
+        f"Aucune habilitation de votre service ne se rattache à ce jeton. {RIGHTS_TEXT}",
+        {"habilitation": errors.forbidden(NO_HABILITATION)},
+        response_headers(None),
+    )
 
 
 def provider_responses(provider: str) -> dict[str, Any]:
@@ -136,16 +222,11 @@ def provider_responses(provider: str) -> dict[str, Any]:
             {"provider_error": outcome(provider, base.UnexpectedPayload("shape"))},
             response_headers(False),
         ),
-        f"Unavailable.{provider}": error_response(
-            "L'accès n'a pas pu être journalisé : aucune donnée n'est transmise. The access "
-            "could not be journaled: no data is sent.",
-            {"journal": errors.journal_unavailable()},
-            response_headers(False),
-        ),
         f"GatewayTimeout.{provider}": error_response(
-            "Le fournisseur n'a pas répondu à temps, est indisponible ou en maintenance "
-            "(meta.retry_in et Retry-After). The provider timed out, is unavailable or in "
-            "maintenance.",
+            "Le fournisseur n'a pas répondu à temps (XX002), est indisponible ou en "
+            "maintenance (XX001 ; en maintenance, avec meta.retry_in et Retry-After). The "
+            "provider timed out, is unavailable or in maintenance (then with meta.retry_in "
+            "and Retry-After).",
             {
                 "timeout": outcome(provider, base.Timeout("slow")),
                 "maintenance": outcome(provider, base.Maintenance(retry_in=600)),
@@ -165,7 +246,6 @@ def provider_error_refs(provider: str, statuses: tuple[str, ...]) -> dict[str, A
         "404": "NotFound",
         "422": "InvalidParameters",
         "502": "BadGateway",
-        "503": "Unavailable",
         "504": "GatewayTimeout",
     }
     return {status: ref("responses", f"{names[status]}.{provider}") for status in statuses}

@@ -23,6 +23,7 @@ from broker.resources.errors import PROVIDER_CODES, PROVIDER_NAMES
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9._-]{8,64}$"  # broker.core.request_context.INCOMING_ID
+SIRET_PATTERN = r"^\d{14}$"
 
 # Leaves whose type the naming conventions below would get wrong.
 _TYPE_BY_PATH: dict[str, dict[str, Any]] = {
@@ -228,6 +229,17 @@ ERROR_ITEM_SCHEMA: dict[str, Any] = {
                     "minimum": 0,
                     "description": "Secondes avant de réessayer. Seconds to wait.",
                 },
+                "introspect": {  # errors.forbidden's, made absolute by the API
+                    "type": "string",
+                    "description": "Où lister vos droits (GET /v3/introspect). Where to list "
+                    "your rights.",
+                },
+                "allowed_recipients": {  # recipients.recipient_refused's
+                    "type": "array",
+                    "items": {"type": "string", "pattern": SIRET_PATTERN},
+                    "description": "Les SIRET destinataires de l'habilitation. The recipients "
+                    "the habilitation allows.",
+                },
             },
         },
     },
@@ -263,3 +275,115 @@ PROVIDER_PING_SCHEMA: dict[str, Any] = {
     },
     "additionalProperties": False,
 }
+
+
+def _closed(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An object with exactly these properties, all present but ``optional``."""
+    return {
+        "type": "object",
+        "required": [name for name in properties if name not in optional],
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+_STRING = {"type": "string"}
+_STRINGS = {"type": "array", "items": _STRING}
+_TIMESTAMP = {"type": ["integer", "null"], "description": "Horodatage Unix. Unix time."}
+
+# ``GET /v3/introspect``: ``broker.resources.rights.describe``'s answer.
+INTROSPECT_SCHEMA: dict[str, Any] = _closed(
+    {
+        "_id": {
+            **_STRING,
+            "description": "La clé d'API, ou le jti du jeton. The key's id or the token's jti.",
+        },
+        "name": {**_STRING, "description": "Le nom de la clé, ou du client du jeton."},
+        "scopes": {**_STRINGS, "description": "Les scopes de données du jeton ou de la clé."},
+        "credential": _closed(
+            {
+                "type": {"type": "string", "enum": ["api_key", "access_token"]},
+                "expires_at": {
+                    **_TIMESTAMP,
+                    "description": "Fin du jeton ; null pour une clé (son habilitation "
+                    "expire). The token's expiry; null for a key.",
+                },
+                "client_id": {"type": ["string", "null"]},
+                "dpop_bound": {"type": "boolean"},
+                "consent_expires_at": {
+                    **_TIMESTAMP,
+                    "description": "Fin du consentement de l'usager. When the citizen's "
+                    "consent ends.",
+                },
+            },
+            optional=("client_id", "dpop_bound", "consent_expires_at"),  # tokens only
+        ),
+        "service": _closed({"id": _STRING, "name": _STRING}),
+        "habilitation": _closed(
+            {
+                "id": _STRING,
+                "status": {"type": "string", "enum": ["active", "expired", "revoked"]},
+                "purpose": _STRING,
+                "legal_basis": _STRING,
+                "legal_basis_url": {"type": ["string", "null"]},
+                "expires_at": _TIMESTAMP,
+            }
+        ),
+        "rate_limit": _closed(
+            {
+                "limit": {"type": "integer", "minimum": 1},
+                "window_seconds": {"type": "integer", "minimum": 1},
+                "platform_default": {"type": "boolean"},
+            }
+        ),
+        "allowed_recipients": {
+            "type": "array",
+            "items": {"type": "string", "pattern": SIRET_PATTERN},
+            "description": "Les SIRET à qui les données peuvent être transmises (recipient) ; "
+            "vide : à personne. The recipients allowed; empty: none.",
+        },
+        "recipient_required": {"type": "boolean"},
+        "providers": {
+            "type": "array",
+            "items": _closed(
+                {
+                    "key": {"type": "string", "enum": sorted(PROVIDER_CODES)},
+                    "name": _STRING,
+                    "scopes": {
+                        "type": "array",
+                        "items": _closed({"name": _STRING, "label": _STRING}),
+                    },
+                }
+            ),
+        },
+        "products": {
+            "type": "array",
+            "description": "Les produits que le jeton ou la clé peut appeler maintenant, et "
+            "leurs routes. The products callable now, and their routes.",
+            "items": _closed(
+                {
+                    "key": _STRING,
+                    "title": _STRING,
+                    "provider": {"type": "string", "enum": sorted(PROVIDER_CODES)},
+                    "scopes": _STRINGS,
+                    "routes": _STRINGS,
+                }
+            ),
+        },
+    }
+)
+
+# ``GET /.well-known/oauth-protected-resource``: RFC 9728 §2, as
+# ``broker.resources.resource_metadata.protected_resource_metadata`` fills it.
+RESOURCE_METADATA_SCHEMA: dict[str, Any] = _closed(
+    {
+        "resource": {**_STRING, "description": "L'identifiant de l'API, audience des jetons."},
+        "authorization_servers": {**_STRINGS, "minItems": 1},
+        "scopes_supported": _STRINGS,
+        "bearer_methods_supported": {"type": "array", "items": {"const": "header"}},
+        "dpop_signing_alg_values_supported": _STRINGS,
+        "dpop_bound_access_tokens_required": {"type": "boolean"},
+        "resource_name": _STRING,
+        "resource_documentation": _STRING,
+    }
+)

@@ -36,7 +36,7 @@ log = logging.getLogger("broker.preview")
 
 OK, NOT_FOUND, FAILED = "ok", "not_found", "failed"
 # Why a group failed, for a more precise message: "timeout" | "maintenance" | "unavailable" |
-# "unexpected_payload" | "invalid_input" | "not_previewable" (no France Connect mode).
+# "unexpected_payload" | "invalid_input" | "not_previewable" (see ``previewable``).
 _REASONS = {
     base.Timeout: "timeout",
     base.Maintenance: "maintenance",
@@ -57,7 +57,7 @@ class ProviderPreview:
 
 
 # provider key -> product -> its scopes asked; the None product gathers the scopes whose
-# products have no France Connect mode (France Travail, MEN: the preview cannot ask them).
+# products the preview cannot ask (France Travail, MEN, ANTS: see ``previewable``).
 Plan = dict[str, dict[Product | None, list[Scope]]]
 
 
@@ -74,13 +74,20 @@ def plan(scopes: list[str]) -> Plan:
     return planned
 
 
+def previewable(spec: Product) -> bool:
+    """Can the preview ask this product? Only with the signed-in citizen's identity (France
+    Connect mode) and nothing more: a required parameter only the service knows (the ANTS
+    registration number, the MEN school year) cannot be guessed for the citizen."""
+    return FRANCE_CONNECT in spec.modes and not any(param.required for param in spec.params)
+
+
 def _previewed(scope: Scope) -> list[Product | None]:
-    """The products whose answer shows ``scope``: those with a France Connect mode, a scope
-    served by several versions (v3, v4) asked once, in its latest (which tells the most);
-    [None] when none has that mode."""
+    """The products whose answer shows ``scope``: the previewable ones, a scope served by
+    several versions (v3, v4) asked once, in its latest (which tells the most); [None] when
+    none is previewable."""
     by_path = {p.path: p for p in PRODUCTS}
     specs = [by_path.get(path) for path in scope.products]
-    readable = [s for s in specs if s is not None and FRANCE_CONNECT in s.modes]
+    readable = [s for s in specs if s is not None and previewable(s)]
     if not readable:
         return [None]
     versions: dict[str, Product] = {}

@@ -53,6 +53,7 @@ def habilitation_from_row(row: Any) -> HabilitationGrant:
         retention=getattr(row, "retention", None),
         reasons=dict(getattr(row, "reasons", None) or {}),
         if_refused=getattr(row, "if_refused", None),
+        recipients=tuple(row.recipients or ()),
     )
 
 

@@ -39,6 +39,7 @@ GET_KEY = (
         HABILITATION.c.consent_mode,
         HABILITATION.c.consent_days,
         HABILITATION.c.legal_basis_url,
+        HABILITATION.c.recipients,
         HABILITATION.c.revoked_at.label("habilitation_revoked_at"),
         SERVICE.c.id.label("service_id"),
     )

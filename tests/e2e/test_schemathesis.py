@@ -214,7 +214,7 @@ def test_each_example_is_what_the_live_api_answers(broker, data_api, credentials
     for product in PRODUCTS:
         example = EXAMPLES[product.key]
         path = product.route(example.mode)
-        case = schema[path]["GET"].Case(query=example.query(example.mode))
+        case = schema[path]["GET"].Case(query=example.query(product.key, example.mode))
         response = case.call_and_validate(
             base_url=data_api.url, headers=credentials.headers_for(path), checks=CHECKS
         )
@@ -281,7 +281,7 @@ def test_number_parameters_refuse_digits_int_cannot_read(broker, data_api, crede
         example = EXAMPLES[key]
         path = f"/v3/{key}/{mode}"
         for digit in UNREADABLE_DIGITS:
-            query = {**example.query(mode), "annee": "2026", name: digit}
+            query = {**example.query(key, mode), "annee": "2026", name: digit}
             case = schema[path]["GET"].Case(query=query)
             response = case.call(base_url=data_api.url, headers=credentials.headers_for(path))
             try:

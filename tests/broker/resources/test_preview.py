@@ -9,14 +9,22 @@ import time
 import httpx
 import pytest
 
+from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS
 from broker.catalogue.scopes import REGISTRY
 from broker.core.settings import Settings
 from broker.demo.citizens import DemoCitizen, by_login
 from broker.demo.scenarios import SCENARIO_CITIZENS
 from broker.oidc.models import CitizenIdentity
-from broker.providers.base import Found, ProviderConfig
+from broker.providers.base import Found, InvalidInput, NotFound, ProductCall, ProviderConfig
 from broker.providers.registry import build_adapters
-from broker.resources.preview import DataPreview, PreviewValue, ProviderPreview, planned_providers
+from broker.resources.preview import (
+    DataPreview,
+    PreviewValue,
+    ProviderPreview,
+    planned_providers,
+    previewable,
+)
+from broker.resources.subjects import pivot_of
 
 NBSP = "\u00a0"
 
@@ -262,12 +270,63 @@ def test_products_without_france_connect_mode_are_not_called(preview):
     assert set(asked) == {"dgfip"}
 
 
+ANTS_SCOPES = [
+    "ants_extrait_immatriculation_vehicule_statut_rattachement",
+    "ants_extrait_immatriculation_vehicule_donnees_immatriculation_vehicule",
+]
+
+
+def test_products_needing_a_parameter_only_the_service_knows_are_not_called(preview):
+    """ANTS answers only about a registration number, which the citizen has not given: the
+    preview shows it as not previewable, never as a failed call (``invalid_input``)."""
+    result, _, asked = preview("nom_composé", [*ANTS_SCOPES, "cnav_allocation_enfant_handicape"])
+    assert list(result) == ["dss", "ants"]  # registry order
+    assert (result["ants"].status, result["ants"].reason, result["ants"].values) == (
+        "failed",
+        "not_previewable",
+        {},
+    )
+    assert result["dss"].status == "ok"
+    assert asked == {"dss": ["dss/allocation_enfant_handicape"]}
+    assert planned_providers(ANTS_SCOPES) == []
+
+
+def test_previewable_products_are_those_answering_the_citizen_s_identity_alone(simulators):
+    """Every product the preview may ask, asked as it asks (France Connect mode, the pivot and
+    no other parameter), gets an answer about the citizen, never a refusal of its input."""
+    previewed = [p for p in PRODUCTS if previewable(p)]
+    left_out = {p.key for p in PRODUCTS if not previewable(p)}
+    assert {"ants/extrait_immatriculation_vehicule", "men/scolarites", "v4/men/scolarites"} <= (
+        left_out
+    )
+    assert {"dss/quotient_familial", "v4/cnous/etudiant_boursier"} <= {p.key for p in previewed}
+
+    async def go():
+        async with httpx.AsyncClient() as client:
+            configs = {
+                p.key: ProviderConfig(base_url=f"{simulators}/{p.key}")
+                for p in REGISTRY.providers()
+            }
+            adapters = build_adapters(configs, client)
+            pivot = pivot_of(citizen("nom_composé"))
+            return [
+                await adapters[spec.provider].fetch(ProductCall(spec.key, FRANCE_CONNECT, pivot))
+                for spec in previewed
+            ]
+
+    outcomes = dict(zip((p.key for p in previewed), asyncio.run(go()), strict=True))
+    refused = {key: o for key, o in outcomes.items() if isinstance(o, InvalidInput)}
+    assert not refused, refused
+    assert all(isinstance(o, (Found, NotFound)) for o in outcomes.values()), outcomes
+
+
 @pytest.mark.parametrize(
     "scopes",
     [
         ["openid", "cnous_statut_boursier", "cnaf_adresse"],
         ["pole_emploi_inscription", "men_statut_scolarite", "dgfip_rfr"],
         ["pole_emploi_inscription", "men_statut_scolarite"],
+        [*ANTS_SCOPES, "dsnj_statut_service_national"],
         ["openid", "given_name"],
     ],
 )
