@@ -20,6 +20,7 @@ from broker.catalogue.products import (
     IDENTITE,
     IDENTITY_PARAMETERS,
     PRODUCTS,
+    REQUIRED_IDENTITY,
     Product,
 )
 from broker.catalogue.scopes import REGISTRY
@@ -75,7 +76,9 @@ def parameters(product: Product) -> str:
     ]
     if IDENTITE in product.modes and product.identity_params is not None:
         taken = ", ".join(f"`{name}`" for name in product.identity_params)
-        cells.append(f"identité : {taken}")
+        needed = set(product.identity_required or REQUIRED_IDENTITY)
+        required = ", ".join(n for n in product.identity_params if n in needed)
+        cells.append(f"identité : {taken} (obligatoires : {required})")
     return ", ".join(cells) or "—"
 
 

@@ -41,6 +41,17 @@ IDENTITY_PARAMETERS = (
 )
 
 
+# Required by default. API Particulier's DSS products leave the birth year optional; we require
+# it (a search without one matches too loosely), and it is needed to place a birth by name.
+REQUIRED_IDENTITY = (
+    "nomNaissance",
+    "prenoms[]",
+    "anneeDateNaissance",
+    "sexeEtatCivil",
+    "codeCogInseePaysNaissance",
+)
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
@@ -58,8 +69,10 @@ class Product:
     params: tuple[Param, ...] = ()  # product parameters beyond the identity or identifier
     title_fr: str = ""
     title_en: str = ""
-    # The identity mode's parameters this product takes (None: all of IDENTITY_PARAMETERS).
+    # The identity mode's parameters this product takes (None: all of IDENTITY_PARAMETERS), and
+    # those it requires (None: REQUIRED_IDENTITY, as far as the product takes them).
     identity_params: tuple[str, ...] | None = None
+    identity_required: tuple[str, ...] | None = None
     # The identifier mode's format, a full-match regular expression on the upper-cased value
     # (None: the default of broker.resources.params for that parameter).
     identifier_pattern: str | None = None
@@ -102,6 +115,32 @@ _FC_ID = (FRANCE_CONNECT, IDENTITE)
 # departments (N_DEPARTEMENT, 3 characters) and academic regions (N_REGION_ACADEMIQUE).
 MEN_DEPARTMENTS = r"(?:0[0-9][0-9]|02[AB]|9[78][0-9])(?:,(?:0[0-9][0-9]|02[AB]|9[78][0-9]))*"
 MEN_REGIONS = r"[0-9]{2}(?:,[0-9]{2})*"
+
+# MEN finds a pupil in one school or in a perimeter (departments or academic regions, and
+# the school's degree), in v3 as in v4.
+_MEN_PARAMS = (
+    Param("codeEtablissement", "uai"),
+    Param("anneeScolaire", "school_year", required=True),
+    Param(
+        "degreEtablissement",
+        "pattern",
+        pattern="[12]D",
+        hint="Attendu : 1D (premier degré) ou 2D (second degré).",
+    ),
+    Param(
+        "codesBcnDepartements[]",
+        "pattern",
+        pattern=MEN_DEPARTMENTS,
+        hint="Attendu : des codes BCN de département (3 caractères : 044, 02A, 971).",
+    ),
+    Param(
+        "codesBcnRegions[]",
+        "pattern",
+        pattern=MEN_REGIONS,
+        hint="Attendu : des codes BCN de région académique (2 chiffres : 11, 52).",
+    ),
+)
+
 
 PRODUCTS: tuple[Product, ...] = (
     Product(
@@ -169,6 +208,7 @@ PRODUCTS: tuple[Product, ...] = (
         "Statut étudiant boursier",
         "Student grant holder",
         identity_params=_STUDENT_IDENTITY,
+        identity_required=("nomNaissance", "prenoms[]", *_BIRTH_DATE),
     ),
     Product(
         "mesri/statut_etudiant",
@@ -178,6 +218,7 @@ PRODUCTS: tuple[Product, ...] = (
         "Statut étudiant",
         "Student status",
         identity_params=_STUDENT_IDENTITY,
+        identity_required=("nomNaissance", "prenoms[]", *_BIRTH_DATE, "sexeEtatCivil"),
     ),
     Product(
         "france_travail/statut",
@@ -199,17 +240,14 @@ PRODUCTS: tuple[Product, ...] = (
         "men/scolarites",
         "men",
         (IDENTITE,),
-        (
-            Param("codeEtablissement", "uai", required=True),
-            Param("anneeScolaire", "school_year", required=True),
-        ),
+        _MEN_PARAMS,
         "Scolarité d'un élève",
         "School enrolment",
         identity_params=("nomNaissance", "prenoms[]", "sexeEtatCivil", *_BIRTH_DATE),
+        identity_required=("nomNaissance", "prenoms[]", "sexeEtatCivil", *_BIRTH_DATE),
     ),
-    # v4 beside v3 where they differ. Cnous v4 nests the grant status with the student's
-    # removal ("radiation"); MEN v4 also finds a pupil by perimeter (departments or academic
-    # regions, and the school's degree) instead of one school.
+    # v4 beside v3. Cnous v4 nests the grant status with the student's removal
+    # ("radiation"); MEN v4 takes and answers what v3 does (the description gives both).
     Product(
         "v4/cnous/etudiant_boursier",
         "cnous",
@@ -218,36 +256,17 @@ PRODUCTS: tuple[Product, ...] = (
         "Statut étudiant boursier (v4)",
         "Student grant holder (v4)",
         identity_params=_STUDENT_IDENTITY,
+        identity_required=("nomNaissance", "prenoms[]", *_BIRTH_DATE),
     ),
     Product(
         "v4/men/scolarites",
         "men",
         (IDENTITE,),
-        (
-            Param("codeEtablissement", "uai"),
-            Param("anneeScolaire", "school_year", required=True),
-            Param(
-                "degreEtablissement",
-                "pattern",
-                pattern="[12]D",
-                hint="Attendu : 1D (premier degré) ou 2D (second degré).",
-            ),
-            Param(
-                "codesBcnDepartements[]",
-                "pattern",
-                pattern=MEN_DEPARTMENTS,
-                hint="Attendu : des codes BCN de département (3 caractères : 044, 02A, 971).",
-            ),
-            Param(
-                "codesBcnRegions[]",
-                "pattern",
-                pattern=MEN_REGIONS,
-                hint="Attendu : des codes BCN de région académique (2 chiffres : 11, 52).",
-            ),
-        ),
+        _MEN_PARAMS,
         "Scolarité d'un élève (v4)",
         "School enrolment (v4)",
         identity_params=("nomNaissance", "prenoms[]", "sexeEtatCivil", *_BIRTH_DATE),
+        identity_required=("nomNaissance", "prenoms[]", "sexeEtatCivil", *_BIRTH_DATE),
     ),
     Product(
         "dgfip/situation_fiscale",
@@ -269,12 +288,17 @@ PRODUCTS: tuple[Product, ...] = (
         identity_params=(
             "nomNaissance",
             "prenoms[]",
-            "anneeDateNaissance",
-            "moisDateNaissance",
-            "jourDateNaissance",
+            *_BIRTH_DATE,
             "sexeEtatCivil",
             "codeCogInseePaysNaissance",
             "codeCogInseeCommuneNaissance",
+        ),
+        identity_required=(
+            "nomNaissance",
+            "prenoms[]",
+            *_BIRTH_DATE,
+            "sexeEtatCivil",
+            "codeCogInseePaysNaissance",
         ),
     ),
     Product(
@@ -285,13 +309,8 @@ PRODUCTS: tuple[Product, ...] = (
         "Contrat de service civique, en cours et passé",
         "Civic service contract, current and past",
         # The DSN search takes the names and the complete birth date, nothing else.
-        identity_params=(
-            "nomNaissance",
-            "prenoms[]",
-            "anneeDateNaissance",
-            "moisDateNaissance",
-            "jourDateNaissance",
-        ),
+        identity_params=("nomNaissance", "prenoms[]", *_BIRTH_DATE),
+        identity_required=("nomNaissance", "prenoms[]", *_BIRTH_DATE),
     ),
     Product(
         "ants/extrait_immatriculation_vehicule",

@@ -32,6 +32,13 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_CLIENT_ID_LENGTH = 255
 # RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E.
 DESCRIPTION_CHARACTERS = frozenset(chr(c) for c in range(0x20, 0x7F)) - {'"', "\\"}
+# authlib decodes HTTP Basic credentials as UTF-8 and lets a decoding error through: a header
+# that is not UTF-8 once base64-decoded is unreadable credentials, not a server error.
+UNREADABLE_CREDENTIALS = (UnicodeDecodeError, ValueError)
+NOT_BASIC_CREDENTIALS = (
+    "the Authorization header is not HTTP Basic client credentials: the base64 of "
+    "client_id:client_secret, each form-urlencoded first (RFC 6749, section 2.3.1)"
+)
 
 
 def failure(description: str) -> InvalidClientError:
@@ -65,12 +72,12 @@ def malformed_credentials(request, method: str) -> tuple[str | None, str | None]
     """(the client the credentials name, or why they cannot be read)."""
     form = request.form
     if method == "client_secret_basic":
-        client_id, secret = extract_basic_authorization(request.headers)
+        try:
+            client_id, secret = extract_basic_authorization(request.headers)
+        except UNREADABLE_CREDENTIALS:
+            return None, NOT_BASIC_CREDENTIALS
         if not client_id or not secret:
-            return None, (
-                "the Authorization header is not HTTP Basic client credentials: the base64 of "
-                "client_id:client_secret, each form-urlencoded first (RFC 6749, section 2.3.1)"
-            )
+            return None, NOT_BASIC_CREDENTIALS
         return client_id, None
     if method == "client_secret_post":
         if not form.get("client_id") or not form.get("client_secret"):
@@ -93,15 +100,16 @@ def alternatives(names: list[str] | tuple[str, ...]) -> str:
 
 def explain(
     request,
-    error: InvalidClientError,
+    error: InvalidClientError | ValueError,
     methods: list[str] | tuple[str, ...],
     query_client: Callable[[str], Any],
     unknown: str = "no client is registered under this client_id",
     assertion_audiences: list[str] | None = None,
 ) -> InvalidClientError:
-    """The failure authlib reported (``error``), explained. ``methods``: those the endpoint
-    accepts; ``unknown``: what to say of a client_id nobody registered there;
-    ``assertion_audiences``: those a client assertion may name, told when its ``aud`` fails."""
+    """The failure authlib reported (``error``, or one of UNREADABLE_CREDENTIALS when it
+    could not decode the credentials), explained. ``methods``: those the endpoint accepts;
+    ``unknown``: what to say of a client_id nobody registered there; ``assertion_audiences``:
+    those a client assertion may name, told when its ``aud`` fails."""
     presented = presented_methods(request)
     if not presented:
         return failure(no_credentials(request, methods, query_client))
@@ -129,7 +137,7 @@ def explain(
             "the client secret is wrong (after a rotation, the previous secret stops working "
             "when its overlap ends)"
         )
-    why = error.description or "invalid"
+    why = getattr(error, "description", None) or "invalid"
     if "'aud'" in why and assertion_audiences:
         why += f" (its audience is one of: {', '.join(assertion_audiences)})"
     return failure(f"the client assertion was refused: {why}")

@@ -25,7 +25,7 @@ from joserfc import jwt
 
 from broker.catalogue.scopes import REGISTRY
 from broker.core.security import same_digest
-from broker.oidc.client_auth_failures import explain
+from broker.oidc.client_auth_failures import UNREADABLE_CREDENTIALS, explain
 from broker.oidc.config import OidcConfig
 from broker.oidc.models import AccessTokenRecord, CitizenIdentity
 from broker.oidc.ports import OidcStore
@@ -193,7 +193,7 @@ class IntrospectionServer(AuthorizationServer):
         """authlib's client authentication, its failures told plainly (``explain``)."""
         try:
             return super().authenticate_client(request, methods, endpoint)
-        except InvalidClientError as error:
+        except (InvalidClientError, *UNREADABLE_CREDENTIALS) as error:
             unknown = "no data provider's introspection client is registered under this client_id"
             raise explain(request, error, methods, self.query_client, unknown) from error
 

@@ -12,7 +12,7 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 from broker.core.security import digest, random_token
 from broker.keys.keystore import KeyStore
 from broker.oidc.client_auth import JwksCache, PrivateKeyJwtAuthentication
-from broker.oidc.client_auth_failures import explain
+from broker.oidc.client_auth_failures import UNREADABLE_CREDENTIALS, explain
 from broker.oidc.config import OidcConfig
 from broker.oidc.dpop import DpopProof
 from broker.oidc.dpop_nonce import DpopNonces
@@ -86,7 +86,7 @@ class BrokerServer(AuthorizationServer):
         """authlib's client authentication, its failures told plainly (``explain``)."""
         try:
             return super().authenticate_client(request, methods, endpoint)
-        except InvalidClientError as error:
+        except (InvalidClientError, *UNREADABLE_CREDENTIALS) as error:
             audiences = [
                 self.config.issuer,
                 self.config.token_endpoint,

@@ -19,24 +19,30 @@ from typing import Any, Protocol
 
 from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS, Product
 from broker.catalogue.scopes import REGISTRY
-from broker.resources.openapi_params import parameters_for
+from broker.resources.errors import INTROSPECT_PATH
+from broker.resources.openapi_params import identifier_names, parameters_for
 from broker.resources.openapi_responses import (
     CITIZEN_TOKEN,
     JSON,
     SECURITY_SCHEMES,
+    forbidden_response,
     header,
+    introspect_forbidden_response,
     platform_responses,
     provider_error_refs,
     provider_responses,
     ref,
     response_headers,
+    store_unavailable_response,
 )
 from broker.resources.openapi_schemas import (
     ERROR_ITEM_SCHEMA,
     ERRORS_SCHEMA,
+    INTROSPECT_SCHEMA,
     PING_SCHEMA,
     PROVIDER_PING_SCHEMA,
     REQUEST_ID_PATTERN,
+    RESOURCE_METADATA_SCHEMA,
     data_schema,
     schema_name,
     success_schema,
@@ -55,18 +61,15 @@ MODES_TEXT = {  # (French summary suffix, English description)
         "par l'identité pivot",
         "Identity mode: the citizen's identity pivot is given in the query.",
     ),
-    "ine": ("par l'INE", "INE mode: the citizen is named by their national student identifier."),
-    "identifiant": (
-        "par l'identifiant France Travail",
-        "Identifier mode: the jobseeker is named by their France Travail identifier.",
-    ),
-}
+}  # the identifier modes: ``mode_text``, in the product's own words
 CREDENTIAL_TEXT = {  # keyed by "is France Connect mode"
     True: "Credential: the citizen's access token; an API key is refused (403).",
     False: "Credential: an API key (Authorization: Bearer bpk_… or X-Api-Key); a citizen's "
     "token is refused (403).",
 }
 API_KEY_SECURITY: list[dict[str, list[str]]] = [{"apiKeyBearer": []}, {"apiKeyHeader": []}]
+# Served by broker.resources.resource_metadata (its module imports the JOSE library).
+RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource"
 
 
 class Example(Protocol):
@@ -87,6 +90,14 @@ class Example(Protocol):
 
 # A product key -> its worked example, if there is one.
 Examples = Callable[[str], Example | None]
+
+
+def mode_text(product: Product, mode: str) -> tuple[str, str]:
+    """(French summary suffix, English description) of ``product`` called in ``mode``."""
+    if mode in MODES_TEXT:
+        return MODES_TEXT[mode]
+    french, english = identifier_names(product, mode)
+    return f"par {french}", f"Identifier mode: the person is named by {english}."
 
 
 def _scopes_text(product: Product) -> str:
@@ -119,7 +130,7 @@ def _request_headers() -> list[dict[str, Any]]:
 def product_operation(
     product: Product, mode: str, today: date, examples: Examples | None = None
 ) -> dict[str, Any]:
-    fr_mode, en_mode = MODES_TEXT[mode]
+    fr_mode, en_mode = mode_text(product, mode)
     example = examples(product.key) if examples else None
     parameters = parameters_for(product, mode, today)
     if example is not None:
@@ -153,9 +164,10 @@ def product_operation(
                 "content": {JSON: success},
             },
             "401": ref("responses", "Unauthorized"),
-            "403": ref("responses", "Forbidden"),
+            "403": forbidden_response(sorted(product.scope_names())),
             "429": ref("responses", "RateLimited"),
-            **provider_error_refs(product.provider, ("404", "422", "502", "503", "504")),
+            "503": ref("responses", "Unavailable"),
+            **provider_error_refs(product.provider, ("404", "422", "502", "504")),
         },
     }
 
@@ -193,11 +205,59 @@ def _ping_paths() -> dict[str, Any]:
                         "headers": response_headers(None),
                         "content": {JSON: {"schema": ref("schemas", "ProviderPing")}},
                     },
-                    **provider_error_refs(provider.key, ("502", "503", "504")),
+                    **provider_error_refs(provider.key, ("502", "504")),
                 },
             }
         }
     return paths
+
+
+def _access_paths() -> dict[str, Any]:
+    """What a caller may do (``GET /v3/introspect``), and how to get a token (RFC 9728)."""
+    introspect = {
+        "operationId": "introspect",
+        "summary": "Vos droits sur l'API",
+        "description": (
+            "What the credential may do: its data scopes by provider, the products and routes "
+            "they open in the credential's modes, the habilitation behind it (purpose, legal "
+            "basis, status, expiry), its rate limit and the recipients its data may be sent "
+            "to. An API key or a citizen's access token (a DPoP-bound token with a proof of "
+            "this call). Neither counted against the rate limit nor journaled. Also served "
+            "at /api/introspect, API Particulier's path, whose three first keys (_id, name, "
+            "scopes) it keeps."
+        ),
+        "tags": [PLATFORM_TAG],
+        "security": [*API_KEY_SECURITY, {CITIZEN_TOKEN: []}],
+        "responses": {
+            "200": {
+                "description": "Les droits du jeton ou de la clé. The credential's rights.",
+                "headers": response_headers(None),
+                "content": {JSON: {"schema": ref("schemas", "Introspection")}},
+            },
+            "401": ref("responses", "Unauthorized"),
+            "403": introspect_forbidden_response(),
+            "503": store_unavailable_response(),
+        },
+    }
+    metadata = {
+        "operationId": "protected_resource_metadata",
+        "summary": "Métadonnées de la ressource protégée (RFC 9728)",
+        "description": (
+            "OAuth 2.0 Protected Resource Metadata: the resource identifier (every access "
+            "token's audience), the authorization server issuing tokens for it, its scopes "
+            "and DPoP support. Each 401's WWW-Authenticate points here (resource_metadata)."
+        ),
+        "tags": [PLATFORM_TAG],
+        "security": [],
+        "responses": {
+            "200": {
+                "description": "Les métadonnées. The metadata.",
+                "headers": response_headers(None),
+                "content": {JSON: {"schema": ref("schemas", "ResourceMetadata")}},
+            }
+        },
+    }
+    return {INTROSPECT_PATH: {"get": introspect}, RESOURCE_METADATA_PATH: {"get": metadata}}
 
 
 def _components(examples: Examples | None) -> dict[str, Any]:
@@ -206,6 +266,8 @@ def _components(examples: Examples | None) -> dict[str, Any]:
         "Errors": ERRORS_SCHEMA,
         "Ping": PING_SCHEMA,
         "ProviderPing": PROVIDER_PING_SCHEMA,
+        "Introspection": INTROSPECT_SCHEMA,
+        "ResourceMetadata": RESOURCE_METADATA_SCHEMA,
     }
     worked: dict[str, Any] = {}
     for product in PRODUCTS:
@@ -246,7 +308,7 @@ def openapi_document(
     """The OpenAPI 3.1 document of the data API served at ``server_url``, with one worked
     example per product that ``examples`` knows."""
     today = today or date.today()
-    paths = _ping_paths()
+    paths = {**_ping_paths(), **_access_paths()}
     for product in PRODUCTS:
         for mode in product.modes:
             paths[product.route(mode)] = {"get": product_operation(product, mode, today, examples)}

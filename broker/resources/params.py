@@ -18,6 +18,7 @@ from broker.catalogue.products import (
     IDENTIFIER_PARAMETER,
     IDENTITE,
     IDENTITY_PARAMETERS,
+    REQUIRED_IDENTITY,
     Param,
     Product,
 )
@@ -101,8 +102,11 @@ def _name(reader: _Reader, name: str, required: bool) -> str | None:
     return value
 
 
-def _pivot(reader: _Reader, today: date, takes: frozenset[str]) -> ProviderPivot | None:
-    """``takes``: the identity parameters this product's identity mode takes."""
+def _pivot(
+    reader: _Reader, today: date, takes: frozenset[str], needs: frozenset[str]
+) -> ProviderPivot | None:
+    """``takes``: the identity parameters this product's identity mode takes; ``needs``: those
+    it requires."""
     family_name = _name(reader, "nomNaissance", required=True)
     usage_name = _name(reader, "nomUsage", required=False) if "nomUsage" in takes else None
     given = reader.values("prenoms[]")
@@ -113,10 +117,14 @@ def _pivot(reader: _Reader, today: date, takes: frozenset[str]) -> ProviderPivot
             "prenoms[]",
             "Attendu : jusqu'à 10 prénoms, faits de lettres, espaces, tirets ou apostrophes.",
         )
-    gender = reader.one("sexeEtatCivil", required=True) if "sexeEtatCivil" in takes else ""
-    if gender is not None and gender not in ("M", "F", ""):
-        reader.fail("sexeEtatCivil", "Attendu : M ou F.")
-    birthdate = _birthdate(reader, today)
+    gender: str | None = ""
+    if "sexeEtatCivil" in takes:
+        gender = reader.one("sexeEtatCivil", required="sexeEtatCivil" in needs)
+        if gender is not None and gender not in ("M", "F"):
+            reader.fail("sexeEtatCivil", "Attendu : M ou F.")
+        elif gender is None and "sexeEtatCivil" not in needs:
+            gender = ""
+    birthdate = _birthdate(reader, today, needs)
     country, commune = _birthplace(reader, takes, birthdate)
     # A required value is None only when its problem was recorded.
     if reader.problems or family_name is None or gender is None or country is None:
@@ -212,10 +220,10 @@ def _named_commune(reader: _Reader, birthdate: str, given_code: bool) -> str | N
     return found.code
 
 
-def _birthdate(reader: _Reader, today: date) -> str:
+def _birthdate(reader: _Reader, today: date, needs: frozenset[str]) -> str:
     year = reader.integer("anneeDateNaissance", 1900, today.year, required=True)
-    month = reader.integer("moisDateNaissance", 1, 12)
-    day = reader.integer("jourDateNaissance", 1, 31)
+    month = reader.integer("moisDateNaissance", 1, 12, "moisDateNaissance" in needs)
+    day = reader.integer("jourDateNaissance", 1, 31, "jourDateNaissance" in needs)
     if day is not None and month is None:
         reader.fail("jourDateNaissance", "Le jour de naissance demande aussi le mois.")
     if year is not None and month is not None and day is not None:
@@ -290,7 +298,8 @@ def parse_query(
         # Every identity parameter is accepted: a client sends one identity to every product;
         # those this product does not take are neither checked nor passed on.
         allowed.update(IDENTITY_PARAMETERS)
-        parsed.pivot = _pivot(reader, today, takes)
+        needs = frozenset(product.identity_required or REQUIRED_IDENTITY) & takes
+        parsed.pivot = _pivot(reader, today, takes, needs)
     elif mode in IDENTIFIER_PARAMETER:
         name = IDENTIFIER_PARAMETER[mode]
         allowed.add(name)

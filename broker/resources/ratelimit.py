@@ -6,10 +6,8 @@ documents its headers ("nombre de requête/minute", "la fin de la période coura
 timestamp)"); ``Retry-After`` (RFC 9110 §10.2.3) is the seconds left until then.
 
 The store is Litestar's (memory by default, Redis when configured), so that several processes
-share the counts. The count is read then written: exact in memory (under a lock), while on
-Redis two simultaneous requests may both be counted once, which can admit a few requests over
-the limit in one window but never blocks a legitimate one (and no request waits for another's
-Redis round trip).
+share the counts. Every count is exact: in memory under a lock, on Redis by one atomic
+increment (a read then a write would let a burst of parallel requests count as one).
 """
 
 from __future__ import annotations
@@ -19,6 +17,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
@@ -27,6 +26,13 @@ WINDOW = 60  # seconds: the limits are requests per minute
 # API Particulier's own rate, 20 requests a second (its recorded RateLimit-Limit), per minute.
 DEFAULT_RATE_LIMIT = 1200
 SWEEP_EVERY = 10.0  # seconds between sweeps of expired windows from a memory store
+
+
+@runtime_checkable
+class AtomicCounter(Protocol):
+    """A store that counts in one step, whoever else counts at the same time."""
+
+    async def increment(self, key: str, expires_in: int) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,10 @@ class RateDecision:
         return headers
 
 
+# A window's count is kept a little past its end, for a clock slightly behind another process's.
+KEPT_FOR = WINDOW + 2
+
+
 def window_of(now: float) -> int:
     """The Unix time the window holding ``now`` starts."""
     return math.floor(now / WINDOW) * WINDOW
@@ -55,6 +65,9 @@ def window_of(now: float) -> int:
 
 class RateLimiter:
     def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
+        if not isinstance(store, (MemoryStore, AtomicCounter)):
+            # Read then written back, its counts would miss parallel requests.
+            raise TypeError(f"{type(store).__name__} cannot count requests atomically")
         self.store = store
         self.clock = clock
         self._lock = asyncio.Lock()
@@ -69,12 +82,12 @@ class RateLimiter:
         store = self.store
         if isinstance(store, MemoryStore):
             async with self._lock:
-                count = await self._count(key, limit)
+                count = await self._count_in_memory(store, key, limit)
                 if now - self._swept_at > SWEEP_EVERY:
                     self._swept_at = now
                     await store.delete_expired()  # past windows are never read again
         else:
-            count = await self._count(key, limit)
+            count = await store.increment(key, expires_in=KEPT_FOR)
         return RateDecision(
             allowed=count <= limit,
             limit=limit,
@@ -83,10 +96,10 @@ class RateLimiter:
             reset_at=reset_at,
         )
 
-    async def _count(self, key: str, limit: int) -> int:
-        raw = await self.store.get(key)
+    @staticmethod
+    async def _count_in_memory(store: MemoryStore, key: str, limit: int) -> int:
+        raw = await store.get(key)
         count = int(raw) + 1 if raw else 1
         if count <= limit:
-            # Kept a little past its window, for a clock slightly behind another process's.
-            await self.store.set(key, str(count), expires_in=WINDOW + 2)
+            await store.set(key, str(count), expires_in=KEPT_FOR)
         return count

@@ -120,17 +120,24 @@ def test_attack_men_v4_school_and_perimeter_together_are_refused(api, key):
     assert "CHAMPION" not in response.text
 
 
-def test_attack_v3_scolarites_refuses_the_v4_perimeter(api, key):
+def test_v3_scolarites_takes_the_perimeter_as_v4_does(api, key):
+    """The description gives v3 and v4 the same parameters: both find the pupil by perimeter."""
+    params = {**identity(MEN, "moins_18_ans"), "anneeScolaire": "2026", "codesBcnRegions[]": ["52"]}
+    v3 = assert_ok(call(api, f"/v3/{MEN}/identite", key.secret, params=params))
+    v4 = assert_ok(call(api, f"/v4/{MEN}/identite", key.secret, params=params))
+    assert v3 == v4 and v3["etablissement"]["code_uai"] == "0440021J"
+
+
+def test_attack_school_and_perimeter_together_are_refused_in_v3_and_v4(api, key):
     params = {
         **identity(MEN, "moins_18_ans"),
         "anneeScolaire": "2026",
         "codeEtablissement": "0440021J",
         "codesBcnRegions[]": ["52"],
     }
-    response = call(api, f"/v3/{MEN}/identite", key.secret, params=params)
-    assert response.status_code == 422, response.text
-    parameters = {e["source"]["parameter"] for e in response.json()["errors"] if e["source"]}
-    assert "codesBcnRegions[]" in parameters
+    for version in ("v3", "v4"):
+        response = call(api, f"/{version}/{MEN}/identite", key.secret, params=params)
+        assert response.status_code == 422, response.text
 
 
 def test_aeeh_and_eaje_for_the_signed_in_citizen(shared_broker, api):

@@ -38,6 +38,7 @@ from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS
 from broker.catalogue.scopes import REGISTRY
 from broker.demo import scenarios
 from broker.demo.openapi_examples import DINUM, EXAMPLES, example_for
+from broker.resources.errors import INTROSPECT_PATH
 from broker.resources.openapi import openapi_document
 from tests.helpers import AuthorizationRequest, Browser, habilitate, redeem, register_client
 
@@ -63,7 +64,9 @@ POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.Generati
 # 40 ms for a delayed ACK; a new connection does not.
 FRESH_CONNECTION = {"Connection": "close"}
 # The France Connect route of each product (v3 and v4 alike) -> its key.
-FRANCE_CONNECT_PRODUCTS = {p.route(FRANCE_CONNECT): p.key for p in PRODUCTS if FRANCE_CONNECT in p.modes}
+FRANCE_CONNECT_PRODUCTS = {
+    p.route(FRANCE_CONNECT): p.key for p in PRODUCTS if FRANCE_CONNECT in p.modes
+}
 
 
 @dataclass(frozen=True)
@@ -110,8 +113,8 @@ def _access_token(broker, login: str) -> str:
 @pytest.fixture
 def credentials(broker) -> Credentials:
     """One service habilitated for every data scope at 600 000 requests a minute (so that rate
-    limits never get in the way) with DINUM as its recipient, its API key, and an access token per citizen of the
-    examples."""
+    limits never get in the way) with DINUM as its recipient, its API key, and an access
+    token per citizen of the examples."""
     habilitation = habilitate(
         broker.state, SERVICE, _every_data_scope(), rate_limit=600_000, recipients=(DINUM,)
     )
@@ -156,12 +159,19 @@ class Run:
 def _runs(operation, credentials: Credentials) -> list[Run]:
     """Free positive data; positive data with a valid recipient, so that more calls get past
     the parameter checks to the providers; negative data; and a few calls without a
-    credential (401) or with the other kind of credential (403). The pings take neither
-    parameters nor credentials: positive data only."""
+    credential (401) or with the other kind of credential (403). The pings and the resource
+    metadata take neither parameters nor credentials: positive data only; the rights
+    (``/v3/introspect``) take either credential and no parameter."""
     positive = operation.as_strategy(generation_mode=POSITIVE)
     headers = credentials.headers_for(operation.path)
+    if not operation.definition.raw.get("security"):
+        return [Run("positive", positive, FRESH_CONNECTION)]
     if not operation.definition.raw.get("parameters"):
-        return [Run("positive", positive, headers)]
+        return [
+            Run("API key", positive, headers, 2),
+            Run("citizen's token", positive, credentials.other_kind(operation.path), 2),
+            Run("no credential", positive, FRESH_CONNECTION, 2),
+        ]
     with_recipient = operation.as_strategy(generation_mode=POSITIVE, query={"recipient": DINUM})
     return [
         Run("positive", positive, headers),
@@ -291,3 +301,40 @@ def test_number_parameters_refuse_digits_int_cannot_read(broker, data_api, crede
             if response.status_code != 422:
                 failures.append(f"{path}?{name}={digit}: HTTP {response.status_code}, not 422")
     assert not failures, "\n\n".join(failures)
+
+
+def _documented_error(schema, path: str, status: str, name: str) -> dict:
+    raw = schema[path]["GET"].definition.raw["responses"][status]
+    if "$ref" in raw:
+        raw = schema.raw_schema["components"]["responses"][raw["$ref"].rsplit("/", 1)[-1]]
+    [item] = raw["content"]["application/json"]["examples"][name]["value"]["errors"]
+    return item
+
+
+def test_documented_refusals_are_what_the_live_api_answers(broker, data_api, credentials):
+    """No credential: the documented 401 body, word for word, with its challenge. A recipient
+    the habilitation does not list: the documented 403, naming the allowed SIRETs."""
+    schema = _schema(data_api)
+    path = "/v3/france_travail/statut/identifiant"
+    query = EXAMPLES["france_travail/statut"].query("france_travail/statut", "identifiant")
+    case = schema[path]["GET"].Case(query=query)
+    response = case.call_and_validate(
+        base_url=data_api.url, headers=FRESH_CONNECTION, checks=CHECKS
+    )
+    assert response.status_code == 401
+    assert response.json()["errors"] == [_documented_error(schema, path, "401", "missing")]
+    assert "resource_metadata=" in response.headers["www-authenticate"][0]
+
+    other = "11000201100044"  # a valid SIRET, not among the habilitation's recipients
+    case = schema[path]["GET"].Case(query={**query, "recipient": other})
+    response = case.call_and_validate(
+        base_url=data_api.url, headers=credentials.headers_for(path), checks=CHECKS
+    )
+    assert response.status_code == 403, response.text
+    [live] = response.json()["errors"]
+    documented = _documented_error(schema, path, "403", "recipient")
+    for key in ("code", "title", "source"):
+        assert live[key] == documented[key], key
+    assert set(live["meta"]) == set(documented["meta"])
+    assert live["meta"]["allowed_recipients"] == [DINUM]
+    assert live["meta"]["introspect"].endswith(INTROSPECT_PATH)

@@ -70,6 +70,7 @@ FOUND_CASES = [
 
 def registry_fields(product_key: str, mode: str) -> set[str]:
     spec = product(product_key)
+    assert spec is not None, product_key
     fields = {f for scope in spec.scopes() for f in fields_for(scope, spec.path)}
     if mode == FRANCE_CONNECT and spec.provider in ("cnous", "mesri"):
         fields = {f for f in fields if not f.startswith("identite.")}  # v3 drops it with FC

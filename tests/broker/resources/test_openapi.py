@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 
 import jsonschema_rs
@@ -17,12 +18,27 @@ import schemathesis
 from broker.catalogue.products import FRANCE_CONNECT, PRODUCTS, Product
 from broker.catalogue.products import product as product_of
 from broker.catalogue.scopes import REGISTRY, fields_for
+from broker.core.outages import RETRY_AFTER
 from broker.demo.openapi_examples import EXAMPLES, example_for
-from broker.resources.errors import PROVIDER_CODES
-from broker.resources.openapi import openapi_document
-from broker.resources.openapi_params import NAME_PATTERN
+from broker.providers import base
+from broker.resources import errors
+from broker.resources.credentials import ACCESS_TOKEN, API_KEY
+from broker.resources.errors import INTROSPECT_PATH, PROVIDER_CODES
+from broker.resources.openapi import RESOURCE_METADATA_PATH, openapi_document
+from broker.resources.openapi_params import NAME_PATTERN, PROVIDER_IDENTIFIERS
+from broker.resources.openapi_responses import STORE_RETRY_AFTER
 from broker.resources.openapi_schemas import schema_name
 from broker.resources.params import NAME, ParameterProblems, parse_query
+from broker.resources.recipients import check_recipient
+from broker.resources.resource_metadata import WELL_KNOWN, protected_resource_metadata
+from broker.resources.rights import (
+    ACTIVE,
+    REVOKED,
+    CredentialView,
+    HabilitationView,
+    RateLimitView,
+    describe,
+)
 
 TODAY = date(2026, 11, 27)
 DOC = openapi_document("http://data.example/", today=TODAY, examples=example_for)
@@ -90,9 +106,10 @@ def test_standard_library_and_broker_modules_only():
 # -- paths and operations --------------------------------------------------------------------
 
 
-def test_one_path_per_product_and_mode_and_the_pings():
+def test_one_path_per_product_and_mode_the_pings_and_the_access_paths():
     expected = {p.route(mode) for p, mode in OPERATIONS}
     expected |= {"/v3/ping"} | {f"/v3/{p.key}/ping" for p in REGISTRY.providers()}
+    expected |= {INTROSPECT_PATH, WELL_KNOWN}
     assert set(DOC["paths"]) == expected
     assert all(set(item) == {"get"} for item in DOC["paths"].values())
 
@@ -267,7 +284,157 @@ def test_error_responses_and_headers(product, mode):
     for name in ("X-Request-ID", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"):
         assert success_headers[name]["required"], name
     assert deref(responses["429"])["headers"]["Retry-After"]["required"]
-    assert "Retry-After" in deref(responses["503"])["headers"]
+    for status in ("503", "504"):  # our stores' outages; a provider's maintenance
+        assert not deref(responses[status])["headers"]["Retry-After"]["required"]
+    assert deref(responses["401"])["headers"]["WWW-Authenticate"]["required"]
+
+
+def _sent_errors(product: Product) -> list[errors.ApiError]:
+    """Every error errors.py (and recipients.py) answers a call of ``product`` with."""
+    provider = product.provider
+    outcomes = [
+        base.NotFound("aucun dossier"),
+        base.InvalidInput("refusé", "nomNaissance"),
+        base.Timeout("slow"),
+        base.Unavailable("down"),
+        base.Maintenance(retry_in=600),
+        base.UnexpectedPayload("shape"),
+    ]
+    try:
+        check_recipient("13002526500013", ("11000201100044",))
+    except errors.ApiError as refusal:
+        recipient = refusal
+    return [
+        *(errors.from_outcome(provider, outcome) for outcome in outcomes),
+        errors.unauthorized("x", {"WWW-Authenticate": "Bearer"}, reason=errors.EXPIRED),
+        errors.forbidden("x"),
+        recipient,
+        errors.rate_limited(12),
+        errors.invalid_parameters([("recipient", "Ce paramètre est obligatoire.")]),
+        errors.store_unavailable(RETRY_AFTER),
+        errors.rate_limit_store_unavailable(),
+        errors.journal_unavailable(),
+    ]
+
+
+@pytest.mark.parametrize("product", PRODUCTS, ids=lambda p: p.key)
+def test_every_error_the_api_sends_is_documented_with_its_status_and_headers(product):
+    """The status of each error is documented in every mode, with the headers it carries
+    (maintenance: 504 with Retry-After) and an example with its code and title."""
+    for mode in product.modes:
+        responses = operation(product, mode)["responses"]
+        for error in _sent_errors(product):
+            response = deref(responses[str(error.status)])
+            assert set(error.headers) <= set(response["headers"]), (mode, error.code)
+            examples = response["content"]["application/json"]["examples"].values()
+            documented = {
+                (item["code"], item["title"]) for ex in examples for item in ex["value"]["errors"]
+            }
+            assert (error.code, error.items[0].title) in documented, (mode, error.code)
+
+
+def test_provider_outcomes_are_documented_exactly():
+    """The provider failures' examples are errors.py's bodies, as they are sent."""
+    product = product_of("cnous/etudiant_boursier")
+    assert product is not None
+    responses = operation(product, "ine")["responses"]
+    for error in _sent_errors(product)[:6]:
+        examples = deref(responses[str(error.status)])["content"]["application/json"]
+        assert error.body() in [ex["value"] for ex in examples["examples"].values()]
+    maintenance = errors.from_outcome("cnous", base.Maintenance(retry_in=600))
+    assert maintenance.status == 504 and maintenance.items[0].meta["retry_in"] == 600
+
+
+def test_a_recipient_not_bound_is_documented_with_the_allowed_ones():
+    product = product_of("cnous/etudiant_boursier")
+    assert product is not None
+    forbidden = deref(operation(product, "ine")["responses"]["403"])
+    [item] = forbidden["content"]["application/json"]["examples"]["recipient"]["value"]["errors"]
+    assert item["meta"]["allowed_recipients"] == ["11000201100044"]
+    assert item["source"] == {"parameter": "recipient"}
+    assert item["meta"]["introspect"] == INTROSPECT_PATH
+    scope = forbidden["content"]["application/json"]["examples"]["scope"]["value"]["errors"][0]
+    assert all(name in scope["detail"] for name in product.scope_names())
+
+
+def test_the_store_outage_wait_is_the_one_the_api_sends():
+    assert STORE_RETRY_AFTER == RETRY_AFTER
+
+
+# -- the access paths: rights and protected resource metadata ---------------------------------
+
+
+HABILITATION = HabilitationView(
+    id="hab-1",
+    status=ACTIVE,
+    purpose="Tarification sociale de la cantine scolaire",
+    legal_basis="Code de l'éducation, article L. 131-13",
+    legal_basis_url="https://www.legifrance.gouv.fr/",
+    expires_at=2_000_000_000,
+    scopes=frozenset({"cnaf_quotient_familial", "cnaf_enfants"}),
+)
+KEY = CredentialView(
+    kind=API_KEY, id="key-1", name="Logiciel", scopes=HABILITATION.scopes, expires_at=None
+)
+TOKEN = CredentialView(
+    kind=ACCESS_TOKEN,
+    id="jti-1",
+    name="CCAS",
+    scopes=frozenset({"openid", "profile", *HABILITATION.scopes}),
+    expires_at=1_900_000_000,
+    dpop_bound=True,
+    client_id="client-1",
+    consent_expires_at=1_950_000_000,
+)
+
+
+def test_introspect_takes_both_credentials_and_answers_rights_py_shape():
+    op = DOC["paths"][INTROSPECT_PATH]["get"]
+    schemes = {name for requirement in op["security"] for name in requirement}
+    assert schemes == {"apiKeyBearer", "apiKeyHeader", "citizenAccessToken"}
+    assert set(op["responses"]) == {"200", "401", "403", "503"}
+    check = validator("Introspection")
+    limit = RateLimitView(limit=1200, window_seconds=60, platform_default=True)
+    for credential in (KEY, TOKEN):
+        for habilitation in (HABILITATION, replace(HABILITATION, status=REVOKED)):
+            described = describe(credential, ("svc-1", "CCAS"), habilitation, limit, ("1" * 14,))
+            check.validate(json.loads(json.dumps(described)))
+    assert not check.is_valid({**described, "secret": "x"})
+    assert not check.is_valid({**described, "allowed_recipients": ["123"]})
+
+
+def test_introspect_refusals_are_the_api_s():
+    responses = DOC["paths"][INTROSPECT_PATH]["get"]["responses"]
+    assert deref(responses["401"])["headers"]["WWW-Authenticate"]["required"]
+    [example] = responses["403"]["content"]["application/json"]["examples"].values()
+    assert example["value"]["errors"][0]["code"] == "00100"
+    assert deref(responses["503"])["headers"]["Retry-After"]["required"]
+
+
+def test_protected_resource_metadata_is_documented():
+    assert RESOURCE_METADATA_PATH == WELL_KNOWN
+    op = DOC["paths"][WELL_KNOWN]["get"]
+    assert op["security"] == []
+    metadata = protected_resource_metadata("https://data.example", "https://broker.example")
+    validator("ResourceMetadata").validate(metadata)
+    assert not validator("ResourceMetadata").is_valid({**metadata, "resource": 1})
+
+
+# -- identifier modes ---------------------------------------------------------------------------
+
+
+def test_each_identifier_is_worded_as_its_provider_s():
+    identifier_products = [p for p, mode in OPERATIONS if mode == "identifiant"]
+    assert {p.provider for p in identifier_products} <= set(PROVIDER_IDENTIFIERS)
+    sport = product_of("sdh/statut_sportif")
+    assert sport is not None
+    op = operation(sport, "identifiant")
+    [identifiant] = [p for p in op["parameters"] if p["name"] == "identifiant"]
+    for text in (op["summary"], op["description"], identifiant["description"]):
+        assert "France Travail" not in text and "Sports" in text
+    jobseeker = product_of("france_travail/statut")
+    assert jobseeker is not None
+    assert "France Travail" in operation(jobseeker, "identifiant")["summary"]
 
 
 def test_pings_need_no_credential():
@@ -300,19 +467,20 @@ def test_v4_routes_are_documented_beside_v3_with_their_own_data():
     }
 
 
-def test_v4_scolarites_takes_a_school_or_a_perimeter():
-    v3, v4 = _parameters("men/scolarites", "identite"), _parameters("v4/men/scolarites", "identite")
-    assert v3["codeEtablissement"]["required"] and not v4["codeEtablissement"]["required"]
-    assert v4["anneeScolaire"]["required"]
-    for name in ("degreEtablissement", "codesBcnDepartements[]", "codesBcnRegions[]"):
-        assert name not in v3 and not v4[name]["required"]
-    departments = re.compile(v4["codesBcnDepartements[]"]["schema"]["items"]["pattern"])
-    assert departments.match("044") and departments.match("02A") and not departments.match("44")
-    assert v4["codesBcnRegions[]"]["schema"]["type"] == "array"
-    assert v4["codesBcnRegions[]"]["example"] == ["52"]
-    degree = re.compile(v4["degreEtablissement"]["schema"]["pattern"])
-    assert degree.match("2D") and not degree.match("3D")
-    assert {"nomUsage", "codeCogInseePaysNaissance"}.isdisjoint(v4)
+def test_scolarites_takes_a_school_or_a_perimeter_in_v3_and_v4():
+    for key in ("men/scolarites", "v4/men/scolarites"):
+        men = _parameters(key, "identite")
+        assert men["anneeScolaire"]["required"], key
+        for name in ("codeEtablissement", "degreEtablissement", "codesBcnDepartements[]"):
+            assert not men[name]["required"], (key, name)
+        departments = re.compile(men["codesBcnDepartements[]"]["schema"]["items"]["pattern"])
+        assert departments.match("044") and departments.match("02A")
+        assert not departments.match("44")
+        assert men["codesBcnRegions[]"]["schema"]["type"] == "array"
+        degree = re.compile(men["degreEtablissement"]["schema"]["pattern"])
+        assert degree.match("2D") and not degree.match("3D")
+        assert {"nomUsage", "codeCogInseePaysNaissance"}.isdisjoint(men)
+    assert _parameters("v4/men/scolarites", "identite")["codesBcnRegions[]"]["example"] == ["52"]
 
 
 def test_identity_mode_lists_the_products_own_identity_parameters():

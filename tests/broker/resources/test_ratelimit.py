@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import uuid
 
+import pytest
 from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from redis.asyncio import Redis
 
+from broker.core.settings import Settings
 from broker.resources.ratelimit import DEFAULT_RATE_LIMIT, SWEEP_EVERY, WINDOW, RateLimiter
+from broker.resources.stores import shared_store
 from tests.broker.resources.siade_recorded import http_answers, rate_limit_headers
+from tests.redis_support import REDIS_URL, needs_redis
 
 MINUTE = 1_795_000_020  # a Unix time at the start of a minute
 
@@ -93,3 +100,49 @@ def test_memory_store_does_not_grow_without_bound():
         assert len(store._store) <= 2
 
     asyncio.run(scenario())
+
+
+# -- parallel requests ------------------------------------------------------------------------
+
+BURST, LIMIT = 60, 7
+
+
+async def admitted_of_a_burst(limiter: RateLimiter) -> int:
+    decisions = await asyncio.gather(*(limiter.hit("key:hab", LIMIT) for _ in range(BURST)))
+    return sum(decision.allowed for decision in decisions)
+
+
+def test_attack_a_parallel_burst_is_counted_exactly_in_memory():
+    limiter = RateLimiter(MemoryStore(), clock=lambda: MINUTE + 1)
+    assert asyncio.run(admitted_of_a_burst(limiter)) == LIMIT
+
+
+@needs_redis
+def test_attack_a_parallel_burst_is_counted_exactly_on_redis(tmp_path):
+    """Read then written back, a count let most of a burst through; Redis counts atomically.
+    The count sits under the store's namespace, where Litestar's own ``get`` finds it."""
+    namespace = f"test-rate-limits-{uuid.uuid4().hex}"
+    settings = Settings(var_dir=tmp_path, redis_url=REDIS_URL)
+
+    async def scenario() -> None:
+        store = shared_store(settings, namespace)
+        try:
+            limiter = RateLimiter(store, clock=lambda: MINUTE + 1)
+            assert await admitted_of_a_burst(limiter) == LIMIT
+            key = f"rl:key:hab:{MINUTE}"
+            assert await store.get(key) == str(BURST).encode()
+            assert 0 < (await store.expires_in(key) or 0) <= WINDOW + 2
+            other = RateLimiter(shared_store(settings, f"{namespace}-other"), clock=limiter.clock)
+            assert (await other.hit("key:hab", LIMIT)).remaining == LIMIT - 1
+            await other.store.delete_all()
+        finally:
+            await store.delete_all()
+            await store.__aexit__(None, None, None)
+
+    asyncio.run(scenario())
+
+
+@needs_redis
+def test_attack_a_store_that_would_read_then_write_is_refused():
+    with pytest.raises(TypeError, match="atomically"):
+        RateLimiter(RedisStore(Redis.from_url(REDIS_URL), namespace="never-used"))
