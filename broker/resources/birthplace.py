@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from broker.catalogue import cog
+from broker.resources.query_reader import BIRTH_DATE, QueryReader
 
+# ASCII only: "\d" would also accept other scripts' digits.
+COG_COUNTRY = re.compile(r"^99[0-9]{3}$")
+COG_COMMUNE = re.compile(r"^(0[1-9]|[13-9][0-9]|2[AB1-9])[0-9]{3}$")
+FRANCE = "99100"
 DEPARTMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2[AB]|97[1-8]|98[4-9])$")
 
 
@@ -77,3 +82,83 @@ def elsewhere(code: str, first: date, last: date) -> str:
     if started and len(started) == len(periods) and min(started) > last:
         return f"la commune {code} n'a été créée que le {min(started)}"
     return f"la commune {code} s'appelait alors {cog.commune_name(code, last)}"
+
+
+def read_birthplace(
+    reader: QueryReader, takes: frozenset[str], birthdate: str
+) -> tuple[str | None, str | None]:
+    """The country and commune codes of birth. The commune comes either as its COG code or as
+    its name with its department, transcoded at the date of birth. A product that takes no
+    country code takes a commune for a birth in France and nothing for a birth abroad ("")."""
+    if "codeCogInseePaysNaissance" in takes:
+        country = reader.one("codeCogInseePaysNaissance", required=True)
+        if country is not None and not COG_COUNTRY.match(country):
+            reader.fail(
+                "codeCogInseePaysNaissance", "Attendu : un code pays COG de l'Insee (99xxx)."
+            )
+            country = None
+    else:
+        country = ""
+    commune = None
+    if "codeCogInseeCommuneNaissance" in takes:
+        commune = reader.one("codeCogInseeCommuneNaissance")
+        if commune is not None and not COG_COMMUNE.match(commune):
+            reader.fail(
+                "codeCogInseeCommuneNaissance",
+                "Attendu : un code commune COG de l'Insee (5 caractères, 2A/2B en Corse).",
+            )
+            return country, None
+    named = None
+    if "nomCommuneNaissance" in takes:
+        if reader.values("nomCommuneNaissance") or reader.values(
+            "codeCogInseeDepartementNaissance"
+        ):
+            named = named_commune(reader, birthdate, given_code=commune is not None)
+            if named is None:
+                return country, None  # its problem is recorded
+        commune = commune or named
+    if country == "" and commune:
+        country = FRANCE
+    if country == FRANCE and commune is None and "codeCogInseeCommuneNaissance" in takes:
+        reader.fail(
+            "codeCogInseeCommuneNaissance",
+            "Obligatoire pour une personne née en France (codeCogInseePaysNaissance=99100), "
+            "ou bien nomCommuneNaissance avec codeCogInseeDepartementNaissance.",
+        )
+    elif country not in (None, "", FRANCE) and commune is not None:
+        parameter = "nomCommuneNaissance" if named else "codeCogInseeCommuneNaissance"
+        reader.fail(parameter, "Ne doit pas être donné pour une personne née hors de France.")
+    return country, commune
+
+
+def named_commune(reader: QueryReader, birthdate: str, given_code: bool) -> str | None:
+    """The code of ``nomCommuneNaissance`` in ``codeCogInseeDepartementNaissance`` at the date
+    of birth; None when a problem was recorded."""
+    name = reader.one("nomCommuneNaissance")
+    department = reader.one("codeCogInseeDepartementNaissance")
+    if given_code:
+        reader.fail(
+            "nomCommuneNaissance",
+            "Donnez soit codeCogInseeCommuneNaissance, soit nomCommuneNaissance avec "
+            "codeCogInseeDepartementNaissance, pas les deux.",
+        )
+        return None
+    if name is None or len(name) > 100:
+        reader.fail("nomCommuneNaissance", "Obligatoire avec codeCogInseeDepartementNaissance.")
+        return None
+    if department is None or not DEPARTMENT.match(department.upper()):
+        reader.fail(
+            "codeCogInseeDepartementNaissance",
+            "Attendu avec nomCommuneNaissance : un code de département de l'Insee "
+            "(01 à 95, 2A, 2B, 971 à 978).",
+        )
+        return None
+    year, month, day = (int(part) for part in birthdate.split("-"))
+    if year == 0 or any(parameter in BIRTH_DATE for parameter, _ in reader.problems):
+        return None  # the date is needed and was refused: said once, on the date
+    first, last = birth_span(year, month or None, day or None)
+    found = transcode(name, department, first, last)
+    if found.code is None:
+        reader.fail("nomCommuneNaissance", found.problem)
+        return None
+    return found.code

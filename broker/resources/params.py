@@ -24,19 +24,16 @@ from broker.catalogue.products import (
 )
 from broker.catalogue.siret import valid_siret
 from broker.providers.base import ProviderPivot
-from broker.resources.birthplace import DEPARTMENT, birth_span, transcode
+from broker.resources.birthplace import read_birthplace
+from broker.resources.query_reader import QueryReader
 
 # ASCII only: "\d" would also accept other scripts' digits, which int() then chokes on.
-COG_COUNTRY = re.compile(r"^99[0-9]{3}$")
-COG_COMMUNE = re.compile(r"^(0[1-9]|[13-9][0-9]|2[AB1-9])[0-9]{3}$")
 NAME = re.compile(r"^[^\W\d_]+(?:[ '\-][^\W\d_]+)*$")
 INE = re.compile(r"^[0-9A-Z]{10}[A-Z]$")
 FRANCE_TRAVAIL_ID = re.compile(r"^[0-9A-Z]{7,11}$")
 UAI = re.compile(r"^([0-9]{7})([A-Z])$")
 UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
-FRANCE = "99100"
 RECIPIENT = "recipient"
-BIRTH_DATE = ("anneeDateNaissance", "moisDateNaissance", "jourDateNaissance")
 
 
 @dataclass
@@ -58,43 +55,7 @@ def valid_uai(value: str) -> bool:
     return match is not None and UAI_LETTERS[int(match.group(1)) % 23] == match.group(2)
 
 
-class _Reader:
-    def __init__(self, query: Mapping[str, Sequence[str]]) -> None:
-        self.query = query
-        self.problems: list[tuple[str, str]] = []
-
-    def values(self, name: str) -> list[str]:
-        return [v.strip() for v in self.query.get(name, ()) if v.strip()]
-
-    def one(self, name: str, required: bool = False) -> str | None:
-        values = self.values(name)
-        if len(self.query.get(name, ())) > 1:
-            self.problems.append((name, "Ce paramètre ne peut être donné qu'une fois."))
-            return None
-        if not values:
-            if required:
-                self.problems.append((name, "Ce paramètre est obligatoire."))
-            return None
-        return values[0]
-
-    def integer(self, name: str, low: int, high: int, required: bool = False) -> int | None:
-        raw = self.one(name, required)
-        if raw is None:
-            return None
-        if (
-            not (raw.isascii() and raw.isdigit())
-            or len(raw) > len(str(high))
-            or not low <= int(raw) <= high
-        ):
-            self.problems.append((name, f"Attendu : un entier entre {low} et {high}."))
-            return None
-        return int(raw)
-
-    def fail(self, name: str, detail: str) -> None:
-        self.problems.append((name, detail))
-
-
-def _name(reader: _Reader, name: str, required: bool) -> str | None:
+def _name(reader: QueryReader, name: str, required: bool) -> str | None:
     value = reader.one(name, required)
     if value is not None and (len(value) > 100 or not NAME.match(value)):
         reader.fail(name, "Attendu : des lettres, espaces, tirets ou apostrophes (100 au plus).")
@@ -103,7 +64,7 @@ def _name(reader: _Reader, name: str, required: bool) -> str | None:
 
 
 def _pivot(
-    reader: _Reader, today: date, takes: frozenset[str], needs: frozenset[str]
+    reader: QueryReader, today: date, takes: frozenset[str], needs: frozenset[str]
 ) -> ProviderPivot | None:
     """``takes``: the identity parameters this product's identity mode takes; ``needs``: those
     it requires."""
@@ -125,7 +86,7 @@ def _pivot(
         elif gender is None and "sexeEtatCivil" not in needs:
             gender = ""
     birthdate = _birthdate(reader, today, needs)
-    country, commune = _birthplace(reader, takes, birthdate)
+    country, commune = read_birthplace(reader, takes, birthdate)
     # A required value is None only when its problem was recorded.
     if reader.problems or family_name is None or gender is None or country is None:
         return None
@@ -140,87 +101,7 @@ def _pivot(
     )
 
 
-def _birthplace(
-    reader: _Reader, takes: frozenset[str], birthdate: str
-) -> tuple[str | None, str | None]:
-    """The country and commune codes of birth. The commune comes either as its COG code or as
-    its name with its department, transcoded at the date of birth. A product that takes no
-    country code takes a commune for a birth in France and nothing for a birth abroad ("")."""
-    if "codeCogInseePaysNaissance" in takes:
-        country = reader.one("codeCogInseePaysNaissance", required=True)
-        if country is not None and not COG_COUNTRY.match(country):
-            reader.fail(
-                "codeCogInseePaysNaissance", "Attendu : un code pays COG de l'Insee (99xxx)."
-            )
-            country = None
-    else:
-        country = ""
-    commune = None
-    if "codeCogInseeCommuneNaissance" in takes:
-        commune = reader.one("codeCogInseeCommuneNaissance")
-        if commune is not None and not COG_COMMUNE.match(commune):
-            reader.fail(
-                "codeCogInseeCommuneNaissance",
-                "Attendu : un code commune COG de l'Insee (5 caractères, 2A/2B en Corse).",
-            )
-            return country, None
-    named = None
-    if "nomCommuneNaissance" in takes:
-        if reader.values("nomCommuneNaissance") or reader.values(
-            "codeCogInseeDepartementNaissance"
-        ):
-            named = _named_commune(reader, birthdate, given_code=commune is not None)
-            if named is None:
-                return country, None  # its problem is recorded
-        commune = commune or named
-    if country == "" and commune:
-        country = FRANCE
-    if country == FRANCE and commune is None and "codeCogInseeCommuneNaissance" in takes:
-        reader.fail(
-            "codeCogInseeCommuneNaissance",
-            "Obligatoire pour une personne née en France (codeCogInseePaysNaissance=99100), "
-            "ou bien nomCommuneNaissance avec codeCogInseeDepartementNaissance.",
-        )
-    elif country not in (None, "", FRANCE) and commune is not None:
-        parameter = "nomCommuneNaissance" if named else "codeCogInseeCommuneNaissance"
-        reader.fail(parameter, "Ne doit pas être donné pour une personne née hors de France.")
-    return country, commune
-
-
-def _named_commune(reader: _Reader, birthdate: str, given_code: bool) -> str | None:
-    """The code of ``nomCommuneNaissance`` in ``codeCogInseeDepartementNaissance`` at the date
-    of birth; None when a problem was recorded."""
-    name = reader.one("nomCommuneNaissance")
-    department = reader.one("codeCogInseeDepartementNaissance")
-    if given_code:
-        reader.fail(
-            "nomCommuneNaissance",
-            "Donnez soit codeCogInseeCommuneNaissance, soit nomCommuneNaissance avec "
-            "codeCogInseeDepartementNaissance, pas les deux.",
-        )
-        return None
-    if name is None or len(name) > 100:
-        reader.fail("nomCommuneNaissance", "Obligatoire avec codeCogInseeDepartementNaissance.")
-        return None
-    if department is None or not DEPARTMENT.match(department.upper()):
-        reader.fail(
-            "codeCogInseeDepartementNaissance",
-            "Attendu avec nomCommuneNaissance : un code de département de l'Insee "
-            "(01 à 95, 2A, 2B, 971 à 978).",
-        )
-        return None
-    year, month, day = (int(part) for part in birthdate.split("-"))
-    if year == 0 or any(parameter in BIRTH_DATE for parameter, _ in reader.problems):
-        return None  # the date is needed and was refused: said once, on the date
-    first, last = birth_span(year, month or None, day or None)
-    found = transcode(name, department, first, last)
-    if found.code is None:
-        reader.fail("nomCommuneNaissance", found.problem)
-        return None
-    return found.code
-
-
-def _birthdate(reader: _Reader, today: date, needs: frozenset[str]) -> str:
+def _birthdate(reader: QueryReader, today: date, needs: frozenset[str]) -> str:
     year = reader.integer("anneeDateNaissance", 1900, today.year, required=True)
     month = reader.integer("moisDateNaissance", 1, 12, "moisDateNaissance" in needs)
     day = reader.integer("jourDateNaissance", 1, 31, "jourDateNaissance" in needs)
@@ -235,7 +116,7 @@ def _birthdate(reader: _Reader, today: date, needs: frozenset[str]) -> str:
     return f"{year or 0:04d}-{month or 0:02d}-{day or 0:02d}"
 
 
-def _product_param(reader: _Reader, param: Param, today: date) -> str | None:
+def _product_param(reader: QueryReader, param: Param, today: date) -> str | None:
     if param.kind == "year":
         value = reader.integer(param.name, 2000, today.year + 1, param.required)
         return None if value is None else str(value)
@@ -265,7 +146,7 @@ def _product_param(reader: _Reader, param: Param, today: date) -> str | None:
     return raw.upper() if param.kind == "uai" else raw
 
 
-def _pattern_list(reader: _Reader, param: Param) -> str | None:
+def _pattern_list(reader: QueryReader, param: Param) -> str | None:
     """A list parameter (``name[]=…&name[]=…``): every value checked, kept comma-joined."""
     values = [value.upper() for value in reader.values(param.name)]
     if not values:
@@ -290,7 +171,7 @@ def parse_query(
 ) -> ParsedQuery:
     """Raises :class:`ParameterProblems` listing every invalid, missing or unknown parameter."""
     today = today or date.today()
-    reader = _Reader(query)
+    reader = QueryReader(query)
     parsed = ParsedQuery()
     allowed = {RECIPIENT, *(p.name for p in product.params)}
     if mode == IDENTITE:

@@ -113,6 +113,7 @@ def test_badly_formatted_identity_ine_and_recipient():
         "prenoms[]": ["Angela"],
         "anneeDateNaissance": ["1962"],
         "moisDateNaissance": ["13"],
+        "jourDateNaissance": ["24"],
         "sexeEtatCivil": ["F"],
         "codeCogInseeCommuneNaissance": ["08480"],
         "recipient": ["12345678901234"],
