@@ -105,7 +105,7 @@ def _birthdate(reader: QueryReader, today: date, needs: frozenset[str]) -> str:
     year = reader.integer("anneeDateNaissance", 1900, today.year, required=True)
     month = reader.integer("moisDateNaissance", 1, 12, "moisDateNaissance" in needs)
     day = reader.integer("jourDateNaissance", 1, 31, "jourDateNaissance" in needs)
-    if day is not None and month is None:
+    if day is not None and month is None and not reader.values("moisDateNaissance"):
         reader.fail("jourDateNaissance", "Le jour de naissance demande aussi le mois.")
     if year is not None and month is not None and day is not None:
         try:
