@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from broker.admin.client_secrets import DEFAULT_OVERLAP_HOURS, OVERLAP_HOURS
 from broker.cli.common import admin_action, audited, database, load_settings, print_json
-from broker.cli.services import existing_service, find_service, uncovered_data_scopes
+from broker.cli.services import existing_service, service_to_join, uncovered_data_scopes
 from broker.keys.keystore import SUPPORTED_ALGS
 from broker.oidc.models import PROFILES
 
@@ -34,8 +34,9 @@ def clients() -> None:
 @click.option(
     "--name",
     required=True,
-    help="The client's name; without --service, also its service's: the service of that "
-    "name (case, accents and punctuation aside) is reused, or created if there is none.",
+    help="The client's name; without --service, also its service's: the service of exactly "
+    "that name is reused, or created if there is none (a service whose name is only close, "
+    "case, accents and punctuation aside, is refused: pass --service).",
 )
 @click.option(
     "--service",
@@ -192,7 +193,7 @@ def clients_add(
         joined = (
             existing_service(session, service)
             if service is not None
-            else find_service(session, name, by_id=False)
+            else service_to_join(session, name, by_id=False)
         )
         chosen = replace(registration, service=joined.name if joined else None)
         created = add_client(session, chosen, outbound)

@@ -18,7 +18,7 @@ from broker.admin.consent_information import (
     unstated,
 )
 from broker.cli.common import admin_action, audited, database, load_settings, print_json
-from broker.cli.services import find_service
+from broker.cli.services import find_service, service_to_join
 from broker.oidc.models import ConsentMode
 
 T = TypeVar("T")
@@ -84,7 +84,8 @@ def habilitations() -> None:
 @click.option(
     "--create-service",
     is_flag=True,
-    help="Create the service, named as --service says, if no service matches.",
+    help="Create the service, named as --service says, if no service has exactly this name "
+    "or id (one whose name is only close is refused).",
 )
 @click.option(
     "--scopes",
@@ -198,7 +199,11 @@ def habilitations_add(
     )
 
     def add(session: Session) -> dict[str, Any]:
-        found = find_service(session, service)
+        found = (
+            service_to_join(session, service, by_id=True)
+            if create_service
+            else find_service(session, service)
+        )
         added = add_habilitation(
             session, replace(request, service=found.name) if found else request
         )

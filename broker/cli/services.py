@@ -3,6 +3,11 @@ name written loosely (case, accents, spaces, dashes and other punctuation aside:
 saint-etienne" finds "Mairie de Saint-Étienne"). A loose name that fits several services is
 refused with their names and ids, never guessed: rights must not land on the wrong service.
 
+A command that creates the service when none exists (``clients add`` without --service,
+``habilitations add --create-service``) joins only the service named exactly (or by its id):
+one whose name is only close is refused with its name and id, neither joined silently (two
+services may differ by a dash) nor doubled by a near-duplicate.
+
 And which data scopes a service's clients would ask for in vain: those no running habilitation
 of the service holds (``broker clients add`` warns about them)."""
 
@@ -33,24 +38,61 @@ def loose(name: str) -> str:
     return "".join(c for c in decomposed if c.isalnum()).casefold()
 
 
-def find_service(session: Session, wanted: str, *, by_id: bool = True) -> ServiceRef | None:
-    """The service ``wanted`` names (its id when ``by_id``, its exact name, then its loose
-    name), None when none does; AdminError listing the candidates when several do."""
-    wanted = wanted.strip()
-    services = [
+def all_services(session: Session) -> list[ServiceRef]:
+    return [
         ServiceRef(id, name) for id, name in session.exec(select(Service.id, Service.name)).all()
     ]
+
+
+def exactly_named(services: list[ServiceRef], wanted: str, *, by_id: bool) -> ServiceRef | None:
     for service in services:
         if (by_id and service.id == wanted) or service.name == wanted:
             return service
+    return None
+
+
+def loosely_named(services: list[ServiceRef], wanted: str) -> list[ServiceRef]:
     key = loose(wanted)
-    found = [service for service in services if key and loose(service.name) == key]
+    return sorted((s for s in services if key and loose(s.name) == key), key=by_name)
+
+
+def listed(services: list[ServiceRef]) -> str:
+    return "; ".join(f"{s.name!r} (id {s.id})" for s in services)
+
+
+def find_service(session: Session, wanted: str) -> ServiceRef | None:
+    """The service ``wanted`` names (its id, its exact name, then its loose name), None when
+    none does; AdminError listing the candidates when several do."""
+    wanted = wanted.strip()
+    services = all_services(session)
+    exact = exactly_named(services, wanted, by_id=True)
+    if exact is not None:
+        return exact
+    found = loosely_named(services, wanted)
     if len(found) > 1:
-        candidates = "; ".join(f"{s.name!r} (id {s.id})" for s in sorted(found, key=by_name))
         raise AdminError(
-            f"{wanted!r} could be several services: {candidates}. Name one exactly, or by its id"
+            f"{wanted!r} could be several services: {listed(found)}. Name one exactly, or by its id"
         )
     return found[0] if found else None
+
+
+def service_to_join(session: Session, wanted: str, *, by_id: bool) -> ServiceRef | None:
+    """The service a command that would otherwise create one joins: the one ``wanted`` names
+    exactly (or by its id when ``by_id``), None when no service does nor comes close;
+    AdminError naming those whose names are only close."""
+    wanted = wanted.strip()
+    services = all_services(session)
+    exact = exactly_named(services, wanted, by_id=by_id)
+    if exact is not None:
+        return exact
+    close = loosely_named(services, wanted)
+    if close:
+        one = close[0].id if len(close) == 1 else "<id>"
+        raise AdminError(
+            f"{wanted!r} is not the exact name of a service, but close to {listed(close)}: "
+            f"pass --service {one} to use it, or choose a name no service is close to"
+        )
+    return None
 
 
 def existing_service(session: Session, wanted: str) -> ServiceRef:

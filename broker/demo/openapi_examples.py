@@ -294,31 +294,26 @@ EXAMPLES: dict[str, ProductExample] = {
             },
         },
     ),
+    # The grant holder, as in v3 (a struck-off student, étranger_présumé_né_jour, would show the
+    # removal, but his presumed birth date cannot be asked in identity mode).
     "v4/cnous/etudiant_boursier": ProductExample(
-        "étranger_présumé_né_jour",
+        "etudiant_boursier",
         "ine",
         {
-            "statut_boursier": {
-                "est_boursier": False,
-                "est_radie": True,
-                "date_radiation": "2026-02-01",
-            },
-            "echelon_bourse": {"echelon": "1", "echelon_bourse_regionale_provisoire": False},
-            "email": "jean-fleuret@yopmail.com",
-            "periode_versement_bourse": {"date_rentree": "2025-09-01", "duree": 5},
-            "etablissement_etudes": {
-                "nom_commune": "Paris",
-                "nom_etablissement": "Université Paris Cité",
-            },
+            "statut_boursier": {"est_boursier": True, "est_radie": False, "date_radiation": None},
+            "echelon_bourse": {"echelon": "5", "echelon_bourse_regionale_provisoire": False},
+            "email": "ines.lambert-demo@yopmail.com",
+            "periode_versement_bourse": {"date_rentree": "2026-09-01", "duree": 10},
+            "etablissement_etudes": {"nom_commune": "Lyon", "nom_etablissement": _LYON_1},
             "identite": {
-                "nom": "FLEURET",
-                "prenoms": ["Jean"],
-                "date_naissance": "1992-11-00",
-                "nom_commune_naissance": None,
-                "sexe": "M",
+                "nom": "LAMBERT",
+                "prenoms": ["Inès", "Clara"],
+                "date_naissance": "2006-04-12",
+                "nom_commune_naissance": "Lyon 3e Arrondissement",
+                "sexe": "F",
             },
         },
-        identifier="9211123456F",
+        identifier="2406012345K",
     ),
     "v4/men/scolarites": ProductExample(
         "moins_18_ans",

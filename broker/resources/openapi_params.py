@@ -18,6 +18,7 @@ from broker.catalogue.products import (
     IDENTIFIER_PARAMETER,
     IDENTITE,
     IDENTITY_PARAMETERS,
+    REQUIRED_IDENTITY,
     Param,
     Product,
 )
@@ -51,9 +52,13 @@ def _name(name: str, what: str, required: bool) -> dict[str, Any]:
     return _query(name, schema, f"{what} {_NAME_TEXT}", required)
 
 
-def identity_parameters(today: date, takes: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+def identity_parameters(
+    today: date, takes: tuple[str, ...] | None = None, needs: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
     """The identity pivot of the ``identite`` mode, in ``IDENTITY_PARAMETERS`` order: those
-    ``takes`` names (a product's ``identity_params``), all of them when None."""
+    ``takes`` names (a product's ``identity_params``), all of them when None; required, those
+    ``needs`` names (its ``identity_required``; ``REQUIRED_IDENTITY`` when empty or None, as
+    params.py reads it)."""
     found = {
         "nomNaissance": _name("nomNaissance", "Nom de naissance (birth name).", True),
         "nomUsage": _name("nomUsage", "Nom d'usage (usual name), facultatif.", False),
@@ -80,7 +85,7 @@ def identity_parameters(today: date, takes: tuple[str, ...] | None = None) -> li
         "moisDateNaissance": _query(
             "moisDateNaissance",
             {"type": "integer", "minimum": 1, "maximum": 12},
-            "Mois de naissance, facultatif. Month of birth, optional.",
+            "Mois de naissance. Month of birth.",
         ),
         "jourDateNaissance": _query(
             "jourDateNaissance",
@@ -127,7 +132,12 @@ def identity_parameters(today: date, takes: tuple[str, ...] | None = None) -> li
         ),
     }
     wanted = IDENTITY_PARAMETERS if takes is None else takes
-    return [found[name] for name in IDENTITY_PARAMETERS if name in wanted]
+    required = frozenset(needs or REQUIRED_IDENTITY)
+    return [
+        {**found[name], "required": name in required}
+        for name in IDENTITY_PARAMETERS
+        if name in wanted
+    ]
 
 
 # What the ``identifiant`` mode names, per provider: each provider has its own identifier.
@@ -222,7 +232,7 @@ def parameters_for(product: Product, mode: str, today: date) -> list[dict[str, A
     refused (422), so that a typo never becomes a silent "not found"."""
     found: list[dict[str, Any]] = []
     if mode == IDENTITE:
-        found.extend(identity_parameters(today, product.identity_params))
+        found.extend(identity_parameters(today, product.identity_params, product.identity_required))
     elif mode in IDENTIFIER_PARAMETER:
         found.append(identifier_parameter(product, mode))
     found.extend(product_parameter(param, today) for param in product.params)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.strategies import SearchStrategy
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
@@ -151,7 +152,7 @@ class Findings:
 @dataclass(frozen=True)
 class Run:
     name: str
-    strategy: object
+    strategy: SearchStrategy
     headers: dict[str, str]
     examples: int = EXAMPLES_PER_RUN
 

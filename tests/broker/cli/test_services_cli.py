@@ -1,5 +1,6 @@
-"""How the commands find a service (id, exact name, loose name; ambiguity refused), and the
-warning of ``broker clients add`` about data scopes no active habilitation covers."""
+"""How the commands find a service (id, exact name, loose name; ambiguity refused), that the
+commands which create a service join one only by its exact name or id, and the warning of
+``broker clients add`` about data scopes no active habilitation covers."""
 
 from __future__ import annotations
 
@@ -119,8 +120,10 @@ def test_service_is_found_by_a_loosely_written_name(cli, written):
     )
     hab = json.loads(add_habilitation(cli, written, "cnaf_quotient_familial").stdout)
     assert hab["service"] == "Mairie de Saint-Étienne"
-    joined = json.loads(add_client(cli, "--name", written, "--scope", "openid").stdout)
-    assert joined["service_id"] == first["service_id"], "no near-duplicate service is created"
+    joined = json.loads(
+        add_client(cli, "--name", "Portail", "--service", written, "--scope", "openid").stdout
+    )
+    assert joined["service_id"] == first["service_id"]
 
 
 def test_service_is_found_by_its_id(cli, database_url):
@@ -171,7 +174,11 @@ def test_ambiguous_loose_name_is_refused_with_the_candidates(cli, database_url):
     ):
         refused = cli(*args, ok=False)
         assert refused.exit_code == 1 and "Traceback" not in refused.stderr
-        assert "could be several services" in refused.stderr
+        if args[:2] == ("clients", "add"):  # would create a service: exact names only
+            assert "is not the exact name of a service, but close to" in refused.stderr
+            assert "pass --service <id>" in refused.stderr
+        else:
+            assert "could be several services" in refused.stderr
         assert one["service_id"] in refused.stderr and two["service_id"] in refused.stderr
         assert "'Mairie de Vannes'" in refused.stderr and "'Mairie-de-Vannes'" in refused.stderr
     # An exact name is never ambiguous.
@@ -215,3 +222,81 @@ def test_logo_takes_the_service_by_id_and_the_former_name_option(cli, tmp_path):
     assert by_id["service"] == "Mairie de Rennes"
     by_name = json.loads(cli("clients", "logo", "--name", "mairie de rennes", str(logo)).stdout)
     assert by_name["service_id"] == first["service_id"]
+
+
+# -- commands that create a service join one only by its exact name or id ----------------------
+
+
+def clients_of(database_url: str, name: str) -> list[OAuthClient]:
+    db = Database(database_url)
+    with db.reader() as session:
+        found = list(session.exec(select(OAuthClient).where(OAuthClient.name == name)).all())
+    db.dispose()
+    return found
+
+
+def habilitations_of(database_url: str, service_id: str) -> list[Habilitation]:
+    db = Database(database_url)
+    with db.reader() as session:
+        found = list(
+            session.exec(
+                select(Habilitation).where(col(Habilitation.service_id) == service_id)
+            ).all()
+        )
+    db.dispose()
+    return found
+
+
+def assert_refused_naming(result, service_id: str, name: str) -> None:
+    assert result.exit_code == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "is not the exact name of a service, but close to" in result.stderr
+    assert f"{name!r} (id {service_id})" in result.stderr
+    assert f"pass --service {service_id}" in result.stderr
+
+
+def test_attack_clients_add_does_not_join_a_service_whose_name_is_only_close(cli, database_url):
+    """``clients add --name`` without --service: a client named like another administration's
+    service (a dash, an accent apart) would have joined it, and with it its habilitations."""
+    add_service(database_url, "svc-ccas-brest", "CCAS de Brest")
+    add_habilitation(cli, "svc-ccas-brest", "cnaf_quotient_familial")
+    for near in ("ccas de brest", "CCAS-de-Brest", "Ccas de Brést"):
+        refused = add_client(cli, "--name", near, "--scope", "openid", ok=False)
+        assert_refused_naming(refused, "svc-ccas-brest", "CCAS de Brest")
+        assert clients_of(database_url, near) == [] and services_named(database_url, near) == []
+    # The operator says which service: by id, or by its exact name.
+    joined = json.loads(
+        add_client(
+            cli, "--name", "ccas de brest", "--service", "svc-ccas-brest", "--scope", "openid"
+        ).stdout
+    )
+    assert joined["service_id"] == "svc-ccas-brest"
+    exact = json.loads(add_client(cli, "--name", "CCAS de Brest", "--scope", "openid").stdout)
+    assert exact["service_id"] == "svc-ccas-brest"
+    other = json.loads(add_client(cli, "--name", "CCAS de Brest-Ouest", "--scope", "openid").stdout)
+    assert other["service_id"] != "svc-ccas-brest"  # not close: a service of its own
+
+
+def test_attack_create_service_does_not_attach_rights_to_a_close_name(cli, database_url):
+    """``habilitations add --create-service``: a service name only close to an existing one
+    must neither give that service new rights nor create a near-duplicate."""
+    add_service(database_url, "svc-mairie-lorient", "Mairie de Lorient")
+    for near in ("mairie de lorient", "Mairie-de-Lorient"):
+        refused = add_habilitation(
+            cli, near, "cnaf_quotient_familial", "--create-service", ok=False
+        )
+        assert_refused_naming(refused, "svc-mairie-lorient", "Mairie de Lorient")
+        assert services_named(database_url, near) == []
+    assert habilitations_of(database_url, "svc-mairie-lorient") == []
+    by_id = json.loads(
+        add_habilitation(
+            cli, "svc-mairie-lorient", "cnaf_quotient_familial", "--create-service"
+        ).stdout
+    )
+    exact = json.loads(
+        add_habilitation(cli, "Mairie de Lorient", "cnaf_enfants", "--create-service").stdout
+    )
+    assert by_id["service"] == exact["service"] == "Mairie de Lorient"
+    assert len(habilitations_of(database_url, "svc-mairie-lorient")) == 2
+    # Without --create-service, naming an existing service loosely stays a lookup.
+    looked_up = json.loads(add_habilitation(cli, "mairie de lorient", "cnaf_enfants").stdout)
+    assert looked_up["service"] == "Mairie de Lorient"

@@ -50,6 +50,29 @@ def test_a_malformed_scope_is_not_repeated_back(kit):
     assert "not a valid scope token" in description
 
 
+MARKUP = "<img/src=x/onerror=alert(origin)>"
+
+
+def test_attack_markup_sent_as_a_scope_is_not_echoed_to_the_redirect_uri(kit):
+    """A well-formed scope token (RFC 6749 §3.3) may still be markup: the description, which
+    goes to the client's redirect URI, counts it instead of naming it."""
+    description = scope_error(kit, kit.basic, f"openid {MARKUP}")
+    assert description.startswith("Unknown scope (not named: only names made of a-z, 0-9")
+    for piece in ("<", ">", "img", "onerror", "origin", "="):
+        assert piece not in description, description
+    description = scope_error(kit, kit.basic, f"openid nope {MARKUP} Nope2 profile")
+    assert description.startswith("Unknown scopes 'nope' and 2 not named (only names made of ")
+    assert "<" not in description and "Nope2" not in description
+
+
+def test_attack_markup_asked_for_at_refresh_is_not_echoed(kit):
+    tokens = kit.tokens(kit.basic, granted_scope="openid profile")
+    refused = kit.refresh(kit.basic, tokens["refresh_token"], scope=f"openid {MARKUP}")
+    assert (refused.status, refused.body["error"]) == (400, "invalid_scope")
+    description = refused.body["error_description"]
+    assert description.startswith("The scope (not named: ") and "<" not in description
+
+
 def test_scope_not_registered_for_the_client_is_named(kit):
     client = kit.register("service-id", "client_secret_basic", scope="openid profile")
     description = scope_error(kit, client, "openid profile email")

@@ -292,7 +292,7 @@ def test_error_responses_and_headers(product, mode):
 def _sent_errors(product: Product) -> list[errors.ApiError]:
     """Every error errors.py (and recipients.py) answers a call of ``product`` with."""
     provider = product.provider
-    outcomes = [
+    outcomes: list[base.Outcome] = [
         base.NotFound("aucun dossier"),
         base.InvalidInput("refusé", "nomNaissance"),
         base.Timeout("slow"),
