@@ -14,7 +14,8 @@ import click
 from broker.admin.agents import grant_role, list_roles
 from broker.admin.audit import cli_actor
 from broker.admin.role_grants import revoke_keeping_an_administrator
-from broker.cli.common import admin_action, load_settings, print_json
+from broker.cli.common import admin_action, database, load_settings, print_json
+from broker.cli.serve import require_latest_schema
 from broker.core.http_server import HttpLimits, server_options
 from broker.core.settings import Settings
 
@@ -48,6 +49,8 @@ def portal_run(host: str, port: int) -> None:
     from broker.portal.app import create_portal_app
 
     settings = with_portal_url(load_settings(), host, port)
+    with database(settings) as db:
+        require_latest_schema(db)
     try:
         app = create_portal_app(settings)
     except (ConfigurationError, ValueError) as exc:

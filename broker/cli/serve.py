@@ -9,6 +9,8 @@ from typing import Any
 import click
 
 from broker.cli.common import database, keystore, load_settings
+from broker.core import migrate
+from broker.core.db import Database
 from broker.core.http_server import HttpLimits, server_options
 from broker.core.settings import Settings
 
@@ -34,6 +36,7 @@ def run(host: str, port: int, workers: int) -> None:
     # Generate missing keys once, here, so that several workers do not race to create them,
     # and open them: a wrong key-encryption secret stops here with a non-zero exit status.
     with database(settings) as db:
+        require_latest_schema(db)
         keys = keystore(settings, db)
         keys.ensure_keys()
         try:
@@ -50,6 +53,13 @@ def run(host: str, port: int, workers: int) -> None:
         **proxy_options(settings),
         **server_options(HttpLimits.from_settings(settings)),
     )
+
+
+def require_latest_schema(db: Database) -> None:
+    """A server starts only on a database migrated to this version's latest revision."""
+    problem = migrate.schema_problem(db.engine)
+    if problem is not None:
+        raise click.ClickException(problem)
 
 
 def proxy_options(settings: Settings) -> dict[str, Any]:
@@ -95,6 +105,8 @@ def resources_run(host: str, port: int, workers: int) -> None:
             "set BROKER_ISSUER to the issuer URL of the broker whose "
             "access tokens this data API accepts"
         )
+    with database(settings) as db:
+        require_latest_schema(db)
     uvicorn.run(
         "broker.asgi:build_resources",
         factory=True,

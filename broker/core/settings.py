@@ -2,13 +2,15 @@
 
 With nothing set the broker runs in development mode: SQLite under ``var/``, a key-encryption
 secret generated once into ``var/``, plain-HTTP loopback issuer. Production mode
-(``BROKER_ENV=production``) refuses to start unless every secret and the issuer are given.
+(``BROKER_ENV=production``) refuses to start unless every secret, the issuer and the data
+API's public https URL are given.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import secrets
 from functools import cached_property
@@ -26,6 +28,17 @@ DEV_SECRET_FILE = "dev-secret.key"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 MAX_ACCESS_TOKEN_TTL = 3600  # per-client access-token lifetimes are capped at this
 DEMO_AGENTS_IDP = "agents-demo"  # the demo agents' provider's path (broker.demo.idp.sites)
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost (``host`` as ``urlsplit`` gives it)."""
+    host = host.rstrip(".").lower()
+    if host in LOOPBACK_HOSTS or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class ConfigurationError(RuntimeError):
@@ -147,6 +160,9 @@ class Settings(BaseSettings):
                 ("BROKER_DATABASE_URL", self.database_url),
                 ("BROKER_ISSUER", self.issuer),
                 ("BROKER_KEY_ENCRYPTION_SECRET", self.key_encryption_secret),
+                # Its default is the development data API on loopback: advertised in
+                # discovery, it would send every client's tokens to a local port.
+                ("BROKER_DATA_API_URL", "data_api_url" in self.model_fields_set),
             )
             if not value
         ]
@@ -201,12 +217,13 @@ class Settings(BaseSettings):
                 "BROKER_DATA_API_URL must be the data API's public http(s) URL, without query "
                 "or fragment (it is the access tokens' audience)"
             )
-        if (
-            self.env == "production"
-            and parts.scheme == "http"
-            and parts.hostname not in LOOPBACK_HOSTS
+        if self.env == "production" and (
+            parts.scheme != "https" or is_loopback(parts.hostname or "")
         ):
-            raise ConfigurationError("BROKER_DATA_API_URL must be an https URL in production")
+            raise ConfigurationError(
+                "BROKER_DATA_API_URL must be the data API's public https URL in production, "
+                "not a loopback one: clients call it, and it is their access tokens' audience"
+            )
         return self
 
     @model_validator(mode="after")

@@ -87,9 +87,9 @@ def check_habilitation_covers(data_scopes: set[str], client: Client, now: int) -
     uncovered = sorted(s for s in data_scopes if not any(s in h.scopes for h in active))
     if not uncovered:
         raise InvalidScopeError(
-            f"The data scopes {quoted(sorted(data_scopes), data_scopes)} belong to different habilitations "
-            "of this service: ask in one authorization request only for data scopes of one "
-            "habilitation."
+            f"The data scopes {quoted(sorted(data_scopes), data_scopes)} belong to different "
+            "habilitations of this service: ask in one authorization request only for data "
+            "scopes of one habilitation."
         )
     expired = [s for s in uncovered if any(s in h.scopes for h in client.habilitations)]
     if expired:
@@ -100,8 +100,8 @@ def check_habilitation_covers(data_scopes: set[str], client: Client, now: int) -
         )
     raise InvalidScopeError(
         f"No active habilitation of this service covers the data "
-        f"{scope_word(len(uncovered))} {quoted(uncovered, data_scopes)}: data is requested only under an "
-        "approved habilitation (purpose and legal basis)."
+        f"{scope_word(len(uncovered))} {quoted(uncovered, data_scopes)}: data is requested "
+        "only under an approved habilitation (purpose and legal basis)."
     )
 
 
@@ -110,7 +110,8 @@ def check_refresh_scope(requested: list[str], granted: Collection[str]) -> None:
     beyond = [s for s in requested if s not in granted]
     if beyond:
         raise InvalidScopeError(
-            f"The {scope_word(len(beyond))} {quoted(beyond)} {'was' if len(beyond) == 1 else 'were'} "
-            "not granted with this refresh token, or withdrawn by the citizen since: a refresh "
-            "keeps or narrows the scope the citizen granted (RFC 6749, section 6)."
+            f"The {scope_word(len(beyond))} {quoted(beyond)} "
+            f"{'was' if len(beyond) == 1 else 'were'} not granted with this refresh token, or "
+            "withdrawn by the citizen since: a refresh keeps or narrows the scope the citizen "
+            "granted (RFC 6749, section 6)."
         )

@@ -64,6 +64,7 @@ class NotFound:
 class InvalidInput:
     detail: str
     parameter: str | None = None  # the API Particulier query parameter at fault
+    excludes: str = ""  # the parameter ``parameter`` may not be given with, when that is the fault
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Timeout:
 @dataclass(frozen=True)
 class Unavailable:
     detail: str  # connection refused, 5xx, circuit open
+    unreachable: bool = False  # no connection to the provider at all (refused, reset)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ or 422 with a JSON body) or a failure outcome of ``broker.providers.base``:
 what happened                          outcome              retried?   breaker failure?
 =====================================  ===================  =========  ================
 circuit open                           Unavailable          no I/O     -
-connection refused / reset before any  Unavailable          GET only   yes
-response (ConnectError,
+connection refused / reset before any  Unavailable,         GET only   yes
+response (ConnectError,                unreachable
 RemoteProtocolError)
 connect timeout                        Timeout              GET only   yes
 read / write / pool timeout            Timeout              never      yes
@@ -221,7 +221,8 @@ class HttpPolicy:
         except httpx.TimeoutException:
             return _Attempt(Timeout(f"{who}: no answer in time"), None, failure=True)
         except (httpx.ConnectError, httpx.RemoteProtocolError):
-            return _Attempt(Unavailable(f"{who}: connection failed"), None, True, True)
+            failed = Unavailable(f"{who}: connection failed", unreachable=True)
+            return _Attempt(failed, None, True, True)
         except BodyTooLarge:
             return _Attempt(
                 UnexpectedPayload(f"{who}: response body too large"), response.status_code

@@ -152,7 +152,9 @@ class DataAccess:
                     return cached
         outcome = await self.adapters[product.provider].fetch(question)
         if not isinstance(outcome, base.Found):
-            raise errors.from_outcome(product.provider, outcome)
+            raise errors.from_outcome(
+                product.provider, outcome, product=product.key, mode=call.mode
+            )
         if cache is not None and entry is not None:
             await put_quietly(cache, entry, product.key, outcome.data)
         return outcome.data

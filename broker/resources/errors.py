@@ -5,7 +5,9 @@
 and ``meta.provider`` are siade's too (:mod:`broker.resources.siade_codes`, where the few codes
 of ours are marked). The statuses: 401 credential, 403 privileges, 404 not found, 422
 parameters, 429 rate limit, 502 unknown provider error, 504 provider timeout, unavailable or in
-maintenance (then with ``meta.retry_in`` and ``Retry-After``), 503 our own stores.
+maintenance (then with ``meta.retry_in`` and ``Retry-After``) or unreachable (siade's 00501,
+``meta.retry_in`` 10), 503 our own stores. A 404's code and words are the product's, where
+siade documents them per product (the DSS's).
 
 Standard library only.
 """
@@ -21,6 +23,7 @@ from broker.resources import siade_codes as siade
 PLATFORM = siade.PLATFORM
 PROVIDER_CODES = {key: provider.prefix for key, provider in siade.PROVIDERS.items()}
 PROVIDER_NAMES = {key: provider.name for key, provider in siade.PROVIDERS.items()}
+SIADE_NAMES = siade.NAMES  # every meta.provider a provider error may carry ("RNCPS", ...)
 INTROSPECT_PATH = "/v3/introspect"
 TOKEN = "token"  # siade's ``source.parameter`` of credential errors
 
@@ -199,27 +202,37 @@ PROVIDER_FAILURES: dict[type, tuple[int, str, str, str, str]] = {
 }
 
 
-def from_outcome(provider: str, outcome: base.Outcome) -> ApiError:
-    """The error for every outcome but ``Found``, in siade's words for ``provider``."""
+def from_outcome(
+    provider: str,
+    outcome: base.Outcome,
+    *,
+    product: str | None = None,
+    mode: str | None = None,
+) -> ApiError:
+    """The error for every outcome but ``Found``, in siade's words for ``provider``; a 404 as
+    siade documents it for ``product`` (a catalogue key) called in ``mode``."""
     known = siade.PROVIDERS[provider]
     xx = known.prefix
     meta: dict[str, Any] = {"provider": known.name}
     match outcome:
         case base.NotFound():
+            answer = known.not_found_answer(product)
             item = ErrorItem(
-                xx + siade.NOT_FOUND, known.not_found_title, known.not_found_detail, meta=meta
+                answer.code,
+                answer.title,
+                answer.detail_for(mode),
+                meta={"provider": answer.by.name},
             )
             return ApiError(404, "not_found", item)
-        case base.InvalidInput(detail=detail, parameter=parameter):
+        case base.InvalidInput(detail=detail, parameter=parameter, excludes=excludes):
             # siade answers a provider's refusal with the platform's code for the parameter;
             # ``meta.provider`` (ours) says who refused it.
-            item = ErrorItem(
-                siade.parameter_code(parameter, missing=False),
-                siade.UNPROCESSABLE,
-                detail,
-                parameter=parameter,
-                meta=meta,
+            code = (
+                siade.exclusive_code(parameter, excludes)
+                if excludes
+                else siade.parameter_code(parameter, missing=False)
             )
+            item = ErrorItem(code, siade.UNPROCESSABLE, detail, parameter=parameter, meta=meta)
             return ApiError(422, "provider_invalid_input", item)
         case base.Maintenance(retry_in=retry_in):
             item = ErrorItem(
@@ -229,6 +242,12 @@ def from_outcome(provider: str, outcome: base.Outcome) -> ApiError:
                 meta={**meta, "retry_in": retry_in},
             )
             return ApiError(504, "maintenance", item, headers={"Retry-After": str(retry_in)})
+        case base.Unavailable(unreachable=True):
+            # siade's 00501: a platform code, its meta names no provider, only when to retry.
+            code, title = siade.NETWORK_ERROR
+            retry_in = siade.NETWORK_RETRY_IN
+            item = ErrorItem(code, title, siade.NETWORK_ERROR_DETAIL, meta={"retry_in": retry_in})
+            return ApiError(504, "unavailable", item, headers={"Retry-After": str(retry_in)})
     failure = PROVIDER_FAILURES.get(type(outcome))
     if failure is None:
         raise ValueError(f"not an error outcome: {outcome!r}")

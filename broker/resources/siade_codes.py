@@ -5,10 +5,13 @@ Sources: ``openapi_files/api_particulier.yaml`` (its per-path error examples) an
 in ``payloads/api_particulier_v3_*`` and ``run.txt`` of etalab/siade_staging_data at commit
 2045a4b; copies of the answers the tests check against are in ``tests/fixtures/siade/``.
 
-A code is ``XXYYY``: ``XX`` the provider (``00`` the platform), ``YYY`` the case. The cases of a
-provider are the same for every provider (``003`` not found, ``002`` timeout, ``001``
-unavailable or in maintenance, ``999`` unknown provider error); the platform's parameter codes
-name the parameter (``00420`` nomNaissance missing, ``00366`` identity badly formatted, ...).
+A code is ``XXYYY``: ``XX`` who answered (``00`` the platform), ``YYY`` the case. The cases are
+the same for every provider (``003`` not found, ``002`` timeout, ``001`` unavailable or in
+maintenance, ``999`` unknown provider error); ``XX`` is the provider's, except where siade
+documents a path otherwise: the DSS products answer their failures as the CNAV (37) and their
+404s per product (:data:`PRODUCT_NOT_FOUND`). The platform's parameter codes name the parameter
+(``00420`` nomNaissance missing, ``00366`` identity badly formatted, ...); ``00501`` is a
+provider that could not be reached.
 
 Where siade has no recorded code the code is ours, marked so below (``OURS``).
 
@@ -27,53 +30,111 @@ GENERIC_NOT_FOUND = (
 
 
 @dataclass(frozen=True)
+class Answerer:
+    """Who siade says answered: the ``XX`` of its codes and its ``meta.provider``."""
+
+    prefix: str
+    name: str
+
+
+@dataclass(frozen=True)
+class NotFoundAnswer:
+    """siade's 404 for a product: who answers it, its title, and its detail, which some paths
+    word per mode (``by_mode``)."""
+
+    by: Answerer
+    title: str = "Entité non trouvée"
+    detail: str = GENERIC_NOT_FOUND
+    by_mode: tuple[tuple[str, str], ...] = ()
+
+    def detail_for(self, mode: str | None) -> str:
+        return dict(self.by_mode).get(mode or "", self.detail)
+
+    @property
+    def code(self) -> str:
+        return self.by.prefix + NOT_FOUND
+
+
+@dataclass(frozen=True)
 class SiadeProvider:
+    """A provider's codes: ``prefix`` and ``name`` answer its failures (timeout, unavailable,
+    maintenance, unknown error); ``not_found`` its 404, unless a product says otherwise
+    (:data:`PRODUCT_NOT_FOUND`)."""
+
     prefix: str  # the XX of XXYYY
     name: str  # siade's meta.provider
-    not_found_title: str = "Entité non trouvée"
-    not_found_detail: str = GENERIC_NOT_FOUND
+    not_found: NotFoundAnswer | None = None  # None: the generic 404, answered by the provider
+
+    def not_found_answer(self, product: str | None = None) -> NotFoundAnswer:
+        if product in PRODUCT_NOT_FOUND:
+            return PRODUCT_NOT_FOUND[product]
+        return self.not_found or NotFoundAnswer(Answerer(self.prefix, self.name))
 
 
-# Keyed by our DataProvider keys. siade's paths: /v3/dss/* answer as the CNAV (37), except the
-# family quotient of the CAF and the MSA, which siade documents as "CNAF & MSA" (35).
-PROVIDERS: dict[str, SiadeProvider] = {
-    "cnaf": SiadeProvider(
-        "35",
-        "CNAF & MSA",
-        "Allocataire non référencé",
-        "L'allocataire n'est pas référencé auprès des caisses éligibles",
-    ),
-    "dss": SiadeProvider(
-        "37",
-        "CNAV",
-        not_found_detail="Dossier allocataire inexistant. Le document ne peut être édité.",
-    ),
-    "cnous": SiadeProvider(
-        "26",
-        "CNOUS",
-        not_found_detail=(
-            "Aucun étudiant boursier n'a pu être trouvé avec les critères de recherche fournis."
+NOT_FOUND = "003"
+CNAV = Answerer("37", "CNAV")
+CNAF_MSA = Answerer("35", "CNAF & MSA")
+RNCPS = Answerer("40", "RNCPS")
+# The /v3/dss/* paths answer their failures as the CNAV (37); their 404 as the CAF and the MSA
+# together ("Allocataire non référencé", 35003), except the C2S's (the RNCPS, 40003) and the
+# EAJE's (the CNAV, 37003). siade documents two more 404s for the CAF/MSA products, 10003 (MSA)
+# and 23003 (CNAF), naming the one fund without the file: our adapters do not say which fund
+# was asked, so our 404 is the one naming both.
+NOT_REFERENCED = NotFoundAnswer(
+    CNAF_MSA,
+    "Allocataire non référencé",
+    "L'allocataire n'est pas référencé auprès des caisses éligibles",
+)
+_STUDENT = "Aucun étudiant n'a pu être trouvé"
+_GRANT_HOLDER = "Aucun étudiant boursier n'a pu être trouvé"
+_WITH_CRITERIA = " avec les critères de recherche fournis."
+_CNOUS_NOT_FOUND = NotFoundAnswer(
+    Answerer("26", "CNOUS"),
+    detail=_GRANT_HOLDER + _WITH_CRITERIA,
+    by_mode=(
+        ("france_connect", _GRANT_HOLDER + "."),
+        (
+            "ine",
+            _GRANT_HOLDER
+            + _WITH_CRITERIA
+            + " Veuillez vérifier que l'identifiant correspond au périmètre couvert par l'API.",
         ),
     ),
+)
+
+# Keyed by our DataProvider keys.
+PROVIDERS: dict[str, SiadeProvider] = {
+    "cnaf": SiadeProvider(CNAV.prefix, CNAV.name, NOT_REFERENCED),
+    "dss": SiadeProvider(CNAV.prefix, CNAV.name, NOT_REFERENCED),
+    "cnous": SiadeProvider("26", "CNOUS", _CNOUS_NOT_FOUND),
     "mesri": SiadeProvider(
         "25",
         "MESRI",
-        not_found_detail=(
-            "Aucun étudiant n'a pu être trouvé avec les critères de recherche fournis."
+        NotFoundAnswer(
+            Answerer("25", "MESRI"),
+            detail=_STUDENT + _WITH_CRITERIA,
+            by_mode=(("france_connect", _STUDENT + "."),),
         ),
     ),
     "france_travail": SiadeProvider(
         "24",
         "France Travail",
-        not_found_detail=(
-            "Aucune situation France Travail n'a pu être trouvée avec les critères de recherche "
-            "fournis."
+        NotFoundAnswer(
+            Answerer("24", "France Travail"),
+            detail=(
+                "Aucune situation France Travail n'a pu être trouvée avec les critères de "
+                "recherche fournis."
+            ),
         ),
     ),
     "men": SiadeProvider(
         "30",
         "MEN",
-        not_found_detail="Aucun élève n'a pu être trouvé avec les critères de recherche fournis.",
+        NotFoundAnswer(
+            Answerer("30", "MEN"),
+            # siade's own text, without accents or final period (its OpenAPI, v3 and v4)
+            detail="Aucun eleve n'a pu etre trouve avec les criteres de recherche fournis",
+        ),
     ),
     # Not an API Particulier provider: siade's code for the DGFiP is API Entreprise's (03).
     "dgfip": SiadeProvider("03", "DGFIP"),
@@ -83,9 +144,29 @@ PROVIDERS: dict[str, SiadeProvider] = {
     "ants": SiadeProvider("42", "ANTS"),
 }
 
+# The products whose 404 is not their provider's (by our product keys).
+PRODUCT_NOT_FOUND: dict[str, NotFoundAnswer] = {
+    "dss/complementaire_sante_solidaire": NotFoundAnswer(
+        RNCPS,
+        "Dossier allocataire absent RNCPS",
+        "Le dossier allocataire n'a pas été trouvé auprès du RNCPS.",
+        by_mode=(("france_connect", "Le dossier allocataire n'a pas été trouvé auprès du RNCPS"),),
+    ),
+    "dss/participation_familiale_eaje": NotFoundAnswer(
+        CNAV,
+        detail="Dossier allocataire inexistant. Le document ne peut être édité.",
+        by_mode=(("france_connect", "Dossier allocataire inexistant."),),
+    ),
+}
+# Every meta.provider siade's provider errors may carry, for a schema's enum.
+NAMES = frozenset(
+    {p.name for p in PROVIDERS.values()}
+    | {p.not_found_answer().by.name for p in PROVIDERS.values()}
+    | {a.by.name for a in PRODUCT_NOT_FOUND.values()}
+)
+
 # -- the provider cases (YYY) ----------------------------------------------------------------
 
-NOT_FOUND = "003"
 TIMEOUT = "002"
 UNAVAILABLE = "001"
 UNKNOWN_PROVIDER_ERROR = "999"
@@ -108,6 +189,13 @@ PLATFORM = "00"
 INVALID_TOKEN = ("00101", "Interdit")
 EXPIRED_TOKEN = ("00103", "Jeton expiré")
 BLACKLISTED_TOKEN = ("00105", "Jeton sur liste noire")
+NETWORK_ERROR = ("00501", "Erreur réseau")  # the provider could not be reached
+# siade's detail names API Entreprise (the platform both APIs share); ours names our service.
+NETWORK_ERROR_DETAIL = (
+    "Problème de connexion au serveur distant. L'erreur peut venir soit du fournisseur, soit "
+    "de notre service. Il s'agit souvent d'une erreur temporaire."
+)
+NETWORK_RETRY_IN = 10  # seconds, siade's meta.retry_in of 00501
 INSUFFICIENT_PRIVILEGES = ("00100", "Privilèges insuffisants")
 INSUFFICIENT_PRIVILEGES_DETAIL = (
     "Votre token est valide mais vos privilèges sont insuffisants. Listez vos privilèges sur "
@@ -159,6 +247,19 @@ CIVILITY_PARAMETERS = frozenset(
         "codeCogInseeDepartementNaissance",
     }
 )
+
+
+# Parameters that exclude one another: (parameter, the one it was given with) -> code.
+# siade's 00419: a school (codeEtablissement) and a perimeter together; any other pair is
+# ours (00399).
+EXCLUSIVE_CODES = {
+    ("codeEtablissement", "codesBcnDepartements[]"): "00419",
+    ("codeEtablissement", "codesBcnRegions[]"): "00419",
+}
+
+
+def exclusive_code(parameter: str | None, excluded: str) -> str:
+    return EXCLUSIVE_CODES.get((parameter or "", excluded), OURS_INVALID_PARAMETER)
 
 
 def parameter_code(parameter: str | None, missing: bool) -> str:

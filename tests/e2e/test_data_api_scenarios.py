@@ -3,8 +3,9 @@ ordinary, typed answer (docs/simulators.md, "Scenario citizens"), journaled like
 the circuit breaker makes a failing provider cost no wait while the others keep answering.
 
 Codes, statuses and ``meta.provider`` are siade's (broker/resources/siade_codes.py): ``XX`` in
-the codes is the provider's (errors.PROVIDER_CODES), and a maintenance is siade's "service non
-disponible" with ``meta.retry_in``.
+the codes is the provider's (errors.PROVIDER_CODES; the CNAV's, 37, for every DSS product and
+the family quotient), but for the 404s siade documents per product; a maintenance is siade's
+"service non disponible" with ``meta.retry_in``.
 The simulators' slow scenario answers after 2 s; the data API gives up after 0.4 s.
 """
 
@@ -18,6 +19,7 @@ import pytest
 
 from broker.admin.habilitations import MAX_RATE_LIMIT
 from broker.catalogue.scopes import REGISTRY
+from broker.resources import siade_codes
 from broker.resources.errors import PROVIDER_CODES, PROVIDER_NAMES
 from tests.conftest import PROVIDER_READ_TIMEOUT, SLOW_SECONDS
 from tests.e2e.data_api_support import (
@@ -159,9 +161,12 @@ def scenario_params(product_key: str, mode: str, login: str) -> dict:
 def check_scenario(api, response, elapsed: float, product_key: str, mode: str, login: str) -> None:
     expected = SCENARIOS[login]
     provider = provider_of(product_key)
-    code = PROVIDER_CODES[provider] + expected.suffix
+    code, name = PROVIDER_CODES[provider] + expected.suffix, PROVIDER_NAMES[provider]
+    if expected.suffix == "003":  # siade words its 404 per product (the DSS's)
+        answer = siade_codes.PROVIDERS[provider].not_found_answer(product_key)
+        code, name = answer.code, answer.by.name
     error = assert_error(response, expected.status, code)
-    assert error["meta"]["provider"] == PROVIDER_NAMES[provider]
+    assert error["meta"]["provider"] == name
     if login == "scenario_maintenance":
         assert error["meta"]["retry_in"] == MAINTENANCE_RETRY_IN
         assert response.headers["retry-after"] == str(MAINTENANCE_RETRY_IN)
@@ -303,7 +308,7 @@ def test_bad_gateway_is_retried_once_on_get_never_on_post(relay, relayed_api, ev
         key,
         params=identite_params("scenario_passerelle"),
     )
-    assert_error(qf, 504, "35001")
+    assert_error(qf, 504, "37001")
     assert relay.count("/cnaf/") == 2
     statut = call(
         relayed_api,
@@ -327,7 +332,7 @@ def test_bad_gateway_is_retried_once_on_get_never_on_post(relay, relayed_api, ev
         key,
         params=identite_params("scenario_erreur_serveur"),
     )
-    assert_error(server_error, 504, "35001")
+    assert_error(server_error, 504, "37001")
     assert relay.count("/cnaf/") == 3
     for response in (qf, statut, rsa, server_error):
         assert journal_row(relayed_api, response).outcome == "unavailable"
@@ -342,7 +347,7 @@ def test_breaker_opens_after_server_errors_and_spares_other_providers(
         assert_error(
             call(relayed_api, qf, key, params=identite_params("scenario_erreur_serveur")),
             504,
-            "35001",
+            "37001",
         )
     assert relay.count("/cnaf/") == BREAKER_FAILURES
 
@@ -350,8 +355,8 @@ def test_breaker_opens_after_server_errors_and_spares_other_providers(
     response, elapsed = timed(
         lambda: call(relayed_api, qf, key, params=identite_params("scenario_lent"))
     )
-    error = assert_error(response, 504, "35001")
-    assert error["meta"]["provider"] == "CNAF & MSA"
+    error = assert_error(response, 504, "37001")
+    assert error["meta"]["provider"] == "CNAV"
     assert elapsed < NO_WAIT, elapsed
     # Even a citizen the CNAF knows is refused without a call, and the health check says so.
     request_id = f"breaker-{secrets.token_hex(8)}"  # the caller's own id is kept
@@ -364,12 +369,12 @@ def test_breaker_opens_after_server_errors_and_spares_other_providers(
             headers={"X-Request-ID": request_id},
         )
     )
-    assert_error(ordinary, 504, "35001")
+    assert_error(ordinary, 504, "37001")
     assert ordinary.headers["x-request-id"] == request_id
     assert elapsed < NO_WAIT, elapsed
     row = journal_row(relayed_api, ordinary)
-    assert (row.request_id, row.outcome, row.error_code) == (request_id, "unavailable", "35001")
-    assert_error(call(relayed_api, "/v3/cnaf/ping", recipient=None), 504, "35001")
+    assert (row.request_id, row.outcome, row.error_code) == (request_id, "unavailable", "37001")
+    assert_error(call(relayed_api, "/v3/cnaf/ping", recipient=None), 504, "37001")
     assert relay.count("/cnaf/") == BREAKER_FAILURES  # nothing reached the CNAF
 
     # The other providers still answer.

@@ -161,7 +161,7 @@ def test_aeeh_by_identity_for_someone_without_it(api, key):
 def test_eaje_for_a_family_file_without_fee_facts_is_not_found(api, key):
     response = call(api, f"/v3/{EAJE}/identite", key.secret, params=identity(EAJE, "test"))
     assert response.status_code == 404, response.text
-    assert response.json()["errors"][0]["code"].startswith(PROVIDER_CODES["dss"])
+    assert response.json()["errors"][0]["code"] == PROVIDER_CODES["dss"] + "003"  # EAJE's: CNAV
 
 
 def test_attack_eaje_releases_only_the_scopes_of_the_key(shared_broker, api):

@@ -82,7 +82,8 @@ PERIMETERS = ("codesBcnDepartements[]", "codesBcnRegions[]")
 
 
 def check_where(params: dict[str, str]) -> Outcome | None:
-    """One school, or one kind of perimeter (siade's MEN rules, errors 00413/00415/00419)."""
+    """One school, or one kind of perimeter (siade's MEN rules). siade documents only the
+    school and a perimeter together (00419): ``excludes`` names the perimeter given too."""
     school = bool((params.get("codeEtablissement") or "").strip())
     perimeters = [p for p in PERIMETERS if (params.get(p) or "").strip()]
     if school and perimeters:
@@ -90,11 +91,13 @@ def check_where(params: dict[str, str]) -> Outcome | None:
             "Les paramètres codeEtablissement et périmètre (codesBcnRegions[] / "
             "codesBcnDepartements[]) sont mutuellement exclusifs.",
             "codeEtablissement",
+            excludes=perimeters[0],
         )
     if len(perimeters) > 1:
         return InvalidInput(
             "Un seul type de périmètre : codesBcnDepartements[] ou codesBcnRegions[].",
             "codesBcnRegions[]",
+            excludes="codesBcnDepartements[]",
         )
     if not school and not perimeters:
         return InvalidInput(

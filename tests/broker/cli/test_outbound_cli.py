@@ -49,7 +49,12 @@ LOOPBACK_SPELLINGS = [
 
 @pytest.fixture
 def production_env(broker_env):
-    return {**broker_env, "BROKER_ENV": "production", "BROKER_ISSUER": "https://broker.example"}
+    return {
+        **broker_env,
+        "BROKER_ENV": "production",
+        "BROKER_ISSUER": "https://broker.example",
+        "BROKER_DATA_API_URL": "https://api.broker.example",
+    }
 
 
 def add_client(cli, option: str, url: str, *, ok: bool = False, env=None):

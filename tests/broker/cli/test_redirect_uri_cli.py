@@ -12,7 +12,12 @@ import pytest
 
 @pytest.fixture
 def production_env(broker_env):
-    return {**broker_env, "BROKER_ENV": "production", "BROKER_ISSUER": "https://broker.example"}
+    return {
+        **broker_env,
+        "BROKER_ENV": "production",
+        "BROKER_ISSUER": "https://broker.example",
+        "BROKER_DATA_API_URL": "https://api.broker.example",
+    }
 
 
 def add_client(cli, *redirect_uris: str, ok: bool = False, env=None, option="--redirect-uri"):

@@ -235,6 +235,7 @@ def test_production_without_smtp_warns_at_start(tmp_path, caplog):
         database_url="sqlite:///" + str(tmp_path / "db.sqlite"),
         issuer="https://courtier.example",
         key_encryption_secret="k" * 40,
+        data_api_url="https://api.courtier.example",
     )
     with caplog.at_level(logging.WARNING, logger="broker.mail"):
         assert not Mailer.from_settings(production).enabled

@@ -88,3 +88,25 @@ def test_models_match_migrations(database_url):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_schema_problem_names_both_revisions_until_the_schema_is_at_head(db_factory):
+    """On the suite's backend (SQLite, or PostgreSQL in CI)."""
+    url = db_factory.empty()
+    engine = create_engine(normalise_url(url))
+    try:
+        [head] = migrate.head_revisions()
+        assert "at revision none (never migrated)" in (migrate.schema_problem(engine) or "")
+        migrate.upgrade(url, "0011")
+        assert migrate.current_revisions(engine) == ("0011",)
+        problem = migrate.schema_problem(engine) or ""
+        assert f"at revision 0011, and this version of the broker needs revision {head}" in (
+            problem
+        )
+        assert "`broker db upgrade`" in problem
+        migrate.upgrade(url)
+        assert migrate.current_revisions(engine) == (head,)
+        assert migrate.schema_problem(engine) is None
+    finally:
+        engine.dispose()
+        db_factory.drop(url)

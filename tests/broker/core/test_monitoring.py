@@ -155,6 +155,7 @@ def test_production_serves_metrics_only_with_a_token():
         "database_url": "sqlite://",
         "issuer": "https://broker.example",
         "key_encryption_secret": "x" * 32,
+        "data_api_url": "https://api.broker.example",
     }
     assert metrics_token_of(Settings(**production)) == ""
     assert metrics_token_of(Settings(**production, metrics_token="t0ken")) == "t0ken"

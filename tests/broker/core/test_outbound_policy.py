@@ -45,6 +45,7 @@ def test_the_policy_follows_the_mode(tmp_path):
             issuer="https://broker.example",
             database_url="sqlite://",
             key_encryption_secret="x" * 32,
+            data_api_url="https://api.broker.example",
             outbound_allowed_networks=["10.20.0.0/16"],
         )
     )

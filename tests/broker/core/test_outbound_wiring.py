@@ -19,7 +19,11 @@ from tests.broker.core.test_outbound_guard import Listener
 
 @pytest.fixture
 def production_state(settings_factory):
-    state = build_state(settings_factory("https://broker.example", env="production"))
+    state = build_state(
+        settings_factory(
+            "https://broker.example", env="production", data_api_url="https://api.broker.example"
+        )
+    )
     yield state
 
     async def close():

@@ -53,8 +53,38 @@ def test_the_data_api_url_must_be_a_plain_http_url(tmp_path, url):
         Settings(var_dir=tmp_path, data_api_url=url)
 
 
-def test_production_wants_https_off_loopback(tmp_path):
+def test_production_wants_https(tmp_path):
     with pytest.raises(ConfigurationError, match="https"):
         Settings(var_dir=tmp_path, data_api_url="http://api.example.gouv.fr", **PRODUCTION)
     settings = Settings(var_dir=tmp_path, data_api_url="https://api.example.gouv.fr", **PRODUCTION)
     assert settings.resource_server_audience == "https://api.example.gouv.fr"
+
+
+def test_attack_production_does_not_advertise_the_default_loopback_data_api(tmp_path):
+    """Left to its development default, the data API's URL would be a loopback port listed in
+    discovery and named as every access token's audience."""
+    with pytest.raises(ConfigurationError, match="without: BROKER_DATA_API_URL"):
+        Settings(var_dir=tmp_path, **PRODUCTION)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8002",  # the development default, written out
+        "http://localhost:8002",
+        "https://127.0.0.1:8002",
+        "https://localhost",
+        "https://api.localhost",
+        "https://127.0.1.1",
+        "https://[::1]:8443",
+    ],
+)
+def test_attack_production_refuses_a_loopback_or_plain_http_data_api(tmp_path, url):
+    with pytest.raises(ConfigurationError, match="public https URL in production"):
+        Settings(var_dir=tmp_path, data_api_url=url, **PRODUCTION)
+    assert Settings(var_dir=tmp_path, data_api_url=url).data_api_url == url  # development
+
+
+def test_production_takes_the_data_api_url_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("BROKER_DATA_API_URL", "https://api.example.gouv.fr")
+    assert Settings(var_dir=tmp_path, **PRODUCTION).data_api_url == "https://api.example.gouv.fr"

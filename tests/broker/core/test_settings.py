@@ -34,16 +34,20 @@ def test_development_mode_needs_nothing(tmp_path, monkeypatch):
     assert "DEVELOPMENT MODE" in settings.describe_mode()
 
 
-@pytest.mark.parametrize("missing", ["database_url", "issuer", "key_encryption_secret"])
+@pytest.mark.parametrize(
+    "missing", ["database_url", "issuer", "key_encryption_secret", "data_api_url"]
+)
 def test_production_refuses_to_start_without_its_secrets(missing):
     values = {
         "env": "production",
         "database_url": "postgresql://db/broker",
         "issuer": "https://broker.example",
         "key_encryption_secret": STRONG,
+        "data_api_url": "https://api.broker.example",
     }
+    Settings(**values)
     values.pop(missing)
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(ConfigurationError, match=f"without: BROKER_{missing.upper()}$"):
         Settings(**values)
 
 
@@ -74,6 +78,7 @@ def test_insecure_transport_only_in_development_on_loopback():
         database_url="postgresql://db/b",
         issuer="https://broker.example",
         key_encryption_secret=STRONG,
+        data_api_url="https://api.broker.example",
     )
     assert not prod.allows_insecure_transport and prod.secure_cookies
 

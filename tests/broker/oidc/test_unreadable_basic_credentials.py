@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 NOT_BASIC = (
-    "client authentication failed: the Authorization header is not HTTP Basic client "
-    "credentials"
+    "client authentication failed: the Authorization header is not HTTP Basic client credentials"
 )
 FORMS = {
     "/token": {"grant_type": "authorization_code", "code": "x", "code_verifier": "y" * 43},

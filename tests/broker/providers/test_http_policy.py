@@ -156,7 +156,7 @@ def test_connection_refused_is_retried_for_get_only(caplog):
         return both()
 
     got, posted = run(closed, steps, retries=2)
-    assert got == posted == Unavailable("test: connection failed")
+    assert got == posted == Unavailable("test: connection failed", unreachable=True)
     attempts = [(r.operation, r.attempt) for r in caplog.records if r.name == "broker.providers"]
     assert attempts == [("get", 1), ("get", 2), ("get", 3), ("post", 1)]
 
