@@ -83,6 +83,9 @@ def var_dir(tmp_path: Path) -> Path:
     return path
 
 
+PRODUCTION_DATA_API = "https://api.broker.example"
+
+
 def make_settings(
     database_url: str, var_dir: Path, issuer: str, demo_idp_url: str, **overrides
 ) -> Settings:
@@ -98,6 +101,8 @@ def make_settings(
     if os.environ.get("TEST_FLOW_STATE") == "redis":
         # The production configuration: interactions, sessions and codes in Redis.
         values.update(flow_state="redis", redis_url=REDIS_URL)
+    if overrides.get("env") == "production":
+        values["data_api_url"] = PRODUCTION_DATA_API  # production names it, in https
     values.update(overrides)
     return Settings(**values)
 

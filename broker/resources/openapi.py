@@ -28,6 +28,8 @@ from broker.resources.openapi_responses import (
     forbidden_response,
     header,
     introspect_forbidden_response,
+    invalid_parameters_response,
+    not_found_response,
     platform_responses,
     provider_error_refs,
     provider_responses,
@@ -167,7 +169,11 @@ def product_operation(
             "403": forbidden_response(sorted(product.scope_names())),
             "429": ref("responses", "RateLimited"),
             "503": ref("responses", "Unavailable"),
-            **provider_error_refs(product.provider, ("404", "422", "502", "504")),
+            "404": not_found_response(product.provider, product.key, mode),
+            "422": invalid_parameters_response(
+                product.provider, product.key, mode, {p.name for p in product.params}
+            ),
+            **provider_error_refs(product.provider, ("502", "504")),
         },
     }
 

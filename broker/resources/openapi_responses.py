@@ -13,6 +13,7 @@ from broker.resources import errors
 from broker.resources.openapi_schemas import REQUEST_ID_PATTERN
 from broker.resources.params import RECIPIENT
 from broker.resources.recipients import check_recipient
+from broker.resources.siade_codes import EXCLUSIVE_CODES
 
 JSON = "application/json"
 MISSING = "Ce paramètre est obligatoire."  # params.py's words for a missing parameter
@@ -34,6 +35,12 @@ RIGHTS_TEXT = (
 STORE_RETRY_AFTER = 5  # broker.core.outages.RETRY_AFTER (that module imports the drivers)
 EXAMPLE_RECIPIENT = "13002526500013"  # DINUM's SIRET
 ALLOWED_RECIPIENT = "11000201100044"
+# broker.providers.adapters.men.check_where's words for a school given with a perimeter (that
+# module imports the HTTP client; the tests compare with its answer).
+SCHOOL_AND_PERIMETER = (
+    "Les paramètres codeEtablissement et périmètre (codesBcnRegions[] / "
+    "codesBcnDepartements[]) sont mutuellement exclusifs."
+)
 
 SECURITY_SCHEMES = {
     CITIZEN_TOKEN: {
@@ -198,23 +205,14 @@ def introspect_forbidden_response() -> dict[str, Any]:
 
 
 def provider_responses(provider: str) -> dict[str, Any]:
-    """The errors whose code names ``provider``, built by ``errors.py`` itself."""
+    """The errors whose code and ``meta.provider`` are ``provider``'s whatever the product,
+    built by ``errors.py`` itself (a 404 is the product's: :func:`not_found_response`)."""
     outcome = errors.from_outcome
     return {
-        f"NotFound.{provider}": error_response(
-            "Aucun dossier ne correspond. No record matches.",
-            {"not_found": outcome(provider, base.NotFound("aucun dossier"))},
-            response_headers(False),
-        ),
         f"InvalidParameters.{provider}": error_response(
             "Paramètres invalides, manquants ou inconnus (tous signalés). Invalid, missing or "
             "unknown parameters (all reported).",
-            {
-                "missing": errors.invalid_parameters([(RECIPIENT, MISSING)]),
-                "refused_by_provider": outcome(
-                    provider, base.InvalidInput("refusé", "nomNaissance")
-                ),
-            },
+            invalid_parameter_bodies(provider),
             response_headers(True),
         ),
         f"BadGateway.{provider}": error_response(
@@ -224,17 +222,69 @@ def provider_responses(provider: str) -> dict[str, Any]:
         ),
         f"GatewayTimeout.{provider}": error_response(
             "Le fournisseur n'a pas répondu à temps (XX002), est indisponible ou en "
-            "maintenance (XX001 ; en maintenance, avec meta.retry_in et Retry-After). The "
-            "provider timed out, is unavailable or in maintenance (then with meta.retry_in "
-            "and Retry-After).",
+            "maintenance (XX001 ; en maintenance, avec meta.retry_in et Retry-After), ou n'a "
+            "pas pu être joint (00501, avec meta.retry_in et Retry-After, sans "
+            "meta.provider). The provider timed out, is unavailable or in maintenance (then "
+            "with meta.retry_in and Retry-After), or could not be reached (00501).",
             {
                 "timeout": outcome(provider, base.Timeout("slow")),
                 "maintenance": outcome(provider, base.Maintenance(retry_in=600)),
                 "unavailable": outcome(provider, base.Unavailable("down")),
+                "unreachable": outcome(provider, base.Unavailable("refused", unreachable=True)),
             },
             response_headers(False, retry_after=False),
         ),
     }
+
+
+def invalid_parameter_bodies(provider: str) -> dict[str, errors.ApiError]:
+    return {
+        "missing": errors.invalid_parameters([(RECIPIENT, MISSING)]),
+        "refused_by_provider": errors.from_outcome(
+            provider, base.InvalidInput("refusé", "nomNaissance")
+        ),
+    }
+
+
+def exclusive_pairs(parameters: set[str]) -> list[tuple[str, str]]:
+    """The (parameter, excluded) pairs siade has a code for among a product's parameters."""
+    return [pair for pair in EXCLUSIVE_CODES if set(pair) <= parameters]
+
+
+def not_found_response(provider: str, product: str, mode: str) -> dict[str, Any]:
+    """The 404 of ``product`` called in ``mode``: siade words it per product (and some paths
+    per mode), so it is the product's, not the provider's."""
+    return error_response(
+        "Aucun dossier ne correspond. No record matches.",
+        {
+            "not_found": errors.from_outcome(
+                provider, base.NotFound("aucun dossier"), product=product, mode=mode
+            )
+        },
+        response_headers(False),
+    )
+
+
+def invalid_parameters_response(
+    provider: str, product: str, mode: str, parameters: set[str]
+) -> dict[str, Any]:
+    """The 422 of ``product``: its provider's, unless two of its ``parameters`` exclude each
+    other (siade's 00419 for a school given with a perimeter)."""
+    pairs = exclusive_pairs(parameters)
+    if not pairs:
+        return ref("responses", f"InvalidParameters.{provider}")
+    bodies = invalid_parameter_bodies(provider)
+    for parameter, excluded in pairs:
+        refused = base.InvalidInput(SCHOOL_AND_PERIMETER, parameter, excludes=excluded)
+        name = "exclusive_" + excluded.removesuffix("[]")
+        bodies[name] = errors.from_outcome(provider, refused, product=product, mode=mode)
+    return error_response(
+        "Paramètres invalides, manquants, inconnus (tous signalés) ou incompatibles entre eux. "
+        "Invalid, missing or unknown parameters (all reported), or parameters that exclude "
+        "each other.",
+        bodies,
+        response_headers(True),
+    )
 
 
 def ref(kind: str, name: str) -> dict[str, str]:
@@ -243,7 +293,6 @@ def ref(kind: str, name: str) -> dict[str, str]:
 
 def provider_error_refs(provider: str, statuses: tuple[str, ...]) -> dict[str, Any]:
     names = {
-        "404": "NotFound",
         "422": "InvalidParameters",
         "502": "BadGateway",
         "504": "GatewayTimeout",

@@ -19,7 +19,7 @@ from typing import Any
 
 from broker.catalogue.products import Product
 from broker.catalogue.scopes import fields_for
-from broker.resources.errors import PROVIDER_CODES, PROVIDER_NAMES
+from broker.resources.errors import PROVIDER_CODES, SIADE_NAMES
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9._-]{8,64}$"  # broker.core.request_context.INCOMING_ID
@@ -220,9 +220,9 @@ ERROR_ITEM_SCHEMA: dict[str, Any] = {
         "meta": {
             "type": "object",
             "properties": {
-                "provider": {  # siade's name of the provider ("CNAF & MSA")
+                "provider": {  # siade's name of who answered ("CNAF & MSA", "RNCPS")
                     "type": "string",
-                    "enum": sorted(set(PROVIDER_NAMES.values())),
+                    "enum": sorted(SIADE_NAMES),
                 },
                 "retry_in": {
                     "type": "integer",

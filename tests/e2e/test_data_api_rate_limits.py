@@ -276,11 +276,11 @@ def test_redis_limiter_is_shared_by_the_data_api_processes(shared_broker, redis_
     assert statuses(responses) == [200, 200, 429, 429]
     assert [r.headers["ratelimit-remaining"] for r in responses] == ["1", "0", "0", "0"]
     assert_rate_limited(two, responses[3], 2, key)
-    # The count is Redis's, under this credential, habilitation and minute (the Unix time it
-    # starts), in the limiter's namespace.
+    # The count is Redis's (one atomic increment per request), under this credential,
+    # habilitation and minute (the Unix time it starts), in the limiter's namespace.
     client = redis.Redis.from_url(REDIS_URL)
     try:
         [stored] = client.keys(f"*:rl:{key.id}:*:{window}")  # credential:habilitation:minute
-        assert client.get(stored) == b"2"
+        assert client.get(stored) == b"4"  # every request counted, the refused ones too
     finally:
         client.close()

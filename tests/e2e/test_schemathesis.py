@@ -41,6 +41,7 @@ from broker.demo import scenarios
 from broker.demo.openapi_examples import DINUM, EXAMPLES, example_for
 from broker.resources.errors import INTROSPECT_PATH
 from broker.resources.openapi import openapi_document
+from tests.e2e.data_api_support import identite_params
 from tests.helpers import AuthorizationRequest, Browser, habilitate, redeem, register_client
 
 EXAMPLES_PER_RUN = 10
@@ -304,11 +305,15 @@ def test_number_parameters_refuse_digits_int_cannot_read(broker, data_api, crede
     assert not failures, "\n\n".join(failures)
 
 
-def _documented_error(schema, path: str, status: str, name: str) -> dict:
+def _documented_body(schema, path: str, status: str, name: str) -> dict:
     raw = schema[path]["GET"].definition.raw["responses"][status]
     if "$ref" in raw:
         raw = schema.raw_schema["components"]["responses"][raw["$ref"].rsplit("/", 1)[-1]]
-    [item] = raw["content"]["application/json"]["examples"][name]["value"]["errors"]
+    return raw["content"]["application/json"]["examples"][name]["value"]
+
+
+def _documented_error(schema, path: str, status: str, name: str) -> dict:
+    [item] = _documented_body(schema, path, status, name)["errors"]
     return item
 
 
@@ -339,3 +344,48 @@ def test_documented_refusals_are_what_the_live_api_answers(broker, data_api, cre
     assert set(live["meta"]) == set(documented["meta"])
     assert live["meta"]["allowed_recipients"] == [DINUM]
     assert live["meta"]["introspect"].endswith(INTROSPECT_PATH)
+
+
+def test_each_dss_404_is_the_documented_body_of_its_product(broker, data_api, credentials):
+    """A citizen no fund knows, at every DSS product in identity mode: the live 404 is, word
+    for word, the one documented for that product (35003, 40003 or 37003, siade's)."""
+    schema = _schema(data_api)
+    failures, codes = [], set()
+    for product in (p for p in PRODUCTS if p.provider == "dss" and "identite" in p.modes):
+        path = product.route("identite")
+        query = {
+            name: value
+            for name, value in identite_params("scenario_inconnu").items()
+            if product.identity_params is None or name in product.identity_params
+        }
+        case = schema[path]["GET"].Case(query={**query, "recipient": DINUM})
+        response = case.call(base_url=data_api.url, headers=credentials.headers_for(path))
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except FailureGroup as group:
+            failures.append(f"{path}: {group}")
+        documented = _documented_body(schema, path, "404", "not_found")
+        if (response.status_code, response.json()) != (404, documented):
+            failures.append(f"{path}: HTTP {response.status_code} {response.text}")
+        codes.add(documented["errors"][0]["code"])
+    assert not failures, "\n\n".join(failures)
+    assert codes == {"35003", "40003", "37003"}
+
+
+def test_a_school_with_a_perimeter_is_the_documented_00419(broker, data_api, credentials):
+    schema = _schema(data_api)
+    key = "v4/men/scolarites"
+    path = "/v4/men/scolarites/identite"
+    query = {
+        name: value
+        for name, value in EXAMPLES[key].query(key, "identite").items()
+        if name != "codesBcnRegions[]"
+    }
+    query |= {"codeEtablissement": "0440021J", "codesBcnDepartements[]": ["044"]}
+    case = schema[path]["GET"].Case(query=query)
+    response = case.call_and_validate(
+        base_url=data_api.url, headers=credentials.headers_for(path), checks=CHECKS
+    )
+    documented = _documented_body(schema, path, "422", "exclusive_codesBcnDepartements")
+    assert (response.status_code, response.json()) == (422, documented), response.text
+    assert documented["errors"][0]["code"] == "00419"

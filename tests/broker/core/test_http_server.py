@@ -258,10 +258,14 @@ def test_the_server_options_reach_worker_processes():
 
 
 @pytest.mark.parametrize("group", [serve.resources, serve.simulators])
-def test_the_commands_start_their_server_with_the_limits(monkeypatch, group):
+def test_the_commands_start_their_server_with_the_limits(monkeypatch, group, database_url):
     options: dict = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **given: options.update(given))
-    env = {"BROKER_ISSUER": "http://127.0.0.1:8000", "BROKER_HTTP_MAX_CONNECTIONS": "7"}
+    env = {
+        "BROKER_ISSUER": "http://127.0.0.1:8000",
+        "BROKER_HTTP_MAX_CONNECTIONS": "7",
+        "BROKER_DATABASE_URL": database_url,  # the data API starts on a migrated database only
+    }
     CliRunner().invoke(group, ["run"], env=env, catch_exceptions=False)
     assert options["http"].func is LimitedHttpToolsProtocol
     assert options["http"].keywords["limits"].max_connections == options["limit_concurrency"] == 7

@@ -12,6 +12,7 @@ PRODUCTION = {
     "database_url": "postgresql://db.example/broker",
     "issuer": "https://broker.example",
     "key_encryption_secret": "s" * 40,
+    "data_api_url": "https://api.broker.example",
 }
 
 

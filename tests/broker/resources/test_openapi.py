@@ -21,6 +21,7 @@ from broker.catalogue.scopes import REGISTRY, fields_for
 from broker.core.outages import RETRY_AFTER
 from broker.demo.openapi_examples import EXAMPLES, example_for
 from broker.providers import base
+from broker.providers.adapters.men import check_where
 from broker.resources import errors
 from broker.resources.credentials import ACCESS_TOKEN, API_KEY
 from broker.resources.errors import INTROSPECT_PATH, PROVIDER_CODES
@@ -265,21 +266,38 @@ def test_a_field_beyond_the_registry_does_not_fit():
     assert not check.is_valid({"data": {**data, "enfants": enfants}, "links": {}, "meta": {}})
 
 
+def _not_found(product: Product, mode: str) -> errors.ApiError:
+    """The 404 errors.py answers ``product`` called in ``mode`` with."""
+    return errors.from_outcome(
+        product.provider, base.NotFound("aucun dossier"), product=product.key, mode=mode
+    )
+
+
 @pytest.mark.parametrize(("product", "mode"), OPERATIONS, ids=lambda v: getattr(v, "key", v))
 def test_error_responses_and_headers(product, mode):
     responses = operation(product, mode)["responses"]
     assert set(responses) == {"200"} | ERROR_STATUSES
-    errors = validator("Errors")
+    errors_schema = validator("Errors")
+    not_found = _not_found(product, mode).items[0]
     for status in ERROR_STATUSES:
         response = deref(responses[status])
         assert response["headers"]["X-Request-ID"]["required"]
         content = response["content"]["application/json"]
         assert content["schema"] == {"$ref": "#/components/schemas/Errors"}
+        # a 404 is the product's (siade words some per mode); every other code the provider's
+        prefixes = {
+            "00",
+            not_found.code[:2] if status == "404" else PROVIDER_CODES[product.provider],
+        }
         for example in content["examples"].values():
-            errors.validate(example["value"])
-            assert {item["code"][:2] for item in example["value"]["errors"]} <= {"00"} | {
-                PROVIDER_CODES[product.provider]
-            }
+            errors_schema.validate(example["value"])
+            items = example["value"]["errors"]
+            assert {item["code"][:2] for item in items} <= prefixes, status
+            assert {i["meta"]["provider"] for i in items if "provider" in i["meta"]} <= set(
+                errors.SIADE_NAMES
+            )
+    [documented] = deref(responses["404"])["content"]["application/json"]["examples"].values()
+    assert documented["value"] == _not_found(product, mode).body()
     success_headers = responses["200"]["headers"]
     for name in ("X-Request-ID", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"):
         assert success_headers[name]["required"], name
@@ -289,23 +307,66 @@ def test_error_responses_and_headers(product, mode):
     assert deref(responses["401"])["headers"]["WWW-Authenticate"]["required"]
 
 
-def _sent_errors(product: Product) -> list[errors.ApiError]:
-    """Every error errors.py (and recipients.py) answers a call of ``product`` with."""
-    provider = product.provider
+def test_dss_404s_are_each_product_s_and_mode_s():
+    """siade's DSS paths: the CAF and the MSA (35003) for most, the RNCPS (40003) for the C2S,
+    the CNAV (37003) for the EAJE, worded per mode; every other failure the CNAV's (37)."""
+    expected = {
+        "dss/quotient_familial": ("35003", "CNAF & MSA"),
+        "dss/complementaire_sante_solidaire": ("40003", "RNCPS"),
+        "dss/participation_familiale_eaje": ("37003", "CNAV"),
+    }
+    for key, (code, name) in expected.items():
+        found = product_of(key)
+        assert found is not None
+        details = set()
+        for mode in found.modes:
+            [example] = deref(operation(found, mode)["responses"]["404"])["content"][
+                "application/json"
+            ]["examples"].values()
+            [item] = example["value"]["errors"]
+            assert (item["code"], item["meta"]["provider"]) == (code, name), (key, mode)
+            details.add(item["detail"])
+            timeout = deref(operation(found, mode)["responses"]["504"])["content"]
+            codes = {
+                i["code"]
+                for ex in timeout["application/json"]["examples"].values()
+                for i in ex["value"]["errors"]
+            }
+            assert codes == {"37002", "37001", "00501"}, (key, mode)
+        if key != "dss/quotient_familial":
+            assert len(details) == len(found.modes) == 2, key
+
+
+def _provider_errors(product: Product, mode: str) -> list[errors.ApiError]:
+    """Every error errors.py answers a provider outcome of ``product`` in ``mode`` with."""
     outcomes: list[base.Outcome] = [
         base.NotFound("aucun dossier"),
         base.InvalidInput("refusé", "nomNaissance"),
         base.Timeout("slow"),
         base.Unavailable("down"),
+        base.Unavailable("refused", unreachable=True),
         base.Maintenance(retry_in=600),
         base.UnexpectedPayload("shape"),
     ]
+    if product.provider == "men":  # the MEN adapter's refusals of a school with a perimeter
+        for perimeter in ("codesBcnDepartements[]", "codesBcnRegions[]"):
+            refusal = check_where({"codeEtablissement": "0751234A", perimeter: "044"})
+            assert isinstance(refusal, base.InvalidInput)
+            outcomes.append(refusal)
+    return [
+        errors.from_outcome(product.provider, outcome, product=product.key, mode=mode)
+        for outcome in outcomes
+    ]
+
+
+def _sent_errors(product: Product, mode: str) -> list[errors.ApiError]:
+    """Every error errors.py (and recipients.py) answers a call of ``product`` with."""
     try:
         check_recipient("13002526500013", ("11000201100044",))
     except errors.ApiError as refusal:
         recipient = refusal
     return [
-        *(errors.from_outcome(provider, outcome) for outcome in outcomes),
+        *_provider_errors(product, mode),
         errors.unauthorized("x", {"WWW-Authenticate": "Bearer"}, reason=errors.EXPIRED),
         errors.forbidden("x"),
         recipient,
@@ -323,7 +384,7 @@ def test_every_error_the_api_sends_is_documented_with_its_status_and_headers(pro
     (maintenance: 504 with Retry-After) and an example with its code and title."""
     for mode in product.modes:
         responses = operation(product, mode)["responses"]
-        for error in _sent_errors(product):
+        for error in _sent_errors(product, mode):
             response = deref(responses[str(error.status)])
             assert set(error.headers) <= set(response["headers"]), (mode, error.code)
             examples = response["content"]["application/json"]["examples"].values()
@@ -333,16 +394,44 @@ def test_every_error_the_api_sends_is_documented_with_its_status_and_headers(pro
             assert (error.code, error.items[0].title) in documented, (mode, error.code)
 
 
-def test_provider_outcomes_are_documented_exactly():
-    """The provider failures' examples are errors.py's bodies, as they are sent."""
-    product = product_of("cnous/etudiant_boursier")
-    assert product is not None
-    responses = operation(product, "ine")["responses"]
-    for error in _sent_errors(product)[:6]:
+@pytest.mark.parametrize(("product", "mode"), OPERATIONS, ids=lambda v: getattr(v, "key", v))
+def test_provider_outcomes_are_documented_exactly(product, mode):
+    """The provider failures' examples are errors.py's bodies for this product and mode, as
+    they are sent (00419 where a school and a perimeter may be given together)."""
+    responses = operation(product, mode)["responses"]
+    for error in _provider_errors(product, mode):
         examples = deref(responses[str(error.status)])["content"]["application/json"]
-        assert error.body() in [ex["value"] for ex in examples["examples"].values()]
+        assert error.body() in [ex["value"] for ex in examples["examples"].values()], error.code
     maintenance = errors.from_outcome("cnous", base.Maintenance(retry_in=600))
     assert maintenance.status == 504 and maintenance.items[0].meta["retry_in"] == 600
+
+
+def test_school_and_perimeter_together_is_documented_as_00419():
+    for key in ("men/scolarites", "v4/men/scolarites"):
+        found = product_of(key)
+        assert found is not None
+        examples = deref(operation(found, "identite")["responses"]["422"])["content"][
+            "application/json"
+        ]["examples"].values()
+        codes = {item["code"] for ex in examples for item in ex["value"]["errors"]}
+        assert "00419" in codes, key
+
+
+def test_unreachable_provider_is_00501_without_meta_provider():
+    product = product_of("cnous/etudiant_boursier")
+    assert product is not None
+    examples = deref(operation(product, "ine")["responses"]["504"])["content"]["application/json"]
+    [item] = examples["examples"]["unreachable"]["value"]["errors"]
+    assert item["code"] == "00501" and "provider" not in item["meta"]
+    assert item["meta"]["retry_in"] == 10
+
+
+def test_meta_provider_enum_is_every_name_errors_py_sends():
+    enum = DOC["components"]["schemas"]["ErrorItem"]["properties"]["meta"]["properties"][
+        "provider"
+    ]["enum"]
+    assert set(enum) == set(errors.SIADE_NAMES)
+    assert {"CNAF & MSA", "RNCPS", "CNAV"} <= set(enum)
 
 
 def test_a_recipient_not_bound_is_documented_with_the_allowed_ones():
