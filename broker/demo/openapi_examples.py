@@ -95,6 +95,27 @@ def _payment(month: int, amount: float) -> dict[str, Any]:
 
 _LYON_1 = "Université Claude Bernard Lyon 1"
 
+# Alice at the Lycée Clemenceau (moins_18_ans), as MEN answers in v3 and v4 alike.
+ALICE_AT_SCHOOL: dict[str, Any] = {
+    "identite": {
+        "nom": "CHAMPION",
+        "prenom": "Alice",
+        "sexe": "F",
+        "date_naissance": "2010-11-02",
+    },
+    "annee_scolaire": "2026-2027",
+    "est_scolarise": True,
+    "statut_eleve": {"code": "ST", "libelle": "SCOLAIRE"},
+    "etablissement": {"code_uai": "0440021J", "code_ministere_tutelle": "06"},
+    "module_elementaire_formation": {
+        "code_mef_stat": "20111010110",
+        "libelle": "1ERE GENERALE",
+    },
+    "est_boursier": False,
+    "echelon_bourse": None,
+}
+
+
 EXAMPLES: dict[str, ProductExample] = {
     "dss/quotient_familial": ProductExample(
         "nom_composé",
@@ -233,24 +254,7 @@ EXAMPLES: dict[str, ProductExample] = {
     "men/scolarites": ProductExample(
         "moins_18_ans",
         IDENTITE,
-        {
-            "identite": {
-                "nom": "CHAMPION",
-                "prenom": "Alice",
-                "sexe": "F",
-                "date_naissance": "2010-11-02",
-            },
-            "annee_scolaire": "2026-2027",
-            "est_scolarise": True,
-            "statut_eleve": {"code": "ST", "libelle": "SCOLAIRE"},
-            "etablissement": {"code_uai": "0440021J", "code_ministere_tutelle": "06"},
-            "module_elementaire_formation": {
-                "code_mef_stat": "20111010110",
-                "libelle": "1ERE GENERALE",
-            },
-            "est_boursier": False,
-            "echelon_bourse": None,
-        },
+        ALICE_AT_SCHOOL,
         params={"codeEtablissement": "0440021J", "anneeScolaire": "2026-2027"},
     ),
     "dss/allocation_enfant_handicape": ProductExample(
@@ -318,24 +322,7 @@ EXAMPLES: dict[str, ProductExample] = {
     "v4/men/scolarites": ProductExample(
         "moins_18_ans",
         IDENTITE,
-        {
-            "identite": {
-                "nom": "CHAMPION",
-                "prenom": "Alice",
-                "sexe": "F",
-                "date_naissance": "2010-11-02",
-            },
-            "annee_scolaire": "2026-2027",
-            "est_scolarise": True,
-            "statut_eleve": {"code": "ST", "libelle": "SCOLAIRE"},
-            "etablissement": {"code_uai": "0440021J", "code_ministere_tutelle": "06"},
-            "module_elementaire_formation": {
-                "code_mef_stat": "20111010110",
-                "libelle": "1ERE GENERALE",
-            },
-            "est_boursier": False,
-            "echelon_bourse": None,
-        },
+        ALICE_AT_SCHOOL,
         params={
             "anneeScolaire": "2026-2027",
             "codesBcnRegions[]": ["52"],  # Pays de la Loire: her lycée is in Nantes

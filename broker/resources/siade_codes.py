@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from broker.catalogue.products import IDENTITY_PARAMETERS
+
 GENERIC_NOT_FOUND = (
     "Le ou les paramètre(s) d'entrée n'existent pas, ne sont pas connus, ou ne comportent "
     "aucune information pour cet appel. Veuillez vérifier que votre recherche est couverte "
@@ -232,21 +234,7 @@ FORMAT_CODES = {
     "identifiant": "00380",
 }
 CIVILITY_CODE = "00366"  # "Un ou plusieurs paramètres de civilité ne sont pas correctement…"
-CIVILITY_PARAMETERS = frozenset(
-    {
-        "nomNaissance",
-        "nomUsage",
-        "prenoms[]",
-        "anneeDateNaissance",
-        "moisDateNaissance",
-        "jourDateNaissance",
-        "sexeEtatCivil",
-        "codeCogInseePaysNaissance",
-        "codeCogInseeCommuneNaissance",
-        "nomCommuneNaissance",
-        "codeCogInseeDepartementNaissance",
-    }
-)
+CIVILITY_PARAMETERS = frozenset(IDENTITY_PARAMETERS)
 
 
 # Parameters that exclude one another: (parameter, the one it was given with) -> code.
