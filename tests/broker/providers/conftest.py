@@ -10,13 +10,34 @@ from typing import Any
 import httpx
 import pytest
 
+from broker.demo import scenarios
 from broker.demo.citizens import DemoCitizen, by_login
 from broker.demo.scenarios import SCENARIO_CITIZENS
 from broker.demo.simulators import ROUTERS, SimulatorOptions, create_all_app
-from broker.providers.base import Adapter, ProviderConfig, ProviderPivot
+from broker.providers.base import (
+    Adapter,
+    Maintenance,
+    NotFound,
+    ProviderConfig,
+    ProviderPivot,
+    Timeout,
+    Unavailable,
+    UnexpectedPayload,
+)
 from broker.providers.registry import build_adapters
 from tests.broker.providers.scripted import ScriptedProvider
 from tests.servers import bound_socket, serve_app
+
+# What each kind of scenario citizen makes an adapter answer.
+SCENARIO_OUTCOMES = {
+    scenarios.NOT_FOUND: NotFound,
+    scenarios.SLOW: Timeout,
+    scenarios.SERVER_ERROR: Unavailable,
+    scenarios.BAD_GATEWAY: Unavailable,
+    scenarios.MALFORMED: UnexpectedPayload,
+    scenarios.WRONG_SHAPE: UnexpectedPayload,
+    scenarios.MAINTENANCE: Maintenance,
+}
 
 SLOW_SECONDS = 1.0  # the slow scenario; adapters under test read for READ_TIMEOUT only
 READ_TIMEOUT = 0.3

@@ -13,7 +13,6 @@ import pytest
 
 from broker.catalogue.products import product
 from broker.catalogue.scopes import REGISTRY
-from broker.demo import scenarios
 from broker.demo.scenarios import SCENARIO_CITIZENS, SCENARIOS
 from broker.providers.adapters.gip_mds import GipMdsAdapter, to_v3
 from broker.providers.base import (
@@ -23,25 +22,16 @@ from broker.providers.base import (
     NotFound,
     ProductCall,
     ProviderConfig,
-    Timeout,
     Unavailable,
     UnexpectedPayload,
 )
 from broker.resources.masking import allowed_tree, mask
 from broker.resources.readable import readable_values
-from tests.broker.providers.conftest import RETRY_IN, pivot_of, with_adapters
+from tests.broker.providers.conftest import RETRY_IN, SCENARIO_OUTCOMES, pivot_of, with_adapters
 from tests.broker.providers.scripted import Answer
 
 PRODUCT = "gip_mds/service_civique"
-EXPECTED = {
-    scenarios.NOT_FOUND: NotFound,
-    scenarios.SLOW: Timeout,
-    scenarios.SERVER_ERROR: Unavailable,
-    scenarios.BAD_GATEWAY: Unavailable,
-    scenarios.MALFORMED: UnexpectedPayload,
-    scenarios.WRONG_SHAPE: UnexpectedPayload,
-    scenarios.MAINTENANCE: Maintenance,
-}
+EXPECTED = SCENARIO_OUTCOMES
 NONE_FOUND = {
     "contrat_trouve": False,
     "organisme_accueil": {"siret": None, "raison_sociale": None},

@@ -15,32 +15,22 @@ from broker.demo.scenarios import SCENARIO_CITIZENS, SCENARIOS, SPORTS_IDENTIFIA
 from broker.demo.simulators import SimulatorOptions, create_app_for
 from broker.providers.base import (
     Maintenance,
-    NotFound,
     ProductCall,
     ProviderConfig,
     Timeout,
-    Unavailable,
-    UnexpectedPayload,
 )
 from broker.providers.registry import ADAPTER_CLASSES
 from tests.broker.providers.conftest import (
     READ_TIMEOUT,
     RETRY_IN,
+    SCENARIO_OUTCOMES,
     SLOW_SECONDS,
     pivot_of,
     with_adapters,
 )
 from tests.servers import bound_socket, serve_app
 
-EXPECTED = {
-    scenarios.NOT_FOUND: NotFound,
-    scenarios.SLOW: Timeout,
-    scenarios.SERVER_ERROR: Unavailable,
-    scenarios.BAD_GATEWAY: Unavailable,
-    scenarios.MALFORMED: UnexpectedPayload,
-    scenarios.WRONG_SHAPE: UnexpectedPayload,
-    scenarios.MAINTENANCE: Maintenance,
-}
+EXPECTED = SCENARIO_OUTCOMES
 MEN_PARAMS = {"codeEtablissement": "0440021J", "anneeScolaire": "2026"}
 # Any well-formed product parameters: a scenario citizen's scenario plays whatever is asked.
 PARAMS = {
