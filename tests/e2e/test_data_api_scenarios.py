@@ -298,10 +298,21 @@ def test_scenario_citizens_signed_in_at_the_broker(shared_broker, api, login, pr
     assert journal_row(api, response).subject
 
 
-def test_bad_gateway_is_retried_once_on_get_never_on_post(relay, relayed_api, every_scope_key):
+@pytest.fixture
+def patient_relayed_api(shared_broker, relay):
+    """The relayed data API with a read timeout that a loaded test host cannot reach on an
+    immediate answer: what is counted is retries, never a timeout."""
+    with live_data_api(shared_broker, relay.url, provider_read_timeout=3.0) as server:
+        yield server
+
+
+def test_bad_gateway_is_retried_once_on_get_never_on_post(
+    relay, patient_relayed_api, every_scope_key
+):
     """502 is transient: the GET providers try twice before answering 504; DSS's POST is not
     idempotent and is never retried; a 500 is not retried either."""
     key = every_scope_key.secret
+    relayed_api = patient_relayed_api
     qf = call(
         relayed_api,
         route("dss/quotient_familial", "identite"),
